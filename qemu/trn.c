@@ -1,0 +1,406 @@
+/*
+ * trn: model of a Trainium-style ML accelerator (PCI Express endpoint).
+ *
+ * Copyright (c) 2026 The trn authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * BAR0 holds the registers and the MSI-X table, BAR2 exposes device memory
+ * (HBM). The register map is defined in trn_regs.h, shared with the Linux
+ * driver, and specified in Documentation/hw-interface.rst of the trn project.
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/bitops.h"
+#include "qemu/log.h"
+#include "qemu/units.h"
+#include "qemu/module.h"
+#include "qemu/timer.h"
+#include "qapi/error.h"
+#include "hw/pci/pci_device.h"
+#include "hw/pci/pcie.h"
+#include "hw/pci/msix.h"
+#include "hw/qdev-properties.h"
+#include "hw/qdev-properties-system.h"
+#include "migration/vmstate.h"
+#include "system/hostmem.h"
+#include "qom/object.h"
+#include "trace.h"
+#include "trn_regs.h"
+
+#define TYPE_TRN "trn"
+OBJECT_DECLARE_SIMPLE_TYPE(TrnState, TRN)
+
+#define TRN_DEFAULT_HBM_SIZE    (1 * GiB)
+#define TRN_MIN_HBM_SIZE        (16 * MiB)
+#define TRN_MAX_CORES           64
+#define TRN_NUM_VECTORS         16
+
+struct TrnState {
+    PCIDevice parent_obj;
+
+    MemoryRegion bar0;          /* container: registers + MSI-X */
+    MemoryRegion regs;
+    MemoryRegion hbm_bar;       /* container sized to a power of two */
+    MemoryRegion hbm_ram;       /* used when no memdev is given */
+    MemoryRegion *hbm;          /* device memory, wherever it comes from */
+    uint64_t hbm_bytes;
+
+    /* Registers */
+    uint32_t scratch;
+    uint32_t irq_cause;
+    uint32_t irq_mask;
+    int64_t reset_ns;
+
+    /* Properties */
+    uint32_t chip_id;
+    uint32_t cores;
+    uint64_t hbm_size;
+    HostMemoryBackend *memdev;
+    PCIExpLinkSpeed link_speed;
+    PCIExpLinkWidth link_width;
+    uint32_t magic;             /* fault injection: x-magic */
+    uint32_t version;           /* fault injection: x-version */
+};
+
+static uint64_t trn_caps(TrnState *s)
+{
+    return TRN_CAP_HBM_BAR | TRN_CAP_IRQ_TEST;
+}
+
+static void trn_irq_update(TrnState *s)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+    uint32_t pending = s->irq_cause & s->irq_mask;
+
+    if (!pending) {
+        trace_trn_irq_masked(s->chip_id, s->irq_cause, s->irq_mask);
+        return;
+    }
+    if (msix_enabled(pdev)) {
+        trace_trn_irq_raise(s->chip_id, pending, TRN_MSIX_VEC_MISC);
+        msix_notify(pdev, TRN_MSIX_VEC_MISC);
+    }
+}
+
+static void trn_irq_set(TrnState *s, uint32_t cause)
+{
+    s->irq_cause |= cause;
+    trn_irq_update(s);
+}
+
+/* Device-internal reset: what TRN_REG_RESET, FLR and a bus reset share. */
+static void trn_soft_reset(TrnState *s, const char *why)
+{
+    trace_trn_reset(s->chip_id, why);
+    s->scratch = 0;
+    s->irq_cause = 0;
+    s->irq_mask = 0;
+    s->reset_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+}
+
+/* 64-bit registers: read whole by an 8-byte access, or as two halves. */
+static bool trn_reg_read64(TrnState *s, hwaddr reg, uint64_t *val)
+{
+    switch (reg) {
+    case TRN_REG_CAPS:
+        *val = trn_caps(s);
+        return true;
+    case TRN_REG_HBM_SIZE:
+        *val = s->hbm_bytes;
+        return true;
+    case TRN_REG_TIMESTAMP:
+        *val = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) - s->reset_ns;
+        return true;
+    default:
+        return false;
+    }
+}
+
+static bool trn_reg_read32(TrnState *s, hwaddr reg, uint64_t *val)
+{
+    switch (reg) {
+    case TRN_REG_MAGIC:
+        *val = s->magic;
+        return true;
+    case TRN_REG_VERSION:
+        *val = s->version;
+        return true;
+    case TRN_REG_CHIP_ID:
+        *val = s->chip_id;
+        return true;
+    case TRN_REG_NUM_CORES:
+        *val = s->cores;
+        return true;
+    case TRN_REG_SCRATCH:
+        *val = s->scratch;
+        return true;
+    case TRN_REG_STATUS:
+        *val = TRN_STATUS_READY;
+        return true;
+    case TRN_REG_MSIX_VECTORS:
+        *val = TRN_NUM_VECTORS;
+        return true;
+    case TRN_REG_IRQ_CAUSE:
+        *val = s->irq_cause;
+        return true;
+    case TRN_REG_IRQ_MASK:
+        *val = s->irq_mask;
+        return true;
+    default:
+        if (trn_reg_read64(s, reg & ~7ULL, val)) {
+            *val = (reg & 4) ? *val >> 32 : (uint32_t)*val;
+            return true;
+        }
+        return false;
+    }
+}
+
+static uint64_t trn_mmio_read(void *opaque, hwaddr addr, unsigned size)
+{
+    TrnState *s = opaque;
+    uint64_t val = 0;
+    bool ok;
+
+    ok = size == 8 ? trn_reg_read64(s, addr, &val)
+                   : trn_reg_read32(s, addr, &val);
+    if (!ok) {
+        trace_trn_mmio_unhandled(s->chip_id, "read", addr, size);
+        qemu_log_mask(LOG_GUEST_ERROR, "trn: read of unknown register 0x%"
+                      HWADDR_PRIx " size %u\n", addr, size);
+        return 0;
+    }
+    trace_trn_mmio_read(s->chip_id, addr, size, val);
+    return val;
+}
+
+static void trn_mmio_write(void *opaque, hwaddr addr, uint64_t val,
+                           unsigned size)
+{
+    TrnState *s = opaque;
+
+    trace_trn_mmio_write(s->chip_id, addr, size, val);
+    if (size != 4 || (addr & 3)) {
+        goto bad;
+    }
+    switch (addr) {
+    case TRN_REG_SCRATCH:
+        s->scratch = val;
+        return;
+    case TRN_REG_RESET:
+        if (val == TRN_RESET_KEY) {
+            trn_soft_reset(s, "register");
+        } else {
+            qemu_log_mask(LOG_GUEST_ERROR, "trn: bad reset key 0x%"
+                          PRIx64 "\n", val);
+        }
+        return;
+    case TRN_REG_IRQ_CAUSE:
+        s->irq_cause &= ~(uint32_t)val;
+        return;
+    case TRN_REG_IRQ_MASK:
+        s->irq_mask = val & TRN_IRQ_ALL;
+        trn_irq_update(s);
+        return;
+    case TRN_REG_IRQ_TEST:
+        if (val & 1) {
+            trn_irq_set(s, TRN_IRQ_TEST);
+        }
+        return;
+    }
+bad:
+    trace_trn_mmio_unhandled(s->chip_id, "write", addr, size);
+    qemu_log_mask(LOG_GUEST_ERROR, "trn: write to unknown or read-only "
+                  "register 0x%" HWADDR_PRIx " size %u\n", addr, size);
+}
+
+static const MemoryRegionOps trn_mmio_ops = {
+    .read = trn_mmio_read,
+    .write = trn_mmio_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = {
+        .min_access_size = 4,
+        .max_access_size = 8,
+        .unaligned = false,
+    },
+    .impl = {
+        .min_access_size = 4,
+        .max_access_size = 8,
+    },
+};
+
+static bool trn_init_hbm(TrnState *s, Error **errp)
+{
+    uint64_t size = s->hbm_size;
+
+    if (s->memdev) {
+        MemoryRegion *mr = host_memory_backend_get_memory(s->memdev);
+        uint64_t msize = memory_region_size(mr);
+
+        if (host_memory_backend_is_mapped(s->memdev)) {
+            error_setg(errp, "memdev '%s' is already in use",
+                       object_get_canonical_path_component(OBJECT(s->memdev)));
+            return false;
+        }
+        if (size && size != msize) {
+            error_setg(errp, "hbm-size 0x%" PRIx64 " differs from the size "
+                       "of memdev (0x%" PRIx64 ")", size, msize);
+            return false;
+        }
+        size = msize;
+        s->hbm = mr;
+        host_memory_backend_set_mapped(s->memdev, true);
+    } else {
+        if (!size) {
+            size = TRN_DEFAULT_HBM_SIZE;
+        }
+        if (size < TRN_MIN_HBM_SIZE || size % MiB) {
+            error_setg(errp, "hbm-size must be a multiple of 1 MiB and at "
+                       "least %u MiB", (unsigned)(TRN_MIN_HBM_SIZE / MiB));
+            return false;
+        }
+        /* Anonymous RAM: host pages are allocated only when touched. */
+        if (!memory_region_init_ram(&s->hbm_ram, OBJECT(s), "trn.hbm", size,
+                                    errp)) {
+            return false;
+        }
+        s->hbm = &s->hbm_ram;
+    }
+    s->hbm_bytes = size;
+
+    memory_region_init(&s->hbm_bar, OBJECT(s), "trn.hbm-bar", pow2ceil(size));
+    memory_region_add_subregion(&s->hbm_bar, 0, s->hbm);
+    pci_register_bar(PCI_DEVICE(s), TRN_BAR_HBM,
+                     PCI_BASE_ADDRESS_SPACE_MEMORY |
+                     PCI_BASE_ADDRESS_MEM_TYPE_64 |
+                     PCI_BASE_ADDRESS_MEM_PREFETCH, &s->hbm_bar);
+    return true;
+}
+
+static void trn_realize(PCIDevice *pdev, Error **errp)
+{
+    TrnState *s = TRN(pdev);
+    int i;
+
+    if (!s->cores || s->cores > TRN_MAX_CORES) {
+        error_setg(errp, "cores must be between 1 and %d", TRN_MAX_CORES);
+        return;
+    }
+
+    pci_config_set_interrupt_pin(pdev->config, 1);
+    if (pcie_endpoint_cap_init(pdev, 0x80) < 0) {
+        error_setg(errp, "cannot add the PCI Express capability");
+        return;
+    }
+    pcie_cap_flr_init(pdev);
+    pcie_cap_deverr_init(pdev);
+    pcie_cap_fill_link_ep_usp(pdev, s->link_width, s->link_speed);
+
+    memory_region_init(&s->bar0, OBJECT(s), "trn.bar0", TRN_BAR_REGS_SIZE);
+    memory_region_init_io(&s->regs, OBJECT(s), &trn_mmio_ops, s, "trn.regs",
+                          TRN_GLOBAL_SIZE);
+    memory_region_add_subregion(&s->bar0, TRN_BLOCK_GLOBAL, &s->regs);
+    pci_register_bar(pdev, TRN_BAR_REGS, PCI_BASE_ADDRESS_SPACE_MEMORY |
+                     PCI_BASE_ADDRESS_MEM_TYPE_64, &s->bar0);
+
+    if (msix_init(pdev, TRN_NUM_VECTORS, &s->bar0, TRN_BAR_REGS,
+                  TRN_MSIX_TABLE_OFFSET, &s->bar0, TRN_BAR_REGS,
+                  TRN_MSIX_PBA_OFFSET, 0, errp) < 0) {
+        goto err_pcie;
+    }
+    for (i = 0; i < TRN_NUM_VECTORS; i++) {
+        msix_vector_use(pdev, i);
+    }
+
+    if (!trn_init_hbm(s, errp)) {
+        goto err_msix;
+    }
+    trn_soft_reset(s, "realize");
+    return;
+
+err_msix:
+    msix_uninit(pdev, &s->bar0, &s->bar0);
+err_pcie:
+    pcie_cap_exit(pdev);
+}
+
+static void trn_exit(PCIDevice *pdev)
+{
+    TrnState *s = TRN(pdev);
+
+    msix_uninit(pdev, &s->bar0, &s->bar0);
+    pcie_cap_exit(pdev);
+    if (s->memdev) {
+        host_memory_backend_set_mapped(s->memdev, false);
+    }
+}
+
+static void trn_reset_hold(Object *obj, ResetType type)
+{
+    TrnState *s = TRN(obj);
+
+    trn_soft_reset(s, "bus");
+}
+
+static void trn_config_write(PCIDevice *pdev, uint32_t addr, uint32_t val,
+                             int len)
+{
+    pci_default_write_config(pdev, addr, val, len);
+    pcie_cap_flr_write_config(pdev, addr, val, len);
+}
+
+static const Property trn_props[] = {
+    DEFINE_PROP_UINT32("chip-id", TrnState, chip_id, 0),
+    DEFINE_PROP_UINT32("cores", TrnState, cores, 2),
+    DEFINE_PROP_SIZE("hbm-size", TrnState, hbm_size, 0),
+    DEFINE_PROP_LINK("memdev", TrnState, memdev, TYPE_MEMORY_BACKEND,
+                     HostMemoryBackend *),
+    DEFINE_PROP_PCIE_LINK_SPEED("link-speed", TrnState, link_speed,
+                                PCIE_LINK_SPEED_32),
+    DEFINE_PROP_PCIE_LINK_WIDTH("link-width", TrnState, link_width,
+                                PCIE_LINK_WIDTH_16),
+    DEFINE_PROP_UINT32("x-magic", TrnState, magic, TRN_MAGIC),
+    DEFINE_PROP_UINT32("x-version", TrnState, version,
+                       TRN_VERSION(TRN_VERSION_MAJOR, TRN_VERSION_MINOR)),
+};
+
+static const VMStateDescription trn_vmstate = {
+    .name = "trn",
+    .unmigratable = 1,
+};
+
+static void trn_class_init(ObjectClass *oc, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(oc);
+    PCIDeviceClass *pc = PCI_DEVICE_CLASS(oc);
+    ResettableClass *rc = RESETTABLE_CLASS(oc);
+
+    pc->realize = trn_realize;
+    pc->exit = trn_exit;
+    pc->config_write = trn_config_write;
+    pc->vendor_id = TRN_PCI_VENDOR_ID;
+    pc->device_id = TRN_PCI_DEVICE_ID;
+    pc->revision = TRN_PCI_REVISION;
+    pc->class_id = TRN_PCI_CLASS;
+    rc->phases.hold = trn_reset_hold;
+
+    dc->desc = "Trainium-style ML accelerator (trn)";
+    dc->vmsd = &trn_vmstate;
+    set_bit(DEVICE_CATEGORY_MISC, dc->categories);
+    device_class_set_props(dc, trn_props);
+}
+
+static const TypeInfo trn_types[] = {
+    {
+        .name          = TYPE_TRN,
+        .parent        = TYPE_PCI_DEVICE,
+        .instance_size = sizeof(TrnState),
+        .class_init    = trn_class_init,
+        .interfaces    = (InterfaceInfo[]) {
+            { INTERFACE_PCIE_DEVICE },
+            { }
+        },
+    },
+};
+
+DEFINE_TYPES(trn_types)
