@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Copyright (c) 2026 The trn authors */
+
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/uaccess.h>
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_ioctl.h>
+#include <drm/drm_accel.h>
+#include <drm/drm_print.h>
+#include <drm/trn_accel.h>
+
+#include "trn_drv.h"
+#include "trn_regs.h"
+
+static int trn_query_device_info(struct trn_device *tdev, void *out)
+{
+	struct drm_trn_device_info *info = out;
+
+	info->chip_id = tdev->chip_id;
+	info->num_cores = tdev->num_cores;
+	info->hbm_size = tdev->hbm_size;
+	info->hw_version_major = TRN_VERSION_GET_MAJOR(tdev->hw_version);
+	info->hw_version_minor = TRN_VERSION_GET_MINOR(tdev->hw_version);
+	info->hw_caps = tdev->hw_caps;
+	info->driver_version_major = TRN_DRIVER_MAJOR;
+	info->driver_version_minor = TRN_DRIVER_MINOR;
+	info->driver_version_patch = TRN_DRIVER_PATCH;
+	return 0;
+}
+
+static const struct {
+	u32 size;
+	int (*fill)(struct trn_device *tdev, void *out);
+} trn_queries[] = {
+	[DRM_TRN_QUERY_DEVICE_INFO] = {
+		.size = sizeof(struct drm_trn_device_info),
+		.fill = trn_query_device_info,
+	},
+};
+
+static int trn_ioctl_query(struct drm_device *drm, void *data,
+			   struct drm_file *file)
+{
+	struct trn_device *tdev = to_trn_device(drm);
+	struct drm_trn_query *args = data;
+	union {
+		struct drm_trn_device_info device_info;
+	} result = {};
+	u32 len;
+	int ret, idx;
+
+	if (args->flags || args->pad)
+		return -EINVAL;
+	if (args->query >= ARRAY_SIZE(trn_queries) || !trn_queries[args->query].fill)
+		return -EINVAL;
+
+	if (!args->size) {
+		args->size = trn_queries[args->query].size;
+		return 0;
+	}
+
+	if (!drm_dev_enter(drm, &idx))
+		return -ENODEV;
+	ret = trn_queries[args->query].fill(tdev, &result);
+	drm_dev_exit(idx);
+	if (ret)
+		return ret;
+
+	len = min(args->size, trn_queries[args->query].size);
+	if (copy_to_user(u64_to_user_ptr(args->data), &result, len))
+		return -EFAULT;
+	args->size = len;
+	return 0;
+}
+
+static const struct drm_ioctl_desc trn_ioctls[] = {
+	DRM_IOCTL_DEF_DRV(TRN_QUERY, trn_ioctl_query, 0),
+};
+
+static const struct file_operations trn_accel_fops = {
+	.owner = THIS_MODULE,
+	DRM_ACCEL_FOPS,
+	.show_fdinfo = drm_show_fdinfo,
+};
+
+static const struct drm_driver trn_drm_driver = {
+	.driver_features = DRIVER_COMPUTE_ACCEL,
+	.fops = &trn_accel_fops,
+	.ioctls = trn_ioctls,
+	.num_ioctls = ARRAY_SIZE(trn_ioctls),
+	.name = TRN_DRIVER_NAME,
+	.desc = TRN_DRIVER_DESC,
+#ifdef TRN_HAVE_DRM_DRIVER_DATE
+	.date = "20261126",
+#endif
+	.major = TRN_DRIVER_MAJOR,
+	.minor = TRN_DRIVER_MINOR,
+	.patchlevel = TRN_DRIVER_PATCH,
+};
+
+static int trn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct device *dev = &pdev->dev;
+	struct trn_device *tdev;
+	int ret;
+
+	tdev = devm_drm_dev_alloc(dev, &trn_drm_driver, struct trn_device, drm);
+	if (IS_ERR(tdev))
+		return PTR_ERR(tdev);
+	tdev->pdev = pdev;
+	pci_set_drvdata(pdev, tdev);
+
+	ret = pcim_enable_device(pdev);
+	if (ret) {
+		dev_err(dev, "cannot enable PCI device: %d\n", ret);
+		return ret;
+	}
+
+	ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(64));
+	if (ret) {
+		dev_err(dev, "no usable DMA configuration: %d\n", ret);
+		return ret;
+	}
+
+	tdev->regs = pcim_iomap_region(pdev, TRN_BAR_REGS, TRN_DRIVER_NAME);
+	if (IS_ERR(tdev->regs)) {
+		ret = PTR_ERR(tdev->regs);
+		dev_err(dev, "cannot map BAR%d: %d\n", TRN_BAR_REGS, ret);
+		return ret;
+	}
+	ret = pcim_request_region(pdev, TRN_BAR_HBM, TRN_DRIVER_NAME);
+	if (ret) {
+		dev_err(dev, "cannot reserve BAR%d: %d\n", TRN_BAR_HBM, ret);
+		return ret;
+	}
+	pci_set_master(pdev);
+
+	ret = trn_hw_init(tdev);
+	if (ret)
+		return ret;
+
+	ret = trn_irq_init(tdev);
+	if (ret)
+		return ret;
+
+	ret = drm_dev_register(&tdev->drm, 0);
+	if (ret) {
+		drm_err(&tdev->drm, "cannot register DRM device: %d\n", ret);
+		return ret;
+	}
+
+	drm_info(&tdev->drm, "chip %u: %u NeuronCores, %llu MiB HBM, interface %u.%u\n",
+		 tdev->chip_id, tdev->num_cores, tdev->hbm_size >> 20,
+		 TRN_VERSION_GET_MAJOR(tdev->hw_version),
+		 TRN_VERSION_GET_MINOR(tdev->hw_version));
+	return 0;
+}
+
+static void trn_remove(struct pci_dev *pdev)
+{
+	struct trn_device *tdev = pci_get_drvdata(pdev);
+
+	drm_dev_unplug(&tdev->drm);
+}
+
+static const struct pci_device_id trn_pci_ids[] = {
+	{ PCI_DEVICE(TRN_PCI_VENDOR_ID, TRN_PCI_DEVICE_ID) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, trn_pci_ids);
+
+static struct pci_driver trn_pci_driver = {
+	.name = TRN_DRIVER_NAME,
+	.id_table = trn_pci_ids,
+	.probe = trn_probe,
+	.remove = trn_remove,
+	.dev_groups = trn_sysfs_groups,
+};
+module_pci_driver(trn_pci_driver);
+
+MODULE_DESCRIPTION("Driver for Trainium-style accelerators");
+MODULE_AUTHOR("The trn authors");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(__stringify(TRN_DRIVER_MAJOR) "." __stringify(TRN_DRIVER_MINOR)
+	       "." __stringify(TRN_DRIVER_PATCH));

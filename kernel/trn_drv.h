@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Copyright (c) 2026 The trn authors */
+
+#ifndef __TRN_DRV_H__
+#define __TRN_DRV_H__
+
+#include <linux/completion.h>
+#include <linux/io.h>
+#include <linux/types.h>
+#include <drm/drm_device.h>
+
+#define TRN_DRIVER_NAME		"trn"
+#define TRN_DRIVER_DESC		"Trainium-style accelerator"
+#define TRN_DRIVER_MAJOR	0
+#define TRN_DRIVER_MINOR	1
+#define TRN_DRIVER_PATCH	0
+
+struct pci_dev;
+
+/**
+ * struct trn_device - one trn accelerator
+ * @drm: DRM device, embedded; owns the lifetime of this structure
+ * @pdev: PCI function
+ * @regs: BAR0 registers
+ * @chip_id: chip identifier reported by the device
+ * @num_cores: number of NeuronCores
+ * @hbm_size: bytes of device memory
+ * @hw_version: interface version register, TRN_VERSION(major, minor)
+ * @hw_caps: capability bits (TRN_CAP_*)
+ * @irq_test_done: completed by the misc interrupt handler on TRN_IRQ_TEST
+ */
+struct trn_device {
+	struct drm_device drm;
+	struct pci_dev *pdev;
+	void __iomem *regs;
+
+	u32 chip_id;
+	u32 num_cores;
+	u64 hbm_size;
+	u32 hw_version;
+	u64 hw_caps;
+
+	struct completion irq_test_done;
+};
+
+static inline struct trn_device *to_trn_device(struct drm_device *drm)
+{
+	return container_of(drm, struct trn_device, drm);
+}
+
+static inline u32 trn_read32(struct trn_device *tdev, u32 reg)
+{
+	return readl(tdev->regs + reg);
+}
+
+static inline u64 trn_read64(struct trn_device *tdev, u32 reg)
+{
+	return readq(tdev->regs + reg);
+}
+
+static inline void trn_write32(struct trn_device *tdev, u32 reg, u32 val)
+{
+	writel(val, tdev->regs + reg);
+}
+
+int trn_hw_init(struct trn_device *tdev);
+int trn_irq_init(struct trn_device *tdev);
+
+extern const struct attribute_group *trn_sysfs_groups[];
+
+#endif /* __TRN_DRV_H__ */

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Copyright (c) 2026 The trn authors */
+
+#include <linux/device.h>
+#include <linux/interrupt.h>
+#include <linux/iopoll.h>
+#include <linux/pci.h>
+#include <drm/drm_print.h>
+
+#include "trn_drv.h"
+#include "trn_regs.h"
+
+#define TRN_RESET_TIMEOUT_US	100000
+#define TRN_IRQ_TEST_TIMEOUT_MS	1000
+#define TRN_SCRATCH_PATTERN	0xa5c3e10fU
+
+static int trn_hw_reset(struct trn_device *tdev)
+{
+	u32 status;
+	int ret;
+
+	trn_write32(tdev, TRN_REG_RESET, TRN_RESET_KEY);
+	ret = readl_poll_timeout(tdev->regs + TRN_REG_STATUS, status,
+				 status & TRN_STATUS_READY, 10,
+				 TRN_RESET_TIMEOUT_US);
+	if (ret)
+		drm_err(&tdev->drm, "device not ready %u ms after reset (status 0x%08x)\n",
+			TRN_RESET_TIMEOUT_US / 1000, status);
+	return ret;
+}
+
+/**
+ * trn_hw_init() - identify the device and bring it to a known state
+ * @tdev: the device, with BAR0 mapped
+ *
+ * Checks the identity magic and the interface version before anything else
+ * is touched, so that a device the driver does not understand is left alone.
+ *
+ * Return: 0 on success, -ENODEV for a device of the wrong kind or version,
+ * -EIO if it does not respond correctly.
+ */
+int trn_hw_init(struct trn_device *tdev)
+{
+	u32 magic, version, scratch;
+	int ret;
+
+	magic = trn_read32(tdev, TRN_REG_MAGIC);
+	if (magic != TRN_MAGIC) {
+		drm_err(&tdev->drm, "bad identity magic 0x%08x (expected 0x%08x): not a trn device, or it does not respond\n",
+			magic, TRN_MAGIC);
+		return -ENODEV;
+	}
+
+	version = trn_read32(tdev, TRN_REG_VERSION);
+	if (TRN_VERSION_GET_MAJOR(version) != TRN_VERSION_MAJOR) {
+		drm_err(&tdev->drm, "unsupported hardware interface version %u.%u (this driver supports %u.x)\n",
+			TRN_VERSION_GET_MAJOR(version),
+			TRN_VERSION_GET_MINOR(version), TRN_VERSION_MAJOR);
+		return -ENODEV;
+	}
+	tdev->hw_version = version;
+
+	ret = trn_hw_reset(tdev);
+	if (ret)
+		return ret;
+
+	trn_write32(tdev, TRN_REG_SCRATCH, TRN_SCRATCH_PATTERN);
+	scratch = trn_read32(tdev, TRN_REG_SCRATCH);
+	if (scratch != TRN_SCRATCH_PATTERN) {
+		drm_err(&tdev->drm, "scratch register test failed: wrote 0x%08x, read 0x%08x\n",
+			TRN_SCRATCH_PATTERN, scratch);
+		return -EIO;
+	}
+	trn_write32(tdev, TRN_REG_SCRATCH, 0);
+
+	tdev->hw_caps = trn_read64(tdev, TRN_REG_CAPS);
+	tdev->chip_id = trn_read32(tdev, TRN_REG_CHIP_ID);
+	tdev->num_cores = trn_read32(tdev, TRN_REG_NUM_CORES);
+	tdev->hbm_size = trn_read64(tdev, TRN_REG_HBM_SIZE);
+
+	if (!tdev->num_cores || !tdev->hbm_size) {
+		drm_err(&tdev->drm, "device reports %u cores and %llu bytes of HBM\n",
+			tdev->num_cores, tdev->hbm_size);
+		return -EIO;
+	}
+	if (tdev->hbm_size > pci_resource_len(tdev->pdev, TRN_BAR_HBM)) {
+		drm_err(&tdev->drm, "HBM size %llu exceeds BAR%d (%llu bytes)\n",
+			tdev->hbm_size, TRN_BAR_HBM,
+			(u64)pci_resource_len(tdev->pdev, TRN_BAR_HBM));
+		return -EIO;
+	}
+	return 0;
+}
+
+static irqreturn_t trn_irq_misc(int irq, void *arg)
+{
+	struct trn_device *tdev = arg;
+	u32 cause;
+
+	cause = trn_read32(tdev, TRN_REG_IRQ_CAUSE);
+	if (!cause)
+		return IRQ_NONE;
+	trn_write32(tdev, TRN_REG_IRQ_CAUSE, cause);
+
+	if (cause & TRN_IRQ_TEST)
+		complete(&tdev->irq_test_done);
+	return IRQ_HANDLED;
+}
+
+static void trn_irq_fini(void *arg)
+{
+	struct trn_device *tdev = arg;
+
+	trn_write32(tdev, TRN_REG_IRQ_MASK, 0);
+}
+
+/* Raise the test interrupt and wait for it: proves MSI-X works end to end. */
+static int trn_irq_selftest(struct trn_device *tdev)
+{
+	reinit_completion(&tdev->irq_test_done);
+	trn_write32(tdev, TRN_REG_IRQ_TEST, 1);
+	if (!wait_for_completion_timeout(&tdev->irq_test_done,
+					 msecs_to_jiffies(TRN_IRQ_TEST_TIMEOUT_MS))) {
+		drm_err(&tdev->drm, "interrupt self-test: no MSI-X interrupt within %u ms\n",
+			TRN_IRQ_TEST_TIMEOUT_MS);
+		return -EIO;
+	}
+	return 0;
+}
+
+/**
+ * trn_irq_init() - enable MSI-X, install the handlers and test delivery
+ * @tdev: the device, after trn_hw_init()
+ *
+ * Everything is device-managed; on unbind the device's interrupt mask is
+ * cleared before the handlers are released.
+ *
+ * Return: 0 or a negative error code.
+ */
+int trn_irq_init(struct trn_device *tdev)
+{
+	struct pci_dev *pdev = tdev->pdev;
+	struct device *dev = &pdev->dev;
+	u32 nvec = trn_read32(tdev, TRN_REG_MSIX_VECTORS);
+	const char *name;
+	int ret;
+
+	if (nvec <= TRN_MSIX_VEC_MISC) {
+		drm_err(&tdev->drm, "device offers %u MSI-X vectors\n", nvec);
+		return -EIO;
+	}
+	ret = pci_alloc_irq_vectors(pdev, nvec, nvec, PCI_IRQ_MSIX);
+	if (ret < 0) {
+		drm_err(&tdev->drm, "cannot enable %u MSI-X vectors: %d\n", nvec, ret);
+		return ret;
+	}
+
+	init_completion(&tdev->irq_test_done);
+	name = devm_kasprintf(dev, GFP_KERNEL, "trn-misc@%s", pci_name(pdev));
+	if (!name)
+		return -ENOMEM;
+	ret = devm_request_irq(dev, pci_irq_vector(pdev, TRN_MSIX_VEC_MISC),
+			       trn_irq_misc, 0, name, tdev);
+	if (ret)
+		return ret;
+	ret = devm_add_action_or_reset(dev, trn_irq_fini, tdev);
+	if (ret)
+		return ret;
+
+	trn_write32(tdev, TRN_REG_IRQ_MASK, TRN_IRQ_ALL);
+	return trn_irq_selftest(tdev);
+}

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Copyright (c) 2026 The trn authors */
+
+#include <linux/device.h>
+#include <linux/pci.h>
+#include <linux/sysfs.h>
+
+#include "trn_drv.h"
+#include "trn_regs.h"
+
+/*
+ * Read-only facts about the device, on the PCI device (and so also under
+ * /sys/class/accel/accelN/device/). Documented in Documentation/sysfs.rst.
+ * The driver core adds them after probe succeeds and removes them before
+ * remove() runs, so the device structure is always valid here.
+ */
+
+static struct trn_device *dev_to_trn(struct device *dev)
+{
+	return pci_get_drvdata(to_pci_dev(dev));
+}
+
+static ssize_t chip_id_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%u\n", dev_to_trn(dev)->chip_id);
+}
+static DEVICE_ATTR_RO(chip_id);
+
+static ssize_t neuron_cores_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", dev_to_trn(dev)->num_cores);
+}
+static DEVICE_ATTR_RO(neuron_cores);
+
+static ssize_t hbm_size_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", dev_to_trn(dev)->hbm_size);
+}
+static DEVICE_ATTR_RO(hbm_size);
+
+static ssize_t hw_version_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	u32 v = dev_to_trn(dev)->hw_version;
+
+	return sysfs_emit(buf, "%u.%u\n", TRN_VERSION_GET_MAJOR(v),
+			  TRN_VERSION_GET_MINOR(v));
+}
+static DEVICE_ATTR_RO(hw_version);
+
+static ssize_t hw_caps_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "0x%016llx\n", dev_to_trn(dev)->hw_caps);
+}
+static DEVICE_ATTR_RO(hw_caps);
+
+static ssize_t driver_version_show(struct device *dev,
+				   struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u.%u.%u\n", TRN_DRIVER_MAJOR, TRN_DRIVER_MINOR,
+			  TRN_DRIVER_PATCH);
+}
+static DEVICE_ATTR_RO(driver_version);
+
+static struct attribute *trn_attrs[] = {
+	&dev_attr_chip_id.attr,
+	&dev_attr_neuron_cores.attr,
+	&dev_attr_hbm_size.attr,
+	&dev_attr_hw_version.attr,
+	&dev_attr_hw_caps.attr,
+	&dev_attr_driver_version.attr,
+	NULL
+};
+
+static const struct attribute_group trn_attr_group = {
+	.attrs = trn_attrs,
+};
+
+const struct attribute_group *trn_sysfs_groups[] = {
+	&trn_attr_group,
+	NULL
+};
