@@ -1,0 +1,109 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# trn: driver, runtime and tools for a Trainium-style accelerator.
+#
+#   make            build the library, tools and kernel module
+#   make demo       build everything, boot a VM with 4 emulated devices, run nrt-ls
+#   make check      all tests: unit tests, kernel static checks, VM tests
+#   make vm         interactive VM with DEVICES (default 1) devices, trn.ko loaded
+#   make install    install libnrt, headers and tools (PREFIX, DESTDIR)
+#
+# Dependencies are installed or located by scripts/deps.sh, which caches
+# heavy artefacts (QEMU, guest kernel) in $(TRN_CACHE), outside the tree.
+
+TRN_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/trn
+export TRN_CACHE
+-include $(TRN_CACHE)/env.mk
+
+DEVICES ?= 1
+V ?= 0
+
+.DEFAULT_GOAL := all
+
+include mk/user.mk
+
+KERNEL_SRCS := $(filter-out %.mod.c,$(wildcard kernel/*.c kernel/*.h)) kernel/Kbuild \
+	include/uapi/drm/trn_accel.h include/hw/trn_regs.h
+KBUILD = $(MAKE) -C $(KDIR) M=$(CURDIR)/kernel
+
+.PHONY: all deps kernel demo vm check check-build check-static vm-test clean install \
+	install-kernel need-kdir need-qemu
+
+all: user kernel
+
+deps:
+	scripts/deps.sh all
+
+need-kdir:
+	@test -n "$(KDIR)" || { echo "KDIR unknown: run 'make deps' or pass KDIR=" >&2; exit 1; }
+
+need-qemu:
+	@test -x "$(QEMU)" || { echo "QEMU missing: run 'make deps'" >&2; exit 1; }
+
+kernel/trn.ko: $(KERNEL_SRCS) | need-kdir
+	$(KBUILD) modules
+
+kernel: kernel/trn.ko
+
+GUEST_TESTS := build/tests/vm/test_uapi
+
+build/tests/vm/test_uapi: tests/vm/test_uapi.c include/uapi/drm/trn_accel.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -Iinclude/uapi $$(pkg-config --cflags libdrm cmocka) \
+		-o $@ $< $$(pkg-config --libs libdrm cmocka)
+
+# ---- the main job: a VM with four devices, nrt-ls inside it
+demo: deps
+	$(MAKE) demo-run
+
+.PHONY: demo-run
+demo-run: user kernel need-qemu
+	tests/vm/vm.sh --devices 4 cmd \
+		'echo "# nrt-ls"; build/tools/nrt-ls; echo "# nrt-ls --json"; build/tools/nrt-ls --json'
+
+vm: deps
+	$(MAKE) user kernel need-qemu
+	tests/vm/vm.sh --devices $(DEVICES) shell
+
+# ---- tests
+check: deps
+	$(MAKE) check-build
+	$(MAKE) unit-test
+	$(MAKE) check-static
+	$(MAKE) vm-test
+	@echo "make check: all tests passed"
+
+check-build: user kernel $(GUEST_TESTS)
+
+# checkpatch --strict, W=1 -Werror and sparse on everything under kernel/,
+# plus QEMU's own checkpatch on the device model.
+check-static: need-kdir
+	@echo "  CHECKPATCH kernel/"
+	@out=$$(perl $(CHECKPATCH) --strict --no-tree -q --show-types -f \
+		$(filter %.c %.h,$(KERNEL_SRCS))); \
+		if [ -n "$$out" ]; then echo "$$out"; exit 1; fi
+	@echo "  W=1 -Werror + sparse kernel/"
+	@out=$$($(KBUILD) W=1 KCFLAGS=-Werror C=2 modules 2>&1) || { echo "$$out"; exit 1; }; \
+		if echo "$$out" | grep -E 'warning|error' ; then exit 1; fi
+	@echo "  CHECKPATCH (QEMU) qemu/"
+	@perl $(QEMU_SRC)/scripts/checkpatch.pl --no-tree -q -f qemu/*.c qemu/*.h
+
+VM_SCENARIOS := single quad broken
+vm-test: check-build need-qemu
+	@rc=0; \
+	tests/vm/vm.sh --scenario single --devices 1 test || rc=1; \
+	tests/vm/vm.sh --scenario quad --devices 4 test || rc=1; \
+	tests/vm/vm.sh --scenario broken \
+		--device 'chip-id=0,cores=2,hbm-size=1G' \
+		--device 'chip-id=1,cores=2,hbm-size=1G,x-magic=0xdeadbeef' \
+		--device 'chip-id=2,cores=4,hbm-size=512M,x-version=0x20000' test || rc=1; \
+	exit $$rc
+
+install: install-user
+
+install-kernel: kernel
+	$(KBUILD) modules_install
+
+clean:
+	rm -rf build
+	-$(if $(KDIR),$(KBUILD) clean)

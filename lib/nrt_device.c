@@ -1,0 +1,563 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Copyright (c) 2026 The trn authors
+ *
+ * Device discovery and device handles.
+ *
+ * Devices are found in sysfs: every /sys/class/accel/accelN whose
+ * device/driver link points at the "trn" driver is a trn device. Its device
+ * link names the PCI function (basename "DDDD:BB:DD.F"), and the devices are
+ * indexed in ascending order of that address. The roots of sysfs and /dev
+ * can be redirected with NRT_SYSFS_ROOT and NRT_DEV_ROOT for testing.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <xf86drm.h>
+#include "drm/trn_accel.h"
+
+#include "nrt_internal.h"
+
+#define NRT_DRIVER_NAME "trn"
+#define NRT_DEFAULT_SYSFS_ROOT "/sys"
+#define NRT_DEFAULT_DEV_ROOT "/dev"
+
+/* The device info fields a kernel must return at least (up to hbm_size). */
+#define NRT_KINFO_MIN_SIZE \
+	(offsetof(struct drm_trn_device_info, hbm_size) + \
+	 sizeof(((struct drm_trn_device_info *)0)->hbm_size))
+
+struct nrt_device {
+	int fd;
+	unsigned int index;
+	unsigned int minor;
+	int numa_node;
+	char pci_bdf[sizeof(((nrt_device_info *)0)->pci_bdf)];
+	char device_node[sizeof(((nrt_device_info *)0)->device_node)];
+	struct drm_trn_device_info kinfo;
+};
+
+/* One trn device as found in sysfs. */
+struct nrt_entry {
+	unsigned int minor;
+	unsigned int domain, bus, dev, fn;
+	char pci_bdf[sizeof(((nrt_device_info *)0)->pci_bdf)];
+};
+
+struct nrt_entry_list {
+	struct nrt_entry *v;
+	size_t n;
+	size_t cap;
+};
+
+static const char *nrt_root(const char *var, const char *def)
+{
+	const char *root = secure_getenv(var);
+
+	return root && *root ? root : def;
+}
+
+static const char *nrt_sysfs_root(void)
+{
+	return nrt_root("NRT_SYSFS_ROOT", NRT_DEFAULT_SYSFS_ROOT);
+}
+
+static const char *nrt_dev_root(void)
+{
+	return nrt_root("NRT_DEV_ROOT", NRT_DEFAULT_DEV_ROOT);
+}
+
+/*
+ * Parse a decimal number as the kernel prints it: digits only, no sign,
+ * spaces, leading zeros or trailing characters.
+ */
+static bool nrt_parse_uint(const char *s, unsigned int *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (*s < '0' || *s > '9' || (s[0] == '0' && s[1]))
+		return false;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > UINT_MAX)
+		return false;
+	*out = (unsigned int)v;
+	return true;
+}
+
+static int nrt_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Parse between @min and @max hex digits at *@p and advance *@p past them. */
+static bool nrt_parse_hex(const char **p, size_t min, size_t max,
+			  unsigned int *out)
+{
+	unsigned int v = 0;
+	size_t i;
+	int h;
+
+	for (i = 0; i < max && (h = nrt_hexval((*p)[i])) >= 0; i++)
+		v = v << 4 | (unsigned int)h;
+	if (i < min)
+		return false;
+	*p += i;
+	*out = v;
+	return true;
+}
+
+/* Parse a PCI address "DDDD:BB:DD.F" as the kernel names PCI devices. */
+static bool nrt_parse_bdf(const char *s, struct nrt_entry *e)
+{
+	const char *p = s;
+
+	if (!nrt_parse_hex(&p, 4, 8, &e->domain) || *p++ != ':' ||
+	    !nrt_parse_hex(&p, 2, 2, &e->bus) || *p++ != ':' ||
+	    !nrt_parse_hex(&p, 2, 2, &e->dev) || *p++ != '.' ||
+	    !nrt_parse_hex(&p, 1, 1, &e->fn) || *p)
+		return false;
+	if (e->dev > 0x1f || e->fn > 7)
+		return false;
+	if (strlen(s) >= sizeof(e->pci_bdf))
+		return false;
+	strcpy(e->pci_bdf, s);
+	return true;
+}
+
+/*
+ * Read the target of the symbolic link at @path and return a pointer to its
+ * last component inside @buf, or NULL if @path is not a readable link.
+ */
+static const char *nrt_link_basename(const char *path, char *buf, size_t size)
+{
+	ssize_t len;
+	const char *slash;
+
+	len = readlink(path, buf, size - 1);
+	if (len <= 0 || (size_t)len >= size - 1)
+		return NULL;
+	buf[len] = '\0';
+	slash = strrchr(buf, '/');
+	return slash ? slash + 1 : buf;
+}
+
+/*
+ * Read a decimal integer (optionally negative) from a sysfs attribute.
+ * Return: true and the value in *@out, or false if unreadable or malformed.
+ */
+static bool nrt_read_int_attr(const char *path, int *out)
+{
+	char buf[32];
+	ssize_t len;
+	long v;
+	char *end;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	do {
+		len = read(fd, buf, sizeof(buf) - 1);
+	} while (len < 0 && errno == EINTR);
+	close(fd);
+	if (len <= 0)
+		return false;
+	buf[len] = '\0';
+
+	errno = 0;
+	v = strtol(buf, &end, 10);
+	if (errno || end == buf || (*end && strcmp(end, "\n")) ||
+	    v < INT_MIN || v > INT_MAX)
+		return false;
+	*out = (int)v;
+	return true;
+}
+
+static bool nrt_module_loaded(void)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int len;
+
+	len = snprintf(path, sizeof(path), "%s/module/" NRT_DRIVER_NAME,
+		       nrt_sysfs_root());
+	if (len < 0 || (size_t)len >= sizeof(path))
+		return false;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int nrt_entry_cmp(const void *a, const void *b)
+{
+	const struct nrt_entry *x = a, *y = b;
+	const unsigned int kx[] = { x->domain, x->bus, x->dev, x->fn, x->minor };
+	const unsigned int ky[] = { y->domain, y->bus, y->dev, y->fn, y->minor };
+	size_t i;
+
+	for (i = 0; i < sizeof(kx) / sizeof(kx[0]); i++) {
+		if (kx[i] != ky[i])
+			return kx[i] < ky[i] ? -1 : 1;
+	}
+	return 0;
+}
+
+static nrt_status nrt_entry_add(struct nrt_entry_list *list,
+				const struct nrt_entry *e)
+{
+	if (list->n == list->cap) {
+		size_t cap = list->cap ? list->cap * 2 : 8;
+		struct nrt_entry *v;
+
+		v = realloc(list->v, cap * sizeof(*v));
+		if (!v)
+			return nrt_fail(NRT_RESOURCE, "out of memory");
+		list->v = v;
+		list->cap = cap;
+	}
+	list->v[list->n++] = *e;
+	return NRT_SUCCESS;
+}
+
+/*
+ * Check whether the class device @name in @class_dir is a trn device and if
+ * so fill in @e. Return: true for a trn device.
+ */
+static bool nrt_probe_entry(const char *class_dir, const char *name,
+			    struct nrt_entry *e)
+{
+	char path[PATH_MAX];
+	char target[PATH_MAX];
+	const char *base;
+	int len;
+
+	if (strncmp(name, "accel", 5) || !nrt_parse_uint(name + 5, &e->minor))
+		return false;
+
+	len = snprintf(path, sizeof(path), "%s/%s/device/driver", class_dir,
+		       name);
+	if (len < 0 || (size_t)len >= sizeof(path))
+		return false;
+	base = nrt_link_basename(path, target, sizeof(target));
+	if (!base || strcmp(base, NRT_DRIVER_NAME))
+		return false;
+
+	/* Drop "/driver" to get the device link itself. */
+	path[(size_t)len - strlen("/driver")] = '\0';
+	base = nrt_link_basename(path, target, sizeof(target));
+	return base && nrt_parse_bdf(base, e);
+}
+
+/* Find all trn devices, sorted by PCI address. */
+static nrt_status nrt_enumerate(struct nrt_entry_list *list)
+{
+	char class_dir[PATH_MAX];
+	struct dirent *de;
+	nrt_status st = NRT_SUCCESS;
+	DIR *dir;
+	int len;
+
+	list->v = NULL;
+	list->n = list->cap = 0;
+
+	len = snprintf(class_dir, sizeof(class_dir), "%s/class/accel",
+		       nrt_sysfs_root());
+	if (len < 0 || (size_t)len >= sizeof(class_dir))
+		return nrt_fail(NRT_INVALID, "sysfs path too long: %s/class/accel",
+				nrt_sysfs_root());
+
+	dir = opendir(class_dir);
+	if (!dir) {
+		int err = errno;
+
+		/* No accel class at all: no accel driver has registered. */
+		if (err == ENOENT)
+			return NRT_SUCCESS;
+		return nrt_fail_errno(err == EACCES || err == EPERM ?
+				      NRT_PERMISSION : NRT_FAILURE,
+				      err, "cannot read %s", class_dir);
+	}
+
+	for (;;) {
+		struct nrt_entry e;
+
+		errno = 0;
+		de = readdir(dir);
+		if (!de) {
+			if (errno)
+				st = nrt_fail_errno(NRT_FAILURE, errno,
+						    "cannot read %s", class_dir);
+			break;
+		}
+		if (!nrt_probe_entry(class_dir, de->d_name, &e))
+			continue;
+		st = nrt_entry_add(list, &e);
+		if (st != NRT_SUCCESS)
+			break;
+	}
+	closedir(dir);
+
+	if (st != NRT_SUCCESS) {
+		free(list->v);
+		list->v = NULL;
+		list->n = list->cap = 0;
+		return st;
+	}
+	if (list->n > 1)
+		qsort(list->v, list->n, sizeof(*list->v), nrt_entry_cmp);
+	return NRT_SUCCESS;
+}
+
+static nrt_status nrt_no_driver(void)
+{
+	return nrt_fail(NRT_NO_DRIVER,
+			"the " NRT_DRIVER_NAME " kernel module is not loaded");
+}
+
+NRT_API nrt_status nrt_device_count(unsigned int *count)
+{
+	struct nrt_entry_list list;
+	nrt_status st;
+
+	if (!count)
+		return nrt_fail(NRT_INVALID, "nrt_device_count: count is NULL");
+	*count = 0;
+
+	st = nrt_enumerate(&list);
+	if (st != NRT_SUCCESS)
+		return st;
+	free(list.v);
+
+	if (list.n == 0)
+		return nrt_module_loaded() ? NRT_SUCCESS : nrt_no_driver();
+	*count = list.n > UINT_MAX ? UINT_MAX : (unsigned int)list.n;
+	return NRT_SUCCESS;
+}
+
+static nrt_status nrt_status_from_errno(int err)
+{
+	switch (err) {
+	case EACCES:
+	case EPERM:
+		return NRT_PERMISSION;
+	case ENOENT:
+	case ENODEV:
+	case ENXIO:
+		return NRT_NO_DEVICE;
+	case ENOMEM:
+		return NRT_RESOURCE;
+	default:
+		return NRT_FAILURE;
+	}
+}
+
+/* Check that @dev->fd is a DRM device driven by the trn driver. */
+static nrt_status nrt_check_version(const struct nrt_device *dev)
+{
+	drmVersionPtr ver;
+	nrt_status st = NRT_SUCCESS;
+
+	errno = 0;
+	ver = drmGetVersion(dev->fd);
+	if (!ver) {
+		int err = errno;
+
+		if (err == ENOMEM)
+			return nrt_fail_errno(NRT_RESOURCE, err,
+					      "DRM version query on %s",
+					      dev->device_node);
+		if (err)
+			return nrt_fail_errno(NRT_NO_DEVICE, err,
+					      "%s is not a DRM device",
+					      dev->device_node);
+		return nrt_fail(NRT_NO_DEVICE, "%s is not a DRM device",
+				dev->device_node);
+	}
+	if (!ver->name || strcmp(ver->name, NRT_DRIVER_NAME))
+		st = nrt_fail(NRT_NO_DEVICE,
+			      "%s belongs to DRM driver \"%s\", not \"" NRT_DRIVER_NAME "\"",
+			      dev->device_node, ver->name ? ver->name : "");
+	drmFreeVersion(ver);
+	return st;
+}
+
+/* Read the device info from the kernel into @dev->kinfo. */
+static nrt_status nrt_query_info(struct nrt_device *dev)
+{
+	struct drm_trn_device_info kinfo;
+	struct drm_trn_query q;
+
+	memset(&kinfo, 0, sizeof(kinfo));
+	memset(&q, 0, sizeof(q));
+	q.query = DRM_TRN_QUERY_DEVICE_INFO;
+	q.size = sizeof(kinfo);
+	q.data = (uint64_t)(uintptr_t)&kinfo;
+
+	/*
+	 * The kernel copies min(q.size, its size) bytes and reports the
+	 * number copied, so a single call negotiates the size: an older
+	 * kernel fills a prefix, a newer one truncates to what we know.
+	 */
+	if (drmIoctl(dev->fd, DRM_IOCTL_TRN_QUERY, &q)) {
+		int err = errno;
+		nrt_status st = nrt_status_from_errno(err);
+
+		if (err == EINVAL || err == ENOTTY)
+			st = NRT_UNSUPPORTED;
+		return nrt_fail_errno(st, err, "device info query on %s",
+				      dev->device_node);
+	}
+	if (q.size < NRT_KINFO_MIN_SIZE)
+		return nrt_fail(NRT_UNSUPPORTED,
+				"device info query on %s: the driver returned %u bytes, at least %zu needed",
+				dev->device_node, q.size, NRT_KINFO_MIN_SIZE);
+	if (q.size > sizeof(kinfo))
+		return nrt_fail(NRT_FAILURE,
+				"device info query on %s: the driver returned %u bytes, more than the %zu asked for",
+				dev->device_node, q.size, sizeof(kinfo));
+
+	/* Fields the kernel does not know about read as zero. */
+	memset((char *)&kinfo + q.size, 0, sizeof(kinfo) - q.size);
+	dev->kinfo = kinfo;
+	return NRT_SUCCESS;
+}
+
+NRT_API nrt_status nrt_device_open(unsigned int index, nrt_device **devp)
+{
+	struct nrt_entry_list list;
+	struct nrt_entry e;
+	struct nrt_device *dev;
+	char path[PATH_MAX];
+	nrt_status st;
+	int len;
+
+	if (!devp)
+		return nrt_fail(NRT_INVALID, "nrt_device_open: dev is NULL");
+
+	st = nrt_enumerate(&list);
+	if (st != NRT_SUCCESS)
+		return st;
+	if (index >= list.n) {
+		size_t n = list.n;
+
+		free(list.v);
+		if (n == 0 && !nrt_module_loaded())
+			return nrt_no_driver();
+		return nrt_fail(NRT_NO_DEVICE,
+				"no " NRT_DRIVER_NAME " device with index %u (%zu present)",
+				index, n);
+	}
+	e = list.v[index];
+	free(list.v);
+
+	dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return nrt_fail(NRT_RESOURCE, "out of memory");
+	dev->fd = -1;
+	dev->index = index;
+	dev->minor = e.minor;
+	dev->numa_node = -1;
+	memcpy(dev->pci_bdf, e.pci_bdf, sizeof(dev->pci_bdf));
+
+	len = snprintf(dev->device_node, sizeof(dev->device_node),
+		       "%s/accel/accel%u", nrt_dev_root(), e.minor);
+	if (len < 0 || (size_t)len >= sizeof(dev->device_node)) {
+		st = nrt_fail(NRT_INVALID, "device node path too long: %s/accel/accel%u",
+			      nrt_dev_root(), e.minor);
+		goto err;
+	}
+
+	dev->fd = open(dev->device_node, O_RDWR | O_CLOEXEC);
+	if (dev->fd < 0) {
+		int err = errno;
+
+		st = nrt_fail_errno(nrt_status_from_errno(err), err, "open %s",
+				    dev->device_node);
+		goto err;
+	}
+
+	st = nrt_check_version(dev);
+	if (st != NRT_SUCCESS)
+		goto err;
+	st = nrt_query_info(dev);
+	if (st != NRT_SUCCESS)
+		goto err;
+
+	len = snprintf(path, sizeof(path), "%s/class/accel/accel%u/device/numa_node",
+		       nrt_sysfs_root(), e.minor);
+	if (len < 0 || (size_t)len >= sizeof(path) ||
+	    !nrt_read_int_attr(path, &dev->numa_node) || dev->numa_node < 0)
+		dev->numa_node = -1;
+
+	*devp = dev;
+	return NRT_SUCCESS;
+
+err:
+	nrt_device_close(dev);
+	return st;
+}
+
+NRT_API void nrt_device_close(nrt_device *dev)
+{
+	if (!dev)
+		return;
+	if (dev->fd >= 0)
+		close(dev->fd);
+	free(dev);
+}
+
+NRT_API int nrt_device_fd(const nrt_device *dev)
+{
+	return dev ? dev->fd : -1;
+}
+
+NRT_API nrt_status nrt_device_get_info(const nrt_device *dev,
+				       nrt_device_info *info)
+{
+	uint32_t size;
+
+	if (!dev)
+		return nrt_fail(NRT_INVALID, "nrt_device_get_info: dev is NULL");
+	if (!info)
+		return nrt_fail(NRT_INVALID, "nrt_device_get_info: info is NULL");
+	size = info->struct_size;
+	if (size < sizeof(*info))
+		return nrt_fail(NRT_INVALID,
+				"nrt_device_get_info: struct_size is %u, at least %zu needed",
+				size, sizeof(*info));
+
+	/* Zero also the fields of a newer header that we do not know. */
+	memset(info, 0, size);
+	info->struct_size = size;
+	info->index = dev->index;
+	info->minor = dev->minor;
+	memcpy(info->pci_bdf, dev->pci_bdf, sizeof(info->pci_bdf));
+	memcpy(info->device_node, dev->device_node, sizeof(info->device_node));
+	info->chip_id = dev->kinfo.chip_id;
+	info->num_cores = dev->kinfo.num_cores;
+	info->hbm_size = dev->kinfo.hbm_size;
+	info->hw_version_major = dev->kinfo.hw_version_major;
+	info->hw_version_minor = dev->kinfo.hw_version_minor;
+	info->hw_caps = dev->kinfo.hw_caps;
+	info->driver_version_major = dev->kinfo.driver_version_major;
+	info->driver_version_minor = dev->kinfo.driver_version_minor;
+	info->driver_version_patch = dev->kinfo.driver_version_patch;
+	info->numa_node = dev->numa_node;
+	return NRT_SUCCESS;
+}

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Copyright (c) 2026 The trn authors
+ *
+ * Status codes and the per-thread error detail message.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "nrt_internal.h"
+
+/* The only mutable state of the library: one message per thread. */
+static _Thread_local char nrt_error_buf[NRT_ERROR_MAX];
+
+NRT_API const char *nrt_strerror(nrt_status s)
+{
+	switch (s) {
+	case NRT_SUCCESS:
+		return "success";
+	case NRT_FAILURE:
+		return "failure";
+	case NRT_INVALID:
+		return "invalid argument";
+	case NRT_INVALID_HANDLE:
+		return "invalid handle";
+	case NRT_RESOURCE:
+		return "out of resources";
+	case NRT_TIMEOUT:
+		return "timed out";
+	case NRT_HW_ERROR:
+		return "hardware error";
+	case NRT_QUEUE_FULL:
+		return "queue full";
+	case NRT_NO_DEVICE:
+		return "no such device";
+	case NRT_NO_DRIVER:
+		return "driver not loaded";
+	case NRT_PERMISSION:
+		return "permission denied";
+	case NRT_UNSUPPORTED:
+		return "not supported";
+	}
+	return "unknown status";
+}
+
+NRT_API const char *nrt_last_error(void)
+{
+	return nrt_error_buf;
+}
+
+static void nrt_set_error(int err, const char *fmt, va_list ap)
+{
+	int len;
+
+	len = vsnprintf(nrt_error_buf, sizeof(nrt_error_buf), fmt, ap);
+	if (len < 0) {
+		/* Only an invalid format can get here; keep something useful. */
+		snprintf(nrt_error_buf, sizeof(nrt_error_buf), "%s",
+			 "(error message could not be formatted)");
+		return;
+	}
+	if (err && (size_t)len < sizeof(nrt_error_buf)) {
+		char ebuf[128];
+
+		/* GNU strerror_r: returns a string, possibly not ebuf. */
+		snprintf(nrt_error_buf + len, sizeof(nrt_error_buf) - (size_t)len,
+			 ": %s", strerror_r(err, ebuf, sizeof(ebuf)));
+	}
+}
+
+nrt_status nrt_fail(nrt_status status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	nrt_set_error(0, fmt, ap);
+	va_end(ap);
+	return status;
+}
+
+nrt_status nrt_fail_errno(nrt_status status, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	nrt_set_error(err, fmt, ap);
+	va_end(ap);
+	return status;
+}

@@ -1,0 +1,183 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Userspace part of the trn stack: libnrt, nrt-ls and their unit tests.
+# Included by the top-level Makefile, so paths are relative to the repository
+# root. Everything is built out of tree under build/.
+#
+# Targets:
+#   user          build/lib/libnrt.so{,.0,.0.1.0}, build/lib/nrt.pc,
+#                 build/tools/nrt-ls
+#   unit-test     build the unit tests with ASan/UBSan in build/asan/ and
+#                 run them all
+#   install-user  install into $(DESTDIR)$(PREFIX)
+#   clean-user    remove what the targets above build
+#
+# CPPFLAGS, CFLAGS and LDFLAGS from the command line or environment are
+# appended to the flags below.
+
+# Including this file must not change the includer's default goal.
+USER_SAVED_DEFAULT_GOAL := $(.DEFAULT_GOAL)
+
+USER_BUILD := build
+USER_ASAN := $(USER_BUILD)/asan
+
+NRT_VERSION := 0.1.0
+NRT_SOVERSION := 0
+NRT_SONAME := libnrt.so.$(NRT_SOVERSION)
+NRT_REALNAME := libnrt.so.$(NRT_VERSION)
+
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BINDIR ?= $(PREFIX)/bin
+
+PKG_CONFIG ?= pkg-config
+INSTALL ?= install
+
+USER_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
+	-Wstrict-prototypes -Wmissing-prototypes -O2 -g
+USER_SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+
+USER_DRM_CFLAGS := $(shell $(PKG_CONFIG) --cflags libdrm)
+USER_DRM_LIBS := $(shell $(PKG_CONFIG) --libs libdrm)
+USER_PCI_CFLAGS := $(shell $(PKG_CONFIG) --cflags libpci)
+USER_PCI_LIBS := $(shell $(PKG_CONFIG) --libs libpci)
+USER_JSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags json-c)
+USER_JSON_LIBS := $(shell $(PKG_CONFIG) --libs json-c)
+USER_CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka)
+USER_CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka)
+
+USER_DEPFLAGS = -MMD -MP -MF $(@:.o=.d)
+
+# --- libnrt -----------------------------------------------------------------
+
+NRT_LIB_SRCS := lib/nrt_device.c lib/nrt_error.c
+NRT_LIB_OBJS := $(NRT_LIB_SRCS:lib/%.c=$(USER_BUILD)/lib/%.o)
+NRT_LIB_CFLAGS = $(USER_CFLAGS) -fPIC -fvisibility=hidden -Ilib -Iinclude/uapi \
+	$(USER_DRM_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+
+NRT_LIB := $(USER_BUILD)/lib/$(NRT_REALNAME)
+NRT_LIB_LINKS := $(USER_BUILD)/lib/$(NRT_SONAME) $(USER_BUILD)/lib/libnrt.so
+NRT_PC := $(USER_BUILD)/lib/nrt.pc
+
+$(NRT_LIB_OBJS): $(USER_BUILD)/lib/%.o: lib/%.c
+	@mkdir -p $(@D)
+	$(CC) $(NRT_LIB_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
+
+$(NRT_LIB): $(NRT_LIB_OBJS) lib/libnrt.map
+	$(CC) -shared -Wl,-soname,$(NRT_SONAME) \
+		-Wl,--version-script=lib/libnrt.map -Wl,--no-undefined \
+		$(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(NRT_LIB_OBJS) $(USER_DRM_LIBS)
+
+$(USER_BUILD)/lib/$(NRT_SONAME): $(NRT_LIB)
+	ln -sfn $(NRT_REALNAME) $@
+
+$(USER_BUILD)/lib/libnrt.so: $(USER_BUILD)/lib/$(NRT_SONAME)
+	ln -sfn $(NRT_SONAME) $@
+
+# Regenerated on every run so that PREFIX and friends on the command line
+# take effect, but only replaced (and so only newer) when it changes.
+$(NRT_PC): lib/nrt.pc.in user-pc-force
+	@mkdir -p $(@D)
+	@sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(NRT_VERSION)|g' \
+		lib/nrt.pc.in > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; \
+	 else mv -f $@.tmp $@ && echo "  GEN     $@"; fi
+
+# --- nrt-ls -----------------------------------------------------------------
+
+NRT_LS_SRCS := tools/nrt-ls.c tools/nrt_ls_fmt.c
+NRT_LS_OBJS := $(NRT_LS_SRCS:tools/%.c=$(USER_BUILD)/tools/%.o)
+NRT_LS_CFLAGS = $(USER_CFLAGS) -Ilib -Itools $(USER_PCI_CFLAGS) \
+	$(USER_JSON_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+NRT_LS := $(USER_BUILD)/tools/nrt-ls
+
+$(NRT_LS_OBJS): $(USER_BUILD)/tools/%.o: tools/%.c
+	@mkdir -p $(@D)
+	$(CC) $(NRT_LS_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
+
+$(NRT_LS): $(NRT_LS_OBJS) $(NRT_LIB) | $(NRT_LIB_LINKS)
+	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(NRT_LS_OBJS) \
+		-L$(USER_BUILD)/lib -lnrt -Wl,-rpath,'$$ORIGIN/../lib' \
+		$(USER_PCI_LIBS) $(USER_JSON_LIBS)
+
+.PHONY: user user-pc-force
+user: $(NRT_LIB) $(NRT_LIB_LINKS) $(NRT_PC) $(NRT_LS)
+
+# --- unit tests (ASan + UBSan) ----------------------------------------------
+
+USER_ASAN_CFLAGS = $(USER_CFLAGS) $(USER_SANFLAGS) -pthread -Ilib -Itools -Iinclude/uapi \
+	$(USER_DRM_CFLAGS) $(USER_JSON_CFLAGS) $(USER_CMOCKA_CFLAGS) \
+	$(CPPFLAGS) $(CFLAGS)
+
+USER_ASAN_LIB_OBJS := $(NRT_LIB_SRCS:lib/%.c=$(USER_ASAN)/lib/%.o)
+USER_ASAN_FMT_OBJS := $(USER_ASAN)/tools/nrt_ls_fmt.o
+USER_TEST_SRCS := $(wildcard tests/unit/test_*.c)
+USER_TEST_OBJS := $(USER_TEST_SRCS:tests/unit/%.c=$(USER_ASAN)/tests/unit/%.o)
+USER_TESTS := $(USER_TEST_OBJS:.o=)
+
+$(USER_ASAN_LIB_OBJS): $(USER_ASAN)/lib/%.o: lib/%.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_ASAN_CFLAGS) -fvisibility=hidden $(USER_DEPFLAGS) -c -o $@ $<
+
+$(USER_ASAN_FMT_OBJS): $(USER_ASAN)/tools/%.o: tools/%.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_ASAN_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
+
+$(USER_TEST_OBJS): $(USER_ASAN)/tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_ASAN_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
+
+USER_ASAN_LINK = $(CC) $(USER_CFLAGS) $(USER_SANFLAGS) $(CFLAGS) $(LDFLAGS)
+
+# The library objects are linked in directly; libdrm is replaced by the
+# test's own __wrap_ functions, so it is not linked at all.
+$(USER_ASAN)/tests/unit/test_nrt_device: $(USER_ASAN)/tests/unit/test_nrt_device.o \
+		$(USER_ASAN_LIB_OBJS)
+	$(USER_ASAN_LINK) -o $@ $^ \
+		-Wl,--wrap=drmIoctl,--wrap=drmGetVersion,--wrap=drmFreeVersion \
+		$(USER_CMOCKA_LIBS) -pthread
+
+$(USER_ASAN)/tests/unit/test_nrt_ls_fmt: $(USER_ASAN)/tests/unit/test_nrt_ls_fmt.o \
+		$(USER_ASAN_FMT_OBJS)
+	$(USER_ASAN_LINK) -o $@ $^ $(USER_JSON_LIBS) $(USER_CMOCKA_LIBS)
+
+.PHONY: unit-test
+unit-test: $(USER_TESTS)
+	@failed=; \
+	for t in $(USER_TESTS); do \
+		echo "  TEST    $$t"; \
+		ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
+		UBSAN_OPTIONS=$${UBSAN_OPTIONS:-print_stacktrace=1} \
+		./$$t || { echo "unit-test: FAILED: $$t" >&2; failed="$$failed $$t"; }; \
+	done; \
+	if [ -n "$$failed" ]; then \
+		echo "unit-test: failed binaries:$$failed" >&2; exit 1; \
+	fi; \
+	echo "unit-test: all $(words $(USER_TESTS)) test binaries passed"
+
+# --- install ----------------------------------------------------------------
+
+.PHONY: install-user
+install-user: user
+	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(INCLUDEDIR)/drm $(DESTDIR)$(BINDIR)
+	$(INSTALL) -m 0755 $(NRT_LIB) $(DESTDIR)$(LIBDIR)/$(NRT_REALNAME)
+	ln -sfn $(NRT_REALNAME) $(DESTDIR)$(LIBDIR)/$(NRT_SONAME)
+	ln -sfn $(NRT_SONAME) $(DESTDIR)$(LIBDIR)/libnrt.so
+	$(INSTALL) -m 0644 lib/nrt.h $(DESTDIR)$(INCLUDEDIR)/nrt.h
+	$(INSTALL) -m 0644 include/uapi/drm/trn_accel.h \
+		$(DESTDIR)$(INCLUDEDIR)/drm/trn_accel.h
+	$(INSTALL) -m 0644 $(NRT_PC) $(DESTDIR)$(LIBDIR)/pkgconfig/nrt.pc
+	$(INSTALL) -m 0755 $(NRT_LS) $(DESTDIR)$(BINDIR)/nrt-ls
+
+.PHONY: clean-user
+clean-user:
+	rm -rf $(USER_BUILD)/lib $(USER_BUILD)/tools $(USER_ASAN)
+
+-include $(NRT_LIB_OBJS:.o=.d) $(NRT_LS_OBJS:.o=.d) $(USER_ASAN_LIB_OBJS:.o=.d) \
+	$(USER_ASAN_FMT_OBJS:.o=.d) $(USER_TEST_OBJS:.o=.d)
+
+.DEFAULT_GOAL := $(USER_SAVED_DEFAULT_GOAL)

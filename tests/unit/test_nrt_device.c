@@ -1,0 +1,840 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Copyright (c) 2026 The trn authors
+ *
+ * Unit tests of libnrt device discovery and device handles.
+ *
+ * Each test builds a fake sysfs and /dev tree in a temporary directory and
+ * points the library at it with NRT_SYSFS_ROOT and NRT_DEV_ROOT. Device
+ * nodes are regular files; the DRM calls the library makes on them
+ * (drmGetVersion, drmFreeVersion, drmIoctl) are replaced at link time with
+ * -Wl,--wrap by the fake kernel below.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <xf86drm.h>
+#include "drm/trn_accel.h"
+
+#include "nrt.h"
+
+#define GIB (UINT64_C(1) << 30)
+#define NOBODY_UID 65534
+
+/* --- fake DRM driver -------------------------------------------------- */
+
+drmVersionPtr __wrap_drmGetVersion(int fd);
+void __wrap_drmFreeVersion(drmVersionPtr v);
+int __wrap_drmIoctl(int fd, unsigned long request, void *arg);
+
+static struct {
+	const char *name;       /* driver name; NULL: drmGetVersion fails */
+	int version_errno;      /* errno when drmGetVersion fails */
+	int ioctl_errno;        /* nonzero: DRM_IOCTL_TRN_QUERY fails */
+	uint32_t kinfo_size;    /* size of the kernel's drm_trn_device_info */
+	unsigned char kinfo[sizeof(struct drm_trn_device_info) + 64];
+	unsigned int versions;  /* live drmVersion allocations */
+	unsigned int queries;
+	int fd;                 /* fd of the last call */
+} fake;
+
+static void fake_reset(void)
+{
+	struct drm_trn_device_info info = {
+		.chip_id = 7,
+		.num_cores = 2,
+		.hbm_size = GIB,
+		.hw_version_major = 1,
+		.hw_version_minor = 0,
+		.hw_caps = 0x3,
+		.driver_version_major = 0,
+		.driver_version_minor = 1,
+		.driver_version_patch = 0,
+	};
+
+	memset(&fake, 0, sizeof(fake));
+	fake.name = "trn";
+	fake.kinfo_size = sizeof(info);
+	/* A newer kernel's fields beyond ours: must never be seen. */
+	memset(fake.kinfo, 0xa5, sizeof(fake.kinfo));
+	memcpy(fake.kinfo, &info, sizeof(info));
+	fake.fd = -1;
+}
+
+drmVersionPtr __wrap_drmGetVersion(int fd)
+{
+	drmVersionPtr v;
+
+	fake.fd = fd;
+	if (!fake.name) {
+		errno = fake.version_errno;
+		return NULL;
+	}
+	v = calloc(1, sizeof(*v));
+	assert_non_null(v);
+	v->name = strdup(fake.name);
+	assert_non_null(v->name);
+	v->name_len = (int)strlen(v->name);
+	v->version_major = 0;
+	v->version_minor = 1;
+	fake.versions++;
+	return v;
+}
+
+void __wrap_drmFreeVersion(drmVersionPtr v)
+{
+	if (!v)
+		return;
+	assert_true(fake.versions > 0);
+	fake.versions--;
+	free(v->name);
+	free(v);
+}
+
+/* Behaves like trn_ioctl_query() in the kernel driver. */
+int __wrap_drmIoctl(int fd, unsigned long request, void *arg)
+{
+	struct drm_trn_query *q = arg;
+	uint32_t len;
+
+	fake.fd = fd;
+	fake.queries++;
+	assert_int_equal(request, DRM_IOCTL_TRN_QUERY);
+	if (fake.ioctl_errno) {
+		errno = fake.ioctl_errno;
+		return -1;
+	}
+	if (q->flags || q->pad || q->query != DRM_TRN_QUERY_DEVICE_INFO) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!q->size) {
+		q->size = fake.kinfo_size;
+		return 0;
+	}
+	len = q->size < fake.kinfo_size ? q->size : fake.kinfo_size;
+	memcpy((void *)(uintptr_t)q->data, fake.kinfo, len);
+	q->size = len;
+	return 0;
+}
+
+/* --- fake sysfs and /dev ---------------------------------------------- */
+
+struct tree {
+	char root[64];
+	char sysfs[PATH_MAX];
+	char dev[PATH_MAX];
+};
+
+static void xsnprintf(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void xsnprintf(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int len;
+
+	va_start(ap, fmt);
+	len = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	assert_true(len >= 0 && (size_t)len < size);
+}
+
+static void mkdir_p(const char *path)
+{
+	char buf[PATH_MAX];
+	char *p;
+
+	xsnprintf(buf, sizeof(buf), "%s", path);
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			fail_msg("mkdir %s: %s", buf, strerror(errno));
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) && errno != EEXIST)
+		fail_msg("mkdir %s: %s", buf, strerror(errno));
+}
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+
+	if (fd < 0)
+		fail_msg("create %s: %s", path, strerror(errno));
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+static void make_link(const char *target, const char *path)
+{
+	if (symlink(target, path))
+		fail_msg("symlink %s: %s", path, strerror(errno));
+}
+
+static void tree_load_module(struct tree *t)
+{
+	char path[PATH_MAX];
+
+	xsnprintf(path, sizeof(path), "%s/module/trn", t->sysfs);
+	mkdir_p(path);
+}
+
+/*
+ * Add /sys/class/accel/accel<minor> for the PCI function @bdf bound to
+ * @driver (NULL: unbound), with numa_node @numa (NULL: no such file), and
+ * its device node.
+ */
+static void tree_add_accel(struct tree *t, unsigned int minor, const char *bdf,
+			   const char *driver, const char *numa)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+
+	xsnprintf(path, sizeof(path), "%s/devices/pci0000:00/%s", t->sysfs, bdf);
+	mkdir_p(path);
+	if (numa) {
+		xsnprintf(path, sizeof(path), "%s/devices/pci0000:00/%s/numa_node",
+			  t->sysfs, bdf);
+		write_file(path, numa, 0444);
+	}
+	if (driver) {
+		xsnprintf(path, sizeof(path), "%s/bus/pci/drivers/%s", t->sysfs,
+			  driver);
+		mkdir_p(path);
+		xsnprintf(path, sizeof(path), "%s/devices/pci0000:00/%s/driver",
+			  t->sysfs, bdf);
+		xsnprintf(target, sizeof(target), "../../../bus/pci/drivers/%s",
+			  driver);
+		make_link(target, path);
+	}
+
+	xsnprintf(path, sizeof(path), "%s/class/accel/accel%u", t->sysfs, minor);
+	mkdir_p(path);
+	xsnprintf(path, sizeof(path), "%s/class/accel/accel%u/device", t->sysfs,
+		  minor);
+	xsnprintf(target, sizeof(target), "../../../devices/pci0000:00/%s", bdf);
+	make_link(target, path);
+
+	xsnprintf(path, sizeof(path), "%s/accel", t->dev);
+	mkdir_p(path);
+	xsnprintf(path, sizeof(path), "%s/accel/accel%u", t->dev, minor);
+	write_file(path, "", 0666);
+}
+
+static int setup(void **state)
+{
+	struct tree *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return -1;
+	/* Short and fixed, so that device node paths fit nrt_device_info. */
+	snprintf(t->root, sizeof(t->root), "/tmp/nrt-unit-XXXXXX");
+	if (!mkdtemp(t->root) || chmod(t->root, 0755)) {
+		free(t);
+		return -1;
+	}
+	snprintf(t->sysfs, sizeof(t->sysfs), "%s/sys", t->root);
+	snprintf(t->dev, sizeof(t->dev), "%s/dev", t->root);
+	if (mkdir(t->sysfs, 0755) || mkdir(t->dev, 0755) ||
+	    setenv("NRT_SYSFS_ROOT", t->sysfs, 1) ||
+	    setenv("NRT_DEV_ROOT", t->dev, 1))
+		return -1;
+	fake_reset();
+	*state = t;
+	return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type,
+			struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	return remove(path);
+}
+
+static int teardown(void **state)
+{
+	struct tree *t = *state;
+	int ret;
+
+	unsetenv("NRT_SYSFS_ROOT");
+	unsetenv("NRT_DEV_ROOT");
+	ret = nftw(t->root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(t);
+	/* Every drmVersion handed out was freed. */
+	return ret || fake.versions ? -1 : 0;
+}
+
+/* The lowest free file descriptor: unchanged if nothing leaked. */
+static int next_fd(void)
+{
+	int fd = dup(0);
+
+	assert_true(fd >= 0);
+	close(fd);
+	return fd;
+}
+
+static nrt_device *open_ok(unsigned int index)
+{
+	nrt_device *dev = NULL;
+	nrt_status st = nrt_device_open(index, &dev);
+
+	if (st != NRT_SUCCESS)
+		fail_msg("nrt_device_open(%u): %s: %s", index, nrt_strerror(st),
+			 nrt_last_error());
+	assert_non_null(dev);
+	return dev;
+}
+
+static void get_info_ok(const nrt_device *dev, nrt_device_info *info)
+{
+	memset(info, 0xff, sizeof(*info));
+	info->struct_size = sizeof(*info);
+	assert_int_equal(nrt_device_get_info(dev, info), NRT_SUCCESS);
+}
+
+/* --- discovery ------------------------------------------------------- */
+
+static void test_count_sorted_by_bdf(void **state)
+{
+	static const struct {
+		unsigned int minor;
+		const char *bdf;
+	} expect[] = {
+		{ 1, "0000:01:00.0" },
+		{ 0, "0000:03:00.0" },
+		{ 10, "0000:0a:00.0" },
+		{ 3, "0001:00:00.0" },
+	};
+	struct tree *t = *state;
+	char path[PATH_MAX];
+	unsigned int count = 99, i;
+
+	tree_load_module(t);
+	tree_add_accel(t, 0, "0000:03:00.0", "trn", "0\n");
+	tree_add_accel(t, 1, "0000:01:00.0", "trn", "1\n");
+	tree_add_accel(t, 2, "0000:02:00.0", "habanalabs", "0\n");
+	tree_add_accel(t, 3, "0001:00:00.0", "trn", NULL);
+	tree_add_accel(t, 5, "0000:05:00.0", NULL, NULL);
+	tree_add_accel(t, 10, "0000:0a:00.0", "trn", "-1\n");
+	/* Entries that are not accel devices. */
+	xsnprintf(path, sizeof(path), "%s/class/accel/accel", t->sysfs);
+	mkdir_p(path);
+	xsnprintf(path, sizeof(path), "%s/class/accel/accel1x", t->sysfs);
+	mkdir_p(path);
+	xsnprintf(path, sizeof(path), "%s/class/accel/card0", t->sysfs);
+	mkdir_p(path);
+
+	assert_int_equal(nrt_device_count(&count), NRT_SUCCESS);
+	assert_int_equal(count, 4);
+
+	for (i = 0; i < count; i++) {
+		nrt_device_info info;
+		nrt_device *dev = open_ok(i);
+
+		get_info_ok(dev, &info);
+		assert_int_equal(info.index, i);
+		assert_int_equal(info.minor, expect[i].minor);
+		assert_string_equal(info.pci_bdf, expect[i].bdf);
+		nrt_device_close(dev);
+	}
+}
+
+static void test_count_no_module(void **state)
+{
+	struct tree *t = *state;
+	unsigned int count = 99;
+
+	/* Not even the accel class exists. */
+	assert_int_equal(nrt_device_count(&count), NRT_NO_DRIVER);
+	assert_int_equal(count, 0);
+	assert_string_equal(nrt_last_error(), "the trn kernel module is not loaded");
+
+	/* Another accel driver is loaded, trn is not. */
+	tree_add_accel(t, 0, "0000:01:00.0", "habanalabs", NULL);
+	count = 99;
+	assert_int_equal(nrt_device_count(&count), NRT_NO_DRIVER);
+	assert_int_equal(count, 0);
+	assert_string_equal(nrt_last_error(), "the trn kernel module is not loaded");
+}
+
+static void test_count_module_no_devices(void **state)
+{
+	struct tree *t = *state;
+	unsigned int count = 99;
+
+	tree_load_module(t);
+	assert_int_equal(nrt_device_count(&count), NRT_SUCCESS);
+	assert_int_equal(count, 0);
+
+	tree_add_accel(t, 0, "0000:01:00.0", "habanalabs", NULL);
+	count = 99;
+	assert_int_equal(nrt_device_count(&count), NRT_SUCCESS);
+	assert_int_equal(count, 0);
+}
+
+static void test_count_null(void **state)
+{
+	(void)state;
+	assert_int_equal(nrt_device_count(NULL), NRT_INVALID);
+	assert_string_not_equal(nrt_last_error(), "");
+}
+
+/* --- open ------------------------------------------------------------ */
+
+static void test_open_null(void **state)
+{
+	struct tree *t = *state;
+
+	tree_load_module(t);
+	tree_add_accel(t, 0, "0000:01:00.0", "trn", NULL);
+	assert_int_equal(nrt_device_open(0, NULL), NRT_INVALID);
+	assert_string_not_equal(nrt_last_error(), "");
+}
+
+static void test_open_out_of_range(void **state)
+{
+	struct tree *t = *state;
+	nrt_device *dev = (nrt_device *)&dev;
+
+	tree_load_module(t);
+	tree_add_accel(t, 0, "0000:01:00.0", "trn", NULL);
+	tree_add_accel(t, 1, "0000:02:00.0", "trn", NULL);
+	tree_add_accel(t, 2, "0000:03:00.0", "trn", NULL);
+
+	assert_int_equal(nrt_device_open(4, &dev), NRT_NO_DEVICE);
+	assert_string_equal(nrt_last_error(), "no trn device with index 4 (3 present)");
+	assert_ptr_equal(dev, (nrt_device *)&dev);
+	assert_int_equal(nrt_device_open(UINT_MAX, &dev), NRT_NO_DEVICE);
+	assert_int_equal(fake.queries, 0);
+}
+
+static void test_open_no_driver(void **state)
+{
+	nrt_device *dev = NULL;
+
+	(void)state;
+	assert_int_equal(nrt_device_open(0, &dev), NRT_NO_DRIVER);
+	assert_string_equal(nrt_last_error(), "the trn kernel module is not loaded");
+	assert_null(dev);
+}
+
+static void test_open_missing_node(void **state)
+{
+	struct tree *t = *state;
+	char path[PATH_MAX], expect[PATH_MAX + 64];
+	nrt_device *dev = NULL;
+
+	tree_load_module(t);
+	tree_add_accel(t, 0, "0000:01:00.0", "trn", NULL);
+	xsnprintf(path, sizeof(path), "%s/accel/accel0", t->dev);
+	assert_int_equal(unlink(path), 0);
+
+	assert_int_equal(nrt_device_open(0, &dev), NRT_NO_DEVICE);
+	xsnprintf(expect, sizeof(expect), "open %s: No such file or directory", path);
+	assert_string_equal(nrt_last_error(), expect);
+	assert_null(dev);
+}
+
+static void test_open_permission_denied(void **state)
+{
+	struct tree *t = *state;
+	char path[PATH_MAX], expect[PATH_MAX + 64];
+	nrt_device *dev = NULL;
+	bool root = geteuid() == 0;
+	nrt_status st;
+	int fd = next_fd();
+
+	tree_load_module(t);
+	tree_add_accel(t, 0, "0000:01:00.0", "trn", NULL);
+	xsnprintf(path, sizeof(path), "%s/accel/accel0", t->dev);
+	assert_int_equal(chmod(path, 0), 0);
+
+	/* Root may open anything: test as nobody, if we can become nobody. */
+	if (root && seteuid(NOBODY_UID))
+		skip();
+	st = nrt_device_open(0, &dev);
+	if (root)
+		assert_int_equal(seteuid(0), 0);
+
+	assert_int_equal(st, NRT_PERMISSION);
+	xsnprintf(expect, sizeof(expect), "open %s: Permission denied", path);
+	assert_string_equal(nrt_last_error(), expect);
+	assert_null(dev);
+	assert_int_equal(next_fd(), fd);
+}
+
+static void test_open_get_info(void **state)
+{
+	struct tree *t = *state;
+	char node[PATH_MAX];
+	nrt_device_info info;
+	nrt_device *dev;
+	int fd, flags;
+
+	tree_load_module(t);
+	tree_add_accel(t, 4, "0000:01:00.0", "trn", "1\n");
+	xsnprintf(node, sizeof(node), "%s/accel/accel4", t->dev);
+
+	dev = open_ok(0);
+	fd = nrt_device_fd(dev);
+	assert_true(fd >= 0);
+	assert_int_equal(fake.fd, fd);
+	flags = fcntl(fd, F_GETFD);
+	assert_true(flags >= 0 && (flags & FD_CLOEXEC));
+	assert_int_equal(fcntl(fd, F_GETFL) & O_ACCMODE, O_RDWR);
+	assert_int_equal(fake.versions, 0);
+	assert_int_equal(fake.queries, 1);
+
+	get_info_ok(dev, &info);
+	assert_int_equal(info.struct_size, sizeof(info));
+	assert_int_equal(info.index, 0);
+	assert_int_equal(info.minor, 4);
+	assert_string_equal(info.pci_bdf, "0000:01:00.0");
+	assert_string_equal(info.device_node, node);
+	assert_int_equal(info.chip_id, 7);
+	assert_int_equal(info.num_cores, 2);
+	assert_true(info.hbm_size == GIB);
+	assert_int_equal(info.hw_version_major, 1);
+	assert_int_equal(info.hw_version_minor, 0);
+	assert_true(info.hw_caps == 0x3);
+	assert_int_equal(info.driver_version_major, 0);
+	assert_int_equal(info.driver_version_minor, 1);
+	assert_int_equal(info.driver_version_patch, 0);
+	assert_int_equal(info.numa_node, 1);
+
+	nrt_device_close(dev);
+	assert_int_equal(next_fd(), fd);
+}
+
+static void test_numa_unknown(void **state)
+{
+	static const char *const values[] = { NULL, "-1\n", "", "x\n", "1x\n" };
+	struct tree *t = *state;
+	nrt_device_info info;
+	size_t i;
+
+	tree_load_module(t);
+	for (i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		char bdf[16];
+		nrt_device *dev;
+
+		xsnprintf(bdf, sizeof(bdf), "0000:%02zx:00.0", i + 1);
+		tree_add_accel(t, (unsigned int)i, bdf, "trn", values[i]);
+		dev = open_ok((unsigned int)i);
+		get_info_ok(dev, &info);
+		assert_string_equal(info.pci_bdf, bdf);
+		assert_int_equal(info.numa_node, -1);
+		nrt_device_close(dev);
+	}
+}
+
+static void test_kernel_struct_smaller(void **state)
+{
+	struct tree *t = *state;
+	nrt_device_info info;
+	nrt_device *dev;
+
+	tree_load_module(t);
+	tree_add_accel(t, 0, "0000:01:00.0", "trn", NULL);
+
+	/* An old kernel that knows the fields up to hbm_size only. */
+	fake.kinfo_size = offsetof(struct drm_trn_device_info, hw_version_major);
+	dev = open_ok(0);
+	get_info_ok(dev, &info);
+	assert_int_equal(info.chip_id, 7);
+	assert_int_equal(info.num_cores, 2);
+	assert_true(info.hbm_size == GIB);
+	assert_int_equal(info.hw_version_major, 0);
+	assert_int_equal(info.hw_version_minor, 0);
+	assert_true(info.hw_caps == 0);
+	assert_int_equal(info.driver_version_major, 0);
+	assert_int_equal(info.driver_version_minor, 0);
+	assert_int_equal(info.driver_version_patch, 0);
+	nrt_device_close(dev);
+
+	/* Up to the hardware version: the rest reads as zero. */
+	fake.kinfo_size = offsetof(struct drm_trn_device_info, hw_caps);
+	dev = open_ok(0);
+	get_info_ok(dev, &info);
+	assert_int_equal(info.hw_version_major, 1);
+	assert_true(info.hw_caps == 0);
+	nrt_device_close(dev);
+}
+
+static void test_kernel_struct_too_small(void **state)
+{
+	struct tree *t = *state;
+	nrt_device *dev = NULL;
+	int fd = next_fd();
+
+	tree_load_module(t);
+	tree_add_accel(t, 0, "0000:01:00.0", "trn", NULL);
+
+	fake.kinfo_size = offsetof(struct drm_trn_device_info, hbm_size);
+	assert_int_equal(nrt_device_open(0, &dev), NRT_UNSUPPORTED);
+	assert_non_null(strstr(nrt_last_error(), "returned 8 bytes, at least 16 needed"));
+	assert_null(dev);
+	assert_int_equal(next_fd(), fd);
+}
+
+static void test_kernel_struct_larger(void **state)
+{
+	struct tree *t = *state;
+	nrt_device_info info;
+	nrt_device *dev;
+
+	tree_load_module(t);
+	tree_add_accel(t, 0, "0000:01:00.0", "trn", NULL);
+
+	/* A newer kernel: we get our prefix of its structure. */
+	fake.kinfo_size = sizeof(fake.kinfo);
+	dev = open_ok(0);
+	get_info_ok(dev, &info);
+	assert_int_equal(info.chip_id, 7);
+	assert_int_equal(info.driver_version_minor, 1);
+	nrt_device_close(dev);
+}
+
+static void test_ioctl_errno(void **state)
+{
+	static const struct {
+		int err;
+		nrt_status st;
+	} map[] = {
+		{ EACCES, NRT_PERMISSION },
+		{ EPERM, NRT_PERMISSION },
+		{ ENOENT, NRT_NO_DEVICE },
+		{ ENODEV, NRT_NO_DEVICE },
+		{ ENXIO, NRT_NO_DEVICE },
+		{ ENOMEM, NRT_RESOURCE },
+		{ EINVAL, NRT_UNSUPPORTED },
+		{ EIO, NRT_FAILURE },
+		{ EFAULT, NRT_FAILURE },
+	};
+	struct tree *t = *state;
+	char expect[PATH_MAX + 64];
+	int fd = next_fd();
+	size_t i;
+
+	tree_load_module(t);
+	tree_add_accel(t, 0, "0000:01:00.0", "trn", NULL);
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		nrt_device *dev = NULL;
+
+		fake.ioctl_errno = map[i].err;
+		assert_int_equal(nrt_device_open(0, &dev), map[i].st);
+		assert_null(dev);
+		xsnprintf(expect, sizeof(expect), "device info query on %s/accel/accel0: %s",
+			  t->dev, strerror(map[i].err));
+		assert_string_equal(nrt_last_error(), expect);
+		assert_int_equal(next_fd(), fd);
+	}
+}
+
+static void test_not_trn(void **state)
+{
+	struct tree *t = *state;
+	char expect[PATH_MAX + 64];
+	nrt_device *dev = NULL;
+	int fd = next_fd();
+
+	tree_load_module(t);
+	tree_add_accel(t, 0, "0000:01:00.0", "trn", NULL);
+
+	fake.name = "i915";
+	assert_int_equal(nrt_device_open(0, &dev), NRT_NO_DEVICE);
+	xsnprintf(expect, sizeof(expect),
+		  "%s/accel/accel0 belongs to DRM driver \"i915\", not \"trn\"", t->dev);
+	assert_string_equal(nrt_last_error(), expect);
+	assert_null(dev);
+	assert_int_equal(fake.queries, 0);
+
+	fake.name = NULL;
+	fake.version_errno = ENOTTY;
+	assert_int_equal(nrt_device_open(0, &dev), NRT_NO_DEVICE);
+	xsnprintf(expect, sizeof(expect),
+		  "%s/accel/accel0 is not a DRM device: %s", t->dev, strerror(ENOTTY));
+	assert_string_equal(nrt_last_error(), expect);
+	assert_null(dev);
+	assert_int_equal(next_fd(), fd);
+}
+
+static void test_get_info_args(void **state)
+{
+	struct tree *t = *state;
+	struct {
+		nrt_device_info info;
+		unsigned char newer[16];   /* fields of a future version */
+	} big;
+	nrt_device_info info;
+	nrt_device *dev;
+	size_t i;
+
+	tree_load_module(t);
+	tree_add_accel(t, 0, "0000:01:00.0", "trn", NULL);
+	dev = open_ok(0);
+
+	assert_int_equal(nrt_device_get_info(NULL, &info), NRT_INVALID);
+	assert_int_equal(nrt_device_get_info(dev, NULL), NRT_INVALID);
+
+	memset(&info, 0, sizeof(info));
+	info.struct_size = sizeof(info) - 1;
+	assert_int_equal(nrt_device_get_info(dev, &info), NRT_INVALID);
+	assert_non_null(strstr(nrt_last_error(), "struct_size"));
+	info.struct_size = 0;
+	assert_int_equal(nrt_device_get_info(dev, &info), NRT_INVALID);
+
+	memset(&big, 0xff, sizeof(big));
+	big.info.struct_size = sizeof(big);
+	assert_int_equal(nrt_device_get_info(dev, &big.info), NRT_SUCCESS);
+	assert_int_equal(big.info.struct_size, sizeof(big));
+	assert_int_equal(big.info.chip_id, 7);
+	for (i = 0; i < sizeof(big.newer); i++)
+		assert_int_equal(big.newer[i], 0);
+
+	nrt_device_close(dev);
+}
+
+static void test_fd_close_null(void **state)
+{
+	(void)state;
+	assert_int_equal(nrt_device_fd(NULL), -1);
+	nrt_device_close(NULL);
+}
+
+/* --- status codes and error messages ---------------------------------- */
+
+static void test_strerror(void **state)
+{
+	static const struct {
+		nrt_status st;
+		const char *text;
+	} map[] = {
+		{ NRT_SUCCESS, "success" },
+		{ NRT_FAILURE, "failure" },
+		{ NRT_INVALID, "invalid argument" },
+		{ NRT_INVALID_HANDLE, "invalid handle" },
+		{ NRT_RESOURCE, "out of resources" },
+		{ NRT_TIMEOUT, "timed out" },
+		{ NRT_HW_ERROR, "hardware error" },
+		{ NRT_QUEUE_FULL, "queue full" },
+		{ NRT_NO_DEVICE, "no such device" },
+		{ NRT_NO_DRIVER, "driver not loaded" },
+		{ NRT_PERMISSION, "permission denied" },
+		{ NRT_UNSUPPORTED, "not supported" },
+	};
+	size_t i;
+
+	(void)state;
+	/* The values are ABI. */
+	assert_int_equal(NRT_SUCCESS, 0);
+	assert_int_equal(NRT_FAILURE, 1);
+	assert_int_equal(NRT_INVALID, 2);
+	assert_int_equal(NRT_INVALID_HANDLE, 3);
+	assert_int_equal(NRT_RESOURCE, 4);
+	assert_int_equal(NRT_TIMEOUT, 5);
+	assert_int_equal(NRT_HW_ERROR, 6);
+	assert_int_equal(NRT_QUEUE_FULL, 7);
+	assert_int_equal(NRT_NO_DEVICE, 8);
+	assert_int_equal(NRT_NO_DRIVER, 9);
+	assert_int_equal(NRT_PERMISSION, 10);
+	assert_int_equal(NRT_UNSUPPORTED, 11);
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		assert_string_equal(nrt_strerror(map[i].st), map[i].text);
+	assert_string_equal(nrt_strerror((nrt_status)12), "unknown status");
+	assert_string_equal(nrt_strerror((nrt_status)-1), "unknown status");
+	assert_string_equal(nrt_strerror((nrt_status)1000), "unknown status");
+}
+
+struct thread_result {
+	char before[256];
+	char after[256];
+	nrt_status st;
+};
+
+static void *error_thread(void *arg)
+{
+	struct thread_result *r = arg;
+
+	snprintf(r->before, sizeof(r->before), "%s", nrt_last_error());
+	r->st = nrt_device_get_info(NULL, NULL);
+	snprintf(r->after, sizeof(r->after), "%s", nrt_last_error());
+	return NULL;
+}
+
+static void test_last_error_thread_local(void **state)
+{
+	struct thread_result r;
+	char mine[256];
+	pthread_t th;
+	nrt_device *dev;
+
+	(void)state;
+	/* Fail in this thread. */
+	assert_int_equal(nrt_device_open(3, &dev), NRT_NO_DRIVER);
+	xsnprintf(mine, sizeof(mine), "%s", nrt_last_error());
+	assert_string_equal(mine, "the trn kernel module is not loaded");
+
+	/* Another thread starts clean and fails differently. */
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(pthread_create(&th, NULL, error_thread, &r), 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_string_equal(r.before, "");
+	assert_int_equal(r.st, NRT_INVALID);
+	assert_string_equal(r.after, "nrt_device_get_info: dev is NULL");
+
+	/* Ours is untouched, and success does not clear it. */
+	assert_string_equal(nrt_last_error(), mine);
+	assert_int_equal(nrt_device_fd(NULL), -1);
+	assert_string_equal(nrt_last_error(), mine);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_count_sorted_by_bdf, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_count_no_module, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_count_module_no_devices, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_count_null, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_null, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_out_of_range, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_no_driver, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_missing_node, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_permission_denied, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_get_info, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_numa_unknown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kernel_struct_smaller, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kernel_struct_too_small, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kernel_struct_larger, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ioctl_errno, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_trn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_get_info_args, setup, teardown),
+		cmocka_unit_test(test_fd_close_null),
+		cmocka_unit_test(test_strerror),
+		cmocka_unit_test_setup_teardown(test_last_error_thread_local, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("nrt_device", tests, NULL, NULL);
+}

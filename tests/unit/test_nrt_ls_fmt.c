@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Copyright (c) 2026 The trn authors
+ *
+ * Unit tests of the nrt-ls output formatting.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <json.h>
+
+#include "nrt_ls_fmt.h"
+
+#define GIB (UINT64_C(1) << 30)
+#define MIB (UINT64_C(1) << 20)
+
+/* Run a printer into memory and return what it printed (caller frees). */
+static char *capture(int (*print)(FILE *, const struct nrt_ls_row *, size_t),
+		     const struct nrt_ls_row *rows, size_t n)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	out = open_memstream(&text, &len);
+	assert_non_null(out);
+	assert_int_equal(print(out, rows, n), 0);
+	assert_int_equal(fclose(out), 0);
+	assert_non_null(text);
+	return text;
+}
+
+static struct nrt_ls_row make_row(unsigned int index, const char *bdf,
+				  uint32_t cores, uint64_t hbm, int numa,
+				  unsigned int speed_dgts, unsigned int width)
+{
+	struct nrt_ls_row r;
+
+	memset(&r, 0, sizeof(r));
+	r.index = index;
+	r.minor = index;
+	snprintf(r.pci_bdf, sizeof(r.pci_bdf), "%s", bdf);
+	snprintf(r.device_node, sizeof(r.device_node), "/dev/accel/accel%u",
+		 index);
+	r.chip_id = index;
+	r.neuron_cores = cores;
+	r.hbm_bytes = hbm;
+	r.numa_node = numa;
+	r.link_speed_dgts = speed_dgts;
+	r.link_width = width;
+	r.hw_version_major = 1;
+	r.hw_version_minor = 0;
+	r.driver_version_major = 0;
+	r.driver_version_minor = 1;
+	r.driver_version_patch = 0;
+	return r;
+}
+
+/* --- sizes and links -------------------------------------------------- */
+
+static void check_size(uint64_t bytes, const char *expect)
+{
+	char buf[NRT_LS_SIZE_LEN];
+
+	assert_ptr_equal(nrt_ls_format_size(bytes, buf, sizeof(buf)), buf);
+	assert_string_equal(buf, expect);
+}
+
+static void test_format_size(void **state)
+{
+	(void)state;
+
+	check_size(0, "0 B");
+	check_size(1, "1 B");
+	check_size(1023, "1023 B");
+	check_size(1024, "1 KiB");
+	check_size(1536, "1.5 KiB");
+	check_size(512 * MIB, "512 MiB");
+	check_size(GIB, "1 GiB");
+	check_size(GIB + GIB / 2, "1.5 GiB");
+	check_size(96 * GIB, "96 GiB");
+	check_size(GIB + GIB / 4, "1.3 GiB");      /* 1.25 rounds up */
+	check_size(GIB + GIB / 100, "1 GiB");      /* 1.01 rounds down */
+	check_size(GIB - 40000, "1 GiB");          /* 1023.96 MiB */
+	check_size(1023 * MIB, "1023 MiB");
+	check_size(UINT64_C(1) << 40, "1 TiB");
+	check_size(UINT64_C(3) << 50, "3 PiB");
+	check_size(UINT64_C(1) << 60, "1 EiB");
+	check_size(UINT64_MAX, "16 EiB");
+}
+
+static void test_format_size_truncates(void **state)
+{
+	char buf[4];
+
+	(void)state;
+	memset(buf, 'x', sizeof(buf));
+	nrt_ls_format_size(96 * GIB, buf, sizeof(buf));
+	assert_string_equal(buf, "96 ");
+}
+
+static void test_link_speed_code(void **state)
+{
+	(void)state;
+
+	assert_int_equal(nrt_ls_link_speed_dgts(0), 0);
+	assert_int_equal(nrt_ls_link_speed_dgts(1), 25);
+	assert_int_equal(nrt_ls_link_speed_dgts(2), 50);
+	assert_int_equal(nrt_ls_link_speed_dgts(3), 80);
+	assert_int_equal(nrt_ls_link_speed_dgts(4), 160);
+	assert_int_equal(nrt_ls_link_speed_dgts(5), 320);
+	assert_int_equal(nrt_ls_link_speed_dgts(6), 640);
+	assert_int_equal(nrt_ls_link_speed_dgts(7), 0);
+	assert_int_equal(nrt_ls_link_speed_dgts(15), 0);
+}
+
+static void check_link(unsigned int speed, unsigned int width,
+		       const char *expect)
+{
+	char buf[NRT_LS_LINK_LEN];
+
+	assert_ptr_equal(nrt_ls_format_link(speed, width, buf, sizeof(buf)), buf);
+	assert_string_equal(buf, expect);
+}
+
+static void test_format_link(void **state)
+{
+	(void)state;
+
+	check_link(320, 16, "32 GT/s x16");
+	check_link(25, 1, "2.5 GT/s x1");
+	check_link(50, 4, "5 GT/s x4");
+	check_link(80, 8, "8 GT/s x8");
+	check_link(160, 2, "16 GT/s x2");
+	check_link(640, 32, "64 GT/s x32");
+	check_link(0, 16, "-");
+	check_link(320, 0, "-");
+	check_link(0, 0, "-");
+}
+
+/* --- table ------------------------------------------------------------ */
+
+static void test_table_one(void **state)
+{
+	struct nrt_ls_row row = make_row(0, "0000:01:00.0", 2, GIB, 0, 320, 16);
+	char *text;
+
+	(void)state;
+	text = capture(nrt_ls_print_table, &row, 1);
+	assert_string_equal(text,
+		"+--------+--------------+--------------+-------+-----------+-------------+--------+\n"
+		"| DEVICE | PCI BDF      | NEURON CORES | HBM   | NUMA NODE | PCIE LINK   | DRIVER |\n"
+		"+--------+--------------+--------------+-------+-----------+-------------+--------+\n"
+		"| 0      | 0000:01:00.0 | 2            | 1 GiB | 0         | 32 GT/s x16 | 0.1.0  |\n"
+		"+--------+--------------+--------------+-------+-----------+-------------+--------+\n");
+	free(text);
+}
+
+static void test_table_four(void **state)
+{
+	struct nrt_ls_row rows[4] = {
+		make_row(0, "0000:01:00.0", 2, GIB, 0, 320, 16),
+		make_row(1, "0000:02:00.0", 8, 96 * GIB, 1, 25, 1),
+		make_row(2, "0000:81:00.0", 16, GIB + GIB / 2, -1, 0, 0),
+		make_row(3, "0001:00:01.0", 128, 512 * MIB, 12, 80, 4),
+	};
+	char *text;
+
+	(void)state;
+	rows[3].driver_version_major = 10;
+	rows[3].driver_version_minor = 20;
+	rows[3].driver_version_patch = 300;
+
+	text = capture(nrt_ls_print_table, rows, 4);
+	assert_string_equal(text,
+		"+--------+--------------+--------------+---------+-----------+-------------+-----------+\n"
+		"| DEVICE | PCI BDF      | NEURON CORES | HBM     | NUMA NODE | PCIE LINK   | DRIVER    |\n"
+		"+--------+--------------+--------------+---------+-----------+-------------+-----------+\n"
+		"| 0      | 0000:01:00.0 | 2            | 1 GiB   | 0         | 32 GT/s x16 | 0.1.0     |\n"
+		"| 1      | 0000:02:00.0 | 8            | 96 GiB  | 1         | 2.5 GT/s x1 | 0.1.0     |\n"
+		"| 2      | 0000:81:00.0 | 16           | 1.5 GiB | -         | -           | 0.1.0     |\n"
+		"| 3      | 0001:00:01.0 | 128          | 512 MiB | 12        | 8 GT/s x4   | 10.20.300 |\n"
+		"+--------+--------------+--------------+---------+-----------+-------------+-----------+\n");
+	free(text);
+}
+
+static void test_table_empty(void **state)
+{
+	char *text;
+
+	(void)state;
+	text = capture(nrt_ls_print_table, NULL, 0);
+	assert_string_equal(text,
+		"+--------+---------+--------------+-----+-----------+-----------+--------+\n"
+		"| DEVICE | PCI BDF | NEURON CORES | HBM | NUMA NODE | PCIE LINK | DRIVER |\n"
+		"+--------+---------+--------------+-----+-----------+-----------+--------+\n"
+		"+--------+---------+--------------+-----+-----------+-----------+--------+\n");
+	free(text);
+}
+
+/* --- JSON ------------------------------------------------------------- */
+
+static struct json_object *get(struct json_object *obj, const char *key,
+			       enum json_type type)
+{
+	struct json_object *val = NULL;
+
+	if (!json_object_object_get_ex(obj, key, &val))
+		fail_msg("key \"%s\" missing", key);
+	if (!json_object_is_type(val, type))
+		fail_msg("key \"%s\" has type %s, expected %s", key,
+			 json_type_to_name(json_object_get_type(val)),
+			 json_type_to_name(type));
+	return val;
+}
+
+static void check_int(struct json_object *obj, const char *key, int64_t v)
+{
+	assert_int_equal(json_object_get_int64(get(obj, key, json_type_int)), v);
+}
+
+static void check_str(struct json_object *obj, const char *key, const char *v)
+{
+	assert_string_equal(json_object_get_string(get(obj, key, json_type_string)), v);
+}
+
+static struct json_object *parse(const char *text)
+{
+	enum json_tokener_error err;
+	struct json_object *root;
+
+	root = json_tokener_parse_verbose(text, &err);
+	if (!root)
+		fail_msg("invalid JSON (%s):\n%s", json_tokener_error_desc(err), text);
+	return root;
+}
+
+static void test_json_devices(void **state)
+{
+	struct nrt_ls_row rows[3] = {
+		make_row(0, "0000:01:00.0", 2, GIB, 0, 320, 16),
+		make_row(1, "0000:02:00.0", 8, 96 * GIB, -1, 0, 0),
+		make_row(2, "0000:03:00.0", 4, UINT64_MAX, 3, 25, 1),
+	};
+	struct json_object *root, *devices, *dev, *link, *speed;
+	char *text;
+
+	(void)state;
+	rows[1].minor = 7;
+	rows[1].chip_id = UINT32_MAX;
+
+	text = capture(nrt_ls_print_json, rows, 3);
+	/* Pretty printed, one document, paths not escaped. */
+	assert_non_null(strchr(text, '\n'));
+	assert_int_equal(text[strlen(text) - 1], '\n');
+	assert_null(strstr(text, "\\/"));
+	assert_non_null(strstr(text, "\"/dev/accel/accel0\""));
+
+	root = parse(text);
+	assert_true(json_object_is_type(root, json_type_object));
+	assert_int_equal(json_object_object_length(root), 2);
+	check_int(root, "schema_version", 1);
+	devices = get(root, "devices", json_type_array);
+	assert_int_equal(json_object_array_length(devices), 3);
+
+	/* Everything known. */
+	dev = json_object_array_get_idx(devices, 0);
+	assert_true(json_object_is_type(dev, json_type_object));
+	assert_int_equal(json_object_object_length(dev), 11);
+	check_int(dev, "index", 0);
+	check_int(dev, "minor", 0);
+	check_str(dev, "device_node", "/dev/accel/accel0");
+	check_str(dev, "pci_bdf", "0000:01:00.0");
+	check_int(dev, "chip_id", 0);
+	check_int(dev, "neuron_cores", 2);
+	check_int(dev, "hbm_bytes", (int64_t)GIB);
+	check_int(dev, "numa_node", 0);
+	link = get(dev, "pcie_link", json_type_object);
+	assert_int_equal(json_object_object_length(link), 2);
+	speed = get(link, "speed_gts", json_type_int);
+	assert_int_equal(json_object_get_int(speed), 32);
+	check_int(link, "width", 16);
+	check_str(dev, "hw_version", "1.0");
+	check_str(dev, "driver_version", "0.1.0");
+
+	/* NUMA node and link unknown: null, still present. */
+	dev = json_object_array_get_idx(devices, 1);
+	assert_int_equal(json_object_object_length(dev), 11);
+	check_int(dev, "index", 1);
+	check_int(dev, "minor", 7);
+	check_int(dev, "chip_id", UINT32_MAX);
+	check_int(dev, "hbm_bytes", (int64_t)(96 * GIB));
+	get(dev, "numa_node", json_type_null);
+	get(dev, "pcie_link", json_type_null);
+
+	/* Fractional link speed, HBM beyond INT64_MAX. */
+	dev = json_object_array_get_idx(devices, 2);
+	check_int(dev, "numa_node", 3);
+	link = get(dev, "pcie_link", json_type_object);
+	speed = get(link, "speed_gts", json_type_double);
+	assert_true(json_object_get_double(speed) == 2.5);
+	check_int(link, "width", 1);
+	assert_true(json_object_get_uint64(get(dev, "hbm_bytes", json_type_int)) ==
+		    UINT64_MAX);
+
+	json_object_put(root);
+	free(text);
+}
+
+static void test_json_empty(void **state)
+{
+	struct json_object *root, *devices;
+	char *text;
+
+	(void)state;
+	text = capture(nrt_ls_print_json, NULL, 0);
+	root = parse(text);
+	check_int(root, "schema_version", 1);
+	devices = get(root, "devices", json_type_array);
+	assert_int_equal(json_object_array_length(devices), 0);
+	json_object_put(root);
+	free(text);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_format_size),
+		cmocka_unit_test(test_format_size_truncates),
+		cmocka_unit_test(test_link_speed_code),
+		cmocka_unit_test(test_format_link),
+		cmocka_unit_test(test_table_one),
+		cmocka_unit_test(test_table_four),
+		cmocka_unit_test(test_table_empty),
+		cmocka_unit_test(test_json_devices),
+		cmocka_unit_test(test_json_empty),
+	};
+
+	return cmocka_run_group_tests_name("nrt_ls_fmt", tests, NULL, NULL);
+}
