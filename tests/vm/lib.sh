@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Helpers for guest tests (sourced). Results are TAP lines "ok - T: desc".
+
+T=${T:-$(basename "$0" .sh)}
+DEVICES_TXT=$TRNVM_OUT/devices.txt
+NRT_LS=$TRNVM_REPO/build/tools/nrt-ls
+
+pass() { echo "ok - $T: $*"; }
+fail() { echo "not ok - $T: $*"; }
+
+# check DESC CMD...: pass if CMD succeeds.
+check() {
+	local desc=$1
+	shift
+	if "$@"; then pass "$desc"; else fail "$desc"; fi
+}
+
+# check_eq DESC GOT WANT
+check_eq() {
+	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1 (got '$2', want '$3')"; fi
+}
+
+# Devices as QEMU was told: "index bdf chip cores hbm_bytes good" per line.
+# Root port i sits at 00:(16+i).0, so its device is on bus i+1.
+expected_devices() {
+	local idx rest props chip cores hbm good
+	grep '^device ' "$DEVICES_TXT" | while read -r _ idx _ props; do
+		chip=$(echo "$props" | tr ',' '\n' | sed -n 's/^chip-id=//p')
+		cores=$(echo "$props" | tr ',' '\n' | sed -n 's/^cores=//p')
+		hbm=$(echo "$props" | tr ',' '\n' | sed -n 's/^hbm-size=//p')
+		case "$hbm" in
+		*G) hbm=$(( ${hbm%G} * 1024 * 1024 * 1024 )) ;;
+		*M) hbm=$(( ${hbm%M} * 1024 * 1024 )) ;;
+		"") hbm=$((1024 * 1024 * 1024)) ;;
+		esac
+		case "$props" in *x-magic=*|*x-version=*) good=0 ;; *) good=1 ;; esac
+		printf '%d 0000:%02x:00.0 %s %s %s %s %s\n' "$idx" $((idx + 1)) \
+			"${chip:-0}" "${cores:-2}" "$hbm" "$good" "$props"
+	done
+}
+
+good_devices() { expected_devices | awk '$6 == 1'; }
+
+dmesg_has() { dmesg | grep -q -- "$1"; }
