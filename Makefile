@@ -71,7 +71,6 @@ check: deps
 	$(MAKE) unit-test
 	$(MAKE) check-static
 	$(MAKE) vm-test
-	@echo "make check: all tests passed"
 
 check-build: user kernel $(GUEST_TESTS)
 
@@ -88,16 +87,9 @@ check-static: need-kdir
 	@echo "  CHECKPATCH (QEMU) qemu/"
 	@perl $(QEMU_SRC)/scripts/checkpatch.pl --no-tree -q -f qemu/*.c qemu/*.h
 
-VM_SCENARIOS := single quad broken
+# SCENARIOS= selects VM scenarios (tests/vm/run-scenarios: single quad broken).
 vm-test: check-build need-qemu
-	@rc=0; \
-	tests/vm/vm.sh --scenario single --devices 1 test || rc=1; \
-	tests/vm/vm.sh --scenario quad --devices 4 test || rc=1; \
-	tests/vm/vm.sh --scenario broken \
-		--device 'chip-id=0,cores=2,hbm-size=1G' \
-		--device 'chip-id=1,cores=2,hbm-size=1G,x-magic=0xdeadbeef' \
-		--device 'chip-id=2,cores=4,hbm-size=512M,x-version=0x20000' test || rc=1; \
-	exit $$rc
+	tests/vm/run-scenarios $(SCENARIOS)
 
 install: install-user
 

@@ -98,7 +98,8 @@ static irqreturn_t trn_irq_misc(int irq, void *arg)
 	u32 cause;
 
 	cause = trn_read32(tdev, TRN_REG_IRQ_CAUSE);
-	if (!cause)
+	/* All ones: the device has fallen off the bus. */
+	if (!cause || cause == U32_MAX)
 		return IRQ_NONE;
 	trn_write32(tdev, TRN_REG_IRQ_CAUSE, cause);
 

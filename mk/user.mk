@@ -30,6 +30,7 @@ PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
 
 PKG_CONFIG ?= pkg-config
 INSTALL ?= install
@@ -163,7 +164,8 @@ unit-test: $(USER_TESTS)
 .PHONY: install-user
 install-user: user
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
-		$(DESTDIR)$(INCLUDEDIR)/drm $(DESTDIR)$(BINDIR)
+		$(DESTDIR)$(INCLUDEDIR)/drm $(DESTDIR)$(BINDIR) \
+		$(DESTDIR)$(MANDIR)/man1
 	$(INSTALL) -m 0755 $(NRT_LIB) $(DESTDIR)$(LIBDIR)/$(NRT_REALNAME)
 	ln -sfn $(NRT_REALNAME) $(DESTDIR)$(LIBDIR)/$(NRT_SONAME)
 	ln -sfn $(NRT_SONAME) $(DESTDIR)$(LIBDIR)/libnrt.so
@@ -172,6 +174,7 @@ install-user: user
 		$(DESTDIR)$(INCLUDEDIR)/drm/trn_accel.h
 	$(INSTALL) -m 0644 $(NRT_PC) $(DESTDIR)$(LIBDIR)/pkgconfig/nrt.pc
 	$(INSTALL) -m 0755 $(NRT_LS) $(DESTDIR)$(BINDIR)/nrt-ls
+	$(INSTALL) -m 0644 tools/nrt-ls.1 $(DESTDIR)$(MANDIR)/man1/nrt-ls.1
 
 .PHONY: clean-user
 clean-user:
