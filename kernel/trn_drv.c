@@ -131,16 +131,19 @@ static int trn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		dev_err(dev, "cannot map BAR%d: %d\n", TRN_BAR_REGS, ret);
 		return ret;
 	}
-	ret = pcim_request_region(pdev, TRN_BAR_HBM, TRN_DRIVER_NAME);
-	if (ret) {
-		dev_err(dev, "cannot reserve BAR%d: %d\n", TRN_BAR_HBM, ret);
-		return ret;
-	}
 	pci_set_master(pdev);
 
 	ret = trn_hw_init(tdev);
 	if (ret)
 		return ret;
+
+	if (tdev->hw_caps & TRN_CAP_HBM_BAR) {
+		ret = pcim_request_region(pdev, TRN_BAR_HBM, TRN_DRIVER_NAME);
+		if (ret) {
+			dev_err(dev, "cannot reserve BAR%d: %d\n", TRN_BAR_HBM, ret);
+			return ret;
+		}
+	}
 
 	ret = trn_irq_init(tdev);
 	if (ret)

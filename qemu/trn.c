@@ -74,7 +74,7 @@ static void trn_irq_update(TrnState *s)
     uint32_t pending = s->irq_cause & s->irq_mask;
 
     if (!pending) {
-        trace_trn_irq_masked(s->chip_id, s->irq_cause, s->irq_mask);
+        trace_trn_irq_idle(s->chip_id, s->irq_cause, s->irq_mask);
         return;
     }
     if (msix_enabled(pdev)) {
@@ -146,6 +146,10 @@ static bool trn_reg_read32(TrnState *s, hwaddr reg, uint64_t *val)
         return true;
     case TRN_REG_IRQ_MASK:
         *val = s->irq_mask;
+        return true;
+    case TRN_REG_RESET:
+    case TRN_REG_IRQ_TEST:
+        *val = 0;               /* write-only */
         return true;
     default:
         if (trn_reg_read64(s, reg & ~7ULL, val)) {
@@ -248,6 +252,11 @@ static bool trn_init_hbm(TrnState *s, Error **errp)
             return false;
         }
         size = msize;
+        if (size < TRN_MIN_HBM_SIZE || size % MiB) {
+            error_setg(errp, "memdev size must be a multiple of 1 MiB and at "
+                       "least %u MiB", (unsigned)(TRN_MIN_HBM_SIZE / MiB));
+            return false;
+        }
         s->hbm = mr;
         host_memory_backend_set_mapped(s->memdev, true);
     } else {
@@ -287,7 +296,6 @@ static void trn_realize(PCIDevice *pdev, Error **errp)
         return;
     }
 
-    pci_config_set_interrupt_pin(pdev->config, 1);
     if (pcie_endpoint_cap_init(pdev, 0x80) < 0) {
         error_setg(errp, "cannot add the PCI Express capability");
         return;

@@ -18,9 +18,13 @@
 #include <linux/bits.h>
 #endif
 
-/* PCI identity (experimental IDs, see Documentation/hw-interface.rst). */
-#define TRN_PCI_VENDOR_ID		0x1234
-#define TRN_PCI_DEVICE_ID		0x7472
+/*
+ * PCI identity: an ID from the range QEMU sets aside for experimental devices
+ * (1af4:10f0-10ff, docs/specs/pci-ids.rst of QEMU); see
+ * Documentation/hw-interface.rst.
+ */
+#define TRN_PCI_VENDOR_ID		0x1af4
+#define TRN_PCI_DEVICE_ID		0x10f0
 #define TRN_PCI_REVISION		0x01
 #define TRN_PCI_CLASS			0x1200	/* processing accelerator */
 
@@ -68,7 +72,7 @@
 #define TRN_STATUS_READY		BIT(0)
 
 /* TRN_REG_RESET */
-#define TRN_RESET_KEY			0x52534554	/* "TESR" */
+#define TRN_RESET_KEY			0x52534554
 
 /* TRN_REG_IRQ_CAUSE / TRN_REG_IRQ_MASK; all signalled on TRN_MSIX_VEC_MISC */
 #define TRN_IRQ_TEST			BIT(0)

@@ -16,6 +16,11 @@
 #   --out DIR            where results go (default: a new temporary directory)
 #   --timeout SECONDS    kill the VM after this long (default 600)
 #   --mem SIZE           guest memory (default 2G)
+#   --qemu-arg ARG       pass ARG to QEMU (e.g. --qemu-arg -trace
+#                        --qemu-arg 'trn_*'); may be repeated
+#
+# In test mode a temporary output directory is removed when every test
+# passed, unless TRN_KEEP=1; an --out directory is always kept.
 #
 # Environment: TRN_CACHE, QEMU, GUEST_KERNEL, GUEST_ROOT, KVER (normally from
 # $TRN_CACHE/env.mk through the Makefile); TRN_ACCEL=kvm|tcg forces the
@@ -30,6 +35,7 @@ if [ -z "${QEMU:-}" ] || [ -z "${GUEST_KERNEL:-}" ]; then
 fi
 
 devices=()
+extra=()
 ndev=0
 scenario=
 out=
@@ -43,6 +49,7 @@ while [ $# -gt 0 ]; do
 	--out) out=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
+	--qemu-arg) extra+=("$2"); shift 2 ;;
 	-*) echo "vm.sh: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
 	esac
@@ -56,6 +63,8 @@ for ((i = 0; i < ndev; i++)); do
 	devices+=("chip-id=$i,cores=2,hbm-size=$((i + 1))G")
 done
 [ -n "$scenario" ] || scenario=devices-${#devices[@]}
+keep=${TRN_KEEP:-0}
+[ -n "$out" ] && keep=1
 [ -n "$out" ] || out=$(mktemp -d "${TMPDIR:-/tmp}/trnvm.XXXXXX")
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -119,6 +128,7 @@ for i in "${!devices[@]}"; do
 	args+=(-device "pcie-root-port,id=rp$i,bus=pcie.0,chassis=$((i + 1)),addr=$(printf '0x%x' $((i + 16)))"
 	       -device "trn,id=trn$i,bus=rp$i,${devices[$i]}")
 done
+args+=("${extra[@]}")
 append="console=ttyS0 panic=-1 oops=panic loglevel=4 TRNVM_MODE=$mode TRNVM_REPO=$TOP"
 append+=" TRNVM_OUT=$out TRNVM_KVER=$KVER TRNVM_MODULES=$GUEST_ROOT/lib/modules/$KVER"
 
@@ -144,6 +154,9 @@ test)
 	rc=0
 	timeout "$timeout" "$QEMU" "${args[@]}" -serial "file:$out/console.log" \
 		-append "$append" < /dev/null > "$out/qemu.log" 2>&1 || rc=$?
-	exec "$TOP/tests/vm/report" "$scenario" "$out" "$rc"
+	rc2=0
+	"$TOP/tests/vm/report" "$scenario" "$out" "$rc" || rc2=$?
+	[ "$rc2" -eq 0 ] && [ "$keep" = 0 ] && rm -rf "$out"
+	exit "$rc2"
 	;;
 esac
