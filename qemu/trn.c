@@ -8,6 +8,9 @@
  * BAR0 holds the registers and the MSI-X table, BAR2 exposes device memory
  * (HBM). The register map is defined in trn_regs.h, shared with the Linux
  * driver, and specified in Documentation/hw-interface.rst of the trn project.
+ *
+ * This file has the PCI function and the global register block; the DMA
+ * queues and their worker thread are in trn-dma.c, the MMU in trn-mmu.c.
  */
 
 #include "qemu/osdep.h"
@@ -23,49 +26,16 @@
 #include "hw/qdev-properties.h"
 #include "hw/qdev-properties-system.h"
 #include "migration/vmstate.h"
-#include "system/hostmem.h"
-#include "qom/object.h"
 #include "trace.h"
-#include "trn_regs.h"
-
-#define TYPE_TRN "trn"
-OBJECT_DECLARE_SIMPLE_TYPE(TrnState, TRN)
+#include "trn.h"
 
 #define TRN_DEFAULT_HBM_SIZE    (1 * GiB)
 #define TRN_MIN_HBM_SIZE        (16 * MiB)
 #define TRN_MAX_CORES           64
-#define TRN_NUM_VECTORS         16
-
-struct TrnState {
-    PCIDevice parent_obj;
-
-    MemoryRegion bar0;          /* container: registers + MSI-X */
-    MemoryRegion regs;
-    MemoryRegion hbm_bar;       /* container sized to a power of two */
-    MemoryRegion hbm_ram;       /* used when no memdev is given */
-    MemoryRegion *hbm;          /* device memory, wherever it comes from */
-    uint64_t hbm_bytes;
-
-    /* Registers */
-    uint32_t scratch;
-    uint32_t irq_cause;
-    uint32_t irq_mask;
-    int64_t reset_ns;
-
-    /* Properties */
-    uint32_t chip_id;
-    uint32_t cores;
-    uint64_t hbm_size;
-    HostMemoryBackend *memdev;
-    PCIExpLinkSpeed link_speed;
-    PCIExpLinkWidth link_width;
-    uint32_t magic;             /* fault injection: x-magic */
-    uint32_t version;           /* fault injection: x-version */
-};
 
 static uint64_t trn_caps(TrnState *s)
 {
-    return TRN_CAP_HBM_BAR | TRN_CAP_IRQ_TEST;
+    return TRN_CAP_HBM_BAR | TRN_CAP_IRQ_TEST | TRN_CAP_DMA | TRN_CAP_MMU;
 }
 
 static void trn_irq_update(TrnState *s)
@@ -97,6 +67,7 @@ static void trn_soft_reset(TrnState *s, const char *why)
     s->irq_cause = 0;
     s->irq_mask = 0;
     s->reset_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    trn_dma_reset(s);
 }
 
 /* 64-bit registers: read whole by an 8-byte access, or as two halves. */
@@ -136,10 +107,10 @@ static bool trn_reg_read32(TrnState *s, hwaddr reg, uint64_t *val)
         *val = s->scratch;
         return true;
     case TRN_REG_STATUS:
-        *val = TRN_STATUS_READY;
+        *val = trn_dma_quiescent(s) ? TRN_STATUS_READY : 0;
         return true;
     case TRN_REG_MSIX_VECTORS:
-        *val = TRN_NUM_VECTORS;
+        *val = s->nvectors;
         return true;
     case TRN_REG_IRQ_CAUSE:
         *val = s->irq_cause;
@@ -147,8 +118,22 @@ static bool trn_reg_read32(TrnState *s, hwaddr reg, uint64_t *val)
     case TRN_REG_IRQ_MASK:
         *val = s->irq_mask;
         return true;
+    case TRN_REG_DMA_ENGINES:
+        *val = s->dma_engines;
+        return true;
+    case TRN_REG_DMA_QUEUES:
+        *val = s->dma_queues;
+        return true;
+    case TRN_REG_NUM_ASIDS:
+        *val = s->asids;
+        return true;
+    case TRN_REG_NUM_SEMS:
+        *val = s->nsems;
+        return true;
     case TRN_REG_RESET:
     case TRN_REG_IRQ_TEST:
+    case TRN_REG_SEM_RESET:
+    case TRN_REG_TLB_INVALIDATE:
         *val = 0;               /* write-only */
         return true;
     default:
@@ -210,6 +195,12 @@ static void trn_mmio_write(void *opaque, hwaddr addr, uint64_t val,
         if (val & 1) {
             trn_irq_set(s, TRN_IRQ_TEST);
         }
+        return;
+    case TRN_REG_SEM_RESET:
+        trn_dma_sem_reset(s, val);
+        return;
+    case TRN_REG_TLB_INVALIDATE:
+        trn_dma_tlb_invalidate(s, val);
         return;
     }
 bad:
@@ -276,6 +267,7 @@ static bool trn_init_hbm(TrnState *s, Error **errp)
         s->hbm = &s->hbm_ram;
     }
     s->hbm_bytes = size;
+    s->hbm_ptr = memory_region_get_ram_ptr(s->hbm);
 
     memory_region_init(&s->hbm_bar, OBJECT(s), "trn.hbm-bar", pow2ceil(size));
     memory_region_add_subregion(&s->hbm_bar, 0, s->hbm);
@@ -289,7 +281,7 @@ static bool trn_init_hbm(TrnState *s, Error **errp)
 static void trn_realize(PCIDevice *pdev, Error **errp)
 {
     TrnState *s = TRN(pdev);
-    int i;
+    unsigned i;
 
     if (!s->cores || s->cores > TRN_MAX_CORES) {
         error_setg(errp, "cores must be between 1 and %d", TRN_MAX_CORES);
@@ -308,15 +300,18 @@ static void trn_realize(PCIDevice *pdev, Error **errp)
     memory_region_init_io(&s->regs, OBJECT(s), &trn_mmio_ops, s, "trn.regs",
                           TRN_GLOBAL_SIZE);
     memory_region_add_subregion(&s->bar0, TRN_BLOCK_GLOBAL, &s->regs);
+    if (!trn_dma_realize(s, errp)) {
+        goto err_pcie;
+    }
     pci_register_bar(pdev, TRN_BAR_REGS, PCI_BASE_ADDRESS_SPACE_MEMORY |
                      PCI_BASE_ADDRESS_MEM_TYPE_64, &s->bar0);
 
-    if (msix_init(pdev, TRN_NUM_VECTORS, &s->bar0, TRN_BAR_REGS,
+    if (msix_init(pdev, s->nvectors, &s->bar0, TRN_BAR_REGS,
                   TRN_MSIX_TABLE_OFFSET, &s->bar0, TRN_BAR_REGS,
                   TRN_MSIX_PBA_OFFSET, 0, errp) < 0) {
-        goto err_pcie;
+        goto err_dma;
     }
-    for (i = 0; i < TRN_NUM_VECTORS; i++) {
+    for (i = 0; i < s->nvectors; i++) {
         msix_vector_use(pdev, i);
     }
 
@@ -324,10 +319,13 @@ static void trn_realize(PCIDevice *pdev, Error **errp)
         goto err_msix;
     }
     trn_soft_reset(s, "realize");
+    trn_dma_start(s);
     return;
 
 err_msix:
     msix_uninit(pdev, &s->bar0, &s->bar0);
+err_dma:
+    trn_dma_unrealize(s);
 err_pcie:
     pcie_cap_exit(pdev);
 }
@@ -336,6 +334,7 @@ static void trn_exit(PCIDevice *pdev)
 {
     TrnState *s = TRN(pdev);
 
+    trn_dma_unrealize(s);
     msix_uninit(pdev, &s->bar0, &s->bar0);
     pcie_cap_exit(pdev);
     if (s->memdev) {
@@ -367,6 +366,10 @@ static const Property trn_props[] = {
                                 PCIE_LINK_SPEED_32),
     DEFINE_PROP_PCIE_LINK_WIDTH("link-width", TrnState, link_width,
                                 PCIE_LINK_WIDTH_16),
+    DEFINE_PROP_UINT32("dma-engines", TrnState, dma_engines, 2),
+    DEFINE_PROP_UINT32("dma-queues", TrnState, dma_queues, 4),
+    DEFINE_PROP_UINT32("asids", TrnState, asids, 64),
+    DEFINE_PROP_UINT32("sems", TrnState, nsems, 32),
     DEFINE_PROP_UINT32("x-magic", TrnState, magic, TRN_MAGIC),
     DEFINE_PROP_UINT32("x-version", TrnState, version,
                        TRN_VERSION(TRN_VERSION_MAJOR, TRN_VERSION_MINOR)),

@@ -35,13 +35,15 @@
 
 /* Register blocks inside BAR0 */
 #define TRN_BLOCK_GLOBAL		0x00000
+#define TRN_BLOCK_DMA_QUEUE		0x10000	/* TRN_DMA_Q_STRIDE per queue */
+#define TRN_BLOCK_DMA_ENGINE		0x20000	/* TRN_DMA_E_STRIDE per engine */
 #define TRN_MSIX_TABLE_OFFSET		0xf0000
 #define TRN_MSIX_PBA_OFFSET		0xf8000
 
 /* Interface version: the driver accepts any minor of the major it knows. */
 #define TRN_MAGIC			0x314e5254	/* "TRN1" as little-endian bytes */
 #define TRN_VERSION_MAJOR		1
-#define TRN_VERSION_MINOR		0
+#define TRN_VERSION_MINOR		1
 #define TRN_VERSION(maj, min)		(((maj) << 16) | (min))
 #define TRN_VERSION_GET_MAJOR(v)	(((v) >> 16) & 0xffff)
 #define TRN_VERSION_GET_MINOR(v)	((v) & 0xffff)
@@ -61,12 +63,20 @@
 #define TRN_REG_IRQ_MASK		0x034	/* RW  TRN_IRQ_* enabled */
 #define TRN_REG_IRQ_TEST		0x038	/* WO  1: raise TRN_IRQ_TEST */
 #define TRN_REG_TIMESTAMP		0x040	/* RO 64  ns since last reset */
+#define TRN_REG_DMA_ENGINES		0x048	/* RO  number of DMA engines */
+#define TRN_REG_DMA_QUEUES		0x04c	/* RO  queues per DMA engine */
+#define TRN_REG_NUM_ASIDS		0x050	/* RO  address spaces (contexts) */
+#define TRN_REG_NUM_SEMS		0x054	/* RO  semaphores per address space */
+#define TRN_REG_SEM_RESET		0x058	/* WO  ASID: zero its semaphores */
+#define TRN_REG_TLB_INVALIDATE		0x05c	/* WO  ASID: drop its cached translations */
 
 #define TRN_GLOBAL_SIZE			0x1000
 
 /* TRN_REG_CAPS */
 #define TRN_CAP_HBM_BAR			BIT_ULL(0)	/* HBM visible through BAR2 */
 #define TRN_CAP_IRQ_TEST		BIT_ULL(1)	/* TRN_REG_IRQ_TEST present */
+#define TRN_CAP_DMA			BIT_ULL(2)	/* DMA engines and queues */
+#define TRN_CAP_MMU			BIT_ULL(3)	/* per-ASID page tables */
 
 /* TRN_REG_STATUS */
 #define TRN_STATUS_READY		BIT(0)
@@ -78,7 +88,109 @@
 #define TRN_IRQ_TEST			BIT(0)
 #define TRN_IRQ_ALL			(TRN_IRQ_TEST)
 
-/* MSI-X vector assignment */
+/*
+ * MSI-X vector assignment: vector 0 for TRN_REG_IRQ_CAUSE, then one vector
+ * per DMA queue (global queue index q = engine * queues_per_engine + i).
+ */
 #define TRN_MSIX_VEC_MISC		0
+#define TRN_MSIX_VEC_DMA_QUEUE(q)	(1 + (q))
+
+/*
+ * DMA queues. A queue is a ring of TRN_DMA_DESC_SIZE-byte descriptors in host
+ * memory, written by the driver. The driver advances TAIL (the doorbell); the
+ * device executes descriptors in order, advances HEAD after each one, and
+ * writes a struct trn_dma_wb completion record to WB_ADDR. Indices count
+ * descriptors modulo 2^32; the ring slot is index & (RING_SIZE - 1).
+ */
+#define TRN_DMA_MAX_QUEUES		256
+#define TRN_DMA_Q_STRIDE		0x100
+#define TRN_DMA_Q_REG(q, r)		(TRN_BLOCK_DMA_QUEUE + (q) * TRN_DMA_Q_STRIDE + (r))
+
+#define TRN_DMA_Q_RING_BASE		0x00	/* RW 64  bus address, 64-byte aligned */
+#define TRN_DMA_Q_RING_SIZE		0x08	/* RW  entries, power of two 16..65536 */
+#define TRN_DMA_Q_CONTROL		0x0c	/* RW  TRN_DMA_Q_CTRL_* */
+#define TRN_DMA_Q_TAIL			0x10	/* RW  producer index; write rings the doorbell */
+#define TRN_DMA_Q_HEAD			0x14	/* RO  descriptors completed */
+#define TRN_DMA_Q_STATUS		0x18	/* RO  TRN_DMA_Q_STS_* */
+#define TRN_DMA_Q_ERROR			0x1c	/* RO  TRN_DMA_ERR_* of the stopped queue */
+#define TRN_DMA_Q_ERROR_ADDR		0x20	/* RO 64  faulting device VA */
+#define TRN_DMA_Q_WB_ADDR		0x28	/* RW 64  bus address of struct trn_dma_wb */
+#define TRN_DMA_Q_IRQ_STATUS		0x30	/* RW1C  TRN_DMA_Q_IRQ_* */
+#define TRN_DMA_Q_IRQ_MASK		0x34	/* RW  TRN_DMA_Q_IRQ_* enabled */
+#define TRN_DMA_Q_ERROR_INDEX		0x38	/* RO  ring index of the failed descriptor */
+#define TRN_DMA_Q_ASID			0x3c	/* RO  ASID of the last CONTEXT descriptor */
+
+#define TRN_DMA_Q_CTRL_ENABLE		BIT(0)	/* fetch and execute descriptors */
+#define TRN_DMA_Q_CTRL_RESET		BIT(1)	/* W: stop; HEAD = TAIL = 0; clear error */
+
+#define TRN_DMA_Q_STS_ENABLED		BIT(0)
+#define TRN_DMA_Q_STS_BUSY		BIT(1)	/* descriptors pending (HEAD != TAIL) */
+#define TRN_DMA_Q_STS_ERROR		BIT(2)	/* stopped on an error until RESET */
+#define TRN_DMA_Q_STS_WAITING		BIT(3)	/* blocked in a SEM_WAIT */
+
+#define TRN_DMA_Q_IRQ_DONE		BIT(0)	/* a descriptor with TRN_DMA_F_IRQ completed */
+#define TRN_DMA_Q_IRQ_ERROR		BIT(1)	/* the queue stopped on an error */
+
+/* Error codes (TRN_DMA_Q_ERROR and struct trn_dma_wb.error) */
+#define TRN_DMA_ERR_NONE		0
+#define TRN_DMA_ERR_UNMAPPED		1	/* VA has no valid translation */
+#define TRN_DMA_ERR_READONLY		2	/* write through a read-only mapping */
+#define TRN_DMA_ERR_BAD_DESC		3	/* unknown opcode, flags or reserved bits */
+#define TRN_DMA_ERR_RING		4	/* ring or write-back address unreachable */
+#define TRN_DMA_ERR_NO_CONTEXT		5	/* VA used before any CONTEXT descriptor */
+#define TRN_DMA_ERR_BAD_PT		6	/* malformed page table entry */
+
+/* Descriptor (little endian) */
+#define TRN_DMA_DESC_SIZE		32
+#define TRN_DMA_D_OPCODE		0	/* u8 */
+#define TRN_DMA_D_FLAGS			1	/* u8 */
+#define TRN_DMA_D_RSVD			2	/* u16, must be zero */
+#define TRN_DMA_D_AUX			4	/* u32: semaphore index, CONTEXT asid */
+#define TRN_DMA_D_SRC			8	/* u64: source VA, FILL pattern, CONTEXT root */
+#define TRN_DMA_D_DST			16	/* u64: destination VA */
+#define TRN_DMA_D_LEN			24	/* u64: bytes, or value */
+
+#define TRN_DMA_OP_NOP			0x00
+#define TRN_DMA_OP_COPY			0x01	/* LEN bytes from SRC to DST */
+#define TRN_DMA_OP_FILL			0x02	/* LEN bytes at DST with the 8-byte SRC pattern */
+#define TRN_DMA_OP_WRITE		0x03	/* the u64 LEN value to DST (8-byte aligned) */
+#define TRN_DMA_OP_SEM_SIGNAL		0x04	/* semaphore AUX += LEN */
+#define TRN_DMA_OP_SEM_WAIT		0x05	/* wait until semaphore AUX >= LEN */
+#define TRN_DMA_OP_CONTEXT		0x80	/* privileged: ASID AUX, page table root SRC */
+
+#define TRN_DMA_F_IRQ			BIT(0)	/* raise TRN_DMA_Q_IRQ_DONE when done */
+#define TRN_DMA_F_ALL			TRN_DMA_F_IRQ
+
+/* Completion record written to WB_ADDR after every descriptor */
+#define TRN_DMA_WB_HEAD			0	/* u32: HEAD after the descriptor */
+#define TRN_DMA_WB_ERROR		4	/* u32: TRN_DMA_ERR_* (0 unless stopped) */
+#define TRN_DMA_WB_SIZE			8
+
+/* Per-engine counters (RO 64), reset with the device */
+#define TRN_DMA_E_STRIDE		0x40
+#define TRN_DMA_E_REG(e, r)		(TRN_BLOCK_DMA_ENGINE + (e) * TRN_DMA_E_STRIDE + (r))
+#define TRN_DMA_E_BYTES			0x00	/* bytes moved */
+#define TRN_DMA_E_DESCS			0x08	/* descriptors completed */
+#define TRN_DMA_E_BUSY_NS		0x10	/* time spent executing descriptors */
+
+/*
+ * MMU: each ASID has a 3-level page table in HBM mapping a 39-bit device
+ * virtual address space in 4 KiB pages: VA bits 38..30, 29..21 and 20..12
+ * index the level 0, 1 and 2 tables (512 entries of 8 bytes, 4 KiB aligned,
+ * in HBM). A level 2 entry maps one page; the device never caches
+ * translations across a TRN_REG_TLB_INVALIDATE of the ASID.
+ */
+#define TRN_VA_BITS			39
+#define TRN_PAGE_SHIFT			12
+#define TRN_PAGE_SIZE			BIT_ULL(TRN_PAGE_SHIFT)
+#define TRN_PT_LEVELS			3
+#define TRN_PT_ENTRIES			512
+#define TRN_PT_SHIFT(level)		(TRN_PAGE_SHIFT + 9 * (TRN_PT_LEVELS - 1 - (level)))
+#define TRN_PT_INDEX(va, level)		(((va) >> TRN_PT_SHIFT(level)) & (TRN_PT_ENTRIES - 1))
+
+#define TRN_PTE_VALID			BIT_ULL(0)
+#define TRN_PTE_WRITE			BIT_ULL(1)	/* leaf: writable */
+#define TRN_PTE_SYSTEM			BIT_ULL(2)	/* leaf: host bus address, not HBM */
+#define TRN_PTE_ADDR_MASK		0x000ffffffffff000ULL
 
 #endif /* TRN_REGS_H */

@@ -1,0 +1,1367 @@
+/*
+ * trn: DMA queues, engine counters and the thread that executes descriptors.
+ *
+ * Copyright (c) 2026 The trn authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * One worker thread per device serves all enabled queues round-robin, at
+ * most TRN_TURN_DESCS descriptors or TRN_TURN_BYTES bytes per queue per turn;
+ * a long COPY or FILL continues in the next turn of its queue.
+ *
+ * Locking. TrnState.lock protects the queue registers, the semaphores and
+ * the flags shared with the worker. MMIO handlers run with the BQL held and
+ * take the lock: the lock order is BQL, then TrnState.lock. The worker takes
+ * the BQL only to send MSI-X messages, and never while it holds the lock.
+ * It holds the lock only for bookkeeping: it copies what a step needs out of
+ * the queue, drops the lock, fetches and executes the descriptor (memory
+ * accesses to MMIO may take the BQL inside the memory core, so may address
+ * translation by a vIOMMU), and takes the lock again to commit the result.
+ * The one memory access made under the lock is the store of the write-back
+ * record when it is plain RAM, mapped before the lock is taken: it needs no
+ * BQL, and so a reset can never be followed by a stale write-back to RAM.
+ *
+ * A reset of a queue (CONTROL.RESET or a device reset) does not wait for
+ * the worker: it increments the queue's generation, and the worker, seeing
+ * the change when it commits, drops the results of its step (no HEAD
+ * advance, no write-back, no interrupt). Until then the queue reads as BUSY
+ * and the device as not READY.
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/bitops.h"
+#include "qemu/bswap.h"
+#include "qemu/log.h"
+#include "qemu/main-loop.h"
+#include "qemu/rcu.h"
+#include "qemu/timer.h"
+#include "qemu/units.h"
+#include "qapi/error.h"
+#include "hw/pci/msix.h"
+#include "system/dma.h"
+#include "trace.h"
+#include "trn.h"
+
+#define TRN_TURN_DESCS          64
+#define TRN_TURN_BYTES          (16 * MiB)
+#define TRN_RING_MIN            16
+#define TRN_RING_MAX            65536
+#define TRN_ENGINE_BLOCK_SIZE   (TRN_DMA_MAX_QUEUES * TRN_DMA_E_STRIDE)
+
+#define TRN_DMA_Q_STS_ALL       (TRN_DMA_Q_STS_ENABLED | TRN_DMA_Q_STS_BUSY | \
+                                 TRN_DMA_Q_STS_ERROR | TRN_DMA_Q_STS_WAITING)
+#define TRN_DMA_Q_IRQ_ALL       (TRN_DMA_Q_IRQ_DONE | TRN_DMA_Q_IRQ_ERROR)
+
+typedef enum TrnStepResult {
+    TRN_STEP_DONE,              /* the descriptor completed */
+    TRN_STEP_PARTIAL,           /* a slice is done, more is left */
+    TRN_STEP_FAULT,             /* the descriptor failed */
+} TrnStepResult;
+
+/* What the worker works on while it does not hold the lock. */
+typedef struct TrnStep {
+    unsigned queue;
+    uint32_t gen;
+    uint32_t index;             /* ring index of the descriptor (HEAD) */
+    uint32_t tail;
+    uint64_t ring_base;
+    uint32_t ring_size;
+    uint64_t wb_addr;
+    TrnCtx ctx;
+    bool has_cur;               /* desc was fetched by an earlier step */
+    TrnDesc desc;
+    uint64_t done;              /* bytes of desc transferred so far */
+    uint64_t bytes;             /* bytes transferred by this step */
+    uint32_t err;
+    uint64_t err_addr;
+} TrnStep;
+
+/* Host access to part of a run. */
+typedef struct TrnView {
+    uint8_t *ptr;
+    dma_addr_t len;
+    bool mapped;                /* ptr comes from dma_memory_map() */
+} TrnView;
+
+static const char *const trn_dma_err_names[] = {
+    [TRN_DMA_ERR_NONE] = "none",
+    [TRN_DMA_ERR_UNMAPPED] = "unmapped",
+    [TRN_DMA_ERR_READONLY] = "read-only",
+    [TRN_DMA_ERR_BAD_DESC] = "bad descriptor",
+    [TRN_DMA_ERR_RING] = "ring or write-back unreachable",
+    [TRN_DMA_ERR_NO_CONTEXT] = "no context",
+    [TRN_DMA_ERR_BAD_PT] = "bad page table",
+};
+
+static const char *trn_dma_err_name(uint32_t err)
+{
+    return err < ARRAY_SIZE(trn_dma_err_names) ? trn_dma_err_names[err]
+                                                : "?";
+}
+
+static TrnEngine *trn_queue_engine(TrnState *s, TrnQueue *q)
+{
+    return &s->engines[q->index / s->dma_queues];
+}
+
+static uint64_t *trn_sem(TrnState *s, uint32_t asid, uint32_t sem)
+{
+    return &s->sems[(uint64_t)asid * s->nsems + sem];
+}
+
+static AddressSpace *trn_as(TrnState *s)
+{
+    return pci_get_address_space(PCI_DEVICE(s));
+}
+
+/* Called with s->lock held. */
+static bool trn_queue_runnable(TrnState *s, TrnQueue *q)
+{
+    if (!s->running || !q->enabled || q->stopped) {
+        return false;
+    }
+    if (q->waiting) {
+        return *trn_sem(s, q->ctx.asid, q->cur.aux) >= q->cur.len;
+    }
+    return q->has_cur || q->head != q->tail;
+}
+
+/* Called with s->lock held. */
+static void trn_queue_reset(TrnState *s, TrnQueue *q, bool device)
+{
+    trace_trn_dma_queue_reset(s->chip_id, q->index,
+                              device ? "device" : "register");
+    q->gen++;
+    q->enabled = false;
+    q->stopped = false;
+    q->head = 0;
+    q->tail = 0;
+    q->error = TRN_DMA_ERR_NONE;
+    q->error_index = 0;
+    q->error_addr = 0;
+    q->irq_status = 0;
+    q->ctx.valid = false;
+    q->ctx.asid = TRN_ASID_NONE;
+    q->ctx.root = 0;
+    q->has_cur = false;
+    q->waiting = false;
+    q->cur_done = 0;
+    if (device) {
+        q->ring_base = 0;
+        q->ring_size = 0;
+        q->wb_addr = 0;
+        q->irq_mask = 0;
+    }
+}
+
+/* Send the MSI-X message of @q. Called with the BQL, without s->lock. */
+static void trn_queue_notify(TrnState *s, TrnQueue *q, uint32_t pending)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+    unsigned vector = TRN_MSIX_VEC_DMA_QUEUE(q->index);
+
+    if (msix_enabled(pdev)) {
+        trace_trn_dma_irq(s->chip_id, q->index, pending, vector);
+        msix_notify(pdev, vector);
+    }
+}
+
+/*
+ * The worker's way to send the MSI-X message of @q: take the BQL (never
+ * while holding s->lock), and check that the queue was not reset and that
+ * the cause is still pending and enabled.
+ */
+static void trn_queue_notify_from_worker(TrnState *s, TrnQueue *q,
+                                         uint32_t gen)
+{
+    uint32_t pending = 0;
+
+    bql_lock();
+    qemu_mutex_lock(&s->lock);
+    if (q->gen == gen) {
+        pending = q->irq_status & q->irq_mask;
+    }
+    qemu_mutex_unlock(&s->lock);
+    if (pending) {
+        trn_queue_notify(s, q, pending);
+    }
+    bql_unlock();
+}
+
+/* --- Host memory --- */
+
+/*
+ * Map host memory at bus address @addr for direct access, if it is RAM.
+ * Returns NULL when it is not (MMIO, nothing, an IOMMU fault): the caller
+ * then goes through pci_dma_read()/pci_dma_write(), which report errors,
+ * rather than through a bounce buffer of the memory core, which does not.
+ */
+static void *trn_sys_map(TrnState *s, dma_addr_t addr, dma_addr_t *len,
+                         bool write)
+{
+    AddressSpace *as = trn_as(s);
+    MemTxAttrs attrs = MEMTXATTRS_UNSPECIFIED;
+    MemoryRegion *mr;
+    hwaddr xlat, l = *len;
+    bool direct;
+
+    WITH_RCU_READ_LOCK_GUARD() {
+        mr = address_space_translate(as, addr, &xlat, &l, write, attrs);
+        direct = memory_access_is_direct(mr, write, attrs);
+    }
+    if (!direct) {
+        return NULL;
+    }
+    return dma_memory_map(as, addr, len, write ? DMA_DIRECTION_FROM_DEVICE
+                                               : DMA_DIRECTION_TO_DEVICE,
+                          attrs);
+}
+
+static void trn_sys_unmap(TrnState *s, void *ptr, dma_addr_t len, bool write,
+                          dma_addr_t used)
+{
+    dma_memory_unmap(trn_as(s), ptr, len, write ? DMA_DIRECTION_FROM_DEVICE
+                                                : DMA_DIRECTION_TO_DEVICE,
+                     used);
+}
+
+/*
+ * Give the worker a host pointer to up to @n bytes at the start of @run:
+ * straight into HBM, a mapping of host RAM, or @bounce (at most to the end
+ * of the bus page, so that an error names the page). A source bounce buffer
+ * is filled here. Returns false if host memory could not be read.
+ */
+static bool trn_view_get(TrnState *s, const TrnRun *run, uint64_t n,
+                         bool write, uint8_t *bounce, TrnView *v)
+{
+    v->mapped = false;
+    if (!run->system) {
+        v->ptr = s->hbm_ptr + run->addr;
+        v->len = n;
+        return true;
+    }
+    v->len = n;
+    v->ptr = trn_sys_map(s, run->addr, &v->len, write);
+    if (v->ptr) {
+        v->mapped = true;
+        return true;
+    }
+    v->ptr = bounce;
+    v->len = MIN(n, TRN_PAGE_SIZE - (run->addr & (TRN_PAGE_SIZE - 1)));
+    return write ||
+           pci_dma_read(PCI_DEVICE(s), run->addr, bounce, v->len) == MEMTX_OK;
+}
+
+/*
+ * Release a view of which @used bytes were accessed; a destination bounce
+ * buffer is written out here. Returns false if host memory could not be
+ * written.
+ */
+static bool trn_view_put(TrnState *s, const TrnRun *run, TrnView *v,
+                         uint64_t used, bool write)
+{
+    if (!run->system) {
+        if (write) {
+            memory_region_set_dirty(s->hbm, run->addr, used);
+        }
+        return true;
+    }
+    if (v->mapped) {
+        trn_sys_unmap(s, v->ptr, v->len, write, used);
+        return true;
+    }
+    return !write ||
+           pci_dma_write(PCI_DEVICE(s), run->addr, v->ptr, used) == MEMTX_OK;
+}
+
+static void trn_run_advance(TrnRun *run, uint64_t n)
+{
+    run->addr += n;
+    run->len -= n;
+}
+
+/* A mapping of the write-back record, made without s->lock. */
+typedef struct TrnWbMap {
+    uint64_t addr;
+    void *ptr;                  /* NULL: not plain RAM, or not mapped */
+    bool used;
+} TrnWbMap;
+
+static void trn_wb_map(TrnState *s, uint64_t addr, TrnWbMap *m)
+{
+    dma_addr_t len = TRN_DMA_WB_SIZE;
+
+    m->addr = addr;
+    m->used = false;
+    m->ptr = NULL;
+    if (addr & (TRN_DMA_WB_SIZE - 1)) {
+        return;
+    }
+    m->ptr = trn_sys_map(s, addr, &len, true);
+    if (m->ptr && len != TRN_DMA_WB_SIZE) {
+        trn_sys_unmap(s, m->ptr, len, true, 0);
+        m->ptr = NULL;
+    }
+}
+
+static void trn_wb_unmap(TrnState *s, TrnWbMap *m)
+{
+    if (m->ptr) {
+        trn_sys_unmap(s, m->ptr, TRN_DMA_WB_SIZE, true,
+                      m->used ? TRN_DMA_WB_SIZE : 0);
+        m->ptr = NULL;
+    }
+}
+
+/*
+ * Write the write-back record of @q. Called with s->lock held. Plain RAM,
+ * mapped in @m beforehand, is written under the lock; anything else may need
+ * the BQL, so the lock is dropped for it, and *@stale tells whether the queue
+ * was reset meanwhile. Returns false if the record could not be written.
+ */
+static bool trn_dma_writeback(TrnState *s, TrnQueue *q, TrnWbMap *m,
+                              uint32_t gen, uint32_t head, uint32_t err,
+                              bool *stale)
+{
+    uint64_t rec = head | (uint64_t)err << 32;
+    uint64_t addr = q->wb_addr;
+    MemTxResult r;
+
+    *stale = false;
+    if (addr & (TRN_DMA_WB_SIZE - 1)) {
+        return false;
+    }
+    /* The data of the descriptor before its completion record */
+    smp_wmb();
+    if (m->ptr && m->addr == addr) {
+        stq_le_p(m->ptr, rec);
+        m->used = true;
+        return true;
+    }
+    qemu_mutex_unlock(&s->lock);
+    r = stq_le_pci_dma(PCI_DEVICE(s), addr, rec, MEMTXATTRS_UNSPECIFIED);
+    qemu_mutex_lock(&s->lock);
+    *stale = q->gen != gen;
+    return r == MEMTX_OK;
+}
+
+/* --- Descriptor execution, without s->lock --- */
+
+static TrnStepResult trn_step_fault(TrnStep *st, uint32_t err, uint64_t addr)
+{
+    st->err = err;
+    st->err_addr = addr;
+    return TRN_STEP_FAULT;
+}
+
+static void G_GNUC_PRINTF(3, 4) trn_step_log(TrnState *s, const TrnStep *st,
+                                             const char *fmt, ...)
+{
+    g_autofree char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    qemu_log_mask(LOG_GUEST_ERROR, "trn: chip %u queue %u: descriptor %u: "
+                  "%s\n", s->chip_id, st->queue, st->index, msg);
+}
+
+/* Read the descriptor at HEAD from the ring. */
+static uint32_t trn_dma_fetch(TrnState *s, TrnStep *st)
+{
+    uint8_t buf[TRN_DMA_DESC_SIZE];
+    uint64_t addr;
+    TrnDesc *d = &st->desc;
+
+    if (!is_power_of_2(st->ring_size) || st->ring_size < TRN_RING_MIN ||
+        st->ring_size > TRN_RING_MAX) {
+        trn_step_log(s, st, "RING_SIZE %u is not a power of two in %u..%u",
+                     st->ring_size, TRN_RING_MIN, TRN_RING_MAX);
+        return TRN_DMA_ERR_RING;
+    }
+    if (st->ring_base & 63) {
+        trn_step_log(s, st, "RING_BASE 0x%" PRIx64 " is not 64-byte aligned",
+                     st->ring_base);
+        return TRN_DMA_ERR_RING;
+    }
+    if (st->wb_addr & (TRN_DMA_WB_SIZE - 1)) {
+        trn_step_log(s, st, "WB_ADDR 0x%" PRIx64 " is not 8-byte aligned",
+                     st->wb_addr);
+        return TRN_DMA_ERR_RING;
+    }
+    if (st->tail - st->index > st->ring_size) {
+        trn_step_log(s, st, "TAIL %u is more than RING_SIZE ahead of HEAD",
+                     st->tail);
+        return TRN_DMA_ERR_RING;
+    }
+    addr = st->ring_base +
+           (uint64_t)(st->index & (st->ring_size - 1)) * TRN_DMA_DESC_SIZE;
+    if (pci_dma_read(PCI_DEVICE(s), addr, buf, sizeof(buf)) != MEMTX_OK) {
+        trn_step_log(s, st, "cannot read the ring at 0x%" PRIx64, addr);
+        return TRN_DMA_ERR_RING;
+    }
+    d->opcode = buf[TRN_DMA_D_OPCODE];
+    d->flags = buf[TRN_DMA_D_FLAGS];
+    d->rsvd = lduw_le_p(buf + TRN_DMA_D_RSVD);
+    d->aux = ldl_le_p(buf + TRN_DMA_D_AUX);
+    d->src = ldq_le_p(buf + TRN_DMA_D_SRC);
+    d->dst = ldq_le_p(buf + TRN_DMA_D_DST);
+    d->len = ldq_le_p(buf + TRN_DMA_D_LEN);
+    st->done = 0;
+    return TRN_DMA_ERR_NONE;
+}
+
+/* Check a freshly fetched descriptor. */
+static uint32_t trn_dma_check(TrnState *s, TrnStep *st)
+{
+    const TrnDesc *d = &st->desc;
+
+    if (d->rsvd || (d->flags & ~TRN_DMA_F_ALL)) {
+        trn_step_log(s, st, "reserved bits set (flags 0x%x, rsvd 0x%x)",
+                     d->flags, d->rsvd);
+        return TRN_DMA_ERR_BAD_DESC;
+    }
+    switch (d->opcode) {
+    case TRN_DMA_OP_NOP:
+        if (d->aux) {
+            goto bad_aux;
+        }
+        return TRN_DMA_ERR_NONE;
+    case TRN_DMA_OP_COPY:
+    case TRN_DMA_OP_FILL:
+        if (d->aux) {
+            goto bad_aux;
+        }
+        break;
+    case TRN_DMA_OP_WRITE:
+        if (d->aux) {
+            goto bad_aux;
+        }
+        if (d->dst & 7) {
+            trn_step_log(s, st, "WRITE to unaligned 0x%" PRIx64, d->dst);
+            return TRN_DMA_ERR_BAD_DESC;
+        }
+        break;
+    case TRN_DMA_OP_SEM_SIGNAL:
+    case TRN_DMA_OP_SEM_WAIT:
+        if (d->aux >= s->nsems) {
+            trn_step_log(s, st, "semaphore %u, the device has %u", d->aux,
+                         s->nsems);
+            return TRN_DMA_ERR_BAD_DESC;
+        }
+        break;
+    case TRN_DMA_OP_CONTEXT:
+        if (d->aux >= s->asids) {
+            trn_step_log(s, st, "ASID %u, the device has %u", d->aux,
+                         s->asids);
+            return TRN_DMA_ERR_BAD_DESC;
+        }
+        if ((d->src & (TRN_PAGE_SIZE - 1)) || d->src >= s->hbm_bytes) {
+            trn_step_log(s, st, "page table root 0x%" PRIx64 " is not a "
+                         "4 KiB aligned HBM offset", d->src);
+            return TRN_DMA_ERR_BAD_PT;
+        }
+        return TRN_DMA_ERR_NONE;
+    default:
+        trn_step_log(s, st, "unknown opcode 0x%x", d->opcode);
+        return TRN_DMA_ERR_BAD_DESC;
+    }
+    if (!st->ctx.valid) {
+        trn_step_log(s, st, "opcode 0x%x before any CONTEXT", d->opcode);
+        return TRN_DMA_ERR_NO_CONTEXT;
+    }
+    return TRN_DMA_ERR_NONE;
+
+bad_aux:
+    trn_step_log(s, st, "AUX 0x%x must be 0 for opcode 0x%x", d->aux,
+                 d->opcode);
+    return TRN_DMA_ERR_BAD_DESC;
+}
+
+/* The first byte of the step that is left to do, and the end of the slice. */
+static uint64_t trn_step_end(const TrnStep *st, uint64_t budget)
+{
+    return st->desc.len - st->done > budget ? st->done + budget
+                                            : st->desc.len;
+}
+
+static void trn_step_advance(TrnStep *st, TrnRun *a, TrnRun *b, uint64_t n)
+{
+    trn_run_advance(a, n);
+    if (b) {
+        trn_run_advance(b, n);
+    }
+    st->done += n;
+    st->bytes += n;
+}
+
+/*
+ * COPY. Overlapping source and destination ranges give an undefined result
+ * (the model uses memmove() per piece, which is not the same as memmove()
+ * of the whole range).
+ */
+static TrnStepResult trn_dma_copy(TrnState *s, TrnStep *st, uint64_t budget)
+{
+    const TrnDesc *d = &st->desc;
+    uint64_t end = trn_step_end(st, budget);
+    TrnRun src = { 0 }, dst = { 0 };
+    uint32_t err;
+
+    while (st->done < end) {
+        uint64_t n;
+
+        if (!src.len) {
+            err = trn_mmu_run(s, st->ctx.root, d->src + st->done,
+                              end - st->done, false, &src);
+            if (err) {
+                return trn_step_fault(st, err, d->src + st->done);
+            }
+        }
+        if (!dst.len) {
+            err = trn_mmu_run(s, st->ctx.root, d->dst + st->done,
+                              end - st->done, true, &dst);
+            if (err) {
+                return trn_step_fault(st, err, d->dst + st->done);
+            }
+        }
+        n = MIN(src.len, dst.len);
+
+        if (!src.system && !dst.system) {
+            memmove(s->hbm_ptr + dst.addr, s->hbm_ptr + src.addr, n);
+            memory_region_set_dirty(s->hbm, dst.addr, n);
+            trn_step_advance(st, &src, &dst, n);
+            continue;
+        }
+        while (n) {
+            TrnView sv, dv;
+            bool ok;
+
+            if (!trn_view_get(s, &src, n, false, s->bounce[0], &sv)) {
+                trn_step_log(s, st, "cannot read host memory at 0x%" PRIx64,
+                             src.addr);
+                return trn_step_fault(st, TRN_DMA_ERR_BAD_PT,
+                                      d->src + st->done);
+            }
+            trn_view_get(s, &dst, sv.len, true, s->bounce[1], &dv);
+            memmove(dv.ptr, sv.ptr, dv.len);
+            ok = trn_view_put(s, &dst, &dv, dv.len, true);
+            trn_view_put(s, &src, &sv, dv.len, false);
+            if (!ok) {
+                trn_step_log(s, st, "cannot write host memory at 0x%" PRIx64,
+                             dst.addr);
+                return trn_step_fault(st, TRN_DMA_ERR_BAD_PT,
+                                      d->dst + st->done);
+            }
+            n -= dv.len;
+            trn_step_advance(st, &src, &dst, dv.len);
+        }
+    }
+    return st->done == d->len ? TRN_STEP_DONE : TRN_STEP_PARTIAL;
+}
+
+/* Fill @n bytes at @p with @pattern, starting at byte @phase of it. */
+static void trn_fill_pattern(uint8_t *p, uint64_t n, uint64_t pattern,
+                             unsigned phase)
+{
+    uint64_t done, i;
+
+    if (pattern == 0x0101010101010101ULL * (pattern & 0xff)) {
+        memset(p, pattern & 0xff, n);
+        return;
+    }
+    done = MIN(n, 64);
+    for (i = 0; i < done; i++) {
+        p[i] = pattern >> (8 * ((phase + i) % 8));
+    }
+    /* Double the filled part: it stays a multiple of 8 bytes long. */
+    while (done < n) {
+        uint64_t c = MIN(done, n - done);
+
+        memcpy(p + done, p, c);
+        done += c;
+    }
+}
+
+static TrnStepResult trn_dma_fill(TrnState *s, TrnStep *st, uint64_t budget)
+{
+    const TrnDesc *d = &st->desc;
+    uint64_t end = trn_step_end(st, budget);
+    TrnRun dst = { 0 };
+    uint32_t err;
+
+    while (st->done < end) {
+        TrnView dv;
+
+        if (!dst.len) {
+            err = trn_mmu_run(s, st->ctx.root, d->dst + st->done,
+                              end - st->done, true, &dst);
+            if (err) {
+                return trn_step_fault(st, err, d->dst + st->done);
+            }
+        }
+        trn_view_get(s, &dst, dst.len, true, s->bounce[1], &dv);
+        trn_fill_pattern(dv.ptr, dv.len, d->src, st->done % 8);
+        if (!trn_view_put(s, &dst, &dv, dv.len, true)) {
+            trn_step_log(s, st, "cannot write host memory at 0x%" PRIx64,
+                         dst.addr);
+            return trn_step_fault(st, TRN_DMA_ERR_BAD_PT, d->dst + st->done);
+        }
+        trn_step_advance(st, &dst, NULL, dv.len);
+    }
+    return st->done == d->len ? TRN_STEP_DONE : TRN_STEP_PARTIAL;
+}
+
+static TrnStepResult trn_dma_write(TrnState *s, TrnStep *st)
+{
+    const TrnDesc *d = &st->desc;
+    TrnRun dst;
+    TrnView dv;
+    uint32_t err;
+
+    err = trn_mmu_run(s, st->ctx.root, d->dst, 8, true, &dst);
+    if (err) {
+        return trn_step_fault(st, err, d->dst);
+    }
+    /* Everything the queue wrote before, then this value */
+    smp_wmb();
+    trn_view_get(s, &dst, 8, true, s->bounce[1], &dv);
+    stq_le_p(dv.ptr, d->len);
+    if (!trn_view_put(s, &dst, &dv, 8, true)) {
+        trn_step_log(s, st, "cannot write host memory at 0x%" PRIx64,
+                     dst.addr);
+        return trn_step_fault(st, TRN_DMA_ERR_BAD_PT, d->dst);
+    }
+    st->bytes += 8;
+    return TRN_STEP_DONE;
+}
+
+/*
+ * Execute one step: fetch and check the descriptor unless an earlier step
+ * did, then move at most @budget bytes. NOP, CONTEXT and the semaphore
+ * operations take effect when the step is committed, under the lock.
+ */
+static TrnStepResult trn_step_run(TrnState *s, TrnStep *st, uint64_t budget)
+{
+    const TrnDesc *d = &st->desc;
+    uint32_t err;
+
+    if (!st->has_cur) {
+        err = trn_dma_fetch(s, st);
+        if (err) {
+            return trn_step_fault(st, err, 0);
+        }
+        trace_trn_dma_desc_start(s->chip_id, st->queue, st->index, d->opcode,
+                                 d->src, d->dst, d->len);
+        err = trn_dma_check(s, st);
+        if (err) {
+            return trn_step_fault(st, err, 0);
+        }
+    }
+    switch (d->opcode) {
+    case TRN_DMA_OP_COPY:
+        return trn_dma_copy(s, st, budget);
+    case TRN_DMA_OP_FILL:
+        return trn_dma_fill(s, st, budget);
+    case TRN_DMA_OP_WRITE:
+        return trn_dma_write(s, st);
+    default:
+        return TRN_STEP_DONE;
+    }
+}
+
+/* --- The worker --- */
+
+/* Stop @q on an error. Called with s->lock held; returns causes to signal. */
+static uint32_t trn_queue_fault(TrnState *s, TrnQueue *q, const TrnStep *st,
+                                uint32_t err, uint64_t addr)
+{
+    trace_trn_dma_fault(s->chip_id, q->index, st->index, err, addr);
+    qemu_log_mask(LOG_GUEST_ERROR, "trn: chip %u queue %u: descriptor %u "
+                  "failed: error %u (%s), address 0x%" PRIx64 "\n",
+                  s->chip_id, q->index, st->index, err,
+                  trn_dma_err_name(err), addr);
+    q->stopped = true;
+    q->error = err;
+    q->error_addr = addr;
+    q->error_index = st->index;
+    q->has_cur = false;
+    q->waiting = false;
+    q->irq_status |= TRN_DMA_Q_IRQ_ERROR;
+    return q->irq_status & q->irq_mask;
+}
+
+/* A descriptor completed. Called with s->lock held; returns causes. */
+static uint32_t trn_queue_complete(TrnState *s, TrnQueue *q, TrnStep *st)
+{
+    const TrnDesc *d = &st->desc;
+
+    switch (d->opcode) {
+    case TRN_DMA_OP_CONTEXT:
+        trace_trn_dma_context(s->chip_id, q->index, d->aux, d->src);
+        q->ctx.valid = true;
+        q->ctx.asid = d->aux;
+        q->ctx.root = d->src;
+        break;
+    case TRN_DMA_OP_SEM_SIGNAL:
+        *trn_sem(s, st->ctx.asid, d->aux) += d->len;
+        break;
+    }
+    q->head = st->index + 1;
+    q->has_cur = false;
+    q->waiting = false;
+    q->cur_done = 0;
+    stat64_add(&trn_queue_engine(s, q)->descs, 1);
+    trace_trn_dma_desc_done(s->chip_id, q->index, st->index, q->head);
+    if (d->flags & TRN_DMA_F_IRQ) {
+        q->irq_status |= TRN_DMA_Q_IRQ_DONE;
+        return q->irq_status & q->irq_mask;
+    }
+    return 0;
+}
+
+/*
+ * Execute one step of @q: a descriptor, or a slice of a long one. Called
+ * with s->lock held, which it drops while it works. Returns true if the
+ * turn of @q may go on.
+ */
+static bool trn_dma_step(TrnState *s, TrnQueue *q, uint64_t *budget)
+{
+    TrnEngine *e = trn_queue_engine(s, q);
+    TrnStep st = {
+        .queue = q->index,
+        .gen = q->gen,
+        .index = q->head,
+        .tail = q->tail,
+        .ring_base = q->ring_base,
+        .ring_size = q->ring_size,
+        .wb_addr = q->wb_addr,
+        .ctx = q->ctx,
+        .has_cur = q->has_cur,
+        .desc = q->cur,
+        .done = q->cur_done,
+    };
+    TrnStepResult res;
+    TrnWbMap wb = { 0 };
+    uint32_t notify = 0;
+    bool more = false, stale;
+    int64_t t0;
+
+    q->active = true;
+    q->active_gen = q->gen;
+    qemu_mutex_unlock(&s->lock);
+
+    t0 = get_clock();
+    res = trn_step_run(s, &st, *budget);
+    t0 = get_clock() - t0;
+    if (res != TRN_STEP_PARTIAL) {
+        trn_wb_map(s, st.wb_addr, &wb);
+    }
+
+    qemu_mutex_lock(&s->lock);
+    if (q->gen != st.gen) {
+        goto dropped;
+    }
+    stat64_add(&e->busy_ns, t0);
+    stat64_add(&e->bytes, st.bytes);
+    *budget -= MIN(*budget, st.bytes);
+
+    switch (res) {
+    case TRN_STEP_PARTIAL:
+        trace_trn_dma_desc_slice(s->chip_id, q->index, st.index, st.done,
+                                 st.desc.len);
+        q->has_cur = true;
+        q->cur = st.desc;
+        q->cur_done = st.done;
+        more = true;
+        break;
+    case TRN_STEP_DONE:
+        if (st.desc.opcode == TRN_DMA_OP_SEM_WAIT &&
+            *trn_sem(s, st.ctx.asid, st.desc.aux) < st.desc.len) {
+            trace_trn_dma_sem_wait(s->chip_id, q->index, st.ctx.asid,
+                                   st.desc.aux,
+                                   *trn_sem(s, st.ctx.asid, st.desc.aux),
+                                   st.desc.len);
+            q->has_cur = true;
+            q->waiting = true;
+            q->cur = st.desc;
+            q->cur_done = 0;
+            break;
+        }
+        if (!trn_dma_writeback(s, q, &wb, st.gen, st.index + 1,
+                               TRN_DMA_ERR_NONE, &stale)) {
+            if (stale) {
+                goto dropped;
+            }
+            qemu_log_mask(LOG_GUEST_ERROR, "trn: chip %u queue %u: cannot "
+                          "write the write-back record at 0x%" PRIx64 "\n",
+                          s->chip_id, q->index, q->wb_addr);
+            notify = trn_queue_fault(s, q, &st, TRN_DMA_ERR_RING, 0);
+            break;
+        }
+        if (stale) {
+            goto dropped;
+        }
+        notify = trn_queue_complete(s, q, &st);
+        more = true;
+        break;
+    case TRN_STEP_FAULT:
+        notify = trn_queue_fault(s, q, &st, st.err, st.err_addr);
+        trn_dma_writeback(s, q, &wb, st.gen, st.index, st.err, &stale);
+        if (stale) {
+            goto dropped;
+        }
+        break;
+    }
+    if (notify || wb.ptr) {
+        qemu_mutex_unlock(&s->lock);
+        trn_wb_unmap(s, &wb);
+        if (notify) {
+            trn_queue_notify_from_worker(s, q, st.gen);
+        }
+        qemu_mutex_lock(&s->lock);
+    }
+    q->active = false;
+    return more;
+
+dropped:
+    trace_trn_dma_drop(s->chip_id, q->index, st.index);
+    if (wb.ptr) {
+        qemu_mutex_unlock(&s->lock);
+        trn_wb_unmap(s, &wb);
+        qemu_mutex_lock(&s->lock);
+    }
+    q->active = false;
+    return false;
+}
+
+/* Serve @q for one turn. Called with s->lock held. */
+static void trn_dma_turn(TrnState *s, TrnQueue *q)
+{
+    uint64_t budget = TRN_TURN_BYTES;
+    unsigned n;
+
+    for (n = 0; n < TRN_TURN_DESCS && budget && !s->stopping; n++) {
+        if (!trn_queue_runnable(s, q) || !trn_dma_step(s, q, &budget)) {
+            break;
+        }
+    }
+}
+
+/* The next queue with work, round-robin. Called with s->lock held. */
+static TrnQueue *trn_dma_pick(TrnState *s)
+{
+    unsigned i;
+
+    for (i = 0; i < s->nqueues; i++) {
+        unsigned qi = (s->rr + i) % s->nqueues;
+
+        if (trn_queue_runnable(s, &s->queues[qi])) {
+            s->rr = (qi + 1) % s->nqueues;
+            return &s->queues[qi];
+        }
+    }
+    return NULL;
+}
+
+static void *trn_dma_thread(void *opaque)
+{
+    TrnState *s = opaque;
+
+    qemu_mutex_lock(&s->lock);
+    while (!s->stopping) {
+        TrnQueue *q = trn_dma_pick(s);
+
+        if (!q) {
+            qemu_cond_wait(&s->work, &s->lock);
+            continue;
+        }
+        trn_dma_turn(s, q);
+    }
+    qemu_mutex_unlock(&s->lock);
+    return NULL;
+}
+
+/* Wake the worker. Called with s->lock held. */
+static void trn_dma_kick(TrnState *s)
+{
+    qemu_cond_signal(&s->work);
+}
+
+static void trn_dma_vm_state(void *opaque, bool running, RunState state)
+{
+    TrnState *s = opaque;
+
+    qemu_mutex_lock(&s->lock);
+    s->running = running;
+    if (running) {
+        trn_dma_kick(s);
+    }
+    qemu_mutex_unlock(&s->lock);
+}
+
+/* --- Registers --- */
+
+static bool trn_queue_read64(TrnQueue *q, hwaddr reg, uint64_t *val)
+{
+    switch (reg) {
+    case TRN_DMA_Q_RING_BASE:
+        *val = q->ring_base;
+        return true;
+    case TRN_DMA_Q_ERROR_ADDR:
+        *val = q->error_addr;
+        return true;
+    case TRN_DMA_Q_WB_ADDR:
+        *val = q->wb_addr;
+        return true;
+    default:
+        return false;
+    }
+}
+
+static uint32_t trn_queue_status(TrnQueue *q)
+{
+    uint32_t sts = 0;
+
+    if (q->enabled) {
+        sts |= TRN_DMA_Q_STS_ENABLED;
+    }
+    if (q->head != q->tail || q->active) {
+        sts |= TRN_DMA_Q_STS_BUSY;
+    }
+    if (q->stopped) {
+        sts |= TRN_DMA_Q_STS_ERROR;
+    }
+    if (q->waiting) {
+        sts |= TRN_DMA_Q_STS_WAITING;
+    }
+    return sts;
+}
+
+static bool trn_queue_read32(TrnQueue *q, hwaddr reg, uint64_t *val)
+{
+    switch (reg) {
+    case TRN_DMA_Q_RING_SIZE:
+        *val = q->ring_size;
+        return true;
+    case TRN_DMA_Q_CONTROL:
+        *val = q->enabled ? TRN_DMA_Q_CTRL_ENABLE : 0;
+        return true;
+    case TRN_DMA_Q_TAIL:
+        *val = q->tail;
+        return true;
+    case TRN_DMA_Q_HEAD:
+        *val = q->head;
+        return true;
+    case TRN_DMA_Q_STATUS:
+        *val = trn_queue_status(q);
+        return true;
+    case TRN_DMA_Q_ERROR:
+        *val = q->error;
+        return true;
+    case TRN_DMA_Q_IRQ_STATUS:
+        *val = q->irq_status;
+        return true;
+    case TRN_DMA_Q_IRQ_MASK:
+        *val = q->irq_mask;
+        return true;
+    case TRN_DMA_Q_ERROR_INDEX:
+        *val = q->error_index;
+        return true;
+    case TRN_DMA_Q_ASID:
+        *val = q->ctx.asid;
+        return true;
+    default:
+        if (trn_queue_read64(q, reg & ~7ULL, val)) {
+            *val = (reg & 4) ? *val >> 32 : (uint32_t)*val;
+            return true;
+        }
+        return false;
+    }
+}
+
+static uint64_t trn_dma_queue_read(void *opaque, hwaddr addr, unsigned size)
+{
+    TrnState *s = opaque;
+    unsigned qi = addr / TRN_DMA_Q_STRIDE;
+    hwaddr reg = addr % TRN_DMA_Q_STRIDE;
+    uint64_t val = 0;
+    bool ok;
+
+    if (qi >= s->nqueues) {
+        trace_trn_mmio_unhandled(s->chip_id, "read",
+                                 TRN_BLOCK_DMA_QUEUE + addr, size);
+        qemu_log_mask(LOG_GUEST_ERROR, "trn: read of register 0x%" HWADDR_PRIx
+                      " of DMA queue %u, which does not exist\n", reg, qi);
+        return 0;
+    }
+    qemu_mutex_lock(&s->lock);
+    ok = size == 8 ? trn_queue_read64(&s->queues[qi], reg, &val)
+                   : trn_queue_read32(&s->queues[qi], reg, &val);
+    qemu_mutex_unlock(&s->lock);
+    if (!ok) {
+        trace_trn_mmio_unhandled(s->chip_id, "read",
+                                 TRN_BLOCK_DMA_QUEUE + addr, size);
+        qemu_log_mask(LOG_GUEST_ERROR, "trn: read of unknown register 0x%"
+                      HWADDR_PRIx " size %u of DMA queue %u\n", reg, size, qi);
+        return 0;
+    }
+    trace_trn_mmio_read(s->chip_id, TRN_BLOCK_DMA_QUEUE + addr, size, val);
+    return val;
+}
+
+/* Set 32 or 64 bits of a 64-bit register written whole or in halves. */
+static void trn_reg_deposit(uint64_t *r, hwaddr reg, uint64_t val,
+                            unsigned size)
+{
+    if (size == 8) {
+        *r = val;
+    } else {
+        *r = deposit64(*r, (reg & 4) * 8, 32, val);
+    }
+}
+
+/*
+ * A register write to @q. Called with s->lock held. Returns the interrupt
+ * causes to signal.
+ */
+static uint32_t trn_queue_write(TrnState *s, TrnQueue *q, hwaddr reg,
+                                uint64_t val, unsigned size)
+{
+    bool enable;
+
+    switch (reg & ~7ULL) {
+    case TRN_DMA_Q_RING_BASE:
+    case TRN_DMA_Q_WB_ADDR:
+        if (size == 8 && (reg & 4)) {
+            goto bad;
+        }
+        if (q->enabled) {
+            goto enabled;
+        }
+        trn_reg_deposit(reg < TRN_DMA_Q_WB_ADDR ? &q->ring_base : &q->wb_addr,
+                        reg, val, size);
+        return 0;
+    }
+    if (size != 4) {
+        goto bad;
+    }
+    switch (reg) {
+    case TRN_DMA_Q_RING_SIZE:
+        if (q->enabled) {
+            goto enabled;
+        }
+        q->ring_size = val;
+        return 0;
+    case TRN_DMA_Q_CONTROL:
+        if (val & ~(uint64_t)(TRN_DMA_Q_CTRL_ENABLE | TRN_DMA_Q_CTRL_RESET)) {
+            qemu_log_mask(LOG_GUEST_ERROR, "trn: DMA queue %u: unknown "
+                          "CONTROL bits 0x%" PRIx64 "\n", q->index, val);
+        }
+        if (val & TRN_DMA_Q_CTRL_RESET) {
+            trn_queue_reset(s, q, false);
+        }
+        enable = val & TRN_DMA_Q_CTRL_ENABLE;
+        if (enable != q->enabled) {
+            trace_trn_dma_queue_enable(s->chip_id, q->index, enable);
+            q->enabled = enable;
+            trn_dma_kick(s);
+        }
+        return 0;
+    case TRN_DMA_Q_TAIL:
+        trace_trn_dma_doorbell(s->chip_id, q->index, val);
+        q->tail = val;
+        if (trn_queue_runnable(s, q)) {
+            trn_dma_kick(s);
+        }
+        return 0;
+    case TRN_DMA_Q_IRQ_STATUS:
+        q->irq_status &= ~(uint32_t)val;
+        return 0;
+    case TRN_DMA_Q_IRQ_MASK:
+        q->irq_mask = val & TRN_DMA_Q_IRQ_ALL;
+        return q->irq_status & q->irq_mask;
+    }
+bad:
+    trace_trn_mmio_unhandled(s->chip_id, "write",
+                             TRN_DMA_Q_REG(q->index, reg), size);
+    qemu_log_mask(LOG_GUEST_ERROR, "trn: write to unknown or read-only "
+                  "register 0x%" HWADDR_PRIx " size %u of DMA queue %u\n",
+                  reg, size, q->index);
+    return 0;
+enabled:
+    qemu_log_mask(LOG_GUEST_ERROR, "trn: DMA queue %u: write to register 0x%"
+                  HWADDR_PRIx " while the queue is enabled, ignored\n",
+                  q->index, reg);
+    return 0;
+}
+
+static void trn_dma_queue_write(void *opaque, hwaddr addr, uint64_t val,
+                                unsigned size)
+{
+    TrnState *s = opaque;
+    unsigned qi = addr / TRN_DMA_Q_STRIDE;
+    hwaddr reg = addr % TRN_DMA_Q_STRIDE;
+    uint32_t notify;
+
+    trace_trn_mmio_write(s->chip_id, TRN_BLOCK_DMA_QUEUE + addr, size, val);
+    if (qi >= s->nqueues) {
+        trace_trn_mmio_unhandled(s->chip_id, "write",
+                                 TRN_BLOCK_DMA_QUEUE + addr, size);
+        qemu_log_mask(LOG_GUEST_ERROR, "trn: write to register 0x%"
+                      HWADDR_PRIx " of DMA queue %u, which does not exist\n",
+                      reg, qi);
+        return;
+    }
+    qemu_mutex_lock(&s->lock);
+    notify = trn_queue_write(s, &s->queues[qi], reg, val, size);
+    qemu_mutex_unlock(&s->lock);
+    /* Outside the lock: the message could be aimed at this very device. */
+    if (notify) {
+        trn_queue_notify(s, &s->queues[qi], notify);
+    }
+}
+
+static const MemoryRegionOps trn_dma_queue_ops = {
+    .read = trn_dma_queue_read,
+    .write = trn_dma_queue_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = {
+        .min_access_size = 4,
+        .max_access_size = 8,
+        .unaligned = false,
+    },
+    .impl = {
+        .min_access_size = 4,
+        .max_access_size = 8,
+    },
+};
+
+static uint64_t trn_dma_engine_read(void *opaque, hwaddr addr, unsigned size)
+{
+    TrnState *s = opaque;
+    unsigned ei = addr / TRN_DMA_E_STRIDE;
+    hwaddr reg = addr % TRN_DMA_E_STRIDE;
+    TrnEngine *e;
+    uint64_t val;
+
+    if (ei >= s->dma_engines) {
+        trace_trn_mmio_unhandled(s->chip_id, "read",
+                                 TRN_BLOCK_DMA_ENGINE + addr, size);
+        qemu_log_mask(LOG_GUEST_ERROR, "trn: read of register 0x%" HWADDR_PRIx
+                      " of DMA engine %u, which does not exist\n", reg, ei);
+        return 0;
+    }
+    e = &s->engines[ei];
+    switch (reg & ~7ULL) {
+    case TRN_DMA_E_BYTES:
+        val = stat64_get(&e->bytes);
+        break;
+    case TRN_DMA_E_DESCS:
+        val = stat64_get(&e->descs);
+        break;
+    case TRN_DMA_E_BUSY_NS:
+        val = stat64_get(&e->busy_ns);
+        break;
+    default:
+        trace_trn_mmio_unhandled(s->chip_id, "read",
+                                 TRN_BLOCK_DMA_ENGINE + addr, size);
+        qemu_log_mask(LOG_GUEST_ERROR, "trn: read of unknown register 0x%"
+                      HWADDR_PRIx " of DMA engine %u\n", reg, ei);
+        return 0;
+    }
+    if (size == 4) {
+        val = (reg & 4) ? val >> 32 : (uint32_t)val;
+    }
+    trace_trn_mmio_read(s->chip_id, TRN_BLOCK_DMA_ENGINE + addr, size, val);
+    return val;
+}
+
+static void trn_dma_engine_write(void *opaque, hwaddr addr, uint64_t val,
+                                 unsigned size)
+{
+    TrnState *s = opaque;
+
+    trace_trn_mmio_write(s->chip_id, TRN_BLOCK_DMA_ENGINE + addr, size, val);
+    trace_trn_mmio_unhandled(s->chip_id, "write", TRN_BLOCK_DMA_ENGINE + addr,
+                             size);
+    qemu_log_mask(LOG_GUEST_ERROR, "trn: write to read-only DMA engine "
+                  "register 0x%" HWADDR_PRIx "\n",
+                  (hwaddr)TRN_BLOCK_DMA_ENGINE + addr);
+}
+
+static const MemoryRegionOps trn_dma_engine_ops = {
+    .read = trn_dma_engine_read,
+    .write = trn_dma_engine_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = {
+        .min_access_size = 4,
+        .max_access_size = 8,
+        .unaligned = false,
+    },
+    .impl = {
+        .min_access_size = 4,
+        .max_access_size = 8,
+    },
+};
+
+/* --- Interface to trn.c --- */
+
+/* Reset every queue, the semaphores and the counters. */
+void trn_dma_reset(TrnState *s)
+{
+    unsigned i;
+
+    qemu_mutex_lock(&s->lock);
+    for (i = 0; i < s->nqueues; i++) {
+        trn_queue_reset(s, &s->queues[i], true);
+    }
+    memset(s->sems, 0, (size_t)s->asids * s->nsems * sizeof(*s->sems));
+    for (i = 0; i < s->dma_engines; i++) {
+        stat64_set(&s->engines[i].bytes, 0);
+        stat64_set(&s->engines[i].descs, 0);
+        stat64_set(&s->engines[i].busy_ns, 0);
+    }
+    qemu_mutex_unlock(&s->lock);
+}
+
+/*
+ * False while the worker is still executing a step of a queue that was
+ * reset after the step began: its memory accesses are not over yet.
+ */
+bool trn_dma_quiescent(TrnState *s)
+{
+    bool quiet = true;
+    unsigned i;
+
+    qemu_mutex_lock(&s->lock);
+    for (i = 0; i < s->nqueues; i++) {
+        TrnQueue *q = &s->queues[i];
+
+        if (q->active && q->active_gen != q->gen) {
+            quiet = false;
+        }
+    }
+    qemu_mutex_unlock(&s->lock);
+    return quiet;
+}
+
+void trn_dma_sem_reset(TrnState *s, uint32_t asid)
+{
+    if (asid >= s->asids) {
+        qemu_log_mask(LOG_GUEST_ERROR, "trn: SEM_RESET of ASID %u, the device "
+                      "has %u\n", asid, s->asids);
+        return;
+    }
+    trace_trn_sem_reset(s->chip_id, asid);
+    qemu_mutex_lock(&s->lock);
+    memset(trn_sem(s, asid, 0), 0, s->nsems * sizeof(*s->sems));
+    qemu_mutex_unlock(&s->lock);
+}
+
+void trn_dma_tlb_invalidate(TrnState *s, uint32_t asid)
+{
+    if (asid >= s->asids) {
+        qemu_log_mask(LOG_GUEST_ERROR, "trn: TLB_INVALIDATE of ASID %u, the "
+                      "device has %u\n", asid, s->asids);
+        return;
+    }
+    /* Nothing is cached across descriptors: see trn-mmu.c. */
+    trace_trn_tlb_invalidate(s->chip_id, asid);
+}
+
+bool trn_dma_realize(TrnState *s, Error **errp)
+{
+    unsigned i;
+
+    if (!s->dma_engines || s->dma_engines > TRN_MAX_DMA_ENGINES) {
+        error_setg(errp, "dma-engines must be between 1 and %d",
+                   TRN_MAX_DMA_ENGINES);
+        return false;
+    }
+    if (!s->dma_queues || s->dma_queues > TRN_MAX_DMA_QUEUES) {
+        error_setg(errp, "dma-queues must be between 1 and %d",
+                   TRN_MAX_DMA_QUEUES);
+        return false;
+    }
+    if (s->dma_engines * s->dma_queues > TRN_DMA_MAX_QUEUES) {
+        error_setg(errp, "dma-engines * dma-queues must be at most %d",
+                   TRN_DMA_MAX_QUEUES);
+        return false;
+    }
+    if (!s->asids || s->asids > TRN_MAX_ASIDS) {
+        error_setg(errp, "asids must be between 1 and %d", TRN_MAX_ASIDS);
+        return false;
+    }
+    if (!s->nsems || s->nsems > TRN_MAX_SEMS) {
+        error_setg(errp, "sems must be between 1 and %d", TRN_MAX_SEMS);
+        return false;
+    }
+    s->nqueues = s->dma_engines * s->dma_queues;
+    s->nvectors = 1 + s->nqueues;
+
+    s->queues = g_new0(TrnQueue, s->nqueues);
+    for (i = 0; i < s->nqueues; i++) {
+        s->queues[i].index = i;
+    }
+    s->engines = g_new0(TrnEngine, s->dma_engines);
+    s->sems = g_new0(uint64_t, (size_t)s->asids * s->nsems);
+    qemu_mutex_init(&s->lock);
+    qemu_cond_init(&s->work);
+
+    memory_region_init_io(&s->dma_queue_regs, OBJECT(s), &trn_dma_queue_ops,
+                          s, "trn.dma-queues",
+                          TRN_DMA_MAX_QUEUES * TRN_DMA_Q_STRIDE);
+    memory_region_add_subregion(&s->bar0, TRN_BLOCK_DMA_QUEUE,
+                                &s->dma_queue_regs);
+    memory_region_init_io(&s->dma_engine_regs, OBJECT(s), &trn_dma_engine_ops,
+                          s, "trn.dma-engines", TRN_ENGINE_BLOCK_SIZE);
+    memory_region_add_subregion(&s->bar0, TRN_BLOCK_DMA_ENGINE,
+                                &s->dma_engine_regs);
+    return true;
+}
+
+/* Start the worker, once the device is otherwise complete. */
+void trn_dma_start(TrnState *s)
+{
+    s->running = runstate_is_running();
+    s->vmstate_entry = qdev_add_vm_change_state_handler(DEVICE(s),
+                                                        trn_dma_vm_state, s);
+    qemu_thread_create(&s->thread, "trn-dma", trn_dma_thread, s,
+                       QEMU_THREAD_JOINABLE);
+    s->thread_started = true;
+}
+
+void trn_dma_unrealize(TrnState *s)
+{
+    if (s->thread_started) {
+        bool bql = bql_locked();
+
+        qemu_mutex_lock(&s->lock);
+        s->stopping = true;
+        trn_dma_kick(s);
+        qemu_mutex_unlock(&s->lock);
+        /*
+         * The worker may be waiting for the BQL, to send an interrupt or
+         * inside an MMIO access: let it have it while we wait.
+         */
+        if (bql) {
+            bql_unlock();
+        }
+        qemu_thread_join(&s->thread);
+        if (bql) {
+            bql_lock();
+        }
+        s->thread_started = false;
+        qemu_del_vm_change_state_handler(s->vmstate_entry);
+        s->vmstate_entry = NULL;
+    }
+    qemu_cond_destroy(&s->work);
+    qemu_mutex_destroy(&s->lock);
+    g_free(s->queues);
+    g_free(s->engines);
+    g_free(s->sems);
+    s->queues = NULL;
+    s->engines = NULL;
+    s->sems = NULL;
+}
