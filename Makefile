@@ -6,6 +6,7 @@
 #   make demo       build everything, boot a VM with 4 emulated devices, run nrt-ls
 #   make check      all tests: unit tests, kernel static checks, VM tests
 #   make vm         interactive VM with DEVICES (default 1) devices, trn.ko loaded
+#   make bench      nrt-bench in a VM, with host memcpy measured on the host
 #   make install    install libnrt, headers and tools (PREFIX, DESTDIR)
 #
 # Dependencies are installed or located by scripts/deps.sh, which caches
@@ -26,6 +27,18 @@ KERNEL_SRCS := $(filter-out %.mod.c,$(wildcard kernel/*.c kernel/*.h)) kernel/Kb
 	include/uapi/drm/trn_accel.h include/hw/trn_regs.h
 KBUILD = $(MAKE) -C $(KDIR) M=$(CURDIR)/kernel
 
+.PHONY: bench bench-run
+bench: deps
+	$(MAKE) bench-run
+
+# The host's memcpy bandwidth is the model's physical limit: measure it on
+# the host, then the device in a VM, and print one against the other.
+bench-run: user kernel need-qemu
+	@mkdir -p build/bench
+	build/tools/nrt-bench --memcpy-only --json > build/bench/host-memcpy.json
+	tests/vm/vm.sh --devices 1 --mem 4G cmd \
+		'build/tools/nrt-bench --baseline build/bench/host-memcpy.json'
+
 .PHONY: all deps kernel demo vm check check-build check-static vm-test clean install \
 	install-kernel need-kdir need-qemu
 
@@ -44,9 +57,9 @@ need-qemu:
 kernel: need-kdir
 	$(KBUILD) modules
 
-GUEST_TESTS := build/tests/vm/test_uapi
+GUEST_TESTS := $(patsubst tests/vm/%.c,build/tests/vm/%,$(wildcard tests/vm/*.c))
 
-build/tests/vm/test_uapi: tests/vm/test_uapi.c include/uapi/drm/trn_accel.h
+build/tests/vm/%: tests/vm/%.c tests/vm/trn_test.h include/uapi/drm/trn_accel.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -Iinclude/uapi $$(pkg-config --cflags libdrm cmocka) \
 		-o $@ $< $$(pkg-config --libs libdrm cmocka)

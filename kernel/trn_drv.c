@@ -13,6 +13,9 @@
 #include <drm/trn_accel.h>
 
 #include "trn_drv.h"
+#include "trn_gem.h"
+#include "trn_job.h"
+#include "trn_mem.h"
 #include "trn_regs.h"
 
 static int trn_query_device_info(struct trn_device *tdev, void *out)
@@ -28,6 +31,12 @@ static int trn_query_device_info(struct trn_device *tdev, void *out)
 	info->driver_version_major = TRN_DRIVER_MAJOR;
 	info->driver_version_minor = TRN_DRIVER_MINOR;
 	info->driver_version_patch = TRN_DRIVER_PATCH;
+	info->dma_engines = tdev->dma_engines;
+	info->dma_queues = tdev->num_queues;
+	info->va_start = TRN_VA_START;
+	info->va_end = 1ULL << TRN_VA_BITS;
+	info->max_descs = TRN_RING_ENTRIES - 2;
+	info->num_sems = tdev->num_sems;
 	return 0;
 }
 
@@ -78,7 +87,33 @@ static int trn_ioctl_query(struct drm_device *drm, void *data,
 
 static const struct drm_ioctl_desc trn_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(TRN_QUERY, trn_ioctl_query, 0),
+	DRM_IOCTL_DEF_DRV(TRN_BO_CREATE, trn_ioctl_bo_create, 0),
+	DRM_IOCTL_DEF_DRV(TRN_BO_INFO, trn_ioctl_bo_info, 0),
+	DRM_IOCTL_DEF_DRV(TRN_SUBMIT, trn_ioctl_submit, 0),
 };
+
+static int trn_open(struct drm_device *drm, struct drm_file *file)
+{
+	struct trn_ctx *ctx;
+	int idx;
+
+	if (!drm_dev_enter(drm, &idx))
+		return -ENODEV;
+	ctx = trn_ctx_create(to_trn_device(drm));
+	drm_dev_exit(idx);
+	if (IS_ERR(ctx))
+		return PTR_ERR(ctx);
+	file->driver_priv = ctx;
+	return 0;
+}
+
+static void trn_postclose(struct drm_device *drm, struct drm_file *file)
+{
+	struct trn_ctx *ctx = file->driver_priv;
+
+	trn_ctx_destroy_entities(ctx);
+	trn_ctx_put(ctx);
+}
 
 static const struct file_operations trn_accel_fops = {
 	.owner = THIS_MODULE,
@@ -87,7 +122,10 @@ static const struct file_operations trn_accel_fops = {
 };
 
 static const struct drm_driver trn_drm_driver = {
-	.driver_features = DRIVER_COMPUTE_ACCEL,
+	.driver_features = DRIVER_COMPUTE_ACCEL | DRIVER_GEM | DRIVER_SYNCOBJ |
+			   DRIVER_SYNCOBJ_TIMELINE,
+	.open = trn_open,
+	.postclose = trn_postclose,
 	.fops = &trn_accel_fops,
 	.ioctls = trn_ioctls,
 	.num_ioctls = ARRAY_SIZE(trn_ioctls),
@@ -137,15 +175,32 @@ static int trn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		return ret;
 
-	if (tdev->hw_caps & TRN_CAP_HBM_BAR) {
-		ret = pcim_request_region(pdev, TRN_BAR_HBM, TRN_DRIVER_NAME);
-		if (ret) {
-			dev_err(dev, "cannot reserve BAR%d: %d\n", TRN_BAR_HBM, ret);
-			return ret;
-		}
+	if ((tdev->hw_caps & (TRN_CAP_HBM_BAR | TRN_CAP_DMA | TRN_CAP_MMU)) !=
+	    (TRN_CAP_HBM_BAR | TRN_CAP_DMA | TRN_CAP_MMU)) {
+		drm_err(&tdev->drm, "device lacks HBM BAR, DMA or MMU (capabilities 0x%llx)\n",
+			tdev->hw_caps);
+		return -ENODEV;
 	}
+	ret = pcim_request_region(pdev, TRN_BAR_HBM, TRN_DRIVER_NAME);
+	if (ret) {
+		dev_err(dev, "cannot reserve BAR%d: %d\n", TRN_BAR_HBM, ret);
+		return ret;
+	}
+	tdev->hbm_bus = pci_resource_start(pdev, TRN_BAR_HBM);
+	tdev->hbm_io = devm_ioremap_wc(dev, tdev->hbm_bus, tdev->hbm_size);
+	if (!tdev->hbm_io) {
+		dev_err(dev, "cannot map BAR%d\n", TRN_BAR_HBM);
+		return -ENOMEM;
+	}
+	ret = trn_hbm_init(tdev);
+	if (ret)
+		return ret;
 
 	ret = trn_irq_init(tdev);
+	if (ret)
+		return ret;
+
+	ret = trn_queues_init(tdev);
 	if (ret)
 		return ret;
 
@@ -155,8 +210,8 @@ static int trn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return ret;
 	}
 
-	drm_info(&tdev->drm, "chip %u: %u NeuronCores, %llu MiB HBM, interface %u.%u\n",
-		 tdev->chip_id, tdev->num_cores, tdev->hbm_size >> 20,
+	drm_info(&tdev->drm, "chip %u: %u NeuronCores, %llu MiB HBM, %u DMA queues, interface %u.%u\n",
+		 tdev->chip_id, tdev->num_cores, tdev->hbm_size >> 20, tdev->num_queues,
 		 TRN_VERSION_GET_MAJOR(tdev->hw_version),
 		 TRN_VERSION_GET_MINOR(tdev->hw_version));
 	return 0;

@@ -6,16 +6,23 @@
 
 #include <linux/completion.h>
 #include <linux/io.h>
+#include <linux/mutex.h>
 #include <linux/types.h>
+#include <drm/drm_buddy.h>
 #include <drm/drm_device.h>
 
 #define TRN_DRIVER_NAME		"trn"
 #define TRN_DRIVER_DESC		"Trainium-style accelerator"
 #define TRN_DRIVER_MAJOR	0
-#define TRN_DRIVER_MINOR	1
+#define TRN_DRIVER_MINOR	2
 #define TRN_DRIVER_PATCH	0
 
 struct pci_dev;
+struct trn_queue;
+
+/* Limits of what the driver asks of a device. */
+#define TRN_MAX_QUEUES		64
+#define TRN_RING_ENTRIES	4096
 
 /**
  * struct trn_device - one trn accelerator
@@ -28,6 +35,20 @@ struct pci_dev;
  * @hw_version: interface version register, TRN_VERSION(major, minor)
  * @hw_caps: capability bits (TRN_CAP_*)
  * @irq_test_done: completed by the misc interrupt handler on TRN_IRQ_TEST
+ * @nvec: MSI-X vectors enabled
+ * @hbm_io: CPU mapping of device memory (BAR2), for page tables and clearing
+ * @hbm_bus: bus address of BAR2, for user mappings of HBM objects
+ * @hbm_lock: protects @hbm_mm and the memory counters
+ * @hbm_mm: allocator of device memory (objects and page tables)
+ * @hbm_used: bytes of HBM allocated, page tables included
+ * @host_used: bytes of host memory held by host objects
+ * @num_bos: live buffer objects
+ * @dma_engines: DMA engines
+ * @num_queues: DMA queues driven (at most TRN_MAX_QUEUES)
+ * @num_asids: address spaces the device offers
+ * @num_sems: semaphores per address space
+ * @asid_ida: allocator of address space ids
+ * @queues: the DMA queues
  */
 struct trn_device {
 	struct drm_device drm;
@@ -41,6 +62,22 @@ struct trn_device {
 	u64 hw_caps;
 
 	struct completion irq_test_done;
+	unsigned int nvec;
+
+	void __iomem *hbm_io;
+	resource_size_t hbm_bus;
+	struct mutex hbm_lock; /* protects hbm_mm and counters */
+	struct drm_buddy hbm_mm;
+	u64 hbm_used;
+	atomic64_t host_used;
+	atomic_t num_bos;
+
+	u32 dma_engines;
+	u32 num_queues;
+	u32 num_asids;
+	u32 num_sems;
+	struct ida asid_ida;
+	struct trn_queue *queues;
 };
 
 static inline struct trn_device *to_trn_device(struct drm_device *drm)
@@ -61,6 +98,11 @@ static inline u64 trn_read64(struct trn_device *tdev, u32 reg)
 static inline void trn_write32(struct trn_device *tdev, u32 reg, u32 val)
 {
 	writel(val, tdev->regs + reg);
+}
+
+static inline void trn_write64(struct trn_device *tdev, u32 reg, u64 val)
+{
+	writeq(val, tdev->regs + reg);
 }
 
 int trn_hw_init(struct trn_device *tdev);

@@ -156,6 +156,7 @@ int trn_irq_init(struct trn_device *tdev)
 		drm_err(&tdev->drm, "cannot enable MSI-X: %d\n", ret);
 		return ret;
 	}
+	tdev->nvec = ret;
 
 	init_completion(&tdev->irq_test_done);
 	name = devm_kasprintf(dev, GFP_KERNEL, "trn-misc@%s", pci_name(pdev));

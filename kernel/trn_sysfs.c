@@ -66,6 +66,40 @@ static ssize_t driver_version_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(driver_version);
 
+static ssize_t dma_queues_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", dev_to_trn(dev)->num_queues);
+}
+static DEVICE_ATTR_RO(dma_queues);
+
+static ssize_t hbm_used_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	struct trn_device *tdev = dev_to_trn(dev);
+	u64 used;
+
+	mutex_lock(&tdev->hbm_lock);
+	used = tdev->hbm_used;
+	mutex_unlock(&tdev->hbm_lock);
+	return sysfs_emit(buf, "%llu\n", used);
+}
+static DEVICE_ATTR_RO(hbm_used);
+
+static ssize_t host_used_show(struct device *dev, struct device_attribute *attr,
+			      char *buf)
+{
+	return sysfs_emit(buf, "%lld\n", atomic64_read(&dev_to_trn(dev)->host_used));
+}
+static DEVICE_ATTR_RO(host_used);
+
+static ssize_t buffer_objects_show(struct device *dev,
+				   struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(&dev_to_trn(dev)->num_bos));
+}
+static DEVICE_ATTR_RO(buffer_objects);
+
 static struct attribute *trn_attrs[] = {
 	&dev_attr_chip_id.attr,
 	&dev_attr_neuron_cores.attr,
@@ -73,6 +107,10 @@ static struct attribute *trn_attrs[] = {
 	&dev_attr_hw_version.attr,
 	&dev_attr_hw_caps.attr,
 	&dev_attr_driver_version.attr,
+	&dev_attr_dma_queues.attr,
+	&dev_attr_hbm_used.attr,
+	&dev_attr_host_used.attr,
+	&dev_attr_buffer_objects.attr,
 	NULL
 };
 

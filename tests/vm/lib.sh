@@ -42,3 +42,13 @@ expected_devices() {
 good_devices() { expected_devices | awk '$6 == 1'; }
 
 dmesg_has() { dmesg | grep -q -- "$1"; }
+
+# Load the driver the way the tests expect it (short job timeout).
+load_trn() {
+	modprobe -a drm drm_buddy gpu-sched &&
+		insmod "$TRNVM_REPO/kernel/trn.ko" job_timeout_ms=2000
+}
+
+# The long data-path tests run in one scenario only (default: "single").
+scenario() { sed -n 's/^scenario=//p' "$DEVICES_TXT"; }
+full_run() { [ "$(scenario)" = "${TRN_FULL_SCENARIO:-single}" ] || [ "$(scenario)" = devices-1 ]; }

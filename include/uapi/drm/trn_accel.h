@@ -18,9 +18,18 @@ extern "C" {
  * Ioctl numbers are never reused or reordered; new ioctls are appended.
  */
 #define DRM_TRN_QUERY			0x00
+#define DRM_TRN_BO_CREATE		0x01
+#define DRM_TRN_BO_INFO			0x02
+#define DRM_TRN_SUBMIT			0x03
 
 #define DRM_IOCTL_TRN_QUERY \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_TRN_QUERY, struct drm_trn_query)
+#define DRM_IOCTL_TRN_BO_CREATE \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_TRN_BO_CREATE, struct drm_trn_bo_create)
+#define DRM_IOCTL_TRN_BO_INFO \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_TRN_BO_INFO, struct drm_trn_bo_info)
+#define DRM_IOCTL_TRN_SUBMIT \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_TRN_SUBMIT, struct drm_trn_submit)
 
 /**
  * enum drm_trn_query_id - what &drm_trn_query.query asks for
@@ -101,6 +110,207 @@ struct drm_trn_device_info {
 
 	/** @pad: always returned as zero. */
 	__u32 pad;
+
+	/** @dma_engines: number of DMA engines. */
+	__u32 dma_engines;
+
+	/**
+	 * @dma_queues: number of DMA queues in all; &drm_trn_submit.queue
+	 * takes 0 .. @dma_queues - 1. Queue q belongs to engine
+	 * q / (@dma_queues / @dma_engines).
+	 */
+	__u32 dma_queues;
+
+	/** @va_start: lowest device virtual address a buffer can get. */
+	__u64 va_start;
+
+	/** @va_end: end (exclusive) of the device virtual address space. */
+	__u64 va_end;
+
+	/** @max_descs: most descriptors one &drm_trn_submit may carry. */
+	__u32 max_descs;
+
+	/**
+	 * @num_sems: semaphores per address space: the valid range of
+	 * &drm_trn_dma_desc.aux for SEM_SIGNAL and SEM_WAIT. They start at
+	 * zero when the device file is opened.
+	 */
+	__u32 num_sems;
+};
+
+/**
+ * enum drm_trn_placement - where the memory of a buffer object lives
+ *
+ * @DRM_TRN_PLACEMENT_HBM: device memory, CPU access through the HBM BAR
+ *	(write-combined).
+ * @DRM_TRN_PLACEMENT_HOST: system memory pages the device reaches by DMA.
+ */
+enum drm_trn_placement {
+	DRM_TRN_PLACEMENT_HBM = 0,
+	DRM_TRN_PLACEMENT_HOST = 1,
+};
+
+/**
+ * struct drm_trn_bo_create - argument of %DRM_IOCTL_TRN_BO_CREATE
+ *
+ * Allocates a buffer object and maps it into the device virtual address
+ * space of the file (each open file has its own). The object is released
+ * with DRM_IOCTL_GEM_CLOSE; its memory returns once no job of the file can
+ * still use it.
+ *
+ * Errors: -EINVAL for a zero size, an unknown placement, nonzero @flags or
+ * @pad; -ENOMEM when the placement or the address space has no room for
+ * @size bytes (nothing is left allocated).
+ */
+struct drm_trn_bo_create {
+	/** @size: in: bytes, rounded up to the 4 KiB page size. */
+	__u64 size;
+
+	/** @placement: in: &enum drm_trn_placement. */
+	__u32 placement;
+
+	/** @flags: in: reserved, must be zero. */
+	__u32 flags;
+
+	/** @handle: out: GEM handle. */
+	__u32 handle;
+
+	/** @pad: reserved, must be zero. */
+	__u32 pad;
+
+	/** @va: out: device virtual address of the first byte. */
+	__u64 va;
+};
+
+/**
+ * struct drm_trn_bo_info - argument of %DRM_IOCTL_TRN_BO_INFO
+ *
+ * Errors: -EINVAL for nonzero @pad, -ENOENT for an unknown @handle.
+ */
+struct drm_trn_bo_info {
+	/** @handle: in: GEM handle. */
+	__u32 handle;
+
+	/** @pad: reserved, must be zero. */
+	__u32 pad;
+
+	/** @size: out: bytes (a multiple of 4 KiB). */
+	__u64 size;
+
+	/** @va: out: device virtual address. */
+	__u64 va;
+
+	/** @mmap_offset: out: offset to pass to mmap() on the device file. */
+	__u64 mmap_offset;
+
+	/** @placement: out: &enum drm_trn_placement. */
+	__u32 placement;
+
+	/** @pad2: out: zero. */
+	__u32 pad2;
+};
+
+/*
+ * DMA descriptor opcodes and flags: the hardware's (Documentation/
+ * hw-interface.rst). Userspace may use every opcode listed here.
+ */
+#define DRM_TRN_DMA_OP_NOP		0x00
+#define DRM_TRN_DMA_OP_COPY		0x01
+#define DRM_TRN_DMA_OP_FILL		0x02
+#define DRM_TRN_DMA_OP_WRITE		0x03
+#define DRM_TRN_DMA_OP_SEM_SIGNAL	0x04
+#define DRM_TRN_DMA_OP_SEM_WAIT		0x05
+
+/**
+ * struct drm_trn_dma_desc - one DMA descriptor of a job
+ *
+ * Addresses are device virtual addresses of the submitting file's buffer
+ * objects; an address outside them makes the job fail with -EFAULT.
+ */
+struct drm_trn_dma_desc {
+	/**
+	 * @opcode: DRM_TRN_DMA_OP_* in bits 7..0; bits 31..8 must be zero.
+	 */
+	__u32 opcode;
+
+	/** @aux: semaphore index for SEM_SIGNAL and SEM_WAIT, else zero. */
+	__u32 aux;
+
+	/** @src: COPY: source address; FILL: 8-byte pattern; else zero. */
+	__u64 src;
+
+	/** @dst: COPY, FILL, WRITE: destination address; else zero. */
+	__u64 dst;
+
+	/**
+	 * @len: COPY, FILL: bytes; WRITE: the value written (dst 8-byte
+	 * aligned); SEM_SIGNAL: increment; SEM_WAIT: value to wait for.
+	 */
+	__u64 len;
+};
+
+/**
+ * struct drm_trn_sync - a syncobj and, for a timeline syncobj, a point
+ */
+struct drm_trn_sync {
+	/** @handle: syncobj handle. */
+	__u32 handle;
+
+	/** @flags: reserved, must be zero. */
+	__u32 flags;
+
+	/** @point: timeline point, or 0 for a binary syncobj. */
+	__u64 point;
+};
+
+/**
+ * struct drm_trn_submit - argument of %DRM_IOCTL_TRN_SUBMIT
+ *
+ * Queues a job of DMA descriptors on one DMA queue. The call returns once
+ * the job is queued; the job runs after the fences of @in_syncs signal,
+ * and after the file's earlier jobs on the same queue. When it completes,
+ * successfully or not, its fence is installed in @out_sync (replacing the
+ * fence of a binary syncobj, or adding @out_sync.point to a timeline).
+ * Waiting uses the DRM core syncobj ioctls; a job that faulted completes
+ * with -EFAULT, one that exceeded the driver's timeout with -ETIMEDOUT, and
+ * the queue goes on serving other jobs.
+ *
+ * Errors: -EINVAL for an unknown @queue, zero or too many descriptors (see
+ * &drm_trn_device_info.max_descs), @desc_size other than
+ * sizeof(struct drm_trn_dma_desc), an invalid descriptor (unknown opcode,
+ * nonzero @aux where it must be zero, a semaphore index out of range, a
+ * WRITE to an unaligned address), too many @in_syncs (more than 64), or
+ * nonzero @flags, @pad or sync flags; -ENOENT for an unknown syncobj, or
+ * -EINVAL for an in-syncobj without a fence; -EFAULT for unreadable arrays;
+ * -ENOMEM.
+ */
+struct drm_trn_submit {
+	/** @descs: user pointer to @desc_count &struct drm_trn_dma_desc. */
+	__u64 descs;
+
+	/** @desc_count: number of descriptors, at least 1. */
+	__u32 desc_count;
+
+	/** @desc_size: sizeof(struct drm_trn_dma_desc). */
+	__u32 desc_size;
+
+	/** @queue: DMA queue, 0 .. &drm_trn_device_info.dma_queues - 1. */
+	__u32 queue;
+
+	/** @flags: reserved, must be zero. */
+	__u32 flags;
+
+	/** @in_syncs: user pointer to @in_sync_count &struct drm_trn_sync. */
+	__u64 in_syncs;
+
+	/** @in_sync_count: number of fences to wait for before running. */
+	__u32 in_sync_count;
+
+	/** @pad: reserved, must be zero. */
+	__u32 pad;
+
+	/** @out_sync: where the job's fence goes; handle 0 for none. */
+	struct drm_trn_sync out_sync;
 };
 
 #if defined(__cplusplus)

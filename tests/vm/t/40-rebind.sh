@@ -18,7 +18,7 @@ for ((i = 0; i < CYCLES; i++)); do
 	[ -z "$drm_base" ] && drm_base=$(drm_refs)
 	[ "$(drm_refs)" = "$drm_base" ] || { ok=0; echo "drm refcount $(drm_refs) != $drm_base"; }
 	[ -z "$(ls /sys/class/accel 2>/dev/null)" ] || { ok=0; echo "accel nodes left after rmmod"; }
-	insmod "$ko" || { ok=0; break; }
+	insmod "$ko" job_timeout_ms=2000 || { ok=0; break; }
 	[ "$(minors)" = "$before" ] || { ok=0; echo "cycle $i: minors '$(minors)' != '$before'"; }
 done
 check "$CYCLES rmmod/insmod cycles restore the same devices" test "$ok" = 1

@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Copyright (c) 2026 The trn authors */
+
+#include <linux/dma-mapping.h>
+#include <linux/mm.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_print.h>
+#include <drm/trn_accel.h>
+
+#include "trn_drv.h"
+#include "trn_gem.h"
+#include "trn_mem.h"
+#include "trn_regs.h"
+
+/*
+ * Buffer objects. An object lives in HBM (drm_buddy blocks, CPU access
+ * through the write-combined BAR) or in host memory (shmem pages, DMA-mapped
+ * for the device). Either way it is mapped at creation into the address
+ * space of the file that created it, and only there: a file can reach no
+ * other file's memory. Its memory is released once no job of that file can
+ * still use it.
+ */
+
+/* Largest object: bounded by the address space and by sane kmalloc sizes. */
+#define TRN_BO_MAX_SIZE		BIT_ULL(36)
+
+static void trn_bo_release_memory(struct trn_bo *bo)
+{
+	struct trn_device *tdev = to_trn_device(bo->base.dev);
+	u64 size = bo->base.size;
+
+	if (bo->placement == DRM_TRN_PLACEMENT_HBM) {
+		if (!list_empty(&bo->blocks)) {
+			trn_hbm_free(tdev, &bo->blocks, size);
+			atomic64_sub(size, &bo->ctx->hbm_bytes);
+		}
+		kvfree(bo->runs);
+	} else if (bo->pages) {
+		if (bo->sgt) {
+			dma_unmap_sgtable(tdev->drm.dev, bo->sgt, DMA_BIDIRECTIONAL, 0);
+			sg_free_table(bo->sgt);
+			kfree(bo->sgt);
+		}
+		drm_gem_put_pages(&bo->base, bo->pages, true, true);
+		atomic64_sub(size, &tdev->host_used);
+		atomic64_sub(size, &bo->ctx->host_bytes);
+	}
+}
+
+static void trn_bo_free(struct drm_gem_object *obj)
+{
+	struct trn_bo *bo = to_trn_bo(obj);
+	struct trn_device *tdev = to_trn_device(obj->dev);
+	struct trn_ctx *ctx = bo->ctx;
+
+	if (drm_mm_node_allocated(&bo->va)) {
+		/* No job may touch the memory once it is unmapped and freed. */
+		trn_ctx_wait_idle(ctx);
+		trn_ctx_unmap(ctx, &bo->va);
+		trn_ctx_wait_idle(ctx);
+		mutex_lock(&ctx->lock);
+		drm_mm_remove_node(&bo->va);
+		mutex_unlock(&ctx->lock);
+	}
+	trn_bo_release_memory(bo);
+	drm_gem_free_mmap_offset(obj);
+	drm_gem_object_release(obj);
+	atomic_dec(&tdev->num_bos);
+	trn_ctx_put(ctx);
+	kfree(bo);
+}
+
+static u64 trn_bo_hbm_page(struct trn_bo *bo, pgoff_t page)
+{
+	unsigned int lo = 0, hi = bo->nr_runs;
+
+	/* Last run whose first page is <= page. */
+	while (hi - lo > 1) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (bo->runs[mid].first_page <= page)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return bo->runs[lo].hbm + ((page - bo->runs[lo].first_page) << PAGE_SHIFT);
+}
+
+static vm_fault_t trn_bo_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct trn_bo *bo = to_trn_bo(vma->vm_private_data);
+	struct trn_device *tdev = to_trn_device(bo->base.dev);
+	pgoff_t page = (vmf->address - vma->vm_start) >> PAGE_SHIFT;
+	unsigned long pfn;
+	vm_fault_t ret;
+	int idx;
+
+	if (page >= bo->base.size >> PAGE_SHIFT)
+		return VM_FAULT_SIGBUS;
+	if (!drm_dev_enter(&tdev->drm, &idx))
+		return VM_FAULT_SIGBUS;
+	if (bo->placement == DRM_TRN_PLACEMENT_HBM)
+		pfn = (tdev->hbm_bus + trn_bo_hbm_page(bo, page)) >> PAGE_SHIFT;
+	else
+		pfn = page_to_pfn(bo->pages[page]);
+	ret = vmf_insert_pfn(vma, vmf->address, pfn);
+	drm_dev_exit(idx);
+	return ret;
+}
+
+static const struct vm_operations_struct trn_bo_vm_ops = {
+	.fault = trn_bo_fault,
+	.open = drm_gem_vm_open,
+	.close = drm_gem_vm_close,
+};
+
+static int trn_bo_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma)
+{
+	struct trn_bo *bo = to_trn_bo(obj);
+
+	if (is_cow_mapping(vma->vm_flags))
+		return -EINVAL;
+	vm_flags_set(vma, VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_page_prot = vm_get_page_prot(vma->vm_flags);
+	if (bo->placement == DRM_TRN_PLACEMENT_HBM) {
+		vm_flags_set(vma, VM_IO);
+		vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
+	}
+	vma->vm_ops = &trn_bo_vm_ops;
+	return 0;
+}
+
+static const struct drm_gem_object_funcs trn_bo_funcs = {
+	.free = trn_bo_free,
+	.mmap = trn_bo_mmap,
+};
+
+static int trn_bo_alloc_hbm(struct trn_device *tdev, struct trn_bo *bo)
+{
+	struct drm_buddy_block *block;
+	u64 page = 0;
+	unsigned int n = 0;
+	int ret;
+
+	ret = trn_hbm_alloc(tdev, bo->base.size, &bo->blocks);
+	if (ret)
+		return ret;
+	atomic64_add(bo->base.size, &bo->ctx->hbm_bytes);
+	trn_hbm_clear(tdev, &bo->blocks);
+
+	list_for_each_entry(block, &bo->blocks, link)
+		n++;
+	bo->runs = kvmalloc_array(n, sizeof(*bo->runs), GFP_KERNEL);
+	if (!bo->runs)
+		return -ENOMEM;
+	list_for_each_entry(block, &bo->blocks, link) {
+		bo->runs[bo->nr_runs].first_page = page;
+		bo->runs[bo->nr_runs].hbm = drm_buddy_block_offset(block);
+		bo->nr_runs++;
+		page += drm_buddy_block_size(&tdev->hbm_mm, block) >> PAGE_SHIFT;
+	}
+	return trn_ctx_map_hbm(bo->ctx, &bo->va, &bo->blocks);
+}
+
+static int trn_bo_alloc_host(struct trn_device *tdev, struct trn_bo *bo)
+{
+	unsigned int npages = bo->base.size >> PAGE_SHIFT;
+	int ret;
+
+	bo->pages = drm_gem_get_pages(&bo->base);
+	if (IS_ERR(bo->pages)) {
+		ret = PTR_ERR(bo->pages);
+		bo->pages = NULL;
+		return ret;
+	}
+	atomic64_add(bo->base.size, &tdev->host_used);
+	atomic64_add(bo->base.size, &bo->ctx->host_bytes);
+
+	bo->sgt = kzalloc(sizeof(*bo->sgt), GFP_KERNEL);
+	if (!bo->sgt)
+		return -ENOMEM;
+	ret = sg_alloc_table_from_pages(bo->sgt, bo->pages, npages, 0,
+					bo->base.size, GFP_KERNEL);
+	if (ret) {
+		kfree(bo->sgt);
+		bo->sgt = NULL;
+		return ret;
+	}
+	ret = dma_map_sgtable(tdev->drm.dev, bo->sgt, DMA_BIDIRECTIONAL, 0);
+	if (ret) {
+		sg_free_table(bo->sgt);
+		kfree(bo->sgt);
+		bo->sgt = NULL;
+		return ret;
+	}
+	return trn_ctx_map_sgt(bo->ctx, &bo->va, bo->sgt);
+}
+
+int trn_ioctl_bo_create(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct trn_device *tdev = to_trn_device(drm);
+	struct trn_ctx *ctx = file->driver_priv;
+	struct drm_trn_bo_create *args = data;
+	struct trn_bo *bo;
+	u64 size;
+	int ret;
+
+	if (args->flags || args->pad || !args->size)
+		return -EINVAL;
+	if (args->placement != DRM_TRN_PLACEMENT_HBM &&
+	    args->placement != DRM_TRN_PLACEMENT_HOST)
+		return -EINVAL;
+	if (args->size > TRN_BO_MAX_SIZE)
+		return -ENOMEM;
+	/* Host objects are pinned: never let one take over half of memory. */
+	if (args->placement == DRM_TRN_PLACEMENT_HOST &&
+	    args->size > (totalram_pages() << PAGE_SHIFT) / 2)
+		return -ENOMEM;
+	size = ALIGN(args->size, TRN_PAGE_SIZE);
+
+	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
+	if (!bo)
+		return -ENOMEM;
+	bo->base.funcs = &trn_bo_funcs;
+	bo->placement = args->placement;
+	INIT_LIST_HEAD(&bo->blocks);
+	kref_get(&ctx->ref);
+	bo->ctx = ctx;
+	atomic_inc(&tdev->num_bos);
+
+	if (bo->placement == DRM_TRN_PLACEMENT_HOST) {
+		ret = drm_gem_object_init(drm, &bo->base, size);
+	} else {
+		drm_gem_private_object_init(drm, &bo->base, size);
+		ret = 0;
+	}
+	if (ret) {
+		atomic_dec(&tdev->num_bos);
+		trn_ctx_put(ctx);
+		kfree(bo);
+		return ret;
+	}
+	/* From here on, the GEM reference owns everything: put it on error. */
+
+	mutex_lock(&ctx->lock);
+	ret = drm_mm_insert_node(&ctx->va_mm, &bo->va, size);
+	mutex_unlock(&ctx->lock);
+	if (ret) {
+		ret = -ENOMEM;
+		goto out_put;
+	}
+
+	if (bo->placement == DRM_TRN_PLACEMENT_HBM)
+		ret = trn_bo_alloc_hbm(tdev, bo);
+	else
+		ret = trn_bo_alloc_host(tdev, bo);
+	if (ret)
+		goto out_put;
+
+	ret = drm_gem_create_mmap_offset(&bo->base);
+	if (ret)
+		goto out_put;
+
+	ret = drm_gem_handle_create(file, &bo->base, &args->handle);
+	if (ret)
+		goto out_put;
+	args->va = bo->va.start;
+
+out_put:
+	drm_gem_object_put(&bo->base);
+	return ret;
+}
+
+int trn_ioctl_bo_info(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct drm_trn_bo_info *args = data;
+	struct drm_gem_object *obj;
+	struct trn_bo *bo;
+
+	if (args->pad)
+		return -EINVAL;
+	obj = drm_gem_object_lookup(file, args->handle);
+	if (!obj)
+		return -ENOENT;
+	bo = to_trn_bo(obj);
+	args->size = obj->size;
+	args->va = bo->va.start;
+	args->mmap_offset = drm_vma_node_offset_addr(&obj->vma_node);
+	args->placement = bo->placement;
+	args->pad2 = 0;
+	drm_gem_object_put(obj);
+	return 0;
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Copyright (c) 2026 The trn authors */
+
+#ifndef __TRN_GEM_H__
+#define __TRN_GEM_H__
+
+#include <linux/list.h>
+#include <linux/types.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_mm.h>
+
+struct drm_device;
+struct drm_file;
+struct sg_table;
+struct trn_ctx;
+
+/**
+ * struct trn_hbm_run - physically contiguous part of an HBM object
+ * @first_page: index of its first page in the object
+ * @hbm: HBM offset of that page
+ */
+struct trn_hbm_run {
+	u64 first_page;
+	u64 hbm;
+};
+
+/**
+ * struct trn_bo - a buffer object, mapped in one address space
+ * @base: GEM object
+ * @ctx: address space it is mapped in (a reference)
+ * @placement: DRM_TRN_PLACEMENT_*
+ * @va: device virtual range
+ * @blocks: HBM objects: drm_buddy blocks
+ * @runs: HBM objects: @nr_runs contiguous runs, for CPU page faults
+ * @nr_runs: number of @runs
+ * @pages: host objects: the shmem pages
+ * @sgt: host objects: @pages mapped for the device
+ */
+struct trn_bo {
+	struct drm_gem_object base;
+	struct trn_ctx *ctx;
+	u32 placement;
+	struct drm_mm_node va;
+
+	struct list_head blocks;
+	struct trn_hbm_run *runs;
+	unsigned int nr_runs;
+
+	struct page **pages;
+	struct sg_table *sgt;
+};
+
+static inline struct trn_bo *to_trn_bo(struct drm_gem_object *obj)
+{
+	return container_of(obj, struct trn_bo, base);
+}
+
+int trn_ioctl_bo_create(struct drm_device *drm, void *data, struct drm_file *file);
+int trn_ioctl_bo_info(struct drm_device *drm, void *data, struct drm_file *file);
+
+#endif /* __TRN_GEM_H__ */

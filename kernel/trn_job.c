@@ -1,0 +1,659 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Copyright (c) 2026 The trn authors */
+
+#include <linux/dma-fence-chain.h>
+#include <linux/dma-mapping.h>
+#include <linux/interrupt.h>
+#include <linux/iopoll.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+#include <drm/drm_managed.h>
+#include <drm/drm_print.h>
+#include <drm/drm_syncobj.h>
+#include <drm/gpu_scheduler.h>
+#include <drm/trn_accel.h>
+
+#include "trn_drv.h"
+#include "trn_job.h"
+#include "trn_mem.h"
+#include "trn_regs.h"
+
+/*
+ * DMA jobs. Each hardware queue has a drm_sched scheduler that writes jobs
+ * into the queue's ring as long as their descriptors fit. A job is the
+ * file's descriptors, preceded by a CONTEXT descriptor that selects the
+ * file's address space, with an interrupt requested on the last one. The
+ * interrupt handler retires finished jobs in order and signals their
+ * hardware fences. A queue that stops on an error fails the job at fault,
+ * is reset, and gets the jobs behind it written again; a per-queue watchdog
+ * does the same for a job that runs longer than job_timeout_ms. Other jobs,
+ * of this file or of others, never see either.
+ */
+
+static unsigned int job_timeout_ms = 10000;
+module_param(job_timeout_ms, uint, 0444);
+MODULE_PARM_DESC(job_timeout_ms, "Time a DMA job may run before it is failed (ms, default 10000)");
+
+/* Descriptors of a job beyond the user's: the CONTEXT descriptor. */
+#define TRN_JOB_EXTRA_DESCS	1
+#define TRN_MAX_USER_DESCS	(TRN_RING_ENTRIES - TRN_JOB_EXTRA_DESCS - 1)
+#define TRN_MAX_IN_SYNCS	64
+
+struct trn_hw_desc {
+	u8 opcode;
+	u8 flags;
+	__le16 rsvd;
+	__le32 aux;
+	__le64 src;
+	__le64 dst;
+	__le64 len;
+};
+
+static_assert(sizeof(struct trn_hw_desc) == TRN_DMA_DESC_SIZE);
+static_assert(sizeof(struct drm_trn_dma_desc) == TRN_DMA_DESC_SIZE);
+
+struct trn_job {
+	struct drm_sched_job base;
+	struct trn_queue *queue;
+	struct trn_ctx *ctx;
+	struct dma_fence *hw_fence;	/* allocated at submit, armed at run */
+	struct list_head node;		/* in queue->inflight */
+	unsigned long deadline;		/* jiffies, once oldest in the ring */
+	u32 end;			/* ring index after the job */
+	u32 ndescs;
+	struct trn_hw_desc descs[] __counted_by(ndescs);
+};
+
+static struct trn_job *to_trn_job(struct drm_sched_job *job)
+{
+	return container_of(job, struct trn_job, base);
+}
+
+static const char *trn_fence_driver_name(struct dma_fence *fence)
+{
+	return "trn";
+}
+
+static const char *trn_fence_timeline_name(struct dma_fence *fence)
+{
+	struct trn_queue *q = container_of(fence->lock, struct trn_queue, fence_lock);
+
+	return q->name;
+}
+
+static const struct dma_fence_ops trn_fence_ops = {
+	.get_driver_name = trn_fence_driver_name,
+	.get_timeline_name = trn_fence_timeline_name,
+};
+
+static int trn_dma_errno(u32 err)
+{
+	switch (err) {
+	case TRN_DMA_ERR_UNMAPPED:
+	case TRN_DMA_ERR_READONLY:
+	case TRN_DMA_ERR_NO_CONTEXT:
+	case TRN_DMA_ERR_BAD_PT:
+		return -EFAULT;
+	case TRN_DMA_ERR_BAD_DESC:
+		return -EINVAL;
+	default:
+		return -EIO;
+	}
+}
+
+/* Program the queue registers and start it, empty. Called with q->lock. */
+static void trn_queue_hw_start(struct trn_queue *q)
+{
+	struct trn_device *tdev = q->tdev;
+	u32 i = q->index;
+
+	trn_write32(tdev, TRN_DMA_Q_REG(i, TRN_DMA_Q_CONTROL), TRN_DMA_Q_CTRL_RESET);
+	trn_write64(tdev, TRN_DMA_Q_REG(i, TRN_DMA_Q_RING_BASE), q->ring_dma);
+	trn_write32(tdev, TRN_DMA_Q_REG(i, TRN_DMA_Q_RING_SIZE), TRN_RING_ENTRIES);
+	trn_write64(tdev, TRN_DMA_Q_REG(i, TRN_DMA_Q_WB_ADDR), q->wb_dma);
+	trn_write32(tdev, TRN_DMA_Q_REG(i, TRN_DMA_Q_IRQ_MASK),
+		    TRN_DMA_Q_IRQ_DONE | TRN_DMA_Q_IRQ_ERROR);
+	q->tail = 0;
+	WRITE_ONCE(q->wb[0], 0);
+	trn_write32(tdev, TRN_DMA_Q_REG(i, TRN_DMA_Q_CONTROL), TRN_DMA_Q_CTRL_ENABLE);
+}
+
+/*
+ * Stop the queue and wait until the device no longer touches memory for it
+ * (STATUS.BUSY clear), so that what its jobs used may be freed. Sleeps;
+ * called without q->lock.
+ */
+static void trn_queue_hw_quiesce(struct trn_queue *q)
+{
+	struct trn_device *tdev = q->tdev;
+	unsigned long flags;
+	u32 status;
+
+	spin_lock_irqsave(&q->lock, flags);
+	trn_write32(tdev, TRN_DMA_Q_REG(q->index, TRN_DMA_Q_CONTROL), TRN_DMA_Q_CTRL_RESET);
+	spin_unlock_irqrestore(&q->lock, flags);
+	if (readl_poll_timeout(tdev->regs + TRN_DMA_Q_REG(q->index, TRN_DMA_Q_STATUS),
+			       status, !(status & TRN_DMA_Q_STS_BUSY), 50, 1000000))
+		drm_err(&tdev->drm, "queue %u still busy 1 s after reset\n", q->index);
+}
+
+/* Append @job's descriptors to the ring. q->lock held; no doorbell. */
+static void trn_queue_write_job(struct trn_queue *q, struct trn_job *job)
+{
+	struct trn_hw_desc *ring = q->ring;
+	u32 n;
+
+	for (n = 0; n < job->ndescs; n++)
+		ring[(q->tail + n) & (TRN_RING_ENTRIES - 1)] = job->descs[n];
+	q->tail += job->ndescs;
+	job->end = q->tail;
+}
+
+static void trn_queue_doorbell(struct trn_queue *q)
+{
+	/* Descriptors in memory before the device is told about them. */
+	wmb();
+	trn_write32(q->tdev, TRN_DMA_Q_REG(q->index, TRN_DMA_Q_TAIL), q->tail);
+}
+
+/* The oldest job in the ring starts its time: arm the watchdog. */
+static void trn_queue_arm_watchdog(struct trn_queue *q)
+{
+	struct trn_job *job = list_first_entry_or_null(&q->inflight, struct trn_job, node);
+	unsigned long timeout = msecs_to_jiffies(job_timeout_ms);
+
+	if (!job)
+		return;
+	job->deadline = jiffies + timeout;
+	mod_delayed_work(system_wq, &q->watchdog, timeout);
+}
+
+/* Take the oldest job off the ring and signal it with @error. q->lock held. */
+static void trn_queue_finish_first(struct trn_queue *q, int error)
+{
+	struct trn_job *job = list_first_entry(&q->inflight, struct trn_job, node);
+
+	list_del_init(&job->node);
+	if (error)
+		dma_fence_set_error(job->hw_fence, error);
+	dma_fence_signal(job->hw_fence);
+}
+
+/* Retire every job whose descriptors all completed by ring index @head. */
+static void trn_queue_retire(struct trn_queue *q, u32 head)
+{
+	struct trn_job *job;
+	bool retired = false;
+
+	while ((job = list_first_entry_or_null(&q->inflight, struct trn_job, node)) &&
+	       (s32)(head - job->end) >= 0) {
+		trn_queue_finish_first(q, 0);
+		retired = true;
+	}
+	if (retired)
+		trn_queue_arm_watchdog(q);
+}
+
+/*
+ * After a reset: fail the oldest job with @error, restart the queue and
+ * write the jobs behind it again. q->lock held.
+ */
+static void trn_queue_recover(struct trn_queue *q, int error)
+{
+	struct trn_job *job;
+
+	if (!list_empty(&q->inflight))
+		trn_queue_finish_first(q, error);
+	trn_queue_hw_start(q);
+	list_for_each_entry(job, &q->inflight, node)
+		trn_queue_write_job(q, job);
+	if (!list_empty(&q->inflight)) {
+		trn_queue_doorbell(q);
+		trn_queue_arm_watchdog(q);
+	}
+}
+
+static irqreturn_t trn_queue_irq(int irq, void *arg)
+{
+	struct trn_queue *q = arg;
+	struct trn_device *tdev = q->tdev;
+	u32 i = q->index, status, err, head;
+	struct trn_job *job;
+	u64 addr;
+
+	status = trn_read32(tdev, TRN_DMA_Q_REG(i, TRN_DMA_Q_IRQ_STATUS));
+	if (!status || status == U32_MAX)
+		return IRQ_NONE;
+	trn_write32(tdev, TRN_DMA_Q_REG(i, TRN_DMA_Q_IRQ_STATUS), status);
+
+	spin_lock(&q->lock);
+	if (status & TRN_DMA_Q_IRQ_ERROR) {
+		err = trn_read32(tdev, TRN_DMA_Q_REG(i, TRN_DMA_Q_ERROR));
+		addr = trn_read64(tdev, TRN_DMA_Q_REG(i, TRN_DMA_Q_ERROR_ADDR));
+		head = trn_read32(tdev, TRN_DMA_Q_REG(i, TRN_DMA_Q_HEAD));
+		/* Jobs before the failed descriptor are done. */
+		trn_queue_retire(q, head);
+		job = list_first_entry_or_null(&q->inflight, struct trn_job, node);
+		if (job)
+			dev_info_ratelimited(tdev->drm.dev,
+					     "queue %u: job of address space %u stopped: device error %u at address 0x%llx\n",
+					     i, job->ctx->asid, err, addr);
+		trn_queue_recover(q, trn_dma_errno(err));
+	} else if (status & TRN_DMA_Q_IRQ_DONE) {
+		trn_queue_retire(q, READ_ONCE(q->wb[0]));
+	}
+	spin_unlock(&q->lock);
+	return IRQ_HANDLED;
+}
+
+static void trn_queue_watchdog(struct work_struct *work)
+{
+	struct trn_queue *q = container_of(work, struct trn_queue, watchdog.work);
+	struct trn_device *tdev = q->tdev;
+	struct trn_job *job;
+	unsigned long flags;
+	int idx;
+
+	if (!drm_dev_enter(&tdev->drm, &idx))
+		return;
+	spin_lock_irqsave(&q->lock, flags);
+	job = list_first_entry_or_null(&q->inflight, struct trn_job, node);
+	if (job && time_before(jiffies, job->deadline))
+		mod_delayed_work(system_wq, &q->watchdog, job->deadline - jiffies);
+	spin_unlock_irqrestore(&q->lock, flags);
+	if (!job || time_before(jiffies, job->deadline))
+		goto out;
+
+	/* The oldest job overran: stop the queue, then sort out what finished. */
+	trn_queue_hw_quiesce(q);
+	spin_lock_irqsave(&q->lock, flags);
+	trn_queue_retire(q, READ_ONCE(q->wb[0]));
+	job = list_first_entry_or_null(&q->inflight, struct trn_job, node);
+	if (job)
+		dev_info_ratelimited(tdev->drm.dev,
+				     "queue %u: job of address space %u timed out after %u ms\n",
+				     q->index, job->ctx->asid, job_timeout_ms);
+	trn_queue_recover(q, -ETIMEDOUT);
+	spin_unlock_irqrestore(&q->lock, flags);
+out:
+	drm_dev_exit(idx);
+}
+
+static struct dma_fence *trn_job_run(struct drm_sched_job *sched_job)
+{
+	struct trn_job *job = to_trn_job(sched_job);
+	struct trn_queue *q = job->queue;
+	struct trn_device *tdev = q->tdev;
+	unsigned long flags;
+	bool was_idle;
+	int idx;
+
+	if (unlikely(sched_job->s_fence->finished.error))
+		return NULL;
+	if (!drm_dev_enter(&tdev->drm, &idx))
+		return ERR_PTR(-ENODEV);
+
+	dma_fence_init(job->hw_fence, &trn_fence_ops, &q->fence_lock,
+		       q->fence_context, ++q->seqno);
+
+	spin_lock_irqsave(&q->lock, flags);
+	was_idle = list_empty(&q->inflight);
+	trn_queue_write_job(q, job);
+	list_add_tail(&job->node, &q->inflight);
+	if (was_idle)
+		trn_queue_arm_watchdog(q);
+	trn_queue_doorbell(q);
+	spin_unlock_irqrestore(&q->lock, flags);
+
+	drm_dev_exit(idx);
+	return dma_fence_get(job->hw_fence);
+}
+
+/*
+ * The driver's own watchdog fails overrunning jobs and keeps the others, so
+ * the scheduler's timeout is disabled (drm_sched_stop() and
+ * drm_sched_start() would cancel every job in the ring).
+ */
+static enum drm_gpu_sched_stat trn_job_timedout(struct drm_sched_job *sched_job)
+{
+	return DRM_GPU_SCHED_STAT_NOMINAL;
+}
+
+static void trn_job_free(struct drm_sched_job *sched_job)
+{
+	struct trn_job *job = to_trn_job(sched_job);
+
+	drm_sched_job_cleanup(sched_job);
+	/* Never armed (job cancelled before running): a plain allocation. */
+	if (job->hw_fence->ops)
+		dma_fence_put(job->hw_fence);
+	else
+		kfree(job->hw_fence);
+	trn_ctx_put(job->ctx);
+	kvfree(job);
+}
+
+static const struct drm_sched_backend_ops trn_sched_ops = {
+	.run_job = trn_job_run,
+	.timedout_job = trn_job_timedout,
+	.free_job = trn_job_free,
+};
+
+static void trn_sched_fini(struct drm_device *drm, void *arg)
+{
+	struct trn_queue *q = arg;
+
+	drm_sched_fini(&q->sched);
+}
+
+/* Device going away: stop the queues and fail what is in them. */
+static void trn_queues_hw_fini(void *arg)
+{
+	struct trn_device *tdev = arg;
+	unsigned long flags;
+	u32 i;
+
+	for (i = 0; i < tdev->num_queues; i++) {
+		struct trn_queue *q = &tdev->queues[i];
+
+		cancel_delayed_work_sync(&q->watchdog);
+		trn_queue_hw_quiesce(q);
+		spin_lock_irqsave(&q->lock, flags);
+		while (!list_empty(&q->inflight))
+			trn_queue_finish_first(q, -ENODEV);
+		spin_unlock_irqrestore(&q->lock, flags);
+	}
+}
+
+/**
+ * trn_queues_init() - set up the DMA queues, their interrupts and schedulers
+ * @tdev: the device, with MSI-X enabled
+ *
+ * Return: 0 or a negative error code.
+ */
+int trn_queues_init(struct trn_device *tdev)
+{
+	struct pci_dev *pdev = tdev->pdev;
+	struct device *dev = &pdev->dev;
+	u32 nvec = tdev->nvec;
+	u32 per_engine, i;
+	int ret;
+
+	tdev->dma_engines = trn_read32(tdev, TRN_REG_DMA_ENGINES);
+	per_engine = trn_read32(tdev, TRN_REG_DMA_QUEUES);
+	tdev->num_asids = trn_read32(tdev, TRN_REG_NUM_ASIDS);
+	tdev->num_sems = trn_read32(tdev, TRN_REG_NUM_SEMS);
+	tdev->num_queues = min3(tdev->dma_engines * per_engine, (u32)TRN_MAX_QUEUES,
+				nvec - 1);
+	if (!tdev->num_queues || !tdev->num_asids) {
+		drm_err(&tdev->drm, "device offers %u DMA queues, %u address spaces and %u MSI-X vectors\n",
+			tdev->dma_engines * per_engine, tdev->num_asids, nvec);
+		return -EIO;
+	}
+	ida_init(&tdev->asid_ida);
+
+	tdev->queues = drmm_kcalloc(&tdev->drm, tdev->num_queues,
+				    sizeof(*tdev->queues), GFP_KERNEL);
+	if (!tdev->queues)
+		return -ENOMEM;
+
+	for (i = 0; i < tdev->num_queues; i++) {
+		struct trn_queue *q = &tdev->queues[i];
+
+		q->tdev = tdev;
+		q->index = i;
+		spin_lock_init(&q->lock);
+		spin_lock_init(&q->fence_lock);
+		INIT_LIST_HEAD(&q->inflight);
+		INIT_DELAYED_WORK(&q->watchdog, trn_queue_watchdog);
+		q->fence_context = dma_fence_context_alloc(1);
+		snprintf(q->name, sizeof(q->name), "trn-%s-q%u", pci_name(pdev), i);
+
+		q->ring = dmam_alloc_coherent(dev, TRN_RING_ENTRIES * TRN_DMA_DESC_SIZE,
+					      &q->ring_dma, GFP_KERNEL);
+		q->wb = dmam_alloc_coherent(dev, TRN_DMA_WB_SIZE, &q->wb_dma, GFP_KERNEL);
+		if (!q->ring || !q->wb)
+			return -ENOMEM;
+
+		ret = drm_sched_init(&q->sched, &trn_sched_ops, NULL,
+				     DRM_SCHED_PRIORITY_COUNT, TRN_RING_ENTRIES - 1, 0,
+				     MAX_SCHEDULE_TIMEOUT, NULL, NULL, q->name, dev);
+		if (ret)
+			return ret;
+		ret = drmm_add_action_or_reset(&tdev->drm, trn_sched_fini, q);
+		if (ret)
+			return ret;
+
+		spin_lock_irq(&q->lock);
+		trn_queue_hw_start(q);
+		spin_unlock_irq(&q->lock);
+
+		ret = devm_request_irq(dev, pci_irq_vector(pdev, TRN_MSIX_VEC_DMA_QUEUE(i)),
+				       trn_queue_irq, 0, q->name, q);
+		if (ret)
+			return ret;
+	}
+	return devm_add_action_or_reset(dev, trn_queues_hw_fini, tdev);
+}
+
+static struct drm_sched_entity *trn_ctx_entity(struct trn_ctx *ctx, u32 queue)
+{
+	struct trn_device *tdev = ctx->tdev;
+	struct drm_sched_entity *entity;
+	struct drm_gpu_scheduler *sched;
+	int ret;
+
+	mutex_lock(&ctx->entity_lock);
+	entity = ctx->entities[queue];
+	if (!entity) {
+		entity = kzalloc(sizeof(*entity), GFP_KERNEL);
+		if (!entity) {
+			entity = ERR_PTR(-ENOMEM);
+			goto out;
+		}
+		sched = &tdev->queues[queue].sched;
+		ret = drm_sched_entity_init(entity, DRM_SCHED_PRIORITY_NORMAL,
+					    &sched, 1, NULL);
+		if (ret) {
+			kfree(entity);
+			entity = ERR_PTR(ret);
+			goto out;
+		}
+		ctx->entities[queue] = entity;
+	}
+out:
+	mutex_unlock(&ctx->entity_lock);
+	return entity;
+}
+
+/* The file is closing: let its queued jobs drain (bounded by the timeout). */
+void trn_ctx_destroy_entities(struct trn_ctx *ctx)
+{
+	u32 q;
+
+	for (q = 0; q < ctx->tdev->num_queues; q++) {
+		if (!ctx->entities[q])
+			continue;
+		drm_sched_entity_destroy(ctx->entities[q]);
+		kfree(ctx->entities[q]);
+		ctx->entities[q] = NULL;
+	}
+}
+
+static int trn_job_copy_descs(struct trn_device *tdev, struct trn_job *job,
+			      struct trn_ctx *ctx, const struct drm_trn_submit *args)
+{
+	const struct drm_trn_dma_desc __user *udescs = u64_to_user_ptr(args->descs);
+	struct trn_hw_desc *hw = job->descs;
+	u32 n;
+
+	hw[0] = (struct trn_hw_desc) {
+		.opcode = TRN_DMA_OP_CONTEXT,
+		.aux = cpu_to_le32(ctx->asid),
+		.src = cpu_to_le64(trn_ctx_pt_root(ctx)),
+	};
+	for (n = 0; n < args->desc_count; n++) {
+		struct drm_trn_dma_desc d;
+
+		if (copy_from_user(&d, &udescs[n], sizeof(d)))
+			return -EFAULT;
+		switch (d.opcode) {
+		case DRM_TRN_DMA_OP_NOP:
+		case DRM_TRN_DMA_OP_COPY:
+		case DRM_TRN_DMA_OP_FILL:
+			if (d.aux)
+				return -EINVAL;
+			break;
+		case DRM_TRN_DMA_OP_WRITE:
+			if (d.aux || !IS_ALIGNED(d.dst, sizeof(u64)))
+				return -EINVAL;
+			break;
+		case DRM_TRN_DMA_OP_SEM_SIGNAL:
+		case DRM_TRN_DMA_OP_SEM_WAIT:
+			if (d.aux >= tdev->num_sems)
+				return -EINVAL;
+			break;
+		default:
+			return -EINVAL;
+		}
+		hw[1 + n] = (struct trn_hw_desc) {
+			.opcode = d.opcode,
+			.aux = cpu_to_le32(d.aux),
+			.src = cpu_to_le64(d.src),
+			.dst = cpu_to_le64(d.dst),
+			.len = cpu_to_le64(d.len),
+		};
+	}
+	hw[args->desc_count].flags = TRN_DMA_F_IRQ;
+	return 0;
+}
+
+static int trn_job_add_in_syncs(struct trn_job *job, struct drm_file *file,
+				const struct drm_trn_submit *args)
+{
+	const struct drm_trn_sync __user *usyncs = u64_to_user_ptr(args->in_syncs);
+	u32 n;
+	int ret;
+
+	for (n = 0; n < args->in_sync_count; n++) {
+		struct drm_trn_sync s;
+
+		if (copy_from_user(&s, &usyncs[n], sizeof(s)))
+			return -EFAULT;
+		if (s.flags)
+			return -EINVAL;
+		ret = drm_sched_job_add_syncobj_dependency(&job->base, file,
+							   s.handle, s.point);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int trn_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct trn_device *tdev = to_trn_device(drm);
+	struct trn_ctx *ctx = file->driver_priv;
+	struct drm_trn_submit *args = data;
+	struct dma_fence_chain *chain = NULL;
+	struct drm_syncobj *out_sync = NULL;
+	struct drm_sched_entity *entity;
+	struct dma_fence *finished;
+	struct trn_job *job;
+	int ret;
+
+	if (args->flags || args->pad || args->out_sync.flags)
+		return -EINVAL;
+	if (args->queue >= tdev->num_queues)
+		return -EINVAL;
+	if (args->desc_size != sizeof(struct drm_trn_dma_desc) ||
+	    !args->desc_count || args->desc_count > TRN_MAX_USER_DESCS)
+		return -EINVAL;
+	if (args->in_sync_count > TRN_MAX_IN_SYNCS)
+		return -EINVAL;
+
+	if (args->out_sync.handle) {
+		out_sync = drm_syncobj_find(file, args->out_sync.handle);
+		if (!out_sync)
+			return -ENOENT;
+		if (args->out_sync.point) {
+			chain = dma_fence_chain_alloc();
+			if (!chain) {
+				ret = -ENOMEM;
+				goto out_sync_put;
+			}
+		}
+	}
+
+	entity = trn_ctx_entity(ctx, args->queue);
+	if (IS_ERR(entity)) {
+		ret = PTR_ERR(entity);
+		goto out_chain;
+	}
+
+	job = kvzalloc(struct_size(job, descs, args->desc_count + TRN_JOB_EXTRA_DESCS),
+		       GFP_KERNEL);
+	if (!job) {
+		ret = -ENOMEM;
+		goto out_chain;
+	}
+	job->ndescs = args->desc_count + TRN_JOB_EXTRA_DESCS;
+	job->queue = &tdev->queues[args->queue];
+	INIT_LIST_HEAD(&job->node);
+	job->hw_fence = kzalloc(sizeof(*job->hw_fence), GFP_KERNEL);
+	if (!job->hw_fence) {
+		kvfree(job);
+		ret = -ENOMEM;
+		goto out_chain;
+	}
+	kref_get(&ctx->ref);
+	job->ctx = ctx;
+
+	ret = trn_job_copy_descs(tdev, job, ctx, args);
+	if (ret)
+		goto out_free_job;
+
+	ret = drm_sched_job_init(&job->base, entity, job->ndescs, ctx);
+	if (ret)
+		goto out_free_job;
+
+	ret = trn_job_add_in_syncs(job, file, args);
+	if (ret)
+		goto out_cleanup_job;
+
+	mutex_lock(&ctx->entity_lock);
+	drm_sched_job_arm(&job->base);
+	finished = dma_fence_get(&job->base.s_fence->finished);
+	trn_ctx_set_last_fence(ctx, args->queue, finished);
+	drm_sched_entity_push_job(&job->base);
+	mutex_unlock(&ctx->entity_lock);
+
+	if (out_sync) {
+		if (chain) {
+			drm_syncobj_add_point(out_sync, chain, finished,
+					      args->out_sync.point);
+			chain = NULL;
+		} else {
+			drm_syncobj_replace_fence(out_sync, finished);
+		}
+	}
+	dma_fence_put(finished);
+	goto out_chain;
+
+out_cleanup_job:
+	drm_sched_job_cleanup(&job->base);
+out_free_job:
+	kfree(job->hw_fence);
+	trn_ctx_put(ctx);
+	kvfree(job);
+out_chain:
+	dma_fence_chain_free(chain);
+out_sync_put:
+	if (out_sync)
+		drm_syncobj_put(out_sync);
+	return ret;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Copyright (c) 2026 The trn authors */
+
+#ifndef __TRN_JOB_H__
+#define __TRN_JOB_H__
+
+#include <linux/dma-fence.h>
+#include <linux/list.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/workqueue.h>
+#include <drm/gpu_scheduler.h>
+
+struct drm_device;
+struct drm_file;
+struct trn_ctx;
+struct trn_device;
+struct trn_job;
+
+/**
+ * struct trn_queue - one hardware DMA queue and its scheduler
+ * @tdev: the device
+ * @index: global queue index
+ * @sched: scheduler feeding the queue; a job's credits are its descriptors,
+ *	so the ring holds as many jobs as fit
+ * @ring: descriptor ring (coherent host memory)
+ * @ring_dma: bus address of @ring
+ * @wb: completion record the device writes after each descriptor
+ * @wb_dma: bus address of @wb
+ * @tail: next free ring index
+ * @lock: protects @inflight, @tail and the queue registers
+ * @inflight: jobs written to the ring, oldest first
+ * @watchdog: fails the oldest job once it has run longer than the timeout
+ * @fence_lock: lock of the hardware fences of this queue
+ * @fence_context: dma_fence context of those fences
+ * @seqno: last hardware fence number
+ * @name: name of the scheduler and of the interrupt
+ */
+struct trn_queue {
+	struct trn_device *tdev;
+	u32 index;
+	struct drm_gpu_scheduler sched;
+
+	void *ring;
+	dma_addr_t ring_dma;
+	u32 *wb;
+	dma_addr_t wb_dma;
+	u32 tail;
+
+	spinlock_t lock; /* inflight, tail, registers */
+	struct list_head inflight;
+	struct delayed_work watchdog;
+
+	spinlock_t fence_lock; /* hardware fences */
+	u64 fence_context;
+	u64 seqno;
+	char name[32];
+};
+
+int trn_queues_init(struct trn_device *tdev);
+void trn_queues_fini(struct trn_device *tdev);
+void trn_ctx_destroy_entities(struct trn_ctx *ctx);
+int trn_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file);
+
+#endif /* __TRN_JOB_H__ */

@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Guest test of buffer objects and DMA job submission through the raw uapi:
+ * every field of BO_CREATE, BO_INFO and SUBMIT validated, data moved by
+ * every opcode, a fault and a timeout that fail only their job, HBM
+ * exhaustion, and thousands of random submissions.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include "trn_test.h"
+
+static int fd;
+static struct drm_trn_device_info info;
+static char sysdev[256];
+
+static unsigned long long sysfs_u64(const char *attr)
+{
+	char path[512], buf[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", sysdev, attr);
+	f = fopen(path, "r");
+	if (!f)
+		return ~0ULL;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	return strtoull(buf, NULL, 0);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	fd = tt_open(getenv("TRN_NODE"));
+	if (fd < 0 || tt_info(fd, &info))
+		return -1;
+	snprintf(sysdev, sizeof(sysdev), "/sys/class/accel/%s/device",
+		 strrchr(getenv("TRN_NODE") ? getenv("TRN_NODE") : "/accel0", '/') + 1);
+	return info.dma_queues ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	close(fd);
+	return 0;
+}
+
+static void test_info(void **state)
+{
+	(void)state;
+	assert_true(info.dma_engines >= 1);
+	assert_true(info.dma_queues >= info.dma_engines);
+	assert_true(info.va_start > 0 && info.va_start < info.va_end);
+	assert_true(info.max_descs >= 16);
+	assert_true(info.num_sems >= 8);
+}
+
+static void test_bo_create_validation(void **state)
+{
+	struct drm_trn_bo_create c;
+	unsigned long long used = sysfs_u64("hbm_used");
+	unsigned long long bos = sysfs_u64("buffer_objects");
+
+	(void)state;
+	c = (struct drm_trn_bo_create){ .size = 0 };
+	assert_int_equal(drmIoctl(fd, DRM_IOCTL_TRN_BO_CREATE, &c), -1);
+	assert_int_equal(errno, EINVAL);
+	c = (struct drm_trn_bo_create){ .size = 4096, .placement = 2 };
+	assert_int_equal(drmIoctl(fd, DRM_IOCTL_TRN_BO_CREATE, &c), -1);
+	assert_int_equal(errno, EINVAL);
+	c = (struct drm_trn_bo_create){ .size = 4096, .flags = 1 };
+	assert_int_equal(drmIoctl(fd, DRM_IOCTL_TRN_BO_CREATE, &c), -1);
+	assert_int_equal(errno, EINVAL);
+	c = (struct drm_trn_bo_create){ .size = 4096, .pad = 1 };
+	assert_int_equal(drmIoctl(fd, DRM_IOCTL_TRN_BO_CREATE, &c), -1);
+	assert_int_equal(errno, EINVAL);
+	/* More HBM than the device has, and an absurd size. */
+	c = (struct drm_trn_bo_create){ .size = sysfs_u64("hbm_size") + 4096 };
+	assert_int_equal(drmIoctl(fd, DRM_IOCTL_TRN_BO_CREATE, &c), -1);
+	assert_int_equal(errno, ENOMEM);
+	c = (struct drm_trn_bo_create){ .size = 1ULL << 62,
+					.placement = DRM_TRN_PLACEMENT_HOST };
+	assert_int_equal(drmIoctl(fd, DRM_IOCTL_TRN_BO_CREATE, &c), -1);
+	assert_int_equal(errno, ENOMEM);
+	/* Nothing was left behind by the failures. */
+	assert_int_equal(sysfs_u64("hbm_used"), used);
+	assert_int_equal(sysfs_u64("buffer_objects"), bos);
+}
+
+static void test_bo_info(void **state)
+{
+	struct drm_trn_bo_info i = { 0 };
+	uint32_t h;
+	uint64_t va;
+
+	(void)state;
+	i.handle = 0xdead;
+	assert_int_equal(drmIoctl(fd, DRM_IOCTL_TRN_BO_INFO, &i), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(tt_bo_create(fd, 5000, DRM_TRN_PLACEMENT_HOST, &h, &va), 0);
+	i = (struct drm_trn_bo_info){ .handle = h, .pad = 1 };
+	assert_int_equal(drmIoctl(fd, DRM_IOCTL_TRN_BO_INFO, &i), -1);
+	assert_int_equal(errno, EINVAL);
+	i = (struct drm_trn_bo_info){ .handle = h };
+	assert_int_equal(drmIoctl(fd, DRM_IOCTL_TRN_BO_INFO, &i), 0);
+	assert_int_equal(i.size, 8192);
+	assert_int_equal(i.va, va);
+	assert_int_equal(i.placement, DRM_TRN_PLACEMENT_HOST);
+	assert_true(va >= info.va_start && va + i.size <= info.va_end);
+	assert_int_equal(tt_bo_close(fd, h), 0);
+	assert_int_equal(tt_bo_close(fd, h), -EINVAL);
+}
+
+static int submit_raw(struct drm_trn_submit *s)
+{
+	return drmIoctl(fd, DRM_IOCTL_TRN_SUBMIT, s) ? errno : 0;
+}
+
+static void test_submit_validation(void **state)
+{
+	struct drm_trn_dma_desc d[2] = { { .opcode = DRM_TRN_DMA_OP_NOP } };
+	struct drm_trn_sync sync = { .handle = 0xbad };
+	const struct drm_trn_submit good = {
+		.descs = (uintptr_t)d, .desc_count = 1, .desc_size = sizeof(d[0]),
+	};
+	struct drm_trn_submit s;
+	uint32_t so;
+
+	(void)state;
+	s = good;
+	assert_int_equal(submit_raw(&s), 0);
+	s = good; s.desc_size = 16;
+	assert_int_equal(submit_raw(&s), EINVAL);
+	s = good; s.desc_size = 64;
+	assert_int_equal(submit_raw(&s), EINVAL);
+	s = good; s.desc_count = 0;
+	assert_int_equal(submit_raw(&s), EINVAL);
+	s = good; s.desc_count = info.max_descs + 1;
+	assert_int_equal(submit_raw(&s), EINVAL);
+	s = good; s.queue = info.dma_queues;
+	assert_int_equal(submit_raw(&s), EINVAL);
+	s = good; s.queue = 0xffffffff;
+	assert_int_equal(submit_raw(&s), EINVAL);
+	s = good; s.flags = 1;
+	assert_int_equal(submit_raw(&s), EINVAL);
+	s = good; s.pad = 1;
+	assert_int_equal(submit_raw(&s), EINVAL);
+	s = good; s.descs = 0;
+	assert_int_equal(submit_raw(&s), EFAULT);
+	s = good; s.desc_count = 2; s.descs = (uintptr_t)&d[1] + 4096 * 1024;
+	assert_int_equal(submit_raw(&s), EFAULT);
+
+	/* Descriptors: unknown or privileged opcodes, reserved bits. */
+	const uint32_t bad_ops[] = { 0x06, 0x7f, 0x80, 0xff, 0x100, 0x80000001 };
+	for (size_t i = 0; i < sizeof(bad_ops) / sizeof(bad_ops[0]); i++) {
+		d[0] = (struct drm_trn_dma_desc){ .opcode = bad_ops[i] };
+		s = good;
+		assert_int_equal(submit_raw(&s), EINVAL);
+	}
+	d[0] = (struct drm_trn_dma_desc){ .opcode = DRM_TRN_DMA_OP_COPY, .aux = 1 };
+	s = good;
+	assert_int_equal(submit_raw(&s), EINVAL);
+	d[0] = (struct drm_trn_dma_desc){ .opcode = DRM_TRN_DMA_OP_SEM_SIGNAL, .aux = 1u << 20 };
+	s = good;
+	assert_int_equal(submit_raw(&s), EINVAL);
+	d[0] = tt_write(info.va_start + 4, 1);
+	s = good;
+	assert_int_equal(submit_raw(&s), EINVAL);
+	d[0] = (struct drm_trn_dma_desc){ .opcode = DRM_TRN_DMA_OP_NOP };
+
+	/* Syncobjs: unknown handles, reserved flags. */
+	s = good; s.in_syncs = (uintptr_t)&sync; s.in_sync_count = 1;
+	assert_int_not_equal(submit_raw(&s), 0);
+	s = good; s.in_syncs = 0; s.in_sync_count = 1;
+	assert_int_equal(submit_raw(&s), EFAULT);
+	s = good; s.in_sync_count = 1000;
+	assert_int_equal(submit_raw(&s), EINVAL);
+	s = good; s.out_sync.handle = 0xbad;
+	assert_int_equal(submit_raw(&s), ENOENT);
+	assert_int_equal(drmSyncobjCreate(fd, 0, &so), 0);
+	sync = (struct drm_trn_sync){ .handle = so, .flags = 1 };
+	s = good; s.in_syncs = (uintptr_t)&sync; s.in_sync_count = 1;
+	assert_int_equal(submit_raw(&s), EINVAL);
+	s = good; s.out_sync.handle = so; s.out_sync.flags = 1;
+	assert_int_equal(submit_raw(&s), EINVAL);
+	/* A good job still goes through afterwards. */
+	assert_int_equal(tt_submit_wait(fd, 0, d, 1, 10), 0);
+	drmSyncobjDestroy(fd, so);
+}
+
+static void check_copy(uint32_t from, uint32_t to, size_t len, size_t soff, size_t doff)
+{
+	uint32_t hs, hd;
+	uint64_t vs, vd;
+	size_t size = len + 8192;
+	uint8_t *ps, *pd;
+	struct drm_trn_dma_desc d;
+
+	assert_int_equal(tt_bo_create(fd, size, from, &hs, &vs), 0);
+	assert_int_equal(tt_bo_create(fd, size, to, &hd, &vd), 0);
+	ps = tt_bo_map(fd, hs, size);
+	pd = tt_bo_map(fd, hd, size);
+	assert_non_null(ps);
+	assert_non_null(pd);
+	for (size_t i = 0; i < size; i++)
+		ps[i] = (uint8_t)(i * 131 + 7);
+	memset(pd, 0x5a, size);
+	d = tt_copy(vd + doff, vs + soff, len);
+	assert_int_equal(tt_submit_wait(fd, 1 % info.dma_queues, &d, 1, 30), 0);
+	for (size_t i = 0; i < size; i++) {
+		uint8_t want = (i >= doff && i < doff + len) ?
+			(uint8_t)((i - doff + soff) * 131 + 7) : 0x5a;
+		if (pd[i] != want)
+			fail_msg("copy %u->%u len %zu: byte %zu is 0x%02x, want 0x%02x",
+				 from, to, len, i, pd[i], want);
+	}
+	munmap(ps, size);
+	munmap(pd, size);
+	assert_int_equal(tt_bo_close(fd, hs), 0);
+	assert_int_equal(tt_bo_close(fd, hd), 0);
+}
+
+static void test_copy_directions(void **state)
+{
+	const uint32_t p[2] = { DRM_TRN_PLACEMENT_HOST, DRM_TRN_PLACEMENT_HBM };
+	const size_t lens[] = { 1, 4095, 4097, 65537 };
+
+	(void)state;
+	for (int a = 0; a < 2; a++)
+		for (int b = 0; b < 2; b++)
+			for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++)
+				check_copy(p[a], p[b], lens[l], l * 3, 4095 - l);
+}
+
+static void test_fill_write_sem(void **state)
+{
+	uint32_t h;
+	uint64_t va;
+	uint64_t *p;
+	struct drm_trn_dma_desc d[4];
+
+	(void)state;
+	assert_int_equal(tt_bo_create(fd, 8192, DRM_TRN_PLACEMENT_HBM, &h, &va), 0);
+	p = tt_bo_map(fd, h, 8192);
+	assert_non_null(p);
+	d[0] = (struct drm_trn_dma_desc){ .opcode = DRM_TRN_DMA_OP_FILL, .dst = va,
+					  .src = 0x0807060504030201ULL, .len = 8192 };
+	d[1] = tt_write(va + 8, 0x1122334455667788ULL);
+	d[2] = (struct drm_trn_dma_desc){ .opcode = DRM_TRN_DMA_OP_SEM_SIGNAL, .aux = 3, .len = 2 };
+	d[3] = (struct drm_trn_dma_desc){ .opcode = DRM_TRN_DMA_OP_SEM_WAIT, .aux = 3, .len = 2 };
+	assert_int_equal(tt_submit_wait(fd, 0, d, 4, 10), 0);
+	assert_int_equal(p[0], 0x0807060504030201ULL);
+	assert_int_equal(p[1], 0x1122334455667788ULL);
+	assert_int_equal(p[1023], 0x0807060504030201ULL);
+	munmap(p, 8192);
+	assert_int_equal(tt_bo_close(fd, h), 0);
+}
+
+/* A fault fails its job only; the same queue then runs good jobs. */
+static void test_fault(void **state)
+{
+	uint32_t h;
+	uint64_t va;
+	uint64_t *p;
+	struct drm_trn_dma_desc d;
+
+	(void)state;
+	assert_int_equal(tt_bo_create(fd, 4096, DRM_TRN_PLACEMENT_HBM, &h, &va), 0);
+	p = tt_bo_map(fd, h, 4096);
+	assert_non_null(p);
+	p[0] = 42;
+	d = tt_copy(va, info.va_end - 4096, 8);
+	assert_int_equal(tt_submit_wait(fd, 0, &d, 1, 10), -EFAULT);
+	d = tt_copy(va, 0, 8);
+	assert_int_equal(tt_submit_wait(fd, 0, &d, 1, 10), -EFAULT);
+	d = tt_copy(va, va + 8192 * 16, 8);
+	assert_int_equal(tt_submit_wait(fd, 0, &d, 1, 10), -EFAULT);
+	assert_int_equal(p[0], 42);
+	d = tt_write(va, 7);
+	assert_int_equal(tt_submit_wait(fd, 0, &d, 1, 10), 0);
+	assert_int_equal(p[0], 7);
+	munmap(p, 4096);
+	assert_int_equal(tt_bo_close(fd, h), 0);
+}
+
+/* A job that never finishes times out; the queue recovers. */
+static void test_timeout(void **state)
+{
+	struct drm_trn_dma_desc d = { .opcode = DRM_TRN_DMA_OP_SEM_WAIT, .aux = 5, .len = 1 };
+
+	(void)state;
+	assert_int_equal(tt_submit_wait(fd, 0, &d, 1, 60), -ETIMEDOUT);
+	d = (struct drm_trn_dma_desc){ .opcode = DRM_TRN_DMA_OP_NOP };
+	assert_int_equal(tt_submit_wait(fd, 0, &d, 1, 10), 0);
+}
+
+/*
+ * Page tables stay with an address space until its file closes, so the
+ * exhaustion runs in a file of its own and memory is compared after that
+ * file is closed.
+ */
+static void test_hbm_exhaustion(void **state)
+{
+	unsigned long long used = sysfs_u64("hbm_used");
+	unsigned long long bos = sysfs_u64("buffer_objects");
+	uint32_t handles[4096];
+	int n = 0, ret, main_fd = fd;
+
+	(void)state;
+	fd = tt_open(getenv("TRN_NODE"));
+	assert_true(fd >= 0);
+	while (n < 4096) {
+		ret = tt_bo_create(fd, 64ULL << 20, DRM_TRN_PLACEMENT_HBM, &handles[n], NULL);
+		if (ret) {
+			assert_int_equal(ret, -ENOMEM);
+			break;
+		}
+		n++;
+	}
+	assert_true(n > 0);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(tt_bo_close(fd, handles[i]), 0);
+	assert_int_equal(sysfs_u64("buffer_objects"), bos);
+	/* All of it can be had again. */
+	for (int i = 0; i < n; i++)
+		assert_int_equal(tt_bo_create(fd, 64ULL << 20, DRM_TRN_PLACEMENT_HBM,
+					      &handles[i], NULL), 0);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(tt_bo_close(fd, handles[i]), 0);
+	close(fd);
+	fd = main_fd;
+	assert_int_equal(sysfs_u64("hbm_used"), used);
+	assert_int_equal(sysfs_u64("buffer_objects"), bos);
+}
+
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* Random submissions: every one is refused or completes; nothing breaks. */
+static void test_fuzz(void **state)
+{
+	uint64_t seed = 0x9e3779b97f4a7c15ULL, va;
+	uint32_t h;
+	int iterations = getenv("TRN_FUZZ") ? atoi(getenv("TRN_FUZZ")) : 3000;
+	int accepted = 0;
+
+	(void)state;
+	assert_int_equal(tt_bo_create(fd, 1 << 20, DRM_TRN_PLACEMENT_HBM, &h, &va), 0);
+	for (int it = 0; it < iterations; it++) {
+		struct drm_trn_dma_desc d[8];
+		struct drm_trn_submit s = { 0 };
+		uint32_t n = 1 + rnd(&seed) % 8;
+
+		for (uint32_t i = 0; i < n; i++) {
+			uint64_t r = rnd(&seed);
+
+			d[i].opcode = (r & 7) < 6 ? (r & 7) : (uint32_t)rnd(&seed);
+			if (d[i].opcode == DRM_TRN_DMA_OP_SEM_WAIT)
+				d[i].len = 0;	/* never blocks */
+			else
+				d[i].len = rnd(&seed) % (1 << 21);
+			d[i].aux = (r >> 8) % 4 == 0 ? (uint32_t)rnd(&seed) % 64 : 0;
+			d[i].src = (r >> 16) % 3 ? va + rnd(&seed) % (1 << 20) : rnd(&seed);
+			d[i].dst = (r >> 20) % 3 ? va + (rnd(&seed) % (1 << 20) & ~7ULL) : rnd(&seed);
+		}
+		s.descs = (uintptr_t)d;
+		s.desc_count = n;
+		s.desc_size = rnd(&seed) % 16 ? sizeof(d[0]) : (uint32_t)rnd(&seed) % 128;
+		s.queue = rnd(&seed) % (info.dma_queues + 1);
+		s.flags = rnd(&seed) % 32 ? 0 : 1;
+		if (!drmIoctl(fd, DRM_IOCTL_TRN_SUBMIT, &s))
+			accepted++;
+		else
+			assert_true(errno == EINVAL || errno == EFAULT);
+	}
+	print_message("fuzz: %d of %d submissions accepted\n", accepted, iterations);
+	assert_true(accepted > 0);
+	/* The device still does correct work for this file. */
+	struct drm_trn_dma_desc d = tt_write(va, 99);
+	assert_int_equal(tt_submit_wait(fd, 0, &d, 1, 60), 0);
+	assert_int_equal(tt_bo_close(fd, h), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_info),
+		cmocka_unit_test(test_bo_create_validation),
+		cmocka_unit_test(test_bo_info),
+		cmocka_unit_test(test_submit_validation),
+		cmocka_unit_test(test_copy_directions),
+		cmocka_unit_test(test_fill_write_sem),
+		cmocka_unit_test(test_fault),
+		cmocka_unit_test(test_timeout),
+		cmocka_unit_test(test_hbm_exhaustion),
+		cmocka_unit_test(test_fuzz),
+	};
+
+	return cmocka_run_group_tests_name("submit", tests, setup, teardown);
+}
