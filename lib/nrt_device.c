@@ -9,10 +9,16 @@
  * link names the PCI function (basename "DDDD:BB:DD.F"), and the devices are
  * indexed in ascending order of that address. The roots of sysfs and /dev
  * can be redirected with NRT_SYSFS_ROOT and NRT_DEV_ROOT for testing.
+ *
+ * A device handle is reference counted: the handle itself, every buffer and
+ * every fence hold a reference, so that the file descriptor outlives
+ * nrt_device_close() until the last object is freed. The handle also keeps
+ * two caches behind one mutex: idle syncobjs for new fences, and the HOST
+ * bounce buffers of nrt_buffer_read() and nrt_buffer_write().
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <dirent.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,7 +30,6 @@
 #include <unistd.h>
 
 #include <xf86drm.h>
-#include "drm/trn_accel.h"
 
 #include "nrt_internal.h"
 
@@ -37,15 +42,15 @@
 	(offsetof(struct drm_trn_device_info, hbm_size) + \
 	 sizeof(((struct drm_trn_device_info *)0)->hbm_size))
 
-struct nrt_device {
-	int fd;
-	unsigned int index;
-	unsigned int minor;
-	int numa_node;
-	char pci_bdf[sizeof(((nrt_device_info *)0)->pci_bdf)];
-	char device_node[sizeof(((nrt_device_info *)0)->device_node)];
-	struct drm_trn_device_info kinfo;
-};
+/* The 0.1 structure ended at numa_node; fields after it are 0.2 or later. */
+_Static_assert(NRT_DEVICE_INFO_SIZE_0_1 ==
+	       offsetof(nrt_device_info, numa_node) + sizeof(int),
+	       "NRT_DEVICE_INFO_SIZE_0_1 does not match the 0.1 layout");
+_Static_assert(offsetof(nrt_device_info, dma_engines) == NRT_DEVICE_INFO_SIZE_0_1,
+	       "nrt_device_info: hole after the 0.1 fields");
+_Static_assert(sizeof(nrt_device_info) ==
+	       offsetof(nrt_device_info, reserved0) + sizeof(uint32_t),
+	       "nrt_device_info: tail padding");
 
 /* One trn device as found in sysfs. */
 struct nrt_entry {
@@ -350,7 +355,7 @@ NRT_API nrt_status nrt_device_count(unsigned int *count)
 	return NRT_SUCCESS;
 }
 
-static nrt_status nrt_status_from_errno(int err)
+nrt_status nrt_status_from_errno(int err)
 {
 	switch (err) {
 	case EACCES:
@@ -470,6 +475,12 @@ NRT_API nrt_status nrt_device_open(unsigned int index, nrt_device **devp)
 	if (!dev)
 		return nrt_fail(NRT_RESOURCE, "out of memory");
 	dev->fd = -1;
+	atomic_init(&dev->refs, 1);
+	atomic_init(&dev->next_queue, 0);
+	if (pthread_mutex_init(&dev->lock, NULL)) {
+		free(dev);
+		return nrt_fail(NRT_RESOURCE, "cannot create a mutex");
+	}
 	dev->index = index;
 	dev->minor = e.minor;
 	dev->numa_node = -1;
@@ -513,13 +524,82 @@ err:
 	return st;
 }
 
-NRT_API void nrt_device_close(nrt_device *dev)
+void nrt_device_ref(struct nrt_device *dev)
 {
-	if (!dev)
+	atomic_fetch_add_explicit(&dev->refs, 1, memory_order_relaxed);
+}
+
+void nrt_device_unref(struct nrt_device *dev)
+{
+	unsigned int i;
+
+	if (atomic_fetch_sub_explicit(&dev->refs, 1, memory_order_acq_rel) != 1)
 		return;
+
+	/* Last reference: nobody else can reach the caches any more. */
+	for (i = 0; i < dev->n_bounce; i++)
+		nrt_buffer_destroy(dev->bounce[i]);
+	for (i = 0; i < dev->n_syncobjs; i++)
+		drmSyncobjDestroy(dev->fd, dev->syncobjs[i]);
 	if (dev->fd >= 0)
 		close(dev->fd);
+	pthread_mutex_destroy(&dev->lock);
 	free(dev);
+}
+
+NRT_API void nrt_device_close(nrt_device *dev)
+{
+	if (dev)
+		nrt_device_unref(dev);
+}
+
+bool nrt_device_has_dma(const struct nrt_device *dev)
+{
+	return dev->kinfo.dma_queues > 0 && dev->kinfo.max_descs > 0;
+}
+
+nrt_status nrt_syncobj_get(struct nrt_device *dev, uint32_t *handle)
+{
+	bool cached = false;
+	int ret;
+
+	pthread_mutex_lock(&dev->lock);
+	if (dev->n_syncobjs) {
+		*handle = dev->syncobjs[--dev->n_syncobjs];
+		cached = true;
+	}
+	pthread_mutex_unlock(&dev->lock);
+	if (cached)
+		return NRT_SUCCESS;
+
+	ret = drmSyncobjCreate(dev->fd, 0, handle);
+	if (ret) {
+		int err = ret == -1 ? errno : -ret;
+
+		return nrt_fail_errno(nrt_status_from_errno(err), err,
+				      "cannot create a syncobj on %s",
+				      dev->device_node);
+	}
+	return NRT_SUCCESS;
+}
+
+void nrt_syncobj_put(struct nrt_device *dev, uint32_t handle)
+{
+	bool cached = false;
+
+	/*
+	 * A cached syncobj may still hold the fence of a job, even an
+	 * unsignalled one: the next submission that uses it replaces that
+	 * fence, and nobody waits for it before then.
+	 */
+	pthread_mutex_lock(&dev->lock);
+	if (dev->n_syncobjs < NRT_SYNCOBJ_CACHE) {
+		dev->syncobjs[dev->n_syncobjs++] = handle;
+		cached = true;
+	}
+	pthread_mutex_unlock(&dev->lock);
+	if (!cached)
+		drmSyncobjDestroy(dev->fd, handle);
 }
 
 NRT_API int nrt_device_fd(const nrt_device *dev)
@@ -530,34 +610,49 @@ NRT_API int nrt_device_fd(const nrt_device *dev)
 NRT_API nrt_status nrt_device_get_info(const nrt_device *dev,
 				       nrt_device_info *info)
 {
+	nrt_device_info full;
 	uint32_t size;
+	size_t n;
 
 	if (!dev)
 		return nrt_fail(NRT_INVALID, "nrt_device_get_info: dev is NULL");
 	if (!info)
 		return nrt_fail(NRT_INVALID, "nrt_device_get_info: info is NULL");
 	size = info->struct_size;
-	if (size < sizeof(*info))
+	if (size < NRT_DEVICE_INFO_SIZE_0_1)
 		return nrt_fail(NRT_INVALID,
-				"nrt_device_get_info: struct_size is %u, at least %zu needed",
-				size, sizeof(*info));
+				"nrt_device_get_info: struct_size is %u, at least %u needed",
+				size, NRT_DEVICE_INFO_SIZE_0_1);
 
-	/* Zero also the fields of a newer header that we do not know. */
-	memset(info, 0, size);
-	info->struct_size = size;
-	info->index = dev->index;
-	info->minor = dev->minor;
-	memcpy(info->pci_bdf, dev->pci_bdf, sizeof(info->pci_bdf));
-	memcpy(info->device_node, dev->device_node, sizeof(info->device_node));
-	info->chip_id = dev->kinfo.chip_id;
-	info->num_cores = dev->kinfo.num_cores;
-	info->hbm_size = dev->kinfo.hbm_size;
-	info->hw_version_major = dev->kinfo.hw_version_major;
-	info->hw_version_minor = dev->kinfo.hw_version_minor;
-	info->hw_caps = dev->kinfo.hw_caps;
-	info->driver_version_major = dev->kinfo.driver_version_major;
-	info->driver_version_minor = dev->kinfo.driver_version_minor;
-	info->driver_version_patch = dev->kinfo.driver_version_patch;
-	info->numa_node = dev->numa_node;
+	memset(&full, 0, sizeof(full));
+	full.struct_size = size;
+	full.index = dev->index;
+	full.minor = dev->minor;
+	memcpy(full.pci_bdf, dev->pci_bdf, sizeof(full.pci_bdf));
+	memcpy(full.device_node, dev->device_node, sizeof(full.device_node));
+	full.chip_id = dev->kinfo.chip_id;
+	full.num_cores = dev->kinfo.num_cores;
+	full.hbm_size = dev->kinfo.hbm_size;
+	full.hw_version_major = dev->kinfo.hw_version_major;
+	full.hw_version_minor = dev->kinfo.hw_version_minor;
+	full.hw_caps = dev->kinfo.hw_caps;
+	full.driver_version_major = dev->kinfo.driver_version_major;
+	full.driver_version_minor = dev->kinfo.driver_version_minor;
+	full.driver_version_patch = dev->kinfo.driver_version_patch;
+	full.numa_node = dev->numa_node;
+	full.dma_engines = dev->kinfo.dma_engines;
+	full.dma_queues = dev->kinfo.dma_queues;
+	full.va_start = dev->kinfo.va_start;
+	full.va_end = dev->kinfo.va_end;
+	full.max_descs = dev->kinfo.max_descs;
+
+	/*
+	 * Exactly struct_size bytes: the caller's prefix of our structure,
+	 * then zeroes for the fields of a newer header that we do not know.
+	 */
+	n = size < sizeof(full) ? size : sizeof(full);
+	memcpy(info, &full, n);
+	if (size > n)
+		memset((char *)info + n, 0, size - n);
 	return NRT_SUCCESS;
 }

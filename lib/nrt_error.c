@@ -88,3 +88,33 @@ nrt_status nrt_fail_errno(nrt_status status, int err, const char *fmt, ...)
 	va_end(ap);
 	return status;
 }
+
+nrt_status nrt_fail_prefix(nrt_status status, const char *fmt, ...)
+{
+	char old[NRT_ERROR_MAX];
+	size_t len, n;
+	va_list ap;
+	int ret;
+
+	memcpy(old, nrt_error_buf, sizeof(old));
+	va_start(ap, fmt);
+	ret = vsnprintf(nrt_error_buf, sizeof(nrt_error_buf), fmt, ap);
+	va_end(ap);
+	if (ret < 0) {
+		memcpy(nrt_error_buf, old, sizeof(old));
+		return status;
+	}
+
+	/* Append ": <old>", truncated to what fits. */
+	len = (size_t)ret;
+	if (len + 2 >= sizeof(nrt_error_buf))
+		return status;
+	memcpy(nrt_error_buf + len, ": ", 2);
+	len += 2;
+	n = strlen(old);
+	if (n > sizeof(nrt_error_buf) - 1 - len)
+		n = sizeof(nrt_error_buf) - 1 - len;
+	memcpy(nrt_error_buf + len, old, n);
+	nrt_error_buf[len + n] = '\0';
+	return status;
+}

@@ -7,6 +7,13 @@
 #ifndef NRT_INTERNAL_H
 #define NRT_INTERNAL_H
 
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "drm/trn_accel.h"
 #include "nrt.h"
 
 #define NRT_HIDDEN __attribute__((visibility("hidden")))
@@ -14,6 +21,63 @@
 
 /* Length of the per-thread error detail buffer, including the NUL. */
 #define NRT_ERROR_MAX 512
+
+/* Idle syncobjs a device keeps for reuse by later fences. */
+#define NRT_SYNCOBJ_CACHE 64
+
+/* Bytes of one bounce buffer of the staging pool, and how many stay cached. */
+#define NRT_BOUNCE_SIZE ((size_t)4 << 20)
+#define NRT_BOUNCE_CACHE 8
+
+/* nrt_buffer_read()/write() of HBM from this size on use DMA staging. */
+#define NRT_STAGING_MIN ((size_t)64 << 10)
+
+struct nrt_device {
+	int fd;
+	atomic_uint refs;               /* the handle, buffers and fences */
+	unsigned int index;
+	unsigned int minor;
+	int numa_node;
+	char pci_bdf[sizeof(((nrt_device_info *)0)->pci_bdf)];
+	char device_node[sizeof(((nrt_device_info *)0)->device_node)];
+	struct drm_trn_device_info kinfo; /* missing fields are zero */
+	atomic_uint next_queue;         /* round-robin queue choice */
+
+	pthread_mutex_t lock;           /* protects the two caches below */
+	uint32_t syncobjs[NRT_SYNCOBJ_CACHE];
+	unsigned int n_syncobjs;
+	struct nrt_buffer *bounce[NRT_BOUNCE_CACHE];
+	unsigned int n_bounce;
+};
+
+struct nrt_buffer {
+	struct nrt_device *dev;
+	bool internal;                  /* bounce buffer: holds no device ref */
+	nrt_placement placement;
+	uint32_t handle;
+	uint64_t va;
+	size_t size;                    /* as requested */
+	uint64_t bo_size;               /* as allocated: whole pages */
+	uint64_t mmap_offset;
+
+	pthread_mutex_t lock;           /* protects the mapping state */
+	void *map;
+	unsigned int pins;              /* read/write calls using @map */
+	bool unmap_pending;             /* unmap once @pins drops to 0 */
+};
+
+/* Outcome of a fence as a sync_file status: 1 ok, 0 pending, <0 -errno. */
+#define NRT_FENCE_PENDING 0
+#define NRT_FENCE_OK 1
+
+struct nrt_fence {
+	struct nrt_device *dev;         /* holds a reference */
+	int queue;                      /* queue of its jobs, -1 for none */
+	unsigned int count;             /* syncobjs, one per job */
+	uint32_t *syncobjs;             /* @one or an allocated array */
+	uint32_t one;
+	atomic_int state;               /* NRT_FENCE_* or -errno, once final */
+};
 
 /*
  * nrt_fail() - record the error detail for the calling thread
@@ -33,5 +97,140 @@ NRT_HIDDEN nrt_status nrt_fail(nrt_status status, const char *fmt, ...)
  */
 NRT_HIDDEN nrt_status nrt_fail_errno(nrt_status status, int err,
 				     const char *fmt, ...) NRT_PRINTF(3, 4);
+
+/*
+ * nrt_fail_prefix() - put "<prefix>: " in front of the current detail
+ * @status: status to return
+ * @fmt: printf format of the prefix
+ *
+ * For a caller that adds context to the failure of a call it made.
+ */
+NRT_HIDDEN nrt_status nrt_fail_prefix(nrt_status status, const char *fmt, ...)
+	NRT_PRINTF(2, 3);
+
+/* Generic mapping of an errno value of an ioctl to a status. */
+NRT_HIDDEN nrt_status nrt_status_from_errno(int err);
+
+/* --- devices (nrt_device.c) --- */
+
+NRT_HIDDEN void nrt_device_ref(struct nrt_device *dev);
+NRT_HIDDEN void nrt_device_unref(struct nrt_device *dev);
+
+/* True if the kernel driver reports DMA queues and a descriptor limit. */
+NRT_HIDDEN bool nrt_device_has_dma(const struct nrt_device *dev);
+
+/*
+ * Take an unsignalled-or-stale syncobj from the device's cache or create
+ * one; give it back (or destroy it when the cache is full).
+ */
+NRT_HIDDEN nrt_status nrt_syncobj_get(struct nrt_device *dev, uint32_t *handle);
+NRT_HIDDEN void nrt_syncobj_put(struct nrt_device *dev, uint32_t handle);
+
+/* --- buffers (nrt_buffer.c) --- */
+
+/* Allocate a buffer; an @internal one holds no reference to @dev. */
+NRT_HIDDEN nrt_status nrt_buffer_create(struct nrt_device *dev, size_t size,
+					nrt_placement placement, bool internal,
+					struct nrt_buffer **out);
+/* Free a buffer, also an internal one. */
+NRT_HIDDEN void nrt_buffer_destroy(struct nrt_buffer *buf);
+
+/*
+ * nrt_range_check() - check that [@off, @off + @len) lies in @size bytes
+ * @fn: function name for the message
+ * @what: name of the buffer argument for the message
+ *
+ * Return: NRT_SUCCESS, or NRT_INVALID with a message naming @what.
+ */
+NRT_HIDDEN nrt_status nrt_range_check(const char *fn, const char *what,
+				      size_t size, size_t off, size_t len);
+
+/* --- fences (nrt_fence.c) --- */
+
+/*
+ * nrt_fence_new() - a fence of @count jobs on @queue with fresh syncobjs
+ *
+ * @count 0 gives a fence that is already signalled.
+ */
+NRT_HIDDEN nrt_status nrt_fence_new(struct nrt_device *dev, int queue,
+				    unsigned int count, struct nrt_fence **out);
+
+/*
+ * nrt_fence_finish() - wait for @f forever without setting an error message
+ *
+ * Return: NRT_FENCE_OK, the job's error (-errno), or -errno of a failed
+ * wait.
+ */
+NRT_HIDDEN int nrt_fence_finish(struct nrt_fence *f);
+
+/*
+ * nrt_fence_status() - status of a job from its sync_file status
+ * @sync_status: 1 signalled, 0 active, <0 the fence error (-errno)
+ * @queue: the job's queue, for the message; -1 if unknown
+ *
+ * Return: NRT_SUCCESS for 1; otherwise a failure with its detail message:
+ * NRT_TIMEOUT for 0 ("still running") and -ETIMEDOUT ("timed out on the
+ * device"), NRT_HW_ERROR for -EFAULT ("device address fault") and other
+ * errors, NRT_NO_DEVICE for -ENODEV.
+ */
+NRT_HIDDEN nrt_status nrt_fence_status(int sync_status, int queue);
+
+/* --- DMA (nrt_dma.c) --- */
+
+/*
+ * nrt_dma_split_count() - descriptors needed for @len bytes
+ * @len: bytes of the operation
+ * @max_len: most bytes of one descriptor, at least 1
+ *
+ * Return: ceil(@len / @max_len); 0 for @len 0.
+ */
+NRT_HIDDEN uint64_t nrt_dma_split_count(uint64_t len, uint64_t max_len);
+
+/*
+ * nrt_dma_split() - descriptors @first .. @first + @n - 1 of an operation
+ * @descs: receives @n descriptors
+ * @first: index of the first descriptor to produce
+ * @n: number of descriptors to produce
+ * @opcode: DRM_TRN_DMA_OP_COPY (@src is an address that advances) or
+ *	DRM_TRN_DMA_OP_FILL (@src is the pattern, the same in every descriptor)
+ * @dst: device address of the first byte of the destination
+ * @src: device address of the source, or the fill pattern
+ * @len: bytes of the whole operation
+ * @max_len: most bytes of one descriptor
+ *
+ * Descriptor i covers bytes [i * @max_len, min((i + 1) * @max_len, @len)).
+ * The caller makes sure that @first + @n <= nrt_dma_split_count().
+ */
+NRT_HIDDEN void nrt_dma_split(struct drm_trn_dma_desc *descs, uint64_t first,
+			      unsigned int n, uint32_t opcode, uint64_t dst,
+			      uint64_t src, uint64_t len, uint64_t max_len);
+
+/*
+ * nrt_dma_job_count() - jobs needed for @ndescs descriptors, at most
+ * @max_descs (>= 1) per job
+ */
+NRT_HIDDEN uint64_t nrt_dma_job_count(uint64_t ndescs, uint32_t max_descs);
+
+/*
+ * nrt_dma_pick_queue() - the queue of the @n-th job without a queue
+ * @n: value of the device's round-robin counter
+ * @queues: number of queues, at least 1
+ * @engines: number of engines (queue q is on engine q / (queues / engines))
+ *
+ * Return: a queue in 0..@queues-1. Any @queues consecutive values of @n give
+ * every queue once, and consecutive values alternate between engines when
+ * the queues divide evenly among them.
+ */
+NRT_HIDDEN unsigned int nrt_dma_pick_queue(unsigned int n, unsigned int queues,
+					   unsigned int engines);
+
+/*
+ * nrt_dma_copy_async() - internal nrt_copy() without argument checks, on
+ * any queue; used by the staging of nrt_buffer_read() and write()
+ */
+NRT_HIDDEN nrt_status nrt_dma_copy_async(const char *fn,
+					 struct nrt_buffer *dst, size_t dst_off,
+					 struct nrt_buffer *src, size_t src_off,
+					 size_t len, struct nrt_fence **fence);
 
 #endif /* NRT_INTERNAL_H */

@@ -1,14 +1,18 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Userspace part of the trn stack: libnrt, nrt-ls and their unit tests.
+# Userspace part of the trn stack: libnrt, nrt-ls, nrt-bench, their unit
+# tests and the device tests.
 # Included by the top-level Makefile, so paths are relative to the repository
 # root. Everything is built out of tree under build/.
 #
 # Targets:
-#   user          build/lib/libnrt.so{,.0,.0.1.0}, build/lib/nrt.pc,
-#                 build/tools/nrt-ls
+#   user          build/lib/libnrt.so{,.0,.0.2.0}, build/lib/nrt.pc,
+#                 build/tools/nrt-ls, build/tools/nrt-bench and the device
+#                 tests build/tests/dev/test_dma (run in a VM or on a machine
+#                 with a trn device, not by unit-test)
 #   unit-test     build the unit tests with ASan/UBSan in build/asan/ and
-#                 run them all
+#                 run them all; check that the library exports exactly the
+#                 functions nrt.h declares
 #   install-user  install into $(DESTDIR)$(PREFIX)
 #   clean-user    remove what the targets above build
 #
@@ -21,7 +25,7 @@ USER_SAVED_DEFAULT_GOAL := $(.DEFAULT_GOAL)
 USER_BUILD := build
 USER_ASAN := $(USER_BUILD)/asan
 
-NRT_VERSION := 0.1.0
+NRT_VERSION := 0.2.0
 NRT_SOVERSION := 0
 NRT_SONAME := libnrt.so.$(NRT_SOVERSION)
 NRT_REALNAME := libnrt.so.$(NRT_VERSION)
@@ -53,7 +57,8 @@ USER_DEPFLAGS = -MMD -MP -MF $(@:.o=.d)
 
 # --- libnrt -----------------------------------------------------------------
 
-NRT_LIB_SRCS := lib/nrt_device.c lib/nrt_error.c
+NRT_LIB_SRCS := lib/nrt_buffer.c lib/nrt_device.c lib/nrt_dma.c lib/nrt_error.c \
+	lib/nrt_fence.c
 NRT_LIB_OBJS := $(NRT_LIB_SRCS:lib/%.c=$(USER_BUILD)/lib/%.o)
 NRT_LIB_CFLAGS = $(USER_CFLAGS) -fPIC -fvisibility=hidden -Ilib -Iinclude/uapi \
 	$(USER_DRM_CFLAGS) $(CPPFLAGS) $(CFLAGS)
@@ -69,7 +74,8 @@ $(NRT_LIB_OBJS): $(USER_BUILD)/lib/%.o: lib/%.c
 $(NRT_LIB): $(NRT_LIB_OBJS) lib/libnrt.map
 	$(CC) -shared -Wl,-soname,$(NRT_SONAME) \
 		-Wl,--version-script=lib/libnrt.map -Wl,--no-undefined \
-		$(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(NRT_LIB_OBJS) $(USER_DRM_LIBS)
+		$(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(NRT_LIB_OBJS) $(USER_DRM_LIBS) \
+		-pthread
 
 $(USER_BUILD)/lib/$(NRT_SONAME): $(NRT_LIB)
 	ln -sfn $(NRT_REALNAME) $@
@@ -104,8 +110,41 @@ $(NRT_LS): $(NRT_LS_OBJS) $(NRT_LIB) | $(NRT_LIB_LINKS)
 		-L$(USER_BUILD)/lib -lnrt -Wl,-rpath,'$$ORIGIN/../lib' \
 		$(USER_PCI_LIBS) $(USER_JSON_LIBS)
 
+# --- nrt-bench --------------------------------------------------------------
+
+NRT_BENCH_SRCS := tools/nrt-bench.c
+NRT_BENCH_OBJS := $(NRT_BENCH_SRCS:tools/%.c=$(USER_BUILD)/tools/%.o)
+NRT_BENCH_CFLAGS = $(USER_CFLAGS) -Ilib -Iinclude/uapi $(USER_DRM_CFLAGS) \
+	$(USER_JSON_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+NRT_BENCH := $(USER_BUILD)/tools/nrt-bench
+
+$(NRT_BENCH_OBJS): $(USER_BUILD)/tools/%.o: tools/%.c
+	@mkdir -p $(@D)
+	$(CC) $(NRT_BENCH_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
+
+$(NRT_BENCH): $(NRT_BENCH_OBJS) $(NRT_LIB) | $(NRT_LIB_LINKS)
+	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(NRT_BENCH_OBJS) \
+		-L$(USER_BUILD)/lib -lnrt -Wl,-rpath,'$$ORIGIN/../lib' \
+		$(USER_DRM_LIBS) $(USER_JSON_LIBS)
+
+# --- device tests (need a trn device; built here, run in the VM) ------------
+
+USER_DEV := $(USER_BUILD)/tests/dev
+USER_DEV_TESTS := $(USER_DEV)/test_dma
+USER_DEV_CFLAGS = $(USER_CFLAGS) -pthread -Ilib -Iinclude/uapi \
+	$(USER_DRM_CFLAGS) $(USER_CMOCKA_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+
+$(USER_DEV)/%.o: tests/dev/%.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_DEV_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
+
+$(USER_DEV)/test_dma: $(USER_DEV)/test_dma.o $(NRT_LIB) | $(NRT_LIB_LINKS)
+	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(USER_DEV)/test_dma.o \
+		-L$(USER_BUILD)/lib -lnrt -Wl,-rpath,'$$ORIGIN/../../lib' \
+		$(USER_CMOCKA_LIBS) -pthread
+
 .PHONY: user user-pc-force
-user: $(NRT_LIB) $(NRT_LIB_LINKS) $(NRT_PC) $(NRT_LS)
+user: $(NRT_LIB) $(NRT_LIB_LINKS) $(NRT_PC) $(NRT_LS) $(NRT_BENCH) $(USER_DEV_TESTS)
 
 # --- unit tests (ASan + UBSan) ----------------------------------------------
 
@@ -133,20 +172,45 @@ $(USER_TEST_OBJS): $(USER_ASAN)/tests/unit/%.o: tests/unit/%.c
 
 USER_ASAN_LINK = $(CC) $(USER_CFLAGS) $(USER_SANFLAGS) $(CFLAGS) $(LDFLAGS)
 
-# The library objects are linked in directly; libdrm is replaced by the
-# test's own __wrap_ functions, so it is not linked at all.
+# The library objects are linked in directly, and the libdrm calls the test
+# exercises are replaced by the test's own __wrap_ functions. test_nrt_device
+# fakes only device discovery; the syncobj functions the library also
+# references come from libdrm but are never called.
 $(USER_ASAN)/tests/unit/test_nrt_device: $(USER_ASAN)/tests/unit/test_nrt_device.o \
 		$(USER_ASAN_LIB_OBJS)
 	$(USER_ASAN_LINK) -o $@ $^ \
 		-Wl,--wrap=drmIoctl,--wrap=drmGetVersion,--wrap=drmFreeVersion \
+		$(USER_DRM_LIBS) $(USER_CMOCKA_LIBS) -pthread
+
+# test_nrt_dma fakes the whole kernel interface the library uses: the trn
+# ioctls, syncobjs, sync_file ioctls and mmap of buffer objects.
+USER_DMA_WRAPS := drmIoctl drmGetVersion drmFreeVersion drmSyncobjCreate \
+	drmSyncobjDestroy drmSyncobjWait drmSyncobjSignal \
+	drmSyncobjExportSyncFile ioctl mmap munmap
+$(USER_ASAN)/tests/unit/test_nrt_dma: $(USER_ASAN)/tests/unit/test_nrt_dma.o \
+		$(USER_ASAN_LIB_OBJS)
+	$(USER_ASAN_LINK) -o $@ $^ $(USER_DMA_WRAPS:%=-Wl,--wrap=%) \
 		$(USER_CMOCKA_LIBS) -pthread
 
 $(USER_ASAN)/tests/unit/test_nrt_ls_fmt: $(USER_ASAN)/tests/unit/test_nrt_ls_fmt.o \
 		$(USER_ASAN_FMT_OBJS)
 	$(USER_ASAN_LINK) -o $@ $^ $(USER_JSON_LIBS) $(USER_CMOCKA_LIBS)
 
+# Every NRT_API function of nrt.h is exported, and nothing else is: a
+# function missing from lib/libnrt.map would silently be local.
+.PHONY: user-symbols-check
+user-symbols-check: $(NRT_LIB)
+	@sed -n 's/^NRT_API .*[ *]\(nrt_[a-z0-9_]*\)(.*/\1/p' lib/nrt.h | sort > $(NRT_LIB).hdr
+	@nm -D --defined-only $(NRT_LIB) | \
+		awk '$$2 == "T" { sub(/@.*/, "", $$3); print $$3 }' | sort > $(NRT_LIB).exp
+	@if ! cmp -s $(NRT_LIB).hdr $(NRT_LIB).exp; then \
+		echo "user-symbols-check: NRT_API functions of lib/nrt.h (<) differ from the exports of $(NRT_LIB) (>):" >&2; \
+		diff $(NRT_LIB).hdr $(NRT_LIB).exp >&2; rm -f $(NRT_LIB).hdr $(NRT_LIB).exp; exit 1; \
+	fi; rm -f $(NRT_LIB).hdr $(NRT_LIB).exp; \
+	echo "  CHECK   exported symbols of $(NRT_LIB) match lib/nrt.h"
+
 .PHONY: unit-test
-unit-test: $(USER_TESTS)
+unit-test: $(USER_TESTS) user-symbols-check
 	@failed=; \
 	for t in $(USER_TESTS); do \
 		echo "  TEST    $$t"; \
@@ -175,12 +239,15 @@ install-user: user
 	$(INSTALL) -m 0644 $(NRT_PC) $(DESTDIR)$(LIBDIR)/pkgconfig/nrt.pc
 	$(INSTALL) -m 0755 $(NRT_LS) $(DESTDIR)$(BINDIR)/nrt-ls
 	$(INSTALL) -m 0644 tools/nrt-ls.1 $(DESTDIR)$(MANDIR)/man1/nrt-ls.1
+	$(INSTALL) -m 0755 $(NRT_BENCH) $(DESTDIR)$(BINDIR)/nrt-bench
+	$(INSTALL) -m 0644 tools/nrt-bench.1 $(DESTDIR)$(MANDIR)/man1/nrt-bench.1
 
 .PHONY: clean-user
 clean-user:
-	rm -rf $(USER_BUILD)/lib $(USER_BUILD)/tools $(USER_ASAN)
+	rm -rf $(USER_BUILD)/lib $(USER_BUILD)/tools $(USER_ASAN) $(USER_DEV)
 
 -include $(NRT_LIB_OBJS:.o=.d) $(NRT_LS_OBJS:.o=.d) $(USER_ASAN_LIB_OBJS:.o=.d) \
-	$(USER_ASAN_FMT_OBJS:.o=.d) $(USER_TEST_OBJS:.o=.d)
+	$(USER_ASAN_FMT_OBJS:.o=.d) $(USER_TEST_OBJS:.o=.d) \
+	$(NRT_BENCH_OBJS:.o=.d) $(USER_DEV_TESTS:=.d)
 
 .DEFAULT_GOAL := $(USER_SAVED_DEFAULT_GOAL)

@@ -64,6 +64,11 @@ static void fake_reset(void)
 		.driver_version_major = 0,
 		.driver_version_minor = 1,
 		.driver_version_patch = 0,
+		.dma_engines = 2,
+		.dma_queues = 8,
+		.va_start = 0x100000,
+		.va_end = UINT64_C(1) << 39,
+		.max_descs = 1024,
 	};
 
 	memset(&fake, 0, sizeof(fake));
@@ -521,6 +526,12 @@ static void test_open_get_info(void **state)
 	assert_int_equal(info.driver_version_minor, 1);
 	assert_int_equal(info.driver_version_patch, 0);
 	assert_int_equal(info.numa_node, 1);
+	assert_int_equal(info.dma_engines, 2);
+	assert_int_equal(info.dma_queues, 8);
+	assert_true(info.va_start == 0x100000);
+	assert_true(info.va_end == UINT64_C(1) << 39);
+	assert_int_equal(info.max_descs, 1024);
+	assert_int_equal(info.reserved0, 0);
 
 	nrt_device_close(dev);
 	assert_int_equal(next_fd(), fd);
@@ -570,6 +581,28 @@ static void test_kernel_struct_smaller(void **state)
 	assert_int_equal(info.driver_version_major, 0);
 	assert_int_equal(info.driver_version_minor, 0);
 	assert_int_equal(info.driver_version_patch, 0);
+	assert_int_equal(info.dma_queues, 0);
+	nrt_device_close(dev);
+
+	/* The 0.1 kernel: everything up to the driver version, no DMA. */
+	fake.kinfo_size = offsetof(struct drm_trn_device_info, dma_engines);
+	dev = open_ok(0);
+	get_info_ok(dev, &info);
+	assert_int_equal(info.driver_version_minor, 1);
+	assert_int_equal(info.dma_engines, 0);
+	assert_int_equal(info.dma_queues, 0);
+	assert_true(info.va_start == 0 && info.va_end == 0);
+	assert_int_equal(info.max_descs, 0);
+	nrt_device_close(dev);
+
+	/* A kernel that stops in the middle of the new fields. */
+	fake.kinfo_size = offsetof(struct drm_trn_device_info, va_start);
+	dev = open_ok(0);
+	get_info_ok(dev, &info);
+	assert_int_equal(info.dma_engines, 2);
+	assert_int_equal(info.dma_queues, 8);
+	assert_true(info.va_start == 0 && info.va_end == 0);
+	assert_int_equal(info.max_descs, 0);
 	nrt_device_close(dev);
 
 	/* Up to the hardware version: the rest reads as zero. */
@@ -699,9 +732,10 @@ static void test_get_info_args(void **state)
 	assert_int_equal(nrt_device_get_info(dev, NULL), NRT_INVALID);
 
 	memset(&info, 0, sizeof(info));
-	info.struct_size = sizeof(info) - 1;
+	info.struct_size = NRT_DEVICE_INFO_SIZE_0_1 - 1;
 	assert_int_equal(nrt_device_get_info(dev, &info), NRT_INVALID);
-	assert_non_null(strstr(nrt_last_error(), "struct_size"));
+	assert_string_equal(nrt_last_error(),
+			    "nrt_device_get_info: struct_size is 159, at least 160 needed");
 	info.struct_size = 0;
 	assert_int_equal(nrt_device_get_info(dev, &info), NRT_INVALID);
 
@@ -712,6 +746,44 @@ static void test_get_info_args(void **state)
 	assert_int_equal(big.info.chip_id, 7);
 	for (i = 0; i < sizeof(big.newer); i++)
 		assert_int_equal(big.newer[i], 0);
+
+	nrt_device_close(dev);
+}
+
+/* A caller built against the 0.1 header: only its 160 bytes are written. */
+static void test_get_info_v01_caller(void **state)
+{
+	struct tree *t = *state;
+	union {
+		nrt_device_info info;
+		unsigned char bytes[sizeof(nrt_device_info) + 8];
+	} u;
+	nrt_device *dev;
+	size_t i;
+
+	tree_load_module(t);
+	tree_add_accel(t, 0, "0000:01:00.0", "trn", "0\n");
+	dev = open_ok(0);
+
+	assert_int_equal(NRT_DEVICE_INFO_SIZE_0_1, 160);
+	assert_int_equal(offsetof(nrt_device_info, dma_engines), 160);
+	memset(&u, 0xee, sizeof(u));
+	u.info.struct_size = NRT_DEVICE_INFO_SIZE_0_1;
+	assert_int_equal(nrt_device_get_info(dev, &u.info), NRT_SUCCESS);
+	assert_int_equal(u.info.struct_size, NRT_DEVICE_INFO_SIZE_0_1);
+	assert_int_equal(u.info.chip_id, 7);
+	assert_int_equal(u.info.numa_node, 0);
+	for (i = NRT_DEVICE_INFO_SIZE_0_1; i < sizeof(u.bytes); i++)
+		assert_int_equal(u.bytes[i], 0xee);
+
+	/* A size between the versions gets a prefix and nothing more. */
+	memset(&u, 0xee, sizeof(u));
+	u.info.struct_size = offsetof(nrt_device_info, va_start);
+	assert_int_equal(nrt_device_get_info(dev, &u.info), NRT_SUCCESS);
+	assert_int_equal(u.info.dma_engines, 2);
+	assert_int_equal(u.info.dma_queues, 8);
+	for (i = offsetof(nrt_device_info, va_start); i < sizeof(u.bytes); i++)
+		assert_int_equal(u.bytes[i], 0xee);
 
 	nrt_device_close(dev);
 }
@@ -831,6 +903,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ioctl_errno, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_trn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_get_info_args, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_get_info_v01_caller, setup, teardown),
 		cmocka_unit_test(test_fd_close_null),
 		cmocka_unit_test(test_strerror),
 		cmocka_unit_test_setup_teardown(test_last_error_thread_local, setup, teardown),

@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Copyright (c) 2026 The trn authors
+ *
+ * Copies, fills and raw jobs on the DMA queues of a device.
+ *
+ * An operation of len bytes becomes ceil(len / NRT_DMA_MAX_DESC_LEN)
+ * descriptors, and those become jobs of at most max_descs descriptors, all
+ * on one queue, so that they run in order. Only the first job waits for the
+ * caller's fences: the later ones are ordered after it by the queue. The
+ * fence of the operation holds one syncobj per job, so that the failure of
+ * any job is seen, not only that of the last one.
+ *
+ * A queue is chosen round-robin from an atomic counter of the device when
+ * the caller does not name one, interleaving the engines: queue q belongs to
+ * engine q / (queues / engines), so consecutive jobs go to queues of
+ * different engines and can run at the same time.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xf86drm.h>
+
+#include "nrt_internal.h"
+
+/* The public descriptor is passed to the kernel as it is. */
+_Static_assert(sizeof(nrt_dma_desc) == sizeof(struct drm_trn_dma_desc),
+	       "nrt_dma_desc size");
+_Static_assert(offsetof(nrt_dma_desc, opcode) == offsetof(struct drm_trn_dma_desc, opcode) &&
+	       offsetof(nrt_dma_desc, aux) == offsetof(struct drm_trn_dma_desc, aux) &&
+	       offsetof(nrt_dma_desc, src) == offsetof(struct drm_trn_dma_desc, src) &&
+	       offsetof(nrt_dma_desc, dst) == offsetof(struct drm_trn_dma_desc, dst) &&
+	       offsetof(nrt_dma_desc, len) == offsetof(struct drm_trn_dma_desc, len),
+	       "nrt_dma_desc layout");
+_Static_assert(NRT_DMA_OP_NOP == DRM_TRN_DMA_OP_NOP &&
+	       NRT_DMA_OP_COPY == DRM_TRN_DMA_OP_COPY &&
+	       NRT_DMA_OP_FILL == DRM_TRN_DMA_OP_FILL &&
+	       NRT_DMA_OP_WRITE == DRM_TRN_DMA_OP_WRITE &&
+	       NRT_DMA_OP_SEM_SIGNAL == DRM_TRN_DMA_OP_SEM_SIGNAL &&
+	       NRT_DMA_OP_SEM_WAIT == DRM_TRN_DMA_OP_SEM_WAIT,
+	       "NRT_DMA_OP_* differ from DRM_TRN_DMA_OP_*");
+
+/* The 0.2 nrt_copy_opts, the smallest struct_size accepted. */
+#define NRT_COPY_OPTS_SIZE_0_2 \
+	(offsetof(nrt_copy_opts, wait_count) + sizeof(size_t))
+
+/* Descriptors and in-fences kept on the stack; more are allocated. */
+#define NRT_STACK_DESCS 16
+#define NRT_STACK_SYNCS 16
+
+uint64_t nrt_dma_split_count(uint64_t len, uint64_t max_len)
+{
+	return len / max_len + (len % max_len != 0);
+}
+
+void nrt_dma_split(struct drm_trn_dma_desc *descs, uint64_t first,
+		   unsigned int n, uint32_t opcode, uint64_t dst, uint64_t src,
+		   uint64_t len, uint64_t max_len)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		uint64_t pos = (first + i) * max_len;
+		uint64_t chunk = len - pos < max_len ? len - pos : max_len;
+
+		descs[i].opcode = opcode;
+		descs[i].aux = 0;
+		descs[i].src = opcode == DRM_TRN_DMA_OP_COPY ? src + pos : src;
+		descs[i].dst = dst + pos;
+		descs[i].len = chunk;
+	}
+}
+
+uint64_t nrt_dma_job_count(uint64_t ndescs, uint32_t max_descs)
+{
+	return nrt_dma_split_count(ndescs, max_descs);
+}
+
+unsigned int nrt_dma_pick_queue(unsigned int n, unsigned int queues,
+				unsigned int engines)
+{
+	unsigned int per_engine;
+
+	if (engines < 2 || queues % engines)
+		return n % queues;
+	per_engine = queues / engines;
+	n %= queues;
+	return (n % engines) * per_engine + n / engines;
+}
+
+/* What to submit: a COPY or FILL to split, or caller-made descriptors. */
+struct nrt_op {
+	uint32_t opcode;
+	uint64_t dst;
+	uint64_t src;
+	uint64_t len;
+	const struct drm_trn_dma_desc *raw;
+	unsigned int raw_count;
+};
+
+static nrt_status nrt_submit_status(int err)
+{
+	switch (err) {
+	case EINVAL:
+		return NRT_INVALID;
+	case EBUSY:
+	case ENOSPC:
+	case EAGAIN:
+		return NRT_QUEUE_FULL;
+	case ENOTTY:
+		return NRT_UNSUPPORTED;
+	case ENOENT:
+		return NRT_FAILURE;
+	default:
+		return nrt_status_from_errno(err);
+	}
+}
+
+/*
+ * Validate the common arguments: the queue (negative: any, or
+ * 0..dma_queues-1) and the wait fences, which must belong to @dev.
+ */
+static nrt_status nrt_check_queue_wait(const char *fn, const struct nrt_device *dev,
+				       long queue, nrt_fence *const *wait,
+				       size_t wait_count, const char *wname)
+{
+	size_t i;
+
+	if (!nrt_device_has_dma(dev))
+		return nrt_fail(NRT_UNSUPPORTED,
+				"%s: the kernel driver of %s reports no DMA queues",
+				fn, dev->device_node);
+	if (queue >= (long)dev->kinfo.dma_queues)
+		return nrt_fail(NRT_INVALID,
+				"%s: queue %ld out of range: %s has %u DMA queues",
+				fn, queue, dev->device_node, dev->kinfo.dma_queues);
+	if (wait_count && !wait)
+		return nrt_fail(NRT_INVALID, "%s: %s is NULL but %s_count is %zu",
+				fn, wname, wname, wait_count);
+	for (i = 0; i < wait_count; i++) {
+		if (!wait[i])
+			return nrt_fail(NRT_INVALID, "%s: %s[%zu] is NULL", fn,
+					wname, i);
+		if (wait[i]->dev != dev)
+			return nrt_fail(NRT_INVALID,
+					"%s: %s[%zu] is a fence of another device handle",
+					fn, wname, i);
+	}
+	return NRT_SUCCESS;
+}
+
+/* Wait, without a message, for the first @n jobs of @f. */
+static void nrt_settle_jobs(struct nrt_fence *f, unsigned int n)
+{
+	if (n)
+		drmSyncobjWait(f->dev->fd, f->syncobjs, n, INT64_MAX,
+			       DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL |
+			       DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT, NULL);
+}
+
+/*
+ * Submit @op on @queue (negative: pick one) after the fences @wait, as one or more
+ * jobs, and return a fence of them all in *@out.
+ */
+static nrt_status nrt_dma_submit(const char *fn, struct nrt_device *dev,
+				 int queue, const struct nrt_op *op,
+				 nrt_fence *const *wait, size_t wait_count,
+				 struct nrt_fence **out)
+{
+	struct drm_trn_dma_desc stack_descs[NRT_STACK_DESCS];
+	struct drm_trn_sync stack_syncs[NRT_STACK_SYNCS];
+	struct drm_trn_dma_desc *descs = stack_descs;
+	struct drm_trn_sync *syncs = stack_syncs;
+	uint32_t max_descs = dev->kinfo.max_descs;
+	uint64_t ndescs, njobs, done = 0;
+	size_t i, nsyncs = 0, want = 0;
+	struct nrt_fence *f = NULL;
+	unsigned int j;
+	nrt_status st;
+
+	ndescs = op->raw ? op->raw_count :
+		 nrt_dma_split_count(op->len, NRT_DMA_MAX_DESC_LEN);
+	njobs = nrt_dma_job_count(ndescs, max_descs);
+	if (njobs > 4096)
+		return nrt_fail(NRT_INVALID,
+				"%s: %" PRIu64 " bytes would take %" PRIu64
+				" jobs of at most %u descriptors",
+				fn, op->len, njobs, max_descs);
+	if (queue < 0)
+		queue = (int)nrt_dma_pick_queue(
+			atomic_fetch_add_explicit(&dev->next_queue, 1,
+						  memory_order_relaxed),
+			dev->kinfo.dma_queues, dev->kinfo.dma_engines);
+
+	/* Fences that have already completed need no waiting. */
+	for (i = 0; i < wait_count; i++) {
+		if (atomic_load(&wait[i]->state) == NRT_FENCE_PENDING)
+			want += wait[i]->count;
+	}
+	if (want > NRT_STACK_SYNCS) {
+		syncs = calloc(want, sizeof(*syncs));
+		if (!syncs)
+			return nrt_fail(NRT_RESOURCE, "out of memory");
+	}
+	for (i = 0; i < wait_count && nsyncs < want; i++) {
+		unsigned int k;
+
+		if (atomic_load(&wait[i]->state) != NRT_FENCE_PENDING)
+			continue;
+		for (k = 0; k < wait[i]->count && nsyncs < want; k++) {
+			memset(&syncs[nsyncs], 0, sizeof(syncs[nsyncs]));
+			syncs[nsyncs++].handle = wait[i]->syncobjs[k];
+		}
+	}
+
+	if (!op->raw && ndescs > NRT_STACK_DESCS) {
+		uint64_t per_job = ndescs < max_descs ? ndescs : max_descs;
+
+		descs = calloc((size_t)per_job, sizeof(*descs));
+		if (!descs) {
+			st = nrt_fail(NRT_RESOURCE, "out of memory");
+			goto out;
+		}
+	}
+
+	st = nrt_fence_new(dev, queue, (unsigned int)njobs, &f);
+	if (st != NRT_SUCCESS)
+		goto out;
+
+	/* Stores through write-combined mappings land before the doorbell. */
+	atomic_thread_fence(memory_order_seq_cst);
+
+	for (j = 0; j < njobs; j++) {
+		uint64_t left = ndescs - done;
+		unsigned int n = left < max_descs ? (unsigned int)left : max_descs;
+		struct drm_trn_submit sub;
+		const struct drm_trn_dma_desc *jd;
+
+		if (op->raw) {
+			jd = op->raw;
+		} else {
+			nrt_dma_split(descs, done, n, op->opcode, op->dst, op->src,
+				      op->len, NRT_DMA_MAX_DESC_LEN);
+			jd = descs;
+		}
+
+		memset(&sub, 0, sizeof(sub));
+		sub.descs = (uint64_t)(uintptr_t)jd;
+		sub.desc_count = n;
+		sub.desc_size = sizeof(*jd);
+		sub.queue = (uint32_t)queue;
+		if (j == 0 && nsyncs) {
+			sub.in_syncs = (uint64_t)(uintptr_t)syncs;
+			sub.in_sync_count = (uint32_t)nsyncs;
+		}
+		sub.out_sync.handle = f->syncobjs[j];
+		if (drmIoctl(dev->fd, DRM_IOCTL_TRN_SUBMIT, &sub)) {
+			int err = errno;
+
+			st = nrt_fail_errno(nrt_submit_status(err), err,
+					    "%s: submission of a job of %u descriptor%s to queue %d of %s",
+					    fn, n, n == 1 ? "" : "s", queue,
+					    dev->device_node);
+			/* Leave no job of a failed call running. */
+			nrt_settle_jobs(f, j);
+			nrt_fence_free(f);
+			f = NULL;
+			goto out;
+		}
+		done += n;
+	}
+	*out = f;
+
+out:
+	if (descs != stack_descs)
+		free(descs);
+	if (syncs != stack_syncs)
+		free(syncs);
+	return st;
+}
+
+/* Submit, and for a synchronous call (@fence NULL) wait and clean up. */
+static nrt_status nrt_dma_run(const char *fn, struct nrt_device *dev, int queue,
+			      const struct nrt_op *op, nrt_fence *const *wait,
+			      size_t wait_count, nrt_fence **fence)
+{
+	struct nrt_fence *f;
+	nrt_status st;
+
+	st = nrt_dma_submit(fn, dev, queue, op, wait, wait_count, &f);
+	if (st != NRT_SUCCESS)
+		return st;
+	if (fence) {
+		*fence = f;
+		return NRT_SUCCESS;
+	}
+	st = nrt_fence_wait(f, -1);
+	if (st != NRT_SUCCESS)
+		nrt_fail_prefix(st, "%s", fn);
+	nrt_fence_free(f);
+	return st;
+}
+
+/* Options of nrt_copy()/nrt_fill(), with the defaults for NULL. */
+static nrt_status nrt_copy_opts_get(const char *fn, const struct nrt_device *dev,
+				    const nrt_copy_opts *opts, int *queue,
+				    nrt_fence *const **wait, size_t *wait_count)
+{
+	*queue = -1;
+	*wait = NULL;
+	*wait_count = 0;
+	if (opts) {
+		if (opts->struct_size < NRT_COPY_OPTS_SIZE_0_2)
+			return nrt_fail(NRT_INVALID,
+					"%s: opts->struct_size is %u, at least %zu needed",
+					fn, opts->struct_size, NRT_COPY_OPTS_SIZE_0_2);
+		*queue = opts->queue;
+		*wait = opts->wait;
+		*wait_count = opts->wait_count;
+	}
+	return nrt_check_queue_wait(fn, dev, *queue, *wait, *wait_count,
+				    "opts->wait");
+}
+
+/* A fence for an operation without a job, if the caller wants one. */
+static nrt_status nrt_no_job(struct nrt_device *dev, nrt_fence **fence)
+{
+	return fence ? nrt_fence_new(dev, -1, 0, fence) : NRT_SUCCESS;
+}
+
+NRT_API nrt_status nrt_copy(nrt_buffer *dst, size_t dst_off,
+			    const nrt_buffer *src, size_t src_off, size_t len,
+			    const nrt_copy_opts *opts, nrt_fence **fence)
+{
+	static const char fn[] = "nrt_copy";
+	nrt_fence *const *wait;
+	size_t wait_count;
+	struct nrt_op op;
+	int queue;
+	nrt_status st;
+
+	if (!dst)
+		return nrt_fail(NRT_INVALID, "%s: dst is NULL", fn);
+	if (!src)
+		return nrt_fail(NRT_INVALID, "%s: src is NULL", fn);
+	if (dst->dev != src->dev)
+		return nrt_fail(NRT_INVALID,
+				"%s: dst and src are buffers of different device handles",
+				fn);
+	st = nrt_range_check(fn, "dst", dst->size, dst_off, len);
+	if (st != NRT_SUCCESS)
+		return st;
+	st = nrt_range_check(fn, "src", src->size, src_off, len);
+	if (st != NRT_SUCCESS)
+		return st;
+	if (dst == src && len && dst_off < src_off + len && src_off < dst_off + len)
+		return nrt_fail(NRT_INVALID,
+				"%s: dst range at offset %zu and src range at offset %zu of the same buffer overlap (%zu bytes)",
+				fn, dst_off, src_off, len);
+	st = nrt_copy_opts_get(fn, dst->dev, opts, &queue, &wait, &wait_count);
+	if (st != NRT_SUCCESS)
+		return st;
+	if (!len)
+		return nrt_no_job(dst->dev, fence);
+
+	memset(&op, 0, sizeof(op));
+	op.opcode = DRM_TRN_DMA_OP_COPY;
+	op.dst = dst->va + dst_off;
+	op.src = src->va + src_off;
+	op.len = len;
+	return nrt_dma_run(fn, dst->dev, queue, &op, wait, wait_count, fence);
+}
+
+NRT_API nrt_status nrt_fill(nrt_buffer *dst, size_t off, size_t len,
+			    uint8_t byte, const nrt_copy_opts *opts,
+			    nrt_fence **fence)
+{
+	static const char fn[] = "nrt_fill";
+	nrt_fence *const *wait;
+	size_t wait_count;
+	struct nrt_op op;
+	int queue;
+	nrt_status st;
+
+	if (!dst)
+		return nrt_fail(NRT_INVALID, "%s: dst is NULL", fn);
+	st = nrt_range_check(fn, "dst", dst->size, off, len);
+	if (st != NRT_SUCCESS)
+		return st;
+	st = nrt_copy_opts_get(fn, dst->dev, opts, &queue, &wait, &wait_count);
+	if (st != NRT_SUCCESS)
+		return st;
+	if (!len)
+		return nrt_no_job(dst->dev, fence);
+
+	memset(&op, 0, sizeof(op));
+	op.opcode = DRM_TRN_DMA_OP_FILL;
+	op.dst = dst->va + off;
+	op.src = UINT64_C(0x0101010101010101) * byte;
+	op.len = len;
+	return nrt_dma_run(fn, dst->dev, queue, &op, wait, wait_count, fence);
+}
+
+NRT_API nrt_status nrt_submit_raw(nrt_device *dev, unsigned int queue,
+				  const nrt_dma_desc *descs, unsigned int count,
+				  nrt_fence *const *wait, size_t wait_count,
+				  nrt_fence **fence)
+{
+	static const char fn[] = "nrt_submit_raw";
+	struct nrt_op op;
+	nrt_status st;
+
+	if (!dev)
+		return nrt_fail(NRT_INVALID, "%s: dev is NULL", fn);
+	if (!descs)
+		return nrt_fail(NRT_INVALID, "%s: descs is NULL", fn);
+	if (!count)
+		return nrt_fail(NRT_INVALID, "%s: count is 0", fn);
+	if (queue > (unsigned int)INT32_MAX)
+		return nrt_fail(NRT_INVALID,
+				"%s: queue %u out of range: %s has %u DMA queues",
+				fn, queue, dev->device_node, dev->kinfo.dma_queues);
+	st = nrt_check_queue_wait(fn, dev, (long)queue, wait, wait_count, "wait");
+	if (st != NRT_SUCCESS)
+		return st;
+	if (count > dev->kinfo.max_descs)
+		return nrt_fail(NRT_INVALID,
+				"%s: count %u exceeds the limit of %s of %u descriptors per job",
+				fn, count, dev->device_node, dev->kinfo.max_descs);
+
+	memset(&op, 0, sizeof(op));
+	op.raw = (const struct drm_trn_dma_desc *)(const void *)descs;
+	op.raw_count = count;
+	return nrt_dma_run(fn, dev, (int)queue, &op, wait, wait_count, fence);
+}
+
+nrt_status nrt_dma_copy_async(const char *fn, struct nrt_buffer *dst,
+			      size_t dst_off, struct nrt_buffer *src,
+			      size_t src_off, size_t len, struct nrt_fence **fence)
+{
+	struct nrt_op op;
+
+	memset(&op, 0, sizeof(op));
+	op.opcode = DRM_TRN_DMA_OP_COPY;
+	op.dst = dst->va + dst_off;
+	op.src = src->va + src_off;
+	op.len = len;
+	return nrt_dma_run(fn, dst->dev, -1, &op, NULL, 0, fence);
+}

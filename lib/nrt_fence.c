@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Copyright (c) 2026 The trn authors
+ *
+ * Fences: the completion of jobs, as binary DRM syncobjs.
+ *
+ * A fence owns one syncobj per job it covers (usually one; a copy too large
+ * for one job is split into several on one queue). Waiting uses the syncobj
+ * wait ioctl. The syncobj ioctls say only whether a fence has signalled,
+ * not whether its job failed, so once it has, the outcome is read from a
+ * sync_file exported from each syncobj (SYNC_IOC_FILE_INFO: status 1 ok,
+ * < 0 the fence error) and cached in the fence.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/sync_file.h>
+#include <xf86drm.h>
+
+#include "nrt_internal.h"
+
+/* errno of a libdrm syncobj call, which returns -1 or -errno. */
+static int nrt_drm_errno(int ret)
+{
+	return ret == -1 ? errno : -ret;
+}
+
+nrt_status nrt_fence_new(struct nrt_device *dev, int queue,
+			 unsigned int count, struct nrt_fence **out)
+{
+	struct nrt_fence *f;
+	unsigned int n = count ? count : 1;
+	unsigned int i;
+	nrt_status st;
+
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return nrt_fail(NRT_RESOURCE, "out of memory");
+	f->syncobjs = &f->one;
+	if (n > 1) {
+		f->syncobjs = calloc(n, sizeof(*f->syncobjs));
+		if (!f->syncobjs) {
+			free(f);
+			return nrt_fail(NRT_RESOURCE, "out of memory");
+		}
+	}
+	for (i = 0; i < n; i++) {
+		st = nrt_syncobj_get(dev, &f->syncobjs[i]);
+		if (st != NRT_SUCCESS)
+			goto err;
+	}
+	f->count = n;
+
+	if (!count) {
+		/* No job: a fence that has already signalled without error. */
+		int ret = drmSyncobjSignal(dev->fd, f->syncobjs, 1);
+
+		if (ret) {
+			int err = nrt_drm_errno(ret);
+
+			st = nrt_fail_errno(nrt_status_from_errno(err), err,
+					    "cannot signal a syncobj on %s",
+					    dev->device_node);
+			goto err;
+		}
+		atomic_init(&f->state, NRT_FENCE_OK);
+	} else {
+		atomic_init(&f->state, NRT_FENCE_PENDING);
+	}
+	f->dev = dev;
+	f->queue = count ? queue : -1;
+	nrt_device_ref(dev);
+	*out = f;
+	return NRT_SUCCESS;
+
+err:
+	while (i--)
+		nrt_syncobj_put(dev, f->syncobjs[i]);
+	if (f->syncobjs != &f->one)
+		free(f->syncobjs);
+	free(f);
+	return st;
+}
+
+NRT_API void nrt_fence_free(nrt_fence *f)
+{
+	unsigned int i;
+
+	if (!f)
+		return;
+	for (i = 0; i < f->count; i++)
+		nrt_syncobj_put(f->dev, f->syncobjs[i]);
+	if (f->syncobjs != &f->one)
+		free(f->syncobjs);
+	nrt_device_unref(f->dev);
+	free(f);
+}
+
+nrt_status nrt_fence_status(int sync_status, int queue)
+{
+	char job[32];
+
+	if (sync_status == NRT_FENCE_OK)
+		return NRT_SUCCESS;
+	if (queue >= 0)
+		snprintf(job, sizeof(job), "job on queue %d", queue);
+	else
+		snprintf(job, sizeof(job), "job");
+
+	if (sync_status > 0)
+		return nrt_fail(NRT_FAILURE, "%s: unexpected fence status %d",
+				job, sync_status);
+	switch (-sync_status) {
+	case 0:
+		return nrt_fail(NRT_TIMEOUT, "%s still running", job);
+	case EFAULT:
+		return nrt_fail(NRT_HW_ERROR, "%s failed: device address fault",
+				job);
+	case ETIMEDOUT:
+		return nrt_fail(NRT_TIMEOUT,
+				"%s failed: timed out on the device (the driver's job timeout expired)",
+				job);
+	case ENODEV:
+		return nrt_fail(NRT_NO_DEVICE,
+				"%s failed: the device is gone", job);
+	case ECANCELED:
+		return nrt_fail(NRT_HW_ERROR, "%s failed: cancelled by the driver",
+				job);
+	default:
+		return nrt_fail_errno(NRT_HW_ERROR, -sync_status, "%s failed",
+				      job);
+	}
+}
+
+/*
+ * Read the status of the fence in @syncobj through a sync_file.
+ * Return: 0 and the status (1, 0 or -errno) in *@status, or an errno.
+ */
+static int nrt_syncobj_status(int fd, uint32_t syncobj, int *status)
+{
+	struct sync_file_info info;
+	int sfd, ret, err = 0;
+
+	ret = drmSyncobjExportSyncFile(fd, syncobj, &sfd);
+	if (ret)
+		return nrt_drm_errno(ret);
+	memset(&info, 0, sizeof(info));
+	if (ioctl(sfd, SYNC_IOC_FILE_INFO, &info))
+		err = errno;
+	else
+		*status = info.status;
+	close(sfd);
+	return err;
+}
+
+/*
+ * Wait until the absolute CLOCK_MONOTONIC time @deadline (0: poll,
+ * INT64_MAX: forever) and learn the outcome of @f. Sets no error message.
+ *
+ * Return: 0 and in *@state NRT_FENCE_PENDING if not all jobs are done,
+ * NRT_FENCE_OK, or the first job error (-errno); or the errno of a failed
+ * wait (*@what: "wait") or status query (*@what: "status query").
+ */
+static int nrt_fence_sync(struct nrt_fence *f, int64_t deadline, int *state,
+			  const char **what)
+{
+	int ret, s, result = NRT_FENCE_OK;
+	unsigned int i;
+
+	s = atomic_load(&f->state);
+	if (s != NRT_FENCE_PENDING) {
+		*state = s;
+		return 0;
+	}
+
+	ret = drmSyncobjWait(f->dev->fd, f->syncobjs, f->count, deadline,
+			     DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL |
+			     DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT, NULL);
+	if (ret) {
+		int err = nrt_drm_errno(ret);
+
+		if (err == ETIME || err == ETIMEDOUT) {
+			*state = NRT_FENCE_PENDING;
+			return 0;
+		}
+		*what = "wait";
+		return err;
+	}
+
+	for (i = 0; i < f->count; i++) {
+		int err = nrt_syncobj_status(f->dev->fd, f->syncobjs[i], &s);
+
+		if (err) {
+			*what = "status query";
+			return err;
+		}
+		if (s < 0) {
+			result = s;
+			break;
+		}
+		if (s == NRT_FENCE_PENDING)
+			result = NRT_FENCE_PENDING;
+	}
+	if (result != NRT_FENCE_PENDING)
+		atomic_store(&f->state, result);
+	*state = result;
+	return 0;
+}
+
+int nrt_fence_finish(struct nrt_fence *f)
+{
+	const char *what = NULL;
+	int state, err;
+
+	err = nrt_fence_sync(f, INT64_MAX, &state, &what);
+	if (err)
+		return -err;
+	return state;
+}
+
+static int64_t nrt_deadline(int64_t timeout_ns)
+{
+	struct timespec ts;
+	int64_t now;
+
+	if (timeout_ns < 0)
+		return INT64_MAX;
+	if (timeout_ns == 0)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	if (timeout_ns > INT64_MAX - now)
+		return INT64_MAX;
+	return now + timeout_ns;
+}
+
+static nrt_status nrt_fence_check(const char *fn, struct nrt_fence *f,
+				  int64_t timeout_ns)
+{
+	const char *what = NULL;
+	int state, err;
+
+	if (!f)
+		return nrt_fail(NRT_INVALID, "%s: fence is NULL", fn);
+	err = nrt_fence_sync(f, nrt_deadline(timeout_ns), &state, &what);
+	if (err)
+		return nrt_fail_errno(nrt_status_from_errno(err), err,
+				      "%s: syncobj %s for the job on queue %d of %s",
+				      fn, what, f->queue, f->dev->device_node);
+	if (state == NRT_FENCE_PENDING && timeout_ns > 0)
+		return nrt_fail(NRT_TIMEOUT,
+				"job on queue %d still running after %" PRId64 " ns",
+				f->queue, timeout_ns);
+	return nrt_fence_status(state, f->queue);
+}
+
+NRT_API nrt_status nrt_fence_wait(nrt_fence *f, int64_t timeout_ns)
+{
+	return nrt_fence_check("nrt_fence_wait", f, timeout_ns);
+}
+
+NRT_API nrt_status nrt_fence_poll(nrt_fence *f)
+{
+	return nrt_fence_check("nrt_fence_poll", f, 0);
+}
+
+NRT_API nrt_status nrt_fence_export_fd(nrt_fence *f, int *fd)
+{
+	unsigned int i;
+	int out = -1, ret;
+
+	if (!f)
+		return nrt_fail(NRT_INVALID, "nrt_fence_export_fd: fence is NULL");
+	if (!fd)
+		return nrt_fail(NRT_INVALID, "nrt_fence_export_fd: fd is NULL");
+
+	for (i = 0; i < f->count; i++) {
+		struct sync_merge_data merge;
+		int sfd;
+
+		ret = drmSyncobjExportSyncFile(f->dev->fd, f->syncobjs[i], &sfd);
+		if (ret) {
+			int err = nrt_drm_errno(ret);
+
+			if (out >= 0)
+				close(out);
+			return nrt_fail_errno(err == EMFILE || err == ENFILE ?
+					      NRT_RESOURCE : nrt_status_from_errno(err),
+					      err,
+					      "nrt_fence_export_fd: sync_file export of the job on queue %d",
+					      f->queue);
+		}
+		if (out < 0) {
+			out = sfd;
+			continue;
+		}
+
+		/* Several jobs: one sync_file that signals when all have. */
+		memset(&merge, 0, sizeof(merge));
+		snprintf(merge.name, sizeof(merge.name), "nrt");
+		merge.fd2 = sfd;
+		ret = ioctl(out, SYNC_IOC_MERGE, &merge);
+		if (ret) {
+			int err = errno;
+
+			close(sfd);
+			close(out);
+			return nrt_fail_errno(err == EMFILE || err == ENFILE ?
+					      NRT_RESOURCE : NRT_FAILURE, err,
+					      "nrt_fence_export_fd: sync_file merge");
+		}
+		close(sfd);
+		close(out);
+		out = merge.fence;
+	}
+	*fd = out;
+	return NRT_SUCCESS;
+}

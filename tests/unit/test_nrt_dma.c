@@ -1,0 +1,1873 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Copyright (c) 2026 The trn authors
+ *
+ * Unit tests of libnrt buffers, fences, copies and raw submission, against
+ * a fake kernel.
+ *
+ * The library objects are linked in directly, and every call they make into
+ * the kernel interface is replaced with -Wl,--wrap: drmIoctl (the trn
+ * ioctls and GEM_CLOSE), drmGetVersion, the drmSyncobj* calls, ioctl (the
+ * sync_file ioctls) and mmap/munmap of buffer objects. The fake runs every
+ * job at submission (unless told to keep jobs pending) against buffer
+ * objects backed by host memory, so data paths can be checked end to end.
+ * A fake sysfs tree as in test_nrt_device.c makes nrt_device_open() work.
+ *
+ * The internal pure functions (descriptor splitting, fence status mapping)
+ * are tested directly through nrt_internal.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <linux/sync_file.h>
+#include <xf86drm.h>
+#include "drm/trn_accel.h"
+
+#include "nrt.h"
+#include "nrt_internal.h"
+
+#define KIB ((size_t)1 << 10)
+#define MIB ((size_t)1 << 20)
+#define GIB (UINT64_C(1) << 30)
+#define PAGE 4096u
+
+/* --- fake kernel ------------------------------------------------------ */
+
+drmVersionPtr __wrap_drmGetVersion(int fd);
+void __wrap_drmFreeVersion(drmVersionPtr v);
+int __wrap_drmIoctl(int fd, unsigned long request, void *arg);
+int __wrap_drmSyncobjCreate(int fd, uint32_t flags, uint32_t *handle);
+int __wrap_drmSyncobjDestroy(int fd, uint32_t handle);
+int __wrap_drmSyncobjWait(int fd, uint32_t *handles, unsigned int num_handles,
+			  int64_t timeout_nsec, unsigned int flags,
+			  uint32_t *first_signaled);
+int __wrap_drmSyncobjSignal(int fd, const uint32_t *handles, uint32_t count);
+int __wrap_drmSyncobjExportSyncFile(int fd, uint32_t handle, int *sync_file_fd);
+int __wrap_ioctl(int fd, unsigned long request, ...);
+int __real_ioctl(int fd, unsigned long request, ...);
+void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+void *__real_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+int __wrap_munmap(void *addr, size_t len);
+int __real_munmap(void *addr, size_t len);
+
+#define FAKE_BOS 256
+#define FAKE_SYNCOBJS 512
+#define FAKE_FDS 4096
+#define FAKE_LOG 64
+#define FAKE_VA_START 0x100000u
+/* Buffer objects above this size get no memory; jobs on them move nothing. */
+#define FAKE_BIG_BO (64 * MIB)
+
+struct fake_bo {
+	bool live;
+	uint32_t placement;
+	uint64_t size;
+	uint64_t va;
+	unsigned char *mem;
+	unsigned int maps;
+};
+
+struct fake_syncobj {
+	bool live;
+	bool has_fence;
+	int status;             /* 1 ok, 0 pending, < 0 error */
+};
+
+struct fake_submit {
+	uint32_t queue;
+	uint32_t count;
+	uint32_t in_count;
+	uint32_t in[8];
+	uint32_t out;
+	struct drm_trn_dma_desc descs[8];
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct drm_trn_device_info kinfo;
+	uint32_t kinfo_size;
+	unsigned int versions;
+
+	struct fake_bo bos[FAKE_BOS];
+	uint64_t next_va;
+	uint64_t hbm_used;
+	unsigned int bos_created;
+	unsigned int live_bos;
+	int bo_create_errno;
+
+	struct fake_syncobj syncobjs[FAKE_SYNCOBJS];
+	unsigned int live_syncobjs;
+	int64_t last_timeout;
+
+	int sync_status[FAKE_FDS];
+	bool sync_valid[FAKE_FDS];
+
+	unsigned int submits;
+	struct fake_submit log[FAKE_LOG];
+	int submit_errno;        /* nonzero: SUBMIT fails */
+	unsigned int submit_errno_at; /* ... from this submission on */
+	int fail_submit;         /* nonzero: submission number fail_at faults */
+	unsigned int fail_at;
+	bool defer;              /* jobs stay pending */
+} fake;
+
+static void fake_reset(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < FAKE_BOS; i++)
+		free(fake.bos[i].mem);
+	pthread_mutex_destroy(&fake.lock);
+	memset(&fake, 0, sizeof(fake));
+	pthread_mutex_init(&fake.lock, NULL);
+	fake.kinfo.chip_id = 7;
+	fake.kinfo.num_cores = 2;
+	fake.kinfo.hbm_size = GIB;
+	fake.kinfo.hw_version_major = 1;
+	fake.kinfo.hw_version_minor = 1;
+	fake.kinfo.driver_version_minor = 2;
+	fake.kinfo.dma_engines = 2;
+	fake.kinfo.dma_queues = 4;
+	fake.kinfo.va_start = FAKE_VA_START;
+	fake.kinfo.va_end = UINT64_C(1) << 39;
+	fake.kinfo.max_descs = 64;
+	fake.kinfo_size = sizeof(fake.kinfo);
+	fake.next_va = FAKE_VA_START;
+}
+
+drmVersionPtr __wrap_drmGetVersion(int fd)
+{
+	drmVersionPtr v = calloc(1, sizeof(*v));
+
+	(void)fd;
+	assert_non_null(v);
+	v->name = strdup("trn");
+	assert_non_null(v->name);
+	v->name_len = 3;
+	fake.versions++;
+	return v;
+}
+
+void __wrap_drmFreeVersion(drmVersionPtr v)
+{
+	if (!v)
+		return;
+	fake.versions--;
+	free(v->name);
+	free(v);
+}
+
+static int fake_errno(int err)
+{
+	errno = err;
+	return -1;
+}
+
+static struct fake_bo *fake_bo_of_handle(uint32_t handle)
+{
+	if (handle == 0 || handle > FAKE_BOS || !fake.bos[handle - 1].live)
+		return NULL;
+	return &fake.bos[handle - 1];
+}
+
+/* The buffer object that holds all of [va, va + len), if any. */
+static struct fake_bo *fake_bo_of_range(uint64_t va, uint64_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < FAKE_BOS; i++) {
+		struct fake_bo *bo = &fake.bos[i];
+
+		if (bo->live && va >= bo->va && len <= bo->size &&
+		    va - bo->va <= bo->size - len)
+			return bo;
+	}
+	return NULL;
+}
+
+static struct fake_syncobj *fake_syncobj(uint32_t handle)
+{
+	if (handle == 0 || handle > FAKE_SYNCOBJS ||
+	    !fake.syncobjs[handle - 1].live)
+		return NULL;
+	return &fake.syncobjs[handle - 1];
+}
+
+static int fake_query(struct drm_trn_query *q)
+{
+	uint32_t len;
+
+	if (q->flags || q->pad || q->query != DRM_TRN_QUERY_DEVICE_INFO)
+		return fake_errno(EINVAL);
+	if (!q->size) {
+		q->size = fake.kinfo_size;
+		return 0;
+	}
+	len = q->size < fake.kinfo_size ? q->size : fake.kinfo_size;
+	memcpy((void *)(uintptr_t)q->data, &fake.kinfo, len);
+	q->size = len;
+	return 0;
+}
+
+static int fake_bo_create(struct drm_trn_bo_create *c)
+{
+	uint64_t size = (c->size + PAGE - 1) / PAGE * PAGE;
+	unsigned int i;
+
+	/* A 0.1 kernel does not know the ioctl. */
+	if (fake.kinfo_size <= offsetof(struct drm_trn_device_info, dma_engines))
+		return fake_errno(EINVAL);
+	if (fake.bo_create_errno)
+		return fake_errno(fake.bo_create_errno);
+	if (!c->size || c->placement > DRM_TRN_PLACEMENT_HOST || c->flags || c->pad)
+		return fake_errno(EINVAL);
+	if (c->placement == DRM_TRN_PLACEMENT_HBM &&
+	    size > fake.kinfo.hbm_size - fake.hbm_used)
+		return fake_errno(ENOMEM);
+	for (i = 0; i < FAKE_BOS && fake.bos[i].live; i++)
+		;
+	if (i == FAKE_BOS)
+		return fake_errno(ENOMEM);
+
+	memset(&fake.bos[i], 0, sizeof(fake.bos[i]));
+	fake.bos[i].live = true;
+	fake.bos[i].placement = c->placement;
+	fake.bos[i].size = size;
+	fake.bos[i].va = fake.next_va;
+	if (size <= FAKE_BIG_BO) {
+		fake.bos[i].mem = calloc(1, size);
+		assert_non_null(fake.bos[i].mem);
+	}
+	/* A guard page between buffers, so that overruns fault. */
+	fake.next_va += size + PAGE;
+	if (c->placement == DRM_TRN_PLACEMENT_HBM)
+		fake.hbm_used += size;
+	fake.bos_created++;
+	fake.live_bos++;
+	c->handle = i + 1;
+	c->va = fake.bos[i].va;
+	return 0;
+}
+
+static int fake_bo_info(struct drm_trn_bo_info *info)
+{
+	struct fake_bo *bo;
+
+	if (info->pad)
+		return fake_errno(EINVAL);
+	bo = fake_bo_of_handle(info->handle);
+	if (!bo)
+		return fake_errno(ENOENT);
+	info->size = bo->size;
+	info->va = bo->va;
+	info->mmap_offset = (uint64_t)info->handle << 32;
+	info->placement = bo->placement;
+	info->pad2 = 0;
+	return 0;
+}
+
+static int fake_gem_close(struct drm_gem_close *gc)
+{
+	struct fake_bo *bo = fake_bo_of_handle(gc->handle);
+
+	if (!bo || gc->pad)
+		return fake_errno(EINVAL);
+	assert_int_equal(bo->maps, 0);   /* the library unmaps first */
+	if (bo->placement == DRM_TRN_PLACEMENT_HBM)
+		fake.hbm_used -= bo->size;
+	free(bo->mem);
+	memset(bo, 0, sizeof(*bo));
+	fake.live_bos--;
+	return 0;
+}
+
+/* Run one descriptor. Return: 0 or -EFAULT. */
+static int fake_run_desc(const struct drm_trn_dma_desc *d)
+{
+	struct fake_bo *s, *t;
+
+	switch (d->opcode) {
+	case DRM_TRN_DMA_OP_NOP:
+	case DRM_TRN_DMA_OP_SEM_SIGNAL:
+	case DRM_TRN_DMA_OP_SEM_WAIT:
+		return 0;
+	case DRM_TRN_DMA_OP_COPY:
+		s = fake_bo_of_range(d->src, d->len);
+		t = fake_bo_of_range(d->dst, d->len);
+		if (!s || !t)
+			return -EFAULT;
+		if (s->mem && t->mem)
+			memmove(t->mem + (d->dst - t->va), s->mem + (d->src - s->va),
+				d->len);
+		return 0;
+	case DRM_TRN_DMA_OP_FILL:
+		t = fake_bo_of_range(d->dst, d->len);
+		if (!t)
+			return -EFAULT;
+		if (t->mem) {
+			uint64_t i;
+
+			for (i = 0; i < d->len; i++)
+				t->mem[d->dst - t->va + i] =
+					(unsigned char)(d->src >> (8 * ((d->dst + i) % 8)));
+		}
+		return 0;
+	case DRM_TRN_DMA_OP_WRITE:
+		t = fake_bo_of_range(d->dst, 8);
+		if (!t)
+			return -EFAULT;
+		if (t->mem)
+			memcpy(t->mem + (d->dst - t->va), &d->len, 8);
+		return 0;
+	default:
+		return -EFAULT;
+	}
+}
+
+static int fake_submit(struct drm_trn_submit *sub)
+{
+	const struct drm_trn_dma_desc *descs = (const void *)(uintptr_t)sub->descs;
+	const struct drm_trn_sync *in = (const void *)(uintptr_t)sub->in_syncs;
+	struct fake_syncobj *out = NULL;
+	struct fake_submit *log;
+	unsigned int i, n = fake.submits;
+	int status = 1;
+
+	if (fake.submit_errno && n >= fake.submit_errno_at)
+		return fake_errno(fake.submit_errno);
+	if (sub->flags || sub->pad || sub->desc_size != sizeof(*descs) ||
+	    !sub->desc_count || sub->desc_count > fake.kinfo.max_descs ||
+	    sub->queue >= fake.kinfo.dma_queues ||
+	    sub->out_sync.flags || sub->out_sync.point)
+		return fake_errno(EINVAL);
+	for (i = 0; i < sub->desc_count; i++) {
+		if (descs[i].opcode > DRM_TRN_DMA_OP_SEM_WAIT)
+			return fake_errno(EINVAL);
+	}
+	for (i = 0; i < sub->in_sync_count; i++) {
+		if (!fake_syncobj(in[i].handle) || in[i].flags || in[i].point)
+			return fake_errno(ENOENT);
+	}
+	if (sub->out_sync.handle) {
+		out = fake_syncobj(sub->out_sync.handle);
+		if (!out)
+			return fake_errno(ENOENT);
+	}
+
+	log = &fake.log[n % FAKE_LOG];
+	memset(log, 0, sizeof(*log));
+	log->queue = sub->queue;
+	log->count = sub->desc_count;
+	log->in_count = sub->in_sync_count;
+	for (i = 0; i < sub->in_sync_count && i < 8; i++)
+		log->in[i] = in[i].handle;
+	log->out = sub->out_sync.handle;
+	for (i = 0; i < sub->desc_count && i < 8; i++)
+		log->descs[i] = descs[i];
+	fake.submits++;
+
+	if (fake.defer) {
+		status = 0;
+	} else if (fake.fail_submit && n == fake.fail_at) {
+		status = fake.fail_submit;
+	} else {
+		for (i = 0; i < sub->desc_count && status == 1; i++) {
+			int r = fake_run_desc(&descs[i]);
+
+			if (r)
+				status = r;
+		}
+	}
+	if (out) {
+		out->has_fence = true;
+		out->status = status;
+	}
+	return 0;
+}
+
+int __wrap_drmIoctl(int fd, unsigned long request, void *arg)
+{
+	int ret;
+
+	(void)fd;
+	pthread_mutex_lock(&fake.lock);
+	switch (request) {
+	case DRM_IOCTL_TRN_QUERY:
+		ret = fake_query(arg);
+		break;
+	case DRM_IOCTL_TRN_BO_CREATE:
+		ret = fake_bo_create(arg);
+		break;
+	case DRM_IOCTL_TRN_BO_INFO:
+		ret = fake_bo_info(arg);
+		break;
+	case DRM_IOCTL_TRN_SUBMIT:
+		ret = fake_submit(arg);
+		break;
+	case DRM_IOCTL_GEM_CLOSE:
+		ret = fake_gem_close(arg);
+		break;
+	default:
+		ret = fake_errno(EINVAL);
+		break;
+	}
+	pthread_mutex_unlock(&fake.lock);
+	return ret;
+}
+
+int __wrap_drmSyncobjCreate(int fd, uint32_t flags, uint32_t *handle)
+{
+	unsigned int i;
+
+	(void)fd;
+	pthread_mutex_lock(&fake.lock);
+	for (i = 0; i < FAKE_SYNCOBJS && fake.syncobjs[i].live; i++)
+		;
+	assert_true(i < FAKE_SYNCOBJS);
+	fake.syncobjs[i].live = true;
+	fake.syncobjs[i].has_fence = flags & DRM_SYNCOBJ_CREATE_SIGNALED;
+	fake.syncobjs[i].status = 1;
+	fake.live_syncobjs++;
+	*handle = i + 1;
+	pthread_mutex_unlock(&fake.lock);
+	return 0;
+}
+
+int __wrap_drmSyncobjDestroy(int fd, uint32_t handle)
+{
+	struct fake_syncobj *s;
+
+	(void)fd;
+	pthread_mutex_lock(&fake.lock);
+	s = fake_syncobj(handle);
+	assert_non_null(s);
+	memset(s, 0, sizeof(*s));
+	fake.live_syncobjs--;
+	pthread_mutex_unlock(&fake.lock);
+	return 0;
+}
+
+int __wrap_drmSyncobjSignal(int fd, const uint32_t *handles, uint32_t count)
+{
+	uint32_t i;
+
+	(void)fd;
+	pthread_mutex_lock(&fake.lock);
+	for (i = 0; i < count; i++) {
+		struct fake_syncobj *s = fake_syncobj(handles[i]);
+
+		assert_non_null(s);
+		s->has_fence = true;
+		s->status = 1;
+	}
+	pthread_mutex_unlock(&fake.lock);
+	return 0;
+}
+
+/* Never blocks: a pending fence times out at once (returns -ETIME). */
+int __wrap_drmSyncobjWait(int fd, uint32_t *handles, unsigned int num_handles,
+			  int64_t timeout_nsec, unsigned int flags,
+			  uint32_t *first_signaled)
+{
+	unsigned int i;
+	int ret = 0;
+
+	(void)fd;
+	(void)first_signaled;
+	assert_true(flags & DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL);
+	pthread_mutex_lock(&fake.lock);
+	fake.last_timeout = timeout_nsec;
+	for (i = 0; i < num_handles; i++) {
+		struct fake_syncobj *s = fake_syncobj(handles[i]);
+
+		if (!s) {
+			ret = -ENOENT;
+			break;
+		}
+		if (!s->has_fence && !(flags & DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT)) {
+			ret = -EINVAL;
+			break;
+		}
+		if (!s->has_fence || s->status == 0)
+			ret = -ETIME;
+	}
+	pthread_mutex_unlock(&fake.lock);
+	return ret;
+}
+
+static int fake_new_sync_fd(int status)
+{
+	int fd = eventfd(0, EFD_CLOEXEC);
+
+	assert_true(fd >= 0 && fd < FAKE_FDS);
+	fake.sync_status[fd] = status;
+	fake.sync_valid[fd] = true;
+	return fd;
+}
+
+int __wrap_drmSyncobjExportSyncFile(int fd, uint32_t handle, int *sync_file_fd)
+{
+	struct fake_syncobj *s;
+	int ret = 0;
+
+	(void)fd;
+	pthread_mutex_lock(&fake.lock);
+	s = fake_syncobj(handle);
+	if (!s || !s->has_fence)
+		ret = fake_errno(EINVAL);
+	else
+		*sync_file_fd = fake_new_sync_fd(s->status);
+	pthread_mutex_unlock(&fake.lock);
+	return ret;
+}
+
+int __wrap_ioctl(int fd, unsigned long request, ...)
+{
+	void *arg;
+	va_list ap;
+	int ret = 0;
+
+	va_start(ap, request);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+
+	if (request != SYNC_IOC_FILE_INFO && request != SYNC_IOC_MERGE)
+		return __real_ioctl(fd, request, arg);
+
+	pthread_mutex_lock(&fake.lock);
+	if (fd < 0 || fd >= FAKE_FDS || !fake.sync_valid[fd]) {
+		ret = fake_errno(ENOTTY);
+	} else if (request == SYNC_IOC_FILE_INFO) {
+		struct sync_file_info *info = arg;
+
+		if (info->flags || info->pad || info->num_fences)
+			ret = fake_errno(EINVAL);
+		else
+			info->status = fake.sync_status[fd];
+	} else {
+		struct sync_merge_data *m = arg;
+		int a = fake.sync_status[fd], b;
+
+		assert_true(m->fd2 >= 0 && m->fd2 < FAKE_FDS && fake.sync_valid[m->fd2]);
+		b = fake.sync_status[m->fd2];
+		m->fence = fake_new_sync_fd(a < 0 ? a : b < 0 ? b : a && b ? 1 : 0);
+	}
+	pthread_mutex_unlock(&fake.lock);
+	return ret;
+}
+
+void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	struct fake_bo *bo;
+	void *p = MAP_FAILED;
+
+	assert_null(addr);
+	assert_int_equal(prot, PROT_READ | PROT_WRITE);
+	assert_int_equal(flags, MAP_SHARED);
+	(void)fd;
+	pthread_mutex_lock(&fake.lock);
+	bo = fake_bo_of_handle((uint32_t)((uint64_t)off >> 32));
+	if (!bo || ((uint64_t)off & 0xffffffffu) || len != bo->size) {
+		errno = EINVAL;
+	} else if (!bo->mem) {
+		errno = ENOMEM;
+	} else {
+		bo->maps++;
+		p = bo->mem;
+	}
+	pthread_mutex_unlock(&fake.lock);
+	return p;
+}
+
+int __wrap_munmap(void *addr, size_t len)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&fake.lock);
+	for (i = 0; i < FAKE_BOS; i++) {
+		struct fake_bo *bo = &fake.bos[i];
+
+		if (bo->live && bo->mem == addr) {
+			assert_int_equal(len, bo->size);
+			assert_true(bo->maps > 0);
+			bo->maps--;
+			break;
+		}
+	}
+	assert_true(i < FAKE_BOS);
+	pthread_mutex_unlock(&fake.lock);
+	return 0;
+}
+
+/* Complete the pending job whose fence is in @handle with @status. */
+static void fake_complete(uint32_t handle, int status)
+{
+	pthread_mutex_lock(&fake.lock);
+	assert_non_null(fake_syncobj(handle));
+	fake.syncobjs[handle - 1].status = status;
+	pthread_mutex_unlock(&fake.lock);
+}
+
+static const struct fake_submit *fake_last(unsigned int back)
+{
+	assert_true(fake.submits > back);
+	return &fake.log[(fake.submits - 1 - back) % FAKE_LOG];
+}
+
+/* Host memory behind a buffer, as the fake device sees it. */
+static unsigned char *fake_mem(const nrt_buffer *buf)
+{
+	struct fake_bo *bo = fake_bo_of_range(nrt_buffer_va(buf), 1);
+
+	assert_non_null(bo);
+	assert_non_null(bo->mem);
+	return bo->mem + (nrt_buffer_va(buf) - bo->va);
+}
+
+/* --- fake sysfs and /dev ---------------------------------------------- */
+
+struct env {
+	char root[64];
+	nrt_device *dev;
+};
+
+static void xsnprintf(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void xsnprintf(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int len;
+
+	va_start(ap, fmt);
+	len = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	assert_true(len >= 0 && (size_t)len < size);
+}
+
+static void mkdir_p(const char *path)
+{
+	char buf[PATH_MAX];
+	char *p;
+
+	xsnprintf(buf, sizeof(buf), "%s", path);
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			fail_msg("mkdir %s: %s", buf, strerror(errno));
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) && errno != EEXIST)
+		fail_msg("mkdir %s: %s", buf, strerror(errno));
+}
+
+static void make_link(const char *target, const char *path)
+{
+	if (symlink(target, path))
+		fail_msg("symlink %s: %s", path, strerror(errno));
+}
+
+/* One trn device, accel<minor>, at @bdf. */
+static void env_add_device(struct env *e, unsigned int minor, const char *bdf)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	int fd;
+
+	xsnprintf(path, sizeof(path), "%s/sys/devices/pci0000:00/%s", e->root, bdf);
+	mkdir_p(path);
+	xsnprintf(path, sizeof(path), "%s/sys/bus/pci/drivers/trn", e->root);
+	mkdir_p(path);
+	xsnprintf(path, sizeof(path), "%s/sys/devices/pci0000:00/%s/driver",
+		  e->root, bdf);
+	make_link("../../../bus/pci/drivers/trn", path);
+	xsnprintf(path, sizeof(path), "%s/sys/class/accel/accel%u", e->root, minor);
+	mkdir_p(path);
+	xsnprintf(path, sizeof(path), "%s/sys/class/accel/accel%u/device",
+		  e->root, minor);
+	xsnprintf(target, sizeof(target), "../../../devices/pci0000:00/%s", bdf);
+	make_link(target, path);
+	xsnprintf(path, sizeof(path), "%s/dev/accel", e->root);
+	mkdir_p(path);
+	xsnprintf(path, sizeof(path), "%s/dev/accel/accel%u", e->root, minor);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	assert_true(fd >= 0);
+	close(fd);
+}
+
+static nrt_device *open_ok(unsigned int index)
+{
+	nrt_device *dev = NULL;
+	nrt_status st = nrt_device_open(index, &dev);
+
+	if (st != NRT_SUCCESS)
+		fail_msg("nrt_device_open(%u): %s: %s", index, nrt_strerror(st),
+			 nrt_last_error());
+	return dev;
+}
+
+static int setup(void **state)
+{
+	struct env *e = calloc(1, sizeof(*e));
+	char path[PATH_MAX];
+
+	if (!e)
+		return -1;
+	snprintf(e->root, sizeof(e->root), "/tmp/nrt-dma-XXXXXX");
+	if (!mkdtemp(e->root) || chmod(e->root, 0755)) {
+		free(e);
+		return -1;
+	}
+	xsnprintf(path, sizeof(path), "%s/sys/module/trn", e->root);
+	mkdir_p(path);
+	env_add_device(e, 0, "0000:01:00.0");
+	env_add_device(e, 1, "0000:02:00.0");
+	xsnprintf(path, sizeof(path), "%s/sys", e->root);
+	if (setenv("NRT_SYSFS_ROOT", path, 1))
+		return -1;
+	xsnprintf(path, sizeof(path), "%s/dev", e->root);
+	if (setenv("NRT_DEV_ROOT", path, 1))
+		return -1;
+	fake_reset();
+	e->dev = open_ok(0);
+	*state = e;
+	return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type,
+			struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	return remove(path);
+}
+
+static int teardown(void **state)
+{
+	struct env *e = *state;
+	int ret;
+
+	nrt_device_close(e->dev);
+	unsetenv("NRT_SYSFS_ROOT");
+	unsetenv("NRT_DEV_ROOT");
+	ret = nftw(e->root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(e);
+	/* Nothing leaked in the kernel either. */
+	if (fake.live_bos || fake.live_syncobjs || fake.versions) {
+		fprintf(stderr, "leaked: %u buffer objects, %u syncobjs, %u versions\n",
+			fake.live_bos, fake.live_syncobjs, fake.versions);
+		return -1;
+	}
+	return ret;
+}
+
+static nrt_buffer *alloc_ok(nrt_device *dev, size_t size, nrt_placement p)
+{
+	nrt_buffer *buf = NULL;
+	nrt_status st = nrt_buffer_alloc(dev, size, p, &buf);
+
+	if (st != NRT_SUCCESS)
+		fail_msg("nrt_buffer_alloc(%zu, %d): %s: %s", size, (int)p,
+			 nrt_strerror(st), nrt_last_error());
+	return buf;
+}
+
+#define assert_status(call, expect) do { \
+	nrt_status st_ = (call); \
+	if (st_ != (expect)) \
+		fail_msg("%s: %s (%s), expected %s", #call, nrt_strerror(st_), \
+			 nrt_last_error(), nrt_strerror(expect)); \
+} while (0)
+
+#define assert_error_contains(text) do { \
+	if (!strstr(nrt_last_error(), (text))) \
+		fail_msg("error \"%s\" lacks \"%s\"", nrt_last_error(), (text)); \
+} while (0)
+
+static void fill_pattern(unsigned char *p, size_t len, unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (unsigned char)((i * 131 + seed * 7 + (i >> 8)) ^ seed);
+}
+
+/* --- pure functions ---------------------------------------------------- */
+
+static void test_split_count(void **state)
+{
+	(void)state;
+	assert_true(nrt_dma_split_count(0, GIB) == 0);
+	assert_true(nrt_dma_split_count(1, GIB) == 1);
+	assert_true(nrt_dma_split_count(GIB - 1, GIB) == 1);
+	assert_true(nrt_dma_split_count(GIB, GIB) == 1);
+	assert_true(nrt_dma_split_count(GIB + 1, GIB) == 2);
+	assert_true(nrt_dma_split_count(3 * GIB + 5, GIB) == 4);
+	assert_true(nrt_dma_split_count(UINT64_MAX, GIB) == (UINT64_C(1) << 34));
+	assert_true(nrt_dma_split_count(UINT64_MAX, 1) == UINT64_MAX);
+	assert_true(nrt_dma_job_count(1, 64) == 1);
+	assert_true(nrt_dma_job_count(64, 64) == 1);
+	assert_true(nrt_dma_job_count(65, 64) == 2);
+	assert_true(nrt_dma_job_count(5, 1) == 5);
+}
+
+static void test_split_copy(void **state)
+{
+	struct drm_trn_dma_desc d[4];
+	const uint64_t dst = 0x200001, src = 0x7000000003, len = 3 * GIB + 5;
+	unsigned int i;
+
+	(void)state;
+	memset(d, 0xff, sizeof(d));
+	nrt_dma_split(d, 0, 4, DRM_TRN_DMA_OP_COPY, dst, src, len, GIB);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(d[i].opcode, DRM_TRN_DMA_OP_COPY);
+		assert_int_equal(d[i].aux, 0);
+		assert_true(d[i].dst == dst + i * GIB);
+		assert_true(d[i].src == src + i * GIB);
+		assert_true(d[i].len == (i < 3 ? GIB : 5));
+	}
+
+	/* The middle of an operation: descriptors 2 and 3 only. */
+	memset(d, 0xff, sizeof(d));
+	nrt_dma_split(d, 2, 2, DRM_TRN_DMA_OP_COPY, dst, src, len, GIB);
+	assert_true(d[0].dst == dst + 2 * GIB && d[0].src == src + 2 * GIB &&
+		    d[0].len == GIB);
+	assert_true(d[1].dst == dst + 3 * GIB && d[1].len == 5);
+	assert_int_equal(d[2].opcode, 0xffffffffu);   /* untouched */
+
+	/* Exactly one descriptor's worth. */
+	nrt_dma_split(d, 0, 1, DRM_TRN_DMA_OP_COPY, dst, src, GIB, GIB);
+	assert_true(d[0].len == GIB && d[0].src == src && d[0].dst == dst);
+}
+
+static void test_split_fill(void **state)
+{
+	struct drm_trn_dma_desc d[3];
+	const uint64_t pattern = UINT64_C(0xabababababababab);
+	unsigned int i;
+
+	(void)state;
+	nrt_dma_split(d, 0, 3, DRM_TRN_DMA_OP_FILL, 0x1007, pattern,
+		      2 * GIB + 1, GIB);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(d[i].opcode, DRM_TRN_DMA_OP_FILL);
+		assert_true(d[i].src == pattern);   /* the pattern, not advanced */
+		assert_true(d[i].dst == 0x1007 + i * GIB);
+	}
+	assert_true(d[2].len == 1);
+}
+
+static void test_pick_queue(void **state)
+{
+	static const unsigned int shapes[][2] = {
+		{ 1, 1 }, { 4, 1 }, { 4, 2 }, { 8, 2 }, { 12, 3 }, { 6, 4 }, { 5, 0 },
+		{ 256, 16 },
+	};
+	unsigned int s, n;
+
+	(void)state;
+	/* 2 engines of 2 queues: engines alternate. */
+	assert_int_equal(nrt_dma_pick_queue(0, 4, 2), 0);
+	assert_int_equal(nrt_dma_pick_queue(1, 4, 2), 2);
+	assert_int_equal(nrt_dma_pick_queue(2, 4, 2), 1);
+	assert_int_equal(nrt_dma_pick_queue(3, 4, 2), 3);
+	assert_int_equal(nrt_dma_pick_queue(4, 4, 2), 0);
+	/* Queues that do not divide evenly: plain round-robin. */
+	assert_int_equal(nrt_dma_pick_queue(5, 6, 4), 5);
+	assert_int_equal(nrt_dma_pick_queue(UINT_MAX, 4, 1), UINT_MAX % 4);
+
+	/* Every shape: each window of `queues` picks is a permutation. */
+	for (s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
+		unsigned int queues = shapes[s][0], engines = shapes[s][1];
+		unsigned char seen[256];
+
+		memset(seen, 0, sizeof(seen));
+		for (n = 0; n < queues; n++) {
+			unsigned int q = nrt_dma_pick_queue(n + 7 * queues, queues, engines);
+
+			assert_true(q < queues);
+			assert_int_equal(seen[q], 0);
+			seen[q] = 1;
+		}
+	}
+	/* The counter wraps: UINT_MAX + 1 picks are not a multiple of 12. */
+	assert_true(nrt_dma_pick_queue(UINT_MAX, 12, 3) < 12);
+}
+
+static void test_fence_status_mapping(void **state)
+{
+	(void)state;
+	assert_status(nrt_fence_status(1, 3), NRT_SUCCESS);
+
+	assert_status(nrt_fence_status(0, 3), NRT_TIMEOUT);
+	assert_string_equal(nrt_last_error(), "job on queue 3 still running");
+
+	assert_status(nrt_fence_status(-EFAULT, 2), NRT_HW_ERROR);
+	assert_string_equal(nrt_last_error(),
+			    "job on queue 2 failed: device address fault");
+
+	assert_status(nrt_fence_status(-ETIMEDOUT, 0), NRT_TIMEOUT);
+	assert_string_equal(nrt_last_error(),
+			    "job on queue 0 failed: timed out on the device (the driver's job timeout expired)");
+
+	assert_status(nrt_fence_status(-ENODEV, 1), NRT_NO_DEVICE);
+	assert_string_equal(nrt_last_error(), "job on queue 1 failed: the device is gone");
+
+	assert_status(nrt_fence_status(-ECANCELED, 1), NRT_HW_ERROR);
+	assert_error_contains("cancelled");
+
+	assert_status(nrt_fence_status(-EIO, 5), NRT_HW_ERROR);
+	assert_string_equal(nrt_last_error(), "job on queue 5 failed: Input/output error");
+
+	assert_status(nrt_fence_status(-EFAULT, -1), NRT_HW_ERROR);
+	assert_string_equal(nrt_last_error(), "job failed: device address fault");
+
+	assert_status(nrt_fence_status(2, 0), NRT_FAILURE);
+}
+
+static void test_range_check(void **state)
+{
+	(void)state;
+	assert_status(nrt_range_check("f", "dst", 100, 0, 100), NRT_SUCCESS);
+	assert_status(nrt_range_check("f", "dst", 100, 100, 0), NRT_SUCCESS);
+	assert_status(nrt_range_check("f", "dst", 100, 99, 2), NRT_INVALID);
+	assert_string_equal(nrt_last_error(),
+			    "f: range of dst at offset 99, 2 bytes, exceeds its size of 100 bytes");
+	assert_status(nrt_range_check("f", "src", 100, 101, 0), NRT_INVALID);
+	assert_status(nrt_range_check("f", "src", 100, SIZE_MAX, 2), NRT_INVALID);
+	assert_error_contains("overflows");
+	assert_status(nrt_range_check("f", "src", SIZE_MAX, 1, SIZE_MAX), NRT_INVALID);
+}
+
+static void test_fail_prefix(void **state)
+{
+	char longtext[700];
+
+	(void)state;
+	nrt_fail(NRT_HW_ERROR, "job on queue %d failed", 2);
+	assert_int_equal(nrt_fail_prefix(NRT_HW_ERROR, "%s", "nrt_copy"), NRT_HW_ERROR);
+	assert_string_equal(nrt_last_error(), "nrt_copy: job on queue 2 failed");
+
+	/* Truncated to the buffer, never overflowing it. */
+	memset(longtext, 'a', sizeof(longtext) - 1);
+	longtext[sizeof(longtext) - 1] = '\0';
+	nrt_fail(NRT_FAILURE, "%s", longtext);
+	nrt_fail_prefix(NRT_FAILURE, "pre");
+	assert_int_equal(strlen(nrt_last_error()), NRT_ERROR_MAX - 1);
+	assert_memory_equal(nrt_last_error(), "pre: aaa", 8);
+	nrt_fail(NRT_FAILURE, "old");
+	nrt_fail_prefix(NRT_FAILURE, "%s", longtext);
+	assert_int_equal(strlen(nrt_last_error()), NRT_ERROR_MAX - 1);
+	longtext[508] = '\0';
+	nrt_fail(NRT_FAILURE, "old");
+	nrt_fail_prefix(NRT_FAILURE, "%s", longtext);   /* 508 + ": " + 1 */
+	assert_int_equal(strlen(nrt_last_error()), NRT_ERROR_MAX - 1);
+	assert_string_equal(nrt_last_error() + 508, ": o");
+}
+
+/* --- buffers ----------------------------------------------------------- */
+
+static void test_alloc_args(void **state)
+{
+	struct env *e = *state;
+	nrt_buffer *buf = (nrt_buffer *)&buf;
+
+	assert_status(nrt_buffer_alloc(NULL, 4096, NRT_PLACEMENT_HBM, &buf), NRT_INVALID);
+	assert_string_equal(nrt_last_error(), "nrt_buffer_alloc: dev is NULL");
+	assert_status(nrt_buffer_alloc(e->dev, 4096, NRT_PLACEMENT_HBM, NULL), NRT_INVALID);
+	assert_string_equal(nrt_last_error(), "nrt_buffer_alloc: out is NULL");
+	assert_status(nrt_buffer_alloc(e->dev, 0, NRT_PLACEMENT_HOST, &buf), NRT_INVALID);
+	assert_string_equal(nrt_last_error(), "nrt_buffer_alloc: size is 0");
+	assert_status(nrt_buffer_alloc(e->dev, 4096, (nrt_placement)2, &buf), NRT_INVALID);
+	assert_string_equal(nrt_last_error(), "nrt_buffer_alloc: unknown placement 2");
+	assert_status(nrt_buffer_alloc(e->dev, 4096, (nrt_placement)-1, &buf), NRT_INVALID);
+	assert_ptr_equal(buf, (nrt_buffer *)&buf);
+	assert_int_equal(fake.bos_created, 0);
+
+	/* The accessors and free take NULL. */
+	assert_true(nrt_buffer_va(NULL) == 0);
+	assert_int_equal(nrt_buffer_size(NULL), 0);
+	assert_int_equal(nrt_buffer_placement(NULL), NRT_PLACEMENT_HBM);
+	nrt_buffer_free(NULL);
+	assert_status(nrt_buffer_map(NULL, (void **)&buf), NRT_INVALID);
+	assert_status(nrt_buffer_unmap(NULL), NRT_INVALID);
+}
+
+static void test_alloc_free(void **state)
+{
+	struct env *e = *state;
+	nrt_buffer *a, *b;
+
+	a = alloc_ok(e->dev, 5000, NRT_PLACEMENT_HBM);
+	b = alloc_ok(e->dev, 1, NRT_PLACEMENT_HOST);
+	assert_int_equal(nrt_buffer_size(a), 5000);
+	assert_int_equal(nrt_buffer_size(b), 1);
+	assert_int_equal(nrt_buffer_placement(a), NRT_PLACEMENT_HBM);
+	assert_int_equal(nrt_buffer_placement(b), NRT_PLACEMENT_HOST);
+	assert_true(nrt_buffer_va(a) == FAKE_VA_START);
+	assert_true(nrt_buffer_va(b) == FAKE_VA_START + 2 * PAGE + PAGE);
+	assert_true(fake.hbm_used == 2 * PAGE);
+	assert_int_equal(fake.live_bos, 2);
+	nrt_buffer_free(a);
+	nrt_buffer_free(b);
+	assert_int_equal(fake.live_bos, 0);
+	assert_true(fake.hbm_used == 0);
+}
+
+static void test_alloc_no_room(void **state)
+{
+	struct env *e = *state;
+	nrt_buffer *buf = NULL;
+	char expect[256];
+
+	assert_status(nrt_buffer_alloc(e->dev, GIB + 1, NRT_PLACEMENT_HBM, &buf),
+		      NRT_RESOURCE);
+	xsnprintf(expect, sizeof(expect),
+		  "cannot allocate 1073741825 bytes of HBM on %s/dev/accel/accel0 (device HBM size 1073741824 bytes): %s",
+		  e->root, strerror(ENOMEM));
+	assert_string_equal(nrt_last_error(), expect);
+	assert_null(buf);
+
+	fake.bo_create_errno = ENOMEM;
+	assert_status(nrt_buffer_alloc(e->dev, 8192, NRT_PLACEMENT_HOST, &buf),
+		      NRT_RESOURCE);
+	assert_error_contains("cannot allocate 8192 bytes of HOST memory on");
+	fake.bo_create_errno = ENODEV;
+	assert_status(nrt_buffer_alloc(e->dev, 8192, NRT_PLACEMENT_HOST, &buf),
+		      NRT_NO_DEVICE);
+	assert_null(buf);
+	assert_int_equal(fake.live_bos, 0);
+}
+
+static void test_map_idempotent(void **state)
+{
+	struct env *e = *state;
+	nrt_buffer *buf = alloc_ok(e->dev, 3 * PAGE, NRT_PLACEMENT_HOST);
+	void *p = NULL, *q = NULL;
+	unsigned int h = 0;
+	size_t i;
+
+	for (i = 0; i < FAKE_BOS; i++) {
+		if (fake.bos[i].live)
+			h = (unsigned int)i;
+	}
+	assert_status(nrt_buffer_map(buf, NULL), NRT_INVALID);
+	assert_string_equal(nrt_last_error(), "nrt_buffer_map: ptr is NULL");
+	assert_status(nrt_buffer_map(buf, &p), NRT_SUCCESS);
+	assert_status(nrt_buffer_map(buf, &q), NRT_SUCCESS);
+	assert_ptr_equal(p, q);
+	assert_ptr_equal(p, fake_mem(buf));
+	assert_int_equal(fake.bos[h].maps, 1);
+
+	assert_status(nrt_buffer_unmap(buf), NRT_SUCCESS);
+	assert_int_equal(fake.bos[h].maps, 0);
+	assert_status(nrt_buffer_unmap(buf), NRT_SUCCESS);   /* not mapped: no-op */
+	assert_status(nrt_buffer_map(buf, &p), NRT_SUCCESS);
+	assert_int_equal(fake.bos[h].maps, 1);
+	/* Freeing a mapped buffer unmaps it (the fake checks before closing). */
+	nrt_buffer_free(buf);
+}
+
+static void test_write_read_mapped(void **state)
+{
+	struct env *e = *state;
+	nrt_buffer *host = alloc_ok(e->dev, 10000, NRT_PLACEMENT_HOST);
+	nrt_buffer *hbm = alloc_ok(e->dev, 64 * KIB, NRT_PLACEMENT_HBM);
+	unsigned char in[10000], out[10000];
+	unsigned int submits;
+
+	fill_pattern(in, sizeof(in), 1);
+	assert_status(nrt_buffer_write(host, 3, in, 9997), NRT_SUCCESS);
+	assert_memory_equal(fake_mem(host) + 3, in, 9997);
+	memset(out, 0, sizeof(out));
+	assert_status(nrt_buffer_read(host, 3, out, 9997), NRT_SUCCESS);
+	assert_memory_equal(out, in, 9997);
+
+	/* Below 64 KiB, HBM goes through the BAR mapping: no job. */
+	submits = fake.submits;
+	assert_status(nrt_buffer_write(hbm, 64 * KIB - 10000, in, 10000), NRT_SUCCESS);
+	assert_memory_equal(fake_mem(hbm) + 64 * KIB - 10000, in, 10000);
+	assert_status(nrt_buffer_read(hbm, 64 * KIB - 10000, out, 10000), NRT_SUCCESS);
+	assert_memory_equal(out, in, 10000);
+	assert_int_equal(fake.submits, submits);
+
+	/* Bounds and arguments. */
+	assert_status(nrt_buffer_write(host, 1, in, 10000), NRT_INVALID);
+	assert_string_equal(nrt_last_error(),
+			    "nrt_buffer_write: range of dst at offset 1, 10000 bytes, exceeds its size of 10000 bytes");
+	assert_status(nrt_buffer_read(hbm, SIZE_MAX, out, 2), NRT_INVALID);
+	assert_error_contains("nrt_buffer_read: range of src");
+	assert_status(nrt_buffer_write(NULL, 0, in, 1), NRT_INVALID);
+	assert_string_equal(nrt_last_error(), "nrt_buffer_write: dst is NULL");
+	assert_status(nrt_buffer_write(host, 0, NULL, 1), NRT_INVALID);
+	assert_string_equal(nrt_last_error(), "nrt_buffer_write: src is NULL");
+	assert_status(nrt_buffer_read(NULL, 0, out, 1), NRT_INVALID);
+	assert_string_equal(nrt_last_error(), "nrt_buffer_read: src is NULL");
+	assert_status(nrt_buffer_read(host, 0, NULL, 1), NRT_INVALID);
+	assert_string_equal(nrt_last_error(), "nrt_buffer_read: dst is NULL");
+	/* Zero bytes: nothing to do, NULL pointers allowed. */
+	assert_status(nrt_buffer_write(host, 10000, NULL, 0), NRT_SUCCESS);
+	assert_status(nrt_buffer_read(host, 10000, NULL, 0), NRT_SUCCESS);
+
+	nrt_buffer_free(host);
+	nrt_buffer_free(hbm);
+}
+
+static void test_write_read_staged(void **state)
+{
+	struct env *e = *state;
+	const size_t len = 9 * MIB + 3, off = 5;
+	nrt_buffer *hbm = alloc_ok(e->dev, len + off, NRT_PLACEMENT_HBM);
+	unsigned char *in = malloc(len), *out = malloc(len);
+	unsigned int created, submits;
+	size_t i;
+
+	assert_non_null(in);
+	assert_non_null(out);
+	fill_pattern(in, len, 3);
+	created = fake.bos_created;
+	submits = fake.submits;
+	assert_status(nrt_buffer_write(hbm, off, in, len), NRT_SUCCESS);
+	assert_memory_equal(fake_mem(hbm) + off, in, len);
+	/* 3 chunks of at most 4 MiB through 2 bounce buffers. */
+	assert_int_equal(fake.submits - submits, 3);
+	assert_int_equal(fake.bos_created - created, 2);
+	for (i = 0; i < 3; i++) {
+		const struct fake_submit *s = fake_last(2 - (unsigned int)i);
+
+		assert_int_equal(s->count, 1);
+		assert_int_equal(s->descs[0].opcode, DRM_TRN_DMA_OP_COPY);
+		assert_true(s->descs[0].dst == nrt_buffer_va(hbm) + off + i * NRT_BOUNCE_SIZE);
+		assert_true(s->descs[0].len == (i < 2 ? NRT_BOUNCE_SIZE : MIB + 3));
+	}
+
+	memset(out, 0, len);
+	assert_status(nrt_buffer_read(hbm, off, out, len), NRT_SUCCESS);
+	assert_memory_equal(out, in, len);
+	/* The bounce buffers were reused. */
+	assert_int_equal(fake.bos_created - created, 2);
+
+	/* Exactly 64 KiB is staged; a fault in the DMA is reported. */
+	submits = fake.submits;
+	fake.fail_submit = -EFAULT;
+	fake.fail_at = submits;
+	assert_status(nrt_buffer_write(hbm, 0, in, 64 * KIB), NRT_HW_ERROR);
+	assert_error_contains("nrt_buffer_write: DMA between a bounce buffer and dst");
+	assert_error_contains("job on queue");
+	assert_error_contains("failed: device address fault");
+	fake.fail_at = fake.submits + 1;   /* the second chunk of a read */
+	assert_status(nrt_buffer_read(hbm, 0, out, len), NRT_HW_ERROR);
+	assert_error_contains("nrt_buffer_read: DMA between a bounce buffer and src");
+	fake.fail_submit = 0;
+
+	/* A submission failure on the second chunk. */
+	fake.submit_errno = ENOMEM;
+	fake.submit_errno_at = fake.submits + 1;
+	assert_status(nrt_buffer_write(hbm, 0, in, len), NRT_RESOURCE);
+	assert_error_contains("nrt_buffer_write: submission of a job of 1 descriptor to queue");
+	fake.submit_errno = 0;
+
+	/* Still works after the failures; nothing leaked (see teardown). */
+	assert_status(nrt_buffer_write(hbm, off, in, len), NRT_SUCCESS);
+	assert_status(nrt_buffer_read(hbm, off, out, len), NRT_SUCCESS);
+	assert_memory_equal(out, in, len);
+
+	free(in);
+	free(out);
+	nrt_buffer_free(hbm);
+}
+
+/* Buffers and fences keep the device open after nrt_device_close(). */
+static void test_close_device_first(void **state)
+{
+	struct env *e = *state;
+	nrt_device *dev = open_ok(1);
+	int fd = nrt_device_fd(dev);
+	nrt_buffer *a, *b;
+	nrt_fence *f = NULL;
+	unsigned char buf[100];
+	int probe;
+
+	a = alloc_ok(dev, PAGE, NRT_PLACEMENT_HOST);
+	b = alloc_ok(dev, PAGE, NRT_PLACEMENT_HBM);
+	assert_status(nrt_copy(b, 0, a, 0, 100, NULL, &f), NRT_SUCCESS);
+	nrt_device_close(dev);
+	assert_true(fcntl(fd, F_GETFD) >= 0);          /* still open */
+	assert_status(nrt_fence_wait(f, -1), NRT_SUCCESS);
+	assert_status(nrt_buffer_read(b, 0, buf, sizeof(buf)), NRT_SUCCESS);
+	nrt_fence_free(f);
+	nrt_buffer_free(a);
+	assert_true(fcntl(fd, F_GETFD) >= 0);
+	nrt_buffer_free(b);
+	/* The last reference closed the file. */
+	probe = fcntl(fd, F_GETFD);
+	assert_true(probe == -1 && errno == EBADF);
+	(void)e;
+}
+
+/* --- copies ------------------------------------------------------------ */
+
+static void test_copy_args(void **state)
+{
+	struct env *e = *state;
+	nrt_device *other = open_ok(1);
+	nrt_buffer *a = alloc_ok(e->dev, 4096, NRT_PLACEMENT_HOST);
+	nrt_buffer *b = alloc_ok(e->dev, 8192, NRT_PLACEMENT_HBM);
+	nrt_buffer *c = alloc_ok(other, 4096, NRT_PLACEMENT_HBM);
+	nrt_fence *foreign = NULL, *f = (nrt_fence *)&f;
+	nrt_fence *waits[2];
+	nrt_copy_opts opts = NRT_COPY_OPTS_INIT;
+	char expect[256];
+
+	assert_status(nrt_copy(NULL, 0, a, 0, 1, NULL, NULL), NRT_INVALID);
+	assert_string_equal(nrt_last_error(), "nrt_copy: dst is NULL");
+	assert_status(nrt_copy(b, 0, NULL, 0, 1, NULL, NULL), NRT_INVALID);
+	assert_string_equal(nrt_last_error(), "nrt_copy: src is NULL");
+	assert_status(nrt_copy(c, 0, a, 0, 1, NULL, NULL), NRT_INVALID);
+	assert_string_equal(nrt_last_error(),
+			    "nrt_copy: dst and src are buffers of different device handles");
+
+	/* Out of bounds, each side named. */
+	assert_status(nrt_copy(b, 8000, a, 0, 200, NULL, NULL), NRT_INVALID);
+	assert_string_equal(nrt_last_error(),
+			    "nrt_copy: range of dst at offset 8000, 200 bytes, exceeds its size of 8192 bytes");
+	assert_status(nrt_copy(b, 0, a, 4000, 200, NULL, NULL), NRT_INVALID);
+	assert_string_equal(nrt_last_error(),
+			    "nrt_copy: range of src at offset 4000, 200 bytes, exceeds its size of 4096 bytes");
+	assert_status(nrt_copy(b, SIZE_MAX, a, 0, 1, NULL, NULL), NRT_INVALID);
+	assert_error_contains("overflows");
+	assert_status(nrt_copy(b, 0, a, 1, SIZE_MAX, NULL, NULL), NRT_INVALID);
+	assert_status(nrt_copy(b, 8193, a, 0, 0, NULL, NULL), NRT_INVALID);
+
+	/* Overlap within one buffer. */
+	assert_status(nrt_copy(b, 100, b, 0, 101, NULL, NULL), NRT_INVALID);
+	assert_error_contains("overlap");
+	assert_status(nrt_copy(b, 0, b, 100, 101, NULL, NULL), NRT_INVALID);
+	assert_status(nrt_copy(b, 100, b, 0, 100, NULL, NULL), NRT_SUCCESS);
+
+	/* Options. */
+	opts.struct_size = 4;
+	assert_status(nrt_copy(b, 0, a, 0, 1, &opts, NULL), NRT_INVALID);
+	assert_error_contains("nrt_copy: opts->struct_size is 4, at least");
+	opts.struct_size = sizeof(opts);
+	opts.queue = 4;
+	assert_status(nrt_copy(b, 0, a, 0, 1, &opts, NULL), NRT_INVALID);
+	xsnprintf(expect, sizeof(expect),
+		  "nrt_copy: queue 4 out of range: %s/dev/accel/accel0 has 4 DMA queues",
+		  e->root);
+	assert_string_equal(nrt_last_error(), expect);
+	opts.queue = -2;   /* any negative queue: the library picks */
+	assert_status(nrt_copy(b, 0, a, 0, 1, &opts, NULL), NRT_SUCCESS);
+	opts.queue = 3;
+	opts.wait_count = 1;
+	assert_status(nrt_copy(b, 0, a, 0, 1, &opts, NULL), NRT_INVALID);
+	assert_string_equal(nrt_last_error(),
+			    "nrt_copy: opts->wait is NULL but opts->wait_count is 1");
+	waits[0] = NULL;
+	opts.wait = waits;
+	assert_status(nrt_copy(b, 0, a, 0, 1, &opts, NULL), NRT_INVALID);
+	assert_string_equal(nrt_last_error(), "nrt_copy: opts->wait[0] is NULL");
+	assert_status(nrt_copy(c, 0, c, 100, 1, NULL, &foreign), NRT_SUCCESS);
+	waits[0] = foreign;
+	assert_status(nrt_copy(b, 0, a, 0, 1, &opts, NULL), NRT_INVALID);
+	assert_string_equal(nrt_last_error(),
+			    "nrt_copy: opts->wait[0] is a fence of another device handle");
+	assert_status(nrt_fill(b, 0, 1, 0, &opts, NULL), NRT_INVALID);
+	assert_string_equal(nrt_last_error(),
+			    "nrt_fill: opts->wait[0] is a fence of another device handle");
+
+	/* Fill arguments. */
+	assert_status(nrt_fill(NULL, 0, 1, 0, NULL, NULL), NRT_INVALID);
+	assert_string_equal(nrt_last_error(), "nrt_fill: dst is NULL");
+	assert_status(nrt_fill(b, 8192, 1, 0, NULL, NULL), NRT_INVALID);
+	assert_error_contains("nrt_fill: range of dst at offset 8192, 1 bytes");
+
+	/* Nothing above reached the kernel but the three good copies. */
+	assert_int_equal(fake.submits, 3);
+	assert_ptr_equal(f, (nrt_fence *)&f);
+
+	nrt_fence_free(foreign);
+	nrt_buffer_free(a);
+	nrt_buffer_free(b);
+	nrt_buffer_free(c);
+	nrt_device_close(other);
+}
+
+static void test_copy_sync_data(void **state)
+{
+	struct env *e = *state;
+	nrt_buffer *host = alloc_ok(e->dev, 3 * PAGE, NRT_PLACEMENT_HOST);
+	nrt_buffer *hbm = alloc_ok(e->dev, 3 * PAGE, NRT_PLACEMENT_HBM);
+	unsigned char *h = fake_mem(host), *d = fake_mem(hbm);
+	unsigned char expect[3 * PAGE];
+	const struct fake_submit *s;
+
+	fill_pattern(h, 3 * PAGE, 9);
+	memset(d, 0xee, 3 * PAGE);
+	assert_status(nrt_copy(hbm, 7, host, 1, 4097, NULL, NULL), NRT_SUCCESS);
+	assert_memory_equal(d + 7, h + 1, 4097);
+	assert_int_equal(d[6], 0xee);
+	assert_int_equal(d[7 + 4097], 0xee);
+	s = fake_last(0);
+	assert_int_equal(s->count, 1);
+	assert_int_equal(s->in_count, 0);
+	assert_true(s->descs[0].src == nrt_buffer_va(host) + 1);
+	assert_true(s->descs[0].dst == nrt_buffer_va(hbm) + 7);
+	assert_true(s->descs[0].len == 4097);
+
+	/* Fill: every byte, offset and length unaligned. */
+	assert_status(nrt_fill(hbm, 3, 5000, 0x5c, NULL, NULL), NRT_SUCCESS);
+	memset(expect, 0x5c, sizeof(expect));
+	assert_memory_equal(d + 3, expect, 5000);
+	assert_int_equal(d[2], 0xee);
+	assert_int_equal(d[5003], 0xee);
+	s = fake_last(0);
+	assert_int_equal(s->descs[0].opcode, DRM_TRN_DMA_OP_FILL);
+	assert_true(s->descs[0].src == UINT64_C(0x5c5c5c5c5c5c5c5c));
+
+	/* Zero length: no job, and a signalled fence if asked for one. */
+	{
+		unsigned int submits = fake.submits;
+		nrt_fence *f = NULL;
+
+		assert_status(nrt_copy(hbm, 3 * PAGE, host, 0, 0, NULL, NULL), NRT_SUCCESS);
+		assert_status(nrt_copy(hbm, 0, host, 0, 0, NULL, &f), NRT_SUCCESS);
+		assert_non_null(f);
+		assert_status(nrt_fence_poll(f), NRT_SUCCESS);
+		assert_status(nrt_fence_wait(f, 0), NRT_SUCCESS);
+		nrt_fence_free(f);
+		assert_status(nrt_fill(hbm, 0, 0, 1, NULL, &f), NRT_SUCCESS);
+		assert_status(nrt_fence_wait(f, -1), NRT_SUCCESS);
+		nrt_fence_free(f);
+		assert_int_equal(fake.submits, submits);
+	}
+
+	nrt_buffer_free(host);
+	nrt_buffer_free(hbm);
+}
+
+/* A copy of more than 1 GiB, and more descriptors than one job takes. */
+static void test_copy_split_jobs(void **state)
+{
+	struct env *e = *state;
+	const uint64_t len = 3 * GIB + 5;
+	nrt_buffer *a, *b;
+	nrt_fence *f = NULL, *w = NULL;
+	nrt_copy_opts opts = NRT_COPY_OPTS_INIT;
+	const struct fake_submit *j1, *j2;
+	unsigned int i;
+
+	fake.kinfo.hbm_size = 8 * GIB;
+	fake.kinfo.max_descs = 3;
+	nrt_device_close(e->dev);
+	e->dev = open_ok(0);
+
+	a = alloc_ok(e->dev, (size_t)len + 8, NRT_PLACEMENT_HBM);
+	b = alloc_ok(e->dev, (size_t)len + 8, NRT_PLACEMENT_HBM);
+
+	/* A pending fence to wait for: only the first job carries it. */
+	fake.defer = true;
+	assert_status(nrt_fill(a, 0, 8, 1, NULL, &w), NRT_SUCCESS);
+	fake.defer = false;
+	opts.wait = &w;
+	opts.wait_count = 1;
+	opts.queue = 2;
+	assert_status(nrt_copy(b, 8, a, 0, (size_t)len, &opts, &f), NRT_SUCCESS);
+	j1 = fake_last(1);
+	j2 = fake_last(0);
+	assert_int_equal(j1->count, 3);
+	assert_int_equal(j2->count, 1);
+	assert_int_equal(j1->queue, 2);
+	assert_int_equal(j2->queue, 2);
+	assert_int_equal(j1->in_count, 1);
+	assert_int_equal(j2->in_count, 0);
+	assert_int_equal(j1->in[0], w->syncobjs[0]);
+	assert_int_not_equal(j1->out, j2->out);
+	for (i = 0; i < 3; i++) {
+		assert_true(j1->descs[i].len == GIB);
+		assert_true(j1->descs[i].src == nrt_buffer_va(a) + i * GIB);
+		assert_true(j1->descs[i].dst == nrt_buffer_va(b) + 8 + i * GIB);
+	}
+	assert_true(j2->descs[0].len == 5);
+	assert_true(j2->descs[0].src == nrt_buffer_va(a) + 3 * GIB);
+	assert_status(nrt_fence_wait(f, -1), NRT_SUCCESS);
+	nrt_fence_free(f);
+
+	/* A fault in the first job is not hidden by a good last job. */
+	fake.fail_submit = -EFAULT;
+	fake.fail_at = fake.submits;
+	assert_status(nrt_copy(b, 8, a, 0, (size_t)len, NULL, &f), NRT_SUCCESS);
+	assert_status(nrt_fence_poll(f), NRT_HW_ERROR);
+	assert_error_contains("failed: device address fault");
+	assert_status(nrt_fence_wait(f, -1), NRT_HW_ERROR);
+	fake.fail_submit = 0;
+	nrt_fence_free(f);
+
+	/* The same synchronously: the status of the job, prefixed. */
+	fake.fail_submit = -EFAULT;
+	fake.fail_at = fake.submits + 1;
+	assert_status(nrt_copy(b, 8, a, 0, (size_t)len, NULL, NULL), NRT_HW_ERROR);
+	assert_error_contains("nrt_copy: job on queue");
+	fake.fail_submit = 0;
+
+	/* The second submission fails: the call fails, no fence is given. */
+	fake.submit_errno = EINVAL;
+	fake.submit_errno_at = fake.submits + 1;
+	f = (nrt_fence *)&f;
+	assert_status(nrt_copy(b, 8, a, 0, (size_t)len, NULL, &f), NRT_INVALID);
+	assert_error_contains("nrt_copy: submission of a job of 1 descriptor to queue");
+	assert_ptr_equal(f, (nrt_fence *)&f);
+	fake.submit_errno = 0;
+
+	fake_complete(w->syncobjs[0], 1);
+	nrt_fence_free(w);
+	nrt_buffer_free(a);
+	nrt_buffer_free(b);
+}
+
+static void test_queue_round_robin(void **state)
+{
+	struct env *e = *state;
+	nrt_buffer *a = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HOST);
+	nrt_buffer *b = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HBM);
+	nrt_copy_opts opts = NRT_COPY_OPTS_INIT;
+	unsigned int i, first;
+
+	/* 2 engines of 2 queues: 0 and 1 on engine 0, 2 and 3 on engine 1. */
+	for (i = 0; i < 8; i++)
+		assert_status(nrt_copy(b, 0, a, 0, 16, NULL, NULL), NRT_SUCCESS);
+	first = fake_last(7)->queue;
+	for (i = 0; i < 8; i++) {
+		unsigned int q = fake_last(7 - i)->queue;
+
+		/* The same cycle as the first four; engines alternate. */
+		assert_int_equal(q, fake_last(7 - i % 4)->queue);
+		if (i)
+			assert_int_not_equal(q / 2, fake_last(8 - i)->queue / 2);
+	}
+	assert_true(first < 4);
+	{
+		unsigned int seen = 0;
+
+		for (i = 0; i < 4; i++)
+			seen |= 1u << fake_last(i)->queue;
+		assert_int_equal(seen, 0xf);
+	}
+
+	/* An explicit queue is used as given. */
+	for (i = 0; i < 4; i++) {
+		opts.queue = (int)(3 - i);
+		assert_status(nrt_copy(b, 0, a, 0, 16, &opts, NULL), NRT_SUCCESS);
+		assert_int_equal(fake_last(0)->queue, 3 - i);
+	}
+	nrt_buffer_free(a);
+	nrt_buffer_free(b);
+}
+
+static void test_wait_fences(void **state)
+{
+	struct env *e = *state;
+	nrt_buffer *a = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HOST);
+	nrt_buffer *b = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HBM);
+	nrt_copy_opts opts = NRT_COPY_OPTS_INIT;
+	nrt_fence *done = NULL, *pending = NULL, *f = NULL;
+	nrt_fence *waits[2];
+
+	assert_status(nrt_copy(b, 0, a, 0, 16, NULL, &done), NRT_SUCCESS);
+	assert_status(nrt_fence_wait(done, -1), NRT_SUCCESS);
+	fake.defer = true;
+	assert_status(nrt_copy(b, 0, a, 0, 16, NULL, &pending), NRT_SUCCESS);
+	fake.defer = false;
+
+	/* A fence known to be done is left out of the job's in-fences. */
+	waits[0] = done;
+	waits[1] = pending;
+	opts.wait = waits;
+	opts.wait_count = 2;
+	assert_status(nrt_copy(b, 0, a, 0, 16, &opts, &f), NRT_SUCCESS);
+	assert_int_equal(fake_last(0)->in_count, 1);
+	assert_int_equal(fake_last(0)->in[0], pending->syncobjs[0]);
+	nrt_fence_free(f);
+
+	/* Raw submission takes wait fences too. */
+	{
+		static const nrt_dma_desc nop = { .opcode = NRT_DMA_OP_NOP };
+
+		assert_status(nrt_submit_raw(e->dev, 1, &nop, 1, waits, 2, NULL),
+			      NRT_SUCCESS);
+		assert_int_equal(fake_last(0)->in_count, 1);
+	}
+
+	fake_complete(pending->syncobjs[0], 1);
+	nrt_fence_free(pending);
+	nrt_fence_free(done);
+	nrt_buffer_free(a);
+	nrt_buffer_free(b);
+}
+
+/* --- fences ------------------------------------------------------------ */
+
+static void test_fence_pending_and_errors(void **state)
+{
+	struct env *e = *state;
+	nrt_buffer *a = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HOST);
+	nrt_buffer *b = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HBM);
+	nrt_copy_opts opts = NRT_COPY_OPTS_INIT;
+	nrt_fence *f = NULL;
+	struct timespec ts;
+	int64_t now;
+	int fd = -1;
+
+	opts.queue = 1;
+	fake.defer = true;
+	assert_status(nrt_copy(b, 0, a, 0, 64, &opts, &f), NRT_SUCCESS);
+	fake.defer = false;
+
+	assert_status(nrt_fence_poll(f), NRT_TIMEOUT);
+	assert_string_equal(nrt_last_error(), "job on queue 1 still running");
+	assert_true(fake.last_timeout == 0);
+
+	assert_status(nrt_fence_wait(f, 1000000), NRT_TIMEOUT);
+	assert_string_equal(nrt_last_error(),
+			    "job on queue 1 still running after 1000000 ns");
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	/* An absolute CLOCK_MONOTONIC deadline, about 1 ms after the call. */
+	assert_true(fake.last_timeout > now - 1000000000 &&
+		    fake.last_timeout <= now + 1000000);
+	assert_status(nrt_fence_wait(f, INT64_MAX), NRT_TIMEOUT);
+	assert_true(fake.last_timeout == INT64_MAX);
+
+	/* The sync_file of a pending fence. */
+	assert_status(nrt_fence_export_fd(f, &fd), NRT_SUCCESS);
+	assert_true(fd >= 0);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	close(fd);
+
+	/* The job timed out in the device: TIMEOUT, but a different text. */
+	fake_complete(f->syncobjs[0], -ETIMEDOUT);
+	assert_status(nrt_fence_wait(f, -1), NRT_TIMEOUT);
+	assert_string_equal(nrt_last_error(),
+			    "job on queue 1 failed: timed out on the device (the driver's job timeout expired)");
+	nrt_fence_free(f);
+
+	/* A fault, and it stays reported. */
+	fake.fail_submit = -EFAULT;
+	fake.fail_at = fake.submits;
+	assert_status(nrt_copy(b, 0, a, 0, 64, &opts, &f), NRT_SUCCESS);
+	fake.fail_submit = 0;
+	assert_status(nrt_fence_wait(f, -1), NRT_HW_ERROR);
+	assert_string_equal(nrt_last_error(), "job on queue 1 failed: device address fault");
+	assert_status(nrt_fence_poll(f), NRT_HW_ERROR);
+	assert_status(nrt_fence_export_fd(f, &fd), NRT_SUCCESS);
+	close(fd);
+	nrt_fence_free(f);
+
+	/* A synchronous copy that faults. */
+	fake.fail_submit = -EFAULT;
+	fake.fail_at = fake.submits;
+	assert_status(nrt_copy(b, 0, a, 0, 64, &opts, NULL), NRT_HW_ERROR);
+	assert_string_equal(nrt_last_error(),
+			    "nrt_copy: job on queue 1 failed: device address fault");
+	fake.fail_submit = 0;
+
+	/* Freeing an unsignalled fence is allowed. */
+	fake.defer = true;
+	assert_status(nrt_copy(b, 0, a, 0, 64, NULL, &f), NRT_SUCCESS);
+	fake.defer = false;
+	nrt_fence_free(f);
+
+	/* NULL arguments. */
+	assert_status(nrt_fence_wait(NULL, 0), NRT_INVALID);
+	assert_string_equal(nrt_last_error(), "nrt_fence_wait: fence is NULL");
+	assert_status(nrt_fence_poll(NULL), NRT_INVALID);
+	assert_string_equal(nrt_last_error(), "nrt_fence_poll: fence is NULL");
+	assert_status(nrt_fence_export_fd(NULL, &fd), NRT_INVALID);
+	assert_status(nrt_copy(b, 0, a, 0, 64, NULL, &f), NRT_SUCCESS);
+	assert_status(nrt_fence_export_fd(f, NULL), NRT_INVALID);
+	assert_string_equal(nrt_last_error(), "nrt_fence_export_fd: fd is NULL");
+	nrt_fence_free(f);
+	nrt_fence_free(NULL);
+
+	nrt_buffer_free(a);
+	nrt_buffer_free(b);
+}
+
+static void test_fence_export_merged(void **state)
+{
+	struct env *e = *state;
+	nrt_buffer *a, *b;
+	nrt_fence *f = NULL;
+	struct sync_file_info info;
+	int fd = -1;
+
+	fake.kinfo.max_descs = 1;
+	fake.kinfo.hbm_size = 8 * GIB;
+	nrt_device_close(e->dev);
+	e->dev = open_ok(0);
+	a = alloc_ok(e->dev, 2 * GIB + 1, NRT_PLACEMENT_HBM);
+	b = alloc_ok(e->dev, 2 * GIB + 1, NRT_PLACEMENT_HBM);
+
+	/* Three jobs; the second faults. */
+	fake.fail_submit = -EFAULT;
+	fake.fail_at = fake.submits + 1;
+	assert_status(nrt_copy(b, 0, a, 0, 2 * GIB + 1, NULL, &f), NRT_SUCCESS);
+	fake.fail_submit = 0;
+	assert_int_equal(f->count, 3);
+	assert_status(nrt_fence_export_fd(f, &fd), NRT_SUCCESS);
+	memset(&info, 0, sizeof(info));
+	assert_int_equal(ioctl(fd, SYNC_IOC_FILE_INFO, &info), 0);
+	assert_int_equal(info.status, -EFAULT);
+	close(fd);
+	nrt_fence_free(f);
+	nrt_buffer_free(a);
+	nrt_buffer_free(b);
+}
+
+static void test_syncobj_cache(void **state)
+{
+	struct env *e = *state;
+	nrt_buffer *a = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HOST);
+	nrt_buffer *b = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HBM);
+	nrt_fence *f[NRT_SYNCOBJ_CACHE + 8];
+	unsigned int i, live;
+
+	for (i = 0; i < 10; i++)
+		assert_status(nrt_copy(b, 0, a, 0, 1, NULL, NULL), NRT_SUCCESS);
+	/* Synchronous copies reuse one syncobj. */
+	assert_int_equal(fake.live_syncobjs, 1);
+
+	for (i = 0; i < NRT_SYNCOBJ_CACHE + 8; i++)
+		assert_status(nrt_copy(b, 0, a, 0, 1, NULL, &f[i]), NRT_SUCCESS);
+	live = fake.live_syncobjs;
+	assert_int_equal(live, NRT_SYNCOBJ_CACHE + 8);
+	for (i = 0; i < NRT_SYNCOBJ_CACHE + 8; i++)
+		nrt_fence_free(f[i]);
+	/* The cache keeps at most NRT_SYNCOBJ_CACHE. */
+	assert_int_equal(fake.live_syncobjs, NRT_SYNCOBJ_CACHE);
+	nrt_buffer_free(a);
+	nrt_buffer_free(b);
+}
+
+/* --- raw submission ---------------------------------------------------- */
+
+static void test_submit_raw(void **state)
+{
+	struct env *e = *state;
+	nrt_buffer *b = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HBM);
+	nrt_dma_desc d[3];
+	nrt_fence *f = NULL;
+	uint64_t v;
+	char expect[256];
+
+	memset(d, 0, sizeof(d));
+	d[0].opcode = NRT_DMA_OP_WRITE;
+	d[0].dst = nrt_buffer_va(b) + 8;
+	d[0].len = UINT64_C(0x1122334455667788);
+	d[1].opcode = NRT_DMA_OP_NOP;
+	d[2].opcode = NRT_DMA_OP_SEM_SIGNAL;
+	d[2].aux = 3;
+	d[2].len = 1;
+	assert_status(nrt_submit_raw(e->dev, 2, d, 3, NULL, 0, &f), NRT_SUCCESS);
+	assert_status(nrt_fence_wait(f, -1), NRT_SUCCESS);
+	nrt_fence_free(f);
+	memcpy(&v, fake_mem(b) + 8, 8);
+	assert_true(v == UINT64_C(0x1122334455667788));
+	assert_int_equal(fake_last(0)->queue, 2);
+	assert_int_equal(fake_last(0)->count, 3);
+	assert_int_equal(fake_last(0)->descs[2].aux, 3);
+
+	/* Arguments. */
+	assert_status(nrt_submit_raw(NULL, 0, d, 1, NULL, 0, NULL), NRT_INVALID);
+	assert_string_equal(nrt_last_error(), "nrt_submit_raw: dev is NULL");
+	assert_status(nrt_submit_raw(e->dev, 0, NULL, 1, NULL, 0, NULL), NRT_INVALID);
+	assert_string_equal(nrt_last_error(), "nrt_submit_raw: descs is NULL");
+	assert_status(nrt_submit_raw(e->dev, 0, d, 0, NULL, 0, NULL), NRT_INVALID);
+	assert_string_equal(nrt_last_error(), "nrt_submit_raw: count is 0");
+	assert_status(nrt_submit_raw(e->dev, 0, d, 65, NULL, 0, NULL), NRT_INVALID);
+	xsnprintf(expect, sizeof(expect),
+		  "nrt_submit_raw: count 65 exceeds the limit of %s/dev/accel/accel0 of 64 descriptors per job",
+		  e->root);
+	assert_string_equal(nrt_last_error(), expect);
+	assert_status(nrt_submit_raw(e->dev, 4, d, 1, NULL, 0, NULL), NRT_INVALID);
+	assert_error_contains("nrt_submit_raw: queue 4 out of range");
+	assert_status(nrt_submit_raw(e->dev, UINT_MAX, d, 1, NULL, 0, NULL), NRT_INVALID);
+	assert_error_contains("out of range");
+	assert_status(nrt_submit_raw(e->dev, 0, d, 1, NULL, 1, NULL), NRT_INVALID);
+	assert_string_equal(nrt_last_error(),
+			    "nrt_submit_raw: wait is NULL but wait_count is 1");
+
+	/* The kernel rejects a bad descriptor. */
+	d[0].opcode = 0x80;
+	assert_status(nrt_submit_raw(e->dev, 0, d, 1, NULL, 0, NULL), NRT_INVALID);
+	assert_error_contains("nrt_submit_raw: submission of a job of 1 descriptor to queue 0");
+	assert_error_contains(strerror(EINVAL));
+
+	/* A fault through an unmapped address. */
+	d[0].opcode = NRT_DMA_OP_COPY;
+	d[0].src = fake.kinfo.va_end - PAGE;
+	d[0].dst = nrt_buffer_va(b);
+	d[0].len = 16;
+	assert_status(nrt_submit_raw(e->dev, 3, d, 1, NULL, 0, NULL), NRT_HW_ERROR);
+	assert_string_equal(nrt_last_error(),
+			    "nrt_submit_raw: job on queue 3 failed: device address fault");
+
+	nrt_buffer_free(b);
+}
+
+/* A 0.1 kernel: no buffers, no DMA. */
+static void test_old_kernel(void **state)
+{
+	struct env *e = *state;
+	nrt_buffer *buf = NULL;
+	nrt_dma_desc nop;
+
+	fake.kinfo_size = offsetof(struct drm_trn_device_info, dma_engines);
+	nrt_device_close(e->dev);
+	e->dev = open_ok(0);
+
+	assert_status(nrt_buffer_alloc(e->dev, PAGE, NRT_PLACEMENT_HBM, &buf),
+		      NRT_UNSUPPORTED);
+	assert_error_contains("cannot allocate 4096 bytes of HBM");
+	memset(&nop, 0, sizeof(nop));
+	assert_status(nrt_submit_raw(e->dev, 0, &nop, 1, NULL, 0, NULL), NRT_UNSUPPORTED);
+	assert_error_contains("nrt_submit_raw: the kernel driver of");
+	assert_error_contains("reports no DMA queues");
+}
+
+/* --- threads ----------------------------------------------------------- */
+
+struct worker {
+	nrt_device *dev;
+	unsigned int id;
+	char error[512];
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	const size_t len = 80 * KIB + w->id;
+	unsigned char *in = malloc(len), *out = malloc(len);
+	nrt_buffer *host = NULL, *hbm = NULL;
+	nrt_fence *f[16];
+	unsigned int i;
+	nrt_status st;
+
+	if (!in || !out) {
+		snprintf(w->error, sizeof(w->error), "out of memory");
+		goto out;
+	}
+	fill_pattern(in, len, w->id);
+	if (nrt_buffer_alloc(w->dev, len, NRT_PLACEMENT_HOST, &host) ||
+	    nrt_buffer_alloc(w->dev, len, NRT_PLACEMENT_HBM, &hbm)) {
+		snprintf(w->error, sizeof(w->error), "alloc: %s", nrt_last_error());
+		goto out;
+	}
+	for (i = 0; i < 16; i++) {
+		/* Staged write and read, and async copies, all at once. */
+		st = nrt_buffer_write(hbm, 0, in, len);
+		if (!st)
+			st = nrt_copy(host, 0, hbm, 0, len, NULL, &f[i]);
+		if (st) {
+			snprintf(w->error, sizeof(w->error), "round %u: %s", i,
+				 nrt_last_error());
+			while (i--)
+				nrt_fence_free(f[i]);
+			goto out;
+		}
+	}
+	for (i = 16; i-- > 0;) {
+		st = nrt_fence_wait(f[i], -1);
+		if (st && !w->error[0])
+			snprintf(w->error, sizeof(w->error), "wait %u: %s", i,
+				 nrt_last_error());
+		nrt_fence_free(f[i]);
+	}
+	if (!w->error[0] && (nrt_buffer_read(host, 0, out, len) ||
+			     memcmp(in, out, len)))
+		snprintf(w->error, sizeof(w->error), "data differs");
+out:
+	nrt_buffer_free(host);
+	nrt_buffer_free(hbm);
+	free(in);
+	free(out);
+	return NULL;
+}
+
+static void test_threads(void **state)
+{
+	struct env *e = *state;
+	struct worker w[6];
+	pthread_t th[6];
+	unsigned int i;
+
+	for (i = 0; i < 6; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].dev = e->dev;
+		w[i].id = i + 1;
+		assert_int_equal(pthread_create(&th[i], NULL, worker_main, &w[i]), 0);
+	}
+	for (i = 0; i < 6; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		if (w[i].error[0])
+			fail_msg("thread %u: %s", i, w[i].error);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_split_count),
+		cmocka_unit_test(test_split_copy),
+		cmocka_unit_test(test_split_fill),
+		cmocka_unit_test(test_pick_queue),
+		cmocka_unit_test(test_fence_status_mapping),
+		cmocka_unit_test(test_range_check),
+		cmocka_unit_test(test_fail_prefix),
+		cmocka_unit_test_setup_teardown(test_alloc_args, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alloc_free, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alloc_no_room, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_map_idempotent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_read_mapped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_read_staged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_device_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_copy_args, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_copy_sync_data, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_copy_split_jobs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queue_round_robin, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wait_fences, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fence_pending_and_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fence_export_merged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_syncobj_cache, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_submit_raw, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_old_kernel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+	};
+	int ret;
+
+	ret = cmocka_run_group_tests_name("nrt_dma", tests, NULL, NULL);
+	fake_reset();
+	pthread_mutex_destroy(&fake.lock);
+	return ret;
+}

@@ -1,0 +1,918 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Copyright (c) 2026 The trn authors
+ *
+ * nrt-bench - DMA bandwidth and job latency of a trn device, against host
+ * memcpy and a DRM ioctl round trip as baselines.
+ *
+ * Bandwidth: for each size and direction, runs of asynchronous nrt_copy()
+ * calls with up to 8 in flight (each run: up to --iterations copies or
+ * 0.2 s, whichever comes first, then the last copies waited for); the
+ * figure is the median of the runs' bytes per second. memcpy
+ * is measured the same way on malloc'd buffers, or read from a JSON file
+ * (--baseline) written by "nrt-bench --memcpy-only --json", possibly on
+ * another machine. Latency: --iterations samples of an ioctl and of a
+ * one-NOP job submitted and waited for; throughput of empty jobs with a
+ * pipeline of async jobs over all queues. See nrt-bench(1).
+ *
+ * Exit status: 0 on success, 1 if a measurement failed, 2 on a usage error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+#include <xf86drm.h>
+#include "drm/trn_accel.h"
+
+#include "nrt.h"
+
+#define NRT_BENCH_NAME "nrt-bench"
+
+#define KIB ((size_t)1 << 10)
+#define MIB ((size_t)1 << 20)
+
+#define DEFAULT_MAX_SIZE (256 * MIB)
+#define DEFAULT_ITERATIONS 1000
+#define DEFAULT_RUNS 3
+#define RUN_SECONDS 0.2
+#define PIPELINE_DEPTH 64
+#define PIPELINE_SECONDS 0.5
+
+static const size_t bench_sizes[] = { 4 * KIB, 64 * KIB, 1 * MIB, 16 * MIB,
+				      256 * MIB };
+#define NSIZES (sizeof(bench_sizes) / sizeof(bench_sizes[0]))
+
+enum direction { DIR_H2D, DIR_D2H, DIR_D2D, NDIRS };
+
+static const char *const dir_key[NDIRS] = {
+	"host_to_device", "device_to_host", "device_to_device",
+};
+static const char *const dir_title[NDIRS] = {
+	"host->dev", "dev->host", "dev->dev",
+};
+
+struct options {
+	unsigned int device;
+	bool json;
+	bool memcpy_only;
+	size_t max_size;
+	unsigned int iterations;
+	unsigned int runs;
+	const char *baseline;
+};
+
+/* A bandwidth figure; gbps < 0: not measured. */
+struct bw {
+	double gbps;
+};
+
+struct results {
+	size_t nsizes;                  /* sizes measured, from bench_sizes */
+	struct bw memcpy_bw[NSIZES];
+	struct bw copy[NDIRS][NSIZES];
+	bool have_device;
+	nrt_device_info info;
+	bool have_latency;
+	double ioctl_p50_us;
+	double job_p50_us;
+	double job_p99_us;
+	double jobs_per_second;
+	unsigned int pipeline_queues;
+};
+
+/* --- helpers ------------------------------------------------------------- */
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: " NRT_BENCH_NAME " [OPTION]...\n"
+		"Measure DMA bandwidth and job latency of a trn device, and host\n"
+		"memcpy bandwidth and a DRM ioctl round trip as baselines.\n"
+		"\n"
+		"  -d, --device N       device index (default 0)\n"
+		"  -j, --json           print a JSON document instead of tables\n"
+		"  -s, --max-size SIZE  largest transfer, e.g. 16M (default 256M)\n"
+		"  -n, --iterations N   most transfers per run, and latency samples\n"
+		"                       (default %d)\n"
+		"  -r, --runs N         runs per bandwidth figure (default %d)\n"
+		"  -m, --memcpy-only    measure host memcpy only (no device needed)\n"
+		"  -b, --baseline FILE  take memcpy figures from FILE, the output of\n"
+		"                       " NRT_BENCH_NAME " --memcpy-only --json\n"
+		"  -h, --help           print this help and exit\n"
+		"  -V, --version        print the version and exit\n"
+		"\n"
+		"Exit status: 0 on success, 1 if a measurement failed, 2 on a\n"
+		"usage error.\n",
+		DEFAULT_ITERATIONS, DEFAULT_RUNS);
+}
+
+static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(NRT_BENCH_NAME ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry '" NRT_BENCH_NAME " --help' for more information.\n", stderr);
+	exit(2);
+}
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(NRT_BENCH_NAME ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+/* The library's detail message, or the generic text of @st without one. */
+static const char *reason(nrt_status st)
+{
+	const char *detail = nrt_last_error();
+
+	return *detail ? detail : nrt_strerror(st);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static bool parse_uint(const char *s, unsigned int min, unsigned int *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > UINT_MAX)
+		return false;
+	*out = (unsigned int)v;
+	return true;
+}
+
+/* A byte count with an optional binary suffix: 4096, 64K, 16M, 1G, 1GiB. */
+static bool parse_size(const char *s, size_t *out)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return false;
+	switch (*end) {
+	case 'k': case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm': case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'g': case 'G':
+		shift = 30;
+		end++;
+		break;
+	default:
+		break;
+	}
+	if (shift && !strcmp(end, "iB"))
+		end += 2;
+	else if (!strcmp(end, "B"))
+		end++;
+	if (*end || v > (SIZE_MAX >> shift))
+		return false;
+	*out = (size_t)v << shift;
+	return true;
+}
+
+static void format_size(size_t size, char *buf, size_t len)
+{
+	if (size >= MIB && size % MIB == 0)
+		snprintf(buf, len, "%zu MiB", size / MIB);
+	else if (size >= KIB && size % KIB == 0)
+		snprintf(buf, len, "%zu KiB", size / KIB);
+	else
+		snprintf(buf, len, "%zu B", size);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Median of @n values (sorts them). */
+static double median(double *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Nearest-rank percentile @p (1..100) of the @n >= 1 sorted values @v. */
+static double percentile(const double *v, size_t n, unsigned int p)
+{
+	size_t rank = (p * n + 99) / 100;
+
+	return v[rank ? rank - 1 : 0];
+}
+
+static void *xmalloc(size_t size)
+{
+	void *p = malloc(size);
+
+	if (!p)
+		die("out of memory allocating %zu bytes", size);
+	return p;
+}
+
+/* --- bandwidth ------------------------------------------------------------ */
+
+/*
+ * One transfer of @size bytes, or with a size of 0, the end of a run: wait
+ * for every transfer still in flight. Returns false after printing an error.
+ */
+typedef bool (*transfer_fn)(void *ctx, size_t size);
+
+/*
+ * The median over @o->runs runs of the bandwidth of @fn: each run repeats
+ * the transfer until RUN_SECONDS have passed or @o->iterations were done,
+ * then waits for the last transfers to finish.
+ */
+static bool measure_bw(const struct options *o, transfer_fn fn, void *ctx,
+		       size_t size, double *gbps)
+{
+	double *rates = xmalloc(o->runs * sizeof(*rates));
+	unsigned int r;
+
+	if (!fn(ctx, size) || !fn(ctx, 0)) {   /* warm up: faults, first mappings */
+		free(rates);
+		return false;
+	}
+	for (r = 0; r < o->runs; r++) {
+		double t0 = now_s(), t;
+		unsigned int i = 0;
+
+		do {
+			if (!fn(ctx, size)) {
+				free(rates);
+				return false;
+			}
+			i++;
+			t = now_s() - t0;
+		} while (i < o->iterations && t < RUN_SECONDS);
+		if (!fn(ctx, 0)) {
+			free(rates);
+			return false;
+		}
+		t = now_s() - t0;
+		rates[r] = (double)size * i / t / 1e9;
+	}
+	*gbps = median(rates, o->runs);
+	free(rates);
+	return true;
+}
+
+struct memcpy_ctx {
+	unsigned char *src, *dst;
+};
+
+static bool memcpy_once(void *ctx, size_t size)
+{
+	struct memcpy_ctx *m = ctx;
+
+	if (!size)
+		return true;
+	memcpy(m->dst, m->src, size);
+	/* Keep the compiler from dropping a copy whose result is unused. */
+	__asm__ __volatile__("" : : "r"(m->dst) : "memory");
+	return true;
+}
+
+static void bench_memcpy(const struct options *o, struct results *res)
+{
+	struct memcpy_ctx m;
+	size_t max = bench_sizes[res->nsizes - 1];
+	size_t i;
+
+	m.src = xmalloc(max);
+	m.dst = xmalloc(max);
+	memset(m.src, 0x5a, max);
+	memset(m.dst, 0, max);
+	for (i = 0; i < res->nsizes; i++) {
+		if (!measure_bw(o, memcpy_once, &m, bench_sizes[i],
+				&res->memcpy_bw[i].gbps))
+			res->memcpy_bw[i].gbps = -1;
+	}
+	free(m.src);
+	free(m.dst);
+}
+
+/*
+ * Device copies are measured as a stream: up to COPY_DEPTH asynchronous
+ * copies in flight, spread over the queues by the library, as a program
+ * that moves data would run them. Throughput, not the latency of one copy
+ * (which the job latency figures give).
+ */
+#define COPY_DEPTH 64
+
+struct copy_ctx {
+	nrt_buffer *dst, *src;
+	const char *what;
+	nrt_fence *fences[COPY_DEPTH];
+	unsigned int head, count;
+};
+
+static bool copy_wait_oldest(struct copy_ctx *c, size_t size)
+{
+	nrt_fence *f = c->fences[c->head];
+	nrt_status st = nrt_fence_wait(f, -1);
+
+	nrt_fence_free(f);
+	c->fences[c->head] = NULL;
+	c->head = (c->head + 1) % COPY_DEPTH;
+	c->count--;
+	if (st != NRT_SUCCESS) {
+		fprintf(stderr, NRT_BENCH_NAME ": %s copy of %zu bytes: %s\n",
+			c->what, size, reason(st));
+		return false;
+	}
+	return true;
+}
+
+static bool copy_once(void *ctx, size_t size)
+{
+	struct copy_ctx *c = ctx;
+	nrt_status st;
+	bool ok = true;
+
+	if (!size) {
+		while (c->count)
+			ok &= copy_wait_oldest(c, size);
+		return ok;
+	}
+	if (c->count == COPY_DEPTH && !copy_wait_oldest(c, size))
+		return false;
+	st = nrt_copy(c->dst, 0, c->src, 0, size, NULL,
+		      &c->fences[(c->head + c->count) % COPY_DEPTH]);
+	if (st != NRT_SUCCESS) {
+		fprintf(stderr, NRT_BENCH_NAME ": %s copy of %zu bytes: %s\n",
+			c->what, size, reason(st));
+		return false;
+	}
+	c->count++;
+	return true;
+}
+
+/*
+ * Allocate the three buffers of the copies at the largest size that fits,
+ * dropping sizes from the top of the list while the device is out of room.
+ */
+static bool alloc_buffers(nrt_device *dev, struct results *res,
+			  nrt_buffer *bufs[3])
+{
+	static const nrt_placement place[3] = {
+		NRT_PLACEMENT_HOST, NRT_PLACEMENT_HBM, NRT_PLACEMENT_HBM,
+	};
+
+	while (res->nsizes > 0) {
+		size_t size = bench_sizes[res->nsizes - 1];
+		nrt_status st = NRT_SUCCESS;
+		unsigned int i;
+
+		for (i = 0; i < 3; i++) {
+			st = nrt_buffer_alloc(dev, size, place[i], &bufs[i]);
+			if (st != NRT_SUCCESS)
+				break;
+		}
+		if (i == 3)
+			return true;
+		while (i--)
+			nrt_buffer_free(bufs[i]);
+		if (st != NRT_RESOURCE) {
+			fprintf(stderr, NRT_BENCH_NAME ": cannot allocate buffers: %s\n",
+				reason(st));
+			return false;
+		}
+		fprintf(stderr, NRT_BENCH_NAME ": warning: no room for %zu-byte buffers (%s); trying smaller\n",
+			size, reason(st));
+		res->nsizes--;
+	}
+	fprintf(stderr, NRT_BENCH_NAME ": cannot allocate buffers of any size\n");
+	return false;
+}
+
+static bool bench_copies(const struct options *o, nrt_device *dev,
+			 struct results *res)
+{
+	nrt_buffer *bufs[3] = { NULL, NULL, NULL }; /* host, hbm a, hbm b */
+	struct copy_ctx ctx[NDIRS];
+	bool ok = true;
+	size_t i;
+	int d;
+
+	if (!alloc_buffers(dev, res, bufs))
+		return false;
+	/* Defined contents: the kernel clears buffers, but write anyway. */
+	if (nrt_fill(bufs[0], 0, nrt_buffer_size(bufs[0]), 0x5a, NULL, NULL) ||
+	    nrt_fill(bufs[1], 0, nrt_buffer_size(bufs[1]), 0xa5, NULL, NULL)) {
+		fprintf(stderr, NRT_BENCH_NAME ": fill: %s\n", nrt_last_error());
+		ok = false;
+	}
+
+	ctx[DIR_H2D] = (struct copy_ctx){ .dst = bufs[1], .src = bufs[0], .what = "host->device" };
+	ctx[DIR_D2H] = (struct copy_ctx){ .dst = bufs[0], .src = bufs[1], .what = "device->host" };
+	ctx[DIR_D2D] = (struct copy_ctx){ .dst = bufs[2], .src = bufs[1], .what = "device->device" };
+	for (i = 0; i < res->nsizes && ok; i++) {
+		for (d = 0; d < NDIRS && ok; d++)
+			ok = measure_bw(o, copy_once, &ctx[d], bench_sizes[i],
+					&res->copy[d][i].gbps);
+	}
+	for (i = 0; i < 3; i++)
+		nrt_buffer_free(bufs[i]);
+	return ok;
+}
+
+/* --- latency ------------------------------------------------------------- */
+
+static bool bench_ioctl(const struct options *o, nrt_device *dev, double *p50)
+{
+	double *us = xmalloc(o->iterations * sizeof(*us));
+	int fd = nrt_device_fd(dev);
+	unsigned int i;
+
+	for (i = 0; i < o->iterations + 10; i++) {
+		struct drm_trn_query q;
+		double t0;
+
+		/* Size 0: the kernel only reports the size, copies nothing. */
+		memset(&q, 0, sizeof(q));
+		q.query = DRM_TRN_QUERY_DEVICE_INFO;
+		t0 = now_s();
+		if (drmIoctl(fd, DRM_IOCTL_TRN_QUERY, &q)) {
+			fprintf(stderr, NRT_BENCH_NAME ": DRM_IOCTL_TRN_QUERY: %s\n",
+				strerror(errno));
+			free(us);
+			return false;
+		}
+		if (i >= 10)    /* the first ones warm up */
+			us[i - 10] = (now_s() - t0) * 1e6;
+	}
+	qsort(us, o->iterations, sizeof(*us), cmp_double);
+	*p50 = percentile(us, o->iterations, 50);
+	free(us);
+	return true;
+}
+
+static bool bench_job_latency(const struct options *o, nrt_device *dev,
+			      struct results *res)
+{
+	static const nrt_dma_desc nop = { .opcode = NRT_DMA_OP_NOP };
+	double *us = xmalloc(o->iterations * sizeof(*us));
+	unsigned int i;
+
+	for (i = 0; i < o->iterations + 10; i++) {
+		double t0 = now_s();
+		nrt_status st = nrt_submit_raw(dev, 0, &nop, 1, NULL, 0, NULL);
+
+		if (st != NRT_SUCCESS) {
+			fprintf(stderr, NRT_BENCH_NAME ": empty job: %s\n", reason(st));
+			free(us);
+			return false;
+		}
+		if (i >= 10)
+			us[i - 10] = (now_s() - t0) * 1e6;
+	}
+	qsort(us, o->iterations, sizeof(*us), cmp_double);
+	res->job_p50_us = percentile(us, o->iterations, 50);
+	res->job_p99_us = percentile(us, o->iterations, 99);
+	free(us);
+	return true;
+}
+
+/*
+ * Empty jobs per second with PIPELINE_DEPTH jobs in flight, spread
+ * round-robin over all queues: submit until the ring is full, then wait for
+ * the oldest and submit a new one in its place.
+ */
+static bool bench_job_rate(nrt_device *dev, struct results *res)
+{
+	static const nrt_dma_desc nop = { .opcode = NRT_DMA_OP_NOP };
+	nrt_fence *ring[PIPELINE_DEPTH] = { NULL };
+	unsigned int queues = res->info.dma_queues;
+	uint64_t submitted = 0, completed = 0;
+	double t0, t = 0;
+	bool ok = true;
+	size_t k;
+
+	res->pipeline_queues = queues;
+	t0 = now_s();
+	for (;;) {
+		size_t slot = submitted % PIPELINE_DEPTH;
+		nrt_status st;
+
+		if (ring[slot]) {
+			st = nrt_fence_wait(ring[slot], -1);
+			nrt_fence_free(ring[slot]);
+			ring[slot] = NULL;
+			if (st != NRT_SUCCESS) {
+				fprintf(stderr, NRT_BENCH_NAME ": pipelined job: %s\n",
+					reason(st));
+				ok = false;
+				break;
+			}
+			completed++;
+			t = now_s() - t0;
+			if (t >= PIPELINE_SECONDS)
+				break;
+		}
+		st = nrt_submit_raw(dev, (unsigned int)(submitted % queues), &nop,
+				    1, NULL, 0, &ring[slot]);
+		if (st != NRT_SUCCESS) {
+			fprintf(stderr, NRT_BENCH_NAME ": pipelined submit: %s\n",
+				reason(st));
+			ok = false;
+			break;
+		}
+		submitted++;
+	}
+	for (k = 0; k < PIPELINE_DEPTH; k++) {
+		if (ring[k]) {
+			nrt_fence_wait(ring[k], -1);
+			nrt_fence_free(ring[k]);
+		}
+	}
+	if (ok)
+		res->jobs_per_second = (double)completed / t;
+	return ok;
+}
+
+/* --- baseline ------------------------------------------------------------- */
+
+static void load_baseline(const char *path, struct results *res)
+{
+	json_object *root, *arr;
+	size_t i, n;
+
+	root = json_object_from_file(path);
+	if (!root)
+		die("cannot read the baseline %s: %s", path,
+		    json_util_get_last_err() ? json_util_get_last_err() : "invalid JSON");
+	if (!json_object_object_get_ex(root, "memcpy", &arr) ||
+	    !json_object_is_type(arr, json_type_array))
+		die("baseline %s: no \"memcpy\" array (expected the output of "
+		    NRT_BENCH_NAME " --memcpy-only --json)", path);
+
+	for (i = 0; i < NSIZES; i++)
+		res->memcpy_bw[i].gbps = -1;
+	n = json_object_array_length(arr);
+	for (i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(arr, i), *js, *jg;
+		int64_t size;
+		size_t k;
+
+		if (!json_object_object_get_ex(e, "size", &js) ||
+		    !json_object_object_get_ex(e, "gbps", &jg) ||
+		    !json_object_is_type(js, json_type_int) ||
+		    !(json_object_is_type(jg, json_type_double) ||
+		      json_object_is_type(jg, json_type_int)))
+			die("baseline %s: memcpy[%zu] needs an integer \"size\" and a number \"gbps\"",
+			    path, i);
+		size = json_object_get_int64(js);
+		for (k = 0; k < NSIZES; k++) {
+			if ((int64_t)bench_sizes[k] == size)
+				res->memcpy_bw[k].gbps = json_object_get_double(jg);
+		}
+	}
+	json_object_put(root);
+}
+
+static void check_baseline(const char *path, const struct results *res)
+{
+	size_t i;
+
+	for (i = 0; i < res->nsizes; i++) {
+		if (res->memcpy_bw[i].gbps <= 0)
+			fprintf(stderr, NRT_BENCH_NAME ": warning: baseline %s has no memcpy figure for %zu bytes\n",
+				path, bench_sizes[i]);
+	}
+}
+
+/* --- output --------------------------------------------------------------- */
+
+static double ratio(double a, double b)
+{
+	return a > 0 && b > 0 ? a / b : -1;
+}
+
+static void print_num(double v, int width, int prec)
+{
+	if (v < 0)
+		printf("%*s", width, "-");
+	else
+		printf("%*.*f", width, prec, v);
+}
+
+static void print_text(const struct options *o, const struct results *res)
+{
+	const char *src = o->baseline ? o->baseline : "this machine";
+	size_t i;
+	int d;
+
+	if (res->have_device)
+		printf("device %u (%s): %u DMA queues on %u engines, at most %u descriptors per job\n\n",
+		       res->info.index, res->info.pci_bdf, res->info.dma_queues,
+		       res->info.dma_engines, res->info.max_descs);
+	printf("bandwidth in GB/s (10^9 bytes/s): median of %u runs, each of up to %u\n"
+	       "transfers (device copies: %d in flight) or %.1f s; memcpy baseline from %s\n\n",
+	       o->runs, o->iterations, COPY_DEPTH, RUN_SECONDS, src);
+
+	printf("%-9s %9s", "SIZE", "memcpy");
+	if (!o->memcpy_only) {
+		for (d = 0; d < NDIRS; d++)
+			printf(" %10s %7s", dir_title[d], "ratio");
+	}
+	printf("\n");
+	for (i = 0; i < res->nsizes; i++) {
+		char sz[32];
+
+		format_size(bench_sizes[i], sz, sizeof(sz));
+		printf("%-9s ", sz);
+		print_num(res->memcpy_bw[i].gbps, 9, 2);
+		if (!o->memcpy_only) {
+			for (d = 0; d < NDIRS; d++) {
+				printf(" ");
+				print_num(res->copy[d][i].gbps, 10, 3);
+				printf(" ");
+				print_num(ratio(res->copy[d][i].gbps,
+						res->memcpy_bw[i].gbps), 7, 4);
+			}
+		}
+		printf("\n");
+	}
+	if (!res->have_latency)
+		return;
+
+	printf("\nlatency (%u samples each)\n", o->iterations);
+	printf("  DRM ioctl round trip, p50         %10.2f us\n", res->ioctl_p50_us);
+	printf("  empty job submit + wait, p50      %10.2f us  (%.1f x ioctl)\n",
+	       res->job_p50_us, ratio(res->job_p50_us, res->ioctl_p50_us));
+	printf("  empty job submit + wait, p99      %10.2f us\n", res->job_p99_us);
+	printf("  empty jobs, %d in flight on %u queues %8.0f jobs/s\n",
+	       PIPELINE_DEPTH, res->pipeline_queues, res->jobs_per_second);
+}
+
+/* A number with 6 significant digits, or null if not measured. */
+static json_object *json_num(double v)
+{
+	char buf[32];
+
+	if (v < 0)
+		return NULL;
+	snprintf(buf, sizeof(buf), "%.6g", v);
+	return json_object_new_double_s(v, buf);
+}
+
+static void print_json(const struct options *o, const struct results *res)
+{
+	json_object *root = json_object_new_object();
+	json_object *method = json_object_new_object();
+	json_object *mc = json_object_new_array();
+	size_t i;
+	int d;
+
+	json_object_object_add(root, "schema_version", json_object_new_int(1));
+	json_object_object_add(root, "tool", json_object_new_string(NRT_BENCH_NAME));
+	json_object_object_add(root, "units",
+			       json_object_new_string("gbps: 10^9 bytes/s; latency: microseconds"));
+	json_object_object_add(method, "statistic", json_object_new_string("median"));
+	json_object_object_add(method, "runs", json_object_new_int64(o->runs));
+	json_object_object_add(method, "run_seconds", json_num(RUN_SECONDS));
+	json_object_object_add(method, "max_iterations",
+			       json_object_new_int64(o->iterations));
+	json_object_object_add(root, "method", method);
+	json_object_object_add(root, "memcpy_source",
+			       json_object_new_string(o->baseline ? o->baseline : "local"));
+
+	for (i = 0; i < res->nsizes; i++) {
+		json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "size", json_object_new_int64((int64_t)bench_sizes[i]));
+		json_object_object_add(e, "gbps", json_num(res->memcpy_bw[i].gbps));
+		json_object_array_add(mc, e);
+	}
+	json_object_object_add(root, "memcpy", mc);
+
+	if (res->have_device) {
+		json_object *dev = json_object_new_object();
+		json_object *copy = json_object_new_object();
+
+		json_object_object_add(dev, "index", json_object_new_int64(res->info.index));
+		json_object_object_add(dev, "pci_bdf", json_object_new_string(res->info.pci_bdf));
+		json_object_object_add(dev, "dma_engines",
+				       json_object_new_int64(res->info.dma_engines));
+		json_object_object_add(dev, "dma_queues",
+				       json_object_new_int64(res->info.dma_queues));
+		json_object_object_add(dev, "max_descs",
+				       json_object_new_int64(res->info.max_descs));
+		json_object_object_add(root, "device", dev);
+
+		for (d = 0; d < NDIRS; d++) {
+			json_object *arr = json_object_new_array();
+
+			for (i = 0; i < res->nsizes; i++) {
+				json_object *e = json_object_new_object();
+
+				json_object_object_add(e, "size",
+						       json_object_new_int64((int64_t)bench_sizes[i]));
+				json_object_object_add(e, "gbps", json_num(res->copy[d][i].gbps));
+				json_object_object_add(e, "ratio_to_memcpy",
+						       json_num(ratio(res->copy[d][i].gbps,
+								      res->memcpy_bw[i].gbps)));
+				json_object_array_add(arr, e);
+			}
+			json_object_object_add(copy, dir_key[d], arr);
+		}
+		json_object_object_add(root, "copy", copy);
+	}
+	if (res->have_latency) {
+		json_object *lat = json_object_new_object();
+
+		json_object_object_add(lat, "samples", json_object_new_int64(o->iterations));
+		json_object_object_add(lat, "ioctl_p50_us", json_num(res->ioctl_p50_us));
+		json_object_object_add(lat, "job_p50_us", json_num(res->job_p50_us));
+		json_object_object_add(lat, "job_p99_us", json_num(res->job_p99_us));
+		json_object_object_add(lat, "job_to_ioctl_p50_ratio",
+				       json_num(ratio(res->job_p50_us, res->ioctl_p50_us)));
+		json_object_object_add(lat, "pipeline_depth",
+				       json_object_new_int64(PIPELINE_DEPTH));
+		json_object_object_add(lat, "pipeline_queues",
+				       json_object_new_int64(res->pipeline_queues));
+		json_object_object_add(lat, "jobs_per_second", json_num(res->jobs_per_second));
+		json_object_object_add(root, "latency", lat);
+	}
+	printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+						      JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
+}
+
+/* --- main ----------------------------------------------------------------- */
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "device", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "max-size", required_argument, NULL, 's' },
+		{ "iterations", required_argument, NULL, 'n' },
+		{ "runs", required_argument, NULL, 'r' },
+		{ "memcpy-only", no_argument, NULL, 'm' },
+		{ "baseline", required_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->max_size = DEFAULT_MAX_SIZE;
+	o->iterations = DEFAULT_ITERATIONS;
+	o->runs = DEFAULT_RUNS;
+
+	while ((c = getopt_long(argc, argv, "d:js:n:r:mb:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			if (!parse_uint(optarg, 0, &o->device))
+				usage_error("invalid device index '%s'", optarg);
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 's':
+			if (!parse_size(optarg, &o->max_size) || o->max_size < bench_sizes[0])
+				usage_error("invalid --max-size '%s' (at least 4K)", optarg);
+			break;
+		case 'n':
+			if (!parse_uint(optarg, 1, &o->iterations) || o->iterations > 10000000)
+				usage_error("invalid --iterations '%s' (1..10000000)", optarg);
+			break;
+		case 'r':
+			if (!parse_uint(optarg, 1, &o->runs) || o->runs > 1000)
+				usage_error("invalid --runs '%s' (1..1000)", optarg);
+			break;
+		case 'm':
+			o->memcpy_only = true;
+			break;
+		case 'b':
+			o->baseline = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf(NRT_BENCH_NAME " (trn) %d.%d.%d\n", NRT_VERSION_MAJOR,
+			       NRT_VERSION_MINOR, NRT_VERSION_PATCH);
+			exit(0);
+		default:
+			fputs("Try '" NRT_BENCH_NAME " --help' for more information.\n",
+			      stderr);
+			exit(2);
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+	if (o->memcpy_only && o->baseline)
+		usage_error("--memcpy-only and --baseline exclude each other");
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct results res;
+	nrt_device *dev = NULL;
+	nrt_status st;
+	bool ok = true;
+	size_t i;
+	int d;
+
+	parse_options(argc, argv, &o);
+	memset(&res, 0, sizeof(res));
+	for (i = 0; i < NSIZES; i++) {
+		if (bench_sizes[i] <= o.max_size)
+			res.nsizes = i + 1;
+		res.memcpy_bw[i].gbps = -1;
+		for (d = 0; d < NDIRS; d++)
+			res.copy[d][i].gbps = -1;
+	}
+	res.ioctl_p50_us = res.job_p50_us = res.job_p99_us = -1;
+	res.jobs_per_second = -1;
+
+	/* Read the baseline first: a bad file should not waste a run. */
+	if (o.baseline)
+		load_baseline(o.baseline, &res);
+
+	if (!o.memcpy_only) {
+		st = nrt_device_open(o.device, &dev);
+		if (st != NRT_SUCCESS)
+			die("cannot open device %u: %s", o.device, reason(st));
+		res.info.struct_size = sizeof(res.info);
+		st = nrt_device_get_info(dev, &res.info);
+		if (st != NRT_SUCCESS)
+			die("device %u: %s", o.device, reason(st));
+		if (!res.info.dma_queues || !res.info.max_descs)
+			die("device %u: the kernel driver reports no DMA queues", o.device);
+		res.have_device = true;
+		ok = bench_copies(&o, dev, &res);
+	}
+
+	/* After the copies, which may have dropped sizes that did not fit. */
+	if (o.baseline)
+		check_baseline(o.baseline, &res);
+	else
+		bench_memcpy(&o, &res);
+
+	if (dev && ok) {
+		ok = bench_ioctl(&o, dev, &res.ioctl_p50_us) &&
+		     bench_job_latency(&o, dev, &res) && bench_job_rate(dev, &res);
+		res.have_latency = ok;
+	}
+	nrt_device_close(dev);
+
+	if (o.json)
+		print_json(&o, &res);
+	else
+		print_text(&o, &res);
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, NRT_BENCH_NAME ": cannot write the output\n");
+		return 1;
+	}
+	return ok ? 0 : 1;
+}
