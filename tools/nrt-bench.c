@@ -6,7 +6,7 @@
  * memcpy and a DRM ioctl round trip as baselines.
  *
  * Bandwidth: for each size and direction, runs of asynchronous nrt_copy()
- * calls with up to 8 in flight (each run: up to --iterations copies or
+ * calls with up to 64 in flight (each run: up to --iterations copies or
  * 0.2 s, whichever comes first, then the last copies waited for); the
  * figure is the median of the runs' bytes per second. memcpy
  * is measured the same way on malloc'd buffers, or read from a JSON file
