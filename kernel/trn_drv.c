@@ -35,7 +35,7 @@ static int trn_query_device_info(struct trn_device *tdev, void *out)
 	info->dma_queues = tdev->num_queues;
 	info->va_start = TRN_VA_START;
 	info->va_end = 1ULL << TRN_VA_BITS;
-	info->max_descs = TRN_RING_ENTRIES - 2;
+	info->max_descs = TRN_MAX_USER_DESCS;
 	info->num_sems = tdev->num_sems;
 	return 0;
 }
@@ -95,12 +95,8 @@ static const struct drm_ioctl_desc trn_ioctls[] = {
 static int trn_open(struct drm_device *drm, struct drm_file *file)
 {
 	struct trn_ctx *ctx;
-	int idx;
 
-	if (!drm_dev_enter(drm, &idx))
-		return -ENODEV;
 	ctx = trn_ctx_create(to_trn_device(drm));
-	drm_dev_exit(idx);
 	if (IS_ERR(ctx))
 		return PTR_ERR(ctx);
 	file->driver_priv = ctx;
@@ -157,11 +153,13 @@ static int trn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return ret;
 	}
 
-	ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(64));
+	/* Page table entries hold 52-bit addresses. */
+	ret = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(52));
 	if (ret) {
 		dev_err(dev, "no usable DMA configuration: %d\n", ret);
 		return ret;
 	}
+	dma_set_max_seg_size(dev, UINT_MAX);
 
 	tdev->regs = pcim_iomap_region(pdev, TRN_BAR_REGS, TRN_DRIVER_NAME);
 	if (IS_ERR(tdev->regs)) {
@@ -169,11 +167,11 @@ static int trn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		dev_err(dev, "cannot map BAR%d: %d\n", TRN_BAR_REGS, ret);
 		return ret;
 	}
-	pci_set_master(pdev);
-
 	ret = trn_hw_init(tdev);
 	if (ret)
 		return ret;
+	/* Bus mastering only once the reset has stopped whatever ran before. */
+	pci_set_master(pdev);
 
 	if ((tdev->hw_caps & (TRN_CAP_HBM_BAR | TRN_CAP_DMA | TRN_CAP_MMU)) !=
 	    (TRN_CAP_HBM_BAR | TRN_CAP_DMA | TRN_CAP_MMU)) {
@@ -221,6 +219,8 @@ static void trn_remove(struct pci_dev *pdev)
 {
 	struct trn_device *tdev = pci_get_drvdata(pdev);
 
+	/* No DMA may run once memory starts being released on unplug. */
+	trn_queues_stop(tdev);
 	drm_dev_unplug(&tdev->drm);
 }
 

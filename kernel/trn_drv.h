@@ -23,6 +23,8 @@ struct trn_queue;
 /* Limits of what the driver asks of a device. */
 #define TRN_MAX_QUEUES		64
 #define TRN_RING_ENTRIES	4096
+/* Most descriptors in one job: the ring, less the CONTEXT and one free slot. */
+#define TRN_MAX_USER_DESCS	(TRN_RING_ENTRIES - 2)
 
 /**
  * struct trn_device - one trn accelerator

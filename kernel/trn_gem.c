@@ -136,9 +136,16 @@ static int trn_bo_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma)
 	return 0;
 }
 
+/* Objects belong to one address space: no sharing through dma-buf (yet). */
+static struct dma_buf *trn_bo_export(struct drm_gem_object *obj, int flags)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
 static const struct drm_gem_object_funcs trn_bo_funcs = {
 	.free = trn_bo_free,
 	.mmap = trn_bo_mmap,
+	.export = trn_bo_export,
 };
 
 static int trn_bo_alloc_hbm(struct trn_device *tdev, struct trn_bo *bo)
@@ -152,7 +159,9 @@ static int trn_bo_alloc_hbm(struct trn_device *tdev, struct trn_bo *bo)
 	if (ret)
 		return ret;
 	atomic64_add(bo->base.size, &bo->ctx->hbm_bytes);
-	trn_hbm_clear(tdev, &bo->blocks);
+	ret = trn_hbm_clear(tdev, &bo->blocks);
+	if (ret)
+		return ret;
 
 	list_for_each_entry(block, &bo->blocks, link)
 		n++;
@@ -210,6 +219,9 @@ int trn_ioctl_bo_create(struct drm_device *drm, void *data, struct drm_file *fil
 	struct trn_bo *bo;
 	u64 size;
 	int ret;
+
+	/* CPU page faults map device pages one for one. */
+	BUILD_BUG_ON(PAGE_SIZE != TRN_PAGE_SIZE);
 
 	if (args->flags || args->pad || !args->size)
 		return -EINVAL;

@@ -28,9 +28,11 @@
  * file's descriptors, preceded by a CONTEXT descriptor that selects the
  * file's address space, with an interrupt requested on the last one. The
  * interrupt handler retires finished jobs in order and signals their
- * hardware fences. A queue that stops on an error fails the job at fault,
- * is reset, and gets the jobs behind it written again; a per-queue watchdog
- * does the same for a job that runs longer than job_timeout_ms. Other jobs,
+ * hardware fences. Recovery runs in process context, in one work item per
+ * queue: after an error interrupt it fails the job at fault, and once the
+ * oldest job has run longer than job_timeout_ms it fails that job; either
+ * way the queue is stopped, the driver waits until the device no longer
+ * touches memory for it, and the jobs behind are written again. Other jobs,
  * of this file or of others, never see either.
  */
 
@@ -40,7 +42,7 @@ MODULE_PARM_DESC(job_timeout_ms, "Time a DMA job may run before it is failed (ms
 
 /* Descriptors of a job beyond the user's: the CONTEXT descriptor. */
 #define TRN_JOB_EXTRA_DESCS	1
-#define TRN_MAX_USER_DESCS	(TRN_RING_ENTRIES - TRN_JOB_EXTRA_DESCS - 1)
+static_assert(TRN_MAX_USER_DESCS + TRN_JOB_EXTRA_DESCS <= TRN_RING_ENTRIES - 1);
 #define TRN_MAX_IN_SYNCS	64
 
 struct trn_hw_desc {
@@ -55,6 +57,17 @@ struct trn_hw_desc {
 
 static_assert(sizeof(struct trn_hw_desc) == TRN_DMA_DESC_SIZE);
 static_assert(sizeof(struct drm_trn_dma_desc) == TRN_DMA_DESC_SIZE);
+static_assert(DRM_TRN_DMA_OP_NOP == TRN_DMA_OP_NOP);
+static_assert(DRM_TRN_DMA_OP_COPY == TRN_DMA_OP_COPY);
+static_assert(DRM_TRN_DMA_OP_FILL == TRN_DMA_OP_FILL);
+static_assert(DRM_TRN_DMA_OP_WRITE == TRN_DMA_OP_WRITE);
+static_assert(DRM_TRN_DMA_OP_SEM_SIGNAL == TRN_DMA_OP_SEM_SIGNAL);
+static_assert(DRM_TRN_DMA_OP_SEM_WAIT == TRN_DMA_OP_SEM_WAIT);
+
+static unsigned long trn_job_timeout(void)
+{
+	return msecs_to_jiffies(max(job_timeout_ms, 100U));
+}
 
 struct trn_job {
 	struct drm_sched_job base;
@@ -164,9 +177,9 @@ static void trn_queue_doorbell(struct trn_queue *q)
 static void trn_queue_arm_watchdog(struct trn_queue *q)
 {
 	struct trn_job *job = list_first_entry_or_null(&q->inflight, struct trn_job, node);
-	unsigned long timeout = msecs_to_jiffies(job_timeout_ms);
+	unsigned long timeout = trn_job_timeout();
 
-	if (!job)
+	if (!job || q->error_pending)
 		return;
 	job->deadline = jiffies + timeout;
 	mod_delayed_work(system_wq, &q->watchdog, timeout);
@@ -199,14 +212,14 @@ static void trn_queue_retire(struct trn_queue *q, u32 head)
 }
 
 /*
- * After a reset: fail the oldest job with @error, restart the queue and
- * write the jobs behind it again. q->lock held.
+ * After a reset and quiesce: fail the oldest job with @error (if nonzero),
+ * restart the queue and write the jobs behind it again. q->lock held.
  */
 static void trn_queue_recover(struct trn_queue *q, int error)
 {
 	struct trn_job *job;
 
-	if (!list_empty(&q->inflight))
+	if (error && !list_empty(&q->inflight))
 		trn_queue_finish_first(q, error);
 	trn_queue_hw_start(q);
 	list_for_each_entry(job, &q->inflight, node)
@@ -221,65 +234,87 @@ static irqreturn_t trn_queue_irq(int irq, void *arg)
 {
 	struct trn_queue *q = arg;
 	struct trn_device *tdev = q->tdev;
-	u32 i = q->index, status, err, head;
-	struct trn_job *job;
-	u64 addr;
+	u32 status;
 
-	status = trn_read32(tdev, TRN_DMA_Q_REG(i, TRN_DMA_Q_IRQ_STATUS));
+	status = trn_read32(tdev, TRN_DMA_Q_REG(q->index, TRN_DMA_Q_IRQ_STATUS));
 	if (!status || status == U32_MAX)
 		return IRQ_NONE;
-	trn_write32(tdev, TRN_DMA_Q_REG(i, TRN_DMA_Q_IRQ_STATUS), status);
+	trn_write32(tdev, TRN_DMA_Q_REG(q->index, TRN_DMA_Q_IRQ_STATUS), status);
 
 	spin_lock(&q->lock);
+	trn_queue_retire(q, READ_ONCE(q->wb[0]));
 	if (status & TRN_DMA_Q_IRQ_ERROR) {
-		err = trn_read32(tdev, TRN_DMA_Q_REG(i, TRN_DMA_Q_ERROR));
-		addr = trn_read64(tdev, TRN_DMA_Q_REG(i, TRN_DMA_Q_ERROR_ADDR));
-		head = trn_read32(tdev, TRN_DMA_Q_REG(i, TRN_DMA_Q_HEAD));
-		/* Jobs before the failed descriptor are done. */
-		trn_queue_retire(q, head);
-		job = list_first_entry_or_null(&q->inflight, struct trn_job, node);
-		if (job)
-			dev_info_ratelimited(tdev->drm.dev,
-					     "queue %u: job of address space %u stopped: device error %u at address 0x%llx\n",
-					     i, job->ctx->asid, err, addr);
-		trn_queue_recover(q, trn_dma_errno(err));
-	} else if (status & TRN_DMA_Q_IRQ_DONE) {
-		trn_queue_retire(q, READ_ONCE(q->wb[0]));
+		/* The queue has stopped; sort it out in process context. */
+		q->error_pending = true;
+		mod_delayed_work(system_wq, &q->watchdog, 0);
 	}
 	spin_unlock(&q->lock);
 	return IRQ_HANDLED;
 }
 
+/*
+ * Recovery of one queue, after an error or a timeout. Work items do not run
+ * concurrently with themselves, so recoveries of a queue are serialised.
+ */
 static void trn_queue_watchdog(struct work_struct *work)
 {
 	struct trn_queue *q = container_of(work, struct trn_queue, watchdog.work);
 	struct trn_device *tdev = q->tdev;
+	u32 i = q->index, status, err = 0, head = 0;
+	unsigned long flags, deadline;
 	struct trn_job *job;
-	unsigned long flags;
+	u64 addr = 0, victim = 0;
+	bool error;
 	int idx;
 
 	if (!drm_dev_enter(&tdev->drm, &idx))
 		return;
 	spin_lock_irqsave(&q->lock, flags);
-	job = list_first_entry_or_null(&q->inflight, struct trn_job, node);
-	if (job && time_before(jiffies, job->deadline))
-		mod_delayed_work(system_wq, &q->watchdog, job->deadline - jiffies);
+	if (q->dead)
+		goto out_unlock;
+	status = trn_read32(tdev, TRN_DMA_Q_REG(i, TRN_DMA_Q_STATUS));
+	error = status & TRN_DMA_Q_STS_ERROR;
+	if (error) {
+		err = trn_read32(tdev, TRN_DMA_Q_REG(i, TRN_DMA_Q_ERROR));
+		addr = trn_read64(tdev, TRN_DMA_Q_REG(i, TRN_DMA_Q_ERROR_ADDR));
+		head = trn_read32(tdev, TRN_DMA_Q_REG(i, TRN_DMA_Q_HEAD));
+	} else {
+		job = list_first_entry_or_null(&q->inflight, struct trn_job, node);
+		if (!job)
+			goto out_unlock;
+		deadline = job->deadline;
+		if (time_before(jiffies, deadline)) {
+			mod_delayed_work(system_wq, &q->watchdog, deadline - jiffies);
+			goto out_unlock;
+		}
+		victim = job->hw_fence->seqno;
+	}
+	q->error_pending = false;
 	spin_unlock_irqrestore(&q->lock, flags);
-	if (!job || time_before(jiffies, job->deadline))
-		goto out;
 
-	/* The oldest job overran: stop the queue, then sort out what finished. */
+	/* Stop the queue; from here on the device touches nothing for it. */
 	trn_queue_hw_quiesce(q);
+
 	spin_lock_irqsave(&q->lock, flags);
-	trn_queue_retire(q, READ_ONCE(q->wb[0]));
+	trn_queue_retire(q, error ? head : READ_ONCE(q->wb[0]));
 	job = list_first_entry_or_null(&q->inflight, struct trn_job, node);
-	if (job)
+	if (error) {
+		if (job)
+			dev_info_ratelimited(tdev->drm.dev,
+					     "queue %u: job of address space %u stopped: device error %u at address 0x%llx\n",
+					     i, job->ctx->asid, err, addr);
+		trn_queue_recover(q, trn_dma_errno(err));
+	} else if (job && job->hw_fence->seqno == victim) {
 		dev_info_ratelimited(tdev->drm.dev,
 				     "queue %u: job of address space %u timed out after %u ms\n",
-				     q->index, job->ctx->asid, job_timeout_ms);
-	trn_queue_recover(q, -ETIMEDOUT);
+				     i, job->ctx->asid, job_timeout_ms);
+		trn_queue_recover(q, -ETIMEDOUT);
+	} else {
+		/* It finished as the queue stopped: only restart. */
+		trn_queue_recover(q, 0);
+	}
+out_unlock:
 	spin_unlock_irqrestore(&q->lock, flags);
-out:
 	drm_dev_exit(idx);
 }
 
@@ -297,10 +332,14 @@ static struct dma_fence *trn_job_run(struct drm_sched_job *sched_job)
 	if (!drm_dev_enter(&tdev->drm, &idx))
 		return ERR_PTR(-ENODEV);
 
+	spin_lock_irqsave(&q->lock, flags);
+	if (q->dead) {
+		spin_unlock_irqrestore(&q->lock, flags);
+		drm_dev_exit(idx);
+		return ERR_PTR(-ENODEV);
+	}
 	dma_fence_init(job->hw_fence, &trn_fence_ops, &q->fence_lock,
 		       q->fence_context, ++q->seqno);
-
-	spin_lock_irqsave(&q->lock, flags);
 	was_idle = list_empty(&q->inflight);
 	trn_queue_write_job(q, job);
 	list_add_tail(&job->node, &q->inflight);
@@ -350,23 +389,45 @@ static void trn_sched_fini(struct drm_device *drm, void *arg)
 	drm_sched_fini(&q->sched);
 }
 
-/* Device going away: stop the queues and fail what is in them. */
-static void trn_queues_hw_fini(void *arg)
+/**
+ * trn_queues_stop() - the device is going away: stop every queue
+ * @tdev: the device
+ *
+ * Interrupts and recovery are stopped, the device is made to let go of all
+ * memory, and the jobs in the rings fail with -ENODEV, oldest first; later
+ * jobs fail in run_job. Safe to call twice.
+ */
+void trn_queues_stop(struct trn_device *tdev)
 {
-	struct trn_device *tdev = arg;
+	struct pci_dev *pdev = tdev->pdev;
 	unsigned long flags;
 	u32 i;
 
 	for (i = 0; i < tdev->num_queues; i++) {
 		struct trn_queue *q = &tdev->queues[i];
 
-		cancel_delayed_work_sync(&q->watchdog);
+		spin_lock_irqsave(&q->lock, flags);
+		if (q->dead) {
+			spin_unlock_irqrestore(&q->lock, flags);
+			continue;
+		}
+		q->dead = true;
+		trn_write32(tdev, TRN_DMA_Q_REG(i, TRN_DMA_Q_IRQ_MASK), 0);
+		spin_unlock_irqrestore(&q->lock, flags);
+		synchronize_irq(pci_irq_vector(pdev, TRN_MSIX_VEC_DMA_QUEUE(i)));
+		disable_delayed_work_sync(&q->watchdog);
+
 		trn_queue_hw_quiesce(q);
 		spin_lock_irqsave(&q->lock, flags);
 		while (!list_empty(&q->inflight))
 			trn_queue_finish_first(q, -ENODEV);
 		spin_unlock_irqrestore(&q->lock, flags);
 	}
+}
+
+static void trn_queues_stop_action(void *arg)
+{
+	trn_queues_stop(arg);
 }
 
 /**
@@ -387,13 +448,17 @@ int trn_queues_init(struct trn_device *tdev)
 	per_engine = trn_read32(tdev, TRN_REG_DMA_QUEUES);
 	tdev->num_asids = trn_read32(tdev, TRN_REG_NUM_ASIDS);
 	tdev->num_sems = trn_read32(tdev, TRN_REG_NUM_SEMS);
+	/* Whole engines only, so that queue q is on engine q / per_engine. */
 	tdev->num_queues = min3(tdev->dma_engines * per_engine, (u32)TRN_MAX_QUEUES,
 				nvec - 1);
+	if (per_engine)
+		tdev->num_queues = rounddown(tdev->num_queues, per_engine);
 	if (!tdev->num_queues || !tdev->num_asids) {
 		drm_err(&tdev->drm, "device offers %u DMA queues, %u address spaces and %u MSI-X vectors\n",
 			tdev->dma_engines * per_engine, tdev->num_asids, nvec);
 		return -EIO;
 	}
+	tdev->dma_engines = tdev->num_queues / per_engine;
 	ida_init(&tdev->asid_ida);
 
 	tdev->queues = drmm_kcalloc(&tdev->drm, tdev->num_queues,
@@ -428,16 +493,24 @@ int trn_queues_init(struct trn_device *tdev)
 		if (ret)
 			return ret;
 
-		spin_lock_irq(&q->lock);
-		trn_queue_hw_start(q);
-		spin_unlock_irq(&q->lock);
-
 		ret = devm_request_irq(dev, pci_irq_vector(pdev, TRN_MSIX_VEC_DMA_QUEUE(i)),
 				       trn_queue_irq, 0, q->name, q);
 		if (ret)
 			return ret;
 	}
-	return devm_add_action_or_reset(dev, trn_queues_hw_fini, tdev);
+
+	/* Undone before the interrupts and rings go: registered after them. */
+	ret = devm_add_action_or_reset(dev, trn_queues_stop_action, tdev);
+	if (ret)
+		return ret;
+	for (i = 0; i < tdev->num_queues; i++) {
+		struct trn_queue *q = &tdev->queues[i];
+
+		spin_lock_irq(&q->lock);
+		trn_queue_hw_start(q);
+		spin_unlock_irq(&q->lock);
+	}
+	return 0;
 }
 
 static struct drm_sched_entity *trn_ctx_entity(struct trn_ctx *ctx, u32 queue)
@@ -501,20 +574,24 @@ static int trn_job_copy_descs(struct trn_device *tdev, struct trn_job *job,
 
 		if (copy_from_user(&d, &udescs[n], sizeof(d)))
 			return -EFAULT;
+		/* Fields an opcode does not use must be zero (future use). */
 		switch (d.opcode) {
 		case DRM_TRN_DMA_OP_NOP:
+			if (d.aux || d.src || d.dst || d.len)
+				return -EINVAL;
+			break;
 		case DRM_TRN_DMA_OP_COPY:
 		case DRM_TRN_DMA_OP_FILL:
 			if (d.aux)
 				return -EINVAL;
 			break;
 		case DRM_TRN_DMA_OP_WRITE:
-			if (d.aux || !IS_ALIGNED(d.dst, sizeof(u64)))
+			if (d.aux || d.src || !IS_ALIGNED(d.dst, sizeof(u64)))
 				return -EINVAL;
 			break;
 		case DRM_TRN_DMA_OP_SEM_SIGNAL:
 		case DRM_TRN_DMA_OP_SEM_WAIT:
-			if (d.aux >= tdev->num_sems)
+			if (d.aux >= tdev->num_sems || d.src || d.dst)
 				return -EINVAL;
 			break;
 		default:
@@ -568,6 +645,8 @@ int trn_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
 
 	if (args->flags || args->pad || args->out_sync.flags)
 		return -EINVAL;
+	if (!args->out_sync.handle && args->out_sync.point)
+		return -EINVAL;
 	if (args->queue >= tdev->num_queues)
 		return -EINVAL;
 	if (args->desc_size != sizeof(struct drm_trn_dma_desc) ||
@@ -596,7 +675,7 @@ int trn_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
 	}
 
 	job = kvzalloc(struct_size(job, descs, args->desc_count + TRN_JOB_EXTRA_DESCS),
-		       GFP_KERNEL);
+		       GFP_KERNEL_ACCOUNT);
 	if (!job) {
 		ret = -ENOMEM;
 		goto out_chain;
@@ -604,7 +683,7 @@ int trn_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
 	job->ndescs = args->desc_count + TRN_JOB_EXTRA_DESCS;
 	job->queue = &tdev->queues[args->queue];
 	INIT_LIST_HEAD(&job->node);
-	job->hw_fence = kzalloc(sizeof(*job->hw_fence), GFP_KERNEL);
+	job->hw_fence = kzalloc(sizeof(*job->hw_fence), GFP_KERNEL_ACCOUNT);
 	if (!job->hw_fence) {
 		kvfree(job);
 		ret = -ENOMEM;

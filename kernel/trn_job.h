@@ -30,7 +30,10 @@ struct trn_job;
  * @tail: next free ring index
  * @lock: protects @inflight, @tail and the queue registers
  * @inflight: jobs written to the ring, oldest first
- * @watchdog: fails the oldest job once it has run longer than the timeout
+ * @watchdog: recovery, in process context: after an error interrupt, or
+ *	once the oldest job has run longer than the timeout
+ * @error_pending: an error interrupt asked for recovery
+ * @dead: the device is going away; no job enters the ring any more
  * @fence_lock: lock of the hardware fences of this queue
  * @fence_context: dma_fence context of those fences
  * @seqno: last hardware fence number
@@ -50,6 +53,8 @@ struct trn_queue {
 	spinlock_t lock; /* inflight, tail, registers */
 	struct list_head inflight;
 	struct delayed_work watchdog;
+	bool error_pending;
+	bool dead;
 
 	spinlock_t fence_lock; /* hardware fences */
 	u64 fence_context;
@@ -58,7 +63,7 @@ struct trn_queue {
 };
 
 int trn_queues_init(struct trn_device *tdev);
-void trn_queues_fini(struct trn_device *tdev);
+void trn_queues_stop(struct trn_device *tdev);
 void trn_ctx_destroy_entities(struct trn_ctx *ctx);
 int trn_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file);
 

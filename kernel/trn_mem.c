@@ -80,18 +80,36 @@ void trn_hbm_free(struct trn_device *tdev, struct list_head *blocks, u64 size)
 	mutex_unlock(&tdev->hbm_lock);
 }
 
-/* Zero freshly allocated device memory: it may hold another user's data. */
-void trn_hbm_clear(struct trn_device *tdev, struct list_head *blocks)
+#define TRN_CLEAR_CHUNK		SZ_2M
+
+/*
+ * Zero freshly allocated device memory: it may hold another user's data.
+ * The write barrier orders the zeroes (write-combined stores) before any
+ * page table entry that makes the memory reachable.
+ */
+int trn_hbm_clear(struct trn_device *tdev, struct list_head *blocks)
 {
 	struct drm_buddy_block *block;
 	int idx;
 
 	if (!drm_dev_enter(&tdev->drm, &idx))
-		return;
-	list_for_each_entry(block, blocks, link)
-		memset_io(tdev->hbm_io + drm_buddy_block_offset(block), 0,
-			  drm_buddy_block_size(&tdev->hbm_mm, block));
+		return -ENODEV;
+	list_for_each_entry(block, blocks, link) {
+		u64 off = drm_buddy_block_offset(block);
+		u64 end = off + drm_buddy_block_size(&tdev->hbm_mm, block);
+
+		while (off < end) {
+			u64 n = min_t(u64, end - off, TRN_CLEAR_CHUNK);
+
+			memset_io(tdev->hbm_io + off, 0, n);
+			off += n;
+			cond_resched();
+		}
+	}
+	/* Zeroes reach the device before anything that points at them. */
+	wmb();
 	drm_dev_exit(idx);
+	return 0;
 }
 
 static struct trn_pt *trn_pt_alloc(struct trn_ctx *ctx, int level)
@@ -111,7 +129,10 @@ static struct trn_pt *trn_pt_alloc(struct trn_ctx *ctx, int level)
 	}
 	if (trn_hbm_alloc(tdev, TRN_PAGE_SIZE, &blocks))
 		goto err_free;
-	trn_hbm_clear(tdev, &blocks);
+	if (trn_hbm_clear(tdev, &blocks)) {
+		trn_hbm_free(tdev, &blocks, TRN_PAGE_SIZE);
+		goto err_free;
+	}
 	block = list_first_entry(&blocks, struct drm_buddy_block, link);
 	pt->hbm = drm_buddy_block_offset(block);
 	list_splice_tail(&blocks, &ctx->pt_blocks);
@@ -194,6 +215,8 @@ static int trn_ctx_map_range(struct trn_ctx *ctx, u64 va, u64 addr, u64 len,
 
 		if (!leaf)
 			return -ENOMEM;
+		if (!(off & (SZ_16M - 1)))
+			cond_resched();
 		trn_pte_write(ctx, leaf, TRN_PT_INDEX(va + off, TRN_PT_LEVELS - 1),
 			      ((addr + off) & TRN_PTE_ADDR_MASK) | flags);
 	}

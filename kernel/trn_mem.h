@@ -56,7 +56,7 @@ struct trn_ctx {
 int trn_hbm_init(struct trn_device *tdev);
 int trn_hbm_alloc(struct trn_device *tdev, u64 size, struct list_head *blocks);
 void trn_hbm_free(struct trn_device *tdev, struct list_head *blocks, u64 size);
-void trn_hbm_clear(struct trn_device *tdev, struct list_head *blocks);
+int trn_hbm_clear(struct trn_device *tdev, struct list_head *blocks);
 
 struct trn_ctx *trn_ctx_create(struct trn_device *tdev);
 void trn_ctx_put(struct trn_ctx *ctx);

@@ -169,6 +169,17 @@ static void test_submit_validation(void **state)
 	d[0] = tt_write(info.va_start + 4, 1);
 	s = good;
 	assert_int_equal(submit_raw(&s), EINVAL);
+	/* Fields an opcode does not use must be zero. */
+	d[0] = (struct drm_trn_dma_desc){ .opcode = DRM_TRN_DMA_OP_NOP, .len = 1 };
+	s = good;
+	assert_int_equal(submit_raw(&s), EINVAL);
+	d[0] = tt_write(info.va_start, 1);
+	d[0].src = 8;
+	s = good;
+	assert_int_equal(submit_raw(&s), EINVAL);
+	d[0] = (struct drm_trn_dma_desc){ .opcode = DRM_TRN_DMA_OP_SEM_SIGNAL, .dst = 8 };
+	s = good;
+	assert_int_equal(submit_raw(&s), EINVAL);
 	d[0] = (struct drm_trn_dma_desc){ .opcode = DRM_TRN_DMA_OP_NOP };
 
 	/* Syncobjs: unknown handles, reserved flags. */
@@ -180,6 +191,8 @@ static void test_submit_validation(void **state)
 	assert_int_equal(submit_raw(&s), EINVAL);
 	s = good; s.out_sync.handle = 0xbad;
 	assert_int_equal(submit_raw(&s), ENOENT);
+	s = good; s.out_sync.point = 5;
+	assert_int_equal(submit_raw(&s), EINVAL);
 	assert_int_equal(drmSyncobjCreate(fd, 0, &so), 0);
 	sync = (struct drm_trn_sync){ .handle = so, .flags = 1 };
 	s = good; s.in_syncs = (uintptr_t)&sync; s.in_sync_count = 1;

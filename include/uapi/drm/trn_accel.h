@@ -278,11 +278,11 @@ struct drm_trn_sync {
  * Errors: -EINVAL for an unknown @queue, zero or too many descriptors (see
  * &drm_trn_device_info.max_descs), @desc_size other than
  * sizeof(struct drm_trn_dma_desc), an invalid descriptor (unknown opcode,
- * nonzero @aux where it must be zero, a semaphore index out of range, a
- * WRITE to an unaligned address), too many @in_syncs (more than 64), or
- * nonzero @flags, @pad or sync flags; -ENOENT for an unknown syncobj, or
- * -EINVAL for an in-syncobj without a fence; -EFAULT for unreadable arrays;
- * -ENOMEM.
+ * a nonzero field the opcode does not use, a semaphore index out of range,
+ * a WRITE to an unaligned address), too many @in_syncs (more than 64), an
+ * @out_sync point without a handle, or nonzero @flags, @pad or sync
+ * flags; -ENOENT for an unknown syncobj, or -EINVAL for an in-syncobj
+ * without a fence; -EFAULT for unreadable arrays; -ENOMEM.
  */
 struct drm_trn_submit {
 	/** @descs: user pointer to @desc_count &struct drm_trn_dma_desc. */
