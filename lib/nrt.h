@@ -347,6 +347,12 @@ NRT_API nrt_status nrt_buffer_read(const nrt_buffer *src, size_t off,
  * The completion of a piece of work submitted to a device: a DRM syncobj
  * owned by the library. Opaque. Any number of threads may wait for, poll
  * or export the same fence at once; nrt_fence_free() must be the last call.
+ *
+ * Jobs the library builds end with a completion marker the device writes
+ * to memory once all of the job's descriptors have executed; a fence whose
+ * markers are all present counts as completed without a system call, which
+ * can be a moment before the kernel signals the syncobj itself (and so an
+ * exported sync_file).
  */
 typedef struct nrt_fence nrt_fence;
 

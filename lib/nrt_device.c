@@ -14,7 +14,10 @@
  * every fence hold a reference, so that the file descriptor outlives
  * nrt_device_close() until the last object is freed. The handle also keeps
  * two caches behind one mutex: idle syncobjs for new fences, and the HOST
- * bounce buffers of nrt_buffer_read() and nrt_buffer_write().
+ * bounce buffers of nrt_buffer_read() and nrt_buffer_write(). The same
+ * mutex guards the free list of the completion marker slots of the
+ * handle's status buffer (see nrt_internal.h), which is made on the first
+ * DMA submission.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -477,7 +480,14 @@ NRT_API nrt_status nrt_device_open(unsigned int index, nrt_device **devp)
 	dev->fd = -1;
 	atomic_init(&dev->refs, 1);
 	atomic_init(&dev->next_queue, 0);
+	atomic_init(&dev->marks_state, NRT_MARKS_UNTRIED);
+	atomic_init(&dev->next_token, 0);
 	if (pthread_mutex_init(&dev->lock, NULL)) {
+		free(dev);
+		return nrt_fail(NRT_RESOURCE, "cannot create a mutex");
+	}
+	if (pthread_mutex_init(&dev->marks_lock, NULL)) {
+		pthread_mutex_destroy(&dev->lock);
 		free(dev);
 		return nrt_fail(NRT_RESOURCE, "cannot create a mutex");
 	}
@@ -541,8 +551,13 @@ void nrt_device_unref(struct nrt_device *dev)
 		nrt_buffer_destroy(dev->bounce[i]);
 	for (i = 0; i < dev->n_syncobjs; i++)
 		drmSyncobjDestroy(dev->fd, dev->syncobjs[i]);
+	/* Jobs still writing markers keep its memory in the kernel. */
+	if (dev->marks_buf)
+		nrt_buffer_destroy(dev->marks_buf);
+	free(dev->free_slots);
 	if (dev->fd >= 0)
 		close(dev->fd);
+	pthread_mutex_destroy(&dev->marks_lock);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);
 }
@@ -600,6 +615,91 @@ void nrt_syncobj_put(struct nrt_device *dev, uint32_t handle)
 	pthread_mutex_unlock(&dev->lock);
 	if (!cached)
 		drmSyncobjDestroy(dev->fd, handle);
+}
+
+_Static_assert(NRT_MARK_SLOTS <= (unsigned int)UINT16_MAX + 1,
+	       "marker slot numbers do not fit the uint16_t free list");
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2,
+	       "64-bit atomics are needed to read completion markers");
+
+/* Make the status buffer and the free list of its slots. */
+static bool nrt_marks_init(struct nrt_device *dev)
+{
+	char saved[NRT_ERROR_MAX];
+	struct nrt_buffer *buf = NULL;
+	uint16_t *free_slots;
+	void *map = NULL;
+	unsigned int i;
+	bool ok = false;
+
+	/* Failures here are not the caller's: jobs just go without markers. */
+	nrt_error_save(saved);
+	free_slots = malloc(NRT_MARK_SLOTS * sizeof(*free_slots));
+	if (free_slots &&
+	    nrt_buffer_create(dev, NRT_MARK_BUF_SIZE, NRT_PLACEMENT_HOST, true,
+			      &buf) == NRT_SUCCESS) {
+		if (nrt_buffer_map(buf, &map) == NRT_SUCCESS)
+			ok = true;
+		else
+			nrt_buffer_destroy(buf);
+	}
+	nrt_error_restore(saved);
+	if (!ok) {
+		free(free_slots);
+		return false;
+	}
+
+	/* A stack, slot 0 on top: recently used slots are reused first. */
+	for (i = 0; i < NRT_MARK_SLOTS; i++)
+		free_slots[i] = (uint16_t)(NRT_MARK_SLOTS - 1 - i);
+	pthread_mutex_lock(&dev->lock);
+	dev->free_slots = free_slots;
+	dev->n_free_slots = NRT_MARK_SLOTS;
+	pthread_mutex_unlock(&dev->lock);
+	dev->marks_buf = buf;
+	dev->marks = map;
+	return true;
+}
+
+bool nrt_marks_ready(struct nrt_device *dev)
+{
+	int state = atomic_load_explicit(&dev->marks_state, memory_order_acquire);
+
+	if (state != NRT_MARKS_UNTRIED)
+		return state == NRT_MARKS_READY;
+
+	pthread_mutex_lock(&dev->marks_lock);
+	state = atomic_load_explicit(&dev->marks_state, memory_order_relaxed);
+	if (state == NRT_MARKS_UNTRIED) {
+		state = nrt_marks_init(dev) ? NRT_MARKS_READY : NRT_MARKS_UNAVAILABLE;
+		/* Publishes marks_buf, marks and free_slots. */
+		atomic_store_explicit(&dev->marks_state, state, memory_order_release);
+	}
+	pthread_mutex_unlock(&dev->marks_lock);
+	return state == NRT_MARKS_READY;
+}
+
+void nrt_slots_get(struct nrt_device *dev, unsigned int n, uint32_t *slots)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&dev->lock);
+	for (i = 0; i < n; i++)
+		slots[i] = dev->n_free_slots ?
+			   dev->free_slots[--dev->n_free_slots] : NRT_NO_SLOT;
+	pthread_mutex_unlock(&dev->lock);
+}
+
+void nrt_slots_put(struct nrt_device *dev, unsigned int n, const uint32_t *slots)
+{
+	unsigned int i;
+
+	pthread_mutex_lock(&dev->lock);
+	for (i = 0; i < n; i++) {
+		if (slots[i] != NRT_NO_SLOT)
+			dev->free_slots[dev->n_free_slots++] = (uint16_t)slots[i];
+	}
+	pthread_mutex_unlock(&dev->lock);
 }
 
 NRT_API int nrt_device_fd(const nrt_device *dev)

@@ -11,6 +11,13 @@
  * fence of the operation holds one syncobj per job, so that the failure of
  * any job is seen, not only that of the last one.
  *
+ * Each job the library builds ends with the completion marker of its fence
+ * (a WRITE, see nrt_fence.c), which takes one descriptor of the job's
+ * max_descs: a split copy gets max_descs - 1 descriptors of data per job.
+ * A raw job gets it after the caller's descriptors when they leave room.
+ * Jobs without a marker (max_descs 1, a full raw job, no free slot, no
+ * status buffer) work as well, only their outcome costs more to learn.
+ *
  * A queue is chosen round-robin from an atomic counter of the device when
  * the caller does not name one, interleaving the engines: queue q belongs to
  * engine q / (queues / engines), so consecutive jobs go to queues of
@@ -49,6 +56,9 @@ _Static_assert(NRT_DMA_OP_NOP == DRM_TRN_DMA_OP_NOP &&
 /* Descriptors and in-fences kept on the stack; more are allocated. */
 #define NRT_STACK_DESCS 16
 #define NRT_STACK_SYNCS 16
+
+/* Most jobs one call submits. */
+#define NRT_MAX_JOBS 4096
 
 uint64_t nrt_dma_split_count(uint64_t len, uint64_t max_len)
 {
@@ -174,16 +184,29 @@ static nrt_status nrt_dma_submit(const char *fn, struct nrt_device *dev,
 	struct drm_trn_dma_desc *descs = stack_descs;
 	struct drm_trn_sync *syncs = stack_syncs;
 	uint32_t max_descs = dev->kinfo.max_descs;
-	uint64_t ndescs, njobs, done = 0;
+	uint32_t per_job = max_descs;   /* descriptors of the operation per job */
+	uint64_t ndescs, njobs, done = 0, biggest;
 	size_t i, nsyncs = 0, want = 0;
 	struct nrt_fence *f = NULL;
 	unsigned int j;
 	nrt_status st;
+	bool marks;
 
 	ndescs = op->raw ? op->raw_count :
 		 nrt_dma_split_count(op->len, NRT_DMA_MAX_DESC_LEN);
-	njobs = nrt_dma_job_count(ndescs, max_descs);
-	if (njobs > 4096)
+	/* Room for a marker after the operation's descriptors of a job? */
+	marks = (op->raw ? ndescs < max_descs : max_descs >= 2) &&
+		nrt_marks_ready(dev);
+	if (marks && !op->raw) {
+		per_job = max_descs - 1;
+		/* Never fail for the sake of markers. */
+		if (nrt_dma_job_count(ndescs, per_job) > NRT_MAX_JOBS) {
+			per_job = max_descs;
+			marks = false;
+		}
+	}
+	njobs = nrt_dma_job_count(ndescs, per_job);
+	if (njobs > NRT_MAX_JOBS)
 		return nrt_fail(NRT_INVALID,
 				"%s: %" PRIu64 " bytes would take %" PRIu64
 				" jobs of at most %u descriptors",
@@ -215,17 +238,17 @@ static nrt_status nrt_dma_submit(const char *fn, struct nrt_device *dev,
 		}
 	}
 
-	if (!op->raw && ndescs > NRT_STACK_DESCS) {
-		uint64_t per_job = ndescs < max_descs ? ndescs : max_descs;
-
-		descs = calloc((size_t)per_job, sizeof(*descs));
+	/* The descriptors of the biggest job, its marker included. */
+	biggest = (ndescs < per_job ? ndescs : per_job) + marks;
+	if ((!op->raw || marks) && biggest > NRT_STACK_DESCS) {
+		descs = calloc((size_t)biggest, sizeof(*descs));
 		if (!descs) {
 			st = nrt_fail(NRT_RESOURCE, "out of memory");
 			goto out;
 		}
 	}
 
-	st = nrt_fence_new(dev, queue, (unsigned int)njobs, &f);
+	st = nrt_fence_new(dev, queue, (unsigned int)njobs, marks, &f);
 	if (st != NRT_SUCCESS)
 		goto out;
 
@@ -234,21 +257,24 @@ static nrt_status nrt_dma_submit(const char *fn, struct nrt_device *dev,
 
 	for (j = 0; j < njobs; j++) {
 		uint64_t left = ndescs - done;
-		unsigned int n = left < max_descs ? (unsigned int)left : max_descs;
+		unsigned int n = left < per_job ? (unsigned int)left : per_job;
 		struct drm_trn_submit sub;
-		const struct drm_trn_dma_desc *jd;
+		const struct drm_trn_dma_desc *jd = descs;
+		unsigned int total = n;
 
-		if (op->raw) {
-			jd = op->raw;
-		} else {
+		if (!op->raw)
 			nrt_dma_split(descs, done, n, op->opcode, op->dst, op->src,
 				      op->len, NRT_DMA_MAX_DESC_LEN);
-			jd = descs;
-		}
+		else if (marks && f->slots[j] != NRT_NO_SLOT)
+			memcpy(descs, op->raw, n * sizeof(*descs));
+		else
+			jd = op->raw;
+		if (jd == descs && nrt_fence_mark_desc(f, j, &descs[n]))
+			total++;
 
 		memset(&sub, 0, sizeof(sub));
 		sub.descs = (uint64_t)(uintptr_t)jd;
-		sub.desc_count = n;
+		sub.desc_count = total;
 		sub.desc_size = sizeof(*jd);
 		sub.queue = (uint32_t)queue;
 		if (j == 0 && nsyncs) {
@@ -327,7 +353,7 @@ static nrt_status nrt_copy_opts_get(const char *fn, const struct nrt_device *dev
 /* A fence for an operation without a job, if the caller wants one. */
 static nrt_status nrt_no_job(struct nrt_device *dev, nrt_fence **fence)
 {
-	return fence ? nrt_fence_new(dev, -1, 0, fence) : NRT_SUCCESS;
+	return fence ? nrt_fence_new(dev, -1, 0, false, fence) : NRT_SUCCESS;
 }
 
 NRT_API nrt_status nrt_copy(nrt_buffer *dst, size_t dst_off,

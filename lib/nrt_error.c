@@ -118,3 +118,13 @@ nrt_status nrt_fail_prefix(nrt_status status, const char *fmt, ...)
 	nrt_error_buf[len + n] = '\0';
 	return status;
 }
+
+void nrt_error_save(char *buf)
+{
+	memcpy(buf, nrt_error_buf, sizeof(nrt_error_buf));
+}
+
+void nrt_error_restore(const char *buf)
+{
+	memcpy(nrt_error_buf, buf, sizeof(nrt_error_buf));
+}

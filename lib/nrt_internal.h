@@ -32,6 +32,22 @@
 /* nrt_buffer_read()/write() of HBM from this size on use DMA staging. */
 #define NRT_STAGING_MIN ((size_t)64 << 10)
 
+/*
+ * Completion markers: every job the library submits ends, when there is
+ * room for it, with a WRITE of a token to an 8-byte slot of a HOST status
+ * buffer of its device handle. A job whose fence has signalled and whose
+ * slot holds its token completed every descriptor, so its outcome needs no
+ * sync_file query (see nrt_fence.c).
+ */
+#define NRT_MARK_BUF_SIZE ((size_t)64 << 10)
+#define NRT_MARK_SLOTS ((unsigned int)(NRT_MARK_BUF_SIZE / sizeof(uint64_t)))
+#define NRT_NO_SLOT UINT32_MAX
+
+/* States of nrt_device.marks_state. */
+#define NRT_MARKS_UNTRIED 0
+#define NRT_MARKS_READY 1
+#define NRT_MARKS_UNAVAILABLE 2
+
 struct nrt_device {
 	int fd;
 	atomic_uint refs;               /* the handle, buffers and fences */
@@ -43,11 +59,24 @@ struct nrt_device {
 	struct drm_trn_device_info kinfo; /* missing fields are zero */
 	atomic_uint next_queue;         /* round-robin queue choice */
 
-	pthread_mutex_t lock;           /* protects the two caches below */
+	pthread_mutex_t lock;           /* protects the caches and free slots below */
 	uint32_t syncobjs[NRT_SYNCOBJ_CACHE];
 	unsigned int n_syncobjs;
 	struct nrt_buffer *bounce[NRT_BOUNCE_CACHE];
 	unsigned int n_bounce;
+	uint16_t *free_slots;           /* marker slots not owned by a fence */
+	unsigned int n_free_slots;
+
+	/*
+	 * Completion markers, set up on the first submission under
+	 * @marks_lock; @marks_buf, @marks and @free_slots are valid once
+	 * @marks_state reads NRT_MARKS_READY (acquire).
+	 */
+	pthread_mutex_t marks_lock;
+	atomic_int marks_state;         /* NRT_MARKS_* */
+	struct nrt_buffer *marks_buf;   /* HOST, NRT_MARK_SLOTS slots */
+	_Atomic uint64_t *marks;        /* its CPU mapping */
+	atomic_uint_least64_t next_token; /* last token handed out */
 };
 
 struct nrt_buffer {
@@ -75,7 +104,10 @@ struct nrt_fence {
 	int queue;                      /* queue of its jobs, -1 for none */
 	unsigned int count;             /* syncobjs, one per job */
 	uint32_t *syncobjs;             /* @one or an allocated array */
+	uint32_t *slots;                /* marker slot of each job, or NRT_NO_SLOT */
+	uint64_t token;                 /* job i writes @token + i to its slot */
 	uint32_t one;
+	uint32_t one_slot;
 	atomic_int state;               /* NRT_FENCE_* or -errno, once final */
 };
 
@@ -111,6 +143,13 @@ NRT_HIDDEN nrt_status nrt_fail_prefix(nrt_status status, const char *fmt, ...)
 /* Generic mapping of an errno value of an ioctl to a status. */
 NRT_HIDDEN nrt_status nrt_status_from_errno(int err);
 
+/*
+ * Save the calling thread's error detail in @buf (NRT_ERROR_MAX bytes) and
+ * put it back, around internal work whose failure is not the caller's.
+ */
+NRT_HIDDEN void nrt_error_save(char *buf);
+NRT_HIDDEN void nrt_error_restore(const char *buf);
+
 /* --- devices (nrt_device.c) --- */
 
 NRT_HIDDEN void nrt_device_ref(struct nrt_device *dev);
@@ -125,6 +164,28 @@ NRT_HIDDEN bool nrt_device_has_dma(const struct nrt_device *dev);
  */
 NRT_HIDDEN nrt_status nrt_syncobj_get(struct nrt_device *dev, uint32_t *handle);
 NRT_HIDDEN void nrt_syncobj_put(struct nrt_device *dev, uint32_t handle);
+
+/*
+ * nrt_marks_ready() - whether jobs of @dev can carry completion markers
+ *
+ * Sets up the status buffer on the first call. When that fails, markers
+ * stay off for the life of the handle (jobs then take the sync_file path);
+ * the calling thread's error detail is left as it was.
+ */
+NRT_HIDDEN bool nrt_marks_ready(struct nrt_device *dev);
+
+/*
+ * nrt_slots_get() - take marker slots for @n jobs
+ * @slots: receives a free slot for each job while there are any, and
+ *	NRT_NO_SLOT for the others
+ *
+ * Only after nrt_marks_ready() returned true. nrt_slots_put() gives the
+ * slots back (NRT_NO_SLOT entries are skipped).
+ */
+NRT_HIDDEN void nrt_slots_get(struct nrt_device *dev, unsigned int n,
+			      uint32_t *slots);
+NRT_HIDDEN void nrt_slots_put(struct nrt_device *dev, unsigned int n,
+			      const uint32_t *slots);
 
 /* --- buffers (nrt_buffer.c) --- */
 
@@ -149,11 +210,23 @@ NRT_HIDDEN nrt_status nrt_range_check(const char *fn, const char *what,
 
 /*
  * nrt_fence_new() - a fence of @count jobs on @queue with fresh syncobjs
+ * @marks: give the jobs marker slots (nrt_marks_ready() must have returned
+ *	true); jobs get none when the slots run out
  *
  * @count 0 gives a fence that is already signalled.
  */
 NRT_HIDDEN nrt_status nrt_fence_new(struct nrt_device *dev, int queue,
-				    unsigned int count, struct nrt_fence **out);
+				    unsigned int count, bool marks,
+				    struct nrt_fence **out);
+
+/*
+ * nrt_fence_mark_desc() - the completion marker of job @job of @f
+ * @d: receives the WRITE descriptor that goes last in the job
+ *
+ * Return: false (and @d untouched) if the job has no marker slot.
+ */
+NRT_HIDDEN bool nrt_fence_mark_desc(const struct nrt_fence *f, unsigned int job,
+				    struct drm_trn_dma_desc *d);
 
 /*
  * nrt_fence_finish() - wait for @f forever without setting an error message

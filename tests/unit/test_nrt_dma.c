@@ -69,7 +69,8 @@ int __wrap_munmap(void *addr, size_t len);
 int __real_munmap(void *addr, size_t len);
 
 #define FAKE_BOS 256
-#define FAKE_SYNCOBJS 512
+/* Enough for a fence on every marker slot of a device, and then some. */
+#define FAKE_SYNCOBJS (NRT_MARK_SLOTS + 512)
 #define FAKE_FDS 4096
 #define FAKE_LOG 64
 #define FAKE_VA_START 0x100000u
@@ -115,7 +116,10 @@ static struct {
 
 	struct fake_syncobj syncobjs[FAKE_SYNCOBJS];
 	unsigned int live_syncobjs;
+	unsigned int next_syncobj;      /* where the search for a free one starts */
 	int64_t last_timeout;
+	unsigned int exports;           /* drmSyncobjExportSyncFile calls */
+	unsigned int file_infos;        /* SYNC_IOC_FILE_INFO calls */
 
 	int sync_status[FAKE_FDS];
 	bool sync_valid[FAKE_FDS];
@@ -435,13 +439,17 @@ int __wrap_drmIoctl(int fd, unsigned long request, void *arg)
 
 int __wrap_drmSyncobjCreate(int fd, uint32_t flags, uint32_t *handle)
 {
-	unsigned int i;
+	unsigned int i = 0, n;
 
 	(void)fd;
 	pthread_mutex_lock(&fake.lock);
-	for (i = 0; i < FAKE_SYNCOBJS && fake.syncobjs[i].live; i++)
-		;
-	assert_true(i < FAKE_SYNCOBJS);
+	for (n = 0; n < FAKE_SYNCOBJS; n++) {
+		i = (fake.next_syncobj + n) % FAKE_SYNCOBJS;
+		if (!fake.syncobjs[i].live)
+			break;
+	}
+	assert_true(n < FAKE_SYNCOBJS);
+	fake.next_syncobj = (i + 1) % FAKE_SYNCOBJS;
 	fake.syncobjs[i].live = true;
 	fake.syncobjs[i].has_fence = flags & DRM_SYNCOBJ_CREATE_SIGNALED;
 	fake.syncobjs[i].status = 1;
@@ -530,6 +538,7 @@ int __wrap_drmSyncobjExportSyncFile(int fd, uint32_t handle, int *sync_file_fd)
 
 	(void)fd;
 	pthread_mutex_lock(&fake.lock);
+	fake.exports++;
 	s = fake_syncobj(handle);
 	if (!s || !s->has_fence)
 		ret = fake_errno(EINVAL);
@@ -558,6 +567,7 @@ int __wrap_ioctl(int fd, unsigned long request, ...)
 	} else if (request == SYNC_IOC_FILE_INFO) {
 		struct sync_file_info *info = arg;
 
+		fake.file_infos++;
 		if (info->flags || info->pad || info->num_fences)
 			ret = fake_errno(EINVAL);
 		else
@@ -641,6 +651,49 @@ static unsigned char *fake_mem(const nrt_buffer *buf)
 	assert_non_null(bo->mem);
 	return bo->mem + (nrt_buffer_va(buf) - bo->va);
 }
+
+/*
+ * Check that the logged job @s is @data descriptors followed by a
+ * completion marker: a WRITE of a nonzero token to an aligned slot of the
+ * device handle's HOST status buffer. Return: the token.
+ */
+static uint64_t fake_marker(const struct fake_submit *s, unsigned int data)
+{
+	const struct drm_trn_dma_desc *m;
+	const struct fake_bo *bo;
+
+	assert_int_equal(s->count, data + 1);
+	assert_true(data < 8);   /* the log keeps 8 descriptors */
+	m = &s->descs[data];
+	assert_int_equal(m->opcode, DRM_TRN_DMA_OP_WRITE);
+	assert_int_equal(m->aux, 0);
+	assert_true(m->src == 0);
+	assert_true(m->len != 0);
+	assert_true(m->dst % 8 == 0);
+	bo = fake_bo_of_range(m->dst, 8);
+	assert_non_null(bo);
+	assert_int_equal(bo->placement, DRM_TRN_PLACEMENT_HOST);
+	assert_true(bo->size == NRT_MARK_BUF_SIZE);
+	return m->len;
+}
+
+/* The 8-byte marker slot written by the marker of the logged job @s. */
+static uint64_t *fake_marker_slot(const struct fake_submit *s)
+{
+	const struct drm_trn_dma_desc *m = &s->descs[s->count - 1];
+	struct fake_bo *bo = fake_bo_of_range(m->dst, 8);
+
+	assert_int_equal(m->opcode, DRM_TRN_DMA_OP_WRITE);
+	assert_non_null(bo);
+	assert_non_null(bo->mem);
+	return (uint64_t *)(void *)(bo->mem + (m->dst - bo->va));
+}
+
+/* sync_file round trips (export + info) since the counters were @e, @i. */
+#define assert_no_status_query(e, i) do { \
+	assert_int_equal(fake.exports, (e)); \
+	assert_int_equal(fake.file_infos, (i)); \
+} while (0)
 
 /* --- fake sysfs and /dev ---------------------------------------------- */
 
@@ -1150,13 +1203,18 @@ static void test_write_read_staged(void **state)
 	submits = fake.submits;
 	assert_status(nrt_buffer_write(hbm, off, in, len), NRT_SUCCESS);
 	assert_memory_equal(fake_mem(hbm) + off, in, len);
-	/* 3 chunks of at most 4 MiB through 2 bounce buffers. */
+	/*
+	 * 3 chunks of at most 4 MiB through 2 bounce buffers; the first DMA
+	 * also made the status buffer of the completion markers. Every job
+	 * succeeded by its marker: no sync_file was asked.
+	 */
 	assert_int_equal(fake.submits - submits, 3);
-	assert_int_equal(fake.bos_created - created, 2);
+	assert_int_equal(fake.bos_created - created, 3);
+	assert_no_status_query(0, 0);
 	for (i = 0; i < 3; i++) {
 		const struct fake_submit *s = fake_last(2 - (unsigned int)i);
 
-		assert_int_equal(s->count, 1);
+		fake_marker(s, 1);
 		assert_int_equal(s->descs[0].opcode, DRM_TRN_DMA_OP_COPY);
 		assert_true(s->descs[0].dst == nrt_buffer_va(hbm) + off + i * NRT_BOUNCE_SIZE);
 		assert_true(s->descs[0].len == (i < 2 ? NRT_BOUNCE_SIZE : MIB + 3));
@@ -1165,8 +1223,9 @@ static void test_write_read_staged(void **state)
 	memset(out, 0, len);
 	assert_status(nrt_buffer_read(hbm, off, out, len), NRT_SUCCESS);
 	assert_memory_equal(out, in, len);
-	/* The bounce buffers were reused. */
-	assert_int_equal(fake.bos_created - created, 2);
+	/* The bounce buffers (and the status buffer) were reused. */
+	assert_int_equal(fake.bos_created - created, 3);
+	assert_no_status_query(0, 0);
 
 	/* Exactly 64 KiB is staged; a fault in the DMA is reported. */
 	submits = fake.submits;
@@ -1330,7 +1389,7 @@ static void test_copy_sync_data(void **state)
 	assert_int_equal(d[6], 0xee);
 	assert_int_equal(d[7 + 4097], 0xee);
 	s = fake_last(0);
-	assert_int_equal(s->count, 1);
+	fake_marker(s, 1);
 	assert_int_equal(s->in_count, 0);
 	assert_true(s->descs[0].src == nrt_buffer_va(host) + 1);
 	assert_true(s->descs[0].dst == nrt_buffer_va(hbm) + 7);
@@ -1343,6 +1402,7 @@ static void test_copy_sync_data(void **state)
 	assert_int_equal(d[2], 0xee);
 	assert_int_equal(d[5003], 0xee);
 	s = fake_last(0);
+	fake_marker(s, 1);
 	assert_int_equal(s->descs[0].opcode, DRM_TRN_DMA_OP_FILL);
 	assert_true(s->descs[0].src == UINT64_C(0x5c5c5c5c5c5c5c5c));
 
@@ -1378,6 +1438,7 @@ static void test_copy_split_jobs(void **state)
 	const struct fake_submit *j1, *j2;
 	unsigned int i;
 
+	/* Jobs of 2 descriptors of data and the completion marker. */
 	fake.kinfo.hbm_size = 8 * GIB;
 	fake.kinfo.max_descs = 3;
 	nrt_device_close(e->dev);
@@ -1396,21 +1457,21 @@ static void test_copy_split_jobs(void **state)
 	assert_status(nrt_copy(b, 8, a, 0, (size_t)len, &opts, &f), NRT_SUCCESS);
 	j1 = fake_last(1);
 	j2 = fake_last(0);
-	assert_int_equal(j1->count, 3);
-	assert_int_equal(j2->count, 1);
+	assert_true(fake_marker(j1, 2) != fake_marker(j2, 2));
 	assert_int_equal(j1->queue, 2);
 	assert_int_equal(j2->queue, 2);
 	assert_int_equal(j1->in_count, 1);
 	assert_int_equal(j2->in_count, 0);
 	assert_int_equal(j1->in[0], w->syncobjs[0]);
 	assert_int_not_equal(j1->out, j2->out);
-	for (i = 0; i < 3; i++) {
-		assert_true(j1->descs[i].len == GIB);
-		assert_true(j1->descs[i].src == nrt_buffer_va(a) + i * GIB);
-		assert_true(j1->descs[i].dst == nrt_buffer_va(b) + 8 + i * GIB);
+	for (i = 0; i < 4; i++) {
+		const struct drm_trn_dma_desc *d = i < 2 ? &j1->descs[i] : &j2->descs[i - 2];
+
+		assert_int_equal(d->opcode, DRM_TRN_DMA_OP_COPY);
+		assert_true(d->len == (i < 3 ? GIB : 5));
+		assert_true(d->src == nrt_buffer_va(a) + i * GIB);
+		assert_true(d->dst == nrt_buffer_va(b) + 8 + i * GIB);
 	}
-	assert_true(j2->descs[0].len == 5);
-	assert_true(j2->descs[0].src == nrt_buffer_va(a) + 3 * GIB);
 	assert_status(nrt_fence_wait(f, -1), NRT_SUCCESS);
 	nrt_fence_free(f);
 
@@ -1436,9 +1497,11 @@ static void test_copy_split_jobs(void **state)
 	fake.submit_errno_at = fake.submits + 1;
 	f = (nrt_fence *)&f;
 	assert_status(nrt_copy(b, 8, a, 0, (size_t)len, NULL, &f), NRT_INVALID);
-	assert_error_contains("nrt_copy: submission of a job of 1 descriptor to queue");
+	assert_error_contains("nrt_copy: submission of a job of 2 descriptors to queue");
 	assert_ptr_equal(f, (nrt_fence *)&f);
 	fake.submit_errno = 0;
+	/* The failed call gave its marker slots back; w holds one. */
+	assert_int_equal(e->dev->n_free_slots, NRT_MARK_SLOTS - 1);
 
 	fake_complete(w->syncobjs[0], 1);
 	nrt_fence_free(w);
@@ -1695,7 +1758,9 @@ static void test_submit_raw(void **state)
 	memcpy(&v, fake_mem(b) + 8, 8);
 	assert_true(v == UINT64_C(0x1122334455667788));
 	assert_int_equal(fake_last(0)->queue, 2);
-	assert_int_equal(fake_last(0)->count, 3);
+	fake_marker(fake_last(0), 3);   /* after the caller's descriptors */
+	assert_int_equal(fake_last(0)->descs[0].opcode, NRT_DMA_OP_WRITE);
+	assert_int_equal(fake_last(0)->descs[1].opcode, NRT_DMA_OP_NOP);
 	assert_int_equal(fake_last(0)->descs[2].aux, 3);
 
 	/* Arguments. */
@@ -1754,6 +1819,408 @@ static void test_old_kernel(void **state)
 	assert_status(nrt_submit_raw(e->dev, 0, &nop, 1, NULL, 0, NULL), NRT_UNSUPPORTED);
 	assert_error_contains("nrt_submit_raw: the kernel driver of");
 	assert_error_contains("reports no DMA queues");
+}
+
+/* --- completion markers ----------------------------------------------- */
+
+/* Successful jobs are known by their markers: no sync_file round trip. */
+static void test_marker_fast_path(void **state)
+{
+	struct env *e = *state;
+	nrt_buffer *a = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HOST);
+	nrt_buffer *b = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HBM);
+	nrt_fence *f[8];
+	uint64_t tokens[8], dsts[8];
+	unsigned int i, k, created = fake.bos_created;
+
+	/* The status buffer is made on the first submission, not before. */
+	assert_int_equal(e->dev->marks_state, NRT_MARKS_UNTRIED);
+	for (i = 0; i < 8; i++) {
+		assert_status(nrt_copy(b, i, a, 0, 100, NULL, &f[i]), NRT_SUCCESS);
+		tokens[i] = fake_marker(fake_last(0), 1);
+		dsts[i] = fake_last(0)->descs[1].dst;
+		/* The device wrote the token to the slot. */
+		assert_true(*fake_marker_slot(fake_last(0)) == tokens[i]);
+	}
+	assert_int_equal(e->dev->marks_state, NRT_MARKS_READY);
+	assert_int_equal(fake.bos_created - created, 1);
+	assert_int_equal(e->dev->n_free_slots, NRT_MARK_SLOTS - 8);
+	/* Unique tokens, and a slot of its own for every live fence. */
+	for (i = 0; i < 8; i++) {
+		for (k = 0; k < i; k++) {
+			assert_true(tokens[i] != tokens[k]);
+			assert_true(dsts[i] != dsts[k]);
+		}
+	}
+	for (i = 0; i < 8; i++) {
+		assert_status(nrt_fence_poll(f[i]), NRT_SUCCESS);
+		assert_status(nrt_fence_wait(f[i], -1), NRT_SUCCESS);
+		assert_status(nrt_fence_wait(f[i], 1000), NRT_SUCCESS);
+		nrt_fence_free(f[i]);
+	}
+	assert_no_status_query(0, 0);
+	assert_int_equal(e->dev->n_free_slots, NRT_MARK_SLOTS);
+
+	/* Synchronous copies, fills and raw jobs too. */
+	assert_status(nrt_copy(b, 0, a, 0, 64, NULL, NULL), NRT_SUCCESS);
+	assert_status(nrt_fill(b, 0, 64, 3, NULL, NULL), NRT_SUCCESS);
+	{
+		static const nrt_dma_desc nop = { .opcode = NRT_DMA_OP_NOP };
+
+		assert_status(nrt_submit_raw(e->dev, 0, &nop, 1, NULL, 0, NULL),
+			      NRT_SUCCESS);
+		fake_marker(fake_last(0), 1);
+	}
+	assert_no_status_query(0, 0);
+	assert_int_equal(e->dev->n_free_slots, NRT_MARK_SLOTS);
+
+	/* Exporting still works on a fence whose outcome came from a marker. */
+	{
+		int fd = -1;
+
+		assert_status(nrt_copy(b, 0, a, 0, 64, NULL, &f[0]), NRT_SUCCESS);
+		assert_status(nrt_fence_wait(f[0], -1), NRT_SUCCESS);
+		assert_status(nrt_fence_export_fd(f[0], &fd), NRT_SUCCESS);
+		close(fd);
+		nrt_fence_free(f[0]);
+	}
+	nrt_buffer_free(a);
+	nrt_buffer_free(b);
+}
+
+/* A job without its token in the slot takes the sync_file path. */
+static void test_marker_slow_path(void **state)
+{
+	struct env *e = *state;
+	nrt_buffer *a = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HOST);
+	nrt_buffer *b = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HBM);
+	nrt_copy_opts opts = NRT_COPY_OPTS_INIT;
+	nrt_dma_desc d[2];
+	nrt_fence *f = NULL, *g = NULL;
+	unsigned int exports = fake.exports, infos = fake.file_infos;
+	uint64_t old_token, *slot;
+
+	/* A descriptor faults: the device stops the job before its marker. */
+	memset(d, 0, sizeof(d));
+	d[0].opcode = NRT_DMA_OP_COPY;
+	d[0].src = fake.kinfo.va_end - PAGE;
+	d[0].dst = nrt_buffer_va(b);
+	d[0].len = 16;
+	d[1].opcode = NRT_DMA_OP_NOP;
+	assert_status(nrt_submit_raw(e->dev, 1, d, 2, NULL, 0, &f), NRT_SUCCESS);
+	fake_marker(fake_last(0), 2);
+	assert_true(*fake_marker_slot(fake_last(0)) == 0);
+	assert_status(nrt_fence_wait(f, -1), NRT_HW_ERROR);
+	assert_string_equal(nrt_last_error(), "job on queue 1 failed: device address fault");
+	assert_no_status_query(exports + 1, infos + 1);
+	/* The outcome is cached: no more queries. */
+	assert_status(nrt_fence_poll(f), NRT_HW_ERROR);
+	assert_no_status_query(exports + 1, infos + 1);
+	nrt_fence_free(f);
+
+	/* The injected fault of the fake runs no descriptor at all. */
+	opts.queue = 3;
+	fake.fail_submit = -EFAULT;
+	fake.fail_at = fake.submits;
+	assert_status(nrt_copy(b, 0, a, 0, 64, &opts, NULL), NRT_HW_ERROR);
+	fake.fail_submit = 0;
+	assert_string_equal(nrt_last_error(),
+			    "nrt_copy: job on queue 3 failed: device address fault");
+	assert_no_status_query(exports + 2, infos + 2);
+
+	/* The job timed out in the device. */
+	fake.defer = true;
+	assert_status(nrt_copy(b, 0, a, 0, 64, &opts, &f), NRT_SUCCESS);
+	fake.defer = false;
+	assert_status(nrt_fence_poll(f), NRT_TIMEOUT);
+	assert_string_equal(nrt_last_error(), "job on queue 3 still running");
+	assert_no_status_query(exports + 2, infos + 2);   /* not signalled yet */
+	fake_complete(f->syncobjs[0], -ETIMEDOUT);
+	assert_status(nrt_fence_wait(f, -1), NRT_TIMEOUT);
+	assert_string_equal(nrt_last_error(),
+			    "job on queue 3 failed: timed out on the device (the driver's job timeout expired)");
+	nrt_fence_free(f);
+
+	/* Signalled without error but no marker: the kernel's word counts. */
+	fake.defer = true;
+	assert_status(nrt_copy(b, 0, a, 0, 64, &opts, &f), NRT_SUCCESS);
+	fake.defer = false;
+	fake_complete(f->syncobjs[0], 1);
+	exports = fake.exports;
+	infos = fake.file_infos;
+	assert_status(nrt_fence_wait(f, -1), NRT_SUCCESS);
+	assert_no_status_query(exports + 1, infos + 1);
+	nrt_fence_free(f);
+
+	/*
+	 * A job of a freed fence writes its (old) token late, into a slot
+	 * that has a new owner: it never passes for the new job's marker.
+	 */
+	fake.defer = true;
+	assert_status(nrt_copy(b, 0, a, 0, 64, &opts, &f), NRT_SUCCESS);
+	fake.defer = false;
+	old_token = fake_marker(fake_last(0), 1);
+	slot = fake_marker_slot(fake_last(0));
+	nrt_fence_free(f);   /* still pending */
+	*slot = old_token;   /* ... and its marker lands */
+	fake.fail_submit = -EFAULT;
+	fake.fail_at = fake.submits;
+	assert_status(nrt_copy(b, 0, a, 0, 64, &opts, &g), NRT_SUCCESS);
+	fake.fail_submit = 0;
+	assert_true(fake_marker(fake_last(0), 1) != old_token);
+	assert_ptr_equal(fake_marker_slot(fake_last(0)), slot);   /* reused */
+	assert_true(*slot == 0);   /* zeroed before the submission */
+	*slot = old_token;   /* the old job's marker, late again */
+	exports = fake.exports;
+	assert_status(nrt_fence_wait(g, -1), NRT_HW_ERROR);
+	assert_int_equal(fake.exports, exports + 1);
+	nrt_fence_free(g);
+
+	nrt_buffer_free(a);
+	nrt_buffer_free(b);
+}
+
+/* When every slot is taken, jobs go without a marker, and still work. */
+static void test_marker_slots_exhausted(void **state)
+{
+	struct env *e = *state;
+	nrt_buffer *a = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HOST);
+	nrt_buffer *b = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HBM);
+	nrt_fence **f = calloc(NRT_MARK_SLOTS, sizeof(*f));
+	nrt_fence *extra = NULL;
+	unsigned int i, exports;
+
+	assert_non_null(f);
+	fake.defer = true;
+	for (i = 0; i < NRT_MARK_SLOTS; i++)
+		assert_status(nrt_copy(b, 0, a, 0, 8, NULL, &f[i]), NRT_SUCCESS);
+	fake.defer = false;
+	fake_marker(fake_last(0), 1);
+	assert_int_equal(e->dev->n_free_slots, 0);
+
+	/* No slot left: a job of the data alone, its outcome by sync_file. */
+	exports = fake.exports;
+	assert_status(nrt_copy(b, 0, a, 0, 8, NULL, &extra), NRT_SUCCESS);
+	assert_int_equal(fake_last(0)->count, 1);
+	assert_int_equal(fake_last(0)->descs[0].opcode, DRM_TRN_DMA_OP_COPY);
+	assert_status(nrt_fence_wait(extra, -1), NRT_SUCCESS);
+	assert_int_equal(fake.exports, exports + 1);
+	nrt_fence_free(extra);
+	assert_int_equal(e->dev->n_free_slots, 0);
+	/* A failure without a marker is still reported. */
+	fake.fail_submit = -EFAULT;
+	fake.fail_at = fake.submits;
+	assert_status(nrt_copy(b, 0, a, 0, 8, NULL, NULL), NRT_HW_ERROR);
+	assert_error_contains("device address fault");
+	fake.fail_submit = 0;
+	/* A raw job too. */
+	{
+		static const nrt_dma_desc nop = { .opcode = NRT_DMA_OP_NOP };
+
+		assert_status(nrt_submit_raw(e->dev, 0, &nop, 1, NULL, 0, NULL),
+			      NRT_SUCCESS);
+		assert_int_equal(fake_last(0)->count, 1);
+	}
+
+	/* A freed fence gives its slot back, and the next job uses it. */
+	fake_complete(f[5]->syncobjs[0], 1);
+	nrt_fence_free(f[5]);
+	f[5] = NULL;
+	assert_int_equal(e->dev->n_free_slots, 1);
+	exports = fake.exports;
+	assert_status(nrt_copy(b, 0, a, 0, 8, NULL, &extra), NRT_SUCCESS);
+	fake_marker(fake_last(0), 1);
+	assert_int_equal(e->dev->n_free_slots, 0);
+	assert_status(nrt_fence_wait(extra, -1), NRT_SUCCESS);
+	assert_int_equal(fake.exports, exports);
+	nrt_fence_free(extra);
+
+	for (i = 0; i < NRT_MARK_SLOTS; i++) {
+		if (f[i])
+			fake_complete(f[i]->syncobjs[0], 1);
+		nrt_fence_free(f[i]);
+	}
+	assert_int_equal(e->dev->n_free_slots, NRT_MARK_SLOTS);
+	free(f);
+	nrt_buffer_free(a);
+	nrt_buffer_free(b);
+}
+
+/* Reopen the device of @e with a descriptor limit of @max_descs. */
+static void reopen_with_max_descs(struct env *e, uint32_t max_descs)
+{
+	fake.kinfo.hbm_size = 8 * GIB;
+	fake.kinfo.max_descs = max_descs;
+	nrt_device_close(e->dev);
+	e->dev = open_ok(0);
+}
+
+/* The marker takes one descriptor of each job's max_descs. */
+static void test_marker_split(void **state)
+{
+	struct env *e = *state;
+	const uint64_t len = 2 * GIB + 1;
+	nrt_buffer *a, *b;
+	nrt_fence *f = NULL;
+	uint64_t t[3];
+	unsigned int i, exports;
+
+	reopen_with_max_descs(e, 2);
+	a = alloc_ok(e->dev, (size_t)len, NRT_PLACEMENT_HBM);
+	b = alloc_ok(e->dev, (size_t)len, NRT_PLACEMENT_HBM);
+
+	/* 3 descriptors of data: 3 jobs of one and a marker each. */
+	exports = fake.exports;
+	assert_status(nrt_copy(b, 0, a, 0, (size_t)len, NULL, &f), NRT_SUCCESS);
+	assert_int_equal(f->count, 3);
+	for (i = 0; i < 3; i++) {
+		const struct fake_submit *s = fake_last(2 - i);
+
+		assert_true(s->count <= 2);
+		t[i] = fake_marker(s, 1);
+		assert_true(s->descs[0].src == nrt_buffer_va(a) + i * GIB);
+		assert_true(s->descs[0].len == (i < 2 ? GIB : 1));
+		assert_int_equal(s->queue, fake_last(0)->queue);
+	}
+	assert_true(t[0] != t[1] && t[1] != t[2] && t[0] != t[2]);
+	assert_status(nrt_fence_wait(f, -1), NRT_SUCCESS);
+	assert_int_equal(fake.exports, exports);
+	nrt_fence_free(f);
+
+	/* The middle job faults: only it needs a query, and it is reported. */
+	fake.fail_submit = -EFAULT;
+	fake.fail_at = fake.submits + 1;
+	assert_status(nrt_copy(b, 0, a, 0, (size_t)len, NULL, &f), NRT_SUCCESS);
+	fake.fail_submit = 0;
+	assert_status(nrt_fence_wait(f, -1), NRT_HW_ERROR);
+	assert_error_contains("failed: device address fault");
+	assert_int_equal(fake.exports, exports + 1);
+	nrt_fence_free(f);
+
+	/* Only one slot left for a fence of 3 jobs: the first job gets it. */
+	{
+		uint32_t *held = calloc(NRT_MARK_SLOTS - 1, sizeof(*held));
+
+		assert_non_null(held);
+		nrt_slots_get(e->dev, NRT_MARK_SLOTS - 1, held);
+		assert_int_equal(e->dev->n_free_slots, 1);
+		exports = fake.exports;
+		assert_status(nrt_copy(b, 0, a, 0, (size_t)len, NULL, &f), NRT_SUCCESS);
+		fake_marker(fake_last(2), 1);
+		assert_int_equal(fake_last(1)->count, 1);
+		assert_int_equal(fake_last(0)->count, 1);
+		assert_status(nrt_fence_wait(f, -1), NRT_SUCCESS);
+		assert_int_equal(fake.exports, exports + 2);
+		nrt_fence_free(f);
+		nrt_slots_put(e->dev, NRT_MARK_SLOTS - 1, held);
+		free(held);
+		assert_int_equal(e->dev->n_free_slots, NRT_MARK_SLOTS);
+	}
+	nrt_buffer_free(a);
+	nrt_buffer_free(b);
+
+	/* One descriptor per job leaves no room: no markers at all. */
+	reopen_with_max_descs(e, 1);
+	a = alloc_ok(e->dev, (size_t)len, NRT_PLACEMENT_HBM);
+	b = alloc_ok(e->dev, (size_t)len, NRT_PLACEMENT_HBM);
+	exports = fake.exports;
+	assert_status(nrt_copy(b, 0, a, 0, (size_t)len, NULL, &f), NRT_SUCCESS);
+	assert_int_equal(f->count, 3);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(fake_last(i)->count, 1);
+		assert_int_equal(fake_last(i)->descs[0].opcode, DRM_TRN_DMA_OP_COPY);
+	}
+	assert_status(nrt_fence_wait(f, -1), NRT_SUCCESS);
+	assert_int_equal(fake.exports, exports + 3);
+	nrt_fence_free(f);
+	nrt_buffer_free(a);
+	nrt_buffer_free(b);
+}
+
+/* Raw jobs: the caller's descriptors, then the marker if there is room. */
+static void test_marker_raw(void **state)
+{
+	struct env *e = *state;
+	nrt_buffer *b = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HBM);
+	nrt_dma_desc d[64];
+	nrt_fence *f = NULL;
+	unsigned int i, exports = fake.exports;
+	uint64_t v;
+
+	memset(d, 0, sizeof(d));
+	for (i = 0; i < 64; i++) {
+		d[i].opcode = NRT_DMA_OP_WRITE;
+		d[i].dst = nrt_buffer_va(b) + 8 * i;
+		d[i].len = 1000 + i;
+	}
+
+	/* More than fit on the stack. */
+	assert_status(nrt_submit_raw(e->dev, 1, d, 20, NULL, 0, &f), NRT_SUCCESS);
+	assert_int_equal(fake_last(0)->count, 21);
+	for (i = 0; i < 8; i++)
+		assert_true(fake_last(0)->descs[i].len == 1000 + i);
+	assert_status(nrt_fence_wait(f, -1), NRT_SUCCESS);
+	assert_int_equal(fake.exports, exports);
+	nrt_fence_free(f);
+	memcpy(&v, fake_mem(b) + 8 * 19, 8);
+	assert_true(v == 1019);
+
+	/* max_descs - 1: the marker makes it max_descs. */
+	assert_status(nrt_submit_raw(e->dev, 1, d, 63, NULL, 0, NULL), NRT_SUCCESS);
+	assert_int_equal(fake_last(0)->count, 64);
+	assert_int_equal(fake.exports, exports);
+
+	/* A full job has no room for the marker: it goes without. */
+	assert_status(nrt_submit_raw(e->dev, 1, d, 64, NULL, 0, &f), NRT_SUCCESS);
+	assert_int_equal(fake_last(0)->count, 64);
+	assert_true(fake_last(0)->descs[7].len == 1007);
+	assert_status(nrt_fence_wait(f, -1), NRT_SUCCESS);
+	assert_int_equal(fake.exports, exports + 1);
+	nrt_fence_free(f);
+	memcpy(&v, fake_mem(b) + 8 * 63, 8);
+	assert_true(v == 1063);
+	assert_int_equal(e->dev->n_free_slots, NRT_MARK_SLOTS);
+
+	/* A failed submission releases the slot; the message counts the caller's descriptors. */
+	d[0].opcode = 0x80;
+	assert_status(nrt_submit_raw(e->dev, 0, d, 2, NULL, 0, NULL), NRT_INVALID);
+	assert_error_contains("nrt_submit_raw: submission of a job of 2 descriptors to queue 0");
+	assert_int_equal(e->dev->n_free_slots, NRT_MARK_SLOTS);
+
+	nrt_buffer_free(b);
+}
+
+/* No status buffer: jobs go without markers, and nothing else changes. */
+static void test_marker_unavailable(void **state)
+{
+	struct env *e = *state;
+	nrt_buffer *a = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HOST);
+	nrt_buffer *b = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HBM);
+	unsigned int created, exports = fake.exports;
+	nrt_fence *f = NULL;
+
+	/* A message of an earlier failure, which success must not change. */
+	assert_status(nrt_copy(NULL, 0, a, 0, 1, NULL, NULL), NRT_INVALID);
+	fake.bo_create_errno = ENOMEM;
+	created = fake.bos_created;
+	assert_status(nrt_copy(b, 0, a, 0, 64, NULL, &f), NRT_SUCCESS);
+	assert_string_equal(nrt_last_error(), "nrt_copy: dst is NULL");
+	assert_int_equal(e->dev->marks_state, NRT_MARKS_UNAVAILABLE);
+	assert_int_equal(fake_last(0)->count, 1);
+	assert_status(nrt_fence_wait(f, -1), NRT_SUCCESS);
+	assert_int_equal(fake.exports, exports + 1);
+	nrt_fence_free(f);
+
+	/* Not tried again on every job. */
+	fake.bo_create_errno = 0;
+	fill_pattern(fake_mem(a), 64, 5);
+	assert_status(nrt_copy(b, 0, a, 0, 64, NULL, NULL), NRT_SUCCESS);
+	assert_int_equal(fake_last(0)->count, 1);
+	assert_int_equal(fake.bos_created, created);
+	assert_memory_equal(fake_mem(b), fake_mem(a), 64);
+
+	nrt_buffer_free(a);
+	nrt_buffer_free(b);
 }
 
 /* --- threads ----------------------------------------------------------- */
@@ -1833,6 +2300,9 @@ static void test_threads(void **state)
 		if (w[i].error[0])
 			fail_msg("thread %u: %s", i, w[i].error);
 	}
+	/* All succeeded by their markers, and gave their slots back. */
+	assert_no_status_query(0, 0);
+	assert_int_equal(e->dev->n_free_slots, NRT_MARK_SLOTS);
 }
 
 int main(void)
@@ -1862,6 +2332,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_syncobj_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_submit_raw, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_old_kernel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_marker_fast_path, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_marker_slow_path, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_marker_slots_exhausted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_marker_split, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_marker_raw, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_marker_unavailable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 	};
 	int ret;
