@@ -52,6 +52,17 @@
                                  TRN_DMA_Q_STS_ERROR | TRN_DMA_Q_STS_WAITING)
 #define TRN_DMA_Q_IRQ_ALL       (TRN_DMA_Q_IRQ_DONE | TRN_DMA_Q_IRQ_ERROR)
 
+/*
+ * The host RAM the worker last accessed in one direction, from the bus
+ * address @base on: a window as large as the RAM section behind it, so that
+ * the guest's scattered pages cost a lookup only when they leave it.
+ */
+typedef struct TrnSysCache {
+    bool valid;                 /* mrc is initialized */
+    uint64_t base;
+    MemoryRegionCache mrc;      /* mrc.ptr is NULL if not direct RAM */
+} TrnSysCache;
+
 typedef enum TrnStepResult {
     TRN_STEP_DONE,              /* the descriptor completed */
     TRN_STEP_PARTIAL,           /* a slice is done, more is left */
@@ -74,13 +85,14 @@ typedef struct TrnStep {
     uint64_t bytes;             /* bytes transferred by this step */
     uint32_t err;
     uint64_t err_addr;
+    TrnSysCache sys[2];         /* host RAM last read [0] and written [1] */
 } TrnStep;
 
 /* Host access to part of a run. */
 typedef struct TrnView {
     uint8_t *ptr;
     dma_addr_t len;
-    bool mapped;                /* ptr comes from dma_memory_map() */
+    TrnSysCache *sc;            /* ptr points into sc, else not host RAM */
 } TrnView;
 
 static const char *const trn_dma_err_names[] = {
@@ -225,25 +237,59 @@ static void trn_sys_unmap(TrnState *s, void *ptr, dma_addr_t len, bool write,
                      used);
 }
 
+static void trn_sys_cache_drop(TrnSysCache *sc)
+{
+    if (sc->valid) {
+        address_space_cache_destroy(&sc->mrc);
+        sc->valid = false;
+    }
+}
+
+/*
+ * A host pointer to bus address @addr if it is RAM that can be accessed
+ * directly, and in *@avail the bytes that follow it in the same RAM. NULL
+ * otherwise (MMIO, nothing, an IOMMU in the way).
+ */
+static uint8_t *trn_sys_ptr(TrnState *s, TrnSysCache *sc, uint64_t addr,
+                            bool write, uint64_t *avail)
+{
+    if (!sc->valid || addr < sc->base ||
+        addr - sc->base >= sc->mrc.len) {
+        trn_sys_cache_drop(sc);
+        sc->base = addr;
+        address_space_cache_init(&sc->mrc, trn_as(s), addr,
+                                 MAX(HWADDR_MAX - addr, 1), write);
+        sc->valid = true;
+    }
+    if (!sc->mrc.ptr || addr - sc->base >= sc->mrc.len) {
+        return NULL;
+    }
+    *avail = sc->mrc.len - (addr - sc->base);
+    return sc->mrc.ptr + (addr - sc->base);
+}
+
 /*
  * Give the worker a host pointer to up to @n bytes at the start of @run:
- * straight into HBM, a mapping of host RAM, or @bounce (at most to the end
- * of the bus page, so that an error names the page). A source bounce buffer
- * is filled here. Returns false if host memory could not be read.
+ * straight into HBM or host RAM, or @bounce (at most to the end of the bus
+ * page, so that an error names the page). A source bounce buffer is filled
+ * here. Returns false if host memory could not be read.
  */
-static bool trn_view_get(TrnState *s, const TrnRun *run, uint64_t n,
-                         bool write, uint8_t *bounce, TrnView *v)
+static bool trn_view_get(TrnState *s, TrnStep *st, const TrnRun *run,
+                         uint64_t n, bool write, uint8_t *bounce, TrnView *v)
 {
-    v->mapped = false;
+    TrnSysCache *sc = &st->sys[write];
+    uint64_t avail;
+
+    v->sc = NULL;
     if (!run->system) {
         v->ptr = s->hbm_ptr + run->addr;
         v->len = n;
         return true;
     }
-    v->len = n;
-    v->ptr = trn_sys_map(s, run->addr, &v->len, write);
+    v->ptr = trn_sys_ptr(s, sc, run->addr, write, &avail);
     if (v->ptr) {
-        v->mapped = true;
+        v->sc = sc;
+        v->len = MIN(n, avail);
         return true;
     }
     v->ptr = bounce;
@@ -253,8 +299,9 @@ static bool trn_view_get(TrnState *s, const TrnRun *run, uint64_t n,
 }
 
 /*
- * Release a view of which @used bytes were accessed; a destination bounce
- * buffer is written out here. Returns false if host memory could not be
+ * Release a view of which @used bytes were accessed: written host RAM is
+ * marked dirty (which also drops TCG translations of it), a destination
+ * bounce buffer is written out. Returns false if host memory could not be
  * written.
  */
 static bool trn_view_put(TrnState *s, const TrnRun *run, TrnView *v,
@@ -266,8 +313,11 @@ static bool trn_view_put(TrnState *s, const TrnRun *run, TrnView *v,
         }
         return true;
     }
-    if (v->mapped) {
-        trn_sys_unmap(s, v->ptr, v->len, write, used);
+    if (v->sc) {
+        if (write && used) {
+            address_space_cache_invalidate(&v->sc->mrc,
+                                           run->addr - v->sc->base, used);
+        }
         return true;
     }
     return !write ||
@@ -537,13 +587,13 @@ static TrnStepResult trn_dma_copy(TrnState *s, TrnStep *st, uint64_t budget)
             TrnView sv, dv;
             bool ok;
 
-            if (!trn_view_get(s, &src, n, false, s->bounce[0], &sv)) {
+            if (!trn_view_get(s, st, &src, n, false, s->bounce[0], &sv)) {
                 trn_step_log(s, st, "cannot read host memory at 0x%" PRIx64,
                              src.addr);
                 return trn_step_fault(st, TRN_DMA_ERR_BAD_PT,
                                       d->src + st->done);
             }
-            trn_view_get(s, &dst, sv.len, true, s->bounce[1], &dv);
+            trn_view_get(s, st, &dst, sv.len, true, s->bounce[1], &dv);
             memmove(dv.ptr, sv.ptr, dv.len);
             ok = trn_view_put(s, &dst, &dv, dv.len, true);
             trn_view_put(s, &src, &sv, dv.len, false);
@@ -600,7 +650,7 @@ static TrnStepResult trn_dma_fill(TrnState *s, TrnStep *st, uint64_t budget)
                 return trn_step_fault(st, err, d->dst + st->done);
             }
         }
-        trn_view_get(s, &dst, dst.len, true, s->bounce[1], &dv);
+        trn_view_get(s, st, &dst, dst.len, true, s->bounce[1], &dv);
         trn_fill_pattern(dv.ptr, dv.len, d->src, st->done % 8);
         if (!trn_view_put(s, &dst, &dv, dv.len, true)) {
             trn_step_log(s, st, "cannot write host memory at 0x%" PRIx64,
@@ -625,7 +675,7 @@ static TrnStepResult trn_dma_write(TrnState *s, TrnStep *st)
     }
     /* Everything the queue wrote before, then this value */
     smp_wmb();
-    trn_view_get(s, &dst, 8, true, s->bounce[1], &dv);
+    trn_view_get(s, st, &dst, 8, true, s->bounce[1], &dv);
     stq_le_p(dv.ptr, d->len);
     if (!trn_view_put(s, &dst, &dv, 8, true)) {
         trn_step_log(s, st, "cannot write host memory at 0x%" PRIx64,
@@ -753,6 +803,8 @@ static bool trn_dma_step(TrnState *s, TrnQueue *q, uint64_t *budget)
 
     t0 = get_clock();
     res = trn_step_run(s, &st, *budget);
+    trn_sys_cache_drop(&st.sys[0]);
+    trn_sys_cache_drop(&st.sys[1]);
     t0 = get_clock() - t0;
     if (res != TRN_STEP_PARTIAL) {
         trn_wb_map(s, st.wb_addr, &wb);
