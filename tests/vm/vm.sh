@@ -19,8 +19,9 @@
 #   --qemu-arg ARG       pass ARG to QEMU (e.g. --qemu-arg -trace
 #                        --qemu-arg 'trn_*'); may be repeated
 #
-# In test mode a temporary output directory is removed when every test
-# passed, unless TRN_KEEP=1; an --out directory is always kept.
+# A temporary output directory is removed after a cmd run and after a test
+# run in which every test passed, unless TRN_KEEP=1; an --out directory is
+# always kept.
 #
 # Environment: TRN_CACHE, QEMU, GUEST_KERNEL, GUEST_ROOT, KVER (normally from
 # $TRN_CACHE/env.mk through the Makefile); TRN_ACCEL=kvm|tcg forces the
@@ -148,7 +149,9 @@ shell)
 cmd)
 	printf '%s\n' "$*" > "$out/cmd"
 	timeout "$timeout" "$QEMU" "${args[@]}" -serial stdio -append "$append quiet" < /dev/null
-	exit "$(cat "$out/guest.status" 2>/dev/null || echo 1)"
+	rc=$(cat "$out/guest.status" 2>/dev/null || echo 1)
+	[ "$keep" = 0 ] && rm -rf "$out"
+	exit "$rc"
 	;;
 test)
 	rc=0
