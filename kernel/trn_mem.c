@@ -223,6 +223,67 @@ static int trn_ctx_map_range(struct trn_ctx *ctx, u64 va, u64 addr, u64 len,
 	return 0;
 }
 
+/* Write the page table entries of a range; ctx->lock held. */
+typedef int (*trn_map_fn)(struct trn_ctx *ctx, u64 va, void *arg);
+
+/*
+ * Map @node with @fill, all or nothing: on failure whatever @fill wrote is
+ * cleared again. The TLB is invalidated either way.
+ */
+static int trn_ctx_map(struct trn_ctx *ctx, struct drm_mm_node *node,
+		       trn_map_fn fill, void *arg)
+{
+	int ret, idx;
+
+	if (!drm_dev_enter(&ctx->tdev->drm, &idx))
+		return -ENODEV;
+	mutex_lock(&ctx->lock);
+	ret = fill(ctx, node->start, arg);
+	if (ret)
+		trn_ctx_clear_range(ctx, node->start, node->start + node->size);
+	trn_tlb_invalidate(ctx);
+	mutex_unlock(&ctx->lock);
+	drm_dev_exit(idx);
+	return ret;
+}
+
+static int trn_map_blocks(struct trn_ctx *ctx, u64 va, void *arg)
+{
+	struct list_head *blocks = arg;
+	struct drm_buddy_block *block;
+	int ret;
+
+	list_for_each_entry(block, blocks, link) {
+		u64 len = drm_buddy_block_size(&ctx->tdev->hbm_mm, block);
+
+		ret = trn_ctx_map_range(ctx, va, drm_buddy_block_offset(block),
+					len, TRN_PTE_VALID | TRN_PTE_WRITE);
+		if (ret)
+			return ret;
+		va += len;
+	}
+	return 0;
+}
+
+static int trn_map_sg(struct trn_ctx *ctx, u64 va, void *arg)
+{
+	struct sg_table *sgt = arg;
+	struct scatterlist *sg;
+	unsigned int i;
+	int ret;
+
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		u64 len = sg_dma_len(sg);
+
+		ret = trn_ctx_map_range(ctx, va, sg_dma_address(sg), len,
+					TRN_PTE_VALID | TRN_PTE_WRITE | TRN_PTE_SYSTEM);
+		if (ret)
+			return ret;
+		va += len;
+	}
+	return 0;
+}
+
 /**
  * trn_ctx_map_hbm() - map HBM blocks at a reserved virtual range
  * @ctx: the address space
@@ -234,29 +295,7 @@ static int trn_ctx_map_range(struct trn_ctx *ctx, u64 va, u64 addr, u64 len,
 int trn_ctx_map_hbm(struct trn_ctx *ctx, struct drm_mm_node *node,
 		    struct list_head *blocks)
 {
-	struct trn_device *tdev = ctx->tdev;
-	struct drm_buddy_block *block;
-	u64 va = node->start;
-	int ret = 0, idx;
-
-	if (!drm_dev_enter(&tdev->drm, &idx))
-		return -ENODEV;
-	mutex_lock(&ctx->lock);
-	list_for_each_entry(block, blocks, link) {
-		u64 len = drm_buddy_block_size(&tdev->hbm_mm, block);
-
-		ret = trn_ctx_map_range(ctx, va, drm_buddy_block_offset(block),
-					len, TRN_PTE_VALID | TRN_PTE_WRITE);
-		if (ret)
-			break;
-		va += len;
-	}
-	if (ret)
-		trn_ctx_clear_range(ctx, node->start, node->start + node->size);
-	trn_tlb_invalidate(ctx);
-	mutex_unlock(&ctx->lock);
-	drm_dev_exit(idx);
-	return ret;
+	return trn_ctx_map(ctx, node, trn_map_blocks, blocks);
 }
 
 /**
@@ -270,30 +309,7 @@ int trn_ctx_map_hbm(struct trn_ctx *ctx, struct drm_mm_node *node,
 int trn_ctx_map_sgt(struct trn_ctx *ctx, struct drm_mm_node *node,
 		    struct sg_table *sgt)
 {
-	struct trn_device *tdev = ctx->tdev;
-	struct scatterlist *sg;
-	u64 va = node->start;
-	int ret = 0, idx;
-	unsigned int i;
-
-	if (!drm_dev_enter(&tdev->drm, &idx))
-		return -ENODEV;
-	mutex_lock(&ctx->lock);
-	for_each_sgtable_dma_sg(sgt, sg, i) {
-		u64 len = sg_dma_len(sg);
-
-		ret = trn_ctx_map_range(ctx, va, sg_dma_address(sg), len,
-					TRN_PTE_VALID | TRN_PTE_WRITE | TRN_PTE_SYSTEM);
-		if (ret)
-			break;
-		va += len;
-	}
-	if (ret)
-		trn_ctx_clear_range(ctx, node->start, node->start + node->size);
-	trn_tlb_invalidate(ctx);
-	mutex_unlock(&ctx->lock);
-	drm_dev_exit(idx);
-	return ret;
+	return trn_ctx_map(ctx, node, trn_map_sg, sgt);
 }
 
 /**
