@@ -103,6 +103,17 @@ static int trn_open(struct drm_device *drm, struct drm_file *file)
 	return 0;
 }
 
+/* Per-file memory, in the keys of Documentation/gpu/drm-usage-stats.rst. */
+static void trn_show_fdinfo(struct drm_printer *p, struct drm_file *file)
+{
+	struct trn_ctx *ctx = file->driver_priv;
+
+	drm_printf(p, "drm-total-hbm:\t%llu KiB\n",
+		   (u64)atomic64_read(&ctx->hbm_bytes) >> 10);
+	drm_printf(p, "drm-total-memory:\t%llu KiB\n",
+		   (u64)atomic64_read(&ctx->host_bytes) >> 10);
+}
+
 static void trn_postclose(struct drm_device *drm, struct drm_file *file)
 {
 	struct trn_ctx *ctx = file->driver_priv;
@@ -122,6 +133,7 @@ static const struct drm_driver trn_drm_driver = {
 			   DRIVER_SYNCOBJ_TIMELINE,
 	.open = trn_open,
 	.postclose = trn_postclose,
+	.show_fdinfo = trn_show_fdinfo,
 	.fops = &trn_accel_fops,
 	.ioctls = trn_ioctls,
 	.num_ioctls = ARRAY_SIZE(trn_ioctls),

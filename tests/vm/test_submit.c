@@ -90,6 +90,43 @@ static void test_bo_create_validation(void **state)
 	assert_int_equal(sysfs_u64("buffer_objects"), bos);
 }
 
+/* KiB after "key:" in this process's fdinfo of the device file, or -1. */
+static long long fdinfo_kib(const char *key)
+{
+	char path[64], line[256];
+	long long v = -1;
+	size_t n = strlen(key);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':')
+			v = strtoll(line + n + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+static void test_fdinfo_memory(void **state)
+{
+	long long hbm = fdinfo_kib("drm-total-hbm");
+	long long mem = fdinfo_kib("drm-total-memory");
+	uint32_t h1, h2;
+
+	(void)state;
+	assert_true(hbm >= 0 && mem >= 0);
+	assert_int_equal(tt_bo_create(fd, 1 << 20, DRM_TRN_PLACEMENT_HBM, &h1, NULL), 0);
+	assert_int_equal(tt_bo_create(fd, 5000, DRM_TRN_PLACEMENT_HOST, &h2, NULL), 0);
+	assert_int_equal(fdinfo_kib("drm-total-hbm"), hbm + 1024);
+	assert_int_equal(fdinfo_kib("drm-total-memory"), mem + 8);
+	assert_int_equal(tt_bo_close(fd, h1), 0);
+	assert_int_equal(tt_bo_close(fd, h2), 0);
+	assert_int_equal(fdinfo_kib("drm-total-hbm"), hbm);
+	assert_int_equal(fdinfo_kib("drm-total-memory"), mem);
+}
+
 static void test_bo_info(void **state)
 {
 	struct drm_trn_bo_info i = { 0 };
@@ -408,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_info),
 		cmocka_unit_test(test_bo_create_validation),
 		cmocka_unit_test(test_bo_info),
+		cmocka_unit_test(test_fdinfo_memory),
 		cmocka_unit_test(test_submit_validation),
 		cmocka_unit_test(test_copy_directions),
 		cmocka_unit_test(test_fill_write_sem),
