@@ -1025,7 +1025,7 @@ static bool trn_queue_read32(TrnQueue *q, hwaddr reg, uint64_t *val)
         return true;
     default:
         if (trn_queue_read64(q, reg & ~7ULL, val)) {
-            *val = (reg & 4) ? *val >> 32 : (uint32_t)*val;
+            *val = trn_reg_half(*val, reg);
             return true;
         }
         return false;
@@ -1223,7 +1223,7 @@ static uint64_t trn_dma_engine_read(void *opaque, hwaddr addr, unsigned size)
         return 0;
     }
     if (size == 4) {
-        val = (reg & 4) ? val >> 32 : (uint32_t)val;
+        val = trn_reg_half(val, reg);
     }
     trace_trn_mmio_read(s->chip_id, TRN_BLOCK_DMA_ENGINE + addr, size, val);
     return val;

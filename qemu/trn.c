@@ -138,7 +138,7 @@ static bool trn_reg_read32(TrnState *s, hwaddr reg, uint64_t *val)
         return true;
     default:
         if (trn_reg_read64(s, reg & ~7ULL, val)) {
-            *val = (reg & 4) ? *val >> 32 : (uint32_t)*val;
+            *val = trn_reg_half(*val, reg);
             return true;
         }
         return false;

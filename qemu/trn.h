@@ -161,4 +161,13 @@ typedef struct TrnRun {
 uint32_t trn_mmu_run(TrnState *s, uint64_t root, uint64_t va, uint64_t want,
                      bool write, TrnRun *run);
 
+/*
+ * The 32-bit half at register offset @reg of the 64-bit register value
+ * @val: 64-bit registers may be read as two 32-bit halves.
+ */
+static inline uint64_t trn_reg_half(uint64_t val, hwaddr reg)
+{
+    return (reg & 4) ? val >> 32 : (uint32_t)val;
+}
+
 #endif /* HW_MISC_TRN_TRN_H */
