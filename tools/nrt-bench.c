@@ -41,9 +41,11 @@
 #define MIB ((size_t)1 << 20)
 
 #define DEFAULT_MAX_SIZE (256 * MIB)
-#define DEFAULT_ITERATIONS 1000
-#define DEFAULT_RUNS 3
-#define RUN_SECONDS 0.2
+#define DEFAULT_ITERATIONS 4000
+#define DEFAULT_RUNS 5
+#define RUN_SECONDS 0.25
+#define DEFAULT_COPY_DEPTH 256
+#define MAX_COPY_DEPTH 1024
 #define PIPELINE_DEPTH 64
 #define PIPELINE_SECONDS 0.5
 
@@ -67,6 +69,7 @@ struct options {
 	size_t max_size;
 	unsigned int iterations;
 	unsigned int runs;
+	unsigned int depth;
 	const char *baseline;
 };
 
@@ -104,6 +107,7 @@ static void usage(FILE *out)
 		"  -n, --iterations N   most transfers per run, and latency samples\n"
 		"                       (default %d)\n"
 		"  -r, --runs N         runs per bandwidth figure (default %d)\n"
+		"  -q, --depth N        device copies in flight (default %d)\n"
 		"  -m, --memcpy-only    measure host memcpy only (no device needed)\n"
 		"  -b, --baseline FILE  take memcpy figures from FILE, the output of\n"
 		"                       " NRT_BENCH_NAME " --memcpy-only --json\n"
@@ -112,7 +116,7 @@ static void usage(FILE *out)
 		"\n"
 		"Exit status: 0 on success, 1 if a measurement failed, 2 on a\n"
 		"usage error.\n",
-		DEFAULT_ITERATIONS, DEFAULT_RUNS);
+		DEFAULT_ITERATIONS, DEFAULT_RUNS, DEFAULT_COPY_DEPTH);
 }
 
 static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -337,18 +341,16 @@ static void bench_memcpy(const struct options *o, struct results *res)
 }
 
 /*
- * Device copies are measured as a stream: up to COPY_DEPTH asynchronous
+ * Device copies are measured as a stream: up to --depth asynchronous
  * copies in flight, spread over the queues by the library, as a program
  * that moves data would run them. Throughput, not the latency of one copy
  * (which the job latency figures give).
  */
-#define COPY_DEPTH 64
-
 struct copy_ctx {
 	nrt_buffer *dst, *src;
 	const char *what;
-	nrt_fence *fences[COPY_DEPTH];
-	unsigned int head, count;
+	nrt_fence *fences[MAX_COPY_DEPTH];
+	unsigned int depth, head, count;
 };
 
 static bool copy_wait_oldest(struct copy_ctx *c, size_t size)
@@ -358,7 +360,7 @@ static bool copy_wait_oldest(struct copy_ctx *c, size_t size)
 
 	nrt_fence_free(f);
 	c->fences[c->head] = NULL;
-	c->head = (c->head + 1) % COPY_DEPTH;
+	c->head = (c->head + 1) % c->depth;
 	c->count--;
 	if (st != NRT_SUCCESS) {
 		fprintf(stderr, NRT_BENCH_NAME ": %s copy of %zu bytes: %s\n",
@@ -379,10 +381,10 @@ static bool copy_once(void *ctx, size_t size)
 			ok &= copy_wait_oldest(c, size);
 		return ok;
 	}
-	if (c->count == COPY_DEPTH && !copy_wait_oldest(c, size))
+	if (c->count == c->depth && !copy_wait_oldest(c, size))
 		return false;
 	st = nrt_copy(c->dst, 0, c->src, 0, size, NULL,
-		      &c->fences[(c->head + c->count) % COPY_DEPTH]);
+		      &c->fences[(c->head + c->count) % c->depth]);
 	if (st != NRT_SUCCESS) {
 		fprintf(stderr, NRT_BENCH_NAME ": %s copy of %zu bytes: %s\n",
 			c->what, size, reason(st));
@@ -448,9 +450,12 @@ static bool bench_copies(const struct options *o, nrt_device *dev,
 		ok = false;
 	}
 
-	ctx[DIR_H2D] = (struct copy_ctx){ .dst = bufs[1], .src = bufs[0], .what = "host->device" };
-	ctx[DIR_D2H] = (struct copy_ctx){ .dst = bufs[0], .src = bufs[1], .what = "device->host" };
-	ctx[DIR_D2D] = (struct copy_ctx){ .dst = bufs[2], .src = bufs[1], .what = "device->device" };
+	ctx[DIR_H2D] = (struct copy_ctx){ .dst = bufs[1], .src = bufs[0], .what = "host->device",
+					  .depth = o->depth };
+	ctx[DIR_D2H] = (struct copy_ctx){ .dst = bufs[0], .src = bufs[1], .what = "device->host",
+					  .depth = o->depth };
+	ctx[DIR_D2D] = (struct copy_ctx){ .dst = bufs[2], .src = bufs[1], .what = "device->device",
+					  .depth = o->depth };
 	for (i = 0; i < res->nsizes && ok; i++) {
 		for (d = 0; d < NDIRS && ok; d++)
 			ok = measure_bw(o, copy_once, &ctx[d], bench_sizes[i],
@@ -652,8 +657,8 @@ static void print_text(const struct options *o, const struct results *res)
 		       res->info.index, res->info.pci_bdf, res->info.dma_queues,
 		       res->info.dma_engines, res->info.max_descs);
 	printf("bandwidth in GB/s (10^9 bytes/s): median of %u runs, each of up to %u\n"
-	       "transfers (device copies: %d in flight) or %.1f s; memcpy baseline from %s\n\n",
-	       o->runs, o->iterations, COPY_DEPTH, RUN_SECONDS, src);
+	       "transfers (device copies: %d in flight) or %.2f s; memcpy baseline from %s\n\n",
+	       o->runs, o->iterations, o->depth, RUN_SECONDS, src);
 
 	printf("%-9s %9s", "SIZE", "memcpy");
 	if (!o->memcpy_only) {
@@ -718,6 +723,7 @@ static void print_json(const struct options *o, const struct results *res)
 	json_object_object_add(method, "run_seconds", json_num(RUN_SECONDS));
 	json_object_object_add(method, "max_iterations",
 			       json_object_new_int64(o->iterations));
+	json_object_object_add(method, "copies_in_flight", json_object_new_int64(o->depth));
 	json_object_object_add(root, "method", method);
 	json_object_object_add(root, "memcpy_source",
 			       json_object_new_string(o->baseline ? o->baseline : "local"));
@@ -794,6 +800,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "max-size", required_argument, NULL, 's' },
 		{ "iterations", required_argument, NULL, 'n' },
 		{ "runs", required_argument, NULL, 'r' },
+		{ "depth", required_argument, NULL, 'q' },
 		{ "memcpy-only", no_argument, NULL, 'm' },
 		{ "baseline", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
@@ -806,8 +813,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 	o->max_size = DEFAULT_MAX_SIZE;
 	o->iterations = DEFAULT_ITERATIONS;
 	o->runs = DEFAULT_RUNS;
+	o->depth = DEFAULT_COPY_DEPTH;
 
-	while ((c = getopt_long(argc, argv, "d:js:n:r:mb:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:js:n:r:q:mb:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			if (!parse_uint(optarg, 0, &o->device))
@@ -827,6 +835,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'r':
 			if (!parse_uint(optarg, 1, &o->runs) || o->runs > 1000)
 				usage_error("invalid --runs '%s' (1..1000)", optarg);
+			break;
+		case 'q':
+			if (!parse_uint(optarg, 1, &o->depth) || o->depth > MAX_COPY_DEPTH)
+				usage_error("invalid --depth '%s' (1..%d)", optarg, MAX_COPY_DEPTH);
 			break;
 		case 'm':
 			o->memcpy_only = true;
