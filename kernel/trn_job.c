@@ -182,7 +182,9 @@ static void trn_queue_arm_watchdog(struct trn_queue *q)
 	if (!job || q->error_pending)
 		return;
 	job->deadline = jiffies + timeout;
-	mod_delayed_work(system_wq, &q->watchdog, timeout);
+	/* A pending watchdog fires earlier and then waits out the rest. */
+	if (!delayed_work_pending(&q->watchdog))
+		mod_delayed_work(system_wq, &q->watchdog, timeout);
 }
 
 /* Take the oldest job off the ring and signal it with @error. q->lock held. */
