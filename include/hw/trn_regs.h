@@ -37,13 +37,14 @@
 #define TRN_BLOCK_GLOBAL		0x00000
 #define TRN_BLOCK_DMA_QUEUE		0x10000	/* TRN_DMA_Q_STRIDE per queue */
 #define TRN_BLOCK_DMA_ENGINE		0x20000	/* TRN_DMA_E_STRIDE per engine */
+#define TRN_BLOCK_CORE			0x30000	/* TRN_CORE_STRIDE per NeuronCore */
 #define TRN_MSIX_TABLE_OFFSET		0xf0000
 #define TRN_MSIX_PBA_OFFSET		0xf8000
 
 /* Interface version: the driver accepts any minor of the major it knows. */
 #define TRN_MAGIC			0x314e5254	/* "TRN1" as little-endian bytes */
 #define TRN_VERSION_MAJOR		1
-#define TRN_VERSION_MINOR		1
+#define TRN_VERSION_MINOR		2
 #define TRN_VERSION(maj, min)		(((maj) << 16) | (min))
 #define TRN_VERSION_GET_MAJOR(v)	(((v) >> 16) & 0xffff)
 #define TRN_VERSION_GET_MINOR(v)	((v) & 0xffff)
@@ -77,6 +78,7 @@
 #define TRN_CAP_IRQ_TEST		BIT_ULL(1)	/* TRN_REG_IRQ_TEST present */
 #define TRN_CAP_DMA			BIT_ULL(2)	/* DMA engines and queues */
 #define TRN_CAP_MMU			BIT_ULL(3)	/* per-ASID page tables */
+#define TRN_CAP_COMPUTE			BIT_ULL(4)	/* NeuronCore queues, EXEC (1.2) */
 
 /* TRN_REG_STATUS */
 #define TRN_STATUS_READY		BIT(0)
@@ -90,7 +92,10 @@
 
 /*
  * MSI-X vector assignment: vector 0 for TRN_REG_IRQ_CAUSE, then one vector
- * per DMA queue (global queue index q = engine * queues_per_engine + i).
+ * per queue. Queues are numbered globally: DMA queue i of engine e is
+ * q = e * TRN_REG_DMA_QUEUES + i; with TRN_CAP_COMPUTE, the queue of
+ * NeuronCore c follows them all, q = TRN_REG_DMA_ENGINES *
+ * TRN_REG_DMA_QUEUES + c. Every queue has the same registers.
  */
 #define TRN_MSIX_VEC_MISC		0
 #define TRN_MSIX_VEC_DMA_QUEUE(q)	(1 + (q))
@@ -119,6 +124,7 @@
 #define TRN_DMA_Q_IRQ_MASK		0x34	/* RW  TRN_DMA_Q_IRQ_* enabled */
 #define TRN_DMA_Q_ERROR_INDEX		0x38	/* RO  ring index of the failed descriptor */
 #define TRN_DMA_Q_ASID			0x3c	/* RO  ASID of the last CONTEXT descriptor */
+#define TRN_DMA_Q_ERROR_INSN		0x40	/* RO  EXEC: index of the failed instruction */
 
 #define TRN_DMA_Q_CTRL_ENABLE		BIT(0)	/* fetch and execute descriptors */
 #define TRN_DMA_Q_CTRL_RESET		BIT(1)	/* W: stop; HEAD = TAIL = 0; clear error */
@@ -139,6 +145,9 @@
 #define TRN_DMA_ERR_RING		4	/* ring or write-back address unreachable */
 #define TRN_DMA_ERR_NO_CONTEXT		5	/* VA used before any CONTEXT descriptor */
 #define TRN_DMA_ERR_BAD_PT		6	/* malformed page table entry */
+#define TRN_DMA_ERR_BAD_INSN		7	/* EXEC: malformed instruction (trn_isa.h) */
+#define TRN_DMA_ERR_OPERAND		8	/* EXEC: operand shapes do not fit the opcode */
+#define TRN_DMA_ERR_ALIGN		9	/* EXEC: misaligned operand or program */
 
 /* Descriptor (little endian) */
 #define TRN_DMA_DESC_SIZE		32
@@ -156,6 +165,8 @@
 #define TRN_DMA_OP_WRITE		0x03	/* the u64 LEN value to DST (8-byte aligned) */
 #define TRN_DMA_OP_SEM_SIGNAL		0x04	/* semaphore AUX += LEN */
 #define TRN_DMA_OP_SEM_WAIT		0x05	/* wait until semaphore AUX >= LEN */
+/* NeuronCore queues only: run the program at SRC, LEN bytes (trn_isa.h) */
+#define TRN_DMA_OP_EXEC			0x10
 #define TRN_DMA_OP_CONTEXT		0x80	/* privileged: ASID AUX, page table root SRC */
 
 #define TRN_DMA_F_IRQ			BIT(0)	/* raise TRN_DMA_Q_IRQ_DONE when done */
@@ -172,6 +183,19 @@
 #define TRN_DMA_E_BYTES			0x00	/* bytes moved */
 #define TRN_DMA_E_DESCS			0x08	/* descriptors completed */
 #define TRN_DMA_E_BUSY_NS		0x10	/* time spent executing descriptors */
+
+/* Per-NeuronCore counters (RO 64), reset with the device */
+#define TRN_CORE_STRIDE			0x100
+#define TRN_CORE_REG(c, r)		(TRN_BLOCK_CORE + (c) * TRN_CORE_STRIDE + (r))
+#define TRN_CORE_PROGRAMS		0x00	/* EXEC descriptors completed or failed */
+#define TRN_CORE_INSNS			0x08	/* instructions completed */
+#define TRN_CORE_BUSY_NS		0x10	/* time spent running programs */
+#define TRN_CORE_TENSOR_BUSY_NS		0x18	/* time in MATMUL */
+#define TRN_CORE_VECTOR_BUSY_NS		0x20	/* BINARY, REDUCE, TRANSPOSE, CAST */
+#define TRN_CORE_SCALAR_BUSY_NS		0x28	/* ACTIVATE */
+#define TRN_CORE_DMA_BUSY_NS		0x30	/* DMA instructions */
+#define TRN_CORE_FLOPS			0x38	/* MATMUL floating point operations */
+#define TRN_CORE_ERRORS			0x40	/* programs stopped on an error */
 
 /*
  * MMU: each ASID has a 3-level page table in HBM mapping a 39-bit device
