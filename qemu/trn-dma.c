@@ -1,17 +1,22 @@
 /*
- * trn: DMA queues, engine counters and the thread that executes descriptors.
+ * trn: queues, DMA engine counters and the threads that execute descriptors.
  *
  * Copyright (c) 2026 The trn authors
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  *
- * One worker thread per device serves all enabled queues round-robin, at
- * most TRN_TURN_DESCS descriptors or TRN_TURN_BYTES bytes per queue per turn;
- * a long COPY or FILL continues in the next turn of its queue.
+ * The queues are the DMA queues (engine by engine), then one queue per
+ * NeuronCore. Worker threads execute their descriptors: one worker serves
+ * all DMA queues, and each NeuronCore has a worker of its own, so that a
+ * long program never holds up the DMA queues or the other cores. A worker
+ * serves its enabled queues round-robin, at most TRN_TURN_DESCS descriptors
+ * or TRN_TURN_BYTES bytes per queue per turn; a long COPY or FILL continues
+ * in the next turn of its queue. EXEC descriptors (NeuronCore programs) are
+ * executed by trn-core.c.
  *
  * Locking. TrnState.lock protects the queue registers, the semaphores and
- * the flags shared with the worker. MMIO handlers run with the BQL held and
- * take the lock: the lock order is BQL, then TrnState.lock. The worker takes
+ * the flags shared with the workers. MMIO handlers run with the BQL held and
+ * take the lock: the lock order is BQL, then TrnState.lock. A worker takes
  * the BQL only to send MSI-X messages, and never while it holds the lock.
  * It holds the lock only for bookkeeping: it copies what a step needs out of
  * the queue, drops the lock, fetches and executes the descriptor (memory
@@ -20,12 +25,15 @@
  * The one memory access made under the lock is the store of the write-back
  * record when it is plain RAM, mapped before the lock is taken: it needs no
  * BQL, and so a reset can never be followed by a stale write-back to RAM.
+ * A program takes the lock between its instructions, for the semaphores and
+ * its counters, and to see whether it must stop.
  *
  * A reset of a queue (CONTROL.RESET or a device reset) does not wait for
  * the worker: it increments the queue's generation, and the worker, seeing
- * the change when it commits, drops the results of its step (no HEAD
- * advance, no write-back, no interrupt). Until then the queue reads as BUSY
- * and the device as not READY.
+ * the change when it commits (or, in a program, between instructions and
+ * within long ones), drops the results of its step (no HEAD advance, no
+ * write-back, no interrupt). Until then the queue reads as BUSY and the
+ * device as not READY.
  */
 
 #include "qemu/osdep.h"
@@ -52,49 +60,6 @@
                                  TRN_DMA_Q_STS_ERROR | TRN_DMA_Q_STS_WAITING)
 #define TRN_DMA_Q_IRQ_ALL       (TRN_DMA_Q_IRQ_DONE | TRN_DMA_Q_IRQ_ERROR)
 
-/*
- * The host RAM the worker last accessed in one direction, from the bus
- * address @base on: a window as large as the RAM section behind it, so that
- * the guest's scattered pages cost a lookup only when they leave it.
- */
-typedef struct TrnSysCache {
-    bool valid;                 /* mrc is initialized */
-    uint64_t base;
-    MemoryRegionCache mrc;      /* mrc.ptr is NULL if not direct RAM */
-} TrnSysCache;
-
-typedef enum TrnStepResult {
-    TRN_STEP_DONE,              /* the descriptor completed */
-    TRN_STEP_PARTIAL,           /* a slice is done, more is left */
-    TRN_STEP_FAULT,             /* the descriptor failed */
-} TrnStepResult;
-
-/* What the worker works on while it does not hold the lock. */
-typedef struct TrnStep {
-    unsigned queue;
-    uint32_t gen;
-    uint32_t index;             /* ring index of the descriptor (HEAD) */
-    uint32_t tail;
-    uint64_t ring_base;
-    uint32_t ring_size;
-    uint64_t wb_addr;
-    TrnCtx ctx;
-    bool has_cur;               /* desc was fetched by an earlier step */
-    TrnDesc desc;
-    uint64_t done;              /* bytes of desc transferred so far */
-    uint64_t bytes;             /* bytes transferred by this step */
-    uint32_t err;
-    uint64_t err_addr;
-    TrnSysCache sys[2];         /* host RAM last read [0] and written [1] */
-} TrnStep;
-
-/* Host access to part of a run. */
-typedef struct TrnView {
-    uint8_t *ptr;
-    dma_addr_t len;
-    TrnSysCache *sc;            /* ptr points into sc, else not host RAM */
-} TrnView;
-
 static const char *const trn_dma_err_names[] = {
     [TRN_DMA_ERR_NONE] = "none",
     [TRN_DMA_ERR_UNMAPPED] = "unmapped",
@@ -103,6 +68,9 @@ static const char *const trn_dma_err_names[] = {
     [TRN_DMA_ERR_RING] = "ring or write-back unreachable",
     [TRN_DMA_ERR_NO_CONTEXT] = "no context",
     [TRN_DMA_ERR_BAD_PT] = "bad page table",
+    [TRN_DMA_ERR_BAD_INSN] = "bad instruction",
+    [TRN_DMA_ERR_OPERAND] = "bad operand shapes",
+    [TRN_DMA_ERR_ALIGN] = "misaligned",
 };
 
 static const char *trn_dma_err_name(uint32_t err)
@@ -111,14 +79,10 @@ static const char *trn_dma_err_name(uint32_t err)
                                                 : "?";
 }
 
+/* The DMA engine of @q, or NULL for the queue of a NeuronCore. */
 static TrnEngine *trn_queue_engine(TrnState *s, TrnQueue *q)
 {
-    return &s->engines[q->index / s->dma_queues];
-}
-
-static uint64_t *trn_sem(TrnState *s, uint32_t asid, uint32_t sem)
-{
-    return &s->sems[(uint64_t)asid * s->nsems + sem];
+    return q->index < s->ndma ? &s->engines[q->index / s->dma_queues] : NULL;
 }
 
 static AddressSpace *trn_as(TrnState *s)
@@ -133,9 +97,25 @@ static bool trn_queue_runnable(TrnState *s, TrnQueue *q)
         return false;
     }
     if (q->waiting) {
-        return *trn_sem(s, q->ctx.asid, q->cur.aux) >= q->cur.len;
+        return *trn_sem(s, q->ctx.asid, q->wait_sem) >= q->wait_value;
     }
     return q->has_cur || q->head != q->tail;
+}
+
+/* Wake the worker of @q. Called with s->lock held. */
+static void trn_queue_kick(TrnState *s, TrnQueue *q)
+{
+    qemu_cond_signal(&q->worker->work);
+}
+
+/* Wake every worker. Called with s->lock held. */
+void trn_dma_kick_all(TrnState *s)
+{
+    unsigned i;
+
+    for (i = 0; i < s->nworkers; i++) {
+        qemu_cond_signal(&s->workers[i].work);
+    }
 }
 
 /* Called with s->lock held. */
@@ -143,13 +123,15 @@ static void trn_queue_reset(TrnState *s, TrnQueue *q, bool device)
 {
     trace_trn_dma_queue_reset(s->chip_id, q->index,
                               device ? "device" : "register");
-    q->gen++;
+    /* Read without the lock by a program that runs (trn-core.c) */
+    qatomic_set(&q->gen, q->gen + 1);
     q->enabled = false;
     q->stopped = false;
     q->head = 0;
     q->tail = 0;
     q->error = TRN_DMA_ERR_NONE;
     q->error_index = 0;
+    q->error_insn = 0;
     q->error_addr = 0;
     q->irq_status = 0;
     q->ctx.valid = false;
@@ -157,7 +139,12 @@ static void trn_queue_reset(TrnState *s, TrnQueue *q, bool device)
     q->ctx.root = 0;
     q->has_cur = false;
     q->waiting = false;
+    q->wait_sem = 0;
+    q->wait_value = 0;
     q->cur_done = 0;
+    q->cur_ns = 0;
+    /* A program paused within an instruction must see the reset */
+    trn_queue_kick(s, q);
     if (device) {
         q->ring_base = 0;
         q->ring_size = 0;
@@ -237,7 +224,7 @@ static void trn_sys_unmap(TrnState *s, void *ptr, dma_addr_t len, bool write,
                      used);
 }
 
-static void trn_sys_cache_drop(TrnSysCache *sc)
+void trn_sys_cache_drop(TrnSysCache *sc)
 {
     if (sc->valid) {
         address_space_cache_destroy(&sc->mrc);
@@ -246,20 +233,51 @@ static void trn_sys_cache_drop(TrnSysCache *sc)
 }
 
 /*
+ * Point @sc at the RAM section around bus address @addr. The window starts
+ * at a 1 GiB or 2 MiB boundary below @addr if the same section reaches down
+ * there, so that pages below @addr, which come as often as those above it,
+ * do not need a window of their own.
+ */
+static void trn_sys_cache_init(TrnState *s, TrnSysCache *sc, uint64_t addr,
+                               bool write)
+{
+    static const uint64_t aligns[] = { 1 * GiB, 2 * MiB };
+    unsigned i;
+
+    trn_sys_cache_drop(sc);
+    for (i = 0; i < ARRAY_SIZE(aligns); i++) {
+        uint64_t base = addr & ~(aligns[i] - 1);
+
+        if (base == addr) {
+            break;
+        }
+        address_space_cache_init(&sc->mrc, trn_as(s), base,
+                                 MAX(HWADDR_MAX - base, 1), write);
+        if (sc->mrc.ptr && addr - base < sc->mrc.len) {
+            sc->base = base;
+            sc->valid = true;
+            return;
+        }
+        address_space_cache_destroy(&sc->mrc);
+    }
+    sc->base = addr;
+    address_space_cache_init(&sc->mrc, trn_as(s), addr,
+                             MAX(HWADDR_MAX - addr, 1), write);
+    sc->valid = true;
+}
+
+/*
  * A host pointer to bus address @addr if it is RAM that can be accessed
  * directly, and in *@avail the bytes that follow it in the same RAM. NULL
- * otherwise (MMIO, nothing, an IOMMU in the way).
+ * otherwise (MMIO, nothing, an IOMMU in the way). A new window invalidates
+ * the pointers into the previous one.
  */
-static uint8_t *trn_sys_ptr(TrnState *s, TrnSysCache *sc, uint64_t addr,
-                            bool write, uint64_t *avail)
+uint8_t *trn_sys_ptr(TrnState *s, TrnSysCache *sc, uint64_t addr,
+                     bool write, uint64_t *avail)
 {
     if (!sc->valid || addr < sc->base ||
         addr - sc->base >= sc->mrc.len) {
-        trn_sys_cache_drop(sc);
-        sc->base = addr;
-        address_space_cache_init(&sc->mrc, trn_as(s), addr,
-                                 MAX(HWADDR_MAX - addr, 1), write);
-        sc->valid = true;
+        trn_sys_cache_init(s, sc, addr, write);
     }
     if (!sc->mrc.ptr || addr - sc->base >= sc->mrc.len) {
         return NULL;
@@ -274,8 +292,8 @@ static uint8_t *trn_sys_ptr(TrnState *s, TrnSysCache *sc, uint64_t addr,
  * page, so that an error names the page). A source bounce buffer is filled
  * here. Returns false if host memory could not be read.
  */
-static bool trn_view_get(TrnState *s, TrnStep *st, const TrnRun *run,
-                         uint64_t n, bool write, uint8_t *bounce, TrnView *v)
+bool trn_view_get(TrnState *s, TrnStep *st, const TrnRun *run, uint64_t n,
+                  bool write, uint8_t *bounce, TrnView *v)
 {
     TrnSysCache *sc = &st->sys[write];
     uint64_t avail;
@@ -304,8 +322,8 @@ static bool trn_view_get(TrnState *s, TrnStep *st, const TrnRun *run,
  * bounce buffer is written out. Returns false if host memory could not be
  * written.
  */
-static bool trn_view_put(TrnState *s, const TrnRun *run, TrnView *v,
-                         uint64_t used, bool write)
+bool trn_view_put(TrnState *s, const TrnRun *run, TrnView *v, uint64_t used,
+                  bool write)
 {
     if (!run->system) {
         if (write) {
@@ -404,8 +422,7 @@ static TrnStepResult trn_step_fault(TrnStep *st, uint32_t err, uint64_t addr)
     return TRN_STEP_FAULT;
 }
 
-static void G_GNUC_PRINTF(3, 4) trn_step_log(TrnState *s, const TrnStep *st,
-                                             const char *fmt, ...)
+void trn_step_log(TrnState *s, const TrnStep *st, const char *fmt, ...)
 {
     g_autofree char *msg = NULL;
     va_list ap;
@@ -459,6 +476,7 @@ static uint32_t trn_dma_fetch(TrnState *s, TrnStep *st)
     d->dst = ldq_le_p(buf + TRN_DMA_D_DST);
     d->len = ldq_le_p(buf + TRN_DMA_D_LEN);
     st->done = 0;
+    st->exec_ns = 0;
     return TRN_DMA_ERR_NONE;
 }
 
@@ -501,6 +519,22 @@ static uint32_t trn_dma_check(TrnState *s, TrnStep *st)
             return TRN_DMA_ERR_BAD_DESC;
         }
         break;
+    case TRN_DMA_OP_EXEC: {
+        uint32_t err;
+
+        if (!trn_core_is_queue(s, st->q)) {
+            trn_step_log(s, st, "EXEC on a DMA queue");
+            return TRN_DMA_ERR_BAD_DESC;
+        }
+        if (d->aux) {
+            goto bad_aux;
+        }
+        err = trn_core_check_exec(s, st);
+        if (err) {
+            return err;
+        }
+        break;
+    }
     case TRN_DMA_OP_CONTEXT:
         if (d->aux >= s->asids) {
             trn_step_log(s, st, "ASID %u, the device has %u", d->aux,
@@ -587,13 +621,13 @@ static TrnStepResult trn_dma_copy(TrnState *s, TrnStep *st, uint64_t budget)
             TrnView sv, dv;
             bool ok;
 
-            if (!trn_view_get(s, st, &src, n, false, s->bounce[0], &sv)) {
+            if (!trn_view_get(s, st, &src, n, false, st->w->bounce[0], &sv)) {
                 trn_step_log(s, st, "cannot read host memory at 0x%" PRIx64,
                              src.addr);
                 return trn_step_fault(st, TRN_DMA_ERR_BAD_PT,
                                       d->src + st->done);
             }
-            trn_view_get(s, st, &dst, sv.len, true, s->bounce[1], &dv);
+            trn_view_get(s, st, &dst, sv.len, true, st->w->bounce[1], &dv);
             memmove(dv.ptr, sv.ptr, dv.len);
             ok = trn_view_put(s, &dst, &dv, dv.len, true);
             trn_view_put(s, &src, &sv, dv.len, false);
@@ -650,7 +684,7 @@ static TrnStepResult trn_dma_fill(TrnState *s, TrnStep *st, uint64_t budget)
                 return trn_step_fault(st, err, d->dst + st->done);
             }
         }
-        trn_view_get(s, st, &dst, dst.len, true, s->bounce[1], &dv);
+        trn_view_get(s, st, &dst, dst.len, true, st->w->bounce[1], &dv);
         trn_fill_pattern(dv.ptr, dv.len, d->src, st->done % 8);
         if (!trn_view_put(s, &dst, &dv, dv.len, true)) {
             trn_step_log(s, st, "cannot write host memory at 0x%" PRIx64,
@@ -675,7 +709,7 @@ static TrnStepResult trn_dma_write(TrnState *s, TrnStep *st)
     }
     /* Everything the queue wrote before, then this value */
     smp_wmb();
-    trn_view_get(s, st, &dst, 8, true, s->bounce[1], &dv);
+    trn_view_get(s, st, &dst, 8, true, st->w->bounce[1], &dv);
     stq_le_p(dv.ptr, d->len);
     if (!trn_view_put(s, &dst, &dv, 8, true)) {
         trn_step_log(s, st, "cannot write host memory at 0x%" PRIx64,
@@ -715,6 +749,8 @@ static TrnStepResult trn_step_run(TrnState *s, TrnStep *st, uint64_t budget)
         return trn_dma_fill(s, st, budget);
     case TRN_DMA_OP_WRITE:
         return trn_dma_write(s, st);
+    case TRN_DMA_OP_EXEC:
+        return trn_core_exec(s, st);
     default:
         return TRN_STEP_DONE;
     }
@@ -728,13 +764,14 @@ static uint32_t trn_queue_fault(TrnState *s, TrnQueue *q, const TrnStep *st,
 {
     trace_trn_dma_fault(s->chip_id, q->index, st->index, err, addr);
     qemu_log_mask(LOG_GUEST_ERROR, "trn: chip %u queue %u: descriptor %u "
-                  "failed: error %u (%s), address 0x%" PRIx64 "\n",
-                  s->chip_id, q->index, st->index, err,
-                  trn_dma_err_name(err), addr);
+                  "failed: error %u (%s), address 0x%" PRIx64 ", "
+                  "instruction %u\n", s->chip_id, q->index, st->index, err,
+                  trn_dma_err_name(err), addr, st->err_insn);
     q->stopped = true;
     q->error = err;
     q->error_addr = addr;
     q->error_index = st->index;
+    q->error_insn = st->err_insn;
     q->has_cur = false;
     q->waiting = false;
     q->irq_status |= TRN_DMA_Q_IRQ_ERROR;
@@ -745,6 +782,7 @@ static uint32_t trn_queue_fault(TrnState *s, TrnQueue *q, const TrnStep *st,
 static uint32_t trn_queue_complete(TrnState *s, TrnQueue *q, TrnStep *st)
 {
     const TrnDesc *d = &st->desc;
+    TrnEngine *e = trn_queue_engine(s, q);
 
     switch (d->opcode) {
     case TRN_DMA_OP_CONTEXT:
@@ -755,13 +793,18 @@ static uint32_t trn_queue_complete(TrnState *s, TrnQueue *q, TrnStep *st)
         break;
     case TRN_DMA_OP_SEM_SIGNAL:
         *trn_sem(s, st->ctx.asid, d->aux) += d->len;
+        /* Queues of other workers may wait for it */
+        trn_dma_kick_all(s);
         break;
     }
     q->head = st->index + 1;
     q->has_cur = false;
     q->waiting = false;
     q->cur_done = 0;
-    stat64_add(&trn_queue_engine(s, q)->descs, 1);
+    q->cur_ns = 0;
+    if (e) {
+        stat64_add(&e->descs, 1);
+    }
     trace_trn_dma_desc_done(s->chip_id, q->index, st->index, q->head);
     if (d->flags & TRN_DMA_F_IRQ) {
         q->irq_status |= TRN_DMA_Q_IRQ_DONE;
@@ -775,10 +818,14 @@ static uint32_t trn_queue_complete(TrnState *s, TrnQueue *q, TrnStep *st)
  * with s->lock held, which it drops while it works. Returns true if the
  * turn of @q may go on.
  */
-static bool trn_dma_step(TrnState *s, TrnQueue *q, uint64_t *budget)
+static bool trn_dma_step(TrnState *s, TrnWorker *w, TrnQueue *q,
+                         uint64_t *budget)
 {
     TrnEngine *e = trn_queue_engine(s, q);
+    TrnCore *core = trn_queue_core(s, q);
     TrnStep st = {
+        .w = w,
+        .q = q,
         .queue = q->index,
         .gen = q->gen,
         .index = q->head,
@@ -790,6 +837,7 @@ static bool trn_dma_step(TrnState *s, TrnQueue *q, uint64_t *budget)
         .has_cur = q->has_cur,
         .desc = q->cur,
         .done = q->cur_done,
+        .exec_ns = q->cur_ns,
     };
     TrnStepResult res;
     TrnWbMap wb = { 0 };
@@ -799,6 +847,8 @@ static bool trn_dma_step(TrnState *s, TrnQueue *q, uint64_t *budget)
 
     q->active = true;
     q->active_gen = q->gen;
+    /* Picked because its semaphore is there: no longer waiting */
+    q->waiting = false;
     qemu_mutex_unlock(&s->lock);
 
     t0 = get_clock();
@@ -814,9 +864,21 @@ static bool trn_dma_step(TrnState *s, TrnQueue *q, uint64_t *budget)
     if (q->gen != st.gen) {
         goto dropped;
     }
-    stat64_add(&e->busy_ns, t0);
-    stat64_add(&e->bytes, st.bytes);
+    if (e) {
+        stat64_add(&e->busy_ns, t0);
+        stat64_add(&e->bytes, st.bytes);
+    } else if (st.desc.opcode != TRN_DMA_OP_EXEC) {
+        /* The core's own DMA; programs count their instructions. */
+        stat64_add(&core->ctr[TRN_CORE_DMA_BUSY_NS / 8], t0);
+    }
     *budget -= MIN(*budget, st.bytes);
+    if (core && st.program && res != TRN_STEP_PARTIAL &&
+        res != TRN_STEP_WAIT) {
+        stat64_add(&core->ctr[TRN_CORE_PROGRAMS / 8], 1);
+        if (res == TRN_STEP_FAULT) {
+            stat64_add(&core->ctr[TRN_CORE_ERRORS / 8], 1);
+        }
+    }
 
     switch (res) {
     case TRN_STEP_PARTIAL:
@@ -825,6 +887,17 @@ static bool trn_dma_step(TrnState *s, TrnQueue *q, uint64_t *budget)
         q->has_cur = true;
         q->cur = st.desc;
         q->cur_done = st.done;
+        q->cur_ns = st.exec_ns;
+        more = true;
+        break;
+    case TRN_STEP_WAIT:
+        q->has_cur = true;
+        q->waiting = true;
+        q->wait_sem = st.wait_sem;
+        q->wait_value = st.wait_value;
+        q->cur = st.desc;
+        q->cur_done = st.done;
+        q->cur_ns = st.exec_ns;
         more = true;
         break;
     case TRN_STEP_DONE:
@@ -836,6 +909,8 @@ static bool trn_dma_step(TrnState *s, TrnQueue *q, uint64_t *budget)
                                    st.desc.len);
             q->has_cur = true;
             q->waiting = true;
+            q->wait_sem = st.desc.aux;
+            q->wait_value = st.desc.len;
             q->cur = st.desc;
             q->cur_done = 0;
             break;
@@ -848,6 +923,7 @@ static bool trn_dma_step(TrnState *s, TrnQueue *q, uint64_t *budget)
             qemu_log_mask(LOG_GUEST_ERROR, "trn: chip %u queue %u: cannot "
                           "write the write-back record at 0x%" PRIx64 "\n",
                           s->chip_id, q->index, q->wb_addr);
+            st.err_insn = 0;
             notify = trn_queue_fault(s, q, &st, TRN_DMA_ERR_RING, 0);
             break;
         }
@@ -888,56 +964,52 @@ dropped:
 }
 
 /* Serve @q for one turn. Called with s->lock held. */
-static void trn_dma_turn(TrnState *s, TrnQueue *q)
+static void trn_dma_turn(TrnState *s, TrnWorker *w, TrnQueue *q)
 {
     uint64_t budget = TRN_TURN_BYTES;
     unsigned n;
 
     for (n = 0; n < TRN_TURN_DESCS && budget && !s->stopping; n++) {
-        if (!trn_queue_runnable(s, q) || !trn_dma_step(s, q, &budget)) {
+        if (!trn_queue_runnable(s, q) || !trn_dma_step(s, w, q, &budget)) {
             break;
         }
     }
 }
 
-/* The next queue with work, round-robin. Called with s->lock held. */
-static TrnQueue *trn_dma_pick(TrnState *s)
+/* The next queue of @w with work, round-robin. Called with s->lock held. */
+static TrnQueue *trn_worker_pick(TrnWorker *w)
 {
+    TrnState *s = w->s;
     unsigned i;
 
-    for (i = 0; i < s->nqueues; i++) {
-        unsigned qi = (s->rr + i) % s->nqueues;
+    for (i = 0; i < w->count; i++) {
+        unsigned qi = w->first + (w->rr + i) % w->count;
 
         if (trn_queue_runnable(s, &s->queues[qi])) {
-            s->rr = (qi + 1) % s->nqueues;
+            w->rr = (qi - w->first + 1) % w->count;
             return &s->queues[qi];
         }
     }
     return NULL;
 }
 
-static void *trn_dma_thread(void *opaque)
+static void *trn_worker_thread(void *opaque)
 {
-    TrnState *s = opaque;
+    TrnWorker *w = opaque;
+    TrnState *s = w->s;
 
     qemu_mutex_lock(&s->lock);
     while (!s->stopping) {
-        TrnQueue *q = trn_dma_pick(s);
+        TrnQueue *q = trn_worker_pick(w);
 
         if (!q) {
-            qemu_cond_wait(&s->work, &s->lock);
+            qemu_cond_wait(&w->work, &s->lock);
             continue;
         }
-        trn_dma_turn(s, q);
+        trn_dma_turn(s, w, q);
     }
     qemu_mutex_unlock(&s->lock);
     return NULL;
-}
-
-/* Wake the worker. Called with s->lock held. */
-static void trn_dma_kick(TrnState *s)
-{
-    qemu_cond_signal(&s->work);
 }
 
 static void trn_dma_vm_state(void *opaque, bool running, RunState state)
@@ -945,10 +1017,10 @@ static void trn_dma_vm_state(void *opaque, bool running, RunState state)
     TrnState *s = opaque;
 
     qemu_mutex_lock(&s->lock);
-    s->running = running;
-    if (running) {
-        trn_dma_kick(s);
-    }
+    /* Read without the lock by a program that runs (trn-core.c) */
+    qatomic_set(&s->running, running);
+    /* Programs paused within an instruction wait for it too */
+    trn_dma_kick_all(s);
     qemu_mutex_unlock(&s->lock);
 }
 
@@ -1023,6 +1095,9 @@ static bool trn_queue_read32(TrnQueue *q, hwaddr reg, uint64_t *val)
     case TRN_DMA_Q_ASID:
         *val = q->ctx.asid;
         return true;
+    case TRN_DMA_Q_ERROR_INSN:
+        *val = q->error_insn;
+        return true;
     default:
         if (trn_queue_read64(q, reg & ~7ULL, val)) {
             *val = trn_reg_half(*val, reg);
@@ -1044,7 +1119,7 @@ static uint64_t trn_dma_queue_read(void *opaque, hwaddr addr, unsigned size)
         trace_trn_mmio_unhandled(s->chip_id, "read",
                                  TRN_BLOCK_DMA_QUEUE + addr, size);
         qemu_log_mask(LOG_GUEST_ERROR, "trn: read of register 0x%" HWADDR_PRIx
-                      " of DMA queue %u, which does not exist\n", reg, qi);
+                      " of queue %u, which does not exist\n", reg, qi);
         return 0;
     }
     qemu_mutex_lock(&s->lock);
@@ -1055,7 +1130,7 @@ static uint64_t trn_dma_queue_read(void *opaque, hwaddr addr, unsigned size)
         trace_trn_mmio_unhandled(s->chip_id, "read",
                                  TRN_BLOCK_DMA_QUEUE + addr, size);
         qemu_log_mask(LOG_GUEST_ERROR, "trn: read of unknown register 0x%"
-                      HWADDR_PRIx " size %u of DMA queue %u\n", reg, size, qi);
+                      HWADDR_PRIx " size %u of queue %u\n", reg, size, qi);
         return 0;
     }
     trace_trn_mmio_read(s->chip_id, TRN_BLOCK_DMA_QUEUE + addr, size, val);
@@ -1107,7 +1182,7 @@ static uint32_t trn_queue_write(TrnState *s, TrnQueue *q, hwaddr reg,
         return 0;
     case TRN_DMA_Q_CONTROL:
         if (val & ~(uint64_t)(TRN_DMA_Q_CTRL_ENABLE | TRN_DMA_Q_CTRL_RESET)) {
-            qemu_log_mask(LOG_GUEST_ERROR, "trn: DMA queue %u: unknown "
+            qemu_log_mask(LOG_GUEST_ERROR, "trn: queue %u: unknown "
                           "CONTROL bits 0x%" PRIx64 "\n", q->index, val);
         }
         if (val & TRN_DMA_Q_CTRL_RESET) {
@@ -1117,14 +1192,14 @@ static uint32_t trn_queue_write(TrnState *s, TrnQueue *q, hwaddr reg,
         if (enable != q->enabled) {
             trace_trn_dma_queue_enable(s->chip_id, q->index, enable);
             q->enabled = enable;
-            trn_dma_kick(s);
+            trn_queue_kick(s, q);
         }
         return 0;
     case TRN_DMA_Q_TAIL:
         trace_trn_dma_doorbell(s->chip_id, q->index, val);
         q->tail = val;
         if (trn_queue_runnable(s, q)) {
-            trn_dma_kick(s);
+            trn_queue_kick(s, q);
         }
         return 0;
     case TRN_DMA_Q_IRQ_STATUS:
@@ -1138,11 +1213,11 @@ bad:
     trace_trn_mmio_unhandled(s->chip_id, "write",
                              TRN_DMA_Q_REG(q->index, reg), size);
     qemu_log_mask(LOG_GUEST_ERROR, "trn: write to unknown or read-only "
-                  "register 0x%" HWADDR_PRIx " size %u of DMA queue %u\n",
+                  "register 0x%" HWADDR_PRIx " size %u of queue %u\n",
                   reg, size, q->index);
     return 0;
 enabled:
-    qemu_log_mask(LOG_GUEST_ERROR, "trn: DMA queue %u: write to register 0x%"
+    qemu_log_mask(LOG_GUEST_ERROR, "trn: queue %u: write to register 0x%"
                   HWADDR_PRIx " while the queue is enabled, ignored\n",
                   q->index, reg);
     return 0;
@@ -1161,7 +1236,7 @@ static void trn_dma_queue_write(void *opaque, hwaddr addr, uint64_t val,
         trace_trn_mmio_unhandled(s->chip_id, "write",
                                  TRN_BLOCK_DMA_QUEUE + addr, size);
         qemu_log_mask(LOG_GUEST_ERROR, "trn: write to register 0x%"
-                      HWADDR_PRIx " of DMA queue %u, which does not exist\n",
+                      HWADDR_PRIx " of queue %u, which does not exist\n",
                       reg, qi);
         return;
     }
@@ -1274,6 +1349,7 @@ void trn_dma_reset(TrnState *s)
         stat64_set(&s->engines[i].descs, 0);
         stat64_set(&s->engines[i].busy_ns, 0);
     }
+    trn_core_reset(s);
     qemu_mutex_unlock(&s->lock);
 }
 
@@ -1336,8 +1412,8 @@ bool trn_dma_realize(TrnState *s, Error **errp)
                    TRN_MAX_DMA_QUEUES);
         return false;
     }
-    if (s->dma_engines * s->dma_queues > TRN_DMA_MAX_QUEUES) {
-        error_setg(errp, "dma-engines * dma-queues must be at most %d",
+    if (s->dma_engines * s->dma_queues + s->cores > TRN_DMA_MAX_QUEUES) {
+        error_setg(errp, "dma-engines * dma-queues + cores must be at most %d",
                    TRN_DMA_MAX_QUEUES);
         return false;
     }
@@ -1349,17 +1425,30 @@ bool trn_dma_realize(TrnState *s, Error **errp)
         error_setg(errp, "sems must be between 1 and %d", TRN_MAX_SEMS);
         return false;
     }
-    s->nqueues = s->dma_engines * s->dma_queues;
+    s->ndma = s->dma_engines * s->dma_queues;
+    s->nqueues = s->ndma + s->cores;
     s->nvectors = 1 + s->nqueues;
 
+    /* Worker 0 serves the DMA queues, worker 1 + c the queue of core c */
+    s->nworkers = 1 + s->cores;
+    s->workers = g_new0(TrnWorker, s->nworkers);
+    for (i = 0; i < s->nworkers; i++) {
+        TrnWorker *w = &s->workers[i];
+
+        w->s = s;
+        w->first = i ? s->ndma + i - 1 : 0;
+        w->count = i ? 1 : s->ndma;
+        qemu_cond_init(&w->work);
+    }
     s->queues = g_new0(TrnQueue, s->nqueues);
     for (i = 0; i < s->nqueues; i++) {
         s->queues[i].index = i;
+        s->queues[i].worker = &s->workers[i < s->ndma ? 0 : 1 + i - s->ndma];
     }
     s->engines = g_new0(TrnEngine, s->dma_engines);
+    s->core_stats = g_new0(TrnCore, s->cores);
     s->sems = g_new0(uint64_t, (size_t)s->asids * s->nsems);
     qemu_mutex_init(&s->lock);
-    qemu_cond_init(&s->work);
 
     memory_region_init_io(&s->dma_queue_regs, OBJECT(s), &trn_dma_queue_ops,
                           s, "trn.dma-queues",
@@ -1370,50 +1459,72 @@ bool trn_dma_realize(TrnState *s, Error **errp)
                           s, "trn.dma-engines", TRN_ENGINE_BLOCK_SIZE);
     memory_region_add_subregion(&s->bar0, TRN_BLOCK_DMA_ENGINE,
                                 &s->dma_engine_regs);
+    trn_core_realize(s);
     return true;
 }
 
-/* Start the worker, once the device is otherwise complete. */
+/* Start the workers, once the device is otherwise complete. */
 void trn_dma_start(TrnState *s)
 {
+    unsigned i;
+
     s->running = runstate_is_running();
     s->vmstate_entry = qdev_add_vm_change_state_handler(DEVICE(s),
                                                         trn_dma_vm_state, s);
-    qemu_thread_create(&s->thread, "trn-dma", trn_dma_thread, s,
-                       QEMU_THREAD_JOINABLE);
-    s->thread_started = true;
+    for (i = 0; i < s->nworkers; i++) {
+        TrnWorker *w = &s->workers[i];
+        g_autofree char *name = i ? g_strdup_printf("trn-core%u", i - 1)
+                                  : g_strdup("trn-dma");
+
+        qemu_thread_create(&w->thread, name, trn_worker_thread, w,
+                           QEMU_THREAD_JOINABLE);
+        w->started = true;
+    }
 }
 
 void trn_dma_unrealize(TrnState *s)
 {
-    if (s->thread_started) {
-        bool bql = bql_locked();
+    bool bql = bql_locked();
+    unsigned i;
 
+    if (s->vmstate_entry) {
         qemu_mutex_lock(&s->lock);
-        s->stopping = true;
-        trn_dma_kick(s);
+        qatomic_set(&s->stopping, true);
+        trn_dma_kick_all(s);
         qemu_mutex_unlock(&s->lock);
         /*
-         * The worker may be waiting for the BQL, to send an interrupt or
+         * A worker may be waiting for the BQL, to send an interrupt or
          * inside an MMIO access: let it have it while we wait.
          */
         if (bql) {
             bql_unlock();
         }
-        qemu_thread_join(&s->thread);
+        for (i = 0; i < s->nworkers; i++) {
+            if (s->workers[i].started) {
+                qemu_thread_join(&s->workers[i].thread);
+                s->workers[i].started = false;
+            }
+        }
         if (bql) {
             bql_lock();
         }
-        s->thread_started = false;
         qemu_del_vm_change_state_handler(s->vmstate_entry);
         s->vmstate_entry = NULL;
     }
-    qemu_cond_destroy(&s->work);
+    for (i = 0; i < s->nworkers; i++) {
+        trn_core_worker_free(&s->workers[i]);
+        qemu_cond_destroy(&s->workers[i].work);
+    }
     qemu_mutex_destroy(&s->lock);
+    g_free(s->workers);
     g_free(s->queues);
     g_free(s->engines);
+    g_free(s->core_stats);
     g_free(s->sems);
+    s->workers = NULL;
+    s->nworkers = 0;
     s->queues = NULL;
     s->engines = NULL;
+    s->core_stats = NULL;
     s->sems = NULL;
 }

@@ -9,8 +9,9 @@
  * (HBM). The register map is defined in trn_regs.h, shared with the Linux
  * driver, and specified in Documentation/hw-interface.rst of the trn project.
  *
- * This file has the PCI function and the global register block; the DMA
- * queues and their worker thread are in trn-dma.c, the MMU in trn-mmu.c.
+ * This file has the PCI function and the global register block; the queues
+ * and their worker threads are in trn-dma.c, the NeuronCores' execution of
+ * programs in trn-core.c, the MMU in trn-mmu.c.
  */
 
 #include "qemu/osdep.h"
@@ -31,11 +32,11 @@
 
 #define TRN_DEFAULT_HBM_SIZE    (1 * GiB)
 #define TRN_MIN_HBM_SIZE        (16 * MiB)
-#define TRN_MAX_CORES           64
 
 static uint64_t trn_caps(TrnState *s)
 {
-    return TRN_CAP_HBM_BAR | TRN_CAP_IRQ_TEST | TRN_CAP_DMA | TRN_CAP_MMU;
+    return TRN_CAP_HBM_BAR | TRN_CAP_IRQ_TEST | TRN_CAP_DMA | TRN_CAP_MMU |
+           TRN_CAP_COMPUTE;
 }
 
 static void trn_irq_update(TrnState *s)

@@ -23,6 +23,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(TrnState, TRN)
 
 #define TRN_MAX_DMA_ENGINES     16
 #define TRN_MAX_DMA_QUEUES      16      /* per engine */
+#define TRN_MAX_CORES           64
 #define TRN_MAX_ASIDS           4096
 #define TRN_MAX_SEMS            1024    /* per ASID */
 
@@ -47,12 +48,17 @@ typedef struct TrnCtx {
     uint64_t root;              /* HBM offset of the level 0 table */
 } TrnCtx;
 
+typedef struct TrnWorker TrnWorker;
+typedef struct TrnScratch TrnScratch;
+
 /*
- * One DMA queue. Everything here is protected by TrnState.lock; the worker
- * thread works on a copy while it executes a descriptor (see trn-dma.c).
+ * One queue: a DMA queue, or the queue of a NeuronCore. Everything here is
+ * protected by TrnState.lock; the worker thread works on a copy while it
+ * executes a descriptor (see trn-dma.c).
  */
 typedef struct TrnQueue {
     unsigned index;
+    TrnWorker *worker;          /* the thread that serves the queue */
 
     /* Registers */
     uint64_t ring_base;
@@ -63,6 +69,7 @@ typedef struct TrnQueue {
     uint32_t head;
     uint32_t error;
     uint32_t error_index;
+    uint32_t error_insn;
     uint64_t error_addr;
     uint64_t wb_addr;
     uint32_t irq_status;
@@ -72,9 +79,12 @@ typedef struct TrnQueue {
     /* Execution state */
     uint32_t gen;               /* incremented by every reset of the queue */
     bool has_cur;               /* cur was fetched and is not finished */
-    bool waiting;               /* cur is a SEM_WAIT that is not satisfied */
+    bool waiting;               /* cur waits for semaphore wait_sem */
+    uint32_t wait_sem;
+    uint64_t wait_value;        /* ... to reach this value */
     TrnDesc cur;
-    uint64_t cur_done;          /* bytes of cur already transferred */
+    uint64_t cur_done;          /* bytes done, EXEC: instructions */
+    uint64_t cur_ns;            /* EXEC: nanoseconds the program has run */
     bool active;                /* the worker is executing a step */
     uint32_t active_gen;        /* gen when that step began */
 } TrnQueue;
@@ -86,6 +96,30 @@ typedef struct TrnEngine {
     Stat64 busy_ns;
 } TrnEngine;
 
+/* Per-NeuronCore counters, TRN_CORE_* / 8: written by its worker. */
+#define TRN_CORE_NCOUNTERS      (TRN_CORE_ERRORS / 8 + 1)
+
+typedef struct TrnCore {
+    Stat64 ctr[TRN_CORE_NCOUNTERS];
+} TrnCore;
+
+/*
+ * A thread that executes the descriptors of a set of queues: one for all
+ * DMA queues, one for the queue of each NeuronCore.
+ */
+struct TrnWorker {
+    TrnState *s;
+    unsigned first;             /* queues first .. first + count - 1 */
+    unsigned count;
+    unsigned rr;                /* next queue it looks at */
+    QemuCond work;              /* wakes it, with TrnState.lock */
+    QemuThread thread;
+    bool started;
+    /* Bounce buffers for host memory that cannot be mapped */
+    uint8_t bounce[2][TRN_PAGE_SIZE];
+    TrnScratch *scratch;        /* compute buffers (trn-core.c) */
+};
+
 struct TrnState {
     PCIDevice parent_obj;
 
@@ -93,12 +127,14 @@ struct TrnState {
     MemoryRegion regs;
     MemoryRegion dma_queue_regs;
     MemoryRegion dma_engine_regs;
+    MemoryRegion core_regs;
     MemoryRegion hbm_bar;       /* container sized to a power of two */
     MemoryRegion hbm_ram;       /* used when no memdev is given */
     MemoryRegion *hbm;          /* device memory, wherever it comes from */
     uint8_t *hbm_ptr;           /* host address of the device memory */
     uint64_t hbm_bytes;
-    unsigned nqueues;           /* dma_engines * dma_queues */
+    unsigned ndma;              /* DMA queues: dma_engines * dma_queues */
+    unsigned nqueues;           /* ndma + cores */
     unsigned nvectors;          /* MSI-X table size */
 
     /* Registers */
@@ -107,20 +143,17 @@ struct TrnState {
     uint32_t irq_mask;
     int64_t reset_ns;
 
-    /* DMA: see trn-dma.c for the locking rules */
+    /* Queues: see trn-dma.c for the locking rules */
     QemuMutex lock;
-    QemuCond work;              /* wakes the worker */
-    QemuThread thread;
-    bool thread_started;
-    bool stopping;              /* the worker must exit */
+    bool stopping;              /* the workers must exit */
     bool running;               /* the VM is running */
     VMChangeStateEntry *vmstate_entry;
-    unsigned rr;                /* next queue the worker looks at */
-    TrnQueue *queues;
+    TrnWorker *workers;         /* 1 + cores: DMA queues, then each core */
+    unsigned nworkers;
+    TrnQueue *queues;           /* ndma DMA queues, then one per core */
     TrnEngine *engines;
+    TrnCore *core_stats;
     uint64_t *sems;             /* asids * sems counters */
-    /* Bounce buffers for host memory the worker cannot map */
-    uint8_t bounce[2][TRN_PAGE_SIZE];
 
     /* Properties */
     uint32_t chip_id;
@@ -137,6 +170,58 @@ struct TrnState {
     uint32_t version;           /* fault injection: x-version */
 };
 
+/*
+ * The host RAM a worker last accessed, from the bus address @base on: a
+ * window as large as the RAM section behind it, so that the guest's
+ * scattered pages cost a lookup only when they leave it.
+ */
+typedef struct TrnSysCache {
+    bool valid;                 /* mrc is initialized */
+    uint64_t base;
+    MemoryRegionCache mrc;      /* mrc.ptr is NULL if not direct RAM */
+} TrnSysCache;
+
+typedef enum TrnStepResult {
+    TRN_STEP_DONE,              /* the descriptor completed */
+    TRN_STEP_PARTIAL,           /* a slice is done, more is left */
+    TRN_STEP_FAULT,             /* the descriptor failed */
+    TRN_STEP_WAIT,              /* EXEC: blocked in a SEM_WAIT instruction */
+} TrnStepResult;
+
+/* What a worker works on while it does not hold the lock. */
+typedef struct TrnStep {
+    TrnWorker *w;
+    TrnQueue *q;
+    unsigned queue;
+    uint32_t gen;
+    uint32_t index;             /* ring index of the descriptor (HEAD) */
+    uint32_t tail;
+    uint64_t ring_base;
+    uint32_t ring_size;
+    uint64_t wb_addr;
+    TrnCtx ctx;
+    bool has_cur;               /* desc was fetched by an earlier step */
+    TrnDesc desc;
+    uint64_t done;              /* bytes (EXEC: instructions) done so far */
+    uint64_t bytes;             /* bytes transferred by this step */
+    uint32_t err;
+    uint64_t err_addr;
+    TrnSysCache sys[2];         /* host RAM last read [0] and written [1] */
+    /* EXEC */
+    bool program;               /* the program started (counts as one) */
+    uint32_t err_insn;          /* TRN_DMA_Q_ERROR_INSN on a fault */
+    uint64_t exec_ns;           /* nanoseconds the program has run */
+    uint32_t wait_sem;          /* TRN_STEP_WAIT: what it waits for */
+    uint64_t wait_value;
+} TrnStep;
+
+/* Host access to part of a run. */
+typedef struct TrnView {
+    uint8_t *ptr;
+    dma_addr_t len;
+    TrnSysCache *sc;            /* ptr points into sc, else not host RAM */
+} TrnView;
+
 /* trn-dma.c */
 bool trn_dma_realize(TrnState *s, Error **errp);
 void trn_dma_start(TrnState *s);
@@ -145,6 +230,12 @@ void trn_dma_reset(TrnState *s);
 bool trn_dma_quiescent(TrnState *s);
 void trn_dma_sem_reset(TrnState *s, uint32_t asid);
 void trn_dma_tlb_invalidate(TrnState *s, uint32_t asid);
+void trn_dma_kick_all(TrnState *s);
+void G_GNUC_PRINTF(3, 4) trn_step_log(TrnState *s, const TrnStep *st,
+                                      const char *fmt, ...);
+uint8_t *trn_sys_ptr(TrnState *s, TrnSysCache *sc, uint64_t addr,
+                     bool write, uint64_t *avail);
+void trn_sys_cache_drop(TrnSysCache *sc);
 
 /* trn-mmu.c */
 
@@ -160,6 +251,25 @@ typedef struct TrnRun {
 
 uint32_t trn_mmu_run(TrnState *s, uint64_t root, uint64_t va, uint64_t want,
                      bool write, TrnRun *run);
+
+bool trn_view_get(TrnState *s, TrnStep *st, const TrnRun *run, uint64_t n,
+                  bool write, uint8_t *bounce, TrnView *v);
+bool trn_view_put(TrnState *s, const TrnRun *run, TrnView *v, uint64_t used,
+                  bool write);
+
+/* trn-core.c */
+bool trn_core_is_queue(TrnState *s, const TrnQueue *q);
+TrnCore *trn_queue_core(TrnState *s, const TrnQueue *q);
+uint32_t trn_core_check_exec(TrnState *s, TrnStep *st);
+TrnStepResult trn_core_exec(TrnState *s, TrnStep *st);
+void trn_core_realize(TrnState *s);
+void trn_core_reset(TrnState *s);
+void trn_core_worker_free(TrnWorker *w);
+
+static inline uint64_t *trn_sem(TrnState *s, uint32_t asid, uint32_t sem)
+{
+    return &s->sems[(uint64_t)asid * s->nsems + sem];
+}
 
 /*
  * The 32-bit half at register offset @reg of the 64-bit register value

@@ -25,10 +25,11 @@ mkdir -p "$TRN_CACHE"
 
 HOST_PKGS=(build-essential pkg-config bc kmod cpio xz-utils zstd busybox-static
 	   sparse perl python3 libdrm-dev libnl-3-dev libnl-genl-3-dev libpci-dev
-	   libjson-c-dev libcmocka-dev libncurses-dev pciutils dpkg-dev)
+	   libjson-c-dev libcmocka-dev libncurses-dev libopenblas-dev pciutils
+	   dpkg-dev)
 QEMU_PKGS=(ninja-build libglib2.0-dev libpixman-1-dev flex bison libfdt-dev
-	   zlib1g-dev libslirp-dev libcap-ng-dev libattr1-dev python3-venv
-	   python3-pycotap python3-tomli qemu-system-data seabios)
+	   zlib1g-dev libslirp-dev libcap-ng-dev libattr1-dev libopenblas-dev
+	   python3-venv python3-pycotap python3-tomli qemu-system-data seabios)
 
 log() { printf 'deps: %s\n' "$*" >&2; }
 die() { printf 'deps: error: %s\n' "$*" >&2; exit 1; }
@@ -246,9 +247,12 @@ qemu_integrate() {
 	for f in "$TOP"/qemu/*; do
 		[ -f "$f" ] && sync_file "$f" "$src/hw/misc/trn/$(basename "$f")"
 	done
-	sync_file "$TOP/include/hw/trn_regs.h" "$src/hw/misc/trn/trn_regs.h"
+	for f in "$TOP"/include/hw/trn_*.h; do
+		sync_file "$f" "$src/hw/misc/trn/$(basename "$f")"
+	done
 	for f in "$src/hw/misc/trn"/*; do
-		[ -e "$TOP/qemu/$(basename "$f")" ] || [ "$(basename "$f")" = trn_regs.h ] || rm -f "$f"
+		[ -e "$TOP/qemu/$(basename "$f")" ] || [ -e "$TOP/include/hw/$(basename "$f")" ] ||
+			rm -f "$f"
 	done
 }
 
