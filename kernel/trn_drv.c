@@ -32,11 +32,12 @@ static int trn_query_device_info(struct trn_device *tdev, void *out)
 	info->driver_version_minor = TRN_DRIVER_MINOR;
 	info->driver_version_patch = TRN_DRIVER_PATCH;
 	info->dma_engines = tdev->dma_engines;
-	info->dma_queues = tdev->num_queues;
+	info->dma_queues = tdev->num_dma_queues;
 	info->va_start = TRN_VA_START;
 	info->va_end = 1ULL << TRN_VA_BITS;
 	info->max_descs = TRN_MAX_USER_DESCS;
 	info->num_sems = tdev->num_sems;
+	info->core_queues = tdev->num_core_queues;
 	return 0;
 }
 
@@ -221,7 +222,7 @@ static int trn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	}
 
 	drm_info(&tdev->drm, "chip %u: %u NeuronCores, %llu MiB HBM, %u DMA queues, interface %u.%u\n",
-		 tdev->chip_id, tdev->num_cores, tdev->hbm_size >> 20, tdev->num_queues,
+		 tdev->chip_id, tdev->num_cores, tdev->hbm_size >> 20, tdev->num_dma_queues,
 		 TRN_VERSION_GET_MAJOR(tdev->hw_version),
 		 TRN_VERSION_GET_MINOR(tdev->hw_version));
 	return 0;

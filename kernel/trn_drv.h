@@ -14,7 +14,7 @@
 #define TRN_DRIVER_NAME		"trn"
 #define TRN_DRIVER_DESC		"Trainium-style accelerator"
 #define TRN_DRIVER_MAJOR	0
-#define TRN_DRIVER_MINOR	2
+#define TRN_DRIVER_MINOR	3
 #define TRN_DRIVER_PATCH	0
 
 struct pci_dev;
@@ -46,11 +46,13 @@ struct trn_queue;
  * @host_used: bytes of host memory held by host objects
  * @num_bos: live buffer objects
  * @dma_engines: DMA engines
- * @num_queues: DMA queues driven (at most TRN_MAX_QUEUES)
+ * @num_dma_queues: DMA queues driven
+ * @num_core_queues: NeuronCore queues driven (core c: queue num_dma_queues + c)
+ * @num_queues: all queues driven, DMA then NeuronCore (at most TRN_MAX_QUEUES)
  * @num_asids: address spaces the device offers
  * @num_sems: semaphores per address space
  * @asid_ida: allocator of address space ids
- * @queues: the DMA queues
+ * @queues: the queues, by the number userspace gives them
  */
 struct trn_device {
 	struct drm_device drm;
@@ -75,6 +77,8 @@ struct trn_device {
 	atomic_t num_bos;
 
 	u32 dma_engines;
+	u32 num_dma_queues;
+	u32 num_core_queues;
 	u32 num_queues;
 	u32 num_asids;
 	u32 num_sems;

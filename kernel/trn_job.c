@@ -18,6 +18,7 @@
 #include <drm/trn_accel.h>
 
 #include "trn_drv.h"
+#include "trn_isa.h"
 #include "trn_job.h"
 #include "trn_mem.h"
 #include "trn_regs.h"
@@ -63,6 +64,7 @@ static_assert(DRM_TRN_DMA_OP_FILL == TRN_DMA_OP_FILL);
 static_assert(DRM_TRN_DMA_OP_WRITE == TRN_DMA_OP_WRITE);
 static_assert(DRM_TRN_DMA_OP_SEM_SIGNAL == TRN_DMA_OP_SEM_SIGNAL);
 static_assert(DRM_TRN_DMA_OP_SEM_WAIT == TRN_DMA_OP_SEM_WAIT);
+static_assert(DRM_TRN_DMA_OP_EXEC == TRN_DMA_OP_EXEC);
 
 static unsigned long trn_job_timeout(void)
 {
@@ -112,6 +114,9 @@ static int trn_dma_errno(u32 err)
 	case TRN_DMA_ERR_BAD_PT:
 		return -EFAULT;
 	case TRN_DMA_ERR_BAD_DESC:
+	case TRN_DMA_ERR_BAD_INSN:
+	case TRN_DMA_ERR_OPERAND:
+	case TRN_DMA_ERR_ALIGN:
 		return -EINVAL;
 	default:
 		return -EIO;
@@ -262,7 +267,7 @@ static void trn_queue_watchdog(struct work_struct *work)
 {
 	struct trn_queue *q = container_of(work, struct trn_queue, watchdog.work);
 	struct trn_device *tdev = q->tdev;
-	u32 i = q->index, status, err = 0, head = 0;
+	u32 i = q->index, status, err = 0, head = 0, insn = 0;
 	unsigned long flags, deadline;
 	struct trn_job *job;
 	u64 addr = 0, victim = 0;
@@ -280,6 +285,8 @@ static void trn_queue_watchdog(struct work_struct *work)
 		err = trn_read32(tdev, TRN_DMA_Q_REG(i, TRN_DMA_Q_ERROR));
 		addr = trn_read64(tdev, TRN_DMA_Q_REG(i, TRN_DMA_Q_ERROR_ADDR));
 		head = trn_read32(tdev, TRN_DMA_Q_REG(i, TRN_DMA_Q_HEAD));
+		if (q->is_core)
+			insn = trn_read32(tdev, TRN_DMA_Q_REG(i, TRN_DMA_Q_ERROR_INSN));
 	} else {
 		job = list_first_entry_or_null(&q->inflight, struct trn_job, node);
 		if (!job)
@@ -301,7 +308,11 @@ static void trn_queue_watchdog(struct work_struct *work)
 	trn_queue_retire(q, error ? head : READ_ONCE(q->wb[0]));
 	job = list_first_entry_or_null(&q->inflight, struct trn_job, node);
 	if (error) {
-		if (job)
+		if (job && q->is_core)
+			dev_info_ratelimited(tdev->drm.dev,
+					     "core %u: program of address space %u stopped: device error %u at instruction %u, address 0x%llx\n",
+					     q->core, job->ctx->asid, err, insn, addr);
+		else if (job)
 			dev_info_ratelimited(tdev->drm.dev,
 					     "queue %u: job of address space %u stopped: device error %u at address 0x%llx\n",
 					     i, job->ctx->asid, err, addr);
@@ -414,9 +425,9 @@ void trn_queues_stop(struct trn_device *tdev)
 			continue;
 		}
 		q->dead = true;
-		trn_write32(tdev, TRN_DMA_Q_REG(i, TRN_DMA_Q_IRQ_MASK), 0);
+		trn_write32(tdev, TRN_DMA_Q_REG(q->index, TRN_DMA_Q_IRQ_MASK), 0);
 		spin_unlock_irqrestore(&q->lock, flags);
-		synchronize_irq(pci_irq_vector(pdev, TRN_MSIX_VEC_DMA_QUEUE(i)));
+		synchronize_irq(pci_irq_vector(pdev, TRN_MSIX_VEC_DMA_QUEUE(q->index)));
 		disable_delayed_work_sync(&q->watchdog);
 
 		trn_queue_hw_quiesce(q);
@@ -443,24 +454,33 @@ int trn_queues_init(struct trn_device *tdev)
 	struct pci_dev *pdev = tdev->pdev;
 	struct device *dev = &pdev->dev;
 	u32 nvec = tdev->nvec;
-	u32 per_engine, i;
+	u32 per_engine, hw_dma, cores = 0, i;
 	int ret;
 
 	tdev->dma_engines = trn_read32(tdev, TRN_REG_DMA_ENGINES);
 	per_engine = trn_read32(tdev, TRN_REG_DMA_QUEUES);
 	tdev->num_asids = trn_read32(tdev, TRN_REG_NUM_ASIDS);
 	tdev->num_sems = trn_read32(tdev, TRN_REG_NUM_SEMS);
+	hw_dma = tdev->dma_engines * per_engine;
+	if (tdev->hw_caps & TRN_CAP_COMPUTE)
+		cores = tdev->num_cores;
 	/* Whole engines only, so that queue q is on engine q / per_engine. */
-	tdev->num_queues = min3(tdev->dma_engines * per_engine, (u32)TRN_MAX_QUEUES,
-				nvec - 1);
+	tdev->num_dma_queues = min3(hw_dma, (u32)TRN_MAX_QUEUES, nvec - 1);
 	if (per_engine)
-		tdev->num_queues = rounddown(tdev->num_queues, per_engine);
-	if (!tdev->num_queues || !tdev->num_asids) {
+		tdev->num_dma_queues = rounddown(tdev->num_dma_queues, per_engine);
+	if (!tdev->num_dma_queues || !tdev->num_asids) {
 		drm_err(&tdev->drm, "device offers %u DMA queues, %u address spaces and %u MSI-X vectors\n",
-			tdev->dma_engines * per_engine, tdev->num_asids, nvec);
+			hw_dma, tdev->num_asids, nvec);
 		return -EIO;
 	}
-	tdev->dma_engines = tdev->num_queues / per_engine;
+	tdev->dma_engines = tdev->num_dma_queues / per_engine;
+	/* The queue of core c is hardware queue hw_dma + c, vector 1 + that. */
+	tdev->num_core_queues = min3(cores, TRN_MAX_QUEUES - tdev->num_dma_queues,
+				     nvec - 1 > hw_dma ? nvec - 1 - hw_dma : 0);
+	if (tdev->num_core_queues < cores)
+		drm_warn(&tdev->drm, "driving %u of %u NeuronCores (%u MSI-X vectors)\n",
+			 tdev->num_core_queues, cores, nvec);
+	tdev->num_queues = tdev->num_dma_queues + tdev->num_core_queues;
 	ida_init(&tdev->asid_ida);
 
 	tdev->queues = drmm_kcalloc(&tdev->drm, tdev->num_queues,
@@ -473,12 +493,21 @@ int trn_queues_init(struct trn_device *tdev)
 
 		q->tdev = tdev;
 		q->index = i;
+		if (i >= tdev->num_dma_queues) {
+			q->is_core = true;
+			q->core = i - tdev->num_dma_queues;
+			q->index = hw_dma + q->core;
+		}
 		spin_lock_init(&q->lock);
 		spin_lock_init(&q->fence_lock);
 		INIT_LIST_HEAD(&q->inflight);
 		INIT_DELAYED_WORK(&q->watchdog, trn_queue_watchdog);
 		q->fence_context = dma_fence_context_alloc(1);
-		snprintf(q->name, sizeof(q->name), "trn-%s-q%u", pci_name(pdev), i);
+		if (q->is_core)
+			snprintf(q->name, sizeof(q->name), "trn-%s-core%u", pci_name(pdev),
+				 q->core);
+		else
+			snprintf(q->name, sizeof(q->name), "trn-%s-q%u", pci_name(pdev), i);
 
 		q->ring = dmam_alloc_coherent(dev, TRN_RING_ENTRIES * TRN_DMA_DESC_SIZE,
 					      &q->ring_dma, GFP_KERNEL);
@@ -495,7 +524,7 @@ int trn_queues_init(struct trn_device *tdev)
 		if (ret)
 			return ret;
 
-		ret = devm_request_irq(dev, pci_irq_vector(pdev, TRN_MSIX_VEC_DMA_QUEUE(i)),
+		ret = devm_request_irq(dev, pci_irq_vector(pdev, TRN_MSIX_VEC_DMA_QUEUE(q->index)),
 				       trn_queue_irq, 0, q->name, q);
 		if (ret)
 			return ret;
@@ -559,6 +588,14 @@ void trn_ctx_destroy_entities(struct trn_ctx *ctx)
 	}
 }
 
+/* Whether @d is an EXEC descriptor the device accepts (trn_isa.h). */
+static bool trn_exec_desc_valid(const struct drm_trn_dma_desc *d)
+{
+	return !d->aux && IS_ALIGNED(d->src, TRN_INSN_ALIGN) &&
+	       IS_ALIGNED(d->dst, sizeof(u64)) && d->len &&
+	       d->len <= TRN_PROGRAM_MAX_BYTES && IS_ALIGNED(d->len, TRN_INSN_SIZE);
+}
+
 static int trn_job_copy_descs(struct trn_device *tdev, struct trn_job *job,
 			      struct trn_ctx *ctx, const struct drm_trn_submit *args)
 {
@@ -594,6 +631,10 @@ static int trn_job_copy_descs(struct trn_device *tdev, struct trn_job *job,
 		case DRM_TRN_DMA_OP_SEM_SIGNAL:
 		case DRM_TRN_DMA_OP_SEM_WAIT:
 			if (d.aux >= tdev->num_sems || d.src || d.dst)
+				return -EINVAL;
+			break;
+		case DRM_TRN_DMA_OP_EXEC:
+			if (!job->queue->is_core || !trn_exec_desc_valid(&d))
 				return -EINVAL;
 			break;
 		default:

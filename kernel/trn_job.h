@@ -42,6 +42,8 @@ struct trn_job;
 struct trn_queue {
 	struct trn_device *tdev;
 	u32 index;
+	u32 core;
+	bool is_core;
 	struct drm_gpu_scheduler sched;
 
 	void *ring;

@@ -69,7 +69,7 @@ static DEVICE_ATTR_RO(driver_version);
 static ssize_t dma_queues_show(struct device *dev,
 			       struct device_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%u\n", dev_to_trn(dev)->num_queues);
+	return sysfs_emit(buf, "%u\n", dev_to_trn(dev)->num_dma_queues);
 }
 static DEVICE_ATTR_RO(dma_queues);
 

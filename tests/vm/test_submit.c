@@ -177,7 +177,7 @@ static void test_submit_validation(void **state)
 	assert_int_equal(submit_raw(&s), EINVAL);
 	s = good; s.desc_count = info.max_descs + 1;
 	assert_int_equal(submit_raw(&s), EINVAL);
-	s = good; s.queue = info.dma_queues;
+	s = good; s.queue = info.dma_queues + info.core_queues;
 	assert_int_equal(submit_raw(&s), EINVAL);
 	s = good; s.queue = 0xffffffff;
 	assert_int_equal(submit_raw(&s), EINVAL);
@@ -336,6 +336,75 @@ static void test_fault(void **state)
 	assert_int_equal(tt_bo_close(fd, h), 0);
 }
 
+static struct drm_trn_dma_desc tt_exec(uint64_t prog, uint64_t len, uint64_t status)
+{
+	return (struct drm_trn_dma_desc){ .opcode = DRM_TRN_DMA_OP_EXEC,
+					  .src = prog, .len = len, .dst = status };
+}
+
+/* EXEC: the driver's checks, then programs through the raw uapi. */
+static void test_exec(void **state)
+{
+	const uint32_t core = info.dma_queues;	/* NeuronCore 0 */
+	struct drm_trn_dma_desc d;
+	uint32_t h;
+	uint64_t va, *st;
+	uint8_t *p;
+
+	(void)state;
+	assert_true(info.core_queues >= 1);
+	/* Program in pages 0 and 1, status record in page 2. */
+	assert_int_equal(tt_bo_create(fd, 3 * 4096, DRM_TRN_PLACEMENT_HBM, &h, &va), 0);
+	p = tt_bo_map(fd, h, 3 * 4096);
+	assert_non_null(p);
+	memset(p, 0, 3 * 4096);
+	st = (uint64_t *)(p + 2 * 4096);
+
+	/* Checked by the driver: queue kind and field rules. */
+	d = tt_exec(va, 256, va + 2 * 4096);
+	assert_int_equal(tt_submit_wait(fd, 0, &d, 1, 10), -EINVAL);
+	d.aux = 1;
+	assert_int_equal(tt_submit_wait(fd, core, &d, 1, 10), -EINVAL);
+	d = tt_exec(va + 32, 256, va + 2 * 4096);
+	assert_int_equal(tt_submit_wait(fd, core, &d, 1, 10), -EINVAL);
+	d = tt_exec(va, 0, va + 2 * 4096);
+	assert_int_equal(tt_submit_wait(fd, core, &d, 1, 10), -EINVAL);
+	d = tt_exec(va, 300, va + 2 * 4096);
+	assert_int_equal(tt_submit_wait(fd, core, &d, 1, 10), -EINVAL);
+	d = tt_exec(va, (16 << 20) + 256, va + 2 * 4096);
+	assert_int_equal(tt_submit_wait(fd, core, &d, 1, 10), -EINVAL);
+	d = tt_exec(va, 256, va + 2 * 4096 + 4);
+	assert_int_equal(tt_submit_wait(fd, core, &d, 1, 10), -EINVAL);
+
+	/* Eight NOPs (all-zero instructions): the record counts them. */
+	d = tt_exec(va, 8 * 256, va + 2 * 4096);
+	assert_int_equal(tt_submit_wait(fd, core, &d, 1, 10), 0);
+	assert_int_equal(st[0], (uint64_t)8 << 32);	/* error 0, 8 executed */
+	assert_int_equal(st[1], 0);
+
+	/* An unknown opcode in the third: the job fails, the record says where. */
+	p[2 * 256] = 0xee;
+	assert_int_equal(tt_submit_wait(fd, core, &d, 1, 10), -EINVAL);
+	assert_int_equal(st[0], 7 | (uint64_t)2 << 32);	/* BAD_INSN at 2 */
+	assert_int_equal(st[1], va + 2 * 256);
+
+	/* A program across a page boundary; a program nothing maps faults. */
+	p[2 * 256] = 0;
+	d = tt_exec(va + 4096 - 256, 2 * 256, 0);
+	assert_int_equal(tt_submit_wait(fd, core, &d, 1, 10), 0);
+	d = tt_exec(info.va_end - 4096, 256, va + 2 * 4096);
+	assert_int_equal(tt_submit_wait(fd, core, &d, 1, 10), -EFAULT);
+	assert_int_equal(st[0], 1);	/* UNMAPPED at instruction 0 */
+	assert_int_equal(st[1], info.va_end - 4096);
+
+	/* The core goes on serving jobs. */
+	d = tt_exec(va, 256, va + 2 * 4096);
+	assert_int_equal(tt_submit_wait(fd, core, &d, 1, 10), 0);
+	assert_int_equal(st[0], (uint64_t)1 << 32);
+	munmap(p, 3 * 4096);
+	assert_int_equal(tt_bo_close(fd, h), 0);
+}
+
 /* A job that never finishes times out; the queue recovers. */
 static void test_timeout(void **state)
 {
@@ -412,7 +481,8 @@ static void test_fuzz(void **state)
 		for (uint32_t i = 0; i < n; i++) {
 			uint64_t r = rnd(&seed);
 
-			d[i].opcode = (r & 7) < 6 ? (r & 7) : (uint32_t)rnd(&seed);
+			d[i].opcode = (r & 7) < 6 ? (r & 7) :
+				      (r & 7) == 6 ? DRM_TRN_DMA_OP_EXEC : (uint32_t)rnd(&seed);
 			if (d[i].opcode == DRM_TRN_DMA_OP_SEM_WAIT)
 				d[i].len = 0;	/* never blocks */
 			else
@@ -424,7 +494,7 @@ static void test_fuzz(void **state)
 		s.descs = (uintptr_t)d;
 		s.desc_count = n;
 		s.desc_size = rnd(&seed) % 16 ? sizeof(d[0]) : (uint32_t)rnd(&seed) % 128;
-		s.queue = rnd(&seed) % (info.dma_queues + 1);
+		s.queue = rnd(&seed) % (info.dma_queues + info.core_queues + 1);
 		s.flags = rnd(&seed) % 32 ? 0 : 1;
 		if (!drmIoctl(fd, DRM_IOCTL_TRN_SUBMIT, &s))
 			accepted++;
@@ -450,6 +520,7 @@ int main(void)
 		cmocka_unit_test(test_copy_directions),
 		cmocka_unit_test(test_fill_write_sem),
 		cmocka_unit_test(test_fault),
+		cmocka_unit_test(test_exec),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_hbm_exhaustion),
 		cmocka_unit_test(test_fuzz),

@@ -136,6 +136,16 @@ struct drm_trn_device_info {
 	 * zero when the device file is opened.
 	 */
 	__u32 num_sems;
+
+	/**
+	 * @core_queues: NeuronCores that take jobs: the queue of core c is
+	 * number @dma_queues + c, c < @core_queues. Zero when the device has
+	 * no compute capability.
+	 */
+	__u32 core_queues;
+
+	/** @pad2: always returned as zero. */
+	__u32 pad2;
 };
 
 /**
@@ -212,7 +222,9 @@ struct drm_trn_bo_info {
 
 /*
  * DMA descriptor opcodes and flags: the hardware's (Documentation/
- * hw-interface.rst). Userspace may use every opcode listed here.
+ * hw-interface.rst). Userspace may use every opcode listed here; EXEC, which
+ * runs a NeuronCore program (Documentation/isa.rst), only on the queue of a
+ * NeuronCore.
  */
 #define DRM_TRN_DMA_OP_NOP		0x00
 #define DRM_TRN_DMA_OP_COPY		0x01
@@ -220,6 +232,7 @@ struct drm_trn_bo_info {
 #define DRM_TRN_DMA_OP_WRITE		0x03
 #define DRM_TRN_DMA_OP_SEM_SIGNAL	0x04
 #define DRM_TRN_DMA_OP_SEM_WAIT		0x05
+#define DRM_TRN_DMA_OP_EXEC		0x10
 
 /**
  * struct drm_trn_dma_desc - one DMA descriptor of a job
@@ -236,15 +249,23 @@ struct drm_trn_dma_desc {
 	/** @aux: semaphore index for SEM_SIGNAL and SEM_WAIT, else zero. */
 	__u32 aux;
 
-	/** @src: COPY: source address; FILL: 8-byte pattern; else zero. */
+	/**
+	 * @src: COPY: source address; FILL: 8-byte pattern; EXEC: address of
+	 * the program (64-byte aligned); else zero.
+	 */
 	__u64 src;
 
-	/** @dst: COPY, FILL, WRITE: destination address; else zero. */
+	/**
+	 * @dst: COPY, FILL, WRITE: destination address; EXEC: address of the
+	 * 32-byte execution status record (8-byte aligned), or zero; else
+	 * zero.
+	 */
 	__u64 dst;
 
 	/**
 	 * @len: COPY, FILL: bytes; WRITE: the value written (dst 8-byte
-	 * aligned); SEM_SIGNAL: increment; SEM_WAIT: value to wait for.
+	 * aligned); SEM_SIGNAL: increment; SEM_WAIT: value to wait for;
+	 * EXEC: program bytes, a nonzero multiple of 256, at most 16 MiB.
 	 */
 	__u64 len;
 };
@@ -266,7 +287,8 @@ struct drm_trn_sync {
 /**
  * struct drm_trn_submit - argument of %DRM_IOCTL_TRN_SUBMIT
  *
- * Queues a job of DMA descriptors on one DMA queue. The call returns once
+ * Queues a job of descriptors on one queue: a DMA queue, or the queue of a
+ * NeuronCore, which also runs EXEC descriptors. The call returns once
  * the job is queued; the job runs after the fences of @in_syncs signal,
  * and after the file's earlier jobs on the same queue. When it completes,
  * successfully or not, its fence is installed in @out_sync (replacing the
@@ -275,11 +297,17 @@ struct drm_trn_sync {
  * with -EFAULT, one that exceeded the driver's timeout with -ETIMEDOUT, and
  * the queue goes on serving other jobs.
  *
+ * A job that faulted or ran a bad program completes with -EFAULT (a
+ * translation fault) or -EINVAL (a malformed descriptor or instruction, a
+ * misaligned operand); the EXEC status record says which instruction.
+ *
  * Errors: -EINVAL for an unknown @queue, zero or too many descriptors (see
  * &drm_trn_device_info.max_descs), @desc_size other than
  * sizeof(struct drm_trn_dma_desc), an invalid descriptor (unknown opcode,
  * a nonzero field the opcode does not use, a semaphore index out of range,
- * a WRITE to an unaligned address), too many @in_syncs (more than 64), an
+ * a WRITE to an unaligned address, an EXEC on a DMA queue or with a
+ * misaligned or badly sized program or status record), too many
+ * @in_syncs (more than 64), an
  * @out_sync point without a handle, or nonzero @flags, @pad or sync
  * flags; -ENOENT for an unknown syncobj, or -EINVAL for an in-syncobj
  * without a fence; -EFAULT for unreadable arrays; -ENOMEM.
@@ -294,7 +322,10 @@ struct drm_trn_submit {
 	/** @desc_size: sizeof(struct drm_trn_dma_desc). */
 	__u32 desc_size;
 
-	/** @queue: DMA queue, 0 .. &drm_trn_device_info.dma_queues - 1. */
+	/**
+	 * @queue: a DMA queue, 0 .. &drm_trn_device_info.dma_queues - 1, or
+	 * the queue of NeuronCore c, &drm_trn_device_info.dma_queues + c.
+	 */
 	__u32 queue;
 
 	/** @flags: reserved, must be zero. */
