@@ -250,7 +250,26 @@ static struct pci_driver trn_pci_driver = {
 	.remove = trn_remove,
 	.dev_groups = trn_sysfs_groups,
 };
-module_pci_driver(trn_pci_driver);
+
+static int __init trn_init(void)
+{
+	int ret = trn_gem_init();
+
+	if (ret)
+		return ret;
+	ret = pci_register_driver(&trn_pci_driver);
+	if (ret)
+		trn_gem_exit();
+	return ret;
+}
+module_init(trn_init);
+
+static void __exit trn_exit(void)
+{
+	pci_unregister_driver(&trn_pci_driver);
+	trn_gem_exit();
+}
+module_exit(trn_exit);
 
 MODULE_DESCRIPTION("Driver for Trainium-style accelerators");
 MODULE_AUTHOR("The trn authors");

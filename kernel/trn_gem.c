@@ -6,6 +6,7 @@
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
+#include <linux/workqueue.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
@@ -52,9 +53,12 @@ static void trn_bo_release_memory(struct trn_bo *bo)
 	}
 }
 
-static void trn_bo_free(struct drm_gem_object *obj)
+/* Frees of objects that jobs may still use; see trn_bo_free(). */
+static struct workqueue_struct *trn_free_wq;
+
+static void trn_bo_destroy(struct trn_bo *bo)
 {
-	struct trn_bo *bo = to_trn_bo(obj);
+	struct drm_gem_object *obj = &bo->base;
 	struct trn_device *tdev = to_trn_device(obj->dev);
 	struct trn_ctx *ctx = bo->ctx;
 
@@ -73,6 +77,57 @@ static void trn_bo_free(struct drm_gem_object *obj)
 	atomic_dec(&tdev->num_bos);
 	trn_ctx_put(ctx);
 	kfree(bo);
+}
+
+static void trn_bo_free_work(struct work_struct *work)
+{
+	struct trn_bo *bo = container_of(work, struct trn_bo, free_work);
+	struct drm_device *drm = bo->base.dev;
+
+	trn_bo_destroy(bo);
+	drm_dev_put(drm);
+}
+
+/*
+ * The last reference is gone. The driver does not know which objects a job
+ * uses, so the memory goes only once every job of the file that could use
+ * it has finished. When jobs are still running, that wait happens in a
+ * worker rather than in the caller, who may be a thread that the jobs are
+ * waiting for.
+ */
+static void trn_bo_free(struct drm_gem_object *obj)
+{
+	struct trn_bo *bo = to_trn_bo(obj);
+
+	if (!drm_mm_node_allocated(&bo->va) || trn_ctx_idle(bo->ctx)) {
+		trn_bo_destroy(bo);
+		return;
+	}
+	drm_dev_get(obj->dev);
+	INIT_WORK(&bo->free_work, trn_bo_free_work);
+	queue_work(trn_free_wq, &bo->free_work);
+}
+
+/**
+ * trn_gem_init() - module load: set up the deferred frees
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int trn_gem_init(void)
+{
+	trn_free_wq = alloc_workqueue("trn-free", WQ_UNBOUND | WQ_MEM_RECLAIM, 0);
+	return trn_free_wq ? 0 : -ENOMEM;
+}
+
+/**
+ * trn_gem_exit() - module unload: finish the deferred frees
+ *
+ * Called after the PCI driver is gone: the devices' jobs have all completed
+ * or failed, so the pending frees finish.
+ */
+void trn_gem_exit(void)
+{
+	destroy_workqueue(trn_free_wq);
 }
 
 static u64 trn_bo_hbm_page(struct trn_bo *bo, pgoff_t page)

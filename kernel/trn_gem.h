@@ -48,6 +48,8 @@ struct trn_bo {
 
 	struct page **pages;
 	struct sg_table *sgt;
+
+	struct work_struct free_work;
 };
 
 static inline struct trn_bo *to_trn_bo(struct drm_gem_object *obj)
@@ -55,6 +57,8 @@ static inline struct trn_bo *to_trn_bo(struct drm_gem_object *obj)
 	return container_of(obj, struct trn_bo, base);
 }
 
+int trn_gem_init(void);
+void trn_gem_exit(void);
 int trn_ioctl_bo_create(struct drm_device *drm, void *data, struct drm_file *file);
 int trn_ioctl_bo_info(struct drm_device *drm, void *data, struct drm_file *file);
 

@@ -440,6 +440,25 @@ void trn_ctx_set_last_fence(struct trn_ctx *ctx, u32 queue,
 	mutex_unlock(&ctx->lock);
 }
 
+/**
+ * trn_ctx_idle() - whether every job of @ctx has finished
+ * @ctx: the address space
+ *
+ * Return: true if no job is queued or running; a job may be submitted right
+ * after it returns.
+ */
+bool trn_ctx_idle(struct trn_ctx *ctx)
+{
+	bool idle = true;
+	u32 q;
+
+	mutex_lock(&ctx->lock);
+	for (q = 0; q < ctx->tdev->num_queues && idle; q++)
+		idle = !ctx->last_fences[q] || dma_fence_is_signaled(ctx->last_fences[q]);
+	mutex_unlock(&ctx->lock);
+	return idle;
+}
+
 /* Wait until every job submitted so far in @ctx has completed. */
 void trn_ctx_wait_idle(struct trn_ctx *ctx)
 {

@@ -60,6 +60,7 @@ int trn_hbm_clear(struct trn_device *tdev, struct list_head *blocks);
 
 struct trn_ctx *trn_ctx_create(struct trn_device *tdev);
 void trn_ctx_put(struct trn_ctx *ctx);
+bool trn_ctx_idle(struct trn_ctx *ctx);
 void trn_ctx_wait_idle(struct trn_ctx *ctx);
 void trn_ctx_set_last_fence(struct trn_ctx *ctx, u32 queue,
 			    struct dma_fence *fence);
