@@ -31,13 +31,14 @@ KBUILD = $(MAKE) -C $(KDIR) M=$(CURDIR)/kernel
 bench: deps
 	$(MAKE) bench-run
 
-# The host's memcpy bandwidth is the model's physical limit: measure it on
-# the host, then the device in a VM, and print one against the other.
+# The host's memcpy bandwidth and BLAS matmul throughput are the model's
+# physical limits: measure them on the host, then the device in a VM, and
+# print one against the other.
 bench-run: user kernel need-qemu
 	@mkdir -p build/bench
-	build/tools/nrt-bench --memcpy-only --json > build/bench/host-memcpy.json
+	build/tools/nrt-bench --host-only --json > build/bench/host-baseline.json
 	tests/vm/vm.sh --devices 1 --mem 4G cmd \
-		'build/tools/nrt-bench --baseline build/bench/host-memcpy.json'
+		'build/tools/nrt-bench --baseline build/bench/host-baseline.json'
 
 .PHONY: all deps kernel demo vm check check-build check-static vm-test clean install \
 	install-kernel need-kdir need-qemu

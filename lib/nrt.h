@@ -11,6 +11,7 @@
 #ifndef NRT_H
 #define NRT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,7 +21,7 @@ extern "C" {
 
 /** Version of the library this header belongs to. */
 #define NRT_VERSION_MAJOR 0
-#define NRT_VERSION_MINOR 2
+#define NRT_VERSION_MINOR 3
 #define NRT_VERSION_PATCH 0
 
 #if defined(__GNUC__) && __GNUC__ >= 4
@@ -134,8 +135,9 @@ NRT_API int nrt_device_fd(const nrt_device *dev);
  * sizeof(nrt_device_info) before calling nrt_device_get_info(), which lets a
  * newer library fill in exactly the fields an older caller knows about.
  *
- * The fields from @dma_engines on were added in version 0.2. They are zero
- * when the kernel driver does not report them (a driver without DMA).
+ * The fields from @dma_engines on were added in version 0.2, those from
+ * @num_sems on in version 0.3. They are zero when the kernel driver does
+ * not report them (a driver without DMA, or without NeuronCore queues).
  */
 typedef struct nrt_device_info {
 	uint32_t struct_size;       /**< Set by the caller: sizeof(nrt_device_info). */
@@ -160,6 +162,13 @@ typedef struct nrt_device_info {
 	uint64_t va_end;            /**< End (exclusive) of the device address space. */
 	uint32_t max_descs;         /**< Most descriptors in one job; 0: no DMA. */
 	uint32_t reserved0;         /**< Always zero. */
+	/* --- version 0.3 --- */
+	uint32_t num_sems;          /**< Semaphores of the handle's address space
+				     *   (0..num_sems-1), shared by DMA jobs and
+				     *   programs; 0: none reported. */
+	uint32_t core_queues;       /**< NeuronCores that run programs: the cores
+				     *   0..core_queues-1 of nrt_program_run();
+				     *   0: no compute (at most num_cores). */
 } nrt_device_info;
 
 /**
@@ -169,6 +178,12 @@ typedef struct nrt_device_info {
  * built against the 0.1 header, which ends at @numa_node.
  */
 #define NRT_DEVICE_INFO_SIZE_0_1 160u
+
+/**
+ * NRT_DEVICE_INFO_SIZE_0_2 - sizeof(nrt_device_info) in version 0.2, which
+ * ends at @reserved0
+ */
+#define NRT_DEVICE_INFO_SIZE_0_2 192u
 
 /**
  * nrt_device_get_info() - static properties of an open device
@@ -538,6 +553,680 @@ NRT_API nrt_status nrt_submit_raw(nrt_device *dev, unsigned int queue,
 				  const nrt_dma_desc *descs, unsigned int count,
 				  nrt_fence *const *wait, size_t wait_count,
 				  nrt_fence **fence);
+
+/* ------------------------------------------------------------------------
+ * Data types (version 0.3)
+ */
+
+/**
+ * Element types of tensors. The values are ABI and equal to the hardware's
+ * TRN_DT_* codes (Documentation/isa.rst, "Data types"); 0 is invalid.
+ */
+typedef enum nrt_dtype {
+	NRT_DTYPE_INVALID = 0,  /**< No type; never valid as an argument. */
+	NRT_DTYPE_FP32 = 1,     /**< IEEE 754 binary32. */
+	NRT_DTYPE_BF16 = 2,     /**< bfloat16. */
+	NRT_DTYPE_FP16 = 3,     /**< IEEE 754 binary16. */
+	NRT_DTYPE_FP8_E4M3 = 4, /**< OCP fp8 E4M3: no infinities, largest 448. */
+	NRT_DTYPE_FP8_E5M2 = 5, /**< OCP fp8 E5M2: largest finite 57344. */
+	NRT_DTYPE_INT8 = 6,     /**< Two's complement 8-bit integer. */
+	NRT_DTYPE_INT32 = 7,    /**< Two's complement 32-bit integer. */
+} nrt_dtype;
+
+/**
+ * nrt_dtype_size() - bytes of one element of a data type
+ * @dt: data type
+ *
+ * Return: 4, 2 or 1; 0 if @dt is not a valid data type.
+ */
+NRT_API size_t nrt_dtype_size(nrt_dtype dt);
+
+/**
+ * nrt_dtype_name() - name of a data type
+ * @dt: data type
+ *
+ * Return: a static string: "fp32", "bf16", "fp16", "fp8_e4m3", "fp8_e5m2",
+ * "int8", "int32", or "invalid" if @dt is not a valid data type.
+ */
+NRT_API const char *nrt_dtype_name(nrt_dtype dt);
+
+/* ------------------------------------------------------------------------
+ * Tensors (version 0.3)
+ */
+
+/** Most dimensions of a tensor. */
+#define NRT_MAX_RANK 4
+
+/** Most elements of a tensor or view (the hardware's limit of an operand). */
+#define NRT_TENSOR_MAX_ELEMS (UINT32_C(1) << 28)
+
+/**
+ * A tensor: a strided array of elements of one data type in a buffer of a
+ * device. It is a reference to its storage (a buffer), a byte offset into
+ * it, a data type, a rank of 1 to NRT_MAX_RANK, and per dimension, outermost
+ * first, a size (at least 1) and a stride in elements (at least 0).
+ * Element (i0, ..., ir-1) is at byte offset + (i0 * stride0 + ... +
+ * ir-1 * stride r-1) * element size of the buffer. Opaque.
+ *
+ * Views (nrt_tensor_slice() and friends) are tensors that share the storage
+ * of another: the storage lives as long as any tensor or program refers to
+ * it, so tensors may be freed in any order. A tensor's shape, strides and
+ * type never change; any number of threads may use the same tensor at
+ * once, and nrt_tensor_free() must be its last use.
+ *
+ * A tensor of which a dimension of size above 1 has stride 0 repeats its
+ * elements: it is a broadcast view, which can only be read (as a program
+ * input or by nrt_tensor_read()).
+ */
+typedef struct nrt_tensor nrt_tensor;
+
+/**
+ * nrt_tensor_alloc() - allocate a tensor with a buffer of its own
+ * @dev: device
+ * @dtype: element type
+ * @rank: number of dimensions, 1..NRT_MAX_RANK
+ * @shape: @rank sizes, outermost first, each at least 1, at most
+ *	NRT_TENSOR_MAX_ELEMS elements in all
+ * @placement: where the buffer lives (NRT_PLACEMENT_HBM for tensors that
+ *	programs use heavily)
+ * @out: receives the tensor, untouched on failure
+ *
+ * The tensor is contiguous and row-major (the last dimension has stride 1)
+ * at offset 0 of a new buffer of exactly its size. The contents are
+ * unspecified.
+ *
+ * Return: NRT_SUCCESS; NRT_INVALID for a NULL argument, an invalid @dtype
+ * or @placement, a @rank outside 1..4, a size of 0 or too many elements;
+ * the statuses of nrt_buffer_alloc().
+ */
+NRT_API nrt_status nrt_tensor_alloc(nrt_device *dev, nrt_dtype dtype,
+				    unsigned int rank, const uint32_t *shape,
+				    nrt_placement placement, nrt_tensor **out);
+
+/**
+ * nrt_tensor_wrap() - a tensor over an existing buffer
+ * @buf: the buffer; it must stay allocated as long as the tensor, its views,
+ *	the programs that use them and the fences of their runs (a freed
+ *	buffer's device addresses may be given to the next allocation)
+ * @offset: byte offset of element 0 in @buf, a multiple of the element size
+ * @dtype: element type
+ * @rank: number of dimensions, 1..NRT_MAX_RANK
+ * @shape: @rank sizes, outermost first, each at least 1
+ * @strides: @rank strides in elements, each at least 0, or NULL for
+ *	row-major contiguous
+ * @out: receives the tensor, untouched on failure
+ *
+ * The tensor does not own @buf: freeing it leaves @buf allocated. The
+ * strides are not checked for elements that overlap: such a tensor must
+ * not be an output (the hardware's result is undefined).
+ *
+ * Return: NRT_SUCCESS; NRT_INVALID for a NULL argument, a bad @dtype,
+ * @rank, size or stride, a misaligned @offset, more than
+ * NRT_TENSOR_MAX_ELEMS elements, or elements outside @buf; NRT_RESOURCE
+ * if out of memory.
+ */
+NRT_API nrt_status nrt_tensor_wrap(nrt_buffer *buf, size_t offset,
+				   nrt_dtype dtype, unsigned int rank,
+				   const uint32_t *shape, const int32_t *strides,
+				   nrt_tensor **out);
+
+/**
+ * nrt_tensor_free() - free a tensor or view
+ * @t: tensor, or NULL (then nothing is done)
+ *
+ * The storage (and the buffer of nrt_tensor_alloc()) is released when the
+ * last tensor, view or program referring to it is gone. Freeing a tensor
+ * before its views, or before programs that use it, is safe.
+ */
+NRT_API void nrt_tensor_free(nrt_tensor *t);
+
+/**
+ * nrt_tensor_slice() - view of a range of one dimension
+ * @t: tensor or view
+ * @dim: dimension, 0..rank-1
+ * @start: first index kept
+ * @len: number of indices kept, at least 1; @start + @len at most the size
+ *	of @dim
+ * @view: receives the view: same rank, strides and type, size @len in
+ *	@dim, its offset moved to index @start
+ *
+ * Return: NRT_SUCCESS; NRT_INVALID for a NULL argument or a range outside
+ * the dimension; NRT_RESOURCE if out of memory.
+ */
+NRT_API nrt_status nrt_tensor_slice(const nrt_tensor *t, unsigned int dim,
+				    uint32_t start, uint32_t len,
+				    nrt_tensor **view);
+
+/**
+ * nrt_tensor_transpose() - view with two dimensions swapped
+ * @t: tensor or view
+ * @d0: a dimension, 0..rank-1
+ * @d1: another dimension (or the same: a plain view)
+ * @view: receives the view: the sizes and strides of @d0 and @d1 swapped;
+ *	no data moves
+ *
+ * Return: NRT_SUCCESS; NRT_INVALID for a NULL argument or a dimension out
+ * of range; NRT_RESOURCE if out of memory.
+ */
+NRT_API nrt_status nrt_tensor_transpose(const nrt_tensor *t, unsigned int d0,
+					unsigned int d1, nrt_tensor **view);
+
+/**
+ * nrt_tensor_reshape() - view of a contiguous tensor with another shape
+ * @t: contiguous tensor or view (nrt_tensor_is_contiguous())
+ * @rank: new rank, 1..NRT_MAX_RANK
+ * @shape: @rank sizes with the same number of elements as @t
+ * @view: receives the contiguous row-major view
+ *
+ * Return: NRT_SUCCESS; NRT_INVALID for a NULL argument, a tensor that is
+ * not contiguous, a bad @rank or size, or another element count;
+ * NRT_RESOURCE if out of memory.
+ */
+NRT_API nrt_status nrt_tensor_reshape(const nrt_tensor *t, unsigned int rank,
+				      const uint32_t *shape, nrt_tensor **view);
+
+/**
+ * nrt_tensor_broadcast() - read-only view repeating a tensor to a shape
+ * @t: tensor or view
+ * @rank: rank of the result, at least that of @t, at most NRT_MAX_RANK
+ * @shape: @rank sizes. As in NumPy, the dimensions of @t are aligned with
+ *	the last ones of @shape; each must be equal to its counterpart or 1.
+ * @view: receives the view: a dimension of size 1 that grows, and a new
+ *	leading dimension, gets stride 0
+ *
+ * The view repeats elements, so it cannot be written (see nrt_tensor).
+ *
+ * Return: NRT_SUCCESS; NRT_INVALID for a NULL argument, a bad @rank or a
+ * shape @t does not broadcast to, or more than NRT_TENSOR_MAX_ELEMS
+ * elements; NRT_RESOURCE if out of memory.
+ */
+NRT_API nrt_status nrt_tensor_broadcast(const nrt_tensor *t, unsigned int rank,
+					const uint32_t *shape, nrt_tensor **view);
+
+/**
+ * nrt_tensor_dtype() - element type of a tensor
+ * @t: tensor
+ *
+ * Return: the type, or NRT_DTYPE_INVALID if @t is NULL.
+ */
+NRT_API nrt_dtype nrt_tensor_dtype(const nrt_tensor *t);
+
+/**
+ * nrt_tensor_rank() - number of dimensions of a tensor
+ * @t: tensor
+ *
+ * Return: 1..NRT_MAX_RANK, or 0 if @t is NULL.
+ */
+NRT_API unsigned int nrt_tensor_rank(const nrt_tensor *t);
+
+/**
+ * nrt_tensor_shape() - sizes of the dimensions of a tensor
+ * @t: tensor
+ *
+ * Return: an array of nrt_tensor_rank() sizes, outermost first, valid as
+ * long as @t; NULL if @t is NULL.
+ */
+NRT_API const uint32_t *nrt_tensor_shape(const nrt_tensor *t);
+
+/**
+ * nrt_tensor_strides() - strides of the dimensions of a tensor, in elements
+ * @t: tensor
+ *
+ * Return: an array of nrt_tensor_rank() strides, valid as long as @t; NULL
+ * if @t is NULL.
+ */
+NRT_API const int32_t *nrt_tensor_strides(const nrt_tensor *t);
+
+/**
+ * nrt_tensor_elems() - number of elements of a tensor
+ * @t: tensor
+ *
+ * Return: the product of the sizes, or 0 if @t is NULL.
+ */
+NRT_API size_t nrt_tensor_elems(const nrt_tensor *t);
+
+/**
+ * nrt_tensor_is_contiguous() - whether a tensor is dense and row-major
+ * @t: tensor
+ *
+ * Return: true if its elements fill nrt_tensor_elems() * element size bytes
+ * from its offset in row-major order (strides of dimensions of size 1 do
+ * not matter); false otherwise or if @t is NULL.
+ */
+NRT_API bool nrt_tensor_is_contiguous(const nrt_tensor *t);
+
+/**
+ * nrt_tensor_buffer() - the buffer holding a tensor's elements
+ * @t: tensor
+ *
+ * Return: the buffer, valid as long as @t (do not free it), or NULL if @t
+ * is NULL.
+ */
+NRT_API nrt_buffer *nrt_tensor_buffer(const nrt_tensor *t);
+
+/**
+ * nrt_tensor_offset() - byte offset of a tensor's element 0 in its buffer
+ * @t: tensor
+ *
+ * Return: the offset, or 0 if @t is NULL.
+ */
+NRT_API size_t nrt_tensor_offset(const nrt_tensor *t);
+
+/**
+ * nrt_tensor_va() - device virtual address of a tensor's element 0
+ * @t: tensor
+ *
+ * Return: nrt_buffer_va() of its buffer plus its offset, or 0 if @t is
+ * NULL.
+ */
+NRT_API uint64_t nrt_tensor_va(const nrt_tensor *t);
+
+/**
+ * nrt_tensor_write() - set the elements of a tensor from host memory
+ * @t: tensor or view; not a broadcast view
+ * @src: nrt_tensor_elems(@t) elements of type @src_dtype, dense and
+ *	row-major in the shape of @t (whatever its strides)
+ * @src_dtype: type of the elements at @src
+ *
+ * Elements of another type are converted as the hardware converts
+ * (Documentation/isa.rst, "Numerics": round to nearest even, saturating
+ * fp8 and integers, NaN to 0 in integers); the same type is copied bit for
+ * bit. Only the elements of @t are written, also in a strided view. The
+ * call is synchronous and, like nrt_buffer_write(), not ordered after jobs
+ * still running on the buffer. Threads may write disjoint views of one
+ * buffer at once.
+ *
+ * Return: NRT_SUCCESS; NRT_INVALID for a NULL argument, an invalid
+ * @src_dtype or a broadcast view; NRT_RESOURCE if out of memory; the
+ * statuses of nrt_buffer_write() and nrt_buffer_map().
+ */
+NRT_API nrt_status nrt_tensor_write(nrt_tensor *t, const void *src,
+				    nrt_dtype src_dtype);
+
+/**
+ * nrt_tensor_read() - copy the elements of a tensor to host memory
+ * @t: tensor or view, broadcast views included
+ * @dst: receives nrt_tensor_elems(@t) elements of type @dst_dtype, dense
+ *	and row-major in the shape of @t
+ * @dst_dtype: type of the elements at @dst
+ *
+ * Converts as nrt_tensor_write() does. A strided view is read as the span
+ * of the buffer that covers it, then gathered.
+ *
+ * Return: NRT_SUCCESS; NRT_INVALID for a NULL argument or an invalid
+ * @dst_dtype; NRT_RESOURCE if out of memory; the statuses of
+ * nrt_buffer_read().
+ */
+NRT_API nrt_status nrt_tensor_read(const nrt_tensor *t, void *dst,
+				   nrt_dtype dst_dtype);
+
+/* ------------------------------------------------------------------------
+ * Programs (version 0.3)
+ */
+
+/** Functions of nrt_program_binary(); the values are the hardware's TRN_BIN_*. */
+typedef enum nrt_binary_op {
+	NRT_BINARY_ADD = 0,     /**< a + b */
+	NRT_BINARY_SUB = 1,     /**< a - b */
+	NRT_BINARY_MUL = 2,     /**< a * b */
+	NRT_BINARY_DIV = 3,     /**< a / b */
+	NRT_BINARY_MAX = 4,     /**< the larger; NaN if either is NaN */
+	NRT_BINARY_MIN = 5,     /**< the smaller; NaN if either is NaN */
+} nrt_binary_op;
+
+/** Functions of nrt_program_activate(); the values are the hardware's TRN_ACT_*. */
+typedef enum nrt_activation {
+	NRT_ACT_IDENTITY = 0,   /**< x */
+	NRT_ACT_RELU = 1,       /**< max(x, 0) */
+	NRT_ACT_GELU = 2,       /**< x/2 * (1 + erf(x / sqrt(2))) */
+	NRT_ACT_SILU = 3,       /**< x * sigmoid(x); -0 at -inf */
+	NRT_ACT_EXP = 4,        /**< exp(x) */
+	NRT_ACT_TANH = 5,       /**< tanh(x) */
+	NRT_ACT_SIGMOID = 6,    /**< 1 / (1 + exp(-x)) */
+	NRT_ACT_RECIPROCAL = 7, /**< 1 / x */
+	NRT_ACT_RSQRT = 8,      /**< 1 / sqrt(x) */
+	NRT_ACT_SQRT = 9,       /**< sqrt(x) */
+	NRT_ACT_SQUARE = 10,    /**< x * x */
+	NRT_ACT_ABS = 11,       /**< |x| */
+} nrt_activation;
+
+/** Functions of nrt_program_reduce(); the values are the hardware's TRN_RED_*. */
+typedef enum nrt_reduce_op {
+	NRT_REDUCE_SUM = 0,     /**< sum, in double precision, in index order */
+	NRT_REDUCE_MAX = 1,     /**< largest; NaN if any is NaN */
+	NRT_REDUCE_MIN = 2,     /**< smallest; NaN if any is NaN */
+} nrt_reduce_op;
+
+/** Most steps of a program (16 MiB of 256-byte instructions). */
+#define NRT_PROGRAM_MAX_STEPS 65536u
+
+/**
+ * A program for the NeuronCores of one device handle: a sequence of steps
+ * (one hardware instruction each) over tensors, built by the
+ * nrt_program_*() append calls, made ready with nrt_program_finalize() and
+ * then run any number of times, also concurrently, with nrt_program_run().
+ * Opaque.
+ *
+ * Steps are numbered from 0 in the order they were added; step i is
+ * instruction i, and errors name steps by these numbers. The tensors of a
+ * step are given as the tensor's rank: a tensor of rank r is the operand of
+ * rank 4 with 4 - r leading dimensions of size 1. Inputs broadcast as in
+ * NumPy where a step says so: their dimensions are aligned with the last
+ * ones of the output, and a dimension of size 1 (or missing) repeats.
+ * Element arithmetic is the hardware's (Documentation/isa.rst): in double
+ * precision rounded once to the output's type, except matmul (fp32).
+ *
+ * A program keeps the storage of every tensor it uses (see nrt_tensor), so
+ * the tensors themselves may be freed once the steps are added; what runs
+ * is the tensors' memory at run time. The output of a step may be one of
+ * its inputs (in place) for binary, activate, cast and copy; matmul reads
+ * all inputs before writing; other overlaps are undefined.
+ *
+ * Every call is thread-safe. Appends and nrt_program_finalize() are
+ * serialised by the program; runs of a finalized program need no lock.
+ */
+typedef struct nrt_program nrt_program;
+
+/**
+ * nrt_program_new() - create an empty program
+ * @dev: device handle whose tensors the program uses and whose cores run it
+ * @out: receives the program, untouched on failure
+ *
+ * Return: NRT_SUCCESS; NRT_INVALID for a NULL argument; NRT_RESOURCE if
+ * out of memory.
+ */
+NRT_API nrt_status nrt_program_new(nrt_device *dev, nrt_program **out);
+
+/**
+ * nrt_program_free() - free a program
+ * @p: program, or NULL (then nothing is done)
+ *
+ * Runs still in flight are not affected: they and their fences keep what
+ * they need until nrt_fence_free(). @p must not be used afterwards.
+ */
+NRT_API void nrt_program_free(nrt_program *p);
+
+/*
+ * The append calls below add one step at the end of @p. They fail with
+ * NRT_INVALID, adding nothing, when an argument is invalid: the message
+ * names the step number and kind, e.g. "step 3 (matmul): inner dimensions
+ * differ: a is 64x32, b is 48x16". Every tensor must belong to the
+ * program's device handle, and an output must not be a broadcast view.
+ * They also fail with NRT_INVALID after nrt_program_finalize() or when the
+ * program has NRT_PROGRAM_MAX_STEPS steps, and with NRT_RESOURCE when out
+ * of memory.
+ */
+
+/**
+ * nrt_program_matmul() - append out = alpha * a @ b (or out += ...)
+ * @p: program
+ * @out: [..., M, N]
+ * @a: [..., M, K], rank at least 2
+ * @b: [..., K, N], rank at least 2
+ * @alpha: scale of the product
+ * @accumulate: add to the contents of @out instead of replacing them
+ *
+ * The leading (batch) dimensions of @a and @b, at most two, broadcast to
+ * those of @out. Any types; products accumulate in fp32.
+ *
+ * Return: as described above.
+ */
+NRT_API nrt_status nrt_program_matmul(nrt_program *p, nrt_tensor *out,
+				      const nrt_tensor *a, const nrt_tensor *b,
+				      float alpha, bool accumulate);
+
+/**
+ * nrt_program_binary() - append out = a op b, element by element
+ * @p: program
+ * @op: function
+ * @out: result
+ * @a: left operand, broadcast to the shape of @out
+ * @b: right operand, broadcast to the shape of @out
+ *
+ * Return: as described above; NRT_INVALID also for an unknown @op.
+ */
+NRT_API nrt_status nrt_program_binary(nrt_program *p, nrt_binary_op op,
+				      nrt_tensor *out, const nrt_tensor *a,
+				      const nrt_tensor *b);
+
+/**
+ * nrt_program_binary_scalar() - append out = a op scalar
+ * @p: program
+ * @op: function
+ * @out: result
+ * @a: left operand, broadcast to the shape of @out
+ * @scalar: right operand
+ *
+ * Return: as described above; NRT_INVALID also for an unknown @op.
+ */
+NRT_API nrt_status nrt_program_binary_scalar(nrt_program *p, nrt_binary_op op,
+					     nrt_tensor *out, const nrt_tensor *a,
+					     float scalar);
+
+/**
+ * nrt_program_activate() - append out = fn(scale * in + bias)
+ * @p: program
+ * @fn: function
+ * @out: result
+ * @in: input, broadcast to the shape of @out
+ * @scale: factor applied to @in first
+ * @bias: added after @scale
+ *
+ * Return: as described above; NRT_INVALID also for an unknown @fn.
+ */
+NRT_API nrt_status nrt_program_activate(nrt_program *p, nrt_activation fn,
+					nrt_tensor *out, const nrt_tensor *in,
+					float scale, float bias);
+
+/**
+ * nrt_program_reduce() - append out = scale * reduction of in along an axis
+ * @p: program
+ * @op: reduction
+ * @out: the shape of @in with dimension @axis of size 1 (same rank), or
+ *	with @axis removed (rank one less)
+ * @in: input
+ * @axis: dimension of @in, 0..rank-1
+ * @scale: factor applied to the result (e.g. 1/n for a mean)
+ *
+ * Return: as described above; NRT_INVALID also for an unknown @op or an
+ * @axis out of range.
+ */
+NRT_API nrt_status nrt_program_reduce(nrt_program *p, nrt_reduce_op op,
+				      nrt_tensor *out, const nrt_tensor *in,
+				      unsigned int axis, float scale);
+
+/**
+ * nrt_program_transpose() - append out = in with two dimensions swapped
+ * @p: program
+ * @out: the shape of @in with @d0 and @d1 swapped, same rank
+ * @in: input
+ * @d0: dimension of @in
+ * @d1: dimension of @in
+ *
+ * Unlike nrt_tensor_transpose(), this moves data: @out is usually
+ * contiguous. The types may differ (the elements are converted).
+ *
+ * Return: as described above; NRT_INVALID also for a dimension out of
+ * range.
+ */
+NRT_API nrt_status nrt_program_transpose(nrt_program *p, nrt_tensor *out,
+					 const nrt_tensor *in, unsigned int d0,
+					 unsigned int d1);
+
+/**
+ * nrt_program_cast() - append out = in converted to the type of out
+ * @p: program
+ * @out: result, any type
+ * @in: input, broadcast to the shape of @out; with other strides than @out
+ *	it also changes the layout
+ *
+ * Return: as described above.
+ */
+NRT_API nrt_status nrt_program_cast(nrt_program *p, nrt_tensor *out,
+				    const nrt_tensor *in);
+
+/**
+ * nrt_program_copy() - append a copy of in to out by the core's DMA engine
+ * @p: program
+ * @out: result, of the type of @in
+ * @in: input, broadcast to the shape of @out
+ *
+ * Return: as described above; NRT_INVALID also for different types.
+ */
+NRT_API nrt_status nrt_program_copy(nrt_program *p, nrt_tensor *out,
+				    const nrt_tensor *in);
+
+/**
+ * nrt_program_sem_signal() - append: add a value to a semaphore
+ * @p: program
+ * @sem: semaphore of the handle's address space, below
+ *	nrt_device_info.num_sems; shared with DMA jobs (NRT_DMA_OP_SEM_*)
+ * @value: amount added
+ *
+ * Return: as described above; NRT_INVALID also for @sem out of range.
+ */
+NRT_API nrt_status nrt_program_sem_signal(nrt_program *p, unsigned int sem,
+					  uint64_t value);
+
+/**
+ * nrt_program_sem_wait() - append: wait until a semaphore reaches a value
+ * @p: program
+ * @sem: semaphore, as for nrt_program_sem_signal()
+ * @value: the core goes on once the semaphore is at least @value
+ *
+ * A wait that is never satisfied ends with the kernel driver's job timeout
+ * (NRT_TIMEOUT from the run's fence).
+ *
+ * Return: as described above; NRT_INVALID also for @sem out of range.
+ */
+NRT_API nrt_status nrt_program_sem_wait(nrt_program *p, unsigned int sem,
+					uint64_t value);
+
+/**
+ * nrt_program_finalize() - make a program ready to run
+ * @p: program with at least one step
+ *
+ * Copies the encoded instructions into a new HBM buffer of the device.
+ * Afterwards no step can be added. Calling it again does nothing.
+ *
+ * Return: NRT_SUCCESS; NRT_INVALID if @p is NULL or has no steps; the
+ * statuses of nrt_buffer_alloc() and nrt_buffer_write().
+ */
+NRT_API nrt_status nrt_program_finalize(nrt_program *p);
+
+/**
+ * nrt_program_steps() - number of steps of a program
+ * @p: program
+ *
+ * Return: the number of steps added, or 0 if @p is NULL.
+ */
+NRT_API unsigned int nrt_program_steps(const nrt_program *p);
+
+/**
+ * nrt_program_step_name() - what a step does, as error messages name it
+ * @p: program
+ * @step: step number, 0..nrt_program_steps()-1
+ *
+ * Return: a static string such as "matmul", "binary add", "binary mul
+ * scalar", "activate gelu", "reduce max", "transpose", "cast", "copy",
+ * "sem_signal" or "sem_wait"; NULL if @p is NULL or @step out of range.
+ */
+NRT_API const char *nrt_program_step_name(const nrt_program *p,
+					  unsigned int step);
+
+/**
+ * nrt_program_encoded() - the encoded instructions of a program
+ * @p: program
+ * @insns: receives the host copy of the instructions: step i is the 256
+ *	bytes at offset i * 256, in the format of include/hw/trn_isa.h
+ * @len: receives the number of bytes, 256 * nrt_program_steps()
+ *
+ * For tools and tests. Before nrt_program_finalize() the copy moves when a
+ * step is added, so *@insns is only valid until the next append; after it,
+ * as long as the program.
+ *
+ * Return: NRT_SUCCESS (*@insns is NULL and *@len 0 for an empty program);
+ * NRT_INVALID for a NULL argument.
+ */
+NRT_API nrt_status nrt_program_encoded(const nrt_program *p,
+				       const void **insns, size_t *len);
+
+/**
+ * struct nrt_run_opts - options of nrt_program_run()
+ *
+ * Set @struct_size to sizeof(nrt_run_opts); NRT_RUN_OPTS_INIT gives the
+ * defaults. Fields may be appended in later versions.
+ */
+typedef struct nrt_run_opts {
+	uint32_t struct_size;     /**< sizeof(nrt_run_opts). */
+	nrt_fence *const *wait;   /**< Fences to wait for before starting. */
+	size_t wait_count;        /**< Number of fences at @wait. */
+} nrt_run_opts;
+
+/** Initialiser of nrt_run_opts with the defaults: no fences. */
+#define NRT_RUN_OPTS_INIT { sizeof(nrt_run_opts), NULL, 0 }
+
+/**
+ * nrt_program_run() - run a finalized program on a NeuronCore
+ * @p: finalized program
+ * @core: core, 0..nrt_device_info.core_queues-1
+ * @opts: options, or NULL for the defaults
+ * @fence: NULL to wait for the program (synchronous), or receives a new
+ *	fence that the caller frees with nrt_fence_free()
+ *
+ * Submits one job to the queue of @core: the EXEC descriptor of the program
+ * (with a status record of the run's own, so that runs can overlap) and a
+ * completion marker. The job starts once the fences of @opts have signalled
+ * and after the earlier jobs of the device handle on the core. Runs of one
+ * program may go on several cores at once, and the program may be freed
+ * while they run.
+ *
+ * When the program fails on the device, the run's fence (nrt_fence_wait(),
+ * or this call when synchronous) reports NRT_HW_ERROR with a message that
+ * names the step, its kind and the hardware's error, e.g. "program step 5
+ * (activate gelu): operand outside the mapped address space at
+ * 0x7f0000123000 (core 1, TRN_DMA_ERR_UNMAPPED)"; see also
+ * nrt_program_run_result().
+ *
+ * Return: NRT_SUCCESS (for a synchronous run: the program ran to its end);
+ * NRT_INVALID for a NULL @p, a program that is not finalized, a @core out
+ * of range, bad @opts (struct_size, a NULL or foreign wait fence);
+ * NRT_UNSUPPORTED if the kernel driver offers no NeuronCore queues;
+ * NRT_RESOURCE if out of memory or status records; a submission failure
+ * (NRT_QUEUE_FULL, NRT_NO_DEVICE, NRT_FAILURE); for a synchronous run, the
+ * statuses of nrt_fence_wait().
+ */
+NRT_API nrt_status nrt_program_run(nrt_program *p, unsigned int core,
+				   const nrt_run_opts *opts, nrt_fence **fence);
+
+/**
+ * struct nrt_run_result - what the device reported about a program run
+ *
+ * The contents of the run's EXEC status record (Documentation/isa.rst).
+ */
+typedef struct nrt_run_result {
+	uint32_t error;  /**< Hardware error code TRN_DMA_ERR_*: 0 on success,
+			  *   e.g. 1 unmapped, 7 bad instruction, 8 operand,
+			  *   9 alignment. */
+	uint32_t step;   /**< On success the steps executed, else the step
+			  *   that failed. */
+	uint64_t addr;   /**< The device address at fault, or 0. */
+	uint64_t ns;     /**< Nanoseconds the program ran. */
+} nrt_run_result;
+
+/**
+ * nrt_program_run_result() - the device's report of a completed run
+ * @f: fence of nrt_program_run(), completed (nrt_fence_wait() returned
+ *	anything but NRT_TIMEOUT "still running")
+ * @res: receives the report
+ *
+ * Return: NRT_SUCCESS, also when the program failed (see @res->error);
+ * NRT_INVALID for a NULL argument or a fence that is not of a program run;
+ * NRT_TIMEOUT if the run has not completed; NRT_FAILURE if the device
+ * wrote no report (the job was stopped before the program ended, e.g. by
+ * the driver's job timeout).
+ */
+NRT_API nrt_status nrt_program_run_result(nrt_fence *f, nrt_run_result *res);
 
 #if defined(__cplusplus)
 }

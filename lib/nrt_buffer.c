@@ -277,8 +277,7 @@ NRT_API nrt_status nrt_buffer_unmap(nrt_buffer *buf)
 	return NRT_SUCCESS;
 }
 
-/* Map @buf if needed and keep the mapping until nrt_unpin(). */
-static nrt_status nrt_pin(struct nrt_buffer *buf, const char *fn,
+nrt_status nrt_buffer_pin(struct nrt_buffer *buf, const char *fn,
 			  unsigned char **ptr)
 {
 	nrt_status st;
@@ -293,7 +292,7 @@ static nrt_status nrt_pin(struct nrt_buffer *buf, const char *fn,
 	return st;
 }
 
-static void nrt_unpin(struct nrt_buffer *buf)
+void nrt_buffer_unpin(struct nrt_buffer *buf)
 {
 	pthread_mutex_lock(&buf->lock);
 	if (--buf->pins == 0 && buf->unmap_pending)
@@ -483,13 +482,13 @@ NRT_API nrt_status nrt_buffer_write(nrt_buffer *dst, size_t off,
 	if (nrt_use_staging(dst, len))
 		return nrt_staged_write(dst, off, src, len);
 
-	st = nrt_pin(dst, "nrt_buffer_write", &p);
+	st = nrt_buffer_pin(dst, "nrt_buffer_write", &p);
 	if (st != NRT_SUCCESS)
 		return st;
 	memcpy(p + off, src, len);
 	/* Drain write-combining buffers before any later submission. */
 	atomic_thread_fence(memory_order_seq_cst);
-	nrt_unpin(dst);
+	nrt_buffer_unpin(dst);
 	return NRT_SUCCESS;
 }
 
@@ -512,10 +511,10 @@ NRT_API nrt_status nrt_buffer_read(const nrt_buffer *src, size_t off,
 	if (nrt_use_staging(buf, len))
 		return nrt_staged_read(buf, off, dst, len);
 
-	st = nrt_pin(buf, "nrt_buffer_read", &p);
+	st = nrt_buffer_pin(buf, "nrt_buffer_read", &p);
 	if (st != NRT_SUCCESS)
 		return st;
 	memcpy(dst, p + off, len);
-	nrt_unpin(buf);
+	nrt_buffer_unpin(buf);
 	return NRT_SUCCESS;
 }

@@ -17,7 +17,8 @@
  * bounce buffers of nrt_buffer_read() and nrt_buffer_write(). The same
  * mutex guards the free list of the completion marker slots of the
  * handle's status buffer (see nrt_internal.h), which is made on the first
- * DMA submission.
+ * DMA submission. The EXEC status records of program runs come from
+ * buffers of their own, behind a mutex of their own (nrt_rec_get()).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -51,8 +52,13 @@ _Static_assert(NRT_DEVICE_INFO_SIZE_0_1 ==
 	       "NRT_DEVICE_INFO_SIZE_0_1 does not match the 0.1 layout");
 _Static_assert(offsetof(nrt_device_info, dma_engines) == NRT_DEVICE_INFO_SIZE_0_1,
 	       "nrt_device_info: hole after the 0.1 fields");
-_Static_assert(sizeof(nrt_device_info) ==
+_Static_assert(NRT_DEVICE_INFO_SIZE_0_2 ==
 	       offsetof(nrt_device_info, reserved0) + sizeof(uint32_t),
+	       "NRT_DEVICE_INFO_SIZE_0_2 does not match the 0.2 layout");
+_Static_assert(offsetof(nrt_device_info, num_sems) == NRT_DEVICE_INFO_SIZE_0_2,
+	       "nrt_device_info: hole after the 0.2 fields");
+_Static_assert(sizeof(nrt_device_info) ==
+	       offsetof(nrt_device_info, core_queues) + sizeof(uint32_t),
 	       "nrt_device_info: tail padding");
 
 /* One trn device as found in sysfs. */
@@ -491,6 +497,12 @@ NRT_API nrt_status nrt_device_open(unsigned int index, nrt_device **devp)
 		free(dev);
 		return nrt_fail(NRT_RESOURCE, "cannot create a mutex");
 	}
+	if (pthread_mutex_init(&dev->rec_lock, NULL)) {
+		pthread_mutex_destroy(&dev->marks_lock);
+		pthread_mutex_destroy(&dev->lock);
+		free(dev);
+		return nrt_fail(NRT_RESOURCE, "cannot create a mutex");
+	}
 	dev->index = index;
 	dev->minor = e.minor;
 	dev->numa_node = -1;
@@ -555,8 +567,16 @@ void nrt_device_unref(struct nrt_device *dev)
 	if (dev->marks_buf)
 		nrt_buffer_destroy(dev->marks_buf);
 	free(dev->free_slots);
+	/* The same holds for status records of programs still running. */
+	for (i = 0; i < dev->n_rec_bufs; i++)
+		nrt_buffer_destroy(dev->rec_bufs[i]);
+	for (i = 0; i < dev->n_rec_pending; i++)
+		drmSyncobjDestroy(dev->fd, dev->rec_pending[i].syncobj);
+	free(dev->rec_free);
+	free(dev->rec_pending);
 	if (dev->fd >= 0)
 		close(dev->fd);
+	pthread_mutex_destroy(&dev->rec_lock);
 	pthread_mutex_destroy(&dev->marks_lock);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);
@@ -702,6 +722,127 @@ void nrt_slots_put(struct nrt_device *dev, unsigned int n, const uint32_t *slots
 	pthread_mutex_unlock(&dev->lock);
 }
 
+/* --- EXEC status records ----------------------------------------------- */
+
+/*
+ * Give the records of pending runs whose syncobj has signalled back to the
+ * free list. Called with @dev->rec_lock held.
+ */
+static void nrt_rec_reclaim(struct nrt_device *dev)
+{
+	unsigned int i = 0;
+
+	while (i < dev->n_rec_pending) {
+		struct nrt_rec_pending *p = &dev->rec_pending[i];
+		uint32_t h = p->syncobj;
+
+		/* A deadline in the past: a poll. */
+		if (drmSyncobjWait(dev->fd, &h, 1, 0,
+				   DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL |
+				   DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT, NULL)) {
+			i++;
+			continue;
+		}
+		dev->rec_free[dev->n_rec_free++] = p->rec;
+		nrt_syncobj_put(dev, h);
+		*p = dev->rec_pending[--dev->n_rec_pending];
+	}
+}
+
+/* Add a buffer of records. Called with @dev->rec_lock held. */
+static nrt_status nrt_rec_grow(struct nrt_device *dev, const char *fn)
+{
+	unsigned int n = dev->n_rec_bufs, i;
+	struct nrt_buffer *buf;
+	uint32_t *free_list;
+	nrt_status st;
+	void *map;
+
+	if (n == NRT_REC_BUFS)
+		return nrt_fail(NRT_RESOURCE,
+				"%s: all %u program status records of %s are in use",
+				fn, NRT_REC_BUFS * NRT_REC_PER_BUF, dev->device_node);
+	free_list = realloc(dev->rec_free,
+			    (size_t)(n + 1) * NRT_REC_PER_BUF * sizeof(*free_list));
+	if (!free_list)
+		return nrt_fail(NRT_RESOURCE, "out of memory");
+	dev->rec_free = free_list;
+	st = nrt_buffer_create(dev, NRT_REC_BUF_SIZE, NRT_PLACEMENT_HOST, true, &buf);
+	if (st != NRT_SUCCESS)
+		return nrt_fail_prefix(st, "%s: program status records", fn);
+	st = nrt_buffer_map(buf, &map);
+	if (st != NRT_SUCCESS) {
+		nrt_buffer_destroy(buf);
+		return nrt_fail_prefix(st, "%s: program status records", fn);
+	}
+	dev->rec_bufs[n] = buf;
+	dev->n_rec_bufs = n + 1;
+	/* Lowest numbers on top of the stack. */
+	for (i = NRT_REC_PER_BUF; i-- > 0;)
+		dev->rec_free[dev->n_rec_free++] = n * NRT_REC_PER_BUF + i;
+	return NRT_SUCCESS;
+}
+
+nrt_status nrt_rec_get(struct nrt_device *dev, const char *fn, uint32_t *rec)
+{
+	nrt_status st = NRT_SUCCESS;
+
+	pthread_mutex_lock(&dev->rec_lock);
+	if (!dev->n_rec_free && dev->n_rec_pending)
+		nrt_rec_reclaim(dev);
+	if (!dev->n_rec_free)
+		st = nrt_rec_grow(dev, fn);
+	if (st == NRT_SUCCESS)
+		*rec = dev->rec_free[--dev->n_rec_free];
+	pthread_mutex_unlock(&dev->rec_lock);
+	return st;
+}
+
+void nrt_rec_put(struct nrt_device *dev, uint32_t rec)
+{
+	pthread_mutex_lock(&dev->rec_lock);
+	dev->rec_free[dev->n_rec_free++] = rec;
+	pthread_mutex_unlock(&dev->rec_lock);
+}
+
+bool nrt_rec_defer(struct nrt_device *dev, uint32_t rec, uint32_t syncobj)
+{
+	bool ok = true;
+
+	pthread_mutex_lock(&dev->rec_lock);
+	if (dev->n_rec_pending == dev->cap_rec_pending) {
+		unsigned int cap = dev->cap_rec_pending ? 2 * dev->cap_rec_pending : 16;
+		struct nrt_rec_pending *v;
+
+		v = realloc(dev->rec_pending, cap * sizeof(*v));
+		if (v) {
+			dev->rec_pending = v;
+			dev->cap_rec_pending = cap;
+		} else {
+			ok = false;
+		}
+	}
+	if (ok) {
+		dev->rec_pending[dev->n_rec_pending].rec = rec;
+		dev->rec_pending[dev->n_rec_pending++].syncobj = syncobj;
+	}
+	pthread_mutex_unlock(&dev->rec_lock);
+	return ok;
+}
+
+/* Records are only looked up by the owner of @rec: its buffer exists. */
+void *nrt_rec_ptr(const struct nrt_device *dev, uint32_t rec)
+{
+	return (unsigned char *)dev->rec_bufs[rec / NRT_REC_PER_BUF]->map +
+	       (size_t)(rec % NRT_REC_PER_BUF) * NRT_REC_SIZE;
+}
+
+uint64_t nrt_rec_va(const struct nrt_device *dev, uint32_t rec)
+{
+	return dev->rec_bufs[rec / NRT_REC_PER_BUF]->va +
+	       (uint64_t)(rec % NRT_REC_PER_BUF) * NRT_REC_SIZE;
+}
+
 NRT_API int nrt_device_fd(const nrt_device *dev)
 {
 	return dev ? dev->fd : -1;
@@ -745,6 +886,8 @@ NRT_API nrt_status nrt_device_get_info(const nrt_device *dev,
 	full.va_start = dev->kinfo.va_start;
 	full.va_end = dev->kinfo.va_end;
 	full.max_descs = dev->kinfo.max_descs;
+	full.num_sems = dev->kinfo.num_sems;
+	full.core_queues = dev->kinfo.core_queues;
 
 	/*
 	 * Exactly struct_size bytes: the caller's prefix of our structure,

@@ -18,6 +18,10 @@
  * Jobs without a marker (max_descs 1, a full raw job, no free slot, no
  * status buffer) work as well, only their outcome costs more to learn.
  *
+ * nrt_job_run() submits a job of caller-made descriptors the same way to any
+ * queue the caller has checked, also that of a NeuronCore (nrt_program.c
+ * runs programs with it: an EXEC descriptor and the marker).
+ *
  * A queue is chosen round-robin from an atomic counter of the device when
  * the caller does not name one, interleaving the engines: queue q belongs to
  * engine q / (queues / engines), so consecutive jobs go to queues of
@@ -128,24 +132,12 @@ static nrt_status nrt_submit_status(int err)
 	}
 }
 
-/*
- * Validate the common arguments: the queue (negative: any, or
- * 0..dma_queues-1) and the wait fences, which must belong to @dev.
- */
-static nrt_status nrt_check_queue_wait(const char *fn, const struct nrt_device *dev,
-				       long queue, nrt_fence *const *wait,
-				       size_t wait_count, const char *wname)
+nrt_status nrt_check_wait(const char *fn, const struct nrt_device *dev,
+			  nrt_fence *const *wait, size_t wait_count,
+			  const char *wname)
 {
 	size_t i;
 
-	if (!nrt_device_has_dma(dev))
-		return nrt_fail(NRT_UNSUPPORTED,
-				"%s: the kernel driver of %s reports no DMA queues",
-				fn, dev->device_node);
-	if (queue >= (long)dev->kinfo.dma_queues)
-		return nrt_fail(NRT_INVALID,
-				"%s: queue %ld out of range: %s has %u DMA queues",
-				fn, queue, dev->device_node, dev->kinfo.dma_queues);
 	if (wait_count && !wait)
 		return nrt_fail(NRT_INVALID, "%s: %s is NULL but %s_count is %zu",
 				fn, wname, wname, wait_count);
@@ -159,6 +151,25 @@ static nrt_status nrt_check_queue_wait(const char *fn, const struct nrt_device *
 					fn, wname, i);
 	}
 	return NRT_SUCCESS;
+}
+
+/*
+ * Validate the common arguments: the queue (negative: any, or
+ * 0..dma_queues-1) and the wait fences, which must belong to @dev.
+ */
+static nrt_status nrt_check_queue_wait(const char *fn, const struct nrt_device *dev,
+				       long queue, nrt_fence *const *wait,
+				       size_t wait_count, const char *wname)
+{
+	if (!nrt_device_has_dma(dev))
+		return nrt_fail(NRT_UNSUPPORTED,
+				"%s: the kernel driver of %s reports no DMA queues",
+				fn, dev->device_node);
+	if (queue >= (long)dev->kinfo.dma_queues)
+		return nrt_fail(NRT_INVALID,
+				"%s: queue %ld out of range: %s has %u DMA queues",
+				fn, queue, dev->device_node, dev->kinfo.dma_queues);
+	return nrt_check_wait(fn, dev, wait, wait_count, wname);
 }
 
 /* Wait, without a message, for the first @n jobs of @f. */
@@ -307,10 +318,15 @@ out:
 	return st;
 }
 
-/* Submit, and for a synchronous call (@fence NULL) wait and clean up. */
-static nrt_status nrt_dma_run(const char *fn, struct nrt_device *dev, int queue,
-			      const struct nrt_op *op, nrt_fence *const *wait,
-			      size_t wait_count, nrt_fence **fence)
+/*
+ * Submit, and for a synchronous call (@fence NULL) wait and clean up. The
+ * fence gets @ops and @ctx (see nrt_job_run()) as soon as it exists.
+ */
+static nrt_status nrt_dma_run_ops(const char *fn, struct nrt_device *dev,
+				  int queue, const struct nrt_op *op,
+				  nrt_fence *const *wait, size_t wait_count,
+				  const struct nrt_fence_ops *ops, void *ctx,
+				  bool *consumed, nrt_fence **fence)
 {
 	struct nrt_fence *f;
 	nrt_status st;
@@ -318,6 +334,10 @@ static nrt_status nrt_dma_run(const char *fn, struct nrt_device *dev, int queue,
 	st = nrt_dma_submit(fn, dev, queue, op, wait, wait_count, &f);
 	if (st != NRT_SUCCESS)
 		return st;
+	f->ops = ops;
+	f->ctx = ctx;
+	if (consumed)
+		*consumed = true;
 	if (fence) {
 		*fence = f;
 		return NRT_SUCCESS;
@@ -327,6 +347,30 @@ static nrt_status nrt_dma_run(const char *fn, struct nrt_device *dev, int queue,
 		nrt_fail_prefix(st, "%s", fn);
 	nrt_fence_free(f);
 	return st;
+}
+
+static nrt_status nrt_dma_run(const char *fn, struct nrt_device *dev, int queue,
+			      const struct nrt_op *op, nrt_fence *const *wait,
+			      size_t wait_count, nrt_fence **fence)
+{
+	return nrt_dma_run_ops(fn, dev, queue, op, wait, wait_count, NULL, NULL,
+			       NULL, fence);
+}
+
+nrt_status nrt_job_run(const char *fn, struct nrt_device *dev,
+		       unsigned int queue, const struct drm_trn_dma_desc *descs,
+		       unsigned int count, nrt_fence *const *wait,
+		       size_t wait_count, const struct nrt_fence_ops *ops,
+		       void *ctx, bool *consumed, nrt_fence **fence)
+{
+	struct nrt_op op;
+
+	*consumed = false;
+	memset(&op, 0, sizeof(op));
+	op.raw = descs;
+	op.raw_count = count;
+	return nrt_dma_run_ops(fn, dev, (int)queue, &op, wait, wait_count, ops,
+			       ctx, consumed, fence);
 }
 
 /* Options of nrt_copy()/nrt_fill(), with the defaults for NULL. */

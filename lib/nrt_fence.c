@@ -26,6 +26,12 @@
  * fence may still be running and write its own, older token to a slot
  * that has a new owner; that token does not match, so the worst case is
  * the slow path.
+ *
+ * The submitter of a fence's jobs may attach nrt_fence_ops: a program run
+ * (nrt_program.c) rewrites the message of a failed job from the EXEC status
+ * record to name the failing step, and gives its record back when the
+ * fence is freed, taking over the job's syncobj if the job may still be
+ * running.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -135,14 +141,46 @@ static bool nrt_fence_has_slots(const struct nrt_fence *f)
 	return false;
 }
 
+/*
+ * Whether job @job of @f, whose syncobj has signalled, left its marker:
+ * then it completed without error.
+ */
+static bool nrt_fence_job_marked(const struct nrt_fence *f, unsigned int job)
+{
+	uint32_t slot = f->slots[job];
+
+	return slot != NRT_NO_SLOT &&
+	       atomic_load_explicit(&f->dev->marks[slot], memory_order_acquire) ==
+	       f->token + job;
+}
+
+/* Whether the jobs of @f are known to be complete, without a system call. */
+static bool nrt_fence_known_done(const struct nrt_fence *f)
+{
+	unsigned int i;
+
+	if (atomic_load(&f->state) != NRT_FENCE_PENDING)
+		return true;
+	for (i = 0; i < f->count; i++) {
+		if (!nrt_fence_job_marked(f, i))
+			return false;
+	}
+	return true;
+}
+
 NRT_API void nrt_fence_free(nrt_fence *f)
 {
 	unsigned int i;
 
 	if (!f)
 		return;
-	for (i = 0; i < f->count; i++)
-		nrt_syncobj_put(f->dev, f->syncobjs[i]);
+	/* May take over syncobjs (zeroing their entries). */
+	if (f->ops && f->ops->release)
+		f->ops->release(f, nrt_fence_known_done(f));
+	for (i = 0; i < f->count; i++) {
+		if (f->syncobjs[i])
+			nrt_syncobj_put(f->dev, f->syncobjs[i]);
+	}
 	/* A job still running may write its token: that is harmless. */
 	if (nrt_fence_has_slots(f))
 		nrt_slots_put(f->dev, f->count, f->slots);
@@ -164,19 +202,6 @@ bool nrt_fence_mark_desc(const struct nrt_fence *f, unsigned int job,
 	d->dst = f->dev->marks_buf->va + (uint64_t)slot * sizeof(uint64_t);
 	d->len = f->token + job;
 	return true;
-}
-
-/*
- * Whether job @job of @f, whose syncobj has signalled, left its marker:
- * then it completed without error.
- */
-static bool nrt_fence_job_marked(const struct nrt_fence *f, unsigned int job)
-{
-	uint32_t slot = f->slots[job];
-
-	return slot != NRT_NO_SLOT &&
-	       atomic_load_explicit(&f->dev->marks[slot], memory_order_acquire) ==
-	       f->token + job;
 }
 
 nrt_status nrt_fence_status(int sync_status, int queue)
@@ -338,6 +363,7 @@ static nrt_status nrt_fence_check(const char *fn, struct nrt_fence *f,
 {
 	const char *what = NULL;
 	int state, err;
+	nrt_status st;
 
 	if (!f)
 		return nrt_fail(NRT_INVALID, "%s: fence is NULL", fn);
@@ -350,7 +376,11 @@ static nrt_status nrt_fence_check(const char *fn, struct nrt_fence *f,
 		return nrt_fail(NRT_TIMEOUT,
 				"job on queue %d still running after %" PRId64 " ns",
 				f->queue, timeout_ns);
-	return nrt_fence_status(state, f->queue);
+	st = nrt_fence_status(state, f->queue);
+	/* A failed job: its submitter may know more about the failure. */
+	if (st != NRT_SUCCESS && state < 0 && f->ops && f->ops->failed)
+		st = f->ops->failed(f, st);
+	return st;
 }
 
 NRT_API nrt_status nrt_fence_wait(nrt_fence *f, int64_t timeout_ns)

@@ -43,6 +43,25 @@
 #define NRT_MARK_SLOTS ((unsigned int)(NRT_MARK_BUF_SIZE / sizeof(uint64_t)))
 #define NRT_NO_SLOT UINT32_MAX
 
+/*
+ * EXEC status records (nrt_device.c): every program run owns a 32-byte
+ * record in a HOST buffer of its device handle while its fence lives. The
+ * records come in buffers of NRT_REC_BUF_SIZE bytes, made as runs need
+ * them, up to NRT_REC_BUFS. A record is numbered buffer * NRT_REC_PER_BUF +
+ * index. A fence freed before its job is known to be done cannot give its
+ * record back (the job may still write it): the record waits, with the
+ * job's syncobj, on a pending list until that syncobj has signalled.
+ */
+#define NRT_REC_SIZE 32u
+#define NRT_REC_BUF_SIZE ((size_t)64 << 10)
+#define NRT_REC_PER_BUF ((unsigned int)(NRT_REC_BUF_SIZE / NRT_REC_SIZE))
+#define NRT_REC_BUFS 32u
+
+struct nrt_rec_pending {
+	uint32_t rec;
+	uint32_t syncobj;
+};
+
 /* States of nrt_device.marks_state. */
 #define NRT_MARKS_UNTRIED 0
 #define NRT_MARKS_READY 1
@@ -77,6 +96,16 @@ struct nrt_device {
 	struct nrt_buffer *marks_buf;   /* HOST, NRT_MARK_SLOTS slots */
 	_Atomic uint64_t *marks;        /* its CPU mapping */
 	atomic_uint_least64_t next_token; /* last token handed out */
+
+	/* EXEC status records, all under @rec_lock (taken before @lock). */
+	pthread_mutex_t rec_lock;
+	struct nrt_buffer *rec_bufs[NRT_REC_BUFS]; /* HOST, mapped */
+	unsigned int n_rec_bufs;
+	uint32_t *rec_free;             /* free records, a stack */
+	unsigned int n_rec_free;
+	struct nrt_rec_pending *rec_pending; /* records of freed, unfinished runs */
+	unsigned int n_rec_pending;
+	unsigned int cap_rec_pending;
 };
 
 struct nrt_buffer {
@@ -99,6 +128,22 @@ struct nrt_buffer {
 #define NRT_FENCE_PENDING 0
 #define NRT_FENCE_OK 1
 
+struct nrt_fence;
+
+/*
+ * struct nrt_fence_ops - what the submitter of a fence's jobs adds to it
+ * @failed: the jobs completed with an error and @st is its status, the
+ *	generic detail message set ("job on queue 5 failed: ..."); may
+ *	replace the message. Return: the status to report.
+ * @release: nrt_fence_free() is freeing the fence; @done: its jobs are
+ *	known to be complete. May take over a syncobj of the fence by
+ *	setting its entry in @f->syncobjs to 0. Frees @f->ctx.
+ */
+struct nrt_fence_ops {
+	nrt_status (*failed)(struct nrt_fence *f, nrt_status st);
+	void (*release)(struct nrt_fence *f, bool done);
+};
+
 struct nrt_fence {
 	struct nrt_device *dev;         /* holds a reference */
 	int queue;                      /* queue of its jobs, -1 for none */
@@ -109,6 +154,28 @@ struct nrt_fence {
 	uint32_t one;
 	uint32_t one_slot;
 	atomic_int state;               /* NRT_FENCE_* or -errno, once final */
+	const struct nrt_fence_ops *ops; /* or NULL */
+	void *ctx;                      /* of @ops */
+};
+
+/*
+ * Tensors (nrt_tensor.c). The storage is shared by a tensor, its views and
+ * the programs that use them; it frees an owned buffer with the last
+ * reference.
+ */
+struct nrt_storage {
+	atomic_uint refs;
+	struct nrt_buffer *buf;
+	bool owned;                     /* nrt_tensor_alloc(): free @buf */
+};
+
+struct nrt_tensor {
+	struct nrt_storage *st;         /* holds a reference */
+	size_t offset;                  /* bytes */
+	nrt_dtype dtype;
+	unsigned int rank;
+	uint32_t shape[NRT_MAX_RANK];
+	int32_t strides[NRT_MAX_RANK];  /* elements, >= 0 */
 };
 
 /*
@@ -187,6 +254,31 @@ NRT_HIDDEN void nrt_slots_get(struct nrt_device *dev, unsigned int n,
 NRT_HIDDEN void nrt_slots_put(struct nrt_device *dev, unsigned int n,
 			      const uint32_t *slots);
 
+/*
+ * nrt_rec_get() - take an EXEC status record for a program run
+ * @fn: function name for the message
+ * @rec: receives the record number
+ *
+ * Return: NRT_SUCCESS; NRT_RESOURCE when every record is in use and no
+ * more buffers can be made, or a status of the buffer allocation.
+ */
+NRT_HIDDEN nrt_status nrt_rec_get(struct nrt_device *dev, const char *fn,
+				  uint32_t *rec);
+/* Give back a record whose job is done. */
+NRT_HIDDEN void nrt_rec_put(struct nrt_device *dev, uint32_t rec);
+/*
+ * nrt_rec_defer() - give back a record whose job may still be running
+ * @syncobj: the job's syncobj, which the pending list takes over
+ *
+ * Return: false if the list cannot take it (out of memory): the record is
+ * then lost and the caller keeps @syncobj.
+ */
+NRT_HIDDEN bool nrt_rec_defer(struct nrt_device *dev, uint32_t rec,
+			      uint32_t syncobj);
+/* The CPU mapping and the device address of a record. */
+NRT_HIDDEN void *nrt_rec_ptr(const struct nrt_device *dev, uint32_t rec);
+NRT_HIDDEN uint64_t nrt_rec_va(const struct nrt_device *dev, uint32_t rec);
+
 /* --- buffers (nrt_buffer.c) --- */
 
 /* Allocate a buffer; an @internal one holds no reference to @dev. */
@@ -205,6 +297,33 @@ NRT_HIDDEN void nrt_buffer_destroy(struct nrt_buffer *buf);
  */
 NRT_HIDDEN nrt_status nrt_range_check(const char *fn, const char *what,
 				      size_t size, size_t off, size_t len);
+
+/*
+ * nrt_buffer_pin() - map @buf if needed and keep the mapping until
+ * nrt_buffer_unpin(); *@ptr receives its first byte
+ */
+NRT_HIDDEN nrt_status nrt_buffer_pin(struct nrt_buffer *buf, const char *fn,
+				     unsigned char **ptr);
+NRT_HIDDEN void nrt_buffer_unpin(struct nrt_buffer *buf);
+
+/* --- tensors (nrt_tensor.c) --- */
+
+NRT_HIDDEN void nrt_storage_ref(struct nrt_storage *s);
+NRT_HIDDEN void nrt_storage_unref(struct nrt_storage *s);
+
+/* Number of elements of @t. */
+NRT_HIDDEN size_t nrt_tensor_count(const struct nrt_tensor *t);
+
+/*
+ * nrt_tensor_bcast_dim() - whether @t repeats elements (a broadcast view)
+ * @dim: receives the first dimension of size > 1 with stride 0
+ */
+NRT_HIDDEN bool nrt_tensor_bcast_dim(const struct nrt_tensor *t,
+				     unsigned int *dim);
+
+/* "64x32": the @rank sizes at @shape, truncated to @size bytes. */
+NRT_HIDDEN void nrt_shape_str(char *buf, size_t size, unsigned int rank,
+			      const uint32_t *shape);
 
 /* --- fences (nrt_fence.c) --- */
 
@@ -296,6 +415,37 @@ NRT_HIDDEN uint64_t nrt_dma_job_count(uint64_t ndescs, uint32_t max_descs);
  */
 NRT_HIDDEN unsigned int nrt_dma_pick_queue(unsigned int n, unsigned int queues,
 					   unsigned int engines);
+
+/*
+ * nrt_check_wait() - check fences to wait for: @wait_count of them at @wait,
+ * each of @dev; @wname names the array in the message
+ */
+NRT_HIDDEN nrt_status nrt_check_wait(const char *fn, const struct nrt_device *dev,
+				     nrt_fence *const *wait, size_t wait_count,
+				     const char *wname);
+
+/*
+ * nrt_job_run() - submit one job of @count (< max_descs) descriptors to
+ * any queue, with a completion marker after them
+ * @queue: a queue the caller has checked, DMA or NeuronCore
+ * @wait: fences to wait for, checked with nrt_check_wait()
+ * @ops: operations added to the job's fence, or NULL
+ * @ctx: their context
+ * @consumed: receives whether @ctx now belongs to the fence (@ops->release
+ *	frees it): true once the job was submitted, also when the call then
+ *	waited and failed; false when the call failed before (the caller
+ *	frees @ctx)
+ * @fence: NULL to wait for the job and free its fence, or receives it
+ *
+ * Return: as for nrt_submit_raw(); for a synchronous job the message of a
+ * failure is prefixed with "@fn: ".
+ */
+NRT_HIDDEN nrt_status nrt_job_run(const char *fn, struct nrt_device *dev,
+				  unsigned int queue,
+				  const struct drm_trn_dma_desc *descs,
+				  unsigned int count, nrt_fence *const *wait,
+				  size_t wait_count, const struct nrt_fence_ops *ops,
+				  void *ctx, bool *consumed, nrt_fence **fence);
 
 /*
  * nrt_dma_copy_async() - internal nrt_copy() without argument checks, on

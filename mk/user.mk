@@ -6,7 +6,7 @@
 # root. Everything is built out of tree under build/.
 #
 # Targets:
-#   user          build/lib/libnrt.so{,.0,.0.2.0}, build/lib/nrt.pc,
+#   user          build/lib/libnrt.so{,.0,.0.3.0}, build/lib/nrt.pc,
 #                 build/tools/nrt-ls, build/tools/nrt-bench and the device
 #                 tests build/tests/dev/test_dma (run in a VM or on a machine
 #                 with a trn device, not by unit-test)
@@ -25,7 +25,7 @@ USER_SAVED_DEFAULT_GOAL := $(.DEFAULT_GOAL)
 USER_BUILD := build
 USER_ASAN := $(USER_BUILD)/asan
 
-NRT_VERSION := 0.2.0
+NRT_VERSION := 0.3.0
 NRT_SOVERSION := 0
 NRT_SONAME := libnrt.so.$(NRT_SOVERSION)
 NRT_REALNAME := libnrt.so.$(NRT_VERSION)
@@ -52,16 +52,21 @@ USER_JSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags json-c)
 USER_JSON_LIBS := $(shell $(PKG_CONFIG) --libs json-c)
 USER_CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka)
 USER_CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka)
+# The host's BLAS: nrt-bench's matmul baseline (and the QEMU model's matmul).
+USER_BLAS_CFLAGS := $(shell $(PKG_CONFIG) --cflags openblas)
+USER_BLAS_LIBS := $(shell $(PKG_CONFIG) --libs openblas)
 
 USER_DEPFLAGS = -MMD -MP -MF $(@:.o=.d)
 
 # --- libnrt -----------------------------------------------------------------
 
 NRT_LIB_SRCS := lib/nrt_buffer.c lib/nrt_device.c lib/nrt_dma.c lib/nrt_error.c \
-	lib/nrt_fence.c
+	lib/nrt_fence.c lib/nrt_program.c lib/nrt_tensor.c
 NRT_LIB_OBJS := $(NRT_LIB_SRCS:lib/%.c=$(USER_BUILD)/lib/%.o)
+# include/hw: the instruction encoding and the conversions (trn_isa.h,
+# trn_numerics.h, dual-licensed MIT), used by the sources, never by nrt.h.
 NRT_LIB_CFLAGS = $(USER_CFLAGS) -fPIC -fvisibility=hidden -Ilib -Iinclude/uapi \
-	$(USER_DRM_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+	-Iinclude/hw $(USER_DRM_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
 NRT_LIB := $(USER_BUILD)/lib/$(NRT_REALNAME)
 NRT_LIB_LINKS := $(USER_BUILD)/lib/$(NRT_SONAME) $(USER_BUILD)/lib/libnrt.so
@@ -75,7 +80,7 @@ $(NRT_LIB): $(NRT_LIB_OBJS) lib/libnrt.map
 	$(CC) -shared -Wl,-soname,$(NRT_SONAME) \
 		-Wl,--version-script=lib/libnrt.map -Wl,--no-undefined \
 		$(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(NRT_LIB_OBJS) $(USER_DRM_LIBS) \
-		-pthread
+		-lm -pthread
 
 $(USER_BUILD)/lib/$(NRT_SONAME): $(NRT_LIB)
 	ln -sfn $(NRT_REALNAME) $@
@@ -112,10 +117,10 @@ $(NRT_LS): $(NRT_LS_OBJS) $(NRT_LIB) | $(NRT_LIB_LINKS)
 
 # --- nrt-bench --------------------------------------------------------------
 
-NRT_BENCH_SRCS := tools/nrt-bench.c
+NRT_BENCH_SRCS := tools/nrt-bench.c tools/nrt_bench_matmul.c
 NRT_BENCH_OBJS := $(NRT_BENCH_SRCS:tools/%.c=$(USER_BUILD)/tools/%.o)
 NRT_BENCH_CFLAGS = $(USER_CFLAGS) -Ilib -Iinclude/uapi $(USER_DRM_CFLAGS) \
-	$(USER_JSON_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+	$(USER_JSON_CFLAGS) $(USER_BLAS_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 NRT_BENCH := $(USER_BUILD)/tools/nrt-bench
 
 $(NRT_BENCH_OBJS): $(USER_BUILD)/tools/%.o: tools/%.c
@@ -125,38 +130,63 @@ $(NRT_BENCH_OBJS): $(USER_BUILD)/tools/%.o: tools/%.c
 $(NRT_BENCH): $(NRT_BENCH_OBJS) $(NRT_LIB) | $(NRT_LIB_LINKS)
 	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(NRT_BENCH_OBJS) \
 		-L$(USER_BUILD)/lib -lnrt -Wl,-rpath,'$$ORIGIN/../lib' \
-		$(USER_DRM_LIBS) $(USER_JSON_LIBS)
+		$(USER_DRM_LIBS) $(USER_JSON_LIBS) $(USER_BLAS_LIBS)
 
 # --- device tests (need a trn device; built here, run in the VM) ------------
 
 USER_DEV := $(USER_BUILD)/tests/dev
-USER_DEV_TESTS := $(USER_DEV)/test_dma
-USER_DEV_CFLAGS = $(USER_CFLAGS) -pthread -Ilib -Iinclude/uapi \
-	$(USER_DRM_CFLAGS) $(USER_CMOCKA_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+USER_DEV_TESTS := $(USER_DEV)/test_dma $(USER_DEV)/test_compute
+USER_DEV_CFLAGS = $(USER_CFLAGS) -pthread -Ilib -Iinclude/uapi -Iinclude/hw \
+	-Itests/common $(USER_DRM_CFLAGS) $(USER_CMOCKA_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
 $(USER_DEV)/%.o: tests/dev/%.c
 	@mkdir -p $(@D)
 	$(CC) $(USER_DEV_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
+
+$(USER_DEV)/trn_ref.o: tests/common/trn_ref.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_DEV_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
+
+$(USER_DEV)/test_compute: $(USER_DEV)/test_compute.o $(USER_DEV)/trn_ref.o $(NRT_LIB) \
+		| $(NRT_LIB_LINKS)
+	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) \
+		-L$(USER_BUILD)/lib -lnrt -Wl,-rpath,'$$ORIGIN/../../lib' \
+		$(USER_DRM_LIBS) $(USER_CMOCKA_LIBS) -lm -pthread
 
 $(USER_DEV)/test_dma: $(USER_DEV)/test_dma.o $(NRT_LIB) | $(NRT_LIB_LINKS)
 	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(USER_DEV)/test_dma.o \
 		-L$(USER_BUILD)/lib -lnrt -Wl,-rpath,'$$ORIGIN/../../lib' \
 		$(USER_CMOCKA_LIBS) -pthread
 
+# --- examples (programs users can read; run by the VM tests) ---------------
+
+USER_EXAMPLES := $(USER_BUILD)/examples/transformer
+
+$(USER_BUILD)/examples/%: examples/%.c $(NRT_LIB) | $(NRT_LIB_LINKS)
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -Ilib $(CPPFLAGS) $(CFLAGS) -MMD -MP -MF $@.d $(LDFLAGS) \
+		-o $@ $< -L$(USER_BUILD)/lib -lnrt -Wl,-rpath,'$$ORIGIN/../lib' -lm
+
 .PHONY: user user-pc-force
-user: $(NRT_LIB) $(NRT_LIB_LINKS) $(NRT_PC) $(NRT_LS) $(NRT_BENCH) $(USER_DEV_TESTS)
+user: $(NRT_LIB) $(NRT_LIB_LINKS) $(NRT_PC) $(NRT_LS) $(NRT_BENCH) $(USER_DEV_TESTS) \
+	$(USER_EXAMPLES)
 
 # --- unit tests (ASan + UBSan) ----------------------------------------------
 
 USER_ASAN_CFLAGS = $(USER_CFLAGS) $(USER_SANFLAGS) -pthread -Ilib -Itools -Iinclude/uapi \
-	$(USER_DRM_CFLAGS) $(USER_JSON_CFLAGS) $(USER_CMOCKA_CFLAGS) \
-	$(CPPFLAGS) $(CFLAGS)
+	-Iinclude/hw -Itests/common -Itests/unit $(USER_DRM_CFLAGS) $(USER_JSON_CFLAGS) \
+	$(USER_CMOCKA_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
 USER_ASAN_LIB_OBJS := $(NRT_LIB_SRCS:lib/%.c=$(USER_ASAN)/lib/%.o)
 USER_ASAN_FMT_OBJS := $(USER_ASAN)/tools/nrt_ls_fmt.o
 USER_TEST_SRCS := $(wildcard tests/unit/test_*.c)
 USER_TEST_OBJS := $(USER_TEST_SRCS:tests/unit/%.c=$(USER_ASAN)/tests/unit/%.o)
 USER_TESTS := $(USER_TEST_OBJS:.o=)
+# The fake kernel of the library tests, and the reference executor of the
+# instruction set (tests/common, also for the device tests) it runs programs
+# with.
+USER_FAKE_OBJS := $(USER_ASAN)/tests/unit/fake_kernel.o
+USER_REF_OBJS := $(USER_ASAN)/tests/common/trn_ref.o
 
 $(USER_ASAN_LIB_OBJS): $(USER_ASAN)/lib/%.o: lib/%.c
 	@mkdir -p $(@D)
@@ -166,7 +196,11 @@ $(USER_ASAN_FMT_OBJS): $(USER_ASAN)/tools/%.o: tools/%.c
 	@mkdir -p $(@D)
 	$(CC) $(USER_ASAN_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
 
-$(USER_TEST_OBJS): $(USER_ASAN)/tests/unit/%.o: tests/unit/%.c
+$(USER_TEST_OBJS) $(USER_FAKE_OBJS): $(USER_ASAN)/tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_ASAN_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
+
+$(USER_REF_OBJS): $(USER_ASAN)/tests/common/%.o: tests/common/%.c
 	@mkdir -p $(@D)
 	$(CC) $(USER_ASAN_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
 
@@ -180,17 +214,22 @@ $(USER_ASAN)/tests/unit/test_nrt_device: $(USER_ASAN)/tests/unit/test_nrt_device
 		$(USER_ASAN_LIB_OBJS)
 	$(USER_ASAN_LINK) -o $@ $^ \
 		-Wl,--wrap=drmIoctl,--wrap=drmGetVersion,--wrap=drmFreeVersion \
-		$(USER_DRM_LIBS) $(USER_CMOCKA_LIBS) -pthread
+		$(USER_DRM_LIBS) $(USER_CMOCKA_LIBS) -lm -pthread
 
-# test_nrt_dma fakes the whole kernel interface the library uses: the trn
-# ioctls, syncobjs, sync_file ioctls and mmap of buffer objects.
+# test_nrt_dma and test_nrt_program fake the whole kernel interface the
+# library uses (tests/unit/fake_kernel.c): the trn ioctls, syncobjs,
+# sync_file ioctls and mmap of buffer objects.
 USER_DMA_WRAPS := drmIoctl drmGetVersion drmFreeVersion drmSyncobjCreate \
 	drmSyncobjDestroy drmSyncobjWait drmSyncobjSignal \
 	drmSyncobjExportSyncFile ioctl mmap munmap
-$(USER_ASAN)/tests/unit/test_nrt_dma: $(USER_ASAN)/tests/unit/test_nrt_dma.o \
-		$(USER_ASAN_LIB_OBJS)
+$(USER_ASAN)/tests/unit/test_nrt_dma $(USER_ASAN)/tests/unit/test_nrt_program: \
+		%: %.o $(USER_FAKE_OBJS) $(USER_REF_OBJS) $(USER_ASAN_LIB_OBJS)
 	$(USER_ASAN_LINK) -o $@ $^ $(USER_DMA_WRAPS:%=-Wl,--wrap=%) \
-		$(USER_CMOCKA_LIBS) -pthread
+		$(USER_CMOCKA_LIBS) -lm -pthread
+
+$(USER_ASAN)/tests/unit/test_trn_ref: $(USER_ASAN)/tests/unit/test_trn_ref.o \
+		$(USER_REF_OBJS)
+	$(USER_ASAN_LINK) -o $@ $^ $(USER_CMOCKA_LIBS) -lm
 
 $(USER_ASAN)/tests/unit/test_nrt_ls_fmt: $(USER_ASAN)/tests/unit/test_nrt_ls_fmt.o \
 		$(USER_ASAN_FMT_OBJS)
@@ -244,10 +283,12 @@ install-user: user
 
 .PHONY: clean-user
 clean-user:
-	rm -rf $(USER_BUILD)/lib $(USER_BUILD)/tools $(USER_ASAN) $(USER_DEV)
+	rm -rf $(USER_BUILD)/lib $(USER_BUILD)/tools $(USER_ASAN) $(USER_DEV) \
+		$(USER_BUILD)/examples
 
 -include $(NRT_LIB_OBJS:.o=.d) $(NRT_LS_OBJS:.o=.d) $(USER_ASAN_LIB_OBJS:.o=.d) \
-	$(USER_ASAN_FMT_OBJS:.o=.d) $(USER_TEST_OBJS:.o=.d) \
-	$(NRT_BENCH_OBJS:.o=.d) $(USER_DEV_TESTS:=.d)
+	$(USER_ASAN_FMT_OBJS:.o=.d) $(USER_TEST_OBJS:.o=.d) $(USER_FAKE_OBJS:.o=.d) \
+	$(USER_REF_OBJS:.o=.d) \
+	$(NRT_BENCH_OBJS:.o=.d) $(USER_DEV_TESTS:=.d) $(USER_EXAMPLES:=.d)
 
 .DEFAULT_GOAL := $(USER_SAVED_DEFAULT_GOAL)

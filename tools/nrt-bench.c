@@ -2,16 +2,17 @@
 /*
  * Copyright (c) 2026 The trn authors
  *
- * nrt-bench - DMA bandwidth and job latency of a trn device, against host
- * memcpy and a DRM ioctl round trip as baselines.
+ * nrt-bench - DMA bandwidth, job latency and matmul throughput of a trn
+ * device, against host memcpy, a DRM ioctl round trip and host BLAS as
+ * baselines.
  *
  * Bandwidth: for each size and direction, runs of asynchronous nrt_copy()
- * calls with up to 64 in flight (each run: up to --iterations copies or
- * 0.2 s, whichever comes first, then the last copies waited for); the
+ * calls with up to --depth in flight (each run: up to --iterations copies or
+ * RUN_SECONDS, whichever comes first, then the last copies waited for); the
  * figure is the median of the runs' bytes per second. memcpy
  * is measured the same way on malloc'd buffers, or read from a JSON file
- * (--baseline) written by "nrt-bench --memcpy-only --json", possibly on
- * another machine. Latency: --iterations samples of an ioctl and of a
+ * (--baseline) written by "nrt-bench --host-only --json", possibly on
+ * another machine. Matmul: see nrt_bench_matmul.c. Latency: --iterations samples of an ioctl and of a
  * one-NOP job submitted and waited for; throughput of empty jobs with a
  * pipeline of async jobs over all queues. See nrt-bench(1).
  *
@@ -34,8 +35,7 @@
 #include "drm/trn_accel.h"
 
 #include "nrt.h"
-
-#define NRT_BENCH_NAME "nrt-bench"
+#include "nrt_bench.h"
 
 #define KIB ((size_t)1 << 10)
 #define MIB ((size_t)1 << 20)
@@ -43,8 +43,8 @@
 #define DEFAULT_MAX_SIZE (256 * MIB)
 #define DEFAULT_ITERATIONS 4000
 #define DEFAULT_RUNS 5
-#define RUN_SECONDS 0.25
 #define DEFAULT_COPY_DEPTH 256
+#define DEFAULT_MAX_MATMUL 2048
 #define MAX_COPY_DEPTH 1024
 #define PIPELINE_DEPTH 64
 #define PIPELINE_SECONDS 0.5
@@ -62,16 +62,6 @@ static const char *const dir_title[NDIRS] = {
 	"host->dev", "dev->host", "dev->dev",
 };
 
-struct options {
-	unsigned int device;
-	bool json;
-	bool memcpy_only;
-	size_t max_size;
-	unsigned int iterations;
-	unsigned int runs;
-	unsigned int depth;
-	const char *baseline;
-};
 
 /* A bandwidth figure; gbps < 0: not measured. */
 struct bw {
@@ -90,6 +80,7 @@ struct results {
 	double job_p99_us;
 	double jobs_per_second;
 	unsigned int pipeline_queues;
+	struct matmul_results mm;
 };
 
 /* --- helpers ------------------------------------------------------------- */
@@ -108,15 +99,17 @@ static void usage(FILE *out)
 		"                       (default %d)\n"
 		"  -r, --runs N         runs per bandwidth figure (default %d)\n"
 		"  -q, --depth N        device copies in flight (default %d)\n"
-		"  -m, --memcpy-only    measure host memcpy only (no device needed)\n"
+		"  -M, --max-matmul N   largest matmul size (default %d)\n"
+		"  -m, --host-only      measure the host baselines only: memcpy and\n"
+		"                       BLAS matmul (no device needed)\n"
 		"  -b, --baseline FILE  take memcpy figures from FILE, the output of\n"
-		"                       " NRT_BENCH_NAME " --memcpy-only --json\n"
+		"                       " NRT_BENCH_NAME " --host-only --json\n"
 		"  -h, --help           print this help and exit\n"
 		"  -V, --version        print the version and exit\n"
 		"\n"
 		"Exit status: 0 on success, 1 if a measurement failed, 2 on a\n"
 		"usage error.\n",
-		DEFAULT_ITERATIONS, DEFAULT_RUNS, DEFAULT_COPY_DEPTH);
+		DEFAULT_ITERATIONS, DEFAULT_RUNS, DEFAULT_COPY_DEPTH, DEFAULT_MAX_MATMUL);
 }
 
 static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -155,7 +148,7 @@ static const char *reason(nrt_status st)
 	return *detail ? detail : nrt_strerror(st);
 }
 
-static double now_s(void)
+double bench_now_s(void)
 {
 	struct timespec ts;
 
@@ -235,7 +228,7 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* Median of @n values (sorts them). */
-static double median(double *v, size_t n)
+double bench_median(double *v, size_t n)
 {
 	qsort(v, n, sizeof(*v), cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
@@ -249,7 +242,7 @@ static double percentile(const double *v, size_t n, unsigned int p)
 	return v[rank ? rank - 1 : 0];
 }
 
-static void *xmalloc(size_t size)
+void *bench_xmalloc(size_t size)
 {
 	void *p = malloc(size);
 
@@ -261,20 +254,16 @@ static void *xmalloc(size_t size)
 /* --- bandwidth ------------------------------------------------------------ */
 
 /*
- * One transfer of @size bytes, or with a size of 0, the end of a run: wait
- * for every transfer still in flight. Returns false after printing an error.
+ * The median over @o->runs runs of the rate of @fn, in 10^9 units of @work
+ * per second: each run repeats @fn(@ctx, @size), each call doing @work,
+ * until RUN_SECONDS have passed or @o->iterations were done, then calls
+ * @fn(@ctx, 0) to wait for the last ones to finish. One call before the
+ * runs warms up caches and mappings.
  */
-typedef bool (*transfer_fn)(void *ctx, size_t size);
-
-/*
- * The median over @o->runs runs of the bandwidth of @fn: each run repeats
- * the transfer until RUN_SECONDS have passed or @o->iterations were done,
- * then waits for the last transfers to finish.
- */
-static bool measure_bw(const struct options *o, transfer_fn fn, void *ctx,
-		       size_t size, double *gbps)
+bool bench_measure(const struct bench_options *o, bench_fn fn, void *ctx,
+		   size_t size, double work, double *rate)
 {
-	double *rates = xmalloc(o->runs * sizeof(*rates));
+	double *rates = bench_xmalloc(o->runs * sizeof(*rates));
 	unsigned int r;
 
 	if (!fn(ctx, size) || !fn(ctx, 0)) {   /* warm up: faults, first mappings */
@@ -282,7 +271,7 @@ static bool measure_bw(const struct options *o, transfer_fn fn, void *ctx,
 		return false;
 	}
 	for (r = 0; r < o->runs; r++) {
-		double t0 = now_s(), t;
+		double t0 = bench_now_s(), t;
 		unsigned int i = 0;
 
 		do {
@@ -291,16 +280,16 @@ static bool measure_bw(const struct options *o, transfer_fn fn, void *ctx,
 				return false;
 			}
 			i++;
-			t = now_s() - t0;
+			t = bench_now_s() - t0;
 		} while (i < o->iterations && t < RUN_SECONDS);
 		if (!fn(ctx, 0)) {
 			free(rates);
 			return false;
 		}
-		t = now_s() - t0;
-		rates[r] = (double)size * i / t / 1e9;
+		t = bench_now_s() - t0;
+		rates[r] = work * i / t / 1e9;
 	}
-	*gbps = median(rates, o->runs);
+	*rate = bench_median(rates, o->runs);
 	free(rates);
 	return true;
 }
@@ -321,19 +310,19 @@ static bool memcpy_once(void *ctx, size_t size)
 	return true;
 }
 
-static void bench_memcpy(const struct options *o, struct results *res)
+static void bench_memcpy(const struct bench_options *o, struct results *res)
 {
 	struct memcpy_ctx m;
 	size_t max = bench_sizes[res->nsizes - 1];
 	size_t i;
 
-	m.src = xmalloc(max);
-	m.dst = xmalloc(max);
+	m.src = bench_xmalloc(max);
+	m.dst = bench_xmalloc(max);
 	memset(m.src, 0x5a, max);
 	memset(m.dst, 0, max);
 	for (i = 0; i < res->nsizes; i++) {
-		if (!measure_bw(o, memcpy_once, &m, bench_sizes[i],
-				&res->memcpy_bw[i].gbps))
+		if (!bench_measure(o, memcpy_once, &m, bench_sizes[i],
+				(double)bench_sizes[i], &res->memcpy_bw[i].gbps))
 			res->memcpy_bw[i].gbps = -1;
 	}
 	free(m.src);
@@ -432,7 +421,7 @@ static bool alloc_buffers(nrt_device *dev, struct results *res,
 	return false;
 }
 
-static bool bench_copies(const struct options *o, nrt_device *dev,
+static bool bench_copies(const struct bench_options *o, nrt_device *dev,
 			 struct results *res)
 {
 	nrt_buffer *bufs[3] = { NULL, NULL, NULL }; /* host, hbm a, hbm b */
@@ -458,8 +447,8 @@ static bool bench_copies(const struct options *o, nrt_device *dev,
 					  .depth = o->depth };
 	for (i = 0; i < res->nsizes && ok; i++) {
 		for (d = 0; d < NDIRS && ok; d++)
-			ok = measure_bw(o, copy_once, &ctx[d], bench_sizes[i],
-					&res->copy[d][i].gbps);
+			ok = bench_measure(o, copy_once, &ctx[d], bench_sizes[i],
+					(double)bench_sizes[i], &res->copy[d][i].gbps);
 	}
 	for (i = 0; i < 3; i++)
 		nrt_buffer_free(bufs[i]);
@@ -468,9 +457,9 @@ static bool bench_copies(const struct options *o, nrt_device *dev,
 
 /* --- latency ------------------------------------------------------------- */
 
-static bool bench_ioctl(const struct options *o, nrt_device *dev, double *p50)
+static bool bench_ioctl(const struct bench_options *o, nrt_device *dev, double *p50)
 {
-	double *us = xmalloc(o->iterations * sizeof(*us));
+	double *us = bench_xmalloc(o->iterations * sizeof(*us));
 	int fd = nrt_device_fd(dev);
 	unsigned int i;
 
@@ -481,7 +470,7 @@ static bool bench_ioctl(const struct options *o, nrt_device *dev, double *p50)
 		/* Size 0: the kernel only reports the size, copies nothing. */
 		memset(&q, 0, sizeof(q));
 		q.query = DRM_TRN_QUERY_DEVICE_INFO;
-		t0 = now_s();
+		t0 = bench_now_s();
 		if (drmIoctl(fd, DRM_IOCTL_TRN_QUERY, &q)) {
 			fprintf(stderr, NRT_BENCH_NAME ": DRM_IOCTL_TRN_QUERY: %s\n",
 				strerror(errno));
@@ -489,7 +478,7 @@ static bool bench_ioctl(const struct options *o, nrt_device *dev, double *p50)
 			return false;
 		}
 		if (i >= 10)    /* the first ones warm up */
-			us[i - 10] = (now_s() - t0) * 1e6;
+			us[i - 10] = (bench_now_s() - t0) * 1e6;
 	}
 	qsort(us, o->iterations, sizeof(*us), cmp_double);
 	*p50 = percentile(us, o->iterations, 50);
@@ -497,15 +486,15 @@ static bool bench_ioctl(const struct options *o, nrt_device *dev, double *p50)
 	return true;
 }
 
-static bool bench_job_latency(const struct options *o, nrt_device *dev,
+static bool bench_job_latency(const struct bench_options *o, nrt_device *dev,
 			      struct results *res)
 {
 	static const nrt_dma_desc nop = { .opcode = NRT_DMA_OP_NOP };
-	double *us = xmalloc(o->iterations * sizeof(*us));
+	double *us = bench_xmalloc(o->iterations * sizeof(*us));
 	unsigned int i;
 
 	for (i = 0; i < o->iterations + 10; i++) {
-		double t0 = now_s();
+		double t0 = bench_now_s();
 		nrt_status st = nrt_submit_raw(dev, 0, &nop, 1, NULL, 0, NULL);
 
 		if (st != NRT_SUCCESS) {
@@ -514,7 +503,7 @@ static bool bench_job_latency(const struct options *o, nrt_device *dev,
 			return false;
 		}
 		if (i >= 10)
-			us[i - 10] = (now_s() - t0) * 1e6;
+			us[i - 10] = (bench_now_s() - t0) * 1e6;
 	}
 	qsort(us, o->iterations, sizeof(*us), cmp_double);
 	res->job_p50_us = percentile(us, o->iterations, 50);
@@ -539,7 +528,7 @@ static bool bench_job_rate(nrt_device *dev, struct results *res)
 	size_t k;
 
 	res->pipeline_queues = queues;
-	t0 = now_s();
+	t0 = bench_now_s();
 	for (;;) {
 		size_t slot = submitted % PIPELINE_DEPTH;
 		nrt_status st;
@@ -555,7 +544,7 @@ static bool bench_job_rate(nrt_device *dev, struct results *res)
 				break;
 			}
 			completed++;
-			t = now_s() - t0;
+			t = bench_now_s() - t0;
 			if (t >= PIPELINE_SECONDS)
 				break;
 		}
@@ -594,7 +583,7 @@ static void load_baseline(const char *path, struct results *res)
 	if (!json_object_object_get_ex(root, "memcpy", &arr) ||
 	    !json_object_is_type(arr, json_type_array))
 		die("baseline %s: no \"memcpy\" array (expected the output of "
-		    NRT_BENCH_NAME " --memcpy-only --json)", path);
+		    NRT_BENCH_NAME " --host-only --json)", path);
 
 	for (i = 0; i < NSIZES; i++)
 		res->memcpy_bw[i].gbps = -1;
@@ -615,6 +604,27 @@ static void load_baseline(const char *path, struct results *res)
 		for (k = 0; k < NSIZES; k++) {
 			if ((int64_t)bench_sizes[k] == size)
 				res->memcpy_bw[k].gbps = json_object_get_double(jg);
+		}
+	}
+	/* Optional: baselines of nrt-bench 0.2 have no matmul figures. */
+	if (json_object_object_get_ex(root, "host_matmul", &arr) &&
+	    json_object_is_type(arr, json_type_array)) {
+		n = json_object_array_length(arr);
+		for (i = 0; i < n; i++) {
+			json_object *e = json_object_array_get_idx(arr, i), *jn, *jg;
+			size_t k;
+
+			if (!json_object_object_get_ex(e, "n", &jn) ||
+			    !json_object_object_get_ex(e, "gflops", &jg) ||
+			    !json_object_is_type(jn, json_type_int) ||
+			    !(json_object_is_type(jg, json_type_double) ||
+			      json_object_is_type(jg, json_type_int)))
+				die("baseline %s: host_matmul[%zu] needs an integer \"n\" and a number \"gflops\"",
+				    path, i);
+			for (k = 0; k < MATMUL_NSIZES; k++) {
+				if (json_object_get_int64(jn) == matmul_sizes[k])
+					res->mm.host_gflops[k] = json_object_get_double(jg);
+			}
 		}
 	}
 	json_object_put(root);
@@ -646,7 +656,7 @@ static void print_num(double v, int width, int prec)
 		printf("%*.*f", width, prec, v);
 }
 
-static void print_text(const struct options *o, const struct results *res)
+static void print_text(const struct bench_options *o, const struct results *res)
 {
 	const char *src = o->baseline ? o->baseline : "this machine";
 	size_t i;
@@ -661,7 +671,7 @@ static void print_text(const struct options *o, const struct results *res)
 	       o->runs, o->iterations, o->depth, RUN_SECONDS, src);
 
 	printf("%-9s %9s", "SIZE", "memcpy");
-	if (!o->memcpy_only) {
+	if (!o->host_only) {
 		for (d = 0; d < NDIRS; d++)
 			printf(" %10s %7s", dir_title[d], "ratio");
 	}
@@ -672,7 +682,7 @@ static void print_text(const struct options *o, const struct results *res)
 		format_size(bench_sizes[i], sz, sizeof(sz));
 		printf("%-9s ", sz);
 		print_num(res->memcpy_bw[i].gbps, 9, 2);
-		if (!o->memcpy_only) {
+		if (!o->host_only) {
 			for (d = 0; d < NDIRS; d++) {
 				printf(" ");
 				print_num(res->copy[d][i].gbps, 10, 3);
@@ -695,6 +705,41 @@ static void print_text(const struct options *o, const struct results *res)
 	       PIPELINE_DEPTH, res->pipeline_queues, res->jobs_per_second);
 }
 
+static void print_matmul_text(const struct bench_options *o, const struct results *res)
+{
+	size_t i, d;
+
+	printf("\nmatmul in GFLOP/s (2 n^3 per n x n product): median of %u runs;\n"
+	       "host: cblas_sgemm, all CPUs, from %s", o->runs,
+	       o->baseline ? o->baseline : "this machine");
+	if (res->mm.have_dev)
+		printf(";\ndevice: the product split by rows over its %u NeuronCores",
+		       res->mm.cores);
+	printf("\n\n");
+	printf("%-6s %9s", "N", "host");
+	if (res->mm.have_dev) {
+		for (d = 0; d < MATMUL_NDTYPES; d++)
+			printf(" %9s %7s", nrt_dtype_name(matmul_dtypes[d]), "ratio");
+	}
+	printf("\n");
+	for (i = 0; i < MATMUL_NSIZES; i++) {
+		if (matmul_sizes[i] > o->max_matmul)
+			continue;
+		printf("%-6u ", matmul_sizes[i]);
+		print_num(res->mm.host_gflops[i], 9, 2);
+		if (res->mm.have_dev) {
+			for (d = 0; d < MATMUL_NDTYPES; d++) {
+				printf(" ");
+				print_num(res->mm.dev_gflops[d][i], 9, 2);
+				printf(" ");
+				print_num(ratio(res->mm.dev_gflops[d][i],
+						res->mm.host_gflops[i]), 7, 4);
+			}
+		}
+		printf("\n");
+	}
+}
+
 /* A number with 6 significant digits, or null if not measured. */
 static json_object *json_num(double v)
 {
@@ -706,7 +751,29 @@ static json_object *json_num(double v)
 	return json_object_new_double_s(v, buf);
 }
 
-static void print_json(const struct options *o, const struct results *res)
+/* [{"n", "gflops"(, "ratio" to @base)}] for the sizes measured. */
+static json_object *json_matmul(const double *gflops, const double *base,
+				const struct bench_options *o)
+{
+	json_object *arr = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < MATMUL_NSIZES; i++) {
+		json_object *e;
+
+		if (matmul_sizes[i] > o->max_matmul)
+			continue;
+		e = json_object_new_object();
+		json_object_object_add(e, "n", json_object_new_int64(matmul_sizes[i]));
+		json_object_object_add(e, "gflops", json_num(gflops[i]));
+		if (base)
+			json_object_object_add(e, "ratio", json_num(ratio(gflops[i], base[i])));
+		json_object_array_add(arr, e);
+	}
+	return arr;
+}
+
+static void print_json(const struct bench_options *o, const struct results *res)
 {
 	json_object *root = json_object_new_object();
 	json_object *method = json_object_new_object();
@@ -736,6 +803,18 @@ static void print_json(const struct options *o, const struct results *res)
 		json_object_array_add(mc, e);
 	}
 	json_object_object_add(root, "memcpy", mc);
+	json_object_object_add(root, "host_matmul", json_matmul(res->mm.host_gflops, NULL, o));
+	if (res->mm.have_dev) {
+		json_object *mm = json_object_new_object();
+		size_t t;
+
+		for (t = 0; t < MATMUL_NDTYPES; t++)
+			json_object_object_add(mm, nrt_dtype_name(matmul_dtypes[t]),
+					       json_matmul(res->mm.dev_gflops[t],
+							   res->mm.host_gflops, o));
+		json_object_object_add(mm, "cores", json_object_new_int64(res->mm.cores));
+		json_object_object_add(root, "matmul", mm);
+	}
 
 	if (res->have_device) {
 		json_object *dev = json_object_new_object();
@@ -792,7 +871,7 @@ static void print_json(const struct options *o, const struct results *res)
 
 /* --- main ----------------------------------------------------------------- */
 
-static void parse_options(int argc, char **argv, struct options *o)
+static void parse_options(int argc, char **argv, struct bench_options *o)
 {
 	static const struct option longopts[] = {
 		{ "device", required_argument, NULL, 'd' },
@@ -801,7 +880,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "iterations", required_argument, NULL, 'n' },
 		{ "runs", required_argument, NULL, 'r' },
 		{ "depth", required_argument, NULL, 'q' },
-		{ "memcpy-only", no_argument, NULL, 'm' },
+		{ "max-matmul", required_argument, NULL, 'M' },
+		{ "host-only", no_argument, NULL, 'm' },
+		{ "memcpy-only", no_argument, NULL, 'm' },	/* its name in 0.2 */
 		{ "baseline", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -814,8 +895,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 	o->iterations = DEFAULT_ITERATIONS;
 	o->runs = DEFAULT_RUNS;
 	o->depth = DEFAULT_COPY_DEPTH;
+	o->max_matmul = DEFAULT_MAX_MATMUL;
 
-	while ((c = getopt_long(argc, argv, "d:js:n:r:q:mb:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:js:n:r:q:M:mb:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			if (!parse_uint(optarg, 0, &o->device))
@@ -840,8 +922,13 @@ static void parse_options(int argc, char **argv, struct options *o)
 			if (!parse_uint(optarg, 1, &o->depth) || o->depth > MAX_COPY_DEPTH)
 				usage_error("invalid --depth '%s' (1..%d)", optarg, MAX_COPY_DEPTH);
 			break;
+		case 'M':
+			if (!parse_uint(optarg, 1, &o->max_matmul) || o->max_matmul < matmul_sizes[0])
+				usage_error("invalid --max-matmul '%s' (at least %u)", optarg,
+					    matmul_sizes[0]);
+			break;
 		case 'm':
-			o->memcpy_only = true;
+			o->host_only = true;
 			break;
 		case 'b':
 			o->baseline = optarg;
@@ -861,13 +948,13 @@ static void parse_options(int argc, char **argv, struct options *o)
 	}
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
-	if (o->memcpy_only && o->baseline)
-		usage_error("--memcpy-only and --baseline exclude each other");
+	if (o->host_only && o->baseline)
+		usage_error("--host-only and --baseline exclude each other");
 }
 
 int main(int argc, char **argv)
 {
-	struct options o;
+	struct bench_options o;
 	struct results res;
 	nrt_device *dev = NULL;
 	nrt_status st;
@@ -886,12 +973,17 @@ int main(int argc, char **argv)
 	}
 	res.ioctl_p50_us = res.job_p50_us = res.job_p99_us = -1;
 	res.jobs_per_second = -1;
+	for (i = 0; i < MATMUL_NSIZES; i++) {
+		res.mm.host_gflops[i] = -1;
+		for (d = 0; d < MATMUL_NDTYPES; d++)
+			res.mm.dev_gflops[d][i] = -1;
+	}
 
 	/* Read the baseline first: a bad file should not waste a run. */
 	if (o.baseline)
 		load_baseline(o.baseline, &res);
 
-	if (!o.memcpy_only) {
+	if (!o.host_only) {
 		st = nrt_device_open(o.device, &dev);
 		if (st != NRT_SUCCESS)
 			die("cannot open device %u: %s", o.device, reason(st));
@@ -906,22 +998,28 @@ int main(int argc, char **argv)
 	}
 
 	/* After the copies, which may have dropped sizes that did not fit. */
-	if (o.baseline)
+	if (o.baseline) {
 		check_baseline(o.baseline, &res);
-	else
+	} else {
 		bench_memcpy(&o, &res);
+		bench_host_matmul(&o, &res.mm);
+	}
 
 	if (dev && ok) {
 		ok = bench_ioctl(&o, dev, &res.ioctl_p50_us) &&
 		     bench_job_latency(&o, dev, &res) && bench_job_rate(dev, &res);
 		res.have_latency = ok;
 	}
+	if (dev && ok && res.info.core_queues)
+		ok = bench_dev_matmul(&o, dev, res.info.core_queues, &res.mm);
 	nrt_device_close(dev);
 
-	if (o.json)
+	if (o.json) {
 		print_json(&o, &res);
-	else
+	} else {
 		print_text(&o, &res);
+		print_matmul_text(&o, &res);
+	}
 	if (fflush(stdout) || ferror(stdout)) {
 		fprintf(stderr, NRT_BENCH_NAME ": cannot write the output\n");
 		return 1;

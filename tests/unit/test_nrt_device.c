@@ -69,6 +69,8 @@ static void fake_reset(void)
 		.va_start = 0x100000,
 		.va_end = UINT64_C(1) << 39,
 		.max_descs = 1024,
+		.num_sems = 16,
+		.core_queues = 2,
 	};
 
 	memset(&fake, 0, sizeof(fake));
@@ -532,6 +534,8 @@ static void test_open_get_info(void **state)
 	assert_true(info.va_end == UINT64_C(1) << 39);
 	assert_int_equal(info.max_descs, 1024);
 	assert_int_equal(info.reserved0, 0);
+	assert_int_equal(info.num_sems, 16);
+	assert_int_equal(info.core_queues, 2);
 
 	nrt_device_close(dev);
 	assert_int_equal(next_fd(), fd);
