@@ -592,7 +592,7 @@ void trn_ctx_destroy_entities(struct trn_ctx *ctx)
 static bool trn_exec_desc_valid(const struct drm_trn_dma_desc *d)
 {
 	return !d->aux && IS_ALIGNED(d->src, TRN_INSN_ALIGN) &&
-	       IS_ALIGNED(d->dst, sizeof(u64)) && d->len &&
+	       IS_ALIGNED(d->dst, TRN_EXEC_ST_SIZE) && d->len &&
 	       d->len <= TRN_PROGRAM_MAX_BYTES && IS_ALIGNED(d->len, TRN_INSN_SIZE);
 }
 

@@ -16,8 +16,11 @@
  * add to the core's counters, and see whether the queue was reset or
  * disabled, the VM stopped or the device is going away. Within a long
  * instruction it checks the queue's generation and the device's flags
- * without the lock, every TRN_CHUNK elements or matmul block: a reset ends
- * the instruction there, and a stopped VM pauses it until the VM runs again.
+ * without the lock, every TRN_CHUNK elements, row of a matmul block or BLAS
+ * call: a reset ends the instruction there, and a stopped VM pauses it
+ * until the VM runs again. There too, after a TLB invalidation or the end
+ * of bus mastering, it forgets the translations of the operands
+ * (trn_step_remap()).
  *
  * Operands are reached element by element through a small software TLB per
  * operand (TrnAcc), page by page for contiguous rows. MATMUL gathers blocks
@@ -44,13 +47,23 @@
 #define TRN_TLB_SIZE            256     /* pages cached per operand */
 /*
  * MATMUL works on blocks of at most TRN_MM_BLOCK square, and calls BLAS
- * for at most TRN_MM_CALL_FLOPS at a time (a reset is seen between calls),
+ * for at most TRN_MM_CALL_FLOPS at a time (a reset is seen between calls;
+ * BLAS runs single-threaded, about 8 ms for 2^28 on a current x86 core),
  * but for at least TRN_MM_CALL_ROWS rows: each call packs the whole block
  * of b again.
  */
 #define TRN_MM_BLOCK            1024
-#define TRN_MM_CALL_FLOPS       (1ULL << 30)
-#define TRN_MM_CALL_ROWS        256
+#define TRN_MM_CALL_FLOPS       (1ULL << 28)
+#define TRN_MM_CALL_ROWS        128
+QEMU_BUILD_BUG_ON(2ULL * TRN_MM_CALL_ROWS * TRN_MM_BLOCK * TRN_MM_BLOCK >
+                  TRN_MM_CALL_FLOPS);
+/*
+ * The largest host buffer an instruction allocates for itself, beyond the
+ * worker's fixed ones: the whole result of a MATMUL whose output overlaps
+ * an input, as fp32. A larger one fails with TRN_DMA_ERR_OPERAND
+ * (Documentation/isa.rst).
+ */
+#define TRN_HOST_TEMP_MAX       (64 * MiB)
 #define TRN_CORE_BLOCK_SIZE     (TRN_DMA_MAX_QUEUES * TRN_CORE_STRIDE)
 
 #define TRN_F32_ONE             0x3f800000u     /* 1.0f */
@@ -74,13 +87,16 @@ typedef struct TrnAcc {
     TrnTlbEntry tlb[TRN_TLB_SIZE];
 } TrnAcc;
 
-/* Buffers of a core's worker, allocated at its first program. */
+/*
+ * Buffers of a core's worker, allocated at its first program (the matmul
+ * blocks at its first MATMUL), of a fixed size: they never grow.
+ */
 struct TrnScratch {
     TrnAcc acc[TRN_I_NOPERANDS];
     double row[TRN_I_NOPERANDS][TRN_CHUNK];
     uint8_t raw[TRN_CHUNK * sizeof(double)];
-    float *mm[3];               /* matmul blocks of a, b and out */
-    size_t mm_len[3];           /* their sizes in floats */
+    float *mm[3];               /* matmul blocks of a, b and out, */
+                                /* TRN_MM_BLOCK^2 floats each */
 };
 
 /* A decoded operand; strides in elements. */
@@ -230,18 +246,29 @@ static bool trn_exec_fail(TrnExec *ex, uint32_t err, uint64_t addr)
     return false;
 }
 
+static void trn_acc_release(TrnAcc *a);
+
 /*
  * Whether the instruction may go on: not if its queue was reset or the
  * device is going away. While the VM is stopped, wait for it to run again.
- * Cheap unless something happened.
+ * After a TLB invalidation or the end of bus mastering, forget the
+ * translations and host mappings of the operands: the next access
+ * translates again, and fails if the mapping is gone. Cheap unless
+ * something happened.
  */
 static bool trn_exec_poll(TrnExec *ex)
 {
     TrnState *s = ex->s;
     TrnQueue *q = ex->q;
     int64_t t0;
+    unsigned i;
     bool ok;
 
+    if (unlikely(trn_step_remap(s, ex->st))) {
+        for (i = 0; i < TRN_I_NOPERANDS; i++) {
+            trn_acc_release(&ex->x->acc[i]);
+        }
+    }
     if (likely(qatomic_read(&s->running) && !qatomic_read(&s->stopping) &&
                qatomic_read(&q->gen) == ex->st->gen)) {
         return true;
@@ -734,7 +761,9 @@ static void trn_activate_row(unsigned func, double alpha, double beta,
         break;
     case TRN_ACT_GELU:
         for (i = 0; i < n; i++) {
-            o[i] = 0.5 * o[i] * (1.0 + erf(o[i] * M_SQRT1_2));
+            /* Its limit -0 at -inf, as silu, not -inf * 0 = NaN */
+            o[i] = isinf(o[i]) && o[i] < 0
+                   ? -0.0 : 0.5 * o[i] * (1.0 + erf(o[i] * M_SQRT1_2));
         }
         break;
     case TRN_ACT_SILU:
@@ -1097,12 +1126,11 @@ typedef struct TrnMatBlock {
     int ld;
 } TrnMatBlock;
 
-static float *trn_mm_buf(TrnScratch *x, unsigned i, size_t n)
+/* Matmul block buffer @i of the worker, TRN_MM_BLOCK^2 floats. */
+static float *trn_mm_buf(TrnScratch *x, unsigned i)
 {
-    if (x->mm_len[i] < n) {
-        g_free(x->mm[i]);
-        x->mm[i] = g_new(float, n);
-        x->mm_len[i] = n;
+    if (!x->mm[i]) {
+        x->mm[i] = g_new(float, TRN_MM_BLOCK * TRN_MM_BLOCK);
     }
     return x->mm[i];
 }
@@ -1240,6 +1268,16 @@ static bool trn_operands_overlap(const TrnOperand *x, const TrnOperand *y)
     return xlo < yhi && ylo < xhi;
 }
 
+/*
+ * Whether the output of MATMUL @in may overlap an input: then its whole
+ * result is kept in a host buffer until the inputs are read.
+ */
+static bool trn_mm_keeps_result(const TrnInsn *in)
+{
+    return trn_operands_overlap(&in->op[0], &in->op[1]) ||
+           trn_operands_overlap(&in->op[0], &in->op[2]);
+}
+
 static bool trn_matmul(TrnExec *ex, const TrnInsn *in)
 {
     TrnScratch *x = ex->x;
@@ -1253,21 +1291,17 @@ static bool trn_matmul(TrnExec *ex, const TrnInsn *in)
     float *abuf, *bbuf, *cbuf;
     uint64_t b0, b1, i0, j0, k0;
 
-    abuf = trn_mm_buf(x, 0, mb * kb);
-    bbuf = trn_mm_buf(x, 1, kb * nb);
-    cbuf = trn_mm_buf(x, 2, mb * nb);
+    abuf = trn_mm_buf(x, 0);
+    bbuf = trn_mm_buf(x, 1);
+    cbuf = trn_mm_buf(x, 2);
     /*
      * MATMUL reads all of its inputs before it writes its output. When
-     * out may overlap an input, the whole result is kept until the end.
+     * out may overlap an input, the whole result is kept until the end,
+     * in at most TRN_HOST_TEMP_MAX (trn_shapes_fit() checked), freed
+     * when the instruction ends.
      */
-    if (trn_operands_overlap(o, a) || trn_operands_overlap(o, b)) {
-        full = g_try_new(float, nb0 * nb1 * M * N);
-        if (!full) {
-            qemu_log_mask(LOG_UNIMP, "trn: matmul: cannot allocate %" PRIu64
-                          " bytes for an output that overlaps an input\n",
-                          nb0 * nb1 * M * N * 4);
-            return trn_exec_fail(ex, TRN_DMA_ERR_OPERAND, ex->va);
-        }
+    if (trn_mm_keeps_result(in)) {
+        full = g_new(float, nb0 * nb1 * M * N);
     }
 
     for (b0 = 0; b0 < nb0; b0++) {
@@ -1307,7 +1341,10 @@ static bool trn_matmul(TrnExec *ex, const TrnInsn *in)
                                            kc, nc, bbuf, &bblk)) {
                             return false;
                         }
-                        /* Slices of rows, so that a reset is seen soon */
+                        /*
+                         * Slices of rows, so that a reset or a change of
+                         * the mappings is seen soon
+                         */
                         rs = MAX(TRN_MM_CALL_ROWS,
                                  TRN_MM_CALL_FLOPS / (2 * nc * kc));
                         for (r0 = 0; r0 < mc; r0 += rs) {
@@ -1405,6 +1442,15 @@ static bool trn_shapes_fit(TrnExec *ex, const TrnInsn *in)
                          a->shape[0], a->shape[1], a->shape[2], a->shape[3],
                          b->shape[0], b->shape[1], b->shape[2], b->shape[3],
                          o->shape[0], o->shape[1], o->shape[2], o->shape[3]);
+            return false;
+        }
+        /* out has at most TRN_MAX_ELEMS elements: no overflow */
+        if (trn_mm_keeps_result(in) &&
+            o->shape[0] * o->shape[1] * o->shape[2] * o->shape[3] >
+            TRN_HOST_TEMP_MAX / sizeof(float)) {
+            trn_insn_log(ex, "out overlaps an input and has more than %"
+                         PRIu64 " elements",
+                         (uint64_t)(TRN_HOST_TEMP_MAX / sizeof(float)));
             return false;
         }
         return true;
@@ -1720,9 +1766,10 @@ uint32_t trn_core_check_exec(TrnState *s, TrnStep *st)
                      TRN_PROGRAM_MAX_BYTES);
         return TRN_DMA_ERR_BAD_DESC;
     }
-    if (d->dst & 7) {
-        trn_step_log(s, st, "EXEC status record at unaligned 0x%" PRIx64,
-                     d->dst);
+    /* Aligned to its size, so that it never crosses a page */
+    if (d->dst & (TRN_EXEC_ST_SIZE - 1)) {
+        trn_step_log(s, st, "EXEC status record at 0x%" PRIx64 ", not "
+                     "%u-byte aligned", d->dst, TRN_EXEC_ST_SIZE);
         return TRN_DMA_ERR_BAD_DESC;
     }
     return TRN_DMA_ERR_NONE;
@@ -1747,6 +1794,12 @@ TrnStepResult trn_core_exec(TrnState *s, TrnStep *st)
     if (!st->has_cur) {
         trace_trn_core_exec_start(s->chip_id, st->queue, st->index, d->src,
                                   d->len, d->dst);
+        /* It passed the descriptor checks: it counts from here on */
+        qemu_mutex_lock(&s->lock);
+        if (q->gen == st->gen) {
+            stat64_add(&core->ctr[TRN_CORE_PROGRAMS / 8], 1);
+        }
+        qemu_mutex_unlock(&s->lock);
     }
     if (d->src & (TRN_INSN_ALIGN - 1)) {
         trn_step_log(s, st, "program at 0x%" PRIx64 " is not %u-byte "
@@ -1770,6 +1823,8 @@ TrnStepResult trn_core_exec(TrnState *s, TrnStep *st)
         uint32_t err;
         bool ok, pause;
 
+        /* Mappings changed since the last instruction: translate afresh */
+        trn_step_remap(s, st);
         err = trn_core_rw(s, st, ex.va, buf, sizeof(buf), false, &fault);
         if (err) {
             trn_step_log(s, st, "cannot fetch instruction %" PRIu64
@@ -1902,6 +1957,19 @@ static const MemoryRegionOps trn_core_ops = {
 
 void trn_core_realize(TrnState *s)
 {
+    static bool blas_init;
+
+    /*
+     * Each NeuronCore is one engine, and its worker its one thread: the
+     * device's parallelism comes from its cores. So BLAS runs in the
+     * calling thread, which also keeps OpenBLAS's pool threads from
+     * spinning on host CPUs that the vCPUs need, and one core's matmul
+     * from waiting for another's to release the pool. Called with the BQL.
+     */
+    if (!blas_init) {
+        openblas_set_num_threads(1);
+        blas_init = true;
+    }
     trn_values_init();
     memory_region_init_io(&s->core_regs, OBJECT(s), &trn_core_ops, s,
                           "trn.cores", TRN_CORE_BLOCK_SIZE);

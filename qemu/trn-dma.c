@@ -348,6 +348,35 @@ static void trn_run_advance(TrnRun *run, uint64_t n)
     run->len -= n;
 }
 
+/*
+ * Make the workers forget the translations and host mappings they hold:
+ * after TRN_REG_TLB_INVALIDATE (of any ASID), and when the function stops
+ * being a bus master. A step sees it at its next piece of work
+ * (trn_step_remap()). Called with the BQL, after the change took effect.
+ */
+void trn_dma_remap(TrnState *s)
+{
+    qatomic_inc(&s->map_gen);
+}
+
+/*
+ * Whether the mappings changed since @st last looked: if so, its windows
+ * into host RAM are dropped, and the caller must translate again what it
+ * had translated.
+ */
+bool trn_step_remap(TrnState *s, TrnStep *st)
+{
+    uint32_t gen = qatomic_load_acquire(&s->map_gen);
+
+    if (likely(gen == st->map_gen)) {
+        return false;
+    }
+    st->map_gen = gen;
+    trn_sys_cache_drop(&st->sys[0]);
+    trn_sys_cache_drop(&st->sys[1]);
+    return true;
+}
+
 /* A mapping of the write-back record, made without s->lock. */
 typedef struct TrnWbMap {
     uint64_t addr;
@@ -595,6 +624,10 @@ static TrnStepResult trn_dma_copy(TrnState *s, TrnStep *st, uint64_t budget)
     while (st->done < end) {
         uint64_t n;
 
+        if (trn_step_remap(s, st)) {
+            src.len = 0;
+            dst.len = 0;
+        }
         if (!src.len) {
             err = trn_mmu_run(s, st->ctx.root, d->src + st->done,
                               end - st->done, false, &src);
@@ -677,6 +710,9 @@ static TrnStepResult trn_dma_fill(TrnState *s, TrnStep *st, uint64_t budget)
     while (st->done < end) {
         TrnView dv;
 
+        if (trn_step_remap(s, st)) {
+            dst.len = 0;
+        }
         if (!dst.len) {
             err = trn_mmu_run(s, st->ctx.root, d->dst + st->done,
                               end - st->done, true, &dst);
@@ -762,11 +798,17 @@ static TrnStepResult trn_step_run(TrnState *s, TrnStep *st, uint64_t budget)
 static uint32_t trn_queue_fault(TrnState *s, TrnQueue *q, const TrnStep *st,
                                 uint32_t err, uint64_t addr)
 {
+    char insn[32] = "";
+
+    /* A NeuronCore queue: the instruction of the EXEC */
+    if (trn_core_is_queue(s, q)) {
+        snprintf(insn, sizeof(insn), ", instruction %u", st->err_insn);
+    }
     trace_trn_dma_fault(s->chip_id, q->index, st->index, err, addr);
     qemu_log_mask(LOG_GUEST_ERROR, "trn: chip %u queue %u: descriptor %u "
-                  "failed: error %u (%s), address 0x%" PRIx64 ", "
-                  "instruction %u\n", s->chip_id, q->index, st->index, err,
-                  trn_dma_err_name(err), addr, st->err_insn);
+                  "failed: error %u (%s), address 0x%" PRIx64 "%s\n",
+                  s->chip_id, q->index, st->index, err,
+                  trn_dma_err_name(err), addr, insn);
     q->stopped = true;
     q->error = err;
     q->error_addr = addr;
@@ -838,6 +880,7 @@ static bool trn_dma_step(TrnState *s, TrnWorker *w, TrnQueue *q,
         .desc = q->cur,
         .done = q->cur_done,
         .exec_ns = q->cur_ns,
+        .map_gen = qatomic_read(&s->map_gen),
     };
     TrnStepResult res;
     TrnWbMap wb = { 0 };
@@ -856,7 +899,8 @@ static bool trn_dma_step(TrnState *s, TrnWorker *w, TrnQueue *q,
     trn_sys_cache_drop(&st.sys[0]);
     trn_sys_cache_drop(&st.sys[1]);
     t0 = get_clock() - t0;
-    if (res != TRN_STEP_PARTIAL) {
+    /* Only a completed or failed descriptor writes the record */
+    if (res == TRN_STEP_DONE || res == TRN_STEP_FAULT) {
         trn_wb_map(s, st.wb_addr, &wb);
     }
 
@@ -868,17 +912,13 @@ static bool trn_dma_step(TrnState *s, TrnWorker *w, TrnQueue *q,
         stat64_add(&e->busy_ns, t0);
         stat64_add(&e->bytes, st.bytes);
     } else if (st.desc.opcode != TRN_DMA_OP_EXEC) {
-        /* The core's own DMA; programs count their instructions. */
+        /*
+         * A DMA descriptor on a core queue runs on the core's DMA engine;
+         * programs count their DMA instructions themselves.
+         */
         stat64_add(&core->ctr[TRN_CORE_DMA_BUSY_NS / 8], t0);
     }
     *budget -= MIN(*budget, st.bytes);
-    if (core && st.program && res != TRN_STEP_PARTIAL &&
-        res != TRN_STEP_WAIT) {
-        stat64_add(&core->ctr[TRN_CORE_PROGRAMS / 8], 1);
-        if (res == TRN_STEP_FAULT) {
-            stat64_add(&core->ctr[TRN_CORE_ERRORS / 8], 1);
-        }
-    }
 
     switch (res) {
     case TRN_STEP_PARTIAL:
@@ -923,6 +963,10 @@ static bool trn_dma_step(TrnState *s, TrnWorker *w, TrnQueue *q,
             qemu_log_mask(LOG_GUEST_ERROR, "trn: chip %u queue %u: cannot "
                           "write the write-back record at 0x%" PRIx64 "\n",
                           s->chip_id, q->index, q->wb_addr);
+            if (core && st.program) {
+                /* The program ran, but its descriptor failed */
+                stat64_add(&core->ctr[TRN_CORE_ERRORS / 8], 1);
+            }
             st.err_insn = 0;
             notify = trn_queue_fault(s, q, &st, TRN_DMA_ERR_RING, 0);
             break;
@@ -938,6 +982,10 @@ static bool trn_dma_step(TrnState *s, TrnWorker *w, TrnQueue *q,
         trn_dma_writeback(s, q, &wb, st.gen, st.index, st.err, &stale);
         if (stale) {
             goto dropped;
+        }
+        if (core && st.program) {
+            /* trn-core.c counted it in TRN_CORE_PROGRAMS when it began */
+            stat64_add(&core->ctr[TRN_CORE_ERRORS / 8], 1);
         }
         break;
     }
@@ -1394,8 +1442,9 @@ void trn_dma_tlb_invalidate(TrnState *s, uint32_t asid)
                       "device has %u\n", asid, s->asids);
         return;
     }
-    /* Nothing is cached across descriptors: see trn-mmu.c. */
     trace_trn_tlb_invalidate(s->chip_id, asid);
+    /* Steps that run drop their translations, of every ASID */
+    trn_dma_remap(s);
 }
 
 bool trn_dma_realize(TrnState *s, Error **errp)

@@ -9,8 +9,10 @@
  * defines the format. The worker thread walks the tables through the host
  * pointer of the HBM RAM block, without any lock, while the guest may be
  * changing them through BAR2: every entry is read with one aligned 8-byte
- * load. The model keeps no translations beyond one call of trn_mmu_run(), so
- * TRN_REG_TLB_INVALIDATE has nothing to drop.
+ * load. The walk keeps no translations beyond one call of trn_mmu_run(); its
+ * callers keep them for a piece of a step at most (a run of a COPY or FILL,
+ * the pages of an instruction's operands in trn-core.c), and drop them after
+ * TRN_REG_TLB_INVALIDATE: see trn_step_remap().
  */
 
 #include "qemu/osdep.h"

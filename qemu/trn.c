@@ -350,10 +350,24 @@ static void trn_reset_hold(Object *obj, ResetType type)
     trn_soft_reset(s, "bus");
 }
 
+static bool trn_bus_master(PCIDevice *pdev)
+{
+    return pci_get_word(pdev->config + PCI_COMMAND) & PCI_COMMAND_MASTER;
+}
+
 static void trn_config_write(PCIDevice *pdev, uint32_t addr, uint32_t val,
                              int len)
 {
+    bool master = trn_bus_master(pdev);
+
     pci_default_write_config(pdev, addr, val, len);
+    /*
+     * Bus mastering off: host memory is out of reach now, and the workers
+     * must not go on using what they mapped of it before.
+     */
+    if (master && !trn_bus_master(pdev)) {
+        trn_dma_remap(TRN(pdev));
+    }
     pcie_cap_flr_write_config(pdev, addr, val, len);
 }
 

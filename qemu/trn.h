@@ -147,6 +147,12 @@ struct TrnState {
     QemuMutex lock;
     bool stopping;              /* the workers must exit */
     bool running;               /* the VM is running */
+    /*
+     * Incremented (atomically, without the lock) when the workers must
+     * forget their translations and host mappings: TLB invalidation, bus
+     * mastering turned off. See trn_step_remap().
+     */
+    uint32_t map_gen;
     VMChangeStateEntry *vmstate_entry;
     TrnWorker *workers;         /* 1 + cores: DMA queues, then each core */
     unsigned nworkers;
@@ -207,8 +213,9 @@ typedef struct TrnStep {
     uint32_t err;
     uint64_t err_addr;
     TrnSysCache sys[2];         /* host RAM last read [0] and written [1] */
+    uint32_t map_gen;           /* TrnState.map_gen the step translated at */
     /* EXEC */
-    bool program;               /* the program started (counts as one) */
+    bool program;               /* the step ran part of a program */
     uint32_t err_insn;          /* TRN_DMA_Q_ERROR_INSN on a fault */
     uint64_t exec_ns;           /* nanoseconds the program has run */
     uint32_t wait_sem;          /* TRN_STEP_WAIT: what it waits for */
@@ -231,6 +238,8 @@ bool trn_dma_quiescent(TrnState *s);
 void trn_dma_sem_reset(TrnState *s, uint32_t asid);
 void trn_dma_tlb_invalidate(TrnState *s, uint32_t asid);
 void trn_dma_kick_all(TrnState *s);
+void trn_dma_remap(TrnState *s);
+bool trn_step_remap(TrnState *s, TrnStep *st);
 void G_GNUC_PRINTF(3, 4) trn_step_log(TrnState *s, const TrnStep *st,
                                       const char *fmt, ...);
 uint8_t *trn_sys_ptr(TrnState *s, TrnSysCache *sc, uint64_t addr,

@@ -19,8 +19,9 @@
  *
  * SRC: program address, TRN_INSN_ALIGN aligned. LEN: program bytes, a
  * nonzero multiple of TRN_INSN_SIZE, at most TRN_PROGRAM_MAX_BYTES.
- * DST: address of a struct trn_exec_status record, 8-byte aligned, or 0 for
- * none. AUX: zero. Valid on NeuronCore queues only.
+ * DST: address of a struct trn_exec_status record, TRN_EXEC_ST_SIZE (32)
+ * byte aligned so that it never crosses a page, or 0 for none. AUX: zero.
+ * Valid on NeuronCore queues only.
  */
 #define TRN_INSN_SIZE			256
 #define TRN_INSN_ALIGN			64

@@ -187,15 +187,15 @@
 /* Per-NeuronCore counters (RO 64), reset with the device */
 #define TRN_CORE_STRIDE			0x100
 #define TRN_CORE_REG(c, r)		(TRN_BLOCK_CORE + (c) * TRN_CORE_STRIDE + (r))
-#define TRN_CORE_PROGRAMS		0x00	/* EXEC descriptors completed or failed */
+#define TRN_CORE_PROGRAMS		0x00	/* EXEC descriptors that passed the checks */
 #define TRN_CORE_INSNS			0x08	/* instructions completed */
 #define TRN_CORE_BUSY_NS		0x10	/* time spent running programs */
 #define TRN_CORE_TENSOR_BUSY_NS		0x18	/* time in MATMUL */
 #define TRN_CORE_VECTOR_BUSY_NS		0x20	/* BINARY, REDUCE, TRANSPOSE, CAST */
 #define TRN_CORE_SCALAR_BUSY_NS		0x28	/* ACTIVATE */
-#define TRN_CORE_DMA_BUSY_NS		0x30	/* DMA instructions */
+#define TRN_CORE_DMA_BUSY_NS		0x30	/* DMA instructions, DMA descriptors */
 #define TRN_CORE_FLOPS			0x38	/* MATMUL floating point operations */
-#define TRN_CORE_ERRORS			0x40	/* programs stopped on an error */
+#define TRN_CORE_ERRORS			0x40	/* programs that ended with an error */
 
 /*
  * MMU: each ASID has a 3-level page table in HBM mapping a 39-bit device

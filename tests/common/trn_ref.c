@@ -256,7 +256,8 @@ static double activate(unsigned int func, double x)
 	case TRN_ACT_RELU:
 		return ref_max(x, 0.0);
 	case TRN_ACT_GELU:
-		return 0.5 * x * (1.0 + erf(x * 0.70710678118654752440));
+		/* with its limit -0 at -inf rather than NaN, as silu */
+		return isinf(x) && x < 0 ? -0.0 : 0.5 * x * (1.0 + erf(x * 0.70710678118654752440));
 	case TRN_ACT_SILU:
 		/* x * sigmoid(x), with its limit -0 at -inf rather than NaN */
 		return isinf(x) && x < 0 ? -0.0 : x * (1.0 / (1.0 + exp(-x)));

@@ -31,7 +31,7 @@
  * of the QEMU model (qemu/trn-core.c), with the same expressions, so that
  * element-wise results agree bit for bit: relu(NaN) is NaN (max(x, 0) with
  * BINARY MAX's NaN rule); MAX of +0 and -0 is +0, MIN -0; gelu is
- * 0.5 * x * (1 + erf(x * sqrt(1/2))), silu x * sigmoid(x) (-0 at -inf); a
+ * 0.5 * x * (1 + erf(x * sqrt(1/2))), silu x * sigmoid(x) (both -0 at -inf); a
  * reduction starts from the first element; a MATMUL result is ALPHA times
  * the fp32 sum, plus the old output read as fp32 with TRN_IF_ACCUMULATE,
  * computed in double and rounded once to the output type; TRANSPOSE, CAST

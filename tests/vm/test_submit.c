@@ -375,6 +375,8 @@ static void test_exec(void **state)
 	assert_int_equal(tt_submit_wait(fd, core, &d, 1, 10), -EINVAL);
 	d = tt_exec(va, 256, va + 2 * 4096 + 4);
 	assert_int_equal(tt_submit_wait(fd, core, &d, 1, 10), -EINVAL);
+	d = tt_exec(va, 256, va + 2 * 4096 + 8);	/* the record is 32-byte aligned */
+	assert_int_equal(tt_submit_wait(fd, core, &d, 1, 10), -EINVAL);
 
 	/* Eight NOPs (all-zero instructions): the record counts them. */
 	d = tt_exec(va, 8 * 256, va + 2 * 4096);

@@ -257,7 +257,7 @@ struct drm_trn_dma_desc {
 
 	/**
 	 * @dst: COPY, FILL, WRITE: destination address; EXEC: address of the
-	 * 32-byte execution status record (8-byte aligned), or zero; else
+	 * 32-byte execution status record (32-byte aligned), or zero; else
 	 * zero.
 	 */
 	__u64 dst;
