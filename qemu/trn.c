@@ -11,7 +11,8 @@
  *
  * This file has the PCI function and the global register block; the queues
  * and their worker threads are in trn-dma.c, the NeuronCores' execution of
- * programs in trn-core.c, the MMU in trn-mmu.c.
+ * programs in trn-core.c, the MMU in trn-mmu.c, the NeuronLink ports in
+ * trn-link.c.
  */
 
 #include "qemu/osdep.h"
@@ -36,7 +37,7 @@
 static uint64_t trn_caps(TrnState *s)
 {
     return TRN_CAP_HBM_BAR | TRN_CAP_IRQ_TEST | TRN_CAP_DMA | TRN_CAP_MMU |
-           TRN_CAP_COMPUTE;
+           TRN_CAP_COMPUTE | TRN_CAP_LINK;
 }
 
 static void trn_irq_update(TrnState *s)
@@ -54,7 +55,7 @@ static void trn_irq_update(TrnState *s)
     }
 }
 
-static void trn_irq_set(TrnState *s, uint32_t cause)
+void trn_irq_set(TrnState *s, uint32_t cause)
 {
     s->irq_cause |= cause;
     trn_irq_update(s);
@@ -69,6 +70,7 @@ static void trn_soft_reset(TrnState *s, const char *why)
     s->irq_mask = 0;
     s->reset_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     trn_dma_reset(s);
+    trn_link_reset(s);
 }
 
 /* 64-bit registers: read whole by an 8-byte access, or as two halves. */
@@ -130,6 +132,9 @@ static bool trn_reg_read32(TrnState *s, hwaddr reg, uint64_t *val)
         return true;
     case TRN_REG_NUM_SEMS:
         *val = s->nsems;
+        return true;
+    case TRN_REG_NUM_LINKS:
+        *val = s->nlinks;
         return true;
     case TRN_REG_RESET:
     case TRN_REG_IRQ_TEST:
@@ -304,13 +309,16 @@ static void trn_realize(PCIDevice *pdev, Error **errp)
     if (!trn_dma_realize(s, errp)) {
         goto err_pcie;
     }
+    if (!trn_link_realize(s, errp)) {
+        goto err_dma;
+    }
     pci_register_bar(pdev, TRN_BAR_REGS, PCI_BASE_ADDRESS_SPACE_MEMORY |
                      PCI_BASE_ADDRESS_MEM_TYPE_64, &s->bar0);
 
     if (msix_init(pdev, s->nvectors, &s->bar0, TRN_BAR_REGS,
                   TRN_MSIX_TABLE_OFFSET, &s->bar0, TRN_BAR_REGS,
                   TRN_MSIX_PBA_OFFSET, 0, errp) < 0) {
-        goto err_dma;
+        goto err_link;
     }
     for (i = 0; i < s->nvectors; i++) {
         msix_vector_use(pdev, i);
@@ -325,6 +333,8 @@ static void trn_realize(PCIDevice *pdev, Error **errp)
 
 err_msix:
     msix_uninit(pdev, &s->bar0, &s->bar0);
+err_link:
+    trn_link_unrealize(s);
 err_dma:
     trn_dma_unrealize(s);
 err_pcie:
@@ -335,6 +345,7 @@ static void trn_exit(PCIDevice *pdev)
 {
     TrnState *s = TRN(pdev);
 
+    trn_link_unrealize(s);
     trn_dma_unrealize(s);
     msix_uninit(pdev, &s->bar0, &s->bar0);
     pcie_cap_exit(pdev);
@@ -371,6 +382,10 @@ static void trn_config_write(PCIDevice *pdev, uint32_t addr, uint32_t val,
     pcie_cap_flr_write_config(pdev, addr, val, len);
 }
 
+/* port<N>=ID:Q: port N is cabled to port Q of the trn device with id ID */
+#define TRN_PROP_PORT(n) \
+    DEFINE_PROP_STRING("port" #n, TrnState, links[n].cable)
+
 static const Property trn_props[] = {
     DEFINE_PROP_UINT32("chip-id", TrnState, chip_id, 0),
     DEFINE_PROP_UINT32("cores", TrnState, cores, 2),
@@ -385,6 +400,14 @@ static const Property trn_props[] = {
     DEFINE_PROP_UINT32("dma-queues", TrnState, dma_queues, 4),
     DEFINE_PROP_UINT32("asids", TrnState, asids, 64),
     DEFINE_PROP_UINT32("sems", TrnState, nsems, 32),
+    DEFINE_PROP_UINT32("links", TrnState, nlinks, 4),
+    DEFINE_PROP_UINT32("link-lane-gbps", TrnState, link_lane_gbps, 100),
+    DEFINE_PROP_UINT32("link-lanes", TrnState, link_lanes, 4),
+    TRN_PROP_PORT(0), TRN_PROP_PORT(1), TRN_PROP_PORT(2), TRN_PROP_PORT(3),
+    TRN_PROP_PORT(4), TRN_PROP_PORT(5), TRN_PROP_PORT(6), TRN_PROP_PORT(7),
+    TRN_PROP_PORT(8), TRN_PROP_PORT(9), TRN_PROP_PORT(10), TRN_PROP_PORT(11),
+    TRN_PROP_PORT(12), TRN_PROP_PORT(13), TRN_PROP_PORT(14),
+    TRN_PROP_PORT(15),
     DEFINE_PROP_UINT32("x-magic", TrnState, magic, TRN_MAGIC),
     DEFINE_PROP_UINT32("x-version", TrnState, version,
                        TRN_VERSION(TRN_VERSION_MAJOR, TRN_VERSION_MINOR)),
@@ -414,6 +437,17 @@ static void trn_class_init(ObjectClass *oc, void *data)
     dc->vmsd = &trn_vmstate;
     set_bit(DEVICE_CATEGORY_MISC, dc->categories);
     device_class_set_props(dc, trn_props);
+    trn_link_class_init(oc);
+}
+
+static void trn_instance_init(Object *obj)
+{
+    TrnState *s = TRN(obj);
+    unsigned i;
+
+    for (i = 0; i < TRN_MAX_LINKS; i++) {
+        s->links[i].admin = true;
+    }
 }
 
 static const TypeInfo trn_types[] = {
@@ -421,6 +455,7 @@ static const TypeInfo trn_types[] = {
         .name          = TYPE_TRN,
         .parent        = TYPE_PCI_DEVICE,
         .instance_size = sizeof(TrnState),
+        .instance_init = trn_instance_init,
         .class_init    = trn_class_init,
         .interfaces    = (InterfaceInfo[]) {
             { INTERFACE_PCIE_DEVICE },

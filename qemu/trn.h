@@ -10,6 +10,8 @@
 #define HW_MISC_TRN_TRN_H
 
 #include "qemu/thread.h"
+#include "qemu/queue.h"
+#include "qemu/timer.h"
 #include "qemu/stats64.h"
 #include "hw/pci/pci_device.h"
 #include "hw/pci/pcie.h"
@@ -50,6 +52,30 @@ typedef struct TrnCtx {
 
 typedef struct TrnWorker TrnWorker;
 typedef struct TrnScratch TrnScratch;
+
+/*
+ * A NeuronLink port (trn-link.c). Everything here is used with the BQL
+ * held: MMIO, the training timer, qom-set and machine init done.
+ */
+typedef struct TrnLink {
+    TrnState *s;
+    unsigned index;
+    char *cable;                /* property port<N>: "ID:Q", or NULL */
+    TrnState *peer;             /* the other end of a valid cable */
+    unsigned peer_port;
+    bool admin;                 /* port<N>-admin: administratively enabled */
+    bool warned;                /* a bad cable was reported */
+    QEMUTimer *train;           /* TRAINING -> UP */
+
+    /* Registers */
+    uint32_t state;
+    uint32_t events;
+    uint32_t event_mask;
+    uint32_t err_threshold;
+    uint64_t err_crc;
+    uint64_t err_replay;
+    uint64_t err_since;         /* CRC errors since the last EV_ERRORS */
+} TrnLink;
 
 /*
  * One queue: a DMA queue, or the queue of a NeuronCore. Everything here is
@@ -128,6 +154,7 @@ struct TrnState {
     MemoryRegion dma_queue_regs;
     MemoryRegion dma_engine_regs;
     MemoryRegion core_regs;
+    MemoryRegion link_regs;
     MemoryRegion hbm_bar;       /* container sized to a power of two */
     MemoryRegion hbm_ram;       /* used when no memdev is given */
     MemoryRegion *hbm;          /* device memory, wherever it comes from */
@@ -172,8 +199,15 @@ struct TrnState {
     uint32_t dma_queues;        /* per engine */
     uint32_t asids;
     uint32_t nsems;             /* per ASID */
+    uint32_t nlinks;            /* links: NeuronLink ports */
+    uint32_t link_lane_gbps;
+    uint32_t link_lanes;
     uint32_t magic;             /* fault injection: x-magic */
     uint32_t version;           /* fault injection: x-version */
+
+    /* NeuronLink ports (trn-link.c) */
+    TrnLink links[TRN_MAX_LINKS];
+    QTAILQ_ENTRY(TrnState) link_next;   /* all realized trn devices */
 };
 
 /*
@@ -245,6 +279,15 @@ void G_GNUC_PRINTF(3, 4) trn_step_log(TrnState *s, const TrnStep *st,
 uint8_t *trn_sys_ptr(TrnState *s, TrnSysCache *sc, uint64_t addr,
                      bool write, uint64_t *avail);
 void trn_sys_cache_drop(TrnSysCache *sc);
+
+/* trn.c */
+void trn_irq_set(TrnState *s, uint32_t cause);
+
+/* trn-link.c */
+void trn_link_class_init(ObjectClass *oc);
+bool trn_link_realize(TrnState *s, Error **errp);
+void trn_link_unrealize(TrnState *s);
+void trn_link_reset(TrnState *s);
 
 /* trn-mmu.c */
 

@@ -38,13 +38,14 @@
 #define TRN_BLOCK_DMA_QUEUE		0x10000	/* TRN_DMA_Q_STRIDE per queue */
 #define TRN_BLOCK_DMA_ENGINE		0x20000	/* TRN_DMA_E_STRIDE per engine */
 #define TRN_BLOCK_CORE			0x30000	/* TRN_CORE_STRIDE per NeuronCore */
+#define TRN_BLOCK_LINK			0x40000	/* TRN_LINK_STRIDE per NeuronLink port */
 #define TRN_MSIX_TABLE_OFFSET		0xf0000
 #define TRN_MSIX_PBA_OFFSET		0xf8000
 
 /* Interface version: the driver accepts any minor of the major it knows. */
 #define TRN_MAGIC			0x314e5254	/* "TRN1" as little-endian bytes */
 #define TRN_VERSION_MAJOR		1
-#define TRN_VERSION_MINOR		2
+#define TRN_VERSION_MINOR		3
 #define TRN_VERSION(maj, min)		(((maj) << 16) | (min))
 #define TRN_VERSION_GET_MAJOR(v)	(((v) >> 16) & 0xffff)
 #define TRN_VERSION_GET_MINOR(v)	((v) & 0xffff)
@@ -70,6 +71,7 @@
 #define TRN_REG_NUM_SEMS		0x054	/* RO  semaphores per address space */
 #define TRN_REG_SEM_RESET		0x058	/* WO  ASID: zero its semaphores */
 #define TRN_REG_TLB_INVALIDATE		0x05c	/* WO  ASID: drop its cached translations */
+#define TRN_REG_NUM_LINKS		0x060	/* RO  NeuronLink ports (1.3) */
 
 #define TRN_GLOBAL_SIZE			0x1000
 
@@ -79,6 +81,7 @@
 #define TRN_CAP_DMA			BIT_ULL(2)	/* DMA engines and queues */
 #define TRN_CAP_MMU			BIT_ULL(3)	/* per-ASID page tables */
 #define TRN_CAP_COMPUTE			BIT_ULL(4)	/* NeuronCore queues, EXEC (1.2) */
+#define TRN_CAP_LINK			BIT_ULL(5)	/* NeuronLink ports (1.3) */
 
 /* TRN_REG_STATUS */
 #define TRN_STATUS_READY		BIT(0)
@@ -88,7 +91,8 @@
 
 /* TRN_REG_IRQ_CAUSE / TRN_REG_IRQ_MASK; all signalled on TRN_MSIX_VEC_MISC */
 #define TRN_IRQ_TEST			BIT(0)
-#define TRN_IRQ_ALL			(TRN_IRQ_TEST)
+#define TRN_IRQ_LINK			BIT(1)	/* a link port has an event (1.3) */
+#define TRN_IRQ_ALL			(TRN_IRQ_TEST | TRN_IRQ_LINK)
 
 /*
  * MSI-X vector assignment: vector 0 for TRN_REG_IRQ_CAUSE, then one vector
@@ -196,6 +200,39 @@
 #define TRN_CORE_DMA_BUSY_NS		0x30	/* DMA instructions, DMA descriptors */
 #define TRN_CORE_FLOPS			0x38	/* MATMUL floating point operations */
 #define TRN_CORE_ERRORS			0x40	/* programs that ended with an error */
+
+/*
+ * NeuronLink ports (TRN_CAP_LINK). Port p of a device is cabled to a port
+ * of another device; the link trains (DOWN -> TRAINING -> UP) and, once
+ * UP, reports the chip id and port number at the other end. A change of
+ * state, or an error count crossing ERR_THRESHOLD, sets a bit in EVENTS
+ * and, if enabled in EVENT_MASK, raises TRN_IRQ_LINK on the misc vector.
+ */
+#define TRN_MAX_LINKS			16
+#define TRN_LINK_STRIDE			0x100
+#define TRN_LINK_REG(p, r)		(TRN_BLOCK_LINK + (p) * TRN_LINK_STRIDE + (r))
+#define TRN_LINK_STATE			0x00	/* RO  TRN_LINK_STATE_* */
+#define TRN_LINK_PEER_CHIP		0x04	/* RO  chip id at the other end, while UP */
+#define TRN_LINK_PEER_PORT		0x08	/* RO  port at the other end, while UP */
+#define TRN_LINK_SPEED			0x0c	/* RO  lane rate, Gb/s */
+#define TRN_LINK_WIDTH			0x10	/* RO  lanes */
+#define TRN_LINK_EVENTS			0x14	/* RW1C  TRN_LINK_EV_* */
+#define TRN_LINK_EVENT_MASK		0x18	/* RW  TRN_LINK_EV_* raising TRN_IRQ_LINK */
+#define TRN_LINK_ERR_THRESHOLD		0x1c	/* RW  errors per TRN_LINK_EV_ERRORS, 0: none */
+#define TRN_LINK_ERR_CRC		0x20	/* RO 64  frames received with a CRC error */
+#define TRN_LINK_ERR_REPLAY		0x28	/* RO 64  frames sent again */
+#define TRN_LINK_TX_BYTES		0x30	/* RO 64  payload bytes sent */
+#define TRN_LINK_RX_BYTES		0x38	/* RO 64  payload bytes received */
+
+#define TRN_LINK_STATE_DOWN		0	/* no cable, or taken down */
+#define TRN_LINK_STATE_TRAINING		1	/* coming up */
+#define TRN_LINK_STATE_UP		2
+
+#define TRN_LINK_PEER_NONE		0xffffffff	/* PEER_CHIP/PORT when not UP */
+
+#define TRN_LINK_EV_STATE		BIT(0)	/* STATE changed */
+#define TRN_LINK_EV_ERRORS		BIT(1)	/* ERR_THRESHOLD more errors counted */
+#define TRN_LINK_EV_ALL			(TRN_LINK_EV_STATE | TRN_LINK_EV_ERRORS)
 
 /*
  * MMU: each ASID has a 3-level page table in HBM mapping a 39-bit device
