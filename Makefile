@@ -24,7 +24,7 @@ V ?= 0
 include mk/user.mk
 
 KERNEL_SRCS := $(filter-out %.mod.c,$(wildcard kernel/*.c kernel/*.h)) kernel/Kbuild \
-	include/uapi/drm/trn_accel.h include/hw/trn_regs.h include/hw/trn_isa.h
+	include/uapi/drm/trn_accel.h include/uapi/linux/trn_link.h include/hw/trn_regs.h include/hw/trn_isa.h
 KBUILD = $(MAKE) -C $(KDIR) M=$(CURDIR)/kernel
 
 .PHONY: bench bench-run

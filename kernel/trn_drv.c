@@ -15,6 +15,7 @@
 #include "trn_drv.h"
 #include "trn_gem.h"
 #include "trn_job.h"
+#include "trn_link.h"
 #include "trn_mem.h"
 #include "trn_regs.h"
 
@@ -211,6 +212,10 @@ static int trn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		return ret;
 
+	ret = trn_link_init(tdev);
+	if (ret)
+		return ret;
+
 	ret = trn_queues_init(tdev);
 	if (ret)
 		return ret;
@@ -220,9 +225,11 @@ static int trn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		drm_err(&tdev->drm, "cannot register DRM device: %d\n", ret);
 		return ret;
 	}
+	trn_link_register(tdev);
 
-	drm_info(&tdev->drm, "chip %u: %u NeuronCores, %llu MiB HBM, %u DMA queues, interface %u.%u\n",
+	drm_info(&tdev->drm, "chip %u: %u NeuronCores, %llu MiB HBM, %u DMA queues, %u links, interface %u.%u\n",
 		 tdev->chip_id, tdev->num_cores, tdev->hbm_size >> 20, tdev->num_dma_queues,
+		 tdev->num_links,
 		 TRN_VERSION_GET_MAJOR(tdev->hw_version),
 		 TRN_VERSION_GET_MINOR(tdev->hw_version));
 	return 0;
@@ -232,6 +239,8 @@ static void trn_remove(struct pci_dev *pdev)
 {
 	struct trn_device *tdev = pci_get_drvdata(pdev);
 
+	/* Out of netlink dumps and peer lookups, no more link events. */
+	trn_link_unregister(tdev);
 	/* No DMA may run once memory starts being released on unplug. */
 	trn_queues_stop(tdev);
 	drm_dev_unplug(&tdev->drm);
@@ -253,13 +262,23 @@ static struct pci_driver trn_pci_driver = {
 
 static int __init trn_init(void)
 {
-	int ret = trn_gem_init();
+	int ret;
 
+	ret = trn_gem_init();
 	if (ret)
 		return ret;
+	ret = trn_link_genl_init();
+	if (ret)
+		goto err_gem;
 	ret = pci_register_driver(&trn_pci_driver);
 	if (ret)
-		trn_gem_exit();
+		goto err_genl;
+	return 0;
+
+err_genl:
+	trn_link_genl_exit();
+err_gem:
+	trn_gem_exit();
 	return ret;
 }
 module_init(trn_init);
@@ -267,6 +286,7 @@ module_init(trn_init);
 static void __exit trn_exit(void)
 {
 	pci_unregister_driver(&trn_pci_driver);
+	trn_link_genl_exit();
 	trn_gem_exit();
 }
 module_exit(trn_exit);

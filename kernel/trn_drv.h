@@ -6,16 +6,21 @@
 
 #include <linux/completion.h>
 #include <linux/io.h>
+#include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 #include <drm/drm_buddy.h>
 #include <drm/drm_device.h>
+
+#include "trn_link.h"
+#include "trn_regs.h"
 
 #define TRN_DRIVER_NAME		"trn"
 #define TRN_DRIVER_DESC		"Trainium-style accelerator"
 #define TRN_DRIVER_MAJOR	0
 #define TRN_DRIVER_MINOR	3
-#define TRN_DRIVER_PATCH	0
+#define TRN_DRIVER_PATCH	1
 
 struct pci_dev;
 struct trn_queue;
@@ -53,6 +58,12 @@ struct trn_queue;
  * @num_sems: semaphores per address space
  * @asid_ida: allocator of address space ids
  * @queues: the queues, by the number userspace gives them
+ * @num_links: NeuronLink ports (0 without TRN_CAP_LINK)
+ * @link_lock: protects the cached state of @link_ports and their registers
+ * @link_ports: the NeuronLink ports
+ * @link_work: re-reads the ports after TRN_IRQ_LINK and reports changes
+ * @link_node: entry in the list of bound devices (trn_link.c)
+ * @links_kobj: the sysfs directory links/
  */
 struct trn_device {
 	struct drm_device drm;
@@ -84,6 +95,13 @@ struct trn_device {
 	u32 num_sems;
 	struct ida asid_ida;
 	struct trn_queue *queues;
+
+	u32 num_links;
+	struct mutex link_lock; /* protects link_ports[] state */
+	struct trn_link_port link_ports[TRN_MAX_LINKS];
+	struct work_struct link_work;
+	struct list_head link_node;
+	struct kobject *links_kobj;
 };
 
 static inline struct trn_device *to_trn_device(struct drm_device *drm)

@@ -106,6 +106,8 @@ static irqreturn_t trn_irq_misc(int irq, void *arg)
 
 	if (cause & TRN_IRQ_TEST)
 		complete(&tdev->irq_test_done);
+	if (cause & TRN_IRQ_LINK)
+		trn_link_irq(tdev);
 	return IRQ_HANDLED;
 }
 
@@ -170,7 +172,8 @@ int trn_irq_init(struct trn_device *tdev)
 	if (ret)
 		return ret;
 
-	trn_write32(tdev, TRN_REG_IRQ_MASK, TRN_IRQ_ALL);
+	/* trn_link_init() adds TRN_IRQ_LINK on devices with link ports. */
+	trn_write32(tdev, TRN_REG_IRQ_MASK, TRN_IRQ_TEST);
 	if (!(tdev->hw_caps & TRN_CAP_IRQ_TEST))
 		return 0;
 	return trn_irq_selftest(tdev);

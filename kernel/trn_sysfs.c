@@ -100,6 +100,13 @@ static ssize_t buffer_objects_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(buffer_objects);
 
+static ssize_t num_links_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", dev_to_trn(dev)->num_links);
+}
+static DEVICE_ATTR_RO(num_links);
+
 static struct attribute *trn_attrs[] = {
 	&dev_attr_chip_id.attr,
 	&dev_attr_neuron_cores.attr,
@@ -111,6 +118,7 @@ static struct attribute *trn_attrs[] = {
 	&dev_attr_hbm_used.attr,
 	&dev_attr_host_used.attr,
 	&dev_attr_buffer_objects.attr,
+	&dev_attr_num_links.attr,
 	NULL
 };
 

@@ -1,0 +1,874 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Copyright (c) 2026 The trn authors */
+
+/*
+ * NeuronLink ports: discovery at probe, events, sysfs (links/port<p>/) and
+ * the generic netlink family "trn_link" (include/uapi/linux/trn_link.h).
+ *
+ * Locking: trn_link_devices_lock protects the list of bound devices and is
+ * taken before any device's link_lock. A device is on the list from the end
+ * of its probe to the start of its removal, so whoever holds the list lock
+ * may use the registers of the devices on it.
+ */
+
+#include <linux/device.h>
+#include <linux/interrupt.h>
+#include <linux/kobject.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/sysfs.h>
+#include <linux/workqueue.h>
+#include <net/genetlink.h>
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+#include <drm/drm_managed.h>
+#include <drm/drm_print.h>
+#include <linux/trn_link.h>
+
+#include "trn_drv.h"
+#include "trn_link.h"
+#include "trn_regs.h"
+
+static LIST_HEAD(trn_link_devices);	/* sorted by accel index */
+static DEFINE_MUTEX(trn_link_devices_lock);
+
+static struct genl_family trn_link_family;
+
+static const u32 trn_link_counter_regs[TRN_LINK_NUM_COUNTERS] = {
+	[TRN_LINK_CNT_ERR_CRC] = TRN_LINK_ERR_CRC,
+	[TRN_LINK_CNT_ERR_REPLAY] = TRN_LINK_ERR_REPLAY,
+	[TRN_LINK_CNT_TX_BYTES] = TRN_LINK_TX_BYTES,
+	[TRN_LINK_CNT_RX_BYTES] = TRN_LINK_RX_BYTES,
+};
+
+/* A consistent copy of one port, for sysfs and netlink. */
+struct trn_link_info {
+	u32 state;
+	u32 peer_chip;
+	u32 peer_port;
+	u32 speed;
+	u32 width;
+	u32 err_threshold;
+	u64 counters[TRN_LINK_NUM_COUNTERS];
+};
+
+static unsigned int trn_accel_index(struct trn_device *tdev)
+{
+	return tdev->drm.accel->index;
+}
+
+static u64 trn_link_read_counter(struct trn_device *tdev, unsigned int p,
+				 unsigned int c)
+{
+	return trn_read64(tdev, TRN_LINK_REG(p, trn_link_counter_regs[c]));
+}
+
+/* Re-read a port's state; true if the state or the peer changed. */
+static bool trn_link_port_update(struct trn_device *tdev, unsigned int p)
+{
+	struct trn_link_port *port = &tdev->link_ports[p];
+	u32 state, peer_chip = TRN_LINK_PEER_NONE, peer_port = TRN_LINK_PEER_NONE;
+	bool changed;
+
+	lockdep_assert_held(&tdev->link_lock);
+
+	state = trn_read32(tdev, TRN_LINK_REG(p, TRN_LINK_STATE));
+	if (state > TRN_LINK_STATE_UP) {
+		drm_warn_once(&tdev->drm, "link port %u reports unknown state %u\n",
+			      p, state);
+		state = TRN_LINK_STATE_DOWN;
+	}
+	if (state == TRN_LINK_STATE_UP) {
+		peer_chip = trn_read32(tdev, TRN_LINK_REG(p, TRN_LINK_PEER_CHIP));
+		peer_port = trn_read32(tdev, TRN_LINK_REG(p, TRN_LINK_PEER_PORT));
+	}
+	port->speed = trn_read32(tdev, TRN_LINK_REG(p, TRN_LINK_SPEED));
+	port->width = trn_read32(tdev, TRN_LINK_REG(p, TRN_LINK_WIDTH));
+
+	changed = state != port->state || peer_chip != port->peer_chip ||
+		  peer_port != port->peer_port;
+	port->state = state;
+	port->peer_chip = peer_chip;
+	port->peer_port = peer_port;
+	return changed;
+}
+
+static void trn_link_snapshot(struct trn_device *tdev, unsigned int p,
+			      struct trn_link_info *info)
+{
+	struct trn_link_port *port = &tdev->link_ports[p];
+	unsigned int c;
+
+	mutex_lock(&tdev->link_lock);
+	info->state = port->state;
+	info->peer_chip = port->peer_chip;
+	info->peer_port = port->peer_port;
+	info->speed = port->speed;
+	info->width = port->width;
+	info->err_threshold = port->err_threshold;
+	for (c = 0; c < TRN_LINK_NUM_COUNTERS; c++) {
+		u64 hw = trn_link_read_counter(tdev, p, c);
+
+		/* A counter below its baseline has been reset: report it all. */
+		info->counters[c] = hw >= port->base[c] ? hw - port->base[c] : hw;
+	}
+	mutex_unlock(&tdev->link_lock);
+}
+
+static void trn_link_set_threshold(struct trn_device *tdev, unsigned int p,
+				   u32 val)
+{
+	mutex_lock(&tdev->link_lock);
+	trn_write32(tdev, TRN_LINK_REG(p, TRN_LINK_ERR_THRESHOLD), val);
+	tdev->link_ports[p].err_threshold = val;
+	mutex_unlock(&tdev->link_lock);
+}
+
+static void trn_link_clear_counters(struct trn_device *tdev, unsigned int p)
+{
+	unsigned int c;
+
+	mutex_lock(&tdev->link_lock);
+	for (c = 0; c < TRN_LINK_NUM_COUNTERS; c++)
+		tdev->link_ports[p].base[c] = trn_link_read_counter(tdev, p, c);
+	mutex_unlock(&tdev->link_lock);
+}
+
+static struct trn_device *trn_link_find_chip(u32 chip_id)
+{
+	struct trn_device *tdev;
+
+	lockdep_assert_held(&trn_link_devices_lock);
+	list_for_each_entry(tdev, &trn_link_devices, link_node)
+		if (tdev->chip_id == chip_id)
+			return tdev;
+	return NULL;
+}
+
+static struct trn_device *trn_link_find_index(u32 index)
+{
+	struct trn_device *tdev;
+
+	lockdep_assert_held(&trn_link_devices_lock);
+	list_for_each_entry(tdev, &trn_link_devices, link_node)
+		if (trn_accel_index(tdev) == index)
+			return tdev;
+	return NULL;
+}
+
+/* ---- netlink ---- */
+
+/* One port as attributes; called with trn_link_devices_lock held. */
+static int trn_link_fill(struct sk_buff *skb, struct trn_device *tdev,
+			 unsigned int p, u32 events)
+{
+	struct trn_link_info info;
+	struct trn_device *peer;
+
+	trn_link_snapshot(tdev, p, &info);
+
+	if (nla_put_u32(skb, TRN_LINK_A_DEV_INDEX, trn_accel_index(tdev)) ||
+	    nla_put_u32(skb, TRN_LINK_A_DEV_CHIP, tdev->chip_id) ||
+	    nla_put_string(skb, TRN_LINK_A_DEV_BDF, pci_name(tdev->pdev)) ||
+	    nla_put_u32(skb, TRN_LINK_A_PORT, p) ||
+	    nla_put_u32(skb, TRN_LINK_A_STATE, info.state))
+		return -EMSGSIZE;
+	if (info.state == TRN_LINK_STATE_UP) {
+		if (nla_put_u32(skb, TRN_LINK_A_PEER_CHIP, info.peer_chip) ||
+		    nla_put_u32(skb, TRN_LINK_A_PEER_PORT, info.peer_port))
+			return -EMSGSIZE;
+		peer = trn_link_find_chip(info.peer_chip);
+		if (peer && nla_put_u32(skb, TRN_LINK_A_PEER_DEV_INDEX,
+					trn_accel_index(peer)))
+			return -EMSGSIZE;
+	}
+	if (nla_put_u32(skb, TRN_LINK_A_SPEED, info.speed) ||
+	    nla_put_u32(skb, TRN_LINK_A_WIDTH, info.width) ||
+	    nla_put_u64_64bit(skb, TRN_LINK_A_ERR_CRC,
+			      info.counters[TRN_LINK_CNT_ERR_CRC], TRN_LINK_A_PAD) ||
+	    nla_put_u64_64bit(skb, TRN_LINK_A_ERR_REPLAY,
+			      info.counters[TRN_LINK_CNT_ERR_REPLAY], TRN_LINK_A_PAD) ||
+	    nla_put_u64_64bit(skb, TRN_LINK_A_TX_BYTES,
+			      info.counters[TRN_LINK_CNT_TX_BYTES], TRN_LINK_A_PAD) ||
+	    nla_put_u64_64bit(skb, TRN_LINK_A_RX_BYTES,
+			      info.counters[TRN_LINK_CNT_RX_BYTES], TRN_LINK_A_PAD) ||
+	    nla_put_u32(skb, TRN_LINK_A_ERR_THRESHOLD, info.err_threshold))
+		return -EMSGSIZE;
+	if (events && nla_put_u32(skb, TRN_LINK_A_EVENT, events))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int trn_link_put_msg(struct sk_buff *skb, struct trn_device *tdev,
+			    unsigned int p, u32 portid, u32 seq, int flags,
+			    u8 cmd, u32 events)
+{
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &trn_link_family, flags, cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (trn_link_fill(skb, tdev, p, events)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/* Finds the device and port a request names; trn_link_devices_lock held. */
+static struct trn_device *trn_link_lookup(struct genl_info *info,
+					  unsigned int *port)
+{
+	struct trn_device *tdev;
+
+	tdev = trn_link_find_index(nla_get_u32(info->attrs[TRN_LINK_A_DEV_INDEX]));
+	if (!tdev) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[TRN_LINK_A_DEV_INDEX],
+				    "no trn device with this index");
+		return ERR_PTR(-ENODEV);
+	}
+	*port = nla_get_u32(info->attrs[TRN_LINK_A_PORT]);
+	if (*port >= tdev->num_links) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[TRN_LINK_A_PORT],
+				    "the device has no such link port");
+		return ERR_PTR(-EINVAL);
+	}
+	return tdev;
+}
+
+static int trn_link_nl_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct trn_device *tdev;
+	struct sk_buff *msg;
+	unsigned int port;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, TRN_LINK_A_DEV_INDEX) ||
+	    GENL_REQ_ATTR_CHECK(info, TRN_LINK_A_PORT))
+		return -EINVAL;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+
+	mutex_lock(&trn_link_devices_lock);
+	tdev = trn_link_lookup(info, &port);
+	if (IS_ERR(tdev)) {
+		ret = PTR_ERR(tdev);
+		goto err_unlock;
+	}
+	ret = trn_link_put_msg(msg, tdev, port, info->snd_portid, info->snd_seq,
+			       0, TRN_LINK_CMD_GET, 0);
+	if (ret)
+		goto err_unlock;
+	mutex_unlock(&trn_link_devices_lock);
+
+	return genlmsg_reply(msg, info);
+
+err_unlock:
+	mutex_unlock(&trn_link_devices_lock);
+	nlmsg_free(msg);
+	return ret;
+}
+
+/*
+ * Every port of every device (or of the device TRN_LINK_A_DEV_INDEX names),
+ * in order of accel index then port. cb->args[0] is the accel index and
+ * cb->args[1] the port to resume at.
+ */
+static int trn_link_nl_get_dumpit(struct sk_buff *skb,
+				  struct netlink_callback *cb)
+{
+	const struct genl_info *info = genl_info_dump(cb);
+	struct nlattr *filter = info->attrs[TRN_LINK_A_DEV_INDEX];
+	struct trn_device *tdev;
+	unsigned int p;
+	int ret = 0;
+
+	mutex_lock(&trn_link_devices_lock);
+	list_for_each_entry(tdev, &trn_link_devices, link_node) {
+		unsigned int index = trn_accel_index(tdev);
+
+		if (index < cb->args[0])
+			continue;
+		if (filter && index != nla_get_u32(filter))
+			continue;
+		if (index > cb->args[0]) {
+			cb->args[0] = index;
+			cb->args[1] = 0;
+		}
+		for (p = cb->args[1]; p < tdev->num_links; p++) {
+			ret = trn_link_put_msg(skb, tdev, p,
+					       NETLINK_CB(cb->skb).portid,
+					       cb->nlh->nlmsg_seq, NLM_F_MULTI,
+					       TRN_LINK_CMD_GET, 0);
+			if (ret) {
+				cb->args[1] = p;
+				goto out;
+			}
+		}
+		cb->args[0] = index + 1;
+		cb->args[1] = 0;
+	}
+out:
+	mutex_unlock(&trn_link_devices_lock);
+	if (ret == -EMSGSIZE && skb->len)
+		return skb->len;
+	return ret;
+}
+
+static int trn_link_nl_set_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *threshold = info->attrs[TRN_LINK_A_ERR_THRESHOLD];
+	bool clear = nla_get_flag(info->attrs[TRN_LINK_A_CLEAR_COUNTERS]);
+	struct trn_device *tdev;
+	unsigned int port;
+
+	if (GENL_REQ_ATTR_CHECK(info, TRN_LINK_A_DEV_INDEX) ||
+	    GENL_REQ_ATTR_CHECK(info, TRN_LINK_A_PORT))
+		return -EINVAL;
+	if (!threshold && !clear) {
+		NL_SET_ERR_MSG(info->extack, "nothing to set");
+		return -EINVAL;
+	}
+
+	mutex_lock(&trn_link_devices_lock);
+	tdev = trn_link_lookup(info, &port);
+	if (IS_ERR(tdev)) {
+		mutex_unlock(&trn_link_devices_lock);
+		return PTR_ERR(tdev);
+	}
+	if (threshold)
+		trn_link_set_threshold(tdev, port, nla_get_u32(threshold));
+	if (clear)
+		trn_link_clear_counters(tdev, port);
+	mutex_unlock(&trn_link_devices_lock);
+	return 0;
+}
+
+static const struct nla_policy trn_link_get_do_policy[TRN_LINK_A_PORT + 1] = {
+	[TRN_LINK_A_DEV_INDEX] = { .type = NLA_U32 },
+	[TRN_LINK_A_PORT] = { .type = NLA_U32 },
+};
+
+static const struct nla_policy trn_link_get_dump_policy[TRN_LINK_A_DEV_INDEX + 1] = {
+	[TRN_LINK_A_DEV_INDEX] = { .type = NLA_U32 },
+};
+
+static const struct nla_policy trn_link_set_policy[TRN_LINK_A_CLEAR_COUNTERS + 1] = {
+	[TRN_LINK_A_DEV_INDEX] = { .type = NLA_U32 },
+	[TRN_LINK_A_PORT] = { .type = NLA_U32 },
+	[TRN_LINK_A_ERR_THRESHOLD] = { .type = NLA_U32 },
+	[TRN_LINK_A_CLEAR_COUNTERS] = { .type = NLA_FLAG },
+};
+
+/* Split ops past resv_start_op: strict validation, unknown attributes fail. */
+static const struct genl_split_ops trn_link_ops[] = {
+	{
+		.cmd = TRN_LINK_CMD_GET,
+		.doit = trn_link_nl_get_doit,
+		.policy = trn_link_get_do_policy,
+		.maxattr = ARRAY_SIZE(trn_link_get_do_policy) - 1,
+		.flags = GENL_CMD_CAP_DO,
+	},
+	{
+		.cmd = TRN_LINK_CMD_GET,
+		.dumpit = trn_link_nl_get_dumpit,
+		.policy = trn_link_get_dump_policy,
+		.maxattr = ARRAY_SIZE(trn_link_get_dump_policy) - 1,
+		.flags = GENL_CMD_CAP_DUMP,
+	},
+	{
+		.cmd = TRN_LINK_CMD_SET,
+		.doit = trn_link_nl_set_doit,
+		.policy = trn_link_set_policy,
+		.maxattr = ARRAY_SIZE(trn_link_set_policy) - 1,
+		.flags = GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
+	},
+};
+
+enum trn_link_mcgrp {
+	TRN_LINK_NLGRP_EVENTS,
+};
+
+static const struct genl_multicast_group trn_link_mcgrps[] = {
+	[TRN_LINK_NLGRP_EVENTS] = { .name = TRN_LINK_MCGRP_EVENTS },
+};
+
+static struct genl_family trn_link_family __ro_after_init = {
+	.name = TRN_LINK_FAMILY_NAME,
+	.version = TRN_LINK_FAMILY_VERSION,
+	.netnsok = false,
+	.parallel_ops = true,
+	.module = THIS_MODULE,
+	.split_ops = trn_link_ops,
+	.n_split_ops = ARRAY_SIZE(trn_link_ops),
+	.resv_start_op = TRN_LINK_CMD_EVENT + 1,
+	.mcgrps = trn_link_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(trn_link_mcgrps),
+};
+
+int trn_link_genl_init(void)
+{
+	return genl_register_family(&trn_link_family);
+}
+
+void trn_link_genl_exit(void)
+{
+	genl_unregister_family(&trn_link_family);
+}
+
+/* ---- events ---- */
+
+static void trn_link_notify(struct trn_device *tdev, unsigned int p,
+			    u32 events)
+{
+	struct sk_buff *skb;
+	int ret;
+
+	if (!genl_has_listeners(&trn_link_family, &init_net,
+				TRN_LINK_NLGRP_EVENTS))
+		return;
+	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!skb)
+		return;
+	mutex_lock(&trn_link_devices_lock);
+	ret = trn_link_put_msg(skb, tdev, p, 0, 0, 0, TRN_LINK_CMD_EVENT, events);
+	mutex_unlock(&trn_link_devices_lock);
+	if (ret) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_multicast(&trn_link_family, skb, 0, TRN_LINK_NLGRP_EVENTS,
+			  GFP_KERNEL);
+}
+
+static const char *const trn_link_state_names[] = {
+	[TRN_LINK_STATE_DOWN] = "down",
+	[TRN_LINK_STATE_TRAINING] = "training",
+	[TRN_LINK_STATE_UP] = "up",
+};
+
+static void trn_link_uevent(struct trn_device *tdev, unsigned int p,
+			    u32 state, u32 peer_chip, u32 peer_port)
+{
+	char port_env[32], state_env[32], chip_env[40], peer_port_env[40];
+	bool up = state == TRN_LINK_STATE_UP;
+	char *envp[5];
+
+	snprintf(port_env, sizeof(port_env), "TRN_LINK_PORT=%u", p);
+	snprintf(state_env, sizeof(state_env), "TRN_LINK_STATE=%s",
+		 trn_link_state_names[state]);
+	if (up) {
+		snprintf(chip_env, sizeof(chip_env), "TRN_LINK_PEER_CHIP=%u",
+			 peer_chip);
+		snprintf(peer_port_env, sizeof(peer_port_env),
+			 "TRN_LINK_PEER_PORT=%u", peer_port);
+	} else {
+		strscpy(chip_env, "TRN_LINK_PEER_CHIP=");
+		strscpy(peer_port_env, "TRN_LINK_PEER_PORT=");
+	}
+	envp[0] = port_env;
+	envp[1] = state_env;
+	envp[2] = chip_env;
+	envp[3] = peer_port_env;
+	envp[4] = NULL;
+	kobject_uevent_env(&tdev->pdev->dev.kobj, KOBJ_CHANGE, envp);
+}
+
+static void trn_link_work(struct work_struct *work)
+{
+	struct trn_device *tdev = container_of(work, struct trn_device, link_work);
+	unsigned int p;
+
+	for (p = 0; p < tdev->num_links; p++) {
+		struct trn_link_port *port = &tdev->link_ports[p];
+		u32 hw_events = atomic_xchg(&port->pending, 0);
+		u32 state, peer_chip, peer_port, events = 0;
+		bool changed;
+
+		mutex_lock(&tdev->link_lock);
+		changed = trn_link_port_update(tdev, p);
+		state = port->state;
+		peer_chip = port->peer_chip;
+		peer_port = port->peer_port;
+		mutex_unlock(&tdev->link_lock);
+
+		if (changed || (hw_events & TRN_LINK_EV_STATE))
+			events |= TRN_LINK_EVENT_STATE;
+		if (hw_events & TRN_LINK_EV_ERRORS)
+			events |= TRN_LINK_EVENT_ERRORS;
+		if (events)
+			trn_link_notify(tdev, p, events);
+		if (changed) {
+			drm_dbg_driver(&tdev->drm, "link port %u: %s\n", p,
+				       trn_link_state_names[state]);
+			trn_link_uevent(tdev, p, state, peer_chip, peer_port);
+		}
+	}
+}
+
+/**
+ * trn_link_irq() - acknowledge the events of every port
+ * @tdev: the device, whose TRN_IRQ_LINK the caller has acknowledged
+ *
+ * Called from the misc interrupt handler. The events are handed to
+ * trn_link_work(), which reads the ports and tells userspace.
+ */
+void trn_link_irq(struct trn_device *tdev)
+{
+	unsigned int p, n = READ_ONCE(tdev->num_links);
+
+	for (p = 0; p < n; p++) {
+		u32 ev = trn_read32(tdev, TRN_LINK_REG(p, TRN_LINK_EVENTS));
+
+		if (!ev || ev == U32_MAX)
+			continue;
+		trn_write32(tdev, TRN_LINK_REG(p, TRN_LINK_EVENTS), ev);
+		atomic_or(ev & TRN_LINK_EV_ALL, &tdev->link_ports[p].pending);
+	}
+	if (n)
+		schedule_work(&tdev->link_work);
+}
+
+/* ---- sysfs: links/port<p>/ ---- */
+
+struct trn_link_kobj {
+	struct kobject kobj;
+	struct trn_device *tdev;
+	unsigned int port;
+};
+
+static struct trn_link_kobj *to_trn_link_kobj(struct kobject *kobj)
+{
+	return container_of(kobj, struct trn_link_kobj, kobj);
+}
+
+static void trn_link_attr_info(struct kobject *kobj, struct trn_link_info *info)
+{
+	struct trn_link_kobj *lk = to_trn_link_kobj(kobj);
+
+	trn_link_snapshot(lk->tdev, lk->port, info);
+}
+
+static ssize_t state_show(struct kobject *kobj, struct kobj_attribute *attr,
+			  char *buf)
+{
+	struct trn_link_info info;
+
+	trn_link_attr_info(kobj, &info);
+	return sysfs_emit(buf, "%s\n", trn_link_state_names[info.state]);
+}
+
+static ssize_t peer_chip_show(struct kobject *kobj, struct kobj_attribute *attr,
+			      char *buf)
+{
+	struct trn_link_info info;
+
+	trn_link_attr_info(kobj, &info);
+	if (info.state != TRN_LINK_STATE_UP)
+		return sysfs_emit(buf, "\n");
+	return sysfs_emit(buf, "%u\n", info.peer_chip);
+}
+
+static ssize_t peer_port_show(struct kobject *kobj, struct kobj_attribute *attr,
+			      char *buf)
+{
+	struct trn_link_info info;
+
+	trn_link_attr_info(kobj, &info);
+	if (info.state != TRN_LINK_STATE_UP)
+		return sysfs_emit(buf, "\n");
+	return sysfs_emit(buf, "%u\n", info.peer_port);
+}
+
+static ssize_t peer_device_show(struct kobject *kobj,
+				struct kobj_attribute *attr, char *buf)
+{
+	struct trn_link_info info;
+	struct trn_device *peer;
+	ssize_t ret;
+
+	trn_link_attr_info(kobj, &info);
+	if (info.state != TRN_LINK_STATE_UP)
+		return sysfs_emit(buf, "\n");
+	mutex_lock(&trn_link_devices_lock);
+	peer = trn_link_find_chip(info.peer_chip);
+	if (peer)
+		ret = sysfs_emit(buf, "accel%u\n", trn_accel_index(peer));
+	else
+		ret = sysfs_emit(buf, "\n");
+	mutex_unlock(&trn_link_devices_lock);
+	return ret;
+}
+
+#define TRN_LINK_ATTR_U32(name)						\
+static ssize_t name##_show(struct kobject *kobj,			\
+			   struct kobj_attribute *attr, char *buf)	\
+{									\
+	struct trn_link_info info;					\
+									\
+	trn_link_attr_info(kobj, &info);				\
+	return sysfs_emit(buf, "%u\n", info.name);			\
+}
+
+#define TRN_LINK_ATTR_COUNTER(name, c)					\
+static ssize_t name##_show(struct kobject *kobj,			\
+			   struct kobj_attribute *attr, char *buf)	\
+{									\
+	struct trn_link_info info;					\
+									\
+	trn_link_attr_info(kobj, &info);				\
+	return sysfs_emit(buf, "%llu\n", info.counters[c]);		\
+}
+
+TRN_LINK_ATTR_U32(speed)
+TRN_LINK_ATTR_U32(width)
+TRN_LINK_ATTR_U32(err_threshold)
+TRN_LINK_ATTR_COUNTER(err_crc, TRN_LINK_CNT_ERR_CRC)
+TRN_LINK_ATTR_COUNTER(err_replay, TRN_LINK_CNT_ERR_REPLAY)
+TRN_LINK_ATTR_COUNTER(tx_bytes, TRN_LINK_CNT_TX_BYTES)
+TRN_LINK_ATTR_COUNTER(rx_bytes, TRN_LINK_CNT_RX_BYTES)
+
+static ssize_t err_threshold_store(struct kobject *kobj,
+				   struct kobj_attribute *attr,
+				   const char *buf, size_t count)
+{
+	struct trn_link_kobj *lk = to_trn_link_kobj(kobj);
+	u32 val;
+	int ret, idx;
+
+	ret = kstrtou32(buf, 0, &val);
+	if (ret)
+		return ret;
+	if (!drm_dev_enter(&lk->tdev->drm, &idx))
+		return -ENODEV;
+	trn_link_set_threshold(lk->tdev, lk->port, val);
+	drm_dev_exit(idx);
+	return count;
+}
+
+static ssize_t clear_counters_store(struct kobject *kobj,
+				    struct kobj_attribute *attr,
+				    const char *buf, size_t count)
+{
+	struct trn_link_kobj *lk = to_trn_link_kobj(kobj);
+	bool val;
+	int ret, idx;
+
+	ret = kstrtobool(buf, &val);
+	if (ret)
+		return ret;
+	if (!val)
+		return -EINVAL;
+	if (!drm_dev_enter(&lk->tdev->drm, &idx))
+		return -ENODEV;
+	trn_link_clear_counters(lk->tdev, lk->port);
+	drm_dev_exit(idx);
+	return count;
+}
+
+static struct kobj_attribute trn_link_attr_state = __ATTR_RO(state);
+static struct kobj_attribute trn_link_attr_peer_chip = __ATTR_RO(peer_chip);
+static struct kobj_attribute trn_link_attr_peer_port = __ATTR_RO(peer_port);
+static struct kobj_attribute trn_link_attr_peer_device = __ATTR_RO(peer_device);
+static struct kobj_attribute trn_link_attr_speed = __ATTR_RO(speed);
+static struct kobj_attribute trn_link_attr_width = __ATTR_RO(width);
+static struct kobj_attribute trn_link_attr_err_crc = __ATTR_RO(err_crc);
+static struct kobj_attribute trn_link_attr_err_replay = __ATTR_RO(err_replay);
+static struct kobj_attribute trn_link_attr_tx_bytes = __ATTR_RO(tx_bytes);
+static struct kobj_attribute trn_link_attr_rx_bytes = __ATTR_RO(rx_bytes);
+static struct kobj_attribute trn_link_attr_err_threshold = __ATTR_RW(err_threshold);
+static struct kobj_attribute trn_link_attr_clear_counters = __ATTR_WO(clear_counters);
+
+static struct attribute *trn_link_port_attrs[] = {
+	&trn_link_attr_state.attr,
+	&trn_link_attr_peer_chip.attr,
+	&trn_link_attr_peer_port.attr,
+	&trn_link_attr_peer_device.attr,
+	&trn_link_attr_speed.attr,
+	&trn_link_attr_width.attr,
+	&trn_link_attr_err_crc.attr,
+	&trn_link_attr_err_replay.attr,
+	&trn_link_attr_tx_bytes.attr,
+	&trn_link_attr_rx_bytes.attr,
+	&trn_link_attr_err_threshold.attr,
+	&trn_link_attr_clear_counters.attr,
+	NULL
+};
+ATTRIBUTE_GROUPS(trn_link_port);
+
+static void trn_link_kobj_release(struct kobject *kobj)
+{
+	kfree(to_trn_link_kobj(kobj));
+}
+
+static const struct kobj_type trn_link_port_ktype = {
+	.release = trn_link_kobj_release,
+	.sysfs_ops = &kobj_sysfs_ops,
+	.default_groups = trn_link_port_groups,
+};
+
+/* Removing a kobject waits for the show() and store() calls in progress. */
+static void trn_link_sysfs_fini(void *arg)
+{
+	struct trn_device *tdev = arg;
+	unsigned int p;
+
+	for (p = 0; p < tdev->num_links; p++) {
+		struct trn_link_kobj *lk = tdev->link_ports[p].kobj;
+
+		if (!lk)
+			continue;
+		kobject_del(&lk->kobj);
+		kobject_put(&lk->kobj);
+		tdev->link_ports[p].kobj = NULL;
+	}
+	kobject_del(tdev->links_kobj);
+	kobject_put(tdev->links_kobj);
+	tdev->links_kobj = NULL;
+}
+
+static int trn_link_sysfs_init(struct trn_device *tdev)
+{
+	struct device *dev = &tdev->pdev->dev;
+	struct trn_link_kobj *lk;
+	unsigned int p;
+	int ret;
+
+	tdev->links_kobj = kobject_create_and_add("links", &dev->kobj);
+	if (!tdev->links_kobj)
+		return -ENOMEM;
+	ret = devm_add_action_or_reset(dev, trn_link_sysfs_fini, tdev);
+	if (ret)
+		return ret;
+
+	for (p = 0; p < tdev->num_links; p++) {
+		lk = kzalloc(sizeof(*lk), GFP_KERNEL);
+		if (!lk)
+			return -ENOMEM;
+		lk->tdev = tdev;
+		lk->port = p;
+		ret = kobject_init_and_add(&lk->kobj, &trn_link_port_ktype,
+					   tdev->links_kobj, "port%u", p);
+		if (ret) {
+			kobject_put(&lk->kobj);
+			return ret;
+		}
+		tdev->link_ports[p].kobj = lk;
+	}
+	return 0;
+}
+
+/* ---- probe and removal ---- */
+
+static void trn_link_fini(void *arg)
+{
+	struct trn_device *tdev = arg;
+	unsigned int p;
+
+	for (p = 0; p < tdev->num_links; p++)
+		trn_write32(tdev, TRN_LINK_REG(p, TRN_LINK_EVENT_MASK), 0);
+	trn_write32(tdev, TRN_REG_IRQ_MASK,
+		    trn_read32(tdev, TRN_REG_IRQ_MASK) & ~TRN_IRQ_LINK);
+	synchronize_irq(pci_irq_vector(tdev->pdev, TRN_MSIX_VEC_MISC));
+	disable_work_sync(&tdev->link_work);
+}
+
+/**
+ * trn_link_init() - discover the NeuronLink ports and enable their events
+ * @tdev: the device, after trn_irq_init()
+ *
+ * Devices without TRN_CAP_LINK (interface 1.2 and older) have no ports.
+ * Everything is undone by device-managed actions.
+ *
+ * Return: 0 or a negative error code.
+ */
+int trn_link_init(struct trn_device *tdev)
+{
+	struct device *dev = &tdev->pdev->dev;
+	unsigned int p, n;
+	int ret;
+
+	INIT_LIST_HEAD(&tdev->link_node);
+	INIT_WORK(&tdev->link_work, trn_link_work);
+	ret = drmm_mutex_init(&tdev->drm, &tdev->link_lock);
+	if (ret)
+		return ret;
+
+	if (!(tdev->hw_caps & TRN_CAP_LINK) ||
+	    TRN_VERSION_GET_MINOR(tdev->hw_version) < 3)
+		return 0;
+
+	n = trn_read32(tdev, TRN_REG_NUM_LINKS);
+	if (n > TRN_MAX_LINKS) {
+		drm_warn(&tdev->drm, "device reports %u link ports, using %u\n",
+			 n, TRN_MAX_LINKS);
+		n = TRN_MAX_LINKS;
+	}
+
+	mutex_lock(&tdev->link_lock);
+	for (p = 0; p < n; p++) {
+		struct trn_link_port *port = &tdev->link_ports[p];
+
+		/*
+		 * Drop stale events before reading the port: a change after
+		 * the read sets EVENTS again and is reported by the work.
+		 */
+		trn_write32(tdev, TRN_LINK_REG(p, TRN_LINK_EVENTS), TRN_LINK_EV_ALL);
+		atomic_set(&port->pending, 0);
+		port->state = TRN_LINK_STATE_DOWN;
+		port->peer_chip = TRN_LINK_PEER_NONE;
+		port->peer_port = TRN_LINK_PEER_NONE;
+		trn_link_port_update(tdev, p);
+		port->err_threshold =
+			trn_read32(tdev, TRN_LINK_REG(p, TRN_LINK_ERR_THRESHOLD));
+		trn_write32(tdev, TRN_LINK_REG(p, TRN_LINK_EVENT_MASK),
+			    TRN_LINK_EV_ALL);
+	}
+	mutex_unlock(&tdev->link_lock);
+	WRITE_ONCE(tdev->num_links, n);
+
+	ret = devm_add_action_or_reset(dev, trn_link_fini, tdev);
+	if (ret)
+		return ret;
+	trn_write32(tdev, TRN_REG_IRQ_MASK,
+		    trn_read32(tdev, TRN_REG_IRQ_MASK) | TRN_IRQ_LINK);
+
+	return trn_link_sysfs_init(tdev);
+}
+
+/**
+ * trn_link_register() - make a probed device visible to netlink and peers
+ * @tdev: the device, registered with DRM
+ */
+void trn_link_register(struct trn_device *tdev)
+{
+	unsigned int index = trn_accel_index(tdev);
+	struct trn_device *pos;
+
+	mutex_lock(&trn_link_devices_lock);
+	list_for_each_entry(pos, &trn_link_devices, link_node)
+		if (trn_accel_index(pos) > index)
+			break;
+	list_add_tail(&tdev->link_node, &pos->link_node);
+	mutex_unlock(&trn_link_devices_lock);
+}
+
+/**
+ * trn_link_unregister() - hide a device being removed; stop its events
+ * @tdev: the device
+ *
+ * After this, netlink requests no longer find the device and no event or
+ * uevent is sent for it.
+ */
+void trn_link_unregister(struct trn_device *tdev)
+{
+	mutex_lock(&trn_link_devices_lock);
+	list_del_init(&tdev->link_node);
+	mutex_unlock(&trn_link_devices_lock);
+	disable_work_sync(&tdev->link_work);
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Copyright (c) 2026 The trn authors */
+
+#ifndef __TRN_LINK_H__
+#define __TRN_LINK_H__
+
+#include <linux/atomic.h>
+#include <linux/types.h>
+
+struct trn_device;
+struct trn_link_kobj;
+
+/* Counters of a port, in the order of trn_link_counter_regs[]. */
+enum trn_link_counter {
+	TRN_LINK_CNT_ERR_CRC,
+	TRN_LINK_CNT_ERR_REPLAY,
+	TRN_LINK_CNT_TX_BYTES,
+	TRN_LINK_CNT_RX_BYTES,
+	TRN_LINK_NUM_COUNTERS
+};
+
+/**
+ * struct trn_link_port - what the driver knows of one NeuronLink port
+ * @kobj: its directory links/port<p>/ in sysfs
+ * @pending: TRN_LINK_EV_* acknowledged by the interrupt handler, for the work
+ * @state: TRN_LINK_STATE_*, as last read
+ * @peer_chip: chip id at the other end, TRN_LINK_PEER_NONE unless UP
+ * @peer_port: port at the other end, TRN_LINK_PEER_NONE unless UP
+ * @speed: lane rate, Gb/s
+ * @width: lanes
+ * @err_threshold: value of TRN_LINK_ERR_THRESHOLD
+ * @base: hardware counter values that read as zero (clear_counters)
+ *
+ * Everything but @kobj and @pending is protected by trn_device.link_lock.
+ */
+struct trn_link_port {
+	struct trn_link_kobj *kobj;
+	atomic_t pending;
+	u32 state;
+	u32 peer_chip;
+	u32 peer_port;
+	u32 speed;
+	u32 width;
+	u32 err_threshold;
+	u64 base[TRN_LINK_NUM_COUNTERS];
+};
+
+int trn_link_init(struct trn_device *tdev);
+void trn_link_irq(struct trn_device *tdev);
+void trn_link_register(struct trn_device *tdev);
+void trn_link_unregister(struct trn_device *tdev);
+int trn_link_genl_init(void);
+void trn_link_genl_exit(void);
+
+#endif /* __TRN_LINK_H__ */
