@@ -21,7 +21,7 @@ extern "C" {
 
 /** Version of the library this header belongs to. */
 #define NRT_VERSION_MAJOR 0
-#define NRT_VERSION_MINOR 3
+#define NRT_VERSION_MINOR 4
 #define NRT_VERSION_PATCH 0
 
 #if defined(__GNUC__) && __GNUC__ >= 4
@@ -1227,6 +1227,199 @@ typedef struct nrt_run_result {
  * the driver's job timeout).
  */
 NRT_API nrt_status nrt_program_run_result(nrt_fence *f, nrt_run_result *res);
+
+/* ------------------------------------------------------------------------
+ * Topology: the NeuronLink ports of the devices (version 0.4)
+ */
+
+/** State of a link port. The values are the kernel's TRN_LINK_PORT_*. */
+typedef enum nrt_link_state {
+	NRT_LINK_DOWN = 0,      /**< No link. */
+	NRT_LINK_TRAINING = 1,  /**< Link training in progress. */
+	NRT_LINK_UP = 2,        /**< Up: the peer fields are valid. */
+} nrt_link_state;
+
+/** Bits of nrt_link_event.events; the kernel's TRN_LINK_EVENT_*. */
+#define NRT_LINK_EVENT_STATE  (1u << 0) /**< The port changed state. */
+#define NRT_LINK_EVENT_ERRORS (1u << 1) /**< Its error counters crossed the
+					  *   kernel's threshold. */
+
+/**
+ * struct nrt_link - one NeuronLink port of one device
+ *
+ * Returned by pointer, owned by the library: fields may be appended in
+ * later versions, so do not rely on sizeof(nrt_link) across versions.
+ */
+typedef struct nrt_link {
+	unsigned int device;     /**< Device index (as nrt_device_open()). */
+	unsigned int minor;      /**< N of /dev/accel/accelN. */
+	uint32_t chip_id;        /**< Chip id of the device. */
+	char pci_bdf[32];        /**< PCI address of the device. */
+	unsigned int port;       /**< Port number on the device. */
+	nrt_link_state state;    /**< Port state. */
+	bool has_peer;           /**< The peer fields are known (usually: UP). */
+	uint32_t peer_chip;      /**< Chip id at the other end. */
+	uint32_t peer_port;      /**< Port at the other end. */
+	int peer_device;         /**< Device index of the other end when it is a
+				  *   device of this system, else -1. */
+	uint32_t speed_gbps;     /**< Lane rate in Gb/s, 0 if unknown. */
+	uint32_t width;          /**< Lanes, 0 if unknown. */
+	uint64_t err_crc;        /**< CRC errors counted. */
+	uint64_t err_replay;     /**< Replays counted. */
+	uint64_t tx_bytes;       /**< Bytes sent. */
+	uint64_t rx_bytes;       /**< Bytes received. */
+} nrt_link;
+
+/** Where a topology snapshot was read from. */
+typedef enum nrt_topology_source {
+	NRT_TOPOLOGY_NETLINK = 0, /**< The trn_link generic netlink family. */
+	NRT_TOPOLOGY_SYSFS = 1,   /**< sysfs links/port* (no netlink family). */
+} nrt_topology_source;
+
+/** A snapshot of all link ports of all devices. Opaque, immutable. */
+typedef struct nrt_topology nrt_topology;
+
+/**
+ * nrt_topology_get() - read the link ports of all devices
+ * @out: receives the snapshot, untouched on failure; free it with
+ *	nrt_topology_free()
+ *
+ * Dumps the ports with a GET request of the "trn_link" generic netlink
+ * family. When the family is not registered, reads sysfs instead:
+ * /sys/bus/pci/devices/<bdf>/links/port<p>/{state,peer_chip,peer_port,
+ * peer_device,speed,width,err_crc,err_replay,tx_bytes,rx_bytes} of every
+ * device nrt_device_count() sees (NRT_SYSFS_ROOT redirects /sys). The
+ * links are sorted by device index and port. A device without link ports
+ * contributes none; no device at all gives an empty snapshot.
+ *
+ * Return: NRT_SUCCESS; NRT_INVALID if @out is NULL; NRT_NO_DRIVER if the
+ * trn module is not loaded; NRT_PERMISSION if netlink or sysfs refuse;
+ * NRT_RESOURCE if out of memory; NRT_FAILURE for a malformed answer or
+ * attribute (the message names it).
+ */
+NRT_API nrt_status nrt_topology_get(nrt_topology **out);
+
+/**
+ * nrt_topology_free() - free a snapshot
+ * @t: snapshot, or NULL (then nothing is done)
+ *
+ * The links of @t must not be used afterwards.
+ */
+NRT_API void nrt_topology_free(nrt_topology *t);
+
+/**
+ * nrt_topology_num_links() - number of link ports in a snapshot
+ * @t: snapshot
+ *
+ * Return: the number, or 0 if @t is NULL.
+ */
+NRT_API size_t nrt_topology_num_links(const nrt_topology *t);
+
+/**
+ * nrt_topology_link() - one link port of a snapshot
+ * @t: snapshot
+ * @i: 0..nrt_topology_num_links()-1, in device and port order
+ *
+ * Return: the link, valid as long as @t; NULL if @t is NULL or @i is out
+ * of range.
+ */
+NRT_API const nrt_link *nrt_topology_link(const nrt_topology *t, size_t i);
+
+/**
+ * nrt_topology_find() - the link port of a device by port number
+ * @t: snapshot
+ * @device: device index
+ * @port: port number
+ *
+ * Return: the link, valid as long as @t; NULL if there is no such port
+ * (or @t is NULL).
+ */
+NRT_API const nrt_link *nrt_topology_find(const nrt_topology *t,
+					  unsigned int device,
+					  unsigned int port);
+
+/**
+ * nrt_topology_get_source() - where a snapshot was read from
+ * @t: snapshot
+ *
+ * Return: NRT_TOPOLOGY_NETLINK or NRT_TOPOLOGY_SYSFS (also for NULL).
+ */
+NRT_API nrt_topology_source nrt_topology_get_source(const nrt_topology *t);
+
+/** A listener of link events. Opaque. */
+typedef struct nrt_link_listener nrt_link_listener;
+
+/**
+ * struct nrt_link_event - one link event
+ *
+ * Returned by value: fields may only be appended, and the caller's copy is
+ * written in full by nrt_link_listener_next().
+ */
+typedef struct nrt_link_event {
+	nrt_link link;           /**< The port's attributes at the event. */
+	uint32_t events;         /**< NRT_LINK_EVENT_* bits. */
+} nrt_link_event;
+
+/**
+ * nrt_link_listener_open() - start listening to link events
+ * @out: receives the listener, untouched on failure; close it with
+ *	nrt_link_listener_close()
+ *
+ * Joins the "events" multicast group of the "trn_link" generic netlink
+ * family. Events that happen before this call are not seen; take a
+ * snapshot with nrt_topology_get() afterwards for the current state.
+ *
+ * Return: NRT_SUCCESS; NRT_INVALID if @out is NULL; NRT_NO_DRIVER with
+ * "netlink family trn_link not found: is the trn module loaded?" when the
+ * family is not registered (there is no sysfs fallback for events);
+ * NRT_PERMISSION if netlink refuses; NRT_RESOURCE if out of memory;
+ * NRT_FAILURE otherwise.
+ */
+NRT_API nrt_status nrt_link_listener_open(nrt_link_listener **out);
+
+/**
+ * nrt_link_listener_fd() - file descriptor to poll for events
+ * @l: listener
+ *
+ * Readable (POLLIN) when nrt_link_listener_next() may have an event. The
+ * descriptor belongs to the listener: do not read or close it.
+ *
+ * Return: the descriptor, or -1 if @l is NULL.
+ */
+NRT_API int nrt_link_listener_fd(const nrt_link_listener *l);
+
+/**
+ * nrt_link_listener_next() - wait for the next link event
+ * @l: listener
+ * @timeout_ms: longest wait in milliseconds; 0: do not wait; negative:
+ *	wait without limit
+ * @event: receives the event
+ *
+ * Returns events one at a time, in the order the kernel sent them. Safe to
+ * call from several threads (each event goes to one caller).
+ *
+ * Return: NRT_SUCCESS with an event; NRT_TIMEOUT if none came within
+ * @timeout_ms or a signal interrupted the wait; NRT_INVALID for a NULL
+ * argument; NRT_RESOURCE if the kernel dropped events because they were
+ * not read fast enough (the next call goes on with newer events: take a
+ * new snapshot); NRT_FAILURE for a malformed message or a socket error.
+ */
+NRT_API nrt_status nrt_link_listener_next(nrt_link_listener *l, int timeout_ms,
+					  nrt_link_event *event);
+
+/**
+ * nrt_link_listener_close() - stop listening and free a listener
+ * @l: listener, or NULL (then nothing is done)
+ */
+NRT_API void nrt_link_listener_close(nrt_link_listener *l);
+
+/**
+ * nrt_link_state_name() - name of a link state
+ * @s: state
+ *
+ * Return: "down", "training", "up", or "unknown" for another value.
+ */
+NRT_API const char *nrt_link_state_name(nrt_link_state s);
 
 #if defined(__cplusplus)
 }

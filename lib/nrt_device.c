@@ -364,6 +364,40 @@ NRT_API nrt_status nrt_device_count(unsigned int *count)
 	return NRT_SUCCESS;
 }
 
+const char *nrt_sysfs_path(void)
+{
+	return nrt_sysfs_root();
+}
+
+nrt_status nrt_device_list(struct nrt_dev_ent **out, size_t *n)
+{
+	struct nrt_entry_list list;
+	struct nrt_dev_ent *v = NULL;
+	nrt_status st;
+	size_t i;
+
+	*out = NULL;
+	*n = 0;
+	st = nrt_enumerate(&list);
+	if (st != NRT_SUCCESS)
+		return st;
+	if (list.n == 0)
+		return nrt_module_loaded() ? NRT_SUCCESS : nrt_no_driver();
+	v = calloc(list.n, sizeof(*v));
+	if (!v) {
+		free(list.v);
+		return nrt_fail(NRT_RESOURCE, "out of memory");
+	}
+	for (i = 0; i < list.n; i++) {
+		v[i].minor = list.v[i].minor;
+		memcpy(v[i].pci_bdf, list.v[i].pci_bdf, sizeof(v[i].pci_bdf));
+	}
+	free(list.v);
+	*out = v;
+	*n = list.n;
+	return NRT_SUCCESS;
+}
+
 nrt_status nrt_status_from_errno(int err)
 {
 	switch (err) {

@@ -210,6 +210,50 @@ NRT_HIDDEN nrt_status nrt_fail_prefix(nrt_status status, const char *fmt, ...)
 /* Generic mapping of an errno value of an ioctl to a status. */
 NRT_HIDDEN nrt_status nrt_status_from_errno(int err);
 
+/* A trn device as nrt_device_count() sees it: index i of the list is
+ * device index i. */
+struct nrt_dev_ent {
+	unsigned int minor;
+	char pci_bdf[32];
+};
+
+/*
+ * nrt_device_list() - the trn devices, in device index order
+ * *@out (free()) and *@n receive them. NRT_NO_DRIVER when there is none and
+ * the module is not loaded.
+ */
+NRT_HIDDEN nrt_status nrt_device_list(struct nrt_dev_ent **out, size_t *n);
+
+/* The root of sysfs: NRT_SYSFS_ROOT or "/sys". */
+NRT_HIDDEN const char *nrt_sysfs_path(void);
+
+/* Topology (nrt_topology.c): the devices, to map accel minors to device
+ * indices and chip ids to devices. */
+struct nrt_devmap {
+	struct nrt_dev_ent *ents;
+	uint32_t *chip;         /* chip id of device i, when chip_known[i] */
+	bool *chip_known;
+	size_t n;
+};
+
+NRT_HIDDEN nrt_status nrt_devmap_get(struct nrt_devmap *m);
+NRT_HIDDEN void nrt_devmap_free(struct nrt_devmap *m);
+
+struct nlmsghdr;
+/*
+ * nrt_link_parse_msg() - one port of a trn_link GET or EVENT message
+ * @nlh: the message
+ * @m: the devices, to map minors to device indices
+ * @link: receives the port
+ * @events: receives TRN_LINK_A_EVENT (0 if absent), or NULL
+ *
+ * Return: NRT_SUCCESS; NRT_NO_DEVICE for a device that is not in @m (gone
+ * or bound since: skip it); NRT_FAILURE for a malformed message.
+ */
+NRT_HIDDEN nrt_status nrt_link_parse_msg(struct nlmsghdr *nlh,
+					 const struct nrt_devmap *m,
+					 nrt_link *link, uint32_t *events);
+
 /*
  * Save the calling thread's error detail in @buf (NRT_ERROR_MAX bytes) and
  * put it back, around internal work whose failure is not the caller's.

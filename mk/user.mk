@@ -6,7 +6,7 @@
 # root. Everything is built out of tree under build/.
 #
 # Targets:
-#   user          build/lib/libnrt.so{,.0,.0.3.0}, build/lib/nrt.pc,
+#   user          build/lib/libnrt.so{,.0,.0.4.0}, build/lib/nrt.pc,
 #                 build/tools/nrt-ls, build/tools/nrt-bench and the device
 #                 tests build/tests/dev/test_dma (run in a VM or on a machine
 #                 with a trn device, not by unit-test)
@@ -25,7 +25,7 @@ USER_SAVED_DEFAULT_GOAL := $(.DEFAULT_GOAL)
 USER_BUILD := build
 USER_ASAN := $(USER_BUILD)/asan
 
-NRT_VERSION := 0.3.0
+NRT_VERSION := 0.4.0
 NRT_SOVERSION := 0
 NRT_SONAME := libnrt.so.$(NRT_SOVERSION)
 NRT_REALNAME := libnrt.so.$(NRT_VERSION)
@@ -49,6 +49,9 @@ USER_DRM_LIBS := $(shell $(PKG_CONFIG) --libs libdrm)
 USER_PCI_CFLAGS := $(shell $(PKG_CONFIG) --cflags libpci)
 USER_PCI_LIBS := $(shell $(PKG_CONFIG) --libs libpci)
 USER_JSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags json-c)
+# libnl-genl-3: the trn_link generic netlink family (libnrt topology).
+USER_NL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libnl-genl-3.0)
+USER_NL_LIBS := $(shell $(PKG_CONFIG) --libs libnl-genl-3.0)
 USER_JSON_LIBS := $(shell $(PKG_CONFIG) --libs json-c)
 USER_CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka)
 USER_CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka)
@@ -61,12 +64,12 @@ USER_DEPFLAGS = -MMD -MP -MF $(@:.o=.d)
 # --- libnrt -----------------------------------------------------------------
 
 NRT_LIB_SRCS := lib/nrt_buffer.c lib/nrt_device.c lib/nrt_dma.c lib/nrt_error.c \
-	lib/nrt_fence.c lib/nrt_program.c lib/nrt_tensor.c
+	lib/nrt_fence.c lib/nrt_program.c lib/nrt_tensor.c lib/nrt_topology.c
 NRT_LIB_OBJS := $(NRT_LIB_SRCS:lib/%.c=$(USER_BUILD)/lib/%.o)
 # include/hw: the instruction encoding and the conversions (trn_isa.h,
 # trn_numerics.h, dual-licensed MIT), used by the sources, never by nrt.h.
 NRT_LIB_CFLAGS = $(USER_CFLAGS) -fPIC -fvisibility=hidden -Ilib -Iinclude/uapi \
-	-Iinclude/hw $(USER_DRM_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+	-Iinclude/hw $(USER_DRM_CFLAGS) $(USER_NL_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
 NRT_LIB := $(USER_BUILD)/lib/$(NRT_REALNAME)
 NRT_LIB_LINKS := $(USER_BUILD)/lib/$(NRT_SONAME) $(USER_BUILD)/lib/libnrt.so
@@ -80,7 +83,7 @@ $(NRT_LIB): $(NRT_LIB_OBJS) lib/libnrt.map
 	$(CC) -shared -Wl,-soname,$(NRT_SONAME) \
 		-Wl,--version-script=lib/libnrt.map -Wl,--no-undefined \
 		$(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(NRT_LIB_OBJS) $(USER_DRM_LIBS) \
-		-lm -pthread
+		$(USER_NL_LIBS) -lm -pthread
 
 $(USER_BUILD)/lib/$(NRT_SONAME): $(NRT_LIB)
 	ln -sfn $(NRT_REALNAME) $@
@@ -100,7 +103,7 @@ $(NRT_PC): lib/nrt.pc.in user-pc-force
 
 # --- nrt-ls -----------------------------------------------------------------
 
-NRT_LS_SRCS := tools/nrt-ls.c tools/nrt_ls_fmt.c
+NRT_LS_SRCS := tools/nrt-ls.c tools/nrt_ls_fmt.c tools/nrt_ls_topo.c
 NRT_LS_OBJS := $(NRT_LS_SRCS:tools/%.c=$(USER_BUILD)/tools/%.o)
 NRT_LS_CFLAGS = $(USER_CFLAGS) -Ilib -Itools $(USER_PCI_CFLAGS) \
 	$(USER_JSON_CFLAGS) $(CPPFLAGS) $(CFLAGS)
@@ -175,10 +178,10 @@ user: $(NRT_LIB) $(NRT_LIB_LINKS) $(NRT_PC) $(NRT_LS) $(NRT_BENCH) $(USER_DEV_TE
 
 USER_ASAN_CFLAGS = $(USER_CFLAGS) $(USER_SANFLAGS) -pthread -Ilib -Itools -Iinclude/uapi \
 	-Iinclude/hw -Itests/common -Itests/unit $(USER_DRM_CFLAGS) $(USER_JSON_CFLAGS) \
-	$(USER_CMOCKA_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+	$(USER_NL_CFLAGS) $(USER_CMOCKA_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
 USER_ASAN_LIB_OBJS := $(NRT_LIB_SRCS:lib/%.c=$(USER_ASAN)/lib/%.o)
-USER_ASAN_FMT_OBJS := $(USER_ASAN)/tools/nrt_ls_fmt.o
+USER_ASAN_FMT_OBJS := $(USER_ASAN)/tools/nrt_ls_fmt.o $(USER_ASAN)/tools/nrt_ls_topo.o
 USER_TEST_SRCS := $(wildcard tests/unit/test_*.c)
 USER_TEST_OBJS := $(USER_TEST_SRCS:tests/unit/%.c=$(USER_ASAN)/tests/unit/%.o)
 USER_TESTS := $(USER_TEST_OBJS:.o=)
@@ -214,7 +217,15 @@ $(USER_ASAN)/tests/unit/test_nrt_device: $(USER_ASAN)/tests/unit/test_nrt_device
 		$(USER_ASAN_LIB_OBJS)
 	$(USER_ASAN_LINK) -o $@ $^ \
 		-Wl,--wrap=drmIoctl,--wrap=drmGetVersion,--wrap=drmFreeVersion \
-		$(USER_DRM_LIBS) $(USER_CMOCKA_LIBS) -lm -pthread
+		$(USER_DRM_LIBS) $(USER_NL_LIBS) $(USER_CMOCKA_LIBS) -lm -pthread
+
+# test_nrt_topology: the sysfs fallback against a fake sysfs tree (the
+# trn_link family is not registered on the build host) and the netlink
+# message parser against messages built with libnl.
+$(USER_ASAN)/tests/unit/test_nrt_topology: $(USER_ASAN)/tests/unit/test_nrt_topology.o \
+		$(USER_ASAN_LIB_OBJS)
+	$(USER_ASAN_LINK) -o $@ $^ $(USER_DRM_LIBS) $(USER_NL_LIBS) \
+		$(USER_CMOCKA_LIBS) -lm -pthread
 
 # test_nrt_dma and test_nrt_program fake the whole kernel interface the
 # library uses (tests/unit/fake_kernel.c): the trn ioctls, syncobjs,
@@ -225,14 +236,14 @@ USER_DMA_WRAPS := drmIoctl drmGetVersion drmFreeVersion drmSyncobjCreate \
 $(USER_ASAN)/tests/unit/test_nrt_dma $(USER_ASAN)/tests/unit/test_nrt_program: \
 		%: %.o $(USER_FAKE_OBJS) $(USER_REF_OBJS) $(USER_ASAN_LIB_OBJS)
 	$(USER_ASAN_LINK) -o $@ $^ $(USER_DMA_WRAPS:%=-Wl,--wrap=%) \
-		$(USER_CMOCKA_LIBS) -lm -pthread
+		$(USER_NL_LIBS) $(USER_CMOCKA_LIBS) -lm -pthread
 
 $(USER_ASAN)/tests/unit/test_trn_ref: $(USER_ASAN)/tests/unit/test_trn_ref.o \
 		$(USER_REF_OBJS)
 	$(USER_ASAN_LINK) -o $@ $^ $(USER_CMOCKA_LIBS) -lm
 
-$(USER_ASAN)/tests/unit/test_nrt_ls_fmt: $(USER_ASAN)/tests/unit/test_nrt_ls_fmt.o \
-		$(USER_ASAN_FMT_OBJS)
+$(USER_ASAN)/tests/unit/test_nrt_ls_fmt $(USER_ASAN)/tests/unit/test_nrt_ls_topo: \
+		%: %.o $(USER_ASAN_FMT_OBJS)
 	$(USER_ASAN_LINK) -o $@ $^ $(USER_JSON_LIBS) $(USER_CMOCKA_LIBS)
 
 # Every NRT_API function of nrt.h is exported, and nothing else is: a

@@ -8,11 +8,17 @@
  * libpci, which needs root to read the PCI Express capability. Whatever
  * cannot be read is shown as "-" (null in JSON).
  *
+ * NeuronLink topology (CONNECTED DEVICES, --topology, --expect, --json)
+ * from nrt_topology_get(), link events (--watch-links) from the library's
+ * link listener; the shape logic and drawings are in nrt_ls_topo.c.
+ *
  * Exit status: 0 on success, 1 if no device was found or a device could not
- * be read (the devices that could be read are still listed), 2 on a usage
- * error.
+ * be read (the devices that could be read are still listed), or the wiring
+ * does not match --expect, 2 on a usage error.
  */
 #include <getopt.h>
+#include <signal.h>
+#include <time.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -25,6 +31,7 @@
 
 #include "nrt.h"
 #include "nrt_ls_fmt.h"
+#include "nrt_ls_topo.h"
 
 #define NRT_LS_NAME "nrt-ls"
 
@@ -34,12 +41,17 @@ static void nrt_ls_usage(FILE *out)
 		"Usage: " NRT_LS_NAME " [OPTION]...\n"
 		"List the trn accelerator devices of this system.\n"
 		"\n"
-		"  -j, --json     print a JSON document instead of a table\n"
-		"  -h, --help     print this help and exit\n"
-		"  -V, --version  print the version and exit\n"
+		"  -j, --json           print a JSON document instead of a table\n"
+		"  -t, --topology       draw the NeuronLink wiring: a torus grid, a ring\n"
+		"                       or a list of links\n"
+		"  -e, --expect SHAPE   compare the wiring with SHAPE (torus:RxC or\n"
+		"                       ring:N, positions by chip id); print mismatches\n"
+		"  -w, --watch-links    print link events as they arrive, until interrupted\n"
+		"  -h, --help           print this help and exit\n"
+		"  -V, --version        print the version and exit\n"
 		"\n"
-		"Exit status: 0 on success, 1 if no device was found or a device\n"
-		"could not be read, 2 on a usage error.\n");
+		"Exit status: 0 on success, 1 if no device was found, a device could\n"
+		"not be read or the wiring does not match --expect, 2 on a usage error.\n");
 }
 
 static void nrt_ls_usage_error(const char *fmt, ...)
@@ -56,7 +68,8 @@ static void nrt_ls_usage_error(const char *fmt, ...)
 		va_end(ap);
 		fputc('\n', stderr);
 	}
-	fputs("usage: " NRT_LS_NAME " [-j|--json] [-h|--help] [-V|--version]\n",
+	fputs("usage: " NRT_LS_NAME " [-j|--json] [-t|--topology] [-e|--expect SHAPE]\n"
+	      "              [-w|--watch-links] [-h|--help] [-V|--version]\n",
 	      stderr);
 	exit(2);
 }
@@ -224,26 +237,156 @@ static bool nrt_ls_read_device(unsigned int index, struct nrt_ls_row *row)
 	return true;
 }
 
+/* --- link events -------------------------------------------------------- */
+
+static volatile sig_atomic_t nrt_ls_stop;
+
+static void nrt_ls_on_signal(int sig)
+{
+	(void)sig;
+	nrt_ls_stop = 1;
+}
+
+static void nrt_ls_timestamp(char *buf, size_t size)
+{
+	struct timespec ts;
+	struct tm tm;
+	char base[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, size, "%s.%03ldZ", base, ts.tv_nsec / 1000000);
+}
+
+/* --watch-links. Return: the exit status. */
+static int nrt_ls_watch(bool json)
+{
+	struct sigaction sa;
+	nrt_link_listener *l;
+	nrt_link_event ev;
+	nrt_status st;
+	char ts[48], line[512];
+
+	st = nrt_link_listener_open(&l);
+	if (st != NRT_SUCCESS) {
+		fprintf(stderr, NRT_LS_NAME ": cannot watch links: %s\n",
+			nrt_ls_reason(st));
+		return 1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = nrt_ls_on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	while (!nrt_ls_stop) {
+		st = nrt_link_listener_next(l, 500, &ev);
+		if (st == NRT_TIMEOUT)
+			continue;
+		nrt_ls_timestamp(ts, sizeof(ts));
+		if (st == NRT_RESOURCE) {
+			fprintf(stderr, NRT_LS_NAME ": %s %s\n", ts, nrt_ls_reason(st));
+			continue;
+		}
+		if (st != NRT_SUCCESS) {
+			fprintf(stderr, NRT_LS_NAME ": %s\n", nrt_ls_reason(st));
+			nrt_link_listener_close(l);
+			return 1;
+		}
+		if (json) {
+			struct json_object *o = nrt_topo_json_event(&ev, ts);
+
+			if (o)
+				puts(json_object_to_json_string_ext(o,
+					JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+			json_object_put(o);
+		} else {
+			puts(nrt_topo_format_event(&ev, ts, line, sizeof(line)));
+		}
+		if (nrt_ls_flush()) {
+			nrt_link_listener_close(l);
+			return 1;
+		}
+	}
+	nrt_link_listener_close(l);
+	return 0;
+}
+
+/* --- topology ----------------------------------------------------------- */
+
+/* A copy of all links of a snapshot (free()), or false after a message. */
+static bool nrt_ls_topology(nrt_link **links, size_t *n, const char **source)
+{
+	nrt_topology *t;
+	nrt_status st;
+	size_t i;
+
+	*links = NULL;
+	*n = 0;
+	st = nrt_topology_get(&t);
+	if (st != NRT_SUCCESS) {
+		fprintf(stderr, NRT_LS_NAME ": cannot read the NeuronLink topology: %s\n",
+			nrt_ls_reason(st));
+		return false;
+	}
+	*source = nrt_topology_get_source(t) == NRT_TOPOLOGY_NETLINK ?
+		  "netlink" : "sysfs";
+	*n = nrt_topology_num_links(t);
+	*links = calloc(*n ? *n : 1, sizeof(**links));
+	if (!*links) {
+		nrt_topology_free(t);
+		*n = 0;
+		fprintf(stderr, NRT_LS_NAME ": out of memory\n");
+		return false;
+	}
+	for (i = 0; i < *n; i++)
+		(*links)[i] = *nrt_topology_link(t, i);
+	nrt_topology_free(t);
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "topology", no_argument, NULL, 't' },
+		{ "expect", required_argument, NULL, 'e' },
+		{ "watch-links", no_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct pci_access *acc;
 	struct nrt_ls_row *rows;
-	unsigned int count, i;
+	unsigned int count;
+	size_t i;
 	size_t n = 0;
-	bool json = false, failed = false;
+	bool json = false, failed = false, topology = false, watch = false;
+	struct nrt_topo_shape expect, detected;
+	bool have_expect = false, have_detected = false;
+	struct nrt_topo_mismatch *mm = NULL;
+	size_t n_mm = 0, n_links = 0;
+	nrt_link *links = NULL;
+	const char *source = "sysfs";
+	bool topo;
 	nrt_status st;
 	int opt, ret;
 
-	while ((opt = getopt_long(argc, argv, "jhV", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "jte:whV", options, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			json = true;
+			break;
+		case 't':
+			topology = true;
+			break;
+		case 'e':
+			if (nrt_topo_parse_shape(optarg, &expect))
+				nrt_ls_usage_error("invalid shape '%s' (torus:RxC or ring:N)",
+						   optarg);
+			have_expect = true;
+			break;
+		case 'w':
+			watch = true;
 			break;
 		case 'h':
 			nrt_ls_usage(stdout);
@@ -259,6 +402,10 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		nrt_ls_usage_error("unexpected argument '%s'", argv[optind]);
+	if (watch && (topology || have_expect))
+		nrt_ls_usage_error("--watch-links cannot be combined with --topology or --expect");
+	if (watch)
+		return nrt_ls_watch(json);
 
 	st = nrt_device_count(&count);
 	if (st == NRT_NO_DRIVER) {
@@ -294,14 +441,67 @@ int main(int argc, char **argv)
 	if (acc)
 		pci_cleanup(acc);
 
-	if (json)
-		ret = nrt_ls_print_json(stdout, rows, n);
-	else
+	topo = nrt_ls_topology(&links, &n_links, &source);
+	if (!topo) {
+		failed = true;
+		if (topology || have_expect) {
+			free(rows);
+			return 1;
+		}
+	}
+	for (i = 0; i < n; i++)
+		nrt_topo_connected(links, n_links, rows[i].index, rows[i].connected,
+				   sizeof(rows[i].connected));
+	have_detected = nrt_topo_detect(links, n_links, &detected);
+	if (have_expect && nrt_topo_compare(&expect, links, n_links, &mm, &n_mm)) {
+		fprintf(stderr, NRT_LS_NAME ": out of memory\n");
+		free(links);
+		free(rows);
+		return 1;
+	}
+
+	if (json) {
+		struct json_object **dev_links = calloc(n ? n : 1, sizeof(*dev_links));
+		struct json_object *tj = NULL;
+
+		for (i = 0; topo && dev_links && i < n; i++)
+			dev_links[i] = nrt_topo_json_device_links(links, n_links,
+								  rows[i].index);
+		if (topo)
+			tj = nrt_topo_json(links, n_links, source,
+					   have_detected ? &detected : NULL,
+					   have_expect ? &expect : NULL, mm, n_mm);
+		ret = dev_links ? nrt_ls_print_json_ext(stdout, rows, n, dev_links, tj) : -1;
+		free(dev_links);
+	} else if (topology || have_expect) {
+		ret = 0;
+		if (topology)
+			ret = nrt_topo_draw(stdout, links, n_links,
+					    have_expect ? &expect : NULL);
+		if (!ret && have_expect) {
+			char name[NRT_TOPO_NAME_LEN];
+
+			nrt_topo_shape_name(&expect, name, sizeof(name));
+			if (topology)
+				putchar('\n');
+			for (i = 0; i < n_mm; i++)
+				printf("%s\n", mm[i].message);
+			if (n_mm)
+				printf("%s: %zu mismatch%s\n", name, n_mm,
+				       n_mm == 1 ? "" : "es");
+			else
+				printf("%s: all %u chips wired as expected, all links up\n",
+				       name, nrt_topo_shape_chips(&expect));
+		}
+	} else {
 		ret = n ? nrt_ls_print_table(stdout, rows, n) : 0;
+	}
 	free(rows);
+	free(mm);
+	free(links);
 	if (ret) {
 		fprintf(stderr, NRT_LS_NAME ": cannot write the output\n");
 		return 1;
 	}
-	return nrt_ls_flush() || failed ? 1 : 0;
+	return nrt_ls_flush() || failed || n_mm ? 1 : 0;
 }

@@ -85,10 +85,11 @@ enum {
 	NRT_LS_COL_NUMA,
 	NRT_LS_COL_LINK,
 	NRT_LS_COL_DRIVER,
+	NRT_LS_COL_CONNECTED,
 	NRT_LS_NCOLS
 };
 
-#define NRT_LS_CELL_LEN 48
+#define NRT_LS_CELL_LEN 96
 
 static const char *const nrt_ls_headers[NRT_LS_NCOLS] = {
 	[NRT_LS_COL_DEVICE] = "DEVICE",
@@ -98,6 +99,7 @@ static const char *const nrt_ls_headers[NRT_LS_NCOLS] = {
 	[NRT_LS_COL_NUMA] = "NUMA NODE",
 	[NRT_LS_COL_LINK] = "PCIE LINK",
 	[NRT_LS_COL_DRIVER] = "DRIVER",
+	[NRT_LS_COL_CONNECTED] = "CONNECTED DEVICES",
 };
 
 static void nrt_ls_cells(const struct nrt_ls_row *r,
@@ -119,6 +121,8 @@ static void nrt_ls_cells(const struct nrt_ls_row *r,
 		 (unsigned int)r->driver_version_major,
 		 (unsigned int)r->driver_version_minor,
 		 (unsigned int)r->driver_version_patch);
+	snprintf(cells[NRT_LS_COL_CONNECTED], NRT_LS_CELL_LEN, "%s",
+		 r->connected[0] ? r->connected : "-");
 }
 
 static bool nrt_ls_border(FILE *out, const size_t *width)
@@ -290,6 +294,13 @@ static struct json_object *nrt_ls_json_device(const struct nrt_ls_row *r)
 
 int nrt_ls_print_json(FILE *out, const struct nrt_ls_row *rows, size_t n)
 {
+	return nrt_ls_print_json_ext(out, rows, n, NULL, NULL);
+}
+
+int nrt_ls_print_json_ext(FILE *out, const struct nrt_ls_row *rows, size_t n,
+			  struct json_object **dev_links,
+			  struct json_object *topology)
+{
 	struct json_object *root, *devices;
 	const char *text;
 	size_t i;
@@ -307,9 +318,21 @@ int nrt_ls_print_json(FILE *out, const struct nrt_ls_row *rows, size_t n)
 	for (i = 0; ok && i < n; i++) {
 		struct json_object *dev = nrt_ls_json_device(&rows[i]);
 
-		ok = dev && json_object_array_add(devices, dev) == 0;
+		if (dev && dev_links && dev_links[i]) {
+			ok = nrt_ls_json_add(dev, "links", dev_links[i], false);
+			dev_links[i] = NULL;
+		}
+		ok = ok && dev && json_object_array_add(devices, dev) == 0;
 		if (!ok)
 			json_object_put(dev);
+	}
+	for (i = 0; dev_links && i < n; i++) {
+		json_object_put(dev_links[i]);
+		dev_links[i] = NULL;
+	}
+	if (topology) {
+		ok = nrt_ls_json_add(root, "topology", topology, false) && ok;
+		topology = NULL;
 	}
 	if (ok) {
 		text = json_object_to_json_string_ext(root,

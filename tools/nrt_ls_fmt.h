@@ -36,6 +36,9 @@ struct nrt_ls_row {
 	uint32_t driver_version_major;
 	uint32_t driver_version_minor;
 	uint32_t driver_version_patch;
+	char connected[96];            /* CONNECTED DEVICES: "1,3" (device
+					* indices the up NeuronLinks reach),
+					* "" or "-" for none */
 };
 
 /*
@@ -91,5 +94,18 @@ int nrt_ls_print_table(FILE *out, const struct nrt_ls_row *rows, size_t n);
  * Return: 0, or -1 if out of memory or writing failed.
  */
 int nrt_ls_print_json(FILE *out, const struct nrt_ls_row *rows, size_t n);
+
+/*
+ * nrt_ls_print_json_ext() - nrt_ls_print_json() with the topology
+ * @dev_links: NULL, or for each row the array of its "links" member,
+ *	taken over (an entry may be NULL: no member)
+ * @topology: NULL, or the top-level "topology" member, taken over
+ *
+ * Return: 0, or -1 if out of memory or writing failed.
+ */
+struct json_object;
+int nrt_ls_print_json_ext(FILE *out, const struct nrt_ls_row *rows, size_t n,
+			  struct json_object **dev_links,
+			  struct json_object *topology);
 
 #endif /* NRT_LS_FMT_H */

@@ -1,0 +1,919 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Copyright (c) 2026 The trn authors
+ *
+ * NeuronLink topology logic of nrt-ls (see nrt_ls_topo.h).
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nrt_ls_topo.h"
+
+static const char *nrt_topo_state(nrt_link_state s)
+{
+	switch (s) {
+	case NRT_LINK_DOWN:
+		return "down";
+	case NRT_LINK_TRAINING:
+		return "training";
+	case NRT_LINK_UP:
+		return "up";
+	}
+	return "unknown";
+}
+
+/* --- shapes ------------------------------------------------------------- */
+
+static bool nrt_topo_parse_num(const char *s, const char **end,
+			       unsigned int *out)
+{
+	unsigned long v;
+	char *e;
+
+	if (*s < '1' || *s > '9')
+		return false;
+	v = strtoul(s, &e, 10);
+	if (v > NRT_TOPO_MAX_CHIPS)
+		return false;
+	*out = (unsigned int)v;
+	*end = e;
+	return true;
+}
+
+int nrt_topo_parse_shape(const char *s, struct nrt_topo_shape *shape)
+{
+	const char *p;
+	unsigned int a, b;
+
+	if (!strncmp(s, "torus:", 6)) {
+		if (!nrt_topo_parse_num(s + 6, &p, &a) || (*p != 'x' && *p != 'X') ||
+		    !nrt_topo_parse_num(p + 1, &p, &b) || *p ||
+		    a * b > NRT_TOPO_MAX_CHIPS || a * b < 2)
+			return -1;
+		shape->kind = NRT_TOPO_TORUS;
+		shape->rows = a;
+		shape->cols = b;
+		return 0;
+	}
+	if (!strncmp(s, "ring:", 5)) {
+		if (!nrt_topo_parse_num(s + 5, &p, &a) || *p || a < 2)
+			return -1;
+		shape->kind = NRT_TOPO_RING;
+		shape->rows = 1;
+		shape->cols = a;
+		return 0;
+	}
+	return -1;
+}
+
+char *nrt_topo_shape_name(const struct nrt_topo_shape *shape, char *buf,
+			  size_t size)
+{
+	if (shape->kind == NRT_TOPO_TORUS)
+		snprintf(buf, size, "torus:%ux%u", shape->rows, shape->cols);
+	else
+		snprintf(buf, size, "ring:%u", shape->cols);
+	return buf;
+}
+
+unsigned int nrt_topo_shape_chips(const struct nrt_topo_shape *shape)
+{
+	return shape->rows * shape->cols;
+}
+
+static unsigned int nrt_topo_shape_ports(const struct nrt_topo_shape *shape)
+{
+	return shape->kind == NRT_TOPO_TORUS ? 4 : 2;
+}
+
+bool nrt_topo_expected_peer(const struct nrt_topo_shape *shape, uint32_t chip,
+			    unsigned int port, uint32_t *peer_chip,
+			    unsigned int *peer_port)
+{
+	unsigned int n = nrt_topo_shape_chips(shape);
+	unsigned int R = shape->rows, C = shape->cols, r, c;
+
+	if (chip >= n)
+		return false;
+	if (shape->kind == NRT_TOPO_RING) {
+		if (port == 0) {
+			*peer_chip = (chip + 1) % n;
+			*peer_port = 1;
+		} else if (port == 1) {
+			*peer_chip = (chip + n - 1) % n;
+			*peer_port = 0;
+		} else {
+			return false;
+		}
+		return true;
+	}
+	r = chip / C;
+	c = chip % C;
+	switch (port) {
+	case 0:         /* east */
+		*peer_chip = r * C + (c + 1) % C;
+		*peer_port = 2;
+		return true;
+	case 1:         /* south */
+		*peer_chip = ((r + 1) % R) * C + c;
+		*peer_port = 3;
+		return true;
+	case 2:         /* west */
+		*peer_chip = r * C + (c + C - 1) % C;
+		*peer_port = 0;
+		return true;
+	case 3:         /* north */
+		*peer_chip = ((r + R - 1) % R) * C + c;
+		*peer_port = 1;
+		return true;
+	}
+	return false;
+}
+
+/* The port @port of chip @chip, or NULL. */
+static const nrt_link *nrt_topo_find(const nrt_link *links, size_t n,
+				     uint32_t chip, unsigned int port)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (links[i].chip_id == chip && links[i].port == port)
+			return &links[i];
+	return NULL;
+}
+
+static bool nrt_topo_has_chip(const nrt_link *links, size_t n, uint32_t chip)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (links[i].chip_id == chip)
+			return true;
+	return false;
+}
+
+/* Device index of a chip, or -1. */
+static int nrt_topo_chip_device(const nrt_link *links, size_t n, uint32_t chip)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (links[i].chip_id == chip)
+			return (int)links[i].device;
+	return -1;
+}
+
+/* --- comparison ----------------------------------------------------------- */
+
+const char *nrt_topo_mismatch_kind_name(enum nrt_topo_mismatch_kind kind)
+{
+	switch (kind) {
+	case NRT_TOPO_MISSING_CHIP:
+		return "missing_chip";
+	case NRT_TOPO_MISSING_PORT:
+		return "missing_port";
+	case NRT_TOPO_DOWN:
+		return "down";
+	case NRT_TOPO_MISWIRED:
+		return "miswired";
+	case NRT_TOPO_UNEXPECTED:
+		return "unexpected";
+	}
+	return "unknown";
+}
+
+struct nrt_topo_mm_list {
+	struct nrt_topo_mismatch *v;
+	size_t n, cap;
+};
+
+static struct nrt_topo_mismatch *nrt_topo_mm_add(struct nrt_topo_mm_list *l)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct nrt_topo_mismatch *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		l->v = v;
+		l->cap = cap;
+	}
+	memset(&l->v[l->n], 0, sizeof(l->v[l->n]));
+	return &l->v[l->n++];
+}
+
+static int nrt_topo_mm_cmp(const void *a, const void *b)
+{
+	const struct nrt_topo_mismatch *x = a, *y = b;
+	long long kx = x->has_port ? (long long)x->port : -1;
+	long long ky = y->has_port ? (long long)y->port : -1;
+
+	if (x->chip != y->chip)
+		return x->chip < y->chip ? -1 : 1;
+	return kx < ky ? -1 : kx > ky;
+}
+
+int nrt_topo_compare(const struct nrt_topo_shape *shape, const nrt_link *links,
+		     size_t n, struct nrt_topo_mismatch **out, size_t *count)
+{
+	struct nrt_topo_mm_list l = { NULL, 0, 0 };
+	unsigned int chips = nrt_topo_shape_chips(shape);
+	unsigned int ports = nrt_topo_shape_ports(shape);
+	struct nrt_topo_mismatch *m;
+	uint32_t chip, ec;
+	unsigned int port, ep;
+	size_t i;
+
+	for (chip = 0; chip < chips; chip++) {
+		if (!nrt_topo_has_chip(links, n, chip)) {
+			m = nrt_topo_mm_add(&l);
+			if (!m)
+				goto oom;
+			m->kind = NRT_TOPO_MISSING_CHIP;
+			m->chip = chip;
+			snprintf(m->message, sizeof(m->message),
+				 "chip %u: missing (no device with this chip id has link ports)",
+				 (unsigned int)chip);
+			continue;
+		}
+		for (port = 0; port < ports; port++) {
+			const nrt_link *k = nrt_topo_find(links, n, chip, port);
+
+			nrt_topo_expected_peer(shape, chip, port, &ec, &ep);
+			if (k && k->state == NRT_LINK_UP && k->has_peer &&
+			    k->peer_chip == ec && k->peer_port == ep)
+				continue;
+			m = nrt_topo_mm_add(&l);
+			if (!m)
+				goto oom;
+			m->chip = chip;
+			m->has_port = true;
+			m->port = port;
+			m->has_expected = true;
+			m->expected_chip = ec;
+			m->expected_port = ep;
+			if (!k) {
+				m->kind = NRT_TOPO_MISSING_PORT;
+				m->state = NRT_LINK_DOWN;
+				snprintf(m->message, sizeof(m->message),
+					 "chip %u port %u: missing (expected chip %u port %u)",
+					 (unsigned int)chip, port, (unsigned int)ec, ep);
+				continue;
+			}
+			m->state = k->state;
+			if (k->state != NRT_LINK_UP) {
+				m->kind = NRT_TOPO_DOWN;
+				snprintf(m->message, sizeof(m->message),
+					 "chip %u port %u: %s (expected chip %u port %u)",
+					 (unsigned int)chip, port,
+					 nrt_topo_state(k->state),
+					 (unsigned int)ec, ep);
+				continue;
+			}
+			m->kind = NRT_TOPO_MISWIRED;
+			if (k->has_peer) {
+				m->has_found = true;
+				m->found_chip = k->peer_chip;
+				m->found_port = k->peer_port;
+				snprintf(m->message, sizeof(m->message),
+					 "chip %u port %u: expected chip %u port %u, found chip %u port %u",
+					 (unsigned int)chip, port, (unsigned int)ec,
+					 ep, (unsigned int)k->peer_chip,
+					 (unsigned int)k->peer_port);
+			} else {
+				snprintf(m->message, sizeof(m->message),
+					 "chip %u port %u: expected chip %u port %u, found an unknown peer",
+					 (unsigned int)chip, port, (unsigned int)ec, ep);
+			}
+		}
+	}
+	for (i = 0; i < n; i++) {
+		const nrt_link *k = &links[i];
+
+		if (k->state != NRT_LINK_UP ||
+		    nrt_topo_expected_peer(shape, k->chip_id, k->port, &ec, &ep))
+			continue;
+		m = nrt_topo_mm_add(&l);
+		if (!m)
+			goto oom;
+		m->kind = NRT_TOPO_UNEXPECTED;
+		m->chip = k->chip_id;
+		m->has_port = true;
+		m->port = k->port;
+		m->state = k->state;
+		m->has_found = k->has_peer;
+		m->found_chip = k->peer_chip;
+		m->found_port = k->peer_port;
+		if (k->has_peer)
+			snprintf(m->message, sizeof(m->message),
+				 "chip %u port %u: unexpected link to chip %u port %u",
+				 (unsigned int)k->chip_id, k->port,
+				 (unsigned int)k->peer_chip,
+				 (unsigned int)k->peer_port);
+		else
+			snprintf(m->message, sizeof(m->message),
+				 "chip %u port %u: unexpected link (peer unknown)",
+				 (unsigned int)k->chip_id, k->port);
+	}
+	if (l.n > 1)
+		qsort(l.v, l.n, sizeof(*l.v), nrt_topo_mm_cmp);
+	*out = l.v;
+	*count = l.n;
+	return 0;
+oom:
+	free(l.v);
+	return -1;
+}
+
+/* --- detection ------------------------------------------------------------- */
+
+/*
+ * Score @shape against the wiring: *good ends up and correct, *bad up
+ * ends that contradict it. Return: the number of ends the shape has.
+ */
+static unsigned int nrt_topo_score(const struct nrt_topo_shape *shape,
+				   const nrt_link *links, size_t n,
+				   unsigned int *good, unsigned int *bad)
+{
+	uint32_t ec;
+	unsigned int ep;
+	size_t i;
+
+	*good = *bad = 0;
+	for (i = 0; i < n; i++) {
+		const nrt_link *k = &links[i];
+
+		if (k->state != NRT_LINK_UP)
+			continue;
+		if (nrt_topo_expected_peer(shape, k->chip_id, k->port, &ec, &ep) &&
+		    k->has_peer && k->peer_chip == ec && k->peer_port == ep)
+			(*good)++;
+		else
+			(*bad)++;
+	}
+	return nrt_topo_shape_chips(shape) * nrt_topo_shape_ports(shape);
+}
+
+bool nrt_topo_detect(const nrt_link *links, size_t n,
+		     struct nrt_topo_shape *shape)
+{
+	struct nrt_topo_shape cand, best;
+	unsigned int chips = 0, best_good = 0, good, bad, total, r;
+	uint32_t max_chip = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (links[i].chip_id > max_chip)
+			max_chip = links[i].chip_id;
+	if (!n || max_chip >= NRT_TOPO_MAX_CHIPS)
+		return false;
+	for (i = 0; i <= max_chip; i++) {
+		if (!nrt_topo_has_chip(links, n, (uint32_t)i))
+			return false;
+		chips++;
+	}
+	memset(&best, 0, sizeof(best));
+	for (r = 2; r <= chips / 2; r++) {
+		if (chips % r || chips / r < 2)
+			continue;
+		cand.kind = NRT_TOPO_TORUS;
+		cand.rows = r;
+		cand.cols = chips / r;
+		total = nrt_topo_score(&cand, links, n, &good, &bad);
+		if (!bad && good * 2 >= total && good > best_good) {
+			best = cand;
+			best_good = good;
+		}
+	}
+	if (chips >= 3) {
+		cand.kind = NRT_TOPO_RING;
+		cand.rows = 1;
+		cand.cols = chips;
+		total = nrt_topo_score(&cand, links, n, &good, &bad);
+		if (!bad && good * 2 >= total && good > best_good) {
+			best = cand;
+			best_good = good;
+		}
+	}
+	if (!best_good)
+		return false;
+	*shape = best;
+	return true;
+}
+
+/* --- drawing -------------------------------------------------------------- */
+
+enum nrt_topo_mark { NRT_MARK_UP, NRT_MARK_DOWN, NRT_MARK_MISWIRED };
+
+/* State of the expected link (a, pa) <-> (b, pb), judged from both ends. */
+static enum nrt_topo_mark nrt_topo_mark(const nrt_link *links, size_t n,
+					uint32_t a, unsigned int pa,
+					uint32_t b, unsigned int pb)
+{
+	const nrt_link *la = nrt_topo_find(links, n, a, pa);
+	const nrt_link *lb = nrt_topo_find(links, n, b, pb);
+	bool up = false;
+
+	if (la && la->state == NRT_LINK_UP) {
+		if (!la->has_peer || la->peer_chip != b || la->peer_port != pb)
+			return NRT_MARK_MISWIRED;
+		up = true;
+	}
+	if (lb && lb->state == NRT_LINK_UP) {
+		if (!lb->has_peer || lb->peer_chip != a || lb->peer_port != pa)
+			return NRT_MARK_MISWIRED;
+		up = true;
+	}
+	return up ? NRT_MARK_UP : NRT_MARK_DOWN;
+}
+
+static void nrt_topo_label(const nrt_link *links, size_t n, uint32_t chip,
+			   char *buf, size_t size)
+{
+	int dev = nrt_topo_chip_device(links, n, chip);
+
+	if (dev < 0)
+		snprintf(buf, size, ".");
+	else
+		snprintf(buf, size, "%d", dev);
+}
+
+static const char *const nrt_topo_hglyph[] = { " --- ", " -x- ", " -?- " };
+static const char nrt_topo_vglyph[] = { '|', 'x', '?' };
+static const char *const nrt_topo_lwrap[] = { "-- ", "-x ", "-? " };
+static const char *const nrt_topo_rwrap[] = { " --", " x-", " ?-" };
+
+/* A row of vertical links between chip rows @r and @r2 (for the torus). */
+static bool nrt_topo_vrow(FILE *out, const nrt_link *links, size_t n,
+			  const struct nrt_topo_shape *s, unsigned int r,
+			  unsigned int r2, size_t w)
+{
+	bool ok = fputs("   ", out) != EOF;
+	unsigned int c;
+
+	for (c = 0; c < s->cols; c++) {
+		uint32_t a = r * s->cols + c, b = r2 * s->cols + c;
+
+		ok &= fprintf(out, "%*s%c", (int)(w - 1), "",
+			      nrt_topo_vglyph[nrt_topo_mark(links, n, a, 1, b, 3)]) >= 0;
+		if (c + 1 < s->cols)
+			ok &= fputs("     ", out) != EOF;
+	}
+	ok &= fputc('\n', out) != EOF;
+	return ok;
+}
+
+static bool nrt_topo_draw_torus(FILE *out, const nrt_link *links, size_t n,
+				const struct nrt_topo_shape *s)
+{
+	char label[16];
+	size_t w = 1, len;
+	unsigned int r, c;
+	bool ok = true;
+
+	for (r = 0; r < s->rows * s->cols; r++) {
+		nrt_topo_label(links, n, r, label, sizeof(label));
+		len = strlen(label);
+		if (len > w)
+			w = len;
+	}
+	ok &= nrt_topo_vrow(out, links, n, s, s->rows - 1, 0, w);
+	for (r = 0; r < s->rows; r++) {
+		uint32_t first = r * s->cols, last = r * s->cols + s->cols - 1;
+		enum nrt_topo_mark wrap = nrt_topo_mark(links, n, last, 0, first, 2);
+
+		ok &= fputs(nrt_topo_lwrap[wrap], out) != EOF;
+		for (c = 0; c < s->cols; c++) {
+			uint32_t chip = r * s->cols + c;
+
+			nrt_topo_label(links, n, chip, label, sizeof(label));
+			ok &= fprintf(out, "%*s", (int)w, label) >= 0;
+			if (c + 1 < s->cols)
+				ok &= fputs(nrt_topo_hglyph[nrt_topo_mark(links, n, chip, 0,
+									  chip + 1, 2)],
+					    out) != EOF;
+		}
+		ok &= fputs(nrt_topo_rwrap[wrap], out) != EOF;
+		ok &= fputc('\n', out) != EOF;
+		ok &= nrt_topo_vrow(out, links, n, s, r, (r + 1) % s->rows, w);
+	}
+	return ok;
+}
+
+static bool nrt_topo_draw_ring(FILE *out, const nrt_link *links, size_t n,
+			       const struct nrt_topo_shape *s)
+{
+	char label[16];
+	unsigned int i;
+	bool ok = true;
+
+	for (i = 0; i < s->cols; i++) {
+		uint32_t next = (i + 1) % s->cols;
+
+		nrt_topo_label(links, n, i, label, sizeof(label));
+		ok &= fputs(label, out) != EOF;
+		ok &= fputs(nrt_topo_hglyph[nrt_topo_mark(links, n, i, 0, next, 1)],
+			    out) != EOF;
+	}
+	nrt_topo_label(links, n, 0, label, sizeof(label));
+	ok &= fprintf(out, "(%s)\n", label) >= 0;
+	return ok;
+}
+
+static void nrt_topo_end_name(const nrt_link *k, char *buf, size_t size)
+{
+	snprintf(buf, size, "accel%u:port%u", k->device, k->port);
+}
+
+static void nrt_topo_peer_name(const nrt_link *k, char *buf, size_t size)
+{
+	if (k->peer_device >= 0)
+		snprintf(buf, size, "accel%d:port%u", k->peer_device,
+			 (unsigned int)k->peer_port);
+	else
+		snprintf(buf, size, "chip%u:port%u", (unsigned int)k->peer_chip,
+			 (unsigned int)k->peer_port);
+}
+
+/* Whether up link @k is printed from its other end (which comes first). */
+static bool nrt_topo_seen_from_peer(const nrt_link *links, size_t n,
+				    const nrt_link *k)
+{
+	const nrt_link *p;
+
+	if (!k->has_peer || k->peer_device < 0)
+		return false;
+	p = nrt_topo_find(links, n, k->peer_chip, k->peer_port);
+	if (!p || p->state != NRT_LINK_UP || !p->has_peer ||
+	    p->peer_chip != k->chip_id || p->peer_port != k->port)
+		return false;
+	return p->device < k->device ||
+	       (p->device == k->device && p->port < k->port);
+}
+
+static bool nrt_topo_list_line(FILE *out, const nrt_link *links, size_t n,
+			       const nrt_link *k, const char *note)
+{
+	char a[48], b[48];
+
+	nrt_topo_end_name(k, a, sizeof(a));
+	if (k->state == NRT_LINK_UP && k->has_peer) {
+		nrt_topo_peer_name(k, b, sizeof(b));
+		return fprintf(out, "%s <-> %s up%s\n", a, b, note) >= 0;
+	}
+	(void)links;
+	(void)n;
+	return fprintf(out, "%s %s%s\n", a, k->state == NRT_LINK_UP ?
+		       "up (peer unknown)" : nrt_topo_state(k->state), note) >= 0;
+}
+
+int nrt_topo_print_list(FILE *out, const nrt_link *links, size_t n)
+{
+	bool ok = true;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (links[i].state == NRT_LINK_UP &&
+		    nrt_topo_seen_from_peer(links, n, &links[i]))
+			continue;
+		ok &= nrt_topo_list_line(out, links, n, &links[i], "");
+	}
+	return ok ? 0 : -1;
+}
+
+int nrt_topo_draw(FILE *out, const nrt_link *links, size_t n,
+		  const struct nrt_topo_shape *shape)
+{
+	struct nrt_topo_shape s;
+	char name[NRT_TOPO_NAME_LEN];
+	bool ok = true, header = false;
+	uint32_t ec;
+	unsigned int ep;
+	size_t i;
+
+	if (!n)
+		return fputs("no NeuronLink ports\n", out) == EOF ? -1 : 0;
+	if (shape)
+		s = *shape;
+	else if (!nrt_topo_detect(links, n, &s))
+		return nrt_topo_print_list(out, links, n);
+
+	nrt_topo_shape_name(&s, name, sizeof(name));
+	ok &= fprintf(out, "%s (%s): positions by chip id, labels are device indices\n",
+		      name, shape ? "expected" : "detected") >= 0;
+	if (s.kind == NRT_TOPO_TORUS)
+		ok &= nrt_topo_draw_torus(out, links, n, &s);
+	else
+		ok &= nrt_topo_draw_ring(out, links, n, &s);
+	ok &= fputs("links: ---/| up, x down or missing, ? miswired; "
+		    "the edges are the wrap-around links", out) != EOF;
+	ok &= fputs(s.kind == NRT_TOPO_TORUS ? "; . no device\n" : "\n", out) != EOF;
+
+	/* Up links that the shape does not have. */
+	for (i = 0; i < n; i++) {
+		const nrt_link *k = &links[i];
+
+		if (k->state != NRT_LINK_UP ||
+		    (nrt_topo_expected_peer(&s, k->chip_id, k->port, &ec, &ep) &&
+		     k->has_peer && k->peer_chip == ec && k->peer_port == ep) ||
+		    nrt_topo_seen_from_peer(links, n, k))
+			continue;
+		if (!header)
+			ok &= fprintf(out, "up links not in %s:\n", name) >= 0;
+		header = true;
+		ok &= fputs("  ", out) != EOF;
+		ok &= nrt_topo_list_line(out, links, n, k, " (not in shape)");
+	}
+	return ok ? 0 : -1;
+}
+
+/* --- connected devices ------------------------------------------------------ */
+
+static int nrt_topo_int_cmp(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+char *nrt_topo_connected(const nrt_link *links, size_t n, unsigned int device,
+			 char *buf, size_t size)
+{
+	/* Device indices as is, chips not here as 1<<32 + chip (after them). */
+	long long *v = n ? calloc(n, sizeof(*v)) : NULL;
+	size_t i, k = 0, used = 0;
+
+	if (size)
+		buf[0] = '\0';
+	if (!v) {
+		snprintf(buf, size, "-");
+		return buf;
+	}
+	for (i = 0; i < n; i++) {
+		const nrt_link *l = &links[i];
+
+		if (l->device != device || l->state != NRT_LINK_UP || !l->has_peer)
+			continue;
+		v[k++] = l->peer_device >= 0 ? l->peer_device :
+			 (1LL << 32) + l->peer_chip;
+	}
+	qsort(v, k, sizeof(*v), nrt_topo_int_cmp);
+	for (i = 0; i < k; i++) {
+		int len;
+
+		if (i && v[i] == v[i - 1])
+			continue;
+		if (v[i] >= (1LL << 32))
+			len = snprintf(buf + used, size - used, "%sc%lld",
+				       used ? "," : "", v[i] - (1LL << 32));
+		else
+			len = snprintf(buf + used, size - used, "%s%lld",
+				       used ? "," : "", v[i]);
+		if (len < 0 || (size_t)len >= size - used)
+			break;
+		used += (size_t)len;
+	}
+	if (!used)
+		snprintf(buf, size, "-");
+	free(v);
+	return buf;
+}
+
+/* --- JSON -------------------------------------------------------------------- */
+
+static bool nrt_topo_jadd(struct json_object *obj, const char *key,
+			  struct json_object *val, bool nullable)
+{
+	if (!val && !nullable)
+		return false;
+	if (json_object_object_add(obj, key, val)) {
+		json_object_put(val);
+		return false;
+	}
+	return true;
+}
+
+static struct json_object *nrt_topo_jend(uint32_t chip, unsigned int port)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	if (!nrt_topo_jadd(o, "chip", json_object_new_int64(chip), false) ||
+	    !nrt_topo_jadd(o, "port", json_object_new_int64(port), false)) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+static struct json_object *nrt_topo_jpeer(const nrt_link *k)
+{
+	struct json_object *o;
+
+	if (!k->has_peer)
+		return NULL;
+	o = nrt_topo_jend(k->peer_chip, k->peer_port);
+	if (o && !nrt_topo_jadd(o, "device", k->peer_device >= 0 ?
+				json_object_new_int(k->peer_device) : NULL,
+				k->peer_device < 0)) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* The fields of a port common to device links and events. */
+static bool nrt_topo_jport(struct json_object *o, const nrt_link *k)
+{
+	bool ok;
+
+	ok = nrt_topo_jadd(o, "port", json_object_new_int64(k->port), false);
+	ok = ok && nrt_topo_jadd(o, "state",
+				 json_object_new_string(nrt_topo_state(k->state)), false);
+	ok = ok && nrt_topo_jadd(o, "peer", nrt_topo_jpeer(k), !k->has_peer);
+	ok = ok && nrt_topo_jadd(o, "speed_gbps", json_object_new_int64(k->speed_gbps), false);
+	ok = ok && nrt_topo_jadd(o, "width", json_object_new_int64(k->width), false);
+	ok = ok && nrt_topo_jadd(o, "err_crc", json_object_new_uint64(k->err_crc), false);
+	ok = ok && nrt_topo_jadd(o, "err_replay", json_object_new_uint64(k->err_replay), false);
+	ok = ok && nrt_topo_jadd(o, "tx_bytes", json_object_new_uint64(k->tx_bytes), false);
+	ok = ok && nrt_topo_jadd(o, "rx_bytes", json_object_new_uint64(k->rx_bytes), false);
+	return ok;
+}
+
+struct json_object *nrt_topo_json_device_links(const nrt_link *links, size_t n,
+					       unsigned int device)
+{
+	struct json_object *arr = json_object_new_array(), *o;
+	size_t i;
+
+	if (!arr)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (links[i].device != device)
+			continue;
+		o = json_object_new_object();
+		if (!o || !nrt_topo_jport(o, &links[i]) ||
+		    json_object_array_add(arr, o)) {
+			json_object_put(o);
+			json_object_put(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+static struct json_object *nrt_topo_json_link(const nrt_link *k)
+{
+	struct json_object *o = json_object_new_object(), *a;
+	bool ok;
+
+	if (!o)
+		return NULL;
+	a = nrt_topo_jend(k->chip_id, k->port);
+	ok = a && nrt_topo_jadd(a, "device", json_object_new_int64(k->device), false);
+	ok = nrt_topo_jadd(o, "a", a, false) && ok;
+	ok = ok && nrt_topo_jadd(o, "b", nrt_topo_jpeer(k), !k->has_peer);
+	ok = ok && nrt_topo_jadd(o, "state",
+				 json_object_new_string(nrt_topo_state(k->state)), false);
+	if (!ok) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+static struct json_object *nrt_topo_json_mismatch(const struct nrt_topo_mismatch *m)
+{
+	struct json_object *o = json_object_new_object();
+	bool ok;
+
+	if (!o)
+		return NULL;
+	ok = nrt_topo_jadd(o, "kind",
+			   json_object_new_string(nrt_topo_mismatch_kind_name(m->kind)),
+			   false);
+	ok = ok && nrt_topo_jadd(o, "chip", json_object_new_int64(m->chip), false);
+	ok = ok && nrt_topo_jadd(o, "port", m->has_port ?
+				 json_object_new_int64(m->port) : NULL, !m->has_port);
+	ok = ok && nrt_topo_jadd(o, "expected", m->has_expected ?
+				 nrt_topo_jend(m->expected_chip, m->expected_port) :
+				 NULL, !m->has_expected);
+	ok = ok && nrt_topo_jadd(o, "found", m->has_found ?
+				 nrt_topo_jend(m->found_chip, m->found_port) : NULL,
+				 !m->has_found);
+	ok = ok && nrt_topo_jadd(o, "message", json_object_new_string(m->message),
+				 false);
+	if (!ok) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+struct json_object *nrt_topo_json(const nrt_link *links, size_t n,
+				  const char *source,
+				  const struct nrt_topo_shape *shape,
+				  const struct nrt_topo_shape *expect,
+				  const struct nrt_topo_mismatch *mm,
+				  size_t n_mm)
+{
+	struct json_object *o = json_object_new_object(), *arr, *x;
+	char name[NRT_TOPO_NAME_LEN];
+	size_t i;
+	bool ok;
+
+	if (!o)
+		return NULL;
+	ok = nrt_topo_jadd(o, "source", json_object_new_string(source), false);
+	ok = ok && nrt_topo_jadd(o, "detected", shape ?
+				 json_object_new_string(nrt_topo_shape_name(shape, name,
+									    sizeof(name))) :
+				 NULL, !shape);
+	arr = ok ? json_object_new_array() : NULL;
+	ok = ok && nrt_topo_jadd(o, "links", arr, false);
+	for (i = 0; ok && i < n; i++) {
+		if (links[i].state == NRT_LINK_UP &&
+		    nrt_topo_seen_from_peer(links, n, &links[i]))
+			continue;
+		x = nrt_topo_json_link(&links[i]);
+		ok = x && !json_object_array_add(arr, x);
+		if (!ok)
+			json_object_put(x);
+	}
+	if (ok && expect) {
+		ok = nrt_topo_jadd(o, "expect",
+				   json_object_new_string(nrt_topo_shape_name(expect, name,
+									      sizeof(name))),
+				   false);
+		ok = ok && nrt_topo_jadd(o, "match", json_object_new_boolean(n_mm == 0),
+					 false);
+		arr = ok ? json_object_new_array() : NULL;
+		ok = ok && nrt_topo_jadd(o, "mismatches", arr, false);
+		for (i = 0; ok && i < n_mm; i++) {
+			x = nrt_topo_json_mismatch(&mm[i]);
+			ok = x && !json_object_array_add(arr, x);
+			if (!ok)
+				json_object_put(x);
+		}
+	}
+	if (!ok) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* --- events ---------------------------------------------------------------- */
+
+struct json_object *nrt_topo_json_event(const nrt_link_event *ev,
+					const char *timestamp)
+{
+	struct json_object *o = json_object_new_object(), *arr;
+	bool ok;
+
+	if (!o)
+		return NULL;
+	ok = nrt_topo_jadd(o, "time", json_object_new_string(timestamp), false);
+	ok = ok && nrt_topo_jadd(o, "device", json_object_new_int64(ev->link.device), false);
+	ok = ok && nrt_topo_jadd(o, "chip", json_object_new_int64(ev->link.chip_id), false);
+	arr = ok ? json_object_new_array() : NULL;
+	ok = ok && nrt_topo_jadd(o, "events", arr, false);
+	if (ok && (ev->events & NRT_LINK_EVENT_STATE))
+		ok = !json_object_array_add(arr, json_object_new_string("state"));
+	if (ok && (ev->events & NRT_LINK_EVENT_ERRORS))
+		ok = !json_object_array_add(arr, json_object_new_string("errors"));
+	ok = ok && nrt_topo_jport(o, &ev->link);
+	if (!ok) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+char *nrt_topo_format_event(const nrt_link_event *ev, const char *timestamp,
+			    char *buf, size_t size)
+{
+	const nrt_link *k = &ev->link;
+	char peer[48] = "";
+	const char *what;
+
+	if ((ev->events & NRT_LINK_EVENT_STATE) && (ev->events & NRT_LINK_EVENT_ERRORS))
+		what = "state+errors";
+	else if (ev->events & NRT_LINK_EVENT_ERRORS)
+		what = "errors";
+	else
+		what = "state";
+	if (k->state == NRT_LINK_UP && k->has_peer) {
+		char p[40];
+
+		nrt_topo_peer_name(k, p, sizeof(p));
+		snprintf(peer, sizeof(peer), " <-> %s", p);
+	}
+	snprintf(buf, size, "%s accel%u:port%u %s: %s%s err_crc=%llu err_replay=%llu",
+		 timestamp, k->device, k->port, what, nrt_topo_state(k->state),
+		 peer, (unsigned long long)k->err_crc,
+		 (unsigned long long)k->err_replay);
+	return buf;
+}
