@@ -65,3 +65,47 @@ long_test_or_exit() {
 		exit 0
 	fi
 }
+
+# --- NeuronLink cables and the host's QMP agent (see tests/vm/qmp-agent)
+
+# The cables as wired: "A.p B.q" per cable, device index.port at both ends.
+cables() { sed -n 's/^cable //p' "$DEVICES_TXT"; }
+topology() { sed -n 's/^topology=//p' "$DEVICES_TXT"; }
+swapped_cables() { sed -n 's/^swap-cables=//p' "$DEVICES_TXT"; }
+
+# far_end A.p: the index.port at the other end of the cable at A.p, if any.
+far_end() {
+	cables | awk -v e="$1" '$1 == e { print $2 } $2 == e { print $1 }'
+}
+
+# The host agent answers requests (it runs unless the VM was started
+# without vm.sh).
+qmp_available() { [ -f "$TRNVM_OUT/qmp/agent.ready" ]; }
+
+# qmp_request LINE [TIMEOUT_S]: hand one request to the host agent and wait
+# for its answer; prints the answer (the value, or the error message) and
+# succeeds if it was "ok".
+qmp_request() {
+	local line=$1 tmo=${2:-10} dir=$TRNVM_OUT/qmp name resp i
+	name=g$$-$RANDOM-$SECONDS
+	printf '%s\n' "$line" > "$dir/$name.tmp" &&
+		mv "$dir/$name.tmp" "$dir/$name.req" || return 1
+	for ((i = 0; i < tmo * 20; i++)); do
+		if [ -f "$dir/$name.resp" ]; then
+			resp=$(cat "$dir/$name.resp")
+			rm -f "$dir/$name.resp"
+			echo "${resp#* }"
+			[ "${resp%% *}" = ok ]
+			return
+		fi
+		sleep 0.05
+	done
+	rm -f "$dir/$name.req"
+	echo "no answer from the host QMP agent within $tmo s"
+	return 1
+}
+
+# qmp_set DEV PROP VALUE: qom-set on /machine/peripheral/DEV (e.g.
+# qmp_set trn3 port1-admin false); qmp_get DEV PROP prints the value.
+qmp_set() { qmp_request "qom-set $1 $2 $3"; }
+qmp_get() { qmp_request "qom-get $1 $2"; }

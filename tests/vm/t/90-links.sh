@@ -1,0 +1,101 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# NeuronLink ports: every cabled port trains up and sees the port at the
+# other end of its cable (devices.txt), uncabled ports stay down, and a port
+# taken down through QMP (qom-set portP-admin) goes down at both ends and
+# comes back. Reads the driver's sysfs (links/port*/state, peer_chip,
+# peer_port); passes with a note while the driver has no link support.
+. "$TRNVM_REPO/tests/vm/lib.sh"
+
+bdf_of() { printf '0000:%02x:00.0' $(($1 + 1)); }
+port_dir() { echo "/sys/bus/pci/devices/$(bdf_of "$1")/links/port$2"; }
+state() { tr 'A-Z' 'a-z' < "$(port_dir "$1" "$2")/state" 2>/dev/null; }
+peer() {
+	local d
+	d=$(port_dir "$1" "$2")
+	echo "$(cat "$d/peer_chip" 2>/dev/null).$(cat "$d/peer_port" 2>/dev/null)"
+}
+
+# wait_state DEV PORT STATE: up to 5 s
+wait_state() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ "$(state "$1" "$2")" = "$3" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+have=0
+while read -r idx _; do
+	[ -d "/sys/bus/pci/devices/$(bdf_of "$idx")/links" ] && have=1
+done < <(good_devices)
+if [ "$have" = 0 ]; then
+	pass "driver has no link support yet"
+	exit 0
+fi
+
+ncab=$(cables | wc -l)
+bad=0 checked=0
+while read -r idx _; do
+	for d in "/sys/bus/pci/devices/$(bdf_of "$idx")"/links/port*; do
+		[ -d "$d" ] || continue
+		p=${d##*port}
+		far=$(far_end "$idx.$p")
+		checked=$((checked + 1))
+		if [ -n "$far" ]; then
+			if ! wait_state "$idx" "$p" up; then
+				fail "chip $idx port $p is '$(state "$idx" "$p")', want up"
+				bad=$((bad + 1))
+			elif [ "$(peer "$idx" "$p")" != "$far" ]; then
+				fail "chip $idx port $p peer $(peer "$idx" "$p"), want $far"
+				bad=$((bad + 1))
+			fi
+		elif [ "$(state "$idx" "$p")" != down ]; then
+			fail "uncabled chip $idx port $p is '$(state "$idx" "$p")', want down"
+			bad=$((bad + 1))
+		fi
+	done
+done < <(good_devices)
+check_eq "$checked ports, $ncab cables ($(topology)): every port as wired" "$bad" 0
+
+# A miswired torus differs from the nominal one at the ends of the swapped
+# cables: four port ends per swap.
+case "$(topology)" in
+torus:*)
+	rc=$(topology); rc=${rc#torus:}
+	rows=${rc%x*} cols=${rc#*x} diff=0
+	for ((r = 0; r < rows; r++)); do
+		for ((c = 0; c < cols; c++)); do
+			d=$((r * cols + c))
+			[ "$(far_end "$d.0")" = "$((r * cols + (c + 1) % cols)).2" ] || diff=$((diff + 1))
+			[ "$(far_end "$d.1")" = "$((((r + 1) % rows) * cols + c)).3" ] || diff=$((diff + 1))
+			[ "$(far_end "$d.2")" = "$((r * cols + (c + cols - 1) % cols)).0" ] || diff=$((diff + 1))
+			[ "$(far_end "$d.3")" = "$((((r + rows - 1) % rows) * cols + c)).1" ] || diff=$((diff + 1))
+		done
+	done
+	nswap=$(swapped_cables | wc -w)
+	check_eq "port ends off the nominal torus" "$diff" $((4 * nswap))
+	;;
+esac
+
+# Round trip through the host's QMP agent on the first cable.
+first=$(cables | head -n 1)
+if [ -z "$first" ]; then
+	pass "no cable in this scenario, no admin round trip"
+	exit 0
+fi
+if ! qmp_available; then
+	fail "the host QMP agent is not running"
+	exit 0
+fi
+a=${first% *} b=${first#* }
+ad=${a%.*} ap=${a#*.} bd=${b%.*} bp=${b#*.}
+check "qom-set trn$ad port$ap-admin false" qmp_set "trn$ad" "port$ap-admin" false
+check "chip $ad port $ap down" wait_state "$ad" "$ap" down
+check "far end chip $bd port $bp down" wait_state "$bd" "$bp" down
+check_eq "qom-get trn$ad port$ap-admin" "$(qmp_get "trn$ad" "port$ap-admin")" false
+check "qom-set trn$ad port$ap-admin true" qmp_set "trn$ad" "port$ap-admin" true
+check "chip $ad port $ap up again" wait_state "$ad" "$ap" up
+check "far end chip $bd port $bp up again" wait_state "$bd" "$bp" up
+check_eq "peer after the round trip" "$(peer "$ad" "$ap")" "$b"
