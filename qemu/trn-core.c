@@ -1940,20 +1940,8 @@ static void trn_core_write(void *opaque, hwaddr addr, uint64_t val,
                   (hwaddr)TRN_BLOCK_CORE + addr);
 }
 
-static const MemoryRegionOps trn_core_ops = {
-    .read = trn_core_read,
-    .write = trn_core_write,
-    .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid = {
-        .min_access_size = 4,
-        .max_access_size = 8,
-        .unaligned = false,
-    },
-    .impl = {
-        .min_access_size = 4,
-        .max_access_size = 8,
-    },
-};
+static const MemoryRegionOps trn_core_ops =
+    TRN_REG_OPS(trn_core_read, trn_core_write);
 
 void trn_core_realize(TrnState *s)
 {

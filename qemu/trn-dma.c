@@ -1297,20 +1297,8 @@ static void trn_dma_queue_write(void *opaque, hwaddr addr, uint64_t val,
     }
 }
 
-static const MemoryRegionOps trn_dma_queue_ops = {
-    .read = trn_dma_queue_read,
-    .write = trn_dma_queue_write,
-    .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid = {
-        .min_access_size = 4,
-        .max_access_size = 8,
-        .unaligned = false,
-    },
-    .impl = {
-        .min_access_size = 4,
-        .max_access_size = 8,
-    },
-};
+static const MemoryRegionOps trn_dma_queue_ops =
+    TRN_REG_OPS(trn_dma_queue_read, trn_dma_queue_write);
 
 static uint64_t trn_dma_engine_read(void *opaque, hwaddr addr, unsigned size)
 {
@@ -1365,20 +1353,8 @@ static void trn_dma_engine_write(void *opaque, hwaddr addr, uint64_t val,
                   (hwaddr)TRN_BLOCK_DMA_ENGINE + addr);
 }
 
-static const MemoryRegionOps trn_dma_engine_ops = {
-    .read = trn_dma_engine_read,
-    .write = trn_dma_engine_write,
-    .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid = {
-        .min_access_size = 4,
-        .max_access_size = 8,
-        .unaligned = false,
-    },
-    .impl = {
-        .min_access_size = 4,
-        .max_access_size = 8,
-    },
-};
+static const MemoryRegionOps trn_dma_engine_ops =
+    TRN_REG_OPS(trn_dma_engine_read, trn_dma_engine_write);
 
 /* --- Interface to trn.c --- */
 

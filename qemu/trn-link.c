@@ -418,20 +418,8 @@ bad:
                   reg, size, port);
 }
 
-static const MemoryRegionOps trn_link_ops = {
-    .read = trn_link_read,
-    .write = trn_link_write,
-    .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid = {
-        .min_access_size = 4,
-        .max_access_size = 8,
-        .unaligned = false,
-    },
-    .impl = {
-        .min_access_size = 4,
-        .max_access_size = 8,
-    },
-};
+static const MemoryRegionOps trn_link_ops =
+    TRN_REG_OPS(trn_link_read, trn_link_write);
 
 /* --- Fault injection: port<P>-admin, port<P>-inject-errors */
 

@@ -215,20 +215,8 @@ bad:
                   "register 0x%" HWADDR_PRIx " size %u\n", addr, size);
 }
 
-static const MemoryRegionOps trn_mmio_ops = {
-    .read = trn_mmio_read,
-    .write = trn_mmio_write,
-    .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid = {
-        .min_access_size = 4,
-        .max_access_size = 8,
-        .unaligned = false,
-    },
-    .impl = {
-        .min_access_size = 4,
-        .max_access_size = 8,
-    },
-};
+static const MemoryRegionOps trn_mmio_ops =
+    TRN_REG_OPS(trn_mmio_read, trn_mmio_write);
 
 static bool trn_init_hbm(TrnState *s, Error **errp)
 {

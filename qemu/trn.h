@@ -324,6 +324,25 @@ static inline uint64_t *trn_sem(TrnState *s, uint32_t asid, uint32_t sem)
 }
 
 /*
+ * The access rules of every register block of BAR0: little endian, 32 or
+ * 64 bits, aligned (Documentation/hw-interface.rst).
+ */
+#define TRN_REG_OPS(rd, wr) {                   \
+    .read = (rd),                               \
+    .write = (wr),                              \
+    .endianness = DEVICE_LITTLE_ENDIAN,         \
+    .valid = {                                  \
+        .min_access_size = 4,                   \
+        .max_access_size = 8,                   \
+        .unaligned = false,                     \
+    },                                          \
+    .impl = {                                   \
+        .min_access_size = 4,                   \
+        .max_access_size = 8,                   \
+    },                                          \
+}
+
+/*
  * The 32-bit half at register offset @reg of the 64-bit register value
  * @val: 64-bit registers may be read as two 32-bit halves.
  */
