@@ -106,14 +106,30 @@ static int trn_open(struct drm_device *drm, struct drm_file *file)
 }
 
 /* Per-file memory, in the keys of Documentation/gpu/drm-usage-stats.rst. */
+/*
+ * Documentation/gpu/drm-usage-stats.rst: memory by region (all of it
+ * resident: buffer objects are backed when created), and the time jobs of
+ * the file occupied the queues of each kind, whose capacity is their count.
+ */
 static void trn_show_fdinfo(struct drm_printer *p, struct drm_file *file)
 {
 	struct trn_ctx *ctx = file->driver_priv;
+	struct trn_device *tdev = ctx->tdev;
+	u64 hbm = (u64)atomic64_read(&ctx->hbm_bytes) >> 10;
+	u64 host = (u64)atomic64_read(&ctx->host_bytes) >> 10;
 
-	drm_printf(p, "drm-total-hbm:\t%llu KiB\n",
-		   (u64)atomic64_read(&ctx->hbm_bytes) >> 10);
-	drm_printf(p, "drm-total-memory:\t%llu KiB\n",
-		   (u64)atomic64_read(&ctx->host_bytes) >> 10);
+	drm_printf(p, "drm-total-hbm:\t%llu KiB\n", hbm);
+	drm_printf(p, "drm-resident-hbm:\t%llu KiB\n", hbm);
+	drm_printf(p, "drm-total-memory:\t%llu KiB\n", host);
+	drm_printf(p, "drm-resident-memory:\t%llu KiB\n", host);
+	drm_printf(p, "drm-engine-dma:\t%llu ns\n",
+		   (u64)atomic64_read(&ctx->busy_ns[TRN_ENGINE_DMA]));
+	drm_printf(p, "drm-engine-capacity-dma:\t%u\n", tdev->num_dma_queues);
+	if (tdev->num_core_queues) {
+		drm_printf(p, "drm-engine-core:\t%llu ns\n",
+			   (u64)atomic64_read(&ctx->busy_ns[TRN_ENGINE_CORE]));
+		drm_printf(p, "drm-engine-capacity-core:\t%u\n", tdev->num_core_queues);
+	}
 }
 
 static void trn_postclose(struct drm_device *drm, struct drm_file *file)

@@ -78,6 +78,7 @@ struct trn_job {
 	struct dma_fence *hw_fence;	/* allocated at submit, armed at run */
 	struct list_head node;		/* in queue->inflight */
 	unsigned long deadline;		/* jiffies, once oldest in the ring */
+	u64 start_ns;			/* when it was written to the ring */
 	u32 end;			/* ring index after the job */
 	u32 ndescs;
 	struct trn_hw_desc descs[] __counted_by(ndescs);
@@ -196,7 +197,12 @@ static void trn_queue_arm_watchdog(struct trn_queue *q)
 static void trn_queue_finish_first(struct trn_queue *q, int error)
 {
 	struct trn_job *job = list_first_entry(&q->inflight, struct trn_job, node);
+	u64 now = ktime_get_ns();
 
+	/* Busy from when it reached the ring or its predecessor finished. */
+	atomic64_add(now - max(job->start_ns, q->last_end_ns),
+		     &job->ctx->busy_ns[q->is_core ? TRN_ENGINE_CORE : TRN_ENGINE_DMA]);
+	q->last_end_ns = now;
 	list_del_init(&job->node);
 	if (error)
 		dma_fence_set_error(job->hw_fence, error);
@@ -354,6 +360,7 @@ static struct dma_fence *trn_job_run(struct drm_sched_job *sched_job)
 	dma_fence_init(job->hw_fence, &trn_fence_ops, &q->fence_lock,
 		       q->fence_context, ++q->seqno);
 	was_idle = list_empty(&q->inflight);
+	job->start_ns = ktime_get_ns();
 	trn_queue_write_job(q, job);
 	list_add_tail(&job->node, &q->inflight);
 	if (was_idle)

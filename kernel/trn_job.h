@@ -51,6 +51,7 @@ struct trn_queue {
 	u32 *wb;
 	dma_addr_t wb_dma;
 	u32 tail;
+	u64 last_end_ns;	/* when the last job left the ring */
 
 	spinlock_t lock; /* inflight, tail, registers */
 	struct list_head inflight;

@@ -35,6 +35,13 @@ struct trn_pt;
  * @hbm_bytes: bytes of HBM objects of this context
  * @host_bytes: bytes of host objects of this context
  */
+/* Kinds of engines, as fdinfo reports their busy time. */
+enum trn_engine_kind {
+	TRN_ENGINE_DMA,		/* the DMA queues */
+	TRN_ENGINE_CORE,	/* the NeuronCore queues */
+	TRN_ENGINE_KINDS
+};
+
 struct trn_ctx {
 	struct kref ref;
 	struct trn_device *tdev;
@@ -51,6 +58,7 @@ struct trn_ctx {
 
 	atomic64_t hbm_bytes;
 	atomic64_t host_bytes;
+	atomic64_t busy_ns[TRN_ENGINE_KINDS];
 };
 
 int trn_hbm_init(struct trn_device *tdev);

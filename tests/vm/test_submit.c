@@ -127,6 +127,33 @@ static void test_fdinfo_memory(void **state)
 	assert_int_equal(fdinfo_kib("drm-total-memory"), mem);
 }
 
+/* drm-engine-*: the time this file's jobs occupied queues of each kind. */
+static void test_fdinfo_engines(void **state)
+{
+	long long dma = fdinfo_kib("drm-engine-dma");
+	long long core = fdinfo_kib("drm-engine-core");
+	struct drm_trn_dma_desc d;
+	uint32_t h;
+	uint64_t va;
+
+	(void)state;
+	assert_int_equal(fdinfo_kib("drm-engine-capacity-dma"), info.dma_queues);
+	assert_int_equal(fdinfo_kib("drm-engine-capacity-core"), info.core_queues);
+	assert_true(dma >= 0 && core >= 0);
+	assert_int_equal(fdinfo_kib("drm-resident-hbm"), fdinfo_kib("drm-total-hbm"));
+	assert_int_equal(tt_bo_create(fd, 32 << 20, DRM_TRN_PLACEMENT_HBM, &h, &va), 0);
+	d = tt_copy(va + (16 << 20), va, 16 << 20);
+	assert_int_equal(tt_submit_wait(fd, 1, &d, 1, 10), 0);
+	assert_true(fdinfo_kib("drm-engine-dma") > dma);
+	assert_int_equal(fdinfo_kib("drm-engine-core"), core);
+	/* A program of NOPs (the zeroed buffer) on core 0. */
+	d = (struct drm_trn_dma_desc){ .opcode = DRM_TRN_DMA_OP_EXEC, .src = va,
+				       .len = 1 << 20 };
+	assert_int_equal(tt_submit_wait(fd, info.dma_queues, &d, 1, 10), 0);
+	assert_true(fdinfo_kib("drm-engine-core") > core);
+	assert_int_equal(tt_bo_close(fd, h), 0);
+}
+
 static void test_bo_info(void **state)
 {
 	struct drm_trn_bo_info i = { 0 };
@@ -518,6 +545,7 @@ int main(void)
 		cmocka_unit_test(test_bo_create_validation),
 		cmocka_unit_test(test_bo_info),
 		cmocka_unit_test(test_fdinfo_memory),
+		cmocka_unit_test(test_fdinfo_engines),
 		cmocka_unit_test(test_submit_validation),
 		cmocka_unit_test(test_copy_directions),
 		cmocka_unit_test(test_fill_write_sem),
