@@ -188,7 +188,8 @@ USER_TESTS := $(USER_TEST_OBJS:.o=)
 # The fake kernel of the library tests, and the reference executor of the
 # instruction set (tests/common, also for the device tests) it runs programs
 # with.
-USER_FAKE_OBJS := $(USER_ASAN)/tests/unit/fake_kernel.o
+USER_FS_OBJS := $(USER_ASAN)/tests/unit/fake_fs.o
+USER_FAKE_OBJS := $(USER_ASAN)/tests/unit/fake_kernel.o $(USER_FS_OBJS)
 USER_REF_OBJS := $(USER_ASAN)/tests/common/trn_ref.o
 
 $(USER_ASAN_LIB_OBJS): $(USER_ASAN)/lib/%.o: lib/%.c
@@ -214,7 +215,7 @@ USER_ASAN_LINK = $(CC) $(USER_CFLAGS) $(USER_SANFLAGS) $(CFLAGS) $(LDFLAGS)
 # fakes only device discovery; the syncobj functions the library also
 # references come from libdrm but are never called.
 $(USER_ASAN)/tests/unit/test_nrt_device: $(USER_ASAN)/tests/unit/test_nrt_device.o \
-		$(USER_ASAN_LIB_OBJS)
+		$(USER_FS_OBJS) $(USER_ASAN_LIB_OBJS)
 	$(USER_ASAN_LINK) -o $@ $^ \
 		-Wl,--wrap=drmIoctl,--wrap=drmGetVersion,--wrap=drmFreeVersion \
 		$(USER_DRM_LIBS) $(USER_NL_LIBS) $(USER_CMOCKA_LIBS) -lm -pthread

@@ -688,41 +688,6 @@ uint64_t *fake_marker_slot(const struct fake_submit *s)
 
 /* --- fake sysfs and /dev ---------------------------------------------- */
 
-void xsnprintf(char *buf, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-	int len;
-
-	va_start(ap, fmt);
-	len = vsnprintf(buf, size, fmt, ap);
-	va_end(ap);
-	assert_true(len >= 0 && (size_t)len < size);
-}
-
-static void mkdir_p(const char *path)
-{
-	char buf[PATH_MAX];
-	char *p;
-
-	xsnprintf(buf, sizeof(buf), "%s", path);
-	for (p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) && errno != EEXIST)
-			fail_msg("mkdir %s: %s", buf, strerror(errno));
-		*p = '/';
-	}
-	if (mkdir(buf, 0755) && errno != EEXIST)
-		fail_msg("mkdir %s: %s", buf, strerror(errno));
-}
-
-static void make_link(const char *target, const char *path)
-{
-	if (symlink(target, path))
-		fail_msg("symlink %s: %s", path, strerror(errno));
-}
-
 /* One trn device, accel<minor>, at @bdf. */
 static void env_add_device(struct env *e, unsigned int minor, const char *bdf)
 {

@@ -33,6 +33,7 @@
 
 #include "nrt.h"
 #include "nrt_internal.h"
+#include "fake_fs.h"
 
 #define KIB ((size_t)1 << 10)
 #define MIB ((size_t)1 << 20)
@@ -174,8 +175,6 @@ struct env {
 	nrt_device *dev;
 };
 
-void xsnprintf(char *buf, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 nrt_device *open_ok(unsigned int index);
 /* cmocka setup and teardown: a fake tree with two devices, device 0 open. */
 int setup(void **state);

@@ -31,6 +31,7 @@
 #include "drm/trn_accel.h"
 
 #include "nrt.h"
+#include "fake_fs.h"
 
 #define GIB (UINT64_C(1) << 30)
 #define NOBODY_UID 65534
@@ -146,55 +147,6 @@ struct tree {
 	char sysfs[PATH_MAX];
 	char dev[PATH_MAX];
 };
-
-static void xsnprintf(char *buf, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void xsnprintf(char *buf, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-	int len;
-
-	va_start(ap, fmt);
-	len = vsnprintf(buf, size, fmt, ap);
-	va_end(ap);
-	assert_true(len >= 0 && (size_t)len < size);
-}
-
-static void mkdir_p(const char *path)
-{
-	char buf[PATH_MAX];
-	char *p;
-
-	xsnprintf(buf, sizeof(buf), "%s", path);
-	for (p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) && errno != EEXIST)
-			fail_msg("mkdir %s: %s", buf, strerror(errno));
-		*p = '/';
-	}
-	if (mkdir(buf, 0755) && errno != EEXIST)
-		fail_msg("mkdir %s: %s", buf, strerror(errno));
-}
-
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-
-	if (fd < 0)
-		fail_msg("create %s: %s", path, strerror(errno));
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	assert_int_equal(close(fd), 0);
-	assert_int_equal(chmod(path, mode), 0);
-}
-
-static void make_link(const char *target, const char *path)
-{
-	if (symlink(target, path))
-		fail_msg("symlink %s: %s", path, strerror(errno));
-}
 
 static void tree_load_module(struct tree *t)
 {
