@@ -354,6 +354,10 @@ static uint32_t trn_acc_fill(TrnAcc *a, TrnTlbEntry *e, uint64_t va)
     if (err) {
         return err;
     }
+    /* NeuronCores reach local memory only: peer memory is for DMA */
+    if (run.link) {
+        return TRN_DMA_ERR_REMOTE;
+    }
     e->addr = run.addr;
     e->system = run.system;
     e->dirty_lo = TRN_PAGE_SIZE;
@@ -1663,6 +1667,9 @@ static uint32_t trn_core_rw(TrnState *s, TrnStep *st, uint64_t va,
 
         err = trn_mmu_run(s, st->ctx.root, va + done, len - done, write,
                           &run);
+        if (!err && run.link) {
+            err = TRN_DMA_ERR_REMOTE;   /* programs and records are local */
+        }
         if (err) {
             *fault = va + done;
             return err;

@@ -71,6 +71,8 @@ static const char *const trn_dma_err_names[] = {
     [TRN_DMA_ERR_BAD_INSN] = "bad instruction",
     [TRN_DMA_ERR_OPERAND] = "bad operand shapes",
     [TRN_DMA_ERR_ALIGN] = "misaligned",
+    [TRN_DMA_ERR_LINK] = "link down",
+    [TRN_DMA_ERR_REMOTE] = "not exported by the peer",
 };
 
 static const char *trn_dma_err_name(uint32_t err)
@@ -300,7 +302,7 @@ bool trn_view_get(TrnState *s, TrnStep *st, const TrnRun *run, uint64_t n,
 
     v->sc = NULL;
     if (!run->system) {
-        v->ptr = s->hbm_ptr + run->addr;
+        v->ptr = run->dev->hbm_ptr + run->addr;
         v->len = n;
         return true;
     }
@@ -327,8 +329,9 @@ bool trn_view_put(TrnState *s, const TrnRun *run, TrnView *v, uint64_t used,
 {
     if (!run->system) {
         if (write) {
-            memory_region_set_dirty(s->hbm, run->addr, used);
+            memory_region_set_dirty(run->dev->hbm, run->addr, used);
         }
+        trn_link_count(run->link, used, write);
         return true;
     }
     if (v->sc) {
@@ -645,8 +648,11 @@ static TrnStepResult trn_dma_copy(TrnState *s, TrnStep *st, uint64_t budget)
         n = MIN(src.len, dst.len);
 
         if (!src.system && !dst.system) {
-            memmove(s->hbm_ptr + dst.addr, s->hbm_ptr + src.addr, n);
-            memory_region_set_dirty(s->hbm, dst.addr, n);
+            memmove(dst.dev->hbm_ptr + dst.addr, src.dev->hbm_ptr + src.addr,
+                    n);
+            memory_region_set_dirty(dst.dev->hbm, dst.addr, n);
+            trn_link_count(src.link, n, false);
+            trn_link_count(dst.link, n, true);
             trn_step_advance(st, &src, &dst, n);
             continue;
         }
@@ -1421,6 +1427,7 @@ void trn_dma_tlb_invalidate(TrnState *s, uint32_t asid)
     trace_trn_tlb_invalidate(s->chip_id, asid);
     /* Steps that run drop their translations, of every ASID */
     trn_dma_remap(s);
+    trn_link_remap_peers(s);
 }
 
 bool trn_dma_realize(TrnState *s, Error **errp)

@@ -76,7 +76,8 @@ static void trn_link_set_state(TrnLink *l, uint32_t state)
     trace_trn_link_state(l->s->chip_id, l->index,
                          trn_link_state_name(l->state),
                          trn_link_state_name(state));
-    l->state = state;
+    /* Workers doing peer DMA read it without the BQL (trn-mmu.c) */
+    qatomic_set(&l->state, state);
     trn_link_event(l, TRN_LINK_EV_STATE);
 }
 
@@ -301,8 +302,10 @@ static bool trn_link_read_reg(TrnLink *l, hwaddr reg, unsigned size,
         *val = l->err_replay;
         goto half;
     case TRN_LINK_TX_BYTES:
+        *val = stat64_get(&l->tx_bytes);
+        goto half;
     case TRN_LINK_RX_BYTES:
-        *val = 0;               /* peer traffic: not in this version */
+        *val = stat64_get(&l->rx_bytes);
         goto half;
     }
     if (size != 4) {
@@ -624,13 +627,15 @@ void trn_link_reset(TrnState *s)
             trace_trn_link_state(s->chip_id, i, trn_link_state_name(l->state),
                                  trn_link_state_name(TRN_LINK_STATE_DOWN));
         }
-        l->state = TRN_LINK_STATE_DOWN;
+        qatomic_set(&l->state, TRN_LINK_STATE_DOWN);
         l->events = 0;
         l->event_mask = 0;
         l->err_threshold = 0;
         l->err_crc = 0;
         l->err_replay = 0;
         l->err_since = 0;
+        stat64_set(&l->tx_bytes, 0);
+        stat64_set(&l->rx_bytes, 0);
         if (p && p->state != TRN_LINK_STATE_DOWN) {
             timer_del(p->train);
             trn_link_set_state(p, TRN_LINK_STATE_DOWN);
@@ -642,6 +647,21 @@ void trn_link_reset(TrnState *s)
         trn_link_update(l);
         if (p) {
             trn_link_update(p);
+        }
+    }
+}
+
+/*
+ * The export space of @s changed (TRN_REG_PEER_ROOT, TRN_REG_TLB_INVALIDATE):
+ * the workers of the devices cabled to it drop the translations they hold.
+ */
+void trn_link_remap_peers(TrnState *s)
+{
+    unsigned i;
+
+    for (i = 0; i < s->nlinks; i++) {
+        if (s->links[i].peer) {
+            trn_dma_remap(s->links[i].peer);
         }
     }
 }

@@ -13,6 +13,11 @@
  * callers keep them for a piece of a step at most (a run of a COPY or FILL,
  * the pages of an instruction's operands in trn-core.c), and drop them after
  * TRN_REG_TLB_INVALIDATE: see trn_step_remap().
+ *
+ * A peer entry (TRN_PTE_PEER) leads over a NeuronLink port into the export
+ * space of the device at the other end, whose tables are walked the same
+ * way in that device's HBM; its TRN_REG_TLB_INVALIDATE makes the workers of
+ * the devices cabled to it drop their translations too.
  */
 
 #include "qemu/osdep.h"
@@ -35,10 +40,12 @@ static uint64_t trn_pte_read(TrnState *s, uint64_t table, uint64_t va,
 
 /*
  * Find the leaf entry that maps @va. Returns TRN_DMA_ERR_NONE and the entry
- * in *@leaf, or the error a descriptor that touches @va gets.
+ * in *@leaf, or the error a descriptor that touches @va gets. Only the
+ * entry's own validity is checked here, and that of the tables leading to
+ * it; what its address may be depends on who walks (trn_mmu_page()).
  */
 static uint32_t trn_mmu_walk(TrnState *s, uint64_t root, uint64_t va,
-                             bool write, TrnWalkCache *wc, uint64_t *leaf)
+                             TrnWalkCache *wc, uint64_t *leaf)
 {
     uint64_t table = root;
     uint64_t pte;
@@ -59,8 +66,8 @@ static uint32_t trn_mmu_walk(TrnState *s, uint64_t root, uint64_t va,
         if (level == TRN_PT_LEVELS - 1) {
             break;
         }
-        /* A table pointer: SYSTEM is meaningless, the table must be in HBM */
-        if (pte & TRN_PTE_SYSTEM) {
+        /* A table pointer: SYSTEM, PEER are meaningless, it must be in HBM */
+        if (pte & (TRN_PTE_SYSTEM | TRN_PTE_PEER)) {
             return TRN_DMA_ERR_BAD_PT;
         }
         table = pte & TRN_PTE_ADDR_MASK;
@@ -72,21 +79,103 @@ static uint32_t trn_mmu_walk(TrnState *s, uint64_t root, uint64_t va,
     wc->valid = true;
     wc->tag = va >> TRN_PT_SHIFT(1);
     wc->table = table;
+    *leaf = pte;
+    return TRN_DMA_ERR_NONE;
+}
 
-    if (!(pte & TRN_PTE_SYSTEM) && (pte & TRN_PTE_ADDR_MASK) >= s->hbm_bytes) {
+/* Where one page lives: what a run is made of. */
+typedef struct TrnPage {
+    bool system;
+    TrnState *dev;
+    TrnLink *link;
+    uint64_t addr;              /* of the first byte of the page */
+} TrnPage;
+
+/*
+ * The page of the export space of @p at @xva: HBM of @p, writable if
+ * @write, else TRN_DMA_ERR_REMOTE whatever is wrong. Runs on a worker of
+ * another device: the peer's export space root and tables are read as the
+ * peer's own walks read its tables.
+ */
+static uint32_t trn_mmu_export(TrnState *p, uint64_t xva, bool write,
+                               TrnWalkCache *wc, uint64_t *hbm)
+{
+    uint64_t root = qatomic_read(&p->peer_root);
+    uint64_t pte;
+
+    if (!(root & TRN_PEER_ROOT_ENABLE)) {
+        return TRN_DMA_ERR_REMOTE;
+    }
+    root &= TRN_PEER_ROOT_ADDR_MASK;
+    if (root >= p->hbm_bytes ||
+        trn_mmu_walk(p, root, xva, wc, &pte) ||
+        (pte & (TRN_PTE_SYSTEM | TRN_PTE_PEER)) ||
+        (pte & TRN_PTE_ADDR_MASK) >= p->hbm_bytes ||
+        (write && !(pte & TRN_PTE_WRITE))) {
+        return TRN_DMA_ERR_REMOTE;
+    }
+    *hbm = pte & TRN_PTE_ADDR_MASK;
+    return TRN_DMA_ERR_NONE;
+}
+
+/*
+ * Translate the page of @va (page aligned) into @pg, following a peer entry
+ * across its link into the peer's export space.
+ */
+static uint32_t trn_mmu_page(TrnState *s, uint64_t root, uint64_t va,
+                             bool write, TrnWalkCache wc[2], TrnPage *pg)
+{
+    uint64_t pte, addr;
+    unsigned port;
+    TrnLink *l;
+    uint32_t err;
+
+    err = trn_mmu_walk(s, root, va, &wc[0], &pte);
+    if (err) {
+        return err;
+    }
+    addr = pte & TRN_PTE_ADDR_MASK;
+    pg->system = pte & TRN_PTE_SYSTEM;
+    pg->dev = s;
+    pg->link = NULL;
+    pg->addr = addr;
+    if (!(pte & TRN_PTE_PEER)) {
+        if ((pte & TRN_PTE_PORT_MASK) ||
+            (!pg->system && addr >= s->hbm_bytes)) {
+            return TRN_DMA_ERR_BAD_PT;
+        }
+    } else if (pg->system || addr >> TRN_VA_BITS) {
         return TRN_DMA_ERR_BAD_PT;
     }
     if (write && !(pte & TRN_PTE_WRITE)) {
         return TRN_DMA_ERR_READONLY;
     }
-    *leaf = pte;
+    if (!(pte & TRN_PTE_PEER)) {
+        return TRN_DMA_ERR_NONE;
+    }
+    port = (pte & TRN_PTE_PORT_MASK) >> TRN_PTE_PORT_SHIFT;
+    if (port >= s->nlinks) {
+        return TRN_DMA_ERR_LINK;
+    }
+    /* The cable (l->peer) is fixed from machine init on; the state is not */
+    l = &s->links[port];
+    if (qatomic_read(&l->state) != TRN_LINK_STATE_UP || !l->peer) {
+        return TRN_DMA_ERR_LINK;
+    }
+    err = trn_mmu_export(l->peer, addr, write, &wc[1], &pg->addr);
+    if (err) {
+        return err;
+    }
+    pg->dev = l->peer;
+    pg->link = l;
     return TRN_DMA_ERR_NONE;
 }
 
 /*
  * Translate @va and as many of the following bytes, up to @want (> 0), as
  * are mapped to contiguous memory of the same kind: physically consecutive
- * pages merge into one run, so that the caller moves them with one memcpy.
+ * pages of the same memory merge into one run, so that the caller moves
+ * them with one memcpy.
  *
  * Only the page of @va itself can fail; the run just ends before a page that
  * would fail, which the caller then translates on its own and so reports
@@ -95,22 +184,25 @@ static uint32_t trn_mmu_walk(TrnState *s, uint64_t root, uint64_t va,
 uint32_t trn_mmu_run(TrnState *s, uint64_t root, uint64_t va, uint64_t want,
                      bool write, TrnRun *run)
 {
-    TrnWalkCache wc = { 0 };
+    TrnWalkCache wc[2] = { 0 };
     uint64_t off = va & (TRN_PAGE_SIZE - 1);
-    uint64_t pte, len;
+    uint64_t len;
+    TrnPage pg;
     uint32_t err;
 
-    err = trn_mmu_walk(s, root, va, write, &wc, &pte);
+    err = trn_mmu_page(s, root, va - off, write, wc, &pg);
     if (err) {
         return err;
     }
-    run->system = pte & TRN_PTE_SYSTEM;
-    run->addr = (pte & TRN_PTE_ADDR_MASK) + off;
+    run->system = pg.system;
+    run->dev = pg.dev;
+    run->link = pg.link;
+    run->addr = pg.addr + off;
     len = TRN_PAGE_SIZE - off;
     while (len < want) {
-        if (trn_mmu_walk(s, root, va + len, write, &wc, &pte) ||
-            !!(pte & TRN_PTE_SYSTEM) != run->system ||
-            (pte & TRN_PTE_ADDR_MASK) != run->addr + len) {
+        if (trn_mmu_page(s, root, va - off + len, write, wc, &pg) ||
+            pg.system != run->system || pg.dev != run->dev ||
+            pg.link != run->link || pg.addr != run->addr - off + len) {
             break;
         }
         len += TRN_PAGE_SIZE;

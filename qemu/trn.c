@@ -37,7 +37,7 @@
 static uint64_t trn_caps(TrnState *s)
 {
     return TRN_CAP_HBM_BAR | TRN_CAP_IRQ_TEST | TRN_CAP_DMA | TRN_CAP_MMU |
-           TRN_CAP_COMPUTE | TRN_CAP_LINK;
+           TRN_CAP_COMPUTE | TRN_CAP_LINK | TRN_CAP_PEER;
 }
 
 static void trn_irq_update(TrnState *s)
@@ -69,6 +69,8 @@ static void trn_soft_reset(TrnState *s, const char *why)
     s->irq_cause = 0;
     s->irq_mask = 0;
     s->reset_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    qatomic_set(&s->peer_root, 0);
+    trn_link_remap_peers(s);
     trn_dma_reset(s);
     trn_link_reset(s);
 }
@@ -86,9 +88,32 @@ static bool trn_reg_read64(TrnState *s, hwaddr reg, uint64_t *val)
     case TRN_REG_TIMESTAMP:
         *val = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) - s->reset_ns;
         return true;
+    case TRN_REG_PEER_ROOT:
+        *val = s->peer_root;
+        return true;
     default:
         return false;
     }
+}
+
+/*
+ * TRN_REG_PEER_ROOT, whole or one half: peers' workers read it without the
+ * BQL and must then forget what they translated through the old value.
+ */
+static void trn_peer_root_write(TrnState *s, hwaddr addr, uint64_t val,
+                                unsigned size)
+{
+    uint64_t root = s->peer_root;
+
+    if (size == 8) {
+        root = val;
+    } else {
+        root = deposit64(root, (addr & 4) * 8, 32, val);
+    }
+    root &= TRN_PEER_ROOT_ADDR_MASK | TRN_PEER_ROOT_ENABLE;
+    trace_trn_peer_root(s->chip_id, root);
+    qatomic_set(&s->peer_root, root);
+    trn_link_remap_peers(s);
 }
 
 static bool trn_reg_read32(TrnState *s, hwaddr reg, uint64_t *val)
@@ -175,6 +200,10 @@ static void trn_mmio_write(void *opaque, hwaddr addr, uint64_t val,
     TrnState *s = opaque;
 
     trace_trn_mmio_write(s->chip_id, addr, size, val);
+    if ((addr & ~7ULL) == TRN_REG_PEER_ROOT && !(addr & (size - 1))) {
+        trn_peer_root_write(s, addr, val, size);
+        return;
+    }
     if (size != 4 || (addr & 3)) {
         goto bad;
     }

@@ -75,6 +75,10 @@ typedef struct TrnLink {
     uint64_t err_crc;
     uint64_t err_replay;
     uint64_t err_since;         /* CRC errors since the last EV_ERRORS */
+
+    /* Peer DMA payload, counted by the workers without the BQL */
+    Stat64 tx_bytes;
+    Stat64 rx_bytes;
 } TrnLink;
 
 /*
@@ -169,6 +173,7 @@ struct TrnState {
     uint32_t irq_cause;
     uint32_t irq_mask;
     int64_t reset_ns;
+    uint64_t peer_root;         /* TRN_REG_PEER_ROOT, read atomically */
 
     /* Queues: see trn-dma.c for the locking rules */
     QemuMutex lock;
@@ -288,6 +293,21 @@ void trn_link_class_init(ObjectClass *oc);
 bool trn_link_realize(TrnState *s, Error **errp);
 void trn_link_unrealize(TrnState *s);
 void trn_link_reset(TrnState *s);
+void trn_link_remap_peers(TrnState *s);
+
+/*
+ * Count @n bytes of peer DMA over @l (NULL: local memory, nothing to
+ * count): sent if @write, else received; the other end counts the reverse.
+ */
+static inline void trn_link_count(TrnLink *l, uint64_t n, bool write)
+{
+    if (l && n) {
+        TrnLink *o = &l->peer->links[l->peer_port];
+
+        stat64_add(write ? &l->tx_bytes : &l->rx_bytes, n);
+        stat64_add(write ? &o->rx_bytes : &o->tx_bytes, n);
+    }
+}
 
 /* trn-mmu.c */
 
@@ -297,6 +317,8 @@ void trn_link_reset(TrnState *s);
  */
 typedef struct TrnRun {
     bool system;                /* addr is a bus address, else an HBM offset */
+    TrnState *dev;              /* !system: the device whose HBM it is */
+    TrnLink *link;              /* a peer's HBM: the port it is reached by */
     uint64_t addr;
     uint64_t len;
 } TrnRun;

@@ -45,7 +45,7 @@
 /* Interface version: the driver accepts any minor of the major it knows. */
 #define TRN_MAGIC			0x314e5254	/* "TRN1" as little-endian bytes */
 #define TRN_VERSION_MAJOR		1
-#define TRN_VERSION_MINOR		3
+#define TRN_VERSION_MINOR		4
 #define TRN_VERSION(maj, min)		(((maj) << 16) | (min))
 #define TRN_VERSION_GET_MAJOR(v)	(((v) >> 16) & 0xffff)
 #define TRN_VERSION_GET_MINOR(v)	((v) & 0xffff)
@@ -72,6 +72,7 @@
 #define TRN_REG_SEM_RESET		0x058	/* WO  ASID: zero its semaphores */
 #define TRN_REG_TLB_INVALIDATE		0x05c	/* WO  ASID: drop its cached translations */
 #define TRN_REG_NUM_LINKS		0x060	/* RO  NeuronLink ports (1.3) */
+#define TRN_REG_PEER_ROOT		0x068	/* RW 64  export space root, ENABLE (1.4) */
 
 #define TRN_GLOBAL_SIZE			0x1000
 
@@ -82,6 +83,7 @@
 #define TRN_CAP_MMU			BIT_ULL(3)	/* per-ASID page tables */
 #define TRN_CAP_COMPUTE			BIT_ULL(4)	/* NeuronCore queues, EXEC (1.2) */
 #define TRN_CAP_LINK			BIT_ULL(5)	/* NeuronLink ports (1.3) */
+#define TRN_CAP_PEER			BIT_ULL(6)	/* peer DMA over NeuronLink (1.4) */
 
 /* TRN_REG_STATUS */
 #define TRN_STATUS_READY		BIT(0)
@@ -152,6 +154,8 @@
 #define TRN_DMA_ERR_BAD_INSN		7	/* EXEC: malformed instruction (trn_isa.h) */
 #define TRN_DMA_ERR_OPERAND		8	/* EXEC: operand shapes do not fit the opcode */
 #define TRN_DMA_ERR_ALIGN		9	/* EXEC: misaligned operand or program */
+#define TRN_DMA_ERR_LINK		10	/* peer page: its port is not UP (1.4) */
+#define TRN_DMA_ERR_REMOTE		11	/* peer page: the peer does not export it (1.4) */
 
 /* Descriptor (little endian) */
 #define TRN_DMA_DESC_SIZE		32
@@ -252,6 +256,25 @@
 #define TRN_PTE_VALID			BIT_ULL(0)
 #define TRN_PTE_WRITE			BIT_ULL(1)	/* leaf: writable */
 #define TRN_PTE_SYSTEM			BIT_ULL(2)	/* leaf: host bus address, not HBM */
+#define TRN_PTE_PEER			BIT_ULL(3)	/* leaf: peer export space VA (1.4) */
+#define TRN_PTE_PORT_SHIFT		4		/* leaf with PEER: the NeuronLink port */
+#define TRN_PTE_PORT_MASK		(0xfULL << TRN_PTE_PORT_SHIFT)
 #define TRN_PTE_ADDR_MASK		0x000ffffffffff000ULL
+
+/*
+ * Peer DMA (TRN_CAP_PEER). A device exports memory to the devices cabled
+ * to it through an export space: one more page table in the format above,
+ * whose root TRN_REG_PEER_ROOT holds (4 KiB aligned, ORed with
+ * TRN_PEER_ROOT_ENABLE). Its leaves must map HBM. A leaf entry of an
+ * address space with TRN_PTE_PEER set maps one page of the export space of
+ * the device at the other end of port TRN_PTE_PORT_MASK: the entry's
+ * address is the export space address. A descriptor touching such a page
+ * fails with TRN_DMA_ERR_LINK unless the port is UP, and with
+ * TRN_DMA_ERR_REMOTE unless the peer's export space maps the page (writable,
+ * for a write) to its HBM. TRN_REG_TLB_INVALIDATE of any ASID also drops the
+ * translations other devices hold into this device's export space.
+ */
+#define TRN_PEER_ROOT_ENABLE		BIT_ULL(0)
+#define TRN_PEER_ROOT_ADDR_MASK		TRN_PTE_ADDR_MASK
 
 #endif /* TRN_REGS_H */
