@@ -92,6 +92,7 @@ static const struct drm_ioctl_desc trn_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(TRN_BO_CREATE, trn_ioctl_bo_create, 0),
 	DRM_IOCTL_DEF_DRV(TRN_BO_INFO, trn_ioctl_bo_info, 0),
 	DRM_IOCTL_DEF_DRV(TRN_SUBMIT, trn_ioctl_submit, 0),
+	DRM_IOCTL_DEF_DRV(TRN_PEER_IMPORT, trn_ioctl_peer_import, 0),
 };
 
 static int trn_open(struct drm_device *drm, struct drm_file *file)
@@ -236,6 +237,10 @@ static int trn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		return ret;
 
+	ret = trn_peer_init(tdev);
+	if (ret)
+		return ret;
+
 	ret = drm_dev_register(&tdev->drm, 0);
 	if (ret) {
 		drm_err(&tdev->drm, "cannot register DRM device: %d\n", ret);
@@ -257,6 +262,8 @@ static void trn_remove(struct pci_dev *pdev)
 
 	/* Out of netlink dumps and peer lookups, no more link events. */
 	trn_link_unregister(tdev);
+	/* Peers lose what they imported before the memory can be reused. */
+	trn_peer_remove(tdev);
 	/* No DMA may run once memory starts being released on unplug. */
 	trn_queues_stop(tdev);
 	drm_dev_unplug(&tdev->drm);

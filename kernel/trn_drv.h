@@ -19,8 +19,8 @@
 #define TRN_DRIVER_NAME		"trn"
 #define TRN_DRIVER_DESC		"Trainium-style accelerator"
 #define TRN_DRIVER_MAJOR	0
-#define TRN_DRIVER_MINOR	3
-#define TRN_DRIVER_PATCH	1
+#define TRN_DRIVER_MINOR	4
+#define TRN_DRIVER_PATCH	0
 
 struct pci_dev;
 struct trn_queue;
@@ -64,6 +64,10 @@ struct trn_queue;
  * @link_work: re-reads the ports after TRN_IRQ_LINK and reports changes
  * @link_node: entry in the list of bound devices (trn_link.c)
  * @links_kobj: the sysfs directory links/
+ * @peer_lock: protects @imports, @peer_gone and the export state of objects
+ * @export_ctx: with TRN_CAP_PEER, the export space peers reach
+ * @imports: peer objects on other devices that use this one's memory
+ * @peer_gone: the device is going away: no more imports of its memory
  */
 struct trn_device {
 	struct drm_device drm;
@@ -102,6 +106,11 @@ struct trn_device {
 	struct work_struct link_work;
 	struct list_head link_node;
 	struct kobject *links_kobj;
+
+	struct mutex peer_lock; /* imports, peer_gone, trn_bo.xva/xcount */
+	struct trn_ctx *export_ctx;
+	struct list_head imports;
+	bool peer_gone;
 };
 
 static inline struct trn_device *to_trn_device(struct drm_device *drm)
@@ -130,6 +139,8 @@ static inline void trn_write64(struct trn_device *tdev, u32 reg, u64 val)
 }
 
 int trn_hw_init(struct trn_device *tdev);
+int trn_peer_init(struct trn_device *tdev);
+void trn_peer_remove(struct trn_device *tdev);
 int trn_irq_init(struct trn_device *tdev);
 
 extern const struct attribute_group *trn_sysfs_groups[];

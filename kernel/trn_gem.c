@@ -25,6 +25,9 @@
  * space of the file that created it, and only there: a file can reach no
  * other file's memory. Its memory is released once no job of that file can
  * still use it.
+ *
+ * HBM objects can be shared with the devices cabled to this one, through
+ * dma-buf and an import on the other device (trn_peer.c).
  */
 
 /* Largest object: bounded by the address space and by sane kmalloc sizes. */
@@ -50,6 +53,8 @@ static void trn_bo_release_memory(struct trn_bo *bo)
 		drm_gem_put_pages(&bo->base, bo->pages, true, true);
 		atomic64_sub(size, &tdev->host_used);
 		atomic64_sub(size, &bo->ctx->host_bytes);
+	} else if (bo->src) {
+		trn_peer_release(bo);
 	}
 }
 
@@ -62,6 +67,9 @@ static void trn_bo_destroy(struct trn_bo *bo)
 	struct trn_device *tdev = to_trn_device(obj->dev);
 	struct trn_ctx *ctx = bo->ctx;
 
+	/* Out of the exporter's reach before the range can be reused */
+	if (bo->src)
+		trn_peer_detach(bo);
 	if (drm_mm_node_allocated(&bo->va)) {
 		/* No job may touch the memory once it is unmapped and freed. */
 		trn_ctx_wait_idle(ctx);
@@ -183,6 +191,8 @@ static int trn_bo_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma)
 		return -EINVAL;
 	vm_flags_set(vma, VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_page_prot = vm_get_page_prot(vma->vm_flags);
+	if (bo->placement == DRM_TRN_PLACEMENT_PEER)
+		return -EINVAL;
 	if (bo->placement == DRM_TRN_PLACEMENT_HBM) {
 		vm_flags_set(vma, VM_IO);
 		vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
@@ -191,16 +201,10 @@ static int trn_bo_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma)
 	return 0;
 }
 
-/* Objects belong to one address space: no sharing through dma-buf (yet). */
-static struct dma_buf *trn_bo_export(struct drm_gem_object *obj, int flags)
-{
-	return ERR_PTR(-EOPNOTSUPP);
-}
-
 static const struct drm_gem_object_funcs trn_bo_funcs = {
 	.free = trn_bo_free,
 	.mmap = trn_bo_mmap,
-	.export = trn_bo_export,
+	.export = trn_peer_export,
 };
 
 static int trn_bo_alloc_hbm(struct trn_device *tdev, struct trn_bo *bo)
@@ -266,13 +270,61 @@ static int trn_bo_alloc_host(struct trn_device *tdev, struct trn_bo *bo)
 	return trn_ctx_map_sgt(bo->ctx, &bo->va, bo->sgt);
 }
 
+/**
+ * trn_bo_alloc() - a buffer object with a virtual range and no memory yet
+ * @ctx: the address space it is mapped in
+ * @placement: DRM_TRN_PLACEMENT_*
+ * @size: bytes, a multiple of TRN_PAGE_SIZE
+ *
+ * Return: the object, holding one GEM reference which owns everything the
+ * caller adds (put it on error), or ERR_PTR(-ENOMEM).
+ */
+struct trn_bo *trn_bo_alloc(struct trn_ctx *ctx, u32 placement, u64 size)
+{
+	struct trn_device *tdev = ctx->tdev;
+	struct trn_bo *bo;
+	int ret;
+
+	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
+	if (!bo)
+		return ERR_PTR(-ENOMEM);
+	bo->base.funcs = &trn_bo_funcs;
+	bo->placement = placement;
+	INIT_LIST_HEAD(&bo->blocks);
+	INIT_LIST_HEAD(&bo->import_node);
+	kref_get(&ctx->ref);
+	bo->ctx = ctx;
+	atomic_inc(&tdev->num_bos);
+
+	if (placement == DRM_TRN_PLACEMENT_HOST) {
+		ret = drm_gem_object_init(&tdev->drm, &bo->base, size);
+	} else {
+		drm_gem_private_object_init(&tdev->drm, &bo->base, size);
+		ret = 0;
+	}
+	if (ret) {
+		atomic_dec(&tdev->num_bos);
+		trn_ctx_put(ctx);
+		kfree(bo);
+		return ERR_PTR(ret);
+	}
+
+	mutex_lock(&ctx->lock);
+	ret = drm_mm_insert_node(&ctx->va_mm, &bo->va, size);
+	mutex_unlock(&ctx->lock);
+	if (ret) {
+		drm_gem_object_put(&bo->base);
+		return ERR_PTR(-ENOMEM);
+	}
+	return bo;
+}
+
 int trn_ioctl_bo_create(struct drm_device *drm, void *data, struct drm_file *file)
 {
 	struct trn_device *tdev = to_trn_device(drm);
 	struct trn_ctx *ctx = file->driver_priv;
 	struct drm_trn_bo_create *args = data;
 	struct trn_bo *bo;
-	u64 size;
 	int ret;
 
 	/* CPU page faults map device pages one for one. */
@@ -289,39 +341,10 @@ int trn_ioctl_bo_create(struct drm_device *drm, void *data, struct drm_file *fil
 	if (args->placement == DRM_TRN_PLACEMENT_HOST &&
 	    args->size > (totalram_pages() << PAGE_SHIFT) / 2)
 		return -ENOMEM;
-	size = ALIGN(args->size, TRN_PAGE_SIZE);
 
-	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
-	if (!bo)
-		return -ENOMEM;
-	bo->base.funcs = &trn_bo_funcs;
-	bo->placement = args->placement;
-	INIT_LIST_HEAD(&bo->blocks);
-	kref_get(&ctx->ref);
-	bo->ctx = ctx;
-	atomic_inc(&tdev->num_bos);
-
-	if (bo->placement == DRM_TRN_PLACEMENT_HOST) {
-		ret = drm_gem_object_init(drm, &bo->base, size);
-	} else {
-		drm_gem_private_object_init(drm, &bo->base, size);
-		ret = 0;
-	}
-	if (ret) {
-		atomic_dec(&tdev->num_bos);
-		trn_ctx_put(ctx);
-		kfree(bo);
-		return ret;
-	}
-	/* From here on, the GEM reference owns everything: put it on error. */
-
-	mutex_lock(&ctx->lock);
-	ret = drm_mm_insert_node(&ctx->va_mm, &bo->va, size);
-	mutex_unlock(&ctx->lock);
-	if (ret) {
-		ret = -ENOMEM;
-		goto out_put;
-	}
+	bo = trn_bo_alloc(ctx, args->placement, ALIGN(args->size, TRN_PAGE_SIZE));
+	if (IS_ERR(bo))
+		return PTR_ERR(bo);
 
 	if (bo->placement == DRM_TRN_PLACEMENT_HBM)
 		ret = trn_bo_alloc_hbm(tdev, bo);

@@ -13,6 +13,7 @@ struct drm_device;
 struct drm_file;
 struct sg_table;
 struct trn_ctx;
+struct trn_device;
 
 /**
  * struct trn_hbm_run - physically contiguous part of an HBM object
@@ -35,6 +36,16 @@ struct trn_hbm_run {
  * @nr_runs: number of @runs
  * @pages: host objects: the shmem pages
  * @sgt: host objects: @pages mapped for the device
+ * @xva: HBM objects imported by peers: range in the export space
+ * @xcount: HBM objects: peer objects that use @xva
+ * @src: peer objects: the exported HBM object of the peer (a reference)
+ * @exporter: peer objects: the device of @src (a reference)
+ * @port: peer objects: the NeuronLink port that reaches @exporter
+ * @import_node: peer objects: entry in @exporter's list of imports
+ * @free_work: destroys the object once no job of its file can use it
+ *
+ * @xva, @xcount and @import_node belong to the exporting device's
+ * trn_device.peer_lock.
  */
 struct trn_bo {
 	struct drm_gem_object base;
@@ -49,6 +60,14 @@ struct trn_bo {
 	struct page **pages;
 	struct sg_table *sgt;
 
+	struct drm_mm_node xva;
+	unsigned int xcount;
+
+	struct trn_bo *src;
+	struct trn_device *exporter;
+	u32 port;
+	struct list_head import_node;
+
 	struct work_struct free_work;
 };
 
@@ -57,9 +76,17 @@ static inline struct trn_bo *to_trn_bo(struct drm_gem_object *obj)
 	return container_of(obj, struct trn_bo, base);
 }
 
+struct trn_bo *trn_bo_alloc(struct trn_ctx *ctx, u32 placement, u64 size);
+
 int trn_gem_init(void);
 void trn_gem_exit(void);
 int trn_ioctl_bo_create(struct drm_device *drm, void *data, struct drm_file *file);
 int trn_ioctl_bo_info(struct drm_device *drm, void *data, struct drm_file *file);
+
+/* trn_peer.c */
+struct dma_buf *trn_peer_export(struct drm_gem_object *obj, int flags);
+void trn_peer_detach(struct trn_bo *bo);
+void trn_peer_release(struct trn_bo *bo);
+int trn_ioctl_peer_import(struct drm_device *drm, void *data, struct drm_file *file);
 
 #endif /* __TRN_GEM_H__ */

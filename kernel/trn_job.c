@@ -119,6 +119,10 @@ static int trn_dma_errno(u32 err)
 	case TRN_DMA_ERR_OPERAND:
 	case TRN_DMA_ERR_ALIGN:
 		return -EINVAL;
+	case TRN_DMA_ERR_LINK:
+		return -ENOLINK;
+	case TRN_DMA_ERR_REMOTE:
+		return -EREMOTEIO;
 	default:
 		return -EIO;
 	}

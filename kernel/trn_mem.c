@@ -312,6 +312,43 @@ int trn_ctx_map_sgt(struct trn_ctx *ctx, struct drm_mm_node *node,
 	return trn_ctx_map(ctx, node, trn_map_sg, sgt);
 }
 
+struct trn_peer_map {
+	u64 xva;
+	u64 size;
+	u64 flags;
+};
+
+static int trn_map_peer(struct trn_ctx *ctx, u64 va, void *arg)
+{
+	struct trn_peer_map *m = arg;
+
+	return trn_ctx_map_range(ctx, va, m->xva, m->size, m->flags);
+}
+
+/**
+ * trn_ctx_map_peer() - map a peer's exported range at a reserved range
+ * @ctx: the address space
+ * @node: the virtual range, inserted in @ctx->va_mm
+ * @port: NeuronLink port that reaches the peer
+ * @xva: start of the range in the peer's export space
+ * @writable: whether descriptors may write it
+ *
+ * Return: 0, -ENOMEM (nothing left mapped) or -ENODEV.
+ */
+int trn_ctx_map_peer(struct trn_ctx *ctx, struct drm_mm_node *node, u32 port,
+		     u64 xva, bool writable)
+{
+	struct trn_peer_map m = {
+		.xva = xva,
+		.size = node->size,
+		.flags = TRN_PTE_VALID | TRN_PTE_PEER |
+			 (((u64)port << TRN_PTE_PORT_SHIFT) & TRN_PTE_PORT_MASK) |
+			 (writable ? TRN_PTE_WRITE : 0),
+	};
+
+	return trn_ctx_map(ctx, node, trn_map_peer, &m);
+}
+
 /**
  * trn_ctx_unmap() - remove a virtual range from the page tables
  * @ctx: the address space

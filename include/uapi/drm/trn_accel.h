@@ -21,6 +21,7 @@ extern "C" {
 #define DRM_TRN_BO_CREATE		0x01
 #define DRM_TRN_BO_INFO			0x02
 #define DRM_TRN_SUBMIT			0x03
+#define DRM_TRN_PEER_IMPORT		0x04
 
 #define DRM_IOCTL_TRN_QUERY \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_TRN_QUERY, struct drm_trn_query)
@@ -30,6 +31,8 @@ extern "C" {
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_TRN_BO_INFO, struct drm_trn_bo_info)
 #define DRM_IOCTL_TRN_SUBMIT \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_TRN_SUBMIT, struct drm_trn_submit)
+#define DRM_IOCTL_TRN_PEER_IMPORT \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_TRN_PEER_IMPORT, struct drm_trn_peer_import)
 
 /**
  * enum drm_trn_query_id - what &drm_trn_query.query asks for
@@ -154,10 +157,14 @@ struct drm_trn_device_info {
  * @DRM_TRN_PLACEMENT_HBM: device memory, CPU access through the HBM BAR
  *	(write-combined).
  * @DRM_TRN_PLACEMENT_HOST: system memory pages the device reaches by DMA.
+ * @DRM_TRN_PLACEMENT_PEER: HBM of another device, reached over a NeuronLink
+ *	port; only %DRM_IOCTL_TRN_PEER_IMPORT makes such objects, and the CPU
+ *	cannot map them.
  */
 enum drm_trn_placement {
 	DRM_TRN_PLACEMENT_HBM = 0,
 	DRM_TRN_PLACEMENT_HOST = 1,
+	DRM_TRN_PLACEMENT_PEER = 2,
 };
 
 /**
@@ -299,7 +306,11 @@ struct drm_trn_sync {
  *
  * A job that faulted or ran a bad program completes with -EFAULT (a
  * translation fault) or -EINVAL (a malformed descriptor or instruction, a
- * misaligned operand); the EXEC status record says which instruction.
+ * misaligned operand); the EXEC status record says which instruction. A job
+ * that touched a peer object (%DRM_TRN_PLACEMENT_PEER) completes with
+ * -ENOLINK if the object's port was not up, and with -EREMOTEIO if the peer
+ * no longer exports the object (its driver was unbound); NeuronCore
+ * instructions reach local memory only and get -EREMOTEIO for peer objects.
  *
  * Errors: -EINVAL for an unknown @queue, zero or too many descriptors (see
  * &drm_trn_device_info.max_descs), @desc_size other than
@@ -342,6 +353,65 @@ struct drm_trn_submit {
 
 	/** @out_sync: where the job's fence goes; handle 0 for none. */
 	struct drm_trn_sync out_sync;
+};
+
+/* &drm_trn_peer_import.flags */
+#define DRM_TRN_PEER_READONLY		(1 << 0)
+#define DRM_TRN_PEER_FLAGS		DRM_TRN_PEER_READONLY
+
+/**
+ * struct drm_trn_peer_import - argument of %DRM_IOCTL_TRN_PEER_IMPORT
+ *
+ * Maps an HBM object of another trn device into the address space of the
+ * calling file, so that its DMA descriptors move data to and from it over a
+ * NeuronLink port without going through the host (peer DMA).
+ *
+ * The object is named by a dma-buf file descriptor: its owner exports it
+ * with DRM_IOCTL_PRIME_HANDLE_TO_FD on the other device's file and passes
+ * the descriptor on (to another process over a Unix socket, if need be);
+ * holding the descriptor is the permission to use the memory. Only HBM
+ * objects can be exported, and trn dma-bufs cannot be attached by other
+ * drivers. @port must be a port of this device whose link is up and whose
+ * far end is the exporting device.
+ *
+ * The result is a buffer object of placement %DRM_TRN_PLACEMENT_PEER with
+ * its own handle and device virtual address; it keeps the exported memory
+ * alive until it is closed (DRM_IOCTL_GEM_CLOSE), even if the exporting
+ * process exits. Jobs that use it while the link is down fail with -ENOLINK
+ * and the link coming back up makes it usable again; the mapping is not
+ * moved to another port.
+ *
+ * Errors: -EINVAL for unknown @flags, nonzero @pad, a @port the device does
+ * not have, or a descriptor that is not a trn HBM object of another device;
+ * -EBADF if @fd is not an open file; -ENOLINK if @port is not up or leads
+ * elsewhere; -EOPNOTSUPP if either device cannot do peer DMA; -ENOMEM
+ * when the address space has no room (nothing is left mapped); -ENODEV
+ * once either device is gone.
+ */
+struct drm_trn_peer_import {
+	/** @fd: in: dma-buf file descriptor of the peer's object. */
+	__s32 fd;
+
+	/** @port: in: local NeuronLink port that reaches the peer. */
+	__u32 port;
+
+	/**
+	 * @flags: in: %DRM_TRN_PEER_READONLY to map the object without write
+	 * access, so that descriptors writing it fail with -EFAULT.
+	 */
+	__u32 flags;
+
+	/** @handle: out: GEM handle of the new object. */
+	__u32 handle;
+
+	/** @size: out: bytes, the size of the exported object. */
+	__u64 size;
+
+	/** @va: out: device virtual address of its first byte. */
+	__u64 va;
+
+	/** @pad: reserved, must be zero. */
+	__u64 pad;
 };
 
 #if defined(__cplusplus)

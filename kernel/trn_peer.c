@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Copyright (c) 2026 The trn authors */
+
+#include <linux/dma-buf.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_managed.h>
+#include <drm/drm_prime.h>
+#include <drm/trn_accel.h>
+
+#include "trn_drv.h"
+#include "trn_gem.h"
+#include "trn_mem.h"
+#include "trn_regs.h"
+
+/*
+ * Peer DMA: HBM objects of one device used by the DMA engines of a device
+ * cabled to it, over NeuronLink (Documentation/hw-interface.rst, "Peer
+ * DMA").
+ *
+ * Each device has an export space: an address space of its own (a struct
+ * trn_ctx with no file) whose page table the hardware follows for accesses
+ * that arrive from peers. An object is mapped there, at trn_bo.xva, while at
+ * least one peer object uses it, and nothing else ever is: a peer reaches
+ * exactly the objects that were shared with it.
+ *
+ * Sharing goes through dma-buf. The owner of an HBM object exports it with
+ * DRM_IOCTL_PRIME_HANDLE_TO_FD and hands the file descriptor to whoever may
+ * use it; DRM_IOCTL_TRN_PEER_IMPORT on a cabled device turns the descriptor
+ * into a peer object there, mapped in the importing file's address space by
+ * entries that name a port and an export space address. The peer object
+ * holds a reference to the exported object, whose memory therefore outlives
+ * its owner's file. The dma-buf itself cannot be attached by other drivers:
+ * the memory is only reachable over the links.
+ *
+ * When the exporting device goes away, every peer object of its memory is
+ * unmapped from its importer's address space and the export space is
+ * switched off, so that nothing reaches memory that a later binding of the
+ * device hands to someone else.
+ *
+ * Locking: trn_device.peer_lock of the exporting device protects its list of
+ * imports, peer_gone, and the xva/xcount of its objects; it is taken before
+ * the lock of any address space.
+ */
+
+#ifdef TRN_IMPORT_NS_BARE
+MODULE_IMPORT_NS(DMA_BUF);
+#else
+MODULE_IMPORT_NS("DMA_BUF");
+#endif
+
+static int trn_dmabuf_attach(struct dma_buf *dmabuf,
+			     struct dma_buf_attachment *attach)
+{
+	return -EOPNOTSUPP;
+}
+
+static struct sg_table *trn_dmabuf_map(struct dma_buf_attachment *attach,
+				       enum dma_data_direction dir)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static void trn_dmabuf_unmap(struct dma_buf_attachment *attach,
+			     struct sg_table *sgt, enum dma_data_direction dir)
+{
+}
+
+static const struct dma_buf_ops trn_dmabuf_ops = {
+	.attach = trn_dmabuf_attach,
+	.map_dma_buf = trn_dmabuf_map,
+	.unmap_dma_buf = trn_dmabuf_unmap,
+	.release = drm_gem_dmabuf_release,
+};
+
+/**
+ * trn_peer_export() - &drm_gem_object_funcs.export: a dma-buf of an object
+ * @obj: the object
+ * @flags: file flags of the dma-buf
+ *
+ * Return: the dma-buf, or ERR_PTR(-EOPNOTSUPP) for objects that are not in
+ * HBM or a device that cannot do peer DMA.
+ */
+struct dma_buf *trn_peer_export(struct drm_gem_object *obj, int flags)
+{
+	struct trn_device *tdev = to_trn_device(obj->dev);
+	struct trn_bo *bo = to_trn_bo(obj);
+	DEFINE_DMA_BUF_EXPORT_INFO(info);
+
+	if (bo->placement != DRM_TRN_PLACEMENT_HBM || !tdev->export_ctx)
+		return ERR_PTR(-EOPNOTSUPP);
+	info.ops = &trn_dmabuf_ops;
+	info.size = obj->size;
+	info.flags = flags;
+	info.priv = obj;
+	info.resv = obj->resv;
+	return drm_gem_dmabuf_export(obj->dev, &info);
+}
+
+/* Map @src in the export space of @tdev at src->xva; peer_lock held. */
+static int trn_peer_share(struct trn_device *tdev, struct trn_bo *src)
+{
+	struct trn_ctx *x = tdev->export_ctx;
+	int ret;
+
+	lockdep_assert_held(&tdev->peer_lock);
+	mutex_lock(&x->lock);
+	ret = drm_mm_insert_node(&x->va_mm, &src->xva, src->base.size);
+	mutex_unlock(&x->lock);
+	if (ret)
+		return -ENOMEM;
+	ret = trn_ctx_map_hbm(x, &src->xva, &src->blocks);
+	if (ret) {
+		mutex_lock(&x->lock);
+		drm_mm_remove_node(&src->xva);
+		mutex_unlock(&x->lock);
+	}
+	return ret;
+}
+
+/* Remove @src from the export space: no peer job can use it any more. */
+static void trn_peer_unshare(struct trn_device *tdev, struct trn_bo *src)
+{
+	struct trn_ctx *x = tdev->export_ctx;
+
+	lockdep_assert_held(&tdev->peer_lock);
+	trn_ctx_unmap(x, &src->xva);
+	mutex_lock(&x->lock);
+	drm_mm_remove_node(&src->xva);
+	mutex_unlock(&x->lock);
+}
+
+/* Whether @port of @tdev is up with @peer at its far end. */
+static bool trn_peer_port_reaches(struct trn_device *tdev, u32 port,
+				  struct trn_device *peer)
+{
+	struct trn_link_port *p = &tdev->link_ports[port];
+	bool ok;
+
+	mutex_lock(&tdev->link_lock);
+	ok = p->state == TRN_LINK_STATE_UP && p->peer_chip == peer->chip_id;
+	mutex_unlock(&tdev->link_lock);
+	return ok;
+}
+
+/*
+ * Make @bo, a fresh peer object, use @src of @exporter through @port: share
+ * @src, take the references, map @bo. On error what was done stays for
+ * trn_peer_detach() and trn_peer_release() to undo.
+ */
+static int trn_peer_attach(struct trn_bo *bo, struct trn_bo *src,
+			   struct trn_device *exporter, u32 port, bool writable)
+{
+	int ret = 0;
+
+	mutex_lock(&exporter->peer_lock);
+	if (exporter->peer_gone) {
+		ret = -ENODEV;
+		goto out_unlock;
+	}
+	if (!src->xcount) {
+		ret = trn_peer_share(exporter, src);
+		if (ret)
+			goto out_unlock;
+	}
+	src->xcount++;
+	drm_gem_object_get(&src->base);
+	drm_dev_get(&exporter->drm);
+	bo->src = src;
+	bo->exporter = exporter;
+	bo->port = port;
+	list_add_tail(&bo->import_node, &exporter->imports);
+	ret = trn_ctx_map_peer(bo->ctx, &bo->va, port, src->xva.start, writable);
+out_unlock:
+	mutex_unlock(&exporter->peer_lock);
+	return ret;
+}
+
+/**
+ * trn_peer_detach() - take a peer object out of its exporter's reach
+ * @bo: the peer object, being destroyed
+ *
+ * After this, the exporter going away no longer touches @bo's range.
+ */
+void trn_peer_detach(struct trn_bo *bo)
+{
+	mutex_lock(&bo->exporter->peer_lock);
+	list_del_init(&bo->import_node);
+	mutex_unlock(&bo->exporter->peer_lock);
+}
+
+/**
+ * trn_peer_release() - drop what a peer object holds of its exporter
+ * @bo: the peer object, unmapped, no longer used by any job
+ */
+void trn_peer_release(struct trn_bo *bo)
+{
+	struct trn_device *exporter = bo->exporter;
+	struct trn_bo *src = bo->src;
+
+	mutex_lock(&exporter->peer_lock);
+	if (!--src->xcount)
+		trn_peer_unshare(exporter, src);
+	mutex_unlock(&exporter->peer_lock);
+	drm_gem_object_put(&src->base);
+	drm_dev_put(&exporter->drm);
+	bo->src = NULL;
+}
+
+int trn_ioctl_peer_import(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct trn_device *tdev = to_trn_device(drm);
+	struct trn_ctx *ctx = file->driver_priv;
+	struct drm_trn_peer_import *args = data;
+	struct trn_device *exporter;
+	struct drm_gem_object *obj;
+	struct dma_buf *dmabuf;
+	struct trn_bo *src, *bo;
+	int ret;
+
+	if ((args->flags & ~DRM_TRN_PEER_FLAGS) || args->pad)
+		return -EINVAL;
+	if (!(tdev->hw_caps & TRN_CAP_PEER))
+		return -EOPNOTSUPP;
+	if (args->port >= tdev->num_links)
+		return -EINVAL;
+
+	dmabuf = dma_buf_get(args->fd);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+	if (dmabuf->ops != &trn_dmabuf_ops) {
+		ret = -EINVAL;
+		goto out_put_dmabuf;
+	}
+	obj = dmabuf->priv;
+	src = to_trn_bo(obj);
+	exporter = to_trn_device(obj->dev);
+	if (exporter == tdev) {
+		ret = -EINVAL;
+		goto out_put_dmabuf;
+	}
+	if (!trn_peer_port_reaches(tdev, args->port, exporter)) {
+		ret = -ENOLINK;
+		goto out_put_dmabuf;
+	}
+
+	bo = trn_bo_alloc(ctx, DRM_TRN_PLACEMENT_PEER, obj->size);
+	if (IS_ERR(bo)) {
+		ret = PTR_ERR(bo);
+		goto out_put_dmabuf;
+	}
+	ret = trn_peer_attach(bo, src, exporter, args->port,
+			      !(args->flags & DRM_TRN_PEER_READONLY));
+	if (ret)
+		goto out_put;
+	ret = drm_gem_handle_create(file, &bo->base, &args->handle);
+	if (ret)
+		goto out_put;
+	args->size = obj->size;
+	args->va = bo->va.start;
+
+out_put:
+	drm_gem_object_put(&bo->base);
+out_put_dmabuf:
+	dma_buf_put(dmabuf);
+	return ret;
+}
+
+static void trn_peer_fini(struct drm_device *drm, void *arg)
+{
+	struct trn_device *tdev = arg;
+
+	trn_ctx_put(tdev->export_ctx);
+}
+
+/**
+ * trn_peer_init() - set up the export space of a device
+ * @tdev: the device, its queues initialized
+ *
+ * Return: 0 (also for a device without TRN_CAP_PEER) or a negative errno.
+ */
+int trn_peer_init(struct trn_device *tdev)
+{
+	struct trn_ctx *x;
+	int ret;
+
+	INIT_LIST_HEAD(&tdev->imports);
+	ret = drmm_mutex_init(&tdev->drm, &tdev->peer_lock);
+	if (ret)
+		return ret;
+	if (!(tdev->hw_caps & TRN_CAP_PEER) || !tdev->num_links)
+		return 0;
+	x = trn_ctx_create(tdev);
+	if (IS_ERR(x))
+		return PTR_ERR(x);
+	tdev->export_ctx = x;
+	ret = drmm_add_action_or_reset(&tdev->drm, trn_peer_fini, tdev);
+	if (ret)
+		return ret;
+	trn_write64(tdev, TRN_REG_PEER_ROOT, trn_ctx_pt_root(x) | TRN_PEER_ROOT_ENABLE);
+	return 0;
+}
+
+/**
+ * trn_peer_remove() - the device goes away: revoke what peers use of it
+ * @tdev: the device, still reachable
+ *
+ * Peer jobs that still run fail; peer objects stay until their files close
+ * them, reaching nothing.
+ */
+void trn_peer_remove(struct trn_device *tdev)
+{
+	struct trn_bo *bo;
+
+	if (!tdev->export_ctx)
+		return;
+	mutex_lock(&tdev->peer_lock);
+	tdev->peer_gone = true;
+	trn_write64(tdev, TRN_REG_PEER_ROOT, 0);
+	list_for_each_entry(bo, &tdev->imports, import_node)
+		trn_ctx_unmap(bo->ctx, &bo->va);
+	mutex_unlock(&tdev->peer_lock);
+}
