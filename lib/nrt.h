@@ -21,7 +21,7 @@ extern "C" {
 
 /** Version of the library this header belongs to. */
 #define NRT_VERSION_MAJOR 0
-#define NRT_VERSION_MINOR 4
+#define NRT_VERSION_MINOR 5
 #define NRT_VERSION_PATCH 0
 
 #if defined(__GNUC__) && __GNUC__ >= 4
@@ -47,6 +47,7 @@ typedef enum nrt_status {
 	NRT_NO_DRIVER = 9,      /**< The trn kernel driver is not loaded. */
 	NRT_PERMISSION = 10,    /**< Permission denied. */
 	NRT_UNSUPPORTED = 11,   /**< Not supported by the driver or device. */
+	NRT_NO_LINK = 12,       /**< A NeuronLink port needed is down (0.5). */
 } nrt_status;
 
 /**
@@ -216,6 +217,9 @@ typedef enum nrt_placement {
 	NRT_PLACEMENT_HBM = 0,
 	/** System memory that the device reaches by DMA. */
 	NRT_PLACEMENT_HOST = 1,
+	/** HBM of another device, reached over a NeuronLink port: only
+	 *  nrt_buffer_import_peer() and nrt_buffer_peer() make these (0.5). */
+	NRT_PLACEMENT_PEER = 2,
 } nrt_placement;
 
 /**
@@ -353,6 +357,76 @@ NRT_API nrt_status nrt_buffer_write(nrt_buffer *dst, size_t off,
  */
 NRT_API nrt_status nrt_buffer_read(const nrt_buffer *src, size_t off,
 				   void *dst, size_t len);
+
+/**
+ * DOC: Peer buffers
+ *
+ * A device's DMA engines reach the HBM of the devices cabled to it over
+ * NeuronLink: a buffer of device B becomes a buffer of device A, of
+ * placement NRT_PLACEMENT_PEER, usable in nrt_copy() and nrt_fill() on A
+ * like any other; the data moves chip to chip without the host. The CPU
+ * cannot map peer buffers: nrt_buffer_read() and nrt_buffer_write() move
+ * their data by DMA through host memory of A.
+ *
+ * Within one process, nrt_buffer_peer() does it all. Between processes,
+ * the owner of the buffer exports it with nrt_buffer_export_fd() and passes
+ * the descriptor (over a Unix socket); the other process imports it with
+ * nrt_buffer_import_peer(). Holding the descriptor is the permission: a
+ * process reaches no other memory of the peer.
+ *
+ * A peer buffer keeps the memory alive until it is freed, even if the
+ * exporter frees its buffer or exits. Jobs that use it while its link is
+ * down fail with NRT_NO_LINK; they work again once the link is back up.
+ */
+
+/**
+ * nrt_buffer_export_fd() - a dma-buf file descriptor for a buffer
+ * @buf: an NRT_PLACEMENT_HBM buffer
+ * @fd: receives the descriptor (close-on-exec), which the caller closes
+ *
+ * Return: NRT_SUCCESS; NRT_INVALID for NULL arguments; NRT_UNSUPPORTED for
+ * a buffer that is not in HBM or a driver or device without peer DMA;
+ * NRT_RESOURCE when out of file descriptors.
+ */
+NRT_API nrt_status nrt_buffer_export_fd(nrt_buffer *buf, int *fd);
+
+/** nrt_buffer_import_peer() @flags: map without write access. */
+#define NRT_PEER_READONLY (1u << 0)
+
+/**
+ * nrt_buffer_import_peer() - use another device's buffer over NeuronLink
+ * @dev: the device whose DMA engines will use the buffer
+ * @fd: a descriptor from nrt_buffer_export_fd() on a device cabled to @dev;
+ *	it stays open (close it when no more imports need it)
+ * @port: the port of @dev whose far end is that device, or -1 to pick the
+ *	first such port that is up (nrt_topology_get())
+ * @flags: 0 or NRT_PEER_READONLY
+ * @out: receives the buffer, of placement NRT_PLACEMENT_PEER; free it with
+ *	nrt_buffer_free()
+ *
+ * Return: NRT_SUCCESS; NRT_INVALID for NULL arguments, unknown @flags, a
+ * port @dev does not have, or a descriptor that is not a trn HBM buffer of
+ * another device; NRT_NO_LINK if the port is not up, leads elsewhere, or
+ * (with @port -1) no port of @dev reaches the buffer's device;
+ * NRT_UNSUPPORTED without peer DMA; NRT_RESOURCE when @dev's address space
+ * is full.
+ */
+NRT_API nrt_status nrt_buffer_import_peer(nrt_device *dev, int fd, int port,
+					  unsigned int flags, nrt_buffer **out);
+
+/**
+ * nrt_buffer_peer() - nrt_buffer_import_peer() of a buffer of this process
+ * @dev: the device whose DMA engines will use the buffer
+ * @remote: an NRT_PLACEMENT_HBM buffer of a device cabled to @dev
+ * @port: as for nrt_buffer_import_peer(), usually -1
+ * @flags: 0 or NRT_PEER_READONLY
+ * @out: receives the peer buffer
+ *
+ * Return: as nrt_buffer_export_fd() and nrt_buffer_import_peer().
+ */
+NRT_API nrt_status nrt_buffer_peer(nrt_device *dev, nrt_buffer *remote,
+				   int port, unsigned int flags,
+				   nrt_buffer **out);
 
 /* ------------------------------------------------------------------------
  * Fences (version 0.2)

@@ -35,7 +35,7 @@ _Static_assert((int)NRT_PLACEMENT_HBM == (int)DRM_TRN_PLACEMENT_HBM &&
 
 static const char *nrt_placement_name(nrt_placement p)
 {
-	return p == NRT_PLACEMENT_HOST ? "HOST" : "HBM";
+	return p == NRT_PLACEMENT_HOST ? "HOST" : p == NRT_PLACEMENT_PEER ? "PEER" : "HBM";
 }
 
 static void nrt_gem_close(int fd, uint32_t handle)
@@ -214,6 +214,10 @@ static nrt_status nrt_map_locked(struct nrt_buffer *buf, const char *fn)
 	buf->unmap_pending = false;
 	if (buf->map)
 		return NRT_SUCCESS;
+	if (buf->placement == NRT_PLACEMENT_PEER)
+		return nrt_fail(NRT_UNSUPPORTED,
+				"%s: a peer buffer (device VA 0x%" PRIx64 " on %s) cannot be mapped by the CPU",
+				fn, buf->va, buf->dev->device_node);
 	if (buf->bo_size > SIZE_MAX)
 		return nrt_fail(NRT_RESOURCE,
 				"%s: %" PRIu64 " bytes do not fit the address space",
@@ -461,6 +465,9 @@ static nrt_status nrt_staged_read(struct nrt_buffer *src, size_t off,
 
 static bool nrt_use_staging(const struct nrt_buffer *buf, size_t len)
 {
+	/* Peer buffers cannot be mapped: always through host memory */
+	if (buf->placement == NRT_PLACEMENT_PEER)
+		return true;
 	return buf->placement == NRT_PLACEMENT_HBM && len >= NRT_STAGING_MIN &&
 	       nrt_device_has_dma(buf->dev);
 }

@@ -40,6 +40,8 @@ NRT_API const char *nrt_strerror(nrt_status s)
 		return "permission denied";
 	case NRT_UNSUPPORTED:
 		return "not supported";
+	case NRT_NO_LINK:
+		return "link down";
 	}
 	return "unknown status";
 }

@@ -234,6 +234,14 @@ nrt_status nrt_fence_status(int sync_status, int queue)
 	case ECANCELED:
 		return nrt_fail(NRT_HW_ERROR, "%s failed: cancelled by the driver",
 				job);
+	case ENOLINK:
+		return nrt_fail(NRT_NO_LINK,
+				"%s failed: the NeuronLink port of a peer buffer is down",
+				job);
+	case EREMOTEIO:
+		return nrt_fail(NRT_HW_ERROR,
+				"%s failed: the peer device no longer exports a peer buffer",
+				job);
 	default:
 		return nrt_fail_errno(NRT_HW_ERROR, -sync_status, "%s failed",
 				      job);

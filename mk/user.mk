@@ -6,7 +6,7 @@
 # root. Everything is built out of tree under build/.
 #
 # Targets:
-#   user          build/lib/libnrt.so{,.0,.0.4.0}, build/lib/nrt.pc,
+#   user          build/lib/libnrt.so{,.0,.0.5.0}, build/lib/nrt.pc,
 #                 build/tools/nrt-ls, build/tools/nrt-bench and the device
 #                 tests build/tests/dev/test_dma (run in a VM or on a machine
 #                 with a trn device, not by unit-test)
@@ -25,7 +25,7 @@ USER_SAVED_DEFAULT_GOAL := $(.DEFAULT_GOAL)
 USER_BUILD := build
 USER_ASAN := $(USER_BUILD)/asan
 
-NRT_VERSION := 0.4.0
+NRT_VERSION := 0.5.0
 NRT_SOVERSION := 0
 NRT_SONAME := libnrt.so.$(NRT_SOVERSION)
 NRT_REALNAME := libnrt.so.$(NRT_VERSION)
@@ -64,7 +64,7 @@ USER_DEPFLAGS = -MMD -MP -MF $(@:.o=.d)
 # --- libnrt -----------------------------------------------------------------
 
 NRT_LIB_SRCS := lib/nrt_buffer.c lib/nrt_device.c lib/nrt_dma.c lib/nrt_error.c \
-	lib/nrt_fence.c lib/nrt_program.c lib/nrt_tensor.c lib/nrt_topology.c
+	lib/nrt_fence.c lib/nrt_peer.c lib/nrt_program.c lib/nrt_tensor.c lib/nrt_topology.c
 NRT_LIB_OBJS := $(NRT_LIB_SRCS:lib/%.c=$(USER_BUILD)/lib/%.o)
 # include/hw: the instruction encoding and the conversions (trn_isa.h,
 # trn_numerics.h, dual-licensed MIT), used by the sources, never by nrt.h.
@@ -138,7 +138,7 @@ $(NRT_BENCH): $(NRT_BENCH_OBJS) $(NRT_LIB) | $(NRT_LIB_LINKS)
 # --- device tests (need a trn device; built here, run in the VM) ------------
 
 USER_DEV := $(USER_BUILD)/tests/dev
-USER_DEV_TESTS := $(USER_DEV)/test_dma $(USER_DEV)/test_compute
+USER_DEV_TESTS := $(USER_DEV)/test_dma $(USER_DEV)/test_peer $(USER_DEV)/test_compute
 USER_DEV_CFLAGS = $(USER_CFLAGS) -pthread -Ilib -Iinclude/uapi -Iinclude/hw \
 	-Itests/common $(USER_DRM_CFLAGS) $(USER_CMOCKA_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
@@ -160,6 +160,11 @@ $(USER_DEV)/test_dma: $(USER_DEV)/test_dma.o $(NRT_LIB) | $(NRT_LIB_LINKS)
 	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(USER_DEV)/test_dma.o \
 		-L$(USER_BUILD)/lib -lnrt -Wl,-rpath,'$$ORIGIN/../../lib' \
 		$(USER_CMOCKA_LIBS) -pthread
+
+$(USER_DEV)/test_peer: $(USER_DEV)/test_peer.o $(NRT_LIB) | $(NRT_LIB_LINKS)
+	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(USER_DEV)/test_peer.o \
+		-L$(USER_BUILD)/lib -lnrt -Wl,-rpath,'$$ORIGIN/../../lib' \
+		$(USER_CMOCKA_LIBS)
 
 # --- examples (programs users can read; run by the VM tests) ---------------
 
@@ -230,14 +235,15 @@ $(USER_ASAN)/tests/unit/test_nrt_topology: $(USER_ASAN)/tests/unit/test_nrt_topo
 
 # test_nrt_dma and test_nrt_program fake the whole kernel interface the
 # library uses (tests/unit/fake_kernel.c): the trn ioctls, syncobjs,
-# sync_file ioctls and mmap of buffer objects.
+# sync_file ioctls and mmap of buffer objects; libdrm provides what they do
+# not wrap (PRIME export, which the fake rejects with ENOTTY in drmIoctl).
 USER_DMA_WRAPS := drmIoctl drmGetVersion drmFreeVersion drmSyncobjCreate \
 	drmSyncobjDestroy drmSyncobjWait drmSyncobjSignal \
 	drmSyncobjExportSyncFile ioctl mmap munmap
 $(USER_ASAN)/tests/unit/test_nrt_dma $(USER_ASAN)/tests/unit/test_nrt_program: \
 		%: %.o $(USER_FAKE_OBJS) $(USER_REF_OBJS) $(USER_ASAN_LIB_OBJS)
 	$(USER_ASAN_LINK) -o $@ $^ $(USER_DMA_WRAPS:%=-Wl,--wrap=%) \
-		$(USER_NL_LIBS) $(USER_CMOCKA_LIBS) -lm -pthread
+		$(USER_DRM_LIBS) $(USER_NL_LIBS) $(USER_CMOCKA_LIBS) -lm -pthread
 
 $(USER_ASAN)/tests/unit/test_trn_ref: $(USER_ASAN)/tests/unit/test_trn_ref.o \
 		$(USER_REF_OBJS)
