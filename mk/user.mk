@@ -7,7 +7,8 @@
 #
 # Targets:
 #   user          build/lib/libnrt.so{,.0,.0.5.0}, build/lib/nrt.pc,
-#                 build/tools/nrt-ls, build/tools/nrt-bench and the device
+#                 build/tools/nrt-ls, build/tools/nrt-top, build/tools/nrt-bench,
+#                 the workload build/tests/dev/nrt_load and the device
 #                 tests build/tests/dev/test_dma (run in a VM or on a machine
 #                 with a trn device, not by unit-test)
 #   unit-test     build the unit tests with ASan/UBSan in build/asan/ and
@@ -58,6 +59,12 @@ USER_CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka)
 # The host's BLAS: nrt-bench's matmul baseline (and the QEMU model's matmul).
 USER_BLAS_CFLAGS := $(shell $(PKG_CONFIG) --cflags openblas)
 USER_BLAS_LIBS := $(shell $(PKG_CONFIG) --libs openblas)
+# nrt-top: the full-screen view (ncursesw) and the Prometheus endpoint
+# (libmicrohttpd).
+USER_CURSES_CFLAGS := $(shell $(PKG_CONFIG) --cflags ncursesw)
+USER_CURSES_LIBS := $(shell $(PKG_CONFIG) --libs ncursesw)
+USER_MHD_CFLAGS := $(shell $(PKG_CONFIG) --cflags libmicrohttpd)
+USER_MHD_LIBS := $(shell $(PKG_CONFIG) --libs libmicrohttpd)
 
 USER_DEPFLAGS = -MMD -MP -MF $(@:.o=.d)
 
@@ -103,7 +110,7 @@ $(NRT_PC): lib/nrt.pc.in user-pc-force
 
 # --- nrt-ls -----------------------------------------------------------------
 
-NRT_LS_SRCS := tools/nrt-ls.c tools/nrt_ls_fmt.c tools/nrt_ls_topo.c
+NRT_LS_SRCS := tools/nrt-ls.c tools/nrt_ls_fmt.c tools/nrt_ls_topo.c tools/nrt_proc.c
 NRT_LS_OBJS := $(NRT_LS_SRCS:tools/%.c=$(USER_BUILD)/tools/%.o)
 NRT_LS_CFLAGS = $(USER_CFLAGS) -Ilib -Itools $(USER_PCI_CFLAGS) \
 	$(USER_JSON_CFLAGS) $(CPPFLAGS) $(CFLAGS)
@@ -117,6 +124,27 @@ $(NRT_LS): $(NRT_LS_OBJS) $(NRT_LIB) | $(NRT_LIB_LINKS)
 	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(NRT_LS_OBJS) \
 		-L$(USER_BUILD)/lib -lnrt -Wl,-rpath,'$$ORIGIN/../lib' \
 		$(USER_PCI_LIBS) $(USER_JSON_LIBS)
+
+# --- nrt-top ----------------------------------------------------------------
+
+# Reads sysfs and procfs only: libnrt's header for the version, not the
+# library. nrt_proc.c (the fdinfo scan) and nrt_ls_fmt.c (sizes) are
+# shared with nrt-ls.
+NRT_TOP_LIB_SRCS := tools/nrt_proc.c tools/nrt_top_snap.c tools/nrt_top_json.c \
+	tools/nrt_top_prom.c tools/nrt_top_view.c tools/nrt_ls_fmt.c
+NRT_TOP_SRCS := tools/nrt-top.c $(NRT_TOP_LIB_SRCS)
+NRT_TOP_OBJS := $(NRT_TOP_SRCS:tools/%.c=$(USER_BUILD)/tools/top/%.o)
+NRT_TOP_CFLAGS = $(USER_CFLAGS) -pthread -Ilib -Itools $(USER_JSON_CFLAGS) \
+	$(USER_CURSES_CFLAGS) $(USER_MHD_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+NRT_TOP := $(USER_BUILD)/tools/nrt-top
+
+$(NRT_TOP_OBJS): $(USER_BUILD)/tools/top/%.o: tools/%.c
+	@mkdir -p $(@D)
+	$(CC) $(NRT_TOP_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
+
+$(NRT_TOP): $(NRT_TOP_OBJS)
+	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(NRT_TOP_OBJS) \
+		$(USER_JSON_LIBS) $(USER_CURSES_LIBS) $(USER_MHD_LIBS) -lm -pthread
 
 # --- nrt-bench --------------------------------------------------------------
 
@@ -138,7 +166,7 @@ $(NRT_BENCH): $(NRT_BENCH_OBJS) $(NRT_LIB) | $(NRT_LIB_LINKS)
 # --- device tests (need a trn device; built here, run in the VM) ------------
 
 USER_DEV := $(USER_BUILD)/tests/dev
-USER_DEV_TESTS := $(USER_DEV)/test_dma $(USER_DEV)/test_peer $(USER_DEV)/test_compute
+USER_DEV_TESTS := $(USER_DEV)/test_dma $(USER_DEV)/test_peer $(USER_DEV)/test_compute $(USER_DEV)/nrt_load
 USER_DEV_CFLAGS = $(USER_CFLAGS) -pthread -Ilib -Iinclude/uapi -Iinclude/hw \
 	-Itests/common $(USER_DRM_CFLAGS) $(USER_CMOCKA_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
@@ -166,6 +194,11 @@ $(USER_DEV)/test_peer: $(USER_DEV)/test_peer.o $(NRT_LIB) | $(NRT_LIB_LINKS)
 		-L$(USER_BUILD)/lib -lnrt -Wl,-rpath,'$$ORIGIN/../../lib' \
 		$(USER_CMOCKA_LIBS)
 
+# nrt_load: a workload for the nrt-top VM test (tests/vm/t/95-top.sh).
+$(USER_DEV)/nrt_load: $(USER_DEV)/nrt_load.o $(NRT_LIB) | $(NRT_LIB_LINKS)
+	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(USER_DEV)/nrt_load.o \
+		-L$(USER_BUILD)/lib -lnrt -Wl,-rpath,'$$ORIGIN/../../lib'
+
 # --- examples (programs users can read; run by the VM tests) ---------------
 
 USER_EXAMPLES := $(USER_BUILD)/examples/transformer
@@ -176,17 +209,19 @@ $(USER_BUILD)/examples/%: examples/%.c $(NRT_LIB) | $(NRT_LIB_LINKS)
 		-o $@ $< -L$(USER_BUILD)/lib -lnrt -Wl,-rpath,'$$ORIGIN/../lib' -lm
 
 .PHONY: user user-pc-force
-user: $(NRT_LIB) $(NRT_LIB_LINKS) $(NRT_PC) $(NRT_LS) $(NRT_BENCH) $(USER_DEV_TESTS) \
+user: $(NRT_LIB) $(NRT_LIB_LINKS) $(NRT_PC) $(NRT_LS) $(NRT_TOP) $(NRT_BENCH) $(USER_DEV_TESTS) \
 	$(USER_EXAMPLES)
 
 # --- unit tests (ASan + UBSan) ----------------------------------------------
 
 USER_ASAN_CFLAGS = $(USER_CFLAGS) $(USER_SANFLAGS) -pthread -Ilib -Itools -Iinclude/uapi \
 	-Iinclude/hw -Itests/common -Itests/unit $(USER_DRM_CFLAGS) $(USER_JSON_CFLAGS) \
-	$(USER_NL_CFLAGS) $(USER_CMOCKA_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+	$(USER_NL_CFLAGS) $(USER_CMOCKA_CFLAGS) $(USER_MHD_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
 USER_ASAN_LIB_OBJS := $(NRT_LIB_SRCS:lib/%.c=$(USER_ASAN)/lib/%.o)
 USER_ASAN_FMT_OBJS := $(USER_ASAN)/tools/nrt_ls_fmt.o $(USER_ASAN)/tools/nrt_ls_topo.o
+USER_ASAN_TOP_OBJS := $(filter-out $(USER_ASAN_FMT_OBJS), \
+	$(NRT_TOP_LIB_SRCS:tools/%.c=$(USER_ASAN)/tools/%.o))
 USER_TEST_SRCS := $(wildcard tests/unit/test_*.c)
 USER_TEST_OBJS := $(USER_TEST_SRCS:tests/unit/%.c=$(USER_ASAN)/tests/unit/%.o)
 USER_TESTS := $(USER_TEST_OBJS:.o=)
@@ -201,7 +236,7 @@ $(USER_ASAN_LIB_OBJS): $(USER_ASAN)/lib/%.o: lib/%.c
 	@mkdir -p $(@D)
 	$(CC) $(USER_ASAN_CFLAGS) -fvisibility=hidden $(USER_DEPFLAGS) -c -o $@ $<
 
-$(USER_ASAN_FMT_OBJS): $(USER_ASAN)/tools/%.o: tools/%.c
+$(USER_ASAN_FMT_OBJS) $(USER_ASAN_TOP_OBJS): $(USER_ASAN)/tools/%.o: tools/%.c
 	@mkdir -p $(@D)
 	$(CC) $(USER_ASAN_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
 
@@ -253,6 +288,16 @@ $(USER_ASAN)/tests/unit/test_nrt_ls_fmt $(USER_ASAN)/tests/unit/test_nrt_ls_topo
 		%: %.o $(USER_ASAN_FMT_OBJS)
 	$(USER_ASAN_LINK) -o $@ $^ $(USER_JSON_LIBS) $(USER_CMOCKA_LIBS)
 
+# nrt-top's collection, formats and renderer against fake sysfs and procfs
+# trees; the fdinfo scan alone.
+$(USER_ASAN)/tests/unit/test_nrt_proc: %: %.o $(USER_FS_OBJS) $(USER_ASAN)/tools/nrt_proc.o
+	$(USER_ASAN_LINK) -o $@ $^ $(USER_CMOCKA_LIBS)
+
+$(USER_ASAN)/tests/unit/test_nrt_top: %: %.o $(USER_FS_OBJS) $(USER_ASAN_TOP_OBJS) \
+		$(USER_ASAN)/tools/nrt_ls_fmt.o
+	$(USER_ASAN_LINK) -o $@ $^ $(USER_JSON_LIBS) $(USER_MHD_LIBS) $(USER_CMOCKA_LIBS) \
+		-lm -pthread
+
 # Every NRT_API function of nrt.h is exported, and nothing else is: a
 # function missing from lib/libnrt.map would silently be local.
 .PHONY: user-symbols-check
@@ -296,6 +341,8 @@ install-user: user
 	$(INSTALL) -m 0644 $(NRT_PC) $(DESTDIR)$(LIBDIR)/pkgconfig/nrt.pc
 	$(INSTALL) -m 0755 $(NRT_LS) $(DESTDIR)$(BINDIR)/nrt-ls
 	$(INSTALL) -m 0644 tools/nrt-ls.1 $(DESTDIR)$(MANDIR)/man1/nrt-ls.1
+	$(INSTALL) -m 0755 $(NRT_TOP) $(DESTDIR)$(BINDIR)/nrt-top
+	$(INSTALL) -m 0644 tools/nrt-top.1 $(DESTDIR)$(MANDIR)/man1/nrt-top.1
 	$(INSTALL) -m 0755 $(NRT_BENCH) $(DESTDIR)$(BINDIR)/nrt-bench
 	$(INSTALL) -m 0644 tools/nrt-bench.1 $(DESTDIR)$(MANDIR)/man1/nrt-bench.1
 
@@ -305,7 +352,8 @@ clean-user:
 		$(USER_BUILD)/examples
 
 -include $(NRT_LIB_OBJS:.o=.d) $(NRT_LS_OBJS:.o=.d) $(USER_ASAN_LIB_OBJS:.o=.d) \
-	$(USER_ASAN_FMT_OBJS:.o=.d) $(USER_TEST_OBJS:.o=.d) $(USER_FAKE_OBJS:.o=.d) \
+	$(USER_ASAN_FMT_OBJS:.o=.d) $(USER_ASAN_TOP_OBJS:.o=.d) $(NRT_TOP_OBJS:.o=.d) \
+	$(USER_TEST_OBJS:.o=.d) $(USER_FAKE_OBJS:.o=.d) \
 	$(USER_REF_OBJS:.o=.d) \
 	$(NRT_BENCH_OBJS:.o=.d) $(USER_DEV_TESTS:=.d) $(USER_EXAMPLES:=.d)
 

@@ -6,12 +6,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -64,4 +66,27 @@ void make_link(const char *target, const char *path)
 {
 	if (symlink(target, path))
 		fail_msg("symlink %s: %s", path, strerror(errno));
+}
+
+int fake_fs_tmpdir(char *buf, size_t size, const char *prefix)
+{
+	int len = snprintf(buf, size, "/tmp/%s-XXXXXX", prefix);
+
+	if (len < 0 || (size_t)len >= size || !mkdtemp(buf) || chmod(buf, 0755))
+		return -1;
+	return 0;
+}
+
+static int fake_fs_remove_entry(const char *path, const struct stat *st,
+				int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	return remove(path);
+}
+
+int fake_fs_remove(const char *root)
+{
+	return nftw(root, fake_fs_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }

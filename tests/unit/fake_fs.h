@@ -21,4 +21,12 @@ void write_file(const char *path, const char *text, mode_t mode);
 /* ln -s @target @path */
 void make_link(const char *target, const char *path);
 
+/*
+ * A new directory /tmp/<prefix>-XXXXXX (mode 0755) in @buf, or -1 (not a
+ * test failure: for setup functions).
+ */
+int fake_fs_tmpdir(char *buf, size_t size, const char *prefix);
+/* rm -rf @root without following links. Return: 0, or -1. */
+int fake_fs_remove(const char *root);
+
 #endif /* FAKE_FS_H */
