@@ -12,10 +12,14 @@
  * from nrt_topology_get(), link events (--watch-links) from the library's
  * link listener; the shape logic and drawings are in nrt_ls_topo.c.
  *
+ * --wide adds the processes using each device, from the DRM fdinfo of
+ * /proc (nrt_proc.c): an ordinary user sees only their own processes.
+ *
  * Exit status: 0 on success, 1 if no device was found or a device could not
  * be read (the devices that could be read are still listed), or the wiring
  * does not match --expect, 2 on a usage error.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <time.h>
@@ -27,11 +31,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <json.h>
 #include <pci/pci.h>
 
 #include "nrt.h"
 #include "nrt_ls_fmt.h"
 #include "nrt_ls_topo.h"
+#include "nrt_proc.h"
 
 #define NRT_LS_NAME "nrt-ls"
 
@@ -47,6 +53,8 @@ static void nrt_ls_usage(FILE *out)
 		"  -e, --expect SHAPE   compare the wiring with SHAPE (torus:RxC or\n"
 		"                       ring:N, positions by chip id); print mismatches\n"
 		"  -w, --watch-links    print link events as they arrive, until interrupted\n"
+		"  -W, --wide           add the processes using each device (the ones\n"
+		"                       you may see: all of them as root)\n"
 		"  -h, --help           print this help and exit\n"
 		"  -V, --version        print the version and exit\n"
 		"\n"
@@ -68,7 +76,7 @@ static void nrt_ls_usage_error(const char *fmt, ...)
 		va_end(ap);
 		fputc('\n', stderr);
 	}
-	fputs("usage: " NRT_LS_NAME " [-j|--json] [-t|--topology] [-e|--expect SHAPE]\n"
+	fputs("usage: " NRT_LS_NAME " [-j|--json] [-W|--wide] [-t|--topology] [-e|--expect SHAPE]\n"
 	      "              [-w|--watch-links] [-h|--help] [-V|--version]\n",
 	      stderr);
 	exit(2);
@@ -237,6 +245,86 @@ static bool nrt_ls_read_device(unsigned int index, struct nrt_ls_row *row)
 	return true;
 }
 
+/* --- processes (--wide) ------------------------------------------------- */
+
+/* Append ", PID COMMAND" to @buf unless @pid is there already (or no room). */
+static void nrt_ls_add_process(char *buf, size_t size, const struct nrt_proc_client *c)
+{
+	char entry[64];
+	size_t len = strlen(buf);
+
+	snprintf(entry, sizeof(entry), "%s%ld %s", len ? ", " : "", (long)c->pid,
+		 c->comm[0] ? c->comm : "?");
+	if (len + strlen(entry) < size)
+		strcat(buf, entry);
+}
+
+static struct json_object *nrt_ls_json_process(const struct nrt_proc_client *c)
+{
+	struct json_object *p = json_object_new_object();
+	bool ok = p != NULL;
+
+	ok = ok && !json_object_object_add(p, "pid", json_object_new_int64(c->pid));
+	ok = ok && !json_object_object_add(p, "user", json_object_new_string(c->user));
+	ok = ok && !json_object_object_add(p, "command", json_object_new_string(c->cmdline));
+	ok = ok && !json_object_object_add(p, "client_id",
+					   json_object_new_uint64(c->fd.client_id));
+	ok = ok && !json_object_object_add(p, "hbm_bytes", c->fd.hbm_resident == NRT_PROC_NA ?
+					   NULL : json_object_new_uint64(c->fd.hbm_resident));
+	ok = ok && !json_object_object_add(p, "host_bytes", c->fd.host_resident == NRT_PROC_NA ?
+					   NULL : json_object_new_uint64(c->fd.host_resident));
+	if (!ok) {
+		json_object_put(p);
+		return NULL;
+	}
+	return p;
+}
+
+/*
+ * Fill in the PROCESSES cells of @rows and, if @procs is set, an array of
+ * clients per row. Return: false after a message if /proc cannot be read
+ * or memory ran out.
+ */
+static bool nrt_ls_processes(struct nrt_ls_row *rows, size_t n,
+			     struct json_object **procs)
+{
+	struct nrt_proc_client *c;
+	size_t nc, i, r;
+	bool ok = true;
+
+	if (nrt_proc_scan(&c, &nc)) {
+		fprintf(stderr, NRT_LS_NAME ": cannot list the processes in %s: %s\n",
+			nrt_proc_root(), strerror(errno));
+		return false;
+	}
+	for (r = 0; procs && r < n; r++) {
+		procs[r] = json_object_new_array();
+		ok = ok && procs[r];
+	}
+	for (i = 0; ok && i < nc; i++) {
+		for (r = 0; r < n; r++) {
+			if (strcmp(rows[r].pci_bdf, c[i].fd.pdev))
+				continue;
+			/* A process with two clients of the device: listed once. */
+			if (!i || c[i - 1].pid != c[i].pid ||
+			    strcmp(c[i - 1].fd.pdev, c[i].fd.pdev))
+				nrt_ls_add_process(rows[r].processes,
+						   sizeof(rows[r].processes), &c[i]);
+			if (procs) {
+				struct json_object *p = nrt_ls_json_process(&c[i]);
+
+				ok = p && !json_object_array_add(procs[r], p);
+				if (!ok)
+					json_object_put(p);
+			}
+		}
+	}
+	free(c);
+	if (!ok)
+		fprintf(stderr, NRT_LS_NAME ": out of memory\n");
+	return ok;
+}
+
 /* --- link events -------------------------------------------------------- */
 
 static volatile sig_atomic_t nrt_ls_stop;
@@ -351,6 +439,7 @@ int main(int argc, char **argv)
 		{ "topology", no_argument, NULL, 't' },
 		{ "expect", required_argument, NULL, 'e' },
 		{ "watch-links", no_argument, NULL, 'w' },
+		{ "wide", no_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -361,6 +450,8 @@ int main(int argc, char **argv)
 	size_t i;
 	size_t n = 0;
 	bool json = false, failed = false, topology = false, watch = false;
+	bool wide = false;
+	struct json_object **procs = NULL;
 	struct nrt_topo_shape expect, detected;
 	bool have_expect = false, have_detected = false;
 	struct nrt_topo_mismatch *mm = NULL;
@@ -371,7 +462,7 @@ int main(int argc, char **argv)
 	nrt_status st;
 	int opt, ret;
 
-	while ((opt = getopt_long(argc, argv, "jte:whV", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "jte:wWhV", options, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			json = true;
@@ -388,6 +479,9 @@ int main(int argc, char **argv)
 		case 'w':
 			watch = true;
 			break;
+		case 'W':
+			wide = true;
+			break;
 		case 'h':
 			nrt_ls_usage(stdout);
 			return nrt_ls_flush();
@@ -402,8 +496,8 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		nrt_ls_usage_error("unexpected argument '%s'", argv[optind]);
-	if (watch && (topology || have_expect))
-		nrt_ls_usage_error("--watch-links cannot be combined with --topology or --expect");
+	if (watch && (topology || have_expect || wide))
+		nrt_ls_usage_error("--watch-links cannot be combined with --topology, --expect or --wide");
 	if (watch)
 		return nrt_ls_watch(json);
 
@@ -459,6 +553,11 @@ int main(int argc, char **argv)
 		free(rows);
 		return 1;
 	}
+	if (wide) {
+		procs = json ? calloc(n ? n : 1, sizeof(*procs)) : NULL;
+		if ((json && !procs) || !nrt_ls_processes(rows, n, procs))
+			failed = true;
+	}
 
 	if (json) {
 		struct json_object **dev_links = calloc(n ? n : 1, sizeof(*dev_links));
@@ -471,7 +570,8 @@ int main(int argc, char **argv)
 			tj = nrt_topo_json(links, n_links, source,
 					   have_detected ? &detected : NULL,
 					   have_expect ? &expect : NULL, mm, n_mm);
-		ret = dev_links ? nrt_ls_print_json_ext(stdout, rows, n, dev_links, tj) : -1;
+		ret = dev_links ? nrt_ls_print_json_wide(stdout, rows, n, dev_links, procs,
+							 tj) : -1;
 		free(dev_links);
 	} else if (topology || have_expect) {
 		ret = 0;
@@ -494,8 +594,11 @@ int main(int argc, char **argv)
 				       name, nrt_topo_shape_chips(&expect));
 		}
 	} else {
-		ret = n ? nrt_ls_print_table(stdout, rows, n) : 0;
+		ret = n ? nrt_ls_print_table_ext(stdout, rows, n, wide) : 0;
 	}
+	for (i = 0; procs && i < n; i++)
+		json_object_put(procs[i]);
+	free(procs);
 	free(rows);
 	free(mm);
 	free(links);

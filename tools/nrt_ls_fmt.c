@@ -86,10 +86,11 @@ enum {
 	NRT_LS_COL_LINK,
 	NRT_LS_COL_DRIVER,
 	NRT_LS_COL_CONNECTED,
+	NRT_LS_COL_PROCESSES,          /* --wide only: the last column */
 	NRT_LS_NCOLS
 };
 
-#define NRT_LS_CELL_LEN 96
+#define NRT_LS_CELL_LEN 256
 
 static const char *const nrt_ls_headers[NRT_LS_NCOLS] = {
 	[NRT_LS_COL_DEVICE] = "DEVICE",
@@ -100,6 +101,7 @@ static const char *const nrt_ls_headers[NRT_LS_NCOLS] = {
 	[NRT_LS_COL_LINK] = "PCIE LINK",
 	[NRT_LS_COL_DRIVER] = "DRIVER",
 	[NRT_LS_COL_CONNECTED] = "CONNECTED DEVICES",
+	[NRT_LS_COL_PROCESSES] = "PROCESSES",
 };
 
 static void nrt_ls_cells(const struct nrt_ls_row *r,
@@ -123,14 +125,16 @@ static void nrt_ls_cells(const struct nrt_ls_row *r,
 		 (unsigned int)r->driver_version_patch);
 	snprintf(cells[NRT_LS_COL_CONNECTED], NRT_LS_CELL_LEN, "%s",
 		 r->connected[0] ? r->connected : "-");
+	snprintf(cells[NRT_LS_COL_PROCESSES], NRT_LS_CELL_LEN, "%s",
+		 r->processes[0] ? r->processes : "-");
 }
 
-static bool nrt_ls_border(FILE *out, const size_t *width)
+static bool nrt_ls_border(FILE *out, const size_t *width, size_t ncols)
 {
 	bool ok = fputc('+', out) != EOF;
 	size_t c, i;
 
-	for (c = 0; c < NRT_LS_NCOLS; c++) {
+	for (c = 0; c < ncols; c++) {
 		for (i = 0; i < width[c] + 2; i++)
 			ok &= fputc('-', out) != EOF;
 		ok &= fputc('+', out) != EOF;
@@ -140,12 +144,12 @@ static bool nrt_ls_border(FILE *out, const size_t *width)
 }
 
 static bool nrt_ls_line(FILE *out, const size_t *width,
-			const char *const *text)
+			const char *const *text, size_t ncols)
 {
 	bool ok = fputc('|', out) != EOF;
 	size_t c;
 
-	for (c = 0; c < NRT_LS_NCOLS; c++)
+	for (c = 0; c < ncols; c++)
 		ok &= fprintf(out, " %-*s |", (int)width[c], text[c]) >= 0;
 	ok &= fputc('\n', out) != EOF;
 	return ok;
@@ -153,9 +157,16 @@ static bool nrt_ls_line(FILE *out, const size_t *width,
 
 int nrt_ls_print_table(FILE *out, const struct nrt_ls_row *rows, size_t n)
 {
+	return nrt_ls_print_table_ext(out, rows, n, false);
+}
+
+int nrt_ls_print_table_ext(FILE *out, const struct nrt_ls_row *rows, size_t n,
+			   bool wide)
+{
 	char cells[NRT_LS_NCOLS][NRT_LS_CELL_LEN];
 	const char *text[NRT_LS_NCOLS];
 	size_t width[NRT_LS_NCOLS];
+	size_t ncols = wide ? NRT_LS_NCOLS : NRT_LS_COL_PROCESSES;
 	size_t r, c;
 	bool ok;
 
@@ -173,14 +184,14 @@ int nrt_ls_print_table(FILE *out, const struct nrt_ls_row *rows, size_t n)
 		}
 	}
 
-	ok = nrt_ls_border(out, width);
-	ok &= nrt_ls_line(out, width, nrt_ls_headers);
-	ok &= nrt_ls_border(out, width);
+	ok = nrt_ls_border(out, width, ncols);
+	ok &= nrt_ls_line(out, width, nrt_ls_headers, ncols);
+	ok &= nrt_ls_border(out, width, ncols);
 	for (r = 0; r < n; r++) {
 		nrt_ls_cells(&rows[r], cells);
-		ok &= nrt_ls_line(out, width, text);
+		ok &= nrt_ls_line(out, width, text, ncols);
 	}
-	ok &= nrt_ls_border(out, width);
+	ok &= nrt_ls_border(out, width, ncols);
 	return ok ? 0 : -1;
 }
 
@@ -301,6 +312,27 @@ int nrt_ls_print_json_ext(FILE *out, const struct nrt_ls_row *rows, size_t n,
 			  struct json_object **dev_links,
 			  struct json_object *topology)
 {
+	return nrt_ls_print_json_wide(out, rows, n, dev_links, NULL, topology);
+}
+
+/* Add member @key of each row's device from @extra (taken over). */
+static bool nrt_ls_json_extra(struct json_object *dev, const char *key,
+			      struct json_object **extra, size_t i)
+{
+	bool ok = true;
+
+	if (dev && extra && extra[i]) {
+		ok = nrt_ls_json_add(dev, key, extra[i], false);
+		extra[i] = NULL;
+	}
+	return ok;
+}
+
+int nrt_ls_print_json_wide(FILE *out, const struct nrt_ls_row *rows, size_t n,
+			   struct json_object **dev_links,
+			   struct json_object **dev_procs,
+			   struct json_object *topology)
+{
 	struct json_object *root, *devices;
 	const char *text;
 	size_t i;
@@ -318,17 +350,21 @@ int nrt_ls_print_json_ext(FILE *out, const struct nrt_ls_row *rows, size_t n,
 	for (i = 0; ok && i < n; i++) {
 		struct json_object *dev = nrt_ls_json_device(&rows[i]);
 
-		if (dev && dev_links && dev_links[i]) {
-			ok = nrt_ls_json_add(dev, "links", dev_links[i], false);
-			dev_links[i] = NULL;
-		}
+		ok = nrt_ls_json_extra(dev, "links", dev_links, i);
+		ok = nrt_ls_json_extra(dev, "processes", dev_procs, i) && ok;
 		ok = ok && dev && json_object_array_add(devices, dev) == 0;
 		if (!ok)
 			json_object_put(dev);
 	}
-	for (i = 0; dev_links && i < n; i++) {
-		json_object_put(dev_links[i]);
-		dev_links[i] = NULL;
+	for (i = 0; i < n; i++) {
+		if (dev_links) {
+			json_object_put(dev_links[i]);
+			dev_links[i] = NULL;
+		}
+		if (dev_procs) {
+			json_object_put(dev_procs[i]);
+			dev_procs[i] = NULL;
+		}
 	}
 	if (topology) {
 		ok = nrt_ls_json_add(root, "topology", topology, false) && ok;

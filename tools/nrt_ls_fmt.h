@@ -8,6 +8,7 @@
 #ifndef NRT_LS_FMT_H
 #define NRT_LS_FMT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,6 +40,8 @@ struct nrt_ls_row {
 	char connected[96];            /* CONNECTED DEVICES: "1,3" (device
 					* indices the up NeuronLinks reach),
 					* "" or "-" for none */
+	char processes[256];           /* PROCESSES (--wide): "PID COMMAND"
+					* entries joined by ", ", "" for none */
 };
 
 /*
@@ -86,6 +89,13 @@ char *nrt_ls_format_link(unsigned int speed_dgts, unsigned int width,
 int nrt_ls_print_table(FILE *out, const struct nrt_ls_row *rows, size_t n);
 
 /*
+ * nrt_ls_print_table_ext() - nrt_ls_print_table() with the PROCESSES
+ * column of --wide when @wide is set
+ */
+int nrt_ls_print_table_ext(FILE *out, const struct nrt_ls_row *rows, size_t n,
+			   bool wide);
+
+/*
  * nrt_ls_print_json() - print devices as a pretty-printed JSON document
  * @out: stream to print to
  * @rows: devices, in the order to print
@@ -107,5 +117,17 @@ struct json_object;
 int nrt_ls_print_json_ext(FILE *out, const struct nrt_ls_row *rows, size_t n,
 			  struct json_object **dev_links,
 			  struct json_object *topology);
+
+/*
+ * nrt_ls_print_json_wide() - nrt_ls_print_json_ext() with the processes
+ * @dev_procs: NULL, or for each row the array of its "processes" member
+ *	(--wide), taken over (an entry may be NULL: no member)
+ *
+ * Return: 0, or -1 if out of memory or writing failed.
+ */
+int nrt_ls_print_json_wide(FILE *out, const struct nrt_ls_row *rows, size_t n,
+			   struct json_object **dev_links,
+			   struct json_object **dev_procs,
+			   struct json_object *topology);
 
 #endif /* NRT_LS_FMT_H */
