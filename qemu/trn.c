@@ -37,7 +37,7 @@
 static uint64_t trn_caps(TrnState *s)
 {
     return TRN_CAP_HBM_BAR | TRN_CAP_IRQ_TEST | TRN_CAP_DMA | TRN_CAP_MMU |
-           TRN_CAP_COMPUTE | TRN_CAP_LINK | TRN_CAP_PEER;
+           TRN_CAP_COMPUTE | TRN_CAP_LINK | TRN_CAP_PEER | TRN_CAP_HEALTH;
 }
 
 static void trn_irq_update(TrnState *s)
@@ -73,6 +73,7 @@ static void trn_soft_reset(TrnState *s, const char *why)
     trn_link_remap_peers(s);
     trn_dma_reset(s);
     trn_link_reset(s);
+    trn_health_reset(s);
 }
 
 /* 64-bit registers: read whole by an 8-byte access, or as two halves. */
@@ -92,7 +93,7 @@ static bool trn_reg_read64(TrnState *s, hwaddr reg, uint64_t *val)
         *val = s->peer_root;
         return true;
     default:
-        return false;
+        return trn_health_read64(s, reg, val);
     }
 }
 
@@ -168,6 +169,9 @@ static bool trn_reg_read32(TrnState *s, hwaddr reg, uint64_t *val)
         *val = 0;               /* write-only */
         return true;
     default:
+        if (trn_health_read(s, reg, val)) {
+            return true;
+        }
         if (trn_reg_read64(s, reg & ~7ULL, val)) {
             *val = trn_reg_half(*val, reg);
             return true;
@@ -344,6 +348,7 @@ static void trn_realize(PCIDevice *pdev, Error **errp)
     if (!trn_init_hbm(s, errp)) {
         goto err_msix;
     }
+    trn_health_realize(s);
     trn_soft_reset(s, "realize");
     trn_dma_start(s);
     return;
@@ -362,6 +367,7 @@ static void trn_exit(PCIDevice *pdev)
 {
     TrnState *s = TRN(pdev);
 
+    trn_health_unrealize(s);
     trn_link_unrealize(s);
     trn_dma_unrealize(s);
     msix_uninit(pdev, &s->bar0, &s->bar0);
@@ -420,6 +426,7 @@ static const Property trn_props[] = {
     DEFINE_PROP_UINT32("links", TrnState, nlinks, 4),
     DEFINE_PROP_UINT32("link-lane-gbps", TrnState, link_lane_gbps, 100),
     DEFINE_PROP_UINT32("link-lanes", TrnState, link_lanes, 4),
+    DEFINE_PROP_UINT32("ambient-temp", TrnState, ambient_temp, 30),
     TRN_PROP_PORT(0), TRN_PROP_PORT(1), TRN_PROP_PORT(2), TRN_PROP_PORT(3),
     TRN_PROP_PORT(4), TRN_PROP_PORT(5), TRN_PROP_PORT(6), TRN_PROP_PORT(7),
     TRN_PROP_PORT(8), TRN_PROP_PORT(9), TRN_PROP_PORT(10), TRN_PROP_PORT(11),
@@ -455,6 +462,7 @@ static void trn_class_init(ObjectClass *oc, void *data)
     set_bit(DEVICE_CATEGORY_MISC, dc->categories);
     device_class_set_props(dc, trn_props);
     trn_link_class_init(oc);
+    trn_health_class_init(oc);
 }
 
 static void trn_instance_init(Object *obj)

@@ -51,6 +51,16 @@ typedef struct TrnCtx {
 } TrnCtx;
 
 typedef struct TrnWorker TrnWorker;
+
+/* Sensors and error counters (trn-health.c); used with the BQL held. */
+typedef struct TrnHealth {
+    QEMUTimer *timer;
+    int64_t last_ns;            /* time of the last sample */
+    uint64_t last_busy[2];      /* DMA engine, NeuronCore busy ns then */
+    uint32_t power_mw;
+    double temp_mc;
+    uint64_t ecc[2];            /* corrected, uncorrected */
+} TrnHealth;
 typedef struct TrnScratch TrnScratch;
 
 /*
@@ -210,6 +220,9 @@ struct TrnState {
     uint32_t magic;             /* fault injection: x-magic */
     uint32_t version;           /* fault injection: x-version */
 
+    uint32_t ambient_temp;      /* degrees C around the board */
+    TrnHealth health;
+
     /* NeuronLink ports (trn-link.c) */
     TrnLink links[TRN_MAX_LINKS];
     QTAILQ_ENTRY(TrnState) link_next;   /* all realized trn devices */
@@ -293,6 +306,14 @@ void trn_link_class_init(ObjectClass *oc);
 bool trn_link_realize(TrnState *s, Error **errp);
 void trn_link_unrealize(TrnState *s);
 void trn_link_reset(TrnState *s);
+
+/* trn-health.c */
+void trn_health_class_init(ObjectClass *oc);
+void trn_health_realize(TrnState *s);
+void trn_health_unrealize(TrnState *s);
+void trn_health_reset(TrnState *s);
+bool trn_health_read(TrnState *s, hwaddr reg, uint64_t *val);
+bool trn_health_read64(TrnState *s, hwaddr reg, uint64_t *val);
 void trn_link_remap_peers(TrnState *s);
 
 /*

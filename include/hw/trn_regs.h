@@ -45,7 +45,7 @@
 /* Interface version: the driver accepts any minor of the major it knows. */
 #define TRN_MAGIC			0x314e5254	/* "TRN1" as little-endian bytes */
 #define TRN_VERSION_MAJOR		1
-#define TRN_VERSION_MINOR		4
+#define TRN_VERSION_MINOR		5
 #define TRN_VERSION(maj, min)		(((maj) << 16) | (min))
 #define TRN_VERSION_GET_MAJOR(v)	(((v) >> 16) & 0xffff)
 #define TRN_VERSION_GET_MINOR(v)	((v) & 0xffff)
@@ -73,6 +73,13 @@
 #define TRN_REG_TLB_INVALIDATE		0x05c	/* WO  ASID: drop its cached translations */
 #define TRN_REG_NUM_LINKS		0x060	/* RO  NeuronLink ports (1.3) */
 #define TRN_REG_PEER_ROOT		0x068	/* RW 64  export space root, ENABLE (1.4) */
+#define TRN_REG_TEMP			0x070	/* RO  die temperature, millidegrees C (1.5) */
+#define TRN_REG_TEMP_MAX		0x074	/* RO  throttling threshold, millidegrees C */
+#define TRN_REG_TEMP_CRIT		0x078	/* RO  shutdown threshold, millidegrees C */
+#define TRN_REG_POWER			0x07c	/* RO  board power, milliwatts */
+#define TRN_REG_POWER_MAX		0x080	/* RO  rated board power, milliwatts */
+#define TRN_REG_ECC_CORRECTED		0x088	/* RO 64  HBM errors corrected */
+#define TRN_REG_ECC_UNCORRECTED		0x090	/* RO 64  HBM errors not correctable */
 
 #define TRN_GLOBAL_SIZE			0x1000
 
@@ -84,6 +91,7 @@
 #define TRN_CAP_COMPUTE			BIT_ULL(4)	/* NeuronCore queues, EXEC (1.2) */
 #define TRN_CAP_LINK			BIT_ULL(5)	/* NeuronLink ports (1.3) */
 #define TRN_CAP_PEER			BIT_ULL(6)	/* peer DMA over NeuronLink (1.4) */
+#define TRN_CAP_HEALTH			BIT_ULL(7)	/* sensors, ECC counters (1.5) */
 
 /* TRN_REG_STATUS */
 #define TRN_STATUS_READY		BIT(0)

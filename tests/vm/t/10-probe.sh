@@ -14,7 +14,7 @@ while read -r idx bdf chip cores hbm good props; do
 		check_eq "$bdf chip_id" "$(cat "$dev/chip_id" 2>&1)" "$chip"
 		check_eq "$bdf neuron_cores" "$(cat "$dev/neuron_cores" 2>&1)" "$cores"
 		check_eq "$bdf hbm_size" "$(cat "$dev/hbm_size" 2>&1)" "$hbm"
-		check_eq "$bdf hw_version" "$(cat "$dev/hw_version" 2>&1)" "1.3"
+		check_eq "$bdf hw_version" "$(cat "$dev/hw_version" 2>&1)" "1.5"
 		check_eq "$bdf driver_version" "$(cat "$dev/driver_version" 2>&1)" \
 			"$(cat /sys/module/trn/version)"
 		check "$bdf has an accel node" test -c "/dev/accel/$(ls "$dev/accel" 2>/dev/null)"
