@@ -241,6 +241,10 @@ static int trn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		return ret;
 
+	ret = trn_stats_init(tdev);
+	if (ret)
+		return ret;
+
 	ret = drm_dev_register(&tdev->drm, 0);
 	if (ret) {
 		drm_err(&tdev->drm, "cannot register DRM device: %d\n", ret);

@@ -24,6 +24,7 @@
 
 struct pci_dev;
 struct trn_queue;
+struct trn_core_kobj;
 
 /* Limits of what the driver asks of a device. */
 #define TRN_MAX_QUEUES		64
@@ -48,6 +49,7 @@ struct trn_queue;
  * @hbm_lock: protects @hbm_mm and the memory counters
  * @hbm_mm: allocator of device memory (objects and page tables)
  * @hbm_used: bytes of HBM allocated, page tables included
+ * @hbm_peak: highest @hbm_used since probe or the last clearing of stats/
  * @host_used: bytes of host memory held by host objects
  * @num_bos: live buffer objects
  * @dma_engines: DMA engines
@@ -68,6 +70,12 @@ struct trn_queue;
  * @export_ctx: with TRN_CAP_PEER, the export space peers reach
  * @imports: peer objects on other devices that use this one's memory
  * @peer_gone: the device is going away: no more imports of its memory
+ * @stats_lock: protects the bases of the counters (trn_stats.c)
+ * @dma_base: DMA engine bytes and busy time that read as zero
+ * @ecc_base: corrected and uncorrected ECC errors that read as zero
+ * @core_base: per NeuronCore, its counter registers' values that read as zero
+ * @cores_kobj: the sysfs directory cores/
+ * @core_kobjs: its subdirectories core<c>/
  */
 struct trn_device {
 	struct drm_device drm;
@@ -88,6 +96,7 @@ struct trn_device {
 	struct mutex hbm_lock; /* protects hbm_mm and counters */
 	struct drm_buddy hbm_mm;
 	u64 hbm_used;
+	u64 hbm_peak;
 	atomic64_t host_used;
 	atomic_t num_bos;
 
@@ -111,6 +120,13 @@ struct trn_device {
 	struct trn_ctx *export_ctx;
 	struct list_head imports;
 	bool peer_gone;
+
+	struct mutex stats_lock; /* the bases below */
+	u64 dma_base[2];
+	u64 ecc_base[2];
+	u64 *core_base;
+	struct kobject *cores_kobj;
+	struct trn_core_kobj **core_kobjs;
 };
 
 static inline struct trn_device *to_trn_device(struct drm_device *drm)
@@ -140,9 +156,11 @@ static inline void trn_write64(struct trn_device *tdev, u32 reg, u64 val)
 
 int trn_hw_init(struct trn_device *tdev);
 int trn_peer_init(struct trn_device *tdev);
+int trn_stats_init(struct trn_device *tdev);
 void trn_peer_remove(struct trn_device *tdev);
 int trn_irq_init(struct trn_device *tdev);
 
 extern const struct attribute_group *trn_sysfs_groups[];
+extern const struct attribute_group trn_stats_group;
 
 #endif /* __TRN_DRV_H__ */

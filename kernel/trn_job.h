@@ -17,6 +17,14 @@ struct trn_ctx;
 struct trn_device;
 struct trn_job;
 
+/* How jobs ended, as the queues count them (sysfs stats/). */
+enum trn_job_outcome {
+	TRN_JOB_DONE,
+	TRN_JOB_FAILED,
+	TRN_JOB_TIMEDOUT,
+	TRN_JOB_OUTCOMES
+};
+
 /**
  * struct trn_queue - one hardware DMA queue and its scheduler
  * @tdev: the device
@@ -38,6 +46,7 @@ struct trn_job;
  * @fence_context: dma_fence context of those fences
  * @seqno: last hardware fence number
  * @name: name of the scheduler and of the interrupt
+ * @jobs: jobs that left the ring, by &enum trn_job_outcome
  */
 struct trn_queue {
 	struct trn_device *tdev;
@@ -63,6 +72,7 @@ struct trn_queue {
 	u64 fence_context;
 	u64 seqno;
 	char name[32];
+	atomic64_t jobs[TRN_JOB_OUTCOMES];
 };
 
 int trn_queues_init(struct trn_device *tdev);

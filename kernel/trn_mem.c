@@ -66,8 +66,10 @@ int trn_hbm_alloc(struct trn_device *tdev, u64 size, struct list_head *blocks)
 	mutex_lock(&tdev->hbm_lock);
 	ret = drm_buddy_alloc_blocks(&tdev->hbm_mm, 0, tdev->hbm_size, size,
 				     TRN_PAGE_SIZE, blocks, 0);
-	if (!ret)
+	if (!ret) {
 		tdev->hbm_used += size;
+		tdev->hbm_peak = max(tdev->hbm_peak, tdev->hbm_used);
+	}
 	mutex_unlock(&tdev->hbm_lock);
 	return ret ? -ENOMEM : 0;
 }

@@ -128,5 +128,6 @@ static const struct attribute_group trn_attr_group = {
 
 const struct attribute_group *trn_sysfs_groups[] = {
 	&trn_attr_group,
+	&trn_stats_group,
 	NULL
 };

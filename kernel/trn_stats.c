@@ -1,0 +1,493 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Copyright (c) 2026 The trn authors */
+
+#include <linux/capability.h>
+#include <linux/device.h>
+#include <linux/hwmon.h>
+#include <linux/kobject.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/sysfs.h>
+#include <drm/drm_drv.h>
+#include <drm/drm_managed.h>
+
+#include "trn_drv.h"
+#include "trn_job.h"
+#include "trn_regs.h"
+
+/*
+ * Activity and health counters (Documentation/sysfs.rst): stats/ and
+ * cores/core<c>/ on the PCI device, and a hwmon device for the sensors.
+ *
+ * The job counters are the driver's own, per queue; the others are the
+ * device's registers, read at each read of a file. Everyone may read them.
+ * Writing 1 to stats/clear (CAP_SYS_ADMIN) makes them all read zero from
+ * then on: job counters are zeroed, register counters get a base that is
+ * subtracted, and the HBM peak restarts from what is in use.
+ */
+
+/* Register counters of a NeuronCore, TRN_CORE_REG(c, 8 * i) */
+#define TRN_CORE_COUNTERS	(TRN_CORE_ERRORS / 8 + 1)
+
+static u64 trn_jobs(struct trn_device *tdev, u32 first, u32 count,
+		    enum trn_job_outcome what)
+{
+	u64 n = 0;
+	u32 q;
+
+	for (q = first; q < first + count; q++)
+		n += atomic64_read(&tdev->queues[q].jobs[what]);
+	return n;
+}
+
+static u64 trn_dma_counter(struct trn_device *tdev, u32 reg)
+{
+	u64 n = 0;
+	u32 e;
+
+	for (e = 0; e < tdev->dma_engines; e++)
+		n += trn_read64(tdev, TRN_DMA_E_REG(e, reg));
+	return n;
+}
+
+/* A device register counter less its base; 0 if the device is gone. */
+static int trn_counter(struct trn_device *tdev, u32 reg, const u64 *base,
+		       u64 *val)
+{
+	int idx;
+
+	if (!drm_dev_enter(&tdev->drm, &idx))
+		return -ENODEV;
+	mutex_lock(&tdev->stats_lock);
+	*val = trn_read64(tdev, reg) - *base;
+	mutex_unlock(&tdev->stats_lock);
+	drm_dev_exit(idx);
+	return 0;
+}
+
+/* ---- stats/ ---- */
+
+static struct trn_device *dev_to_trn(struct device *dev)
+{
+	return pci_get_drvdata(to_pci_dev(dev));
+}
+
+static ssize_t trn_jobs_show(struct device *dev, char *buf,
+			     enum trn_job_outcome what)
+{
+	struct trn_device *tdev = dev_to_trn(dev);
+
+	return sysfs_emit(buf, "%llu\n", trn_jobs(tdev, 0, tdev->num_queues, what));
+}
+
+static ssize_t jobs_completed_show(struct device *dev,
+				   struct device_attribute *attr, char *buf)
+{
+	return trn_jobs_show(dev, buf, TRN_JOB_DONE);
+}
+static DEVICE_ATTR_RO(jobs_completed);
+
+static ssize_t jobs_failed_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	return trn_jobs_show(dev, buf, TRN_JOB_FAILED);
+}
+static DEVICE_ATTR_RO(jobs_failed);
+
+static ssize_t jobs_timed_out_show(struct device *dev,
+				   struct device_attribute *attr, char *buf)
+{
+	return trn_jobs_show(dev, buf, TRN_JOB_TIMEDOUT);
+}
+static DEVICE_ATTR_RO(jobs_timed_out);
+
+static ssize_t trn_dma_show(struct device *dev, char *buf, u32 reg, int i)
+{
+	struct trn_device *tdev = dev_to_trn(dev);
+	u64 val;
+	int idx;
+
+	if (!drm_dev_enter(&tdev->drm, &idx))
+		return -ENODEV;
+	mutex_lock(&tdev->stats_lock);
+	val = trn_dma_counter(tdev, reg) - tdev->dma_base[i];
+	mutex_unlock(&tdev->stats_lock);
+	drm_dev_exit(idx);
+	return sysfs_emit(buf, "%llu\n", val);
+}
+
+static ssize_t dma_bytes_show(struct device *dev, struct device_attribute *attr,
+			      char *buf)
+{
+	return trn_dma_show(dev, buf, TRN_DMA_E_BYTES, 0);
+}
+static DEVICE_ATTR_RO(dma_bytes);
+
+static ssize_t dma_busy_ns_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	return trn_dma_show(dev, buf, TRN_DMA_E_BUSY_NS, 1);
+}
+static DEVICE_ATTR_RO(dma_busy_ns);
+
+static ssize_t hbm_peak_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	struct trn_device *tdev = dev_to_trn(dev);
+	u64 peak;
+
+	mutex_lock(&tdev->hbm_lock);
+	peak = tdev->hbm_peak;
+	mutex_unlock(&tdev->hbm_lock);
+	return sysfs_emit(buf, "%llu\n", peak);
+}
+static DEVICE_ATTR_RO(hbm_peak);
+
+static ssize_t trn_ecc_show(struct device *dev, char *buf, u32 reg, int i)
+{
+	struct trn_device *tdev = dev_to_trn(dev);
+	u64 val;
+	int ret;
+
+	ret = trn_counter(tdev, reg, &tdev->ecc_base[i], &val);
+	if (ret)
+		return ret;
+	return sysfs_emit(buf, "%llu\n", val);
+}
+
+static ssize_t ecc_corrected_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	return trn_ecc_show(dev, buf, TRN_REG_ECC_CORRECTED, 0);
+}
+static DEVICE_ATTR_RO(ecc_corrected);
+
+static ssize_t ecc_uncorrected_show(struct device *dev,
+				    struct device_attribute *attr, char *buf)
+{
+	return trn_ecc_show(dev, buf, TRN_REG_ECC_UNCORRECTED, 1);
+}
+static DEVICE_ATTR_RO(ecc_uncorrected);
+
+/* Make every counter read zero from now on; stats_lock held. */
+static void trn_stats_clear(struct trn_device *tdev)
+{
+	u32 q, c, i;
+
+	for (q = 0; q < tdev->num_queues; q++)
+		for (i = 0; i < TRN_JOB_OUTCOMES; i++)
+			atomic64_set(&tdev->queues[q].jobs[i], 0);
+	tdev->dma_base[0] = trn_dma_counter(tdev, TRN_DMA_E_BYTES);
+	tdev->dma_base[1] = trn_dma_counter(tdev, TRN_DMA_E_BUSY_NS);
+	if (tdev->hw_caps & TRN_CAP_HEALTH) {
+		tdev->ecc_base[0] = trn_read64(tdev, TRN_REG_ECC_CORRECTED);
+		tdev->ecc_base[1] = trn_read64(tdev, TRN_REG_ECC_UNCORRECTED);
+	}
+	for (c = 0; c < tdev->num_cores; c++)
+		for (i = 0; i < TRN_CORE_COUNTERS; i++)
+			tdev->core_base[c * TRN_CORE_COUNTERS + i] =
+				trn_read64(tdev, TRN_CORE_REG(c, 8 * i));
+	mutex_lock(&tdev->hbm_lock);
+	tdev->hbm_peak = tdev->hbm_used;
+	mutex_unlock(&tdev->hbm_lock);
+}
+
+static ssize_t clear_store(struct device *dev, struct device_attribute *attr,
+			   const char *buf, size_t count)
+{
+	struct trn_device *tdev = dev_to_trn(dev);
+	bool val;
+	int ret, idx;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	ret = kstrtobool(buf, &val);
+	if (ret)
+		return ret;
+	if (!val)
+		return -EINVAL;
+	if (!drm_dev_enter(&tdev->drm, &idx))
+		return -ENODEV;
+	mutex_lock(&tdev->stats_lock);
+	trn_stats_clear(tdev);
+	mutex_unlock(&tdev->stats_lock);
+	drm_dev_exit(idx);
+	return count;
+}
+static DEVICE_ATTR_WO(clear);
+
+static struct attribute *trn_stats_attrs[] = {
+	&dev_attr_jobs_completed.attr,
+	&dev_attr_jobs_failed.attr,
+	&dev_attr_jobs_timed_out.attr,
+	&dev_attr_dma_bytes.attr,
+	&dev_attr_dma_busy_ns.attr,
+	&dev_attr_hbm_peak.attr,
+	&dev_attr_ecc_corrected.attr,
+	&dev_attr_ecc_uncorrected.attr,
+	&dev_attr_clear.attr,
+	NULL
+};
+
+/* The ECC counters exist from interface 1.5 (TRN_CAP_HEALTH) on. */
+static umode_t trn_stats_visible(struct kobject *kobj, struct attribute *attr,
+				 int n)
+{
+	struct trn_device *tdev = dev_to_trn(kobj_to_dev(kobj));
+
+	if ((attr == &dev_attr_ecc_corrected.attr ||
+	     attr == &dev_attr_ecc_uncorrected.attr) &&
+	    !(tdev->hw_caps & TRN_CAP_HEALTH))
+		return 0;
+	return attr->mode;
+}
+
+const struct attribute_group trn_stats_group = {
+	.name = "stats",
+	.attrs = trn_stats_attrs,
+	.is_visible = trn_stats_visible,
+};
+
+/* ---- cores/core<c>/ ---- */
+
+struct trn_core_kobj {
+	struct kobject kobj;
+	struct trn_device *tdev;
+	u32 core;
+};
+
+/* A file of cores/core<c>/: a register counter (@reg >= 0) or a job count. */
+struct trn_core_attr {
+	struct kobj_attribute attr;
+	int reg;
+	enum trn_job_outcome jobs;
+};
+
+static ssize_t trn_core_show(struct kobject *kobj, struct kobj_attribute *kattr,
+			     char *buf)
+{
+	struct trn_core_kobj *ck = container_of(kobj, struct trn_core_kobj, kobj);
+	struct trn_core_attr *ca = container_of(kattr, struct trn_core_attr, attr);
+	struct trn_device *tdev = ck->tdev;
+	u64 val = 0;
+	int ret;
+
+	if (ca->reg < 0) {
+		if (ck->core < tdev->num_core_queues)
+			val = trn_jobs(tdev, tdev->num_dma_queues + ck->core, 1,
+				       ca->jobs);
+		return sysfs_emit(buf, "%llu\n", val);
+	}
+	ret = trn_counter(tdev, TRN_CORE_REG(ck->core, ca->reg),
+			  &tdev->core_base[ck->core * TRN_CORE_COUNTERS + ca->reg / 8],
+			  &val);
+	if (ret)
+		return ret;
+	return sysfs_emit(buf, "%llu\n", val);
+}
+
+#define TRN_CORE_ATTR(_name, _reg, _jobs)				\
+	static struct trn_core_attr trn_core_attr_##_name = {		\
+		.attr = __ATTR(_name, 0444, trn_core_show, NULL),	\
+		.reg = (_reg),						\
+		.jobs = (_jobs),					\
+	}
+
+TRN_CORE_ATTR(busy_ns, TRN_CORE_BUSY_NS, 0);
+TRN_CORE_ATTR(tensor_busy_ns, TRN_CORE_TENSOR_BUSY_NS, 0);
+TRN_CORE_ATTR(vector_busy_ns, TRN_CORE_VECTOR_BUSY_NS, 0);
+TRN_CORE_ATTR(scalar_busy_ns, TRN_CORE_SCALAR_BUSY_NS, 0);
+TRN_CORE_ATTR(dma_busy_ns, TRN_CORE_DMA_BUSY_NS, 0);
+TRN_CORE_ATTR(programs, TRN_CORE_PROGRAMS, 0);
+TRN_CORE_ATTR(instructions, TRN_CORE_INSNS, 0);
+TRN_CORE_ATTR(flops, TRN_CORE_FLOPS, 0);
+TRN_CORE_ATTR(errors, TRN_CORE_ERRORS, 0);
+TRN_CORE_ATTR(jobs_completed, -1, TRN_JOB_DONE);
+TRN_CORE_ATTR(jobs_failed, -1, TRN_JOB_FAILED);
+TRN_CORE_ATTR(jobs_timed_out, -1, TRN_JOB_TIMEDOUT);
+
+static struct attribute *trn_core_attrs[] = {
+	&trn_core_attr_busy_ns.attr.attr,
+	&trn_core_attr_tensor_busy_ns.attr.attr,
+	&trn_core_attr_vector_busy_ns.attr.attr,
+	&trn_core_attr_scalar_busy_ns.attr.attr,
+	&trn_core_attr_dma_busy_ns.attr.attr,
+	&trn_core_attr_programs.attr.attr,
+	&trn_core_attr_instructions.attr.attr,
+	&trn_core_attr_flops.attr.attr,
+	&trn_core_attr_errors.attr.attr,
+	&trn_core_attr_jobs_completed.attr.attr,
+	&trn_core_attr_jobs_failed.attr.attr,
+	&trn_core_attr_jobs_timed_out.attr.attr,
+	NULL
+};
+ATTRIBUTE_GROUPS(trn_core);
+
+static void trn_core_kobj_release(struct kobject *kobj)
+{
+	kfree(container_of(kobj, struct trn_core_kobj, kobj));
+}
+
+static const struct kobj_type trn_core_ktype = {
+	.release = trn_core_kobj_release,
+	.sysfs_ops = &kobj_sysfs_ops,
+	.default_groups = trn_core_groups,
+};
+
+/* Removing a kobject waits for the show() calls in progress. */
+static void trn_cores_sysfs_fini(void *arg)
+{
+	struct trn_device *tdev = arg;
+	u32 c;
+
+	for (c = 0; c < tdev->num_cores; c++) {
+		if (!tdev->core_kobjs[c])
+			continue;
+		kobject_del(&tdev->core_kobjs[c]->kobj);
+		kobject_put(&tdev->core_kobjs[c]->kobj);
+		tdev->core_kobjs[c] = NULL;
+	}
+	kobject_del(tdev->cores_kobj);
+	kobject_put(tdev->cores_kobj);
+	tdev->cores_kobj = NULL;
+}
+
+static int trn_cores_sysfs_init(struct trn_device *tdev)
+{
+	struct device *dev = &tdev->pdev->dev;
+	struct trn_core_kobj *ck;
+	int ret;
+	u32 c;
+
+	tdev->core_kobjs = drmm_kcalloc(&tdev->drm, tdev->num_cores,
+					sizeof(*tdev->core_kobjs), GFP_KERNEL);
+	if (!tdev->core_kobjs)
+		return -ENOMEM;
+	tdev->cores_kobj = kobject_create_and_add("cores", &dev->kobj);
+	if (!tdev->cores_kobj)
+		return -ENOMEM;
+	ret = devm_add_action_or_reset(dev, trn_cores_sysfs_fini, tdev);
+	if (ret)
+		return ret;
+	for (c = 0; c < tdev->num_cores; c++) {
+		ck = kzalloc(sizeof(*ck), GFP_KERNEL);
+		if (!ck)
+			return -ENOMEM;
+		ck->tdev = tdev;
+		ck->core = c;
+		ret = kobject_init_and_add(&ck->kobj, &trn_core_ktype,
+					   tdev->cores_kobj, "core%u", c);
+		if (ret) {
+			kobject_put(&ck->kobj);
+			return ret;
+		}
+		tdev->core_kobjs[c] = ck;
+	}
+	return 0;
+}
+
+/* ---- hwmon ---- */
+
+static umode_t trn_hwmon_visible(const void *data, enum hwmon_sensor_types type,
+				 u32 attr, int channel)
+{
+	return 0444;
+}
+
+static int trn_hwmon_read(struct device *dev, enum hwmon_sensor_types type,
+			  u32 attr, int channel, long *val)
+{
+	struct trn_device *tdev = dev_get_drvdata(dev);
+	u32 reg, scale = 1;
+	int idx;
+
+	switch (type) {
+	case hwmon_temp:
+		if (attr == hwmon_temp_input)
+			reg = TRN_REG_TEMP;
+		else if (attr == hwmon_temp_max)
+			reg = TRN_REG_TEMP_MAX;
+		else if (attr == hwmon_temp_crit)
+			reg = TRN_REG_TEMP_CRIT;
+		else
+			return -EOPNOTSUPP;
+		break;
+	case hwmon_power:
+		/* milliwatts in the device, microwatts in hwmon */
+		scale = 1000;
+		if (attr == hwmon_power_input)
+			reg = TRN_REG_POWER;
+		else if (attr == hwmon_power_max)
+			reg = TRN_REG_POWER_MAX;
+		else
+			return -EOPNOTSUPP;
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
+	if (!drm_dev_enter(&tdev->drm, &idx))
+		return -ENODEV;
+	*val = (long)trn_read32(tdev, reg) * scale;
+	drm_dev_exit(idx);
+	return 0;
+}
+
+static int trn_hwmon_read_string(struct device *dev,
+				 enum hwmon_sensor_types type, u32 attr,
+				 int channel, const char **str)
+{
+	if (type != hwmon_temp || attr != hwmon_temp_label)
+		return -EOPNOTSUPP;
+	*str = "chip";
+	return 0;
+}
+
+static const struct hwmon_channel_info * const trn_hwmon_info[] = {
+	HWMON_CHANNEL_INFO(temp, HWMON_T_INPUT | HWMON_T_MAX | HWMON_T_CRIT |
+			   HWMON_T_LABEL),
+	HWMON_CHANNEL_INFO(power, HWMON_P_INPUT | HWMON_P_MAX),
+	NULL
+};
+
+static const struct hwmon_ops trn_hwmon_ops = {
+	.is_visible = trn_hwmon_visible,
+	.read = trn_hwmon_read,
+	.read_string = trn_hwmon_read_string,
+};
+
+static const struct hwmon_chip_info trn_hwmon_chip = {
+	.ops = &trn_hwmon_ops,
+	.info = trn_hwmon_info,
+};
+
+/**
+ * trn_stats_init() - counters, cores/ in sysfs, and the hwmon device
+ * @tdev: the device, its queues initialized
+ *
+ * The counters start from what the device shows after its reset at probe.
+ * Everything is undone by managed actions.
+ *
+ * Return: 0 or a negative error code.
+ */
+int trn_stats_init(struct trn_device *tdev)
+{
+	struct device *dev = &tdev->pdev->dev;
+	struct device *hwmon;
+	int ret;
+
+	ret = drmm_mutex_init(&tdev->drm, &tdev->stats_lock);
+	if (ret)
+		return ret;
+	tdev->core_base = drmm_kcalloc(&tdev->drm, (size_t)tdev->num_cores * TRN_CORE_COUNTERS,
+				       sizeof(*tdev->core_base), GFP_KERNEL);
+	if (!tdev->core_base)
+		return -ENOMEM;
+	ret = trn_cores_sysfs_init(tdev);
+	if (ret)
+		return ret;
+	if (!(tdev->hw_caps & TRN_CAP_HEALTH) || !IS_REACHABLE(CONFIG_HWMON))
+		return 0;
+	hwmon = devm_hwmon_device_register_with_info(dev, TRN_DRIVER_NAME, tdev,
+						     &trn_hwmon_chip, NULL);
+	return PTR_ERR_OR_ZERO(hwmon);
+}
