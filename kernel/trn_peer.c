@@ -2,6 +2,7 @@
 /* Copyright (c) 2026 The trn authors */
 
 #include <linux/dma-buf.h>
+#include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <drm/drm_drv.h>
@@ -133,16 +134,30 @@ static void trn_peer_unshare(struct trn_device *tdev, struct trn_bo *src)
 	mutex_unlock(&x->lock);
 }
 
-/* Whether @port of @tdev is up with @peer at its far end. */
+/*
+ * Whether @port of @tdev is up with @peer at its far end: both ends must
+ * name each other, chip and port, so that a chip id that two devices share
+ * by mistake does not lead an import to the wrong one.
+ */
 static bool trn_peer_port_reaches(struct trn_device *tdev, u32 port,
 				  struct trn_device *peer)
 {
 	struct trn_link_port *p = &tdev->link_ports[port];
+	u32 far_port;
 	bool ok;
 
 	mutex_lock(&tdev->link_lock);
 	ok = p->state == TRN_LINK_STATE_UP && p->peer_chip == peer->chip_id;
+	far_port = p->peer_port;
 	mutex_unlock(&tdev->link_lock);
+	if (!ok || far_port >= peer->num_links)
+		return false;
+
+	mutex_lock(&peer->link_lock);
+	p = &peer->link_ports[far_port];
+	ok = p->state == TRN_LINK_STATE_UP && p->peer_chip == tdev->chip_id &&
+	     p->peer_port == port;
+	mutex_unlock(&peer->link_lock);
 	return ok;
 }
 
@@ -240,6 +255,12 @@ int trn_ioctl_peer_import(struct drm_device *drm, void *data, struct drm_file *f
 	exporter = to_trn_device(obj->dev);
 	if (exporter == tdev) {
 		ret = -EINVAL;
+		goto out_put_dmabuf;
+	}
+	/* A descriptor opened read-only gives read access only */
+	if (!(dmabuf->file->f_mode & FMODE_WRITE) &&
+	    !(args->flags & DRM_TRN_PEER_READONLY)) {
+		ret = -EACCES;
 		goto out_put_dmabuf;
 	}
 	if (!trn_peer_port_reaches(tdev, args->port, exporter)) {

@@ -946,6 +946,8 @@ static const char *hw_error_name(uint32_t err)
 		[TRN_DMA_ERR_BAD_INSN] = "TRN_DMA_ERR_BAD_INSN",
 		[TRN_DMA_ERR_OPERAND] = "TRN_DMA_ERR_OPERAND",
 		[TRN_DMA_ERR_ALIGN] = "TRN_DMA_ERR_ALIGN",
+		[TRN_DMA_ERR_LINK] = "TRN_DMA_ERR_LINK",
+		[TRN_DMA_ERR_REMOTE] = "TRN_DMA_ERR_REMOTE",
 	};
 
 	return err < sizeof(names) / sizeof(names[0]) ? names[err] :
