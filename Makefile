@@ -33,11 +33,12 @@ bench: deps
 
 # The host's memcpy bandwidth and BLAS matmul throughput are the model's
 # physical limits: measure them on the host, then the device in a VM, and
-# print one against the other.
+# print one against the other. The VM has a ring of 16 devices for the peer
+# DMA figures, which compare with local copies measured in the same run.
 bench-run: user kernel need-qemu
 	@mkdir -p build/bench
 	build/tools/nrt-bench --host-only --json > build/bench/host-baseline.json
-	tests/vm/vm.sh --devices 1 --mem 4G cmd \
+	tests/vm/vm.sh --topology ring:16 --topology-props cores=2,hbm-size=1G --mem 4G cmd \
 		'build/tools/nrt-bench --baseline build/bench/host-baseline.json'
 
 .PHONY: all deps kernel demo vm check check-build check-static vm-test clean install \

@@ -148,7 +148,7 @@ $(NRT_TOP): $(NRT_TOP_OBJS)
 
 # --- nrt-bench --------------------------------------------------------------
 
-NRT_BENCH_SRCS := tools/nrt-bench.c tools/nrt_bench_matmul.c
+NRT_BENCH_SRCS := tools/nrt-bench.c tools/nrt_bench_matmul.c tools/nrt_bench_peer.c
 NRT_BENCH_OBJS := $(NRT_BENCH_SRCS:tools/%.c=$(USER_BUILD)/tools/%.o)
 NRT_BENCH_CFLAGS = $(USER_CFLAGS) -Ilib -Iinclude/uapi $(USER_DRM_CFLAGS) \
 	$(USER_JSON_CFLAGS) $(USER_BLAS_CFLAGS) $(CPPFLAGS) $(CFLAGS)

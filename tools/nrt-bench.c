@@ -45,7 +45,6 @@
 #define DEFAULT_RUNS 5
 #define DEFAULT_COPY_DEPTH 256
 #define DEFAULT_MAX_MATMUL 2048
-#define MAX_COPY_DEPTH 1024
 #define PIPELINE_DEPTH 64
 #define PIPELINE_SECONDS 0.5
 
@@ -81,6 +80,7 @@ struct results {
 	double jobs_per_second;
 	unsigned int pipeline_queues;
 	struct matmul_results mm;
+	struct peer_results peer;
 };
 
 /* --- helpers ------------------------------------------------------------- */
@@ -335,14 +335,7 @@ static void bench_memcpy(const struct bench_options *o, struct results *res)
  * that moves data would run them. Throughput, not the latency of one copy
  * (which the job latency figures give).
  */
-struct copy_ctx {
-	nrt_buffer *dst, *src;
-	const char *what;
-	nrt_fence *fences[MAX_COPY_DEPTH];
-	unsigned int depth, head, count;
-};
-
-static bool copy_wait_oldest(struct copy_ctx *c, size_t size)
+static bool copy_wait_oldest(struct bench_copy_ctx *c, size_t size)
 {
 	nrt_fence *f = c->fences[c->head];
 	nrt_status st = nrt_fence_wait(f, -1);
@@ -359,9 +352,9 @@ static bool copy_wait_oldest(struct copy_ctx *c, size_t size)
 	return true;
 }
 
-static bool copy_once(void *ctx, size_t size)
+bool bench_copy_once(void *ctx, size_t size)
 {
-	struct copy_ctx *c = ctx;
+	struct bench_copy_ctx *c = ctx;
 	nrt_status st;
 	bool ok = true;
 
@@ -425,7 +418,7 @@ static bool bench_copies(const struct bench_options *o, nrt_device *dev,
 			 struct results *res)
 {
 	nrt_buffer *bufs[3] = { NULL, NULL, NULL }; /* host, hbm a, hbm b */
-	struct copy_ctx ctx[NDIRS];
+	struct bench_copy_ctx ctx[NDIRS];
 	bool ok = true;
 	size_t i;
 	int d;
@@ -439,15 +432,15 @@ static bool bench_copies(const struct bench_options *o, nrt_device *dev,
 		ok = false;
 	}
 
-	ctx[DIR_H2D] = (struct copy_ctx){ .dst = bufs[1], .src = bufs[0], .what = "host->device",
+	ctx[DIR_H2D] = (struct bench_copy_ctx){ .dst = bufs[1], .src = bufs[0], .what = "host->device",
 					  .depth = o->depth };
-	ctx[DIR_D2H] = (struct copy_ctx){ .dst = bufs[0], .src = bufs[1], .what = "device->host",
+	ctx[DIR_D2H] = (struct bench_copy_ctx){ .dst = bufs[0], .src = bufs[1], .what = "device->host",
 					  .depth = o->depth };
-	ctx[DIR_D2D] = (struct copy_ctx){ .dst = bufs[2], .src = bufs[1], .what = "device->device",
+	ctx[DIR_D2D] = (struct bench_copy_ctx){ .dst = bufs[2], .src = bufs[1], .what = "device->device",
 					  .depth = o->depth };
 	for (i = 0; i < res->nsizes && ok; i++) {
 		for (d = 0; d < NDIRS && ok; d++)
-			ok = bench_measure(o, copy_once, &ctx[d], bench_sizes[i],
+			ok = bench_measure(o, bench_copy_once, &ctx[d], bench_sizes[i],
 					(double)bench_sizes[i], &res->copy[d][i].gbps);
 	}
 	for (i = 0; i < 3; i++)
@@ -740,6 +733,45 @@ static void print_matmul_text(const struct bench_options *o, const struct result
 	}
 }
 
+/* The peer DMA figures, with their ratios to local copies. */
+static void print_peer_text(const struct bench_options *o,
+			    const struct peer_results *pr)
+{
+	char sz[16];
+	size_t i;
+
+	if (!pr->have) {
+		printf("\npeer DMA: no device cabled to device %u\n", o->device);
+		return;
+	}
+	printf("\npeer DMA over NeuronLink: device %u port %u <-> device %u, GB/s,\n"
+	       "ratio to a local device->device copy of the same size on device %u\n",
+	       pr->dev, pr->port, pr->peer, pr->dev);
+	printf("%10s %10s %10s %7s %10s %7s\n", "size", "local d2d", "push", "ratio",
+	       "pull", "ratio");
+	for (i = 0; i < PEER_NSIZES; i++) {
+		if (pr->local_gbps[i] < 0)
+			continue;
+		format_size(peer_sizes[i], sz, sizeof(sz));
+		printf("%10s", sz);
+		print_num(pr->local_gbps[i], 11, 2);
+		print_num(pr->push_gbps[i], 11, 2);
+		print_num(ratio(pr->push_gbps[i], pr->local_gbps[i]), 8, 2);
+		print_num(pr->pull_gbps[i], 11, 2);
+		print_num(ratio(pr->pull_gbps[i], pr->local_gbps[i]), 8, 2);
+		printf("\n");
+	}
+	if (pr->ring_hop_us < 0) {
+		printf("ring latency: no ring through device %u\n", pr->dev);
+		return;
+	}
+	printf("ring of %u (port %u), %d-byte message, median of laps: lap %.0f us, "
+	       "per hop %.1f us;\n  local %d-byte copy %.1f us; hop/local ratio %.2f\n",
+	       pr->ring_len, pr->ring_port, PEER_RING_MSG, pr->ring_lap_us,
+	       pr->ring_hop_us, PEER_RING_MSG, pr->local_us,
+	       ratio(pr->ring_hop_us, pr->local_us));
+}
+
 /* A number with 6 significant digits, or null if not measured. */
 static json_object *json_num(double v)
 {
@@ -863,6 +895,45 @@ static void print_json(const struct bench_options *o, const struct results *res)
 				       json_object_new_int64(res->pipeline_queues));
 		json_object_object_add(lat, "jobs_per_second", json_num(res->jobs_per_second));
 		json_object_object_add(root, "latency", lat);
+	}
+	if (res->peer.have) {
+		const struct peer_results *pr = &res->peer;
+		json_object *peer = json_object_new_object();
+		json_object *bw = json_object_new_array();
+
+		json_object_object_add(peer, "device", json_object_new_int64(pr->dev));
+		json_object_object_add(peer, "port", json_object_new_int64(pr->port));
+		json_object_object_add(peer, "peer_device", json_object_new_int64(pr->peer));
+		for (i = 0; i < PEER_NSIZES; i++) {
+			json_object *e;
+
+			if (pr->local_gbps[i] < 0)
+				continue;
+			e = json_object_new_object();
+			json_object_object_add(e, "bytes", json_object_new_int64((int64_t)peer_sizes[i]));
+			json_object_object_add(e, "local_gbps", json_num(pr->local_gbps[i]));
+			json_object_object_add(e, "push_gbps", json_num(pr->push_gbps[i]));
+			json_object_object_add(e, "push_ratio_to_local",
+					       json_num(ratio(pr->push_gbps[i], pr->local_gbps[i])));
+			json_object_object_add(e, "pull_gbps", json_num(pr->pull_gbps[i]));
+			json_object_object_add(e, "pull_ratio_to_local",
+					       json_num(ratio(pr->pull_gbps[i], pr->local_gbps[i])));
+			json_object_array_add(bw, e);
+		}
+		json_object_object_add(peer, "bandwidth", bw);
+		if (pr->ring_hop_us >= 0) {
+			json_object *ring = json_object_new_object();
+
+			json_object_object_add(ring, "devices", json_object_new_int64(pr->ring_len));
+			json_object_object_add(ring, "message_bytes", json_object_new_int(PEER_RING_MSG));
+			json_object_object_add(ring, "lap_us", json_num(pr->ring_lap_us));
+			json_object_object_add(ring, "hop_us", json_num(pr->ring_hop_us));
+			json_object_object_add(ring, "local_copy_us", json_num(pr->local_us));
+			json_object_object_add(ring, "hop_to_local_ratio",
+					       json_num(ratio(pr->ring_hop_us, pr->local_us)));
+			json_object_object_add(peer, "ring", ring);
+		}
+		json_object_object_add(root, "peer", peer);
 	}
 	printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
 						      JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -1013,12 +1084,16 @@ int main(int argc, char **argv)
 	if (dev && ok && res.info.core_queues)
 		ok = bench_dev_matmul(&o, dev, res.info.core_queues, &res.mm);
 	nrt_device_close(dev);
+	if (dev && ok)
+		ok = bench_peer(&o, &res.peer);
 
 	if (o.json) {
 		print_json(&o, &res);
 	} else {
 		print_text(&o, &res);
 		print_matmul_text(&o, &res);
+		if (res.have_device)
+			print_peer_text(&o, &res.peer);
 	}
 	if (fflush(stdout) || ferror(stdout)) {
 		fprintf(stderr, NRT_BENCH_NAME ": cannot write the output\n");

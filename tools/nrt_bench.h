@@ -36,6 +36,20 @@ struct bench_options {
  */
 typedef bool (*bench_fn)(void *ctx, size_t size);
 
+/*
+ * A stream of device copies from @src to @dst with up to @depth in flight
+ * (bench_copy_once() is its bench_fn); @what names it in errors.
+ */
+#define MAX_COPY_DEPTH 1024
+struct bench_copy_ctx {
+	nrt_buffer *dst, *src;
+	const char *what;
+	nrt_fence *fences[MAX_COPY_DEPTH];
+	unsigned int depth, head, count;
+};
+
+bool bench_copy_once(void *ctx, size_t size);
+
 bool bench_measure(const struct bench_options *o, bench_fn fn, void *ctx,
 		   size_t size, double work, double *rate);
 double bench_now_s(void);
@@ -60,5 +74,25 @@ struct matmul_results {
 void bench_host_matmul(const struct bench_options *o, struct matmul_results *mr);
 bool bench_dev_matmul(const struct bench_options *o, nrt_device *dev,
 		      unsigned int cores, struct matmul_results *mr);
+
+/* --- peer DMA (nrt_bench_peer.c) --- */
+#define PEER_NSIZES 3
+#define PEER_RING_MSG 64
+
+extern const size_t peer_sizes[PEER_NSIZES];
+
+/* GB/s and microseconds; < 0: not measured. */
+struct peer_results {
+	bool have;			/* the device has an up port to a device */
+	unsigned int dev, port, peer;	/* the link measured */
+	double local_gbps[PEER_NSIZES];
+	double push_gbps[PEER_NSIZES];
+	double pull_gbps[PEER_NSIZES];
+	unsigned int ring_len, ring_port; /* the ring of the latency figure */
+	double ring_lap_us, ring_hop_us;
+	double local_us;		/* a local copy of PEER_RING_MSG bytes */
+};
+
+bool bench_peer(const struct bench_options *o, struct peer_results *pr);
 
 #endif /* NRT_BENCH_H */

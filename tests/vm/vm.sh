@@ -28,6 +28,8 @@
 #                                    port 3 of the south one, wrapping around
 #                        Ring and torus devices are small (cores=1,
 #                        hbm-size=128M, links=4) so that 16 of them boot fast.
+#   --topology-props P   properties of ring and torus devices instead of
+#                        cores=1,hbm-size=128M (e.g. cores=2,hbm-size=1G)
 #   --tests LIST         run only the tests numbered in LIST after loading
 #                        the driver, e.g. 10,30,90 (test mode)
 #   --swap-cables A.p,B.q  exchange the far ends of the cables at port p of
@@ -62,6 +64,7 @@ ndev=0
 scenario=
 out=
 timeout=600
+topo_props=cores=1,hbm-size=128M
 mem=2G
 topology=
 swaps=()
@@ -76,6 +79,7 @@ while [ $# -gt 0 ]; do
 	--mem) mem=$2; shift 2 ;;
 	--qemu-arg) extra+=("$2"); shift 2 ;;
 	--topology) topology=$2; shift 2 ;;
+	--topology-props) topo_props=$2; shift 2 ;;
 	--swap-cables) swaps+=("$2"); shift 2 ;;
 	--tests) tests=$2; shift 2 ;;
 	-*) echo "vm.sh: unknown option $1" >&2; exit 2 ;;
@@ -135,7 +139,7 @@ if [ -n "$topology" ]; then
 	done
 	if [ "$topology" != single ]; then
 		for ((i = 0; i < n; i++)); do
-			props="chip-id=$i,cores=1,hbm-size=128M,links=4"
+			props="chip-id=$i,$topo_props,links=4"
 			for ((p = 0; p < 4; p++)); do
 				far=${cable[$i.$p]:-}
 				[ -n "$far" ] && props+=",port$p=trn${far%.*}:${far#*.}"
