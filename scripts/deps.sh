@@ -26,7 +26,7 @@ mkdir -p "$TRN_CACHE"
 HOST_PKGS=(build-essential pkg-config bc kmod cpio xz-utils zstd busybox-static
 	   sparse perl python3 libdrm-dev libnl-3-dev libnl-genl-3-dev libpci-dev
 	   libjson-c-dev libcmocka-dev libncurses-dev libmicrohttpd-dev libopenblas-dev
-	   pciutils tmux curl python3-jsonschema
+	   pciutils tmux curl python3-jsonschema lm-sensors
 	   dpkg-dev)
 QEMU_PKGS=(ninja-build libglib2.0-dev libpixman-1-dev flex bison libfdt-dev
 	   zlib1g-dev libslirp-dev libcap-ng-dev libattr1-dev libopenblas-dev

@@ -8,7 +8,7 @@
  *
  *   nrt_load [-d DEVICE] [-c CORE] [-s SECONDS] [-m HBM_MIB] [-H HOST_MIB]
  *
- * After allocating it prints one line, "ready pid=P hbm_bytes=B
+ * It fills both buffers by DMA, prints one line, "ready pid=P hbm_bytes=B
  * host_bytes=B", then runs programs back to back on CORE until SECONDS
  * have passed (or SIGTERM), and exits 0; 1 on a failure, 2 on bad options.
  */
@@ -97,6 +97,12 @@ int main(int argc, char **argv)
 	if (host_mib && (st = nrt_buffer_alloc(dev, host_mib << 20, NRT_PLACEMENT_HOST,
 					       &host)) != NRT_SUCCESS) {
 		failed("host buffer", st);
+		goto out;
+	}
+	/* Touch the memory with the DMA engines: they count what they move */
+	if ((hbm && (st = nrt_fill(hbm, 0, hbm_mib << 20, 0x5a, NULL, NULL))) ||
+	    (host && (st = nrt_fill(host, 0, host_mib << 20, 0xa5, NULL, NULL)))) {
+		failed("fill", st);
 		goto out;
 	}
 	if ((st = nrt_tensor_alloc(dev, NRT_DTYPE_FP32, 2, shape, NRT_PLACEMENT_HBM,

@@ -5,7 +5,7 @@
 # host memory, the driver's counters (stats/, cores/coreN/), the workload's
 # fdinfo, nrt-top's screen (in tmux), its JSON stream (against the schema),
 # its Prometheus endpoint (a real scrape with curl), nrt-ls --wide, and an
-# ECC error injected through QMP (x-inject-ecc-corrected) must agree.
+# ECC error injected through QMP (inject-ecc-corrected) must agree.
 # A driver without these features fails the checks that need them, with
 # the file that is missing.
 . "$TRNVM_REPO/tests/vm/lib.sh"
@@ -283,7 +283,7 @@ if ! qmp_available; then
 	exit 0
 fi
 before=$(cat "$D/stats/ecc_corrected" 2>/dev/null || echo missing)
-check "qom-set trn$idx x-inject-ecc-corrected 1" qmp_set "trn$idx" x-inject-ecc-corrected 1
+check "qom-set trn$idx inject-ecc-corrected 1" qmp_set "trn$idx" inject-ecc-corrected 1
 ecc_grew() { [ "$(cat "$D/stats/ecc_corrected" 2>/dev/null || echo 0)" -gt "${before:-0}" ]; }
 check "sysfs stats/ecc_corrected counts it (was $before)" wait_for 5 ecc_grew
 after=$(cat "$D/stats/ecc_corrected" 2>/dev/null)
