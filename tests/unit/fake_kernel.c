@@ -169,6 +169,36 @@ static int fake_bo_create(struct drm_trn_bo_create *c)
 	return 0;
 }
 
+/* A peer import: an object without memory the test can touch. */
+static int fake_peer_import(struct drm_trn_peer_import *imp)
+{
+	unsigned int i;
+
+	fake.peer_req = *imp;
+	fake.peer_imports++;
+	if (fake.peer_errno)
+		return fake_errno(fake.peer_errno);
+	if ((imp->flags & ~DRM_TRN_PEER_FLAGS) || imp->pad)
+		return fake_errno(EINVAL);
+	for (i = 0; i < FAKE_BOS && fake.bos[i].live; i++)
+		;
+	if (i == FAKE_BOS)
+		return fake_errno(ENOMEM);
+	memset(&fake.bos[i], 0, sizeof(fake.bos[i]));
+	fake.bos[i].live = true;
+	fake.bos[i].placement = DRM_TRN_PLACEMENT_PEER;
+	fake.bos[i].size = fake.peer_size;
+	fake.bos[i].mem = calloc(1, fake.peer_size);
+	assert_non_null(fake.bos[i].mem);
+	fake.bos[i].va = fake.next_va;
+	fake.next_va += fake.peer_size + PAGE;
+	fake.live_bos++;
+	imp->handle = i + 1;
+	imp->size = fake.peer_size;
+	imp->va = fake.bos[i].va;
+	return 0;
+}
+
 static int fake_bo_info(struct drm_trn_bo_info *info)
 {
 	struct fake_bo *bo;
@@ -424,6 +454,9 @@ int __wrap_drmIoctl(int fd, unsigned long request, void *arg)
 		break;
 	case DRM_IOCTL_GEM_CLOSE:
 		ret = fake_gem_close(arg);
+		break;
+	case DRM_IOCTL_TRN_PEER_IMPORT:
+		ret = fake_peer_import(arg);
 		break;
 	default:
 		ret = fake_errno(EINVAL);

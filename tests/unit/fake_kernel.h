@@ -108,6 +108,12 @@ struct fake_kernel {
 	unsigned int live_bos;
 	int bo_create_errno;
 
+	/* DRM_IOCTL_TRN_PEER_IMPORT: the last request, and its outcome */
+	struct drm_trn_peer_import peer_req;
+	unsigned int peer_imports;
+	int peer_errno;             /* nonzero: the import fails */
+	uint64_t peer_size;         /* size of the imported object */
+
 	struct fake_syncobj syncobjs[FAKE_SYNCOBJS];
 	unsigned int live_syncobjs;
 	unsigned int next_syncobj;      /* where the search for a free one starts */

@@ -177,6 +177,12 @@ static void test_fence_status_mapping(void **state)
 	assert_status(nrt_fence_status(-EFAULT, -1), NRT_HW_ERROR);
 	assert_string_equal(nrt_last_error(), "job failed: device address fault");
 
+	assert_status(nrt_fence_status(-ENOLINK, 4), NRT_NO_LINK);
+	assert_error_contains("NeuronLink port of a peer buffer is down");
+
+	assert_status(nrt_fence_status(-EREMOTEIO, 4), NRT_HW_ERROR);
+	assert_error_contains("no longer exports");
+
 	assert_status(nrt_fence_status(2, 0), NRT_FAILURE);
 }
 
@@ -464,6 +470,90 @@ static void test_close_device_first(void **state)
 	probe = fcntl(fd, F_GETFD);
 	assert_true(probe == -1 && errno == EBADF);
 	(void)e;
+}
+
+/* --- peer buffers ------------------------------------------------------ */
+
+/*
+ * Imports: the request the library makes, the buffer it returns, the
+ * statuses of the kernel's refusals, and what peer buffers cannot do.
+ */
+static void test_peer_import(void **state)
+{
+	static const struct {
+		int err;
+		nrt_status st;
+	} refusals[] = {
+		{ ENOLINK, NRT_NO_LINK }, { EINVAL, NRT_INVALID },
+		{ EBADF, NRT_INVALID }, { EOPNOTSUPP, NRT_UNSUPPORTED },
+		{ ENOMEM, NRT_RESOURCE }, { EACCES, NRT_PERMISSION },
+	};
+	unsigned int live = fake.live_bos;
+	nrt_device *dev = open_ok(1);
+	nrt_buffer *peer = NULL, *host, *hbm;
+	unsigned char in[300], out[300];
+	int fd = -1;
+	size_t i;
+	void *p;
+
+	(void)state;
+	/* Arguments the library rejects before asking the kernel */
+	assert_status(nrt_buffer_import_peer(NULL, 3, 0, 0, &peer), NRT_INVALID);
+	assert_status(nrt_buffer_import_peer(dev, 3, 0, 0, NULL), NRT_INVALID);
+	assert_status(nrt_buffer_import_peer(dev, 3, 0, 2, &peer), NRT_INVALID);
+	assert_error_contains("unknown flags 0x2");
+	assert_status(nrt_buffer_import_peer(dev, 3, -2, 0, &peer), NRT_INVALID);
+	assert_status(nrt_buffer_peer(dev, NULL, 0, 0, &peer), NRT_INVALID);
+	assert_int_equal(fake.peer_imports, 0);
+
+	/* Only HBM buffers are shared */
+	host = alloc_ok(dev, PAGE, NRT_PLACEMENT_HOST);
+	assert_status(nrt_buffer_export_fd(host, &fd), NRT_UNSUPPORTED);
+	assert_status(nrt_buffer_export_fd(NULL, &fd), NRT_INVALID);
+	assert_int_equal(fd, -1);
+
+	for (i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+		fake.peer_errno = refusals[i].err;
+		assert_status(nrt_buffer_import_peer(dev, 7, 2, 0, &peer), refusals[i].st);
+		assert_error_contains("nrt_buffer_import_peer: import on");
+		assert_error_contains("through port 2");
+		assert_null(peer);
+	}
+	fake.peer_errno = 0;
+
+	fake.peer_size = 3 * PAGE;
+	assert_status(nrt_buffer_import_peer(dev, 7, 1, NRT_PEER_READONLY, &peer),
+		      NRT_SUCCESS);
+	assert_int_equal(fake.peer_req.fd, 7);
+	assert_int_equal(fake.peer_req.port, 1);
+	assert_int_equal(fake.peer_req.flags, DRM_TRN_PEER_READONLY);
+	assert_int_equal(nrt_buffer_placement(peer), NRT_PLACEMENT_PEER);
+	assert_int_equal(nrt_buffer_size(peer), 3 * PAGE);
+	assert_true(nrt_buffer_va(peer) != 0);
+	assert_int_equal(fake.live_bos, live + 2);      /* host, peer */
+
+	/* No CPU mapping: reads and writes go by DMA through host memory */
+	assert_status(nrt_buffer_map(peer, &p), NRT_UNSUPPORTED);
+	assert_error_contains("cannot be mapped by the CPU");
+	for (i = 0; i < sizeof(in); i++)
+		in[i] = (unsigned char)(i * 7);
+	assert_status(nrt_buffer_write(peer, 100, in, sizeof(in)), NRT_SUCCESS);
+	assert_status(nrt_buffer_read(peer, 100, out, sizeof(out)), NRT_SUCCESS);
+	assert_memory_equal(in, out, sizeof(in));
+	/* A peer buffer is not shared on */
+	assert_status(nrt_buffer_export_fd(peer, &fd), NRT_UNSUPPORTED);
+	/* It copies like any other buffer of the device */
+	hbm = alloc_ok(dev, PAGE, NRT_PLACEMENT_HBM);
+	assert_status(nrt_copy(hbm, 0, peer, 100, sizeof(in), NULL, NULL), NRT_SUCCESS);
+	assert_status(nrt_buffer_read(hbm, 0, out, sizeof(out)), NRT_SUCCESS);
+	assert_memory_equal(in, out, sizeof(in));
+
+	nrt_buffer_free(hbm);
+	nrt_buffer_free(peer);
+	nrt_buffer_free(host);
+	nrt_device_close(dev);
+	/* The library's own buffers go with the device: nothing is left */
+	assert_int_equal(fake.live_bos, live);
 }
 
 /* --- copies ------------------------------------------------------------ */
@@ -1503,6 +1593,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_read_mapped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_read_staged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_device_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_peer_import, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_copy_args, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_copy_sync_data, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_copy_split_jobs, setup, teardown),
