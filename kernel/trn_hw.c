@@ -78,7 +78,9 @@ int trn_hw_init(struct trn_device *tdev)
 	tdev->num_cores = trn_read32(tdev, TRN_REG_NUM_CORES);
 	tdev->hbm_size = trn_read64(tdev, TRN_REG_HBM_SIZE);
 
-	if (!tdev->num_cores || !tdev->hbm_size) {
+	/* The core register blocks end where the link blocks begin. */
+	if (!tdev->num_cores || !tdev->hbm_size ||
+	    tdev->num_cores > (TRN_BLOCK_LINK - TRN_BLOCK_CORE) / TRN_CORE_STRIDE) {
 		drm_err(&tdev->drm, "device reports %u cores and %llu bytes of HBM\n",
 			tdev->num_cores, tdev->hbm_size);
 		return -EIO;

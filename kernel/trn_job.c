@@ -207,8 +207,10 @@ static void trn_queue_finish_first(struct trn_queue *q, int error)
 	atomic64_add(now - max(job->start_ns, q->last_end_ns),
 		     &job->ctx->busy_ns[q->is_core ? TRN_ENGINE_CORE : TRN_ENGINE_DMA]);
 	q->last_end_ns = now;
-	atomic64_inc(&q->jobs[!error ? TRN_JOB_DONE : error == -ETIMEDOUT ?
-			      TRN_JOB_TIMEDOUT : TRN_JOB_FAILED]);
+	/* Jobs cancelled as the device goes away are not the device's doing */
+	if (!q->dead)
+		atomic64_inc(&q->jobs[!error ? TRN_JOB_DONE : error == -ETIMEDOUT ?
+				      TRN_JOB_TIMEDOUT : TRN_JOB_FAILED]);
 	list_del_init(&job->node);
 	if (error)
 		dma_fence_set_error(job->hw_fence, error);

@@ -50,16 +50,27 @@ static u64 trn_dma_counter(struct trn_device *tdev, u32 reg)
 	return n;
 }
 
-/* A device register counter less its base; 0 if the device is gone. */
-static int trn_counter(struct trn_device *tdev, u32 reg, const u64 *base,
-		       u64 *val)
+/*
+ * @raw less its base, under stats_lock. A value below the base means the
+ * device was reset behind the driver's back (a Function Level Reset through
+ * sysfs): its counters restarted from zero, and so does the base.
+ */
+static u64 trn_rebase(u64 raw, u64 *base)
+{
+	if (raw < *base)
+		*base = 0;
+	return raw - *base;
+}
+
+/* A device register counter less its base, or -ENODEV. */
+static int trn_counter(struct trn_device *tdev, u32 reg, u64 *base, u64 *val)
 {
 	int idx;
 
 	if (!drm_dev_enter(&tdev->drm, &idx))
 		return -ENODEV;
 	mutex_lock(&tdev->stats_lock);
-	*val = trn_read64(tdev, reg) - *base;
+	*val = trn_rebase(trn_read64(tdev, reg), base);
 	mutex_unlock(&tdev->stats_lock);
 	drm_dev_exit(idx);
 	return 0;
@@ -110,7 +121,7 @@ static ssize_t trn_dma_show(struct device *dev, char *buf, u32 reg, int i)
 	if (!drm_dev_enter(&tdev->drm, &idx))
 		return -ENODEV;
 	mutex_lock(&tdev->stats_lock);
-	val = trn_dma_counter(tdev, reg) - tdev->dma_base[i];
+	val = trn_rebase(trn_dma_counter(tdev, reg), &tdev->dma_base[i]);
 	mutex_unlock(&tdev->stats_lock);
 	drm_dev_exit(idx);
 	return sysfs_emit(buf, "%llu\n", val);
@@ -183,7 +194,7 @@ static void trn_stats_clear(struct trn_device *tdev)
 		tdev->ecc_base[0] = trn_read64(tdev, TRN_REG_ECC_CORRECTED);
 		tdev->ecc_base[1] = trn_read64(tdev, TRN_REG_ECC_UNCORRECTED);
 	}
-	for (c = 0; c < tdev->num_cores; c++)
+	for (c = 0; c < tdev->num_cores && tdev->core_kobjs; c++)
 		for (i = 0; i < TRN_CORE_COUNTERS; i++)
 			tdev->core_base[c * TRN_CORE_COUNTERS + i] =
 				trn_read64(tdev, TRN_CORE_REG(c, 8 * i));
@@ -398,7 +409,7 @@ static int trn_hwmon_read(struct device *dev, enum hwmon_sensor_types type,
 			  u32 attr, int channel, long *val)
 {
 	struct trn_device *tdev = dev_get_drvdata(dev);
-	u32 reg, scale = 1;
+	u32 reg, raw, scale = 1;
 	int idx;
 
 	switch (type) {
@@ -417,7 +428,7 @@ static int trn_hwmon_read(struct device *dev, enum hwmon_sensor_types type,
 		scale = 1000;
 		if (attr == hwmon_power_input)
 			reg = TRN_REG_POWER;
-		else if (attr == hwmon_power_max)
+		else if (attr == hwmon_power_rated_max)
 			reg = TRN_REG_POWER_MAX;
 		else
 			return -EOPNOTSUPP;
@@ -427,8 +438,13 @@ static int trn_hwmon_read(struct device *dev, enum hwmon_sensor_types type,
 	}
 	if (!drm_dev_enter(&tdev->drm, &idx))
 		return -ENODEV;
-	*val = (long)trn_read32(tdev, reg) * scale;
+	raw = trn_read32(tdev, reg);
 	drm_dev_exit(idx);
+	/* All ones: the device no longer answers */
+	if (raw == U32_MAX)
+		return -EIO;
+	/* Temperatures are signed; power fits a long on 64-bit machines */
+	*val = type == hwmon_temp ? (long)(s32)raw : (long)raw * scale;
 	return 0;
 }
 
@@ -445,7 +461,7 @@ static int trn_hwmon_read_string(struct device *dev,
 static const struct hwmon_channel_info * const trn_hwmon_info[] = {
 	HWMON_CHANNEL_INFO(temp, HWMON_T_INPUT | HWMON_T_MAX | HWMON_T_CRIT |
 			   HWMON_T_LABEL),
-	HWMON_CHANNEL_INFO(power, HWMON_P_INPUT | HWMON_P_MAX),
+	HWMON_CHANNEL_INFO(power, HWMON_P_INPUT | HWMON_P_RATED_MAX),
 	NULL
 };
 
@@ -482,9 +498,11 @@ int trn_stats_init(struct trn_device *tdev)
 				       sizeof(*tdev->core_base), GFP_KERNEL);
 	if (!tdev->core_base)
 		return -ENOMEM;
-	ret = trn_cores_sysfs_init(tdev);
-	if (ret)
-		return ret;
+	if (tdev->hw_caps & TRN_CAP_COMPUTE) {
+		ret = trn_cores_sysfs_init(tdev);
+		if (ret)
+			return ret;
+	}
 	if (!(tdev->hw_caps & TRN_CAP_HEALTH) || !IS_REACHABLE(CONFIG_HWMON))
 		return 0;
 	hwmon = devm_hwmon_device_register_with_info(dev, TRN_DRIVER_NAME, tdev,

@@ -184,7 +184,10 @@ static void nrt_top_read_hwmon(int devfd, struct nrt_top_dev *d)
 	d->temp_max_mc = nrt_top_read_u64(hw, "temp1_max");
 	d->temp_crit_mc = nrt_top_read_u64(hw, "temp1_crit");
 	d->power_uw = nrt_top_read_u64(hw, "power1_input");
-	d->power_max_uw = nrt_top_read_u64(hw, "power1_max");
+	/* The rating; an older driver called it power1_max */
+	d->power_max_uw = nrt_top_read_u64(hw, "power1_rated_max");
+	if (!d->power_max_uw)
+		d->power_max_uw = nrt_top_read_u64(hw, "power1_max");
 	close(hw);
 }
 

@@ -169,7 +169,7 @@ static void add_counters(struct tree *t, const char *bdf, unsigned int cores)
 	attr(t, bdf, "hwmon/hwmon3/temp1_crit", "105000");
 	attr(t, bdf, "hwmon/hwmon3/temp1_label", "chip");
 	attr(t, bdf, "hwmon/hwmon3/power1_input", "23400000");
-	attr(t, bdf, "hwmon/hwmon3/power1_max", "75000000");
+	attr(t, bdf, "hwmon/hwmon3/power1_rated_max", "75000000");
 }
 
 static void add_proc(struct tree *t, int pid, const char *comm, const char *pdev,

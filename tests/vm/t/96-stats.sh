@@ -68,8 +68,8 @@ check "temperature rose under load (${temp0:-?} -> ${temp1:-?} m°C)" \
 	test "${temp1:-0}" -gt "${temp0:-0}"
 check "temp1_max < temp1_crit" test "$(cat "$hw/temp1_max")" -lt "$(cat "$hw/temp1_crit")"
 check_eq "temp1_label" "$(cat "$hw/temp1_label" 2>/dev/null)" chip
-p=$(cat "$hw/power1_input" 2>/dev/null) pmax=$(cat "$hw/power1_max" 2>/dev/null)
-check "power1_input ${p:-?} uW within (0, power1_max ${pmax:-?}]" \
+p=$(cat "$hw/power1_input" 2>/dev/null) pmax=$(cat "$hw/power1_rated_max" 2>/dev/null)
+check "power1_input ${p:-?} uW within (0, power1_rated_max ${pmax:-?}]" \
 	test "${p:-0}" -gt 0 -a "${p:-0}" -le "${pmax:-0}"
 if command -v sensors > /dev/null; then
 	out=$(sensors 2>&1)
