@@ -194,6 +194,8 @@ static void trn_ctx_clear_range(struct trn_ctx *ctx, u64 va, u64 end)
 	for (; va < end; va += TRN_PAGE_SIZE) {
 		struct trn_pt *leaf = trn_pt_leaf(ctx, va, false);
 
+		if (!(va & (SZ_16M - 1)))
+			cond_resched();
 		if (leaf)
 			trn_pte_write(ctx, leaf, TRN_PT_INDEX(va, TRN_PT_LEVELS - 1), 0);
 	}
@@ -332,19 +334,22 @@ static int trn_map_peer(struct trn_ctx *ctx, u64 va, void *arg)
  * @ctx: the address space
  * @node: the virtual range, inserted in @ctx->va_mm
  * @port: NeuronLink port that reaches the peer
+ * @peer_chip: chip id of the peer; the hardware refuses the entries while
+ *	another chip is at the far end of @port
  * @xva: start of the range in the peer's export space
  * @writable: whether descriptors may write it
  *
  * Return: 0, -ENOMEM (nothing left mapped) or -ENODEV.
  */
 int trn_ctx_map_peer(struct trn_ctx *ctx, struct drm_mm_node *node, u32 port,
-		     u64 xva, bool writable)
+		     u32 peer_chip, u64 xva, bool writable)
 {
 	struct trn_peer_map m = {
 		.xva = xva,
 		.size = node->size,
 		.flags = TRN_PTE_VALID | TRN_PTE_PEER |
 			 (((u64)port << TRN_PTE_PORT_SHIFT) & TRN_PTE_PORT_MASK) |
+			 (((u64)peer_chip << TRN_PTE_PEER_CHIP_SHIFT) & TRN_PTE_PEER_CHIP_MASK) |
 			 (writable ? TRN_PTE_WRITE : 0),
 	};
 

@@ -79,7 +79,7 @@ int trn_ctx_map_hbm(struct trn_ctx *ctx, struct drm_mm_node *node,
 int trn_ctx_map_sgt(struct trn_ctx *ctx, struct drm_mm_node *node,
 		    struct sg_table *sgt);
 int trn_ctx_map_peer(struct trn_ctx *ctx, struct drm_mm_node *node, u32 port,
-		     u64 xva, bool writable);
+		     u32 peer_chip, u64 xva, bool writable);
 void trn_ctx_unmap(struct trn_ctx *ctx, struct drm_mm_node *node);
 
 #endif /* __TRN_MEM_H__ */

@@ -2,8 +2,8 @@
 /* Copyright (c) 2026 The trn authors */
 
 #include <linux/dma-buf.h>
-#include <linux/fs.h>
 #include <linux/module.h>
+#include <linux/pci.h>
 #include <linux/slab.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
@@ -188,7 +188,8 @@ static int trn_peer_attach(struct trn_bo *bo, struct trn_bo *src,
 	bo->exporter = exporter;
 	bo->port = port;
 	list_add_tail(&bo->import_node, &exporter->imports);
-	ret = trn_ctx_map_peer(bo->ctx, &bo->va, port, src->xva.start, writable);
+	ret = trn_ctx_map_peer(bo->ctx, &bo->va, port, exporter->chip_id,
+			       src->xva.start, writable);
 out_unlock:
 	mutex_unlock(&exporter->peer_lock);
 	return ret;
@@ -238,7 +239,7 @@ int trn_ioctl_peer_import(struct drm_device *drm, void *data, struct drm_file *f
 
 	if ((args->flags & ~DRM_TRN_PEER_FLAGS) || args->pad)
 		return -EINVAL;
-	if (!(tdev->hw_caps & TRN_CAP_PEER))
+	if (!(tdev->hw_caps & TRN_CAP_PEER) || !tdev->num_links)
 		return -EOPNOTSUPP;
 	if (args->port >= tdev->num_links)
 		return -EINVAL;
@@ -255,12 +256,6 @@ int trn_ioctl_peer_import(struct drm_device *drm, void *data, struct drm_file *f
 	exporter = to_trn_device(obj->dev);
 	if (exporter == tdev) {
 		ret = -EINVAL;
-		goto out_put_dmabuf;
-	}
-	/* A descriptor opened read-only gives read access only */
-	if (!(dmabuf->file->f_mode & FMODE_WRITE) &&
-	    !(args->flags & DRM_TRN_PEER_READONLY)) {
-		ret = -EACCES;
 		goto out_put_dmabuf;
 	}
 	if (!trn_peer_port_reaches(tdev, args->port, exporter)) {
@@ -297,6 +292,14 @@ static void trn_peer_fini(struct drm_device *drm, void *arg)
 	trn_ctx_put(tdev->export_ctx);
 }
 
+/* Unbind, or a probe that fails later: peers reach nothing from now on. */
+static void trn_peer_disable(void *arg)
+{
+	struct trn_device *tdev = arg;
+
+	trn_write64(tdev, TRN_REG_PEER_ROOT, 0);
+}
+
 /**
  * trn_peer_init() - set up the export space of a device
  * @tdev: the device, its queues initialized
@@ -322,7 +325,7 @@ int trn_peer_init(struct trn_device *tdev)
 	if (ret)
 		return ret;
 	trn_write64(tdev, TRN_REG_PEER_ROOT, trn_ctx_pt_root(x) | TRN_PEER_ROOT_ENABLE);
-	return 0;
+	return devm_add_action_or_reset(&tdev->pdev->dev, trn_peer_disable, tdev);
 }
 
 /**
@@ -340,7 +343,7 @@ void trn_peer_remove(struct trn_device *tdev)
 		return;
 	mutex_lock(&tdev->peer_lock);
 	tdev->peer_gone = true;
-	trn_write64(tdev, TRN_REG_PEER_ROOT, 0);
+	trn_peer_disable(tdev);
 	list_for_each_entry(bo, &tdev->imports, import_node)
 		trn_ctx_unmap(bo->ctx, &bo->va);
 	mutex_unlock(&tdev->peer_lock);

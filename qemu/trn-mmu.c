@@ -125,7 +125,7 @@ static uint32_t trn_mmu_export(TrnState *p, uint64_t xva, bool write,
 static uint32_t trn_mmu_page(TrnState *s, uint64_t root, uint64_t va,
                              bool write, TrnWalkCache wc[2], TrnPage *pg)
 {
-    uint64_t pte, addr;
+    uint64_t pte, addr, chip;
     unsigned port;
     TrnLink *l;
     uint32_t err;
@@ -159,7 +159,11 @@ static uint32_t trn_mmu_page(TrnState *s, uint64_t root, uint64_t va,
     }
     /* The cable (l->peer) is fixed from machine init on; the state is not */
     l = &s->links[port];
-    if (qatomic_read(&l->state) != TRN_LINK_STATE_UP || !l->peer) {
+    /* Up, and with the chip the entry was made for at the other end */
+    chip = (pte & TRN_PTE_PEER_CHIP_MASK) >> TRN_PTE_PEER_CHIP_SHIFT;
+    if (qatomic_read(&l->state) != TRN_LINK_STATE_UP || !l->peer ||
+        chip != (l->peer->chip_id & (TRN_PTE_PEER_CHIP_MASK >>
+                                     TRN_PTE_PEER_CHIP_SHIFT))) {
         return TRN_DMA_ERR_LINK;
     }
     err = trn_mmu_export(l->peer, addr, write, &wc[1], &pg->addr);

@@ -267,6 +267,9 @@
 #define TRN_PTE_PEER			BIT_ULL(3)	/* leaf: peer export space VA (1.4) */
 #define TRN_PTE_PORT_SHIFT		4		/* leaf with PEER: the NeuronLink port */
 #define TRN_PTE_PORT_MASK		(0xfULL << TRN_PTE_PORT_SHIFT)
+/* leaf with PEER (1.5): low 12 bits of the chip id expected at the far end */
+#define TRN_PTE_PEER_CHIP_SHIFT		52
+#define TRN_PTE_PEER_CHIP_MASK		(0xfffULL << TRN_PTE_PEER_CHIP_SHIFT)
 #define TRN_PTE_ADDR_MASK		0x000ffffffffff000ULL
 
 /*
@@ -277,7 +280,9 @@
  * address space with TRN_PTE_PEER set maps one page of the export space of
  * the device at the other end of port TRN_PTE_PORT_MASK: the entry's
  * address is the export space address. A descriptor touching such a page
- * fails with TRN_DMA_ERR_LINK unless the port is UP, and with
+ * fails with TRN_DMA_ERR_LINK unless the port is UP with the chip whose
+ * id's low 12 bits the entry holds in TRN_PTE_PEER_CHIP_MASK (1.5; so that
+ * recabling never leads old entries to a new neighbour), and with
  * TRN_DMA_ERR_REMOTE unless the peer's export space maps the page (writable,
  * for a write) to its HBM. TRN_REG_TLB_INVALIDATE of any ASID also drops the
  * translations other devices hold into this device's export space.

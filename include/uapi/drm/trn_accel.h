@@ -370,9 +370,9 @@ struct drm_trn_submit {
  * The object is named by a dma-buf file descriptor: its owner exports it
  * with DRM_IOCTL_PRIME_HANDLE_TO_FD on the other device's file and passes
  * the descriptor on (to another process over a Unix socket, if need be);
- * holding the descriptor is the permission to use the memory, and a
- * descriptor exported without DRM_RDWR only allows a
- * %DRM_TRN_PEER_READONLY import. Only HBM
+ * holding the descriptor is the permission to use the memory (to read and
+ * write it: %DRM_TRN_PEER_READONLY is the importer's choice, whatever the
+ * descriptor's flags). Only HBM
  * objects can be exported, and trn dma-bufs cannot be attached by other
  * drivers. @port must be a port of this device whose link is up and whose
  * far end is the exporting device.
@@ -381,15 +381,16 @@ struct drm_trn_submit {
  * its own handle and device virtual address; it keeps the exported memory
  * alive until it is closed (DRM_IOCTL_GEM_CLOSE), even if the exporting
  * process exits. Jobs that use it while the link is down fail with -ENOLINK
- * and the link coming back up makes it usable again; the mapping is not
- * moved to another port. When the exporting device is unbound, the object
+ * and the link coming back up to the same device makes it usable again (the
+ * hardware refuses the mapping while another chip is at the far end); the
+ * mapping is not moved to another port. When the exporting device is unbound, the object
  * is unmapped: jobs that use it then fail with -EFAULT.
  *
  * Errors: -EINVAL for unknown @flags, nonzero @pad, a @port the device does
  * not have, or a descriptor that is not a trn HBM object of another device;
- * -EBADF if @fd is not an open file; -EACCES for a writable import of a
- * descriptor without write access; -ENOLINK if @port is not up or leads
- * elsewhere; -EOPNOTSUPP if either device cannot do peer DMA; -ENOMEM
+ * -EBADF if @fd is not an open file; -ENOLINK if @port is not up or leads
+ * elsewhere; -EOPNOTSUPP if either device cannot do peer DMA (or this one
+ * has no NeuronLink port); -ENOMEM
  * when the address space has no room (nothing is left mapped); -ENODEV
  * once either device is gone.
  */
