@@ -16,6 +16,10 @@
  *                             NRT_NO_LINK while the other port works, run
  *                             UP-CMD and check that PORT works again; TAP
  *                             output
+ *   test_peer --hold DEV PORT MIB
+ *                             share MIB MiB of the device at the far end of
+ *                             PORT with DEV, keep a copy into it running,
+ *                             print "ready" and wait to be killed
  *
  * Source data is written, and destinations are read back, through the
  * owning device (its CPU mapping or host-staged DMA), never through the peer
@@ -641,6 +645,38 @@ static int link_down(unsigned int dev, unsigned int port, const char *down,
 	return (int)tap_failed;
 }
 
+/* --- --hold ------------------------------------------------------------ */
+
+static int hold(unsigned int dev, unsigned int port, size_t mib)
+{
+	nrt_buffer *remote = NULL, *peer = NULL, *src = NULL;
+	int far = far_device(dev, port);
+	nrt_fence *f = NULL;
+
+	if (far < 0) {
+		fprintf(stderr, "test_peer: port %u of device %u is not up\n", port, dev);
+		return 1;
+	}
+	if (nrt_buffer_alloc(devs[far], mib * MIB, NRT_PLACEMENT_HBM, &remote) ||
+	    nrt_buffer_peer(devs[dev], remote, (int)port, 0, &peer) ||
+	    nrt_buffer_alloc(devs[dev], mib * MIB, NRT_PLACEMENT_HBM, &src)) {
+		fprintf(stderr, "test_peer: %s\n", nrt_last_error());
+		return 1;
+	}
+	/* The sharing is what must go: the exporter's handle goes first */
+	nrt_buffer_free(remote);
+	printf("ready far=%d\n", far);
+	fflush(stdout);
+	for (;;) {
+		if (nrt_copy(peer, 0, src, 0, mib * MIB, NULL, &f)) {
+			fprintf(stderr, "test_peer: %s\n", nrt_last_error());
+			return 1;
+		}
+		nrt_fence_wait(f, -1);
+		nrt_fence_free(f);
+	}
+}
+
 /* --- setup ------------------------------------------------------------- */
 
 static int setup(void)
@@ -708,10 +744,17 @@ int main(int argc, char **argv)
 		teardown();
 		return ret;
 	}
+	if (argc == 5 && !strcmp(argv[1], "--hold")) {
+		if (setup())
+			return 1;
+		return hold((unsigned int)atoi(argv[2]), (unsigned int)atoi(argv[3]),
+			    (size_t)atoi(argv[4]));
+	}
 	if (argc != 1) {
 		fprintf(stderr,
 			"usage: test_peer\n"
-			"       test_peer --link-down DEV PORT DOWN-CMD UP-CMD\n");
+			"       test_peer --link-down DEV PORT DOWN-CMD UP-CMD\n"
+			"       test_peer --hold DEV PORT MIB\n");
 		return 2;
 	}
 	return cmocka_run_group_tests_name("test_peer", tests, group_setup,

@@ -151,7 +151,7 @@ static void test_query_device_info(void **state)
 		assert_int_equal(info.hbm_size, sysfs_u64(&devs[i], "hbm_size"));
 		assert_int_equal(info.hw_caps, sysfs_u64(&devs[i], "hw_caps"));
 		assert_int_equal(info.hw_version_major, 1);
-		assert_int_equal(info.hw_version_minor, 3);
+		assert_int_equal(info.hw_version_minor, 5);
 		assert_int_equal(info.pad, 0);
 	}
 }
