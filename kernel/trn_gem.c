@@ -187,12 +187,11 @@ static int trn_bo_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma)
 {
 	struct trn_bo *bo = to_trn_bo(obj);
 
-	if (is_cow_mapping(vma->vm_flags))
+	/* Peer objects have no mmap offset: the CPU cannot reach them */
+	if (bo->placement == DRM_TRN_PLACEMENT_PEER || is_cow_mapping(vma->vm_flags))
 		return -EINVAL;
 	vm_flags_set(vma, VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_page_prot = vm_get_page_prot(vma->vm_flags);
-	if (bo->placement == DRM_TRN_PLACEMENT_PEER)
-		return -EINVAL;
 	if (bo->placement == DRM_TRN_PLACEMENT_HBM) {
 		vm_flags_set(vma, VM_IO);
 		vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
@@ -285,7 +284,8 @@ struct trn_bo *trn_bo_alloc(struct trn_ctx *ctx, u32 placement, u64 size)
 	struct trn_bo *bo;
 	int ret;
 
-	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
+	/* Charged to the caller's memory cgroup, as its jobs are */
+	bo = kzalloc(sizeof(*bo), GFP_KERNEL_ACCOUNT);
 	if (!bo)
 		return ERR_PTR(-ENOMEM);
 	bo->base.funcs = &trn_bo_funcs;
