@@ -73,6 +73,13 @@ static ssize_t dma_queues_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(dma_queues);
 
+static ssize_t dma_engines_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", dev_to_trn(dev)->dma_engines);
+}
+static DEVICE_ATTR_RO(dma_engines);
+
 static ssize_t hbm_used_show(struct device *dev, struct device_attribute *attr,
 			     char *buf)
 {
@@ -115,6 +122,7 @@ static struct attribute *trn_attrs[] = {
 	&dev_attr_hw_caps.attr,
 	&dev_attr_driver_version.attr,
 	&dev_attr_dma_queues.attr,
+	&dev_attr_dma_engines.attr,
 	&dev_attr_hbm_used.attr,
 	&dev_attr_host_used.attr,
 	&dev_attr_buffer_objects.attr,

@@ -200,6 +200,9 @@ static void nrt_top_signals(void)
 	sa.sa_handler = nrt_top_on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* Ctrl-\ and a hangup also leave through endwin() */
+	sigaction(SIGQUIT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 }
 
 /* Sleep @s seconds, or less if a signal asks to stop. */

@@ -286,7 +286,15 @@ static void nrt_proc_identity(int piddir, struct nrt_proc_client *c)
 	if (len <= 0)
 		c->comm[0] = '\0';
 	else if (c->comm[len - 1] == '\n')
-		c->comm[len - 1] = '\0';
+		c->comm[--len] = '\0';
+	/*
+	 * Any process names itself (prctl(PR_SET_NAME)): only printable ASCII
+	 * reaches terminals, JSON and Prometheus labels.
+	 */
+	for (i = 0; i < len; i++) {
+		if (!isprint((unsigned char)c->comm[i]))
+			c->comm[i] = '?';
+	}
 
 	len = nrt_proc_read_text(piddir, "cmdline", c->cmdline,
 				 sizeof(c->cmdline));
@@ -310,6 +318,7 @@ static int nrt_proc_scan_pid(int rootfd, const char *name, pid_t pid,
 	struct nrt_proc_client c;
 	char text[NRT_PROC_FDINFO_MAX];
 	size_t first = l->n, i;
+	ssize_t len;
 	bool have_identity = false;
 	struct dirent *de;
 	int piddir, fdinfo;
@@ -333,8 +342,17 @@ static int nrt_proc_scan_pid(int rootfd, const char *name, pid_t pid,
 		if (nrt_proc_number(de->d_name) < 0 ||
 		    !nrt_proc_maybe_accel(piddir, de->d_name))
 			continue;
-		if (nrt_proc_read_text(fdinfo, de->d_name, text, sizeof(text)) <= 0)
+		len = nrt_proc_read_text(fdinfo, de->d_name, text, sizeof(text));
+		if (len <= 0)
 			continue;
+		/* A file larger than the buffer: its cut-off last line is no value */
+		if ((size_t)len == sizeof(text) - 1 && text[len - 1] != '\n') {
+			char *nl = strrchr(text, '\n');
+
+			if (!nl)
+				continue;
+			nl[1] = '\0';
+		}
 		memset(&c, 0, sizeof(c));
 		if (!nrt_proc_parse_fdinfo(text, &c.fd))
 			continue;

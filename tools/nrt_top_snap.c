@@ -186,7 +186,7 @@ static void nrt_top_read_hwmon(int devfd, struct nrt_top_dev *d)
 	d->power_uw = nrt_top_read_u64(hw, "power1_input");
 	/* The rating; an older driver called it power1_max */
 	d->power_max_uw = nrt_top_read_u64(hw, "power1_rated_max");
-	if (!d->power_max_uw)
+	if (d->power_max_uw == NRT_TOP_NA)
 		d->power_max_uw = nrt_top_read_u64(hw, "power1_max");
 	close(hw);
 }
@@ -237,6 +237,7 @@ static void nrt_top_read_dev(int devfd, struct nrt_top_dev *d)
 	v = nrt_top_read_u64(devfd, "neuron_cores");
 	d->num_cores = v == NRT_TOP_NA ? 0 :
 		       v > NRT_TOP_MAX_CORES ? NRT_TOP_MAX_CORES : (unsigned int)v;
+	d->dma_engines = nrt_top_read_u64(devfd, "dma_engines");
 	d->hbm_size = nrt_top_read_u64(devfd, "hbm_size");
 	d->hbm_used = nrt_top_read_u64(devfd, "hbm_used");
 	d->host_used = nrt_top_read_u64(devfd, "host_used");
@@ -451,8 +452,9 @@ static void nrt_top_dev_delta(struct nrt_top_dev *d, const struct nrt_top_dev *p
 						 dt, 1);
 	d->dma_bps = nrt_top_rate(p->ctr[NRT_TOP_DEV_DMA_BYTES],
 				  d->ctr[NRT_TOP_DEV_DMA_BYTES], dt);
+	/* dma_busy_ns adds up the engines: a share of all of them */
 	d->dma_util = nrt_top_ratio(p->ctr[NRT_TOP_DEV_DMA_BUSY_NS],
-				    d->ctr[NRT_TOP_DEV_DMA_BUSY_NS], dt, 1);
+				    d->ctr[NRT_TOP_DEV_DMA_BUSY_NS], dt, d->dma_engines);
 	for (i = 0; i < d->num_links && i < p->num_links; i++) {
 		struct nrt_top_link *l = &d->links[i];
 

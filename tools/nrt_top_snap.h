@@ -95,6 +95,7 @@ struct nrt_top_dev {
 	char pci_bdf[32];
 	uint64_t chip_id;
 	unsigned int num_cores;  /* cores[] entries (neuron_cores, capped) */
+	uint64_t dma_engines;    /* NRT_TOP_NA from drivers before 0.4 */
 	uint64_t hbm_size;
 	uint64_t hbm_used;
 	uint64_t host_used;

@@ -586,7 +586,7 @@ static const char *const nrt_top_help_text[] = {
 	"  l           show or hide the NeuronLink ports",
 	"  p           show or hide the process table",
 	"  a           processes of all devices, or of the picked one",
-	"  + -         refresh more or less often",
+	"  + -         a longer or shorter refresh interval",
 	"",
 	"Utilization is the share of the interval a NeuronCore ran programs",
 	"(sysfs cores/coreN/busy_ns); a process's CORE% and DMA% are its share",
@@ -595,7 +595,8 @@ static const char *const nrt_top_help_text[] = {
 
 int nrt_top_render_rows(const struct nrt_top_snap *s, const struct nrt_top_view *v)
 {
-	size_t rows = 4 + s->num_procs;
+	/* Title, error, blank, header, and a line even without processes */
+	size_t rows = 5 + (s->num_procs ? s->num_procs : 1);
 	size_t i;
 
 	(void)v;

@@ -699,7 +699,10 @@ static void prometheus(void **state)
 	nrt_top_snap_free(&b);
 }
 
-/* What the driver does not provide has no sample; labels are escaped. */
+/*
+ * What the driver does not provide has no sample; labels are escaped, and
+ * a process name (which any process sets) reaches them printable only.
+ */
 static void prometheus_unknown(void **state)
 {
 	struct tree *t = *state;
@@ -707,7 +710,7 @@ static void prometheus_unknown(void **state)
 	char *text, buf[16];
 
 	add_accel(t, 0, "0000:01:00.0", "trn", 1, 0);
-	add_proc(t, 10, "we\"i\\rd\nname", "0000:01:00.0", 1, 4, 0);
+	add_proc(t, 10, "w\"\\\n\x1b[1m\xff\xfe", "0000:01:00.0", 1, 4, 0);
 	collect(&s);
 	text = prom_text(&s);
 	assert_null(strstr(text, "trn_ecc_corrected_errors_total{"));
@@ -716,7 +719,7 @@ static void prometheus_unknown(void **state)
 	assert_null(strstr(text, "trn_temperature_celsius{"));
 	assert_non_null(strstr(text, "# TYPE trn_temperature_celsius gauge\n"));
 	assert_non_null(strstr(text, "trn_hbm_used_bytes{device=\"0\",pci_bdf=\"0000:01:00.0\"} "));
-	assert_non_null(strstr(text, "command=\"we\\\"i\\\\rd\\nname\""));
+	assert_non_null(strstr(text, "command=\"w\\\"\\\\??[1m??\""));
 	free(text);
 	nrt_top_snap_free(&s);
 
