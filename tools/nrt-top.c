@@ -297,7 +297,7 @@ static int nrt_top_serve(const struct nrt_top_opts *o)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
-	if (nrt_top_prom_start(addr, o->port, &srv)) {
+	if (nrt_top_prom_start(addr, o->port, (uint64_t)(o->delay_s * 1e9), &srv)) {
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		return 1;
 	}

@@ -327,18 +327,26 @@ int nrt_top_prom_write(FILE *out, const struct nrt_top_snap *s)
 
 /* --- the HTTP endpoint ------------------------------------------------------- */
 
+/*
+ * The rates of a scrape are over the time since a baseline snapshot: the
+ * newest of @base if it is at least @window_ns old, else the one before
+ * it, which is (they are kept @window_ns apart).
+ */
 struct nrt_top_prom_server {
 	struct MHD_Daemon *mhd;
-	pthread_mutex_t lock;    /* guards prev */
-	struct nrt_top_snap prev;
-	bool have_prev;
+	uint64_t window_ns;
+	pthread_mutex_t lock;    /* guards base and nbase */
+	struct nrt_top_snap base[2]; /* oldest first */
+	unsigned int nbase;
 };
 
-/* The metrics now, rates since the previous call; NULL if out of memory. */
+/* The metrics now, rates over at least the window; NULL if out of memory. */
 static char *nrt_top_prom_scrape(struct nrt_top_prom_server *srv, size_t *len)
 {
 	struct nrt_top_snap cur;
+	const struct nrt_top_snap *ref = NULL;
 	char *text = NULL;
+	bool keep = false;
 	FILE *out;
 	int ret;
 
@@ -347,21 +355,30 @@ static char *nrt_top_prom_scrape(struct nrt_top_prom_server *srv, size_t *len)
 		pthread_mutex_unlock(&srv->lock);
 		return NULL;
 	}
-	nrt_top_delta(&cur, srv->have_prev ? &srv->prev : NULL);
-	out = open_memstream(&text, len);
-	if (!out) {
-		nrt_top_snap_free(&cur);
-		pthread_mutex_unlock(&srv->lock);
-		return NULL;
+	if (srv->nbase) {
+		const struct nrt_top_snap *newest = &srv->base[srv->nbase - 1];
+
+		keep = cur.mono_ns - newest->mono_ns >= srv->window_ns;
+		ref = keep ? newest : &srv->base[0];
+	} else {
+		keep = true;
 	}
-	ret = nrt_top_prom_write(out, &cur);
-	if (fclose(out) || ret) {
+	nrt_top_delta(&cur, ref);
+	out = open_memstream(&text, len);
+	ret = out ? nrt_top_prom_write(out, &cur) : -1;
+	if (!out || fclose(out) || ret) {
 		free(text);
 		text = NULL;
 	}
-	nrt_top_snap_free(&srv->prev);
-	srv->prev = cur;
-	srv->have_prev = true;
+	if (!keep) {
+		nrt_top_snap_free(&cur);
+	} else if (srv->nbase < 2) {
+		srv->base[srv->nbase++] = cur;
+	} else {
+		nrt_top_snap_free(&srv->base[0]);
+		srv->base[0] = srv->base[1];
+		srv->base[1] = cur;
+	}
 	pthread_mutex_unlock(&srv->lock);
 	return text;
 }
@@ -428,7 +445,7 @@ static enum MHD_Result nrt_top_prom_handler(void *cls, struct MHD_Connection *co
 				  NRT_TOP_PROM_CONTENT_TYPE, MHD_RESPMEM_MUST_FREE);
 }
 
-int nrt_top_prom_start(const char *addr, unsigned int port,
+int nrt_top_prom_start(const char *addr, unsigned int port, uint64_t window_ns,
 		       struct nrt_top_prom_server **out)
 {
 	struct nrt_top_prom_server *srv;
@@ -456,9 +473,10 @@ int nrt_top_prom_start(const char *addr, unsigned int port,
 		return -1;
 	}
 	pthread_mutex_init(&srv->lock, NULL);
+	srv->window_ns = window_ns;
 	/* A baseline, so that the first scrape has utilization too. */
-	if (!nrt_top_collect(&srv->prev))
-		srv->have_prev = true;
+	if (!nrt_top_collect(&srv->base[0]))
+		srv->nbase = 1;
 	srv->mhd = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL,
 				    nrt_top_prom_handler, srv,
 				    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -479,7 +497,8 @@ void nrt_top_prom_stop(struct nrt_top_prom_server *srv)
 		return;
 	if (srv->mhd)
 		MHD_stop_daemon(srv->mhd);
-	nrt_top_snap_free(&srv->prev);
+	while (srv->nbase)
+		nrt_top_snap_free(&srv->base[--srv->nbase]);
 	pthread_mutex_destroy(&srv->lock);
 	free(srv);
 }

@@ -44,15 +44,18 @@ struct nrt_top_prom_server;
  * nrt_top_prom_start() - serve GET /metrics on @addr:@port
  * @addr: numeric IPv4 or IPv6 address to listen on
  * @port: TCP port, 1..65535
+ * @window_ns: the shortest time the utilization gauges are computed over
  * @out: receives the server
  *
- * Each request collects a fresh snapshot; the utilization gauges are over
- * the time since the previous request (or the start). Other paths answer
- * 404, other methods 405.
+ * Each request collects a fresh snapshot. Its utilization gauges are over
+ * the time since an earlier snapshot at least @window_ns old (only shorter
+ * right after the start), whoever asked for it: several scrapers, or one
+ * scraper and a person with curl, do not shorten each other's windows.
+ * Other paths answer 404, other methods 405.
  *
  * Return: 0, or -1 after a message on stderr.
  */
-int nrt_top_prom_start(const char *addr, unsigned int port,
+int nrt_top_prom_start(const char *addr, unsigned int port, uint64_t window_ns,
 		       struct nrt_top_prom_server **out);
 
 /* nrt_top_prom_stop() - stop serving and free @srv */
