@@ -62,15 +62,23 @@ static u64 trn_rebase(u64 raw, u64 *base)
 	return raw - *base;
 }
 
-/* A device register counter less its base, or -ENODEV. */
-static int trn_counter(struct trn_device *tdev, u32 reg, u64 *base, u64 *val)
+/* A device register: the read of trn_counter() for most counters. */
+static u64 trn_register(struct trn_device *tdev, u32 reg)
+{
+	return trn_read64(tdev, reg);
+}
+
+/* A device counter, @read(@tdev, @reg), less its base; or -ENODEV. */
+static int trn_counter(struct trn_device *tdev,
+		       u64 (*read)(struct trn_device *tdev, u32 reg), u32 reg,
+		       u64 *base, u64 *val)
 {
 	int idx;
 
 	if (!drm_dev_enter(&tdev->drm, &idx))
 		return -ENODEV;
 	mutex_lock(&tdev->stats_lock);
-	*val = trn_rebase(trn_read64(tdev, reg), base);
+	*val = trn_rebase(read(tdev, reg), base);
 	mutex_unlock(&tdev->stats_lock);
 	drm_dev_exit(idx);
 	return 0;
@@ -112,32 +120,33 @@ static ssize_t jobs_timed_out_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(jobs_timed_out);
 
-static ssize_t trn_dma_show(struct device *dev, char *buf, u32 reg, int i)
+/* A file of stats/ that shows a device counter less its base. */
+static ssize_t trn_counter_show(struct device *dev, char *buf,
+				u64 (*read)(struct trn_device *tdev, u32 reg),
+				u32 reg, u64 *base)
 {
-	struct trn_device *tdev = dev_to_trn(dev);
 	u64 val;
-	int idx;
+	int ret;
 
-	if (!drm_dev_enter(&tdev->drm, &idx))
-		return -ENODEV;
-	mutex_lock(&tdev->stats_lock);
-	val = trn_rebase(trn_dma_counter(tdev, reg), &tdev->dma_base[i]);
-	mutex_unlock(&tdev->stats_lock);
-	drm_dev_exit(idx);
+	ret = trn_counter(dev_to_trn(dev), read, reg, base, &val);
+	if (ret)
+		return ret;
 	return sysfs_emit(buf, "%llu\n", val);
 }
 
 static ssize_t dma_bytes_show(struct device *dev, struct device_attribute *attr,
 			      char *buf)
 {
-	return trn_dma_show(dev, buf, TRN_DMA_E_BYTES, 0);
+	return trn_counter_show(dev, buf, trn_dma_counter, TRN_DMA_E_BYTES,
+				&dev_to_trn(dev)->dma_base[0]);
 }
 static DEVICE_ATTR_RO(dma_bytes);
 
 static ssize_t dma_busy_ns_show(struct device *dev,
 				struct device_attribute *attr, char *buf)
 {
-	return trn_dma_show(dev, buf, TRN_DMA_E_BUSY_NS, 1);
+	return trn_counter_show(dev, buf, trn_dma_counter, TRN_DMA_E_BUSY_NS,
+				&dev_to_trn(dev)->dma_base[1]);
 }
 static DEVICE_ATTR_RO(dma_busy_ns);
 
@@ -154,29 +163,19 @@ static ssize_t hbm_peak_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(hbm_peak);
 
-static ssize_t trn_ecc_show(struct device *dev, char *buf, u32 reg, int i)
-{
-	struct trn_device *tdev = dev_to_trn(dev);
-	u64 val;
-	int ret;
-
-	ret = trn_counter(tdev, reg, &tdev->ecc_base[i], &val);
-	if (ret)
-		return ret;
-	return sysfs_emit(buf, "%llu\n", val);
-}
-
 static ssize_t ecc_corrected_show(struct device *dev,
 				  struct device_attribute *attr, char *buf)
 {
-	return trn_ecc_show(dev, buf, TRN_REG_ECC_CORRECTED, 0);
+	return trn_counter_show(dev, buf, trn_register, TRN_REG_ECC_CORRECTED,
+				&dev_to_trn(dev)->ecc_base[0]);
 }
 static DEVICE_ATTR_RO(ecc_corrected);
 
 static ssize_t ecc_uncorrected_show(struct device *dev,
 				    struct device_attribute *attr, char *buf)
 {
-	return trn_ecc_show(dev, buf, TRN_REG_ECC_UNCORRECTED, 1);
+	return trn_counter_show(dev, buf, trn_register, TRN_REG_ECC_UNCORRECTED,
+				&dev_to_trn(dev)->ecc_base[1]);
 }
 static DEVICE_ATTR_RO(ecc_uncorrected);
 
@@ -289,7 +288,7 @@ static ssize_t trn_core_show(struct kobject *kobj, struct kobj_attribute *kattr,
 				       ca->jobs);
 		return sysfs_emit(buf, "%llu\n", val);
 	}
-	ret = trn_counter(tdev, TRN_CORE_REG(ck->core, ca->reg),
+	ret = trn_counter(tdev, trn_register, TRN_CORE_REG(ck->core, ca->reg),
 			  &tdev->core_base[ck->core * TRN_CORE_COUNTERS + ca->reg / 8],
 			  &val);
 	if (ret)
