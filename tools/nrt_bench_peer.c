@@ -128,8 +128,7 @@ static bool local_latency(nrt_device *dev, unsigned int n, double *us)
 }
 
 static bool bench_ring(const struct bench_options *o, nrt_device **devs,
-		       unsigned int ndevs, const unsigned int *path,
-		       struct peer_results *pr)
+		       const unsigned int *path, struct peer_results *pr)
 {
 	unsigned int n = pr->ring_len, laps = o->iterations < RING_LAPS_MAX ?
 					    o->iterations : RING_LAPS_MAX;
@@ -140,7 +139,6 @@ static bool bench_ring(const struct bench_options *o, nrt_device **devs,
 	unsigned int i, h;
 	bool ok = false;
 
-	(void)ndevs;
 	if (!bufs || !peers)
 		goto out;
 	for (i = 0; i < n && !st; i++)
@@ -233,7 +231,7 @@ bool bench_peer(const struct bench_options *o, struct peer_results *pr)
 	}
 	pr->ring_port = best_port;
 	if (ok && pr->ring_len >= 2)
-		ok = bench_ring(o, devs, ndevs, best, pr);
+		ok = bench_ring(o, devs, best, pr);
 out:
 	for (i = 0; devs && i < ndevs; i++)
 		nrt_device_close(devs[i]);
