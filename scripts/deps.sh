@@ -23,11 +23,13 @@ KSERIES=${TRN_KERNEL_SERIES:-6.12}
 QEMU_SUITE=${TRN_QEMU_SUITE:-bookworm-backports}
 mkdir -p "$TRN_CACHE"
 
+# dwarves: pahole, which Debian's kernels need to link modules with BTF
+# (linux-kbuild-* depends on it, but the headers are unpacked, not installed).
 HOST_PKGS=(build-essential pkg-config bc kmod cpio xz-utils zstd busybox-static
 	   sparse perl python3 libdrm-dev libnl-3-dev libnl-genl-3-dev libpci-dev
 	   libjson-c-dev libcmocka-dev libncurses-dev libmicrohttpd-dev libopenblas-dev
 	   pciutils tmux curl python3-jsonschema lm-sensors
-	   dpkg-dev)
+	   dpkg-dev dwarves)
 QEMU_PKGS=(ninja-build libglib2.0-dev libpixman-1-dev flex bison libfdt-dev
 	   zlib1g-dev libslirp-dev libcap-ng-dev libattr1-dev libopenblas-dev
 	   python3-venv python3-pycotap python3-tomli qemu-system-data seabios)
