@@ -211,6 +211,7 @@ args=(-machine q35 -accel "$accel" -cpu "$cpu" -smp 2 -m "$mem"
       -kernel "$GUEST_KERNEL" -initrd "$img"
       -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
       -virtfs "local,path=$out,mount_tag=trnout,security_model=none"
+      -virtfs "local,path=$GUEST_ROOT/lib/modules/$KVER,mount_tag=trnmods,security_model=none,readonly=on"
       -qmp "unix:$out/qmp.sock,server=on,wait=off")
 # Root port i at 00:(16+i).0, so that device i is on bus i+1. Slot 31 is the
 # q35 LPC bridge: with 16 devices, the last two root ports share slot 30 as
@@ -228,7 +229,7 @@ for i in "${!devices[@]}"; do
 done
 args+=("${extra[@]}")
 append="console=ttyS0 panic=-1 oops=panic loglevel=4 TRNVM_MODE=$mode TRNVM_REPO=$TOP"
-append+=" TRNVM_OUT=$out TRNVM_KVER=$KVER TRNVM_MODULES=$GUEST_ROOT/lib/modules/$KVER"
+append+=" TRNVM_OUT=$out TRNVM_KVER=$KVER"
 [ -n "$tests" ] && append+=" TRNVM_TESTS=$tests"
 
 # What the guest tests compare against: the devices as given to QEMU.
