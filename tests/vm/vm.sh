@@ -14,7 +14,11 @@
 #                        (e.g. 'x-magic=0'); may be repeated
 #   --scenario NAME      name shown in reports (default: devices-N)
 #   --out DIR            where results go (default: a new temporary directory)
-#   --timeout SECONDS    kill the VM after this long (default 600)
+#   --timeout SECONDS    kill the VM after this long (default: in test mode,
+#                        the budgets of the tests it runs plus 180 s to boot
+#                        and load the driver; 600 otherwise)
+#   --budget-scale N     multiply every test's budget (and so the default
+#                        timeout) by N, for slow guests such as a debug kernel
 #   --mem SIZE           guest memory (default 2G)
 #   --qemu-arg ARG       pass ARG to QEMU (e.g. --qemu-arg -trace
 #                        --qemu-arg 'trn_*'); may be repeated
@@ -63,7 +67,8 @@ extra=()
 ndev=0
 scenario=
 out=
-timeout=600
+timeout=
+budget_scale=1
 topo_props=cores=1,hbm-size=128M
 mem=2G
 topology=
@@ -76,6 +81,7 @@ while [ $# -gt 0 ]; do
 	--scenario) scenario=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
+	--budget-scale) budget_scale=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
 	--qemu-arg) extra+=("$2"); shift 2 ;;
 	--topology) topology=$2; shift 2 ;;
@@ -231,6 +237,20 @@ args+=("${extra[@]}")
 append="console=ttyS0 panic=-1 oops=panic loglevel=4 TRNVM_MODE=$mode TRNVM_REPO=$TOP"
 append+=" TRNVM_OUT=$out TRNVM_KVER=$KVER"
 [ -n "$tests" ] && append+=" TRNVM_TESTS=$tests"
+[ "$budget_scale" != 1 ] && append+=" TRNVM_BUDGET_SCALE=$budget_scale"
+# The VM's own timeout: the budgets of the tests it runs, plus the boot.
+if [ -z "$timeout" ]; then
+	if [ "$mode" = test ]; then
+		. "$TOP/tests/vm/budget.sh"
+		timeout=$((180 * budget_scale))
+		for t in "$TOP"/tests/vm/t/*; do
+			test_selected "$t" "$tests" &&
+				timeout=$((timeout + $(TRNVM_BUDGET_SCALE=$budget_scale test_budget "$t")))
+		done
+	else
+		timeout=600
+	fi
+fi
 
 # What the guest tests compare against: the devices as given to QEMU.
 {
@@ -282,11 +302,12 @@ cmd)
 test)
 	rc=0
 	start_agent
+	SECONDS=0
 	timeout "$timeout" "$QEMU" "${args[@]}" -serial "file:$out/console.log" \
 		-append "$append" < /dev/null > "$out/qemu.log" 2>&1 || rc=$?
 	stop_agent
 	rc2=0
-	"$TOP/tests/vm/report" "$scenario" "$out" "$rc" || rc2=$?
+	"$TOP/tests/vm/report" "$scenario" "$out" "$rc" "$SECONDS" "$timeout" || rc2=$?
 	[ "$rc2" -eq 0 ] && [ "$keep" = 0 ] && rm -rf "$out"
 	exit "$rc2"
 	;;

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Every device QEMU was given is probed (or, if broken on purpose, refused
 # with a clear message), with sysfs facts matching the QEMU command line.
+# budget: 180 s
 . "$TRNVM_REPO/tests/vm/lib.sh"
 
 ngood=0

@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 # nrt-ls lists exactly the working devices, with BDF and HBM as QEMU was told.
+# budget: 240 s
 . "$TRNVM_REPO/tests/vm/lib.sh"
 
 table=$("$NRT_LS")
