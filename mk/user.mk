@@ -45,26 +45,35 @@ USER_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 USER_SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 
-USER_DRM_CFLAGS := $(shell $(PKG_CONFIG) --cflags libdrm)
-USER_DRM_LIBS := $(shell $(PKG_CONFIG) --libs libdrm)
-USER_PCI_CFLAGS := $(shell $(PKG_CONFIG) --cflags libpci)
-USER_PCI_LIBS := $(shell $(PKG_CONFIG) --libs libpci)
-USER_JSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags json-c)
-# libnl-genl-3: the trn_link generic netlink family (libnrt topology).
-USER_NL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libnl-genl-3.0)
-USER_NL_LIBS := $(shell $(PKG_CONFIG) --libs libnl-genl-3.0)
-USER_JSON_LIBS := $(shell $(PKG_CONFIG) --libs json-c)
-USER_CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka)
-USER_CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka)
-# The host's BLAS: nrt-bench's matmul baseline (and the QEMU model's matmul).
-USER_BLAS_CFLAGS := $(shell $(PKG_CONFIG) --cflags openblas)
-USER_BLAS_LIBS := $(shell $(PKG_CONFIG) --libs openblas)
-# nrt-top: the full-screen view (ncursesw) and the Prometheus endpoint
-# (libmicrohttpd).
-USER_CURSES_CFLAGS := $(shell $(PKG_CONFIG) --cflags ncursesw)
-USER_CURSES_LIBS := $(shell $(PKG_CONFIG) --libs ncursesw)
-USER_MHD_CFLAGS := $(shell $(PKG_CONFIG) --cflags libmicrohttpd)
-USER_MHD_LIBS := $(shell $(PKG_CONFIG) --libs libmicrohttpd)
+# --- configuration ----------------------------------------------------------
+#
+# The flags of the libraries come from pkg-config, resolved once into
+# $(USER_CONFIG) (USER_<NAME>_CFLAGS and USER_<NAME>_LIBS for each NAME=package
+# below) by mk/user-config.sh, not on every run. The file is made again when
+# it is missing, when mk/user.mk or the script change, when a .pc file it was
+# resolved from changes or goes away, when pkg-config would answer
+# differently (USER_CONFIG_KEY: the program and its search path), and on
+# every run while a package is missing.
+#   NL:     libnl-genl-3: the trn_link generic netlink family (libnrt topology)
+#   BLAS:   the host's BLAS: nrt-bench's matmul baseline
+#   CURSES: nrt-top's full-screen view; MHD: its Prometheus endpoint
+USER_PKGS := DRM=libdrm PCI=libpci JSON=json-c NL=libnl-genl-3.0 CMOCKA=cmocka \
+	BLAS=openblas CURSES=ncursesw MHD=libmicrohttpd
+USER_CONFIG := $(USER_BUILD)/config.mk
+USER_CONFIG_KEY := $(PKG_CONFIG)|$(PKG_CONFIG_PATH)|$(PKG_CONFIG_LIBDIR)|$(PKG_CONFIG_SYSROOT_DIR)
+
+-include $(USER_CONFIG)
+
+ifneq ($(USER_CONFIG_KEY)|$(strip $(USER_CONFIG_MISSING))|$(USER_CONFIG_PCFILES),$(USER_CONFIG_SAVED_KEY)||$(wildcard $(USER_CONFIG_PCFILES)))
+$(USER_CONFIG): user-config-force
+endif
+
+$(USER_CONFIG): mk/user.mk mk/user-config.sh $(wildcard $(USER_CONFIG_PCFILES))
+	@mkdir -p $(@D)
+	@mk/user-config.sh $@ '$(USER_CONFIG_KEY)' '$(PKG_CONFIG)' $(USER_PKGS)
+	@echo "  GEN     $@"
+
+.PHONY: user-config-force
 
 USER_DEPFLAGS = -MMD -MP -MF $(@:.o=.d)
 
@@ -348,7 +357,7 @@ install-user: user
 
 .PHONY: clean-user
 clean-user:
-	rm -rf $(USER_BUILD)/lib $(USER_BUILD)/tools $(USER_ASAN) $(USER_DEV) \
+	rm -rf $(USER_BUILD)/lib $(USER_BUILD)/tools $(USER_ASAN) $(USER_DEV) $(USER_CONFIG) \
 		$(USER_BUILD)/examples
 
 -include $(NRT_LIB_OBJS:.o=.d) $(NRT_LS_OBJS:.o=.d) $(USER_ASAN_LIB_OBJS:.o=.d) \
