@@ -187,26 +187,20 @@ $(USER_DEV)/trn_ref.o: tests/common/trn_ref.c
 	@mkdir -p $(@D)
 	$(CC) $(USER_DEV_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
 
-$(USER_DEV)/test_compute: $(USER_DEV)/test_compute.o $(USER_DEV)/trn_ref.o $(NRT_LIB) \
-		| $(NRT_LIB_LINKS)
-	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) \
-		-L$(USER_BUILD)/lib -lnrt -Wl,-rpath,'$$ORIGIN/../../lib' \
-		$(USER_DRM_LIBS) $(USER_CMOCKA_LIBS) -lm -pthread
+# Each device test or workload X links its object, X_DEV_OBJS, libnrt and
+# X_DEV_LIBS. nrt_load: a workload for the nrt-top VM test
+# (tests/vm/t/95-top.sh).
+test_compute_DEV_OBJS := $(USER_DEV)/trn_ref.o
+test_compute_DEV_LIBS = $(USER_DRM_LIBS) $(USER_CMOCKA_LIBS) -lm -pthread
+test_dma_DEV_LIBS = $(USER_CMOCKA_LIBS) -pthread
+test_peer_DEV_LIBS = $(USER_CMOCKA_LIBS)
 
-$(USER_DEV)/test_dma: $(USER_DEV)/test_dma.o $(NRT_LIB) | $(NRT_LIB_LINKS)
-	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(USER_DEV)/test_dma.o \
-		-L$(USER_BUILD)/lib -lnrt -Wl,-rpath,'$$ORIGIN/../../lib' \
-		$(USER_CMOCKA_LIBS) -pthread
-
-$(USER_DEV)/test_peer: $(USER_DEV)/test_peer.o $(NRT_LIB) | $(NRT_LIB_LINKS)
-	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(USER_DEV)/test_peer.o \
-		-L$(USER_BUILD)/lib -lnrt -Wl,-rpath,'$$ORIGIN/../../lib' \
-		$(USER_CMOCKA_LIBS)
-
-# nrt_load: a workload for the nrt-top VM test (tests/vm/t/95-top.sh).
-$(USER_DEV)/nrt_load: $(USER_DEV)/nrt_load.o $(NRT_LIB) | $(NRT_LIB_LINKS)
-	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(USER_DEV)/nrt_load.o \
-		-L$(USER_BUILD)/lib -lnrt -Wl,-rpath,'$$ORIGIN/../../lib'
+define USER_DEV_RULE
+$$(USER_DEV)/$(1): $$(USER_DEV)/$(1).o $$($(1)_DEV_OBJS) $$(NRT_LIB) | $$(NRT_LIB_LINKS)
+	$$(CC) $$(USER_CFLAGS) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) \
+		-L$$(USER_BUILD)/lib -lnrt -Wl,-rpath,'$$$$ORIGIN/../../lib' $$($(1)_DEV_LIBS)
+endef
+$(foreach t,$(notdir $(USER_DEV_TESTS)),$(eval $(call USER_DEV_RULE,$(t))))
 
 # --- examples (programs users can read; run by the VM tests) ---------------
 
@@ -227,13 +221,22 @@ USER_ASAN_CFLAGS = $(USER_CFLAGS) $(USER_SANFLAGS) -pthread -Ilib -Itools -Iincl
 	-Iinclude/hw -Itests/common -Itests/unit $(USER_DRM_CFLAGS) $(USER_JSON_CFLAGS) \
 	$(USER_NL_CFLAGS) $(USER_CMOCKA_CFLAGS) $(USER_MHD_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
+# Any source of the tree, compiled for the unit tests; the library's with
+# its own visibility, so that the tests see what applications see.
+$(USER_ASAN)/lib/%.o: lib/%.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_ASAN_CFLAGS) -fvisibility=hidden $(USER_DEPFLAGS) -c -o $@ $<
+
+$(USER_ASAN)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_ASAN_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
+
+USER_ASAN_LINK = $(CC) $(USER_CFLAGS) $(USER_SANFLAGS) $(CFLAGS) $(LDFLAGS)
+
 USER_ASAN_LIB_OBJS := $(NRT_LIB_SRCS:lib/%.c=$(USER_ASAN)/lib/%.o)
+USER_ASAN_LIB_LIBS = $(USER_DRM_LIBS) $(USER_NL_LIBS) -lm -pthread
 USER_ASAN_FMT_OBJS := $(USER_ASAN)/tools/nrt_ls_fmt.o $(USER_ASAN)/tools/nrt_ls_topo.o
-USER_ASAN_TOP_OBJS := $(filter-out $(USER_ASAN_FMT_OBJS), \
-	$(NRT_TOP_LIB_SRCS:tools/%.c=$(USER_ASAN)/tools/%.o))
-USER_TEST_SRCS := $(wildcard tests/unit/test_*.c)
-USER_TEST_OBJS := $(USER_TEST_SRCS:tests/unit/%.c=$(USER_ASAN)/tests/unit/%.o)
-USER_TESTS := $(USER_TEST_OBJS:.o=)
+USER_ASAN_TOP_OBJS := $(NRT_TOP_LIB_SRCS:tools/%.c=$(USER_ASAN)/tools/%.o)
 # The fake kernel of the library tests, and the reference executor of the
 # instruction set (tests/common, also for the device tests) it runs programs
 # with.
@@ -241,71 +244,63 @@ USER_FS_OBJS := $(USER_ASAN)/tests/unit/fake_fs.o
 USER_FAKE_OBJS := $(USER_ASAN)/tests/unit/fake_kernel.o $(USER_FS_OBJS)
 USER_REF_OBJS := $(USER_ASAN)/tests/common/trn_ref.o
 
-$(USER_ASAN_LIB_OBJS): $(USER_ASAN)/lib/%.o: lib/%.c
-	@mkdir -p $(@D)
-	$(CC) $(USER_ASAN_CFLAGS) -fvisibility=hidden $(USER_DEPFLAGS) -c -o $@ $<
-
-$(USER_ASAN_FMT_OBJS) $(USER_ASAN_TOP_OBJS): $(USER_ASAN)/tools/%.o: tools/%.c
-	@mkdir -p $(@D)
-	$(CC) $(USER_ASAN_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
-
-$(USER_TEST_OBJS) $(USER_FAKE_OBJS): $(USER_ASAN)/tests/unit/%.o: tests/unit/%.c
-	@mkdir -p $(@D)
-	$(CC) $(USER_ASAN_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
-
-$(USER_REF_OBJS): $(USER_ASAN)/tests/common/%.o: tests/common/%.c
-	@mkdir -p $(@D)
-	$(CC) $(USER_ASAN_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
-
-USER_ASAN_LINK = $(CC) $(USER_CFLAGS) $(USER_SANFLAGS) $(CFLAGS) $(LDFLAGS)
+# Every tests/unit/test_*.c is a program. What test_X links besides its own
+# object and cmocka: test_X_OBJS (objects), test_X_LIBS (libraries) and
+# test_X_WRAPS, functions of those libraries that the test replaces with
+# its own __wrap_ functions (-Wl,--wrap).
+USER_TEST_NAMES := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+USER_TESTS := $(USER_TEST_NAMES:%=$(USER_ASAN)/tests/unit/%)
 
 # The library objects are linked in directly, and the libdrm calls the test
 # exercises are replaced by the test's own __wrap_ functions. test_nrt_device
 # fakes only device discovery; the syncobj functions the library also
 # references come from libdrm but are never called.
-$(USER_ASAN)/tests/unit/test_nrt_device: $(USER_ASAN)/tests/unit/test_nrt_device.o \
-		$(USER_FS_OBJS) $(USER_ASAN_LIB_OBJS)
-	$(USER_ASAN_LINK) -o $@ $^ \
-		-Wl,--wrap=drmIoctl,--wrap=drmGetVersion,--wrap=drmFreeVersion \
-		$(USER_DRM_LIBS) $(USER_NL_LIBS) $(USER_CMOCKA_LIBS) -lm -pthread
+test_nrt_device_OBJS = $(USER_FS_OBJS) $(USER_ASAN_LIB_OBJS)
+test_nrt_device_LIBS = $(USER_ASAN_LIB_LIBS)
+test_nrt_device_WRAPS := drmIoctl drmGetVersion drmFreeVersion
 
 # test_nrt_topology: the sysfs fallback against a fake sysfs tree (the
 # trn_link family is not registered on the build host) and the netlink
 # message parser against messages built with libnl.
-$(USER_ASAN)/tests/unit/test_nrt_topology: $(USER_ASAN)/tests/unit/test_nrt_topology.o \
-		$(USER_ASAN_LIB_OBJS)
-	$(USER_ASAN_LINK) -o $@ $^ $(USER_DRM_LIBS) $(USER_NL_LIBS) \
-		$(USER_CMOCKA_LIBS) -lm -pthread
+test_nrt_topology_OBJS = $(USER_ASAN_LIB_OBJS)
+test_nrt_topology_LIBS = $(USER_ASAN_LIB_LIBS)
 
 # test_nrt_dma and test_nrt_program fake the whole kernel interface the
 # library uses (tests/unit/fake_kernel.c): the trn ioctls, syncobjs,
 # sync_file ioctls and mmap of buffer objects; libdrm provides what they do
 # not wrap (PRIME export, which the fake rejects with ENOTTY in drmIoctl).
-USER_DMA_WRAPS := drmIoctl drmGetVersion drmFreeVersion drmSyncobjCreate \
+USER_FAKE_TEST_OBJS = $(USER_FAKE_OBJS) $(USER_REF_OBJS) $(USER_ASAN_LIB_OBJS)
+USER_FAKE_TEST_WRAPS := drmIoctl drmGetVersion drmFreeVersion drmSyncobjCreate \
 	drmSyncobjDestroy drmSyncobjWait drmSyncobjSignal \
 	drmSyncobjExportSyncFile ioctl mmap munmap
-$(USER_ASAN)/tests/unit/test_nrt_dma $(USER_ASAN)/tests/unit/test_nrt_program: \
-		%: %.o $(USER_FAKE_OBJS) $(USER_REF_OBJS) $(USER_ASAN_LIB_OBJS)
-	$(USER_ASAN_LINK) -o $@ $^ $(USER_DMA_WRAPS:%=-Wl,--wrap=%) \
-		$(USER_DRM_LIBS) $(USER_NL_LIBS) $(USER_CMOCKA_LIBS) -lm -pthread
+test_nrt_dma_OBJS = $(USER_FAKE_TEST_OBJS)
+test_nrt_dma_LIBS = $(USER_ASAN_LIB_LIBS)
+test_nrt_dma_WRAPS = $(USER_FAKE_TEST_WRAPS)
+test_nrt_program_OBJS = $(USER_FAKE_TEST_OBJS)
+test_nrt_program_LIBS = $(USER_ASAN_LIB_LIBS)
+test_nrt_program_WRAPS = $(USER_FAKE_TEST_WRAPS)
 
-$(USER_ASAN)/tests/unit/test_trn_ref: $(USER_ASAN)/tests/unit/test_trn_ref.o \
-		$(USER_REF_OBJS)
-	$(USER_ASAN_LINK) -o $@ $^ $(USER_CMOCKA_LIBS) -lm
+test_trn_ref_OBJS = $(USER_REF_OBJS)
+test_trn_ref_LIBS := -lm
 
-$(USER_ASAN)/tests/unit/test_nrt_ls_fmt $(USER_ASAN)/tests/unit/test_nrt_ls_topo: \
-		%: %.o $(USER_ASAN_FMT_OBJS)
-	$(USER_ASAN_LINK) -o $@ $^ $(USER_JSON_LIBS) $(USER_CMOCKA_LIBS)
+test_nrt_ls_fmt_OBJS = $(USER_ASAN_FMT_OBJS)
+test_nrt_ls_fmt_LIBS = $(USER_JSON_LIBS)
+test_nrt_ls_topo_OBJS = $(USER_ASAN_FMT_OBJS)
+test_nrt_ls_topo_LIBS = $(USER_JSON_LIBS)
 
 # nrt-top's collection, formats and renderer against fake sysfs and procfs
 # trees; the fdinfo scan alone.
-$(USER_ASAN)/tests/unit/test_nrt_proc: %: %.o $(USER_FS_OBJS) $(USER_ASAN)/tools/nrt_proc.o
-	$(USER_ASAN_LINK) -o $@ $^ $(USER_CMOCKA_LIBS)
+test_nrt_proc_OBJS = $(USER_FS_OBJS) $(USER_ASAN)/tools/nrt_proc.o
+test_nrt_top_OBJS = $(USER_FS_OBJS) $(USER_ASAN_TOP_OBJS)
+test_nrt_top_LIBS = $(USER_JSON_LIBS) $(USER_MHD_LIBS) -lm -pthread
 
-$(USER_ASAN)/tests/unit/test_nrt_top: %: %.o $(USER_FS_OBJS) $(USER_ASAN_TOP_OBJS) \
-		$(USER_ASAN)/tools/nrt_ls_fmt.o
-	$(USER_ASAN_LINK) -o $@ $^ $(USER_JSON_LIBS) $(USER_MHD_LIBS) $(USER_CMOCKA_LIBS) \
-		-lm -pthread
+comma := ,
+define USER_TEST_RULE
+$$(USER_ASAN)/tests/unit/$(1): $$(USER_ASAN)/tests/unit/$(1).o $$($(1)_OBJS)
+	$$(USER_ASAN_LINK) -o $$@ $$^ $$(addprefix -Wl$$(comma)--wrap=,$$($(1)_WRAPS)) \
+		$$($(1)_LIBS) $$(USER_CMOCKA_LIBS)
+endef
+$(foreach t,$(USER_TEST_NAMES),$(eval $(call USER_TEST_RULE,$(t))))
 
 # Every NRT_API function of nrt.h is exported, and nothing else is: a
 # function missing from lib/libnrt.map would silently be local.
@@ -360,10 +355,8 @@ clean-user:
 	rm -rf $(USER_BUILD)/lib $(USER_BUILD)/tools $(USER_ASAN) $(USER_DEV) $(USER_CONFIG) \
 		$(USER_BUILD)/examples
 
--include $(NRT_LIB_OBJS:.o=.d) $(NRT_LS_OBJS:.o=.d) $(USER_ASAN_LIB_OBJS:.o=.d) \
-	$(USER_ASAN_FMT_OBJS:.o=.d) $(USER_ASAN_TOP_OBJS:.o=.d) $(NRT_TOP_OBJS:.o=.d) \
-	$(USER_TEST_OBJS:.o=.d) $(USER_FAKE_OBJS:.o=.d) \
-	$(USER_REF_OBJS:.o=.d) \
-	$(NRT_BENCH_OBJS:.o=.d) $(USER_DEV_TESTS:=.d) $(USER_EXAMPLES:=.d)
+-include $(NRT_LIB_OBJS:.o=.d) $(NRT_LS_OBJS:.o=.d) $(NRT_TOP_OBJS:.o=.d) \
+	$(NRT_BENCH_OBJS:.o=.d) $(USER_DEV_TESTS:=.d) $(USER_EXAMPLES:=.d) \
+	$(wildcard $(USER_ASAN)/*/*.d $(USER_ASAN)/*/*/*.d)
 
 .DEFAULT_GOAL := $(USER_SAVED_DEFAULT_GOAL)
