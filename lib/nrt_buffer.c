@@ -27,7 +27,8 @@
 
 #include <xf86drm.h>
 
-#include "nrt_internal.h"
+#include "nrt_buffer.h"
+#include "nrt_dma.h"
 
 _Static_assert((int)NRT_PLACEMENT_HBM == (int)DRM_TRN_PLACEMENT_HBM &&
 	       (int)NRT_PLACEMENT_HOST == (int)DRM_TRN_PLACEMENT_HOST,

@@ -34,7 +34,7 @@
 
 #include <xf86drm.h>
 
-#include "nrt_internal.h"
+#include "nrt_dma.h"
 
 /* The public descriptor is passed to the kernel as it is. */
 _Static_assert(sizeof(nrt_dma_desc) == sizeof(struct drm_trn_dma_desc),

@@ -45,7 +45,8 @@
 #include <linux/sync_file.h>
 #include <xf86drm.h>
 
-#include "nrt_internal.h"
+#include "nrt_buffer.h"
+#include "nrt_fence.h"
 
 /* errno of a libdrm syncobj call, which returns -1 or -errno. */
 static int nrt_drm_errno(int ret)

@@ -35,7 +35,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nrt_internal.h"
+#include "nrt_dma.h"
+#include "nrt_tensor.h"
 #include "trn_isa.h"
 
 #ifndef BIT

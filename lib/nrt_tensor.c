@@ -29,7 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nrt_internal.h"
+#include "nrt_tensor.h"
 #include "trn_isa.h"
 #include "trn_numerics.h"
 

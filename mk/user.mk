@@ -79,7 +79,7 @@ USER_DEPFLAGS = -MMD -MP -MF $(@:.o=.d)
 
 # --- libnrt -----------------------------------------------------------------
 
-NRT_LIB_SRCS := lib/nrt_buffer.c lib/nrt_device.c lib/nrt_dma.c lib/nrt_error.c \
+NRT_LIB_SRCS := lib/nrt_buffer.c lib/nrt_device.c lib/nrt_dma.c lib/nrt_enum.c lib/nrt_error.c \
 	lib/nrt_fence.c lib/nrt_peer.c lib/nrt_program.c lib/nrt_tensor.c lib/nrt_topology.c
 NRT_LIB_OBJS := $(NRT_LIB_SRCS:lib/%.c=$(USER_BUILD)/lib/%.o)
 # include/hw: the instruction encoding and the conversions (trn_isa.h,

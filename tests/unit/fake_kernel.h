@@ -32,7 +32,8 @@
 #include "drm/trn_accel.h"
 
 #include "nrt.h"
-#include "nrt_internal.h"
+#include "nrt_dma.h"
+#include "nrt_tensor.h"
 #include "fake_fs.h"
 
 #define KIB ((size_t)1 << 10)

@@ -43,7 +43,6 @@
 #include "drm/trn_accel.h"
 
 #include "nrt.h"
-#include "nrt_internal.h"
 #include "fake_kernel.h"
 
 /* --- pure functions ---------------------------------------------------- */

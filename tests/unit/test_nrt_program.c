@@ -26,7 +26,6 @@
 #include <cmocka.h>
 
 #include "nrt.h"
-#include "nrt_internal.h"
 #include "fake_kernel.h"
 
 #define BIT(n) (1u << (n))
