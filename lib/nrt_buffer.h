@@ -14,9 +14,6 @@
 
 #include "nrt_device.h"
 
-/* nrt_buffer_read()/write() of HBM from this size on use DMA staging. */
-#define NRT_STAGING_MIN ((size_t)64 << 10)
-
 struct nrt_buffer {
 	struct nrt_device *dev;
 	bool internal;                  /* bounce buffer: holds no device ref */

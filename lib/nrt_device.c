@@ -6,13 +6,9 @@
  *
  * A device handle is reference counted: the handle itself, every buffer and
  * every fence hold a reference, so that the file descriptor outlives
- * nrt_device_close() until the last object is freed. The handle also keeps
- * two caches behind one mutex: idle syncobjs for new fences, and the HOST
- * bounce buffers of nrt_buffer_read() and nrt_buffer_write(). The same
- * mutex guards the free list of the completion marker slots of the
- * handle's status buffer (see nrt_device.h), which is made on the first
- * DMA submission. The EXEC status records of program runs come from
- * buffers of their own, behind a mutex of their own (nrt_rec_get()).
+ * nrt_device_close() until the last object is freed. The modules above keep
+ * per-handle pools in it (see nrt_device.h), which go with the last
+ * reference.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,7 +22,6 @@
 
 #include <xf86drm.h>
 
-#include "nrt_buffer.h"
 #include "nrt_device.h"
 #include "nrt_enum.h"
 
@@ -127,6 +122,7 @@ NRT_API nrt_status nrt_device_open(unsigned int index, nrt_device **devp)
 {
 	struct nrt_dev_ent e;
 	struct nrt_device *dev;
+	unsigned int i;
 	nrt_status st;
 
 	if (!devp)
@@ -142,20 +138,9 @@ NRT_API nrt_status nrt_device_open(unsigned int index, nrt_device **devp)
 	dev->fd = -1;
 	atomic_init(&dev->refs, 1);
 	atomic_init(&dev->next_queue, 0);
-	atomic_init(&dev->marks_state, NRT_MARKS_UNTRIED);
-	atomic_init(&dev->next_token, 0);
-	if (pthread_mutex_init(&dev->lock, NULL)) {
-		free(dev);
-		return nrt_fail(NRT_RESOURCE, "cannot create a mutex");
-	}
-	if (pthread_mutex_init(&dev->marks_lock, NULL)) {
-		pthread_mutex_destroy(&dev->lock);
-		free(dev);
-		return nrt_fail(NRT_RESOURCE, "cannot create a mutex");
-	}
-	if (pthread_mutex_init(&dev->rec_lock, NULL)) {
-		pthread_mutex_destroy(&dev->marks_lock);
-		pthread_mutex_destroy(&dev->lock);
+	for (i = 0; i < NRT_POOL_COUNT; i++)
+		atomic_init(&dev->pools[i], NULL);
+	if (pthread_mutex_init(&dev->pool_lock, NULL)) {
 		free(dev);
 		return nrt_fail(NRT_RESOURCE, "cannot create a mutex");
 	}
@@ -201,27 +186,20 @@ void nrt_device_unref(struct nrt_device *dev)
 	if (atomic_fetch_sub_explicit(&dev->refs, 1, memory_order_acq_rel) != 1)
 		return;
 
-	/* Last reference: nobody else can reach the caches any more. */
-	for (i = 0; i < dev->n_bounce; i++)
-		nrt_buffer_destroy(dev->bounce[i]);
-	for (i = 0; i < dev->n_syncobjs; i++)
-		drmSyncobjDestroy(dev->fd, dev->syncobjs[i]);
-	/* Jobs still writing markers keep its memory in the kernel. */
-	if (dev->marks_buf)
-		nrt_buffer_destroy(dev->marks_buf);
-	free(dev->free_slots);
-	/* The same holds for status records of programs still running. */
-	for (i = 0; i < dev->n_rec_bufs; i++)
-		nrt_buffer_destroy(dev->rec_bufs[i]);
-	for (i = 0; i < dev->n_rec_pending; i++)
-		drmSyncobjDestroy(dev->fd, dev->rec_pending[i].syncobj);
-	free(dev->rec_free);
-	free(dev->rec_pending);
+	/*
+	 * Last reference: no buffer or fence of the handle is left, and
+	 * nobody else can reach its pools. Jobs still running keep the
+	 * memory of the pools' buffers in the kernel.
+	 */
+	for (i = NRT_POOL_COUNT; i-- > 0;) {
+		void *pool = atomic_load_explicit(&dev->pools[i], memory_order_acquire);
+
+		if (pool)
+			dev->pool_ops[i]->destroy(dev, pool);
+	}
 	if (dev->fd >= 0)
 		close(dev->fd);
-	pthread_mutex_destroy(&dev->rec_lock);
-	pthread_mutex_destroy(&dev->marks_lock);
-	pthread_mutex_destroy(&dev->lock);
+	pthread_mutex_destroy(&dev->pool_lock);
 	free(dev);
 }
 
@@ -236,254 +214,25 @@ bool nrt_device_has_dma(const struct nrt_device *dev)
 	return dev->kinfo.dma_queues > 0 && dev->kinfo.max_descs > 0;
 }
 
-nrt_status nrt_syncobj_get(struct nrt_device *dev, uint32_t *handle)
+void *nrt_device_pool(struct nrt_device *dev, const struct nrt_pool_ops *ops)
 {
-	bool cached = false;
-	int ret;
+	void *pool = nrt_device_pool_peek(dev, ops->id);
 
-	pthread_mutex_lock(&dev->lock);
-	if (dev->n_syncobjs) {
-		*handle = dev->syncobjs[--dev->n_syncobjs];
-		cached = true;
-	}
-	pthread_mutex_unlock(&dev->lock);
-	if (cached)
-		return NRT_SUCCESS;
-
-	ret = drmSyncobjCreate(dev->fd, 0, handle);
-	if (ret) {
-		int err = ret == -1 ? errno : -ret;
-
-		return nrt_fail_errno(nrt_status_from_errno(err), err,
-				      "cannot create a syncobj on %s",
-				      dev->device_node);
-	}
-	return NRT_SUCCESS;
-}
-
-void nrt_syncobj_put(struct nrt_device *dev, uint32_t handle)
-{
-	bool cached = false;
-
-	/*
-	 * A cached syncobj may still hold the fence of a job, even an
-	 * unsignalled one: the next submission that uses it replaces that
-	 * fence, and nobody waits for it before then.
-	 */
-	pthread_mutex_lock(&dev->lock);
-	if (dev->n_syncobjs < NRT_SYNCOBJ_CACHE) {
-		dev->syncobjs[dev->n_syncobjs++] = handle;
-		cached = true;
-	}
-	pthread_mutex_unlock(&dev->lock);
-	if (!cached)
-		drmSyncobjDestroy(dev->fd, handle);
-}
-
-_Static_assert(NRT_MARK_SLOTS <= (unsigned int)UINT16_MAX + 1,
-	       "marker slot numbers do not fit the uint16_t free list");
-_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2,
-	       "64-bit atomics are needed to read completion markers");
-
-/* Make the status buffer and the free list of its slots. */
-static bool nrt_marks_init(struct nrt_device *dev)
-{
-	char saved[NRT_ERROR_MAX];
-	struct nrt_buffer *buf = NULL;
-	uint16_t *free_slots;
-	void *map = NULL;
-	unsigned int i;
-	bool ok = false;
-
-	/* Failures here are not the caller's: jobs just go without markers. */
-	nrt_error_save(saved);
-	free_slots = malloc(NRT_MARK_SLOTS * sizeof(*free_slots));
-	if (free_slots &&
-	    nrt_buffer_create(dev, NRT_MARK_BUF_SIZE, NRT_PLACEMENT_HOST, true,
-			      &buf) == NRT_SUCCESS) {
-		if (nrt_buffer_map(buf, &map) == NRT_SUCCESS)
-			ok = true;
-		else
-			nrt_buffer_destroy(buf);
-	}
-	nrt_error_restore(saved);
-	if (!ok) {
-		free(free_slots);
-		return false;
-	}
-
-	/* A stack, slot 0 on top: recently used slots are reused first. */
-	for (i = 0; i < NRT_MARK_SLOTS; i++)
-		free_slots[i] = (uint16_t)(NRT_MARK_SLOTS - 1 - i);
-	pthread_mutex_lock(&dev->lock);
-	dev->free_slots = free_slots;
-	dev->n_free_slots = NRT_MARK_SLOTS;
-	pthread_mutex_unlock(&dev->lock);
-	dev->marks_buf = buf;
-	dev->marks = map;
-	return true;
-}
-
-bool nrt_marks_ready(struct nrt_device *dev)
-{
-	int state = atomic_load_explicit(&dev->marks_state, memory_order_acquire);
-
-	if (state != NRT_MARKS_UNTRIED)
-		return state == NRT_MARKS_READY;
-
-	pthread_mutex_lock(&dev->marks_lock);
-	state = atomic_load_explicit(&dev->marks_state, memory_order_relaxed);
-	if (state == NRT_MARKS_UNTRIED) {
-		state = nrt_marks_init(dev) ? NRT_MARKS_READY : NRT_MARKS_UNAVAILABLE;
-		/* Publishes marks_buf, marks and free_slots. */
-		atomic_store_explicit(&dev->marks_state, state, memory_order_release);
-	}
-	pthread_mutex_unlock(&dev->marks_lock);
-	return state == NRT_MARKS_READY;
-}
-
-void nrt_slots_get(struct nrt_device *dev, unsigned int n, uint32_t *slots)
-{
-	unsigned int i;
-
-	pthread_mutex_lock(&dev->lock);
-	for (i = 0; i < n; i++)
-		slots[i] = dev->n_free_slots ?
-			   dev->free_slots[--dev->n_free_slots] : NRT_NO_SLOT;
-	pthread_mutex_unlock(&dev->lock);
-}
-
-void nrt_slots_put(struct nrt_device *dev, unsigned int n, const uint32_t *slots)
-{
-	unsigned int i;
-
-	pthread_mutex_lock(&dev->lock);
-	for (i = 0; i < n; i++) {
-		if (slots[i] != NRT_NO_SLOT)
-			dev->free_slots[dev->n_free_slots++] = (uint16_t)slots[i];
-	}
-	pthread_mutex_unlock(&dev->lock);
-}
-
-/* --- EXEC status records ----------------------------------------------- */
-
-/*
- * Give the records of pending runs whose syncobj has signalled back to the
- * free list. Called with @dev->rec_lock held.
- */
-static void nrt_rec_reclaim(struct nrt_device *dev)
-{
-	unsigned int i = 0;
-
-	while (i < dev->n_rec_pending) {
-		struct nrt_rec_pending *p = &dev->rec_pending[i];
-		uint32_t h = p->syncobj;
-
-		/* A deadline in the past: a poll. */
-		if (drmSyncobjWait(dev->fd, &h, 1, 0,
-				   DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL |
-				   DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT, NULL)) {
-			i++;
-			continue;
-		}
-		dev->rec_free[dev->n_rec_free++] = p->rec;
-		nrt_syncobj_put(dev, h);
-		*p = dev->rec_pending[--dev->n_rec_pending];
-	}
-}
-
-/* Add a buffer of records. Called with @dev->rec_lock held. */
-static nrt_status nrt_rec_grow(struct nrt_device *dev, const char *fn)
-{
-	unsigned int n = dev->n_rec_bufs, i;
-	struct nrt_buffer *buf;
-	uint32_t *free_list;
-	nrt_status st;
-	void *map;
-
-	if (n == NRT_REC_BUFS)
-		return nrt_fail(NRT_RESOURCE,
-				"%s: all %u program status records of %s are in use",
-				fn, NRT_REC_BUFS * NRT_REC_PER_BUF, dev->device_node);
-	free_list = realloc(dev->rec_free,
-			    (size_t)(n + 1) * NRT_REC_PER_BUF * sizeof(*free_list));
-	if (!free_list)
-		return nrt_fail(NRT_RESOURCE, "out of memory");
-	dev->rec_free = free_list;
-	st = nrt_buffer_create(dev, NRT_REC_BUF_SIZE, NRT_PLACEMENT_HOST, true, &buf);
-	if (st != NRT_SUCCESS)
-		return nrt_fail_prefix(st, "%s: program status records", fn);
-	st = nrt_buffer_map(buf, &map);
-	if (st != NRT_SUCCESS) {
-		nrt_buffer_destroy(buf);
-		return nrt_fail_prefix(st, "%s: program status records", fn);
-	}
-	dev->rec_bufs[n] = buf;
-	dev->n_rec_bufs = n + 1;
-	/* Lowest numbers on top of the stack. */
-	for (i = NRT_REC_PER_BUF; i-- > 0;)
-		dev->rec_free[dev->n_rec_free++] = n * NRT_REC_PER_BUF + i;
-	return NRT_SUCCESS;
-}
-
-nrt_status nrt_rec_get(struct nrt_device *dev, const char *fn, uint32_t *rec)
-{
-	nrt_status st = NRT_SUCCESS;
-
-	pthread_mutex_lock(&dev->rec_lock);
-	if (!dev->n_rec_free && dev->n_rec_pending)
-		nrt_rec_reclaim(dev);
-	if (!dev->n_rec_free)
-		st = nrt_rec_grow(dev, fn);
-	if (st == NRT_SUCCESS)
-		*rec = dev->rec_free[--dev->n_rec_free];
-	pthread_mutex_unlock(&dev->rec_lock);
-	return st;
-}
-
-void nrt_rec_put(struct nrt_device *dev, uint32_t rec)
-{
-	pthread_mutex_lock(&dev->rec_lock);
-	dev->rec_free[dev->n_rec_free++] = rec;
-	pthread_mutex_unlock(&dev->rec_lock);
-}
-
-bool nrt_rec_defer(struct nrt_device *dev, uint32_t rec, uint32_t syncobj)
-{
-	bool ok = true;
-
-	pthread_mutex_lock(&dev->rec_lock);
-	if (dev->n_rec_pending == dev->cap_rec_pending) {
-		unsigned int cap = dev->cap_rec_pending ? 2 * dev->cap_rec_pending : 16;
-		struct nrt_rec_pending *v;
-
-		v = realloc(dev->rec_pending, cap * sizeof(*v));
-		if (v) {
-			dev->rec_pending = v;
-			dev->cap_rec_pending = cap;
-		} else {
-			ok = false;
+	if (pool)
+		return pool;
+	pthread_mutex_lock(&dev->pool_lock);
+	pool = atomic_load_explicit(&dev->pools[ops->id], memory_order_relaxed);
+	if (!pool) {
+		pool = ops->create(dev);
+		if (pool) {
+			dev->pool_ops[ops->id] = ops;
+			/* Publishes the pool and its ops. */
+			atomic_store_explicit(&dev->pools[ops->id], pool,
+					      memory_order_release);
 		}
 	}
-	if (ok) {
-		dev->rec_pending[dev->n_rec_pending].rec = rec;
-		dev->rec_pending[dev->n_rec_pending++].syncobj = syncobj;
-	}
-	pthread_mutex_unlock(&dev->rec_lock);
-	return ok;
-}
-
-/* Records are only looked up by the owner of @rec: its buffer exists. */
-void *nrt_rec_ptr(const struct nrt_device *dev, uint32_t rec)
-{
-	return (unsigned char *)dev->rec_bufs[rec / NRT_REC_PER_BUF]->map +
-	       (size_t)(rec % NRT_REC_PER_BUF) * NRT_REC_SIZE;
-}
-
-uint64_t nrt_rec_va(const struct nrt_device *dev, uint32_t rec)
-{
-	return dev->rec_bufs[rec / NRT_REC_PER_BUF]->va +
-	       (uint64_t)(rec % NRT_REC_PER_BUF) * NRT_REC_SIZE;
+	pthread_mutex_unlock(&dev->pool_lock);
+	return pool;
 }
 
 NRT_API int nrt_device_fd(const nrt_device *dev)

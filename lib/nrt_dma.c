@@ -145,7 +145,7 @@ nrt_status nrt_check_wait(const char *fn, const struct nrt_device *dev,
 		if (!wait[i])
 			return nrt_fail(NRT_INVALID, "%s: %s[%zu] is NULL", fn,
 					wname, i);
-		if (wait[i]->dev != dev)
+		if (nrt_fence_device(wait[i]) != dev)
 			return nrt_fail(NRT_INVALID,
 					"%s: %s[%zu] is a fence of another device handle",
 					fn, wname, i);
@@ -172,15 +172,6 @@ static nrt_status nrt_check_queue_wait(const char *fn, const struct nrt_device *
 	return nrt_check_wait(fn, dev, wait, wait_count, wname);
 }
 
-/* Wait, without a message, for the first @n jobs of @f. */
-static void nrt_settle_jobs(struct nrt_fence *f, unsigned int n)
-{
-	if (n)
-		drmSyncobjWait(f->dev->fd, f->syncobjs, n, INT64_MAX,
-			       DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL |
-			       DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT, NULL);
-}
-
 /*
  * Submit @op on @queue (negative: pick one) after the fences @wait, as one or more
  * jobs, and return a fence of them all in *@out.
@@ -197,7 +188,7 @@ static nrt_status nrt_dma_submit(const char *fn, struct nrt_device *dev,
 	uint32_t max_descs = dev->kinfo.max_descs;
 	uint32_t per_job = max_descs;   /* descriptors of the operation per job */
 	uint64_t ndescs, njobs, done = 0, biggest;
-	size_t i, nsyncs = 0, want = 0;
+	size_t nsyncs, want;
 	struct nrt_fence *f = NULL;
 	unsigned int j;
 	nrt_status st;
@@ -207,7 +198,7 @@ static nrt_status nrt_dma_submit(const char *fn, struct nrt_device *dev,
 		 nrt_dma_split_count(op->len, NRT_DMA_MAX_DESC_LEN);
 	/* Room for a marker after the operation's descriptors of a job? */
 	marks = (op->raw ? ndescs < max_descs : max_descs >= 2) &&
-		nrt_marks_ready(dev);
+		nrt_fence_marks_ready(dev);
 	if (marks && !op->raw) {
 		per_job = max_descs - 1;
 		/* Never fail for the sake of markers. */
@@ -228,26 +219,13 @@ static nrt_status nrt_dma_submit(const char *fn, struct nrt_device *dev,
 						  memory_order_relaxed),
 			dev->kinfo.dma_queues, dev->kinfo.dma_engines);
 
-	/* Fences that have already completed need no waiting. */
-	for (i = 0; i < wait_count; i++) {
-		if (atomic_load(&wait[i]->state) == NRT_FENCE_PENDING)
-			want += wait[i]->count;
-	}
+	want = nrt_fence_in_syncs(wait, wait_count, NULL, 0);
 	if (want > NRT_STACK_SYNCS) {
 		syncs = calloc(want, sizeof(*syncs));
 		if (!syncs)
 			return nrt_fail(NRT_RESOURCE, "out of memory");
 	}
-	for (i = 0; i < wait_count && nsyncs < want; i++) {
-		unsigned int k;
-
-		if (atomic_load(&wait[i]->state) != NRT_FENCE_PENDING)
-			continue;
-		for (k = 0; k < wait[i]->count && nsyncs < want; k++) {
-			memset(&syncs[nsyncs], 0, sizeof(syncs[nsyncs]));
-			syncs[nsyncs++].handle = wait[i]->syncobjs[k];
-		}
-	}
+	nsyncs = nrt_fence_in_syncs(wait, wait_count, syncs, want);
 
 	/* The descriptors of the biggest job, its marker included. */
 	biggest = (ndescs < per_job ? ndescs : per_job) + marks;
@@ -276,7 +254,7 @@ static nrt_status nrt_dma_submit(const char *fn, struct nrt_device *dev,
 		if (!op->raw)
 			nrt_dma_split(descs, done, n, op->opcode, op->dst, op->src,
 				      op->len, NRT_DMA_MAX_DESC_LEN);
-		else if (marks && f->slots[j] != NRT_NO_SLOT)
+		else if (marks && nrt_fence_mark_desc(f, j, &descs[n]))
 			memcpy(descs, op->raw, n * sizeof(*descs));
 		else
 			jd = op->raw;
@@ -292,7 +270,7 @@ static nrt_status nrt_dma_submit(const char *fn, struct nrt_device *dev,
 			sub.in_syncs = (uint64_t)(uintptr_t)syncs;
 			sub.in_sync_count = (uint32_t)nsyncs;
 		}
-		sub.out_sync.handle = f->syncobjs[j];
+		sub.out_sync.handle = nrt_fence_syncobj(f, j);
 		if (drmIoctl(dev->fd, DRM_IOCTL_TRN_SUBMIT, &sub)) {
 			int err = errno;
 
@@ -301,7 +279,7 @@ static nrt_status nrt_dma_submit(const char *fn, struct nrt_device *dev,
 					    fn, n, n == 1 ? "" : "s", queue,
 					    dev->device_node);
 			/* Leave no job of a failed call running. */
-			nrt_settle_jobs(f, j);
+			nrt_fence_settle(f, j);
 			nrt_fence_free(f);
 			f = NULL;
 			goto out;
@@ -334,8 +312,7 @@ static nrt_status nrt_dma_run_ops(const char *fn, struct nrt_device *dev,
 	st = nrt_dma_submit(fn, dev, queue, op, wait, wait_count, &f);
 	if (st != NRT_SUCCESS)
 		return st;
-	f->ops = ops;
-	f->ctx = ctx;
+	nrt_fence_set_ops(f, ops, ctx);
 	if (consumed)
 		*consumed = true;
 	if (fence) {

@@ -999,7 +999,7 @@ static void hw_error_text(char *buf, size_t size, const nrt_run_result *r)
 /* nrt_fence_ops.failed of a run: name the step from the status record. */
 static nrt_status run_failed(struct nrt_fence *f, nrt_status st)
 {
-	const struct nrt_run *run = f->ctx;
+	const struct nrt_run *run = nrt_fence_ctx(f);
 	const struct nrt_program *p = run->prog;
 	nrt_run_result r;
 	char text[160];
@@ -1020,13 +1020,9 @@ static nrt_status run_failed(struct nrt_fence *f, nrt_status st)
 /* nrt_fence_ops.release of a run: give back the record and the program. */
 static void run_release(struct nrt_fence *f, bool done)
 {
-	struct nrt_run *run = f->ctx;
-	struct nrt_device *dev = run->prog->dev;
+	struct nrt_run *run = nrt_fence_ctx(f);
 
-	if (done)
-		nrt_rec_put(dev, run->rec);
-	else if (nrt_rec_defer(dev, run->rec, f->syncobjs[0]))
-		f->syncobjs[0] = 0;     /* the pending list has it now */
+	nrt_rec_release(f, run->rec, done);
 	program_unref(run->prog);
 	free(run);
 }
@@ -1079,10 +1075,10 @@ NRT_API nrt_status nrt_program_run(nrt_program *p, unsigned int core,
 	run = malloc(sizeof(*run));
 	if (!run)
 		return nrt_fail(NRT_RESOURCE, "out of memory");
-	st = nrt_rec_get(dev, fn, &run->rec);
+	st = nrt_rec_get(dev, &run->rec);
 	if (st != NRT_SUCCESS) {
 		free(run);
-		return st;
+		return nrt_fail_prefix(st, "%s", fn);
 	}
 	run->core = core;
 	run->prog = p;
@@ -1120,15 +1116,15 @@ NRT_API nrt_status nrt_program_run_result(nrt_fence *f, nrt_run_result *res)
 		return nrt_fail(NRT_INVALID, "%s: fence is NULL", fn);
 	if (!res)
 		return nrt_fail(NRT_INVALID, "%s: res is NULL", fn);
-	if (f->ops != &nrt_run_ops)
+	if (nrt_fence_ops_of(f) != &nrt_run_ops)
 		return nrt_fail(NRT_INVALID, "%s: the fence is not of a program run",
 				fn);
-	run = f->ctx;
+	run = nrt_fence_ctx(f);
 
 	/* Whether the run is done; its own failure is not this call's. */
 	nrt_error_save(saved);
 	st = nrt_fence_poll(f);
-	if (atomic_load(&f->state) == NRT_FENCE_PENDING)
+	if (nrt_fence_pending(f))
 		return nrt_fail_prefix(st, "%s", fn);
 	nrt_error_restore(saved);
 

@@ -33,7 +33,9 @@
 
 #include "nrt.h"
 #include "nrt_dma.h"
+#include "nrt_fence_pool.h"
 #include "nrt_tensor.h"
+#include "nrt_transfer.h"
 #include "fake_fs.h"
 
 #define KIB ((size_t)1 << 10)

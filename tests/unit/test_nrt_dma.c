@@ -732,7 +732,7 @@ static void test_copy_split_jobs(void **state)
 	assert_int_equal(j2->queue, 2);
 	assert_int_equal(j1->in_count, 1);
 	assert_int_equal(j2->in_count, 0);
-	assert_int_equal(j1->in[0], w->syncobjs[0]);
+	assert_int_equal(j1->in[0], nrt_fence_syncobj(w, 0));
 	assert_int_not_equal(j1->out, j2->out);
 	for (i = 0; i < 4; i++) {
 		const struct drm_trn_dma_desc *d = i < 2 ? &j1->descs[i] : &j2->descs[i - 2];
@@ -771,9 +771,9 @@ static void test_copy_split_jobs(void **state)
 	assert_ptr_equal(f, (nrt_fence *)&f);
 	fake.submit_errno = 0;
 	/* The failed call gave its marker slots back; w holds one. */
-	assert_int_equal(e->dev->n_free_slots, NRT_MARK_SLOTS - 1);
+	assert_int_equal(nrt_fence_pool_of(e->dev)->n_free_slots, NRT_MARK_SLOTS - 1);
 
-	fake_complete(w->syncobjs[0], 1);
+	fake_complete(nrt_fence_syncobj(w, 0), 1);
 	nrt_fence_free(w);
 	nrt_buffer_free(a);
 	nrt_buffer_free(b);
@@ -840,7 +840,7 @@ static void test_wait_fences(void **state)
 	opts.wait_count = 2;
 	assert_status(nrt_copy(b, 0, a, 0, 16, &opts, &f), NRT_SUCCESS);
 	assert_int_equal(fake_last(0)->in_count, 1);
-	assert_int_equal(fake_last(0)->in[0], pending->syncobjs[0]);
+	assert_int_equal(fake_last(0)->in[0], nrt_fence_syncobj(pending, 0));
 	nrt_fence_free(f);
 
 	/* Raw submission takes wait fences too. */
@@ -852,7 +852,7 @@ static void test_wait_fences(void **state)
 		assert_int_equal(fake_last(0)->in_count, 1);
 	}
 
-	fake_complete(pending->syncobjs[0], 1);
+	fake_complete(nrt_fence_syncobj(pending, 0), 1);
 	nrt_fence_free(pending);
 	nrt_fence_free(done);
 	nrt_buffer_free(a);
@@ -899,7 +899,7 @@ static void test_fence_pending_and_errors(void **state)
 	close(fd);
 
 	/* The job timed out in the device: TIMEOUT, but a different text. */
-	fake_complete(f->syncobjs[0], -ETIMEDOUT);
+	fake_complete(nrt_fence_syncobj(f, 0), -ETIMEDOUT);
 	assert_status(nrt_fence_wait(f, -1), NRT_TIMEOUT);
 	assert_string_equal(nrt_last_error(),
 			    "job on queue 1 failed: timed out on the device (the driver's job timeout expired)");
@@ -967,7 +967,7 @@ static void test_fence_export_merged(void **state)
 	fake.fail_at = fake.submits + 1;
 	assert_status(nrt_copy(b, 0, a, 0, 2 * GIB + 1, NULL, &f), NRT_SUCCESS);
 	fake.fail_submit = 0;
-	assert_int_equal(f->count, 3);
+	assert_int_equal(nrt_fence_jobs(f), 3);
 	assert_status(nrt_fence_export_fd(f, &fd), NRT_SUCCESS);
 	memset(&info, 0, sizeof(info));
 	assert_int_equal(ioctl(fd, SYNC_IOC_FILE_INFO, &info), 0);
@@ -1093,6 +1093,14 @@ static void test_old_kernel(void **state)
 
 /* --- completion markers ----------------------------------------------- */
 
+/* The marker state of @dev's fence pool: untried before there is a pool. */
+static int marks_state(const nrt_device *dev)
+{
+	struct nrt_fence_pool *p = nrt_fence_pool_of(dev);
+
+	return p ? atomic_load(&p->marks_state) : NRT_MARKS_UNTRIED;
+}
+
 /* Successful jobs are known by their markers: no sync_file round trip. */
 static void test_marker_fast_path(void **state)
 {
@@ -1104,7 +1112,7 @@ static void test_marker_fast_path(void **state)
 	unsigned int i, k, created = fake.bos_created;
 
 	/* The status buffer is made on the first submission, not before. */
-	assert_int_equal(e->dev->marks_state, NRT_MARKS_UNTRIED);
+	assert_int_equal(marks_state(e->dev), NRT_MARKS_UNTRIED);
 	for (i = 0; i < 8; i++) {
 		assert_status(nrt_copy(b, i, a, 0, 100, NULL, &f[i]), NRT_SUCCESS);
 		tokens[i] = fake_marker(fake_last(0), 1);
@@ -1112,9 +1120,9 @@ static void test_marker_fast_path(void **state)
 		/* The device wrote the token to the slot. */
 		assert_true(*fake_marker_slot(fake_last(0)) == tokens[i]);
 	}
-	assert_int_equal(e->dev->marks_state, NRT_MARKS_READY);
+	assert_int_equal(marks_state(e->dev), NRT_MARKS_READY);
 	assert_int_equal(fake.bos_created - created, 1);
-	assert_int_equal(e->dev->n_free_slots, NRT_MARK_SLOTS - 8);
+	assert_int_equal(nrt_fence_pool_of(e->dev)->n_free_slots, NRT_MARK_SLOTS - 8);
 	/* Unique tokens, and a slot of its own for every live fence. */
 	for (i = 0; i < 8; i++) {
 		for (k = 0; k < i; k++) {
@@ -1129,7 +1137,7 @@ static void test_marker_fast_path(void **state)
 		nrt_fence_free(f[i]);
 	}
 	assert_no_status_query(0, 0);
-	assert_int_equal(e->dev->n_free_slots, NRT_MARK_SLOTS);
+	assert_int_equal(nrt_fence_pool_of(e->dev)->n_free_slots, NRT_MARK_SLOTS);
 
 	/* Synchronous copies, fills and raw jobs too. */
 	assert_status(nrt_copy(b, 0, a, 0, 64, NULL, NULL), NRT_SUCCESS);
@@ -1142,7 +1150,7 @@ static void test_marker_fast_path(void **state)
 		fake_marker(fake_last(0), 1);
 	}
 	assert_no_status_query(0, 0);
-	assert_int_equal(e->dev->n_free_slots, NRT_MARK_SLOTS);
+	assert_int_equal(nrt_fence_pool_of(e->dev)->n_free_slots, NRT_MARK_SLOTS);
 
 	/* Exporting still works on a fence whose outcome came from a marker. */
 	{
@@ -1205,7 +1213,7 @@ static void test_marker_slow_path(void **state)
 	assert_status(nrt_fence_poll(f), NRT_TIMEOUT);
 	assert_string_equal(nrt_last_error(), "job on queue 3 still running");
 	assert_no_status_query(exports + 2, infos + 2);   /* not signalled yet */
-	fake_complete(f->syncobjs[0], -ETIMEDOUT);
+	fake_complete(nrt_fence_syncobj(f, 0), -ETIMEDOUT);
 	assert_status(nrt_fence_wait(f, -1), NRT_TIMEOUT);
 	assert_string_equal(nrt_last_error(),
 			    "job on queue 3 failed: timed out on the device (the driver's job timeout expired)");
@@ -1215,7 +1223,7 @@ static void test_marker_slow_path(void **state)
 	fake.defer = true;
 	assert_status(nrt_copy(b, 0, a, 0, 64, &opts, &f), NRT_SUCCESS);
 	fake.defer = false;
-	fake_complete(f->syncobjs[0], 1);
+	fake_complete(nrt_fence_syncobj(f, 0), 1);
 	exports = fake.exports;
 	infos = fake.file_infos;
 	assert_status(nrt_fence_wait(f, -1), NRT_SUCCESS);
@@ -1266,7 +1274,7 @@ static void test_marker_slots_exhausted(void **state)
 		assert_status(nrt_copy(b, 0, a, 0, 8, NULL, &f[i]), NRT_SUCCESS);
 	fake.defer = false;
 	fake_marker(fake_last(0), 1);
-	assert_int_equal(e->dev->n_free_slots, 0);
+	assert_int_equal(nrt_fence_pool_of(e->dev)->n_free_slots, 0);
 
 	/* No slot left: a job of the data alone, its outcome by sync_file. */
 	exports = fake.exports;
@@ -1276,7 +1284,7 @@ static void test_marker_slots_exhausted(void **state)
 	assert_status(nrt_fence_wait(extra, -1), NRT_SUCCESS);
 	assert_int_equal(fake.exports, exports + 1);
 	nrt_fence_free(extra);
-	assert_int_equal(e->dev->n_free_slots, 0);
+	assert_int_equal(nrt_fence_pool_of(e->dev)->n_free_slots, 0);
 	/* A failure without a marker is still reported. */
 	fake.fail_submit = -EFAULT;
 	fake.fail_at = fake.submits;
@@ -1293,24 +1301,24 @@ static void test_marker_slots_exhausted(void **state)
 	}
 
 	/* A freed fence gives its slot back, and the next job uses it. */
-	fake_complete(f[5]->syncobjs[0], 1);
+	fake_complete(nrt_fence_syncobj(f[5], 0), 1);
 	nrt_fence_free(f[5]);
 	f[5] = NULL;
-	assert_int_equal(e->dev->n_free_slots, 1);
+	assert_int_equal(nrt_fence_pool_of(e->dev)->n_free_slots, 1);
 	exports = fake.exports;
 	assert_status(nrt_copy(b, 0, a, 0, 8, NULL, &extra), NRT_SUCCESS);
 	fake_marker(fake_last(0), 1);
-	assert_int_equal(e->dev->n_free_slots, 0);
+	assert_int_equal(nrt_fence_pool_of(e->dev)->n_free_slots, 0);
 	assert_status(nrt_fence_wait(extra, -1), NRT_SUCCESS);
 	assert_int_equal(fake.exports, exports);
 	nrt_fence_free(extra);
 
 	for (i = 0; i < NRT_MARK_SLOTS; i++) {
 		if (f[i])
-			fake_complete(f[i]->syncobjs[0], 1);
+			fake_complete(nrt_fence_syncobj(f[i], 0), 1);
 		nrt_fence_free(f[i]);
 	}
-	assert_int_equal(e->dev->n_free_slots, NRT_MARK_SLOTS);
+	assert_int_equal(nrt_fence_pool_of(e->dev)->n_free_slots, NRT_MARK_SLOTS);
 	free(f);
 	nrt_buffer_free(a);
 	nrt_buffer_free(b);
@@ -1342,7 +1350,7 @@ static void test_marker_split(void **state)
 	/* 3 descriptors of data: 3 jobs of one and a marker each. */
 	exports = fake.exports;
 	assert_status(nrt_copy(b, 0, a, 0, (size_t)len, NULL, &f), NRT_SUCCESS);
-	assert_int_equal(f->count, 3);
+	assert_int_equal(nrt_fence_jobs(f), 3);
 	for (i = 0; i < 3; i++) {
 		const struct fake_submit *s = fake_last(2 - i);
 
@@ -1372,8 +1380,8 @@ static void test_marker_split(void **state)
 		uint32_t *held = calloc(NRT_MARK_SLOTS - 1, sizeof(*held));
 
 		assert_non_null(held);
-		nrt_slots_get(e->dev, NRT_MARK_SLOTS - 1, held);
-		assert_int_equal(e->dev->n_free_slots, 1);
+		nrt_marks_take(e->dev, NRT_MARK_SLOTS - 1, held);
+		assert_int_equal(nrt_fence_pool_of(e->dev)->n_free_slots, 1);
 		exports = fake.exports;
 		assert_status(nrt_copy(b, 0, a, 0, (size_t)len, NULL, &f), NRT_SUCCESS);
 		fake_marker(fake_last(2), 1);
@@ -1382,9 +1390,9 @@ static void test_marker_split(void **state)
 		assert_status(nrt_fence_wait(f, -1), NRT_SUCCESS);
 		assert_int_equal(fake.exports, exports + 2);
 		nrt_fence_free(f);
-		nrt_slots_put(e->dev, NRT_MARK_SLOTS - 1, held);
+		nrt_marks_put(e->dev, NRT_MARK_SLOTS - 1, held);
 		free(held);
-		assert_int_equal(e->dev->n_free_slots, NRT_MARK_SLOTS);
+		assert_int_equal(nrt_fence_pool_of(e->dev)->n_free_slots, NRT_MARK_SLOTS);
 	}
 	nrt_buffer_free(a);
 	nrt_buffer_free(b);
@@ -1395,7 +1403,7 @@ static void test_marker_split(void **state)
 	b = alloc_ok(e->dev, (size_t)len, NRT_PLACEMENT_HBM);
 	exports = fake.exports;
 	assert_status(nrt_copy(b, 0, a, 0, (size_t)len, NULL, &f), NRT_SUCCESS);
-	assert_int_equal(f->count, 3);
+	assert_int_equal(nrt_fence_jobs(f), 3);
 	for (i = 0; i < 3; i++) {
 		assert_int_equal(fake_last(i)->count, 1);
 		assert_int_equal(fake_last(i)->descs[0].opcode, DRM_TRN_DMA_OP_COPY);
@@ -1449,13 +1457,13 @@ static void test_marker_raw(void **state)
 	nrt_fence_free(f);
 	memcpy(&v, fake_mem(b) + 8 * 63, 8);
 	assert_true(v == 1063);
-	assert_int_equal(e->dev->n_free_slots, NRT_MARK_SLOTS);
+	assert_int_equal(nrt_fence_pool_of(e->dev)->n_free_slots, NRT_MARK_SLOTS);
 
 	/* A failed submission releases the slot; the message counts the caller's descriptors. */
 	d[0].opcode = 0x80;
 	assert_status(nrt_submit_raw(e->dev, 0, d, 2, NULL, 0, NULL), NRT_INVALID);
 	assert_error_contains("nrt_submit_raw: submission of a job of 2 descriptors to queue 0");
-	assert_int_equal(e->dev->n_free_slots, NRT_MARK_SLOTS);
+	assert_int_equal(nrt_fence_pool_of(e->dev)->n_free_slots, NRT_MARK_SLOTS);
 
 	nrt_buffer_free(b);
 }
@@ -1475,7 +1483,7 @@ static void test_marker_unavailable(void **state)
 	created = fake.bos_created;
 	assert_status(nrt_copy(b, 0, a, 0, 64, NULL, &f), NRT_SUCCESS);
 	assert_string_equal(nrt_last_error(), "nrt_copy: dst is NULL");
-	assert_int_equal(e->dev->marks_state, NRT_MARKS_UNAVAILABLE);
+	assert_int_equal(marks_state(e->dev), NRT_MARKS_UNAVAILABLE);
 	assert_int_equal(fake_last(0)->count, 1);
 	assert_status(nrt_fence_wait(f, -1), NRT_SUCCESS);
 	assert_int_equal(fake.exports, exports + 1);
@@ -1572,7 +1580,7 @@ static void test_threads(void **state)
 	}
 	/* All succeeded by their markers, and gave their slots back. */
 	assert_no_status_query(0, 0);
-	assert_int_equal(e->dev->n_free_slots, NRT_MARK_SLOTS);
+	assert_int_equal(nrt_fence_pool_of(e->dev)->n_free_slots, NRT_MARK_SLOTS);
 }
 
 int main(void)

@@ -1227,7 +1227,7 @@ static void test_run(void **state)
 	assert_int_equal(fake.execs, 2);
 	/* Both succeeded by their markers: no sync_file round trip. */
 	assert_no_status_query(0, 0);
-	assert_int_equal(e->dev->n_rec_free, NRT_REC_PER_BUF);
+	assert_int_equal(nrt_fence_pool_of(e->dev)->n_rec_free, NRT_REC_PER_BUF);
 	mlp_free(&m);
 }
 
@@ -1270,7 +1270,7 @@ static void test_run_args(void **state)
 	opts.wait = &copy;
 	assert_status(nrt_program_run(p, 1, &opts, &f), NRT_SUCCESS);
 	assert_int_equal(fake_last(0)->in_count, 1);
-	assert_int_equal(fake_last(0)->in[0], copy->syncobjs[0]);
+	assert_int_equal(fake_last(0)->in[0], nrt_fence_syncobj(copy, 0));
 	assert_status(nrt_fence_wait(f, -1), NRT_SUCCESS);
 
 	/* Results are for program runs only. */
@@ -1280,7 +1280,7 @@ static void test_run_args(void **state)
 	assert_status(nrt_program_run_result(NULL, &res), NRT_INVALID);
 	assert_status(nrt_program_run_result(f, NULL), NRT_INVALID);
 	nrt_fence_free(f);
-	fake_complete(copy->syncobjs[0], 1);
+	fake_complete(nrt_fence_syncobj(copy, 0), 1);
 	nrt_fence_free(copy);
 
 	/* A pending run has no result yet. */
@@ -1289,7 +1289,7 @@ static void test_run_args(void **state)
 	assert_status(nrt_program_run_result(f, &res), NRT_TIMEOUT);
 	assert_string_equal(nrt_last_error(),
 			    "nrt_program_run_result: job on queue 4 still running");
-	fake_complete(f->syncobjs[0], 1);
+	fake_complete(nrt_fence_syncobj(f, 0), 1);
 	nrt_fence_free(f);
 	fake.defer = false;
 
@@ -1439,7 +1439,7 @@ static void test_run_failure(void **state)
 		nrt_tensor_free(w);
 	}
 
-	assert_int_equal(e->dev->n_rec_free, NRT_REC_PER_BUF);
+	assert_int_equal(nrt_fence_pool_of(e->dev)->n_rec_free, NRT_REC_PER_BUF);
 	nrt_program_free(p);
 	nrt_tensor_free(t);
 	nrt_tensor_free(h);
@@ -1525,44 +1525,44 @@ static void test_run_records(void **state)
 	assert_true(dst[0] != dst[1] && dst[1] != dst[2] && dst[0] != dst[2]);
 	assert_true(dst[1] - dst[0] == TRN_EXEC_ST_SIZE ||
 		    dst[0] - dst[1] == TRN_EXEC_ST_SIZE);
-	assert_int_equal(e->dev->n_rec_free, NRT_REC_PER_BUF - 3);
+	assert_int_equal(nrt_fence_pool_of(e->dev)->n_rec_free, NRT_REC_PER_BUF - 3);
 
 	/* A fence freed while its job runs: the record waits with the
 	 * job's syncobj, which the fence no longer gives back. */
 	live = fake.live_syncobjs;
 	nrt_fence_free(f[0]);
-	assert_int_equal(e->dev->n_rec_pending, 1);
-	assert_int_equal(e->dev->n_rec_free, NRT_REC_PER_BUF - 3);
+	assert_int_equal(nrt_fence_pool_of(e->dev)->n_rec_pending, 1);
+	assert_int_equal(nrt_fence_pool_of(e->dev)->n_rec_free, NRT_REC_PER_BUF - 3);
 	assert_int_equal(fake.live_syncobjs, live);
 	/* A finished one goes straight back. */
-	fake_complete(f[1]->syncobjs[0], 1);
+	fake_complete(nrt_fence_syncobj(f[1], 0), 1);
 	assert_status(nrt_fence_wait(f[1], -1), NRT_SUCCESS);
 	nrt_fence_free(f[1]);
-	assert_int_equal(e->dev->n_rec_free, NRT_REC_PER_BUF - 2);
+	assert_int_equal(nrt_fence_pool_of(e->dev)->n_rec_free, NRT_REC_PER_BUF - 2);
 	fake_complete_all();
 	nrt_fence_free(f[2]);          /* state unknown: pending too */
-	assert_int_equal(e->dev->n_rec_pending, 2);
+	assert_int_equal(nrt_fence_pool_of(e->dev)->n_rec_pending, 2);
 
 	/* Use up the free records; then the pending ones, done by now, return. */
 	for (i = 0; i < NRT_REC_PER_BUF - 2; i++)
 		assert_status(nrt_program_run(p, 0, NULL, &f[i]), NRT_SUCCESS);
-	assert_int_equal(e->dev->n_rec_free, 0);
-	assert_int_equal(e->dev->n_rec_pending, 2);
-	assert_int_equal(e->dev->n_rec_bufs, 1);
+	assert_int_equal(nrt_fence_pool_of(e->dev)->n_rec_free, 0);
+	assert_int_equal(nrt_fence_pool_of(e->dev)->n_rec_pending, 2);
+	assert_int_equal(nrt_fence_pool_of(e->dev)->n_rec_bufs, 1);
 	assert_status(nrt_program_run(p, 0, NULL, &f[i]), NRT_SUCCESS);
-	assert_int_equal(e->dev->n_rec_pending, 0);
-	assert_int_equal(e->dev->n_rec_free, 1);
-	assert_int_equal(e->dev->n_rec_bufs, 1);
+	assert_int_equal(nrt_fence_pool_of(e->dev)->n_rec_pending, 0);
+	assert_int_equal(nrt_fence_pool_of(e->dev)->n_rec_free, 1);
+	assert_int_equal(nrt_fence_pool_of(e->dev)->n_rec_bufs, 1);
 	assert_status(nrt_program_run(p, 0, NULL, &f[++i]), NRT_SUCCESS);
-	assert_int_equal(e->dev->n_rec_bufs, 1);
-	assert_int_equal(e->dev->n_rec_free, 0);
+	assert_int_equal(nrt_fence_pool_of(e->dev)->n_rec_bufs, 1);
+	assert_int_equal(nrt_fence_pool_of(e->dev)->n_rec_free, 0);
 	/* Now all in use: another buffer of records. */
 	{
 		nrt_fence *g = NULL;
 
 		assert_status(nrt_program_run(p, 0, NULL, &g), NRT_SUCCESS);
-		assert_int_equal(e->dev->n_rec_bufs, 2);
-		assert_int_equal(e->dev->n_rec_free, NRT_REC_PER_BUF - 1);
+		assert_int_equal(nrt_fence_pool_of(e->dev)->n_rec_bufs, 2);
+		assert_int_equal(nrt_fence_pool_of(e->dev)->n_rec_free, NRT_REC_PER_BUF - 1);
 		/* Left running: freed with the device handle. */
 		nrt_fence_free(g);
 	}
@@ -1571,8 +1571,8 @@ static void test_run_records(void **state)
 		assert_status(nrt_fence_wait(f[i], -1), NRT_SUCCESS);
 		nrt_fence_free(f[i]);
 	}
-	assert_int_equal(e->dev->n_rec_free, 2 * NRT_REC_PER_BUF - 1);
-	assert_int_equal(e->dev->n_rec_pending, 1);
+	assert_int_equal(nrt_fence_pool_of(e->dev)->n_rec_free, 2 * NRT_REC_PER_BUF - 1);
+	assert_int_equal(nrt_fence_pool_of(e->dev)->n_rec_pending, 1);
 	fake.defer = false;
 
 	free(f);
@@ -1637,7 +1637,7 @@ static void test_run_threads(void **state)
 	}
 	assert_int_equal(fake.execs, 32);
 	mlp_check(&m);
-	assert_int_equal(e->dev->n_rec_free, NRT_REC_PER_BUF);
+	assert_int_equal(nrt_fence_pool_of(e->dev)->n_rec_free, NRT_REC_PER_BUF);
 	mlp_free(&m);
 }
 
