@@ -172,127 +172,236 @@ static nrt_status nrt_check_queue_wait(const char *fn, const struct nrt_device *
 	return nrt_check_wait(fn, dev, wait, wait_count, wname);
 }
 
+/* How an operation becomes jobs (nrt_dma_plan()). */
+struct nrt_plan {
+	uint64_t ndescs;        /* descriptors of the operation */
+	uint32_t per_job;       /* of them in a job (the last may have fewer) */
+	unsigned int njobs;
+	bool marks;             /* a job with a marker slot ends with its marker */
+	int queue;
+};
+
+/* A submission in progress (nrt_dma_submit()). */
+struct nrt_submission {
+	struct nrt_device *dev;
+	const struct nrt_op *op;
+	struct nrt_plan plan;
+	struct drm_trn_dma_desc *descs; /* a job's descriptors, when built here */
+	struct drm_trn_sync *syncs;     /* the first job's in-syncs */
+	size_t nsyncs;
+	struct nrt_fence *f;
+	struct drm_trn_dma_desc stack_descs[NRT_STACK_DESCS];
+	struct drm_trn_sync stack_syncs[NRT_STACK_SYNCS];
+};
+
 /*
- * Submit @op on @queue (negative: pick one) after the fences @wait, as one or more
- * jobs, and return a fence of them all in *@out.
+ * Whether the jobs of @op can end with a completion marker, and *@per_job,
+ * the descriptors of the operation a job takes: a marker takes one of the
+ * max_descs of a job of a split operation, and needs room after the
+ * descriptors of a raw job. Markers never make an operation fail: without
+ * room, a status buffer or enough jobs, the jobs go without.
+ */
+static bool nrt_dma_marks(struct nrt_device *dev, const struct nrt_op *op,
+			  uint64_t ndescs, uint32_t *per_job)
+{
+	uint32_t max_descs = dev->kinfo.max_descs;
+
+	*per_job = max_descs;
+	if (op->raw ? ndescs >= max_descs : max_descs < 2)
+		return false;
+	if (!nrt_fence_marks_ready(dev))
+		return false;
+	if (op->raw)
+		return true;
+	if (nrt_dma_job_count(ndescs, max_descs - 1) > NRT_MAX_JOBS)
+		return false;
+	*per_job = max_descs - 1;
+	return true;
+}
+
+/*
+ * The jobs of @op on @queue (negative: pick one round-robin).
+ * Return: NRT_SUCCESS, or NRT_INVALID if the operation takes too many jobs.
+ */
+static nrt_status nrt_dma_plan(const char *fn, struct nrt_device *dev,
+			       const struct nrt_op *op, int queue,
+			       struct nrt_plan *plan)
+{
+	uint64_t njobs;
+
+	plan->ndescs = op->raw ? op->raw_count :
+		       nrt_dma_split_count(op->len, NRT_DMA_MAX_DESC_LEN);
+	plan->marks = nrt_dma_marks(dev, op, plan->ndescs, &plan->per_job);
+	njobs = nrt_dma_job_count(plan->ndescs, plan->per_job);
+	if (njobs > NRT_MAX_JOBS)
+		return nrt_fail(NRT_INVALID,
+				"%s: %" PRIu64 " bytes would take %" PRIu64
+				" jobs of at most %u descriptors",
+				fn, op->len, njobs, dev->kinfo.max_descs);
+	plan->njobs = (unsigned int)njobs;
+	if (queue < 0)
+		queue = (int)nrt_dma_pick_queue(
+			atomic_fetch_add_explicit(&dev->next_queue, 1,
+						  memory_order_relaxed),
+			dev->kinfo.dma_queues, dev->kinfo.dma_engines);
+	plan->queue = queue;
+	return NRT_SUCCESS;
+}
+
+/*
+ * The in-syncs of the first job: the syncobjs of the fences @wait whose
+ * outcome is not known yet (the others need no waiting).
+ */
+static nrt_status nrt_dma_in_syncs(struct nrt_submission *s,
+				   nrt_fence *const *wait, size_t wait_count)
+{
+	size_t want = nrt_fence_in_syncs(wait, wait_count, NULL, 0);
+
+	if (want > NRT_STACK_SYNCS) {
+		s->syncs = calloc(want, sizeof(*s->syncs));
+		if (!s->syncs)
+			return nrt_fail(NRT_RESOURCE, "out of memory");
+	}
+	s->nsyncs = nrt_fence_in_syncs(wait, wait_count, s->syncs, want);
+	return NRT_SUCCESS;
+}
+
+/*
+ * Room for the descriptors of the biggest job, its marker included, unless
+ * the jobs are the caller's descriptors as they are (raw, no marker).
+ */
+static nrt_status nrt_dma_alloc_descs(struct nrt_submission *s)
+{
+	const struct nrt_plan *plan = &s->plan;
+	uint64_t biggest;
+
+	if (s->op->raw && !plan->marks)
+		return NRT_SUCCESS;
+	biggest = (plan->ndescs < plan->per_job ? plan->ndescs : plan->per_job) +
+		  plan->marks;
+	if (biggest > NRT_STACK_DESCS) {
+		s->descs = calloc((size_t)biggest, sizeof(*s->descs));
+		if (!s->descs)
+			return nrt_fail(NRT_RESOURCE, "out of memory");
+	}
+	return NRT_SUCCESS;
+}
+
+/*
+ * The descriptors of job @j, which covers the operation's descriptors
+ * @first .. @first + @n - 1, with its marker if it has one.
+ * Return: the descriptors; *@total receives their number.
+ */
+static const struct drm_trn_dma_desc *
+nrt_dma_job_descs(struct nrt_submission *s, unsigned int j, uint64_t first,
+		  unsigned int n, unsigned int *total)
+{
+	const struct nrt_op *op = s->op;
+	struct drm_trn_dma_desc mark;
+
+	*total = n;
+	if (!op->raw) {
+		nrt_dma_split(s->descs, first, n, op->opcode, op->dst, op->src,
+			      op->len, NRT_DMA_MAX_DESC_LEN);
+	} else if (s->plan.marks && nrt_fence_mark_desc(s->f, j, &mark)) {
+		memcpy(s->descs, op->raw, n * sizeof(*s->descs));
+		s->descs[(*total)++] = mark;
+		return s->descs;
+	} else {
+		return op->raw;
+	}
+	if (nrt_fence_mark_desc(s->f, j, &s->descs[n]))
+		(*total)++;
+	return s->descs;
+}
+
+/* Submit job @j (see nrt_dma_job_descs()). */
+static nrt_status nrt_dma_submit_job(const char *fn, struct nrt_submission *s,
+				     unsigned int j, uint64_t first, unsigned int n)
+{
+	struct drm_trn_submit sub;
+	unsigned int total;
+
+	memset(&sub, 0, sizeof(sub));
+	sub.descs = (uint64_t)(uintptr_t)nrt_dma_job_descs(s, j, first, n, &total);
+	sub.desc_count = total;
+	sub.desc_size = sizeof(struct drm_trn_dma_desc);
+	sub.queue = (uint32_t)s->plan.queue;
+	if (j == 0 && s->nsyncs) {
+		sub.in_syncs = (uint64_t)(uintptr_t)s->syncs;
+		sub.in_sync_count = (uint32_t)s->nsyncs;
+	}
+	sub.out_sync.handle = nrt_fence_syncobj(s->f, j);
+	if (drmIoctl(s->dev->fd, DRM_IOCTL_TRN_SUBMIT, &sub)) {
+		int err = errno;
+
+		return nrt_fail_errno(nrt_submit_status(err), err,
+				      "%s: submission of a job of %u descriptor%s to queue %d of %s",
+				      fn, n, n == 1 ? "" : "s", s->plan.queue,
+				      s->dev->device_node);
+	}
+	return NRT_SUCCESS;
+}
+
+/* Submit every job; on a failure, wait for those submitted and free the fence. */
+static nrt_status nrt_dma_submit_jobs(const char *fn, struct nrt_submission *s)
+{
+	const struct nrt_plan *plan = &s->plan;
+	uint64_t done = 0;
+	unsigned int j;
+	nrt_status st;
+
+	/* Stores through write-combined mappings land before the doorbell. */
+	atomic_thread_fence(memory_order_seq_cst);
+	for (j = 0; j < plan->njobs; j++) {
+		uint64_t left = plan->ndescs - done;
+		unsigned int n = left < plan->per_job ? (unsigned int)left : plan->per_job;
+
+		st = nrt_dma_submit_job(fn, s, j, done, n);
+		if (st != NRT_SUCCESS) {
+			/* Leave no job of a failed call running. */
+			nrt_fence_settle(s->f, j);
+			nrt_fence_free(s->f);
+			s->f = NULL;
+			return st;
+		}
+		done += n;
+	}
+	return NRT_SUCCESS;
+}
+
+/*
+ * Submit @op on @queue (negative: pick one) after the fences @wait, as one
+ * or more jobs, and return a fence of them all in *@out.
  */
 static nrt_status nrt_dma_submit(const char *fn, struct nrt_device *dev,
 				 int queue, const struct nrt_op *op,
 				 nrt_fence *const *wait, size_t wait_count,
 				 struct nrt_fence **out)
 {
-	struct drm_trn_dma_desc stack_descs[NRT_STACK_DESCS];
-	struct drm_trn_sync stack_syncs[NRT_STACK_SYNCS];
-	struct drm_trn_dma_desc *descs = stack_descs;
-	struct drm_trn_sync *syncs = stack_syncs;
-	uint32_t max_descs = dev->kinfo.max_descs;
-	uint32_t per_job = max_descs;   /* descriptors of the operation per job */
-	uint64_t ndescs, njobs, done = 0, biggest;
-	size_t nsyncs, want;
-	struct nrt_fence *f = NULL;
-	unsigned int j;
+	struct nrt_submission s;
 	nrt_status st;
-	bool marks;
 
-	ndescs = op->raw ? op->raw_count :
-		 nrt_dma_split_count(op->len, NRT_DMA_MAX_DESC_LEN);
-	/* Room for a marker after the operation's descriptors of a job? */
-	marks = (op->raw ? ndescs < max_descs : max_descs >= 2) &&
-		nrt_fence_marks_ready(dev);
-	if (marks && !op->raw) {
-		per_job = max_descs - 1;
-		/* Never fail for the sake of markers. */
-		if (nrt_dma_job_count(ndescs, per_job) > NRT_MAX_JOBS) {
-			per_job = max_descs;
-			marks = false;
-		}
-	}
-	njobs = nrt_dma_job_count(ndescs, per_job);
-	if (njobs > NRT_MAX_JOBS)
-		return nrt_fail(NRT_INVALID,
-				"%s: %" PRIu64 " bytes would take %" PRIu64
-				" jobs of at most %u descriptors",
-				fn, op->len, njobs, max_descs);
-	if (queue < 0)
-		queue = (int)nrt_dma_pick_queue(
-			atomic_fetch_add_explicit(&dev->next_queue, 1,
-						  memory_order_relaxed),
-			dev->kinfo.dma_queues, dev->kinfo.dma_engines);
-
-	want = nrt_fence_in_syncs(wait, wait_count, NULL, 0);
-	if (want > NRT_STACK_SYNCS) {
-		syncs = calloc(want, sizeof(*syncs));
-		if (!syncs)
-			return nrt_fail(NRT_RESOURCE, "out of memory");
-	}
-	nsyncs = nrt_fence_in_syncs(wait, wait_count, syncs, want);
-
-	/* The descriptors of the biggest job, its marker included. */
-	biggest = (ndescs < per_job ? ndescs : per_job) + marks;
-	if ((!op->raw || marks) && biggest > NRT_STACK_DESCS) {
-		descs = calloc((size_t)biggest, sizeof(*descs));
-		if (!descs) {
-			st = nrt_fail(NRT_RESOURCE, "out of memory");
-			goto out;
-		}
-	}
-
-	st = nrt_fence_new(dev, queue, (unsigned int)njobs, marks, &f);
-	if (st != NRT_SUCCESS)
-		goto out;
-
-	/* Stores through write-combined mappings land before the doorbell. */
-	atomic_thread_fence(memory_order_seq_cst);
-
-	for (j = 0; j < njobs; j++) {
-		uint64_t left = ndescs - done;
-		unsigned int n = left < per_job ? (unsigned int)left : per_job;
-		struct drm_trn_submit sub;
-		const struct drm_trn_dma_desc *jd = descs;
-		unsigned int total = n;
-
-		if (!op->raw)
-			nrt_dma_split(descs, done, n, op->opcode, op->dst, op->src,
-				      op->len, NRT_DMA_MAX_DESC_LEN);
-		else if (marks && nrt_fence_mark_desc(f, j, &descs[n]))
-			memcpy(descs, op->raw, n * sizeof(*descs));
-		else
-			jd = op->raw;
-		if (jd == descs && nrt_fence_mark_desc(f, j, &descs[n]))
-			total++;
-
-		memset(&sub, 0, sizeof(sub));
-		sub.descs = (uint64_t)(uintptr_t)jd;
-		sub.desc_count = total;
-		sub.desc_size = sizeof(*jd);
-		sub.queue = (uint32_t)queue;
-		if (j == 0 && nsyncs) {
-			sub.in_syncs = (uint64_t)(uintptr_t)syncs;
-			sub.in_sync_count = (uint32_t)nsyncs;
-		}
-		sub.out_sync.handle = nrt_fence_syncobj(f, j);
-		if (drmIoctl(dev->fd, DRM_IOCTL_TRN_SUBMIT, &sub)) {
-			int err = errno;
-
-			st = nrt_fail_errno(nrt_submit_status(err), err,
-					    "%s: submission of a job of %u descriptor%s to queue %d of %s",
-					    fn, n, n == 1 ? "" : "s", queue,
-					    dev->device_node);
-			/* Leave no job of a failed call running. */
-			nrt_fence_settle(f, j);
-			nrt_fence_free(f);
-			f = NULL;
-			goto out;
-		}
-		done += n;
-	}
-	*out = f;
-
-out:
-	if (descs != stack_descs)
-		free(descs);
-	if (syncs != stack_syncs)
-		free(syncs);
+	s.dev = dev;
+	s.op = op;
+	s.descs = s.stack_descs;
+	s.syncs = s.stack_syncs;
+	s.f = NULL;
+	st = nrt_dma_plan(fn, dev, op, queue, &s.plan);
+	if (st == NRT_SUCCESS)
+		st = nrt_dma_in_syncs(&s, wait, wait_count);
+	if (st == NRT_SUCCESS)
+		st = nrt_dma_alloc_descs(&s);
+	if (st == NRT_SUCCESS)
+		st = nrt_fence_new(dev, s.plan.queue, s.plan.njobs, s.plan.marks, &s.f);
+	if (st == NRT_SUCCESS)
+		st = nrt_dma_submit_jobs(fn, &s);
+	if (st == NRT_SUCCESS)
+		*out = s.f;
+	if (s.descs != s.stack_descs)
+		free(s.descs);
+	if (s.syncs != s.stack_syncs)
+		free(s.syncs);
 	return st;
 }
 
