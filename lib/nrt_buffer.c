@@ -183,24 +183,23 @@ NRT_API nrt_placement nrt_buffer_placement(const nrt_buffer *buf)
 	return buf ? buf->placement : NRT_PLACEMENT_HBM;
 }
 
-nrt_status nrt_range_check(const char *fn, const char *what, size_t size,
-			   size_t off, size_t len)
+nrt_status nrt_range_check(const char *what, size_t size, size_t off, size_t len)
 {
 	if (off > SIZE_MAX - len)
 		return nrt_fail(NRT_INVALID,
-				"%s: range of %s at offset %zu, %zu bytes, overflows",
-				fn, what, off, len);
+				"range of %s at offset %zu, %zu bytes, overflows",
+				what, off, len);
 	if (off + len > size)
 		return nrt_fail(NRT_INVALID,
-				"%s: range of %s at offset %zu, %zu bytes, exceeds its size of %zu bytes",
-				fn, what, off, len, size);
+				"range of %s at offset %zu, %zu bytes, exceeds its size of %zu bytes",
+				what, off, len, size);
 	return NRT_SUCCESS;
 }
 
 /* --- mapping --------------------------------------------------------- */
 
 /* Map @buf if it is not mapped. Called with @buf->lock held. */
-static nrt_status nrt_map_locked(struct nrt_buffer *buf, const char *fn)
+static nrt_status nrt_map_locked(struct nrt_buffer *buf)
 {
 	void *p;
 
@@ -209,16 +208,16 @@ static nrt_status nrt_map_locked(struct nrt_buffer *buf, const char *fn)
 		return NRT_SUCCESS;
 	if (buf->placement == NRT_PLACEMENT_PEER)
 		return nrt_fail(NRT_UNSUPPORTED,
-				"%s: a peer buffer (device VA 0x%" PRIx64 " on %s) cannot be mapped by the CPU",
-				fn, buf->va, buf->dev->device_node);
+				"a peer buffer (device VA 0x%" PRIx64 " on %s) cannot be mapped by the CPU",
+				buf->va, buf->dev->device_node);
 	if (buf->bo_size > SIZE_MAX)
 		return nrt_fail(NRT_RESOURCE,
-				"%s: %" PRIu64 " bytes do not fit the address space",
-				fn, (uint64_t)buf->bo_size);
+				"%" PRIu64 " bytes do not fit the address space",
+				(uint64_t)buf->bo_size);
 	if (buf->mmap_offset > (uint64_t)(sizeof(off_t) == 8 ? INT64_MAX : INT32_MAX))
 		return nrt_fail(NRT_FAILURE,
-				"%s: mmap offset 0x%" PRIx64 " of GEM handle %u does not fit off_t",
-				fn, buf->mmap_offset, buf->handle);
+				"mmap offset 0x%" PRIx64 " of GEM handle %u does not fit off_t",
+				buf->mmap_offset, buf->handle);
 
 	p = mmap(NULL, (size_t)buf->bo_size, PROT_READ | PROT_WRITE, MAP_SHARED,
 		 buf->dev->fd, (off_t)buf->mmap_offset);
@@ -227,9 +226,9 @@ static nrt_status nrt_map_locked(struct nrt_buffer *buf, const char *fn)
 
 		return nrt_fail_errno(err == ENOMEM ? NRT_RESOURCE : NRT_FAILURE,
 				      err,
-				      "%s: mmap of the %s buffer at device VA 0x%" PRIx64
+				      "mmap of the %s buffer at device VA 0x%" PRIx64
 				      " (%zu bytes) on %s",
-				      fn, nrt_placement_name(buf->placement),
+				      nrt_placement_name(buf->placement),
 				      buf->va, buf->size, buf->dev->device_node);
 	}
 	buf->map = p;
@@ -252,11 +251,11 @@ NRT_API nrt_status nrt_buffer_map(nrt_buffer *buf, void **ptr)
 	if (!ptr)
 		return nrt_fail(NRT_INVALID, "nrt_buffer_map: ptr is NULL");
 	pthread_mutex_lock(&buf->lock);
-	st = nrt_map_locked(buf, "nrt_buffer_map");
+	st = nrt_map_locked(buf);
 	if (st == NRT_SUCCESS)
 		*ptr = buf->map;
 	pthread_mutex_unlock(&buf->lock);
-	return st;
+	return nrt_fail_prefix(st, "nrt_buffer_map");
 }
 
 NRT_API nrt_status nrt_buffer_unmap(nrt_buffer *buf)
@@ -274,13 +273,12 @@ NRT_API nrt_status nrt_buffer_unmap(nrt_buffer *buf)
 	return NRT_SUCCESS;
 }
 
-nrt_status nrt_buffer_pin(struct nrt_buffer *buf, const char *fn,
-			  unsigned char **ptr)
+nrt_status nrt_buffer_pin(struct nrt_buffer *buf, unsigned char **ptr)
 {
 	nrt_status st;
 
 	pthread_mutex_lock(&buf->lock);
-	st = nrt_map_locked(buf, fn);
+	st = nrt_map_locked(buf);
 	if (st == NRT_SUCCESS) {
 		buf->pins++;
 		*ptr = buf->map;

@@ -39,20 +39,18 @@ NRT_HIDDEN void nrt_buffer_destroy(struct nrt_buffer *buf);
 
 /*
  * nrt_range_check() - check that [@off, @off + @len) lies in @size bytes
- * @fn: function name for the message
  * @what: name of the buffer argument for the message
  *
  * Return: NRT_SUCCESS, or NRT_INVALID with a message naming @what.
  */
-NRT_HIDDEN nrt_status nrt_range_check(const char *fn, const char *what,
-				      size_t size, size_t off, size_t len);
+NRT_HIDDEN nrt_status nrt_range_check(const char *what, size_t size, size_t off,
+				      size_t len);
 
 /*
  * nrt_buffer_pin() - map @buf if needed and keep the mapping until
  * nrt_buffer_unpin(); *@ptr receives its first byte
  */
-NRT_HIDDEN nrt_status nrt_buffer_pin(struct nrt_buffer *buf, const char *fn,
-				     unsigned char **ptr);
+NRT_HIDDEN nrt_status nrt_buffer_pin(struct nrt_buffer *buf, unsigned char **ptr);
 NRT_HIDDEN void nrt_buffer_unpin(struct nrt_buffer *buf);
 
 #endif /* NRT_BUFFER_H */

@@ -132,23 +132,21 @@ static nrt_status nrt_submit_status(int err)
 	}
 }
 
-nrt_status nrt_check_wait(const char *fn, const struct nrt_device *dev,
-			  nrt_fence *const *wait, size_t wait_count,
-			  const char *wname)
+nrt_status nrt_check_wait(const struct nrt_device *dev, nrt_fence *const *wait,
+			  size_t wait_count, const char *wname)
 {
 	size_t i;
 
 	if (wait_count && !wait)
-		return nrt_fail(NRT_INVALID, "%s: %s is NULL but %s_count is %zu",
-				fn, wname, wname, wait_count);
+		return nrt_fail(NRT_INVALID, "%s is NULL but %s_count is %zu",
+				wname, wname, wait_count);
 	for (i = 0; i < wait_count; i++) {
 		if (!wait[i])
-			return nrt_fail(NRT_INVALID, "%s: %s[%zu] is NULL", fn,
-					wname, i);
+			return nrt_fail(NRT_INVALID, "%s[%zu] is NULL", wname, i);
 		if (nrt_fence_device(wait[i]) != dev)
 			return nrt_fail(NRT_INVALID,
-					"%s: %s[%zu] is a fence of another device handle",
-					fn, wname, i);
+					"%s[%zu] is a fence of another device handle",
+					wname, i);
 	}
 	return NRT_SUCCESS;
 }
@@ -157,19 +155,19 @@ nrt_status nrt_check_wait(const char *fn, const struct nrt_device *dev,
  * Validate the common arguments: the queue (negative: any, or
  * 0..dma_queues-1) and the wait fences, which must belong to @dev.
  */
-static nrt_status nrt_check_queue_wait(const char *fn, const struct nrt_device *dev,
-				       long queue, nrt_fence *const *wait,
-				       size_t wait_count, const char *wname)
+static nrt_status nrt_check_queue_wait(const struct nrt_device *dev, long queue,
+				       nrt_fence *const *wait, size_t wait_count,
+				       const char *wname)
 {
 	if (!nrt_device_has_dma(dev))
 		return nrt_fail(NRT_UNSUPPORTED,
-				"%s: the kernel driver of %s reports no DMA queues",
-				fn, dev->device_node);
+				"the kernel driver of %s reports no DMA queues",
+				dev->device_node);
 	if (queue >= (long)dev->kinfo.dma_queues)
 		return nrt_fail(NRT_INVALID,
-				"%s: queue %ld out of range: %s has %u DMA queues",
-				fn, queue, dev->device_node, dev->kinfo.dma_queues);
-	return nrt_check_wait(fn, dev, wait, wait_count, wname);
+				"queue %ld out of range: %s has %u DMA queues",
+				queue, dev->device_node, dev->kinfo.dma_queues);
+	return nrt_check_wait(dev, wait, wait_count, wname);
 }
 
 /* How an operation becomes jobs (nrt_dma_plan()). */
@@ -223,7 +221,7 @@ static bool nrt_dma_marks(struct nrt_device *dev, const struct nrt_op *op,
  * The jobs of @op on @queue (negative: pick one round-robin).
  * Return: NRT_SUCCESS, or NRT_INVALID if the operation takes too many jobs.
  */
-static nrt_status nrt_dma_plan(const char *fn, struct nrt_device *dev,
+static nrt_status nrt_dma_plan(struct nrt_device *dev,
 			       const struct nrt_op *op, int queue,
 			       struct nrt_plan *plan)
 {
@@ -235,9 +233,9 @@ static nrt_status nrt_dma_plan(const char *fn, struct nrt_device *dev,
 	njobs = nrt_dma_job_count(plan->ndescs, plan->per_job);
 	if (njobs > NRT_MAX_JOBS)
 		return nrt_fail(NRT_INVALID,
-				"%s: %" PRIu64 " bytes would take %" PRIu64
+				"%" PRIu64 " bytes would take %" PRIu64
 				" jobs of at most %u descriptors",
-				fn, op->len, njobs, dev->kinfo.max_descs);
+				op->len, njobs, dev->kinfo.max_descs);
 	plan->njobs = (unsigned int)njobs;
 	if (queue < 0)
 		queue = (int)nrt_dma_pick_queue(
@@ -316,7 +314,7 @@ nrt_dma_job_descs(struct nrt_submission *s, unsigned int j, uint64_t first,
 }
 
 /* Submit job @j (see nrt_dma_job_descs()). */
-static nrt_status nrt_dma_submit_job(const char *fn, struct nrt_submission *s,
+static nrt_status nrt_dma_submit_job(struct nrt_submission *s,
 				     unsigned int j, uint64_t first, unsigned int n)
 {
 	struct drm_trn_submit sub;
@@ -336,15 +334,15 @@ static nrt_status nrt_dma_submit_job(const char *fn, struct nrt_submission *s,
 		int err = errno;
 
 		return nrt_fail_errno(nrt_submit_status(err), err,
-				      "%s: submission of a job of %u descriptor%s to queue %d of %s",
-				      fn, n, n == 1 ? "" : "s", s->plan.queue,
+				      "submission of a job of %u descriptor%s to queue %d of %s",
+				      n, n == 1 ? "" : "s", s->plan.queue,
 				      s->dev->device_node);
 	}
 	return NRT_SUCCESS;
 }
 
 /* Submit every job; on a failure, wait for those submitted and free the fence. */
-static nrt_status nrt_dma_submit_jobs(const char *fn, struct nrt_submission *s)
+static nrt_status nrt_dma_submit_jobs(struct nrt_submission *s)
 {
 	const struct nrt_plan *plan = &s->plan;
 	uint64_t done = 0;
@@ -357,7 +355,7 @@ static nrt_status nrt_dma_submit_jobs(const char *fn, struct nrt_submission *s)
 		uint64_t left = plan->ndescs - done;
 		unsigned int n = left < plan->per_job ? (unsigned int)left : plan->per_job;
 
-		st = nrt_dma_submit_job(fn, s, j, done, n);
+		st = nrt_dma_submit_job(s, j, done, n);
 		if (st != NRT_SUCCESS) {
 			/* Leave no job of a failed call running. */
 			nrt_fence_settle(s->f, j);
@@ -374,7 +372,7 @@ static nrt_status nrt_dma_submit_jobs(const char *fn, struct nrt_submission *s)
  * Submit @op on @queue (negative: pick one) after the fences @wait, as one
  * or more jobs, and return a fence of them all in *@out.
  */
-static nrt_status nrt_dma_submit(const char *fn, struct nrt_device *dev,
+static nrt_status nrt_dma_submit(struct nrt_device *dev,
 				 int queue, const struct nrt_op *op,
 				 nrt_fence *const *wait, size_t wait_count,
 				 struct nrt_fence **out)
@@ -387,7 +385,7 @@ static nrt_status nrt_dma_submit(const char *fn, struct nrt_device *dev,
 	s.descs = s.stack_descs;
 	s.syncs = s.stack_syncs;
 	s.f = NULL;
-	st = nrt_dma_plan(fn, dev, op, queue, &s.plan);
+	st = nrt_dma_plan(dev, op, queue, &s.plan);
 	if (st == NRT_SUCCESS)
 		st = nrt_dma_in_syncs(&s, wait, wait_count);
 	if (st == NRT_SUCCESS)
@@ -395,7 +393,7 @@ static nrt_status nrt_dma_submit(const char *fn, struct nrt_device *dev,
 	if (st == NRT_SUCCESS)
 		st = nrt_fence_new(dev, s.plan.queue, s.plan.njobs, s.plan.marks, &s.f);
 	if (st == NRT_SUCCESS)
-		st = nrt_dma_submit_jobs(fn, &s);
+		st = nrt_dma_submit_jobs(&s);
 	if (st == NRT_SUCCESS)
 		*out = s.f;
 	if (s.descs != s.stack_descs)
@@ -409,7 +407,7 @@ static nrt_status nrt_dma_submit(const char *fn, struct nrt_device *dev,
  * Submit, and for a synchronous call (@fence NULL) wait and clean up. The
  * fence gets @ops and @ctx (see nrt_job_run()) as soon as it exists.
  */
-static nrt_status nrt_dma_run_ops(const char *fn, struct nrt_device *dev,
+static nrt_status nrt_dma_run_ops(struct nrt_device *dev,
 				  int queue, const struct nrt_op *op,
 				  nrt_fence *const *wait, size_t wait_count,
 				  const struct nrt_fence_ops *ops, void *ctx,
@@ -418,7 +416,7 @@ static nrt_status nrt_dma_run_ops(const char *fn, struct nrt_device *dev,
 	struct nrt_fence *f;
 	nrt_status st;
 
-	st = nrt_dma_submit(fn, dev, queue, op, wait, wait_count, &f);
+	st = nrt_dma_submit(dev, queue, op, wait, wait_count, &f);
 	if (st != NRT_SUCCESS)
 		return st;
 	nrt_fence_set_ops(f, ops, ctx);
@@ -429,21 +427,19 @@ static nrt_status nrt_dma_run_ops(const char *fn, struct nrt_device *dev,
 		return NRT_SUCCESS;
 	}
 	st = nrt_fence_wait(f, -1);
-	if (st != NRT_SUCCESS)
-		nrt_fail_prefix(st, "%s", fn);
 	nrt_fence_free(f);
 	return st;
 }
 
-static nrt_status nrt_dma_run(const char *fn, struct nrt_device *dev, int queue,
+static nrt_status nrt_dma_run(struct nrt_device *dev, int queue,
 			      const struct nrt_op *op, nrt_fence *const *wait,
 			      size_t wait_count, nrt_fence **fence)
 {
-	return nrt_dma_run_ops(fn, dev, queue, op, wait, wait_count, NULL, NULL,
+	return nrt_dma_run_ops(dev, queue, op, wait, wait_count, NULL, NULL,
 			       NULL, fence);
 }
 
-nrt_status nrt_job_run(const char *fn, struct nrt_device *dev,
+nrt_status nrt_job_run(struct nrt_device *dev,
 		       unsigned int queue, const struct drm_trn_dma_desc *descs,
 		       unsigned int count, nrt_fence *const *wait,
 		       size_t wait_count, const struct nrt_fence_ops *ops,
@@ -455,12 +451,12 @@ nrt_status nrt_job_run(const char *fn, struct nrt_device *dev,
 	memset(&op, 0, sizeof(op));
 	op.raw = descs;
 	op.raw_count = count;
-	return nrt_dma_run_ops(fn, dev, (int)queue, &op, wait, wait_count, ops,
+	return nrt_dma_run_ops(dev, (int)queue, &op, wait, wait_count, ops,
 			       ctx, consumed, fence);
 }
 
 /* Options of nrt_copy()/nrt_fill(), with the defaults for NULL. */
-static nrt_status nrt_copy_opts_get(const char *fn, const struct nrt_device *dev,
+static nrt_status nrt_copy_opts_get(const struct nrt_device *dev,
 				    const nrt_copy_opts *opts, int *queue,
 				    nrt_fence *const **wait, size_t *wait_count)
 {
@@ -470,13 +466,13 @@ static nrt_status nrt_copy_opts_get(const char *fn, const struct nrt_device *dev
 	if (opts) {
 		if (opts->struct_size < NRT_COPY_OPTS_SIZE_0_2)
 			return nrt_fail(NRT_INVALID,
-					"%s: opts->struct_size is %u, at least %zu needed",
-					fn, opts->struct_size, NRT_COPY_OPTS_SIZE_0_2);
+					"opts->struct_size is %u, at least %zu needed",
+					opts->struct_size, NRT_COPY_OPTS_SIZE_0_2);
 		*queue = opts->queue;
 		*wait = opts->wait;
 		*wait_count = opts->wait_count;
 	}
-	return nrt_check_queue_wait(fn, dev, *queue, *wait, *wait_count,
+	return nrt_check_queue_wait(dev, *queue, *wait, *wait_count,
 				    "opts->wait");
 }
 
@@ -486,36 +482,32 @@ static nrt_status nrt_no_job(struct nrt_device *dev, nrt_fence **fence)
 	return fence ? nrt_fence_new(dev, -1, 0, false, fence) : NRT_SUCCESS;
 }
 
-NRT_API nrt_status nrt_copy(nrt_buffer *dst, size_t dst_off,
-			    const nrt_buffer *src, size_t src_off, size_t len,
-			    const nrt_copy_opts *opts, nrt_fence **fence)
+/* nrt_copy() after the NULL checks; messages without its name. */
+static nrt_status nrt_copy_checked(struct nrt_buffer *dst, size_t dst_off,
+				   const struct nrt_buffer *src, size_t src_off,
+				   size_t len, const nrt_copy_opts *opts,
+				   nrt_fence **fence)
 {
-	static const char fn[] = "nrt_copy";
 	nrt_fence *const *wait;
 	size_t wait_count;
 	struct nrt_op op;
 	int queue;
 	nrt_status st;
 
-	if (!dst)
-		return nrt_fail(NRT_INVALID, "%s: dst is NULL", fn);
-	if (!src)
-		return nrt_fail(NRT_INVALID, "%s: src is NULL", fn);
 	if (dst->dev != src->dev)
 		return nrt_fail(NRT_INVALID,
-				"%s: dst and src are buffers of different device handles",
-				fn);
-	st = nrt_range_check(fn, "dst", dst->size, dst_off, len);
+				"dst and src are buffers of different device handles");
+	st = nrt_range_check("dst", dst->size, dst_off, len);
 	if (st != NRT_SUCCESS)
 		return st;
-	st = nrt_range_check(fn, "src", src->size, src_off, len);
+	st = nrt_range_check("src", src->size, src_off, len);
 	if (st != NRT_SUCCESS)
 		return st;
 	if (dst == src && len && dst_off < src_off + len && src_off < dst_off + len)
 		return nrt_fail(NRT_INVALID,
-				"%s: dst range at offset %zu and src range at offset %zu of the same buffer overlap (%zu bytes)",
-				fn, dst_off, src_off, len);
-	st = nrt_copy_opts_get(fn, dst->dev, opts, &queue, &wait, &wait_count);
+				"dst range at offset %zu and src range at offset %zu of the same buffer overlap (%zu bytes)",
+				dst_off, src_off, len);
+	st = nrt_copy_opts_get(dst->dev, opts, &queue, &wait, &wait_count);
 	if (st != NRT_SUCCESS)
 		return st;
 	if (!len)
@@ -526,26 +518,35 @@ NRT_API nrt_status nrt_copy(nrt_buffer *dst, size_t dst_off,
 	op.dst = dst->va + dst_off;
 	op.src = src->va + src_off;
 	op.len = len;
-	return nrt_dma_run(fn, dst->dev, queue, &op, wait, wait_count, fence);
+	return nrt_dma_run(dst->dev, queue, &op, wait, wait_count, fence);
 }
 
-NRT_API nrt_status nrt_fill(nrt_buffer *dst, size_t off, size_t len,
-			    uint8_t byte, const nrt_copy_opts *opts,
-			    nrt_fence **fence)
+NRT_API nrt_status nrt_copy(nrt_buffer *dst, size_t dst_off,
+			    const nrt_buffer *src, size_t src_off, size_t len,
+			    const nrt_copy_opts *opts, nrt_fence **fence)
 {
-	static const char fn[] = "nrt_fill";
+	if (!dst)
+		return nrt_fail(NRT_INVALID, "nrt_copy: dst is NULL");
+	if (!src)
+		return nrt_fail(NRT_INVALID, "nrt_copy: src is NULL");
+	return nrt_fail_prefix(nrt_copy_checked(dst, dst_off, src, src_off, len,
+						opts, fence), "nrt_copy");
+}
+
+static nrt_status nrt_fill_checked(struct nrt_buffer *dst, size_t off, size_t len,
+				   uint8_t byte, const nrt_copy_opts *opts,
+				   nrt_fence **fence)
+{
 	nrt_fence *const *wait;
 	size_t wait_count;
 	struct nrt_op op;
 	int queue;
 	nrt_status st;
 
-	if (!dst)
-		return nrt_fail(NRT_INVALID, "%s: dst is NULL", fn);
-	st = nrt_range_check(fn, "dst", dst->size, off, len);
+	st = nrt_range_check("dst", dst->size, off, len);
 	if (st != NRT_SUCCESS)
 		return st;
-	st = nrt_copy_opts_get(fn, dst->dev, opts, &queue, &wait, &wait_count);
+	st = nrt_copy_opts_get(dst->dev, opts, &queue, &wait, &wait_count);
 	if (st != NRT_SUCCESS)
 		return st;
 	if (!len)
@@ -556,7 +557,45 @@ NRT_API nrt_status nrt_fill(nrt_buffer *dst, size_t off, size_t len,
 	op.dst = dst->va + off;
 	op.src = UINT64_C(0x0101010101010101) * byte;
 	op.len = len;
-	return nrt_dma_run(fn, dst->dev, queue, &op, wait, wait_count, fence);
+	return nrt_dma_run(dst->dev, queue, &op, wait, wait_count, fence);
+}
+
+NRT_API nrt_status nrt_fill(nrt_buffer *dst, size_t off, size_t len,
+			    uint8_t byte, const nrt_copy_opts *opts,
+			    nrt_fence **fence)
+{
+	if (!dst)
+		return nrt_fail(NRT_INVALID, "nrt_fill: dst is NULL");
+	return nrt_fail_prefix(nrt_fill_checked(dst, off, len, byte, opts, fence),
+			       "nrt_fill");
+}
+
+static nrt_status nrt_submit_checked(struct nrt_device *dev, unsigned int queue,
+				     const nrt_dma_desc *descs, unsigned int count,
+				     nrt_fence *const *wait, size_t wait_count,
+				     nrt_fence **fence)
+{
+	struct nrt_op op;
+	nrt_status st;
+
+	if (!count)
+		return nrt_fail(NRT_INVALID, "count is 0");
+	if (queue > (unsigned int)INT32_MAX)
+		return nrt_fail(NRT_INVALID,
+				"queue %u out of range: %s has %u DMA queues",
+				queue, dev->device_node, dev->kinfo.dma_queues);
+	st = nrt_check_queue_wait(dev, (long)queue, wait, wait_count, "wait");
+	if (st != NRT_SUCCESS)
+		return st;
+	if (count > dev->kinfo.max_descs)
+		return nrt_fail(NRT_INVALID,
+				"count %u exceeds the limit of %s of %u descriptors per job",
+				count, dev->device_node, dev->kinfo.max_descs);
+
+	memset(&op, 0, sizeof(op));
+	op.raw = (const struct drm_trn_dma_desc *)(const void *)descs;
+	op.raw_count = count;
+	return nrt_dma_run(dev, (int)queue, &op, wait, wait_count, fence);
 }
 
 NRT_API nrt_status nrt_submit_raw(nrt_device *dev, unsigned int queue,
@@ -564,37 +603,18 @@ NRT_API nrt_status nrt_submit_raw(nrt_device *dev, unsigned int queue,
 				  nrt_fence *const *wait, size_t wait_count,
 				  nrt_fence **fence)
 {
-	static const char fn[] = "nrt_submit_raw";
-	struct nrt_op op;
-	nrt_status st;
-
 	if (!dev)
-		return nrt_fail(NRT_INVALID, "%s: dev is NULL", fn);
+		return nrt_fail(NRT_INVALID, "nrt_submit_raw: dev is NULL");
 	if (!descs)
-		return nrt_fail(NRT_INVALID, "%s: descs is NULL", fn);
-	if (!count)
-		return nrt_fail(NRT_INVALID, "%s: count is 0", fn);
-	if (queue > (unsigned int)INT32_MAX)
-		return nrt_fail(NRT_INVALID,
-				"%s: queue %u out of range: %s has %u DMA queues",
-				fn, queue, dev->device_node, dev->kinfo.dma_queues);
-	st = nrt_check_queue_wait(fn, dev, (long)queue, wait, wait_count, "wait");
-	if (st != NRT_SUCCESS)
-		return st;
-	if (count > dev->kinfo.max_descs)
-		return nrt_fail(NRT_INVALID,
-				"%s: count %u exceeds the limit of %s of %u descriptors per job",
-				fn, count, dev->device_node, dev->kinfo.max_descs);
-
-	memset(&op, 0, sizeof(op));
-	op.raw = (const struct drm_trn_dma_desc *)(const void *)descs;
-	op.raw_count = count;
-	return nrt_dma_run(fn, dev, (int)queue, &op, wait, wait_count, fence);
+		return nrt_fail(NRT_INVALID, "nrt_submit_raw: descs is NULL");
+	return nrt_fail_prefix(nrt_submit_checked(dev, queue, descs, count, wait,
+						  wait_count, fence),
+			       "nrt_submit_raw");
 }
 
-nrt_status nrt_dma_copy_async(const char *fn, struct nrt_buffer *dst,
-			      size_t dst_off, struct nrt_buffer *src,
-			      size_t src_off, size_t len, struct nrt_fence **fence)
+nrt_status nrt_dma_copy_async(struct nrt_buffer *dst, size_t dst_off,
+			      struct nrt_buffer *src, size_t src_off, size_t len,
+			      struct nrt_fence **fence)
 {
 	struct nrt_op op;
 
@@ -603,5 +623,5 @@ nrt_status nrt_dma_copy_async(const char *fn, struct nrt_buffer *dst,
 	op.dst = dst->va + dst_off;
 	op.src = src->va + src_off;
 	op.len = len;
-	return nrt_dma_run(fn, dst->dev, -1, &op, NULL, 0, fence);
+	return nrt_dma_run(dst->dev, -1, &op, NULL, 0, fence);
 }

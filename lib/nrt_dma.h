@@ -65,7 +65,7 @@ NRT_HIDDEN unsigned int nrt_dma_pick_queue(unsigned int n, unsigned int queues,
  * nrt_check_wait() - check fences to wait for: @wait_count of them at @wait,
  * each of @dev; @wname names the array in the message
  */
-NRT_HIDDEN nrt_status nrt_check_wait(const char *fn, const struct nrt_device *dev,
+NRT_HIDDEN nrt_status nrt_check_wait(const struct nrt_device *dev,
 				     nrt_fence *const *wait, size_t wait_count,
 				     const char *wname);
 
@@ -82,10 +82,10 @@ NRT_HIDDEN nrt_status nrt_check_wait(const char *fn, const struct nrt_device *de
  *	frees @ctx)
  * @fence: NULL to wait for the job and free its fence, or receives it
  *
- * Return: as for nrt_submit_raw(); for a synchronous job the message of a
- * failure is prefixed with "@fn: ".
+ * Return: as for nrt_submit_raw(), with messages that do not name the
+ * caller's function.
  */
-NRT_HIDDEN nrt_status nrt_job_run(const char *fn, struct nrt_device *dev,
+NRT_HIDDEN nrt_status nrt_job_run(struct nrt_device *dev,
 				  unsigned int queue,
 				  const struct drm_trn_dma_desc *descs,
 				  unsigned int count, nrt_fence *const *wait,
@@ -96,8 +96,7 @@ NRT_HIDDEN nrt_status nrt_job_run(const char *fn, struct nrt_device *dev,
  * nrt_dma_copy_async() - internal nrt_copy() without argument checks, on
  * any queue; used by the staging of nrt_buffer_read() and write()
  */
-NRT_HIDDEN nrt_status nrt_dma_copy_async(const char *fn,
-					 struct nrt_buffer *dst, size_t dst_off,
+NRT_HIDDEN nrt_status nrt_dma_copy_async(struct nrt_buffer *dst, size_t dst_off,
 					 struct nrt_buffer *src, size_t src_off,
 					 size_t len, struct nrt_fence **fence);
 

@@ -99,6 +99,8 @@ nrt_status nrt_fail_prefix(nrt_status status, const char *fmt, ...)
 	va_list ap;
 	int ret;
 
+	if (status == NRT_SUCCESS)
+		return status;
 	memcpy(old, nrt_error_buf, sizeof(old));
 	va_start(ap, fmt);
 	ret = vsnprintf(nrt_error_buf, sizeof(nrt_error_buf), fmt, ap);

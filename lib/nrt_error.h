@@ -47,7 +47,9 @@ NRT_HIDDEN nrt_status nrt_fail_errno(nrt_status status, int err,
  * @status: status to return
  * @fmt: printf format of the prefix
  *
- * For a caller that adds context to the failure of a call it made.
+ * For a caller that adds context to the failure of a call it made. Does
+ * nothing for NRT_SUCCESS, so that a public function can end with
+ * "return nrt_fail_prefix(st, "nrt_copy");".
  */
 NRT_HIDDEN nrt_status nrt_fail_prefix(nrt_status status, const char *fmt, ...)
 	NRT_PRINTF(2, 3);

@@ -455,20 +455,18 @@ static int64_t nrt_deadline(int64_t timeout_ns)
 	return now + timeout_ns;
 }
 
-static nrt_status nrt_fence_check(const char *fn, struct nrt_fence *f,
-				  int64_t timeout_ns)
+/* The outcome of @f, waiting for it up to @timeout_ns (-1: forever). */
+static nrt_status nrt_fence_check(struct nrt_fence *f, int64_t timeout_ns)
 {
 	const char *what = NULL;
 	int state, err;
 	nrt_status st;
 
-	if (!f)
-		return nrt_fail(NRT_INVALID, "%s: fence is NULL", fn);
 	err = nrt_fence_sync(f, nrt_deadline(timeout_ns), &state, &what);
 	if (err)
 		return nrt_fail_errno(nrt_status_from_errno(err), err,
-				      "%s: syncobj %s for the job on queue %d of %s",
-				      fn, what, f->queue, f->dev->device_node);
+				      "syncobj %s for the job on queue %d of %s",
+				      what, f->queue, f->dev->device_node);
 	if (state == NRT_FENCE_PENDING && timeout_ns > 0)
 		return nrt_fail(NRT_TIMEOUT,
 				"job on queue %d still running after %" PRId64 " ns",
@@ -482,12 +480,16 @@ static nrt_status nrt_fence_check(const char *fn, struct nrt_fence *f,
 
 NRT_API nrt_status nrt_fence_wait(nrt_fence *f, int64_t timeout_ns)
 {
-	return nrt_fence_check("nrt_fence_wait", f, timeout_ns);
+	if (!f)
+		return nrt_fail(NRT_INVALID, "nrt_fence_wait: fence is NULL");
+	return nrt_fence_check(f, timeout_ns);
 }
 
 NRT_API nrt_status nrt_fence_poll(nrt_fence *f)
 {
-	return nrt_fence_check("nrt_fence_poll", f, 0);
+	if (!f)
+		return nrt_fail(NRT_INVALID, "nrt_fence_poll: fence is NULL");
+	return nrt_fence_check(f, 0);
 }
 
 NRT_API nrt_status nrt_fence_export_fd(nrt_fence *f, int *fd)

@@ -255,15 +255,12 @@ static nrt_status step_fail(const struct step *s, const char *fmt, ...)
 }
 
 /*
- * Start an append of @fn to @p: lock it and check that it takes steps.
- * On success the caller must end with step_end().
+ * Start an append of step @name to @p (not NULL): lock it and check that it
+ * takes steps. On success the caller must end with step_end().
  */
-static nrt_status step_begin(struct step *s, nrt_program *p, const char *fn,
-			     const char *name)
+static nrt_status step_begin(struct step *s, nrt_program *p, const char *name)
 {
 	memset(s, 0, sizeof(*s));
-	if (!p)
-		return nrt_fail(NRT_INVALID, "%s: p is NULL", fn);
 	pthread_mutex_lock(&p->lock);
 	s->p = p;
 	s->index = p->n;
@@ -287,12 +284,12 @@ static nrt_status step_begin(struct step *s, nrt_program *p, const char *fn,
  * step_begin() of a step with a function: named @names[@func], or @kind
  * when @func is not below @count, which fails (and unlocks).
  */
-static nrt_status step_begin_func(struct step *s, nrt_program *p, const char *fn,
+static nrt_status step_begin_func(struct step *s, nrt_program *p,
 				  const char *kind, const char *const *names,
 				  unsigned int count, int func)
 {
 	bool known = func >= 0 && (unsigned int)func < count;
-	nrt_status st = step_begin(s, p, fn, known ? names[func] : kind);
+	nrt_status st = step_begin(s, p, known ? names[func] : kind);
 
 	if (st != NRT_SUCCESS || known)
 		return st;
@@ -530,21 +527,24 @@ NRT_API nrt_status nrt_program_matmul(nrt_program *p, nrt_tensor *out,
 				      float alpha, bool accumulate)
 {
 	struct step s;
-	nrt_status st = step_begin(&s, p, "nrt_program_matmul", "matmul");
+	nrt_status st;
 
+	if (!p)
+		return nrt_fail(NRT_INVALID, "nrt_program_matmul: p is NULL");
+	st = step_begin(&s, p, "matmul");
 	if (st != NRT_SUCCESS)
 		return st;
 	return step_end(&s, enc_matmul(&s, out, a, b, alpha, accumulate));
 }
 
-static nrt_status binary_common(nrt_program *p, const char *fn, nrt_binary_op op,
+static nrt_status binary_common(nrt_program *p, nrt_binary_op op,
 				nrt_tensor *out, const nrt_tensor *a,
 				const nrt_tensor *b, bool scalar, float value)
 {
 	struct step s;
 	nrt_status st;
 
-	st = step_begin_func(&s, p, fn, scalar ? "binary scalar" : "binary",
+	st = step_begin_func(&s, p, scalar ? "binary scalar" : "binary",
 			     scalar ? bin_scalar_names : bin_names, TRN_BIN_COUNT,
 			     (int)op);
 	if (st != NRT_SUCCESS)
@@ -558,15 +558,18 @@ NRT_API nrt_status nrt_program_binary(nrt_program *p, nrt_binary_op op,
 				      nrt_tensor *out, const nrt_tensor *a,
 				      const nrt_tensor *b)
 {
-	return binary_common(p, "nrt_program_binary", op, out, a, b, false, 0);
+	if (!p)
+		return nrt_fail(NRT_INVALID, "nrt_program_binary: p is NULL");
+	return binary_common(p, op, out, a, b, false, 0);
 }
 
 NRT_API nrt_status nrt_program_binary_scalar(nrt_program *p, nrt_binary_op op,
 					     nrt_tensor *out, const nrt_tensor *a,
 					     float scalar)
 {
-	return binary_common(p, "nrt_program_binary_scalar", op, out, a, NULL, true,
-			     scalar);
+	if (!p)
+		return nrt_fail(NRT_INVALID, "nrt_program_binary_scalar: p is NULL");
+	return binary_common(p, op, out, a, NULL, true, scalar);
 }
 
 NRT_API nrt_status nrt_program_activate(nrt_program *p, nrt_activation fn,
@@ -576,7 +579,9 @@ NRT_API nrt_status nrt_program_activate(nrt_program *p, nrt_activation fn,
 	struct step s;
 	nrt_status st;
 
-	st = step_begin_func(&s, p, "nrt_program_activate", "activate", act_names,
+	if (!p)
+		return nrt_fail(NRT_INVALID, "nrt_program_activate: p is NULL");
+	st = step_begin_func(&s, p, "activate", act_names,
 			     TRN_ACT_COUNT, (int)fn);
 	if (st != NRT_SUCCESS)
 		return st;
@@ -667,7 +672,9 @@ NRT_API nrt_status nrt_program_reduce(nrt_program *p, nrt_reduce_op op,
 	struct step s;
 	nrt_status st;
 
-	st = step_begin_func(&s, p, "nrt_program_reduce", "reduce", red_names,
+	if (!p)
+		return nrt_fail(NRT_INVALID, "nrt_program_reduce: p is NULL");
+	st = step_begin_func(&s, p, "reduce", red_names,
 			     TRN_RED_COUNT, (int)op);
 	if (st != NRT_SUCCESS)
 		return st;
@@ -720,8 +727,11 @@ NRT_API nrt_status nrt_program_transpose(nrt_program *p, nrt_tensor *out,
 					 unsigned int d1)
 {
 	struct step s;
-	nrt_status st = step_begin(&s, p, "nrt_program_transpose", "transpose");
+	nrt_status st;
 
+	if (!p)
+		return nrt_fail(NRT_INVALID, "nrt_program_transpose: p is NULL");
+	st = step_begin(&s, p, "transpose");
 	if (st != NRT_SUCCESS)
 		return st;
 	return step_end(&s, enc_transpose(&s, out, in, d0, d1));
@@ -731,8 +741,11 @@ NRT_API nrt_status nrt_program_cast(nrt_program *p, nrt_tensor *out,
 				    const nrt_tensor *in)
 {
 	struct step s;
-	nrt_status st = step_begin(&s, p, "nrt_program_cast", "cast");
+	nrt_status st;
 
+	if (!p)
+		return nrt_fail(NRT_INVALID, "nrt_program_cast: p is NULL");
+	st = step_begin(&s, p, "cast");
 	if (st != NRT_SUCCESS)
 		return st;
 	step_header(&s, TRN_OP_CAST, 0, 0, 0, 0, 0, 0);
@@ -743,8 +756,11 @@ NRT_API nrt_status nrt_program_copy(nrt_program *p, nrt_tensor *out,
 				    const nrt_tensor *in)
 {
 	struct step s;
-	nrt_status st = step_begin(&s, p, "nrt_program_copy", "copy");
+	nrt_status st;
 
+	if (!p)
+		return nrt_fail(NRT_INVALID, "nrt_program_copy: p is NULL");
+	st = step_begin(&s, p, "copy");
 	if (st != NRT_SUCCESS)
 		return st;
 	if (out && in && out->dtype != in->dtype)
@@ -756,11 +772,11 @@ NRT_API nrt_status nrt_program_copy(nrt_program *p, nrt_tensor *out,
 	return step_end(&s, step_elementwise(&s, out, "in", in, NULL));
 }
 
-static nrt_status sem_common(nrt_program *p, const char *fn, const char *name,
+static nrt_status sem_common(nrt_program *p, const char *name,
 			     unsigned int opcode, unsigned int sem, uint64_t value)
 {
 	struct step s;
-	nrt_status st = step_begin(&s, p, fn, name);
+	nrt_status st = step_begin(&s, p, name);
 
 	if (st != NRT_SUCCESS)
 		return st;
@@ -775,14 +791,18 @@ static nrt_status sem_common(nrt_program *p, const char *fn, const char *name,
 NRT_API nrt_status nrt_program_sem_signal(nrt_program *p, unsigned int sem,
 					  uint64_t value)
 {
-	return sem_common(p, "nrt_program_sem_signal", "sem_signal",
+	if (!p)
+		return nrt_fail(NRT_INVALID, "nrt_program_sem_signal: p is NULL");
+	return sem_common(p, "sem_signal",
 			  TRN_OP_SEM_SIGNAL, sem, value);
 }
 
 NRT_API nrt_status nrt_program_sem_wait(nrt_program *p, unsigned int sem,
 					uint64_t value)
 {
-	return sem_common(p, "nrt_program_sem_wait", "sem_wait", TRN_OP_SEM_WAIT,
+	if (!p)
+		return nrt_fail(NRT_INVALID, "nrt_program_sem_wait: p is NULL");
+	return sem_common(p, "sem_wait", TRN_OP_SEM_WAIT,
 			  sem, value);
 }
 
@@ -1032,45 +1052,48 @@ static const struct nrt_fence_ops nrt_run_ops = {
 	.release = run_release,
 };
 
-NRT_API nrt_status nrt_program_run(nrt_program *p, unsigned int core,
-				   const nrt_run_opts *opts, nrt_fence **fence)
+/* The arguments of nrt_program_run() after @p: its core and wait fences. */
+static nrt_status nrt_run_args(const struct nrt_program *p, unsigned int core,
+			       const nrt_run_opts *opts, nrt_fence *const **wait,
+			       size_t *wait_count)
 {
-	static const char fn[] = "nrt_program_run";
-	nrt_fence *const *wait = NULL;
-	struct drm_trn_dma_desc desc;
-	unsigned char *rec;
-	struct nrt_device *dev;
-	struct nrt_run *run;
-	size_t wait_count = 0;
-	bool consumed = false;
-	nrt_status st;
+	const struct nrt_device *dev = p->dev;
 
-	if (!p)
-		return nrt_fail(NRT_INVALID, "%s: p is NULL", fn);
+	*wait = NULL;
+	*wait_count = 0;
 	if (!atomic_load_explicit(&p->finalized, memory_order_acquire))
 		return nrt_fail(NRT_INVALID,
-				"%s: the program is not finalized (nrt_program_finalize())",
-				fn);
-	dev = p->dev;
+				"the program is not finalized (nrt_program_finalize())");
 	if (!nrt_device_has_dma(dev) || !dev->kinfo.core_queues)
 		return nrt_fail(NRT_UNSUPPORTED,
-				"%s: the kernel driver of %s offers no NeuronCore queues",
-				fn, dev->device_node);
+				"the kernel driver of %s offers no NeuronCore queues",
+				dev->device_node);
 	if (core >= dev->kinfo.core_queues)
 		return nrt_fail(NRT_INVALID,
-				"%s: core %u out of range: %s has %u NeuronCore queues",
-				fn, core, dev->device_node, dev->kinfo.core_queues);
+				"core %u out of range: %s has %u NeuronCore queues",
+				core, dev->device_node, dev->kinfo.core_queues);
 	if (opts) {
 		if (opts->struct_size < NRT_RUN_OPTS_SIZE_0_3)
 			return nrt_fail(NRT_INVALID,
-					"%s: opts->struct_size is %u, at least %zu needed",
-					fn, opts->struct_size, NRT_RUN_OPTS_SIZE_0_3);
-		wait = opts->wait;
-		wait_count = opts->wait_count;
+					"opts->struct_size is %u, at least %zu needed",
+					opts->struct_size, NRT_RUN_OPTS_SIZE_0_3);
+		*wait = opts->wait;
+		*wait_count = opts->wait_count;
 	}
-	st = nrt_check_wait(fn, dev, wait, wait_count, "opts->wait");
-	if (st != NRT_SUCCESS)
-		return st;
+	return nrt_check_wait(dev, *wait, *wait_count, "opts->wait");
+}
+
+/* Submit the EXEC job of a run of @p on @core, with a status record. */
+static nrt_status nrt_run_submit(struct nrt_program *p, unsigned int core,
+				 nrt_fence *const *wait, size_t wait_count,
+				 nrt_fence **fence)
+{
+	struct nrt_device *dev = p->dev;
+	struct drm_trn_dma_desc desc;
+	unsigned char *rec;
+	struct nrt_run *run;
+	bool consumed = false;
+	nrt_status st;
 
 	run = malloc(sizeof(*run));
 	if (!run)
@@ -1078,7 +1101,7 @@ NRT_API nrt_status nrt_program_run(nrt_program *p, unsigned int core,
 	st = nrt_rec_get(dev, &run->rec);
 	if (st != NRT_SUCCESS) {
 		free(run);
-		return nrt_fail_prefix(st, "%s", fn);
+		return st;
 	}
 	run->core = core;
 	run->prog = p;
@@ -1094,7 +1117,7 @@ NRT_API nrt_status nrt_program_run(nrt_program *p, unsigned int core,
 	desc.src = p->code->va;
 	desc.dst = nrt_rec_va(dev, run->rec);
 	desc.len = (uint64_t)p->n * TRN_INSN_SIZE;
-	st = nrt_job_run(fn, dev, dev->kinfo.dma_queues + core, &desc, 1, wait,
+	st = nrt_job_run(dev, dev->kinfo.dma_queues + core, &desc, 1, wait,
 			 wait_count, &nrt_run_ops, run, &consumed, fence);
 	if (!consumed) {
 		nrt_rec_put(dev, run->rec);
@@ -1102,6 +1125,21 @@ NRT_API nrt_status nrt_program_run(nrt_program *p, unsigned int core,
 		free(run);
 	}
 	return st;
+}
+
+NRT_API nrt_status nrt_program_run(nrt_program *p, unsigned int core,
+				   const nrt_run_opts *opts, nrt_fence **fence)
+{
+	nrt_fence *const *wait;
+	size_t wait_count;
+	nrt_status st;
+
+	if (!p)
+		return nrt_fail(NRT_INVALID, "nrt_program_run: p is NULL");
+	st = nrt_run_args(p, core, opts, &wait, &wait_count);
+	if (st == NRT_SUCCESS)
+		st = nrt_run_submit(p, core, wait, wait_count, fence);
+	return nrt_fail_prefix(st, "nrt_program_run");
 }
 
 NRT_API nrt_status nrt_program_run_result(nrt_fence *f, nrt_run_result *res)

@@ -66,8 +66,7 @@ static const struct nrt_pool_ops nrt_bounce_pool_ops = {
 	.destroy = nrt_bounce_pool_destroy,
 };
 
-static nrt_status nrt_bounce_get(struct nrt_device *dev, const char *fn,
-				 struct nrt_buffer **out)
+static nrt_status nrt_bounce_get(struct nrt_device *dev, struct nrt_buffer **out)
 {
 	struct nrt_bounce_pool *p = nrt_device_pool(dev, &nrt_bounce_pool_ops);
 	struct nrt_buffer *b = NULL;
@@ -75,7 +74,7 @@ static nrt_status nrt_bounce_get(struct nrt_device *dev, const char *fn,
 	nrt_status st;
 
 	if (!p)
-		return nrt_fail_prefix(NRT_RESOURCE, "%s: bounce buffer", fn);
+		return nrt_fail_prefix(NRT_RESOURCE, "bounce buffer");
 	pthread_mutex_lock(&p->lock);
 	if (p->n)
 		b = p->bufs[--p->n];
@@ -87,9 +86,9 @@ static nrt_status nrt_bounce_get(struct nrt_device *dev, const char *fn,
 
 	st = nrt_buffer_create(dev, NRT_BOUNCE_SIZE, NRT_PLACEMENT_HOST, true, &b);
 	if (st != NRT_SUCCESS)
-		return nrt_fail_prefix(st, "%s: bounce buffer", fn);
+		return nrt_fail_prefix(st, "bounce buffer");
 	/* Mapped for good: an internal buffer is unmapped when destroyed. */
-	st = nrt_buffer_pin(b, fn, &map);
+	st = nrt_buffer_pin(b, &map);
 	if (st != NRT_SUCCESS) {
 		nrt_buffer_destroy(b);
 		return st;
@@ -119,7 +118,6 @@ static void nrt_bounce_put(struct nrt_device *dev, struct nrt_buffer *b)
  * fence of the DMA that is using it.
  */
 struct nrt_staging {
-	const char *fn;
 	const char *what;        /* "dst" or "src", for messages */
 	struct nrt_buffer *buf;  /* the HBM buffer */
 	struct nrt_buffer *slot[2];
@@ -138,8 +136,8 @@ static void nrt_staging_settle(struct nrt_staging *sg, unsigned int s)
 	if (r != NRT_FENCE_OK && sg->st == NRT_SUCCESS) {
 		sg->st = nrt_fence_status(r, nrt_fence_queue(sg->fence[s]));
 		sg->st = nrt_fail_prefix(sg->st,
-					 "%s: DMA between a bounce buffer and %s (HBM buffer at device VA 0x%" PRIx64 ")",
-					 sg->fn, sg->what, sg->buf->va);
+					 "DMA between a bounce buffer and %s (HBM buffer at device VA 0x%" PRIx64 ")",
+					 sg->what, sg->buf->va);
 	}
 	nrt_fence_free(sg->fence[s]);
 	sg->fence[s] = NULL;
@@ -149,7 +147,7 @@ static nrt_status nrt_staging_slot(struct nrt_staging *sg, unsigned int s)
 {
 	if (sg->slot[s])
 		return NRT_SUCCESS;
-	return nrt_bounce_get(sg->buf->dev, sg->fn, &sg->slot[s]);
+	return nrt_bounce_get(sg->buf->dev, &sg->slot[s]);
 }
 
 static nrt_status nrt_staging_end(struct nrt_staging *sg)
@@ -170,7 +168,7 @@ static nrt_status nrt_staged_write(struct nrt_buffer *dst, size_t off,
 				   const unsigned char *src, size_t len)
 {
 	struct nrt_staging sg = {
-		.fn = "nrt_buffer_write", .what = "dst", .buf = dst,
+		.what = "dst", .buf = dst,
 	};
 	size_t pos = 0;
 	unsigned int s = 0;
@@ -185,7 +183,7 @@ static nrt_status nrt_staged_write(struct nrt_buffer *dst, size_t off,
 		if (sg.st != NRT_SUCCESS)
 			break;
 		memcpy(sg.slot[s]->map, src + pos, n);
-		sg.st = nrt_dma_copy_async(sg.fn, dst, off + pos, sg.slot[s], 0, n,
+		sg.st = nrt_dma_copy_async(dst, off + pos, sg.slot[s], 0, n,
 					   &sg.fence[s]);
 		pos += n;
 		s ^= 1;
@@ -197,7 +195,7 @@ static nrt_status nrt_staged_read(struct nrt_buffer *src, size_t off,
 				  unsigned char *dst, size_t len)
 {
 	struct nrt_staging sg = {
-		.fn = "nrt_buffer_read", .what = "src", .buf = src,
+		.what = "src", .buf = src,
 	};
 	size_t chunks = len / NRT_BOUNCE_SIZE + (len % NRT_BOUNCE_SIZE != 0);
 	size_t k;
@@ -222,8 +220,8 @@ static nrt_status nrt_staged_read(struct nrt_buffer *src, size_t off,
 			sg.st = nrt_staging_slot(&sg, s);
 			if (sg.st != NRT_SUCCESS)
 				break;
-			sg.st = nrt_dma_copy_async(sg.fn, sg.slot[s], 0, src,
-						   off + pos, n, &sg.fence[s]);
+			sg.st = nrt_dma_copy_async(sg.slot[s], 0, src, off + pos, n,
+						   &sg.fence[s]);
 		}
 	}
 	return nrt_staging_end(&sg);
@@ -238,24 +236,20 @@ static bool nrt_use_staging(const struct nrt_buffer *buf, size_t len)
 	       nrt_device_has_dma(buf->dev);
 }
 
-NRT_API nrt_status nrt_buffer_write(nrt_buffer *dst, size_t off,
-				    const void *src, size_t len)
+/* nrt_buffer_write() after the NULL checks; messages without its name. */
+static nrt_status nrt_write(struct nrt_buffer *dst, size_t off,
+			    const unsigned char *src, size_t len)
 {
 	unsigned char *p;
 	nrt_status st;
 
-	if (!dst)
-		return nrt_fail(NRT_INVALID, "nrt_buffer_write: dst is NULL");
-	if (!src && len)
-		return nrt_fail(NRT_INVALID, "nrt_buffer_write: src is NULL");
-	st = nrt_range_check("nrt_buffer_write", "dst", dst->size, off, len);
+	st = nrt_range_check("dst", dst->size, off, len);
 	if (st != NRT_SUCCESS || !len)
 		return st;
-
 	if (nrt_use_staging(dst, len))
 		return nrt_staged_write(dst, off, src, len);
 
-	st = nrt_buffer_pin(dst, "nrt_buffer_write", &p);
+	st = nrt_buffer_pin(dst, &p);
 	if (st != NRT_SUCCESS)
 		return st;
 	memcpy(p + off, src, len);
@@ -265,29 +259,44 @@ NRT_API nrt_status nrt_buffer_write(nrt_buffer *dst, size_t off,
 	return NRT_SUCCESS;
 }
 
-NRT_API nrt_status nrt_buffer_read(const nrt_buffer *src, size_t off,
-				   void *dst, size_t len)
+static nrt_status nrt_read(struct nrt_buffer *src, size_t off,
+			   unsigned char *dst, size_t len)
 {
-	/* The object is never const itself; only its mapping state changes. */
-	struct nrt_buffer *buf = (struct nrt_buffer *)src;
 	unsigned char *p;
 	nrt_status st;
 
-	if (!buf)
-		return nrt_fail(NRT_INVALID, "nrt_buffer_read: src is NULL");
-	if (!dst && len)
-		return nrt_fail(NRT_INVALID, "nrt_buffer_read: dst is NULL");
-	st = nrt_range_check("nrt_buffer_read", "src", buf->size, off, len);
+	st = nrt_range_check("src", src->size, off, len);
 	if (st != NRT_SUCCESS || !len)
 		return st;
+	if (nrt_use_staging(src, len))
+		return nrt_staged_read(src, off, dst, len);
 
-	if (nrt_use_staging(buf, len))
-		return nrt_staged_read(buf, off, dst, len);
-
-	st = nrt_buffer_pin(buf, "nrt_buffer_read", &p);
+	st = nrt_buffer_pin(src, &p);
 	if (st != NRT_SUCCESS)
 		return st;
 	memcpy(dst, p + off, len);
-	nrt_buffer_unpin(buf);
+	nrt_buffer_unpin(src);
 	return NRT_SUCCESS;
+}
+
+NRT_API nrt_status nrt_buffer_write(nrt_buffer *dst, size_t off,
+				    const void *src, size_t len)
+{
+	if (!dst)
+		return nrt_fail(NRT_INVALID, "nrt_buffer_write: dst is NULL");
+	if (!src && len)
+		return nrt_fail(NRT_INVALID, "nrt_buffer_write: src is NULL");
+	return nrt_fail_prefix(nrt_write(dst, off, src, len), "nrt_buffer_write");
+}
+
+NRT_API nrt_status nrt_buffer_read(const nrt_buffer *src, size_t off,
+				   void *dst, size_t len)
+{
+	if (!src)
+		return nrt_fail(NRT_INVALID, "nrt_buffer_read: src is NULL");
+	if (!dst && len)
+		return nrt_fail(NRT_INVALID, "nrt_buffer_read: dst is NULL");
+	/* The object is never const itself; only its mapping state changes. */
+	return nrt_fail_prefix(nrt_read((struct nrt_buffer *)src, off, dst, len),
+			       "nrt_buffer_read");
 }

@@ -188,15 +188,15 @@ static void test_fence_status_mapping(void **state)
 static void test_range_check(void **state)
 {
 	(void)state;
-	assert_status(nrt_range_check("f", "dst", 100, 0, 100), NRT_SUCCESS);
-	assert_status(nrt_range_check("f", "dst", 100, 100, 0), NRT_SUCCESS);
-	assert_status(nrt_range_check("f", "dst", 100, 99, 2), NRT_INVALID);
+	assert_status(nrt_range_check("dst", 100, 0, 100), NRT_SUCCESS);
+	assert_status(nrt_range_check("dst", 100, 100, 0), NRT_SUCCESS);
+	assert_status(nrt_range_check("dst", 100, 99, 2), NRT_INVALID);
 	assert_string_equal(nrt_last_error(),
-			    "f: range of dst at offset 99, 2 bytes, exceeds its size of 100 bytes");
-	assert_status(nrt_range_check("f", "src", 100, 101, 0), NRT_INVALID);
-	assert_status(nrt_range_check("f", "src", 100, SIZE_MAX, 2), NRT_INVALID);
+			    "range of dst at offset 99, 2 bytes, exceeds its size of 100 bytes");
+	assert_status(nrt_range_check("src", 100, 101, 0), NRT_INVALID);
+	assert_status(nrt_range_check("src", 100, SIZE_MAX, 2), NRT_INVALID);
 	assert_error_contains("overflows");
-	assert_status(nrt_range_check("f", "src", SIZE_MAX, 1, SIZE_MAX), NRT_INVALID);
+	assert_status(nrt_range_check("src", SIZE_MAX, 1, SIZE_MAX), NRT_INVALID);
 }
 
 static void test_fail_prefix(void **state)
@@ -206,6 +206,9 @@ static void test_fail_prefix(void **state)
 	(void)state;
 	nrt_fail(NRT_HW_ERROR, "job on queue %d failed", 2);
 	assert_int_equal(nrt_fail_prefix(NRT_HW_ERROR, "%s", "nrt_copy"), NRT_HW_ERROR);
+	assert_string_equal(nrt_last_error(), "nrt_copy: job on queue 2 failed");
+	/* A success leaves the message alone. */
+	assert_int_equal(nrt_fail_prefix(NRT_SUCCESS, "nrt_fill"), NRT_SUCCESS);
 	assert_string_equal(nrt_last_error(), "nrt_copy: job on queue 2 failed");
 
 	/* Truncated to the buffer, never overflowing it. */
