@@ -94,44 +94,44 @@ struct nrt_run {
 
 /* --- names ------------------------------------------------------------- */
 
-static const char *const bin_names[TRN_BIN_COUNT] = {
+static const char *const nrt_bin_names[TRN_BIN_COUNT] = {
 	"binary add", "binary sub", "binary mul", "binary div", "binary max",
 	"binary min",
 };
-static const char *const bin_scalar_names[TRN_BIN_COUNT] = {
+static const char *const nrt_bin_scalar_names[TRN_BIN_COUNT] = {
 	"binary add scalar", "binary sub scalar", "binary mul scalar",
 	"binary div scalar", "binary max scalar", "binary min scalar",
 };
-static const char *const act_names[TRN_ACT_COUNT] = {
+static const char *const nrt_act_names[TRN_ACT_COUNT] = {
 	"activate identity", "activate relu", "activate gelu", "activate silu",
 	"activate exp", "activate tanh", "activate sigmoid",
 	"activate reciprocal", "activate rsqrt", "activate sqrt",
 	"activate square", "activate abs",
 };
-static const char *const red_names[TRN_RED_COUNT] = {
+static const char *const nrt_red_names[TRN_RED_COUNT] = {
 	"reduce sum", "reduce max", "reduce min",
 };
 
-static uint16_t get16(const unsigned char *p)
+static uint16_t nrt_get16(const unsigned char *p)
 {
 	return (uint16_t)(p[0] | p[1] << 8);
 }
 
-static uint32_t get32(const unsigned char *p)
+static uint32_t nrt_get32(const unsigned char *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
 	       (uint32_t)p[3] << 24;
 }
 
-static uint64_t get64(const unsigned char *p)
+static uint64_t nrt_get64(const unsigned char *p)
 {
-	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+	return (uint64_t)nrt_get32(p) | (uint64_t)nrt_get32(p + 4) << 32;
 }
 
 /* The name of the step encoded at @insn. */
-static const char *insn_name(const unsigned char *insn)
+static const char *nrt_insn_name(const unsigned char *insn)
 {
-	unsigned int func = get16(insn + TRN_I_FUNC);
+	unsigned int func = nrt_get16(insn + TRN_I_FUNC);
 
 	switch (insn[TRN_I_OPCODE]) {
 	case TRN_OP_MATMUL:
@@ -139,12 +139,12 @@ static const char *insn_name(const unsigned char *insn)
 	case TRN_OP_BINARY:
 		if (func >= TRN_BIN_COUNT)
 			break;
-		return insn[TRN_I_FLAGS] & TRN_IF_SCALAR_B ? bin_scalar_names[func] :
-		       bin_names[func];
+		return insn[TRN_I_FLAGS] & TRN_IF_SCALAR_B ? nrt_bin_scalar_names[func] :
+		       nrt_bin_names[func];
 	case TRN_OP_ACTIVATE:
-		return func < TRN_ACT_COUNT ? act_names[func] : "activate";
+		return func < TRN_ACT_COUNT ? nrt_act_names[func] : "activate";
 	case TRN_OP_REDUCE:
-		return func < TRN_RED_COUNT ? red_names[func] : "reduce";
+		return func < TRN_RED_COUNT ? nrt_red_names[func] : "reduce";
 	case TRN_OP_TRANSPOSE:
 		return "transpose";
 	case TRN_OP_CAST:
@@ -163,25 +163,25 @@ static const char *insn_name(const unsigned char *insn)
 
 /* --- encoding ---------------------------------------------------------- */
 
-static void put16(unsigned char *p, uint16_t v)
+static void nrt_put16(unsigned char *p, uint16_t v)
 {
 	p[0] = (unsigned char)v;
 	p[1] = (unsigned char)(v >> 8);
 }
 
-static void put32(unsigned char *p, uint32_t v)
+static void nrt_put32(unsigned char *p, uint32_t v)
 {
-	put16(p, (uint16_t)v);
-	put16(p + 2, (uint16_t)(v >> 16));
+	nrt_put16(p, (uint16_t)v);
+	nrt_put16(p + 2, (uint16_t)(v >> 16));
 }
 
-static void put64(unsigned char *p, uint64_t v)
+static void nrt_put64(unsigned char *p, uint64_t v)
 {
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
+	nrt_put32(p, (uint32_t)v);
+	nrt_put32(p + 4, (uint32_t)(v >> 32));
 }
 
-static uint32_t f32_bits(float f)
+static uint32_t nrt_f32_bits(float f)
 {
 	uint32_t b;
 
@@ -190,7 +190,7 @@ static uint32_t f32_bits(float f)
 }
 
 /* A tensor as a 4-D operand. */
-struct operand {
+struct nrt_operand {
 	uint64_t va;
 	unsigned int dtype;
 	uint32_t shape[TRN_MAX_DIMS];
@@ -198,7 +198,7 @@ struct operand {
 };
 
 /* @t with 4 - rank leading dimensions of size 1. */
-static void operand_of(const struct nrt_tensor *t, struct operand *o)
+static void nrt_operand_of(const struct nrt_tensor *t, struct nrt_operand *o)
 {
 	unsigned int lead = TRN_MAX_DIMS - t->rank, d;
 	int64_t pad = (int64_t)t->shape[0] * t->strides[0];
@@ -214,24 +214,24 @@ static void operand_of(const struct nrt_tensor *t, struct operand *o)
 	}
 }
 
-static void encode_operand(unsigned char *insn, unsigned int slot,
-			   const struct operand *o)
+static void nrt_encode_operand(unsigned char *insn, unsigned int slot,
+			   const struct nrt_operand *o)
 {
 	unsigned char *p = insn + TRN_I_OPERAND(slot);
 	unsigned int d;
 
-	put64(p + TRN_O_VA, o->va);
+	nrt_put64(p + TRN_O_VA, o->va);
 	p[TRN_O_DTYPE] = (unsigned char)o->dtype;
 	for (d = 0; d < TRN_MAX_DIMS; d++) {
-		put32(p + TRN_O_SHAPE(d), o->shape[d]);
-		put32(p + TRN_O_STRIDE(d), (uint32_t)o->stride[d]);
+		nrt_put32(p + TRN_O_SHAPE(d), o->shape[d]);
+		nrt_put32(p + TRN_O_STRIDE(d), (uint32_t)o->stride[d]);
 	}
 }
 
 /* --- steps ------------------------------------------------------------- */
 
-/* An append in progress: @p is locked from step_begin() to step_end(). */
-struct step {
+/* An append in progress: @p is locked from nrt_step_begin() to nrt_step_end(). */
+struct nrt_step {
 	struct nrt_program *p;
 	unsigned int index;
 	const char *name;
@@ -240,10 +240,10 @@ struct step {
 	unsigned int n_tensors;
 };
 
-static nrt_status step_fail(const struct step *s, const char *fmt, ...)
+static nrt_status nrt_step_fail(const struct nrt_step *s, const char *fmt, ...)
 	NRT_PRINTF(2, 3);
 
-static nrt_status step_fail(const struct step *s, const char *fmt, ...)
+static nrt_status nrt_step_fail(const struct nrt_step *s, const char *fmt, ...)
 {
 	char msg[NRT_ERROR_MAX];
 	va_list ap;
@@ -256,9 +256,9 @@ static nrt_status step_fail(const struct step *s, const char *fmt, ...)
 
 /*
  * Start an append of step @name to @p (not NULL): lock it and check that it
- * takes steps. On success the caller must end with step_end().
+ * takes steps. On success the caller must end with nrt_step_end().
  */
-static nrt_status step_begin(struct step *s, nrt_program *p, const char *name)
+static nrt_status nrt_step_begin(struct nrt_step *s, nrt_program *p, const char *name)
 {
 	memset(s, 0, sizeof(*s));
 	pthread_mutex_lock(&p->lock);
@@ -281,24 +281,24 @@ static nrt_status step_begin(struct step *s, nrt_program *p, const char *name)
 }
 
 /*
- * step_begin() of a step with a function: named @names[@func], or @kind
+ * nrt_step_begin() of a step with a function: named @names[@func], or @kind
  * when @func is not below @count, which fails (and unlocks).
  */
-static nrt_status step_begin_func(struct step *s, nrt_program *p,
+static nrt_status nrt_step_begin_func(struct nrt_step *s, nrt_program *p,
 				  const char *kind, const char *const *names,
 				  unsigned int count, int func)
 {
 	bool known = func >= 0 && (unsigned int)func < count;
-	nrt_status st = step_begin(s, p, known ? names[func] : kind);
+	nrt_status st = nrt_step_begin(s, p, known ? names[func] : kind);
 
 	if (st != NRT_SUCCESS || known)
 		return st;
-	st = step_fail(s, "unknown function %d", func);
+	st = nrt_step_fail(s, "unknown function %d", func);
 	pthread_mutex_unlock(&p->lock);
 	return st;
 }
 
-static bool program_has_store(const struct nrt_program *p,
+static bool nrt_program_has_store(const struct nrt_program *p,
 			      const struct nrt_storage *st)
 {
 	size_t i;
@@ -311,7 +311,7 @@ static bool program_has_store(const struct nrt_program *p,
 }
 
 /* Add the encoded step if @st is NRT_SUCCESS, and unlock. */
-static nrt_status step_end(struct step *s, nrt_status st)
+static nrt_status nrt_step_end(struct nrt_step *s, nrt_status st)
 {
 	struct nrt_program *p = s->p;
 	unsigned int i;
@@ -346,7 +346,7 @@ static nrt_status step_end(struct step *s, nrt_status st)
 	for (i = 0; i < s->n_tensors; i++) {
 		struct nrt_storage *store = s->tensors[i]->st;
 
-		if (program_has_store(p, store))
+		if (nrt_program_has_store(p, store))
 			continue;
 		nrt_storage_ref(store);
 		p->stores[p->n_stores++] = store;
@@ -356,38 +356,38 @@ out:
 	return st;
 }
 
-static void step_header(struct step *s, unsigned int opcode, unsigned int flags,
+static void nrt_step_header(struct nrt_step *s, unsigned int opcode, unsigned int flags,
 			unsigned int func, uint32_t aux, uint64_t imm,
 			uint32_t alpha, uint32_t beta)
 {
 	s->insn[TRN_I_OPCODE] = (unsigned char)opcode;
 	s->insn[TRN_I_FLAGS] = (unsigned char)flags;
-	put16(s->insn + TRN_I_FUNC, (uint16_t)func);
-	put32(s->insn + TRN_I_AUX, aux);
-	put64(s->insn + TRN_I_IMM, imm);
-	put32(s->insn + TRN_I_ALPHA, alpha);
-	put32(s->insn + TRN_I_BETA, beta);
+	nrt_put16(s->insn + TRN_I_FUNC, (uint16_t)func);
+	nrt_put32(s->insn + TRN_I_AUX, aux);
+	nrt_put64(s->insn + TRN_I_IMM, imm);
+	nrt_put32(s->insn + TRN_I_ALPHA, alpha);
+	nrt_put32(s->insn + TRN_I_BETA, beta);
 }
 
 /* Check tensor argument @what of the step and note it for a reference. */
-static nrt_status step_tensor(struct step *s, const char *what,
+static nrt_status nrt_step_tensor(struct nrt_step *s, const char *what,
 			      const struct nrt_tensor *t, bool output)
 {
 	unsigned int dim;
 
 	if (!t)
-		return step_fail(s, "%s is NULL", what);
+		return nrt_step_fail(s, "%s is NULL", what);
 	if (t->st->buf->dev != s->p->dev)
-		return step_fail(s, "%s is a tensor of another device handle", what);
+		return nrt_step_fail(s, "%s is a tensor of another device handle", what);
 	if (output && nrt_tensor_bcast_dim(t, &dim))
-		return step_fail(s, "%s is a broadcast view (dimension %u of size %" PRIu32
+		return nrt_step_fail(s, "%s is a broadcast view (dimension %u of size %" PRIu32
 				 " has stride 0): it cannot be an output",
 				 what, dim, t->shape[dim]);
 	s->tensors[s->n_tensors++] = t;
 	return NRT_SUCCESS;
 }
 
-static void shape_of(const struct nrt_tensor *t, char *buf, size_t size)
+static void nrt_shape_of(const struct nrt_tensor *t, char *buf, size_t size)
 {
 	nrt_shape_str(buf, size, t->rank, t->shape);
 }
@@ -397,14 +397,14 @@ static void shape_of(const struct nrt_tensor *t, char *buf, size_t size)
  * output @out: dimensions aligned at the end, those of size 1 (or missing)
  * repeated with stride 0.
  */
-static nrt_status step_bcast(struct step *s, const char *what,
+static nrt_status nrt_step_bcast(struct nrt_step *s, const char *what,
 			     const struct nrt_tensor *in, const char *outname,
 			     const struct nrt_tensor *out,
-			     const uint32_t shape[TRN_MAX_DIMS], struct operand *o)
+			     const uint32_t shape[TRN_MAX_DIMS], struct nrt_operand *o)
 {
 	unsigned int d;
 
-	operand_of(in, o);
+	nrt_operand_of(in, o);
 	for (d = 0; d < TRN_MAX_DIMS; d++) {
 		char a[64], b[64];
 
@@ -415,49 +415,49 @@ static nrt_status step_bcast(struct step *s, const char *what,
 			o->stride[d] = 0;
 			continue;
 		}
-		shape_of(in, a, sizeof(a));
-		shape_of(out, b, sizeof(b));
-		return step_fail(s, "%s (%s) does not broadcast to the shape of %s (%s)",
+		nrt_shape_of(in, a, sizeof(a));
+		nrt_shape_of(out, b, sizeof(b));
+		return nrt_step_fail(s, "%s (%s) does not broadcast to the shape of %s (%s)",
 				 what, a, outname, b);
 	}
 	return NRT_SUCCESS;
 }
 
 /* An elementwise step: out and up to two inputs broadcast to out. */
-static nrt_status step_elementwise(struct step *s, const struct nrt_tensor *out,
+static nrt_status nrt_step_elementwise(struct nrt_step *s, const struct nrt_tensor *out,
 				   const char *aname, const struct nrt_tensor *a,
 				   const struct nrt_tensor *b)
 {
-	struct operand oo, oa, ob;
+	struct nrt_operand oo, oa, ob;
 	nrt_status st;
 
-	st = step_tensor(s, "out", out, true);
+	st = nrt_step_tensor(s, "out", out, true);
 	if (st == NRT_SUCCESS)
-		st = step_tensor(s, aname, a, false);
+		st = nrt_step_tensor(s, aname, a, false);
 	if (st == NRT_SUCCESS && b)
-		st = step_tensor(s, "b", b, false);
+		st = nrt_step_tensor(s, "b", b, false);
 	if (st != NRT_SUCCESS)
 		return st;
-	operand_of(out, &oo);
-	st = step_bcast(s, aname, a, "out", out, oo.shape, &oa);
+	nrt_operand_of(out, &oo);
+	st = nrt_step_bcast(s, aname, a, "out", out, oo.shape, &oa);
 	if (st == NRT_SUCCESS && b)
-		st = step_bcast(s, "b", b, "out", out, oo.shape, &ob);
+		st = nrt_step_bcast(s, "b", b, "out", out, oo.shape, &ob);
 	if (st != NRT_SUCCESS)
 		return st;
-	encode_operand(s->insn, 0, &oo);
-	encode_operand(s->insn, 1, &oa);
+	nrt_encode_operand(s->insn, 0, &oo);
+	nrt_encode_operand(s->insn, 1, &oa);
 	if (b)
-		encode_operand(s->insn, 2, &ob);
+		nrt_encode_operand(s->insn, 2, &ob);
 	return NRT_SUCCESS;
 }
 
 /* --- the append calls -------------------------------------------------- */
 
-static nrt_status enc_matmul(struct step *s, const struct nrt_tensor *out,
+static nrt_status nrt_enc_matmul(struct nrt_step *s, const struct nrt_tensor *out,
 			     const struct nrt_tensor *a, const struct nrt_tensor *b,
 			     float alpha, bool accumulate)
 {
-	struct operand oo, oa, ob;
+	struct nrt_operand oo, oa, ob;
 	char sa[64], sb[64], so[64];
 	const struct nrt_tensor *args[3] = { out, a, b };
 	static const char *const names[3] = { "out", "a", "b" };
@@ -466,38 +466,38 @@ static nrt_status enc_matmul(struct step *s, const struct nrt_tensor *out,
 	nrt_status st;
 
 	for (i = 0; i < 3; i++) {
-		st = step_tensor(s, names[i], args[i], i == 0);
+		st = nrt_step_tensor(s, names[i], args[i], i == 0);
 		if (st != NRT_SUCCESS)
 			return st;
 		if (args[i]->rank < 2)
-			return step_fail(s, "%s has rank %u: matmul needs rank 2 to %u",
+			return nrt_step_fail(s, "%s has rank %u: matmul needs rank 2 to %u",
 					 names[i], args[i]->rank, TRN_MAX_DIMS);
 	}
-	shape_of(a, sa, sizeof(sa));
-	shape_of(b, sb, sizeof(sb));
-	shape_of(out, so, sizeof(so));
+	nrt_shape_of(a, sa, sizeof(sa));
+	nrt_shape_of(b, sb, sizeof(sb));
+	nrt_shape_of(out, so, sizeof(so));
 	M = a->shape[a->rank - 2];
 	K = a->shape[a->rank - 1];
 	N = b->shape[b->rank - 1];
 	if (b->shape[b->rank - 2] != K)
-		return step_fail(s, "inner dimensions differ: a is %s, b is %s", sa, sb);
+		return nrt_step_fail(s, "inner dimensions differ: a is %s, b is %s", sa, sb);
 	if (out->shape[out->rank - 2] != M || out->shape[out->rank - 1] != N)
-		return step_fail(s, "out is %s, but a (%s) @ b (%s) is %" PRIu32 "x%" PRIu32,
+		return nrt_step_fail(s, "out is %s, but a (%s) @ b (%s) is %" PRIu32 "x%" PRIu32,
 				 so, sa, sb, M, N);
 
 	/* The batch dimensions (the first two of four) broadcast. */
-	operand_of(out, &oo);
-	operand_of(a, &oa);
-	operand_of(b, &ob);
+	nrt_operand_of(out, &oo);
+	nrt_operand_of(a, &oa);
+	nrt_operand_of(b, &ob);
 	for (i = 0; i < 2; i++) {
-		struct operand *in[2] = { &oa, &ob };
+		struct nrt_operand *in[2] = { &oa, &ob };
 		unsigned int k;
 
 		for (k = 0; k < 2; k++) {
 			if (in[k]->shape[i] == oo.shape[i])
 				continue;
 			if (in[k]->shape[i] != 1)
-				return step_fail(s,
+				return nrt_step_fail(s,
 						 "the batch dimensions of %s (%s) do not broadcast to those of out (%s)",
 						 k ? "b" : "a", k ? sb : sa, so);
 			in[k]->shape[i] = oo.shape[i];
@@ -506,19 +506,19 @@ static nrt_status enc_matmul(struct step *s, const struct nrt_tensor *out,
 	}
 	/* Broadcast inputs count their repeats in the device's element limit. */
 	for (i = 0; i < 2; i++) {
-		const struct operand *o = i ? &ob : &oa;
+		const struct nrt_operand *o = i ? &ob : &oa;
 		uint64_t n = (uint64_t)o->shape[0] * o->shape[1] * o->shape[2] * o->shape[3];
 
 		if (n > TRN_MAX_ELEMS)
-			return step_fail(s, "%s broadcast to the batch of out (%s) has %" PRIu64
+			return nrt_step_fail(s, "%s broadcast to the batch of out (%s) has %" PRIu64
 					 " elements, more than %u", i ? "b" : "a", so, n,
 					 (unsigned int)TRN_MAX_ELEMS);
 	}
-	step_header(s, TRN_OP_MATMUL, accumulate ? TRN_IF_ACCUMULATE : 0, 0, 0, 0,
-		    f32_bits(alpha), 0);
-	encode_operand(s->insn, 0, &oo);
-	encode_operand(s->insn, 1, &oa);
-	encode_operand(s->insn, 2, &ob);
+	nrt_step_header(s, TRN_OP_MATMUL, accumulate ? TRN_IF_ACCUMULATE : 0, 0, 0, 0,
+		    nrt_f32_bits(alpha), 0);
+	nrt_encode_operand(s->insn, 0, &oo);
+	nrt_encode_operand(s->insn, 1, &oa);
+	nrt_encode_operand(s->insn, 2, &ob);
 	return NRT_SUCCESS;
 }
 
@@ -526,32 +526,32 @@ NRT_API nrt_status nrt_program_matmul(nrt_program *p, nrt_tensor *out,
 				      const nrt_tensor *a, const nrt_tensor *b,
 				      float alpha, bool accumulate)
 {
-	struct step s;
+	struct nrt_step s;
 	nrt_status st;
 
 	if (!p)
 		return nrt_fail(NRT_INVALID, "nrt_program_matmul: p is NULL");
-	st = step_begin(&s, p, "matmul");
+	st = nrt_step_begin(&s, p, "matmul");
 	if (st != NRT_SUCCESS)
 		return st;
-	return step_end(&s, enc_matmul(&s, out, a, b, alpha, accumulate));
+	return nrt_step_end(&s, nrt_enc_matmul(&s, out, a, b, alpha, accumulate));
 }
 
-static nrt_status binary_common(nrt_program *p, nrt_binary_op op,
+static nrt_status nrt_binary_common(nrt_program *p, nrt_binary_op op,
 				nrt_tensor *out, const nrt_tensor *a,
 				const nrt_tensor *b, bool scalar, float value)
 {
-	struct step s;
+	struct nrt_step s;
 	nrt_status st;
 
-	st = step_begin_func(&s, p, scalar ? "binary scalar" : "binary",
-			     scalar ? bin_scalar_names : bin_names, TRN_BIN_COUNT,
+	st = nrt_step_begin_func(&s, p, scalar ? "binary scalar" : "binary",
+			     scalar ? nrt_bin_scalar_names : nrt_bin_names, TRN_BIN_COUNT,
 			     (int)op);
 	if (st != NRT_SUCCESS)
 		return st;
-	step_header(&s, TRN_OP_BINARY, scalar ? TRN_IF_SCALAR_B : 0, (unsigned int)op,
-		    0, 0, scalar ? f32_bits(value) : 0, 0);
-	return step_end(&s, step_elementwise(&s, out, "a", a, scalar ? NULL : b));
+	nrt_step_header(&s, TRN_OP_BINARY, scalar ? TRN_IF_SCALAR_B : 0, (unsigned int)op,
+		    0, 0, scalar ? nrt_f32_bits(value) : 0, 0);
+	return nrt_step_end(&s, nrt_step_elementwise(&s, out, "a", a, scalar ? NULL : b));
 }
 
 NRT_API nrt_status nrt_program_binary(nrt_program *p, nrt_binary_op op,
@@ -560,7 +560,7 @@ NRT_API nrt_status nrt_program_binary(nrt_program *p, nrt_binary_op op,
 {
 	if (!p)
 		return nrt_fail(NRT_INVALID, "nrt_program_binary: p is NULL");
-	return binary_common(p, op, out, a, b, false, 0);
+	return nrt_binary_common(p, op, out, a, b, false, 0);
 }
 
 NRT_API nrt_status nrt_program_binary_scalar(nrt_program *p, nrt_binary_op op,
@@ -569,44 +569,44 @@ NRT_API nrt_status nrt_program_binary_scalar(nrt_program *p, nrt_binary_op op,
 {
 	if (!p)
 		return nrt_fail(NRT_INVALID, "nrt_program_binary_scalar: p is NULL");
-	return binary_common(p, op, out, a, NULL, true, scalar);
+	return nrt_binary_common(p, op, out, a, NULL, true, scalar);
 }
 
 NRT_API nrt_status nrt_program_activate(nrt_program *p, nrt_activation fn,
 					nrt_tensor *out, const nrt_tensor *in,
 					float scale, float bias)
 {
-	struct step s;
+	struct nrt_step s;
 	nrt_status st;
 
 	if (!p)
 		return nrt_fail(NRT_INVALID, "nrt_program_activate: p is NULL");
-	st = step_begin_func(&s, p, "activate", act_names,
+	st = nrt_step_begin_func(&s, p, "activate", nrt_act_names,
 			     TRN_ACT_COUNT, (int)fn);
 	if (st != NRT_SUCCESS)
 		return st;
-	step_header(&s, TRN_OP_ACTIVATE, 0, (unsigned int)fn, 0, 0, f32_bits(scale),
-		    f32_bits(bias));
-	return step_end(&s, step_elementwise(&s, out, "in", in, NULL));
+	nrt_step_header(&s, TRN_OP_ACTIVATE, 0, (unsigned int)fn, 0, 0, nrt_f32_bits(scale),
+		    nrt_f32_bits(bias));
+	return nrt_step_end(&s, nrt_step_elementwise(&s, out, "in", in, NULL));
 }
 
-static nrt_status enc_reduce(struct step *s, unsigned int func,
+static nrt_status nrt_enc_reduce(struct nrt_step *s, unsigned int func,
 			     const struct nrt_tensor *out,
 			     const struct nrt_tensor *in, unsigned int axis,
 			     float scale)
 {
 	unsigned int lead, axis4, d;
-	struct operand oo, oi;
+	struct nrt_operand oo, oi;
 	bool keep, ok = true;
 	nrt_status st;
 
-	st = step_tensor(s, "out", out, true);
+	st = nrt_step_tensor(s, "out", out, true);
 	if (st == NRT_SUCCESS)
-		st = step_tensor(s, "in", in, false);
+		st = nrt_step_tensor(s, "in", in, false);
 	if (st != NRT_SUCCESS)
 		return st;
 	if (axis >= in->rank)
-		return step_fail(s, "axis %u out of range: in has rank %u", axis,
+		return nrt_step_fail(s, "axis %u out of range: in has rank %u", axis,
 				 in->rank);
 
 	/* out: in with the axis of size 1 (keep) or without it. */
@@ -624,8 +624,8 @@ static nrt_status enc_reduce(struct step *s, unsigned int func,
 		char si[64], so[64], w1[64], w2[64];
 		unsigned int k = 0;
 
-		shape_of(in, si, sizeof(si));
-		shape_of(out, so, sizeof(so));
+		nrt_shape_of(in, si, sizeof(si));
+		nrt_shape_of(out, so, sizeof(so));
 		memcpy(want, in->shape, sizeof(want));
 		want[axis] = 1;
 		nrt_shape_str(w1, sizeof(w1), in->rank, want);
@@ -635,15 +635,15 @@ static nrt_status enc_reduce(struct step *s, unsigned int func,
 		}
 		if (k)
 			nrt_shape_str(w2, sizeof(w2), k, want);
-		return step_fail(s, "out is %s, expected %s%s%s (in %s reduced along axis %u)",
+		return nrt_step_fail(s, "out is %s, expected %s%s%s (in %s reduced along axis %u)",
 				 so, w1, k ? " or " : "", k ? w2 : "", si, axis);
 	}
 
-	operand_of(in, &oi);
+	nrt_operand_of(in, &oi);
 	lead = TRN_MAX_DIMS - in->rank;
 	axis4 = axis + lead;
 	if (keep) {
-		operand_of(out, &oo);
+		nrt_operand_of(out, &oo);
 	} else {
 		oo.va = out->st->buf->va + out->offset;
 		oo.dtype = (unsigned int)out->dtype;
@@ -659,9 +659,9 @@ static nrt_status enc_reduce(struct step *s, unsigned int func,
 			}
 		}
 	}
-	step_header(s, TRN_OP_REDUCE, 0, func, axis4, 0, f32_bits(scale), 0);
-	encode_operand(s->insn, 0, &oo);
-	encode_operand(s->insn, 1, &oi);
+	nrt_step_header(s, TRN_OP_REDUCE, 0, func, axis4, 0, nrt_f32_bits(scale), 0);
+	nrt_encode_operand(s->insn, 0, &oo);
+	nrt_encode_operand(s->insn, 1, &oi);
 	return NRT_SUCCESS;
 }
 
@@ -669,34 +669,34 @@ NRT_API nrt_status nrt_program_reduce(nrt_program *p, nrt_reduce_op op,
 				      nrt_tensor *out, const nrt_tensor *in,
 				      unsigned int axis, float scale)
 {
-	struct step s;
+	struct nrt_step s;
 	nrt_status st;
 
 	if (!p)
 		return nrt_fail(NRT_INVALID, "nrt_program_reduce: p is NULL");
-	st = step_begin_func(&s, p, "reduce", red_names,
+	st = nrt_step_begin_func(&s, p, "reduce", nrt_red_names,
 			     TRN_RED_COUNT, (int)op);
 	if (st != NRT_SUCCESS)
 		return st;
-	return step_end(&s, enc_reduce(&s, (unsigned int)op, out, in, axis, scale));
+	return nrt_step_end(&s, nrt_enc_reduce(&s, (unsigned int)op, out, in, axis, scale));
 }
 
-static nrt_status enc_transpose(struct step *s, const struct nrt_tensor *out,
+static nrt_status nrt_enc_transpose(struct nrt_step *s, const struct nrt_tensor *out,
 				const struct nrt_tensor *in, unsigned int d0,
 				unsigned int d1)
 {
 	uint32_t want[NRT_MAX_RANK];
-	struct operand oo, oi;
+	struct nrt_operand oo, oi;
 	unsigned int lead;
 	nrt_status st;
 
-	st = step_tensor(s, "out", out, true);
+	st = nrt_step_tensor(s, "out", out, true);
 	if (st == NRT_SUCCESS)
-		st = step_tensor(s, "in", in, false);
+		st = nrt_step_tensor(s, "in", in, false);
 	if (st != NRT_SUCCESS)
 		return st;
 	if (d0 >= in->rank || d1 >= in->rank)
-		return step_fail(s, "d%u %u out of range: in has rank %u",
+		return nrt_step_fail(s, "d%u %u out of range: in has rank %u",
 				 d0 >= in->rank ? 0 : 1, d0 >= in->rank ? d0 : d1,
 				 in->rank);
 	memcpy(want, in->shape, sizeof(want));
@@ -706,19 +706,19 @@ static nrt_status enc_transpose(struct step *s, const struct nrt_tensor *out,
 	    memcmp(want, out->shape, in->rank * sizeof(*want))) {
 		char si[64], so[64], sw[64];
 
-		shape_of(in, si, sizeof(si));
-		shape_of(out, so, sizeof(so));
+		nrt_shape_of(in, si, sizeof(si));
+		nrt_shape_of(out, so, sizeof(so));
 		nrt_shape_str(sw, sizeof(sw), in->rank, want);
-		return step_fail(s, "out is %s, expected %s (in %s with dimensions %u and %u swapped)",
+		return nrt_step_fail(s, "out is %s, expected %s (in %s with dimensions %u and %u swapped)",
 				 so, sw, si, d0, d1);
 	}
 	lead = TRN_MAX_DIMS - in->rank;
-	operand_of(out, &oo);
-	operand_of(in, &oi);
-	step_header(s, TRN_OP_TRANSPOSE, 0, 0, TRN_TRANSPOSE_AUX(d0 + lead, d1 + lead),
+	nrt_operand_of(out, &oo);
+	nrt_operand_of(in, &oi);
+	nrt_step_header(s, TRN_OP_TRANSPOSE, 0, 0, TRN_TRANSPOSE_AUX(d0 + lead, d1 + lead),
 		    0, 0, 0);
-	encode_operand(s->insn, 0, &oo);
-	encode_operand(s->insn, 1, &oi);
+	nrt_encode_operand(s->insn, 0, &oo);
+	nrt_encode_operand(s->insn, 1, &oi);
 	return NRT_SUCCESS;
 }
 
@@ -726,66 +726,66 @@ NRT_API nrt_status nrt_program_transpose(nrt_program *p, nrt_tensor *out,
 					 const nrt_tensor *in, unsigned int d0,
 					 unsigned int d1)
 {
-	struct step s;
+	struct nrt_step s;
 	nrt_status st;
 
 	if (!p)
 		return nrt_fail(NRT_INVALID, "nrt_program_transpose: p is NULL");
-	st = step_begin(&s, p, "transpose");
+	st = nrt_step_begin(&s, p, "transpose");
 	if (st != NRT_SUCCESS)
 		return st;
-	return step_end(&s, enc_transpose(&s, out, in, d0, d1));
+	return nrt_step_end(&s, nrt_enc_transpose(&s, out, in, d0, d1));
 }
 
 NRT_API nrt_status nrt_program_cast(nrt_program *p, nrt_tensor *out,
 				    const nrt_tensor *in)
 {
-	struct step s;
+	struct nrt_step s;
 	nrt_status st;
 
 	if (!p)
 		return nrt_fail(NRT_INVALID, "nrt_program_cast: p is NULL");
-	st = step_begin(&s, p, "cast");
+	st = nrt_step_begin(&s, p, "cast");
 	if (st != NRT_SUCCESS)
 		return st;
-	step_header(&s, TRN_OP_CAST, 0, 0, 0, 0, 0, 0);
-	return step_end(&s, step_elementwise(&s, out, "in", in, NULL));
+	nrt_step_header(&s, TRN_OP_CAST, 0, 0, 0, 0, 0, 0);
+	return nrt_step_end(&s, nrt_step_elementwise(&s, out, "in", in, NULL));
 }
 
 NRT_API nrt_status nrt_program_copy(nrt_program *p, nrt_tensor *out,
 				    const nrt_tensor *in)
 {
-	struct step s;
+	struct nrt_step s;
 	nrt_status st;
 
 	if (!p)
 		return nrt_fail(NRT_INVALID, "nrt_program_copy: p is NULL");
-	st = step_begin(&s, p, "copy");
+	st = nrt_step_begin(&s, p, "copy");
 	if (st != NRT_SUCCESS)
 		return st;
 	if (out && in && out->dtype != in->dtype)
-		return step_end(&s, step_fail(&s,
+		return nrt_step_end(&s, nrt_step_fail(&s,
 					      "types differ: out is %s, in is %s (nrt_program_cast() converts)",
 					      nrt_dtype_name(out->dtype),
 					      nrt_dtype_name(in->dtype)));
-	step_header(&s, TRN_OP_DMA, 0, 0, 0, 0, 0, 0);
-	return step_end(&s, step_elementwise(&s, out, "in", in, NULL));
+	nrt_step_header(&s, TRN_OP_DMA, 0, 0, 0, 0, 0, 0);
+	return nrt_step_end(&s, nrt_step_elementwise(&s, out, "in", in, NULL));
 }
 
-static nrt_status sem_common(nrt_program *p, const char *name,
+static nrt_status nrt_sem_common(nrt_program *p, const char *name,
 			     unsigned int opcode, unsigned int sem, uint64_t value)
 {
-	struct step s;
-	nrt_status st = step_begin(&s, p, name);
+	struct nrt_step s;
+	nrt_status st = nrt_step_begin(&s, p, name);
 
 	if (st != NRT_SUCCESS)
 		return st;
 	if (sem >= p->dev->kinfo.num_sems)
-		return step_end(&s, step_fail(&s, "semaphore %u out of range: %s has %u",
+		return nrt_step_end(&s, nrt_step_fail(&s, "semaphore %u out of range: %s has %u",
 					      sem, p->dev->device_node,
 					      p->dev->kinfo.num_sems));
-	step_header(&s, opcode, 0, 0, sem, value, 0, 0);
-	return step_end(&s, NRT_SUCCESS);
+	nrt_step_header(&s, opcode, 0, 0, sem, value, 0, 0);
+	return nrt_step_end(&s, NRT_SUCCESS);
 }
 
 NRT_API nrt_status nrt_program_sem_signal(nrt_program *p, unsigned int sem,
@@ -793,7 +793,7 @@ NRT_API nrt_status nrt_program_sem_signal(nrt_program *p, unsigned int sem,
 {
 	if (!p)
 		return nrt_fail(NRT_INVALID, "nrt_program_sem_signal: p is NULL");
-	return sem_common(p, "sem_signal",
+	return nrt_sem_common(p, "sem_signal",
 			  TRN_OP_SEM_SIGNAL, sem, value);
 }
 
@@ -802,7 +802,7 @@ NRT_API nrt_status nrt_program_sem_wait(nrt_program *p, unsigned int sem,
 {
 	if (!p)
 		return nrt_fail(NRT_INVALID, "nrt_program_sem_wait: p is NULL");
-	return sem_common(p, "sem_wait", TRN_OP_SEM_WAIT,
+	return nrt_sem_common(p, "sem_wait", TRN_OP_SEM_WAIT,
 			  sem, value);
 }
 
@@ -831,12 +831,12 @@ NRT_API nrt_status nrt_program_new(nrt_device *dev, nrt_program **out)
 	return NRT_SUCCESS;
 }
 
-static void program_ref(struct nrt_program *p)
+static void nrt_program_ref(struct nrt_program *p)
 {
 	atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
 }
 
-static void program_unref(struct nrt_program *p)
+static void nrt_program_unref(struct nrt_program *p)
 {
 	size_t i;
 
@@ -856,7 +856,7 @@ static void program_unref(struct nrt_program *p)
 NRT_API void nrt_program_free(nrt_program *p)
 {
 	if (p)
-		program_unref(p);
+		nrt_program_unref(p);
 }
 
 NRT_API nrt_status nrt_program_finalize(nrt_program *p)
@@ -915,7 +915,7 @@ NRT_API const char *nrt_program_step_name(const nrt_program *p,
 		return NULL;
 	pthread_mutex_lock(&q->lock);
 	if (step < q->n)
-		name = insn_name(q->insns + (size_t)step * TRN_INSN_SIZE);
+		name = nrt_insn_name(q->insns + (size_t)step * TRN_INSN_SIZE);
 	pthread_mutex_unlock(&q->lock);
 	return name;
 }
@@ -940,7 +940,7 @@ NRT_API nrt_status nrt_program_encoded(const nrt_program *p,
 /* --- runs -------------------------------------------------------------- */
 
 /* What the status record says: the fields of nrt_run_result. */
-static void rec_read(const struct nrt_device *dev, uint32_t rec,
+static void nrt_rec_read(const struct nrt_device *dev, uint32_t rec,
 		     nrt_run_result *r)
 {
 	unsigned char b[TRN_EXEC_ST_SIZE];
@@ -948,13 +948,13 @@ static void rec_read(const struct nrt_device *dev, uint32_t rec,
 	/* The device wrote it before the job's fence signalled. */
 	atomic_thread_fence(memory_order_acquire);
 	memcpy(b, nrt_rec_ptr(dev, rec), sizeof(b));
-	r->error = get32(b + TRN_EXEC_ST_ERROR);
-	r->step = get32(b + TRN_EXEC_ST_INSN);
-	r->addr = get64(b + TRN_EXEC_ST_ADDR);
-	r->ns = get64(b + TRN_EXEC_ST_NS);
+	r->error = nrt_get32(b + TRN_EXEC_ST_ERROR);
+	r->step = nrt_get32(b + TRN_EXEC_ST_INSN);
+	r->addr = nrt_get64(b + TRN_EXEC_ST_ADDR);
+	r->ns = nrt_get64(b + TRN_EXEC_ST_NS);
 }
 
-static const char *hw_error_name(uint32_t err)
+static const char *nrt_hw_error_name(uint32_t err)
 {
 	static const char *const names[] = {
 		[TRN_DMA_ERR_NONE] = "TRN_DMA_ERR_NONE",
@@ -976,7 +976,7 @@ static const char *hw_error_name(uint32_t err)
 }
 
 /* What went wrong, e.g. "operand outside the mapped address space at 0x1000". */
-static void hw_error_text(char *buf, size_t size, const nrt_run_result *r)
+static void nrt_hw_error_text(char *buf, size_t size, const nrt_run_result *r)
 {
 	switch (r->error) {
 	case TRN_DMA_ERR_UNMAPPED:
@@ -1017,39 +1017,39 @@ static void hw_error_text(char *buf, size_t size, const nrt_run_result *r)
 }
 
 /* nrt_fence_ops.failed of a run: name the step from the status record. */
-static nrt_status run_failed(struct nrt_fence *f, nrt_status st)
+static nrt_status nrt_run_failed(struct nrt_fence *f, nrt_status st)
 {
 	const struct nrt_run *run = nrt_fence_ctx(f);
 	const struct nrt_program *p = run->prog;
 	nrt_run_result r;
 	char text[160];
 
-	rec_read(p->dev, run->rec, &r);
+	nrt_rec_read(p->dev, run->rec, &r);
 	if (r.error == NRT_REC_UNWRITTEN || r.error == TRN_DMA_ERR_NONE)
 		/* Stopped before the program ended: the job's error is all. */
 		return nrt_fail_prefix(st, "program run on core %u", run->core);
-	hw_error_text(text, sizeof(text), &r);
+	nrt_hw_error_text(text, sizeof(text), &r);
 	if (r.step >= p->n)
 		return nrt_fail(st, "program run on core %u: %s (%s)", run->core,
-				text, hw_error_name(r.error));
+				text, nrt_hw_error_name(r.error));
 	return nrt_fail(st, "program step %" PRIu32 " (%s): %s (core %u, %s)", r.step,
-			insn_name(p->insns + (size_t)r.step * TRN_INSN_SIZE), text,
-			run->core, hw_error_name(r.error));
+			nrt_insn_name(p->insns + (size_t)r.step * TRN_INSN_SIZE), text,
+			run->core, nrt_hw_error_name(r.error));
 }
 
 /* nrt_fence_ops.release of a run: give back the record and the program. */
-static void run_release(struct nrt_fence *f, bool done)
+static void nrt_run_release(struct nrt_fence *f, bool done)
 {
 	struct nrt_run *run = nrt_fence_ctx(f);
 
 	nrt_rec_release(f, run->rec, done);
-	program_unref(run->prog);
+	nrt_program_unref(run->prog);
 	free(run);
 }
 
 static const struct nrt_fence_ops nrt_run_ops = {
-	.failed = run_failed,
-	.release = run_release,
+	.failed = nrt_run_failed,
+	.release = nrt_run_release,
 };
 
 /* The arguments of nrt_program_run() after @p: its core and wait fences. */
@@ -1105,12 +1105,12 @@ static nrt_status nrt_run_submit(struct nrt_program *p, unsigned int core,
 	}
 	run->core = core;
 	run->prog = p;
-	program_ref(p);
+	nrt_program_ref(p);
 
 	/* Not written yet; submission makes these stores visible. */
 	rec = nrt_rec_ptr(dev, run->rec);
 	memset(rec, 0, TRN_EXEC_ST_SIZE);
-	put32(rec + TRN_EXEC_ST_ERROR, NRT_REC_UNWRITTEN);
+	nrt_put32(rec + TRN_EXEC_ST_ERROR, NRT_REC_UNWRITTEN);
 
 	memset(&desc, 0, sizeof(desc));
 	desc.opcode = DRM_TRN_DMA_OP_EXEC;
@@ -1121,7 +1121,7 @@ static nrt_status nrt_run_submit(struct nrt_program *p, unsigned int core,
 			 wait_count, &nrt_run_ops, run, &consumed, fence);
 	if (!consumed) {
 		nrt_rec_put(dev, run->rec);
-		program_unref(p);
+		nrt_program_unref(p);
 		free(run);
 	}
 	return st;
@@ -1166,7 +1166,7 @@ NRT_API nrt_status nrt_program_run_result(nrt_fence *f, nrt_run_result *res)
 		return nrt_fail_prefix(st, "%s", fn);
 	nrt_error_restore(saved);
 
-	rec_read(run->prog->dev, run->rec, &r);
+	nrt_rec_read(run->prog->dev, run->rec, &r);
 	if (r.error == NRT_REC_UNWRITTEN)
 		return nrt_fail(NRT_FAILURE,
 				"%s: the run on core %u left no status record: the job was stopped before the program ended",
