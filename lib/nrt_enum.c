@@ -413,3 +413,76 @@ int nrt_enum_numa_node(unsigned int minor)
 		return -1;
 	return node;
 }
+
+/* --- the public list ------------------------------------------------------ */
+
+struct nrt_device_list {
+	size_t n;
+	nrt_device_entry *ents;         /* their sysfs_dir point into @paths */
+	char *paths;
+};
+
+NRT_API nrt_status nrt_device_list_get(nrt_device_list **out)
+{
+	struct nrt_device_list *l;
+	struct nrt_dev_ent *v;
+	size_t n, i, len, off = 0;
+	nrt_status st;
+
+	if (!out)
+		return nrt_fail(NRT_INVALID, "nrt_device_list_get: out is NULL");
+	st = nrt_enum_devices(&v, &n);
+	if (st != NRT_SUCCESS)
+		return st;
+	/* Every sysfs_dir is as long: the minor has at most 10 digits. */
+	len = strlen(nrt_sysfs_root()) + sizeof("/class/accel/accel4294967295/device");
+	l = calloc(1, sizeof(*l));
+	if (l) {
+		l->ents = calloc(n ? n : 1, sizeof(*l->ents));
+		l->paths = calloc(n ? n : 1, len);
+	}
+	if (!l || !l->ents || !l->paths) {
+		if (l) {
+			free(l->ents);
+			free(l->paths);
+		}
+		free(l);
+		free(v);
+		return nrt_fail(NRT_RESOURCE, "out of memory");
+	}
+	for (i = 0; i < n; i++, off += len) {
+		nrt_device_entry *e = &l->ents[i];
+
+		e->index = (unsigned int)i;
+		e->minor = v[i].minor;
+		memcpy(e->pci_bdf, v[i].pci_bdf, sizeof(e->pci_bdf));
+		memcpy(e->device_node, v[i].device_node, sizeof(e->device_node));
+		snprintf(l->paths + off, len, "%s/class/accel/accel%u/device",
+			 nrt_sysfs_root(), v[i].minor);
+		e->sysfs_dir = l->paths + off;
+	}
+	free(v);
+	l->n = n;
+	*out = l;
+	return NRT_SUCCESS;
+}
+
+NRT_API size_t nrt_device_list_count(const nrt_device_list *l)
+{
+	return l ? l->n : 0;
+}
+
+NRT_API const nrt_device_entry *nrt_device_list_entry(const nrt_device_list *l,
+						      size_t i)
+{
+	return l && i < l->n ? &l->ents[i] : NULL;
+}
+
+NRT_API void nrt_device_list_free(nrt_device_list *l)
+{
+	if (!l)
+		return;
+	free(l->ents);
+	free(l->paths);
+	free(l);
+}

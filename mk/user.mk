@@ -6,7 +6,7 @@
 # root. Everything is built out of tree under build/.
 #
 # Targets:
-#   user          build/lib/libnrt.so{,.0,.0.5.0}, build/lib/nrt.pc,
+#   user          build/lib/libnrt.so{,.0,.0.6.0}, build/lib/nrt.pc,
 #                 build/tools/nrt-ls, build/tools/nrt-top, build/tools/nrt-bench,
 #                 the workload build/tests/dev/nrt_load and the device
 #                 tests build/tests/dev/test_dma (run in a VM or on a machine
@@ -26,7 +26,7 @@ USER_SAVED_DEFAULT_GOAL := $(.DEFAULT_GOAL)
 USER_BUILD := build
 USER_ASAN := $(USER_BUILD)/asan
 
-NRT_VERSION := 0.5.0
+NRT_VERSION := 0.6.0
 NRT_SOVERSION := 0
 NRT_SONAME := libnrt.so.$(NRT_SOVERSION)
 NRT_REALNAME := libnrt.so.$(NRT_VERSION)
