@@ -118,9 +118,23 @@ $(NRT_PC): lib/nrt.pc.in user-pc-force
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; \
 	 else mv -f $@.tmp $@ && echo "  GEN     $@"; fi
 
+# --- what the tools share ---------------------------------------------------
+
+# tools/nrt_tool.c (messages, exit statuses, sizes), tools/nrt_json.c (JSON
+# documents) and tools/nrt_proc.c (the processes using the devices, from
+# the DRM fdinfo of /proc), compiled once for all tools.
+NRT_TOOL_SRCS := tools/nrt_tool.c tools/nrt_json.c tools/nrt_proc.c
+NRT_TOOL_OBJS := $(NRT_TOOL_SRCS:tools/%.c=$(USER_BUILD)/tools/common/%.o)
+NRT_TOOL_CFLAGS = $(USER_CFLAGS) -Ilib -Itools $(USER_JSON_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+NRT_TOOL_LIBS = -L$(USER_BUILD)/lib -lnrt -Wl,-rpath,'$$ORIGIN/../lib' $(USER_JSON_LIBS)
+
+$(NRT_TOOL_OBJS): $(USER_BUILD)/tools/common/%.o: tools/%.c
+	@mkdir -p $(@D)
+	$(CC) $(NRT_TOOL_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
+
 # --- nrt-ls -----------------------------------------------------------------
 
-NRT_LS_SRCS := tools/nrt-ls.c tools/nrt_ls_fmt.c tools/nrt_ls_topo.c tools/nrt_proc.c
+NRT_LS_SRCS := tools/nrt-ls.c tools/nrt_ls_fmt.c tools/nrt_ls_topo.c
 NRT_LS_OBJS := $(NRT_LS_SRCS:tools/%.c=$(USER_BUILD)/tools/%.o)
 NRT_LS_CFLAGS = $(USER_CFLAGS) -Ilib -Itools $(USER_PCI_CFLAGS) \
 	$(USER_JSON_CFLAGS) $(CPPFLAGS) $(CFLAGS)
@@ -130,18 +144,16 @@ $(NRT_LS_OBJS): $(USER_BUILD)/tools/%.o: tools/%.c
 	@mkdir -p $(@D)
 	$(CC) $(NRT_LS_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
 
-$(NRT_LS): $(NRT_LS_OBJS) $(NRT_LIB) | $(NRT_LIB_LINKS)
-	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(NRT_LS_OBJS) \
-		-L$(USER_BUILD)/lib -lnrt -Wl,-rpath,'$$ORIGIN/../lib' \
-		$(USER_PCI_LIBS) $(USER_JSON_LIBS)
+$(NRT_LS): $(NRT_LS_OBJS) $(NRT_TOOL_OBJS) $(NRT_LIB) | $(NRT_LIB_LINKS)
+	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(NRT_LS_OBJS) $(NRT_TOOL_OBJS) \
+		$(NRT_TOOL_LIBS) $(USER_PCI_LIBS)
 
 # --- nrt-top ----------------------------------------------------------------
 
-# Reads sysfs and procfs only: libnrt's header for the version, not the
-# library. nrt_proc.c (the fdinfo scan) and nrt_ls_fmt.c (sizes) are
-# shared with nrt-ls.
-NRT_TOP_LIB_SRCS := tools/nrt_proc.c tools/nrt_top_snap.c tools/nrt_top_json.c \
-	tools/nrt_top_prom.c tools/nrt_top_view.c tools/nrt_ls_fmt.c
+# Opens no device: the devices come from libnrt's list, their counters from
+# sysfs, the processes from procfs.
+NRT_TOP_LIB_SRCS := tools/nrt_top_snap.c tools/nrt_top_json.c tools/nrt_top_prom.c \
+	tools/nrt_top_view.c
 NRT_TOP_SRCS := tools/nrt-top.c $(NRT_TOP_LIB_SRCS)
 NRT_TOP_OBJS := $(NRT_TOP_SRCS:tools/%.c=$(USER_BUILD)/tools/top/%.o)
 NRT_TOP_CFLAGS = $(USER_CFLAGS) -pthread -Ilib -Itools $(USER_JSON_CFLAGS) \
@@ -152,15 +164,15 @@ $(NRT_TOP_OBJS): $(USER_BUILD)/tools/top/%.o: tools/%.c
 	@mkdir -p $(@D)
 	$(CC) $(NRT_TOP_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
 
-$(NRT_TOP): $(NRT_TOP_OBJS)
-	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(NRT_TOP_OBJS) \
-		$(USER_JSON_LIBS) $(USER_CURSES_LIBS) $(USER_MHD_LIBS) -lm -pthread
+$(NRT_TOP): $(NRT_TOP_OBJS) $(NRT_TOOL_OBJS) $(NRT_LIB) | $(NRT_LIB_LINKS)
+	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(NRT_TOP_OBJS) $(NRT_TOOL_OBJS) \
+		$(NRT_TOOL_LIBS) $(USER_CURSES_LIBS) $(USER_MHD_LIBS) -lm -pthread
 
 # --- nrt-bench --------------------------------------------------------------
 
 NRT_BENCH_SRCS := tools/nrt-bench.c tools/nrt_bench_matmul.c tools/nrt_bench_peer.c
 NRT_BENCH_OBJS := $(NRT_BENCH_SRCS:tools/%.c=$(USER_BUILD)/tools/%.o)
-NRT_BENCH_CFLAGS = $(USER_CFLAGS) -Ilib -Iinclude/uapi $(USER_DRM_CFLAGS) \
+NRT_BENCH_CFLAGS = $(USER_CFLAGS) -Ilib -Itools -Iinclude/uapi $(USER_DRM_CFLAGS) \
 	$(USER_JSON_CFLAGS) $(USER_BLAS_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 NRT_BENCH := $(USER_BUILD)/tools/nrt-bench
 
@@ -168,10 +180,9 @@ $(NRT_BENCH_OBJS): $(USER_BUILD)/tools/%.o: tools/%.c
 	@mkdir -p $(@D)
 	$(CC) $(NRT_BENCH_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
 
-$(NRT_BENCH): $(NRT_BENCH_OBJS) $(NRT_LIB) | $(NRT_LIB_LINKS)
-	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(NRT_BENCH_OBJS) \
-		-L$(USER_BUILD)/lib -lnrt -Wl,-rpath,'$$ORIGIN/../lib' \
-		$(USER_DRM_LIBS) $(USER_JSON_LIBS) $(USER_BLAS_LIBS)
+$(NRT_BENCH): $(NRT_BENCH_OBJS) $(NRT_TOOL_OBJS) $(NRT_LIB) | $(NRT_LIB_LINKS)
+	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(NRT_BENCH_OBJS) $(NRT_TOOL_OBJS) \
+		$(NRT_TOOL_LIBS) $(USER_DRM_LIBS) $(USER_BLAS_LIBS)
 
 # --- device tests (need a trn device; built here, run in the VM) ------------
 
@@ -236,8 +247,12 @@ USER_ASAN_LINK = $(CC) $(USER_CFLAGS) $(USER_SANFLAGS) $(CFLAGS) $(LDFLAGS)
 
 USER_ASAN_LIB_OBJS := $(NRT_LIB_SRCS:lib/%.c=$(USER_ASAN)/lib/%.o)
 USER_ASAN_LIB_LIBS = $(USER_DRM_LIBS) $(USER_NL_LIBS) -lm -pthread
-USER_ASAN_FMT_OBJS := $(USER_ASAN)/tools/nrt_ls_fmt.o $(USER_ASAN)/tools/nrt_ls_topo.o
-USER_ASAN_TOP_OBJS := $(NRT_TOP_LIB_SRCS:tools/%.c=$(USER_ASAN)/tools/%.o)
+# The tools' objects link libnrt's: nrt_tool.c gives libnrt's reasons.
+USER_ASAN_TOOL_OBJS = $(NRT_TOOL_SRCS:tools/%.c=$(USER_ASAN)/tools/%.o) $(USER_ASAN_LIB_OBJS)
+USER_ASAN_FMT_OBJS = $(USER_ASAN)/tools/nrt_ls_fmt.o $(USER_ASAN)/tools/nrt_ls_topo.o \
+	$(USER_ASAN_TOOL_OBJS)
+USER_ASAN_TOP_OBJS = $(NRT_TOP_LIB_SRCS:tools/%.c=$(USER_ASAN)/tools/%.o) \
+	$(USER_ASAN_TOOL_OBJS)
 # The fake kernel of the library tests, and the reference executor of the
 # instruction set (tests/common, also for the device tests) it runs programs
 # with.
@@ -285,15 +300,17 @@ test_trn_ref_OBJS = $(USER_REF_OBJS)
 test_trn_ref_LIBS := -lm
 
 test_nrt_ls_fmt_OBJS = $(USER_ASAN_FMT_OBJS)
-test_nrt_ls_fmt_LIBS = $(USER_JSON_LIBS)
+test_nrt_ls_fmt_LIBS = $(USER_JSON_LIBS) $(USER_ASAN_LIB_LIBS)
 test_nrt_ls_topo_OBJS = $(USER_ASAN_FMT_OBJS)
-test_nrt_ls_topo_LIBS = $(USER_JSON_LIBS)
+test_nrt_ls_topo_LIBS = $(USER_JSON_LIBS) $(USER_ASAN_LIB_LIBS)
+test_nrt_tool_OBJS = $(USER_ASAN_TOOL_OBJS)
+test_nrt_tool_LIBS = $(USER_JSON_LIBS) $(USER_ASAN_LIB_LIBS)
 
 # nrt-top's collection, formats and renderer against fake sysfs and procfs
 # trees; the fdinfo scan alone.
 test_nrt_proc_OBJS = $(USER_FS_OBJS) $(USER_ASAN)/tools/nrt_proc.o
 test_nrt_top_OBJS = $(USER_FS_OBJS) $(USER_ASAN_TOP_OBJS)
-test_nrt_top_LIBS = $(USER_JSON_LIBS) $(USER_MHD_LIBS) -lm -pthread
+test_nrt_top_LIBS = $(USER_JSON_LIBS) $(USER_MHD_LIBS) $(USER_ASAN_LIB_LIBS)
 
 comma := ,
 define USER_TEST_RULE
@@ -356,7 +373,7 @@ clean-user:
 	rm -rf $(USER_BUILD)/lib $(USER_BUILD)/tools $(USER_ASAN) $(USER_DEV) $(USER_CONFIG) \
 		$(USER_BUILD)/examples
 
--include $(NRT_LIB_OBJS:.o=.d) $(NRT_LS_OBJS:.o=.d) $(NRT_TOP_OBJS:.o=.d) \
+-include $(NRT_LIB_OBJS:.o=.d) $(NRT_TOOL_OBJS:.o=.d) $(NRT_LS_OBJS:.o=.d) $(NRT_TOP_OBJS:.o=.d) \
 	$(NRT_BENCH_OBJS:.o=.d) $(USER_DEV_TESTS:=.d) $(USER_EXAMPLES:=.d) \
 	$(wildcard $(USER_ASAN)/*/*.d $(USER_ASAN)/*/*/*.d)
 

@@ -36,6 +36,8 @@
 
 #include "nrt.h"
 #include "nrt_bench.h"
+#include "nrt_json.h"
+#include "nrt_tool.h"
 
 #define KIB ((size_t)1 << 10)
 #define MIB ((size_t)1 << 20)
@@ -112,42 +114,6 @@ static void usage(FILE *out)
 		DEFAULT_ITERATIONS, DEFAULT_RUNS, DEFAULT_COPY_DEPTH, DEFAULT_MAX_MATMUL);
 }
 
-static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs(NRT_BENCH_NAME ": ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry '" NRT_BENCH_NAME " --help' for more information.\n", stderr);
-	exit(2);
-}
-
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs(NRT_BENCH_NAME ": ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-/* The library's detail message, or the generic text of @st without one. */
-static const char *reason(nrt_status st)
-{
-	const char *detail = nrt_last_error();
-
-	return *detail ? detail : nrt_strerror(st);
-}
-
 double bench_now_s(void)
 {
 	struct timespec ts;
@@ -210,16 +176,6 @@ static bool parse_size(const char *s, size_t *out)
 	return true;
 }
 
-static void format_size(size_t size, char *buf, size_t len)
-{
-	if (size >= MIB && size % MIB == 0)
-		snprintf(buf, len, "%zu MiB", size / MIB);
-	else if (size >= KIB && size % KIB == 0)
-		snprintf(buf, len, "%zu KiB", size / KIB);
-	else
-		snprintf(buf, len, "%zu B", size);
-}
-
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -242,15 +198,6 @@ static double percentile(const double *v, size_t n, unsigned int p)
 	return v[rank ? rank - 1 : 0];
 }
 
-void *bench_xmalloc(size_t size)
-{
-	void *p = malloc(size);
-
-	if (!p)
-		die("out of memory allocating %zu bytes", size);
-	return p;
-}
-
 /* --- bandwidth ------------------------------------------------------------ */
 
 /*
@@ -263,7 +210,7 @@ void *bench_xmalloc(size_t size)
 bool bench_measure(const struct bench_options *o, bench_fn fn, void *ctx,
 		   size_t size, double work, double *rate)
 {
-	double *rates = bench_xmalloc(o->runs * sizeof(*rates));
+	double *rates = nrt_tool_xmalloc(o->runs * sizeof(*rates));
 	unsigned int r;
 
 	if (!fn(ctx, size) || !fn(ctx, 0)) {   /* warm up: faults, first mappings */
@@ -316,13 +263,13 @@ static void bench_memcpy(const struct bench_options *o, struct results *res)
 	size_t max = bench_sizes[res->nsizes - 1];
 	size_t i;
 
-	m.src = bench_xmalloc(max);
-	m.dst = bench_xmalloc(max);
+	m.src = nrt_tool_xmalloc(max);
+	m.dst = nrt_tool_xmalloc(max);
 	memset(m.src, 0x5a, max);
 	memset(m.dst, 0, max);
 	for (i = 0; i < res->nsizes; i++) {
 		if (!bench_measure(o, memcpy_once, &m, bench_sizes[i],
-				(double)bench_sizes[i], &res->memcpy_bw[i].gbps))
+				   (double)bench_sizes[i], &res->memcpy_bw[i].gbps))
 			res->memcpy_bw[i].gbps = -1;
 	}
 	free(m.src);
@@ -345,8 +292,8 @@ static bool copy_wait_oldest(struct bench_copy_ctx *c, size_t size)
 	c->head = (c->head + 1) % c->depth;
 	c->count--;
 	if (st != NRT_SUCCESS) {
-		fprintf(stderr, NRT_BENCH_NAME ": %s copy of %zu bytes: %s\n",
-			c->what, size, reason(st));
+		nrt_tool_error("%s copy of %zu bytes: %s",
+			       c->what, size, nrt_tool_reason(st));
 		return false;
 	}
 	return true;
@@ -368,8 +315,8 @@ bool bench_copy_once(void *ctx, size_t size)
 	st = nrt_copy(c->dst, 0, c->src, 0, size, NULL,
 		      &c->fences[(c->head + c->count) % c->depth]);
 	if (st != NRT_SUCCESS) {
-		fprintf(stderr, NRT_BENCH_NAME ": %s copy of %zu bytes: %s\n",
-			c->what, size, reason(st));
+		nrt_tool_error("%s copy of %zu bytes: %s",
+			       c->what, size, nrt_tool_reason(st));
 		return false;
 	}
 	c->count++;
@@ -402,15 +349,15 @@ static bool alloc_buffers(nrt_device *dev, struct results *res,
 		while (i--)
 			nrt_buffer_free(bufs[i]);
 		if (st != NRT_RESOURCE) {
-			fprintf(stderr, NRT_BENCH_NAME ": cannot allocate buffers: %s\n",
-				reason(st));
+			nrt_tool_error("cannot allocate buffers: %s",
+				       nrt_tool_reason(st));
 			return false;
 		}
-		fprintf(stderr, NRT_BENCH_NAME ": warning: no room for %zu-byte buffers (%s); trying smaller\n",
-			size, reason(st));
+		nrt_tool_error("warning: no room for %zu-byte buffers (%s); trying smaller",
+			       size, nrt_tool_reason(st));
 		res->nsizes--;
 	}
-	fprintf(stderr, NRT_BENCH_NAME ": cannot allocate buffers of any size\n");
+	nrt_tool_error("cannot allocate buffers of any size");
 	return false;
 }
 
@@ -428,7 +375,7 @@ static bool bench_copies(const struct bench_options *o, nrt_device *dev,
 	/* Defined contents: the kernel clears buffers, but write anyway. */
 	if (nrt_fill(bufs[0], 0, nrt_buffer_size(bufs[0]), 0x5a, NULL, NULL) ||
 	    nrt_fill(bufs[1], 0, nrt_buffer_size(bufs[1]), 0xa5, NULL, NULL)) {
-		fprintf(stderr, NRT_BENCH_NAME ": fill: %s\n", nrt_last_error());
+		nrt_tool_error("fill: %s", nrt_last_error());
 		ok = false;
 	}
 
@@ -441,7 +388,7 @@ static bool bench_copies(const struct bench_options *o, nrt_device *dev,
 	for (i = 0; i < res->nsizes && ok; i++) {
 		for (d = 0; d < NDIRS && ok; d++)
 			ok = bench_measure(o, bench_copy_once, &ctx[d], bench_sizes[i],
-					(double)bench_sizes[i], &res->copy[d][i].gbps);
+					   (double)bench_sizes[i], &res->copy[d][i].gbps);
 	}
 	for (i = 0; i < 3; i++)
 		nrt_buffer_free(bufs[i]);
@@ -452,7 +399,7 @@ static bool bench_copies(const struct bench_options *o, nrt_device *dev,
 
 static bool bench_ioctl(const struct bench_options *o, nrt_device *dev, double *p50)
 {
-	double *us = bench_xmalloc(o->iterations * sizeof(*us));
+	double *us = nrt_tool_xmalloc(o->iterations * sizeof(*us));
 	int fd = nrt_device_fd(dev);
 	unsigned int i;
 
@@ -465,8 +412,8 @@ static bool bench_ioctl(const struct bench_options *o, nrt_device *dev, double *
 		q.query = DRM_TRN_QUERY_DEVICE_INFO;
 		t0 = bench_now_s();
 		if (drmIoctl(fd, DRM_IOCTL_TRN_QUERY, &q)) {
-			fprintf(stderr, NRT_BENCH_NAME ": DRM_IOCTL_TRN_QUERY: %s\n",
-				strerror(errno));
+			nrt_tool_error("DRM_IOCTL_TRN_QUERY: %s",
+				       strerror(errno));
 			free(us);
 			return false;
 		}
@@ -483,7 +430,7 @@ static bool bench_job_latency(const struct bench_options *o, nrt_device *dev,
 			      struct results *res)
 {
 	static const nrt_dma_desc nop = { .opcode = NRT_DMA_OP_NOP };
-	double *us = bench_xmalloc(o->iterations * sizeof(*us));
+	double *us = nrt_tool_xmalloc(o->iterations * sizeof(*us));
 	unsigned int i;
 
 	for (i = 0; i < o->iterations + 10; i++) {
@@ -491,7 +438,7 @@ static bool bench_job_latency(const struct bench_options *o, nrt_device *dev,
 		nrt_status st = nrt_submit_raw(dev, 0, &nop, 1, NULL, 0, NULL);
 
 		if (st != NRT_SUCCESS) {
-			fprintf(stderr, NRT_BENCH_NAME ": empty job: %s\n", reason(st));
+			nrt_tool_error("empty job: %s", nrt_tool_reason(st));
 			free(us);
 			return false;
 		}
@@ -531,8 +478,8 @@ static bool bench_job_rate(nrt_device *dev, struct results *res)
 			nrt_fence_free(ring[slot]);
 			ring[slot] = NULL;
 			if (st != NRT_SUCCESS) {
-				fprintf(stderr, NRT_BENCH_NAME ": pipelined job: %s\n",
-					reason(st));
+				nrt_tool_error("pipelined job: %s",
+					       nrt_tool_reason(st));
 				ok = false;
 				break;
 			}
@@ -544,8 +491,8 @@ static bool bench_job_rate(nrt_device *dev, struct results *res)
 		st = nrt_submit_raw(dev, (unsigned int)(submitted % queues), &nop,
 				    1, NULL, 0, &ring[slot]);
 		if (st != NRT_SUCCESS) {
-			fprintf(stderr, NRT_BENCH_NAME ": pipelined submit: %s\n",
-				reason(st));
+			nrt_tool_error("pipelined submit: %s",
+				       nrt_tool_reason(st));
 			ok = false;
 			break;
 		}
@@ -571,12 +518,12 @@ static void load_baseline(const char *path, struct results *res)
 
 	root = json_object_from_file(path);
 	if (!root)
-		die("cannot read the baseline %s: %s", path,
-		    json_util_get_last_err() ? json_util_get_last_err() : "invalid JSON");
+		nrt_tool_die("cannot read the baseline %s: %s", path,
+			     json_util_get_last_err() ? json_util_get_last_err() : "invalid JSON");
 	if (!json_object_object_get_ex(root, "memcpy", &arr) ||
 	    !json_object_is_type(arr, json_type_array))
-		die("baseline %s: no \"memcpy\" array (expected the output of "
-		    NRT_BENCH_NAME " --host-only --json)", path);
+		nrt_tool_die("baseline %s: no \"memcpy\" array (expected the output of "
+			     NRT_BENCH_NAME " --host-only --json)", path);
 
 	for (i = 0; i < NSIZES; i++)
 		res->memcpy_bw[i].gbps = -1;
@@ -591,8 +538,8 @@ static void load_baseline(const char *path, struct results *res)
 		    !json_object_is_type(js, json_type_int) ||
 		    !(json_object_is_type(jg, json_type_double) ||
 		      json_object_is_type(jg, json_type_int)))
-			die("baseline %s: memcpy[%zu] needs an integer \"size\" and a number \"gbps\"",
-			    path, i);
+			nrt_tool_die("baseline %s: memcpy[%zu] needs an integer \"size\" and a number \"gbps\"",
+				     path, i);
 		size = json_object_get_int64(js);
 		for (k = 0; k < NSIZES; k++) {
 			if ((int64_t)bench_sizes[k] == size)
@@ -612,8 +559,8 @@ static void load_baseline(const char *path, struct results *res)
 			    !json_object_is_type(jn, json_type_int) ||
 			    !(json_object_is_type(jg, json_type_double) ||
 			      json_object_is_type(jg, json_type_int)))
-				die("baseline %s: host_matmul[%zu] needs an integer \"n\" and a number \"gflops\"",
-				    path, i);
+				nrt_tool_die("baseline %s: host_matmul[%zu] needs an integer \"n\" and a number \"gflops\"",
+					     path, i);
 			for (k = 0; k < MATMUL_NSIZES; k++) {
 				if (json_object_get_int64(jn) == matmul_sizes[k])
 					res->mm.host_gflops[k] = json_object_get_double(jg);
@@ -629,8 +576,8 @@ static void check_baseline(const char *path, const struct results *res)
 
 	for (i = 0; i < res->nsizes; i++) {
 		if (res->memcpy_bw[i].gbps <= 0)
-			fprintf(stderr, NRT_BENCH_NAME ": warning: baseline %s has no memcpy figure for %zu bytes\n",
-				path, bench_sizes[i]);
+			nrt_tool_error("warning: baseline %s has no memcpy figure for %zu bytes",
+				       path, bench_sizes[i]);
 	}
 }
 
@@ -672,7 +619,7 @@ static void print_text(const struct bench_options *o, const struct results *res)
 	for (i = 0; i < res->nsizes; i++) {
 		char sz[32];
 
-		format_size(bench_sizes[i], sz, sizeof(sz));
+		nrt_tool_format_size(bench_sizes[i], sz, sizeof(sz));
 		printf("%-9s ", sz);
 		print_num(res->memcpy_bw[i].gbps, 9, 2);
 		if (!o->host_only) {
@@ -752,7 +699,7 @@ static void print_peer_text(const struct bench_options *o,
 	for (i = 0; i < PEER_NSIZES; i++) {
 		if (pr->local_gbps[i] < 0)
 			continue;
-		format_size(peer_sizes[i], sz, sizeof(sz));
+		nrt_tool_format_size(peer_sizes[i], sz, sizeof(sz));
 		printf("%10s", sz);
 		print_num(pr->local_gbps[i], 11, 2);
 		print_num(pr->push_gbps[i], 11, 2);
@@ -772,172 +719,159 @@ static void print_peer_text(const struct bench_options *o,
 	       ratio(pr->ring_hop_us, pr->local_us));
 }
 
-/* A number with 6 significant digits, or null if not measured. */
-static json_object *json_num(double v)
+/* A measured number with 6 significant digits, or null if not measured. */
+static void json_num(json_object *o, const char *key, double v, bool *ok)
 {
-	char buf[32];
-
-	if (v < 0)
-		return NULL;
-	snprintf(buf, sizeof(buf), "%.6g", v);
-	return json_object_new_double_s(v, buf);
+	nrt_json_num(o, key, v, 6, ok);
 }
 
 /* [{"n", "gflops"(, "ratio" to @base)}] for the sizes measured. */
-static json_object *json_matmul(const double *gflops, const double *base,
-				const struct bench_options *o)
+static void json_matmul(json_object *o, const char *key, const double *gflops,
+			const double *base, const struct bench_options *opts,
+			bool *ok)
 {
-	json_object *arr = json_object_new_array();
+	json_object *arr = nrt_json_child(o, key, true, ok);
 	size_t i;
 
-	for (i = 0; i < MATMUL_NSIZES; i++) {
+	for (i = 0; *ok && i < MATMUL_NSIZES; i++) {
 		json_object *e;
 
-		if (matmul_sizes[i] > o->max_matmul)
+		if (matmul_sizes[i] > opts->max_matmul)
 			continue;
-		e = json_object_new_object();
-		json_object_object_add(e, "n", json_object_new_int64(matmul_sizes[i]));
-		json_object_object_add(e, "gflops", json_num(gflops[i]));
+		e = nrt_json_child(arr, NULL, false, ok);
+		nrt_json_i64(e, "n", matmul_sizes[i], ok);
+		json_num(e, "gflops", gflops[i], ok);
 		if (base)
-			json_object_object_add(e, "ratio", json_num(ratio(gflops[i], base[i])));
-		json_object_array_add(arr, e);
+			json_num(e, "ratio", ratio(gflops[i], base[i]), ok);
 	}
-	return arr;
 }
 
-static void print_json(const struct bench_options *o, const struct results *res)
+static void json_host(json_object *root, const struct bench_options *o,
+		      const struct results *res, bool *ok)
 {
-	json_object *root = json_object_new_object();
-	json_object *method = json_object_new_object();
-	json_object *mc = json_object_new_array();
+	json_object *method, *mc, *e;
 	size_t i;
+
+	nrt_json_i64(root, "schema_version", 1, ok);
+	nrt_json_str(root, "tool", NRT_BENCH_NAME, ok);
+	nrt_json_str(root, "units", "gbps: 10^9 bytes/s; latency: microseconds", ok);
+	method = nrt_json_child(root, "method", false, ok);
+	nrt_json_str(method, "statistic", "median", ok);
+	nrt_json_i64(method, "runs", o->runs, ok);
+	json_num(method, "run_seconds", RUN_SECONDS, ok);
+	nrt_json_i64(method, "max_iterations", o->iterations, ok);
+	nrt_json_i64(method, "copies_in_flight", o->depth, ok);
+	nrt_json_str(root, "memcpy_source", o->baseline ? o->baseline : "local", ok);
+	mc = nrt_json_child(root, "memcpy", true, ok);
+	for (i = 0; *ok && i < res->nsizes; i++) {
+		e = nrt_json_child(mc, NULL, false, ok);
+		nrt_json_i64(e, "size", (int64_t)bench_sizes[i], ok);
+		json_num(e, "gbps", res->memcpy_bw[i].gbps, ok);
+	}
+	json_matmul(root, "host_matmul", res->mm.host_gflops, NULL, o, ok);
+}
+
+static void json_device(json_object *root, const struct bench_options *o,
+			const struct results *res, bool *ok)
+{
+	json_object *mm, *dev, *copy, *arr, *e;
+	size_t i, t;
 	int d;
 
-	json_object_object_add(root, "schema_version", json_object_new_int(1));
-	json_object_object_add(root, "tool", json_object_new_string(NRT_BENCH_NAME));
-	json_object_object_add(root, "units",
-			       json_object_new_string("gbps: 10^9 bytes/s; latency: microseconds"));
-	json_object_object_add(method, "statistic", json_object_new_string("median"));
-	json_object_object_add(method, "runs", json_object_new_int64(o->runs));
-	json_object_object_add(method, "run_seconds", json_num(RUN_SECONDS));
-	json_object_object_add(method, "max_iterations",
-			       json_object_new_int64(o->iterations));
-	json_object_object_add(method, "copies_in_flight", json_object_new_int64(o->depth));
-	json_object_object_add(root, "method", method);
-	json_object_object_add(root, "memcpy_source",
-			       json_object_new_string(o->baseline ? o->baseline : "local"));
-
-	for (i = 0; i < res->nsizes; i++) {
-		json_object *e = json_object_new_object();
-
-		json_object_object_add(e, "size", json_object_new_int64((int64_t)bench_sizes[i]));
-		json_object_object_add(e, "gbps", json_num(res->memcpy_bw[i].gbps));
-		json_object_array_add(mc, e);
-	}
-	json_object_object_add(root, "memcpy", mc);
-	json_object_object_add(root, "host_matmul", json_matmul(res->mm.host_gflops, NULL, o));
 	if (res->mm.have_dev) {
-		json_object *mm = json_object_new_object();
-		size_t t;
-
-		for (t = 0; t < MATMUL_NDTYPES; t++)
-			json_object_object_add(mm, nrt_dtype_name(matmul_dtypes[t]),
-					       json_matmul(res->mm.dev_gflops[t],
-							   res->mm.host_gflops, o));
-		json_object_object_add(mm, "cores", json_object_new_int64(res->mm.cores));
-		json_object_object_add(root, "matmul", mm);
+		mm = nrt_json_child(root, "matmul", false, ok);
+		for (t = 0; *ok && t < MATMUL_NDTYPES; t++)
+			json_matmul(mm, nrt_dtype_name(matmul_dtypes[t]),
+				    res->mm.dev_gflops[t], res->mm.host_gflops, o, ok);
+		nrt_json_i64(mm, "cores", res->mm.cores, ok);
 	}
-
-	if (res->have_device) {
-		json_object *dev = json_object_new_object();
-		json_object *copy = json_object_new_object();
-
-		json_object_object_add(dev, "index", json_object_new_int64(res->info.index));
-		json_object_object_add(dev, "pci_bdf", json_object_new_string(res->info.pci_bdf));
-		json_object_object_add(dev, "dma_engines",
-				       json_object_new_int64(res->info.dma_engines));
-		json_object_object_add(dev, "dma_queues",
-				       json_object_new_int64(res->info.dma_queues));
-		json_object_object_add(dev, "max_descs",
-				       json_object_new_int64(res->info.max_descs));
-		json_object_object_add(root, "device", dev);
-
-		for (d = 0; d < NDIRS; d++) {
-			json_object *arr = json_object_new_array();
-
-			for (i = 0; i < res->nsizes; i++) {
-				json_object *e = json_object_new_object();
-
-				json_object_object_add(e, "size",
-						       json_object_new_int64((int64_t)bench_sizes[i]));
-				json_object_object_add(e, "gbps", json_num(res->copy[d][i].gbps));
-				json_object_object_add(e, "ratio_to_memcpy",
-						       json_num(ratio(res->copy[d][i].gbps,
-								      res->memcpy_bw[i].gbps)));
-				json_object_array_add(arr, e);
-			}
-			json_object_object_add(copy, dir_key[d], arr);
+	if (!res->have_device)
+		return;
+	dev = nrt_json_child(root, "device", false, ok);
+	nrt_json_i64(dev, "index", res->info.index, ok);
+	nrt_json_str(dev, "pci_bdf", res->info.pci_bdf, ok);
+	nrt_json_i64(dev, "dma_engines", res->info.dma_engines, ok);
+	nrt_json_i64(dev, "dma_queues", res->info.dma_queues, ok);
+	nrt_json_i64(dev, "max_descs", res->info.max_descs, ok);
+	copy = nrt_json_child(root, "copy", false, ok);
+	for (d = 0; *ok && d < NDIRS; d++) {
+		arr = nrt_json_child(copy, dir_key[d], true, ok);
+		for (i = 0; *ok && i < res->nsizes; i++) {
+			e = nrt_json_child(arr, NULL, false, ok);
+			nrt_json_i64(e, "size", (int64_t)bench_sizes[i], ok);
+			json_num(e, "gbps", res->copy[d][i].gbps, ok);
+			json_num(e, "ratio_to_memcpy",
+				 ratio(res->copy[d][i].gbps, res->memcpy_bw[i].gbps), ok);
 		}
-		json_object_object_add(root, "copy", copy);
 	}
-	if (res->have_latency) {
-		json_object *lat = json_object_new_object();
+}
 
-		json_object_object_add(lat, "samples", json_object_new_int64(o->iterations));
-		json_object_object_add(lat, "ioctl_p50_us", json_num(res->ioctl_p50_us));
-		json_object_object_add(lat, "job_p50_us", json_num(res->job_p50_us));
-		json_object_object_add(lat, "job_p99_us", json_num(res->job_p99_us));
-		json_object_object_add(lat, "job_to_ioctl_p50_ratio",
-				       json_num(ratio(res->job_p50_us, res->ioctl_p50_us)));
-		json_object_object_add(lat, "pipeline_depth",
-				       json_object_new_int64(PIPELINE_DEPTH));
-		json_object_object_add(lat, "pipeline_queues",
-				       json_object_new_int64(res->pipeline_queues));
-		json_object_object_add(lat, "jobs_per_second", json_num(res->jobs_per_second));
-		json_object_object_add(root, "latency", lat);
+static void json_latency(json_object *root, const struct bench_options *o,
+			 const struct results *res, bool *ok)
+{
+	json_object *lat = nrt_json_child(root, "latency", false, ok);
+
+	nrt_json_i64(lat, "samples", o->iterations, ok);
+	json_num(lat, "ioctl_p50_us", res->ioctl_p50_us, ok);
+	json_num(lat, "job_p50_us", res->job_p50_us, ok);
+	json_num(lat, "job_p99_us", res->job_p99_us, ok);
+	json_num(lat, "job_to_ioctl_p50_ratio",
+		 ratio(res->job_p50_us, res->ioctl_p50_us), ok);
+	nrt_json_i64(lat, "pipeline_depth", PIPELINE_DEPTH, ok);
+	nrt_json_i64(lat, "pipeline_queues", res->pipeline_queues, ok);
+	json_num(lat, "jobs_per_second", res->jobs_per_second, ok);
+}
+
+static void json_peer(json_object *root, const struct peer_results *pr, bool *ok)
+{
+	json_object *peer = nrt_json_child(root, "peer", false, ok), *bw, *e, *ring;
+	size_t i;
+
+	nrt_json_i64(peer, "device", pr->dev, ok);
+	nrt_json_i64(peer, "port", pr->port, ok);
+	nrt_json_i64(peer, "peer_device", pr->peer, ok);
+	bw = nrt_json_child(peer, "bandwidth", true, ok);
+	for (i = 0; *ok && i < PEER_NSIZES; i++) {
+		if (pr->local_gbps[i] < 0)
+			continue;
+		e = nrt_json_child(bw, NULL, false, ok);
+		nrt_json_i64(e, "bytes", (int64_t)peer_sizes[i], ok);
+		json_num(e, "local_gbps", pr->local_gbps[i], ok);
+		json_num(e, "push_gbps", pr->push_gbps[i], ok);
+		json_num(e, "push_ratio_to_local", ratio(pr->push_gbps[i], pr->local_gbps[i]), ok);
+		json_num(e, "pull_gbps", pr->pull_gbps[i], ok);
+		json_num(e, "pull_ratio_to_local", ratio(pr->pull_gbps[i], pr->local_gbps[i]), ok);
 	}
-	if (res->peer.have) {
-		const struct peer_results *pr = &res->peer;
-		json_object *peer = json_object_new_object();
-		json_object *bw = json_object_new_array();
+	if (pr->ring_hop_us < 0)
+		return;
+	ring = nrt_json_child(peer, "ring", false, ok);
+	nrt_json_i64(ring, "devices", pr->ring_len, ok);
+	nrt_json_i64(ring, "message_bytes", PEER_RING_MSG, ok);
+	json_num(ring, "lap_us", pr->ring_lap_us, ok);
+	json_num(ring, "hop_us", pr->ring_hop_us, ok);
+	json_num(ring, "local_copy_us", pr->local_us, ok);
+	json_num(ring, "hop_to_local_ratio", ratio(pr->ring_hop_us, pr->local_us), ok);
+}
 
-		json_object_object_add(peer, "device", json_object_new_int64(pr->dev));
-		json_object_object_add(peer, "port", json_object_new_int64(pr->port));
-		json_object_object_add(peer, "peer_device", json_object_new_int64(pr->peer));
-		for (i = 0; i < PEER_NSIZES; i++) {
-			json_object *e;
+/* The JSON document. Return: 0, or -1 after a message. */
+static int print_json(const struct bench_options *o, const struct results *res)
+{
+	json_object *root = json_object_new_object();
+	bool ok = root != NULL;
 
-			if (pr->local_gbps[i] < 0)
-				continue;
-			e = json_object_new_object();
-			json_object_object_add(e, "bytes", json_object_new_int64((int64_t)peer_sizes[i]));
-			json_object_object_add(e, "local_gbps", json_num(pr->local_gbps[i]));
-			json_object_object_add(e, "push_gbps", json_num(pr->push_gbps[i]));
-			json_object_object_add(e, "push_ratio_to_local",
-					       json_num(ratio(pr->push_gbps[i], pr->local_gbps[i])));
-			json_object_object_add(e, "pull_gbps", json_num(pr->pull_gbps[i]));
-			json_object_object_add(e, "pull_ratio_to_local",
-					       json_num(ratio(pr->pull_gbps[i], pr->local_gbps[i])));
-			json_object_array_add(bw, e);
-		}
-		json_object_object_add(peer, "bandwidth", bw);
-		if (pr->ring_hop_us >= 0) {
-			json_object *ring = json_object_new_object();
-
-			json_object_object_add(ring, "devices", json_object_new_int64(pr->ring_len));
-			json_object_object_add(ring, "message_bytes", json_object_new_int(PEER_RING_MSG));
-			json_object_object_add(ring, "lap_us", json_num(pr->ring_lap_us));
-			json_object_object_add(ring, "hop_us", json_num(pr->ring_hop_us));
-			json_object_object_add(ring, "local_copy_us", json_num(pr->local_us));
-			json_object_object_add(ring, "hop_to_local_ratio",
-					       json_num(ratio(pr->ring_hop_us, pr->local_us)));
-			json_object_object_add(peer, "ring", ring);
-		}
-		json_object_object_add(root, "peer", peer);
-	}
-	printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-						      JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_host(root, o, res, &ok);
+	json_device(root, o, res, &ok);
+	if (res->have_latency)
+		json_latency(root, o, res, &ok);
+	if (res->peer.have)
+		json_peer(root, &res->peer, &ok);
+	if (ok)
+		ok = !nrt_json_print(stdout, root, JSON_C_TO_STRING_PRETTY |
+				     JSON_C_TO_STRING_NOSLASHESCAPE);
 	json_object_put(root);
+	if (!ok)
+		nrt_tool_error("cannot write the JSON document");
+	return ok ? 0 : -1;
 }
 
 /* --- main ----------------------------------------------------------------- */
@@ -972,31 +906,31 @@ static void parse_options(int argc, char **argv, struct bench_options *o)
 		switch (c) {
 		case 'd':
 			if (!parse_uint(optarg, 0, &o->device))
-				usage_error("invalid device index '%s'", optarg);
+				nrt_tool_usage_error("invalid device index '%s'", optarg);
 			break;
 		case 'j':
 			o->json = true;
 			break;
 		case 's':
 			if (!parse_size(optarg, &o->max_size) || o->max_size < bench_sizes[0])
-				usage_error("invalid --max-size '%s' (at least 4K)", optarg);
+				nrt_tool_usage_error("invalid --max-size '%s' (at least 4K)", optarg);
 			break;
 		case 'n':
 			if (!parse_uint(optarg, 1, &o->iterations) || o->iterations > 10000000)
-				usage_error("invalid --iterations '%s' (1..10000000)", optarg);
+				nrt_tool_usage_error("invalid --iterations '%s' (1..10000000)", optarg);
 			break;
 		case 'r':
 			if (!parse_uint(optarg, 1, &o->runs) || o->runs > 1000)
-				usage_error("invalid --runs '%s' (1..1000)", optarg);
+				nrt_tool_usage_error("invalid --runs '%s' (1..1000)", optarg);
 			break;
 		case 'q':
 			if (!parse_uint(optarg, 1, &o->depth) || o->depth > MAX_COPY_DEPTH)
-				usage_error("invalid --depth '%s' (1..%d)", optarg, MAX_COPY_DEPTH);
+				nrt_tool_usage_error("invalid --depth '%s' (1..%d)", optarg, MAX_COPY_DEPTH);
 			break;
 		case 'M':
 			if (!parse_uint(optarg, 1, &o->max_matmul) || o->max_matmul < matmul_sizes[0])
-				usage_error("invalid --max-matmul '%s' (at least %u)", optarg,
-					    matmul_sizes[0]);
+				nrt_tool_usage_error("invalid --max-matmul '%s' (at least %u)", optarg,
+						     matmul_sizes[0]);
 			break;
 		case 'm':
 			o->host_only = true;
@@ -1006,21 +940,18 @@ static void parse_options(int argc, char **argv, struct bench_options *o)
 			break;
 		case 'h':
 			usage(stdout);
-			exit(0);
+			exit(nrt_tool_flush());
 		case 'V':
-			printf(NRT_BENCH_NAME " (trn) %d.%d.%d\n", NRT_VERSION_MAJOR,
-			       NRT_VERSION_MINOR, NRT_VERSION_PATCH);
-			exit(0);
+			exit(nrt_tool_version());
 		default:
-			fputs("Try '" NRT_BENCH_NAME " --help' for more information.\n",
-			      stderr);
-			exit(2);
+			/* getopt_long() has already said what was wrong. */
+			nrt_tool_usage_error(NULL);
 		}
 	}
 	if (optind < argc)
-		usage_error("unexpected argument '%s'", argv[optind]);
+		nrt_tool_usage_error("unexpected argument '%s'", argv[optind]);
 	if (o->host_only && o->baseline)
-		usage_error("--host-only and --baseline exclude each other");
+		nrt_tool_usage_error("--host-only and --baseline exclude each other");
 }
 
 int main(int argc, char **argv)
@@ -1033,6 +964,7 @@ int main(int argc, char **argv)
 	size_t i;
 	int d;
 
+	nrt_tool_init(NRT_BENCH_NAME);
 	parse_options(argc, argv, &o);
 	memset(&res, 0, sizeof(res));
 	for (i = 0; i < NSIZES; i++) {
@@ -1057,13 +989,13 @@ int main(int argc, char **argv)
 	if (!o.host_only) {
 		st = nrt_device_open(o.device, &dev);
 		if (st != NRT_SUCCESS)
-			die("cannot open device %u: %s", o.device, reason(st));
+			nrt_tool_die("cannot open device %u: %s", o.device, nrt_tool_reason(st));
 		res.info.struct_size = sizeof(res.info);
 		st = nrt_device_get_info(dev, &res.info);
 		if (st != NRT_SUCCESS)
-			die("device %u: %s", o.device, reason(st));
+			nrt_tool_die("device %u: %s", o.device, nrt_tool_reason(st));
 		if (!res.info.dma_queues || !res.info.max_descs)
-			die("device %u: the kernel driver reports no DMA queues", o.device);
+			nrt_tool_die("device %u: the kernel driver reports no DMA queues", o.device);
 		res.have_device = true;
 		ok = bench_copies(&o, dev, &res);
 	}
@@ -1088,16 +1020,15 @@ int main(int argc, char **argv)
 		ok = bench_peer(&o, &res.peer);
 
 	if (o.json) {
-		print_json(&o, &res);
+		if (print_json(&o, &res))
+			ok = false;
 	} else {
 		print_text(&o, &res);
 		print_matmul_text(&o, &res);
 		if (res.have_device)
 			print_peer_text(&o, &res.peer);
 	}
-	if (fflush(stdout) || ferror(stdout)) {
-		fprintf(stderr, NRT_BENCH_NAME ": cannot write the output\n");
+	if (nrt_tool_flush())
 		return 1;
-	}
 	return ok ? 0 : 1;
 }

@@ -38,13 +38,12 @@
 #include "nrt_ls_fmt.h"
 #include "nrt_ls_topo.h"
 #include "nrt_proc.h"
-
-#define NRT_LS_NAME "nrt-ls"
+#include "nrt_tool.h"
 
 static void nrt_ls_usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: " NRT_LS_NAME " [OPTION]...\n"
+		"Usage: nrt-ls [OPTION]...\n"
 		"List the trn accelerator devices of this system.\n"
 		"\n"
 		"  -j, --json           print a JSON document instead of a table\n"
@@ -62,44 +61,6 @@ static void nrt_ls_usage(FILE *out)
 		"not be read or the wiring does not match --expect, 2 on a usage error.\n");
 }
 
-static void nrt_ls_usage_error(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-
-static void nrt_ls_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (fmt) {
-		fputs(NRT_LS_NAME ": ", stderr);
-		va_start(ap, fmt);
-		vfprintf(stderr, fmt, ap);
-		va_end(ap);
-		fputc('\n', stderr);
-	}
-	fputs("usage: " NRT_LS_NAME " [-j|--json] [-W|--wide] [-t|--topology] [-e|--expect SHAPE]\n"
-	      "              [-w|--watch-links] [-h|--help] [-V|--version]\n",
-	      stderr);
-	exit(2);
-}
-
-/* Flush stdout. Return: 0, or 1 after a message if the output failed. */
-static int nrt_ls_flush(void)
-{
-	if (fflush(stdout) || ferror(stdout)) {
-		fprintf(stderr, NRT_LS_NAME ": cannot write the output\n");
-		return 1;
-	}
-	return 0;
-}
-
-/* The library's detail message, or the generic text of @st without one. */
-static const char *nrt_ls_reason(nrt_status st)
-{
-	const char *detail = nrt_last_error();
-
-	return *detail ? detail : nrt_strerror(st);
-}
-
 /* --- PCI facts via libpci -------------------------------------------- */
 
 static void nrt_ls_pci_error(char *msg, ...)
@@ -110,7 +71,7 @@ static void nrt_ls_pci_error(char *msg, ...)
 {
 	va_list ap;
 
-	fputs(NRT_LS_NAME ": libpci: ", stderr);
+	fprintf(stderr, "%s: libpci: ", nrt_tool_name());
 	va_start(ap, msg);
 	vfprintf(stderr, msg, ap);
 	va_end(ap);
@@ -175,7 +136,7 @@ static void nrt_ls_pci_facts(struct pci_access *acc, struct nrt_ls_row *row)
 		return;
 
 	known = pci_fill_info(pdev, PCI_FILL_IDENT | PCI_FILL_NUMA_NODE |
-				    PCI_FILL_CAPS);
+			      PCI_FILL_CAPS);
 	if ((known & PCI_FILL_NUMA_NODE) && pdev->numa_node >= 0)
 		row->numa_node = pdev->numa_node;
 
@@ -227,16 +188,16 @@ static bool nrt_ls_read_device(unsigned int index, struct nrt_ls_row *row)
 
 	st = nrt_device_open(index, &dev);
 	if (st != NRT_SUCCESS) {
-		fprintf(stderr, NRT_LS_NAME ": device %u: %s\n", index,
-			nrt_ls_reason(st));
+		nrt_tool_error("device %u: %s", index,
+			       nrt_tool_reason(st));
 		return false;
 	}
 	memset(&info, 0, sizeof(info));
 	info.struct_size = sizeof(info);
 	st = nrt_device_get_info(dev, &info);
 	if (st != NRT_SUCCESS) {
-		fprintf(stderr, NRT_LS_NAME ": device %u: %s\n", index,
-			nrt_ls_reason(st));
+		nrt_tool_error("device %u: %s", index,
+			       nrt_tool_reason(st));
 		nrt_device_close(dev);
 		return false;
 	}
@@ -259,27 +220,6 @@ static void nrt_ls_add_process(char *buf, size_t size, const struct nrt_proc_cli
 		strcat(buf, entry);
 }
 
-static struct json_object *nrt_ls_json_process(const struct nrt_proc_client *c)
-{
-	struct json_object *p = json_object_new_object();
-	bool ok = p != NULL;
-
-	ok = ok && !json_object_object_add(p, "pid", json_object_new_int64(c->pid));
-	ok = ok && !json_object_object_add(p, "user", json_object_new_string(c->user));
-	ok = ok && !json_object_object_add(p, "command", json_object_new_string(c->cmdline));
-	ok = ok && !json_object_object_add(p, "client_id",
-					   json_object_new_uint64(c->fd.client_id));
-	ok = ok && !json_object_object_add(p, "hbm_bytes", c->fd.hbm_resident == NRT_PROC_NA ?
-					   NULL : json_object_new_uint64(c->fd.hbm_resident));
-	ok = ok && !json_object_object_add(p, "host_bytes", c->fd.host_resident == NRT_PROC_NA ?
-					   NULL : json_object_new_uint64(c->fd.host_resident));
-	if (!ok) {
-		json_object_put(p);
-		return NULL;
-	}
-	return p;
-}
-
 /*
  * Fill in the PROCESSES cells of @rows and, if @procs is set, an array of
  * clients per row. Return: false after a message if /proc cannot be read
@@ -293,8 +233,8 @@ static bool nrt_ls_processes(struct nrt_ls_row *rows, size_t n,
 	bool ok = true;
 
 	if (nrt_proc_scan(&c, &nc)) {
-		fprintf(stderr, NRT_LS_NAME ": cannot list the processes in %s: %s\n",
-			nrt_proc_root(), strerror(errno));
+		nrt_tool_error("cannot list the processes in %s: %s",
+			       nrt_proc_root(), strerror(errno));
 		return false;
 	}
 	for (r = 0; procs && r < n; r++) {
@@ -321,7 +261,7 @@ static bool nrt_ls_processes(struct nrt_ls_row *rows, size_t n,
 	}
 	free(c);
 	if (!ok)
-		fprintf(stderr, NRT_LS_NAME ": out of memory\n");
+		nrt_tool_error("out of memory");
 	return ok;
 }
 
@@ -358,8 +298,8 @@ static int nrt_ls_watch(bool json)
 
 	st = nrt_link_listener_open(&l);
 	if (st != NRT_SUCCESS) {
-		fprintf(stderr, NRT_LS_NAME ": cannot watch links: %s\n",
-			nrt_ls_reason(st));
+		nrt_tool_error("cannot watch links: %s",
+			       nrt_tool_reason(st));
 		return 1;
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -372,11 +312,11 @@ static int nrt_ls_watch(bool json)
 			continue;
 		nrt_ls_timestamp(ts, sizeof(ts));
 		if (st == NRT_RESOURCE) {
-			fprintf(stderr, NRT_LS_NAME ": %s %s\n", ts, nrt_ls_reason(st));
+			nrt_tool_error("%s %s", ts, nrt_tool_reason(st));
 			continue;
 		}
 		if (st != NRT_SUCCESS) {
-			fprintf(stderr, NRT_LS_NAME ": %s\n", nrt_ls_reason(st));
+			nrt_tool_error("%s", nrt_tool_reason(st));
 			nrt_link_listener_close(l);
 			return 1;
 		}
@@ -385,12 +325,12 @@ static int nrt_ls_watch(bool json)
 
 			if (o)
 				puts(json_object_to_json_string_ext(o,
-					JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+								    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 			json_object_put(o);
 		} else {
 			puts(nrt_topo_format_event(&ev, ts, line, sizeof(line)));
 		}
-		if (nrt_ls_flush()) {
+		if (nrt_tool_flush()) {
 			nrt_link_listener_close(l);
 			return 1;
 		}
@@ -412,8 +352,8 @@ static bool nrt_ls_topology(nrt_link **links, size_t *n, const char **source)
 	*n = 0;
 	st = nrt_topology_get(&t);
 	if (st != NRT_SUCCESS) {
-		fprintf(stderr, NRT_LS_NAME ": cannot read the NeuronLink topology: %s\n",
-			nrt_ls_reason(st));
+		nrt_tool_error("cannot read the NeuronLink topology: %s",
+			       nrt_tool_reason(st));
 		return false;
 	}
 	*source = nrt_topology_get_source(t) == NRT_TOPOLOGY_NETLINK ?
@@ -423,7 +363,7 @@ static bool nrt_ls_topology(nrt_link **links, size_t *n, const char **source)
 	if (!*links) {
 		nrt_topology_free(t);
 		*n = 0;
-		fprintf(stderr, NRT_LS_NAME ": out of memory\n");
+		nrt_tool_error("out of memory");
 		return false;
 	}
 	for (i = 0; i < *n; i++)
@@ -462,6 +402,7 @@ int main(int argc, char **argv)
 	nrt_status st;
 	int opt, ret;
 
+	nrt_tool_init("nrt-ls");
 	while ((opt = getopt_long(argc, argv, "jte:wWhV", options, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
@@ -472,8 +413,8 @@ int main(int argc, char **argv)
 			break;
 		case 'e':
 			if (nrt_topo_parse_shape(optarg, &expect))
-				nrt_ls_usage_error("invalid shape '%s' (torus:RxC or ring:N)",
-						   optarg);
+				nrt_tool_usage_error("invalid shape '%s' (torus:RxC or ring:N)",
+						     optarg);
 			have_expect = true;
 			break;
 		case 'w':
@@ -484,42 +425,40 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			nrt_ls_usage(stdout);
-			return nrt_ls_flush();
+			return nrt_tool_flush();
 		case 'V':
-			printf(NRT_LS_NAME " %d.%d.%d\n", NRT_VERSION_MAJOR,
-			       NRT_VERSION_MINOR, NRT_VERSION_PATCH);
-			return nrt_ls_flush();
+			return nrt_tool_version();
 		default:
 			/* getopt_long() has already said what was wrong. */
-			nrt_ls_usage_error(NULL);
+			nrt_tool_usage_error(NULL);
 		}
 	}
 	if (optind < argc)
-		nrt_ls_usage_error("unexpected argument '%s'", argv[optind]);
+		nrt_tool_usage_error("unexpected argument '%s'", argv[optind]);
 	if (watch && (topology || have_expect || wide))
-		nrt_ls_usage_error("--watch-links cannot be combined with --topology, --expect or --wide");
+		nrt_tool_usage_error("--watch-links cannot be combined with --topology, --expect or --wide");
 	if (watch)
 		return nrt_ls_watch(json);
 
 	st = nrt_device_count(&count);
 	if (st == NRT_NO_DRIVER) {
-		fprintf(stderr, NRT_LS_NAME ": no trn devices found: %s (try: modprobe trn)\n",
-			nrt_ls_reason(st));
+		nrt_tool_error("no trn devices found: %s (try: modprobe trn)",
+			       nrt_tool_reason(st));
 		return 1;
 	}
 	if (st != NRT_SUCCESS) {
-		fprintf(stderr, NRT_LS_NAME ": cannot list trn devices: %s\n",
-			nrt_ls_reason(st));
+		nrt_tool_error("cannot list trn devices: %s",
+			       nrt_tool_reason(st));
 		return 1;
 	}
 	if (count == 0) {
-		fprintf(stderr, NRT_LS_NAME ": no trn devices found (the trn driver is loaded but bound to no device)\n");
+		nrt_tool_error("no trn devices found (the trn driver is loaded but bound to no device)");
 		return 1;
 	}
 
 	rows = calloc(count, sizeof(*rows));
 	if (!rows) {
-		fprintf(stderr, NRT_LS_NAME ": out of memory\n");
+		nrt_tool_error("out of memory");
 		return 1;
 	}
 	acc = nrt_ls_pci_open();
@@ -548,7 +487,7 @@ int main(int argc, char **argv)
 				   sizeof(rows[i].connected));
 	have_detected = nrt_topo_detect(links, n_links, &detected);
 	if (have_expect && nrt_topo_compare(&expect, links, n_links, &mm, &n_mm)) {
-		fprintf(stderr, NRT_LS_NAME ": out of memory\n");
+		nrt_tool_error("out of memory");
 		free(links);
 		free(rows);
 		return 1;
@@ -570,8 +509,9 @@ int main(int argc, char **argv)
 			tj = nrt_topo_json(links, n_links, source,
 					   have_detected ? &detected : NULL,
 					   have_expect ? &expect : NULL, mm, n_mm);
-		ret = dev_links ? nrt_ls_print_json_wide(stdout, rows, n, dev_links, procs,
-							 tj) : -1;
+		struct nrt_ls_json_extra x = { dev_links, procs, tj };
+
+		ret = dev_links ? nrt_ls_print_json(stdout, rows, n, &x) : -1;
 		free(dev_links);
 	} else if (topology || have_expect) {
 		ret = 0;
@@ -594,7 +534,7 @@ int main(int argc, char **argv)
 				       name, nrt_topo_shape_chips(&expect));
 		}
 	} else {
-		ret = n ? nrt_ls_print_table_ext(stdout, rows, n, wide) : 0;
+		ret = n ? nrt_ls_print_table(stdout, rows, n, wide) : 0;
 	}
 	for (i = 0; procs && i < n; i++)
 		json_object_put(procs[i]);
@@ -603,8 +543,8 @@ int main(int argc, char **argv)
 	free(mm);
 	free(links);
 	if (ret) {
-		fprintf(stderr, NRT_LS_NAME ": cannot write the output\n");
+		nrt_tool_error("cannot write the output");
 		return 1;
 	}
-	return nrt_ls_flush() || failed || n_mm ? 1 : 0;
+	return nrt_tool_flush() || failed || n_mm ? 1 : 0;
 }

@@ -54,7 +54,6 @@ bool bench_measure(const struct bench_options *o, bench_fn fn, void *ctx,
 		   size_t size, double work, double *rate);
 double bench_now_s(void);
 double bench_median(double *v, size_t n);
-void *bench_xmalloc(size_t size);
 
 /* --- matmul (nrt_bench_matmul.c) --- */
 #define MATMUL_NSIZES 4

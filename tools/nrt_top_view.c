@@ -18,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "nrt_ls_fmt.h"
+#include "nrt_tool.h"
 #include "nrt_top_view.h"
 
 /* --- the grid ---------------------------------------------------------- */
@@ -141,7 +141,7 @@ static char *nrt_top_size(uint64_t v, char *buf)
 	if (v == NRT_TOP_NA)
 		snprintf(buf, NRT_TOP_VAL_LEN, "-");
 	else
-		nrt_ls_format_size(v, buf, NRT_TOP_VAL_LEN);
+		nrt_tool_format_size(v, buf, NRT_TOP_VAL_LEN);
 	return buf;
 }
 
@@ -154,7 +154,7 @@ static char *nrt_top_bps(double v, char *buf)
 		return buf;
 	}
 	/* At most "1023.9 EiB": room for "/s". */
-	nrt_ls_format_size(v >= 1.8e19 ? UINT64_MAX : (uint64_t)(v + 0.5), buf,
+	nrt_tool_format_size(v >= 1.8e19 ? UINT64_MAX : (uint64_t)(v + 0.5), buf,
 			   NRT_TOP_VAL_LEN - 2);
 	len = strlen(buf);
 	memcpy(buf + len, "/s", 3);

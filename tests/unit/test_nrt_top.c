@@ -24,7 +24,6 @@
 #include <json.h>
 
 #include "fake_fs.h"
-#include "nrt_ls_fmt.h"
 #include "nrt_top_json.h"
 #include "nrt_top_prom.h"
 #include "nrt_top_snap.h"
@@ -1005,52 +1004,6 @@ static void keys(void **state)
 	assert_int_equal(nrt_top_view_key(&v, NRT_TOP_KEY_F10, 1), NRT_TOP_QUIT);
 }
 
-/* nrt-ls --wide: the PROCESSES column and the "processes" members. */
-static void nrt_ls_wide(void **state)
-{
-	struct nrt_ls_row rows[2];
-	struct json_object *procs[2], *doc, *p;
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f;
-
-	(void)state;
-	memset(rows, 0, sizeof(rows));
-	snprintf(rows[0].pci_bdf, sizeof(rows[0].pci_bdf), "0000:01:00.0");
-	snprintf(rows[0].processes, sizeof(rows[0].processes), "2417 python3, 2533 nrt_load");
-	snprintf(rows[1].pci_bdf, sizeof(rows[1].pci_bdf), "0000:02:00.0");
-	rows[1].index = 1;
-
-	f = open_memstream(&text, &len);
-	assert_non_null(f);
-	assert_int_equal(nrt_ls_print_table_ext(f, rows, 2, true), 0);
-	assert_int_equal(nrt_ls_print_table_ext(f, rows, 2, false), 0);
-	assert_int_equal(fclose(f), 0);
-	assert_non_null(strstr(text, "| CONNECTED DEVICES | PROCESSES                   |\n"));
-	assert_non_null(strstr(text, "| -                 | 2417 python3, 2533 nrt_load |\n"));
-	assert_non_null(strstr(text, "| -                 | -                           |\n"));
-	/* The narrow table has no such column. */
-	assert_non_null(strstr(text, "| CONNECTED DEVICES |\n"));
-	free(text);
-
-	procs[0] = json_object_new_array();
-	p = json_object_new_object();
-	json_object_object_add(p, "pid", json_object_new_int(2417));
-	json_object_array_add(procs[0], p);
-	procs[1] = NULL;
-	f = open_memstream(&text, &len);
-	assert_non_null(f);
-	assert_int_equal(nrt_ls_print_json_wide(f, rows, 2, NULL, procs, NULL), 0);
-	assert_int_equal(fclose(f), 0);
-	assert_null(procs[0]);
-	doc = json_tokener_parse(text);
-	assert_non_null(doc);
-	assert_int_equal(json_object_get_int(get(doc, "devices.0.processes.0.pid")), 2417);
-	assert_false(json_object_object_get_ex(get(doc, "devices.1"), "processes", NULL));
-	json_object_put(doc);
-	free(text);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1067,7 +1020,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(screen_batch_and_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(process_sort, setup, teardown),
 		cmocka_unit_test(keys),
-		cmocka_unit_test(nrt_ls_wide),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
