@@ -155,8 +155,8 @@ static void nrt_top_json_dev(struct json_object *devs, const struct nrt_top_dev 
 	nrt_top_json_links(dj, d, ok);
 }
 
-static void nrt_top_json_proc(struct json_object *procs, const struct nrt_top_proc *p,
-			      bool *ok)
+static void nrt_top_json_proc(struct json_object *procs, const struct nrt_top_snap *s,
+			      const struct nrt_top_proc *p, bool *ok)
 {
 	struct json_object *pj = nrt_json_child(procs, NULL, false, ok);
 	const struct nrt_proc_fdinfo *f = &p->c.fd;
@@ -166,7 +166,7 @@ static void nrt_top_json_proc(struct json_object *procs, const struct nrt_top_pr
 	nrt_json_i64(pj, "pid", p->c.pid, ok);
 	nrt_top_json_str(pj, "user", p->c.user, false, ok);
 	nrt_top_json_str(pj, "command", p->c.cmdline, false, ok);
-	nrt_top_json_u64(pj, "device", p->dev < 0 ? NRT_TOP_NA : (uint64_t)p->dev, ok);
+	nrt_top_json_u64(pj, "device", p->dev < 0 ? NRT_TOP_NA : s->devs[p->dev].index, ok);
 	nrt_top_json_str(pj, "pci_bdf", f->pdev, false, ok);
 	nrt_top_json_u64(pj, "client_id", f->client_id, ok);
 	nrt_top_json_u64(pj, "hbm_bytes", f->hbm_resident, ok);
@@ -199,7 +199,7 @@ struct json_object *nrt_top_json(const struct nrt_top_snap *s)
 		nrt_top_json_dev(devs, &s->devs[i], &ok);
 	procs = nrt_json_child(root, "processes", true, &ok);
 	for (i = 0; ok && i < s->num_procs; i++)
-		nrt_top_json_proc(procs, &s->procs[i], &ok);
+		nrt_top_json_proc(procs, s, &s->procs[i], &ok);
 	if (!ok) {
 		json_object_put(root);
 		return NULL;

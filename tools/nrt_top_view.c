@@ -462,7 +462,8 @@ static int nrt_top_proc_cmp(const void *pa, const void *pb, void *arg)
 	return c;
 }
 
-static void nrt_top_proc_cells(const struct nrt_top_proc *p,
+static void nrt_top_proc_cells(const struct nrt_top_snap *s,
+			       const struct nrt_top_proc *p,
 			       char cells[NRT_TOP_NCOLS][NRT_TOP_VAL_LEN])
 {
 	snprintf(cells[NRT_TOP_COL_PID], NRT_TOP_VAL_LEN, "%ld", (long)p->c.pid);
@@ -470,7 +471,8 @@ static void nrt_top_proc_cells(const struct nrt_top_proc *p,
 	if (p->dev < 0)
 		snprintf(cells[NRT_TOP_COL_DEV], NRT_TOP_VAL_LEN, "-");
 	else
-		snprintf(cells[NRT_TOP_COL_DEV], NRT_TOP_VAL_LEN, "%d", p->dev);
+		snprintf(cells[NRT_TOP_COL_DEV], NRT_TOP_VAL_LEN, "%u",
+			 s->devs[p->dev].index);
 	nrt_top_size(p->c.fd.hbm_resident, cells[NRT_TOP_COL_HBM]);
 	nrt_top_size(p->c.fd.host_resident, cells[NRT_TOP_COL_HOST]);
 	nrt_top_pct(p->core_util, cells[NRT_TOP_COL_CORE]);
@@ -514,7 +516,7 @@ static int nrt_top_procs(struct nrt_top_grid *g, int y, int end,
 			     s->num_procs ? "(no process of this device; 'a' shows all)" :
 			     "(no process uses a trn device, or none that you may see)");
 	for (i = 0; i < n && y < end; i++, y++) {
-		nrt_top_proc_cells(rows[i], cells);
+		nrt_top_proc_cells(s, rows[i], cells);
 		x = 0;
 		for (c = 0; c < NRT_TOP_COL_COMMAND; c++) {
 			int w = nrt_top_col_width[c];
