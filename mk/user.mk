@@ -170,7 +170,8 @@ $(NRT_TOP): $(NRT_TOP_OBJS) $(NRT_TOOL_OBJS) $(NRT_LIB) | $(NRT_LIB_LINKS)
 
 # --- nrt-bench --------------------------------------------------------------
 
-NRT_BENCH_SRCS := tools/nrt-bench.c tools/nrt_bench_matmul.c tools/nrt_bench_peer.c
+NRT_BENCH_SRCS := tools/nrt-bench.c tools/nrt_bench.c tools/nrt_bench_matmul.c \
+	tools/nrt_bench_peer.c tools/nrt_bench_report.c
 NRT_BENCH_OBJS := $(NRT_BENCH_SRCS:tools/%.c=$(USER_BUILD)/tools/%.o)
 NRT_BENCH_CFLAGS = $(USER_CFLAGS) -Ilib -Itools -Iinclude/uapi $(USER_DRM_CFLAGS) \
 	$(USER_JSON_CFLAGS) $(USER_BLAS_CFLAGS) $(CPPFLAGS) $(CFLAGS)

@@ -24,6 +24,7 @@
 
 #include "nrt.h"
 #include "nrt_bench.h"
+#include "nrt_bench_matmul.h"
 #include "nrt_tool.h"
 
 const unsigned int matmul_sizes[MATMUL_NSIZES] = { 256, 512, 1024, 2048 };

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "nrt_bench.h"
+#include "nrt_bench_peer.h"
 #include "nrt_tool.h"
 
 const size_t peer_sizes[PEER_NSIZES] = { 64 * 1024, 1024 * 1024, 16 * 1024 * 1024 };
