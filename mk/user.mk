@@ -282,20 +282,19 @@ test_nrt_device_WRAPS := drmIoctl drmGetVersion drmFreeVersion
 test_nrt_topology_OBJS = $(USER_ASAN_LIB_OBJS)
 test_nrt_topology_LIBS = $(USER_ASAN_LIB_LIBS)
 
-# test_nrt_dma and test_nrt_program fake the whole kernel interface the
-# library uses (tests/unit/fake_kernel.c): the trn ioctls, syncobjs,
-# sync_file ioctls and mmap of buffer objects; libdrm provides what they do
-# not wrap (PRIME export, which the fake rejects with ENOTTY in drmIoctl).
+# The tests of buffers, fences, DMA, tensors, programs and runs fake the
+# whole kernel interface the library uses (tests/unit/fake_kernel.c): the
+# trn ioctls, syncobjs, sync_file ioctls and mmap of buffer objects; libdrm
+# provides what they do not wrap (PRIME export, which the fake rejects with
+# ENOTTY in drmIoctl).
+USER_FAKE_TESTS := test_nrt_buffer test_nrt_dma test_nrt_fence test_nrt_program test_nrt_run \
+	test_nrt_tensor
 USER_FAKE_TEST_OBJS = $(USER_FAKE_OBJS) $(USER_REF_OBJS) $(USER_ASAN_LIB_OBJS)
 USER_FAKE_TEST_WRAPS := drmIoctl drmGetVersion drmFreeVersion drmSyncobjCreate \
 	drmSyncobjDestroy drmSyncobjWait drmSyncobjSignal \
 	drmSyncobjExportSyncFile ioctl mmap munmap
-test_nrt_dma_OBJS = $(USER_FAKE_TEST_OBJS)
-test_nrt_dma_LIBS = $(USER_ASAN_LIB_LIBS)
-test_nrt_dma_WRAPS = $(USER_FAKE_TEST_WRAPS)
-test_nrt_program_OBJS = $(USER_FAKE_TEST_OBJS)
-test_nrt_program_LIBS = $(USER_ASAN_LIB_LIBS)
-test_nrt_program_WRAPS = $(USER_FAKE_TEST_WRAPS)
+$(foreach t,$(USER_FAKE_TESTS),$(eval $(t)_OBJS = $$(USER_FAKE_TEST_OBJS)) \
+	$(eval $(t)_LIBS = $$(USER_ASAN_LIB_LIBS)) $(eval $(t)_WRAPS = $$(USER_FAKE_TEST_WRAPS)))
 
 test_trn_ref_OBJS = $(USER_REF_OBJS)
 test_trn_ref_LIBS := -lm
@@ -310,8 +309,10 @@ test_nrt_tool_LIBS = $(USER_JSON_LIBS) $(USER_ASAN_LIB_LIBS)
 # nrt-top's collection, formats and renderer against fake sysfs and procfs
 # trees; the fdinfo scan alone.
 test_nrt_proc_OBJS = $(USER_FS_OBJS) $(USER_ASAN)/tools/nrt_proc.o
-test_nrt_top_OBJS = $(USER_FS_OBJS) $(USER_ASAN_TOP_OBJS)
-test_nrt_top_LIBS = $(USER_JSON_LIBS) $(USER_MHD_LIBS) $(USER_ASAN_LIB_LIBS)
+USER_TOP_TESTS := test_nrt_top_fmt test_nrt_top_snap test_nrt_top_view
+USER_TOP_TEST_OBJS = $(USER_ASAN)/tests/unit/top_tree.o $(USER_FS_OBJS) $(USER_ASAN_TOP_OBJS)
+$(foreach t,$(USER_TOP_TESTS),$(eval $(t)_OBJS = $$(USER_TOP_TEST_OBJS)) \
+	$(eval $(t)_LIBS = $$(USER_JSON_LIBS) $$(USER_MHD_LIBS) $$(USER_ASAN_LIB_LIBS)))
 
 comma := ,
 define USER_TEST_RULE
