@@ -223,7 +223,7 @@ static nrt_status nrt_step_tensor(struct nrt_step *s, const char *what,
 		return nrt_step_fail(s, "%s is a tensor of another device handle", what);
 	if (output && nrt_tensor_bcast_dim(t, &dim))
 		return nrt_step_fail(s, "%s is a broadcast view (dimension %u of size %" PRIu32
-				 " has stride 0): it cannot be an output",
+				     " has stride 0): it cannot be an output",
 				     what, dim, t->shape[dim]);
 	s->tensors[s->n_tensors++] = t;
 	return NRT_SUCCESS;
@@ -340,7 +340,7 @@ static nrt_status nrt_enc_matmul(struct nrt_step *s, const struct nrt_tensor *ou
 				continue;
 			if (in[k]->shape[i] != 1)
 				return nrt_step_fail(s,
-						 "the batch dimensions of %s (%s) do not broadcast to those of out (%s)",
+						     "the batch dimensions of %s (%s) do not broadcast to those of out (%s)",
 						     k ? "b" : "a", k ? sb : sa, so);
 			in[k]->shape[i] = oo.shape[i];
 			in[k]->stride[i] = 0;
@@ -353,7 +353,7 @@ static nrt_status nrt_enc_matmul(struct nrt_step *s, const struct nrt_tensor *ou
 
 		if (n > TRN_MAX_ELEMS)
 			return nrt_step_fail(s, "%s broadcast to the batch of out (%s) has %" PRIu64
-					 " elements, more than %u", i ? "b" : "a", so, n,
+					     " elements, more than %u", i ? "b" : "a", so, n,
 					     (unsigned int)TRN_MAX_ELEMS);
 	}
 	nrt_step_header(s, TRN_OP_MATMUL, accumulate ? TRN_IF_ACCUMULATE : 0, 0, 0, 0,
@@ -579,39 +579,38 @@ NRT_API nrt_status nrt_program_transpose(nrt_program *p, nrt_tensor *out,
 	return nrt_step_end(&s, nrt_enc_transpose(&s, out, in, d0, d1));
 }
 
+/* A step of one input, elementwise: a cast, or a copy of the same type. */
+static nrt_status nrt_unary_common(nrt_program *p, const char *name,
+				   unsigned int opcode, nrt_tensor *out,
+				   const nrt_tensor *in)
+{
+	struct nrt_step s;
+	nrt_status st = nrt_step_begin(&s, p, name);
+
+	if (st != NRT_SUCCESS)
+		return st;
+	if (opcode == TRN_OP_DMA && out && in && out->dtype != in->dtype)
+		return nrt_step_end(&s, nrt_step_fail(&s,
+			"types differ: out is %s, in is %s (nrt_program_cast() converts)",
+			nrt_dtype_name(out->dtype), nrt_dtype_name(in->dtype)));
+	nrt_step_header(&s, opcode, 0, 0, 0, 0, 0, 0);
+	return nrt_step_end(&s, nrt_step_elementwise(&s, out, "in", in, NULL));
+}
+
 NRT_API nrt_status nrt_program_cast(nrt_program *p, nrt_tensor *out,
 				    const nrt_tensor *in)
 {
-	struct nrt_step s;
-	nrt_status st;
-
 	if (!p)
 		return nrt_fail(NRT_INVALID, "nrt_program_cast: p is NULL");
-	st = nrt_step_begin(&s, p, "cast");
-	if (st != NRT_SUCCESS)
-		return st;
-	nrt_step_header(&s, TRN_OP_CAST, 0, 0, 0, 0, 0, 0);
-	return nrt_step_end(&s, nrt_step_elementwise(&s, out, "in", in, NULL));
+	return nrt_unary_common(p, "cast", TRN_OP_CAST, out, in);
 }
 
 NRT_API nrt_status nrt_program_copy(nrt_program *p, nrt_tensor *out,
 				    const nrt_tensor *in)
 {
-	struct nrt_step s;
-	nrt_status st;
-
 	if (!p)
 		return nrt_fail(NRT_INVALID, "nrt_program_copy: p is NULL");
-	st = nrt_step_begin(&s, p, "copy");
-	if (st != NRT_SUCCESS)
-		return st;
-	if (out && in && out->dtype != in->dtype)
-		return nrt_step_end(&s, nrt_step_fail(&s,
-					      "types differ: out is %s, in is %s (nrt_program_cast() converts)",
-						      nrt_dtype_name(out->dtype),
-						      nrt_dtype_name(in->dtype)));
-	nrt_step_header(&s, TRN_OP_DMA, 0, 0, 0, 0, 0, 0);
-	return nrt_step_end(&s, nrt_step_elementwise(&s, out, "in", in, NULL));
+	return nrt_unary_common(p, "copy", TRN_OP_DMA, out, in);
 }
 
 static nrt_status nrt_sem_common(nrt_program *p, const char *name,
@@ -623,9 +622,9 @@ static nrt_status nrt_sem_common(nrt_program *p, const char *name,
 	if (st != NRT_SUCCESS)
 		return st;
 	if (sem >= p->dev->kinfo.num_sems)
-		return nrt_step_end(&s, nrt_step_fail(&s, "semaphore %u out of range: %s has %u",
-						      sem, p->dev->device_node,
-						      p->dev->kinfo.num_sems));
+		return nrt_step_end(&s, nrt_step_fail(&s,
+			"semaphore %u out of range: %s has %u", sem,
+			p->dev->device_node, p->dev->kinfo.num_sems));
 	nrt_step_header(&s, opcode, 0, 0, sem, value, 0, 0);
 	return nrt_step_end(&s, NRT_SUCCESS);
 }
@@ -635,8 +634,7 @@ NRT_API nrt_status nrt_program_sem_signal(nrt_program *p, unsigned int sem,
 {
 	if (!p)
 		return nrt_fail(NRT_INVALID, "nrt_program_sem_signal: p is NULL");
-	return nrt_sem_common(p, "sem_signal",
-			      TRN_OP_SEM_SIGNAL, sem, value);
+	return nrt_sem_common(p, "sem_signal", TRN_OP_SEM_SIGNAL, sem, value);
 }
 
 NRT_API nrt_status nrt_program_sem_wait(nrt_program *p, unsigned int sem,
@@ -644,7 +642,6 @@ NRT_API nrt_status nrt_program_sem_wait(nrt_program *p, unsigned int sem,
 {
 	if (!p)
 		return nrt_fail(NRT_INVALID, "nrt_program_sem_wait: p is NULL");
-	return nrt_sem_common(p, "sem_wait", TRN_OP_SEM_WAIT,
-			      sem, value);
+	return nrt_sem_common(p, "sem_wait", TRN_OP_SEM_WAIT, sem, value);
 }
 
