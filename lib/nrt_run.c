@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "nrt_dma.h"
+#include "nrt_fence.h"
 #include "nrt_program.h"
 
 #ifndef BIT
