@@ -21,7 +21,7 @@ extern "C" {
 
 /** Version of the library this header belongs to. */
 #define NRT_VERSION_MAJOR 0
-#define NRT_VERSION_MINOR 5
+#define NRT_VERSION_MINOR 6
 #define NRT_VERSION_PATCH 0
 
 #if defined(__GNUC__) && __GNUC__ >= 4
@@ -90,6 +90,75 @@ typedef struct nrt_device nrt_device;
  * another status if sysfs cannot be read.
  */
 NRT_API nrt_status nrt_device_count(unsigned int *count);
+
+/**
+ * struct nrt_device_entry - a device, as found without opening it (0.6)
+ *
+ * Returned by pointer, owned by its list: fields may be appended in later
+ * versions, so do not rely on sizeof(nrt_device_entry) across versions.
+ */
+typedef struct nrt_device_entry {
+	unsigned int index;      /**< Index as nrt_device_open() takes it. */
+	unsigned int minor;      /**< N of /dev/accel/accelN. */
+	char pci_bdf[32];        /**< PCI address, e.g. "0000:01:00.0". */
+	char device_node[64];    /**< Path of the device node (NRT_DEV_ROOT
+				  *   redirects /dev). */
+	const char *sysfs_dir;   /**< The device's sysfs directory,
+				  *   /sys/class/accel/accelN/device, with the
+				  *   attributes of Documentation/sysfs.rst
+				  *   (NRT_SYSFS_ROOT redirects /sys). */
+} nrt_device_entry;
+
+/** The devices of the system at one instant (0.6). Opaque, immutable. */
+typedef struct nrt_device_list nrt_device_list;
+
+/**
+ * nrt_device_list_get() - list the devices without opening any (0.6)
+ * @out: receives the list, untouched on failure; free it with
+ *	nrt_device_list_free()
+ *
+ * Reads sysfs only, so it works for a user who may not open the device
+ * nodes (a monitoring tool). The list holds the devices nrt_device_count()
+ * counts, in index order: entry i is device index i, the index that
+ * nrt_device_open() takes and that the topology and the tools use, so that
+ * a program numbers the devices as the library does. The rule that
+ * decides which devices a process sees and how they are numbered is the
+ * library's: should a later version narrow it (to the devices whose nodes
+ * the process can open, or to those an environment variable selects,
+ * numbered from 0), nrt_device_count(), nrt_device_open() and this list
+ * keep agreeing.
+ *
+ * Return: NRT_SUCCESS, also with an empty list when the driver is loaded
+ * but bound to no device; NRT_NO_DRIVER when no device is found and the trn
+ * kernel module is not loaded; NRT_INVALID if @out is NULL; NRT_PERMISSION
+ * or NRT_FAILURE if sysfs cannot be read; NRT_RESOURCE if out of memory.
+ */
+NRT_API nrt_status nrt_device_list_get(nrt_device_list **out);
+
+/**
+ * nrt_device_list_count() - number of devices in a list (0.6)
+ * @l: list
+ *
+ * Return: the number, or 0 if @l is NULL.
+ */
+NRT_API size_t nrt_device_list_count(const nrt_device_list *l);
+
+/**
+ * nrt_device_list_entry() - one device of a list (0.6)
+ * @l: list
+ * @i: 0..nrt_device_list_count()-1, the device index
+ *
+ * Return: the entry, valid as long as @l; NULL if @l is NULL or @i is out
+ * of range.
+ */
+NRT_API const nrt_device_entry *nrt_device_list_entry(const nrt_device_list *l,
+						      size_t i);
+
+/**
+ * nrt_device_list_free() - free a list (0.6)
+ * @l: list, or NULL (then nothing is done)
+ */
+NRT_API void nrt_device_list_free(nrt_device_list *l);
 
 /**
  * nrt_device_open() - open a trn device

@@ -2,20 +2,13 @@
 /*
  * Copyright (c) 2026 The trn authors
  *
- * Buffers: GEM buffer objects of the trn driver, their CPU mappings, and
- * data transfer between host memory and buffers.
+ * Buffers: GEM buffer objects of the trn driver and their CPU mappings.
  *
  * A buffer has at most one CPU mapping, made by nrt_buffer_map() or on
- * demand by nrt_buffer_read()/write(), and kept until nrt_buffer_unmap() or
- * nrt_buffer_free(). Read and write calls pin the mapping while they copy,
- * so an unmap in another thread waits for them (it is deferred, not
- * blocking).
- *
- * Large transfers to and from HBM do not use the BAR mapping, which is
- * write-combined (reads are uncached and slow): they are staged through
- * HOST bounce buffers of NRT_BOUNCE_SIZE bytes and copied by DMA. Two bounce
- * buffers are used per call, so that the CPU copy of one chunk overlaps
- * the DMA of the other. Bounce buffers come from a small per-device cache.
+ * demand by nrt_buffer_read()/write() (nrt_transfer.c), and kept until
+ * nrt_buffer_unmap() or nrt_buffer_free(). Read and write calls pin the
+ * mapping while they copy, so an unmap in another thread waits for them (it
+ * is deferred, not blocking).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -27,7 +20,7 @@
 
 #include <xf86drm.h>
 
-#include "nrt_internal.h"
+#include "nrt_buffer.h"
 
 _Static_assert((int)NRT_PLACEMENT_HBM == (int)DRM_TRN_PLACEMENT_HBM &&
 	       (int)NRT_PLACEMENT_HOST == (int)DRM_TRN_PLACEMENT_HOST,
@@ -190,24 +183,23 @@ NRT_API nrt_placement nrt_buffer_placement(const nrt_buffer *buf)
 	return buf ? buf->placement : NRT_PLACEMENT_HBM;
 }
 
-nrt_status nrt_range_check(const char *fn, const char *what, size_t size,
-			   size_t off, size_t len)
+nrt_status nrt_range_check(const char *what, size_t size, size_t off, size_t len)
 {
 	if (off > SIZE_MAX - len)
 		return nrt_fail(NRT_INVALID,
-				"%s: range of %s at offset %zu, %zu bytes, overflows",
-				fn, what, off, len);
+				"range of %s at offset %zu, %zu bytes, overflows",
+				what, off, len);
 	if (off + len > size)
 		return nrt_fail(NRT_INVALID,
-				"%s: range of %s at offset %zu, %zu bytes, exceeds its size of %zu bytes",
-				fn, what, off, len, size);
+				"range of %s at offset %zu, %zu bytes, exceeds its size of %zu bytes",
+				what, off, len, size);
 	return NRT_SUCCESS;
 }
 
 /* --- mapping --------------------------------------------------------- */
 
 /* Map @buf if it is not mapped. Called with @buf->lock held. */
-static nrt_status nrt_map_locked(struct nrt_buffer *buf, const char *fn)
+static nrt_status nrt_map_locked(struct nrt_buffer *buf)
 {
 	void *p;
 
@@ -216,16 +208,16 @@ static nrt_status nrt_map_locked(struct nrt_buffer *buf, const char *fn)
 		return NRT_SUCCESS;
 	if (buf->placement == NRT_PLACEMENT_PEER)
 		return nrt_fail(NRT_UNSUPPORTED,
-				"%s: a peer buffer (device VA 0x%" PRIx64 " on %s) cannot be mapped by the CPU",
-				fn, buf->va, buf->dev->device_node);
+				"a peer buffer (device VA 0x%" PRIx64 " on %s) cannot be mapped by the CPU",
+				buf->va, buf->dev->device_node);
 	if (buf->bo_size > SIZE_MAX)
 		return nrt_fail(NRT_RESOURCE,
-				"%s: %" PRIu64 " bytes do not fit the address space",
-				fn, (uint64_t)buf->bo_size);
+				"%" PRIu64 " bytes do not fit the address space",
+				(uint64_t)buf->bo_size);
 	if (buf->mmap_offset > (uint64_t)(sizeof(off_t) == 8 ? INT64_MAX : INT32_MAX))
 		return nrt_fail(NRT_FAILURE,
-				"%s: mmap offset 0x%" PRIx64 " of GEM handle %u does not fit off_t",
-				fn, buf->mmap_offset, buf->handle);
+				"mmap offset 0x%" PRIx64 " of GEM handle %u does not fit off_t",
+				buf->mmap_offset, buf->handle);
 
 	p = mmap(NULL, (size_t)buf->bo_size, PROT_READ | PROT_WRITE, MAP_SHARED,
 		 buf->dev->fd, (off_t)buf->mmap_offset);
@@ -234,9 +226,9 @@ static nrt_status nrt_map_locked(struct nrt_buffer *buf, const char *fn)
 
 		return nrt_fail_errno(err == ENOMEM ? NRT_RESOURCE : NRT_FAILURE,
 				      err,
-				      "%s: mmap of the %s buffer at device VA 0x%" PRIx64
+				      "mmap of the %s buffer at device VA 0x%" PRIx64
 				      " (%zu bytes) on %s",
-				      fn, nrt_placement_name(buf->placement),
+				      nrt_placement_name(buf->placement),
 				      buf->va, buf->size, buf->dev->device_node);
 	}
 	buf->map = p;
@@ -259,11 +251,11 @@ NRT_API nrt_status nrt_buffer_map(nrt_buffer *buf, void **ptr)
 	if (!ptr)
 		return nrt_fail(NRT_INVALID, "nrt_buffer_map: ptr is NULL");
 	pthread_mutex_lock(&buf->lock);
-	st = nrt_map_locked(buf, "nrt_buffer_map");
+	st = nrt_map_locked(buf);
 	if (st == NRT_SUCCESS)
 		*ptr = buf->map;
 	pthread_mutex_unlock(&buf->lock);
-	return st;
+	return nrt_fail_prefix(st, "nrt_buffer_map");
 }
 
 NRT_API nrt_status nrt_buffer_unmap(nrt_buffer *buf)
@@ -281,13 +273,12 @@ NRT_API nrt_status nrt_buffer_unmap(nrt_buffer *buf)
 	return NRT_SUCCESS;
 }
 
-nrt_status nrt_buffer_pin(struct nrt_buffer *buf, const char *fn,
-			  unsigned char **ptr)
+nrt_status nrt_buffer_pin(struct nrt_buffer *buf, unsigned char **ptr)
 {
 	nrt_status st;
 
 	pthread_mutex_lock(&buf->lock);
-	st = nrt_map_locked(buf, fn);
+	st = nrt_map_locked(buf);
 	if (st == NRT_SUCCESS) {
 		buf->pins++;
 		*ptr = buf->map;
@@ -302,226 +293,4 @@ void nrt_buffer_unpin(struct nrt_buffer *buf)
 	if (--buf->pins == 0 && buf->unmap_pending)
 		nrt_unmap_locked(buf);
 	pthread_mutex_unlock(&buf->lock);
-}
-
-/* --- bounce buffers -------------------------------------------------- */
-
-static nrt_status nrt_bounce_get(struct nrt_device *dev, const char *fn,
-				 struct nrt_buffer **out)
-{
-	struct nrt_buffer *b = NULL;
-	nrt_status st;
-
-	pthread_mutex_lock(&dev->lock);
-	if (dev->n_bounce)
-		b = dev->bounce[--dev->n_bounce];
-	pthread_mutex_unlock(&dev->lock);
-	if (b) {
-		*out = b;
-		return NRT_SUCCESS;
-	}
-
-	st = nrt_buffer_create(dev, NRT_BOUNCE_SIZE, NRT_PLACEMENT_HOST, true, &b);
-	if (st != NRT_SUCCESS)
-		return nrt_fail_prefix(st, "%s: bounce buffer", fn);
-	/* Private to this thread until it is put in the cache. */
-	st = nrt_map_locked(b, fn);
-	if (st != NRT_SUCCESS) {
-		nrt_buffer_destroy(b);
-		return st;
-	}
-	*out = b;
-	return NRT_SUCCESS;
-}
-
-static void nrt_bounce_put(struct nrt_device *dev, struct nrt_buffer *b)
-{
-	bool cached = false;
-
-	pthread_mutex_lock(&dev->lock);
-	if (dev->n_bounce < NRT_BOUNCE_CACHE) {
-		dev->bounce[dev->n_bounce++] = b;
-		cached = true;
-	}
-	pthread_mutex_unlock(&dev->lock);
-	if (!cached)
-		nrt_buffer_destroy(b);
-}
-
-/*
- * State of a staged transfer: two bounce buffers ("slots"), each with the
- * fence of the DMA that is using it.
- */
-struct nrt_staging {
-	const char *fn;
-	const char *what;        /* "dst" or "src", for messages */
-	struct nrt_buffer *buf;  /* the HBM buffer */
-	struct nrt_buffer *slot[2];
-	struct nrt_fence *fence[2];
-	nrt_status st;
-};
-
-/* Wait for the DMA of slot @s; record the first failure. */
-static void nrt_staging_settle(struct nrt_staging *sg, unsigned int s)
-{
-	int r;
-
-	if (!sg->fence[s])
-		return;
-	r = nrt_fence_finish(sg->fence[s]);
-	if (r != NRT_FENCE_OK && sg->st == NRT_SUCCESS) {
-		sg->st = nrt_fence_status(r, sg->fence[s]->queue);
-		sg->st = nrt_fail_prefix(sg->st,
-					 "%s: DMA between a bounce buffer and %s (HBM buffer at device VA 0x%" PRIx64 ")",
-					 sg->fn, sg->what, sg->buf->va);
-	}
-	nrt_fence_free(sg->fence[s]);
-	sg->fence[s] = NULL;
-}
-
-static nrt_status nrt_staging_slot(struct nrt_staging *sg, unsigned int s)
-{
-	if (sg->slot[s])
-		return NRT_SUCCESS;
-	return nrt_bounce_get(sg->buf->dev, sg->fn, &sg->slot[s]);
-}
-
-static nrt_status nrt_staging_end(struct nrt_staging *sg)
-{
-	unsigned int s;
-
-	/* Nothing may still be writing a bounce buffer that goes back. */
-	for (s = 0; s < 2; s++)
-		nrt_staging_settle(sg, s);
-	for (s = 0; s < 2; s++) {
-		if (sg->slot[s])
-			nrt_bounce_put(sg->buf->dev, sg->slot[s]);
-	}
-	return sg->st;
-}
-
-static nrt_status nrt_staged_write(struct nrt_buffer *dst, size_t off,
-				   const unsigned char *src, size_t len)
-{
-	struct nrt_staging sg = {
-		.fn = "nrt_buffer_write", .what = "dst", .buf = dst,
-	};
-	size_t pos = 0;
-	unsigned int s = 0;
-
-	while (pos < len && sg.st == NRT_SUCCESS) {
-		size_t n = len - pos < NRT_BOUNCE_SIZE ? len - pos : NRT_BOUNCE_SIZE;
-
-		sg.st = nrt_staging_slot(&sg, s);
-		if (sg.st != NRT_SUCCESS)
-			break;
-		nrt_staging_settle(&sg, s);
-		if (sg.st != NRT_SUCCESS)
-			break;
-		memcpy(sg.slot[s]->map, src + pos, n);
-		sg.st = nrt_dma_copy_async(sg.fn, dst, off + pos, sg.slot[s], 0, n,
-					   &sg.fence[s]);
-		pos += n;
-		s ^= 1;
-	}
-	return nrt_staging_end(&sg);
-}
-
-static nrt_status nrt_staged_read(struct nrt_buffer *src, size_t off,
-				  unsigned char *dst, size_t len)
-{
-	struct nrt_staging sg = {
-		.fn = "nrt_buffer_read", .what = "src", .buf = src,
-	};
-	size_t chunks = len / NRT_BOUNCE_SIZE + (len % NRT_BOUNCE_SIZE != 0);
-	size_t k;
-
-	/* Start the first two chunks, then copy out one, start the next. */
-	for (k = 0; k < chunks + 2 && sg.st == NRT_SUCCESS; k++) {
-		unsigned int s = k & 1;
-
-		if (k >= 2 && k - 2 < chunks) {
-			size_t pos = (k - 2) * NRT_BOUNCE_SIZE;
-			size_t n = len - pos < NRT_BOUNCE_SIZE ? len - pos : NRT_BOUNCE_SIZE;
-
-			nrt_staging_settle(&sg, s);
-			if (sg.st != NRT_SUCCESS)
-				break;
-			memcpy(dst + pos, sg.slot[s]->map, n);
-		}
-		if (k < chunks) {
-			size_t pos = k * NRT_BOUNCE_SIZE;
-			size_t n = len - pos < NRT_BOUNCE_SIZE ? len - pos : NRT_BOUNCE_SIZE;
-
-			sg.st = nrt_staging_slot(&sg, s);
-			if (sg.st != NRT_SUCCESS)
-				break;
-			sg.st = nrt_dma_copy_async(sg.fn, sg.slot[s], 0, src,
-						   off + pos, n, &sg.fence[s]);
-		}
-	}
-	return nrt_staging_end(&sg);
-}
-
-static bool nrt_use_staging(const struct nrt_buffer *buf, size_t len)
-{
-	/* Peer buffers cannot be mapped: always through host memory */
-	if (buf->placement == NRT_PLACEMENT_PEER)
-		return true;
-	return buf->placement == NRT_PLACEMENT_HBM && len >= NRT_STAGING_MIN &&
-	       nrt_device_has_dma(buf->dev);
-}
-
-NRT_API nrt_status nrt_buffer_write(nrt_buffer *dst, size_t off,
-				    const void *src, size_t len)
-{
-	unsigned char *p;
-	nrt_status st;
-
-	if (!dst)
-		return nrt_fail(NRT_INVALID, "nrt_buffer_write: dst is NULL");
-	if (!src && len)
-		return nrt_fail(NRT_INVALID, "nrt_buffer_write: src is NULL");
-	st = nrt_range_check("nrt_buffer_write", "dst", dst->size, off, len);
-	if (st != NRT_SUCCESS || !len)
-		return st;
-
-	if (nrt_use_staging(dst, len))
-		return nrt_staged_write(dst, off, src, len);
-
-	st = nrt_buffer_pin(dst, "nrt_buffer_write", &p);
-	if (st != NRT_SUCCESS)
-		return st;
-	memcpy(p + off, src, len);
-	/* Drain write-combining buffers before any later submission. */
-	atomic_thread_fence(memory_order_seq_cst);
-	nrt_buffer_unpin(dst);
-	return NRT_SUCCESS;
-}
-
-NRT_API nrt_status nrt_buffer_read(const nrt_buffer *src, size_t off,
-				   void *dst, size_t len)
-{
-	/* The object is never const itself; only its mapping state changes. */
-	struct nrt_buffer *buf = (struct nrt_buffer *)src;
-	unsigned char *p;
-	nrt_status st;
-
-	if (!buf)
-		return nrt_fail(NRT_INVALID, "nrt_buffer_read: src is NULL");
-	if (!dst && len)
-		return nrt_fail(NRT_INVALID, "nrt_buffer_read: dst is NULL");
-	st = nrt_range_check("nrt_buffer_read", "src", buf->size, off, len);
-	if (st != NRT_SUCCESS || !len)
-		return st;
-
-	if (nrt_use_staging(buf, len))
-		return nrt_staged_read(buf, off, dst, len);
-
-	st = nrt_buffer_pin(buf, "nrt_buffer_read", &p);
-	if (st != NRT_SUCCESS)
-		return st;
-	memcpy(dst, p + off, len);
-	nrt_buffer_unpin(buf);
-	return NRT_SUCCESS;
 }

@@ -2,44 +2,30 @@
 /*
  * Copyright (c) 2026 The trn authors
  *
- * Device discovery and device handles.
- *
- * Devices are found in sysfs: every /sys/class/accel/accelN whose
- * device/driver link points at the "trn" driver is a trn device. Its device
- * link names the PCI function (basename "DDDD:BB:DD.F"), and the devices are
- * indexed in ascending order of that address. The roots of sysfs and /dev
- * can be redirected with NRT_SYSFS_ROOT and NRT_DEV_ROOT for testing.
+ * Device handles, on the devices nrt_enum.c finds.
  *
  * A device handle is reference counted: the handle itself, every buffer and
  * every fence hold a reference, so that the file descriptor outlives
- * nrt_device_close() until the last object is freed. The handle also keeps
- * two caches behind one mutex: idle syncobjs for new fences, and the HOST
- * bounce buffers of nrt_buffer_read() and nrt_buffer_write(). The same
- * mutex guards the free list of the completion marker slots of the
- * handle's status buffer (see nrt_internal.h), which is made on the first
- * DMA submission. The EXEC status records of program runs come from
- * buffers of their own, behind a mutex of their own (nrt_rec_get()).
+ * nrt_device_close() until the last object is freed. The modules above keep
+ * per-handle pools in it (see nrt_device.h), which go with the last
+ * reference.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <xf86drm.h>
 
-#include "nrt_internal.h"
+#include "nrt_device.h"
+#include "nrt_enum.h"
 
 #define NRT_DRIVER_NAME "trn"
-#define NRT_DEFAULT_SYSFS_ROOT "/sys"
-#define NRT_DEFAULT_DEV_ROOT "/dev"
 
 /* The device info fields a kernel must return at least (up to hbm_size). */
 #define NRT_KINFO_MIN_SIZE \
@@ -60,360 +46,6 @@ _Static_assert(offsetof(nrt_device_info, num_sems) == NRT_DEVICE_INFO_SIZE_0_2,
 _Static_assert(sizeof(nrt_device_info) ==
 	       offsetof(nrt_device_info, core_queues) + sizeof(uint32_t),
 	       "nrt_device_info: tail padding");
-
-/* One trn device as found in sysfs. */
-struct nrt_entry {
-	unsigned int minor;
-	unsigned int domain, bus, dev, fn;
-	char pci_bdf[sizeof(((nrt_device_info *)0)->pci_bdf)];
-};
-
-struct nrt_entry_list {
-	struct nrt_entry *v;
-	size_t n;
-	size_t cap;
-};
-
-static const char *nrt_root(const char *var, const char *def)
-{
-	const char *root = secure_getenv(var);
-
-	return root && *root ? root : def;
-}
-
-static const char *nrt_sysfs_root(void)
-{
-	return nrt_root("NRT_SYSFS_ROOT", NRT_DEFAULT_SYSFS_ROOT);
-}
-
-static const char *nrt_dev_root(void)
-{
-	return nrt_root("NRT_DEV_ROOT", NRT_DEFAULT_DEV_ROOT);
-}
-
-/*
- * Parse a decimal number as the kernel prints it: digits only, no sign,
- * spaces, leading zeros or trailing characters.
- */
-static bool nrt_parse_uint(const char *s, unsigned int *out)
-{
-	unsigned long v;
-	char *end;
-
-	if (*s < '0' || *s > '9' || (s[0] == '0' && s[1]))
-		return false;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v > UINT_MAX)
-		return false;
-	*out = (unsigned int)v;
-	return true;
-}
-
-static int nrt_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Parse between @min and @max hex digits at *@p and advance *@p past them. */
-static bool nrt_parse_hex(const char **p, size_t min, size_t max,
-			  unsigned int *out)
-{
-	unsigned int v = 0;
-	size_t i;
-	int h;
-
-	for (i = 0; i < max && (h = nrt_hexval((*p)[i])) >= 0; i++)
-		v = v << 4 | (unsigned int)h;
-	if (i < min)
-		return false;
-	*p += i;
-	*out = v;
-	return true;
-}
-
-/* Parse a PCI address "DDDD:BB:DD.F" as the kernel names PCI devices. */
-static bool nrt_parse_bdf(const char *s, struct nrt_entry *e)
-{
-	const char *p = s;
-
-	if (!nrt_parse_hex(&p, 4, 8, &e->domain) || *p++ != ':' ||
-	    !nrt_parse_hex(&p, 2, 2, &e->bus) || *p++ != ':' ||
-	    !nrt_parse_hex(&p, 2, 2, &e->dev) || *p++ != '.' ||
-	    !nrt_parse_hex(&p, 1, 1, &e->fn) || *p)
-		return false;
-	if (e->dev > 0x1f || e->fn > 7)
-		return false;
-	if (strlen(s) >= sizeof(e->pci_bdf))
-		return false;
-	strcpy(e->pci_bdf, s);
-	return true;
-}
-
-/*
- * Read the target of the symbolic link at @path and return a pointer to its
- * last component inside @buf, or NULL if @path is not a readable link.
- */
-static const char *nrt_link_basename(const char *path, char *buf, size_t size)
-{
-	ssize_t len;
-	const char *slash;
-
-	len = readlink(path, buf, size - 1);
-	if (len <= 0 || (size_t)len >= size - 1)
-		return NULL;
-	buf[len] = '\0';
-	slash = strrchr(buf, '/');
-	return slash ? slash + 1 : buf;
-}
-
-/*
- * Read a decimal integer (optionally negative) from a sysfs attribute.
- * Return: true and the value in *@out, or false if unreadable or malformed.
- */
-static bool nrt_read_int_attr(const char *path, int *out)
-{
-	char buf[32];
-	ssize_t len;
-	long v;
-	char *end;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	do {
-		len = read(fd, buf, sizeof(buf) - 1);
-	} while (len < 0 && errno == EINTR);
-	close(fd);
-	if (len <= 0)
-		return false;
-	buf[len] = '\0';
-
-	errno = 0;
-	v = strtol(buf, &end, 10);
-	if (errno || end == buf || (*end && strcmp(end, "\n")) ||
-	    v < INT_MIN || v > INT_MAX)
-		return false;
-	*out = (int)v;
-	return true;
-}
-
-static bool nrt_module_loaded(void)
-{
-	char path[PATH_MAX];
-	struct stat st;
-	int len;
-
-	len = snprintf(path, sizeof(path), "%s/module/" NRT_DRIVER_NAME,
-		       nrt_sysfs_root());
-	if (len < 0 || (size_t)len >= sizeof(path))
-		return false;
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static int nrt_entry_cmp(const void *a, const void *b)
-{
-	const struct nrt_entry *x = a, *y = b;
-	const unsigned int kx[] = { x->domain, x->bus, x->dev, x->fn, x->minor };
-	const unsigned int ky[] = { y->domain, y->bus, y->dev, y->fn, y->minor };
-	size_t i;
-
-	for (i = 0; i < sizeof(kx) / sizeof(kx[0]); i++) {
-		if (kx[i] != ky[i])
-			return kx[i] < ky[i] ? -1 : 1;
-	}
-	return 0;
-}
-
-static nrt_status nrt_entry_add(struct nrt_entry_list *list,
-				const struct nrt_entry *e)
-{
-	if (list->n == list->cap) {
-		size_t cap = list->cap ? list->cap * 2 : 8;
-		struct nrt_entry *v;
-
-		v = realloc(list->v, cap * sizeof(*v));
-		if (!v)
-			return nrt_fail(NRT_RESOURCE, "out of memory");
-		list->v = v;
-		list->cap = cap;
-	}
-	list->v[list->n++] = *e;
-	return NRT_SUCCESS;
-}
-
-/*
- * Check whether the class device @name in @class_dir is a trn device and if
- * so fill in @e. Return: true for a trn device.
- */
-static bool nrt_probe_entry(const char *class_dir, const char *name,
-			    struct nrt_entry *e)
-{
-	char path[PATH_MAX];
-	char target[PATH_MAX];
-	const char *base;
-	int len;
-
-	if (strncmp(name, "accel", 5) || !nrt_parse_uint(name + 5, &e->minor))
-		return false;
-
-	len = snprintf(path, sizeof(path), "%s/%s/device/driver", class_dir,
-		       name);
-	if (len < 0 || (size_t)len >= sizeof(path))
-		return false;
-	base = nrt_link_basename(path, target, sizeof(target));
-	if (!base || strcmp(base, NRT_DRIVER_NAME))
-		return false;
-
-	/* Drop "/driver" to get the device link itself. */
-	path[(size_t)len - strlen("/driver")] = '\0';
-	base = nrt_link_basename(path, target, sizeof(target));
-	return base && nrt_parse_bdf(base, e);
-}
-
-/* Find all trn devices, sorted by PCI address. */
-static nrt_status nrt_enumerate(struct nrt_entry_list *list)
-{
-	char class_dir[PATH_MAX];
-	struct dirent *de;
-	nrt_status st = NRT_SUCCESS;
-	DIR *dir;
-	int len;
-
-	list->v = NULL;
-	list->n = list->cap = 0;
-
-	len = snprintf(class_dir, sizeof(class_dir), "%s/class/accel",
-		       nrt_sysfs_root());
-	if (len < 0 || (size_t)len >= sizeof(class_dir))
-		return nrt_fail(NRT_INVALID, "sysfs path too long: %s/class/accel",
-				nrt_sysfs_root());
-
-	dir = opendir(class_dir);
-	if (!dir) {
-		int err = errno;
-
-		/* No accel class at all: no accel driver has registered. */
-		if (err == ENOENT)
-			return NRT_SUCCESS;
-		return nrt_fail_errno(err == EACCES || err == EPERM ?
-				      NRT_PERMISSION : NRT_FAILURE,
-				      err, "cannot read %s", class_dir);
-	}
-
-	for (;;) {
-		struct nrt_entry e;
-
-		errno = 0;
-		de = readdir(dir);
-		if (!de) {
-			if (errno)
-				st = nrt_fail_errno(NRT_FAILURE, errno,
-						    "cannot read %s", class_dir);
-			break;
-		}
-		if (!nrt_probe_entry(class_dir, de->d_name, &e))
-			continue;
-		st = nrt_entry_add(list, &e);
-		if (st != NRT_SUCCESS)
-			break;
-	}
-	closedir(dir);
-
-	if (st != NRT_SUCCESS) {
-		free(list->v);
-		list->v = NULL;
-		list->n = list->cap = 0;
-		return st;
-	}
-	if (list->n > 1)
-		qsort(list->v, list->n, sizeof(*list->v), nrt_entry_cmp);
-	return NRT_SUCCESS;
-}
-
-static nrt_status nrt_no_driver(void)
-{
-	return nrt_fail(NRT_NO_DRIVER,
-			"the " NRT_DRIVER_NAME " kernel module is not loaded");
-}
-
-NRT_API nrt_status nrt_device_count(unsigned int *count)
-{
-	struct nrt_entry_list list;
-	nrt_status st;
-
-	if (!count)
-		return nrt_fail(NRT_INVALID, "nrt_device_count: count is NULL");
-	*count = 0;
-
-	st = nrt_enumerate(&list);
-	if (st != NRT_SUCCESS)
-		return st;
-	free(list.v);
-
-	if (list.n == 0)
-		return nrt_module_loaded() ? NRT_SUCCESS : nrt_no_driver();
-	*count = list.n > UINT_MAX ? UINT_MAX : (unsigned int)list.n;
-	return NRT_SUCCESS;
-}
-
-const char *nrt_sysfs_path(void)
-{
-	return nrt_sysfs_root();
-}
-
-nrt_status nrt_device_list(struct nrt_dev_ent **out, size_t *n)
-{
-	struct nrt_entry_list list;
-	struct nrt_dev_ent *v = NULL;
-	nrt_status st;
-	size_t i;
-
-	*out = NULL;
-	*n = 0;
-	st = nrt_enumerate(&list);
-	if (st != NRT_SUCCESS)
-		return st;
-	if (list.n == 0)
-		return nrt_module_loaded() ? NRT_SUCCESS : nrt_no_driver();
-	v = calloc(list.n, sizeof(*v));
-	if (!v) {
-		free(list.v);
-		return nrt_fail(NRT_RESOURCE, "out of memory");
-	}
-	for (i = 0; i < list.n; i++) {
-		v[i].minor = list.v[i].minor;
-		memcpy(v[i].pci_bdf, list.v[i].pci_bdf, sizeof(v[i].pci_bdf));
-	}
-	free(list.v);
-	*out = v;
-	*n = list.n;
-	return NRT_SUCCESS;
-}
-
-nrt_status nrt_status_from_errno(int err)
-{
-	switch (err) {
-	case EACCES:
-	case EPERM:
-		return NRT_PERMISSION;
-	case ENOENT:
-	case ENODEV:
-	case ENXIO:
-		return NRT_NO_DEVICE;
-	case ENOMEM:
-		return NRT_RESOURCE;
-	default:
-		return NRT_FAILURE;
-	}
-}
 
 /* Check that @dev->fd is a DRM device driven by the trn driver. */
 static nrt_status nrt_check_version(const struct nrt_device *dev)
@@ -488,31 +120,17 @@ static nrt_status nrt_query_info(struct nrt_device *dev)
 
 NRT_API nrt_status nrt_device_open(unsigned int index, nrt_device **devp)
 {
-	struct nrt_entry_list list;
-	struct nrt_entry e;
+	struct nrt_dev_ent e;
 	struct nrt_device *dev;
-	char path[PATH_MAX];
+	unsigned int i;
 	nrt_status st;
-	int len;
 
 	if (!devp)
 		return nrt_fail(NRT_INVALID, "nrt_device_open: dev is NULL");
 
-	st = nrt_enumerate(&list);
+	st = nrt_enum_device(index, &e);
 	if (st != NRT_SUCCESS)
 		return st;
-	if (index >= list.n) {
-		size_t n = list.n;
-
-		free(list.v);
-		if (n == 0 && !nrt_module_loaded())
-			return nrt_no_driver();
-		return nrt_fail(NRT_NO_DEVICE,
-				"no " NRT_DRIVER_NAME " device with index %u (%zu present)",
-				index, n);
-	}
-	e = list.v[index];
-	free(list.v);
 
 	dev = calloc(1, sizeof(*dev));
 	if (!dev)
@@ -520,35 +138,16 @@ NRT_API nrt_status nrt_device_open(unsigned int index, nrt_device **devp)
 	dev->fd = -1;
 	atomic_init(&dev->refs, 1);
 	atomic_init(&dev->next_queue, 0);
-	atomic_init(&dev->marks_state, NRT_MARKS_UNTRIED);
-	atomic_init(&dev->next_token, 0);
-	if (pthread_mutex_init(&dev->lock, NULL)) {
-		free(dev);
-		return nrt_fail(NRT_RESOURCE, "cannot create a mutex");
-	}
-	if (pthread_mutex_init(&dev->marks_lock, NULL)) {
-		pthread_mutex_destroy(&dev->lock);
-		free(dev);
-		return nrt_fail(NRT_RESOURCE, "cannot create a mutex");
-	}
-	if (pthread_mutex_init(&dev->rec_lock, NULL)) {
-		pthread_mutex_destroy(&dev->marks_lock);
-		pthread_mutex_destroy(&dev->lock);
+	for (i = 0; i < NRT_POOL_COUNT; i++)
+		atomic_init(&dev->pools[i], NULL);
+	if (pthread_mutex_init(&dev->pool_lock, NULL)) {
 		free(dev);
 		return nrt_fail(NRT_RESOURCE, "cannot create a mutex");
 	}
 	dev->index = index;
 	dev->minor = e.minor;
-	dev->numa_node = -1;
 	memcpy(dev->pci_bdf, e.pci_bdf, sizeof(dev->pci_bdf));
-
-	len = snprintf(dev->device_node, sizeof(dev->device_node),
-		       "%s/accel/accel%u", nrt_dev_root(), e.minor);
-	if (len < 0 || (size_t)len >= sizeof(dev->device_node)) {
-		st = nrt_fail(NRT_INVALID, "device node path too long: %s/accel/accel%u",
-			      nrt_dev_root(), e.minor);
-		goto err;
-	}
+	memcpy(dev->device_node, e.device_node, sizeof(dev->device_node));
 
 	dev->fd = open(dev->device_node, O_RDWR | O_CLOEXEC);
 	if (dev->fd < 0) {
@@ -565,12 +164,7 @@ NRT_API nrt_status nrt_device_open(unsigned int index, nrt_device **devp)
 	st = nrt_query_info(dev);
 	if (st != NRT_SUCCESS)
 		goto err;
-
-	len = snprintf(path, sizeof(path), "%s/class/accel/accel%u/device/numa_node",
-		       nrt_sysfs_root(), e.minor);
-	if (len < 0 || (size_t)len >= sizeof(path) ||
-	    !nrt_read_int_attr(path, &dev->numa_node) || dev->numa_node < 0)
-		dev->numa_node = -1;
+	dev->numa_node = nrt_enum_numa_node(e.minor);
 
 	*devp = dev;
 	return NRT_SUCCESS;
@@ -592,27 +186,20 @@ void nrt_device_unref(struct nrt_device *dev)
 	if (atomic_fetch_sub_explicit(&dev->refs, 1, memory_order_acq_rel) != 1)
 		return;
 
-	/* Last reference: nobody else can reach the caches any more. */
-	for (i = 0; i < dev->n_bounce; i++)
-		nrt_buffer_destroy(dev->bounce[i]);
-	for (i = 0; i < dev->n_syncobjs; i++)
-		drmSyncobjDestroy(dev->fd, dev->syncobjs[i]);
-	/* Jobs still writing markers keep its memory in the kernel. */
-	if (dev->marks_buf)
-		nrt_buffer_destroy(dev->marks_buf);
-	free(dev->free_slots);
-	/* The same holds for status records of programs still running. */
-	for (i = 0; i < dev->n_rec_bufs; i++)
-		nrt_buffer_destroy(dev->rec_bufs[i]);
-	for (i = 0; i < dev->n_rec_pending; i++)
-		drmSyncobjDestroy(dev->fd, dev->rec_pending[i].syncobj);
-	free(dev->rec_free);
-	free(dev->rec_pending);
+	/*
+	 * Last reference: no buffer or fence of the handle is left, and
+	 * nobody else can reach its pools. Jobs still running keep the
+	 * memory of the pools' buffers in the kernel.
+	 */
+	for (i = NRT_POOL_COUNT; i-- > 0;) {
+		void *pool = atomic_load_explicit(&dev->pools[i], memory_order_acquire);
+
+		if (pool)
+			dev->pool_ops[i]->destroy(dev, pool);
+	}
 	if (dev->fd >= 0)
 		close(dev->fd);
-	pthread_mutex_destroy(&dev->rec_lock);
-	pthread_mutex_destroy(&dev->marks_lock);
-	pthread_mutex_destroy(&dev->lock);
+	pthread_mutex_destroy(&dev->pool_lock);
 	free(dev);
 }
 
@@ -627,254 +214,25 @@ bool nrt_device_has_dma(const struct nrt_device *dev)
 	return dev->kinfo.dma_queues > 0 && dev->kinfo.max_descs > 0;
 }
 
-nrt_status nrt_syncobj_get(struct nrt_device *dev, uint32_t *handle)
+void *nrt_device_pool(struct nrt_device *dev, const struct nrt_pool_ops *ops)
 {
-	bool cached = false;
-	int ret;
+	void *pool = nrt_device_pool_peek(dev, ops->id);
 
-	pthread_mutex_lock(&dev->lock);
-	if (dev->n_syncobjs) {
-		*handle = dev->syncobjs[--dev->n_syncobjs];
-		cached = true;
-	}
-	pthread_mutex_unlock(&dev->lock);
-	if (cached)
-		return NRT_SUCCESS;
-
-	ret = drmSyncobjCreate(dev->fd, 0, handle);
-	if (ret) {
-		int err = ret == -1 ? errno : -ret;
-
-		return nrt_fail_errno(nrt_status_from_errno(err), err,
-				      "cannot create a syncobj on %s",
-				      dev->device_node);
-	}
-	return NRT_SUCCESS;
-}
-
-void nrt_syncobj_put(struct nrt_device *dev, uint32_t handle)
-{
-	bool cached = false;
-
-	/*
-	 * A cached syncobj may still hold the fence of a job, even an
-	 * unsignalled one: the next submission that uses it replaces that
-	 * fence, and nobody waits for it before then.
-	 */
-	pthread_mutex_lock(&dev->lock);
-	if (dev->n_syncobjs < NRT_SYNCOBJ_CACHE) {
-		dev->syncobjs[dev->n_syncobjs++] = handle;
-		cached = true;
-	}
-	pthread_mutex_unlock(&dev->lock);
-	if (!cached)
-		drmSyncobjDestroy(dev->fd, handle);
-}
-
-_Static_assert(NRT_MARK_SLOTS <= (unsigned int)UINT16_MAX + 1,
-	       "marker slot numbers do not fit the uint16_t free list");
-_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2,
-	       "64-bit atomics are needed to read completion markers");
-
-/* Make the status buffer and the free list of its slots. */
-static bool nrt_marks_init(struct nrt_device *dev)
-{
-	char saved[NRT_ERROR_MAX];
-	struct nrt_buffer *buf = NULL;
-	uint16_t *free_slots;
-	void *map = NULL;
-	unsigned int i;
-	bool ok = false;
-
-	/* Failures here are not the caller's: jobs just go without markers. */
-	nrt_error_save(saved);
-	free_slots = malloc(NRT_MARK_SLOTS * sizeof(*free_slots));
-	if (free_slots &&
-	    nrt_buffer_create(dev, NRT_MARK_BUF_SIZE, NRT_PLACEMENT_HOST, true,
-			      &buf) == NRT_SUCCESS) {
-		if (nrt_buffer_map(buf, &map) == NRT_SUCCESS)
-			ok = true;
-		else
-			nrt_buffer_destroy(buf);
-	}
-	nrt_error_restore(saved);
-	if (!ok) {
-		free(free_slots);
-		return false;
-	}
-
-	/* A stack, slot 0 on top: recently used slots are reused first. */
-	for (i = 0; i < NRT_MARK_SLOTS; i++)
-		free_slots[i] = (uint16_t)(NRT_MARK_SLOTS - 1 - i);
-	pthread_mutex_lock(&dev->lock);
-	dev->free_slots = free_slots;
-	dev->n_free_slots = NRT_MARK_SLOTS;
-	pthread_mutex_unlock(&dev->lock);
-	dev->marks_buf = buf;
-	dev->marks = map;
-	return true;
-}
-
-bool nrt_marks_ready(struct nrt_device *dev)
-{
-	int state = atomic_load_explicit(&dev->marks_state, memory_order_acquire);
-
-	if (state != NRT_MARKS_UNTRIED)
-		return state == NRT_MARKS_READY;
-
-	pthread_mutex_lock(&dev->marks_lock);
-	state = atomic_load_explicit(&dev->marks_state, memory_order_relaxed);
-	if (state == NRT_MARKS_UNTRIED) {
-		state = nrt_marks_init(dev) ? NRT_MARKS_READY : NRT_MARKS_UNAVAILABLE;
-		/* Publishes marks_buf, marks and free_slots. */
-		atomic_store_explicit(&dev->marks_state, state, memory_order_release);
-	}
-	pthread_mutex_unlock(&dev->marks_lock);
-	return state == NRT_MARKS_READY;
-}
-
-void nrt_slots_get(struct nrt_device *dev, unsigned int n, uint32_t *slots)
-{
-	unsigned int i;
-
-	pthread_mutex_lock(&dev->lock);
-	for (i = 0; i < n; i++)
-		slots[i] = dev->n_free_slots ?
-			   dev->free_slots[--dev->n_free_slots] : NRT_NO_SLOT;
-	pthread_mutex_unlock(&dev->lock);
-}
-
-void nrt_slots_put(struct nrt_device *dev, unsigned int n, const uint32_t *slots)
-{
-	unsigned int i;
-
-	pthread_mutex_lock(&dev->lock);
-	for (i = 0; i < n; i++) {
-		if (slots[i] != NRT_NO_SLOT)
-			dev->free_slots[dev->n_free_slots++] = (uint16_t)slots[i];
-	}
-	pthread_mutex_unlock(&dev->lock);
-}
-
-/* --- EXEC status records ----------------------------------------------- */
-
-/*
- * Give the records of pending runs whose syncobj has signalled back to the
- * free list. Called with @dev->rec_lock held.
- */
-static void nrt_rec_reclaim(struct nrt_device *dev)
-{
-	unsigned int i = 0;
-
-	while (i < dev->n_rec_pending) {
-		struct nrt_rec_pending *p = &dev->rec_pending[i];
-		uint32_t h = p->syncobj;
-
-		/* A deadline in the past: a poll. */
-		if (drmSyncobjWait(dev->fd, &h, 1, 0,
-				   DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL |
-				   DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT, NULL)) {
-			i++;
-			continue;
-		}
-		dev->rec_free[dev->n_rec_free++] = p->rec;
-		nrt_syncobj_put(dev, h);
-		*p = dev->rec_pending[--dev->n_rec_pending];
-	}
-}
-
-/* Add a buffer of records. Called with @dev->rec_lock held. */
-static nrt_status nrt_rec_grow(struct nrt_device *dev, const char *fn)
-{
-	unsigned int n = dev->n_rec_bufs, i;
-	struct nrt_buffer *buf;
-	uint32_t *free_list;
-	nrt_status st;
-	void *map;
-
-	if (n == NRT_REC_BUFS)
-		return nrt_fail(NRT_RESOURCE,
-				"%s: all %u program status records of %s are in use",
-				fn, NRT_REC_BUFS * NRT_REC_PER_BUF, dev->device_node);
-	free_list = realloc(dev->rec_free,
-			    (size_t)(n + 1) * NRT_REC_PER_BUF * sizeof(*free_list));
-	if (!free_list)
-		return nrt_fail(NRT_RESOURCE, "out of memory");
-	dev->rec_free = free_list;
-	st = nrt_buffer_create(dev, NRT_REC_BUF_SIZE, NRT_PLACEMENT_HOST, true, &buf);
-	if (st != NRT_SUCCESS)
-		return nrt_fail_prefix(st, "%s: program status records", fn);
-	st = nrt_buffer_map(buf, &map);
-	if (st != NRT_SUCCESS) {
-		nrt_buffer_destroy(buf);
-		return nrt_fail_prefix(st, "%s: program status records", fn);
-	}
-	dev->rec_bufs[n] = buf;
-	dev->n_rec_bufs = n + 1;
-	/* Lowest numbers on top of the stack. */
-	for (i = NRT_REC_PER_BUF; i-- > 0;)
-		dev->rec_free[dev->n_rec_free++] = n * NRT_REC_PER_BUF + i;
-	return NRT_SUCCESS;
-}
-
-nrt_status nrt_rec_get(struct nrt_device *dev, const char *fn, uint32_t *rec)
-{
-	nrt_status st = NRT_SUCCESS;
-
-	pthread_mutex_lock(&dev->rec_lock);
-	if (!dev->n_rec_free && dev->n_rec_pending)
-		nrt_rec_reclaim(dev);
-	if (!dev->n_rec_free)
-		st = nrt_rec_grow(dev, fn);
-	if (st == NRT_SUCCESS)
-		*rec = dev->rec_free[--dev->n_rec_free];
-	pthread_mutex_unlock(&dev->rec_lock);
-	return st;
-}
-
-void nrt_rec_put(struct nrt_device *dev, uint32_t rec)
-{
-	pthread_mutex_lock(&dev->rec_lock);
-	dev->rec_free[dev->n_rec_free++] = rec;
-	pthread_mutex_unlock(&dev->rec_lock);
-}
-
-bool nrt_rec_defer(struct nrt_device *dev, uint32_t rec, uint32_t syncobj)
-{
-	bool ok = true;
-
-	pthread_mutex_lock(&dev->rec_lock);
-	if (dev->n_rec_pending == dev->cap_rec_pending) {
-		unsigned int cap = dev->cap_rec_pending ? 2 * dev->cap_rec_pending : 16;
-		struct nrt_rec_pending *v;
-
-		v = realloc(dev->rec_pending, cap * sizeof(*v));
-		if (v) {
-			dev->rec_pending = v;
-			dev->cap_rec_pending = cap;
-		} else {
-			ok = false;
+	if (pool)
+		return pool;
+	pthread_mutex_lock(&dev->pool_lock);
+	pool = atomic_load_explicit(&dev->pools[ops->id], memory_order_relaxed);
+	if (!pool) {
+		pool = ops->create(dev);
+		if (pool) {
+			dev->pool_ops[ops->id] = ops;
+			/* Publishes the pool and its ops. */
+			atomic_store_explicit(&dev->pools[ops->id], pool,
+					      memory_order_release);
 		}
 	}
-	if (ok) {
-		dev->rec_pending[dev->n_rec_pending].rec = rec;
-		dev->rec_pending[dev->n_rec_pending++].syncobj = syncobj;
-	}
-	pthread_mutex_unlock(&dev->rec_lock);
-	return ok;
-}
-
-/* Records are only looked up by the owner of @rec: its buffer exists. */
-void *nrt_rec_ptr(const struct nrt_device *dev, uint32_t rec)
-{
-	return (unsigned char *)dev->rec_bufs[rec / NRT_REC_PER_BUF]->map +
-	       (size_t)(rec % NRT_REC_PER_BUF) * NRT_REC_SIZE;
-}
-
-uint64_t nrt_rec_va(const struct nrt_device *dev, uint32_t rec)
-{
-	return dev->rec_bufs[rec / NRT_REC_PER_BUF]->va +
-	       (uint64_t)(rec % NRT_REC_PER_BUF) * NRT_REC_SIZE;
+	pthread_mutex_unlock(&dev->pool_lock);
+	return pool;
 }
 
 NRT_API int nrt_device_fd(const nrt_device *dev)

@@ -34,7 +34,7 @@
 
 #include <xf86drm.h>
 
-#include "nrt_internal.h"
+#include "nrt_dma.h"
 
 /* The public descriptor is passed to the kernel as it is. */
 _Static_assert(sizeof(nrt_dma_desc) == sizeof(struct drm_trn_dma_desc),
@@ -132,23 +132,21 @@ static nrt_status nrt_submit_status(int err)
 	}
 }
 
-nrt_status nrt_check_wait(const char *fn, const struct nrt_device *dev,
-			  nrt_fence *const *wait, size_t wait_count,
-			  const char *wname)
+nrt_status nrt_check_wait(const struct nrt_device *dev, nrt_fence *const *wait,
+			  size_t wait_count, const char *wname)
 {
 	size_t i;
 
 	if (wait_count && !wait)
-		return nrt_fail(NRT_INVALID, "%s: %s is NULL but %s_count is %zu",
-				fn, wname, wname, wait_count);
+		return nrt_fail(NRT_INVALID, "%s is NULL but %s_count is %zu",
+				wname, wname, wait_count);
 	for (i = 0; i < wait_count; i++) {
 		if (!wait[i])
-			return nrt_fail(NRT_INVALID, "%s: %s[%zu] is NULL", fn,
-					wname, i);
-		if (wait[i]->dev != dev)
+			return nrt_fail(NRT_INVALID, "%s[%zu] is NULL", wname, i);
+		if (nrt_fence_device(wait[i]) != dev)
 			return nrt_fail(NRT_INVALID,
-					"%s: %s[%zu] is a fence of another device handle",
-					fn, wname, i);
+					"%s[%zu] is a fence of another device handle",
+					wname, i);
 	}
 	return NRT_SUCCESS;
 }
@@ -157,164 +155,251 @@ nrt_status nrt_check_wait(const char *fn, const struct nrt_device *dev,
  * Validate the common arguments: the queue (negative: any, or
  * 0..dma_queues-1) and the wait fences, which must belong to @dev.
  */
-static nrt_status nrt_check_queue_wait(const char *fn, const struct nrt_device *dev,
-				       long queue, nrt_fence *const *wait,
-				       size_t wait_count, const char *wname)
+static nrt_status nrt_check_queue_wait(const struct nrt_device *dev, long queue,
+				       nrt_fence *const *wait, size_t wait_count,
+				       const char *wname)
 {
 	if (!nrt_device_has_dma(dev))
 		return nrt_fail(NRT_UNSUPPORTED,
-				"%s: the kernel driver of %s reports no DMA queues",
-				fn, dev->device_node);
+				"the kernel driver of %s reports no DMA queues",
+				dev->device_node);
 	if (queue >= (long)dev->kinfo.dma_queues)
 		return nrt_fail(NRT_INVALID,
-				"%s: queue %ld out of range: %s has %u DMA queues",
-				fn, queue, dev->device_node, dev->kinfo.dma_queues);
-	return nrt_check_wait(fn, dev, wait, wait_count, wname);
+				"queue %ld out of range: %s has %u DMA queues",
+				queue, dev->device_node, dev->kinfo.dma_queues);
+	return nrt_check_wait(dev, wait, wait_count, wname);
 }
 
-/* Wait, without a message, for the first @n jobs of @f. */
-static void nrt_settle_jobs(struct nrt_fence *f, unsigned int n)
+/* How an operation becomes jobs (nrt_dma_plan()). */
+struct nrt_plan {
+	uint64_t ndescs;        /* descriptors of the operation */
+	uint32_t per_job;       /* of them in a job (the last may have fewer) */
+	unsigned int njobs;
+	bool marks;             /* a job with a marker slot ends with its marker */
+	int queue;
+};
+
+/* A submission in progress (nrt_dma_submit()). */
+struct nrt_submission {
+	struct nrt_device *dev;
+	const struct nrt_op *op;
+	struct nrt_plan plan;
+	struct drm_trn_dma_desc *descs; /* a job's descriptors, when built here */
+	struct drm_trn_sync *syncs;     /* the first job's in-syncs */
+	size_t nsyncs;
+	struct nrt_fence *f;
+	struct drm_trn_dma_desc stack_descs[NRT_STACK_DESCS];
+	struct drm_trn_sync stack_syncs[NRT_STACK_SYNCS];
+};
+
+/*
+ * Whether the jobs of @op can end with a completion marker, and *@per_job,
+ * the descriptors of the operation a job takes: a marker takes one of the
+ * max_descs of a job of a split operation, and needs room after the
+ * descriptors of a raw job. Markers never make an operation fail: without
+ * room, a status buffer or enough jobs, the jobs go without.
+ */
+static bool nrt_dma_marks(struct nrt_device *dev, const struct nrt_op *op,
+			  uint64_t ndescs, uint32_t *per_job)
 {
-	if (n)
-		drmSyncobjWait(f->dev->fd, f->syncobjs, n, INT64_MAX,
-			       DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL |
-			       DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT, NULL);
+	uint32_t max_descs = dev->kinfo.max_descs;
+
+	*per_job = max_descs;
+	if (op->raw ? ndescs >= max_descs : max_descs < 2)
+		return false;
+	if (!nrt_fence_marks_ready(dev))
+		return false;
+	if (op->raw)
+		return true;
+	if (nrt_dma_job_count(ndescs, max_descs - 1) > NRT_MAX_JOBS)
+		return false;
+	*per_job = max_descs - 1;
+	return true;
 }
 
 /*
- * Submit @op on @queue (negative: pick one) after the fences @wait, as one or more
- * jobs, and return a fence of them all in *@out.
+ * The jobs of @op on @queue (negative: pick one round-robin).
+ * Return: NRT_SUCCESS, or NRT_INVALID if the operation takes too many jobs.
  */
-static nrt_status nrt_dma_submit(const char *fn, struct nrt_device *dev,
-				 int queue, const struct nrt_op *op,
-				 nrt_fence *const *wait, size_t wait_count,
-				 struct nrt_fence **out)
+static nrt_status nrt_dma_plan(struct nrt_device *dev,
+			       const struct nrt_op *op, int queue,
+			       struct nrt_plan *plan)
 {
-	struct drm_trn_dma_desc stack_descs[NRT_STACK_DESCS];
-	struct drm_trn_sync stack_syncs[NRT_STACK_SYNCS];
-	struct drm_trn_dma_desc *descs = stack_descs;
-	struct drm_trn_sync *syncs = stack_syncs;
-	uint32_t max_descs = dev->kinfo.max_descs;
-	uint32_t per_job = max_descs;   /* descriptors of the operation per job */
-	uint64_t ndescs, njobs, done = 0, biggest;
-	size_t i, nsyncs = 0, want = 0;
-	struct nrt_fence *f = NULL;
-	unsigned int j;
-	nrt_status st;
-	bool marks;
+	uint64_t njobs;
 
-	ndescs = op->raw ? op->raw_count :
-		 nrt_dma_split_count(op->len, NRT_DMA_MAX_DESC_LEN);
-	/* Room for a marker after the operation's descriptors of a job? */
-	marks = (op->raw ? ndescs < max_descs : max_descs >= 2) &&
-		nrt_marks_ready(dev);
-	if (marks && !op->raw) {
-		per_job = max_descs - 1;
-		/* Never fail for the sake of markers. */
-		if (nrt_dma_job_count(ndescs, per_job) > NRT_MAX_JOBS) {
-			per_job = max_descs;
-			marks = false;
-		}
-	}
-	njobs = nrt_dma_job_count(ndescs, per_job);
+	plan->ndescs = op->raw ? op->raw_count :
+		       nrt_dma_split_count(op->len, NRT_DMA_MAX_DESC_LEN);
+	plan->marks = nrt_dma_marks(dev, op, plan->ndescs, &plan->per_job);
+	njobs = nrt_dma_job_count(plan->ndescs, plan->per_job);
 	if (njobs > NRT_MAX_JOBS)
 		return nrt_fail(NRT_INVALID,
-				"%s: %" PRIu64 " bytes would take %" PRIu64
+				"%" PRIu64 " bytes would take %" PRIu64
 				" jobs of at most %u descriptors",
-				fn, op->len, njobs, max_descs);
+				op->len, njobs, dev->kinfo.max_descs);
+	plan->njobs = (unsigned int)njobs;
 	if (queue < 0)
 		queue = (int)nrt_dma_pick_queue(
 			atomic_fetch_add_explicit(&dev->next_queue, 1,
 						  memory_order_relaxed),
 			dev->kinfo.dma_queues, dev->kinfo.dma_engines);
+	plan->queue = queue;
+	return NRT_SUCCESS;
+}
 
-	/* Fences that have already completed need no waiting. */
-	for (i = 0; i < wait_count; i++) {
-		if (atomic_load(&wait[i]->state) == NRT_FENCE_PENDING)
-			want += wait[i]->count;
-	}
+/*
+ * The in-syncs of the first job: the syncobjs of the fences @wait whose
+ * outcome is not known yet (the others need no waiting).
+ */
+static nrt_status nrt_dma_in_syncs(struct nrt_submission *s,
+				   nrt_fence *const *wait, size_t wait_count)
+{
+	size_t want = nrt_fence_in_syncs(wait, wait_count, NULL, 0);
+
 	if (want > NRT_STACK_SYNCS) {
-		syncs = calloc(want, sizeof(*syncs));
-		if (!syncs)
+		s->syncs = calloc(want, sizeof(*s->syncs));
+		if (!s->syncs)
 			return nrt_fail(NRT_RESOURCE, "out of memory");
 	}
-	for (i = 0; i < wait_count && nsyncs < want; i++) {
-		unsigned int k;
+	s->nsyncs = nrt_fence_in_syncs(wait, wait_count, s->syncs, want);
+	return NRT_SUCCESS;
+}
 
-		if (atomic_load(&wait[i]->state) != NRT_FENCE_PENDING)
-			continue;
-		for (k = 0; k < wait[i]->count && nsyncs < want; k++) {
-			memset(&syncs[nsyncs], 0, sizeof(syncs[nsyncs]));
-			syncs[nsyncs++].handle = wait[i]->syncobjs[k];
-		}
+/*
+ * Room for the descriptors of the biggest job, its marker included, unless
+ * the jobs are the caller's descriptors as they are (raw, no marker).
+ */
+static nrt_status nrt_dma_alloc_descs(struct nrt_submission *s)
+{
+	const struct nrt_plan *plan = &s->plan;
+	uint64_t biggest;
+
+	if (s->op->raw && !plan->marks)
+		return NRT_SUCCESS;
+	biggest = (plan->ndescs < plan->per_job ? plan->ndescs : plan->per_job) +
+		  plan->marks;
+	if (biggest > NRT_STACK_DESCS) {
+		s->descs = calloc((size_t)biggest, sizeof(*s->descs));
+		if (!s->descs)
+			return nrt_fail(NRT_RESOURCE, "out of memory");
 	}
+	return NRT_SUCCESS;
+}
 
-	/* The descriptors of the biggest job, its marker included. */
-	biggest = (ndescs < per_job ? ndescs : per_job) + marks;
-	if ((!op->raw || marks) && biggest > NRT_STACK_DESCS) {
-		descs = calloc((size_t)biggest, sizeof(*descs));
-		if (!descs) {
-			st = nrt_fail(NRT_RESOURCE, "out of memory");
-			goto out;
-		}
+/*
+ * The descriptors of job @j, which covers the operation's descriptors
+ * @first .. @first + @n - 1, with its marker if it has one.
+ * Return: the descriptors; *@total receives their number.
+ */
+static const struct drm_trn_dma_desc *
+nrt_dma_job_descs(struct nrt_submission *s, unsigned int j, uint64_t first,
+		  unsigned int n, unsigned int *total)
+{
+	const struct nrt_op *op = s->op;
+	struct drm_trn_dma_desc mark;
+
+	*total = n;
+	if (!op->raw) {
+		nrt_dma_split(s->descs, first, n, op->opcode, op->dst, op->src,
+			      op->len, NRT_DMA_MAX_DESC_LEN);
+	} else if (s->plan.marks && nrt_fence_mark_desc(s->f, j, &mark)) {
+		memcpy(s->descs, op->raw, n * sizeof(*s->descs));
+		s->descs[(*total)++] = mark;
+		return s->descs;
+	} else {
+		return op->raw;
 	}
+	if (nrt_fence_mark_desc(s->f, j, &s->descs[n]))
+		(*total)++;
+	return s->descs;
+}
 
-	st = nrt_fence_new(dev, queue, (unsigned int)njobs, marks, &f);
-	if (st != NRT_SUCCESS)
-		goto out;
+/* Submit job @j (see nrt_dma_job_descs()). */
+static nrt_status nrt_dma_submit_job(struct nrt_submission *s,
+				     unsigned int j, uint64_t first, unsigned int n)
+{
+	struct drm_trn_submit sub;
+	unsigned int total;
+
+	memset(&sub, 0, sizeof(sub));
+	sub.descs = (uint64_t)(uintptr_t)nrt_dma_job_descs(s, j, first, n, &total);
+	sub.desc_count = total;
+	sub.desc_size = sizeof(struct drm_trn_dma_desc);
+	sub.queue = (uint32_t)s->plan.queue;
+	if (j == 0 && s->nsyncs) {
+		sub.in_syncs = (uint64_t)(uintptr_t)s->syncs;
+		sub.in_sync_count = (uint32_t)s->nsyncs;
+	}
+	sub.out_sync.handle = nrt_fence_syncobj(s->f, j);
+	if (drmIoctl(s->dev->fd, DRM_IOCTL_TRN_SUBMIT, &sub)) {
+		int err = errno;
+
+		return nrt_fail_errno(nrt_submit_status(err), err,
+				      "submission of a job of %u descriptor%s to queue %d of %s",
+				      n, n == 1 ? "" : "s", s->plan.queue,
+				      s->dev->device_node);
+	}
+	return NRT_SUCCESS;
+}
+
+/* Submit every job; on a failure, wait for those submitted and free the fence. */
+static nrt_status nrt_dma_submit_jobs(struct nrt_submission *s)
+{
+	const struct nrt_plan *plan = &s->plan;
+	uint64_t done = 0;
+	unsigned int j;
+	nrt_status st;
 
 	/* Stores through write-combined mappings land before the doorbell. */
 	atomic_thread_fence(memory_order_seq_cst);
+	for (j = 0; j < plan->njobs; j++) {
+		uint64_t left = plan->ndescs - done;
+		unsigned int n = left < plan->per_job ? (unsigned int)left : plan->per_job;
 
-	for (j = 0; j < njobs; j++) {
-		uint64_t left = ndescs - done;
-		unsigned int n = left < per_job ? (unsigned int)left : per_job;
-		struct drm_trn_submit sub;
-		const struct drm_trn_dma_desc *jd = descs;
-		unsigned int total = n;
-
-		if (!op->raw)
-			nrt_dma_split(descs, done, n, op->opcode, op->dst, op->src,
-				      op->len, NRT_DMA_MAX_DESC_LEN);
-		else if (marks && f->slots[j] != NRT_NO_SLOT)
-			memcpy(descs, op->raw, n * sizeof(*descs));
-		else
-			jd = op->raw;
-		if (jd == descs && nrt_fence_mark_desc(f, j, &descs[n]))
-			total++;
-
-		memset(&sub, 0, sizeof(sub));
-		sub.descs = (uint64_t)(uintptr_t)jd;
-		sub.desc_count = total;
-		sub.desc_size = sizeof(*jd);
-		sub.queue = (uint32_t)queue;
-		if (j == 0 && nsyncs) {
-			sub.in_syncs = (uint64_t)(uintptr_t)syncs;
-			sub.in_sync_count = (uint32_t)nsyncs;
-		}
-		sub.out_sync.handle = f->syncobjs[j];
-		if (drmIoctl(dev->fd, DRM_IOCTL_TRN_SUBMIT, &sub)) {
-			int err = errno;
-
-			st = nrt_fail_errno(nrt_submit_status(err), err,
-					    "%s: submission of a job of %u descriptor%s to queue %d of %s",
-					    fn, n, n == 1 ? "" : "s", queue,
-					    dev->device_node);
+		st = nrt_dma_submit_job(s, j, done, n);
+		if (st != NRT_SUCCESS) {
 			/* Leave no job of a failed call running. */
-			nrt_settle_jobs(f, j);
-			nrt_fence_free(f);
-			f = NULL;
-			goto out;
+			nrt_fence_settle(s->f, j);
+			nrt_fence_free(s->f);
+			s->f = NULL;
+			return st;
 		}
 		done += n;
 	}
-	*out = f;
+	return NRT_SUCCESS;
+}
 
-out:
-	if (descs != stack_descs)
-		free(descs);
-	if (syncs != stack_syncs)
-		free(syncs);
+/*
+ * Submit @op on @queue (negative: pick one) after the fences @wait, as one
+ * or more jobs, and return a fence of them all in *@out.
+ */
+static nrt_status nrt_dma_submit(struct nrt_device *dev,
+				 int queue, const struct nrt_op *op,
+				 nrt_fence *const *wait, size_t wait_count,
+				 struct nrt_fence **out)
+{
+	struct nrt_submission s;
+	nrt_status st;
+
+	s.dev = dev;
+	s.op = op;
+	s.descs = s.stack_descs;
+	s.syncs = s.stack_syncs;
+	s.f = NULL;
+	st = nrt_dma_plan(dev, op, queue, &s.plan);
+	if (st == NRT_SUCCESS)
+		st = nrt_dma_in_syncs(&s, wait, wait_count);
+	if (st == NRT_SUCCESS)
+		st = nrt_dma_alloc_descs(&s);
+	if (st == NRT_SUCCESS)
+		st = nrt_fence_new(dev, s.plan.queue, s.plan.njobs, s.plan.marks, &s.f);
+	if (st == NRT_SUCCESS)
+		st = nrt_dma_submit_jobs(&s);
+	if (st == NRT_SUCCESS)
+		*out = s.f;
+	if (s.descs != s.stack_descs)
+		free(s.descs);
+	if (s.syncs != s.stack_syncs)
+		free(s.syncs);
 	return st;
 }
 
@@ -322,7 +407,7 @@ out:
  * Submit, and for a synchronous call (@fence NULL) wait and clean up. The
  * fence gets @ops and @ctx (see nrt_job_run()) as soon as it exists.
  */
-static nrt_status nrt_dma_run_ops(const char *fn, struct nrt_device *dev,
+static nrt_status nrt_dma_run_ops(struct nrt_device *dev,
 				  int queue, const struct nrt_op *op,
 				  nrt_fence *const *wait, size_t wait_count,
 				  const struct nrt_fence_ops *ops, void *ctx,
@@ -331,11 +416,10 @@ static nrt_status nrt_dma_run_ops(const char *fn, struct nrt_device *dev,
 	struct nrt_fence *f;
 	nrt_status st;
 
-	st = nrt_dma_submit(fn, dev, queue, op, wait, wait_count, &f);
+	st = nrt_dma_submit(dev, queue, op, wait, wait_count, &f);
 	if (st != NRT_SUCCESS)
 		return st;
-	f->ops = ops;
-	f->ctx = ctx;
+	nrt_fence_set_ops(f, ops, ctx);
 	if (consumed)
 		*consumed = true;
 	if (fence) {
@@ -343,21 +427,19 @@ static nrt_status nrt_dma_run_ops(const char *fn, struct nrt_device *dev,
 		return NRT_SUCCESS;
 	}
 	st = nrt_fence_wait(f, -1);
-	if (st != NRT_SUCCESS)
-		nrt_fail_prefix(st, "%s", fn);
 	nrt_fence_free(f);
 	return st;
 }
 
-static nrt_status nrt_dma_run(const char *fn, struct nrt_device *dev, int queue,
+static nrt_status nrt_dma_run(struct nrt_device *dev, int queue,
 			      const struct nrt_op *op, nrt_fence *const *wait,
 			      size_t wait_count, nrt_fence **fence)
 {
-	return nrt_dma_run_ops(fn, dev, queue, op, wait, wait_count, NULL, NULL,
+	return nrt_dma_run_ops(dev, queue, op, wait, wait_count, NULL, NULL,
 			       NULL, fence);
 }
 
-nrt_status nrt_job_run(const char *fn, struct nrt_device *dev,
+nrt_status nrt_job_run(struct nrt_device *dev,
 		       unsigned int queue, const struct drm_trn_dma_desc *descs,
 		       unsigned int count, nrt_fence *const *wait,
 		       size_t wait_count, const struct nrt_fence_ops *ops,
@@ -369,12 +451,12 @@ nrt_status nrt_job_run(const char *fn, struct nrt_device *dev,
 	memset(&op, 0, sizeof(op));
 	op.raw = descs;
 	op.raw_count = count;
-	return nrt_dma_run_ops(fn, dev, (int)queue, &op, wait, wait_count, ops,
+	return nrt_dma_run_ops(dev, (int)queue, &op, wait, wait_count, ops,
 			       ctx, consumed, fence);
 }
 
 /* Options of nrt_copy()/nrt_fill(), with the defaults for NULL. */
-static nrt_status nrt_copy_opts_get(const char *fn, const struct nrt_device *dev,
+static nrt_status nrt_copy_opts_get(const struct nrt_device *dev,
 				    const nrt_copy_opts *opts, int *queue,
 				    nrt_fence *const **wait, size_t *wait_count)
 {
@@ -384,13 +466,13 @@ static nrt_status nrt_copy_opts_get(const char *fn, const struct nrt_device *dev
 	if (opts) {
 		if (opts->struct_size < NRT_COPY_OPTS_SIZE_0_2)
 			return nrt_fail(NRT_INVALID,
-					"%s: opts->struct_size is %u, at least %zu needed",
-					fn, opts->struct_size, NRT_COPY_OPTS_SIZE_0_2);
+					"opts->struct_size is %u, at least %zu needed",
+					opts->struct_size, NRT_COPY_OPTS_SIZE_0_2);
 		*queue = opts->queue;
 		*wait = opts->wait;
 		*wait_count = opts->wait_count;
 	}
-	return nrt_check_queue_wait(fn, dev, *queue, *wait, *wait_count,
+	return nrt_check_queue_wait(dev, *queue, *wait, *wait_count,
 				    "opts->wait");
 }
 
@@ -400,36 +482,32 @@ static nrt_status nrt_no_job(struct nrt_device *dev, nrt_fence **fence)
 	return fence ? nrt_fence_new(dev, -1, 0, false, fence) : NRT_SUCCESS;
 }
 
-NRT_API nrt_status nrt_copy(nrt_buffer *dst, size_t dst_off,
-			    const nrt_buffer *src, size_t src_off, size_t len,
-			    const nrt_copy_opts *opts, nrt_fence **fence)
+/* nrt_copy() after the NULL checks; messages without its name. */
+static nrt_status nrt_copy_checked(struct nrt_buffer *dst, size_t dst_off,
+				   const struct nrt_buffer *src, size_t src_off,
+				   size_t len, const nrt_copy_opts *opts,
+				   nrt_fence **fence)
 {
-	static const char fn[] = "nrt_copy";
 	nrt_fence *const *wait;
 	size_t wait_count;
 	struct nrt_op op;
 	int queue;
 	nrt_status st;
 
-	if (!dst)
-		return nrt_fail(NRT_INVALID, "%s: dst is NULL", fn);
-	if (!src)
-		return nrt_fail(NRT_INVALID, "%s: src is NULL", fn);
 	if (dst->dev != src->dev)
 		return nrt_fail(NRT_INVALID,
-				"%s: dst and src are buffers of different device handles",
-				fn);
-	st = nrt_range_check(fn, "dst", dst->size, dst_off, len);
+				"dst and src are buffers of different device handles");
+	st = nrt_range_check("dst", dst->size, dst_off, len);
 	if (st != NRT_SUCCESS)
 		return st;
-	st = nrt_range_check(fn, "src", src->size, src_off, len);
+	st = nrt_range_check("src", src->size, src_off, len);
 	if (st != NRT_SUCCESS)
 		return st;
 	if (dst == src && len && dst_off < src_off + len && src_off < dst_off + len)
 		return nrt_fail(NRT_INVALID,
-				"%s: dst range at offset %zu and src range at offset %zu of the same buffer overlap (%zu bytes)",
-				fn, dst_off, src_off, len);
-	st = nrt_copy_opts_get(fn, dst->dev, opts, &queue, &wait, &wait_count);
+				"dst range at offset %zu and src range at offset %zu of the same buffer overlap (%zu bytes)",
+				dst_off, src_off, len);
+	st = nrt_copy_opts_get(dst->dev, opts, &queue, &wait, &wait_count);
 	if (st != NRT_SUCCESS)
 		return st;
 	if (!len)
@@ -440,26 +518,35 @@ NRT_API nrt_status nrt_copy(nrt_buffer *dst, size_t dst_off,
 	op.dst = dst->va + dst_off;
 	op.src = src->va + src_off;
 	op.len = len;
-	return nrt_dma_run(fn, dst->dev, queue, &op, wait, wait_count, fence);
+	return nrt_dma_run(dst->dev, queue, &op, wait, wait_count, fence);
 }
 
-NRT_API nrt_status nrt_fill(nrt_buffer *dst, size_t off, size_t len,
-			    uint8_t byte, const nrt_copy_opts *opts,
-			    nrt_fence **fence)
+NRT_API nrt_status nrt_copy(nrt_buffer *dst, size_t dst_off,
+			    const nrt_buffer *src, size_t src_off, size_t len,
+			    const nrt_copy_opts *opts, nrt_fence **fence)
 {
-	static const char fn[] = "nrt_fill";
+	if (!dst)
+		return nrt_fail(NRT_INVALID, "nrt_copy: dst is NULL");
+	if (!src)
+		return nrt_fail(NRT_INVALID, "nrt_copy: src is NULL");
+	return nrt_fail_prefix(nrt_copy_checked(dst, dst_off, src, src_off, len,
+						opts, fence), "nrt_copy");
+}
+
+static nrt_status nrt_fill_checked(struct nrt_buffer *dst, size_t off, size_t len,
+				   uint8_t byte, const nrt_copy_opts *opts,
+				   nrt_fence **fence)
+{
 	nrt_fence *const *wait;
 	size_t wait_count;
 	struct nrt_op op;
 	int queue;
 	nrt_status st;
 
-	if (!dst)
-		return nrt_fail(NRT_INVALID, "%s: dst is NULL", fn);
-	st = nrt_range_check(fn, "dst", dst->size, off, len);
+	st = nrt_range_check("dst", dst->size, off, len);
 	if (st != NRT_SUCCESS)
 		return st;
-	st = nrt_copy_opts_get(fn, dst->dev, opts, &queue, &wait, &wait_count);
+	st = nrt_copy_opts_get(dst->dev, opts, &queue, &wait, &wait_count);
 	if (st != NRT_SUCCESS)
 		return st;
 	if (!len)
@@ -470,7 +557,45 @@ NRT_API nrt_status nrt_fill(nrt_buffer *dst, size_t off, size_t len,
 	op.dst = dst->va + off;
 	op.src = UINT64_C(0x0101010101010101) * byte;
 	op.len = len;
-	return nrt_dma_run(fn, dst->dev, queue, &op, wait, wait_count, fence);
+	return nrt_dma_run(dst->dev, queue, &op, wait, wait_count, fence);
+}
+
+NRT_API nrt_status nrt_fill(nrt_buffer *dst, size_t off, size_t len,
+			    uint8_t byte, const nrt_copy_opts *opts,
+			    nrt_fence **fence)
+{
+	if (!dst)
+		return nrt_fail(NRT_INVALID, "nrt_fill: dst is NULL");
+	return nrt_fail_prefix(nrt_fill_checked(dst, off, len, byte, opts, fence),
+			       "nrt_fill");
+}
+
+static nrt_status nrt_submit_checked(struct nrt_device *dev, unsigned int queue,
+				     const nrt_dma_desc *descs, unsigned int count,
+				     nrt_fence *const *wait, size_t wait_count,
+				     nrt_fence **fence)
+{
+	struct nrt_op op;
+	nrt_status st;
+
+	if (!count)
+		return nrt_fail(NRT_INVALID, "count is 0");
+	if (queue > (unsigned int)INT32_MAX)
+		return nrt_fail(NRT_INVALID,
+				"queue %u out of range: %s has %u DMA queues",
+				queue, dev->device_node, dev->kinfo.dma_queues);
+	st = nrt_check_queue_wait(dev, (long)queue, wait, wait_count, "wait");
+	if (st != NRT_SUCCESS)
+		return st;
+	if (count > dev->kinfo.max_descs)
+		return nrt_fail(NRT_INVALID,
+				"count %u exceeds the limit of %s of %u descriptors per job",
+				count, dev->device_node, dev->kinfo.max_descs);
+
+	memset(&op, 0, sizeof(op));
+	op.raw = (const struct drm_trn_dma_desc *)(const void *)descs;
+	op.raw_count = count;
+	return nrt_dma_run(dev, (int)queue, &op, wait, wait_count, fence);
 }
 
 NRT_API nrt_status nrt_submit_raw(nrt_device *dev, unsigned int queue,
@@ -478,37 +603,18 @@ NRT_API nrt_status nrt_submit_raw(nrt_device *dev, unsigned int queue,
 				  nrt_fence *const *wait, size_t wait_count,
 				  nrt_fence **fence)
 {
-	static const char fn[] = "nrt_submit_raw";
-	struct nrt_op op;
-	nrt_status st;
-
 	if (!dev)
-		return nrt_fail(NRT_INVALID, "%s: dev is NULL", fn);
+		return nrt_fail(NRT_INVALID, "nrt_submit_raw: dev is NULL");
 	if (!descs)
-		return nrt_fail(NRT_INVALID, "%s: descs is NULL", fn);
-	if (!count)
-		return nrt_fail(NRT_INVALID, "%s: count is 0", fn);
-	if (queue > (unsigned int)INT32_MAX)
-		return nrt_fail(NRT_INVALID,
-				"%s: queue %u out of range: %s has %u DMA queues",
-				fn, queue, dev->device_node, dev->kinfo.dma_queues);
-	st = nrt_check_queue_wait(fn, dev, (long)queue, wait, wait_count, "wait");
-	if (st != NRT_SUCCESS)
-		return st;
-	if (count > dev->kinfo.max_descs)
-		return nrt_fail(NRT_INVALID,
-				"%s: count %u exceeds the limit of %s of %u descriptors per job",
-				fn, count, dev->device_node, dev->kinfo.max_descs);
-
-	memset(&op, 0, sizeof(op));
-	op.raw = (const struct drm_trn_dma_desc *)(const void *)descs;
-	op.raw_count = count;
-	return nrt_dma_run(fn, dev, (int)queue, &op, wait, wait_count, fence);
+		return nrt_fail(NRT_INVALID, "nrt_submit_raw: descs is NULL");
+	return nrt_fail_prefix(nrt_submit_checked(dev, queue, descs, count, wait,
+						  wait_count, fence),
+			       "nrt_submit_raw");
 }
 
-nrt_status nrt_dma_copy_async(const char *fn, struct nrt_buffer *dst,
-			      size_t dst_off, struct nrt_buffer *src,
-			      size_t src_off, size_t len, struct nrt_fence **fence)
+nrt_status nrt_dma_copy_async(struct nrt_buffer *dst, size_t dst_off,
+			      struct nrt_buffer *src, size_t src_off, size_t len,
+			      struct nrt_fence **fence)
 {
 	struct nrt_op op;
 
@@ -517,5 +623,5 @@ nrt_status nrt_dma_copy_async(const char *fn, struct nrt_buffer *dst,
 	op.dst = dst->va + dst_off;
 	op.src = src->va + src_off;
 	op.len = len;
-	return nrt_dma_run(fn, dst->dev, -1, &op, NULL, 0, fence);
+	return nrt_dma_run(dst->dev, -1, &op, NULL, 0, fence);
 }

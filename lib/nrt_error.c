@@ -4,11 +4,12 @@
  *
  * Status codes and the per-thread error detail message.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "nrt_internal.h"
+#include "nrt_error.h"
 
 /* The only mutable state of the library: one message per thread. */
 static _Thread_local char nrt_error_buf[NRT_ERROR_MAX];
@@ -98,6 +99,8 @@ nrt_status nrt_fail_prefix(nrt_status status, const char *fmt, ...)
 	va_list ap;
 	int ret;
 
+	if (status == NRT_SUCCESS)
+		return status;
 	memcpy(old, nrt_error_buf, sizeof(old));
 	va_start(ap, fmt);
 	ret = vsnprintf(nrt_error_buf, sizeof(nrt_error_buf), fmt, ap);
@@ -129,4 +132,21 @@ void nrt_error_save(char *buf)
 void nrt_error_restore(const char *buf)
 {
 	memcpy(nrt_error_buf, buf, sizeof(nrt_error_buf));
+}
+
+nrt_status nrt_status_from_errno(int err)
+{
+	switch (err) {
+	case EACCES:
+	case EPERM:
+		return NRT_PERMISSION;
+	case ENOENT:
+	case ENODEV:
+	case ENXIO:
+		return NRT_NO_DEVICE;
+	case ENOMEM:
+		return NRT_RESOURCE;
+	default:
+		return NRT_FAILURE;
+	}
 }

@@ -30,8 +30,12 @@
  * The submitter of a fence's jobs may attach nrt_fence_ops: a program run
  * (nrt_program.c) rewrites the message of a failed job from the EXEC status
  * record to name the failing step, and gives its record back when the
- * fence is freed, taking over the job's syncobj if the job may still be
- * running.
+ * fence is freed (nrt_rec_release(), which keeps the record until the job's
+ * syncobj has signalled if the job may still be running).
+ *
+ * The syncobjs, marker slots and records come from per-handle pools
+ * (nrt_fence_pool.c); the rest of the library sees none of this machinery,
+ * only the interface of nrt_fence.h.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -45,7 +49,22 @@
 #include <linux/sync_file.h>
 #include <xf86drm.h>
 
-#include "nrt_internal.h"
+#include "nrt_fence.h"
+#include "nrt_fence_pool.h"
+
+struct nrt_fence {
+	struct nrt_device *dev;         /* holds a reference */
+	int queue;                      /* queue of its jobs, -1 for none */
+	unsigned int count;             /* syncobjs, one per job */
+	uint32_t *syncobjs;             /* @one or an allocated array */
+	uint32_t *slots;                /* marker slot of each job, or NRT_NO_SLOT */
+	uint64_t token;                 /* job i writes @token + i to its slot */
+	uint32_t one;
+	uint32_t one_slot;
+	atomic_int state;               /* NRT_FENCE_* or -errno, once final */
+	const struct nrt_fence_ops *ops; /* or NULL */
+	void *ctx;                      /* of @ops */
+};
 
 /* errno of a libdrm syncobj call, which returns -1 or -errno. */
 static int nrt_drm_errno(int ret)
@@ -83,15 +102,7 @@ nrt_status nrt_fence_new(struct nrt_device *dev, int queue,
 	f->count = n;
 
 	if (marks && count) {
-		nrt_slots_get(dev, n, f->slots);
-		f->token = atomic_fetch_add_explicit(&dev->next_token, n,
-						     memory_order_relaxed) + 1;
-		/* Submission makes these stores visible to the device. */
-		for (i = 0; i < n; i++) {
-			if (f->slots[i] != NRT_NO_SLOT)
-				atomic_store_explicit(&dev->marks[f->slots[i]], 0,
-						      memory_order_relaxed);
-		}
+		f->token = nrt_marks_take(dev, n, f->slots);
 	} else {
 		for (i = 0; i < n; i++)
 			f->slots[i] = NRT_NO_SLOT;
@@ -149,9 +160,7 @@ static bool nrt_fence_job_marked(const struct nrt_fence *f, unsigned int job)
 {
 	uint32_t slot = f->slots[job];
 
-	return slot != NRT_NO_SLOT &&
-	       atomic_load_explicit(&f->dev->marks[slot], memory_order_acquire) ==
-	       f->token + job;
+	return slot != NRT_NO_SLOT && nrt_marks_seen(f->dev, slot, f->token + job);
 }
 
 /* Whether the jobs of @f are known to be complete, without a system call. */
@@ -183,7 +192,7 @@ NRT_API void nrt_fence_free(nrt_fence *f)
 	}
 	/* A job still running may write its token: that is harmless. */
 	if (nrt_fence_has_slots(f))
-		nrt_slots_put(f->dev, f->count, f->slots);
+		nrt_marks_put(f->dev, f->count, f->slots);
 	if (f->syncobjs != &f->one)
 		free(f->syncobjs);
 	nrt_device_unref(f->dev);
@@ -199,9 +208,89 @@ bool nrt_fence_mark_desc(const struct nrt_fence *f, unsigned int job,
 		return false;
 	memset(d, 0, sizeof(*d));
 	d->opcode = DRM_TRN_DMA_OP_WRITE;
-	d->dst = f->dev->marks_buf->va + (uint64_t)slot * sizeof(uint64_t);
+	d->dst = nrt_marks_va(f->dev, slot);
 	d->len = f->token + job;
 	return true;
+}
+
+unsigned int nrt_fence_jobs(const struct nrt_fence *f)
+{
+	return f->count;
+}
+
+uint32_t nrt_fence_syncobj(const struct nrt_fence *f, unsigned int job)
+{
+	return f->syncobjs[job];
+}
+
+void nrt_fence_set_ops(struct nrt_fence *f, const struct nrt_fence_ops *ops,
+		       void *ctx)
+{
+	f->ops = ops;
+	f->ctx = ctx;
+}
+
+const struct nrt_fence_ops *nrt_fence_ops_of(const struct nrt_fence *f)
+{
+	return f->ops;
+}
+
+void *nrt_fence_ctx(const struct nrt_fence *f)
+{
+	return f->ctx;
+}
+
+struct nrt_device *nrt_fence_device(const struct nrt_fence *f)
+{
+	return f->dev;
+}
+
+int nrt_fence_queue(const struct nrt_fence *f)
+{
+	return f->queue;
+}
+
+bool nrt_fence_pending(const struct nrt_fence *f)
+{
+	return atomic_load(&((struct nrt_fence *)f)->state) == NRT_FENCE_PENDING;
+}
+
+size_t nrt_fence_in_syncs(struct nrt_fence *const *wait, size_t wait_count,
+			  struct drm_trn_sync *syncs, size_t max)
+{
+	size_t i, n = 0;
+	unsigned int k;
+
+	/* Fences that have already completed need no waiting. */
+	for (i = 0; i < wait_count; i++) {
+		if (!nrt_fence_pending(wait[i]))
+			continue;
+		for (k = 0; k < wait[i]->count; k++, n++) {
+			if (!syncs)
+				continue;
+			if (n == max)
+				return n;
+			memset(&syncs[n], 0, sizeof(syncs[n]));
+			syncs[n].handle = wait[i]->syncobjs[k];
+		}
+	}
+	return n;
+}
+
+void nrt_fence_settle(struct nrt_fence *f, unsigned int n)
+{
+	if (n)
+		drmSyncobjWait(f->dev->fd, f->syncobjs, n, INT64_MAX,
+			       DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL |
+			       DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT, NULL);
+}
+
+void nrt_rec_release(struct nrt_fence *f, uint32_t rec, bool done)
+{
+	if (done)
+		nrt_rec_put(f->dev, rec);
+	else if (nrt_rec_defer(f->dev, rec, f->syncobjs[0]))
+		f->syncobjs[0] = 0;     /* the pending list has it now */
 }
 
 nrt_status nrt_fence_status(int sync_status, int queue)
@@ -366,20 +455,18 @@ static int64_t nrt_deadline(int64_t timeout_ns)
 	return now + timeout_ns;
 }
 
-static nrt_status nrt_fence_check(const char *fn, struct nrt_fence *f,
-				  int64_t timeout_ns)
+/* The outcome of @f, waiting for it up to @timeout_ns (-1: forever). */
+static nrt_status nrt_fence_check(struct nrt_fence *f, int64_t timeout_ns)
 {
 	const char *what = NULL;
 	int state, err;
 	nrt_status st;
 
-	if (!f)
-		return nrt_fail(NRT_INVALID, "%s: fence is NULL", fn);
 	err = nrt_fence_sync(f, nrt_deadline(timeout_ns), &state, &what);
 	if (err)
 		return nrt_fail_errno(nrt_status_from_errno(err), err,
-				      "%s: syncobj %s for the job on queue %d of %s",
-				      fn, what, f->queue, f->dev->device_node);
+				      "syncobj %s for the job on queue %d of %s",
+				      what, f->queue, f->dev->device_node);
 	if (state == NRT_FENCE_PENDING && timeout_ns > 0)
 		return nrt_fail(NRT_TIMEOUT,
 				"job on queue %d still running after %" PRId64 " ns",
@@ -393,12 +480,16 @@ static nrt_status nrt_fence_check(const char *fn, struct nrt_fence *f,
 
 NRT_API nrt_status nrt_fence_wait(nrt_fence *f, int64_t timeout_ns)
 {
-	return nrt_fence_check("nrt_fence_wait", f, timeout_ns);
+	if (!f)
+		return nrt_fail(NRT_INVALID, "nrt_fence_wait: fence is NULL");
+	return nrt_fence_check(f, timeout_ns);
 }
 
 NRT_API nrt_status nrt_fence_poll(nrt_fence *f)
 {
-	return nrt_fence_check("nrt_fence_poll", f, 0);
+	if (!f)
+		return nrt_fail(NRT_INVALID, "nrt_fence_poll: fence is NULL");
+	return nrt_fence_check(f, 0);
 }
 
 NRT_API nrt_status nrt_fence_export_fd(nrt_fence *f, int *fd)

@@ -16,7 +16,7 @@
 
 #include <xf86drm.h>
 
-#include "nrt_internal.h"
+#include "nrt_buffer.h"
 
 _Static_assert((int)NRT_PLACEMENT_PEER == (int)DRM_TRN_PLACEMENT_PEER,
 	       "nrt_placement differs from enum drm_trn_placement");

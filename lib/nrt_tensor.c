@@ -29,7 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nrt_internal.h"
+#include "nrt_tensor.h"
 #include "trn_isa.h"
 #include "trn_numerics.h"
 
@@ -127,38 +127,37 @@ static uint64_t nrt_tensor_max_off(const struct nrt_tensor *t)
 	return off;
 }
 
-/* Check the @rank and @shape arguments of @fn. */
-static nrt_status nrt_check_shape(const char *fn, unsigned int rank,
-				  const uint32_t *shape)
+/* Check the @rank and @shape arguments. */
+static nrt_status nrt_check_shape(unsigned int rank, const uint32_t *shape)
 {
 	uint64_t n = 1;
 	unsigned int d;
 
 	if (rank < 1 || rank > NRT_MAX_RANK)
-		return nrt_fail(NRT_INVALID, "%s: rank %u out of range 1..%u", fn,
+		return nrt_fail(NRT_INVALID, "rank %u out of range 1..%u",
 				rank, NRT_MAX_RANK);
 	if (!shape)
-		return nrt_fail(NRT_INVALID, "%s: shape is NULL", fn);
+		return nrt_fail(NRT_INVALID, "shape is NULL");
 	for (d = 0; d < rank; d++) {
 		if (!shape[d])
-			return nrt_fail(NRT_INVALID, "%s: shape[%u] is 0", fn, d);
+			return nrt_fail(NRT_INVALID, "shape[%u] is 0", d);
 		n *= shape[d];
 		if (n > NRT_TENSOR_MAX_ELEMS) {
 			char s[64];
 
 			nrt_shape_str(s, sizeof(s), rank, shape);
 			return nrt_fail(NRT_INVALID,
-					"%s: shape %s has more than %" PRIu32 " elements",
-					fn, s, NRT_TENSOR_MAX_ELEMS);
+					"shape %s has more than %" PRIu32 " elements",
+					s, NRT_TENSOR_MAX_ELEMS);
 		}
 	}
 	return NRT_SUCCESS;
 }
 
-static nrt_status nrt_check_dtype(const char *fn, const char *what, nrt_dtype dt)
+static nrt_status nrt_check_dtype(const char *what, nrt_dtype dt)
 {
 	if (!trn_dt_valid((unsigned int)dt))
-		return nrt_fail(NRT_INVALID, "%s: invalid %s %d", fn, what, (int)dt);
+		return nrt_fail(NRT_INVALID, "invalid %s %d", what, (int)dt);
 	return NRT_SUCCESS;
 }
 
@@ -240,11 +239,11 @@ NRT_API nrt_status nrt_tensor_alloc(nrt_device *dev, nrt_dtype dtype,
 		return nrt_fail(NRT_INVALID, "%s: dev is NULL", fn);
 	if (!out)
 		return nrt_fail(NRT_INVALID, "%s: out is NULL", fn);
-	st = nrt_check_dtype(fn, "dtype", dtype);
+	st = nrt_check_dtype("dtype", dtype);
 	if (st == NRT_SUCCESS)
-		st = nrt_check_shape(fn, rank, shape);
+		st = nrt_check_shape(rank, shape);
 	if (st != NRT_SUCCESS)
-		return st;
+		return nrt_fail_prefix(st, "%s", fn);
 	if (placement != NRT_PLACEMENT_HBM && placement != NRT_PLACEMENT_HOST)
 		return nrt_fail(NRT_INVALID, "%s: unknown placement %d", fn,
 				(int)placement);
@@ -281,11 +280,11 @@ NRT_API nrt_status nrt_tensor_wrap(nrt_buffer *buf, size_t offset,
 		return nrt_fail(NRT_INVALID, "%s: buf is NULL", fn);
 	if (!out)
 		return nrt_fail(NRT_INVALID, "%s: out is NULL", fn);
-	st = nrt_check_dtype(fn, "dtype", dtype);
+	st = nrt_check_dtype("dtype", dtype);
 	if (st == NRT_SUCCESS)
-		st = nrt_check_shape(fn, rank, shape);
+		st = nrt_check_shape(rank, shape);
 	if (st != NRT_SUCCESS)
-		return st;
+		return nrt_fail_prefix(st, "%s", fn);
 	es = nrt_dtype_size(dtype);
 	if (offset % es)
 		return nrt_fail(NRT_INVALID,
@@ -328,13 +327,13 @@ NRT_API void nrt_tensor_free(nrt_tensor *t)
 
 /* --- views ------------------------------------------------------------- */
 
-static nrt_status nrt_check_dim(const char *fn, const char *what,
-				const struct nrt_tensor *t, unsigned int dim)
+static nrt_status nrt_check_dim(const char *what, const struct nrt_tensor *t,
+				unsigned int dim)
 {
 	if (dim >= t->rank)
 		return nrt_fail(NRT_INVALID,
-				"%s: %s %u out of range: the tensor has rank %u",
-				fn, what, dim, t->rank);
+				"%s %u out of range: the tensor has rank %u",
+				what, dim, t->rank);
 	return NRT_SUCCESS;
 }
 
@@ -350,9 +349,9 @@ NRT_API nrt_status nrt_tensor_slice(const nrt_tensor *t, unsigned int dim,
 		return nrt_fail(NRT_INVALID, "%s: t is NULL", fn);
 	if (!view)
 		return nrt_fail(NRT_INVALID, "%s: view is NULL", fn);
-	st = nrt_check_dim(fn, "dim", t, dim);
+	st = nrt_check_dim("dim", t, dim);
 	if (st != NRT_SUCCESS)
-		return st;
+		return nrt_fail_prefix(st, "%s", fn);
 	if (!len || start > t->shape[dim] || len > t->shape[dim] - start)
 		return nrt_fail(NRT_INVALID,
 				"%s: %" PRIu32 " elements from index %" PRIu32
@@ -376,11 +375,11 @@ NRT_API nrt_status nrt_tensor_transpose(const nrt_tensor *t, unsigned int d0,
 		return nrt_fail(NRT_INVALID, "%s: t is NULL", fn);
 	if (!view)
 		return nrt_fail(NRT_INVALID, "%s: view is NULL", fn);
-	st = nrt_check_dim(fn, "d0", t, d0);
+	st = nrt_check_dim("d0", t, d0);
 	if (st == NRT_SUCCESS)
-		st = nrt_check_dim(fn, "d1", t, d1);
+		st = nrt_check_dim("d1", t, d1);
 	if (st != NRT_SUCCESS)
-		return st;
+		return nrt_fail_prefix(st, "%s", fn);
 	tmpl = *t;
 	tmpl.shape[d0] = t->shape[d1];
 	tmpl.shape[d1] = t->shape[d0];
@@ -400,9 +399,9 @@ NRT_API nrt_status nrt_tensor_reshape(const nrt_tensor *t, unsigned int rank,
 		return nrt_fail(NRT_INVALID, "%s: t is NULL", fn);
 	if (!view)
 		return nrt_fail(NRT_INVALID, "%s: view is NULL", fn);
-	st = nrt_check_shape(fn, rank, shape);
+	st = nrt_check_shape(rank, shape);
 	if (st != NRT_SUCCESS)
-		return st;
+		return nrt_fail_prefix(st, "%s", fn);
 	if (!nrt_tensor_is_contiguous(t)) {
 		char s[64];
 
@@ -442,9 +441,9 @@ NRT_API nrt_status nrt_tensor_broadcast(const nrt_tensor *t, unsigned int rank,
 		return nrt_fail(NRT_INVALID, "%s: t is NULL", fn);
 	if (!view)
 		return nrt_fail(NRT_INVALID, "%s: view is NULL", fn);
-	st = nrt_check_shape(fn, rank, shape);
+	st = nrt_check_shape(rank, shape);
 	if (st != NRT_SUCCESS)
-		return st;
+		return nrt_fail_prefix(st, "%s", fn);
 	if (rank < t->rank)
 		return nrt_fail(NRT_INVALID,
 				"%s: rank %u is below the tensor's rank %u", fn,
@@ -615,15 +614,14 @@ static size_t nrt_elem_off(const struct nrt_tensor *t, const uint32_t *idx)
 }
 
 /* Arguments of nrt_tensor_write()/read(): host data @hname of type @hdt. */
-static nrt_status nrt_check_io(const char *fn, const struct nrt_tensor *t,
-			       const void *host, const char *hname,
-			       const char *dtname, nrt_dtype hdt)
+static nrt_status nrt_check_io(const struct nrt_tensor *t, const void *host,
+			       const char *hname, const char *dtname, nrt_dtype hdt)
 {
 	if (!t)
-		return nrt_fail(NRT_INVALID, "%s: t is NULL", fn);
+		return nrt_fail(NRT_INVALID, "t is NULL");
 	if (!host)
-		return nrt_fail(NRT_INVALID, "%s: %s is NULL", fn, hname);
-	return nrt_check_dtype(fn, dtname, hdt);
+		return nrt_fail(NRT_INVALID, "%s is NULL", hname);
+	return nrt_check_dtype(dtname, hdt);
 }
 
 NRT_API nrt_status nrt_tensor_write(nrt_tensor *t, const void *src,
@@ -637,9 +635,9 @@ NRT_API nrt_status nrt_tensor_write(nrt_tensor *t, const void *src,
 	unsigned int dim;
 	nrt_status st;
 
-	st = nrt_check_io(fn, t, src, "src", "src_dtype", src_dtype);
+	st = nrt_check_io(t, src, "src", "src_dtype", src_dtype);
 	if (st != NRT_SUCCESS)
-		return st;
+		return nrt_fail_prefix(st, "%s", fn);
 	if (nrt_tensor_bcast_dim(t, &dim))
 		return nrt_fail(NRT_INVALID,
 				"%s: the tensor is a broadcast view (dimension %u of size %" PRIu32
@@ -651,9 +649,9 @@ NRT_API nrt_status nrt_tensor_write(nrt_tensor *t, const void *src,
 	ss = nrt_dtype_size(src_dtype);
 
 	/* Only the view's own elements, through the mapping. */
-	st = nrt_buffer_pin(t->st->buf, fn, &map);
+	st = nrt_buffer_pin(t->st->buf, &map);
 	if (st != NRT_SUCCESS)
-		return st;
+		return nrt_fail_prefix(st, "%s", fn);
 	map += t->offset;
 	i = 0;
 	do {
@@ -675,9 +673,9 @@ NRT_API nrt_status nrt_tensor_read(const nrt_tensor *t, void *dst,
 	size_t es, ds, span, i;
 	nrt_status st;
 
-	st = nrt_check_io(fn, t, dst, "dst", "dst_dtype", dst_dtype);
+	st = nrt_check_io(t, dst, "dst", "dst_dtype", dst_dtype);
 	if (st != NRT_SUCCESS)
-		return st;
+		return nrt_fail_prefix(st, "%s", fn);
 	if (nrt_tensor_is_contiguous(t))
 		return nrt_transfer(t, dst, dst_dtype, false);
 	es = nrt_dtype_size(t->dtype);

@@ -13,7 +13,7 @@
  *
  * The kernel names devices by accel minor; the library by device index
  * (the order of nrt_device_count()), so every snapshot and listener maps
- * minors to indices with the device list of nrt_device.c.
+ * minors to indices with the device list of nrt_enum.c.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -32,7 +32,7 @@
 #include <netlink/netlink.h>
 
 #include "linux/trn_link.h"
-#include "nrt_internal.h"
+#include "nrt_topology.h"
 
 _Static_assert((int)NRT_LINK_DOWN == (int)TRN_LINK_PORT_DOWN &&
 	       (int)NRT_LINK_TRAINING == (int)TRN_LINK_PORT_TRAINING &&
@@ -126,7 +126,7 @@ nrt_status nrt_devmap_get(struct nrt_devmap *m)
 	size_t i;
 
 	memset(m, 0, sizeof(*m));
-	st = nrt_device_list(&m->ents, &m->n);
+	st = nrt_enum_devices(&m->ents, &m->n);
 	if (st != NRT_SUCCESS)
 		return st;
 	m->chip = calloc(m->n ? m->n : 1, sizeof(*m->chip));

@@ -6,7 +6,7 @@
 # root. Everything is built out of tree under build/.
 #
 # Targets:
-#   user          build/lib/libnrt.so{,.0,.0.5.0}, build/lib/nrt.pc,
+#   user          build/lib/libnrt.so{,.0,.0.6.0}, build/lib/nrt.pc,
 #                 build/tools/nrt-ls, build/tools/nrt-top, build/tools/nrt-bench,
 #                 the workload build/tests/dev/nrt_load and the device
 #                 tests build/tests/dev/test_dma (run in a VM or on a machine
@@ -26,7 +26,7 @@ USER_SAVED_DEFAULT_GOAL := $(.DEFAULT_GOAL)
 USER_BUILD := build
 USER_ASAN := $(USER_BUILD)/asan
 
-NRT_VERSION := 0.5.0
+NRT_VERSION := 0.6.0
 NRT_SOVERSION := 0
 NRT_SONAME := libnrt.so.$(NRT_SOVERSION)
 NRT_REALNAME := libnrt.so.$(NRT_VERSION)
@@ -45,33 +45,43 @@ USER_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 USER_SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 
-USER_DRM_CFLAGS := $(shell $(PKG_CONFIG) --cflags libdrm)
-USER_DRM_LIBS := $(shell $(PKG_CONFIG) --libs libdrm)
-USER_PCI_CFLAGS := $(shell $(PKG_CONFIG) --cflags libpci)
-USER_PCI_LIBS := $(shell $(PKG_CONFIG) --libs libpci)
-USER_JSON_CFLAGS := $(shell $(PKG_CONFIG) --cflags json-c)
-# libnl-genl-3: the trn_link generic netlink family (libnrt topology).
-USER_NL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libnl-genl-3.0)
-USER_NL_LIBS := $(shell $(PKG_CONFIG) --libs libnl-genl-3.0)
-USER_JSON_LIBS := $(shell $(PKG_CONFIG) --libs json-c)
-USER_CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka)
-USER_CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka)
-# The host's BLAS: nrt-bench's matmul baseline (and the QEMU model's matmul).
-USER_BLAS_CFLAGS := $(shell $(PKG_CONFIG) --cflags openblas)
-USER_BLAS_LIBS := $(shell $(PKG_CONFIG) --libs openblas)
-# nrt-top: the full-screen view (ncursesw) and the Prometheus endpoint
-# (libmicrohttpd).
-USER_CURSES_CFLAGS := $(shell $(PKG_CONFIG) --cflags ncursesw)
-USER_CURSES_LIBS := $(shell $(PKG_CONFIG) --libs ncursesw)
-USER_MHD_CFLAGS := $(shell $(PKG_CONFIG) --cflags libmicrohttpd)
-USER_MHD_LIBS := $(shell $(PKG_CONFIG) --libs libmicrohttpd)
+# --- configuration ----------------------------------------------------------
+#
+# The flags of the libraries come from pkg-config, resolved once into
+# $(USER_CONFIG) (USER_<NAME>_CFLAGS and USER_<NAME>_LIBS for each NAME=package
+# below) by mk/user-config.sh, not on every run. The file is made again when
+# it is missing, when mk/user.mk or the script change, when a .pc file it was
+# resolved from changes or goes away, when pkg-config would answer
+# differently (USER_CONFIG_KEY: the program and its search path), and on
+# every run while a package is missing.
+#   NL:     libnl-genl-3: the trn_link generic netlink family (libnrt topology)
+#   BLAS:   the host's BLAS: nrt-bench's matmul baseline
+#   CURSES: nrt-top's full-screen view; MHD: its Prometheus endpoint
+USER_PKGS := DRM=libdrm PCI=libpci JSON=json-c NL=libnl-genl-3.0 CMOCKA=cmocka \
+	BLAS=openblas CURSES=ncursesw MHD=libmicrohttpd
+USER_CONFIG := $(USER_BUILD)/config.mk
+USER_CONFIG_KEY := $(PKG_CONFIG)|$(PKG_CONFIG_PATH)|$(PKG_CONFIG_LIBDIR)|$(PKG_CONFIG_SYSROOT_DIR)
+
+-include $(USER_CONFIG)
+
+ifneq ($(USER_CONFIG_KEY)|$(strip $(USER_CONFIG_MISSING))|$(USER_CONFIG_PCFILES),$(USER_CONFIG_SAVED_KEY)||$(wildcard $(USER_CONFIG_PCFILES)))
+$(USER_CONFIG): user-config-force
+endif
+
+$(USER_CONFIG): mk/user.mk mk/user-config.sh $(wildcard $(USER_CONFIG_PCFILES))
+	@mkdir -p $(@D)
+	@mk/user-config.sh $@ '$(USER_CONFIG_KEY)' '$(PKG_CONFIG)' $(USER_PKGS)
+	@echo "  GEN     $@"
+
+.PHONY: user-config-force
 
 USER_DEPFLAGS = -MMD -MP -MF $(@:.o=.d)
 
 # --- libnrt -----------------------------------------------------------------
 
-NRT_LIB_SRCS := lib/nrt_buffer.c lib/nrt_device.c lib/nrt_dma.c lib/nrt_error.c \
-	lib/nrt_fence.c lib/nrt_peer.c lib/nrt_program.c lib/nrt_tensor.c lib/nrt_topology.c
+NRT_LIB_SRCS := lib/nrt_buffer.c lib/nrt_device.c lib/nrt_dma.c lib/nrt_enum.c lib/nrt_error.c \
+	lib/nrt_fence.c lib/nrt_fence_pool.c lib/nrt_peer.c lib/nrt_program.c lib/nrt_run.c \
+	lib/nrt_step.c lib/nrt_tensor.c lib/nrt_topology.c lib/nrt_transfer.c
 NRT_LIB_OBJS := $(NRT_LIB_SRCS:lib/%.c=$(USER_BUILD)/lib/%.o)
 # include/hw: the instruction encoding and the conversions (trn_isa.h,
 # trn_numerics.h, dual-licensed MIT), used by the sources, never by nrt.h.
@@ -108,9 +118,23 @@ $(NRT_PC): lib/nrt.pc.in user-pc-force
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; \
 	 else mv -f $@.tmp $@ && echo "  GEN     $@"; fi
 
+# --- what the tools share ---------------------------------------------------
+
+# tools/nrt_tool.c (messages, exit statuses, sizes), tools/nrt_json.c (JSON
+# documents) and tools/nrt_proc.c (the processes using the devices, from
+# the DRM fdinfo of /proc), compiled once for all tools.
+NRT_TOOL_SRCS := tools/nrt_tool.c tools/nrt_json.c tools/nrt_proc.c
+NRT_TOOL_OBJS := $(NRT_TOOL_SRCS:tools/%.c=$(USER_BUILD)/tools/common/%.o)
+NRT_TOOL_CFLAGS = $(USER_CFLAGS) -Ilib -Itools $(USER_JSON_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+NRT_TOOL_LIBS = -L$(USER_BUILD)/lib -lnrt -Wl,-rpath,'$$ORIGIN/../lib' $(USER_JSON_LIBS)
+
+$(NRT_TOOL_OBJS): $(USER_BUILD)/tools/common/%.o: tools/%.c
+	@mkdir -p $(@D)
+	$(CC) $(NRT_TOOL_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
+
 # --- nrt-ls -----------------------------------------------------------------
 
-NRT_LS_SRCS := tools/nrt-ls.c tools/nrt_ls_fmt.c tools/nrt_ls_topo.c tools/nrt_proc.c
+NRT_LS_SRCS := tools/nrt-ls.c tools/nrt_ls_fmt.c tools/nrt_ls_topo.c
 NRT_LS_OBJS := $(NRT_LS_SRCS:tools/%.c=$(USER_BUILD)/tools/%.o)
 NRT_LS_CFLAGS = $(USER_CFLAGS) -Ilib -Itools $(USER_PCI_CFLAGS) \
 	$(USER_JSON_CFLAGS) $(CPPFLAGS) $(CFLAGS)
@@ -120,18 +144,16 @@ $(NRT_LS_OBJS): $(USER_BUILD)/tools/%.o: tools/%.c
 	@mkdir -p $(@D)
 	$(CC) $(NRT_LS_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
 
-$(NRT_LS): $(NRT_LS_OBJS) $(NRT_LIB) | $(NRT_LIB_LINKS)
-	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(NRT_LS_OBJS) \
-		-L$(USER_BUILD)/lib -lnrt -Wl,-rpath,'$$ORIGIN/../lib' \
-		$(USER_PCI_LIBS) $(USER_JSON_LIBS)
+$(NRT_LS): $(NRT_LS_OBJS) $(NRT_TOOL_OBJS) $(NRT_LIB) | $(NRT_LIB_LINKS)
+	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(NRT_LS_OBJS) $(NRT_TOOL_OBJS) \
+		$(NRT_TOOL_LIBS) $(USER_PCI_LIBS)
 
 # --- nrt-top ----------------------------------------------------------------
 
-# Reads sysfs and procfs only: libnrt's header for the version, not the
-# library. nrt_proc.c (the fdinfo scan) and nrt_ls_fmt.c (sizes) are
-# shared with nrt-ls.
-NRT_TOP_LIB_SRCS := tools/nrt_proc.c tools/nrt_top_snap.c tools/nrt_top_json.c \
-	tools/nrt_top_prom.c tools/nrt_top_view.c tools/nrt_ls_fmt.c
+# Opens no device: the devices come from libnrt's list, their counters from
+# sysfs, the processes from procfs.
+NRT_TOP_LIB_SRCS := tools/nrt_top_snap.c tools/nrt_top_json.c tools/nrt_top_prom.c \
+	tools/nrt_top_view.c
 NRT_TOP_SRCS := tools/nrt-top.c $(NRT_TOP_LIB_SRCS)
 NRT_TOP_OBJS := $(NRT_TOP_SRCS:tools/%.c=$(USER_BUILD)/tools/top/%.o)
 NRT_TOP_CFLAGS = $(USER_CFLAGS) -pthread -Ilib -Itools $(USER_JSON_CFLAGS) \
@@ -142,15 +164,16 @@ $(NRT_TOP_OBJS): $(USER_BUILD)/tools/top/%.o: tools/%.c
 	@mkdir -p $(@D)
 	$(CC) $(NRT_TOP_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
 
-$(NRT_TOP): $(NRT_TOP_OBJS)
-	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(NRT_TOP_OBJS) \
-		$(USER_JSON_LIBS) $(USER_CURSES_LIBS) $(USER_MHD_LIBS) -lm -pthread
+$(NRT_TOP): $(NRT_TOP_OBJS) $(NRT_TOOL_OBJS) $(NRT_LIB) | $(NRT_LIB_LINKS)
+	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(NRT_TOP_OBJS) $(NRT_TOOL_OBJS) \
+		$(NRT_TOOL_LIBS) $(USER_CURSES_LIBS) $(USER_MHD_LIBS) -lm -pthread
 
 # --- nrt-bench --------------------------------------------------------------
 
-NRT_BENCH_SRCS := tools/nrt-bench.c tools/nrt_bench_matmul.c tools/nrt_bench_peer.c
+NRT_BENCH_SRCS := tools/nrt-bench.c tools/nrt_bench.c tools/nrt_bench_matmul.c \
+	tools/nrt_bench_peer.c tools/nrt_bench_report.c
 NRT_BENCH_OBJS := $(NRT_BENCH_SRCS:tools/%.c=$(USER_BUILD)/tools/%.o)
-NRT_BENCH_CFLAGS = $(USER_CFLAGS) -Ilib -Iinclude/uapi $(USER_DRM_CFLAGS) \
+NRT_BENCH_CFLAGS = $(USER_CFLAGS) -Ilib -Itools -Iinclude/uapi $(USER_DRM_CFLAGS) \
 	$(USER_JSON_CFLAGS) $(USER_BLAS_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 NRT_BENCH := $(USER_BUILD)/tools/nrt-bench
 
@@ -158,10 +181,9 @@ $(NRT_BENCH_OBJS): $(USER_BUILD)/tools/%.o: tools/%.c
 	@mkdir -p $(@D)
 	$(CC) $(NRT_BENCH_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
 
-$(NRT_BENCH): $(NRT_BENCH_OBJS) $(NRT_LIB) | $(NRT_LIB_LINKS)
-	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(NRT_BENCH_OBJS) \
-		-L$(USER_BUILD)/lib -lnrt -Wl,-rpath,'$$ORIGIN/../lib' \
-		$(USER_DRM_LIBS) $(USER_JSON_LIBS) $(USER_BLAS_LIBS)
+$(NRT_BENCH): $(NRT_BENCH_OBJS) $(NRT_TOOL_OBJS) $(NRT_LIB) | $(NRT_LIB_LINKS)
+	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(NRT_BENCH_OBJS) $(NRT_TOOL_OBJS) \
+		$(NRT_TOOL_LIBS) $(USER_DRM_LIBS) $(USER_BLAS_LIBS)
 
 # --- device tests (need a trn device; built here, run in the VM) ------------
 
@@ -178,26 +200,20 @@ $(USER_DEV)/trn_ref.o: tests/common/trn_ref.c
 	@mkdir -p $(@D)
 	$(CC) $(USER_DEV_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
 
-$(USER_DEV)/test_compute: $(USER_DEV)/test_compute.o $(USER_DEV)/trn_ref.o $(NRT_LIB) \
-		| $(NRT_LIB_LINKS)
-	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) \
-		-L$(USER_BUILD)/lib -lnrt -Wl,-rpath,'$$ORIGIN/../../lib' \
-		$(USER_DRM_LIBS) $(USER_CMOCKA_LIBS) -lm -pthread
+# Each device test or workload X links its object, X_DEV_OBJS, libnrt and
+# X_DEV_LIBS. nrt_load: a workload for the nrt-top VM test
+# (tests/vm/t/95-top.sh).
+test_compute_DEV_OBJS := $(USER_DEV)/trn_ref.o
+test_compute_DEV_LIBS = $(USER_DRM_LIBS) $(USER_CMOCKA_LIBS) -lm -pthread
+test_dma_DEV_LIBS = $(USER_CMOCKA_LIBS) -pthread
+test_peer_DEV_LIBS = $(USER_CMOCKA_LIBS)
 
-$(USER_DEV)/test_dma: $(USER_DEV)/test_dma.o $(NRT_LIB) | $(NRT_LIB_LINKS)
-	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(USER_DEV)/test_dma.o \
-		-L$(USER_BUILD)/lib -lnrt -Wl,-rpath,'$$ORIGIN/../../lib' \
-		$(USER_CMOCKA_LIBS) -pthread
-
-$(USER_DEV)/test_peer: $(USER_DEV)/test_peer.o $(NRT_LIB) | $(NRT_LIB_LINKS)
-	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(USER_DEV)/test_peer.o \
-		-L$(USER_BUILD)/lib -lnrt -Wl,-rpath,'$$ORIGIN/../../lib' \
-		$(USER_CMOCKA_LIBS)
-
-# nrt_load: a workload for the nrt-top VM test (tests/vm/t/95-top.sh).
-$(USER_DEV)/nrt_load: $(USER_DEV)/nrt_load.o $(NRT_LIB) | $(NRT_LIB_LINKS)
-	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(USER_DEV)/nrt_load.o \
-		-L$(USER_BUILD)/lib -lnrt -Wl,-rpath,'$$ORIGIN/../../lib'
+define USER_DEV_RULE
+$$(USER_DEV)/$(1): $$(USER_DEV)/$(1).o $$($(1)_DEV_OBJS) $$(NRT_LIB) | $$(NRT_LIB_LINKS)
+	$$(CC) $$(USER_CFLAGS) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$(filter %.o,$$^) \
+		-L$$(USER_BUILD)/lib -lnrt -Wl,-rpath,'$$$$ORIGIN/../../lib' $$($(1)_DEV_LIBS)
+endef
+$(foreach t,$(notdir $(USER_DEV_TESTS)),$(eval $(call USER_DEV_RULE,$(t))))
 
 # --- examples (programs users can read; run by the VM tests) ---------------
 
@@ -218,13 +234,26 @@ USER_ASAN_CFLAGS = $(USER_CFLAGS) $(USER_SANFLAGS) -pthread -Ilib -Itools -Iincl
 	-Iinclude/hw -Itests/common -Itests/unit $(USER_DRM_CFLAGS) $(USER_JSON_CFLAGS) \
 	$(USER_NL_CFLAGS) $(USER_CMOCKA_CFLAGS) $(USER_MHD_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 
+# Any source of the tree, compiled for the unit tests; the library's with
+# its own visibility, so that the tests see what applications see.
+$(USER_ASAN)/lib/%.o: lib/%.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_ASAN_CFLAGS) -fvisibility=hidden $(USER_DEPFLAGS) -c -o $@ $<
+
+$(USER_ASAN)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_ASAN_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
+
+USER_ASAN_LINK = $(CC) $(USER_CFLAGS) $(USER_SANFLAGS) $(CFLAGS) $(LDFLAGS)
+
 USER_ASAN_LIB_OBJS := $(NRT_LIB_SRCS:lib/%.c=$(USER_ASAN)/lib/%.o)
-USER_ASAN_FMT_OBJS := $(USER_ASAN)/tools/nrt_ls_fmt.o $(USER_ASAN)/tools/nrt_ls_topo.o
-USER_ASAN_TOP_OBJS := $(filter-out $(USER_ASAN_FMT_OBJS), \
-	$(NRT_TOP_LIB_SRCS:tools/%.c=$(USER_ASAN)/tools/%.o))
-USER_TEST_SRCS := $(wildcard tests/unit/test_*.c)
-USER_TEST_OBJS := $(USER_TEST_SRCS:tests/unit/%.c=$(USER_ASAN)/tests/unit/%.o)
-USER_TESTS := $(USER_TEST_OBJS:.o=)
+USER_ASAN_LIB_LIBS = $(USER_DRM_LIBS) $(USER_NL_LIBS) -lm -pthread
+# The tools' objects link libnrt's: nrt_tool.c gives libnrt's reasons.
+USER_ASAN_TOOL_OBJS = $(NRT_TOOL_SRCS:tools/%.c=$(USER_ASAN)/tools/%.o) $(USER_ASAN_LIB_OBJS)
+USER_ASAN_FMT_OBJS = $(USER_ASAN)/tools/nrt_ls_fmt.o $(USER_ASAN)/tools/nrt_ls_topo.o \
+	$(USER_ASAN_TOOL_OBJS)
+USER_ASAN_TOP_OBJS = $(NRT_TOP_LIB_SRCS:tools/%.c=$(USER_ASAN)/tools/%.o) \
+	$(USER_ASAN_TOOL_OBJS)
 # The fake kernel of the library tests, and the reference executor of the
 # instruction set (tests/common, also for the device tests) it runs programs
 # with.
@@ -232,71 +261,66 @@ USER_FS_OBJS := $(USER_ASAN)/tests/unit/fake_fs.o
 USER_FAKE_OBJS := $(USER_ASAN)/tests/unit/fake_kernel.o $(USER_FS_OBJS)
 USER_REF_OBJS := $(USER_ASAN)/tests/common/trn_ref.o
 
-$(USER_ASAN_LIB_OBJS): $(USER_ASAN)/lib/%.o: lib/%.c
-	@mkdir -p $(@D)
-	$(CC) $(USER_ASAN_CFLAGS) -fvisibility=hidden $(USER_DEPFLAGS) -c -o $@ $<
-
-$(USER_ASAN_FMT_OBJS) $(USER_ASAN_TOP_OBJS): $(USER_ASAN)/tools/%.o: tools/%.c
-	@mkdir -p $(@D)
-	$(CC) $(USER_ASAN_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
-
-$(USER_TEST_OBJS) $(USER_FAKE_OBJS): $(USER_ASAN)/tests/unit/%.o: tests/unit/%.c
-	@mkdir -p $(@D)
-	$(CC) $(USER_ASAN_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
-
-$(USER_REF_OBJS): $(USER_ASAN)/tests/common/%.o: tests/common/%.c
-	@mkdir -p $(@D)
-	$(CC) $(USER_ASAN_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
-
-USER_ASAN_LINK = $(CC) $(USER_CFLAGS) $(USER_SANFLAGS) $(CFLAGS) $(LDFLAGS)
+# Every tests/unit/test_*.c is a program. What test_X links besides its own
+# object and cmocka: test_X_OBJS (objects), test_X_LIBS (libraries) and
+# test_X_WRAPS, functions of those libraries that the test replaces with
+# its own __wrap_ functions (-Wl,--wrap).
+USER_TEST_NAMES := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+USER_TESTS := $(USER_TEST_NAMES:%=$(USER_ASAN)/tests/unit/%)
 
 # The library objects are linked in directly, and the libdrm calls the test
 # exercises are replaced by the test's own __wrap_ functions. test_nrt_device
 # fakes only device discovery; the syncobj functions the library also
 # references come from libdrm but are never called.
-$(USER_ASAN)/tests/unit/test_nrt_device: $(USER_ASAN)/tests/unit/test_nrt_device.o \
-		$(USER_FS_OBJS) $(USER_ASAN_LIB_OBJS)
-	$(USER_ASAN_LINK) -o $@ $^ \
-		-Wl,--wrap=drmIoctl,--wrap=drmGetVersion,--wrap=drmFreeVersion \
-		$(USER_DRM_LIBS) $(USER_NL_LIBS) $(USER_CMOCKA_LIBS) -lm -pthread
+test_nrt_device_OBJS = $(USER_FS_OBJS) $(USER_ASAN_LIB_OBJS)
+test_nrt_device_LIBS = $(USER_ASAN_LIB_LIBS)
+test_nrt_device_WRAPS := drmIoctl drmGetVersion drmFreeVersion
 
 # test_nrt_topology: the sysfs fallback against a fake sysfs tree (the
 # trn_link family is not registered on the build host) and the netlink
 # message parser against messages built with libnl.
-$(USER_ASAN)/tests/unit/test_nrt_topology: $(USER_ASAN)/tests/unit/test_nrt_topology.o \
-		$(USER_ASAN_LIB_OBJS)
-	$(USER_ASAN_LINK) -o $@ $^ $(USER_DRM_LIBS) $(USER_NL_LIBS) \
-		$(USER_CMOCKA_LIBS) -lm -pthread
+test_nrt_topology_OBJS = $(USER_ASAN_LIB_OBJS)
+test_nrt_topology_LIBS = $(USER_ASAN_LIB_LIBS)
 
-# test_nrt_dma and test_nrt_program fake the whole kernel interface the
-# library uses (tests/unit/fake_kernel.c): the trn ioctls, syncobjs,
-# sync_file ioctls and mmap of buffer objects; libdrm provides what they do
-# not wrap (PRIME export, which the fake rejects with ENOTTY in drmIoctl).
-USER_DMA_WRAPS := drmIoctl drmGetVersion drmFreeVersion drmSyncobjCreate \
+# The tests of buffers, fences, DMA, tensors, programs and runs fake the
+# whole kernel interface the library uses (tests/unit/fake_kernel.c): the
+# trn ioctls, syncobjs, sync_file ioctls and mmap of buffer objects; libdrm
+# provides what they do not wrap (PRIME export, which the fake rejects with
+# ENOTTY in drmIoctl).
+USER_FAKE_TESTS := test_nrt_buffer test_nrt_dma test_nrt_fence test_nrt_program test_nrt_run \
+	test_nrt_tensor
+USER_FAKE_TEST_OBJS = $(USER_FAKE_OBJS) $(USER_REF_OBJS) $(USER_ASAN_LIB_OBJS)
+USER_FAKE_TEST_WRAPS := drmIoctl drmGetVersion drmFreeVersion drmSyncobjCreate \
 	drmSyncobjDestroy drmSyncobjWait drmSyncobjSignal \
 	drmSyncobjExportSyncFile ioctl mmap munmap
-$(USER_ASAN)/tests/unit/test_nrt_dma $(USER_ASAN)/tests/unit/test_nrt_program: \
-		%: %.o $(USER_FAKE_OBJS) $(USER_REF_OBJS) $(USER_ASAN_LIB_OBJS)
-	$(USER_ASAN_LINK) -o $@ $^ $(USER_DMA_WRAPS:%=-Wl,--wrap=%) \
-		$(USER_DRM_LIBS) $(USER_NL_LIBS) $(USER_CMOCKA_LIBS) -lm -pthread
+$(foreach t,$(USER_FAKE_TESTS),$(eval $(t)_OBJS = $$(USER_FAKE_TEST_OBJS)) \
+	$(eval $(t)_LIBS = $$(USER_ASAN_LIB_LIBS)) $(eval $(t)_WRAPS = $$(USER_FAKE_TEST_WRAPS)))
 
-$(USER_ASAN)/tests/unit/test_trn_ref: $(USER_ASAN)/tests/unit/test_trn_ref.o \
-		$(USER_REF_OBJS)
-	$(USER_ASAN_LINK) -o $@ $^ $(USER_CMOCKA_LIBS) -lm
+test_trn_ref_OBJS = $(USER_REF_OBJS)
+test_trn_ref_LIBS := -lm
 
-$(USER_ASAN)/tests/unit/test_nrt_ls_fmt $(USER_ASAN)/tests/unit/test_nrt_ls_topo: \
-		%: %.o $(USER_ASAN_FMT_OBJS)
-	$(USER_ASAN_LINK) -o $@ $^ $(USER_JSON_LIBS) $(USER_CMOCKA_LIBS)
+test_nrt_ls_fmt_OBJS = $(USER_ASAN_FMT_OBJS)
+test_nrt_ls_fmt_LIBS = $(USER_JSON_LIBS) $(USER_ASAN_LIB_LIBS)
+test_nrt_ls_topo_OBJS = $(USER_ASAN_FMT_OBJS)
+test_nrt_ls_topo_LIBS = $(USER_JSON_LIBS) $(USER_ASAN_LIB_LIBS)
+test_nrt_tool_OBJS = $(USER_ASAN_TOOL_OBJS)
+test_nrt_tool_LIBS = $(USER_JSON_LIBS) $(USER_ASAN_LIB_LIBS)
 
 # nrt-top's collection, formats and renderer against fake sysfs and procfs
 # trees; the fdinfo scan alone.
-$(USER_ASAN)/tests/unit/test_nrt_proc: %: %.o $(USER_FS_OBJS) $(USER_ASAN)/tools/nrt_proc.o
-	$(USER_ASAN_LINK) -o $@ $^ $(USER_CMOCKA_LIBS)
+test_nrt_proc_OBJS = $(USER_FS_OBJS) $(USER_ASAN)/tools/nrt_proc.o
+USER_TOP_TESTS := test_nrt_top_fmt test_nrt_top_snap test_nrt_top_view
+USER_TOP_TEST_OBJS = $(USER_ASAN)/tests/unit/top_tree.o $(USER_FS_OBJS) $(USER_ASAN_TOP_OBJS)
+$(foreach t,$(USER_TOP_TESTS),$(eval $(t)_OBJS = $$(USER_TOP_TEST_OBJS)) \
+	$(eval $(t)_LIBS = $$(USER_JSON_LIBS) $$(USER_MHD_LIBS) $$(USER_ASAN_LIB_LIBS)))
 
-$(USER_ASAN)/tests/unit/test_nrt_top: %: %.o $(USER_FS_OBJS) $(USER_ASAN_TOP_OBJS) \
-		$(USER_ASAN)/tools/nrt_ls_fmt.o
-	$(USER_ASAN_LINK) -o $@ $^ $(USER_JSON_LIBS) $(USER_MHD_LIBS) $(USER_CMOCKA_LIBS) \
-		-lm -pthread
+comma := ,
+define USER_TEST_RULE
+$$(USER_ASAN)/tests/unit/$(1): $$(USER_ASAN)/tests/unit/$(1).o $$($(1)_OBJS)
+	$$(USER_ASAN_LINK) -o $$@ $$^ $$(addprefix -Wl$$(comma)--wrap=,$$($(1)_WRAPS)) \
+		$$($(1)_LIBS) $$(USER_CMOCKA_LIBS)
+endef
+$(foreach t,$(USER_TEST_NAMES),$(eval $(call USER_TEST_RULE,$(t))))
 
 # Every NRT_API function of nrt.h is exported, and nothing else is: a
 # function missing from lib/libnrt.map would silently be local.
@@ -348,13 +372,11 @@ install-user: user
 
 .PHONY: clean-user
 clean-user:
-	rm -rf $(USER_BUILD)/lib $(USER_BUILD)/tools $(USER_ASAN) $(USER_DEV) \
+	rm -rf $(USER_BUILD)/lib $(USER_BUILD)/tools $(USER_ASAN) $(USER_DEV) $(USER_CONFIG) \
 		$(USER_BUILD)/examples
 
--include $(NRT_LIB_OBJS:.o=.d) $(NRT_LS_OBJS:.o=.d) $(USER_ASAN_LIB_OBJS:.o=.d) \
-	$(USER_ASAN_FMT_OBJS:.o=.d) $(USER_ASAN_TOP_OBJS:.o=.d) $(NRT_TOP_OBJS:.o=.d) \
-	$(USER_TEST_OBJS:.o=.d) $(USER_FAKE_OBJS:.o=.d) \
-	$(USER_REF_OBJS:.o=.d) \
-	$(NRT_BENCH_OBJS:.o=.d) $(USER_DEV_TESTS:=.d) $(USER_EXAMPLES:=.d)
+-include $(NRT_LIB_OBJS:.o=.d) $(NRT_TOOL_OBJS:.o=.d) $(NRT_LS_OBJS:.o=.d) $(NRT_TOP_OBJS:.o=.d) \
+	$(NRT_BENCH_OBJS:.o=.d) $(USER_DEV_TESTS:=.d) $(USER_EXAMPLES:=.d) \
+	$(wildcard $(USER_ASAN)/*/*.d $(USER_ASAN)/*/*/*.d)
 
 .DEFAULT_GOAL := $(USER_SAVED_DEFAULT_GOAL)

@@ -12,9 +12,14 @@
  * figure is the median of the runs' bytes per second. memcpy
  * is measured the same way on malloc'd buffers, or read from a JSON file
  * (--baseline) written by "nrt-bench --host-only --json", possibly on
- * another machine. Matmul: see nrt_bench_matmul.c. Latency: --iterations samples of an ioctl and of a
+ * another machine. Latency: --iterations samples of an ioctl and of a
  * one-NOP job submitted and waited for; throughput of empty jobs with a
  * pipeline of async jobs over all queues. See nrt-bench(1).
+ *
+ * This file has the options, the baseline, the bandwidth and latency
+ * figures and main(); nrt_bench.c the timing of runs they all use,
+ * nrt_bench_matmul.c and nrt_bench_peer.c the matmul and peer DMA figures,
+ * nrt_bench_report.c the tables and the JSON document.
  *
  * Exit status: 0 on success, 1 if a measurement failed, 2 on a usage error.
  */
@@ -30,58 +35,23 @@
 #include <string.h>
 #include <time.h>
 
-#include <json-c/json.h>
+#include <json.h>
 #include <xf86drm.h>
 #include "drm/trn_accel.h"
 
 #include "nrt.h"
 #include "nrt_bench.h"
+#include "nrt_bench_matmul.h"
+#include "nrt_bench_peer.h"
+#include "nrt_bench_report.h"
+#include "nrt_tool.h"
 
-#define KIB ((size_t)1 << 10)
-#define MIB ((size_t)1 << 20)
-
-#define DEFAULT_MAX_SIZE (256 * MIB)
+#define DEFAULT_MAX_SIZE ((size_t)256 << 20)
 #define DEFAULT_ITERATIONS 4000
 #define DEFAULT_RUNS 5
 #define DEFAULT_COPY_DEPTH 256
 #define DEFAULT_MAX_MATMUL 2048
-#define PIPELINE_DEPTH 64
 #define PIPELINE_SECONDS 0.5
-
-static const size_t bench_sizes[] = { 4 * KIB, 64 * KIB, 1 * MIB, 16 * MIB,
-				      256 * MIB };
-#define NSIZES (sizeof(bench_sizes) / sizeof(bench_sizes[0]))
-
-enum direction { DIR_H2D, DIR_D2H, DIR_D2D, NDIRS };
-
-static const char *const dir_key[NDIRS] = {
-	"host_to_device", "device_to_host", "device_to_device",
-};
-static const char *const dir_title[NDIRS] = {
-	"host->dev", "dev->host", "dev->dev",
-};
-
-
-/* A bandwidth figure; gbps < 0: not measured. */
-struct bw {
-	double gbps;
-};
-
-struct results {
-	size_t nsizes;                  /* sizes measured, from bench_sizes */
-	struct bw memcpy_bw[NSIZES];
-	struct bw copy[NDIRS][NSIZES];
-	bool have_device;
-	nrt_device_info info;
-	bool have_latency;
-	double ioctl_p50_us;
-	double job_p50_us;
-	double job_p99_us;
-	double jobs_per_second;
-	unsigned int pipeline_queues;
-	struct matmul_results mm;
-	struct peer_results peer;
-};
 
 /* --- helpers ------------------------------------------------------------- */
 
@@ -110,50 +80,6 @@ static void usage(FILE *out)
 		"Exit status: 0 on success, 1 if a measurement failed, 2 on a\n"
 		"usage error.\n",
 		DEFAULT_ITERATIONS, DEFAULT_RUNS, DEFAULT_COPY_DEPTH, DEFAULT_MAX_MATMUL);
-}
-
-static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs(NRT_BENCH_NAME ": ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry '" NRT_BENCH_NAME " --help' for more information.\n", stderr);
-	exit(2);
-}
-
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs(NRT_BENCH_NAME ": ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-/* The library's detail message, or the generic text of @st without one. */
-static const char *reason(nrt_status st)
-{
-	const char *detail = nrt_last_error();
-
-	return *detail ? detail : nrt_strerror(st);
-}
-
-double bench_now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 static bool parse_uint(const char *s, unsigned int min, unsigned int *out)
@@ -210,89 +136,7 @@ static bool parse_size(const char *s, size_t *out)
 	return true;
 }
 
-static void format_size(size_t size, char *buf, size_t len)
-{
-	if (size >= MIB && size % MIB == 0)
-		snprintf(buf, len, "%zu MiB", size / MIB);
-	else if (size >= KIB && size % KIB == 0)
-		snprintf(buf, len, "%zu KiB", size / KIB);
-	else
-		snprintf(buf, len, "%zu B", size);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Median of @n values (sorts them). */
-double bench_median(double *v, size_t n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-/* Nearest-rank percentile @p (1..100) of the @n >= 1 sorted values @v. */
-static double percentile(const double *v, size_t n, unsigned int p)
-{
-	size_t rank = (p * n + 99) / 100;
-
-	return v[rank ? rank - 1 : 0];
-}
-
-void *bench_xmalloc(size_t size)
-{
-	void *p = malloc(size);
-
-	if (!p)
-		die("out of memory allocating %zu bytes", size);
-	return p;
-}
-
 /* --- bandwidth ------------------------------------------------------------ */
-
-/*
- * The median over @o->runs runs of the rate of @fn, in 10^9 units of @work
- * per second: each run repeats @fn(@ctx, @size), each call doing @work,
- * until RUN_SECONDS have passed or @o->iterations were done, then calls
- * @fn(@ctx, 0) to wait for the last ones to finish. One call before the
- * runs warms up caches and mappings.
- */
-bool bench_measure(const struct bench_options *o, bench_fn fn, void *ctx,
-		   size_t size, double work, double *rate)
-{
-	double *rates = bench_xmalloc(o->runs * sizeof(*rates));
-	unsigned int r;
-
-	if (!fn(ctx, size) || !fn(ctx, 0)) {   /* warm up: faults, first mappings */
-		free(rates);
-		return false;
-	}
-	for (r = 0; r < o->runs; r++) {
-		double t0 = bench_now_s(), t;
-		unsigned int i = 0;
-
-		do {
-			if (!fn(ctx, size)) {
-				free(rates);
-				return false;
-			}
-			i++;
-			t = bench_now_s() - t0;
-		} while (i < o->iterations && t < RUN_SECONDS);
-		if (!fn(ctx, 0)) {
-			free(rates);
-			return false;
-		}
-		t = bench_now_s() - t0;
-		rates[r] = work * i / t / 1e9;
-	}
-	*rate = bench_median(rates, o->runs);
-	free(rates);
-	return true;
-}
 
 struct memcpy_ctx {
 	unsigned char *src, *dst;
@@ -310,19 +154,19 @@ static bool memcpy_once(void *ctx, size_t size)
 	return true;
 }
 
-static void bench_memcpy(const struct bench_options *o, struct results *res)
+static void bench_memcpy(const struct bench_options *o, struct bench_results *res)
 {
 	struct memcpy_ctx m;
 	size_t max = bench_sizes[res->nsizes - 1];
 	size_t i;
 
-	m.src = bench_xmalloc(max);
-	m.dst = bench_xmalloc(max);
+	m.src = nrt_tool_xmalloc(max);
+	m.dst = nrt_tool_xmalloc(max);
 	memset(m.src, 0x5a, max);
 	memset(m.dst, 0, max);
 	for (i = 0; i < res->nsizes; i++) {
 		if (!bench_measure(o, memcpy_once, &m, bench_sizes[i],
-				(double)bench_sizes[i], &res->memcpy_bw[i].gbps))
+				   (double)bench_sizes[i], &res->memcpy_bw[i].gbps))
 			res->memcpy_bw[i].gbps = -1;
 	}
 	free(m.src);
@@ -330,57 +174,10 @@ static void bench_memcpy(const struct bench_options *o, struct results *res)
 }
 
 /*
- * Device copies are measured as a stream: up to --depth asynchronous
- * copies in flight, spread over the queues by the library, as a program
- * that moves data would run them. Throughput, not the latency of one copy
- * (which the job latency figures give).
- */
-static bool copy_wait_oldest(struct bench_copy_ctx *c, size_t size)
-{
-	nrt_fence *f = c->fences[c->head];
-	nrt_status st = nrt_fence_wait(f, -1);
-
-	nrt_fence_free(f);
-	c->fences[c->head] = NULL;
-	c->head = (c->head + 1) % c->depth;
-	c->count--;
-	if (st != NRT_SUCCESS) {
-		fprintf(stderr, NRT_BENCH_NAME ": %s copy of %zu bytes: %s\n",
-			c->what, size, reason(st));
-		return false;
-	}
-	return true;
-}
-
-bool bench_copy_once(void *ctx, size_t size)
-{
-	struct bench_copy_ctx *c = ctx;
-	nrt_status st;
-	bool ok = true;
-
-	if (!size) {
-		while (c->count)
-			ok &= copy_wait_oldest(c, size);
-		return ok;
-	}
-	if (c->count == c->depth && !copy_wait_oldest(c, size))
-		return false;
-	st = nrt_copy(c->dst, 0, c->src, 0, size, NULL,
-		      &c->fences[(c->head + c->count) % c->depth]);
-	if (st != NRT_SUCCESS) {
-		fprintf(stderr, NRT_BENCH_NAME ": %s copy of %zu bytes: %s\n",
-			c->what, size, reason(st));
-		return false;
-	}
-	c->count++;
-	return true;
-}
-
-/*
  * Allocate the three buffers of the copies at the largest size that fits,
  * dropping sizes from the top of the list while the device is out of room.
  */
-static bool alloc_buffers(nrt_device *dev, struct results *res,
+static bool alloc_buffers(nrt_device *dev, struct bench_results *res,
 			  nrt_buffer *bufs[3])
 {
 	static const nrt_placement place[3] = {
@@ -402,20 +199,20 @@ static bool alloc_buffers(nrt_device *dev, struct results *res,
 		while (i--)
 			nrt_buffer_free(bufs[i]);
 		if (st != NRT_RESOURCE) {
-			fprintf(stderr, NRT_BENCH_NAME ": cannot allocate buffers: %s\n",
-				reason(st));
+			nrt_tool_error("cannot allocate buffers: %s",
+				       nrt_tool_reason(st));
 			return false;
 		}
-		fprintf(stderr, NRT_BENCH_NAME ": warning: no room for %zu-byte buffers (%s); trying smaller\n",
-			size, reason(st));
+		nrt_tool_error("warning: no room for %zu-byte buffers (%s); trying smaller",
+			       size, nrt_tool_reason(st));
 		res->nsizes--;
 	}
-	fprintf(stderr, NRT_BENCH_NAME ": cannot allocate buffers of any size\n");
+	nrt_tool_error("cannot allocate buffers of any size");
 	return false;
 }
 
 static bool bench_copies(const struct bench_options *o, nrt_device *dev,
-			 struct results *res)
+			 struct bench_results *res)
 {
 	nrt_buffer *bufs[3] = { NULL, NULL, NULL }; /* host, hbm a, hbm b */
 	struct bench_copy_ctx ctx[NDIRS];
@@ -428,7 +225,7 @@ static bool bench_copies(const struct bench_options *o, nrt_device *dev,
 	/* Defined contents: the kernel clears buffers, but write anyway. */
 	if (nrt_fill(bufs[0], 0, nrt_buffer_size(bufs[0]), 0x5a, NULL, NULL) ||
 	    nrt_fill(bufs[1], 0, nrt_buffer_size(bufs[1]), 0xa5, NULL, NULL)) {
-		fprintf(stderr, NRT_BENCH_NAME ": fill: %s\n", nrt_last_error());
+		nrt_tool_error("fill: %s", nrt_last_error());
 		ok = false;
 	}
 
@@ -441,7 +238,7 @@ static bool bench_copies(const struct bench_options *o, nrt_device *dev,
 	for (i = 0; i < res->nsizes && ok; i++) {
 		for (d = 0; d < NDIRS && ok; d++)
 			ok = bench_measure(o, bench_copy_once, &ctx[d], bench_sizes[i],
-					(double)bench_sizes[i], &res->copy[d][i].gbps);
+					   (double)bench_sizes[i], &res->copy[d][i].gbps);
 	}
 	for (i = 0; i < 3; i++)
 		nrt_buffer_free(bufs[i]);
@@ -452,7 +249,7 @@ static bool bench_copies(const struct bench_options *o, nrt_device *dev,
 
 static bool bench_ioctl(const struct bench_options *o, nrt_device *dev, double *p50)
 {
-	double *us = bench_xmalloc(o->iterations * sizeof(*us));
+	double *us = nrt_tool_xmalloc(o->iterations * sizeof(*us));
 	int fd = nrt_device_fd(dev);
 	unsigned int i;
 
@@ -465,25 +262,25 @@ static bool bench_ioctl(const struct bench_options *o, nrt_device *dev, double *
 		q.query = DRM_TRN_QUERY_DEVICE_INFO;
 		t0 = bench_now_s();
 		if (drmIoctl(fd, DRM_IOCTL_TRN_QUERY, &q)) {
-			fprintf(stderr, NRT_BENCH_NAME ": DRM_IOCTL_TRN_QUERY: %s\n",
-				strerror(errno));
+			nrt_tool_error("DRM_IOCTL_TRN_QUERY: %s",
+				       strerror(errno));
 			free(us);
 			return false;
 		}
 		if (i >= 10)    /* the first ones warm up */
 			us[i - 10] = (bench_now_s() - t0) * 1e6;
 	}
-	qsort(us, o->iterations, sizeof(*us), cmp_double);
-	*p50 = percentile(us, o->iterations, 50);
+	bench_sort(us, o->iterations);
+	*p50 = bench_percentile(us, o->iterations, 50);
 	free(us);
 	return true;
 }
 
 static bool bench_job_latency(const struct bench_options *o, nrt_device *dev,
-			      struct results *res)
+			      struct bench_results *res)
 {
 	static const nrt_dma_desc nop = { .opcode = NRT_DMA_OP_NOP };
-	double *us = bench_xmalloc(o->iterations * sizeof(*us));
+	double *us = nrt_tool_xmalloc(o->iterations * sizeof(*us));
 	unsigned int i;
 
 	for (i = 0; i < o->iterations + 10; i++) {
@@ -491,16 +288,16 @@ static bool bench_job_latency(const struct bench_options *o, nrt_device *dev,
 		nrt_status st = nrt_submit_raw(dev, 0, &nop, 1, NULL, 0, NULL);
 
 		if (st != NRT_SUCCESS) {
-			fprintf(stderr, NRT_BENCH_NAME ": empty job: %s\n", reason(st));
+			nrt_tool_error("empty job: %s", nrt_tool_reason(st));
 			free(us);
 			return false;
 		}
 		if (i >= 10)
 			us[i - 10] = (bench_now_s() - t0) * 1e6;
 	}
-	qsort(us, o->iterations, sizeof(*us), cmp_double);
-	res->job_p50_us = percentile(us, o->iterations, 50);
-	res->job_p99_us = percentile(us, o->iterations, 99);
+	bench_sort(us, o->iterations);
+	res->job_p50_us = bench_percentile(us, o->iterations, 50);
+	res->job_p99_us = bench_percentile(us, o->iterations, 99);
 	free(us);
 	return true;
 }
@@ -510,7 +307,7 @@ static bool bench_job_latency(const struct bench_options *o, nrt_device *dev,
  * round-robin over all queues: submit until the ring is full, then wait for
  * the oldest and submit a new one in its place.
  */
-static bool bench_job_rate(nrt_device *dev, struct results *res)
+static bool bench_job_rate(nrt_device *dev, struct bench_results *res)
 {
 	static const nrt_dma_desc nop = { .opcode = NRT_DMA_OP_NOP };
 	nrt_fence *ring[PIPELINE_DEPTH] = { NULL };
@@ -531,8 +328,8 @@ static bool bench_job_rate(nrt_device *dev, struct results *res)
 			nrt_fence_free(ring[slot]);
 			ring[slot] = NULL;
 			if (st != NRT_SUCCESS) {
-				fprintf(stderr, NRT_BENCH_NAME ": pipelined job: %s\n",
-					reason(st));
+				nrt_tool_error("pipelined job: %s",
+					       nrt_tool_reason(st));
 				ok = false;
 				break;
 			}
@@ -544,8 +341,8 @@ static bool bench_job_rate(nrt_device *dev, struct results *res)
 		st = nrt_submit_raw(dev, (unsigned int)(submitted % queues), &nop,
 				    1, NULL, 0, &ring[slot]);
 		if (st != NRT_SUCCESS) {
-			fprintf(stderr, NRT_BENCH_NAME ": pipelined submit: %s\n",
-				reason(st));
+			nrt_tool_error("pipelined submit: %s",
+				       nrt_tool_reason(st));
 			ok = false;
 			break;
 		}
@@ -564,21 +361,21 @@ static bool bench_job_rate(nrt_device *dev, struct results *res)
 
 /* --- baseline ------------------------------------------------------------- */
 
-static void load_baseline(const char *path, struct results *res)
+static void load_baseline(const char *path, struct bench_results *res)
 {
 	json_object *root, *arr;
 	size_t i, n;
 
 	root = json_object_from_file(path);
 	if (!root)
-		die("cannot read the baseline %s: %s", path,
-		    json_util_get_last_err() ? json_util_get_last_err() : "invalid JSON");
+		nrt_tool_die("cannot read the baseline %s: %s", path,
+			     json_util_get_last_err() ? json_util_get_last_err() : "invalid JSON");
 	if (!json_object_object_get_ex(root, "memcpy", &arr) ||
 	    !json_object_is_type(arr, json_type_array))
-		die("baseline %s: no \"memcpy\" array (expected the output of "
-		    NRT_BENCH_NAME " --host-only --json)", path);
+		nrt_tool_die("baseline %s: no \"memcpy\" array (expected the output of "
+			     NRT_BENCH_NAME " --host-only --json)", path);
 
-	for (i = 0; i < NSIZES; i++)
+	for (i = 0; i < BENCH_NSIZES; i++)
 		res->memcpy_bw[i].gbps = -1;
 	n = json_object_array_length(arr);
 	for (i = 0; i < n; i++) {
@@ -591,10 +388,10 @@ static void load_baseline(const char *path, struct results *res)
 		    !json_object_is_type(js, json_type_int) ||
 		    !(json_object_is_type(jg, json_type_double) ||
 		      json_object_is_type(jg, json_type_int)))
-			die("baseline %s: memcpy[%zu] needs an integer \"size\" and a number \"gbps\"",
-			    path, i);
+			nrt_tool_die("baseline %s: memcpy[%zu] needs an integer \"size\" and a number \"gbps\"",
+				     path, i);
 		size = json_object_get_int64(js);
-		for (k = 0; k < NSIZES; k++) {
+		for (k = 0; k < BENCH_NSIZES; k++) {
 			if ((int64_t)bench_sizes[k] == size)
 				res->memcpy_bw[k].gbps = json_object_get_double(jg);
 		}
@@ -612,8 +409,8 @@ static void load_baseline(const char *path, struct results *res)
 			    !json_object_is_type(jn, json_type_int) ||
 			    !(json_object_is_type(jg, json_type_double) ||
 			      json_object_is_type(jg, json_type_int)))
-				die("baseline %s: host_matmul[%zu] needs an integer \"n\" and a number \"gflops\"",
-				    path, i);
+				nrt_tool_die("baseline %s: host_matmul[%zu] needs an integer \"n\" and a number \"gflops\"",
+					     path, i);
 			for (k = 0; k < MATMUL_NSIZES; k++) {
 				if (json_object_get_int64(jn) == matmul_sizes[k])
 					res->mm.host_gflops[k] = json_object_get_double(jg);
@@ -623,321 +420,15 @@ static void load_baseline(const char *path, struct results *res)
 	json_object_put(root);
 }
 
-static void check_baseline(const char *path, const struct results *res)
+static void check_baseline(const char *path, const struct bench_results *res)
 {
 	size_t i;
 
 	for (i = 0; i < res->nsizes; i++) {
 		if (res->memcpy_bw[i].gbps <= 0)
-			fprintf(stderr, NRT_BENCH_NAME ": warning: baseline %s has no memcpy figure for %zu bytes\n",
-				path, bench_sizes[i]);
+			nrt_tool_error("warning: baseline %s has no memcpy figure for %zu bytes",
+				       path, bench_sizes[i]);
 	}
-}
-
-/* --- output --------------------------------------------------------------- */
-
-static double ratio(double a, double b)
-{
-	return a > 0 && b > 0 ? a / b : -1;
-}
-
-static void print_num(double v, int width, int prec)
-{
-	if (v < 0)
-		printf("%*s", width, "-");
-	else
-		printf("%*.*f", width, prec, v);
-}
-
-static void print_text(const struct bench_options *o, const struct results *res)
-{
-	const char *src = o->baseline ? o->baseline : "this machine";
-	size_t i;
-	int d;
-
-	if (res->have_device)
-		printf("device %u (%s): %u DMA queues on %u engines, at most %u descriptors per job\n\n",
-		       res->info.index, res->info.pci_bdf, res->info.dma_queues,
-		       res->info.dma_engines, res->info.max_descs);
-	printf("bandwidth in GB/s (10^9 bytes/s): median of %u runs, each of up to %u\n"
-	       "transfers (device copies: %d in flight) or %.2f s; memcpy baseline from %s\n\n",
-	       o->runs, o->iterations, o->depth, RUN_SECONDS, src);
-
-	printf("%-9s %9s", "SIZE", "memcpy");
-	if (!o->host_only) {
-		for (d = 0; d < NDIRS; d++)
-			printf(" %10s %7s", dir_title[d], "ratio");
-	}
-	printf("\n");
-	for (i = 0; i < res->nsizes; i++) {
-		char sz[32];
-
-		format_size(bench_sizes[i], sz, sizeof(sz));
-		printf("%-9s ", sz);
-		print_num(res->memcpy_bw[i].gbps, 9, 2);
-		if (!o->host_only) {
-			for (d = 0; d < NDIRS; d++) {
-				printf(" ");
-				print_num(res->copy[d][i].gbps, 10, 3);
-				printf(" ");
-				print_num(ratio(res->copy[d][i].gbps,
-						res->memcpy_bw[i].gbps), 7, 4);
-			}
-		}
-		printf("\n");
-	}
-	if (!res->have_latency)
-		return;
-
-	printf("\nlatency (%u samples each)\n", o->iterations);
-	printf("  DRM ioctl round trip, p50         %10.2f us\n", res->ioctl_p50_us);
-	printf("  empty job submit + wait, p50      %10.2f us  (%.1f x ioctl)\n",
-	       res->job_p50_us, ratio(res->job_p50_us, res->ioctl_p50_us));
-	printf("  empty job submit + wait, p99      %10.2f us\n", res->job_p99_us);
-	printf("  empty jobs, %d in flight on %u queues %8.0f jobs/s\n",
-	       PIPELINE_DEPTH, res->pipeline_queues, res->jobs_per_second);
-}
-
-static void print_matmul_text(const struct bench_options *o, const struct results *res)
-{
-	size_t i, d;
-
-	printf("\nmatmul in GFLOP/s (2 n^3 per n x n product): median of %u runs;\n"
-	       "host: cblas_sgemm, all CPUs, from %s", o->runs,
-	       o->baseline ? o->baseline : "this machine");
-	if (res->mm.have_dev)
-		printf(";\ndevice: the product split by rows over its %u NeuronCores",
-		       res->mm.cores);
-	printf("\n\n");
-	printf("%-6s %9s", "N", "host");
-	if (res->mm.have_dev) {
-		for (d = 0; d < MATMUL_NDTYPES; d++)
-			printf(" %9s %7s", nrt_dtype_name(matmul_dtypes[d]), "ratio");
-	}
-	printf("\n");
-	for (i = 0; i < MATMUL_NSIZES; i++) {
-		if (matmul_sizes[i] > o->max_matmul)
-			continue;
-		printf("%-6u ", matmul_sizes[i]);
-		print_num(res->mm.host_gflops[i], 9, 2);
-		if (res->mm.have_dev) {
-			for (d = 0; d < MATMUL_NDTYPES; d++) {
-				printf(" ");
-				print_num(res->mm.dev_gflops[d][i], 9, 2);
-				printf(" ");
-				print_num(ratio(res->mm.dev_gflops[d][i],
-						res->mm.host_gflops[i]), 7, 4);
-			}
-		}
-		printf("\n");
-	}
-}
-
-/* The peer DMA figures, with their ratios to local copies. */
-static void print_peer_text(const struct bench_options *o,
-			    const struct peer_results *pr)
-{
-	char sz[16];
-	size_t i;
-
-	if (!pr->have) {
-		printf("\npeer DMA: no device cabled to device %u\n", o->device);
-		return;
-	}
-	printf("\npeer DMA over NeuronLink: device %u port %u <-> device %u, GB/s,\n"
-	       "ratio to a local device->device copy of the same size on device %u\n",
-	       pr->dev, pr->port, pr->peer, pr->dev);
-	printf("%10s %10s %10s %7s %10s %7s\n", "size", "local d2d", "push", "ratio",
-	       "pull", "ratio");
-	for (i = 0; i < PEER_NSIZES; i++) {
-		if (pr->local_gbps[i] < 0)
-			continue;
-		format_size(peer_sizes[i], sz, sizeof(sz));
-		printf("%10s", sz);
-		print_num(pr->local_gbps[i], 11, 2);
-		print_num(pr->push_gbps[i], 11, 2);
-		print_num(ratio(pr->push_gbps[i], pr->local_gbps[i]), 8, 2);
-		print_num(pr->pull_gbps[i], 11, 2);
-		print_num(ratio(pr->pull_gbps[i], pr->local_gbps[i]), 8, 2);
-		printf("\n");
-	}
-	if (pr->ring_hop_us < 0) {
-		printf("ring latency: no ring through device %u\n", pr->dev);
-		return;
-	}
-	printf("ring of %u (port %u), %d-byte message, median of laps: lap %.0f us, "
-	       "per hop %.1f us;\n  local %d-byte copy %.1f us; hop/local ratio %.2f\n",
-	       pr->ring_len, pr->ring_port, PEER_RING_MSG, pr->ring_lap_us,
-	       pr->ring_hop_us, PEER_RING_MSG, pr->local_us,
-	       ratio(pr->ring_hop_us, pr->local_us));
-}
-
-/* A number with 6 significant digits, or null if not measured. */
-static json_object *json_num(double v)
-{
-	char buf[32];
-
-	if (v < 0)
-		return NULL;
-	snprintf(buf, sizeof(buf), "%.6g", v);
-	return json_object_new_double_s(v, buf);
-}
-
-/* [{"n", "gflops"(, "ratio" to @base)}] for the sizes measured. */
-static json_object *json_matmul(const double *gflops, const double *base,
-				const struct bench_options *o)
-{
-	json_object *arr = json_object_new_array();
-	size_t i;
-
-	for (i = 0; i < MATMUL_NSIZES; i++) {
-		json_object *e;
-
-		if (matmul_sizes[i] > o->max_matmul)
-			continue;
-		e = json_object_new_object();
-		json_object_object_add(e, "n", json_object_new_int64(matmul_sizes[i]));
-		json_object_object_add(e, "gflops", json_num(gflops[i]));
-		if (base)
-			json_object_object_add(e, "ratio", json_num(ratio(gflops[i], base[i])));
-		json_object_array_add(arr, e);
-	}
-	return arr;
-}
-
-static void print_json(const struct bench_options *o, const struct results *res)
-{
-	json_object *root = json_object_new_object();
-	json_object *method = json_object_new_object();
-	json_object *mc = json_object_new_array();
-	size_t i;
-	int d;
-
-	json_object_object_add(root, "schema_version", json_object_new_int(1));
-	json_object_object_add(root, "tool", json_object_new_string(NRT_BENCH_NAME));
-	json_object_object_add(root, "units",
-			       json_object_new_string("gbps: 10^9 bytes/s; latency: microseconds"));
-	json_object_object_add(method, "statistic", json_object_new_string("median"));
-	json_object_object_add(method, "runs", json_object_new_int64(o->runs));
-	json_object_object_add(method, "run_seconds", json_num(RUN_SECONDS));
-	json_object_object_add(method, "max_iterations",
-			       json_object_new_int64(o->iterations));
-	json_object_object_add(method, "copies_in_flight", json_object_new_int64(o->depth));
-	json_object_object_add(root, "method", method);
-	json_object_object_add(root, "memcpy_source",
-			       json_object_new_string(o->baseline ? o->baseline : "local"));
-
-	for (i = 0; i < res->nsizes; i++) {
-		json_object *e = json_object_new_object();
-
-		json_object_object_add(e, "size", json_object_new_int64((int64_t)bench_sizes[i]));
-		json_object_object_add(e, "gbps", json_num(res->memcpy_bw[i].gbps));
-		json_object_array_add(mc, e);
-	}
-	json_object_object_add(root, "memcpy", mc);
-	json_object_object_add(root, "host_matmul", json_matmul(res->mm.host_gflops, NULL, o));
-	if (res->mm.have_dev) {
-		json_object *mm = json_object_new_object();
-		size_t t;
-
-		for (t = 0; t < MATMUL_NDTYPES; t++)
-			json_object_object_add(mm, nrt_dtype_name(matmul_dtypes[t]),
-					       json_matmul(res->mm.dev_gflops[t],
-							   res->mm.host_gflops, o));
-		json_object_object_add(mm, "cores", json_object_new_int64(res->mm.cores));
-		json_object_object_add(root, "matmul", mm);
-	}
-
-	if (res->have_device) {
-		json_object *dev = json_object_new_object();
-		json_object *copy = json_object_new_object();
-
-		json_object_object_add(dev, "index", json_object_new_int64(res->info.index));
-		json_object_object_add(dev, "pci_bdf", json_object_new_string(res->info.pci_bdf));
-		json_object_object_add(dev, "dma_engines",
-				       json_object_new_int64(res->info.dma_engines));
-		json_object_object_add(dev, "dma_queues",
-				       json_object_new_int64(res->info.dma_queues));
-		json_object_object_add(dev, "max_descs",
-				       json_object_new_int64(res->info.max_descs));
-		json_object_object_add(root, "device", dev);
-
-		for (d = 0; d < NDIRS; d++) {
-			json_object *arr = json_object_new_array();
-
-			for (i = 0; i < res->nsizes; i++) {
-				json_object *e = json_object_new_object();
-
-				json_object_object_add(e, "size",
-						       json_object_new_int64((int64_t)bench_sizes[i]));
-				json_object_object_add(e, "gbps", json_num(res->copy[d][i].gbps));
-				json_object_object_add(e, "ratio_to_memcpy",
-						       json_num(ratio(res->copy[d][i].gbps,
-								      res->memcpy_bw[i].gbps)));
-				json_object_array_add(arr, e);
-			}
-			json_object_object_add(copy, dir_key[d], arr);
-		}
-		json_object_object_add(root, "copy", copy);
-	}
-	if (res->have_latency) {
-		json_object *lat = json_object_new_object();
-
-		json_object_object_add(lat, "samples", json_object_new_int64(o->iterations));
-		json_object_object_add(lat, "ioctl_p50_us", json_num(res->ioctl_p50_us));
-		json_object_object_add(lat, "job_p50_us", json_num(res->job_p50_us));
-		json_object_object_add(lat, "job_p99_us", json_num(res->job_p99_us));
-		json_object_object_add(lat, "job_to_ioctl_p50_ratio",
-				       json_num(ratio(res->job_p50_us, res->ioctl_p50_us)));
-		json_object_object_add(lat, "pipeline_depth",
-				       json_object_new_int64(PIPELINE_DEPTH));
-		json_object_object_add(lat, "pipeline_queues",
-				       json_object_new_int64(res->pipeline_queues));
-		json_object_object_add(lat, "jobs_per_second", json_num(res->jobs_per_second));
-		json_object_object_add(root, "latency", lat);
-	}
-	if (res->peer.have) {
-		const struct peer_results *pr = &res->peer;
-		json_object *peer = json_object_new_object();
-		json_object *bw = json_object_new_array();
-
-		json_object_object_add(peer, "device", json_object_new_int64(pr->dev));
-		json_object_object_add(peer, "port", json_object_new_int64(pr->port));
-		json_object_object_add(peer, "peer_device", json_object_new_int64(pr->peer));
-		for (i = 0; i < PEER_NSIZES; i++) {
-			json_object *e;
-
-			if (pr->local_gbps[i] < 0)
-				continue;
-			e = json_object_new_object();
-			json_object_object_add(e, "bytes", json_object_new_int64((int64_t)peer_sizes[i]));
-			json_object_object_add(e, "local_gbps", json_num(pr->local_gbps[i]));
-			json_object_object_add(e, "push_gbps", json_num(pr->push_gbps[i]));
-			json_object_object_add(e, "push_ratio_to_local",
-					       json_num(ratio(pr->push_gbps[i], pr->local_gbps[i])));
-			json_object_object_add(e, "pull_gbps", json_num(pr->pull_gbps[i]));
-			json_object_object_add(e, "pull_ratio_to_local",
-					       json_num(ratio(pr->pull_gbps[i], pr->local_gbps[i])));
-			json_object_array_add(bw, e);
-		}
-		json_object_object_add(peer, "bandwidth", bw);
-		if (pr->ring_hop_us >= 0) {
-			json_object *ring = json_object_new_object();
-
-			json_object_object_add(ring, "devices", json_object_new_int64(pr->ring_len));
-			json_object_object_add(ring, "message_bytes", json_object_new_int(PEER_RING_MSG));
-			json_object_object_add(ring, "lap_us", json_num(pr->ring_lap_us));
-			json_object_object_add(ring, "hop_us", json_num(pr->ring_hop_us));
-			json_object_object_add(ring, "local_copy_us", json_num(pr->local_us));
-			json_object_object_add(ring, "hop_to_local_ratio",
-					       json_num(ratio(pr->ring_hop_us, pr->local_us)));
-			json_object_object_add(peer, "ring", ring);
-		}
-		json_object_object_add(root, "peer", peer);
-	}
-	printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-						      JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(root);
 }
 
 /* --- main ----------------------------------------------------------------- */
@@ -972,31 +463,31 @@ static void parse_options(int argc, char **argv, struct bench_options *o)
 		switch (c) {
 		case 'd':
 			if (!parse_uint(optarg, 0, &o->device))
-				usage_error("invalid device index '%s'", optarg);
+				nrt_tool_usage_error("invalid device index '%s'", optarg);
 			break;
 		case 'j':
 			o->json = true;
 			break;
 		case 's':
 			if (!parse_size(optarg, &o->max_size) || o->max_size < bench_sizes[0])
-				usage_error("invalid --max-size '%s' (at least 4K)", optarg);
+				nrt_tool_usage_error("invalid --max-size '%s' (at least 4K)", optarg);
 			break;
 		case 'n':
 			if (!parse_uint(optarg, 1, &o->iterations) || o->iterations > 10000000)
-				usage_error("invalid --iterations '%s' (1..10000000)", optarg);
+				nrt_tool_usage_error("invalid --iterations '%s' (1..10000000)", optarg);
 			break;
 		case 'r':
 			if (!parse_uint(optarg, 1, &o->runs) || o->runs > 1000)
-				usage_error("invalid --runs '%s' (1..1000)", optarg);
+				nrt_tool_usage_error("invalid --runs '%s' (1..1000)", optarg);
 			break;
 		case 'q':
 			if (!parse_uint(optarg, 1, &o->depth) || o->depth > MAX_COPY_DEPTH)
-				usage_error("invalid --depth '%s' (1..%d)", optarg, MAX_COPY_DEPTH);
+				nrt_tool_usage_error("invalid --depth '%s' (1..%d)", optarg, MAX_COPY_DEPTH);
 			break;
 		case 'M':
 			if (!parse_uint(optarg, 1, &o->max_matmul) || o->max_matmul < matmul_sizes[0])
-				usage_error("invalid --max-matmul '%s' (at least %u)", optarg,
-					    matmul_sizes[0]);
+				nrt_tool_usage_error("invalid --max-matmul '%s' (at least %u)", optarg,
+						     matmul_sizes[0]);
 			break;
 		case 'm':
 			o->host_only = true;
@@ -1006,49 +497,31 @@ static void parse_options(int argc, char **argv, struct bench_options *o)
 			break;
 		case 'h':
 			usage(stdout);
-			exit(0);
+			exit(nrt_tool_flush());
 		case 'V':
-			printf(NRT_BENCH_NAME " (trn) %d.%d.%d\n", NRT_VERSION_MAJOR,
-			       NRT_VERSION_MINOR, NRT_VERSION_PATCH);
-			exit(0);
+			exit(nrt_tool_version());
 		default:
-			fputs("Try '" NRT_BENCH_NAME " --help' for more information.\n",
-			      stderr);
-			exit(2);
+			/* getopt_long() has already said what was wrong. */
+			nrt_tool_usage_error(NULL);
 		}
 	}
 	if (optind < argc)
-		usage_error("unexpected argument '%s'", argv[optind]);
+		nrt_tool_usage_error("unexpected argument '%s'", argv[optind]);
 	if (o->host_only && o->baseline)
-		usage_error("--host-only and --baseline exclude each other");
+		nrt_tool_usage_error("--host-only and --baseline exclude each other");
 }
 
 int main(int argc, char **argv)
 {
 	struct bench_options o;
-	struct results res;
+	struct bench_results res;
 	nrt_device *dev = NULL;
 	nrt_status st;
 	bool ok = true;
-	size_t i;
-	int d;
 
+	nrt_tool_init(NRT_BENCH_NAME);
 	parse_options(argc, argv, &o);
-	memset(&res, 0, sizeof(res));
-	for (i = 0; i < NSIZES; i++) {
-		if (bench_sizes[i] <= o.max_size)
-			res.nsizes = i + 1;
-		res.memcpy_bw[i].gbps = -1;
-		for (d = 0; d < NDIRS; d++)
-			res.copy[d][i].gbps = -1;
-	}
-	res.ioctl_p50_us = res.job_p50_us = res.job_p99_us = -1;
-	res.jobs_per_second = -1;
-	for (i = 0; i < MATMUL_NSIZES; i++) {
-		res.mm.host_gflops[i] = -1;
-		for (d = 0; d < MATMUL_NDTYPES; d++)
-			res.mm.dev_gflops[d][i] = -1;
-	}
+	bench_results_init(&res, o.max_size);
 
 	/* Read the baseline first: a bad file should not waste a run. */
 	if (o.baseline)
@@ -1057,13 +530,13 @@ int main(int argc, char **argv)
 	if (!o.host_only) {
 		st = nrt_device_open(o.device, &dev);
 		if (st != NRT_SUCCESS)
-			die("cannot open device %u: %s", o.device, reason(st));
+			nrt_tool_die("cannot open device %u: %s", o.device, nrt_tool_reason(st));
 		res.info.struct_size = sizeof(res.info);
 		st = nrt_device_get_info(dev, &res.info);
 		if (st != NRT_SUCCESS)
-			die("device %u: %s", o.device, reason(st));
+			nrt_tool_die("device %u: %s", o.device, nrt_tool_reason(st));
 		if (!res.info.dma_queues || !res.info.max_descs)
-			die("device %u: the kernel driver reports no DMA queues", o.device);
+			nrt_tool_die("device %u: the kernel driver reports no DMA queues", o.device);
 		res.have_device = true;
 		ok = bench_copies(&o, dev, &res);
 	}
@@ -1088,16 +561,12 @@ int main(int argc, char **argv)
 		ok = bench_peer(&o, &res.peer);
 
 	if (o.json) {
-		print_json(&o, &res);
+		if (bench_print_json(&o, &res))
+			ok = false;
 	} else {
-		print_text(&o, &res);
-		print_matmul_text(&o, &res);
-		if (res.have_device)
-			print_peer_text(&o, &res.peer);
+		bench_print_text(&o, &res);
 	}
-	if (fflush(stdout) || ferror(stdout)) {
-		fprintf(stderr, NRT_BENCH_NAME ": cannot write the output\n");
+	if (nrt_tool_flush())
 		return 1;
-	}
 	return ok ? 0 : 1;
 }

@@ -38,13 +38,12 @@
 #include "nrt_ls_fmt.h"
 #include "nrt_ls_topo.h"
 #include "nrt_proc.h"
-
-#define NRT_LS_NAME "nrt-ls"
+#include "nrt_tool.h"
 
 static void nrt_ls_usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: " NRT_LS_NAME " [OPTION]...\n"
+		"Usage: nrt-ls [OPTION]...\n"
 		"List the trn accelerator devices of this system.\n"
 		"\n"
 		"  -j, --json           print a JSON document instead of a table\n"
@@ -62,44 +61,6 @@ static void nrt_ls_usage(FILE *out)
 		"not be read or the wiring does not match --expect, 2 on a usage error.\n");
 }
 
-static void nrt_ls_usage_error(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-
-static void nrt_ls_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (fmt) {
-		fputs(NRT_LS_NAME ": ", stderr);
-		va_start(ap, fmt);
-		vfprintf(stderr, fmt, ap);
-		va_end(ap);
-		fputc('\n', stderr);
-	}
-	fputs("usage: " NRT_LS_NAME " [-j|--json] [-W|--wide] [-t|--topology] [-e|--expect SHAPE]\n"
-	      "              [-w|--watch-links] [-h|--help] [-V|--version]\n",
-	      stderr);
-	exit(2);
-}
-
-/* Flush stdout. Return: 0, or 1 after a message if the output failed. */
-static int nrt_ls_flush(void)
-{
-	if (fflush(stdout) || ferror(stdout)) {
-		fprintf(stderr, NRT_LS_NAME ": cannot write the output\n");
-		return 1;
-	}
-	return 0;
-}
-
-/* The library's detail message, or the generic text of @st without one. */
-static const char *nrt_ls_reason(nrt_status st)
-{
-	const char *detail = nrt_last_error();
-
-	return *detail ? detail : nrt_strerror(st);
-}
-
 /* --- PCI facts via libpci -------------------------------------------- */
 
 static void nrt_ls_pci_error(char *msg, ...)
@@ -110,7 +71,7 @@ static void nrt_ls_pci_error(char *msg, ...)
 {
 	va_list ap;
 
-	fputs(NRT_LS_NAME ": libpci: ", stderr);
+	fprintf(stderr, "%s: libpci: ", nrt_tool_name());
 	va_start(ap, msg);
 	vfprintf(stderr, msg, ap);
 	va_end(ap);
@@ -175,7 +136,7 @@ static void nrt_ls_pci_facts(struct pci_access *acc, struct nrt_ls_row *row)
 		return;
 
 	known = pci_fill_info(pdev, PCI_FILL_IDENT | PCI_FILL_NUMA_NODE |
-				    PCI_FILL_CAPS);
+			      PCI_FILL_CAPS);
 	if ((known & PCI_FILL_NUMA_NODE) && pdev->numa_node >= 0)
 		row->numa_node = pdev->numa_node;
 
@@ -227,16 +188,16 @@ static bool nrt_ls_read_device(unsigned int index, struct nrt_ls_row *row)
 
 	st = nrt_device_open(index, &dev);
 	if (st != NRT_SUCCESS) {
-		fprintf(stderr, NRT_LS_NAME ": device %u: %s\n", index,
-			nrt_ls_reason(st));
+		nrt_tool_error("device %u: %s", index,
+			       nrt_tool_reason(st));
 		return false;
 	}
 	memset(&info, 0, sizeof(info));
 	info.struct_size = sizeof(info);
 	st = nrt_device_get_info(dev, &info);
 	if (st != NRT_SUCCESS) {
-		fprintf(stderr, NRT_LS_NAME ": device %u: %s\n", index,
-			nrt_ls_reason(st));
+		nrt_tool_error("device %u: %s", index,
+			       nrt_tool_reason(st));
 		nrt_device_close(dev);
 		return false;
 	}
@@ -259,27 +220,6 @@ static void nrt_ls_add_process(char *buf, size_t size, const struct nrt_proc_cli
 		strcat(buf, entry);
 }
 
-static struct json_object *nrt_ls_json_process(const struct nrt_proc_client *c)
-{
-	struct json_object *p = json_object_new_object();
-	bool ok = p != NULL;
-
-	ok = ok && !json_object_object_add(p, "pid", json_object_new_int64(c->pid));
-	ok = ok && !json_object_object_add(p, "user", json_object_new_string(c->user));
-	ok = ok && !json_object_object_add(p, "command", json_object_new_string(c->cmdline));
-	ok = ok && !json_object_object_add(p, "client_id",
-					   json_object_new_uint64(c->fd.client_id));
-	ok = ok && !json_object_object_add(p, "hbm_bytes", c->fd.hbm_resident == NRT_PROC_NA ?
-					   NULL : json_object_new_uint64(c->fd.hbm_resident));
-	ok = ok && !json_object_object_add(p, "host_bytes", c->fd.host_resident == NRT_PROC_NA ?
-					   NULL : json_object_new_uint64(c->fd.host_resident));
-	if (!ok) {
-		json_object_put(p);
-		return NULL;
-	}
-	return p;
-}
-
 /*
  * Fill in the PROCESSES cells of @rows and, if @procs is set, an array of
  * clients per row. Return: false after a message if /proc cannot be read
@@ -293,8 +233,8 @@ static bool nrt_ls_processes(struct nrt_ls_row *rows, size_t n,
 	bool ok = true;
 
 	if (nrt_proc_scan(&c, &nc)) {
-		fprintf(stderr, NRT_LS_NAME ": cannot list the processes in %s: %s\n",
-			nrt_proc_root(), strerror(errno));
+		nrt_tool_error("cannot list the processes in %s: %s",
+			       nrt_proc_root(), strerror(errno));
 		return false;
 	}
 	for (r = 0; procs && r < n; r++) {
@@ -321,7 +261,7 @@ static bool nrt_ls_processes(struct nrt_ls_row *rows, size_t n,
 	}
 	free(c);
 	if (!ok)
-		fprintf(stderr, NRT_LS_NAME ": out of memory\n");
+		nrt_tool_error("out of memory");
 	return ok;
 }
 
@@ -358,8 +298,8 @@ static int nrt_ls_watch(bool json)
 
 	st = nrt_link_listener_open(&l);
 	if (st != NRT_SUCCESS) {
-		fprintf(stderr, NRT_LS_NAME ": cannot watch links: %s\n",
-			nrt_ls_reason(st));
+		nrt_tool_error("cannot watch links: %s",
+			       nrt_tool_reason(st));
 		return 1;
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -372,11 +312,11 @@ static int nrt_ls_watch(bool json)
 			continue;
 		nrt_ls_timestamp(ts, sizeof(ts));
 		if (st == NRT_RESOURCE) {
-			fprintf(stderr, NRT_LS_NAME ": %s %s\n", ts, nrt_ls_reason(st));
+			nrt_tool_error("%s %s", ts, nrt_tool_reason(st));
 			continue;
 		}
 		if (st != NRT_SUCCESS) {
-			fprintf(stderr, NRT_LS_NAME ": %s\n", nrt_ls_reason(st));
+			nrt_tool_error("%s", nrt_tool_reason(st));
 			nrt_link_listener_close(l);
 			return 1;
 		}
@@ -385,12 +325,12 @@ static int nrt_ls_watch(bool json)
 
 			if (o)
 				puts(json_object_to_json_string_ext(o,
-					JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+								    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 			json_object_put(o);
 		} else {
 			puts(nrt_topo_format_event(&ev, ts, line, sizeof(line)));
 		}
-		if (nrt_ls_flush()) {
+		if (nrt_tool_flush()) {
 			nrt_link_listener_close(l);
 			return 1;
 		}
@@ -412,8 +352,8 @@ static bool nrt_ls_topology(nrt_link **links, size_t *n, const char **source)
 	*n = 0;
 	st = nrt_topology_get(&t);
 	if (st != NRT_SUCCESS) {
-		fprintf(stderr, NRT_LS_NAME ": cannot read the NeuronLink topology: %s\n",
-			nrt_ls_reason(st));
+		nrt_tool_error("cannot read the NeuronLink topology: %s",
+			       nrt_tool_reason(st));
 		return false;
 	}
 	*source = nrt_topology_get_source(t) == NRT_TOPOLOGY_NETLINK ?
@@ -423,7 +363,7 @@ static bool nrt_ls_topology(nrt_link **links, size_t *n, const char **source)
 	if (!*links) {
 		nrt_topology_free(t);
 		*n = 0;
-		fprintf(stderr, NRT_LS_NAME ": out of memory\n");
+		nrt_tool_error("out of memory");
 		return false;
 	}
 	for (i = 0; i < *n; i++)
@@ -432,7 +372,19 @@ static bool nrt_ls_topology(nrt_link **links, size_t *n, const char **source)
 	return true;
 }
 
-int main(int argc, char **argv)
+/* --- main ---------------------------------------------------------------- */
+
+struct nrt_ls_opts {
+	bool json;
+	bool topology;          /* --topology */
+	bool watch;             /* --watch-links */
+	bool wide;
+	bool have_expect;
+	struct nrt_topo_shape expect;
+};
+
+/* Parse the command line; exit on --help, --version or a usage error. */
+static void nrt_ls_parse(int argc, char **argv, struct nrt_ls_opts *o)
 {
 	static const struct option options[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -444,167 +396,248 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct pci_access *acc;
-	struct nrt_ls_row *rows;
-	unsigned int count;
-	size_t i;
-	size_t n = 0;
-	bool json = false, failed = false, topology = false, watch = false;
-	bool wide = false;
-	struct json_object **procs = NULL;
-	struct nrt_topo_shape expect, detected;
-	bool have_expect = false, have_detected = false;
-	struct nrt_topo_mismatch *mm = NULL;
-	size_t n_mm = 0, n_links = 0;
-	nrt_link *links = NULL;
-	const char *source = "sysfs";
-	bool topo;
-	nrt_status st;
-	int opt, ret;
+	int opt;
 
+	memset(o, 0, sizeof(*o));
 	while ((opt = getopt_long(argc, argv, "jte:wWhV", options, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
-			json = true;
+			o->json = true;
 			break;
 		case 't':
-			topology = true;
+			o->topology = true;
 			break;
 		case 'e':
-			if (nrt_topo_parse_shape(optarg, &expect))
-				nrt_ls_usage_error("invalid shape '%s' (torus:RxC or ring:N)",
-						   optarg);
-			have_expect = true;
+			if (nrt_topo_parse_shape(optarg, &o->expect))
+				nrt_tool_usage_error("invalid shape '%s' (torus:RxC or ring:N)",
+						     optarg);
+			o->have_expect = true;
 			break;
 		case 'w':
-			watch = true;
+			o->watch = true;
 			break;
 		case 'W':
-			wide = true;
+			o->wide = true;
 			break;
 		case 'h':
 			nrt_ls_usage(stdout);
-			return nrt_ls_flush();
+			exit(nrt_tool_flush());
 		case 'V':
-			printf(NRT_LS_NAME " %d.%d.%d\n", NRT_VERSION_MAJOR,
-			       NRT_VERSION_MINOR, NRT_VERSION_PATCH);
-			return nrt_ls_flush();
+			exit(nrt_tool_version());
 		default:
 			/* getopt_long() has already said what was wrong. */
-			nrt_ls_usage_error(NULL);
+			nrt_tool_usage_error(NULL);
 		}
 	}
 	if (optind < argc)
-		nrt_ls_usage_error("unexpected argument '%s'", argv[optind]);
-	if (watch && (topology || have_expect || wide))
-		nrt_ls_usage_error("--watch-links cannot be combined with --topology, --expect or --wide");
-	if (watch)
-		return nrt_ls_watch(json);
+		nrt_tool_usage_error("unexpected argument '%s'", argv[optind]);
+	if (o->watch && (o->topology || o->have_expect || o->wide))
+		nrt_tool_usage_error("--watch-links cannot be combined with --topology, --expect or --wide");
+}
 
-	st = nrt_device_count(&count);
+/* What nrt-ls found, to print. */
+struct nrt_ls_found {
+	struct nrt_ls_row *rows;        /* the devices that could be read */
+	size_t n;
+	bool topo;                      /* the topology could be read */
+	nrt_link *links;
+	size_t n_links;
+	const char *source;             /* of the topology */
+	bool have_detected;
+	struct nrt_topo_shape detected;
+	struct nrt_topo_mismatch *mm;   /* with --expect */
+	size_t n_mm;
+	struct json_object **procs;     /* --wide --json: each row's processes */
+	bool failed;                    /* something could not be read */
+};
+
+static void nrt_ls_found_free(struct nrt_ls_found *f)
+{
+	size_t i;
+
+	for (i = 0; f->procs && i < f->n; i++)
+		json_object_put(f->procs[i]);
+	free(f->procs);
+	free(f->rows);
+	free(f->mm);
+	free(f->links);
+}
+
+/*
+ * The devices, as libnrt lists and numbers them, each opened for its
+ * properties. Return: 0, or 1 after a message if there is none to show.
+ */
+static int nrt_ls_devices(struct nrt_ls_found *f)
+{
+	struct pci_access *acc;
+	nrt_device_list *l;
+	nrt_status st;
+	size_t count, i;
+
+	st = nrt_device_list_get(&l);
 	if (st == NRT_NO_DRIVER) {
-		fprintf(stderr, NRT_LS_NAME ": no trn devices found: %s (try: modprobe trn)\n",
-			nrt_ls_reason(st));
+		nrt_tool_error("no trn devices found: %s (try: modprobe trn)",
+			       nrt_tool_reason(st));
 		return 1;
 	}
 	if (st != NRT_SUCCESS) {
-		fprintf(stderr, NRT_LS_NAME ": cannot list trn devices: %s\n",
-			nrt_ls_reason(st));
+		nrt_tool_error("cannot list trn devices: %s", nrt_tool_reason(st));
 		return 1;
 	}
+	count = nrt_device_list_count(l);
 	if (count == 0) {
-		fprintf(stderr, NRT_LS_NAME ": no trn devices found (the trn driver is loaded but bound to no device)\n");
+		nrt_device_list_free(l);
+		nrt_tool_error("no trn devices found (the trn driver is loaded but bound to no device)");
 		return 1;
 	}
-
-	rows = calloc(count, sizeof(*rows));
-	if (!rows) {
-		fprintf(stderr, NRT_LS_NAME ": out of memory\n");
+	f->rows = calloc(count, sizeof(*f->rows));
+	if (!f->rows) {
+		nrt_device_list_free(l);
+		nrt_tool_error("out of memory");
 		return 1;
 	}
 	acc = nrt_ls_pci_open();
 	for (i = 0; i < count; i++) {
-		if (!nrt_ls_read_device(i, &rows[n])) {
-			failed = true;
+		if (!nrt_ls_read_device(nrt_device_list_entry(l, i)->index,
+					&f->rows[f->n])) {
+			f->failed = true;
 			continue;
 		}
 		if (acc)
-			nrt_ls_pci_facts(acc, &rows[n]);
-		n++;
+			nrt_ls_pci_facts(acc, &f->rows[f->n]);
+		f->n++;
 	}
 	if (acc)
 		pci_cleanup(acc);
+	nrt_device_list_free(l);
+	return 0;
+}
 
-	topo = nrt_ls_topology(&links, &n_links, &source);
-	if (!topo) {
-		failed = true;
-		if (topology || have_expect) {
-			free(rows);
+/*
+ * The wiring, each device's CONNECTED DEVICES, the shape detected and the
+ * mismatches with --expect. Return: 0, or 1 after a message when the
+ * output needs the wiring and it could not be read.
+ */
+static int nrt_ls_wiring(const struct nrt_ls_opts *o, struct nrt_ls_found *f)
+{
+	size_t i;
+
+	f->source = "sysfs";
+	f->topo = nrt_ls_topology(&f->links, &f->n_links, &f->source);
+	if (!f->topo) {
+		f->failed = true;
+		if (o->topology || o->have_expect)
 			return 1;
-		}
 	}
-	for (i = 0; i < n; i++)
-		nrt_topo_connected(links, n_links, rows[i].index, rows[i].connected,
-				   sizeof(rows[i].connected));
-	have_detected = nrt_topo_detect(links, n_links, &detected);
-	if (have_expect && nrt_topo_compare(&expect, links, n_links, &mm, &n_mm)) {
-		fprintf(stderr, NRT_LS_NAME ": out of memory\n");
-		free(links);
-		free(rows);
+	for (i = 0; i < f->n; i++)
+		nrt_topo_connected(f->links, f->n_links, f->rows[i].index,
+				   f->rows[i].connected, sizeof(f->rows[i].connected));
+	f->have_detected = nrt_topo_detect(f->links, f->n_links, &f->detected);
+	if (o->have_expect &&
+	    nrt_topo_compare(&o->expect, f->links, f->n_links, &f->mm, &f->n_mm)) {
+		nrt_tool_error("out of memory");
 		return 1;
 	}
-	if (wide) {
-		procs = json ? calloc(n ? n : 1, sizeof(*procs)) : NULL;
-		if ((json && !procs) || !nrt_ls_processes(rows, n, procs))
-			failed = true;
-	}
+	return 0;
+}
 
-	if (json) {
-		struct json_object **dev_links = calloc(n ? n : 1, sizeof(*dev_links));
-		struct json_object *tj = NULL;
-
-		for (i = 0; topo && dev_links && i < n; i++)
-			dev_links[i] = nrt_topo_json_device_links(links, n_links,
-								  rows[i].index);
-		if (topo)
-			tj = nrt_topo_json(links, n_links, source,
-					   have_detected ? &detected : NULL,
-					   have_expect ? &expect : NULL, mm, n_mm);
-		ret = dev_links ? nrt_ls_print_json_wide(stdout, rows, n, dev_links, procs,
-							 tj) : -1;
-		free(dev_links);
-	} else if (topology || have_expect) {
-		ret = 0;
-		if (topology)
-			ret = nrt_topo_draw(stdout, links, n_links,
-					    have_expect ? &expect : NULL);
-		if (!ret && have_expect) {
-			char name[NRT_TOPO_NAME_LEN];
-
-			nrt_topo_shape_name(&expect, name, sizeof(name));
-			if (topology)
-				putchar('\n');
-			for (i = 0; i < n_mm; i++)
-				printf("%s\n", mm[i].message);
-			if (n_mm)
-				printf("%s: %zu mismatch%s\n", name, n_mm,
-				       n_mm == 1 ? "" : "es");
-			else
-				printf("%s: all %u chips wired as expected, all links up\n",
-				       name, nrt_topo_shape_chips(&expect));
+/* --wide: the processes of each row, and for --json their objects. */
+static void nrt_ls_wide_processes(const struct nrt_ls_opts *o,
+				  struct nrt_ls_found *f)
+{
+	if (o->json) {
+		f->procs = calloc(f->n ? f->n : 1, sizeof(*f->procs));
+		if (!f->procs) {
+			nrt_tool_error("out of memory");
+			f->failed = true;
+			return;
 		}
-	} else {
-		ret = n ? nrt_ls_print_table_ext(stdout, rows, n, wide) : 0;
 	}
-	for (i = 0; procs && i < n; i++)
-		json_object_put(procs[i]);
-	free(procs);
-	free(rows);
-	free(mm);
-	free(links);
+	if (!nrt_ls_processes(f->rows, f->n, f->procs))
+		f->failed = true;
+}
+
+/* --json. Return: 0, or -1 if out of memory or writing failed. */
+static int nrt_ls_print_json_doc(const struct nrt_ls_opts *o,
+				 struct nrt_ls_found *f)
+{
+	struct nrt_ls_json_extra x = { NULL, f->procs, NULL };
+	size_t i;
+	int ret;
+
+	if (f->topo) {
+		x.dev_links = calloc(f->n ? f->n : 1, sizeof(*x.dev_links));
+		if (!x.dev_links)
+			return -1;
+		for (i = 0; i < f->n; i++)
+			x.dev_links[i] = nrt_topo_json_device_links(f->links, f->n_links,
+								    f->rows[i].index);
+		x.topology = nrt_topo_json(f->links, f->n_links, f->source,
+					   f->have_detected ? &f->detected : NULL,
+					   o->have_expect ? &o->expect : NULL,
+					   f->mm, f->n_mm);
+	}
+	ret = nrt_ls_print_json(stdout, f->rows, f->n, &x);
+	free(x.dev_links);
+	return ret;
+}
+
+/* --topology and --expect as text. Return: 0, or -1 if writing failed. */
+static int nrt_ls_print_wiring(const struct nrt_ls_opts *o,
+			       const struct nrt_ls_found *f)
+{
+	char name[NRT_TOPO_NAME_LEN];
+	size_t i;
+
+	if (o->topology &&
+	    nrt_topo_draw(stdout, f->links, f->n_links, o->have_expect ? &o->expect : NULL))
+		return -1;
+	if (!o->have_expect)
+		return 0;
+	nrt_topo_shape_name(&o->expect, name, sizeof(name));
+	if (o->topology)
+		putchar('\n');
+	for (i = 0; i < f->n_mm; i++)
+		printf("%s\n", f->mm[i].message);
+	if (f->n_mm)
+		printf("%s: %zu mismatch%s\n", name, f->n_mm, f->n_mm == 1 ? "" : "es");
+	else
+		printf("%s: all %u chips wired as expected, all links up\n",
+		       name, nrt_topo_shape_chips(&o->expect));
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct nrt_ls_found f = { 0 };
+	struct nrt_ls_opts o;
+	int ret;
+
+	nrt_tool_init("nrt-ls");
+	nrt_ls_parse(argc, argv, &o);
+	if (o.watch)
+		return nrt_ls_watch(o.json);
+
+	ret = nrt_ls_devices(&f);
+	if (!ret)
+		ret = nrt_ls_wiring(&o, &f);
 	if (ret) {
-		fprintf(stderr, NRT_LS_NAME ": cannot write the output\n");
+		nrt_ls_found_free(&f);
+		return ret;
+	}
+	if (o.wide)
+		nrt_ls_wide_processes(&o, &f);
+
+	if (o.json)
+		ret = nrt_ls_print_json_doc(&o, &f);
+	else if (o.topology || o.have_expect)
+		ret = nrt_ls_print_wiring(&o, &f);
+	else
+		ret = f.n ? nrt_ls_print_table(stdout, f.rows, f.n, o.wide) : 0;
+	nrt_ls_found_free(&f);
+	if (ret) {
+		nrt_tool_error("cannot write the output");
 		return 1;
 	}
-	return nrt_ls_flush() || failed || n_mm ? 1 : 0;
+	return nrt_tool_flush() || f.failed || f.n_mm ? 1 : 0;
 }

@@ -31,6 +31,7 @@
 #include <curses.h>
 
 #include "nrt.h"
+#include "nrt_tool.h"
 #include "nrt_top_json.h"
 #include "nrt_top_prom.h"
 #include "nrt_top_snap.h"
@@ -87,24 +88,6 @@ static void nrt_top_usage(FILE *out)
 		NRT_TOP_BATCH_WIDTH);
 }
 
-static void nrt_top_usage_error(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2), noreturn));
-
-static void nrt_top_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (fmt) {
-		fputs(NRT_TOP_NAME ": ", stderr);
-		va_start(ap, fmt);
-		vfprintf(stderr, fmt, ap);
-		va_end(ap);
-		fputc('\n', stderr);
-	}
-	fputs("Try '" NRT_TOP_NAME " --help' for more information.\n", stderr);
-	exit(2);
-}
-
 static unsigned long nrt_top_parse_ulong(const char *s, unsigned long max,
 					 const char *what)
 {
@@ -114,7 +97,7 @@ static unsigned long nrt_top_parse_ulong(const char *s, unsigned long max,
 	errno = 0;
 	v = strtoul(s, &end, 10);
 	if (!*s || *s == '-' || *end || errno || v > max)
-		nrt_top_usage_error("invalid %s '%s' (0..%lu)", what, s, max);
+		nrt_tool_usage_error("invalid %s '%s' (0..%lu)", what, s, max);
 	return v;
 }
 
@@ -155,41 +138,40 @@ static void nrt_top_parse(int argc, char **argv, struct nrt_top_opts *o)
 			o->delay_s = strtod(optarg, &end);
 			if (!*optarg || *end || errno || !isfinite(o->delay_s) ||
 			    o->delay_s < 0.1 || o->delay_s > 3600)
-				nrt_top_usage_error("invalid --delay '%s' (0.1..3600 seconds)",
-						    optarg);
+				nrt_tool_usage_error("invalid --delay '%s' (0.1..3600 seconds)",
+						     optarg);
 			break;
 		case 'w':
 			o->width = (int)nrt_top_parse_ulong(optarg, 1000, "--width");
 			if (o->width < 40)
-				nrt_top_usage_error("invalid --width '%s' (40..1000)", optarg);
+				nrt_tool_usage_error("invalid --width '%s' (40..1000)", optarg);
 			break;
 		case 'P':
 			o->port = (unsigned int)nrt_top_parse_ulong(optarg, 65535, "port");
 			if (!o->port)
-				nrt_top_usage_error("invalid port '%s' (1..65535)", optarg);
+				nrt_tool_usage_error("invalid port '%s' (1..65535)", optarg);
 			break;
 		case 'L':
 			o->listen = optarg;
 			break;
 		case 'h':
 			nrt_top_usage(stdout);
-			exit(fflush(stdout) ? 1 : 0);
+			exit(nrt_tool_flush());
 		case 'V':
-			printf(NRT_TOP_NAME " " NRT_TOP_VERSION "\n");
-			exit(fflush(stdout) ? 1 : 0);
+			exit(nrt_tool_version());
 		default:
 			/* getopt_long() has already said what was wrong. */
-			nrt_top_usage_error(NULL);
+			nrt_tool_usage_error(NULL);
 		}
 	}
 	if (optind < argc)
-		nrt_top_usage_error("unexpected argument '%s'", argv[optind]);
+		nrt_tool_usage_error("unexpected argument '%s'", argv[optind]);
 	if (o->batch && o->json)
-		nrt_top_usage_error("--batch and --json exclude each other");
+		nrt_tool_usage_error("--batch and --json exclude each other");
 	if (o->port && (o->batch || o->json))
-		nrt_top_usage_error("--prometheus cannot be combined with --batch or --json");
+		nrt_tool_usage_error("--prometheus cannot be combined with --batch or --json");
 	if (o->listen && !o->port)
-		nrt_top_usage_error("--listen needs --prometheus");
+		nrt_tool_usage_error("--listen needs --prometheus");
 }
 
 static void nrt_top_signals(void)
@@ -221,7 +203,7 @@ static void nrt_top_sleep(double s)
 static bool nrt_top_sample(struct nrt_top_snap *cur, const struct nrt_top_snap *prev)
 {
 	if (nrt_top_collect(cur)) {
-		fprintf(stderr, NRT_TOP_NAME ": out of memory\n");
+		nrt_tool_error("out of memory");
 		return false;
 	}
 	nrt_top_delta(cur, prev);
@@ -267,12 +249,12 @@ static int nrt_top_stream(const struct nrt_top_opts *o)
 			break;
 		}
 		if (!cur.num_devs && !warned) {
-			fprintf(stderr, NRT_TOP_NAME ": no trn devices found (is the trn driver loaded?)\n");
+			nrt_tool_error("no trn devices found (is the trn driver loaded?)");
 			warned = true;
 		}
 		if ((o->json ? nrt_top_json_print(stdout, &cur) :
-			       nrt_top_print_batch(&cur, o)) || fflush(stdout)) {
-			fprintf(stderr, NRT_TOP_NAME ": cannot write the output\n");
+		     nrt_top_print_batch(&cur, o)) || fflush(stdout)) {
+			nrt_tool_error("cannot write the output");
 			nrt_top_snap_free(&cur);
 			ret = 1;
 			break;
@@ -301,8 +283,8 @@ static int nrt_top_serve(const struct nrt_top_opts *o)
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		return 1;
 	}
-	fprintf(stderr, NRT_TOP_NAME ": serving metrics on http://%s%s%s:%u/metrics\n",
-		strchr(addr, ':') ? "[" : "", addr, strchr(addr, ':') ? "]" : "", o->port);
+	nrt_tool_error("serving metrics on http://%s%s%s:%u/metrics",
+		       strchr(addr, ':') ? "[" : "", addr, strchr(addr, ':') ? "]" : "", o->port);
 	while (sigwait(&set, &sig))
 		;
 	nrt_top_prom_stop(srv);
@@ -406,7 +388,7 @@ static int nrt_top_interactive(const struct nrt_top_opts *o)
 	int ret = 0;
 
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
-		fprintf(stderr, NRT_TOP_NAME ": not a terminal: use --batch or --json\n");
+		nrt_tool_error("not a terminal: use --batch or --json");
 		return 1;
 	}
 	if (!nrt_top_sample(&prev, NULL))
@@ -414,8 +396,8 @@ static int nrt_top_interactive(const struct nrt_top_opts *o)
 	setlocale(LC_ALL, "");
 	scr = newterm(NULL, stdout, stdin);
 	if (!scr) {
-		fprintf(stderr, NRT_TOP_NAME ": cannot use the terminal (TERM=%s)\n",
-			getenv("TERM") ? getenv("TERM") : "");
+		nrt_tool_error("cannot use the terminal (TERM=%s)",
+			       getenv("TERM") ? getenv("TERM") : "");
 		nrt_top_snap_free(&prev);
 		return 1;
 	}
@@ -475,6 +457,7 @@ int main(int argc, char **argv)
 {
 	struct nrt_top_opts o;
 
+	nrt_tool_init(NRT_TOP_NAME);
 	nrt_top_parse(argc, argv, &o);
 	if (o.port)
 		return nrt_top_serve(&o);

@@ -2,7 +2,9 @@
 /*
  * Copyright (c) 2026 The trn authors
  *
- * nrt-bench: what its source files share.
+ * nrt-bench's measurement core (nrt_bench.c), which its benchmarks call:
+ * the options, the timing of runs and their statistics, and a stream of
+ * device copies.
  */
 #ifndef NRT_BENCH_H
 #define NRT_BENCH_H
@@ -50,49 +52,25 @@ struct bench_copy_ctx {
 
 bool bench_copy_once(void *ctx, size_t size);
 
+/*
+ * bench_measure() - the median over @o->runs runs of the rate of @fn, in
+ * 10^9 units of @work per second: each run repeats @fn(@ctx, @size), each
+ * call doing @work, until RUN_SECONDS have passed or @o->iterations were
+ * done, then calls @fn(@ctx, 0) to wait for the last ones to finish. One
+ * call before the runs warms up caches and mappings.
+ *
+ * Return: false if @fn failed (it has said why).
+ */
 bool bench_measure(const struct bench_options *o, bench_fn fn, void *ctx,
 		   size_t size, double work, double *rate);
+
+/* CLOCK_MONOTONIC in seconds. */
 double bench_now_s(void);
+
+/* Sort @n values; their median (sorts them); the nearest-rank percentile
+ * @p (1..100) of @n >= 1 sorted values. */
+void bench_sort(double *v, size_t n);
 double bench_median(double *v, size_t n);
-void *bench_xmalloc(size_t size);
-
-/* --- matmul (nrt_bench_matmul.c) --- */
-#define MATMUL_NSIZES 4
-#define MATMUL_NDTYPES 2
-
-extern const unsigned int matmul_sizes[MATMUL_NSIZES];
-extern const nrt_dtype matmul_dtypes[MATMUL_NDTYPES];
-
-/* GFLOP/s figures; < 0: not measured. */
-struct matmul_results {
-	double host_gflops[MATMUL_NSIZES];
-	bool have_dev;
-	unsigned int cores;		/* NeuronCores the product is split over */
-	double dev_gflops[MATMUL_NDTYPES][MATMUL_NSIZES];
-};
-
-void bench_host_matmul(const struct bench_options *o, struct matmul_results *mr);
-bool bench_dev_matmul(const struct bench_options *o, nrt_device *dev,
-		      unsigned int cores, struct matmul_results *mr);
-
-/* --- peer DMA (nrt_bench_peer.c) --- */
-#define PEER_NSIZES 3
-#define PEER_RING_MSG 64
-
-extern const size_t peer_sizes[PEER_NSIZES];
-
-/* GB/s and microseconds; < 0: not measured. */
-struct peer_results {
-	bool have;			/* the device has an up port to a device */
-	unsigned int dev, port, peer;	/* the link measured */
-	double local_gbps[PEER_NSIZES];
-	double push_gbps[PEER_NSIZES];
-	double pull_gbps[PEER_NSIZES];
-	unsigned int ring_len, ring_port; /* the ring of the latency figure */
-	double ring_lap_us, ring_hop_us;
-	double local_us;		/* a local copy of PEER_RING_MSG bytes */
-};
-
-bool bench_peer(const struct bench_options *o, struct peer_results *pr);
+double bench_percentile(const double *v, size_t n, unsigned int p);
 
 #endif /* NRT_BENCH_H */

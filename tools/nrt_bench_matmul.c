@@ -24,6 +24,8 @@
 
 #include "nrt.h"
 #include "nrt_bench.h"
+#include "nrt_bench_matmul.h"
+#include "nrt_tool.h"
 
 const unsigned int matmul_sizes[MATMUL_NSIZES] = { 256, 512, 1024, 2048 };
 const nrt_dtype matmul_dtypes[MATMUL_NDTYPES] = { NRT_DTYPE_FP32, NRT_DTYPE_BF16 };
@@ -70,9 +72,9 @@ void bench_host_matmul(const struct bench_options *o, struct matmul_results *mr)
 
 		if (n > o->max_matmul)
 			continue;
-		m.a = bench_xmalloc(elems * sizeof(float));
-		m.b = bench_xmalloc(elems * sizeof(float));
-		m.c = bench_xmalloc(elems * sizeof(float));
+		m.a = nrt_tool_xmalloc(elems * sizeof(float));
+		m.b = nrt_tool_xmalloc(elems * sizeof(float));
+		m.c = nrt_tool_xmalloc(elems * sizeof(float));
 		fill_random(m.a, elems, 1);
 		fill_random(m.b, elems, 2);
 		if (!bench_measure(o, host_mm_once, &m, n, 2.0 * n * n * n,
@@ -106,7 +108,7 @@ static bool dev_mm_once(void *ctx, size_t size)
 	for (c = 0; c < m->cores && st == NRT_SUCCESS; c++)
 		st = nrt_program_run(m->prog[c], c, NULL, &f[c]);
 	if (st != NRT_SUCCESS) {
-		fprintf(stderr, NRT_BENCH_NAME ": %s: %s\n", m->what, nrt_last_error());
+		nrt_tool_error("%s: %s", m->what, nrt_last_error());
 		ok = false;
 	}
 	for (c = 0; c < m->cores; c++) {
@@ -114,7 +116,7 @@ static bool dev_mm_once(void *ctx, size_t size)
 			continue;
 		st = nrt_fence_wait(f[c], -1);
 		if (st != NRT_SUCCESS && ok) {
-			fprintf(stderr, NRT_BENCH_NAME ": %s: %s\n", m->what, nrt_last_error());
+			nrt_tool_error("%s: %s", m->what, nrt_last_error());
 			ok = false;
 		}
 		nrt_fence_free(f[c]);
@@ -143,7 +145,7 @@ static bool dev_matmul_one(const struct bench_options *o, nrt_device *dev,
 	for (k = 0; k < 3 && st == NRT_SUCCESS; k++)
 		st = nrt_tensor_alloc(dev, dt, 2, shape, NRT_PLACEMENT_HBM, &t[k]);
 	if (st == NRT_SUCCESS) {
-		host = bench_xmalloc(elems * sizeof(float));
+		host = nrt_tool_xmalloc(elems * sizeof(float));
 		fill_random(host, elems, 1);
 		st = nrt_tensor_write(t[0], host, NRT_DTYPE_FP32);
 		if (st == NRT_SUCCESS) {
@@ -168,7 +170,7 @@ static bool dev_matmul_one(const struct bench_options *o, nrt_device *dev,
 			st = nrt_program_finalize(m.prog[c]);
 	}
 	if (st != NRT_SUCCESS)
-		fprintf(stderr, NRT_BENCH_NAME ": %s: %s\n", what, nrt_last_error());
+		nrt_tool_error("%s: %s", what, nrt_last_error());
 	else
 		ok = bench_measure(o, dev_mm_once, &m, n, 2.0 * n * n * n, gflops);
 	for (c = 0; c < cores; c++) {

@@ -20,6 +20,8 @@
 #include <string.h>
 
 #include "nrt_bench.h"
+#include "nrt_bench_peer.h"
+#include "nrt_tool.h"
 
 const size_t peer_sizes[PEER_NSIZES] = { 64 * 1024, 1024 * 1024, 16 * 1024 * 1024 };
 
@@ -76,8 +78,8 @@ static bool bench_bandwidth(const struct bench_options *o, nrt_device **devs,
 	    (st = nrt_buffer_alloc(devs[pr->dev], max, NRT_PLACEMENT_HBM, &b)) ||
 	    (st = nrt_buffer_alloc(devs[pr->peer], max, NRT_PLACEMENT_HBM, &remote)) ||
 	    (st = nrt_buffer_peer(devs[pr->dev], remote, (int)pr->port, 0, &peer))) {
-		fprintf(stderr, NRT_BENCH_NAME ": peer buffers: %s: %s\n",
-			nrt_strerror(st), nrt_last_error());
+		nrt_tool_error("peer buffers: %s: %s",
+			       nrt_strerror(st), nrt_last_error());
 		goto out;
 	}
 	for (i = 0; i < PEER_NSIZES; i++) {
@@ -102,7 +104,7 @@ out:
 static bool local_latency(nrt_device *dev, unsigned int n, double *us)
 {
 	nrt_buffer *a = NULL, *b = NULL;
-	double *v = bench_xmalloc(n * sizeof(*v));
+	double *v = nrt_tool_xmalloc(n * sizeof(*v));
 	nrt_status st = NRT_SUCCESS;
 	unsigned int i;
 
@@ -117,8 +119,8 @@ static bool local_latency(nrt_device *dev, unsigned int n, double *us)
 		}
 	}
 	if (st)
-		fprintf(stderr, NRT_BENCH_NAME ": local %d-byte copy: %s: %s\n",
-			PEER_RING_MSG, nrt_strerror(st), nrt_last_error());
+		nrt_tool_error("local %d-byte copy: %s: %s",
+			       PEER_RING_MSG, nrt_strerror(st), nrt_last_error());
 	else
 		*us = bench_median(v, n);
 	nrt_buffer_free(a);
@@ -134,7 +136,7 @@ static bool bench_ring(const struct bench_options *o, nrt_device **devs,
 					    o->iterations : RING_LAPS_MAX;
 	nrt_buffer **bufs = calloc(n, sizeof(*bufs));
 	nrt_buffer **peers = calloc(n, sizeof(*peers));
-	double *lap_us = bench_xmalloc((laps + 2) * sizeof(*lap_us));
+	double *lap_us = nrt_tool_xmalloc((laps + 2) * sizeof(*lap_us));
 	nrt_status st = NRT_SUCCESS;
 	unsigned int i, h;
 	bool ok = false;
@@ -155,8 +157,8 @@ static bool bench_ring(const struct bench_options *o, nrt_device **devs,
 			lap_us[i - 2] = (bench_now_s() - t0) * 1e6;
 	}
 	if (st) {
-		fprintf(stderr, NRT_BENCH_NAME ": ring of %u: %s: %s\n", n,
-			nrt_strerror(st), nrt_last_error());
+		nrt_tool_error("ring of %u: %s: %s", n,
+			       nrt_strerror(st), nrt_last_error());
 		goto out;
 	}
 	pr->ring_lap_us = bench_median(lap_us, laps);
@@ -204,7 +206,7 @@ bool bench_peer(const struct bench_options *o, struct peer_results *pr)
 	path = calloc(ndevs, sizeof(*path));
 	best = calloc(ndevs, sizeof(*best));
 	if (!devs || !path || !best) {
-		fprintf(stderr, NRT_BENCH_NAME ": out of memory\n");
+		nrt_tool_error("out of memory");
 		ok = false;
 		goto out;
 	}
@@ -212,8 +214,8 @@ bool bench_peer(const struct bench_options *o, struct peer_results *pr)
 		nrt_status st = nrt_device_open(i, &devs[i]);
 
 		if (st) {
-			fprintf(stderr, NRT_BENCH_NAME ": device %u: %s\n", i,
-				nrt_last_error());
+			nrt_tool_error("device %u: %s", i,
+				       nrt_last_error());
 			ok = false;
 			goto out;
 		}

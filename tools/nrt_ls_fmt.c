@@ -4,14 +4,16 @@
  *
  * Output formatting of nrt-ls.
  */
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <json.h>
 
+#include "nrt_json.h"
 #include "nrt_ls_fmt.h"
+#include "nrt_proc.h"
+#include "nrt_tool.h"
 
 unsigned int nrt_ls_link_speed_dgts(unsigned int code)
 {
@@ -20,46 +22,6 @@ unsigned int nrt_ls_link_speed_dgts(unsigned int code)
 	if (code < 1 || code > sizeof(speeds) / sizeof(speeds[0]))
 		return 0;
 	return speeds[code - 1];
-}
-
-char *nrt_ls_format_size(uint64_t bytes, char *buf, size_t size)
-{
-	static const char *const units[] = {
-		"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"
-	};
-	const unsigned int last = sizeof(units) / sizeof(units[0]) - 1;
-	unsigned int u = 0;
-	uint64_t unit, whole, rem, tenths;
-
-	while (u < last && bytes >> (10 * (u + 1)))
-		u++;
-	if (u == 0) {
-		snprintf(buf, size, "%llu B", (unsigned long long)bytes);
-		return buf;
-	}
-
-	unit = UINT64_C(1) << (10 * u);
-	whole = bytes >> (10 * u);
-	rem = bytes & (unit - 1);
-	/* rem < 2^60, so this cannot overflow even for EiB. */
-	tenths = (rem * 10 + unit / 2) / unit;
-	if (tenths == 10) {
-		whole++;
-		tenths = 0;
-	}
-	if (whole == 1024 && u < last) {
-		/* Rounded up to the next unit, e.g. 1023.96 MiB. */
-		u++;
-		whole = 1;
-	}
-
-	if (tenths)
-		snprintf(buf, size, "%llu.%llu %s", (unsigned long long)whole,
-			 (unsigned long long)tenths, units[u]);
-	else
-		snprintf(buf, size, "%llu %s", (unsigned long long)whole,
-			 units[u]);
-	return buf;
 }
 
 char *nrt_ls_format_link(unsigned int speed_dgts, unsigned int width,
@@ -111,7 +73,7 @@ static void nrt_ls_cells(const struct nrt_ls_row *r,
 	snprintf(cells[NRT_LS_COL_BDF], NRT_LS_CELL_LEN, "%s", r->pci_bdf);
 	snprintf(cells[NRT_LS_COL_CORES], NRT_LS_CELL_LEN, "%u",
 		 (unsigned int)r->neuron_cores);
-	nrt_ls_format_size(r->hbm_bytes, cells[NRT_LS_COL_HBM], NRT_LS_CELL_LEN);
+	nrt_tool_format_size(r->hbm_bytes, cells[NRT_LS_COL_HBM], NRT_LS_CELL_LEN);
 	if (r->numa_node < 0)
 		snprintf(cells[NRT_LS_COL_NUMA], NRT_LS_CELL_LEN, "-");
 	else
@@ -155,13 +117,8 @@ static bool nrt_ls_line(FILE *out, const size_t *width,
 	return ok;
 }
 
-int nrt_ls_print_table(FILE *out, const struct nrt_ls_row *rows, size_t n)
-{
-	return nrt_ls_print_table_ext(out, rows, n, false);
-}
-
-int nrt_ls_print_table_ext(FILE *out, const struct nrt_ls_row *rows, size_t n,
-			   bool wide)
+int nrt_ls_print_table(FILE *out, const struct nrt_ls_row *rows, size_t n,
+		       bool wide)
 {
 	char cells[NRT_LS_NCOLS][NRT_LS_CELL_LEN];
 	const char *text[NRT_LS_NCOLS];
@@ -197,56 +154,18 @@ int nrt_ls_print_table_ext(FILE *out, const struct nrt_ls_row *rows, size_t n,
 
 /* --- JSON ------------------------------------------------------------- */
 
-/*
- * Add @val under @key to @obj, taking over the reference. A NULL @val is
- * an allocation failure unless @nullable, in which case it is JSON null.
- */
-static bool nrt_ls_json_add(struct json_object *obj, const char *key,
-			    struct json_object *val, bool nullable)
-{
-	if (!val && !nullable)
-		return false;
-	if (json_object_object_add(obj, key, val)) {
-		json_object_put(val);
-		return false;
-	}
-	return true;
-}
-
-static struct json_object *nrt_ls_json_string(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
-
-static struct json_object *nrt_ls_json_string(const char *fmt, ...)
-{
-	char buf[64];
-	va_list ap;
-	int len;
-
-	va_start(ap, fmt);
-	len = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (len < 0 || (size_t)len >= sizeof(buf))
-		return NULL;
-	return json_object_new_string(buf);
-}
-
 static struct json_object *nrt_ls_json_link(const struct nrt_ls_row *r)
 {
-	struct json_object *link, *speed;
-	bool ok;
+	struct json_object *link = json_object_new_object(), *speed;
+	bool ok = link != NULL;
 
-	link = json_object_new_object();
-	if (!link)
-		return NULL;
 	/* Whole speeds print as integers (32), the others as decimals (2.5). */
 	if (r->link_speed_dgts % 10)
-		speed = json_object_new_double(r->link_speed_dgts / 10.0);
+		speed = ok ? json_object_new_double(r->link_speed_dgts / 10.0) : NULL;
 	else
-		speed = json_object_new_int((int32_t)(r->link_speed_dgts / 10));
-	ok = nrt_ls_json_add(link, "speed_gts", speed, false);
-	ok = ok && nrt_ls_json_add(link, "width",
-				   json_object_new_int((int32_t)r->link_width),
-				   false);
+		speed = ok ? json_object_new_int((int32_t)(r->link_speed_dgts / 10)) : NULL;
+	nrt_json_add(link, "speed_gts", speed, &ok);
+	nrt_json_i64(link, "width", r->link_width, &ok);
 	if (!ok) {
 		json_object_put(link);
 		return NULL;
@@ -256,46 +175,30 @@ static struct json_object *nrt_ls_json_link(const struct nrt_ls_row *r)
 
 static struct json_object *nrt_ls_json_device(const struct nrt_ls_row *r)
 {
-	struct json_object *dev, *val;
-	bool ok;
+	struct json_object *dev = json_object_new_object();
+	bool ok = dev != NULL, link = r->link_speed_dgts && r->link_width;
+	char buf[64];
 
-	dev = json_object_new_object();
-	if (!dev)
-		return NULL;
-
-	ok = nrt_ls_json_add(dev, "index", json_object_new_int64(r->index), false);
-	ok = ok && nrt_ls_json_add(dev, "minor", json_object_new_int64(r->minor), false);
-	ok = ok && nrt_ls_json_add(dev, "device_node",
-				   json_object_new_string(r->device_node), false);
-	ok = ok && nrt_ls_json_add(dev, "pci_bdf",
-				   json_object_new_string(r->pci_bdf), false);
-	ok = ok && nrt_ls_json_add(dev, "chip_id",
-				   json_object_new_int64(r->chip_id), false);
-	ok = ok && nrt_ls_json_add(dev, "neuron_cores",
-				   json_object_new_int64(r->neuron_cores), false);
-	ok = ok && nrt_ls_json_add(dev, "hbm_bytes",
-				   json_object_new_uint64(r->hbm_bytes), false);
-	if (ok) {
-		val = r->numa_node < 0 ? NULL : json_object_new_int(r->numa_node);
-		ok = nrt_ls_json_add(dev, "numa_node", val, r->numa_node < 0);
-	}
-	if (ok) {
-		bool known = r->link_speed_dgts && r->link_width;
-
-		val = known ? nrt_ls_json_link(r) : NULL;
-		ok = nrt_ls_json_add(dev, "pcie_link", val, !known);
-	}
-	ok = ok && nrt_ls_json_add(dev, "hw_version",
-				   nrt_ls_json_string("%u.%u",
-						      (unsigned int)r->hw_version_major,
-						      (unsigned int)r->hw_version_minor),
-				   false);
-	ok = ok && nrt_ls_json_add(dev, "driver_version",
-				   nrt_ls_json_string("%u.%u.%u",
-						      (unsigned int)r->driver_version_major,
-						      (unsigned int)r->driver_version_minor,
-						      (unsigned int)r->driver_version_patch),
-				   false);
+	nrt_json_i64(dev, "index", r->index, &ok);
+	nrt_json_i64(dev, "minor", r->minor, &ok);
+	nrt_json_str(dev, "device_node", r->device_node, &ok);
+	nrt_json_str(dev, "pci_bdf", r->pci_bdf, &ok);
+	nrt_json_i64(dev, "chip_id", r->chip_id, &ok);
+	nrt_json_i64(dev, "neuron_cores", r->neuron_cores, &ok);
+	nrt_json_u64(dev, "hbm_bytes", r->hbm_bytes, &ok);
+	if (r->numa_node < 0)
+		nrt_json_null(dev, "numa_node", &ok);
+	else
+		nrt_json_i64(dev, "numa_node", r->numa_node, &ok);
+	nrt_json_add_opt(dev, "pcie_link", link && ok ? nrt_ls_json_link(r) : NULL,
+			 link, &ok);
+	snprintf(buf, sizeof(buf), "%u.%u", (unsigned int)r->hw_version_major,
+		 (unsigned int)r->hw_version_minor);
+	nrt_json_str(dev, "hw_version", buf, &ok);
+	snprintf(buf, sizeof(buf), "%u.%u.%u", (unsigned int)r->driver_version_major,
+		 (unsigned int)r->driver_version_minor,
+		 (unsigned int)r->driver_version_patch);
+	nrt_json_str(dev, "driver_version", buf, &ok);
 	if (!ok) {
 		json_object_put(dev);
 		return NULL;
@@ -303,81 +206,86 @@ static struct json_object *nrt_ls_json_device(const struct nrt_ls_row *r)
 	return dev;
 }
 
-int nrt_ls_print_json(FILE *out, const struct nrt_ls_row *rows, size_t n)
+struct json_object *nrt_ls_json_process(const struct nrt_proc_client *c)
 {
-	return nrt_ls_print_json_ext(out, rows, n, NULL, NULL);
+	struct json_object *p = json_object_new_object();
+	bool ok = p != NULL;
+
+	nrt_json_i64(p, "pid", c->pid, &ok);
+	nrt_json_str(p, "user", c->user, &ok);
+	nrt_json_str(p, "command", c->cmdline, &ok);
+	nrt_json_u64(p, "client_id", c->fd.client_id, &ok);
+	nrt_json_add_opt(p, "hbm_bytes", c->fd.hbm_resident == NRT_PROC_NA || !ok ?
+			 NULL : json_object_new_uint64(c->fd.hbm_resident),
+			 c->fd.hbm_resident != NRT_PROC_NA, &ok);
+	nrt_json_add_opt(p, "host_bytes", c->fd.host_resident == NRT_PROC_NA || !ok ?
+			 NULL : json_object_new_uint64(c->fd.host_resident),
+			 c->fd.host_resident != NRT_PROC_NA, &ok);
+	if (!ok) {
+		json_object_put(p);
+		return NULL;
+	}
+	return p;
 }
 
-int nrt_ls_print_json_ext(FILE *out, const struct nrt_ls_row *rows, size_t n,
-			  struct json_object **dev_links,
-			  struct json_object *topology)
+/* Take member @key of row @i's device from @extra, if there is one. */
+static void nrt_ls_json_extra(struct json_object *dev, const char *key,
+			      struct json_object **extra, size_t i, bool *ok)
 {
-	return nrt_ls_print_json_wide(out, rows, n, dev_links, NULL, topology);
-}
-
-/* Add member @key of each row's device from @extra (taken over). */
-static bool nrt_ls_json_extra(struct json_object *dev, const char *key,
-			      struct json_object **extra, size_t i)
-{
-	bool ok = true;
-
-	if (dev && extra && extra[i]) {
-		ok = nrt_ls_json_add(dev, key, extra[i], false);
+	if (extra && extra[i]) {
+		nrt_json_add(dev, key, extra[i], ok);
 		extra[i] = NULL;
 	}
-	return ok;
 }
 
-int nrt_ls_print_json_wide(FILE *out, const struct nrt_ls_row *rows, size_t n,
-			   struct json_object **dev_links,
-			   struct json_object **dev_procs,
-			   struct json_object *topology)
+/* Free what of @x was not taken over. */
+static void nrt_ls_json_extra_free(struct nrt_ls_json_extra *x, size_t n)
 {
-	struct json_object *root, *devices;
-	const char *text;
 	size_t i;
-	bool ok;
+
+	for (i = 0; i < n; i++) {
+		if (x->dev_links) {
+			json_object_put(x->dev_links[i]);
+			x->dev_links[i] = NULL;
+		}
+		if (x->dev_procs) {
+			json_object_put(x->dev_procs[i]);
+			x->dev_procs[i] = NULL;
+		}
+	}
+	json_object_put(x->topology);
+	x->topology = NULL;
+}
+
+int nrt_ls_print_json(FILE *out, const struct nrt_ls_row *rows, size_t n,
+		      struct nrt_ls_json_extra *extra)
+{
+	struct nrt_ls_json_extra none = { NULL, NULL, NULL };
+	struct nrt_ls_json_extra *x = extra ? extra : &none;
+	struct json_object *root = json_object_new_object(), *devices;
+	bool ok = root != NULL;
+	size_t i;
 	int ret = -1;
 
-	root = json_object_new_object();
-	if (!root)
-		return -1;
-	ok = nrt_ls_json_add(root, "schema_version",
-			     json_object_new_int(NRT_LS_JSON_SCHEMA_VERSION), false);
-	devices = json_object_new_array();
-	/* Unconditionally, so that @devices is owned by @root or freed. */
-	ok = nrt_ls_json_add(root, "devices", devices, false) && ok;
+	nrt_json_i64(root, "schema_version", NRT_LS_JSON_SCHEMA_VERSION, &ok);
+	devices = nrt_json_child(root, "devices", true, &ok);
 	for (i = 0; ok && i < n; i++) {
 		struct json_object *dev = nrt_ls_json_device(&rows[i]);
 
-		ok = nrt_ls_json_extra(dev, "links", dev_links, i);
-		ok = nrt_ls_json_extra(dev, "processes", dev_procs, i) && ok;
-		ok = ok && dev && json_object_array_add(devices, dev) == 0;
-		if (!ok)
-			json_object_put(dev);
+		ok = dev != NULL;
+		nrt_ls_json_extra(dev, "links", x->dev_links, i, &ok);
+		nrt_ls_json_extra(dev, "processes", x->dev_procs, i, &ok);
+		nrt_json_add(devices, NULL, dev, &ok);
 	}
-	for (i = 0; i < n; i++) {
-		if (dev_links) {
-			json_object_put(dev_links[i]);
-			dev_links[i] = NULL;
-		}
-		if (dev_procs) {
-			json_object_put(dev_procs[i]);
-			dev_procs[i] = NULL;
-		}
+	if (x->topology) {
+		nrt_json_add(root, "topology", x->topology, &ok);
+		x->topology = NULL;
 	}
-	if (topology) {
-		ok = nrt_ls_json_add(root, "topology", topology, false) && ok;
-		topology = NULL;
-	}
-	if (ok) {
-		text = json_object_to_json_string_ext(root,
-						      JSON_C_TO_STRING_PRETTY |
-						      JSON_C_TO_STRING_SPACED |
-						      JSON_C_TO_STRING_NOSLASHESCAPE);
-		if (text && fputs(text, out) != EOF && fputc('\n', out) != EOF)
-			ret = 0;
-	}
+	nrt_ls_json_extra_free(x, n);
+	if (ok)
+		ret = nrt_json_print(out, root, JSON_C_TO_STRING_PRETTY |
+				     JSON_C_TO_STRING_SPACED |
+				     JSON_C_TO_STRING_NOSLASHESCAPE);
 	json_object_put(root);
 	return ret;
 }

@@ -16,8 +16,7 @@
 /* Version of the JSON document; bumped on incompatible changes only. */
 #define NRT_LS_JSON_SCHEMA_VERSION 1
 
-/* Buffer sizes that always hold a formatted size or link. */
-#define NRT_LS_SIZE_LEN 32
+/* Buffer size that always holds a formatted link. */
 #define NRT_LS_LINK_LEN 32
 
 /* What nrt-ls shows about one device. */
@@ -54,19 +53,6 @@ struct nrt_ls_row {
 unsigned int nrt_ls_link_speed_dgts(unsigned int code);
 
 /*
- * nrt_ls_format_size() - format a byte count in binary units
- * @bytes: the count
- * @buf: output buffer
- * @size: size of @buf, at least NRT_LS_SIZE_LEN for no truncation
- *
- * Uses the largest unit (B, KiB, ..., EiB) the count reaches, with at most
- * one decimal, rounded to nearest, and no ".0": "512 MiB", "1.5 GiB".
- *
- * Return: @buf.
- */
-char *nrt_ls_format_size(uint64_t bytes, char *buf, size_t size);
-
-/*
  * nrt_ls_format_link() - format a PCIe link as "32 GT/s x16"
  * @speed_dgts: speed in units of 0.1 GT/s, 0 if unknown
  * @width: number of lanes, 0 if unknown
@@ -83,51 +69,49 @@ char *nrt_ls_format_link(unsigned int speed_dgts, unsigned int width,
  * @out: stream to print to
  * @rows: devices, in the order to print
  * @n: number of devices
+ * @wide: add the PROCESSES column of --wide
  *
  * Return: 0, or -1 if writing failed.
  */
-int nrt_ls_print_table(FILE *out, const struct nrt_ls_row *rows, size_t n);
+int nrt_ls_print_table(FILE *out, const struct nrt_ls_row *rows, size_t n,
+		       bool wide);
+
+struct json_object;
+struct nrt_proc_client;
 
 /*
- * nrt_ls_print_table_ext() - nrt_ls_print_table() with the PROCESSES
- * column of --wide when @wide is set
+ * struct nrt_ls_json_extra - what the JSON document holds besides the
+ * devices' own members, each taken over by nrt_ls_print_json() and NULL
+ * when absent
+ * @dev_links: for each row the array of its "links" member (an entry may
+ *	be NULL: no member)
+ * @dev_procs: for each row the array of its "processes" member (--wide;
+ *	an entry may be NULL)
+ * @topology: the top-level "topology" member
  */
-int nrt_ls_print_table_ext(FILE *out, const struct nrt_ls_row *rows, size_t n,
-			   bool wide);
+struct nrt_ls_json_extra {
+	struct json_object **dev_links;
+	struct json_object **dev_procs;
+	struct json_object *topology;
+};
 
 /*
  * nrt_ls_print_json() - print devices as a pretty-printed JSON document
  * @out: stream to print to
  * @rows: devices, in the order to print
  * @n: number of devices
+ * @extra: more members, or NULL for none
  *
  * Return: 0, or -1 if out of memory or writing failed.
  */
-int nrt_ls_print_json(FILE *out, const struct nrt_ls_row *rows, size_t n);
+int nrt_ls_print_json(FILE *out, const struct nrt_ls_row *rows, size_t n,
+		      struct nrt_ls_json_extra *extra);
 
 /*
- * nrt_ls_print_json_ext() - nrt_ls_print_json() with the topology
- * @dev_links: NULL, or for each row the array of its "links" member,
- *	taken over (an entry may be NULL: no member)
- * @topology: NULL, or the top-level "topology" member, taken over
- *
- * Return: 0, or -1 if out of memory or writing failed.
+ * nrt_ls_json_process() - a process using a device, an element of a
+ * "processes" array
+ * Return: a new object, or NULL if out of memory.
  */
-struct json_object;
-int nrt_ls_print_json_ext(FILE *out, const struct nrt_ls_row *rows, size_t n,
-			  struct json_object **dev_links,
-			  struct json_object *topology);
-
-/*
- * nrt_ls_print_json_wide() - nrt_ls_print_json_ext() with the processes
- * @dev_procs: NULL, or for each row the array of its "processes" member
- *	(--wide), taken over (an entry may be NULL: no member)
- *
- * Return: 0, or -1 if out of memory or writing failed.
- */
-int nrt_ls_print_json_wide(FILE *out, const struct nrt_ls_row *rows, size_t n,
-			   struct json_object **dev_links,
-			   struct json_object **dev_procs,
-			   struct json_object *topology);
+struct json_object *nrt_ls_json_process(const struct nrt_proc_client *c);
 
 #endif /* NRT_LS_FMT_H */

@@ -8,20 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nrt_json.h"
 #include "nrt_ls_topo.h"
-
-static const char *nrt_topo_state(nrt_link_state s)
-{
-	switch (s) {
-	case NRT_LINK_DOWN:
-		return "down";
-	case NRT_LINK_TRAINING:
-		return "training";
-	case NRT_LINK_UP:
-		return "up";
-	}
-	return "unknown";
-}
 
 /* --- shapes ------------------------------------------------------------- */
 
@@ -267,7 +255,7 @@ int nrt_topo_compare(const struct nrt_topo_shape *shape, const nrt_link *links,
 				snprintf(m->message, sizeof(m->message),
 					 "chip %u port %u: %s (expected chip %u port %u)",
 					 (unsigned int)chip, port,
-					 nrt_topo_state(k->state),
+					 nrt_link_state_name(k->state),
 					 (unsigned int)ec, ep);
 				continue;
 			}
@@ -565,7 +553,7 @@ static bool nrt_topo_list_line(FILE *out, const nrt_link *links, size_t n,
 	(void)links;
 	(void)n;
 	return fprintf(out, "%s %s%s\n", a, k->state == NRT_LINK_UP ?
-		       "up (peer unknown)" : nrt_topo_state(k->state), note) >= 0;
+		       "up (peer unknown)" : nrt_link_state_name(k->state), note) >= 0;
 }
 
 int nrt_topo_print_list(FILE *out, const nrt_link *links, size_t n)
@@ -682,134 +670,117 @@ char *nrt_topo_connected(const nrt_link *links, size_t n, unsigned int device,
 
 /* --- JSON -------------------------------------------------------------------- */
 
-static bool nrt_topo_jadd(struct json_object *obj, const char *key,
-			  struct json_object *val, bool nullable)
-{
-	if (!val && !nullable)
-		return false;
-	if (json_object_object_add(obj, key, val)) {
-		json_object_put(val);
-		return false;
-	}
-	return true;
-}
-
+/* A port end: {"chip", "port"}. */
 static struct json_object *nrt_topo_jend(uint32_t chip, unsigned int port)
 {
 	struct json_object *o = json_object_new_object();
+	bool ok = o != NULL;
 
-	if (!o)
-		return NULL;
-	if (!nrt_topo_jadd(o, "chip", json_object_new_int64(chip), false) ||
-	    !nrt_topo_jadd(o, "port", json_object_new_int64(port), false)) {
+	nrt_json_i64(o, "chip", chip, &ok);
+	nrt_json_i64(o, "port", port, &ok);
+	if (!ok) {
 		json_object_put(o);
 		return NULL;
 	}
 	return o;
 }
 
-static struct json_object *nrt_topo_jpeer(const nrt_link *k)
+/* The far end of @k as member "@key": {"chip", "port", "device"}, or null. */
+static void nrt_topo_jpeer(struct json_object *o, const char *key,
+			   const nrt_link *k, bool *ok)
 {
-	struct json_object *o;
+	struct json_object *p;
 
-	if (!k->has_peer)
-		return NULL;
-	o = nrt_topo_jend(k->peer_chip, k->peer_port);
-	if (o && !nrt_topo_jadd(o, "device", k->peer_device >= 0 ?
-				json_object_new_int(k->peer_device) : NULL,
-				k->peer_device < 0)) {
-		json_object_put(o);
-		return NULL;
+	if (!k->has_peer) {
+		nrt_json_null(o, key, ok);
+		return;
 	}
-	return o;
+	p = *ok ? nrt_topo_jend(k->peer_chip, k->peer_port) : NULL;
+	if (p && k->peer_device >= 0)
+		nrt_json_i64(p, "device", k->peer_device, ok);
+	else if (p)
+		nrt_json_null(p, "device", ok);
+	nrt_json_add(o, key, p, ok);
 }
 
 /* The fields of a port common to device links and events. */
-static bool nrt_topo_jport(struct json_object *o, const nrt_link *k)
+static void nrt_topo_jport(struct json_object *o, const nrt_link *k, bool *ok)
 {
-	bool ok;
+	nrt_json_i64(o, "port", k->port, ok);
+	nrt_json_str(o, "state", nrt_link_state_name(k->state), ok);
+	nrt_topo_jpeer(o, "peer", k, ok);
+	nrt_json_i64(o, "speed_gbps", k->speed_gbps, ok);
+	nrt_json_i64(o, "width", k->width, ok);
+	nrt_json_u64(o, "err_crc", k->err_crc, ok);
+	nrt_json_u64(o, "err_replay", k->err_replay, ok);
+	nrt_json_u64(o, "tx_bytes", k->tx_bytes, ok);
+	nrt_json_u64(o, "rx_bytes", k->rx_bytes, ok);
+}
 
-	ok = nrt_topo_jadd(o, "port", json_object_new_int64(k->port), false);
-	ok = ok && nrt_topo_jadd(o, "state",
-				 json_object_new_string(nrt_topo_state(k->state)), false);
-	ok = ok && nrt_topo_jadd(o, "peer", nrt_topo_jpeer(k), !k->has_peer);
-	ok = ok && nrt_topo_jadd(o, "speed_gbps", json_object_new_int64(k->speed_gbps), false);
-	ok = ok && nrt_topo_jadd(o, "width", json_object_new_int64(k->width), false);
-	ok = ok && nrt_topo_jadd(o, "err_crc", json_object_new_uint64(k->err_crc), false);
-	ok = ok && nrt_topo_jadd(o, "err_replay", json_object_new_uint64(k->err_replay), false);
-	ok = ok && nrt_topo_jadd(o, "tx_bytes", json_object_new_uint64(k->tx_bytes), false);
-	ok = ok && nrt_topo_jadd(o, "rx_bytes", json_object_new_uint64(k->rx_bytes), false);
-	return ok;
+/* Return @o if @ok, else free it and return NULL. */
+static struct json_object *nrt_topo_jdone(struct json_object *o, bool ok)
+{
+	if (ok)
+		return o;
+	json_object_put(o);
+	return NULL;
 }
 
 struct json_object *nrt_topo_json_device_links(const nrt_link *links, size_t n,
 					       unsigned int device)
 {
-	struct json_object *arr = json_object_new_array(), *o;
+	struct json_object *arr = json_object_new_array();
+	bool ok = arr != NULL;
 	size_t i;
 
-	if (!arr)
-		return NULL;
-	for (i = 0; i < n; i++) {
+	for (i = 0; ok && i < n; i++) {
+		struct json_object *o;
+
 		if (links[i].device != device)
 			continue;
-		o = json_object_new_object();
-		if (!o || !nrt_topo_jport(o, &links[i]) ||
-		    json_object_array_add(arr, o)) {
-			json_object_put(o);
-			json_object_put(arr);
-			return NULL;
-		}
+		o = nrt_json_child(arr, NULL, false, &ok);
+		if (o)
+			nrt_topo_jport(o, &links[i], &ok);
 	}
-	return arr;
+	return nrt_topo_jdone(arr, ok);
 }
 
-static struct json_object *nrt_topo_json_link(const nrt_link *k)
+/* One link: {"a": its end with "device", "b": the peer or null, "state"}. */
+static void nrt_topo_json_link(struct json_object *arr, const nrt_link *k,
+			       bool *ok)
 {
-	struct json_object *o = json_object_new_object(), *a;
-	bool ok;
+	struct json_object *o = nrt_json_child(arr, NULL, false, ok), *a;
 
 	if (!o)
-		return NULL;
+		return;
 	a = nrt_topo_jend(k->chip_id, k->port);
-	ok = a && nrt_topo_jadd(a, "device", json_object_new_int64(k->device), false);
-	ok = nrt_topo_jadd(o, "a", a, false) && ok;
-	ok = ok && nrt_topo_jadd(o, "b", nrt_topo_jpeer(k), !k->has_peer);
-	ok = ok && nrt_topo_jadd(o, "state",
-				 json_object_new_string(nrt_topo_state(k->state)), false);
-	if (!ok) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
+	if (a)
+		nrt_json_i64(a, "device", k->device, ok);
+	nrt_json_add(o, "a", a, ok);
+	nrt_topo_jpeer(o, "b", k, ok);
+	nrt_json_str(o, "state", nrt_link_state_name(k->state), ok);
 }
 
-static struct json_object *nrt_topo_json_mismatch(const struct nrt_topo_mismatch *m)
+static void nrt_topo_json_mismatch(struct json_object *arr,
+				   const struct nrt_topo_mismatch *m, bool *ok)
 {
-	struct json_object *o = json_object_new_object();
-	bool ok;
+	struct json_object *o = nrt_json_child(arr, NULL, false, ok);
 
 	if (!o)
-		return NULL;
-	ok = nrt_topo_jadd(o, "kind",
-			   json_object_new_string(nrt_topo_mismatch_kind_name(m->kind)),
-			   false);
-	ok = ok && nrt_topo_jadd(o, "chip", json_object_new_int64(m->chip), false);
-	ok = ok && nrt_topo_jadd(o, "port", m->has_port ?
-				 json_object_new_int64(m->port) : NULL, !m->has_port);
-	ok = ok && nrt_topo_jadd(o, "expected", m->has_expected ?
-				 nrt_topo_jend(m->expected_chip, m->expected_port) :
-				 NULL, !m->has_expected);
-	ok = ok && nrt_topo_jadd(o, "found", m->has_found ?
-				 nrt_topo_jend(m->found_chip, m->found_port) : NULL,
-				 !m->has_found);
-	ok = ok && nrt_topo_jadd(o, "message", json_object_new_string(m->message),
-				 false);
-	if (!ok) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
+		return;
+	nrt_json_str(o, "kind", nrt_topo_mismatch_kind_name(m->kind), ok);
+	nrt_json_i64(o, "chip", m->chip, ok);
+	if (m->has_port)
+		nrt_json_i64(o, "port", m->port, ok);
+	else
+		nrt_json_null(o, "port", ok);
+	nrt_json_add_opt(o, "expected", m->has_expected && *ok ?
+			 nrt_topo_jend(m->expected_chip, m->expected_port) : NULL,
+			 m->has_expected, ok);
+	nrt_json_add_opt(o, "found", m->has_found && *ok ?
+			 nrt_topo_jend(m->found_chip, m->found_port) : NULL,
+			 m->has_found, ok);
+	nrt_json_str(o, "message", m->message, ok);
 }
 
 struct json_object *nrt_topo_json(const nrt_link *links, size_t n,
@@ -819,50 +790,33 @@ struct json_object *nrt_topo_json(const nrt_link *links, size_t n,
 				  const struct nrt_topo_mismatch *mm,
 				  size_t n_mm)
 {
-	struct json_object *o = json_object_new_object(), *arr, *x;
+	struct json_object *o = json_object_new_object(), *arr;
 	char name[NRT_TOPO_NAME_LEN];
+	bool ok = o != NULL;
 	size_t i;
-	bool ok;
 
-	if (!o)
-		return NULL;
-	ok = nrt_topo_jadd(o, "source", json_object_new_string(source), false);
-	ok = ok && nrt_topo_jadd(o, "detected", shape ?
-				 json_object_new_string(nrt_topo_shape_name(shape, name,
-									    sizeof(name))) :
-				 NULL, !shape);
-	arr = ok ? json_object_new_array() : NULL;
-	ok = ok && nrt_topo_jadd(o, "links", arr, false);
+	nrt_json_str(o, "source", source, &ok);
+	if (shape)
+		nrt_json_str(o, "detected", nrt_topo_shape_name(shape, name, sizeof(name)),
+			     &ok);
+	else
+		nrt_json_null(o, "detected", &ok);
+	arr = nrt_json_child(o, "links", true, &ok);
 	for (i = 0; ok && i < n; i++) {
 		if (links[i].state == NRT_LINK_UP &&
 		    nrt_topo_seen_from_peer(links, n, &links[i]))
 			continue;
-		x = nrt_topo_json_link(&links[i]);
-		ok = x && !json_object_array_add(arr, x);
-		if (!ok)
-			json_object_put(x);
+		nrt_topo_json_link(arr, &links[i], &ok);
 	}
-	if (ok && expect) {
-		ok = nrt_topo_jadd(o, "expect",
-				   json_object_new_string(nrt_topo_shape_name(expect, name,
-									      sizeof(name))),
-				   false);
-		ok = ok && nrt_topo_jadd(o, "match", json_object_new_boolean(n_mm == 0),
-					 false);
-		arr = ok ? json_object_new_array() : NULL;
-		ok = ok && nrt_topo_jadd(o, "mismatches", arr, false);
-		for (i = 0; ok && i < n_mm; i++) {
-			x = nrt_topo_json_mismatch(&mm[i]);
-			ok = x && !json_object_array_add(arr, x);
-			if (!ok)
-				json_object_put(x);
-		}
+	if (expect) {
+		nrt_json_str(o, "expect", nrt_topo_shape_name(expect, name, sizeof(name)),
+			     &ok);
+		nrt_json_bool(o, "match", n_mm == 0, &ok);
+		arr = nrt_json_child(o, "mismatches", true, &ok);
+		for (i = 0; ok && i < n_mm; i++)
+			nrt_topo_json_mismatch(arr, &mm[i], &ok);
 	}
-	if (!ok) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
+	return nrt_topo_jdone(o, ok);
 }
 
 /* --- events ---------------------------------------------------------------- */
@@ -871,25 +825,18 @@ struct json_object *nrt_topo_json_event(const nrt_link_event *ev,
 					const char *timestamp)
 {
 	struct json_object *o = json_object_new_object(), *arr;
-	bool ok;
+	bool ok = o != NULL;
 
-	if (!o)
-		return NULL;
-	ok = nrt_topo_jadd(o, "time", json_object_new_string(timestamp), false);
-	ok = ok && nrt_topo_jadd(o, "device", json_object_new_int64(ev->link.device), false);
-	ok = ok && nrt_topo_jadd(o, "chip", json_object_new_int64(ev->link.chip_id), false);
-	arr = ok ? json_object_new_array() : NULL;
-	ok = ok && nrt_topo_jadd(o, "events", arr, false);
-	if (ok && (ev->events & NRT_LINK_EVENT_STATE))
-		ok = !json_object_array_add(arr, json_object_new_string("state"));
-	if (ok && (ev->events & NRT_LINK_EVENT_ERRORS))
-		ok = !json_object_array_add(arr, json_object_new_string("errors"));
-	ok = ok && nrt_topo_jport(o, &ev->link);
-	if (!ok) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
+	nrt_json_str(o, "time", timestamp, &ok);
+	nrt_json_i64(o, "device", ev->link.device, &ok);
+	nrt_json_i64(o, "chip", ev->link.chip_id, &ok);
+	arr = nrt_json_child(o, "events", true, &ok);
+	if (ev->events & NRT_LINK_EVENT_STATE)
+		nrt_json_str(arr, NULL, "state", &ok);
+	if (ev->events & NRT_LINK_EVENT_ERRORS)
+		nrt_json_str(arr, NULL, "errors", &ok);
+	nrt_topo_jport(o, &ev->link, &ok);
+	return nrt_topo_jdone(o, ok);
 }
 
 char *nrt_topo_format_event(const nrt_link_event *ev, const char *timestamp,
@@ -912,7 +859,7 @@ char *nrt_topo_format_event(const nrt_link_event *ev, const char *timestamp,
 		snprintf(peer, sizeof(peer), " <-> %s", p);
 	}
 	snprintf(buf, size, "%s accel%u:port%u %s: %s%s err_crc=%llu err_replay=%llu",
-		 timestamp, k->device, k->port, what, nrt_topo_state(k->state),
+		 timestamp, k->device, k->port, what, nrt_link_state_name(k->state),
 		 peer, (unsigned long long)k->err_crc,
 		 (unsigned long long)k->err_replay);
 	return buf;

@@ -4,7 +4,6 @@
  *
  * nrt-top --json documents.
  */
-#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,80 +11,32 @@
 
 #include <json.h>
 
+#include "nrt_json.h"
 #include "nrt_top_json.h"
 
-/*
- * The builders below add @key to @o; a NULL value that is not meant as
- * JSON null is an allocation failure, recorded in *@ok (once false, it
- * stays false and nothing more is added).
- */
-static void nrt_top_json_put(struct json_object *o, const char *key,
-			     struct json_object *v, bool failed, bool *ok)
-{
-	if (!*ok || failed || json_object_object_add(o, key, v)) {
-		json_object_put(v);
-		*ok = false;
-	}
-}
-
+/* A counter, or null when the driver does not provide it. */
 static void nrt_top_json_u64(struct json_object *o, const char *key, uint64_t v,
 			     bool *ok)
 {
-	struct json_object *j = v == NRT_TOP_NA ? NULL : json_object_new_uint64(v);
-
-	nrt_top_json_put(o, key, j, v != NRT_TOP_NA && !j, ok);
+	nrt_json_add_opt(o, key, v == NRT_TOP_NA || !*ok ? NULL : json_object_new_uint64(v),
+			 v != NRT_TOP_NA, ok);
 }
 
-static void nrt_top_json_i64(struct json_object *o, const char *key, int64_t v,
-			     bool *ok)
-{
-	struct json_object *j = json_object_new_int64(v);
-
-	nrt_top_json_put(o, key, j, !j, ok);
-}
-
-/* A number with 9 significant digits, or null for @v < 0 (unknown). */
+/* A rate or ratio with 9 significant digits, or null for @v < 0 (unknown). */
 static void nrt_top_json_num(struct json_object *o, const char *key, double v,
 			     bool *ok)
 {
-	struct json_object *j = NULL;
-	char buf[32];
-
-	if (v >= 0 && isfinite(v)) {
-		snprintf(buf, sizeof(buf), "%.9g", v);
-		j = json_object_new_double_s(v, buf);
-	}
-	nrt_top_json_put(o, key, j, v >= 0 && isfinite(v) && !j, ok);
+	nrt_json_num(o, key, v, 9, ok);
 }
 
 /* A string; an empty one is null when @nullable. */
 static void nrt_top_json_str(struct json_object *o, const char *key,
 			     const char *v, bool nullable, bool *ok)
 {
-	bool null = nullable && !*v;
-	struct json_object *j = null ? NULL : json_object_new_string(v);
-
-	nrt_top_json_put(o, key, j, !null && !j, ok);
-}
-
-/* An object or array added to @o under @key, or to the array @o if !@key. */
-static struct json_object *nrt_top_json_child(struct json_object *o,
-					      const char *key, bool array,
-					      bool *ok)
-{
-	struct json_object *c = array ? json_object_new_array() :
-				json_object_new_object();
-
-	if (!key) {
-		if (!*ok || !c || json_object_array_add(o, c)) {
-			json_object_put(c);
-			*ok = false;
-			return NULL;
-		}
-		return c;
-	}
-	nrt_top_json_put(o, key, c, !c, ok);
-	return *ok ? c : NULL;
+	if (nullable && !*v)
+		nrt_json_null(o, key, ok);
+	else
+		nrt_json_str(o, key, v, ok);
 }
 
 /* Milli-units (millidegrees, milliwatts...) to units; NA to unknown. */
@@ -97,15 +48,15 @@ static double nrt_top_json_scaled(uint64_t v, double scale)
 static void nrt_top_json_cores(struct json_object *dj, const struct nrt_top_dev *d,
 			       bool *ok)
 {
-	struct json_object *cores = nrt_top_json_child(dj, "cores", true, ok);
+	struct json_object *cores = nrt_json_child(dj, "cores", true, ok);
 	unsigned int c, i;
 
 	for (c = 0; *ok && c < d->num_cores; c++) {
-		struct json_object *cj = nrt_top_json_child(cores, NULL, false, ok);
+		struct json_object *cj = nrt_json_child(cores, NULL, false, ok);
 
 		if (!cj)
 			return;
-		nrt_top_json_i64(cj, "core", c, ok);
+		nrt_json_i64(cj, "core", c, ok);
 		nrt_top_json_num(cj, "utilization", d->cores[c].util, ok);
 		for (i = 0; i < NRT_TOP_CORE_NCTRS; i++)
 			nrt_top_json_u64(cj, nrt_top_core_ctr_names[i],
@@ -116,16 +67,16 @@ static void nrt_top_json_cores(struct json_object *dj, const struct nrt_top_dev 
 static void nrt_top_json_links(struct json_object *dj, const struct nrt_top_dev *d,
 			       bool *ok)
 {
-	struct json_object *links = nrt_top_json_child(dj, "links", true, ok);
+	struct json_object *links = nrt_json_child(dj, "links", true, ok);
 	unsigned int p;
 
 	for (p = 0; *ok && p < d->num_links; p++) {
 		const struct nrt_top_link *l = &d->links[p];
-		struct json_object *lj = nrt_top_json_child(links, NULL, false, ok);
+		struct json_object *lj = nrt_json_child(links, NULL, false, ok);
 
 		if (!lj)
 			return;
-		nrt_top_json_i64(lj, "port", l->port, ok);
+		nrt_json_i64(lj, "port", l->port, ok);
 		nrt_top_json_str(lj, "state", l->state, true, ok);
 		nrt_top_json_u64(lj, "peer_chip",
 				 l->peer_chip < 0 ? NRT_TOP_NA : (uint64_t)l->peer_chip, ok);
@@ -146,19 +97,19 @@ static void nrt_top_json_links(struct json_object *dj, const struct nrt_top_dev 
 static void nrt_top_json_dev(struct json_object *devs, const struct nrt_top_dev *d,
 			     bool *ok)
 {
-	struct json_object *dj = nrt_top_json_child(devs, NULL, false, ok);
+	struct json_object *dj = nrt_json_child(devs, NULL, false, ok);
 	struct json_object *m, *dma, *jobs, *err;
 
 	if (!dj)
 		return;
-	nrt_top_json_i64(dj, "index", d->index, ok);
+	nrt_json_i64(dj, "index", d->index, ok);
 	nrt_top_json_str(dj, "accel", d->accel, false, ok);
 	nrt_top_json_str(dj, "pci_bdf", d->pci_bdf, false, ok);
 	nrt_top_json_u64(dj, "chip_id", d->chip_id, ok);
-	nrt_top_json_i64(dj, "neuron_cores", d->num_cores, ok);
+	nrt_json_i64(dj, "neuron_cores", d->num_cores, ok);
 	nrt_top_json_cores(dj, d, ok);
 
-	m = nrt_top_json_child(dj, "memory", false, ok);
+	m = nrt_json_child(dj, "memory", false, ok);
 	if (m) {
 		nrt_top_json_u64(m, "hbm_total", d->hbm_size, ok);
 		nrt_top_json_u64(m, "hbm_used", d->hbm_used, ok);
@@ -166,20 +117,20 @@ static void nrt_top_json_dev(struct json_object *devs, const struct nrt_top_dev 
 		nrt_top_json_u64(m, "host_used", d->host_used, ok);
 		nrt_top_json_u64(m, "buffer_objects", d->buffer_objects, ok);
 	}
-	dma = nrt_top_json_child(dj, "dma", false, ok);
+	dma = nrt_json_child(dj, "dma", false, ok);
 	if (dma) {
 		nrt_top_json_u64(dma, "bytes", d->ctr[NRT_TOP_DEV_DMA_BYTES], ok);
 		nrt_top_json_u64(dma, "busy_ns", d->ctr[NRT_TOP_DEV_DMA_BUSY_NS], ok);
 		nrt_top_json_num(dma, "bytes_per_s", d->dma_bps, ok);
 		nrt_top_json_num(dma, "utilization", d->dma_util, ok);
 	}
-	jobs = nrt_top_json_child(dj, "jobs", false, ok);
+	jobs = nrt_json_child(dj, "jobs", false, ok);
 	if (jobs) {
 		nrt_top_json_u64(jobs, "completed", d->ctr[NRT_TOP_DEV_JOBS_COMPLETED], ok);
 		nrt_top_json_u64(jobs, "failed", d->ctr[NRT_TOP_DEV_JOBS_FAILED], ok);
 		nrt_top_json_u64(jobs, "timed_out", d->ctr[NRT_TOP_DEV_JOBS_TIMED_OUT], ok);
 	}
-	err = nrt_top_json_child(dj, "errors", false, ok);
+	err = nrt_json_child(dj, "errors", false, ok);
 	if (err) {
 		nrt_top_json_u64(err, "ecc_corrected", d->ctr[NRT_TOP_DEV_ECC_CORRECTED], ok);
 		nrt_top_json_u64(err, "ecc_uncorrected",
@@ -190,13 +141,12 @@ static void nrt_top_json_dev(struct json_object *devs, const struct nrt_top_dev 
 	/* Temperatures may be below zero: unknown is have_temp, not < 0. */
 	if (d->have_temp) {
 		char buf[32];
-		struct json_object *t;
 
 		snprintf(buf, sizeof(buf), "%.6g", (double)d->temp_mc / 1000);
-		t = json_object_new_double_s((double)d->temp_mc / 1000, buf);
-		nrt_top_json_put(dj, "temperature_c", t, !t, ok);
+		nrt_json_add(dj, "temperature_c", !*ok ? NULL :
+			     json_object_new_double_s((double)d->temp_mc / 1000, buf), ok);
 	} else {
-		nrt_top_json_put(dj, "temperature_c", NULL, false, ok);
+		nrt_json_null(dj, "temperature_c", ok);
 	}
 	nrt_top_json_num(dj, "temperature_max_c", nrt_top_json_scaled(d->temp_max_mc, 1e3), ok);
 	nrt_top_json_num(dj, "temperature_crit_c", nrt_top_json_scaled(d->temp_crit_mc, 1e3), ok);
@@ -205,18 +155,18 @@ static void nrt_top_json_dev(struct json_object *devs, const struct nrt_top_dev 
 	nrt_top_json_links(dj, d, ok);
 }
 
-static void nrt_top_json_proc(struct json_object *procs, const struct nrt_top_proc *p,
-			      bool *ok)
+static void nrt_top_json_proc(struct json_object *procs, const struct nrt_top_snap *s,
+			      const struct nrt_top_proc *p, bool *ok)
 {
-	struct json_object *pj = nrt_top_json_child(procs, NULL, false, ok);
+	struct json_object *pj = nrt_json_child(procs, NULL, false, ok);
 	const struct nrt_proc_fdinfo *f = &p->c.fd;
 
 	if (!pj)
 		return;
-	nrt_top_json_i64(pj, "pid", p->c.pid, ok);
+	nrt_json_i64(pj, "pid", p->c.pid, ok);
 	nrt_top_json_str(pj, "user", p->c.user, false, ok);
 	nrt_top_json_str(pj, "command", p->c.cmdline, false, ok);
-	nrt_top_json_u64(pj, "device", p->dev < 0 ? NRT_TOP_NA : (uint64_t)p->dev, ok);
+	nrt_top_json_u64(pj, "device", p->dev < 0 ? NRT_TOP_NA : s->devs[p->dev].index, ok);
 	nrt_top_json_str(pj, "pci_bdf", f->pdev, false, ok);
 	nrt_top_json_u64(pj, "client_id", f->client_id, ok);
 	nrt_top_json_u64(pj, "hbm_bytes", f->hbm_resident, ok);
@@ -241,15 +191,15 @@ struct json_object *nrt_top_json(const struct nrt_top_snap *s)
 	gmtime_r(&secs, &tm);
 	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(ts, sizeof(ts), "%s.%03dZ", base, (int)(s->real_ms % 1000));
-	nrt_top_json_i64(root, "schema_version", NRT_TOP_JSON_SCHEMA_VERSION, &ok);
+	nrt_json_i64(root, "schema_version", NRT_TOP_JSON_SCHEMA_VERSION, &ok);
 	nrt_top_json_str(root, "timestamp", ts, false, &ok);
 	nrt_top_json_num(root, "interval_s", s->have_rates ? s->interval_s : -1, &ok);
-	devs = nrt_top_json_child(root, "devices", true, &ok);
+	devs = nrt_json_child(root, "devices", true, &ok);
 	for (i = 0; ok && i < s->num_devs; i++)
 		nrt_top_json_dev(devs, &s->devs[i], &ok);
-	procs = nrt_top_json_child(root, "processes", true, &ok);
+	procs = nrt_json_child(root, "processes", true, &ok);
 	for (i = 0; ok && i < s->num_procs; i++)
-		nrt_top_json_proc(procs, &s->procs[i], &ok);
+		nrt_top_json_proc(procs, s, &s->procs[i], &ok);
 	if (!ok) {
 		json_object_put(root);
 		return NULL;
@@ -260,15 +210,12 @@ struct json_object *nrt_top_json(const struct nrt_top_snap *s)
 int nrt_top_json_print(FILE *out, const struct nrt_top_snap *s)
 {
 	struct json_object *doc = nrt_top_json(s);
-	const char *text;
-	int ret = -1;
+	int ret;
 
 	if (!doc)
 		return -1;
-	text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
-					      JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (text && fputs(text, out) != EOF && fputc('\n', out) != EOF)
-		ret = 0;
+	ret = nrt_json_print(out, doc, JSON_C_TO_STRING_PLAIN |
+			     JSON_C_TO_STRING_NOSLASHESCAPE);
 	json_object_put(doc);
 	return ret;
 }

@@ -17,6 +17,7 @@
 
 #include <microhttpd.h>
 
+#include "nrt_tool.h"
 #include "nrt_top_prom.h"
 
 enum nrt_top_prom_scope {
@@ -463,13 +464,13 @@ int nrt_top_prom_start(const char *addr, unsigned int port, uint64_t window_ns,
 		in6->sin6_port = htons((uint16_t)port);
 		flags |= MHD_USE_IPv6;
 	} else {
-		fprintf(stderr, "nrt-top: '%s' is not a numeric IPv4 or IPv6 address\n",
-			addr);
+		nrt_tool_error("'%s' is not a numeric IPv4 or IPv6 address",
+			       addr);
 		return -1;
 	}
 	srv = calloc(1, sizeof(*srv));
 	if (!srv) {
-		fprintf(stderr, "nrt-top: out of memory\n");
+		nrt_tool_error("out of memory");
 		return -1;
 	}
 	pthread_mutex_init(&srv->lock, NULL);
@@ -483,7 +484,7 @@ int nrt_top_prom_start(const char *addr, unsigned int port, uint64_t window_ns,
 				    MHD_OPTION_CONNECTION_TIMEOUT, 10u,
 				    MHD_OPTION_END);
 	if (!srv->mhd) {
-		fprintf(stderr, "nrt-top: cannot listen on %s port %u\n", addr, port);
+		nrt_tool_error("cannot listen on %s port %u", addr, port);
 		nrt_top_prom_stop(srv);
 		return -1;
 	}

@@ -15,10 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "nrt.h"
 #include "nrt_top_snap.h"
 
 #define NRT_TOP_DRIVER "trn"
-#define NRT_TOP_DEFAULT_SYSFS "/sys"
 
 const char *const nrt_top_core_ctr_names[NRT_TOP_CORE_NCTRS] = {
 	[NRT_TOP_CORE_BUSY_NS] = "busy_ns",
@@ -45,13 +45,6 @@ const char *const nrt_top_dev_ctr_names[NRT_TOP_DEV_NCTRS] = {
 	[NRT_TOP_DEV_ECC_CORRECTED] = "ecc_corrected",
 	[NRT_TOP_DEV_ECC_UNCORRECTED] = "ecc_uncorrected",
 };
-
-const char *nrt_top_sysfs_root(void)
-{
-	const char *root = secure_getenv("NRT_SYSFS_ROOT");
-
-	return root && *root ? root : NRT_TOP_DEFAULT_SYSFS;
-}
 
 /* --- attributes ------------------------------------------------------------ */
 
@@ -104,48 +97,6 @@ static uint64_t nrt_top_read_u64(int dirfd, const char *path)
 }
 
 /* --- devices --------------------------------------------------------------- */
-
-static bool nrt_top_link_base(int dirfd, const char *path, char *buf, size_t size)
-{
-	char target[PATH_MAX];
-	const char *base;
-	ssize_t len;
-
-	len = readlinkat(dirfd, path, target, sizeof(target) - 1);
-	if (len <= 0)
-		return false;
-	target[len] = '\0';
-	base = strrchr(target, '/');
-	base = base ? base + 1 : target;
-	if (strlen(base) >= size)
-		return false;
-	strcpy(buf, base);
-	return true;
-}
-
-/* The PCI address as numbers, for ordering like libnrt. */
-static bool nrt_top_bdf_key(const char *bdf, unsigned int key[4])
-{
-	char end;
-
-	return sscanf(bdf, "%x:%x:%x.%x%c", &key[0], &key[1], &key[2],
-		      &key[3], &end) == 4;
-}
-
-static int nrt_top_dev_cmp(const void *a, const void *b)
-{
-	const struct nrt_top_dev *x = a, *y = b;
-	unsigned int kx[4], ky[4];
-	int i;
-
-	if (!nrt_top_bdf_key(x->pci_bdf, kx) || !nrt_top_bdf_key(y->pci_bdf, ky))
-		return strcmp(x->pci_bdf, y->pci_bdf);
-	for (i = 0; i < 4; i++) {
-		if (kx[i] != ky[i])
-			return kx[i] < ky[i] ? -1 : 1;
-	}
-	return x->minor < y->minor ? -1 : x->minor > y->minor;
-}
 
 /* hwmon/hwmon<N>/ of the device whose name is "trn" (the first one). */
 static void nrt_top_read_hwmon(int devfd, struct nrt_top_dev *d)
@@ -265,85 +216,47 @@ static void nrt_top_read_dev(int devfd, struct nrt_top_dev *d)
 }
 
 /*
- * Add @name of <sysfs>/class/accel if it is a trn device. Return: -1 if
- * out of memory, else 0.
+ * The devices as libnrt lists them, with their numbering: a device whose
+ * sysfs directory cannot be read is left out, the others keep their index.
+ * Return: -1 if out of memory, else 0.
  */
-static int nrt_top_add_dev(int classfd, const char *name, struct nrt_top_snap *s,
-			   size_t *cap)
-{
-	struct nrt_top_dev *d;
-	char path[64], driver[64];
-	unsigned long minor;
-	char *end;
-	int devfd;
-
-	if (strncmp(name, "accel", 5) || !isdigit((unsigned char)name[5]))
-		return 0;
-	errno = 0;
-	minor = strtoul(name + 5, &end, 10);
-	if (errno || *end || minor > UINT_MAX || strlen(name) >= sizeof(d->accel))
-		return 0;
-	snprintf(path, sizeof(path), "%s/device/driver", name);
-	if (!nrt_top_link_base(classfd, path, driver, sizeof(driver)) ||
-	    strcmp(driver, NRT_TOP_DRIVER))
-		return 0;
-	if (s->num_devs == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 4;
-
-		d = realloc(s->devs, ncap * sizeof(*d));
-		if (!d)
-			return -1;
-		s->devs = d;
-		*cap = ncap;
-	}
-	d = &s->devs[s->num_devs];
-	memset(d, 0, sizeof(*d));
-	snprintf(path, sizeof(path), "%s/device", name);
-	if (!nrt_top_link_base(classfd, path, d->pci_bdf, sizeof(d->pci_bdf)))
-		return 0;
-	devfd = openat(classfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (devfd < 0)
-		return 0;
-	d->minor = (unsigned int)minor;
-	strcpy(d->accel, name);
-	nrt_top_read_dev(devfd, d);
-	close(devfd);
-	s->num_devs++;
-	return 0;
-}
-
 static int nrt_top_collect_devs(struct nrt_top_snap *s)
 {
-	char path[PATH_MAX];
-	struct dirent *de;
-	size_t cap = 0, i;
-	int fd, len;
-	DIR *dir;
+	nrt_device_list *l;
+	nrt_status st;
+	size_t n, i;
 
-	len = snprintf(path, sizeof(path), "%s/class/accel", nrt_top_sysfs_root());
-	if (len < 0 || (size_t)len >= sizeof(path))
-		return 0;
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	dir = fd < 0 ? NULL : fdopendir(fd);
-	if (!dir) {
-		if (fd >= 0)
-			close(fd);
-		if (errno != ENOENT)
-			snprintf(s->error, sizeof(s->error), "cannot read %s: %s",
-				 path, strerror(errno));
+	st = nrt_device_list_get(&l);
+	if (st == NRT_RESOURCE)
+		return -1;
+	if (st != NRT_SUCCESS) {
+		/* No driver: no devices, and nothing wrong with nrt-top. */
+		if (st != NRT_NO_DRIVER)
+			snprintf(s->error, sizeof(s->error), "%s", nrt_last_error());
 		return 0;
 	}
-	while ((de = readdir(dir))) {
-		if (nrt_top_add_dev(fd, de->d_name, s, &cap)) {
-			closedir(dir);
-			return -1;
-		}
+	n = nrt_device_list_count(l);
+	s->devs = calloc(n ? n : 1, sizeof(*s->devs));
+	if (!s->devs) {
+		nrt_device_list_free(l);
+		return -1;
 	}
-	closedir(dir);
-	if (s->num_devs > 1)
-		qsort(s->devs, s->num_devs, sizeof(*s->devs), nrt_top_dev_cmp);
-	for (i = 0; i < s->num_devs; i++)
-		s->devs[i].index = (unsigned int)i;
+	for (i = 0; i < n; i++) {
+		const nrt_device_entry *e = nrt_device_list_entry(l, i);
+		struct nrt_top_dev *d = &s->devs[s->num_devs];
+		int devfd = open(e->sysfs_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (devfd < 0)
+			continue;
+		d->index = e->index;
+		d->minor = e->minor;
+		snprintf(d->accel, sizeof(d->accel), "accel%u", e->minor);
+		snprintf(d->pci_bdf, sizeof(d->pci_bdf), "%s", e->pci_bdf);
+		nrt_top_read_dev(devfd, d);
+		close(devfd);
+		s->num_devs++;
+	}
+	nrt_device_list_free(l);
 	return 0;
 }
 

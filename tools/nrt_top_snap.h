@@ -6,12 +6,11 @@
  * counters (Documentation/sysfs.rst), its hwmon sensors and the processes
  * using it (nrt_proc.h), and the rates between two such snapshots.
  *
- * Devices are found as libnrt finds them: the class devices
- * <sysfs>/class/accel/accelN whose device is bound to the trn driver,
- * indexed in ascending order of PCI address. The sysfs root is
- * NRT_SYSFS_ROOT (read with secure_getenv()), /sys by default. Nothing
- * here opens a device, so an ordinary user sees everything but other
- * users' processes.
+ * The devices and their indices are libnrt's (nrt_device_list_get()), so
+ * nrt-top numbers them as the library and nrt-ls do; their counters come
+ * from the sysfs directory the list gives (NRT_SYSFS_ROOT redirects
+ * /sys). Nothing here opens a device, so an ordinary user sees everything
+ * but other users' processes.
  *
  * A value the driver does not provide (an older driver, a missing hwmon
  * device) is NRT_TOP_NA; rates and ratios that cannot be computed are
@@ -142,8 +141,9 @@ struct nrt_top_snap {
  * nrt_top_collect() - read everything now
  * @s: receives the snapshot (nrt_top_snap_free()); rates unknown
  *
- * Devices whose sysfs directory cannot be read are left out; a missing
- * sysfs class (no driver) gives no devices. A failing process scan leaves
+ * Devices whose sysfs directory cannot be read are left out (the others
+ * keep their index); no driver gives no devices, a device list that cannot
+ * be read no devices and the reason in @s->error. A failing process scan leaves
  * the process list empty and says why in @s->error.
  *
  * Return: 0, or -1 if out of memory (@s is then empty).
@@ -188,8 +188,5 @@ double nrt_top_ratio(uint64_t prev, uint64_t cur, uint64_t dt_ns,
 
 /* nrt_top_snap_free() - free what @s holds and empty it */
 void nrt_top_snap_free(struct nrt_top_snap *s);
-
-/* nrt_top_sysfs_root() - NRT_SYSFS_ROOT if set and non-empty, else /sys */
-const char *nrt_top_sysfs_root(void);
 
 #endif /* NRT_TOP_SNAP_H */

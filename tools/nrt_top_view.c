@@ -18,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "nrt_ls_fmt.h"
+#include "nrt_tool.h"
 #include "nrt_top_view.h"
 
 /* --- the grid ---------------------------------------------------------- */
@@ -141,7 +141,7 @@ static char *nrt_top_size(uint64_t v, char *buf)
 	if (v == NRT_TOP_NA)
 		snprintf(buf, NRT_TOP_VAL_LEN, "-");
 	else
-		nrt_ls_format_size(v, buf, NRT_TOP_VAL_LEN);
+		nrt_tool_format_size(v, buf, NRT_TOP_VAL_LEN);
 	return buf;
 }
 
@@ -154,7 +154,7 @@ static char *nrt_top_bps(double v, char *buf)
 		return buf;
 	}
 	/* At most "1023.9 EiB": room for "/s". */
-	nrt_ls_format_size(v >= 1.8e19 ? UINT64_MAX : (uint64_t)(v + 0.5), buf,
+	nrt_tool_format_size(v >= 1.8e19 ? UINT64_MAX : (uint64_t)(v + 0.5), buf,
 			   NRT_TOP_VAL_LEN - 2);
 	len = strlen(buf);
 	memcpy(buf + len, "/s", 3);
@@ -462,7 +462,8 @@ static int nrt_top_proc_cmp(const void *pa, const void *pb, void *arg)
 	return c;
 }
 
-static void nrt_top_proc_cells(const struct nrt_top_proc *p,
+static void nrt_top_proc_cells(const struct nrt_top_snap *s,
+			       const struct nrt_top_proc *p,
 			       char cells[NRT_TOP_NCOLS][NRT_TOP_VAL_LEN])
 {
 	snprintf(cells[NRT_TOP_COL_PID], NRT_TOP_VAL_LEN, "%ld", (long)p->c.pid);
@@ -470,7 +471,8 @@ static void nrt_top_proc_cells(const struct nrt_top_proc *p,
 	if (p->dev < 0)
 		snprintf(cells[NRT_TOP_COL_DEV], NRT_TOP_VAL_LEN, "-");
 	else
-		snprintf(cells[NRT_TOP_COL_DEV], NRT_TOP_VAL_LEN, "%d", p->dev);
+		snprintf(cells[NRT_TOP_COL_DEV], NRT_TOP_VAL_LEN, "%u",
+			 s->devs[p->dev].index);
 	nrt_top_size(p->c.fd.hbm_resident, cells[NRT_TOP_COL_HBM]);
 	nrt_top_size(p->c.fd.host_resident, cells[NRT_TOP_COL_HOST]);
 	nrt_top_pct(p->core_util, cells[NRT_TOP_COL_CORE]);
@@ -514,7 +516,7 @@ static int nrt_top_procs(struct nrt_top_grid *g, int y, int end,
 			     s->num_procs ? "(no process of this device; 'a' shows all)" :
 			     "(no process uses a trn device, or none that you may see)");
 	for (i = 0; i < n && y < end; i++, y++) {
-		nrt_top_proc_cells(rows[i], cells);
+		nrt_top_proc_cells(s, rows[i], cells);
 		x = 0;
 		for (c = 0; c < NRT_TOP_COL_COMMAND; c++) {
 			int w = nrt_top_col_width[c];

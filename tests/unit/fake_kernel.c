@@ -835,3 +835,40 @@ void fill_pattern(unsigned char *p, size_t len, unsigned int seed)
 	for (i = 0; i < len; i++)
 		p[i] = (unsigned char)((i * 131 + seed * 7 + (i >> 8)) ^ seed);
 }
+
+nrt_tensor *tensor_ok(nrt_device *dev, nrt_dtype dt, unsigned int rank,
+		      const uint32_t *shape, nrt_placement pl)
+{
+	nrt_tensor *t = NULL;
+	nrt_status st = nrt_tensor_alloc(dev, dt, rank, shape, pl, &t);
+
+	if (st != NRT_SUCCESS)
+		fail_msg("nrt_tensor_alloc: %s: %s", nrt_strerror(st), nrt_last_error());
+	return t;
+}
+
+nrt_program *program_ok(nrt_device *dev)
+{
+	nrt_program *p = NULL;
+
+	assert_status(nrt_program_new(dev, &p), NRT_SUCCESS);
+	return p;
+}
+
+void write_f32(nrt_tensor *t, const float *v)
+{
+	assert_status(nrt_tensor_write(t, v, NRT_DTYPE_FP32), NRT_SUCCESS);
+}
+
+void read_f32(const nrt_tensor *t, float *v)
+{
+	assert_status(nrt_tensor_read(t, v, NRT_DTYPE_FP32), NRT_SUCCESS);
+}
+
+const char *node(const struct env *e)
+{
+	static char buf[128];
+
+	xsnprintf(buf, sizeof(buf), "%s/dev/accel/accel0", e->root);
+	return buf;
+}

@@ -32,7 +32,10 @@
 #include "drm/trn_accel.h"
 
 #include "nrt.h"
-#include "nrt_internal.h"
+#include "nrt_dma.h"
+#include "nrt_fence_pool.h"
+#include "nrt_tensor.h"
+#include "nrt_transfer.h"
 #include "fake_fs.h"
 
 #define KIB ((size_t)1 << 10)
@@ -187,6 +190,21 @@ int setup(void **state);
 int teardown(void **state);
 nrt_buffer *alloc_ok(nrt_device *dev, size_t size, nrt_placement p);
 void fill_pattern(unsigned char *p, size_t len, unsigned int seed);
+
+/* An fp32 HBM tensor, or the test fails; T(dev, NRT_DTYPE_FP32, 2, 3) is 2x3. */
+nrt_tensor *tensor_ok(nrt_device *dev, nrt_dtype dt, unsigned int rank,
+		      const uint32_t *shape, nrt_placement pl);
+#define T(dev, dt, ...) \
+	tensor_ok(dev, dt, sizeof((uint32_t[]){ __VA_ARGS__ }) / sizeof(uint32_t), \
+		  (const uint32_t[]){ __VA_ARGS__ }, NRT_PLACEMENT_HBM)
+#define SHAPE(...) sizeof((uint32_t[]){ __VA_ARGS__ }) / sizeof(uint32_t), \
+	(const uint32_t[]){ __VA_ARGS__ }
+nrt_program *program_ok(nrt_device *dev);
+/* The elements of a tensor from and to fp32 host arrays. */
+void write_f32(nrt_tensor *t, const float *v);
+void read_f32(const nrt_tensor *t, float *v);
+/* The device node of the test device, for expected messages. */
+const char *node(const struct env *e);
 
 #define assert_status(call, expect) do { \
 	nrt_status st_ = (call); \

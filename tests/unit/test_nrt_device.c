@@ -351,6 +351,63 @@ static void test_count_module_no_devices(void **state)
 	assert_int_equal(count, 0);
 }
 
+/* The list numbers the devices as nrt_device_open() does, opening none. */
+static void test_list(void **state)
+{
+	struct tree *t = *state;
+	const nrt_device_entry *e;
+	nrt_device_list *l = (nrt_device_list *)&l;
+	char want[PATH_MAX];
+	unsigned int count;
+	size_t i;
+	int fd;
+
+	assert_int_equal(nrt_device_list_get(&l), NRT_NO_DRIVER);
+	assert_ptr_equal(l, (nrt_device_list *)&l);
+	assert_string_equal(nrt_last_error(), "the trn kernel module is not loaded");
+	assert_int_equal(nrt_device_list_get(NULL), NRT_INVALID);
+	assert_string_equal(nrt_last_error(), "nrt_device_list_get: out is NULL");
+
+	tree_load_module(t);
+	assert_int_equal(nrt_device_list_get(&l), NRT_SUCCESS);
+	assert_int_equal(nrt_device_list_count(l), 0);
+	assert_null(nrt_device_list_entry(l, 0));
+	nrt_device_list_free(l);
+
+	tree_add_accel(t, 7, "0000:03:00.0", "trn", NULL);
+	tree_add_accel(t, 2, "0000:02:00.0", "habanalabs", NULL);
+	tree_add_accel(t, 4, "0000:01:00.0", "trn", NULL);
+	fd = next_fd();
+	assert_int_equal(nrt_device_list_get(&l), NRT_SUCCESS);
+	/* Nothing opened, no query made. */
+	assert_int_equal(next_fd(), fd);
+	assert_int_equal(fake.queries, 0);
+	assert_int_equal(nrt_device_count(&count), NRT_SUCCESS);
+	assert_int_equal(nrt_device_list_count(l), count);
+	assert_int_equal(count, 2);
+	for (i = 0; i < count; i++) {
+		nrt_device_info info;
+		nrt_device *dev = open_ok((unsigned int)i);
+
+		get_info_ok(dev, &info);
+		e = nrt_device_list_entry(l, i);
+		assert_non_null(e);
+		assert_int_equal(e->index, i);
+		assert_int_equal(e->minor, info.minor);
+		assert_string_equal(e->pci_bdf, info.pci_bdf);
+		assert_string_equal(e->device_node, info.device_node);
+		xsnprintf(want, sizeof(want), "%s/class/accel/accel%u/device",
+			  t->sysfs, info.minor);
+		assert_string_equal(e->sysfs_dir, want);
+		nrt_device_close(dev);
+	}
+	assert_null(nrt_device_list_entry(l, count));
+	assert_null(nrt_device_list_entry(NULL, 0));
+	assert_int_equal(nrt_device_list_count(NULL), 0);
+	nrt_device_list_free(l);
+	nrt_device_list_free(NULL);
+}
+
 static void test_count_null(void **state)
 {
 	(void)state;
@@ -848,6 +905,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_count_no_module, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_count_module_no_devices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_count_null, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_null, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_out_of_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_no_driver, setup, teardown),

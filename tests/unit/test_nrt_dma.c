@@ -2,20 +2,16 @@
 /*
  * Copyright (c) 2026 The trn authors
  *
- * Unit tests of libnrt buffers, fences, copies and raw submission, against
- * a fake kernel.
+ * Unit tests of libnrt's copies, fills and raw submission (nrt_dma.c),
+ * with the internal pure functions they use (descriptor splitting, queue
+ * choice, range checks, error prefixes), against a fake kernel.
  *
  * The library objects are linked in directly, and every call they make into
- * the kernel interface is replaced with -Wl,--wrap: drmIoctl (the trn
- * ioctls and GEM_CLOSE), drmGetVersion, the drmSyncobj* calls, ioctl (the
- * sync_file ioctls) and mmap/munmap of buffer objects. The fake, shared
- * with test_nrt_program.c, is fake_kernel.c: it runs every job at
- * submission (unless told to keep jobs pending) against buffer objects
- * backed by host memory, so data paths can be checked end to end. A fake
- * sysfs tree as in test_nrt_device.c makes nrt_device_open() work.
- *
- * The internal pure functions (descriptor splitting, fence status mapping)
- * are tested directly through nrt_internal.h.
+ * the kernel interface is replaced with -Wl,--wrap by the fake kernel of
+ * fake_kernel.c (see there), shared by the tests of test_nrt_dma.c,
+ * test_nrt_buffer.c, test_nrt_fence.c and the program tests: it runs every
+ * job at submission (unless told to keep jobs pending) against buffer
+ * objects backed by host memory, so data paths can be checked end to end.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,7 +39,6 @@
 #include "drm/trn_accel.h"
 
 #include "nrt.h"
-#include "nrt_internal.h"
 #include "fake_kernel.h"
 
 /* --- pure functions ---------------------------------------------------- */
@@ -149,55 +144,18 @@ static void test_pick_queue(void **state)
 	assert_true(nrt_dma_pick_queue(UINT_MAX, 12, 3) < 12);
 }
 
-static void test_fence_status_mapping(void **state)
-{
-	(void)state;
-	assert_status(nrt_fence_status(1, 3), NRT_SUCCESS);
-
-	assert_status(nrt_fence_status(0, 3), NRT_TIMEOUT);
-	assert_string_equal(nrt_last_error(), "job on queue 3 still running");
-
-	assert_status(nrt_fence_status(-EFAULT, 2), NRT_HW_ERROR);
-	assert_string_equal(nrt_last_error(),
-			    "job on queue 2 failed: device address fault");
-
-	assert_status(nrt_fence_status(-ETIMEDOUT, 0), NRT_TIMEOUT);
-	assert_string_equal(nrt_last_error(),
-			    "job on queue 0 failed: timed out on the device (the driver's job timeout expired)");
-
-	assert_status(nrt_fence_status(-ENODEV, 1), NRT_NO_DEVICE);
-	assert_string_equal(nrt_last_error(), "job on queue 1 failed: the device is gone");
-
-	assert_status(nrt_fence_status(-ECANCELED, 1), NRT_HW_ERROR);
-	assert_error_contains("cancelled");
-
-	assert_status(nrt_fence_status(-EIO, 5), NRT_HW_ERROR);
-	assert_string_equal(nrt_last_error(), "job on queue 5 failed: Input/output error");
-
-	assert_status(nrt_fence_status(-EFAULT, -1), NRT_HW_ERROR);
-	assert_string_equal(nrt_last_error(), "job failed: device address fault");
-
-	assert_status(nrt_fence_status(-ENOLINK, 4), NRT_NO_LINK);
-	assert_error_contains("NeuronLink port of a peer buffer is down");
-
-	assert_status(nrt_fence_status(-EREMOTEIO, 4), NRT_HW_ERROR);
-	assert_error_contains("no longer exports");
-
-	assert_status(nrt_fence_status(2, 0), NRT_FAILURE);
-}
-
 static void test_range_check(void **state)
 {
 	(void)state;
-	assert_status(nrt_range_check("f", "dst", 100, 0, 100), NRT_SUCCESS);
-	assert_status(nrt_range_check("f", "dst", 100, 100, 0), NRT_SUCCESS);
-	assert_status(nrt_range_check("f", "dst", 100, 99, 2), NRT_INVALID);
+	assert_status(nrt_range_check("dst", 100, 0, 100), NRT_SUCCESS);
+	assert_status(nrt_range_check("dst", 100, 100, 0), NRT_SUCCESS);
+	assert_status(nrt_range_check("dst", 100, 99, 2), NRT_INVALID);
 	assert_string_equal(nrt_last_error(),
-			    "f: range of dst at offset 99, 2 bytes, exceeds its size of 100 bytes");
-	assert_status(nrt_range_check("f", "src", 100, 101, 0), NRT_INVALID);
-	assert_status(nrt_range_check("f", "src", 100, SIZE_MAX, 2), NRT_INVALID);
+			    "range of dst at offset 99, 2 bytes, exceeds its size of 100 bytes");
+	assert_status(nrt_range_check("src", 100, 101, 0), NRT_INVALID);
+	assert_status(nrt_range_check("src", 100, SIZE_MAX, 2), NRT_INVALID);
 	assert_error_contains("overflows");
-	assert_status(nrt_range_check("f", "src", SIZE_MAX, 1, SIZE_MAX), NRT_INVALID);
+	assert_status(nrt_range_check("src", SIZE_MAX, 1, SIZE_MAX), NRT_INVALID);
 }
 
 static void test_fail_prefix(void **state)
@@ -207,6 +165,9 @@ static void test_fail_prefix(void **state)
 	(void)state;
 	nrt_fail(NRT_HW_ERROR, "job on queue %d failed", 2);
 	assert_int_equal(nrt_fail_prefix(NRT_HW_ERROR, "%s", "nrt_copy"), NRT_HW_ERROR);
+	assert_string_equal(nrt_last_error(), "nrt_copy: job on queue 2 failed");
+	/* A success leaves the message alone. */
+	assert_int_equal(nrt_fail_prefix(NRT_SUCCESS, "nrt_fill"), NRT_SUCCESS);
 	assert_string_equal(nrt_last_error(), "nrt_copy: job on queue 2 failed");
 
 	/* Truncated to the buffer, never overflowing it. */
@@ -224,336 +185,6 @@ static void test_fail_prefix(void **state)
 	nrt_fail_prefix(NRT_FAILURE, "%s", longtext);   /* 508 + ": " + 1 */
 	assert_int_equal(strlen(nrt_last_error()), NRT_ERROR_MAX - 1);
 	assert_string_equal(nrt_last_error() + 508, ": o");
-}
-
-/* --- buffers ----------------------------------------------------------- */
-
-static void test_alloc_args(void **state)
-{
-	struct env *e = *state;
-	nrt_buffer *buf = (nrt_buffer *)&buf;
-
-	assert_status(nrt_buffer_alloc(NULL, 4096, NRT_PLACEMENT_HBM, &buf), NRT_INVALID);
-	assert_string_equal(nrt_last_error(), "nrt_buffer_alloc: dev is NULL");
-	assert_status(nrt_buffer_alloc(e->dev, 4096, NRT_PLACEMENT_HBM, NULL), NRT_INVALID);
-	assert_string_equal(nrt_last_error(), "nrt_buffer_alloc: out is NULL");
-	assert_status(nrt_buffer_alloc(e->dev, 0, NRT_PLACEMENT_HOST, &buf), NRT_INVALID);
-	assert_string_equal(nrt_last_error(), "nrt_buffer_alloc: size is 0");
-	assert_status(nrt_buffer_alloc(e->dev, 4096, (nrt_placement)2, &buf), NRT_INVALID);
-	assert_string_equal(nrt_last_error(), "nrt_buffer_alloc: unknown placement 2");
-	assert_status(nrt_buffer_alloc(e->dev, 4096, (nrt_placement)-1, &buf), NRT_INVALID);
-	assert_ptr_equal(buf, (nrt_buffer *)&buf);
-	assert_int_equal(fake.bos_created, 0);
-
-	/* The accessors and free take NULL. */
-	assert_true(nrt_buffer_va(NULL) == 0);
-	assert_int_equal(nrt_buffer_size(NULL), 0);
-	assert_int_equal(nrt_buffer_placement(NULL), NRT_PLACEMENT_HBM);
-	nrt_buffer_free(NULL);
-	assert_status(nrt_buffer_map(NULL, (void **)&buf), NRT_INVALID);
-	assert_status(nrt_buffer_unmap(NULL), NRT_INVALID);
-}
-
-static void test_alloc_free(void **state)
-{
-	struct env *e = *state;
-	nrt_buffer *a, *b;
-
-	a = alloc_ok(e->dev, 5000, NRT_PLACEMENT_HBM);
-	b = alloc_ok(e->dev, 1, NRT_PLACEMENT_HOST);
-	assert_int_equal(nrt_buffer_size(a), 5000);
-	assert_int_equal(nrt_buffer_size(b), 1);
-	assert_int_equal(nrt_buffer_placement(a), NRT_PLACEMENT_HBM);
-	assert_int_equal(nrt_buffer_placement(b), NRT_PLACEMENT_HOST);
-	assert_true(nrt_buffer_va(a) == FAKE_VA_START);
-	assert_true(nrt_buffer_va(b) == FAKE_VA_START + 2 * PAGE + PAGE);
-	assert_true(fake.hbm_used == 2 * PAGE);
-	assert_int_equal(fake.live_bos, 2);
-	nrt_buffer_free(a);
-	nrt_buffer_free(b);
-	assert_int_equal(fake.live_bos, 0);
-	assert_true(fake.hbm_used == 0);
-}
-
-static void test_alloc_no_room(void **state)
-{
-	struct env *e = *state;
-	nrt_buffer *buf = NULL;
-	char expect[256];
-
-	assert_status(nrt_buffer_alloc(e->dev, GIB + 1, NRT_PLACEMENT_HBM, &buf),
-		      NRT_RESOURCE);
-	xsnprintf(expect, sizeof(expect),
-		  "cannot allocate 1073741825 bytes of HBM on %s/dev/accel/accel0 (device HBM size 1073741824 bytes): %s",
-		  e->root, strerror(ENOMEM));
-	assert_string_equal(nrt_last_error(), expect);
-	assert_null(buf);
-
-	fake.bo_create_errno = ENOMEM;
-	assert_status(nrt_buffer_alloc(e->dev, 8192, NRT_PLACEMENT_HOST, &buf),
-		      NRT_RESOURCE);
-	assert_error_contains("cannot allocate 8192 bytes of HOST memory on");
-	fake.bo_create_errno = ENODEV;
-	assert_status(nrt_buffer_alloc(e->dev, 8192, NRT_PLACEMENT_HOST, &buf),
-		      NRT_NO_DEVICE);
-	assert_null(buf);
-	assert_int_equal(fake.live_bos, 0);
-}
-
-static void test_map_idempotent(void **state)
-{
-	struct env *e = *state;
-	nrt_buffer *buf = alloc_ok(e->dev, 3 * PAGE, NRT_PLACEMENT_HOST);
-	void *p = NULL, *q = NULL;
-	unsigned int h = 0;
-	size_t i;
-
-	for (i = 0; i < FAKE_BOS; i++) {
-		if (fake.bos[i].live)
-			h = (unsigned int)i;
-	}
-	assert_status(nrt_buffer_map(buf, NULL), NRT_INVALID);
-	assert_string_equal(nrt_last_error(), "nrt_buffer_map: ptr is NULL");
-	assert_status(nrt_buffer_map(buf, &p), NRT_SUCCESS);
-	assert_status(nrt_buffer_map(buf, &q), NRT_SUCCESS);
-	assert_ptr_equal(p, q);
-	assert_ptr_equal(p, fake_mem(buf));
-	assert_int_equal(fake.bos[h].maps, 1);
-
-	assert_status(nrt_buffer_unmap(buf), NRT_SUCCESS);
-	assert_int_equal(fake.bos[h].maps, 0);
-	assert_status(nrt_buffer_unmap(buf), NRT_SUCCESS);   /* not mapped: no-op */
-	assert_status(nrt_buffer_map(buf, &p), NRT_SUCCESS);
-	assert_int_equal(fake.bos[h].maps, 1);
-	/* Freeing a mapped buffer unmaps it (the fake checks before closing). */
-	nrt_buffer_free(buf);
-}
-
-static void test_write_read_mapped(void **state)
-{
-	struct env *e = *state;
-	nrt_buffer *host = alloc_ok(e->dev, 10000, NRT_PLACEMENT_HOST);
-	nrt_buffer *hbm = alloc_ok(e->dev, 64 * KIB, NRT_PLACEMENT_HBM);
-	unsigned char in[10000], out[10000];
-	unsigned int submits;
-
-	fill_pattern(in, sizeof(in), 1);
-	assert_status(nrt_buffer_write(host, 3, in, 9997), NRT_SUCCESS);
-	assert_memory_equal(fake_mem(host) + 3, in, 9997);
-	memset(out, 0, sizeof(out));
-	assert_status(nrt_buffer_read(host, 3, out, 9997), NRT_SUCCESS);
-	assert_memory_equal(out, in, 9997);
-
-	/* Below 64 KiB, HBM goes through the BAR mapping: no job. */
-	submits = fake.submits;
-	assert_status(nrt_buffer_write(hbm, 64 * KIB - 10000, in, 10000), NRT_SUCCESS);
-	assert_memory_equal(fake_mem(hbm) + 64 * KIB - 10000, in, 10000);
-	assert_status(nrt_buffer_read(hbm, 64 * KIB - 10000, out, 10000), NRT_SUCCESS);
-	assert_memory_equal(out, in, 10000);
-	assert_int_equal(fake.submits, submits);
-
-	/* Bounds and arguments. */
-	assert_status(nrt_buffer_write(host, 1, in, 10000), NRT_INVALID);
-	assert_string_equal(nrt_last_error(),
-			    "nrt_buffer_write: range of dst at offset 1, 10000 bytes, exceeds its size of 10000 bytes");
-	assert_status(nrt_buffer_read(hbm, SIZE_MAX, out, 2), NRT_INVALID);
-	assert_error_contains("nrt_buffer_read: range of src");
-	assert_status(nrt_buffer_write(NULL, 0, in, 1), NRT_INVALID);
-	assert_string_equal(nrt_last_error(), "nrt_buffer_write: dst is NULL");
-	assert_status(nrt_buffer_write(host, 0, NULL, 1), NRT_INVALID);
-	assert_string_equal(nrt_last_error(), "nrt_buffer_write: src is NULL");
-	assert_status(nrt_buffer_read(NULL, 0, out, 1), NRT_INVALID);
-	assert_string_equal(nrt_last_error(), "nrt_buffer_read: src is NULL");
-	assert_status(nrt_buffer_read(host, 0, NULL, 1), NRT_INVALID);
-	assert_string_equal(nrt_last_error(), "nrt_buffer_read: dst is NULL");
-	/* Zero bytes: nothing to do, NULL pointers allowed. */
-	assert_status(nrt_buffer_write(host, 10000, NULL, 0), NRT_SUCCESS);
-	assert_status(nrt_buffer_read(host, 10000, NULL, 0), NRT_SUCCESS);
-
-	nrt_buffer_free(host);
-	nrt_buffer_free(hbm);
-}
-
-static void test_write_read_staged(void **state)
-{
-	struct env *e = *state;
-	const size_t len = 9 * MIB + 3, off = 5;
-	nrt_buffer *hbm = alloc_ok(e->dev, len + off, NRT_PLACEMENT_HBM);
-	unsigned char *in = malloc(len), *out = malloc(len);
-	unsigned int created, submits;
-	size_t i;
-
-	assert_non_null(in);
-	assert_non_null(out);
-	fill_pattern(in, len, 3);
-	created = fake.bos_created;
-	submits = fake.submits;
-	assert_status(nrt_buffer_write(hbm, off, in, len), NRT_SUCCESS);
-	assert_memory_equal(fake_mem(hbm) + off, in, len);
-	/*
-	 * 3 chunks of at most 4 MiB through 2 bounce buffers; the first DMA
-	 * also made the status buffer of the completion markers. Every job
-	 * succeeded by its marker: no sync_file was asked.
-	 */
-	assert_int_equal(fake.submits - submits, 3);
-	assert_int_equal(fake.bos_created - created, 3);
-	assert_no_status_query(0, 0);
-	for (i = 0; i < 3; i++) {
-		const struct fake_submit *s = fake_last(2 - (unsigned int)i);
-
-		fake_marker(s, 1);
-		assert_int_equal(s->descs[0].opcode, DRM_TRN_DMA_OP_COPY);
-		assert_true(s->descs[0].dst == nrt_buffer_va(hbm) + off + i * NRT_BOUNCE_SIZE);
-		assert_true(s->descs[0].len == (i < 2 ? NRT_BOUNCE_SIZE : MIB + 3));
-	}
-
-	memset(out, 0, len);
-	assert_status(nrt_buffer_read(hbm, off, out, len), NRT_SUCCESS);
-	assert_memory_equal(out, in, len);
-	/* The bounce buffers (and the status buffer) were reused. */
-	assert_int_equal(fake.bos_created - created, 3);
-	assert_no_status_query(0, 0);
-
-	/* Exactly 64 KiB is staged; a fault in the DMA is reported. */
-	submits = fake.submits;
-	fake.fail_submit = -EFAULT;
-	fake.fail_at = submits;
-	assert_status(nrt_buffer_write(hbm, 0, in, 64 * KIB), NRT_HW_ERROR);
-	assert_error_contains("nrt_buffer_write: DMA between a bounce buffer and dst");
-	assert_error_contains("job on queue");
-	assert_error_contains("failed: device address fault");
-	fake.fail_at = fake.submits + 1;   /* the second chunk of a read */
-	assert_status(nrt_buffer_read(hbm, 0, out, len), NRT_HW_ERROR);
-	assert_error_contains("nrt_buffer_read: DMA between a bounce buffer and src");
-	fake.fail_submit = 0;
-
-	/* A submission failure on the second chunk. */
-	fake.submit_errno = ENOMEM;
-	fake.submit_errno_at = fake.submits + 1;
-	assert_status(nrt_buffer_write(hbm, 0, in, len), NRT_RESOURCE);
-	assert_error_contains("nrt_buffer_write: submission of a job of 1 descriptor to queue");
-	fake.submit_errno = 0;
-
-	/* Still works after the failures; nothing leaked (see teardown). */
-	assert_status(nrt_buffer_write(hbm, off, in, len), NRT_SUCCESS);
-	assert_status(nrt_buffer_read(hbm, off, out, len), NRT_SUCCESS);
-	assert_memory_equal(out, in, len);
-
-	free(in);
-	free(out);
-	nrt_buffer_free(hbm);
-}
-
-/* Buffers and fences keep the device open after nrt_device_close(). */
-static void test_close_device_first(void **state)
-{
-	struct env *e = *state;
-	nrt_device *dev = open_ok(1);
-	int fd = nrt_device_fd(dev);
-	nrt_buffer *a, *b;
-	nrt_fence *f = NULL;
-	unsigned char buf[100];
-	int probe;
-
-	a = alloc_ok(dev, PAGE, NRT_PLACEMENT_HOST);
-	b = alloc_ok(dev, PAGE, NRT_PLACEMENT_HBM);
-	assert_status(nrt_copy(b, 0, a, 0, 100, NULL, &f), NRT_SUCCESS);
-	nrt_device_close(dev);
-	assert_true(fcntl(fd, F_GETFD) >= 0);          /* still open */
-	assert_status(nrt_fence_wait(f, -1), NRT_SUCCESS);
-	assert_status(nrt_buffer_read(b, 0, buf, sizeof(buf)), NRT_SUCCESS);
-	nrt_fence_free(f);
-	nrt_buffer_free(a);
-	assert_true(fcntl(fd, F_GETFD) >= 0);
-	nrt_buffer_free(b);
-	/* The last reference closed the file. */
-	probe = fcntl(fd, F_GETFD);
-	assert_true(probe == -1 && errno == EBADF);
-	(void)e;
-}
-
-/* --- peer buffers ------------------------------------------------------ */
-
-/*
- * Imports: the request the library makes, the buffer it returns, the
- * statuses of the kernel's refusals, and what peer buffers cannot do.
- */
-static void test_peer_import(void **state)
-{
-	static const struct {
-		int err;
-		nrt_status st;
-	} refusals[] = {
-		{ ENOLINK, NRT_NO_LINK }, { EINVAL, NRT_INVALID },
-		{ EBADF, NRT_INVALID }, { EOPNOTSUPP, NRT_UNSUPPORTED },
-		{ ENOMEM, NRT_RESOURCE }, { EACCES, NRT_PERMISSION },
-	};
-	unsigned int live = fake.live_bos;
-	nrt_device *dev = open_ok(1);
-	nrt_buffer *peer = NULL, *host, *hbm;
-	unsigned char in[300], out[300];
-	int fd = -1;
-	size_t i;
-	void *p;
-
-	(void)state;
-	/* Arguments the library rejects before asking the kernel */
-	assert_status(nrt_buffer_import_peer(NULL, 3, 0, 0, &peer), NRT_INVALID);
-	assert_status(nrt_buffer_import_peer(dev, 3, 0, 0, NULL), NRT_INVALID);
-	assert_status(nrt_buffer_import_peer(dev, 3, 0, 2, &peer), NRT_INVALID);
-	assert_error_contains("unknown flags 0x2");
-	assert_status(nrt_buffer_import_peer(dev, 3, -2, 0, &peer), NRT_INVALID);
-	assert_status(nrt_buffer_peer(dev, NULL, 0, 0, &peer), NRT_INVALID);
-	assert_int_equal(fake.peer_imports, 0);
-
-	/* Only HBM buffers are shared */
-	host = alloc_ok(dev, PAGE, NRT_PLACEMENT_HOST);
-	assert_status(nrt_buffer_export_fd(host, &fd), NRT_UNSUPPORTED);
-	assert_status(nrt_buffer_export_fd(NULL, &fd), NRT_INVALID);
-	assert_int_equal(fd, -1);
-
-	for (i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
-		fake.peer_errno = refusals[i].err;
-		assert_status(nrt_buffer_import_peer(dev, 7, 2, 0, &peer), refusals[i].st);
-		assert_error_contains("nrt_buffer_import_peer: import on");
-		assert_error_contains("through port 2");
-		assert_null(peer);
-	}
-	fake.peer_errno = 0;
-
-	fake.peer_size = 3 * PAGE;
-	assert_status(nrt_buffer_import_peer(dev, 7, 1, NRT_PEER_READONLY, &peer),
-		      NRT_SUCCESS);
-	assert_int_equal(fake.peer_req.fd, 7);
-	assert_int_equal(fake.peer_req.port, 1);
-	assert_int_equal(fake.peer_req.flags, DRM_TRN_PEER_READONLY);
-	assert_int_equal(nrt_buffer_placement(peer), NRT_PLACEMENT_PEER);
-	assert_int_equal(nrt_buffer_size(peer), 3 * PAGE);
-	assert_true(nrt_buffer_va(peer) != 0);
-	assert_int_equal(fake.live_bos, live + 2);      /* host, peer */
-
-	/* No CPU mapping: reads and writes go by DMA through host memory */
-	assert_status(nrt_buffer_map(peer, &p), NRT_UNSUPPORTED);
-	assert_error_contains("cannot be mapped by the CPU");
-	for (i = 0; i < sizeof(in); i++)
-		in[i] = (unsigned char)(i * 7);
-	assert_status(nrt_buffer_write(peer, 100, in, sizeof(in)), NRT_SUCCESS);
-	assert_status(nrt_buffer_read(peer, 100, out, sizeof(out)), NRT_SUCCESS);
-	assert_memory_equal(in, out, sizeof(in));
-	/* A peer buffer is not shared on */
-	assert_status(nrt_buffer_export_fd(peer, &fd), NRT_UNSUPPORTED);
-	/* It copies like any other buffer of the device */
-	hbm = alloc_ok(dev, PAGE, NRT_PLACEMENT_HBM);
-	assert_status(nrt_copy(hbm, 0, peer, 100, sizeof(in), NULL, NULL), NRT_SUCCESS);
-	assert_status(nrt_buffer_read(hbm, 0, out, sizeof(out)), NRT_SUCCESS);
-	assert_memory_equal(in, out, sizeof(in));
-
-	nrt_buffer_free(hbm);
-	nrt_buffer_free(peer);
-	nrt_buffer_free(host);
-	nrt_device_close(dev);
-	/* The library's own buffers go with the device: nothing is left */
-	assert_int_equal(fake.live_bos, live);
 }
 
 /* --- copies ------------------------------------------------------------ */
@@ -733,7 +364,7 @@ static void test_copy_split_jobs(void **state)
 	assert_int_equal(j2->queue, 2);
 	assert_int_equal(j1->in_count, 1);
 	assert_int_equal(j2->in_count, 0);
-	assert_int_equal(j1->in[0], w->syncobjs[0]);
+	assert_int_equal(j1->in[0], nrt_fence_syncobj(w, 0));
 	assert_int_not_equal(j1->out, j2->out);
 	for (i = 0; i < 4; i++) {
 		const struct drm_trn_dma_desc *d = i < 2 ? &j1->descs[i] : &j2->descs[i - 2];
@@ -772,9 +403,9 @@ static void test_copy_split_jobs(void **state)
 	assert_ptr_equal(f, (nrt_fence *)&f);
 	fake.submit_errno = 0;
 	/* The failed call gave its marker slots back; w holds one. */
-	assert_int_equal(e->dev->n_free_slots, NRT_MARK_SLOTS - 1);
+	assert_int_equal(nrt_fence_pool_of(e->dev)->n_free_slots, NRT_MARK_SLOTS - 1);
 
-	fake_complete(w->syncobjs[0], 1);
+	fake_complete(nrt_fence_syncobj(w, 0), 1);
 	nrt_fence_free(w);
 	nrt_buffer_free(a);
 	nrt_buffer_free(b);
@@ -841,7 +472,7 @@ static void test_wait_fences(void **state)
 	opts.wait_count = 2;
 	assert_status(nrt_copy(b, 0, a, 0, 16, &opts, &f), NRT_SUCCESS);
 	assert_int_equal(fake_last(0)->in_count, 1);
-	assert_int_equal(fake_last(0)->in[0], pending->syncobjs[0]);
+	assert_int_equal(fake_last(0)->in[0], nrt_fence_syncobj(pending, 0));
 	nrt_fence_free(f);
 
 	/* Raw submission takes wait fences too. */
@@ -853,153 +484,9 @@ static void test_wait_fences(void **state)
 		assert_int_equal(fake_last(0)->in_count, 1);
 	}
 
-	fake_complete(pending->syncobjs[0], 1);
+	fake_complete(nrt_fence_syncobj(pending, 0), 1);
 	nrt_fence_free(pending);
 	nrt_fence_free(done);
-	nrt_buffer_free(a);
-	nrt_buffer_free(b);
-}
-
-/* --- fences ------------------------------------------------------------ */
-
-static void test_fence_pending_and_errors(void **state)
-{
-	struct env *e = *state;
-	nrt_buffer *a = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HOST);
-	nrt_buffer *b = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HBM);
-	nrt_copy_opts opts = NRT_COPY_OPTS_INIT;
-	nrt_fence *f = NULL;
-	struct timespec ts;
-	int64_t now;
-	int fd = -1;
-
-	opts.queue = 1;
-	fake.defer = true;
-	assert_status(nrt_copy(b, 0, a, 0, 64, &opts, &f), NRT_SUCCESS);
-	fake.defer = false;
-
-	assert_status(nrt_fence_poll(f), NRT_TIMEOUT);
-	assert_string_equal(nrt_last_error(), "job on queue 1 still running");
-	assert_true(fake.last_timeout == 0);
-
-	assert_status(nrt_fence_wait(f, 1000000), NRT_TIMEOUT);
-	assert_string_equal(nrt_last_error(),
-			    "job on queue 1 still running after 1000000 ns");
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-	/* An absolute CLOCK_MONOTONIC deadline, about 1 ms after the call. */
-	assert_true(fake.last_timeout > now - 1000000000 &&
-		    fake.last_timeout <= now + 1000000);
-	assert_status(nrt_fence_wait(f, INT64_MAX), NRT_TIMEOUT);
-	assert_true(fake.last_timeout == INT64_MAX);
-
-	/* The sync_file of a pending fence. */
-	assert_status(nrt_fence_export_fd(f, &fd), NRT_SUCCESS);
-	assert_true(fd >= 0);
-	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
-	close(fd);
-
-	/* The job timed out in the device: TIMEOUT, but a different text. */
-	fake_complete(f->syncobjs[0], -ETIMEDOUT);
-	assert_status(nrt_fence_wait(f, -1), NRT_TIMEOUT);
-	assert_string_equal(nrt_last_error(),
-			    "job on queue 1 failed: timed out on the device (the driver's job timeout expired)");
-	nrt_fence_free(f);
-
-	/* A fault, and it stays reported. */
-	fake.fail_submit = -EFAULT;
-	fake.fail_at = fake.submits;
-	assert_status(nrt_copy(b, 0, a, 0, 64, &opts, &f), NRT_SUCCESS);
-	fake.fail_submit = 0;
-	assert_status(nrt_fence_wait(f, -1), NRT_HW_ERROR);
-	assert_string_equal(nrt_last_error(), "job on queue 1 failed: device address fault");
-	assert_status(nrt_fence_poll(f), NRT_HW_ERROR);
-	assert_status(nrt_fence_export_fd(f, &fd), NRT_SUCCESS);
-	close(fd);
-	nrt_fence_free(f);
-
-	/* A synchronous copy that faults. */
-	fake.fail_submit = -EFAULT;
-	fake.fail_at = fake.submits;
-	assert_status(nrt_copy(b, 0, a, 0, 64, &opts, NULL), NRT_HW_ERROR);
-	assert_string_equal(nrt_last_error(),
-			    "nrt_copy: job on queue 1 failed: device address fault");
-	fake.fail_submit = 0;
-
-	/* Freeing an unsignalled fence is allowed. */
-	fake.defer = true;
-	assert_status(nrt_copy(b, 0, a, 0, 64, NULL, &f), NRT_SUCCESS);
-	fake.defer = false;
-	nrt_fence_free(f);
-
-	/* NULL arguments. */
-	assert_status(nrt_fence_wait(NULL, 0), NRT_INVALID);
-	assert_string_equal(nrt_last_error(), "nrt_fence_wait: fence is NULL");
-	assert_status(nrt_fence_poll(NULL), NRT_INVALID);
-	assert_string_equal(nrt_last_error(), "nrt_fence_poll: fence is NULL");
-	assert_status(nrt_fence_export_fd(NULL, &fd), NRT_INVALID);
-	assert_status(nrt_copy(b, 0, a, 0, 64, NULL, &f), NRT_SUCCESS);
-	assert_status(nrt_fence_export_fd(f, NULL), NRT_INVALID);
-	assert_string_equal(nrt_last_error(), "nrt_fence_export_fd: fd is NULL");
-	nrt_fence_free(f);
-	nrt_fence_free(NULL);
-
-	nrt_buffer_free(a);
-	nrt_buffer_free(b);
-}
-
-static void test_fence_export_merged(void **state)
-{
-	struct env *e = *state;
-	nrt_buffer *a, *b;
-	nrt_fence *f = NULL;
-	struct sync_file_info info;
-	int fd = -1;
-
-	fake.kinfo.max_descs = 1;
-	fake.kinfo.hbm_size = 8 * GIB;
-	nrt_device_close(e->dev);
-	e->dev = open_ok(0);
-	a = alloc_ok(e->dev, 2 * GIB + 1, NRT_PLACEMENT_HBM);
-	b = alloc_ok(e->dev, 2 * GIB + 1, NRT_PLACEMENT_HBM);
-
-	/* Three jobs; the second faults. */
-	fake.fail_submit = -EFAULT;
-	fake.fail_at = fake.submits + 1;
-	assert_status(nrt_copy(b, 0, a, 0, 2 * GIB + 1, NULL, &f), NRT_SUCCESS);
-	fake.fail_submit = 0;
-	assert_int_equal(f->count, 3);
-	assert_status(nrt_fence_export_fd(f, &fd), NRT_SUCCESS);
-	memset(&info, 0, sizeof(info));
-	assert_int_equal(ioctl(fd, SYNC_IOC_FILE_INFO, &info), 0);
-	assert_int_equal(info.status, -EFAULT);
-	close(fd);
-	nrt_fence_free(f);
-	nrt_buffer_free(a);
-	nrt_buffer_free(b);
-}
-
-static void test_syncobj_cache(void **state)
-{
-	struct env *e = *state;
-	nrt_buffer *a = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HOST);
-	nrt_buffer *b = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HBM);
-	nrt_fence *f[NRT_SYNCOBJ_CACHE + 8];
-	unsigned int i, live;
-
-	for (i = 0; i < 10; i++)
-		assert_status(nrt_copy(b, 0, a, 0, 1, NULL, NULL), NRT_SUCCESS);
-	/* Synchronous copies reuse one syncobj. */
-	assert_int_equal(fake.live_syncobjs, 1);
-
-	for (i = 0; i < NRT_SYNCOBJ_CACHE + 8; i++)
-		assert_status(nrt_copy(b, 0, a, 0, 1, NULL, &f[i]), NRT_SUCCESS);
-	live = fake.live_syncobjs;
-	assert_int_equal(live, NRT_SYNCOBJ_CACHE + 8);
-	for (i = 0; i < NRT_SYNCOBJ_CACHE + 8; i++)
-		nrt_fence_free(f[i]);
-	/* The cache keeps at most NRT_SYNCOBJ_CACHE. */
-	assert_int_equal(fake.live_syncobjs, NRT_SYNCOBJ_CACHE);
 	nrt_buffer_free(a);
 	nrt_buffer_free(b);
 }
@@ -1092,490 +579,6 @@ static void test_old_kernel(void **state)
 	assert_error_contains("reports no DMA queues");
 }
 
-/* --- completion markers ----------------------------------------------- */
-
-/* Successful jobs are known by their markers: no sync_file round trip. */
-static void test_marker_fast_path(void **state)
-{
-	struct env *e = *state;
-	nrt_buffer *a = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HOST);
-	nrt_buffer *b = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HBM);
-	nrt_fence *f[8];
-	uint64_t tokens[8], dsts[8];
-	unsigned int i, k, created = fake.bos_created;
-
-	/* The status buffer is made on the first submission, not before. */
-	assert_int_equal(e->dev->marks_state, NRT_MARKS_UNTRIED);
-	for (i = 0; i < 8; i++) {
-		assert_status(nrt_copy(b, i, a, 0, 100, NULL, &f[i]), NRT_SUCCESS);
-		tokens[i] = fake_marker(fake_last(0), 1);
-		dsts[i] = fake_last(0)->descs[1].dst;
-		/* The device wrote the token to the slot. */
-		assert_true(*fake_marker_slot(fake_last(0)) == tokens[i]);
-	}
-	assert_int_equal(e->dev->marks_state, NRT_MARKS_READY);
-	assert_int_equal(fake.bos_created - created, 1);
-	assert_int_equal(e->dev->n_free_slots, NRT_MARK_SLOTS - 8);
-	/* Unique tokens, and a slot of its own for every live fence. */
-	for (i = 0; i < 8; i++) {
-		for (k = 0; k < i; k++) {
-			assert_true(tokens[i] != tokens[k]);
-			assert_true(dsts[i] != dsts[k]);
-		}
-	}
-	for (i = 0; i < 8; i++) {
-		assert_status(nrt_fence_poll(f[i]), NRT_SUCCESS);
-		assert_status(nrt_fence_wait(f[i], -1), NRT_SUCCESS);
-		assert_status(nrt_fence_wait(f[i], 1000), NRT_SUCCESS);
-		nrt_fence_free(f[i]);
-	}
-	assert_no_status_query(0, 0);
-	assert_int_equal(e->dev->n_free_slots, NRT_MARK_SLOTS);
-
-	/* Synchronous copies, fills and raw jobs too. */
-	assert_status(nrt_copy(b, 0, a, 0, 64, NULL, NULL), NRT_SUCCESS);
-	assert_status(nrt_fill(b, 0, 64, 3, NULL, NULL), NRT_SUCCESS);
-	{
-		static const nrt_dma_desc nop = { .opcode = NRT_DMA_OP_NOP };
-
-		assert_status(nrt_submit_raw(e->dev, 0, &nop, 1, NULL, 0, NULL),
-			      NRT_SUCCESS);
-		fake_marker(fake_last(0), 1);
-	}
-	assert_no_status_query(0, 0);
-	assert_int_equal(e->dev->n_free_slots, NRT_MARK_SLOTS);
-
-	/* Exporting still works on a fence whose outcome came from a marker. */
-	{
-		int fd = -1;
-
-		assert_status(nrt_copy(b, 0, a, 0, 64, NULL, &f[0]), NRT_SUCCESS);
-		assert_status(nrt_fence_wait(f[0], -1), NRT_SUCCESS);
-		assert_status(nrt_fence_export_fd(f[0], &fd), NRT_SUCCESS);
-		close(fd);
-		nrt_fence_free(f[0]);
-	}
-	nrt_buffer_free(a);
-	nrt_buffer_free(b);
-}
-
-/* A job without its token in the slot takes the sync_file path. */
-static void test_marker_slow_path(void **state)
-{
-	struct env *e = *state;
-	nrt_buffer *a = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HOST);
-	nrt_buffer *b = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HBM);
-	nrt_copy_opts opts = NRT_COPY_OPTS_INIT;
-	nrt_dma_desc d[2];
-	nrt_fence *f = NULL, *g = NULL;
-	unsigned int exports = fake.exports, infos = fake.file_infos;
-	uint64_t old_token, *slot;
-
-	/* A descriptor faults: the device stops the job before its marker. */
-	memset(d, 0, sizeof(d));
-	d[0].opcode = NRT_DMA_OP_COPY;
-	d[0].src = fake.kinfo.va_end - PAGE;
-	d[0].dst = nrt_buffer_va(b);
-	d[0].len = 16;
-	d[1].opcode = NRT_DMA_OP_NOP;
-	assert_status(nrt_submit_raw(e->dev, 1, d, 2, NULL, 0, &f), NRT_SUCCESS);
-	fake_marker(fake_last(0), 2);
-	assert_true(*fake_marker_slot(fake_last(0)) == 0);
-	assert_status(nrt_fence_wait(f, -1), NRT_HW_ERROR);
-	assert_string_equal(nrt_last_error(), "job on queue 1 failed: device address fault");
-	assert_no_status_query(exports + 1, infos + 1);
-	/* The outcome is cached: no more queries. */
-	assert_status(nrt_fence_poll(f), NRT_HW_ERROR);
-	assert_no_status_query(exports + 1, infos + 1);
-	nrt_fence_free(f);
-
-	/* The injected fault of the fake runs no descriptor at all. */
-	opts.queue = 3;
-	fake.fail_submit = -EFAULT;
-	fake.fail_at = fake.submits;
-	assert_status(nrt_copy(b, 0, a, 0, 64, &opts, NULL), NRT_HW_ERROR);
-	fake.fail_submit = 0;
-	assert_string_equal(nrt_last_error(),
-			    "nrt_copy: job on queue 3 failed: device address fault");
-	assert_no_status_query(exports + 2, infos + 2);
-
-	/* The job timed out in the device. */
-	fake.defer = true;
-	assert_status(nrt_copy(b, 0, a, 0, 64, &opts, &f), NRT_SUCCESS);
-	fake.defer = false;
-	assert_status(nrt_fence_poll(f), NRT_TIMEOUT);
-	assert_string_equal(nrt_last_error(), "job on queue 3 still running");
-	assert_no_status_query(exports + 2, infos + 2);   /* not signalled yet */
-	fake_complete(f->syncobjs[0], -ETIMEDOUT);
-	assert_status(nrt_fence_wait(f, -1), NRT_TIMEOUT);
-	assert_string_equal(nrt_last_error(),
-			    "job on queue 3 failed: timed out on the device (the driver's job timeout expired)");
-	nrt_fence_free(f);
-
-	/* Signalled without error but no marker: the kernel's word counts. */
-	fake.defer = true;
-	assert_status(nrt_copy(b, 0, a, 0, 64, &opts, &f), NRT_SUCCESS);
-	fake.defer = false;
-	fake_complete(f->syncobjs[0], 1);
-	exports = fake.exports;
-	infos = fake.file_infos;
-	assert_status(nrt_fence_wait(f, -1), NRT_SUCCESS);
-	assert_no_status_query(exports + 1, infos + 1);
-	nrt_fence_free(f);
-
-	/*
-	 * A job of a freed fence writes its (old) token late, into a slot
-	 * that has a new owner: it never passes for the new job's marker.
-	 */
-	fake.defer = true;
-	assert_status(nrt_copy(b, 0, a, 0, 64, &opts, &f), NRT_SUCCESS);
-	fake.defer = false;
-	old_token = fake_marker(fake_last(0), 1);
-	slot = fake_marker_slot(fake_last(0));
-	nrt_fence_free(f);   /* still pending */
-	*slot = old_token;   /* ... and its marker lands */
-	fake.fail_submit = -EFAULT;
-	fake.fail_at = fake.submits;
-	assert_status(nrt_copy(b, 0, a, 0, 64, &opts, &g), NRT_SUCCESS);
-	fake.fail_submit = 0;
-	assert_true(fake_marker(fake_last(0), 1) != old_token);
-	assert_ptr_equal(fake_marker_slot(fake_last(0)), slot);   /* reused */
-	assert_true(*slot == 0);   /* zeroed before the submission */
-	*slot = old_token;   /* the old job's marker, late again */
-	exports = fake.exports;
-	assert_status(nrt_fence_wait(g, -1), NRT_HW_ERROR);
-	assert_int_equal(fake.exports, exports + 1);
-	nrt_fence_free(g);
-
-	nrt_buffer_free(a);
-	nrt_buffer_free(b);
-}
-
-/* When every slot is taken, jobs go without a marker, and still work. */
-static void test_marker_slots_exhausted(void **state)
-{
-	struct env *e = *state;
-	nrt_buffer *a = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HOST);
-	nrt_buffer *b = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HBM);
-	nrt_fence **f = calloc(NRT_MARK_SLOTS, sizeof(*f));
-	nrt_fence *extra = NULL;
-	unsigned int i, exports;
-
-	assert_non_null(f);
-	fake.defer = true;
-	for (i = 0; i < NRT_MARK_SLOTS; i++)
-		assert_status(nrt_copy(b, 0, a, 0, 8, NULL, &f[i]), NRT_SUCCESS);
-	fake.defer = false;
-	fake_marker(fake_last(0), 1);
-	assert_int_equal(e->dev->n_free_slots, 0);
-
-	/* No slot left: a job of the data alone, its outcome by sync_file. */
-	exports = fake.exports;
-	assert_status(nrt_copy(b, 0, a, 0, 8, NULL, &extra), NRT_SUCCESS);
-	assert_int_equal(fake_last(0)->count, 1);
-	assert_int_equal(fake_last(0)->descs[0].opcode, DRM_TRN_DMA_OP_COPY);
-	assert_status(nrt_fence_wait(extra, -1), NRT_SUCCESS);
-	assert_int_equal(fake.exports, exports + 1);
-	nrt_fence_free(extra);
-	assert_int_equal(e->dev->n_free_slots, 0);
-	/* A failure without a marker is still reported. */
-	fake.fail_submit = -EFAULT;
-	fake.fail_at = fake.submits;
-	assert_status(nrt_copy(b, 0, a, 0, 8, NULL, NULL), NRT_HW_ERROR);
-	assert_error_contains("device address fault");
-	fake.fail_submit = 0;
-	/* A raw job too. */
-	{
-		static const nrt_dma_desc nop = { .opcode = NRT_DMA_OP_NOP };
-
-		assert_status(nrt_submit_raw(e->dev, 0, &nop, 1, NULL, 0, NULL),
-			      NRT_SUCCESS);
-		assert_int_equal(fake_last(0)->count, 1);
-	}
-
-	/* A freed fence gives its slot back, and the next job uses it. */
-	fake_complete(f[5]->syncobjs[0], 1);
-	nrt_fence_free(f[5]);
-	f[5] = NULL;
-	assert_int_equal(e->dev->n_free_slots, 1);
-	exports = fake.exports;
-	assert_status(nrt_copy(b, 0, a, 0, 8, NULL, &extra), NRT_SUCCESS);
-	fake_marker(fake_last(0), 1);
-	assert_int_equal(e->dev->n_free_slots, 0);
-	assert_status(nrt_fence_wait(extra, -1), NRT_SUCCESS);
-	assert_int_equal(fake.exports, exports);
-	nrt_fence_free(extra);
-
-	for (i = 0; i < NRT_MARK_SLOTS; i++) {
-		if (f[i])
-			fake_complete(f[i]->syncobjs[0], 1);
-		nrt_fence_free(f[i]);
-	}
-	assert_int_equal(e->dev->n_free_slots, NRT_MARK_SLOTS);
-	free(f);
-	nrt_buffer_free(a);
-	nrt_buffer_free(b);
-}
-
-/* Reopen the device of @e with a descriptor limit of @max_descs. */
-static void reopen_with_max_descs(struct env *e, uint32_t max_descs)
-{
-	fake.kinfo.hbm_size = 8 * GIB;
-	fake.kinfo.max_descs = max_descs;
-	nrt_device_close(e->dev);
-	e->dev = open_ok(0);
-}
-
-/* The marker takes one descriptor of each job's max_descs. */
-static void test_marker_split(void **state)
-{
-	struct env *e = *state;
-	const uint64_t len = 2 * GIB + 1;
-	nrt_buffer *a, *b;
-	nrt_fence *f = NULL;
-	uint64_t t[3];
-	unsigned int i, exports;
-
-	reopen_with_max_descs(e, 2);
-	a = alloc_ok(e->dev, (size_t)len, NRT_PLACEMENT_HBM);
-	b = alloc_ok(e->dev, (size_t)len, NRT_PLACEMENT_HBM);
-
-	/* 3 descriptors of data: 3 jobs of one and a marker each. */
-	exports = fake.exports;
-	assert_status(nrt_copy(b, 0, a, 0, (size_t)len, NULL, &f), NRT_SUCCESS);
-	assert_int_equal(f->count, 3);
-	for (i = 0; i < 3; i++) {
-		const struct fake_submit *s = fake_last(2 - i);
-
-		assert_true(s->count <= 2);
-		t[i] = fake_marker(s, 1);
-		assert_true(s->descs[0].src == nrt_buffer_va(a) + i * GIB);
-		assert_true(s->descs[0].len == (i < 2 ? GIB : 1));
-		assert_int_equal(s->queue, fake_last(0)->queue);
-	}
-	assert_true(t[0] != t[1] && t[1] != t[2] && t[0] != t[2]);
-	assert_status(nrt_fence_wait(f, -1), NRT_SUCCESS);
-	assert_int_equal(fake.exports, exports);
-	nrt_fence_free(f);
-
-	/* The middle job faults: only it needs a query, and it is reported. */
-	fake.fail_submit = -EFAULT;
-	fake.fail_at = fake.submits + 1;
-	assert_status(nrt_copy(b, 0, a, 0, (size_t)len, NULL, &f), NRT_SUCCESS);
-	fake.fail_submit = 0;
-	assert_status(nrt_fence_wait(f, -1), NRT_HW_ERROR);
-	assert_error_contains("failed: device address fault");
-	assert_int_equal(fake.exports, exports + 1);
-	nrt_fence_free(f);
-
-	/* Only one slot left for a fence of 3 jobs: the first job gets it. */
-	{
-		uint32_t *held = calloc(NRT_MARK_SLOTS - 1, sizeof(*held));
-
-		assert_non_null(held);
-		nrt_slots_get(e->dev, NRT_MARK_SLOTS - 1, held);
-		assert_int_equal(e->dev->n_free_slots, 1);
-		exports = fake.exports;
-		assert_status(nrt_copy(b, 0, a, 0, (size_t)len, NULL, &f), NRT_SUCCESS);
-		fake_marker(fake_last(2), 1);
-		assert_int_equal(fake_last(1)->count, 1);
-		assert_int_equal(fake_last(0)->count, 1);
-		assert_status(nrt_fence_wait(f, -1), NRT_SUCCESS);
-		assert_int_equal(fake.exports, exports + 2);
-		nrt_fence_free(f);
-		nrt_slots_put(e->dev, NRT_MARK_SLOTS - 1, held);
-		free(held);
-		assert_int_equal(e->dev->n_free_slots, NRT_MARK_SLOTS);
-	}
-	nrt_buffer_free(a);
-	nrt_buffer_free(b);
-
-	/* One descriptor per job leaves no room: no markers at all. */
-	reopen_with_max_descs(e, 1);
-	a = alloc_ok(e->dev, (size_t)len, NRT_PLACEMENT_HBM);
-	b = alloc_ok(e->dev, (size_t)len, NRT_PLACEMENT_HBM);
-	exports = fake.exports;
-	assert_status(nrt_copy(b, 0, a, 0, (size_t)len, NULL, &f), NRT_SUCCESS);
-	assert_int_equal(f->count, 3);
-	for (i = 0; i < 3; i++) {
-		assert_int_equal(fake_last(i)->count, 1);
-		assert_int_equal(fake_last(i)->descs[0].opcode, DRM_TRN_DMA_OP_COPY);
-	}
-	assert_status(nrt_fence_wait(f, -1), NRT_SUCCESS);
-	assert_int_equal(fake.exports, exports + 3);
-	nrt_fence_free(f);
-	nrt_buffer_free(a);
-	nrt_buffer_free(b);
-}
-
-/* Raw jobs: the caller's descriptors, then the marker if there is room. */
-static void test_marker_raw(void **state)
-{
-	struct env *e = *state;
-	nrt_buffer *b = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HBM);
-	nrt_dma_desc d[64];
-	nrt_fence *f = NULL;
-	unsigned int i, exports = fake.exports;
-	uint64_t v;
-
-	memset(d, 0, sizeof(d));
-	for (i = 0; i < 64; i++) {
-		d[i].opcode = NRT_DMA_OP_WRITE;
-		d[i].dst = nrt_buffer_va(b) + 8 * i;
-		d[i].len = 1000 + i;
-	}
-
-	/* More than fit on the stack. */
-	assert_status(nrt_submit_raw(e->dev, 1, d, 20, NULL, 0, &f), NRT_SUCCESS);
-	assert_int_equal(fake_last(0)->count, 21);
-	for (i = 0; i < 8; i++)
-		assert_true(fake_last(0)->descs[i].len == 1000 + i);
-	assert_status(nrt_fence_wait(f, -1), NRT_SUCCESS);
-	assert_int_equal(fake.exports, exports);
-	nrt_fence_free(f);
-	memcpy(&v, fake_mem(b) + 8 * 19, 8);
-	assert_true(v == 1019);
-
-	/* max_descs - 1: the marker makes it max_descs. */
-	assert_status(nrt_submit_raw(e->dev, 1, d, 63, NULL, 0, NULL), NRT_SUCCESS);
-	assert_int_equal(fake_last(0)->count, 64);
-	assert_int_equal(fake.exports, exports);
-
-	/* A full job has no room for the marker: it goes without. */
-	assert_status(nrt_submit_raw(e->dev, 1, d, 64, NULL, 0, &f), NRT_SUCCESS);
-	assert_int_equal(fake_last(0)->count, 64);
-	assert_true(fake_last(0)->descs[7].len == 1007);
-	assert_status(nrt_fence_wait(f, -1), NRT_SUCCESS);
-	assert_int_equal(fake.exports, exports + 1);
-	nrt_fence_free(f);
-	memcpy(&v, fake_mem(b) + 8 * 63, 8);
-	assert_true(v == 1063);
-	assert_int_equal(e->dev->n_free_slots, NRT_MARK_SLOTS);
-
-	/* A failed submission releases the slot; the message counts the caller's descriptors. */
-	d[0].opcode = 0x80;
-	assert_status(nrt_submit_raw(e->dev, 0, d, 2, NULL, 0, NULL), NRT_INVALID);
-	assert_error_contains("nrt_submit_raw: submission of a job of 2 descriptors to queue 0");
-	assert_int_equal(e->dev->n_free_slots, NRT_MARK_SLOTS);
-
-	nrt_buffer_free(b);
-}
-
-/* No status buffer: jobs go without markers, and nothing else changes. */
-static void test_marker_unavailable(void **state)
-{
-	struct env *e = *state;
-	nrt_buffer *a = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HOST);
-	nrt_buffer *b = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HBM);
-	unsigned int created, exports = fake.exports;
-	nrt_fence *f = NULL;
-
-	/* A message of an earlier failure, which success must not change. */
-	assert_status(nrt_copy(NULL, 0, a, 0, 1, NULL, NULL), NRT_INVALID);
-	fake.bo_create_errno = ENOMEM;
-	created = fake.bos_created;
-	assert_status(nrt_copy(b, 0, a, 0, 64, NULL, &f), NRT_SUCCESS);
-	assert_string_equal(nrt_last_error(), "nrt_copy: dst is NULL");
-	assert_int_equal(e->dev->marks_state, NRT_MARKS_UNAVAILABLE);
-	assert_int_equal(fake_last(0)->count, 1);
-	assert_status(nrt_fence_wait(f, -1), NRT_SUCCESS);
-	assert_int_equal(fake.exports, exports + 1);
-	nrt_fence_free(f);
-
-	/* Not tried again on every job. */
-	fake.bo_create_errno = 0;
-	fill_pattern(fake_mem(a), 64, 5);
-	assert_status(nrt_copy(b, 0, a, 0, 64, NULL, NULL), NRT_SUCCESS);
-	assert_int_equal(fake_last(0)->count, 1);
-	assert_int_equal(fake.bos_created, created);
-	assert_memory_equal(fake_mem(b), fake_mem(a), 64);
-
-	nrt_buffer_free(a);
-	nrt_buffer_free(b);
-}
-
-/* --- threads ----------------------------------------------------------- */
-
-struct worker {
-	nrt_device *dev;
-	unsigned int id;
-	char error[512];
-};
-
-static void *worker_main(void *arg)
-{
-	struct worker *w = arg;
-	const size_t len = 80 * KIB + w->id;
-	unsigned char *in = malloc(len), *out = malloc(len);
-	nrt_buffer *host = NULL, *hbm = NULL;
-	nrt_fence *f[16];
-	unsigned int i;
-	nrt_status st;
-
-	if (!in || !out) {
-		snprintf(w->error, sizeof(w->error), "out of memory");
-		goto out;
-	}
-	fill_pattern(in, len, w->id);
-	if (nrt_buffer_alloc(w->dev, len, NRT_PLACEMENT_HOST, &host) ||
-	    nrt_buffer_alloc(w->dev, len, NRT_PLACEMENT_HBM, &hbm)) {
-		snprintf(w->error, sizeof(w->error), "alloc: %s", nrt_last_error());
-		goto out;
-	}
-	for (i = 0; i < 16; i++) {
-		/* Staged write and read, and async copies, all at once. */
-		st = nrt_buffer_write(hbm, 0, in, len);
-		if (!st)
-			st = nrt_copy(host, 0, hbm, 0, len, NULL, &f[i]);
-		if (st) {
-			snprintf(w->error, sizeof(w->error), "round %u: %s", i,
-				 nrt_last_error());
-			while (i--)
-				nrt_fence_free(f[i]);
-			goto out;
-		}
-	}
-	for (i = 16; i-- > 0;) {
-		st = nrt_fence_wait(f[i], -1);
-		if (st && !w->error[0])
-			snprintf(w->error, sizeof(w->error), "wait %u: %s", i,
-				 nrt_last_error());
-		nrt_fence_free(f[i]);
-	}
-	if (!w->error[0] && (nrt_buffer_read(host, 0, out, len) ||
-			     memcmp(in, out, len)))
-		snprintf(w->error, sizeof(w->error), "data differs");
-out:
-	nrt_buffer_free(host);
-	nrt_buffer_free(hbm);
-	free(in);
-	free(out);
-	return NULL;
-}
-
-static void test_threads(void **state)
-{
-	struct env *e = *state;
-	struct worker w[6];
-	pthread_t th[6];
-	unsigned int i;
-
-	for (i = 0; i < 6; i++) {
-		memset(&w[i], 0, sizeof(w[i]));
-		w[i].dev = e->dev;
-		w[i].id = i + 1;
-		assert_int_equal(pthread_create(&th[i], NULL, worker_main, &w[i]), 0);
-	}
-	for (i = 0; i < 6; i++) {
-		assert_int_equal(pthread_join(th[i], NULL), 0);
-		if (w[i].error[0])
-			fail_msg("thread %u: %s", i, w[i].error);
-	}
-	/* All succeeded by their markers, and gave their slots back. */
-	assert_no_status_query(0, 0);
-	assert_int_equal(e->dev->n_free_slots, NRT_MARK_SLOTS);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1583,34 +586,15 @@ int main(void)
 		cmocka_unit_test(test_split_copy),
 		cmocka_unit_test(test_split_fill),
 		cmocka_unit_test(test_pick_queue),
-		cmocka_unit_test(test_fence_status_mapping),
 		cmocka_unit_test(test_range_check),
 		cmocka_unit_test(test_fail_prefix),
-		cmocka_unit_test_setup_teardown(test_alloc_args, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_alloc_free, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_alloc_no_room, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_map_idempotent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_write_read_mapped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_write_read_staged, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_close_device_first, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_peer_import, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_copy_args, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_copy_sync_data, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_copy_split_jobs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_round_robin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wait_fences, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fence_pending_and_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fence_export_merged, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_syncobj_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_submit_raw, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_old_kernel, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_marker_fast_path, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_marker_slow_path, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_marker_slots_exhausted, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_marker_split, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_marker_raw, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_marker_unavailable, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 	};
 	int ret;
 

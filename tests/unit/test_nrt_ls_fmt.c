@@ -20,6 +20,16 @@
 #define GIB (UINT64_C(1) << 30)
 #define MIB (UINT64_C(1) << 20)
 
+static int table(FILE *out, const struct nrt_ls_row *rows, size_t n)
+{
+	return nrt_ls_print_table(out, rows, n, false);
+}
+
+static int json(FILE *out, const struct nrt_ls_row *rows, size_t n)
+{
+	return nrt_ls_print_json(out, rows, n, NULL);
+}
+
 /* Run a printer into memory and return what it printed (caller frees). */
 static char *capture(int (*print)(FILE *, const struct nrt_ls_row *, size_t),
 		     const struct nrt_ls_row *rows, size_t n)
@@ -62,48 +72,7 @@ static struct nrt_ls_row make_row(unsigned int index, const char *bdf,
 	return r;
 }
 
-/* --- sizes and links -------------------------------------------------- */
-
-static void check_size(uint64_t bytes, const char *expect)
-{
-	char buf[NRT_LS_SIZE_LEN];
-
-	assert_ptr_equal(nrt_ls_format_size(bytes, buf, sizeof(buf)), buf);
-	assert_string_equal(buf, expect);
-}
-
-static void test_format_size(void **state)
-{
-	(void)state;
-
-	check_size(0, "0 B");
-	check_size(1, "1 B");
-	check_size(1023, "1023 B");
-	check_size(1024, "1 KiB");
-	check_size(1536, "1.5 KiB");
-	check_size(512 * MIB, "512 MiB");
-	check_size(GIB, "1 GiB");
-	check_size(GIB + GIB / 2, "1.5 GiB");
-	check_size(96 * GIB, "96 GiB");
-	check_size(GIB + GIB / 4, "1.3 GiB");      /* 1.25 rounds up */
-	check_size(GIB + GIB / 100, "1 GiB");      /* 1.01 rounds down */
-	check_size(GIB - 40000, "1 GiB");          /* 1023.96 MiB */
-	check_size(1023 * MIB, "1023 MiB");
-	check_size(UINT64_C(1) << 40, "1 TiB");
-	check_size(UINT64_C(3) << 50, "3 PiB");
-	check_size(UINT64_C(1) << 60, "1 EiB");
-	check_size(UINT64_MAX, "16 EiB");
-}
-
-static void test_format_size_truncates(void **state)
-{
-	char buf[4];
-
-	(void)state;
-	memset(buf, 'x', sizeof(buf));
-	nrt_ls_format_size(96 * GIB, buf, sizeof(buf));
-	assert_string_equal(buf, "96 ");
-}
+/* --- links ------------------------------------------------------------ */
 
 static void test_link_speed_code(void **state)
 {
@@ -152,7 +121,7 @@ static void test_table_one(void **state)
 	char *text;
 
 	(void)state;
-	text = capture(nrt_ls_print_table, &row, 1);
+	text = capture(table, &row, 1);
 	assert_string_equal(text,
 		"+--------+--------------+--------------+-------+-----------+-------------+--------+-------------------+\n"
 		"| DEVICE | PCI BDF      | NEURON CORES | HBM   | NUMA NODE | PCIE LINK   | DRIVER | CONNECTED DEVICES |\n"
@@ -177,7 +146,7 @@ static void test_table_four(void **state)
 	rows[3].driver_version_minor = 20;
 	rows[3].driver_version_patch = 300;
 
-	text = capture(nrt_ls_print_table, rows, 4);
+	text = capture(table, rows, 4);
 	assert_string_equal(text,
 		"+--------+--------------+--------------+---------+-----------+-------------+-----------+-------------------+\n"
 		"| DEVICE | PCI BDF      | NEURON CORES | HBM     | NUMA NODE | PCIE LINK   | DRIVER    | CONNECTED DEVICES |\n"
@@ -195,7 +164,7 @@ static void test_table_empty(void **state)
 	char *text;
 
 	(void)state;
-	text = capture(nrt_ls_print_table, NULL, 0);
+	text = capture(table, NULL, 0);
 	assert_string_equal(text,
 		"+--------+---------+--------------+-----+-----------+-----------+--------+-------------------+\n"
 		"| DEVICE | PCI BDF | NEURON CORES | HBM | NUMA NODE | PCIE LINK | DRIVER | CONNECTED DEVICES |\n"
@@ -255,7 +224,7 @@ static void test_json_devices(void **state)
 	rows[1].minor = 7;
 	rows[1].chip_id = UINT32_MAX;
 
-	text = capture(nrt_ls_print_json, rows, 3);
+	text = capture(json, rows, 3);
 	/* Pretty printed, one document, paths not escaped. */
 	assert_non_null(strchr(text, '\n'));
 	assert_int_equal(text[strlen(text) - 1], '\n');
@@ -319,7 +288,7 @@ static void test_json_empty(void **state)
 	char *text;
 
 	(void)state;
-	text = capture(nrt_ls_print_json, NULL, 0);
+	text = capture(json, NULL, 0);
 	root = parse(text);
 	check_int(root, "schema_version", 1);
 	devices = get(root, "devices", json_type_array);
@@ -328,11 +297,59 @@ static void test_json_empty(void **state)
 	free(text);
 }
 
+/* --wide: the PROCESSES column and the "processes" members. */
+static void test_wide(void **state)
+{
+	struct nrt_ls_json_extra x = { NULL, NULL, NULL };
+	struct json_object *procs[2], *root, *devices, *p;
+	struct nrt_ls_row rows[2];
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	memset(rows, 0, sizeof(rows));
+	snprintf(rows[0].pci_bdf, sizeof(rows[0].pci_bdf), "0000:01:00.0");
+	snprintf(rows[0].processes, sizeof(rows[0].processes), "2417 python3, 2533 nrt_load");
+	snprintf(rows[1].pci_bdf, sizeof(rows[1].pci_bdf), "0000:02:00.0");
+	rows[1].index = 1;
+
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	assert_int_equal(nrt_ls_print_table(f, rows, 2, true), 0);
+	assert_int_equal(nrt_ls_print_table(f, rows, 2, false), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(strstr(text, "| CONNECTED DEVICES | PROCESSES                   |\n"));
+	assert_non_null(strstr(text, "| -                 | 2417 python3, 2533 nrt_load |\n"));
+	assert_non_null(strstr(text, "| -                 | -                           |\n"));
+	/* The narrow table has no such column. */
+	assert_non_null(strstr(text, "| CONNECTED DEVICES |\n"));
+	free(text);
+
+	procs[0] = json_object_new_array();
+	p = json_object_new_object();
+	json_object_object_add(p, "pid", json_object_new_int(2417));
+	json_object_array_add(procs[0], p);
+	procs[1] = NULL;
+	x.dev_procs = procs;
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	assert_int_equal(nrt_ls_print_json(f, rows, 2, &x), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_null(procs[0]);
+	root = parse(text);
+	devices = get(root, "devices", json_type_array);
+	p = get(json_object_array_get_idx(devices, 0), "processes", json_type_array);
+	check_int(json_object_array_get_idx(p, 0), "pid", 2417);
+	assert_false(json_object_object_get_ex(json_object_array_get_idx(devices, 1),
+					       "processes", NULL));
+	json_object_put(root);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_format_size),
-		cmocka_unit_test(test_format_size_truncates),
 		cmocka_unit_test(test_link_speed_code),
 		cmocka_unit_test(test_format_link),
 		cmocka_unit_test(test_table_one),
@@ -340,6 +357,7 @@ int main(void)
 		cmocka_unit_test(test_table_empty),
 		cmocka_unit_test(test_json_devices),
 		cmocka_unit_test(test_json_empty),
+		cmocka_unit_test(test_wide),
 	};
 
 	return cmocka_run_group_tests_name("nrt_ls_fmt", tests, NULL, NULL);

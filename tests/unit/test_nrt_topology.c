@@ -27,7 +27,7 @@
 
 #include "linux/trn_link.h"
 #include "nrt.h"
-#include "nrt_internal.h"
+#include "nrt_topology.h"
 
 static char root[64], sysfs[128];
 

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Copyright (c) 2026 The trn authors
+ *
+ * What the tools share: see nrt_tool.h.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "nrt_tool.h"
+
+static const char *nrt_tool_progname = "nrt";
+
+void nrt_tool_init(const char *name)
+{
+	nrt_tool_progname = name;
+}
+
+const char *nrt_tool_name(void)
+{
+	return nrt_tool_progname;
+}
+
+static void nrt_tool_verror(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", nrt_tool_progname);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void nrt_tool_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	nrt_tool_verror(fmt, ap);
+	va_end(ap);
+}
+
+void nrt_tool_die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	nrt_tool_verror(fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void nrt_tool_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (fmt) {
+		va_start(ap, fmt);
+		nrt_tool_verror(fmt, ap);
+		va_end(ap);
+	}
+	fprintf(stderr, "Try '%s --help' for more information.\n",
+		nrt_tool_progname);
+	exit(2);
+}
+
+int nrt_tool_version(void)
+{
+	printf("%s %d.%d.%d\n", nrt_tool_progname, NRT_VERSION_MAJOR,
+	       NRT_VERSION_MINOR, NRT_VERSION_PATCH);
+	return nrt_tool_flush();
+}
+
+int nrt_tool_flush(void)
+{
+	if (fflush(stdout) || ferror(stdout)) {
+		nrt_tool_error("cannot write the output");
+		return 1;
+	}
+	return 0;
+}
+
+const char *nrt_tool_reason(nrt_status st)
+{
+	const char *detail = nrt_last_error();
+
+	return *detail ? detail : nrt_strerror(st);
+}
+
+void *nrt_tool_xmalloc(size_t size)
+{
+	void *p = malloc(size);
+
+	if (!p)
+		nrt_tool_die("out of memory allocating %zu bytes", size);
+	return p;
+}
+
+char *nrt_tool_format_size(uint64_t bytes, char *buf, size_t size)
+{
+	static const char *const units[] = {
+		"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"
+	};
+	const unsigned int last = sizeof(units) / sizeof(units[0]) - 1;
+	unsigned int u = 0;
+	uint64_t unit, whole, rem, tenths;
+
+	while (u < last && bytes >> (10 * (u + 1)))
+		u++;
+	if (u == 0) {
+		snprintf(buf, size, "%llu B", (unsigned long long)bytes);
+		return buf;
+	}
+
+	unit = UINT64_C(1) << (10 * u);
+	whole = bytes >> (10 * u);
+	rem = bytes & (unit - 1);
+	/* rem < 2^60, so this cannot overflow even for EiB. */
+	tenths = (rem * 10 + unit / 2) / unit;
+	if (tenths == 10) {
+		whole++;
+		tenths = 0;
+	}
+	if (whole == 1024 && u < last) {
+		/* Rounded up to the next unit, e.g. 1023.96 MiB. */
+		u++;
+		whole = 1;
+	}
+
+	if (tenths)
+		snprintf(buf, size, "%llu.%llu %s", (unsigned long long)whole,
+			 (unsigned long long)tenths, units[u]);
+	else
+		snprintf(buf, size, "%llu %s", (unsigned long long)whole,
+			 units[u]);
+	return buf;
+}
