@@ -67,7 +67,8 @@ check "a user outside render cannot open the device" \
 	bash -c "[ $rc -ne 0 ] && grep -qi 'permission denied' <<< '$out'"
 
 # The exporter as the unit runs it, as an unprivileged user.
-as nobody nrt-top --prometheus 9400 --listen 127.0.0.1 2> /tmp/prom.err &
+setpriv --reuid=nobody --regid=nogroup --clear-groups --reset-env \
+	nrt-top --prometheus 9400 --listen 127.0.0.1 2> /tmp/prom.err &
 prom=$!
 metrics=
 for _ in $(seq 50); do
