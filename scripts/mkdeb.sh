@@ -59,7 +59,7 @@ changes=$out/trn_${ver}_$(dpkg --print-architecture).changes
 echo "  LINT    $changes"
 # lintian advises against running as root: drop to nobody when root, if
 # nobody can read the packages (not under /root, for example).
-lint=(lintian --fail-on error,warning,info --display-info --color never "$changes")
+lint=(lintian --fail-on "error,warning,info" --display-info --color never "$changes")
 nobody=(setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME=/tmp)
 if [ "$(id -u)" -eq 0 ] && "${nobody[@]}" test -r "$changes" 2> /dev/null; then
 	lint=("${nobody[@]}" "${lint[@]}")

@@ -26,8 +26,7 @@ as() {
 	setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups --reset-env "$@"
 }
 node_gone() {
-	local i
-	for i in $(seq 50); do [ -e /dev/accel/accel0 ] || return 0; sleep 0.1; done
+	for _ in $(seq 50); do [ -e /dev/accel/accel0 ] || return 0; sleep 0.1; done
 	return 1
 }
 
