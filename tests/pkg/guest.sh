@@ -4,21 +4,14 @@
 # Guest side of tests/pkg/check-packages: runs in a VM whose root file system
 # is the chroot the packages were installed in (tests/vm/vm.sh --root), with
 # one trn device. Nothing of the build tree is here: the driver, the udev
-# rule and the tools are the installed ones. TAP lines go to
-# $TRNVM_OUT/results.tap.
-tap=$TRNVM_OUT/results.tap
-: > "$tap"
+# rule and the tools are the installed ones.
 
-pass() { echo "ok - packages: $*" | tee -a "$tap"; }
-fail() { echo "not ok - packages: $*" | tee -a "$tap"; }
-check() {
-	local desc=$1
-	shift
-	if "$@"; then pass "$desc"; else fail "$desc"; fi
-}
-check_eq() {
-	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1 (got '$2', want '$3')"; fi
-}
+# The VM tests' helpers (pass, fail, check, check_eq), which
+# check-packages puts next to this script; TAP lines go to standard output.
+# shellcheck disable=SC2034 # T names the test in lib.sh's lines
+T=packages
+. "$TRNVM_OUT/lib.sh"
+
 # as USER CMD...: run CMD as USER with the user's groups.
 as() {
 	local u=$1
