@@ -8,6 +8,8 @@
 #   make vm         interactive VM with DEVICES (default 1) devices, trn.ko loaded
 #   make bench      nrt-bench in a VM, with host memcpy measured on the host
 #   make install    install libnrt, headers and tools (PREFIX, DESTDIR)
+#   make deb        Debian packages in build/deb (trn-dkms, libnrt0, libnrt-dev,
+#                   nrt-tools), checked with lintian
 #
 # Dependencies are installed or located by scripts/deps.sh, which caches
 # heavy artefacts (QEMU, guest kernel) in $(TRN_CACHE), outside the tree.
@@ -22,6 +24,7 @@ V ?= 0
 .DEFAULT_GOAL := all
 
 include mk/user.mk
+include mk/deb.mk
 
 KERNEL_SRCS := $(filter-out %.mod.c,$(wildcard kernel/*.c kernel/*.h)) kernel/Kbuild \
 	include/uapi/drm/trn_accel.h include/uapi/linux/trn_link.h include/hw/trn_regs.h include/hw/trn_isa.h
@@ -85,6 +88,7 @@ check: deps
 	$(MAKE) unit-test
 	$(MAKE) check-static
 	$(MAKE) vm-test
+	$(MAKE) check-packages
 
 check-build: user kernel $(GUEST_TESTS)
 

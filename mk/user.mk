@@ -14,6 +14,8 @@
 #   unit-test     build the unit tests with ASan/UBSan in build/asan/ and
 #                 run them all; check that the library exports exactly the
 #                 functions nrt.h declares
+#   user-dist     what install-user installs: the library, its links,
+#                 nrt.pc and the tools (no tests)
 #   install-user  install into $(DESTDIR)$(PREFIX)
 #   clean-user    remove what the targets above build
 #
@@ -26,7 +28,10 @@ USER_SAVED_DEFAULT_GOAL := $(.DEFAULT_GOAL)
 USER_BUILD := build
 USER_ASAN := $(USER_BUILD)/asan
 
-NRT_VERSION := 0.6.0
+# The release version of the project (libnrt, the tools and the Debian
+# packages, see mk/deb.mk) is defined once, in lib/nrt.h.
+NRT_VERSION := $(shell sed -n 's/^\#define NRT_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$$/\2/p' \
+	lib/nrt.h | paste -sd.)
 NRT_SOVERSION := 0
 NRT_SONAME := libnrt.so.$(NRT_SOVERSION)
 NRT_REALNAME := libnrt.so.$(NRT_VERSION)
@@ -38,6 +43,9 @@ BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 
 PKG_CONFIG ?= pkg-config
+# The tools find build/lib in the tree and $(PREFIX)/lib after make install;
+# packages that install the library into the system's directory set it empty.
+NRT_TOOLS_RPATH ?= -Wl,-rpath,'$$ORIGIN/../lib'
 INSTALL ?= install
 
 USER_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
@@ -126,7 +134,7 @@ $(NRT_PC): lib/nrt.pc.in user-pc-force
 NRT_TOOL_SRCS := tools/nrt_tool.c tools/nrt_json.c tools/nrt_proc.c
 NRT_TOOL_OBJS := $(NRT_TOOL_SRCS:tools/%.c=$(USER_BUILD)/tools/common/%.o)
 NRT_TOOL_CFLAGS = $(USER_CFLAGS) -Ilib -Itools $(USER_JSON_CFLAGS) $(CPPFLAGS) $(CFLAGS)
-NRT_TOOL_LIBS = -L$(USER_BUILD)/lib -lnrt -Wl,-rpath,'$$ORIGIN/../lib' $(USER_JSON_LIBS)
+NRT_TOOL_LIBS = -L$(USER_BUILD)/lib -lnrt $(NRT_TOOLS_RPATH) $(USER_JSON_LIBS)
 
 $(NRT_TOOL_OBJS): $(USER_BUILD)/tools/common/%.o: tools/%.c
 	@mkdir -p $(@D)
@@ -224,9 +232,9 @@ $(USER_BUILD)/examples/%: examples/%.c $(NRT_LIB) | $(NRT_LIB_LINKS)
 	$(CC) $(USER_CFLAGS) -Ilib $(CPPFLAGS) $(CFLAGS) -MMD -MP -MF $@.d $(LDFLAGS) \
 		-o $@ $< -L$(USER_BUILD)/lib -lnrt -Wl,-rpath,'$$ORIGIN/../lib' -lm
 
-.PHONY: user user-pc-force
-user: $(NRT_LIB) $(NRT_LIB_LINKS) $(NRT_PC) $(NRT_LS) $(NRT_TOP) $(NRT_BENCH) $(USER_DEV_TESTS) \
-	$(USER_EXAMPLES)
+.PHONY: user user-dist user-pc-force
+user: user-dist $(USER_DEV_TESTS) $(USER_EXAMPLES)
+user-dist: $(NRT_LIB) $(NRT_LIB_LINKS) $(NRT_PC) $(NRT_LS) $(NRT_TOP) $(NRT_BENCH)
 
 # --- unit tests (ASan + UBSan) ----------------------------------------------
 
@@ -352,7 +360,10 @@ unit-test: $(USER_TESTS) user-symbols-check
 # --- install ----------------------------------------------------------------
 
 .PHONY: install-user
-install-user: user
+# The man pages carry the release version in their .TH line.
+USER_MAN_INSTALL = sed -e '1,/^\.TH/s/"trn [0-9.]*"/"trn $(NRT_VERSION)"/'
+
+install-user: user-dist
 	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
 		$(DESTDIR)$(INCLUDEDIR)/drm $(DESTDIR)$(BINDIR) \
 		$(DESTDIR)$(MANDIR)/man1
@@ -364,11 +375,11 @@ install-user: user
 		$(DESTDIR)$(INCLUDEDIR)/drm/trn_accel.h
 	$(INSTALL) -m 0644 $(NRT_PC) $(DESTDIR)$(LIBDIR)/pkgconfig/nrt.pc
 	$(INSTALL) -m 0755 $(NRT_LS) $(DESTDIR)$(BINDIR)/nrt-ls
-	$(INSTALL) -m 0644 tools/nrt-ls.1 $(DESTDIR)$(MANDIR)/man1/nrt-ls.1
+	$(USER_MAN_INSTALL) tools/nrt-ls.1 > $(DESTDIR)$(MANDIR)/man1/nrt-ls.1
 	$(INSTALL) -m 0755 $(NRT_TOP) $(DESTDIR)$(BINDIR)/nrt-top
-	$(INSTALL) -m 0644 tools/nrt-top.1 $(DESTDIR)$(MANDIR)/man1/nrt-top.1
+	$(USER_MAN_INSTALL) tools/nrt-top.1 > $(DESTDIR)$(MANDIR)/man1/nrt-top.1
 	$(INSTALL) -m 0755 $(NRT_BENCH) $(DESTDIR)$(BINDIR)/nrt-bench
-	$(INSTALL) -m 0644 tools/nrt-bench.1 $(DESTDIR)$(MANDIR)/man1/nrt-bench.1
+	$(USER_MAN_INSTALL) tools/nrt-bench.1 > $(DESTDIR)$(MANDIR)/man1/nrt-bench.1
 
 .PHONY: clean-user
 clean-user:

@@ -7,6 +7,8 @@
 #   scripts/deps.sh kernel   kernel 6.12 headers (bookworm-backports), guest kernel
 #                            image and checkpatch, resolved and cached
 #   scripts/deps.sh qemu     QEMU 10.0 source (apt-get source) built with the trn model
+#   scripts/deps.sh packages Debian's packaging tools and debootstrap (make deb,
+#                            make check-packages)
 #   scripts/deps.sh all      all of the above (default)
 #
 # Heavy artefacts live in $TRN_CACHE (default ~/.cache/trn), outside the clone,
@@ -33,6 +35,8 @@ HOST_PKGS=(build-essential pkg-config bc kmod cpio xz-utils zstd busybox-static
 QEMU_PKGS=(ninja-build libglib2.0-dev libpixman-1-dev flex bison libfdt-dev
 	   zlib1g-dev libslirp-dev libcap-ng-dev libattr1-dev libopenblas-dev
 	   python3-venv python3-pycotap python3-tomli qemu-system-data seabios)
+# make deb and its test: the packages' build dependencies are in HOST_PKGS.
+PKG_PKGS=(debhelper dh-dkms lintian debootstrap)
 
 log() { printf 'deps: %s\n' "$*" >&2; }
 die() { printf 'deps: error: %s\n' "$*" >&2; exit 1; }
@@ -321,7 +325,8 @@ case "${1:-all}" in
 host) do_host ;;
 kernel) do_host; do_kernel ;;
 qemu) do_host; do_qemu ;;
-all) do_host; do_kernel; do_qemu ;;
-*) die "usage: $0 [host|kernel|qemu|all]" ;;
+packages) do_host; need_pkgs "${PKG_PKGS[@]}" ;;
+all) do_host; do_kernel; do_qemu; need_pkgs "${PKG_PKGS[@]}" ;;
+*) die "usage: $0 [host|kernel|qemu|packages|all]" ;;
 esac
 write_env

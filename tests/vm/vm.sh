@@ -39,6 +39,12 @@
 #   --swap-cables A.p,B.q  exchange the far ends of the cables at port p of
 #                        device A and port q of device B (a miswired rack);
 #                        may be repeated
+#   --root DIR           boot DIR (a Debian tree with the guest kernel's
+#                        modules installed, e.g. tests/pkg/check-packages'
+#                        chroot) as the root file system instead of the host's
+#                        tree: cmd and shell modes only; the driver is the
+#                        one installed in DIR, loaded with modprobe in shell
+#                        mode and by the command itself in cmd mode
 #
 # The cables and the topology are written to OUT/devices.txt ("topology=",
 # "swap-cables=" and "cable A.p B.q" lines) for the guest tests. A host-side
@@ -74,6 +80,7 @@ mem=2G
 topology=
 swaps=()
 tests=
+root=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--devices) ndev=$2; shift 2 ;;
@@ -88,6 +95,7 @@ while [ $# -gt 0 ]; do
 	--topology-props) topo_props=$2; shift 2 ;;
 	--swap-cables) swaps+=("$2"); shift 2 ;;
 	--tests) tests=$2; shift 2 ;;
+	--root) root=$2; shift 2 ;;
 	-*) echo "vm.sh: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
 	esac
@@ -95,6 +103,11 @@ done
 mode=${1:-shell}
 shift || true
 case "$mode" in test|shell|cmd) ;; *) echo "vm.sh: unknown mode $mode" >&2; exit 2 ;; esac
+if [ -n "$root" ]; then
+	[ "$mode" != test ] || { echo "vm.sh: --root runs cmd and shell only" >&2; exit 2; }
+	[ -x "$root/bin/sh" ] || { echo "vm.sh: --root $root: no /bin/sh in it" >&2; exit 2; }
+	root=$(cd "$root" && pwd)
+fi
 
 # Default devices: chip i gets 2 cores and (i+1) GiB of HBM.
 for ((i = 0; i < ndev; i++)); do
@@ -215,9 +228,8 @@ args=(-machine q35 -accel "$accel" -cpu "$cpu" -smp 2 -m "$mem"
       -nodefaults -display none -no-reboot
       -L /usr/share/qemu -L /usr/share/seabios
       -kernel "$GUEST_KERNEL" -initrd "$img"
-      -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
+      -virtfs "local,path=${root:-/},mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
       -virtfs "local,path=$out,mount_tag=trnout,security_model=none"
-      -virtfs "local,path=$GUEST_ROOT/lib/modules/$KVER,mount_tag=trnmods,security_model=none,readonly=on"
       -qmp "unix:$out/qmp.sock,server=on,wait=off")
 # Root port i at 00:(16+i).0, so that device i is on bus i+1. Slot 31 is the
 # q35 LPC bridge: with 16 devices, the last two root ports share slot 30 as
@@ -234,8 +246,18 @@ for i in "${!devices[@]}"; do
 	       -device "trn,id=trn$i,bus=rp$i,${devices[$i]}")
 done
 args+=("${extra[@]}")
-append="console=ttyS0 panic=-1 oops=panic loglevel=4 TRNVM_MODE=$mode TRNVM_REPO=$TOP"
+append="console=ttyS0 panic=-1 oops=panic loglevel=4 TRNVM_MODE=$mode"
 append+=" TRNVM_OUT=$out TRNVM_KVER=$KVER"
+if [ -n "$root" ]; then
+	# The root has its own modules and no build tree: the guest side of
+	# the harness comes through the output directory.
+	cp "$TOP/tests/vm/guest-init" "$out/guest-init"
+	append+=" TRNVM_ROOT=1 TRNVM_INIT=$out/guest-init"
+else
+	# The guest kernel's modules from the cache (see initramfs-init).
+	args+=(-virtfs "local,path=$GUEST_ROOT/lib/modules/$KVER,mount_tag=trnmods,security_model=none,readonly=on")
+	append+=" TRNVM_REPO=$TOP TRNVM_MODULES_SHARE=1"
+fi
 [ -n "$tests" ] && append+=" TRNVM_TESTS=$tests"
 [ "$budget_scale" != 1 ] && append+=" TRNVM_BUDGET_SCALE=$budget_scale"
 # The VM's own timeout: the budgets of the tests it runs, plus the boot.
