@@ -57,7 +57,7 @@ USER_SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 #   NL:     libnl-genl-3: the trn_link generic netlink family (libnrt topology)
 #   BLAS:   the host's BLAS: nrt-bench's matmul baseline
 #   CURSES: nrt-top's full-screen view; MHD: its Prometheus endpoint
-USER_PKGS := DRM=libdrm PCI=libpci JSON=json-c NL=libnl-genl-3.0 CMOCKA=cmocka \
+USER_PKGS := DRM=libdrm JSON=json-c NL=libnl-genl-3.0 CMOCKA=cmocka \
 	BLAS=openblas CURSES=ncursesw MHD=libmicrohttpd
 USER_CONFIG := $(USER_BUILD)/config.mk
 USER_CONFIG_KEY := $(PKG_CONFIG)|$(PKG_CONFIG_PATH)|$(PKG_CONFIG_LIBDIR)|$(PKG_CONFIG_SYSROOT_DIR)
@@ -121,9 +121,10 @@ $(NRT_PC): lib/nrt.pc.in user-pc-force
 # --- what the tools share ---------------------------------------------------
 
 # tools/nrt_tool.c (messages, exit statuses, sizes), tools/nrt_json.c (JSON
-# documents) and tools/nrt_proc.c (the processes using the devices, from
-# the DRM fdinfo of /proc), compiled once for all tools.
-NRT_TOOL_SRCS := tools/nrt_tool.c tools/nrt_json.c tools/nrt_proc.c
+# documents), tools/nrt_proc.c (the processes using the devices, from
+# the DRM fdinfo of /proc) and tools/nrt_facts.c (what sysfs says about a
+# device), compiled once for all tools.
+NRT_TOOL_SRCS := tools/nrt_tool.c tools/nrt_json.c tools/nrt_proc.c tools/nrt_facts.c
 NRT_TOOL_OBJS := $(NRT_TOOL_SRCS:tools/%.c=$(USER_BUILD)/tools/common/%.o)
 NRT_TOOL_CFLAGS = $(USER_CFLAGS) -Ilib -Itools $(USER_JSON_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 NRT_TOOL_LIBS = -L$(USER_BUILD)/lib -lnrt -Wl,-rpath,'$$ORIGIN/../lib' $(USER_JSON_LIBS)
@@ -136,8 +137,7 @@ $(NRT_TOOL_OBJS): $(USER_BUILD)/tools/common/%.o: tools/%.c
 
 NRT_LS_SRCS := tools/nrt-ls.c tools/nrt_ls_fmt.c tools/nrt_ls_topo.c
 NRT_LS_OBJS := $(NRT_LS_SRCS:tools/%.c=$(USER_BUILD)/tools/%.o)
-NRT_LS_CFLAGS = $(USER_CFLAGS) -Ilib -Itools $(USER_PCI_CFLAGS) \
-	$(USER_JSON_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+NRT_LS_CFLAGS = $(USER_CFLAGS) -Ilib -Itools $(USER_JSON_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 NRT_LS := $(USER_BUILD)/tools/nrt-ls
 
 $(NRT_LS_OBJS): $(USER_BUILD)/tools/%.o: tools/%.c
