@@ -146,7 +146,26 @@ $(NRT_LS_OBJS): $(USER_BUILD)/tools/%.o: tools/%.c
 
 $(NRT_LS): $(NRT_LS_OBJS) $(NRT_TOOL_OBJS) $(NRT_LIB) | $(NRT_LIB_LINKS)
 	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(NRT_LS_OBJS) $(NRT_TOOL_OBJS) \
-		$(NRT_TOOL_LIBS) $(USER_PCI_LIBS)
+		$(NRT_TOOL_LIBS)
+
+# --- nrt-diag ---------------------------------------------------------------
+
+# Level 1 reads sysfs and compares the wiring with nrt-ls's shape logic
+# (nrt_ls_topo.c); levels 2 and 3 run work through libnrt.
+NRT_DIAG_LIB_SRCS := tools/nrt_diag.c tools/nrt_diag_sys.c tools/nrt_diag_run.c
+NRT_DIAG_SRCS := tools/nrt-diag.c $(NRT_DIAG_LIB_SRCS)
+NRT_DIAG_OBJS := $(NRT_DIAG_SRCS:tools/%.c=$(USER_BUILD)/tools/diag/%.o) \
+	$(USER_BUILD)/tools/nrt_ls_topo.o
+NRT_DIAG_CFLAGS = $(USER_CFLAGS) -pthread -Ilib -Itools $(USER_JSON_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+NRT_DIAG := $(USER_BUILD)/tools/nrt-diag
+
+$(filter $(USER_BUILD)/tools/diag/%,$(NRT_DIAG_OBJS)): $(USER_BUILD)/tools/diag/%.o: tools/%.c
+	@mkdir -p $(@D)
+	$(CC) $(NRT_DIAG_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
+
+$(NRT_DIAG): $(NRT_DIAG_OBJS) $(NRT_TOOL_OBJS) $(NRT_LIB) | $(NRT_LIB_LINKS)
+	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(NRT_DIAG_OBJS) $(NRT_TOOL_OBJS) \
+		$(NRT_TOOL_LIBS) -lm -pthread
 
 # --- nrt-top ----------------------------------------------------------------
 
@@ -225,7 +244,8 @@ $(USER_BUILD)/examples/%: examples/%.c $(NRT_LIB) | $(NRT_LIB_LINKS)
 		-o $@ $< -L$(USER_BUILD)/lib -lnrt -Wl,-rpath,'$$ORIGIN/../lib' -lm
 
 .PHONY: user user-pc-force
-user: $(NRT_LIB) $(NRT_LIB_LINKS) $(NRT_PC) $(NRT_LS) $(NRT_TOP) $(NRT_BENCH) $(USER_DEV_TESTS) \
+user: $(NRT_LIB) $(NRT_LIB_LINKS) $(NRT_PC) $(NRT_LS) $(NRT_TOP) $(NRT_BENCH) $(NRT_DIAG) \
+	$(USER_DEV_TESTS) \
 	$(USER_EXAMPLES)
 
 # --- unit tests (ASan + UBSan) ----------------------------------------------
@@ -304,6 +324,9 @@ test_nrt_ls_fmt_LIBS = $(USER_JSON_LIBS) $(USER_ASAN_LIB_LIBS)
 test_nrt_ls_topo_OBJS = $(USER_ASAN_FMT_OBJS)
 test_nrt_ls_topo_LIBS = $(USER_JSON_LIBS) $(USER_ASAN_LIB_LIBS)
 test_nrt_tool_OBJS = $(USER_ASAN_TOOL_OBJS)
+test_nrt_diag_OBJS = $(USER_FS_OBJS) $(NRT_DIAG_LIB_SRCS:tools/%.c=$(USER_ASAN)/tools/%.o) \
+	$(USER_ASAN)/tools/nrt_ls_topo.o $(USER_ASAN_TOOL_OBJS)
+test_nrt_diag_LIBS = $(USER_JSON_LIBS) $(USER_ASAN_LIB_LIBS)
 test_nrt_tool_LIBS = $(USER_JSON_LIBS) $(USER_ASAN_LIB_LIBS)
 
 # nrt-top's collection, formats and renderer against fake sysfs and procfs
@@ -369,6 +392,8 @@ install-user: user
 	$(INSTALL) -m 0644 tools/nrt-top.1 $(DESTDIR)$(MANDIR)/man1/nrt-top.1
 	$(INSTALL) -m 0755 $(NRT_BENCH) $(DESTDIR)$(BINDIR)/nrt-bench
 	$(INSTALL) -m 0644 tools/nrt-bench.1 $(DESTDIR)$(MANDIR)/man1/nrt-bench.1
+	$(INSTALL) -m 0755 $(NRT_DIAG) $(DESTDIR)$(BINDIR)/nrt-diag
+	$(INSTALL) -m 0644 tools/nrt-diag.1 $(DESTDIR)$(MANDIR)/man1/nrt-diag.1
 
 .PHONY: clean-user
 clean-user:
@@ -376,6 +401,7 @@ clean-user:
 		$(USER_BUILD)/examples
 
 -include $(NRT_LIB_OBJS:.o=.d) $(NRT_TOOL_OBJS:.o=.d) $(NRT_LS_OBJS:.o=.d) $(NRT_TOP_OBJS:.o=.d) \
+	$(NRT_DIAG_OBJS:.o=.d) \
 	$(NRT_BENCH_OBJS:.o=.d) $(USER_DEV_TESTS:=.d) $(USER_EXAMPLES:=.d) \
 	$(wildcard $(USER_ASAN)/*/*.d $(USER_ASAN)/*/*/*.d)
 
