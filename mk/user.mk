@@ -57,8 +57,9 @@ USER_SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 #   NL:     libnl-genl-3: the trn_link generic netlink family (libnrt topology)
 #   BLAS:   the host's BLAS: nrt-bench's matmul baseline
 #   CURSES: nrt-top's full-screen view; MHD: its Prometheus endpoint
+#   YAML:   libyaml's emitter, for the CDI specification of nrt-ctk
 USER_PKGS := DRM=libdrm JSON=json-c NL=libnl-genl-3.0 CMOCKA=cmocka \
-	BLAS=openblas CURSES=ncursesw MHD=libmicrohttpd
+	BLAS=openblas CURSES=ncursesw MHD=libmicrohttpd YAML=yaml-0.1
 USER_CONFIG := $(USER_BUILD)/config.mk
 USER_CONFIG_KEY := $(PKG_CONFIG)|$(PKG_CONFIG_PATH)|$(PKG_CONFIG_LIBDIR)|$(PKG_CONFIG_SYSROOT_DIR)
 
@@ -167,6 +168,26 @@ $(NRT_DIAG): $(NRT_DIAG_OBJS) $(NRT_TOOL_OBJS) $(NRT_LIB) | $(NRT_LIB_LINKS)
 	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(NRT_DIAG_OBJS) $(NRT_TOOL_OBJS) \
 		$(NRT_TOOL_LIBS) -lm -pthread
 
+# --- nrt-reset and nrt-ctk --------------------------------------------------
+
+# nrt-reset: the PCI core's reset and a wait for the device; nrt-ctk: CDI
+# specifications, written as YAML with libyaml.
+NRT_RESET := $(USER_BUILD)/tools/nrt-reset
+NRT_CTK := $(USER_BUILD)/tools/nrt-ctk
+NRT_OPS_CFLAGS = $(USER_CFLAGS) -Ilib -Itools $(USER_JSON_CFLAGS) $(USER_YAML_CFLAGS) \
+	$(CPPFLAGS) $(CFLAGS)
+
+$(USER_BUILD)/tools/ops/%.o: tools/%.c
+	@mkdir -p $(@D)
+	$(CC) $(NRT_OPS_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
+
+$(NRT_RESET): $(USER_BUILD)/tools/ops/nrt-reset.o $(NRT_TOOL_OBJS) $(NRT_LIB) | $(NRT_LIB_LINKS)
+	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(NRT_TOOL_OBJS) $(NRT_TOOL_LIBS)
+
+$(NRT_CTK): $(USER_BUILD)/tools/ops/nrt-ctk.o $(NRT_TOOL_OBJS) $(NRT_LIB) | $(NRT_LIB_LINKS)
+	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(NRT_TOOL_OBJS) $(NRT_TOOL_LIBS) \
+		$(USER_YAML_LIBS)
+
 # --- nrt-top ----------------------------------------------------------------
 
 # Opens no device: the devices come from libnrt's list, their counters from
@@ -245,7 +266,7 @@ $(USER_BUILD)/examples/%: examples/%.c $(NRT_LIB) | $(NRT_LIB_LINKS)
 
 .PHONY: user user-pc-force
 user: $(NRT_LIB) $(NRT_LIB_LINKS) $(NRT_PC) $(NRT_LS) $(NRT_TOP) $(NRT_BENCH) $(NRT_DIAG) \
-	$(USER_DEV_TESTS) \
+	$(NRT_RESET) $(NRT_CTK) $(USER_DEV_TESTS) \
 	$(USER_EXAMPLES)
 
 # --- unit tests (ASan + UBSan) ----------------------------------------------
@@ -394,6 +415,10 @@ install-user: user
 	$(INSTALL) -m 0644 tools/nrt-bench.1 $(DESTDIR)$(MANDIR)/man1/nrt-bench.1
 	$(INSTALL) -m 0755 $(NRT_DIAG) $(DESTDIR)$(BINDIR)/nrt-diag
 	$(INSTALL) -m 0644 tools/nrt-diag.1 $(DESTDIR)$(MANDIR)/man1/nrt-diag.1
+	$(INSTALL) -m 0755 $(NRT_RESET) $(DESTDIR)$(BINDIR)/nrt-reset
+	$(INSTALL) -m 0644 tools/nrt-reset.1 $(DESTDIR)$(MANDIR)/man1/nrt-reset.1
+	$(INSTALL) -m 0755 $(NRT_CTK) $(DESTDIR)$(BINDIR)/nrt-ctk
+	$(INSTALL) -m 0644 tools/nrt-ctk.1 $(DESTDIR)$(MANDIR)/man1/nrt-ctk.1
 
 .PHONY: clean-user
 clean-user:
@@ -401,7 +426,7 @@ clean-user:
 		$(USER_BUILD)/examples
 
 -include $(NRT_LIB_OBJS:.o=.d) $(NRT_TOOL_OBJS:.o=.d) $(NRT_LS_OBJS:.o=.d) $(NRT_TOP_OBJS:.o=.d) \
-	$(NRT_DIAG_OBJS:.o=.d) \
+	$(NRT_DIAG_OBJS:.o=.d) $(USER_BUILD)/tools/ops/nrt-reset.d $(USER_BUILD)/tools/ops/nrt-ctk.d \
 	$(NRT_BENCH_OBJS:.o=.d) $(USER_DEV_TESTS:=.d) $(USER_EXAMPLES:=.d) \
 	$(wildcard $(USER_ASAN)/*/*.d $(USER_ASAN)/*/*/*.d)
 
