@@ -151,27 +151,39 @@ static const char *nrt_link_basename(const char *path, char *buf, size_t size)
 }
 
 /*
- * Read a decimal integer (optionally negative) from a sysfs attribute.
- * Return: true and the value in *@out, or false if unreadable or malformed.
+ * Read the small file at @path into @buf, NUL-terminated.
+ * Return: true if it could be read and was not empty.
  */
-static bool nrt_read_int_attr(const char *path, int *out)
+static bool nrt_read_small(const char *path, char *buf, size_t size)
 {
-	char buf[32];
 	ssize_t len;
-	long v;
-	char *end;
 	int fd;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
 	do {
-		len = read(fd, buf, sizeof(buf) - 1);
+		len = read(fd, buf, size - 1);
 	} while (len < 0 && errno == EINTR);
 	close(fd);
 	if (len <= 0)
 		return false;
 	buf[len] = '\0';
+	return true;
+}
+
+/*
+ * Read a decimal integer (optionally negative) from a sysfs attribute.
+ * Return: true and the value in *@out, or false if unreadable or malformed.
+ */
+static bool nrt_read_int_attr(const char *path, int *out)
+{
+	char buf[32];
+	long v;
+	char *end;
+
+	if (!nrt_read_small(path, buf, sizeof(buf)))
+		return false;
 
 	errno = 0;
 	v = strtol(buf, &end, 10);
@@ -381,21 +393,13 @@ static bool nrt_sysfs_devt(unsigned int minor, dev_t *out)
 	char path[PATH_MAX], buf[32];
 	unsigned int maj, min;
 	char end;
-	ssize_t len;
-	int fd;
+	int len;
 
 	len = snprintf(path, sizeof(path), "%s/class/accel/accel%u/dev",
 		       nrt_sysfs_root(), minor);
-	if (len < 0 || (size_t)len >= sizeof(path))
+	if (len < 0 || (size_t)len >= sizeof(path) ||
+	    !nrt_read_small(path, buf, sizeof(buf)))
 		return false;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (len <= 0)
-		return false;
-	buf[len] = '\0';
 	if (sscanf(buf, "%u:%u%c", &maj, &min, &end) != 3 || end != '\n')
 		return false;
 	*out = makedev(maj, min);
@@ -464,21 +468,13 @@ static nrt_status nrt_keep_visible(struct nrt_entry_list *list)
 static bool nrt_uuid_is(const struct nrt_entry *e, const char *uuid)
 {
 	char path[PATH_MAX], buf[64];
-	ssize_t len;
-	int fd;
+	int len;
 
 	len = snprintf(path, sizeof(path), "%s/class/accel/accel%u/device/uuid",
 		       nrt_sysfs_root(), e->minor);
-	if (len < 0 || (size_t)len >= sizeof(path))
+	if (len < 0 || (size_t)len >= sizeof(path) ||
+	    !nrt_read_small(path, buf, sizeof(buf)))
 		return false;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (len <= 0)
-		return false;
-	buf[len] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
 	return buf[0] && !strcasecmp(buf, uuid);
 }
