@@ -10,7 +10,8 @@
  * around it. Before, the processes that have the device open are listed
  * from the DRM fdinfo of /proc (nrt_proc.c), and the reset refused while
  * there are any, unless forced. After, the device must be back within the
- * timeout: its node present, its properties readable and a job completed.
+ * timeout: its node present, its properties readable and a job completed
+ * on every DMA queue.
  *
  * Exit status: 0 the device was reset and works; 1 refused, the reset
  * failed or the device did not come back; 2 a usage error.
@@ -130,10 +131,11 @@ static nrt_status nrt_reset_probe(const char *bdf, char *node, size_t nsize,
 				  char *why, size_t wsize)
 {
 	nrt_device_info info = { .struct_size = sizeof(info) };
+	nrt_copy_opts opts = NRT_COPY_OPTS_INIT;
 	nrt_device_list *l;
 	nrt_device *dev = NULL;
 	nrt_buffer *buf = NULL;
-	unsigned int idx = 0;
+	unsigned int idx = 0, q;
 	nrt_status st;
 	size_t i;
 	bool found = false;
@@ -163,9 +165,12 @@ static nrt_status nrt_reset_probe(const char *bdf, char *node, size_t nsize,
 		nrt_device_close(dev);
 		return st;
 	}
+	/* A job on every DMA queue: a reset may leave some queues dead. */
 	st = nrt_buffer_alloc(dev, 4096, NRT_PLACEMENT_HBM, &buf);
-	if (st == NRT_SUCCESS)
-		st = nrt_fill(buf, 0, 4096, 0x5a, NULL, NULL);
+	for (q = 0; st == NRT_SUCCESS && q < (info.dma_queues ? info.dma_queues : 1); q++) {
+		opts.queue = info.dma_queues ? (int)q : -1;
+		st = nrt_fill(buf, 0, 4096, 0x5a, &opts, NULL);
+	}
 	if (st != NRT_SUCCESS)
 		snprintf(why, wsize, "a job did not complete: %s", nrt_tool_reason(st));
 	nrt_buffer_free(buf);
