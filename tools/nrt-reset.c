@@ -10,8 +10,8 @@
  * around it. Before, the processes that have the device open are listed
  * from the DRM fdinfo of /proc (nrt_proc.c), and the reset refused while
  * there are any, unless forced. After, the device must be back within the
- * timeout: its node present, its properties readable and a job completed
- * on every DMA queue.
+ * timeout: its node present, its properties readable, a job completed on
+ * every DMA queue and a program on every NeuronCore.
  *
  * Exit status: 0 the device was reset and works; 1 refused, the reset
  * failed or the device did not come back; 2 a usage error.
@@ -122,6 +122,29 @@ static int nrt_reset_write(const char *dir)
 	return err;
 }
 
+/* A program (one semaphore signal) on every NeuronCore's queue. */
+static nrt_status nrt_reset_cores(nrt_device *dev, const nrt_device_info *info,
+				  char *why, size_t wsize)
+{
+	nrt_program *p = NULL;
+	unsigned int c;
+	nrt_status st;
+
+	if (!info->core_queues)
+		return NRT_SUCCESS;
+	st = nrt_program_new(dev, &p);
+	if (st == NRT_SUCCESS)
+		st = nrt_program_sem_signal(p, 0, 1);
+	if (st == NRT_SUCCESS)
+		st = nrt_program_finalize(p);
+	for (c = 0; st == NRT_SUCCESS && c < info->core_queues; c++)
+		st = nrt_program_run(p, c, NULL, NULL);
+	if (st != NRT_SUCCESS)
+		snprintf(why, wsize, "a program did not complete: %s", nrt_tool_reason(st));
+	nrt_program_free(p);
+	return st;
+}
+
 /*
  * One try at using the device again: listed with a node, opened, its
  * properties read, a small job run. Return: NRT_SUCCESS, or the status
@@ -173,6 +196,8 @@ static nrt_status nrt_reset_probe(const char *bdf, char *node, size_t nsize,
 	}
 	if (st != NRT_SUCCESS)
 		snprintf(why, wsize, "a job did not complete: %s", nrt_tool_reason(st));
+	else
+		st = nrt_reset_cores(dev, &info, why, wsize);
 	nrt_buffer_free(buf);
 	nrt_device_close(dev);
 	return st;
