@@ -80,9 +80,13 @@ typedef struct nrt_device nrt_device;
  * @count: receives the number of devices
  *
  * Devices are the accel devices (/sys/class/accel/accelN) bound to the trn
- * driver. They are indexed 0..count-1 in ascending PCI address order, so an
- * index stays the same across driver rebinds as long as the set of devices
- * does not change.
+ * driver whose node the process sees in /dev/accel (a character device of
+ * the device's number, under any name, or else a file accelN that is no
+ * other device's node), selected and ordered by NRT_VISIBLE_DEVICES when
+ * it is set (Documentation/libnrt.rst, "Which devices a process sees").
+ * Without it they are indexed 0..count-1 in ascending PCI address order, so
+ * an index stays the same across driver rebinds as long as the set of
+ * devices does not change.
  *
  * Return: NRT_SUCCESS, also with *count == 0 when the driver is loaded but
  * bound to no device; NRT_NO_DRIVER with *count == 0 when no device is found
@@ -121,12 +125,10 @@ typedef struct nrt_device_list nrt_device_list;
  * nodes (a monitoring tool). The list holds the devices nrt_device_count()
  * counts, in index order: entry i is device index i, the index that
  * nrt_device_open() takes and that the topology and the tools use, so that
- * a program numbers the devices as the library does. The rule that
- * decides which devices a process sees and how they are numbered is the
- * library's: should a later version narrow it (to the devices whose nodes
- * the process can open, or to those an environment variable selects,
- * numbered from 0), nrt_device_count(), nrt_device_open() and this list
- * keep agreeing.
+ * a program numbers the devices as the library does: those whose nodes
+ * the process sees, selected by NRT_VISIBLE_DEVICES (see
+ * nrt_device_count()), so that nrt_device_count(), nrt_device_open() and
+ * this list always agree.
  *
  * Return: NRT_SUCCESS, also with an empty list when the driver is loaded
  * but bound to no device; NRT_NO_DRIVER when no device is found and the trn

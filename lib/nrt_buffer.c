@@ -149,6 +149,7 @@ void nrt_buffer_destroy(struct nrt_buffer *buf)
 NRT_API nrt_status nrt_buffer_alloc(nrt_device *dev, size_t size,
 				    nrt_placement placement, nrt_buffer **out)
 {
+	NRT_API_SCOPE();
 	if (!dev)
 		return nrt_fail(NRT_INVALID, "nrt_buffer_alloc: dev is NULL");
 	if (!out)
@@ -244,6 +245,7 @@ static void nrt_unmap_locked(struct nrt_buffer *buf)
 
 NRT_API nrt_status nrt_buffer_map(nrt_buffer *buf, void **ptr)
 {
+	NRT_API_SCOPE();
 	nrt_status st;
 
 	if (!buf)
@@ -260,6 +262,7 @@ NRT_API nrt_status nrt_buffer_map(nrt_buffer *buf, void **ptr)
 
 NRT_API nrt_status nrt_buffer_unmap(nrt_buffer *buf)
 {
+	NRT_API_SCOPE();
 	if (!buf)
 		return nrt_fail(NRT_INVALID, "nrt_buffer_unmap: buf is NULL");
 	pthread_mutex_lock(&buf->lock);

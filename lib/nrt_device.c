@@ -120,6 +120,7 @@ static nrt_status nrt_query_info(struct nrt_device *dev)
 
 NRT_API nrt_status nrt_device_open(unsigned int index, nrt_device **devp)
 {
+	NRT_API_SCOPE();
 	struct nrt_dev_ent e;
 	struct nrt_device *dev;
 	unsigned int i;
@@ -164,8 +165,15 @@ NRT_API nrt_status nrt_device_open(unsigned int index, nrt_device **devp)
 	st = nrt_query_info(dev);
 	if (st != NRT_SUCCESS)
 		goto err;
+	st = nrt_enum_cores(dev->kinfo.core_queues, &dev->core_map, &dev->ncores);
+	if (st != NRT_SUCCESS)
+		goto err;
+	dev->cores_selected = secure_getenv("NRT_VISIBLE_CORES") != NULL;
 	dev->numa_node = nrt_enum_numa_node(e.minor);
 
+	nrt_log(NRT_LOG_INFO, "device %u (%s, %s) opened, %u of %u cores",
+		index, dev->pci_bdf, dev->device_node, dev->ncores,
+		dev->kinfo.core_queues);
 	*devp = dev;
 	return NRT_SUCCESS;
 
@@ -200,6 +208,7 @@ void nrt_device_unref(struct nrt_device *dev)
 	if (dev->fd >= 0)
 		close(dev->fd);
 	pthread_mutex_destroy(&dev->pool_lock);
+	free(dev->core_map);
 	free(dev);
 }
 
@@ -243,6 +252,7 @@ NRT_API int nrt_device_fd(const nrt_device *dev)
 NRT_API nrt_status nrt_device_get_info(const nrt_device *dev,
 				       nrt_device_info *info)
 {
+	NRT_API_SCOPE();
 	nrt_device_info full;
 	uint32_t size;
 	size_t n;
@@ -280,6 +290,8 @@ NRT_API nrt_status nrt_device_get_info(const nrt_device *dev,
 	full.max_descs = dev->kinfo.max_descs;
 	full.num_sems = dev->kinfo.num_sems;
 	full.core_queues = dev->kinfo.core_queues;
+	if (dev->cores_selected)
+		full.num_cores = full.core_queues = dev->ncores;
 
 	/*
 	 * Exactly struct_size bytes: the caller's prefix of our structure,

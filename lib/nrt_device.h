@@ -53,6 +53,14 @@ struct nrt_device {
 	char pci_bdf[sizeof(((nrt_device_info *)0)->pci_bdf)];
 	char device_node[sizeof(((nrt_device_info *)0)->device_node)];
 	struct drm_trn_device_info kinfo; /* missing fields are zero */
+	/*
+	 * The cores of nrt_program_run(): core c is the device's core
+	 * core_map[c], c < ncores (NRT_VISIBLE_CORES, nrt_enum_cores());
+	 * cores_selected when that variable is set.
+	 */
+	unsigned int *core_map;
+	unsigned int ncores;
+	bool cores_selected;
 	atomic_uint next_queue;         /* round-robin queue choice */
 
 	pthread_mutex_t pool_lock;      /* serialises the making of pools */

@@ -525,6 +525,7 @@ NRT_API nrt_status nrt_copy(nrt_buffer *dst, size_t dst_off,
 			    const nrt_buffer *src, size_t src_off, size_t len,
 			    const nrt_copy_opts *opts, nrt_fence **fence)
 {
+	NRT_API_SCOPE();
 	if (!dst)
 		return nrt_fail(NRT_INVALID, "nrt_copy: dst is NULL");
 	if (!src)
@@ -564,6 +565,7 @@ NRT_API nrt_status nrt_fill(nrt_buffer *dst, size_t off, size_t len,
 			    uint8_t byte, const nrt_copy_opts *opts,
 			    nrt_fence **fence)
 {
+	NRT_API_SCOPE();
 	if (!dst)
 		return nrt_fail(NRT_INVALID, "nrt_fill: dst is NULL");
 	return nrt_fail_prefix(nrt_fill_checked(dst, off, len, byte, opts, fence),
@@ -603,6 +605,7 @@ NRT_API nrt_status nrt_submit_raw(nrt_device *dev, unsigned int queue,
 				  nrt_fence *const *wait, size_t wait_count,
 				  nrt_fence **fence)
 {
+	NRT_API_SCOPE();
 	if (!dev)
 		return nrt_fail(NRT_INVALID, "nrt_submit_raw: dev is NULL");
 	if (!descs)

@@ -2,7 +2,8 @@
 /*
  * Copyright (c) 2026 The trn authors
  *
- * Status codes and the per-thread error detail message.
+ * Status codes, the per-thread error detail message and the log of the
+ * failures of public calls.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -11,8 +12,15 @@
 
 #include "nrt_error.h"
 
-/* The only mutable state of the library: one message per thread. */
+/*
+ * The calling thread's message; its generation, which every new message
+ * (or prefix) advances; the log level of the failure it describes; and
+ * how deep the thread is in public calls (NRT_API_SCOPE()).
+ */
 static _Thread_local char nrt_error_buf[NRT_ERROR_MAX];
+static _Thread_local unsigned int nrt_error_gen;
+static _Thread_local enum nrt_log_level nrt_error_level = NRT_LOG_ERROR;
+static _Thread_local unsigned int nrt_api_depth;
 
 NRT_API const char *nrt_strerror(nrt_status s)
 {
@@ -56,6 +64,9 @@ static void nrt_set_error(int err, const char *fmt, va_list ap)
 {
 	int len;
 
+	nrt_error_gen++;
+	nrt_error_level = NRT_LOG_ERROR;
+
 	len = vsnprintf(nrt_error_buf, sizeof(nrt_error_buf), fmt, ap);
 	if (len < 0) {
 		/* Only an invalid format can get here; keep something useful. */
@@ -92,6 +103,17 @@ nrt_status nrt_fail_errno(nrt_status status, int err, const char *fmt, ...)
 	return status;
 }
 
+nrt_status nrt_fail_quiet(nrt_status status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	nrt_set_error(0, fmt, ap);
+	va_end(ap);
+	nrt_error_level = NRT_LOG_DEBUG;
+	return status;
+}
+
 nrt_status nrt_fail_prefix(nrt_status status, const char *fmt, ...)
 {
 	char old[NRT_ERROR_MAX];
@@ -101,6 +123,7 @@ nrt_status nrt_fail_prefix(nrt_status status, const char *fmt, ...)
 
 	if (status == NRT_SUCCESS)
 		return status;
+	nrt_error_gen++;
 	memcpy(old, nrt_error_buf, sizeof(old));
 	va_start(ap, fmt);
 	ret = vsnprintf(nrt_error_buf, sizeof(nrt_error_buf), fmt, ap);
@@ -124,14 +147,34 @@ nrt_status nrt_fail_prefix(nrt_status status, const char *fmt, ...)
 	return status;
 }
 
-void nrt_error_save(char *buf)
+void nrt_error_save(struct nrt_error_saved *s)
 {
-	memcpy(buf, nrt_error_buf, sizeof(nrt_error_buf));
+	memcpy(s->msg, nrt_error_buf, sizeof(nrt_error_buf));
+	s->gen = nrt_error_gen;
+	s->level = nrt_error_level;
 }
 
-void nrt_error_restore(const char *buf)
+void nrt_error_restore(const struct nrt_error_saved *s)
 {
-	memcpy(nrt_error_buf, buf, sizeof(nrt_error_buf));
+	memcpy(nrt_error_buf, s->msg, sizeof(nrt_error_buf));
+	nrt_error_gen = s->gen;
+	nrt_error_level = s->level;
+}
+
+struct nrt_api_scope nrt_api_enter(const char *fn)
+{
+	struct nrt_api_scope s = { fn, nrt_error_gen };
+
+	nrt_api_depth++;
+	return s;
+}
+
+void nrt_api_leave(const struct nrt_api_scope *s)
+{
+	if (--nrt_api_depth || s->gen == nrt_error_gen)
+		return;
+	if (nrt_log_enabled(nrt_error_level))
+		nrt_log(nrt_error_level, "%s() failed: %s", s->fn, nrt_error_buf);
 }
 
 nrt_status nrt_status_from_errno(int err)

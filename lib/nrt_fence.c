@@ -309,7 +309,7 @@ nrt_status nrt_fence_status(int sync_status, int queue)
 				job, sync_status);
 	switch (-sync_status) {
 	case 0:
-		return nrt_fail(NRT_TIMEOUT, "%s still running", job);
+		return nrt_fail_quiet(NRT_TIMEOUT, "%s still running", job);
 	case EFAULT:
 		return nrt_fail(NRT_HW_ERROR, "%s failed: device address fault",
 				job);
@@ -468,9 +468,9 @@ static nrt_status nrt_fence_check(struct nrt_fence *f, int64_t timeout_ns)
 				      "syncobj %s for the job on queue %d of %s",
 				      what, f->queue, f->dev->device_node);
 	if (state == NRT_FENCE_PENDING && timeout_ns > 0)
-		return nrt_fail(NRT_TIMEOUT,
-				"job on queue %d still running after %" PRId64 " ns",
-				f->queue, timeout_ns);
+		return nrt_fail_quiet(NRT_TIMEOUT,
+				      "job on queue %d still running after %" PRId64 " ns",
+				      f->queue, timeout_ns);
 	st = nrt_fence_status(state, f->queue);
 	/* A failed job: its submitter may know more about the failure. */
 	if (st != NRT_SUCCESS && state < 0 && f->ops && f->ops->failed)
@@ -480,6 +480,7 @@ static nrt_status nrt_fence_check(struct nrt_fence *f, int64_t timeout_ns)
 
 NRT_API nrt_status nrt_fence_wait(nrt_fence *f, int64_t timeout_ns)
 {
+	NRT_API_SCOPE();
 	if (!f)
 		return nrt_fail(NRT_INVALID, "nrt_fence_wait: fence is NULL");
 	return nrt_fence_check(f, timeout_ns);
@@ -487,6 +488,7 @@ NRT_API nrt_status nrt_fence_wait(nrt_fence *f, int64_t timeout_ns)
 
 NRT_API nrt_status nrt_fence_poll(nrt_fence *f)
 {
+	NRT_API_SCOPE();
 	if (!f)
 		return nrt_fail(NRT_INVALID, "nrt_fence_poll: fence is NULL");
 	return nrt_fence_check(f, 0);
@@ -494,6 +496,7 @@ NRT_API nrt_status nrt_fence_poll(nrt_fence *f)
 
 NRT_API nrt_status nrt_fence_export_fd(nrt_fence *f, int *fd)
 {
+	NRT_API_SCOPE();
 	unsigned int i;
 	int out = -1, ret;
 

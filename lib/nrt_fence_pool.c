@@ -188,7 +188,7 @@ static bool nrt_marks_init(struct nrt_device *dev, struct nrt_fence_pool *p)
 
 bool nrt_fence_marks_ready(struct nrt_device *dev)
 {
-	char saved[NRT_ERROR_MAX];
+	struct nrt_error_saved saved;
 	struct nrt_fence_pool *p = nrt_fence_pool_of(dev);
 	int state;
 
@@ -199,10 +199,10 @@ bool nrt_fence_marks_ready(struct nrt_device *dev)
 	}
 
 	/* Failures here are not the caller's: jobs just go without markers. */
-	nrt_error_save(saved);
+	nrt_error_save(&saved);
 	p = nrt_fence_pool(dev);
 	if (!p) {
-		nrt_error_restore(saved);
+		nrt_error_restore(&saved);
 		return false;
 	}
 	pthread_mutex_lock(&p->marks_lock);
@@ -213,7 +213,7 @@ bool nrt_fence_marks_ready(struct nrt_device *dev)
 		atomic_store_explicit(&p->marks_state, state, memory_order_release);
 	}
 	pthread_mutex_unlock(&p->marks_lock);
-	nrt_error_restore(saved);
+	nrt_error_restore(&saved);
 	return state == NRT_MARKS_READY;
 }
 

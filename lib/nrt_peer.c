@@ -25,6 +25,7 @@ _Static_assert(NRT_PEER_READONLY == DRM_TRN_PEER_READONLY,
 
 NRT_API nrt_status nrt_buffer_export_fd(nrt_buffer *buf, int *fd)
 {
+	NRT_API_SCOPE();
 	int out = -1;
 
 	if (!buf || !fd)
@@ -106,6 +107,7 @@ static int nrt_peer_ioctl_any(struct nrt_device *dev, int fd, unsigned int flags
 NRT_API nrt_status nrt_buffer_import_peer(nrt_device *dev, int fd, int port,
 					  unsigned int flags, nrt_buffer **out)
 {
+	NRT_API_SCOPE();
 	struct drm_trn_peer_import imp;
 	struct nrt_buffer *buf;
 	unsigned int used = 0;
@@ -161,6 +163,7 @@ NRT_API nrt_status nrt_buffer_peer(nrt_device *dev, nrt_buffer *remote,
 				   int port, unsigned int flags,
 				   nrt_buffer **out)
 {
+	NRT_API_SCOPE();
 	nrt_status st;
 	int fd;
 

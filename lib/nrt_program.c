@@ -90,6 +90,7 @@ const char *nrt_insn_name(const unsigned char *insn)
 
 NRT_API nrt_status nrt_program_new(nrt_device *dev, nrt_program **out)
 {
+	NRT_API_SCOPE();
 	struct nrt_program *p;
 
 	if (!dev)
@@ -141,6 +142,7 @@ NRT_API void nrt_program_free(nrt_program *p)
 
 NRT_API nrt_status nrt_program_finalize(nrt_program *p)
 {
+	NRT_API_SCOPE();
 	static const char fn[] = "nrt_program_finalize";
 	struct nrt_buffer *code = NULL;
 	nrt_status st = NRT_SUCCESS;
@@ -203,6 +205,7 @@ NRT_API const char *nrt_program_step_name(const nrt_program *p,
 NRT_API nrt_status nrt_program_encoded(const nrt_program *p,
 				       const void **insns, size_t *len)
 {
+	NRT_API_SCOPE();
 	struct nrt_program *q = (struct nrt_program *)p;
 
 	if (!q)

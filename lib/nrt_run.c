@@ -179,10 +179,11 @@ static nrt_status nrt_run_args(const struct nrt_program *p, unsigned int core,
 		return nrt_fail(NRT_UNSUPPORTED,
 				"the kernel driver of %s offers no NeuronCore queues",
 				dev->device_node);
-	if (core >= dev->kinfo.core_queues)
+	if (core >= dev->ncores)
 		return nrt_fail(NRT_INVALID,
-				"core %u out of range: %s has %u NeuronCore queues",
-				core, dev->device_node, dev->kinfo.core_queues);
+				"core %u out of range: %s has %u NeuronCore queues%s",
+				core, dev->device_node, dev->ncores,
+				dev->cores_selected ? " in NRT_VISIBLE_CORES" : "");
 	if (opts) {
 		if (opts->struct_size < NRT_RUN_OPTS_SIZE_0_3)
 			return nrt_fail(NRT_INVALID,
@@ -228,7 +229,7 @@ static nrt_status nrt_run_submit(struct nrt_program *p, unsigned int core,
 	desc.src = p->code->va;
 	desc.dst = nrt_rec_va(dev, run->rec);
 	desc.len = (uint64_t)p->n * TRN_INSN_SIZE;
-	st = nrt_job_run(dev, dev->kinfo.dma_queues + core, &desc, 1, wait,
+	st = nrt_job_run(dev, dev->kinfo.dma_queues + dev->core_map[core], &desc, 1, wait,
 			 wait_count, &nrt_run_ops, run, &consumed, fence);
 	if (!consumed) {
 		nrt_rec_put(dev, run->rec);
@@ -241,6 +242,7 @@ static nrt_status nrt_run_submit(struct nrt_program *p, unsigned int core,
 NRT_API nrt_status nrt_program_run(nrt_program *p, unsigned int core,
 				   const nrt_run_opts *opts, nrt_fence **fence)
 {
+	NRT_API_SCOPE();
 	nrt_fence *const *wait;
 	size_t wait_count;
 	nrt_status st;
@@ -255,8 +257,9 @@ NRT_API nrt_status nrt_program_run(nrt_program *p, unsigned int core,
 
 NRT_API nrt_status nrt_program_run_result(nrt_fence *f, nrt_run_result *res)
 {
+	NRT_API_SCOPE();
 	static const char fn[] = "nrt_program_run_result";
-	char saved[NRT_ERROR_MAX];
+	struct nrt_error_saved saved;
 	const struct nrt_run *run;
 	nrt_run_result r;
 	nrt_status st;
@@ -271,11 +274,11 @@ NRT_API nrt_status nrt_program_run_result(nrt_fence *f, nrt_run_result *res)
 	run = nrt_fence_ctx(f);
 
 	/* Whether the run is done; its own failure is not this call's. */
-	nrt_error_save(saved);
+	nrt_error_save(&saved);
 	st = nrt_fence_poll(f);
 	if (nrt_fence_pending(f))
 		return nrt_fail_prefix(st, "%s", fn);
-	nrt_error_restore(saved);
+	nrt_error_restore(&saved);
 
 	nrt_rec_read(run->prog->dev, run->rec, &r);
 	if (r.error == NRT_REC_UNWRITTEN)

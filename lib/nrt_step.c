@@ -368,6 +368,7 @@ NRT_API nrt_status nrt_program_matmul(nrt_program *p, nrt_tensor *out,
 				      const nrt_tensor *a, const nrt_tensor *b,
 				      float alpha, bool accumulate)
 {
+	NRT_API_SCOPE();
 	struct nrt_step s;
 	nrt_status st;
 
@@ -400,6 +401,7 @@ NRT_API nrt_status nrt_program_binary(nrt_program *p, nrt_binary_op op,
 				      nrt_tensor *out, const nrt_tensor *a,
 				      const nrt_tensor *b)
 {
+	NRT_API_SCOPE();
 	if (!p)
 		return nrt_fail(NRT_INVALID, "nrt_program_binary: p is NULL");
 	return nrt_binary_common(p, op, out, a, b, false, 0);
@@ -409,6 +411,7 @@ NRT_API nrt_status nrt_program_binary_scalar(nrt_program *p, nrt_binary_op op,
 					     nrt_tensor *out, const nrt_tensor *a,
 					     float scalar)
 {
+	NRT_API_SCOPE();
 	if (!p)
 		return nrt_fail(NRT_INVALID, "nrt_program_binary_scalar: p is NULL");
 	return nrt_binary_common(p, op, out, a, NULL, true, scalar);
@@ -418,6 +421,7 @@ NRT_API nrt_status nrt_program_activate(nrt_program *p, nrt_activation fn,
 					nrt_tensor *out, const nrt_tensor *in,
 					float scale, float bias)
 {
+	NRT_API_SCOPE();
 	struct nrt_step s;
 	nrt_status st;
 
@@ -511,6 +515,7 @@ NRT_API nrt_status nrt_program_reduce(nrt_program *p, nrt_reduce_op op,
 				      nrt_tensor *out, const nrt_tensor *in,
 				      unsigned int axis, float scale)
 {
+	NRT_API_SCOPE();
 	struct nrt_step s;
 	nrt_status st;
 
@@ -568,6 +573,7 @@ NRT_API nrt_status nrt_program_transpose(nrt_program *p, nrt_tensor *out,
 					 const nrt_tensor *in, unsigned int d0,
 					 unsigned int d1)
 {
+	NRT_API_SCOPE();
 	struct nrt_step s;
 	nrt_status st;
 
@@ -600,6 +606,7 @@ static nrt_status nrt_unary_common(nrt_program *p, const char *name,
 NRT_API nrt_status nrt_program_cast(nrt_program *p, nrt_tensor *out,
 				    const nrt_tensor *in)
 {
+	NRT_API_SCOPE();
 	if (!p)
 		return nrt_fail(NRT_INVALID, "nrt_program_cast: p is NULL");
 	return nrt_unary_common(p, "cast", TRN_OP_CAST, out, in);
@@ -608,6 +615,7 @@ NRT_API nrt_status nrt_program_cast(nrt_program *p, nrt_tensor *out,
 NRT_API nrt_status nrt_program_copy(nrt_program *p, nrt_tensor *out,
 				    const nrt_tensor *in)
 {
+	NRT_API_SCOPE();
 	if (!p)
 		return nrt_fail(NRT_INVALID, "nrt_program_copy: p is NULL");
 	return nrt_unary_common(p, "copy", TRN_OP_DMA, out, in);
@@ -632,6 +640,7 @@ static nrt_status nrt_sem_common(nrt_program *p, const char *name,
 NRT_API nrt_status nrt_program_sem_signal(nrt_program *p, unsigned int sem,
 					  uint64_t value)
 {
+	NRT_API_SCOPE();
 	if (!p)
 		return nrt_fail(NRT_INVALID, "nrt_program_sem_signal: p is NULL");
 	return nrt_sem_common(p, "sem_signal", TRN_OP_SEM_SIGNAL, sem, value);
@@ -640,6 +649,7 @@ NRT_API nrt_status nrt_program_sem_signal(nrt_program *p, unsigned int sem,
 NRT_API nrt_status nrt_program_sem_wait(nrt_program *p, unsigned int sem,
 					uint64_t value)
 {
+	NRT_API_SCOPE();
 	if (!p)
 		return nrt_fail(NRT_INVALID, "nrt_program_sem_wait: p is NULL");
 	return nrt_sem_common(p, "sem_wait", TRN_OP_SEM_WAIT, sem, value);

@@ -230,6 +230,7 @@ NRT_API nrt_status nrt_tensor_alloc(nrt_device *dev, nrt_dtype dtype,
 				    unsigned int rank, const uint32_t *shape,
 				    nrt_placement placement, nrt_tensor **out)
 {
+	NRT_API_SCOPE();
 	static const char fn[] = "nrt_tensor_alloc";
 	struct nrt_tensor tmpl;
 	struct nrt_buffer *buf;
@@ -269,6 +270,7 @@ NRT_API nrt_status nrt_tensor_wrap(nrt_buffer *buf, size_t offset,
 				   const uint32_t *shape, const int32_t *strides,
 				   nrt_tensor **out)
 {
+	NRT_API_SCOPE();
 	static const char fn[] = "nrt_tensor_wrap";
 	struct nrt_tensor tmpl;
 	uint64_t end;
@@ -341,6 +343,7 @@ NRT_API nrt_status nrt_tensor_slice(const nrt_tensor *t, unsigned int dim,
 				    uint32_t start, uint32_t len,
 				    nrt_tensor **view)
 {
+	NRT_API_SCOPE();
 	static const char fn[] = "nrt_tensor_slice";
 	struct nrt_tensor tmpl;
 	nrt_status st;
@@ -367,6 +370,7 @@ NRT_API nrt_status nrt_tensor_slice(const nrt_tensor *t, unsigned int dim,
 NRT_API nrt_status nrt_tensor_transpose(const nrt_tensor *t, unsigned int d0,
 					unsigned int d1, nrt_tensor **view)
 {
+	NRT_API_SCOPE();
 	static const char fn[] = "nrt_tensor_transpose";
 	struct nrt_tensor tmpl;
 	nrt_status st;
@@ -391,6 +395,7 @@ NRT_API nrt_status nrt_tensor_transpose(const nrt_tensor *t, unsigned int d0,
 NRT_API nrt_status nrt_tensor_reshape(const nrt_tensor *t, unsigned int rank,
 				      const uint32_t *shape, nrt_tensor **view)
 {
+	NRT_API_SCOPE();
 	static const char fn[] = "nrt_tensor_reshape";
 	struct nrt_tensor tmpl;
 	nrt_status st;
@@ -432,6 +437,7 @@ NRT_API nrt_status nrt_tensor_reshape(const nrt_tensor *t, unsigned int rank,
 NRT_API nrt_status nrt_tensor_broadcast(const nrt_tensor *t, unsigned int rank,
 					const uint32_t *shape, nrt_tensor **view)
 {
+	NRT_API_SCOPE();
 	static const char fn[] = "nrt_tensor_broadcast";
 	struct nrt_tensor tmpl;
 	unsigned int d, lead;
@@ -627,6 +633,7 @@ static nrt_status nrt_check_io(const struct nrt_tensor *t, const void *host,
 NRT_API nrt_status nrt_tensor_write(nrt_tensor *t, const void *src,
 				    nrt_dtype src_dtype)
 {
+	NRT_API_SCOPE();
 	static const char fn[] = "nrt_tensor_write";
 	const unsigned char *s = src;
 	uint32_t idx[NRT_MAX_RANK] = { 0, 0, 0, 0 };
@@ -667,6 +674,7 @@ NRT_API nrt_status nrt_tensor_write(nrt_tensor *t, const void *src,
 NRT_API nrt_status nrt_tensor_read(const nrt_tensor *t, void *dst,
 				   nrt_dtype dst_dtype)
 {
+	NRT_API_SCOPE();
 	static const char fn[] = "nrt_tensor_read";
 	uint32_t idx[NRT_MAX_RANK] = { 0, 0, 0, 0 };
 	unsigned char *d = dst, *tmp;

@@ -547,6 +547,8 @@ static nrt_status nrt_topology_sysfs(struct nrt_topology *t,
 
 NRT_API nrt_status nrt_topology_get(nrt_topology **out)
 {
+	NRT_API_SCOPE();
+	struct nrt_error_saved saved;
 	struct nrt_topology *t;
 	struct nrt_devmap m;
 	struct nl_sock *sk;
@@ -564,12 +566,14 @@ NRT_API nrt_status nrt_topology_get(nrt_topology **out)
 		return st;
 	}
 
+	nrt_error_save(&saved);
 	st = nrt_nl_open(&sk, &family);
 	if (st == NRT_SUCCESS) {
 		st = nrt_topology_netlink(sk, family, t, &m);
 		nl_socket_free(sk);
 	} else if (st == NRT_NO_DRIVER || st == NRT_FAILURE) {
 		/* No family (or no generic netlink at all): sysfs. */
+		nrt_error_restore(&saved);
 		st = nrt_topology_sysfs(t, &m);
 	}
 	nrt_devmap_free(&m);
@@ -684,6 +688,7 @@ static int nrt_event_cb(struct nl_msg *msg, void *arg)
 
 NRT_API nrt_status nrt_link_listener_open(nrt_link_listener **out)
 {
+	NRT_API_SCOPE();
 	struct nrt_link_listener *l;
 	nrt_status st;
 	int family, grp, err;
@@ -755,6 +760,7 @@ static bool nrt_event_pop(struct nrt_link_listener *l, nrt_link_event *ev)
 NRT_API nrt_status nrt_link_listener_next(nrt_link_listener *l, int timeout_ms,
 					  nrt_link_event *event)
 {
+	NRT_API_SCOPE();
 	struct pollfd pfd;
 	nrt_status st = NRT_SUCCESS;
 	int ret, err;
@@ -768,8 +774,8 @@ NRT_API nrt_status nrt_link_listener_next(nrt_link_listener *l, int timeout_ms,
 		pfd.revents = 0;
 		ret = poll(&pfd, 1, timeout_ms < 0 ? -1 : timeout_ms);
 		if (ret == 0 || (ret < 0 && errno == EINTR)) {
-			st = nrt_fail(NRT_TIMEOUT, "no link event within %d ms",
-				      timeout_ms);
+			st = nrt_fail_quiet(NRT_TIMEOUT, "no link event within %d ms",
+					    timeout_ms);
 			break;
 		}
 		if (ret < 0) {

@@ -282,6 +282,7 @@ static nrt_status nrt_read(struct nrt_buffer *src, size_t off,
 NRT_API nrt_status nrt_buffer_write(nrt_buffer *dst, size_t off,
 				    const void *src, size_t len)
 {
+	NRT_API_SCOPE();
 	if (!dst)
 		return nrt_fail(NRT_INVALID, "nrt_buffer_write: dst is NULL");
 	if (!src && len)
@@ -292,6 +293,7 @@ NRT_API nrt_status nrt_buffer_write(nrt_buffer *dst, size_t off,
 NRT_API nrt_status nrt_buffer_read(const nrt_buffer *src, size_t off,
 				   void *dst, size_t len)
 {
+	NRT_API_SCOPE();
 	if (!src)
 		return nrt_fail(NRT_INVALID, "nrt_buffer_read: src is NULL");
 	if (!dst && len)

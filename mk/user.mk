@@ -65,8 +65,9 @@ USER_SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 #   NL:     libnl-genl-3: the trn_link generic netlink family (libnrt topology)
 #   BLAS:   the host's BLAS: nrt-bench's matmul baseline
 #   CURSES: nrt-top's full-screen view; MHD: its Prometheus endpoint
-USER_PKGS := DRM=libdrm PCI=libpci JSON=json-c NL=libnl-genl-3.0 CMOCKA=cmocka \
-	BLAS=openblas CURSES=ncursesw MHD=libmicrohttpd
+#   YAML:   libyaml's emitter, for the CDI specification of nrt-ctk
+USER_PKGS := DRM=libdrm JSON=json-c NL=libnl-genl-3.0 CMOCKA=cmocka \
+	BLAS=openblas CURSES=ncursesw MHD=libmicrohttpd YAML=yaml-0.1
 USER_CONFIG := $(USER_BUILD)/config.mk
 USER_CONFIG_KEY := $(PKG_CONFIG)|$(PKG_CONFIG_PATH)|$(PKG_CONFIG_LIBDIR)|$(PKG_CONFIG_SYSROOT_DIR)
 
@@ -88,8 +89,8 @@ USER_DEPFLAGS = -MMD -MP -MF $(@:.o=.d)
 # --- libnrt -----------------------------------------------------------------
 
 NRT_LIB_SRCS := lib/nrt_buffer.c lib/nrt_device.c lib/nrt_dma.c lib/nrt_enum.c lib/nrt_error.c \
-	lib/nrt_fence.c lib/nrt_fence_pool.c lib/nrt_peer.c lib/nrt_program.c lib/nrt_run.c \
-	lib/nrt_step.c lib/nrt_tensor.c lib/nrt_topology.c lib/nrt_transfer.c
+	lib/nrt_fence.c lib/nrt_fence_pool.c lib/nrt_log.c lib/nrt_peer.c lib/nrt_program.c \
+	lib/nrt_run.c lib/nrt_step.c lib/nrt_tensor.c lib/nrt_topology.c lib/nrt_transfer.c
 NRT_LIB_OBJS := $(NRT_LIB_SRCS:lib/%.c=$(USER_BUILD)/lib/%.o)
 # include/hw: the instruction encoding and the conversions (trn_isa.h,
 # trn_numerics.h, dual-licensed MIT), used by the sources, never by nrt.h.
@@ -129,9 +130,10 @@ $(NRT_PC): lib/nrt.pc.in user-pc-force
 # --- what the tools share ---------------------------------------------------
 
 # tools/nrt_tool.c (messages, exit statuses, sizes), tools/nrt_json.c (JSON
-# documents) and tools/nrt_proc.c (the processes using the devices, from
-# the DRM fdinfo of /proc), compiled once for all tools.
-NRT_TOOL_SRCS := tools/nrt_tool.c tools/nrt_json.c tools/nrt_proc.c
+# documents), tools/nrt_proc.c (the processes using the devices, from
+# the DRM fdinfo of /proc) and tools/nrt_facts.c (what sysfs says about a
+# device), compiled once for all tools.
+NRT_TOOL_SRCS := tools/nrt_tool.c tools/nrt_json.c tools/nrt_proc.c tools/nrt_facts.c
 NRT_TOOL_OBJS := $(NRT_TOOL_SRCS:tools/%.c=$(USER_BUILD)/tools/common/%.o)
 NRT_TOOL_CFLAGS = $(USER_CFLAGS) -Ilib -Itools $(USER_JSON_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 NRT_TOOL_LIBS = -L$(USER_BUILD)/lib -lnrt $(NRT_TOOLS_RPATH) $(USER_JSON_LIBS)
@@ -144,8 +146,7 @@ $(NRT_TOOL_OBJS): $(USER_BUILD)/tools/common/%.o: tools/%.c
 
 NRT_LS_SRCS := tools/nrt-ls.c tools/nrt_ls_fmt.c tools/nrt_ls_topo.c
 NRT_LS_OBJS := $(NRT_LS_SRCS:tools/%.c=$(USER_BUILD)/tools/%.o)
-NRT_LS_CFLAGS = $(USER_CFLAGS) -Ilib -Itools $(USER_PCI_CFLAGS) \
-	$(USER_JSON_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+NRT_LS_CFLAGS = $(USER_CFLAGS) -Ilib -Itools $(USER_JSON_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 NRT_LS := $(USER_BUILD)/tools/nrt-ls
 
 $(NRT_LS_OBJS): $(USER_BUILD)/tools/%.o: tools/%.c
@@ -154,7 +155,46 @@ $(NRT_LS_OBJS): $(USER_BUILD)/tools/%.o: tools/%.c
 
 $(NRT_LS): $(NRT_LS_OBJS) $(NRT_TOOL_OBJS) $(NRT_LIB) | $(NRT_LIB_LINKS)
 	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(NRT_LS_OBJS) $(NRT_TOOL_OBJS) \
-		$(NRT_TOOL_LIBS) $(USER_PCI_LIBS)
+		$(NRT_TOOL_LIBS)
+
+# --- nrt-diag ---------------------------------------------------------------
+
+# Level 1 reads sysfs and compares the wiring with nrt-ls's shape logic
+# (nrt_ls_topo.c); levels 2 and 3 run work through libnrt.
+NRT_DIAG_LIB_SRCS := tools/nrt_diag.c tools/nrt_diag_sys.c tools/nrt_diag_run.c
+NRT_DIAG_SRCS := tools/nrt-diag.c $(NRT_DIAG_LIB_SRCS)
+NRT_DIAG_OBJS := $(NRT_DIAG_SRCS:tools/%.c=$(USER_BUILD)/tools/diag/%.o) \
+	$(USER_BUILD)/tools/nrt_ls_topo.o
+NRT_DIAG_CFLAGS = $(USER_CFLAGS) -pthread -Ilib -Itools $(USER_JSON_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+NRT_DIAG := $(USER_BUILD)/tools/nrt-diag
+
+$(filter $(USER_BUILD)/tools/diag/%,$(NRT_DIAG_OBJS)): $(USER_BUILD)/tools/diag/%.o: tools/%.c
+	@mkdir -p $(@D)
+	$(CC) $(NRT_DIAG_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
+
+$(NRT_DIAG): $(NRT_DIAG_OBJS) $(NRT_TOOL_OBJS) $(NRT_LIB) | $(NRT_LIB_LINKS)
+	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(NRT_DIAG_OBJS) $(NRT_TOOL_OBJS) \
+		$(NRT_TOOL_LIBS) -lm -pthread
+
+# --- nrt-reset and nrt-ctk --------------------------------------------------
+
+# nrt-reset: the PCI core's reset and a wait for the device; nrt-ctk: CDI
+# specifications, written as YAML with libyaml.
+NRT_RESET := $(USER_BUILD)/tools/nrt-reset
+NRT_CTK := $(USER_BUILD)/tools/nrt-ctk
+NRT_OPS_CFLAGS = $(USER_CFLAGS) -Ilib -Itools $(USER_JSON_CFLAGS) $(USER_YAML_CFLAGS) \
+	$(CPPFLAGS) $(CFLAGS)
+
+$(USER_BUILD)/tools/ops/%.o: tools/%.c
+	@mkdir -p $(@D)
+	$(CC) $(NRT_OPS_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
+
+$(NRT_RESET): $(USER_BUILD)/tools/ops/nrt-reset.o $(NRT_TOOL_OBJS) $(NRT_LIB) | $(NRT_LIB_LINKS)
+	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(NRT_TOOL_OBJS) $(NRT_TOOL_LIBS)
+
+$(NRT_CTK): $(USER_BUILD)/tools/ops/nrt-ctk.o $(NRT_TOOL_OBJS) $(NRT_LIB) | $(NRT_LIB_LINKS)
+	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(NRT_TOOL_OBJS) $(NRT_TOOL_LIBS) \
+		$(USER_YAML_LIBS)
 
 # --- nrt-top ----------------------------------------------------------------
 
@@ -234,7 +274,8 @@ $(USER_BUILD)/examples/%: examples/%.c $(NRT_LIB) | $(NRT_LIB_LINKS)
 
 .PHONY: user user-dist user-pc-force
 user: user-dist $(USER_DEV_TESTS) $(USER_EXAMPLES)
-user-dist: $(NRT_LIB) $(NRT_LIB_LINKS) $(NRT_PC) $(NRT_LS) $(NRT_TOP) $(NRT_BENCH)
+user-dist: $(NRT_LIB) $(NRT_LIB_LINKS) $(NRT_PC) $(NRT_LS) $(NRT_TOP) $(NRT_BENCH) $(NRT_DIAG) \
+	$(NRT_RESET) $(NRT_CTK)
 
 # --- unit tests (ASan + UBSan) ----------------------------------------------
 
@@ -312,6 +353,9 @@ test_nrt_ls_fmt_LIBS = $(USER_JSON_LIBS) $(USER_ASAN_LIB_LIBS)
 test_nrt_ls_topo_OBJS = $(USER_ASAN_FMT_OBJS)
 test_nrt_ls_topo_LIBS = $(USER_JSON_LIBS) $(USER_ASAN_LIB_LIBS)
 test_nrt_tool_OBJS = $(USER_ASAN_TOOL_OBJS)
+test_nrt_diag_OBJS = $(USER_FS_OBJS) $(NRT_DIAG_LIB_SRCS:tools/%.c=$(USER_ASAN)/tools/%.o) \
+	$(USER_ASAN)/tools/nrt_ls_topo.o $(USER_ASAN_TOOL_OBJS)
+test_nrt_diag_LIBS = $(USER_JSON_LIBS) $(USER_ASAN_LIB_LIBS)
 test_nrt_tool_LIBS = $(USER_JSON_LIBS) $(USER_ASAN_LIB_LIBS)
 
 # nrt-top's collection, formats and renderer against fake sysfs and procfs
@@ -380,6 +424,12 @@ install-user: user-dist
 	$(USER_MAN_INSTALL) tools/nrt-top.1 > $(DESTDIR)$(MANDIR)/man1/nrt-top.1
 	$(INSTALL) -m 0755 $(NRT_BENCH) $(DESTDIR)$(BINDIR)/nrt-bench
 	$(USER_MAN_INSTALL) tools/nrt-bench.1 > $(DESTDIR)$(MANDIR)/man1/nrt-bench.1
+	$(INSTALL) -m 0755 $(NRT_DIAG) $(DESTDIR)$(BINDIR)/nrt-diag
+	$(USER_MAN_INSTALL) tools/nrt-diag.1 > $(DESTDIR)$(MANDIR)/man1/nrt-diag.1
+	$(INSTALL) -m 0755 $(NRT_RESET) $(DESTDIR)$(BINDIR)/nrt-reset
+	$(USER_MAN_INSTALL) tools/nrt-reset.1 > $(DESTDIR)$(MANDIR)/man1/nrt-reset.1
+	$(INSTALL) -m 0755 $(NRT_CTK) $(DESTDIR)$(BINDIR)/nrt-ctk
+	$(USER_MAN_INSTALL) tools/nrt-ctk.1 > $(DESTDIR)$(MANDIR)/man1/nrt-ctk.1
 
 .PHONY: clean-user
 clean-user:
@@ -387,6 +437,7 @@ clean-user:
 		$(USER_BUILD)/examples
 
 -include $(NRT_LIB_OBJS:.o=.d) $(NRT_TOOL_OBJS:.o=.d) $(NRT_LS_OBJS:.o=.d) $(NRT_TOP_OBJS:.o=.d) \
+	$(NRT_DIAG_OBJS:.o=.d) $(USER_BUILD)/tools/ops/nrt-reset.d $(USER_BUILD)/tools/ops/nrt-ctk.d \
 	$(NRT_BENCH_OBJS:.o=.d) $(USER_DEV_TESTS:=.d) $(USER_EXAMPLES:=.d) \
 	$(wildcard $(USER_ASAN)/*/*.d $(USER_ASAN)/*/*/*.d)
 

@@ -27,10 +27,14 @@ mkdir -p "$TRN_CACHE"
 
 # dwarves: pahole, which Debian's kernels need to link modules with BTF
 # (linux-kbuild-* depends on it, but the headers are unpacked, not installed).
+# libyaml-dev: nrt-ctk's YAML; python3-yaml and the container-device-interface
+# Go sources: the CDI JSON Schema (schema/schema.json, defs.json) that the
+# container test validates nrt-ctk's spec against.
 HOST_PKGS=(build-essential pkg-config bc kmod cpio xz-utils zstd busybox-static
-	   sparse perl python3 libdrm-dev libnl-3-dev libnl-genl-3-dev libpci-dev
+	   sparse perl python3 libdrm-dev libnl-3-dev libnl-genl-3-dev
 	   libjson-c-dev libcmocka-dev libncurses-dev libmicrohttpd-dev libopenblas-dev
-	   pciutils tmux curl python3-jsonschema lm-sensors
+	   pciutils tmux curl python3-jsonschema lm-sensors libyaml-dev python3-yaml
+	   golang-github-container-orchestrated-devices-container-device-interface-dev
 	   dpkg-dev dwarves)
 QEMU_PKGS=(ninja-build libglib2.0-dev libpixman-1-dev flex bison libfdt-dev
 	   zlib1g-dev libslirp-dev libcap-ng-dev libattr1-dev libopenblas-dev

@@ -4,9 +4,10 @@
  *
  * nrt-ls - list trn accelerator devices.
  *
- * Device facts come from libnrt; PCI facts (NUMA node, PCIe link) from
- * libpci, which needs root to read the PCI Express capability. Whatever
- * cannot be read is shown as "-" (null in JSON).
+ * Device facts come from libnrt; the inventory (serial, UUID, firmware,
+ * PCIe link and its maximum, AER counts, NUMA node and CPU affinity, state)
+ * from sysfs (nrt_facts.c), readable without root. Whatever cannot be read
+ * is shown as "-" (null in JSON).
  *
  * NeuronLink topology (CONNECTED DEVICES, --topology, --expect, --json)
  * from nrt_topology_get(), link events (--watch-links) from the library's
@@ -24,7 +25,6 @@
 #include <signal.h>
 #include <time.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,9 +32,9 @@
 #include <unistd.h>
 
 #include <json.h>
-#include <pci/pci.h>
 
 #include "nrt.h"
+#include "nrt_facts.h"
 #include "nrt_ls_fmt.h"
 #include "nrt_ls_topo.h"
 #include "nrt_proc.h"
@@ -52,8 +52,10 @@ static void nrt_ls_usage(FILE *out)
 		"  -e, --expect SHAPE   compare the wiring with SHAPE (torus:RxC or\n"
 		"                       ring:N, positions by chip id); print mismatches\n"
 		"  -w, --watch-links    print link events as they arrive, until interrupted\n"
-		"  -W, --wide           add the processes using each device (the ones\n"
-		"                       you may see: all of them as root)\n"
+		"  -W, --wide           add the inventory (serial, UUID, firmware, PCIe\n"
+		"                       maximum, AER errors, CPU affinity, mode) and the\n"
+		"                       processes using each device (the ones you may\n"
+		"                       see: all of them as root)\n"
 		"  -h, --help           print this help and exit\n"
 		"  -V, --version        print the version and exit\n"
 		"\n"
@@ -61,101 +63,21 @@ static void nrt_ls_usage(FILE *out)
 		"not be read or the wiring does not match --expect, 2 on a usage error.\n");
 }
 
-/* --- PCI facts via libpci -------------------------------------------- */
-
-static void nrt_ls_pci_error(char *msg, ...)
-	__attribute__((format(printf, 1, 2), noreturn));
-
-/* libpci calls this on errors it cannot recover from; it must not return. */
-static void nrt_ls_pci_error(char *msg, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: libpci: ", nrt_tool_name());
-	va_start(ap, msg);
-	vfprintf(stderr, msg, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-static void nrt_ls_pci_quiet(char *msg, ...)
-	__attribute__((format(printf, 1, 2)));
-
-/* Warnings (e.g. unreadable config space as non-root) are expected. */
-static void nrt_ls_pci_quiet(char *msg, ...)
-{
-	(void)msg;
-}
-
-static struct pci_access *nrt_ls_pci_open(void)
-{
-	struct pci_access *acc = pci_alloc();
-
-	if (!acc)
-		return NULL;
-	acc->error = nrt_ls_pci_error;
-	acc->warning = nrt_ls_pci_quiet;
-	acc->debug = nrt_ls_pci_quiet;
-	pci_init(acc);
-	return acc;
-}
+/* --- sysfs facts ------------------------------------------------------ */
 
 /*
- * Fill in the NUMA node and PCIe link of @row from the PCI device. Fields
- * that cannot be read are left as they are.
+ * The inventory of @row from sysfs (nrt_facts.c): the PCIe link from the
+ * PCI core's attributes, readable without root, and the NUMA node.
  */
-static void nrt_ls_pci_facts(struct pci_access *acc, struct nrt_ls_row *row)
+static void nrt_ls_sysfs_facts(const char *dir, struct nrt_ls_row *row)
 {
-	unsigned int domain, bus, dev, fn;
-	struct pci_dev *pdev;
-	struct pci_cap *cap;
-	int known;
-	char path[PATH_MAX];
-	const char *sysfs;
-	char end;
-	int len;
-
-	if (sscanf(row->pci_bdf, "%x:%x:%x.%x%c", &domain, &bus, &dev, &fn,
-		   &end) != 4)
-		return;
-
-	/*
-	 * libpci treats a missing device as fatal (see nrt_ls_pci_error()):
-	 * skip one that has gone away since it was opened.
-	 */
-	sysfs = pci_get_param(acc, "sysfs.path");
-	if (sysfs) {
-		len = snprintf(path, sizeof(path), "%s/devices/%s", sysfs,
-			       row->pci_bdf);
-		if (len < 0 || (size_t)len >= sizeof(path) || access(path, F_OK))
-			return;
+	nrt_facts_read(dir, &row->facts);
+	if (row->facts.link_speed_dgts && row->facts.link_width) {
+		row->link_speed_dgts = row->facts.link_speed_dgts;
+		row->link_width = row->facts.link_width;
 	}
-	pdev = pci_get_dev(acc, (int)domain, (int)bus, (int)dev, (int)fn);
-	if (!pdev)
-		return;
-
-	known = pci_fill_info(pdev, PCI_FILL_IDENT | PCI_FILL_NUMA_NODE |
-			      PCI_FILL_CAPS);
-	if ((known & PCI_FILL_NUMA_NODE) && pdev->numa_node >= 0)
-		row->numa_node = pdev->numa_node;
-
-	/* Without root the capability list is unreadable and not found. */
-	cap = (known & PCI_FILL_CAPS) ?
-	      pci_find_cap(pdev, PCI_CAP_ID_EXP, PCI_CAP_NORMAL) : NULL;
-	if (cap) {
-		unsigned int lnksta = pci_read_word(pdev, cap->addr + PCI_EXP_LNKSTA);
-		unsigned int speed, width;
-
-		speed = nrt_ls_link_speed_dgts(lnksta & PCI_EXP_LNKSTA_SPEED);
-		width = (lnksta & PCI_EXP_LNKSTA_WIDTH) >> 4;
-		/* All ones: the read failed. */
-		if (lnksta != 0xffff && speed && width) {
-			row->link_speed_dgts = speed;
-			row->link_width = width;
-		}
-	}
-	pci_free_dev(pdev);
+	if (row->facts.numa_node >= 0)
+		row->numa_node = row->facts.numa_node;
 }
 
 /* --- gathering ------------------------------------------------------- */
@@ -469,7 +391,6 @@ static void nrt_ls_found_free(struct nrt_ls_found *f)
  */
 static int nrt_ls_devices(struct nrt_ls_found *f)
 {
-	struct pci_access *acc;
 	nrt_device_list *l;
 	nrt_status st;
 	size_t count, i;
@@ -487,7 +408,7 @@ static int nrt_ls_devices(struct nrt_ls_found *f)
 	count = nrt_device_list_count(l);
 	if (count == 0) {
 		nrt_device_list_free(l);
-		nrt_tool_error("no trn devices found (the trn driver is loaded but bound to no device)");
+		nrt_tool_error("no trn devices found (the trn driver is loaded, but no device is bound, has a node in /dev/accel or is selected by NRT_VISIBLE_DEVICES)");
 		return 1;
 	}
 	f->rows = calloc(count, sizeof(*f->rows));
@@ -496,19 +417,16 @@ static int nrt_ls_devices(struct nrt_ls_found *f)
 		nrt_tool_error("out of memory");
 		return 1;
 	}
-	acc = nrt_ls_pci_open();
 	for (i = 0; i < count; i++) {
-		if (!nrt_ls_read_device(nrt_device_list_entry(l, i)->index,
-					&f->rows[f->n])) {
+		const nrt_device_entry *e = nrt_device_list_entry(l, i);
+
+		if (!nrt_ls_read_device(e->index, &f->rows[f->n])) {
 			f->failed = true;
 			continue;
 		}
-		if (acc)
-			nrt_ls_pci_facts(acc, &f->rows[f->n]);
+		nrt_ls_sysfs_facts(e->sysfs_dir, &f->rows[f->n]);
 		f->n++;
 	}
-	if (acc)
-		pci_cleanup(acc);
 	nrt_device_list_free(l);
 	return 0;
 }

@@ -15,15 +15,6 @@
 #include "nrt_proc.h"
 #include "nrt_tool.h"
 
-unsigned int nrt_ls_link_speed_dgts(unsigned int code)
-{
-	static const unsigned int speeds[] = { 25, 50, 80, 160, 320, 640 };
-
-	if (code < 1 || code > sizeof(speeds) / sizeof(speeds[0]))
-		return 0;
-	return speeds[code - 1];
-}
-
 char *nrt_ls_format_link(unsigned int speed_dgts, unsigned int width,
 			 char *buf, size_t size)
 {
@@ -48,7 +39,14 @@ enum {
 	NRT_LS_COL_LINK,
 	NRT_LS_COL_DRIVER,
 	NRT_LS_COL_CONNECTED,
-	NRT_LS_COL_PROCESSES,          /* --wide only: the last column */
+	NRT_LS_COL_SERIAL,             /* --wide only from here on */
+	NRT_LS_COL_UUID,
+	NRT_LS_COL_FIRMWARE,
+	NRT_LS_COL_LINK_MAX,
+	NRT_LS_COL_AER,
+	NRT_LS_COL_CPUS,
+	NRT_LS_COL_MODE,
+	NRT_LS_COL_PROCESSES,          /* the last column */
 	NRT_LS_NCOLS
 };
 
@@ -63,8 +61,48 @@ static const char *const nrt_ls_headers[NRT_LS_NCOLS] = {
 	[NRT_LS_COL_LINK] = "PCIE LINK",
 	[NRT_LS_COL_DRIVER] = "DRIVER",
 	[NRT_LS_COL_CONNECTED] = "CONNECTED DEVICES",
+	[NRT_LS_COL_SERIAL] = "SERIAL",
+	[NRT_LS_COL_UUID] = "UUID",
+	[NRT_LS_COL_FIRMWARE] = "FIRMWARE",
+	[NRT_LS_COL_LINK_MAX] = "PCIE MAX",
+	[NRT_LS_COL_AER] = "AER F/NF/C",
+	[NRT_LS_COL_CPUS] = "CPU AFFINITY",
+	[NRT_LS_COL_MODE] = "MODE",
 	[NRT_LS_COL_PROCESSES] = "PROCESSES",
 };
+
+/* "-" for an unknown string. */
+static const char *nrt_ls_or_dash(const char *s)
+{
+	return s[0] ? s : "-";
+}
+
+/* "1/0/12" (fatal, non-fatal, correctable), "-" without AER counts. */
+static void nrt_ls_aer_cell(const struct nrt_facts *f, char *buf, size_t size)
+{
+	const uint64_t v[3] = { f->aer_fatal, f->aer_nonfatal, f->aer_correctable };
+	size_t len = 0;
+	int i;
+
+	if (v[0] == NRT_FACT_NA && v[1] == NRT_FACT_NA && v[2] == NRT_FACT_NA) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	for (i = 0; i < 3 && len < size; i++) {
+		if (v[i] == NRT_FACT_NA)
+			len += (size_t)snprintf(buf + len, size - len, "%s-", i ? "/" : "");
+		else
+			len += (size_t)snprintf(buf + len, size - len, "%s%llu", i ? "/" : "",
+						(unsigned long long)v[i]);
+	}
+}
+
+/* The mode, with "wedged" when the driver says so. */
+static void nrt_ls_mode_cell(const struct nrt_facts *f, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s%s", nrt_ls_or_dash(f->compute_mode),
+		 f->wedged == 1 ? " wedged" : "");
+}
 
 static void nrt_ls_cells(const struct nrt_ls_row *r,
 			 char cells[NRT_LS_NCOLS][NRT_LS_CELL_LEN])
@@ -81,12 +119,26 @@ static void nrt_ls_cells(const struct nrt_ls_row *r,
 			 r->numa_node);
 	nrt_ls_format_link(r->link_speed_dgts, r->link_width,
 			   cells[NRT_LS_COL_LINK], NRT_LS_CELL_LEN);
+	if (nrt_facts_link_degraded(&r->facts))
+		strcat(cells[NRT_LS_COL_LINK], " degraded");
 	snprintf(cells[NRT_LS_COL_DRIVER], NRT_LS_CELL_LEN, "%u.%u.%u",
 		 (unsigned int)r->driver_version_major,
 		 (unsigned int)r->driver_version_minor,
 		 (unsigned int)r->driver_version_patch);
 	snprintf(cells[NRT_LS_COL_CONNECTED], NRT_LS_CELL_LEN, "%s",
 		 r->connected[0] ? r->connected : "-");
+	snprintf(cells[NRT_LS_COL_SERIAL], NRT_LS_CELL_LEN, "%s",
+		 nrt_ls_or_dash(r->facts.serial_number));
+	snprintf(cells[NRT_LS_COL_UUID], NRT_LS_CELL_LEN, "%s",
+		 nrt_ls_or_dash(r->facts.uuid));
+	snprintf(cells[NRT_LS_COL_FIRMWARE], NRT_LS_CELL_LEN, "%s",
+		 nrt_ls_or_dash(r->facts.firmware_version));
+	nrt_ls_format_link(r->facts.link_max_speed_dgts, r->facts.link_max_width,
+			   cells[NRT_LS_COL_LINK_MAX], NRT_LS_CELL_LEN);
+	nrt_ls_aer_cell(&r->facts, cells[NRT_LS_COL_AER], NRT_LS_CELL_LEN);
+	snprintf(cells[NRT_LS_COL_CPUS], NRT_LS_CELL_LEN, "%s",
+		 nrt_ls_or_dash(r->facts.local_cpulist));
+	nrt_ls_mode_cell(&r->facts, cells[NRT_LS_COL_MODE], NRT_LS_CELL_LEN);
 	snprintf(cells[NRT_LS_COL_PROCESSES], NRT_LS_CELL_LEN, "%s",
 		 r->processes[0] ? r->processes : "-");
 }
@@ -123,7 +175,7 @@ int nrt_ls_print_table(FILE *out, const struct nrt_ls_row *rows, size_t n,
 	char cells[NRT_LS_NCOLS][NRT_LS_CELL_LEN];
 	const char *text[NRT_LS_NCOLS];
 	size_t width[NRT_LS_NCOLS];
-	size_t ncols = wide ? NRT_LS_NCOLS : NRT_LS_COL_PROCESSES;
+	size_t ncols = wide ? NRT_LS_NCOLS : NRT_LS_COL_SERIAL;
 	size_t r, c;
 	bool ok;
 
@@ -154,23 +206,82 @@ int nrt_ls_print_table(FILE *out, const struct nrt_ls_row *rows, size_t n,
 
 /* --- JSON ------------------------------------------------------------- */
 
+/* Whole speeds print as integers (32), the others as decimals (2.5). */
+static struct json_object *nrt_ls_json_speed(unsigned int dgts)
+{
+	if (dgts % 10)
+		return json_object_new_double(dgts / 10.0);
+	return json_object_new_int((int32_t)(dgts / 10));
+}
+
 static struct json_object *nrt_ls_json_link(const struct nrt_ls_row *r)
 {
-	struct json_object *link = json_object_new_object(), *speed;
+	struct json_object *link = json_object_new_object();
 	bool ok = link != NULL;
 
-	/* Whole speeds print as integers (32), the others as decimals (2.5). */
-	if (r->link_speed_dgts % 10)
-		speed = ok ? json_object_new_double(r->link_speed_dgts / 10.0) : NULL;
-	else
-		speed = ok ? json_object_new_int((int32_t)(r->link_speed_dgts / 10)) : NULL;
-	nrt_json_add(link, "speed_gts", speed, &ok);
+	nrt_json_add(link, "speed_gts", ok ? nrt_ls_json_speed(r->link_speed_dgts) : NULL, &ok);
 	nrt_json_i64(link, "width", r->link_width, &ok);
+	if (r->facts.link_max_speed_dgts && r->facts.link_max_width) {
+		nrt_json_add(link, "max_speed_gts",
+			     ok ? nrt_ls_json_speed(r->facts.link_max_speed_dgts) : NULL, &ok);
+		nrt_json_i64(link, "max_width", r->facts.link_max_width, &ok);
+	} else {
+		nrt_json_null(link, "max_speed_gts", &ok);
+		nrt_json_null(link, "max_width", &ok);
+	}
+	nrt_json_bool(link, "degraded", nrt_facts_link_degraded(&r->facts), &ok);
 	if (!ok) {
 		json_object_put(link);
 		return NULL;
 	}
 	return link;
+}
+
+/* A string member, null when unknown (""). */
+static void nrt_ls_json_opt_str(struct json_object *o, const char *key, const char *v,
+				bool *ok)
+{
+	if (v[0])
+		nrt_json_str(o, key, v, ok);
+	else
+		nrt_json_null(o, key, ok);
+}
+
+static void nrt_ls_json_opt_u64(struct json_object *o, const char *key, uint64_t v,
+				bool *ok)
+{
+	if (v != NRT_FACT_NA)
+		nrt_json_u64(o, key, v, ok);
+	else
+		nrt_json_null(o, key, ok);
+}
+
+/* Version 2: the inventory and state members. */
+static void nrt_ls_json_inventory(struct json_object *dev, const struct nrt_facts *f,
+				  bool *ok)
+{
+	struct json_object *aer;
+
+	nrt_ls_json_opt_str(dev, "serial_number", f->serial_number, ok);
+	nrt_ls_json_opt_str(dev, "uuid", f->uuid, ok);
+	nrt_ls_json_opt_str(dev, "firmware_version", f->firmware_version, ok);
+	nrt_ls_json_opt_str(dev, "cpu_affinity", f->local_cpulist, ok);
+	if (f->aer_fatal == NRT_FACT_NA && f->aer_nonfatal == NRT_FACT_NA &&
+	    f->aer_correctable == NRT_FACT_NA) {
+		nrt_json_null(dev, "aer", ok);
+	} else {
+		aer = nrt_json_child(dev, "aer", false, ok);
+		nrt_ls_json_opt_u64(aer, "fatal", f->aer_fatal, ok);
+		nrt_ls_json_opt_u64(aer, "nonfatal", f->aer_nonfatal, ok);
+		nrt_ls_json_opt_u64(aer, "correctable", f->aer_correctable, ok);
+	}
+	nrt_ls_json_opt_str(dev, "compute_mode", f->compute_mode, ok);
+	nrt_ls_json_opt_u64(dev, "reset_count", f->reset_count, ok);
+	if (f->wedged < 0)
+		nrt_json_null(dev, "wedged", ok);
+	else
+		nrt_json_bool(dev, "wedged", f->wedged == 1, ok);
+	nrt_ls_json_opt_str(dev, "throttle_reasons", f->throttle_reasons, ok);
 }
 
 static struct json_object *nrt_ls_json_device(const struct nrt_ls_row *r)
@@ -199,6 +310,7 @@ static struct json_object *nrt_ls_json_device(const struct nrt_ls_row *r)
 		 (unsigned int)r->driver_version_minor,
 		 (unsigned int)r->driver_version_patch);
 	nrt_json_str(dev, "driver_version", buf, &ok);
+	nrt_ls_json_inventory(dev, &r->facts, &ok);
 	if (!ok) {
 		json_object_put(dev);
 		return NULL;

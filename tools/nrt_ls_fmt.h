@@ -13,8 +13,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Version of the JSON document; bumped on incompatible changes only. */
-#define NRT_LS_JSON_SCHEMA_VERSION 1
+#include "nrt_facts.h"
+
+/*
+ * Version of the JSON document: 2 added the inventory members (serial,
+ * UUID, firmware, the PCIe link's maximum, AER counts, CPU affinity, state);
+ * no member of version 1 is removed or changed.
+ */
+#define NRT_LS_JSON_SCHEMA_VERSION 2
 
 /* Buffer size that always holds a formatted link. */
 #define NRT_LS_LINK_LEN 32
@@ -41,16 +47,10 @@ struct nrt_ls_row {
 					* "" or "-" for none */
 	char processes[256];           /* PROCESSES (--wide): "PID COMMAND"
 					* entries joined by ", ", "" for none */
+	struct nrt_facts facts;        /* inventory and state from sysfs;
+					* link_speed_dgts, link_width and
+					* numa_node above are its values */
 };
-
-/*
- * nrt_ls_link_speed_dgts() - link speed of a PCIe speed code
- * @code: Current Link Speed field of the Link Status register (1 = 2.5 GT/s)
- *
- * Return: the speed in units of 0.1 GT/s (25, 50, 80, 160, 320, 640), or 0
- * for a code that is not defined.
- */
-unsigned int nrt_ls_link_speed_dgts(unsigned int code);
 
 /*
  * nrt_ls_format_link() - format a PCIe link as "32 GT/s x16"
@@ -69,7 +69,7 @@ char *nrt_ls_format_link(unsigned int speed_dgts, unsigned int width,
  * @out: stream to print to
  * @rows: devices, in the order to print
  * @n: number of devices
- * @wide: add the PROCESSES column of --wide
+ * @wide: add the inventory columns and PROCESSES of --wide
  *
  * Return: 0, or -1 if writing failed.
  */

@@ -53,6 +53,7 @@ static struct nrt_ls_row make_row(unsigned int index, const char *bdf,
 	struct nrt_ls_row r;
 
 	memset(&r, 0, sizeof(r));
+	nrt_facts_init(&r.facts);
 	r.index = index;
 	r.minor = index;
 	snprintf(r.pci_bdf, sizeof(r.pci_bdf), "%s", bdf);
@@ -74,19 +75,23 @@ static struct nrt_ls_row make_row(unsigned int index, const char *bdf,
 
 /* --- links ------------------------------------------------------------ */
 
-static void test_link_speed_code(void **state)
+/* The PCI core's link speeds and AER counts (tools/nrt_facts.c). */
+static void test_sysfs_formats(void **state)
 {
 	(void)state;
 
-	assert_int_equal(nrt_ls_link_speed_dgts(0), 0);
-	assert_int_equal(nrt_ls_link_speed_dgts(1), 25);
-	assert_int_equal(nrt_ls_link_speed_dgts(2), 50);
-	assert_int_equal(nrt_ls_link_speed_dgts(3), 80);
-	assert_int_equal(nrt_ls_link_speed_dgts(4), 160);
-	assert_int_equal(nrt_ls_link_speed_dgts(5), 320);
-	assert_int_equal(nrt_ls_link_speed_dgts(6), 640);
-	assert_int_equal(nrt_ls_link_speed_dgts(7), 0);
-	assert_int_equal(nrt_ls_link_speed_dgts(15), 0);
+	assert_int_equal(nrt_facts_parse_speed("2.5 GT/s PCIe"), 25);
+	assert_int_equal(nrt_facts_parse_speed("8.0 GT/s PCIe"), 80);
+	assert_int_equal(nrt_facts_parse_speed("32.0 GT/s PCIe"), 320);
+	assert_int_equal(nrt_facts_parse_speed("5 GT/s"), 50);
+	assert_int_equal(nrt_facts_parse_speed("64.0 GT/s PCIe\n"), 640);
+	assert_int_equal(nrt_facts_parse_speed("Unknown"), 0);
+	assert_int_equal(nrt_facts_parse_speed(""), 0);
+	assert_int_equal(nrt_facts_parse_speed("8.0 MT/s"), 0);
+	assert_true(nrt_facts_parse_aer("RxErr 0\nBadTLP 2\nTOTAL_ERR_COR 7\n") == 7);
+	assert_true(nrt_facts_parse_aer("Undefined 0\nTOTAL_ERR_FATAL 0") == 0);
+	assert_true(nrt_facts_parse_aer("RxErr 0\n") == NRT_FACT_NA);
+	assert_true(nrt_facts_parse_aer("") == NRT_FACT_NA);
 }
 
 static void check_link(unsigned int speed, unsigned int width,
@@ -223,6 +228,23 @@ static void test_json_devices(void **state)
 	(void)state;
 	rows[1].minor = 7;
 	rows[1].chip_id = UINT32_MAX;
+	/* Device 0: the whole inventory; 1: none of it; 2: a degraded link. */
+	snprintf(rows[0].facts.serial_number, 64, "TRN0000000A");
+	snprintf(rows[0].facts.uuid, 64, "b5c2a0c4-1e64-4a5e-9d2a-0000000000c3");
+	snprintf(rows[0].facts.firmware_version, 64, "1.2.3");
+	rows[0].facts.link_speed_dgts = rows[0].facts.link_max_speed_dgts = 320;
+	rows[0].facts.link_width = rows[0].facts.link_max_width = 16;
+	rows[0].facts.aer_fatal = rows[0].facts.aer_nonfatal = 0;
+	rows[0].facts.aer_correctable = 3;
+	snprintf(rows[0].facts.local_cpulist, 256, "0-3");
+	snprintf(rows[0].facts.compute_mode, 32, "shared");
+	rows[0].facts.reset_count = 2;
+	rows[0].facts.wedged = 0;
+	snprintf(rows[0].facts.throttle_reasons, 128, "none");
+	rows[2].facts.link_speed_dgts = 25;
+	rows[2].facts.link_width = 1;
+	rows[2].facts.link_max_speed_dgts = 80;
+	rows[2].facts.link_max_width = 4;
 
 	text = capture(json, rows, 3);
 	/* Pretty printed, one document, paths not escaped. */
@@ -234,14 +256,25 @@ static void test_json_devices(void **state)
 	root = parse(text);
 	assert_true(json_object_is_type(root, json_type_object));
 	assert_int_equal(json_object_object_length(root), 2);
-	check_int(root, "schema_version", 1);
+	check_int(root, "schema_version", 2);
 	devices = get(root, "devices", json_type_array);
 	assert_int_equal(json_object_array_length(devices), 3);
 
 	/* Everything known. */
 	dev = json_object_array_get_idx(devices, 0);
 	assert_true(json_object_is_type(dev, json_type_object));
-	assert_int_equal(json_object_object_length(dev), 11);
+	assert_int_equal(json_object_object_length(dev), 20);
+	check_str(dev, "serial_number", "TRN0000000A");
+	check_str(dev, "uuid", "b5c2a0c4-1e64-4a5e-9d2a-0000000000c3");
+	check_str(dev, "firmware_version", "1.2.3");
+	check_str(dev, "cpu_affinity", "0-3");
+	check_int(get(dev, "aer", json_type_object), "fatal", 0);
+	check_int(get(dev, "aer", json_type_object), "nonfatal", 0);
+	check_int(get(dev, "aer", json_type_object), "correctable", 3);
+	check_str(dev, "compute_mode", "shared");
+	check_int(dev, "reset_count", 2);
+	assert_false(json_object_get_boolean(get(dev, "wedged", json_type_boolean)));
+	check_str(dev, "throttle_reasons", "none");
 	check_int(dev, "index", 0);
 	check_int(dev, "minor", 0);
 	check_str(dev, "device_node", "/dev/accel/accel0");
@@ -251,16 +284,28 @@ static void test_json_devices(void **state)
 	check_int(dev, "hbm_bytes", (int64_t)GIB);
 	check_int(dev, "numa_node", 0);
 	link = get(dev, "pcie_link", json_type_object);
-	assert_int_equal(json_object_object_length(link), 2);
+	assert_int_equal(json_object_object_length(link), 5);
 	speed = get(link, "speed_gts", json_type_int);
 	assert_int_equal(json_object_get_int(speed), 32);
 	check_int(link, "width", 16);
+	check_int(link, "max_speed_gts", 32);
+	check_int(link, "max_width", 16);
+	assert_false(json_object_get_boolean(get(link, "degraded", json_type_boolean)));
 	check_str(dev, "hw_version", "1.0");
 	check_str(dev, "driver_version", "0.1.0");
 
 	/* NUMA node and link unknown: null, still present. */
 	dev = json_object_array_get_idx(devices, 1);
-	assert_int_equal(json_object_object_length(dev), 11);
+	assert_int_equal(json_object_object_length(dev), 20);
+	get(dev, "serial_number", json_type_null);
+	get(dev, "uuid", json_type_null);
+	get(dev, "firmware_version", json_type_null);
+	get(dev, "cpu_affinity", json_type_null);
+	get(dev, "aer", json_type_null);
+	get(dev, "compute_mode", json_type_null);
+	get(dev, "reset_count", json_type_null);
+	get(dev, "wedged", json_type_null);
+	get(dev, "throttle_reasons", json_type_null);
 	check_int(dev, "index", 1);
 	check_int(dev, "minor", 7);
 	check_int(dev, "chip_id", UINT32_MAX);
@@ -275,6 +320,9 @@ static void test_json_devices(void **state)
 	speed = get(link, "speed_gts", json_type_double);
 	assert_true(json_object_get_double(speed) == 2.5);
 	check_int(link, "width", 1);
+	check_int(link, "max_speed_gts", 8);
+	check_int(link, "max_width", 4);
+	assert_true(json_object_get_boolean(get(link, "degraded", json_type_boolean)));
 	assert_true(json_object_get_uint64(get(dev, "hbm_bytes", json_type_int)) ==
 		    UINT64_MAX);
 
@@ -290,7 +338,7 @@ static void test_json_empty(void **state)
 	(void)state;
 	text = capture(json, NULL, 0);
 	root = parse(text);
-	check_int(root, "schema_version", 1);
+	check_int(root, "schema_version", 2);
 	devices = get(root, "devices", json_type_array);
 	assert_int_equal(json_object_array_length(devices), 0);
 	json_object_put(root);
@@ -309,6 +357,15 @@ static void test_wide(void **state)
 
 	(void)state;
 	memset(rows, 0, sizeof(rows));
+	nrt_facts_init(&rows[0].facts);
+	nrt_facts_init(&rows[1].facts);
+	snprintf(rows[0].facts.uuid, 64, "b5c2a0c4-1e64-4a5e-9d2a-0000000000c3");
+	snprintf(rows[0].facts.local_cpulist, 256, "0-3");
+	rows[0].facts.aer_fatal = 1;
+	rows[0].facts.aer_nonfatal = 0;
+	rows[0].facts.aer_correctable = 12;
+	rows[0].facts.wedged = 1;
+	snprintf(rows[0].facts.compute_mode, 32, "exclusive_process");
 	snprintf(rows[0].pci_bdf, sizeof(rows[0].pci_bdf), "0000:01:00.0");
 	snprintf(rows[0].processes, sizeof(rows[0].processes), "2417 python3, 2533 nrt_load");
 	snprintf(rows[1].pci_bdf, sizeof(rows[1].pci_bdf), "0000:02:00.0");
@@ -319,9 +376,12 @@ static void test_wide(void **state)
 	assert_int_equal(nrt_ls_print_table(f, rows, 2, true), 0);
 	assert_int_equal(nrt_ls_print_table(f, rows, 2, false), 0);
 	assert_int_equal(fclose(f), 0);
-	assert_non_null(strstr(text, "| CONNECTED DEVICES | PROCESSES                   |\n"));
-	assert_non_null(strstr(text, "| -                 | 2417 python3, 2533 nrt_load |\n"));
-	assert_non_null(strstr(text, "| -                 | -                           |\n"));
+	assert_non_null(strstr(text,
+			       "| CONNECTED DEVICES | SERIAL | UUID                                 | FIRMWARE | PCIE MAX | AER F/NF/C | CPU AFFINITY | MODE                     | PROCESSES                   |\n"));
+	assert_non_null(strstr(text,
+			       "| -                 | -      | b5c2a0c4-1e64-4a5e-9d2a-0000000000c3 | -        | -        | 1/0/12     | 0-3          | exclusive_process wedged | 2417 python3, 2533 nrt_load |\n"));
+	assert_non_null(strstr(text,
+			       "| -                 | -      | -                                    | -        | -        | -          | -            | -                        | -                           |\n"));
 	/* The narrow table has no such column. */
 	assert_non_null(strstr(text, "| CONNECTED DEVICES |\n"));
 	free(text);
@@ -350,7 +410,7 @@ static void test_wide(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_link_speed_code),
+		cmocka_unit_test(test_sysfs_formats),
 		cmocka_unit_test(test_format_link),
 		cmocka_unit_test(test_table_one),
 		cmocka_unit_test(test_table_four),

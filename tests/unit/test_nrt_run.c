@@ -145,6 +145,31 @@ static void test_run(void **state)
 	mlp_free(&m);
 }
 
+/* NRT_VISIBLE_CORES=1: core 0 of the handle is the device's core 1. */
+static void test_run_visible_cores(void **state)
+{
+	struct env *e = *state;
+	nrt_device_info info = { .struct_size = sizeof(info) };
+	nrt_device *all = e->dev;
+	struct mlp m;
+
+	assert_int_equal(setenv("NRT_VISIBLE_CORES", "1", 1), 0);
+	e->dev = open_ok(0);
+	unsetenv("NRT_VISIBLE_CORES");
+	assert_status(nrt_device_get_info(e->dev, &info), NRT_SUCCESS);
+	assert_int_equal(info.num_cores, 1);
+	assert_int_equal(info.core_queues, 1);
+	mlp_build(e, &m);
+	assert_status(nrt_program_run(m.p, 0, NULL, NULL), NRT_SUCCESS);
+	assert_int_equal(fake_last(0)->queue, 5);
+	mlp_check(&m);
+	assert_status(nrt_program_run(m.p, 1, NULL, NULL), NRT_INVALID);
+	assert_error_contains("1 NeuronCore queues in NRT_VISIBLE_CORES");
+	mlp_free(&m);
+	nrt_device_close(e->dev);
+	e->dev = all;
+}
+
 static void test_run_args(void **state)
 {
 	struct env *e = *state;
@@ -560,6 +585,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_args, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_visible_cores, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_no_cores, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_lifetimes, setup, teardown),

@@ -29,7 +29,7 @@
 #include "nrt.h"
 #include "nrt_topology.h"
 
-static char root[64], sysfs[128];
+static char root[64], sysfs[128], devroot[128];
 
 static void put(const char *text, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -91,6 +91,8 @@ static void add_dev(unsigned int minor, const char *bdf, unsigned int chip)
 	link_to(target, "%s/bus/pci/devices/%s", sysfs, bdf);
 	put(NULL, "%s/class/accel/accel%u", sysfs, minor);
 	link_to(target, "%s/class/accel/accel%u/device", sysfs, minor);
+	/* Its node, so that the process sees it (lib/nrt_enum.c). */
+	put("", "%s/dev/accel/accel%u", root, minor);
 }
 
 static void add_port(const char *bdf, unsigned int port, const char *state,
@@ -123,6 +125,9 @@ static int setup(void **state)
 	snprintf(sysfs, sizeof(sysfs), "%s/sys", root);
 	mkdir(sysfs, 0755);
 	put(NULL, "%s/module/trn", sysfs);
+	snprintf(devroot, sizeof(devroot), "%s/dev", root);
+	if (setenv("NRT_DEV_ROOT", devroot, 1))
+		return -1;
 	return setenv("NRT_SYSFS_ROOT", sysfs, 1);
 }
 
@@ -139,6 +144,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	unsetenv("NRT_SYSFS_ROOT");
+	unsetenv("NRT_DEV_ROOT");
 	return nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 

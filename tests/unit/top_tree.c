@@ -29,9 +29,10 @@ int setup(void **state)
 		return -1;
 	snprintf(t->sys, sizeof(t->sys), "%s/sys", t->root);
 	snprintf(t->proc, sizeof(t->proc), "%s/proc", t->root);
-	if (mkdir(t->sys, 0755) || mkdir(t->proc, 0755) ||
+	snprintf(t->dev, sizeof(t->dev), "%s/dev", t->root);
+	if (mkdir(t->sys, 0755) || mkdir(t->proc, 0755) || mkdir(t->dev, 0755) ||
 	    setenv("NRT_SYSFS_ROOT", t->sys, 1) || setenv("NRT_PROC_ROOT", t->proc, 1) ||
-	    setenv("TZ", "UTC", 1))
+	    setenv("NRT_DEV_ROOT", t->dev, 1) || setenv("TZ", "UTC", 1))
 		return -1;
 	*state = t;
 	return 0;
@@ -44,6 +45,7 @@ int teardown(void **state)
 
 	unsetenv("NRT_SYSFS_ROOT");
 	unsetenv("NRT_PROC_ROOT");
+	unsetenv("NRT_DEV_ROOT");
 	ret = fake_fs_remove(t->root);
 	free(t);
 	return ret;
@@ -90,6 +92,11 @@ void add_accel(struct tree *t, unsigned int minor, const char *bdf,
 	xsnprintf(path, sizeof(path), "%s/class/accel/accel%u/device", t->sys, minor);
 	xsnprintf(target, sizeof(target), "../../../devices/pci0000:00/%s", bdf);
 	make_link(target, path);
+	/* Its node, so that the process sees it (lib/nrt_enum.c). */
+	xsnprintf(path, sizeof(path), "%s/accel", t->dev);
+	mkdir_p(path);
+	xsnprintf(path, sizeof(path), "%s/accel/accel%u", t->dev, minor);
+	write_file(path, "", 0666);
 
 	attr(t, bdf, "chip_id", "%u", minor + 10);
 	attr(t, bdf, "neuron_cores", "%u", cores);

@@ -23,6 +23,7 @@ struct tree {
 	char root[64];
 	char sys[PATH_MAX];
 	char proc[PATH_MAX];
+	char dev[PATH_MAX];
 };
 
 /* cmocka setup and teardown: an empty tree, the environment pointing at it. */
