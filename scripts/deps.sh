@@ -4,8 +4,8 @@
 # Install or locate everything the trn stack needs to build and test.
 #
 #   scripts/deps.sh host     Debian packages for building and host tests
-#   scripts/deps.sh kernel   kernel 6.12 headers (bookworm-backports), guest kernel
-#                            image and checkpatch, resolved and cached
+#   scripts/deps.sh kernel   the guest kernel images pinned in scripts/kernels.conf,
+#                            the default one's headers, and checkpatch
 #   scripts/deps.sh qemu     QEMU 10.0 source (apt-get source) built with the trn model
 #   scripts/deps.sh all      all of the above (default)
 #
@@ -17,9 +17,10 @@
 # On success $TRN_CACHE/env.mk holds the resolved paths for the Makefile.
 set -euo pipefail
 
-TOP=$(cd "$(dirname "$0")/.." && pwd)
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TRN_CACHE=${TRN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/trn}
-KSERIES=${TRN_KERNEL_SERIES:-6.12}
+# shellcheck source=kernels.conf
+. "$TOP/scripts/kernels.conf"
 QEMU_SUITE=${TRN_QEMU_SUITE:-bookworm-backports}
 mkdir -p "$TRN_CACHE"
 
@@ -36,9 +37,10 @@ log() { printf 'deps: %s\n' "$*" >&2; }
 die() { printf 'deps: error: %s\n' "$*" >&2; exit 1; }
 is_root() { [ "$(id -u)" -eq 0 ]; }
 
-# --- private apt configuration: the system's mirror plus bookworm-backports,
-# with deb-src, without touching /etc/apt.
-APTDIR=$TRN_CACHE/apt
+# --- private apt configuration: the system's mirror plus bookworm-backports
+# and the suites of the guest kernels, with deb-src, without touching
+# /etc/apt. The lists live in a directory keyed by the sources, so that trees
+# with different sources sharing $TRN_CACHE never update the same lists.
 apt_mirror() {
 	local uri
 	uri=$(awk '/^URIs:/ && $2 !~ /security/ { print $2; exit }' \
@@ -53,36 +55,34 @@ apt_secmirror() {
 		/etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
 	echo "${uri:-http://deb.debian.org/debian-security}"
 }
+# apt_source TYPES URI SUITES...: one deb822 stanza.
+apt_source() {
+	printf 'Types: %s\nURIs: %s\nSuites: %s\nComponents: main\n' "$1" "$2" "${*:3}"
+	printf 'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n'
+}
+APTDIR=
 apt_setup() {
-	mkdir -p "$APTDIR/lists/partial" "$APTDIR/archives/partial"
-	local m s
+	local m s v suite key sources
+	local -a extra=() extra_sec=()
 	m=$(apt_mirror)
 	s=$(apt_secmirror)
-	cat > "$APTDIR/sources.new" <<EOT
-Types: deb deb-src
-URIs: $m
-Suites: bookworm bookworm-updates bookworm-backports
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb deb-src
-URIs: $s
-Suites: bookworm-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb-src
-URIs: $m
-Suites: trixie
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOT
-	if ! cmp -s "$APTDIR/sources.new" "$APTDIR/trn.sources" 2>/dev/null; then
-		mv "$APTDIR/sources.new" "$APTDIR/trn.sources"
-		rm -f "$APTDIR/updated"
-	else
-		rm -f "$APTDIR/sources.new"
-	fi
+	for v in $(compgen -v GUEST_KERNEL_); do
+		suite=${!v%%:*}
+		case " bookworm bookworm-updates bookworm-backports bookworm-security ${extra[*]} ${extra_sec[*]} " in
+		*" $suite "*) ;;
+		*-security) extra_sec+=("$suite") ;;
+		*) extra+=("$suite") ;;
+		esac
+	done
+	sources=$(apt_source "deb deb-src" "$m" bookworm bookworm-updates bookworm-backports
+		  apt_source "deb deb-src" "$s" bookworm-security
+		  apt_source deb-src "$m" trixie
+		  [ ${#extra[@]} -eq 0 ] || apt_source deb "$m" "${extra[@]}"
+		  [ ${#extra_sec[@]} -eq 0 ] || apt_source deb "$s" "${extra_sec[@]}")
+	key=$(printf '%s\n' "$sources" | sha256sum | cut -c1-12)
+	APTDIR=$TRN_CACHE/apt/$key
+	mkdir -p "$APTDIR/lists/partial" "$APTDIR/archives/partial"
+	[ -f "$APTDIR/trn.sources" ] || printf '%s\n' "$sources" > "$APTDIR/trn.sources"
 }
 APT_OPTS=()
 apt_opts() {
@@ -99,7 +99,7 @@ apt_update() {
 	# Refresh at most once a day; a failed fetch of an old list is not fatal.
 	if [ -z "$(find "$APTDIR/updated" -mmin -1440 2>/dev/null)" ]; then
 		log "apt-get update (private list in $APTDIR)"
-		apt-get "${APT_OPTS[@]}" -qq update >&2
+		flock "$APTDIR/lists/.trn-lock" apt-get "${APT_OPTS[@]}" -qq update >&2
 		touch "$APTDIR/updated"
 	fi
 }
@@ -144,57 +144,110 @@ do_host() {
 	need_pkgs "${HOST_PKGS[@]}"
 }
 
-# --- kernel: resolve the 6.12 ABI name through the backports metapackage.
-kernel_resolve() {
-	local f=$TRN_CACHE/kernel/abi
-	if [ -s "$f" ] && [ -n "$(find "$f" -mmin -1440)" ]; then
-		cat "$f"; return
+# --- kernels: everything is pinned in scripts/kernels.conf as SUITE:ABI:VERSION.
+
+# kernel_field SPEC N: field N (1 suite, 2 ABI, 3 package version) of a pin.
+kernel_field() { cut -d: -f"$2" <<< "$1"; }
+
+# guest_spec NAME: the pin of guest kernel NAME (6.12, 7, ...).
+guest_spec() {
+	local v=GUEST_KERNEL_${1//./_}
+	[ -n "${!v:-}" ] || die "no guest kernel '$1' in scripts/kernels.conf (have: $(guest_names))"
+	echo "${!v}"
+}
+guest_names() { compgen -v GUEST_KERNEL_ | sed 's/^GUEST_KERNEL_//; s/_/./g' | tr '\n' ' '; }
+
+# The line of scripts/kernels.conf that pins $1 (a SUITE:ABI:VERSION value).
+pin_line() { grep -n -F "=$1" "$TOP/scripts/kernels.conf" | head -n 1 | cut -d: -f1; }
+
+# pkg_download SPEC PKG...: download PKG=VERSION of a pin into the current
+# directory, or fail saying which line to change when it left the archive.
+pkg_download() {
+	local spec=$1 ver suite p
+	shift
+	suite=$(kernel_field "$spec" 1)
+	ver=$(kernel_field "$spec" 3)
+	apt_update
+	for p in "$@"; do
+		if ! apt-cache "${APT_OPTS[@]}" show "$p=$ver" > /dev/null 2>&1; then
+			die "$p $ver is no longer in $suite and not in $TRN_CACHE:
+    pick a newer version (apt-cache policy linux-headers-amd64 against $suite)
+    and change line $(pin_line "$spec") of scripts/kernels.conf: $spec"
+		fi
+	done
+	apt-get "${APT_OPTS[@]}" -q download "${@/%/=$ver}" >&2
+}
+
+# guest_fetch NAME [headers]: unpack the image of guest kernel NAME (and with
+# "headers" its headers, for module builds on the host) into
+# $TRN_CACHE/kernel/ABI/root, never installing anything. Newer images are
+# split (linux-image-ABI depends on linux-binary-ABI, linux-modules-ABI and
+# linux-base-ABI, under /usr/lib/modules): the unpacked tree gets the classic
+# layout, lib/modules/ABI and boot/vmlinuz-ABI, whatever the package has.
+guest_fetch() {
+	local spec abi ver gdir want_headers=${2:-} deb p
+	local -a pkgs
+	spec=$(guest_spec "$1")
+	abi=$(kernel_field "$spec" 2)
+	ver=$(kernel_field "$spec" 3)
+	gdir=$TRN_CACHE/kernel/$abi
+	if [ -f "$gdir/.done" ] && [ "$(cat "$gdir/version" 2>/dev/null)" = "$ver" ] &&
+	   { [ -z "$want_headers" ] || [ -f "$gdir/root/usr/src/linux-headers-$abi/Makefile" ]; }; then
+		echo "$gdir"
+		return
 	fi
 	apt_update
-	local dep
-	dep=$(apt-cache "${APT_OPTS[@]}" depends -t bookworm-backports linux-image-amd64 2>/dev/null |
-	      awk '/Depends: linux-image-[0-9]/ { sub(/^linux-image-/, "", $2); print $2; exit }')
-	[ -n "$dep" ] || die "cannot resolve linux-image-amd64 in bookworm-backports"
-	case "$dep" in "$KSERIES".*) ;; *) die "bookworm-backports kernel is $dep, not $KSERIES";; esac
-	mkdir -p "$TRN_CACHE/kernel"
-	echo "$dep" > "$f"
-	echo "$dep"
+	rm -rf "$gdir.tmp" && mkdir -p "$gdir.tmp"
+	log "fetching kernel $abi ($ver) for the guest${want_headers:+ and for module builds}"
+	pkgs=("linux-image-$abi")
+	for p in $(apt-cache "${APT_OPTS[@]}" depends "linux-image-$abi=$ver" 2>/dev/null |
+		   awk '$1 == "Depends:" { print $2 }'); do
+		case "$p" in linux-*-"$abi") pkgs+=("$p") ;; esac
+	done
+	if [ -n "$want_headers" ]; then
+		pkgs+=("linux-headers-$abi" "linux-headers-${abi%-*}-common" "linux-kbuild-${abi%-*}")
+	fi
+	(cd "$gdir.tmp" && pkg_download "$spec" "${pkgs[@]}")
+	for deb in "$gdir.tmp"/*.deb; do dpkg -x "$deb" "$gdir.tmp/root"; done
+	rm -f "$gdir.tmp"/*.deb
+	local r=$gdir.tmp/root
+	if [ ! -e "$r/lib/modules/$abi" ] && [ -d "$r/usr/lib/modules/$abi" ]; then
+		mkdir -p "$r/lib/modules"
+		ln -s "../../usr/lib/modules/$abi" "$r/lib/modules/$abi"
+	fi
+	if [ ! -e "$r/boot/vmlinuz-$abi" ] && [ -f "$r/usr/lib/modules/$abi/vmlinuz" ]; then
+		mkdir -p "$r/boot"
+		ln -s "../usr/lib/modules/$abi/vmlinuz" "$r/boot/vmlinuz-$abi"
+	fi
+	[ -f "$r/boot/vmlinuz-$abi" ] || die "no kernel image in linux-image-$abi $ver"
+	if [ -n "$want_headers" ]; then
+		# The arch headers include the common ones by absolute path.
+		sed -i "s|^include /usr/src/|include $gdir/root/usr/src/|" \
+			"$r/usr/src/linux-headers-$abi/Makefile"
+	fi
+	depmod -b "$r" "$abi"
+	echo "$ver" > "$gdir.tmp/version"
+	touch "$gdir.tmp/.done"
+	rm -rf "$gdir" && mv "$gdir.tmp" "$gdir"
+	echo "$gdir"
 }
 
 do_kernel() {
-	local abi gdir ver
-	if [ -n "${TRN_KERNEL_ABI:-}" ]; then abi=$TRN_KERNEL_ABI; else abi=$(kernel_resolve); fi
-	# Guest kernel and build headers: unpack the packages into the cache, never
-	# install them (the headers package would pull the image into /boot).
-	gdir=$TRN_CACHE/kernel/$abi
-	if [ ! -f "$gdir/.done" ]; then
-		apt_update
-		rm -rf "$gdir.tmp" && mkdir -p "$gdir.tmp"
-		log "fetching kernel $abi packages for the guest and for module builds"
-		ver=$(apt-cache "${APT_OPTS[@]}" show "linux-headers-$abi" |
-		      awk '/^Version:/ { print $2; exit }')
-		(cd "$gdir.tmp" && apt-get "${APT_OPTS[@]}" -q download "linux-image-$abi" \
-			"linux-headers-$abi" "linux-headers-${abi%-*}-common" \
-			"linux-kbuild-${abi%-*}" >&2)
-		local deb
-		for deb in "$gdir.tmp"/*.deb; do dpkg -x "$deb" "$gdir.tmp/root"; done
-		rm -f "$gdir.tmp"/*.deb
-		# The arch headers include the common ones by absolute path.
-		sed -i "s|^include /usr/src/|include $gdir/root/usr/src/|" \
-			"$gdir.tmp/root/usr/src/linux-headers-$abi/Makefile"
-		depmod -b "$gdir.tmp/root" "$abi"
-		echo "$ver" > "$gdir.tmp/version"
-		touch "$gdir.tmp/.done"
-		rm -rf "$gdir" && mv "$gdir.tmp" "$gdir"
-	fi
-	ver=$(cat "$gdir/version")
+	local spec abi ver gdir series name
+	spec=$(guest_spec "$GUEST_DEFAULT")
+	abi=$(kernel_field "$spec" 2)
+	ver=$(kernel_field "$spec" 3)
+	for name in $(guest_names); do
+		[ "$name" = "$GUEST_DEFAULT" ] || guest_fetch "$name" > /dev/null
+	done
+	gdir=$(guest_fetch "$GUEST_DEFAULT" headers)
 	# checkpatch.pl and its data files come from the kernel source package.
+	series=$(cut -d. -f1,2 <<< "$abi")
 	local cdir=$TRN_CACHE/checkpatch/$ver
 	if [ ! -f "$cdir/.done" ]; then
-		apt_update
 		rm -rf "$cdir.tmp" && mkdir -p "$cdir.tmp"
-		log "fetching linux-source-$KSERIES ($ver) for checkpatch.pl"
-		(cd "$cdir.tmp" && apt-get "${APT_OPTS[@]}" -q download "linux-source-$KSERIES=$ver" >&2)
+		log "fetching linux-source-$series ($ver) for checkpatch.pl"
+		(cd "$cdir.tmp" && pkg_download "$spec" "linux-source-$series")
 		dpkg-deb --fsys-tarfile "$cdir.tmp"/linux-source-*.deb |
 			tar -x -C "$cdir.tmp" --wildcards '*/linux-source-*.tar.xz'
 		tar -xf "$cdir.tmp"/usr/src/linux-source-*.tar.xz -C "$cdir.tmp" --strip-components=1 \
