@@ -10,9 +10,9 @@
 #include <linux/mutex.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
-#include <drm/drm_buddy.h>
 #include <drm/drm_device.h>
 
+#include "trn_compat.h"
 #include "trn_link.h"
 #include "trn_regs.h"
 
@@ -94,7 +94,7 @@ struct trn_device {
 	void __iomem *hbm_io;
 	resource_size_t hbm_bus;
 	struct mutex hbm_lock; /* protects hbm_mm and counters */
-	struct drm_buddy hbm_mm;
+	struct gpu_buddy hbm_mm;
 	u64 hbm_used;
 	u64 hbm_peak;
 	atomic64_t host_used;

@@ -468,8 +468,8 @@ static void trn_link_uevent(struct trn_device *tdev, unsigned int p,
 		snprintf(peer_port_env, sizeof(peer_port_env),
 			 "TRN_LINK_PEER_PORT=%u", peer_port);
 	} else {
-		strscpy(chip_env, "TRN_LINK_PEER_CHIP=");
-		strscpy(peer_port_env, "TRN_LINK_PEER_PORT=");
+		strscpy(chip_env, "TRN_LINK_PEER_CHIP=", sizeof(chip_env));
+		strscpy(peer_port_env, "TRN_LINK_PEER_PORT=", sizeof(peer_port_env));
 	}
 	envp[0] = port_env;
 	envp[1] = state_env;
