@@ -96,6 +96,19 @@ static inline int trn_drm_sched_job_init(struct drm_sched_job *job,
 #define DRM_GPU_SCHED_STAT_RESET DRM_GPU_SCHED_STAT_NOMINAL
 #endif
 
+/* ---- fences */
+#ifndef TRN_HAVE_DMA_FENCE_WAS_INITIALIZED
+/*
+ * Before Linux 7.x a fence keeps the ops dma_fence_init() gave it for its
+ * whole life, so on a zeroed allocation they tell whether it was initialised.
+ * (From 7.x a signalled fence drops its ops: the test would be wrong there.)
+ */
+static inline bool dma_fence_was_initialized(struct dma_fence *fence)
+{
+	return fence && fence->ops;
+}
+#endif
+
 /* ---- memory mappings */
 #ifndef TRN_HAVE_VMA_IS_COW_MAPPING
 /* Before Linux 7.3 the test takes the VMA's flags word. */

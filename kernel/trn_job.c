@@ -402,8 +402,11 @@ static void trn_job_free(struct drm_sched_job *sched_job)
 	struct trn_job *job = to_trn_job(sched_job);
 
 	drm_sched_job_cleanup(sched_job);
-	/* Never armed (job cancelled before running): a plain allocation. */
-	if (job->hw_fence->ops)
+	/*
+	 * Never armed (job cancelled before running): a plain allocation.
+	 * Not fence->ops: from Linux 7.x a signalled fence has none.
+	 */
+	if (dma_fence_was_initialized(job->hw_fence))
 		dma_fence_put(job->hw_fence);
 	else
 		kfree(job->hw_fence);
