@@ -118,6 +118,26 @@ static inline bool vma_is_cow_mapping(const struct vm_area_struct *vma)
 }
 #endif
 
+/* ---- work items */
+#ifndef TRN_HAVE_DISABLE_WORK
+/*
+ * Before Linux 6.10 a work item can only be cancelled. Unlike disabling,
+ * cancelling does not stop the item from being queued again afterwards: the
+ * driver stops whatever queues an item before it disables it (a flag or a
+ * state checked under a lock, then synchronize_irq()), so the difference
+ * never shows.
+ */
+static inline bool disable_work_sync(struct work_struct *work)
+{
+	return cancel_work_sync(work);
+}
+
+static inline bool disable_delayed_work_sync(struct delayed_work *dwork)
+{
+	return cancel_delayed_work_sync(dwork);
+}
+#endif
+
 /* ---- PCI resources */
 #ifndef TRN_HAVE_PCIM_IOMAP_REGION
 /* Before Linux 6.11: request and map the BAR through the managed table. */

@@ -196,12 +196,12 @@ static void trn_queue_arm_watchdog(struct trn_queue *q)
 	struct trn_job *job = list_first_entry_or_null(&q->inflight, struct trn_job, node);
 	unsigned long timeout = trn_job_timeout();
 
-	if (!job || q->error_pending)
+	if (!job || q->error_pending || q->dead)
 		return;
 	job->deadline = jiffies + timeout;
 	/* A pending watchdog fires earlier and then waits out the rest. */
 	if (!delayed_work_pending(&q->watchdog))
-		mod_delayed_work(system_wq, &q->watchdog, timeout);
+		mod_delayed_work(q->tdev->wq, &q->watchdog, timeout);
 }
 
 /* Take the oldest job off the ring and signal it with @error. q->lock held. */
@@ -271,10 +271,10 @@ static irqreturn_t trn_queue_irq(int irq, void *arg)
 
 	spin_lock(&q->lock);
 	trn_queue_retire(q, READ_ONCE(q->wb[0]));
-	if (status & TRN_DMA_Q_IRQ_ERROR) {
+	if ((status & TRN_DMA_Q_IRQ_ERROR) && !q->dead) {
 		/* The queue has stopped; sort it out in process context. */
 		q->error_pending = true;
-		mod_delayed_work(system_wq, &q->watchdog, 0);
+		mod_delayed_work(tdev->wq, &q->watchdog, 0);
 	}
 	spin_unlock(&q->lock);
 	return IRQ_HANDLED;
@@ -314,7 +314,7 @@ static void trn_queue_watchdog(struct work_struct *work)
 			goto out_unlock;
 		deadline = job->deadline;
 		if (time_before(jiffies, deadline)) {
-			mod_delayed_work(system_wq, &q->watchdog, deadline - jiffies);
+			mod_delayed_work(tdev->wq, &q->watchdog, deadline - jiffies);
 			goto out_unlock;
 		}
 		victim = job->hw_fence->seqno;
@@ -449,6 +449,11 @@ void trn_queues_stop(struct trn_device *tdev)
 			spin_unlock_irqrestore(&q->lock, flags);
 			continue;
 		}
+		/*
+		 * Once dead, nothing queues the watchdog (everything that
+		 * does checks under q->lock), so disabling it holds even
+		 * where that only cancels it (trn_compat.h).
+		 */
 		q->dead = true;
 		trn_write32(tdev, TRN_DMA_Q_REG(q->index, TRN_DMA_Q_IRQ_MASK), 0);
 		spin_unlock_irqrestore(&q->lock, flags);
