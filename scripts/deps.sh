@@ -8,6 +8,8 @@
 #                            the default one's headers, and checkpatch
 #   scripts/deps.sh qemu     QEMU 10.0 source (apt-get source) built with the trn model
 #   scripts/deps.sh all      all of the above (default)
+#   scripts/deps.sh kernels  for `make check-kernels`: every kernel's headers in a
+#                            chroot of its suite, with that suite's compiler
 #
 # Heavy artefacts live in $TRN_CACHE (default ~/.cache/trn), outside the clone,
 # keyed by their inputs. Every step is idempotent and returns quickly when its
@@ -15,6 +17,8 @@
 # exact command to install them, and the script exits with status 1.
 #
 # On success $TRN_CACHE/env.mk holds the resolved paths for the Makefile.
+#
+# Sourced (as scripts/check-kernels.sh does), it only defines its functions.
 set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -28,7 +32,7 @@ HOST_PKGS=(build-essential pkg-config bc kmod cpio xz-utils zstd busybox-static
 	   sparse perl python3 libdrm-dev libnl-3-dev libnl-genl-3-dev libpci-dev
 	   libjson-c-dev libcmocka-dev libncurses-dev libmicrohttpd-dev libopenblas-dev
 	   pciutils tmux curl python3-jsonschema lm-sensors
-	   dpkg-dev)
+	   dpkg-dev debootstrap)
 QEMU_PKGS=(ninja-build libglib2.0-dev libpixman-1-dev flex bison libfdt-dev
 	   zlib1g-dev libslirp-dev libcap-ng-dev libattr1-dev libopenblas-dev
 	   python3-venv python3-pycotap python3-tomli qemu-system-data seabios)
@@ -266,6 +270,200 @@ do_kernel() {
 	} > "$TRN_CACHE/kernel.mk"
 }
 
+# --- chroots for `make check-kernels`: each kernel's headers are built in a
+# minimal chroot of its suite's Debian release, with the compiler its headers
+# package asks for, as an operator on that release would. One chroot per
+# release, keyed by its inputs; headers are added to it as kernels need them.
+CHROOT_PKGS=(make libc6-dev sparse)
+CHROOT_RECIPE=1
+
+# chroot_base SUITE: the release whose chroot builds SUITE's kernels.
+chroot_base() {
+	case "$1" in
+	sid | experimental) echo sid ;;
+	*) echo "${1%%-*}" ;;
+	esac
+}
+
+# chroot_sources BASE: its apt sources (one-line format, as debootstrap writes).
+chroot_sources() {
+	local m s
+	m=$(apt_mirror)
+	s=$(apt_secmirror)
+	case "$1" in
+	sid)
+		echo "deb $m sid main"
+		echo "deb $m experimental main"
+		;;
+	*)
+		echo "deb $m $1 main"
+		echo "deb $m $1-updates main"
+		echo "deb $m $1-backports main"
+		echo "deb $s $1-security main"
+		;;
+	esac
+}
+
+chroot_dir() {
+	local key
+	key=$( { echo "$1" "$CHROOT_RECIPE" "${CHROOT_PKGS[*]}"; chroot_sources "$1"; } |
+	       sha256sum | cut -c1-12)
+	echo "$TRN_CACHE/chroot/$1-$key"
+}
+
+# in_chroot DIR CMD...: run CMD in the chroot with a clean environment and
+# /proc (objtool reads it), mounted in a mount namespace of its own so that
+# nothing stays mounted when CMD ends.
+in_chroot() {
+	local dir=$1
+	shift
+	unshare --mount --propagation private -- /bin/sh -ec \
+		'mount -t proc proc "$0/proc"; exec chroot "$0" "$@"' "$dir/root" \
+		/usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+		LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
+}
+
+# chroot_update DIR [force]: refresh the chroot's apt lists, at most once a
+# day unless forced (sid's Release files may be past their Valid-Until date
+# on a mirror: that check is off in the chroot).
+chroot_update() {
+	if [ -n "${2:-}" ] || [ -z "$(find "$1/apt-updated" -mmin -1440 2>/dev/null)" ]; then
+		in_chroot "$1" apt-get -qq update >&2
+		touch "$1/apt-updated"
+	fi
+}
+
+# chroot_ensure BASE: create the chroot of release BASE if needed; prints its
+# directory (the tree is DIR/root). Needs root (debootstrap, chroot).
+chroot_ensure() {
+	local base=$1 dir
+	dir=$(chroot_dir "$base")
+	if [ ! -f "$dir/.done" ]; then
+		is_root || die "building the $base chroot for check-kernels needs root"
+		command -v debootstrap > /dev/null || die "debootstrap missing: run scripts/deps.sh host"
+		log "debootstrap $base into $dir (once; a few minutes)"
+		rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+		if ! debootstrap --variant=minbase --include="$(IFS=,; echo "${CHROOT_PKGS[*]}")" \
+			"$base" "$dir.tmp/root" "$(apt_mirror)" > "$dir.tmp/debootstrap.log" 2>&1; then
+			tail -n 20 "$dir.tmp/debootstrap.log" >&2
+			die "debootstrap $base failed (log: $dir.tmp/debootstrap.log)"
+		fi
+		chroot_sources "$base" > "$dir.tmp/root/etc/apt/sources.list"
+		cat > "$dir.tmp/root/etc/apt/apt.conf.d/90trn" <<EOT
+Acquire::Check-Valid-Until "false";
+APT::Install-Recommends "false";
+APT::Sandbox::User "root";
+Dpkg::Use-Pty "false";
+EOT
+		touch "$dir.tmp/.done"
+		rm -rf "$dir" && mv "$dir.tmp" "$dir"
+	fi
+	echo "$dir"
+}
+
+# The test of scripts/checker-valid.sh (Linux 6.16, "kbuild: validate the
+# checker"): kbuild runs sparse only if it parses __typeof_unqual__. Debian's
+# 7.x headers packages lack the script, so C=1 would silently check nothing;
+# headers_ensure puts this equivalent in its place. Prints 1 if the checker
+# given as arguments reports no error.
+CHECKER_VALID='#!/bin/sh
+# Installed by trn scripts/deps.sh: the headers package lacks this script.
+command -v "$1" > /dev/null || { echo 0; exit 0; }
+t=$(mktemp)
+printf "static int f(const int *p)\n{\n\t__typeof_unqual__(*p) v = *p;\n\n\treturn v;\n}\n" > "$t"
+if "$@" "$t" 2>&1 | grep -q error; then echo 0; else echo 1; fi
+rm -f "$t"
+'
+
+# headers_ensure SPEC: the headers of pin SPEC (SUITE:ABI:VERSION) installed
+# in the chroot of its release, with the compiler they were built with: the
+# kbuild and common packages through apt (their dependencies come along), the
+# architecture package unpacked (it depends on the kernel image). Prints the
+# chroot directory.
+headers_ensure() {
+	local spec=$1 suite abi ver dir hdr common info dep p
+	local -a pkgs=()
+	suite=$(kernel_field "$spec" 1)
+	abi=$(kernel_field "$spec" 2)
+	ver=$(kernel_field "$spec" 3)
+	dir=$(chroot_ensure "$(chroot_base "$suite")")
+	hdr=$dir/root/usr/src/linux-headers-$abi
+	exec 9> "$dir/.lock"
+	flock 9
+	if [ "$(cat "$hdr/.trn-version" 2>/dev/null)" != "$ver" ]; then
+		log "installing linux-headers-$abi ($ver) in $(basename "$dir")"
+		chroot_update "$dir"
+		if ! info=$(in_chroot "$dir" apt-cache show "linux-headers-$abi=$ver" 2>&1); then
+			chroot_update "$dir" force
+			info=$(in_chroot "$dir" apt-cache show "linux-headers-$abi=$ver" 2>&1) || {
+				grep -q 'No packages found\|Unable to locate' <<< "$info" || die "$info"
+				die "linux-headers-$abi $ver is no longer in $suite and not in $TRN_CACHE:
+    pick a newer version (apt-cache policy linux-headers-amd64 against $suite)
+    and change line $(pin_line "$spec") of scripts/kernels.conf: $spec"
+			}
+		fi
+		for dep in $(sed -n '0,/^Depends: /s/^Depends: //p' <<< "$info" | tr -d ' ' |
+			     tr ',' '\n' | sed 's/(.*//; s/|.*//'); do
+			case "$dep" in
+			linux-kbuild-* | linux-headers-*-common*) pkgs+=("$dep=$ver") ;;
+			gcc-[0-9]*) pkgs+=("$dep") ;;
+			esac
+		done
+		in_chroot "$dir" apt-get -q -y install "${pkgs[@]}" >&2
+		rm -rf "$dir/root/var/tmp/trn-debs" && mkdir -p "$dir/root/var/tmp/trn-debs"
+		in_chroot "$dir" sh -c "cd /var/tmp/trn-debs && apt-get -q download linux-headers-$abi=$ver" >&2
+		# Not dpkg -x: tar would replace the merged-/usr symlinks (/lib).
+		for p in "$dir/root/var/tmp/trn-debs"/*.deb; do
+			dpkg-deb --fsys-tarfile "$p" | tar -x --keep-directory-symlink -C "$dir/root"
+		done
+		rm -rf "$dir/root/var/tmp/trn-debs"
+		[ -f "$hdr/Makefile" ] || die "linux-headers-$abi has no Makefile"
+		echo "$ver" > "$hdr/.trn-version"
+	fi
+	# kbuild runs scripts/checker-valid.sh before it lets sparse run.
+	common=$(sed -n 's|^include \(/usr/src/.*\)/Makefile$|\1|p' "$hdr/Makefile")
+	p=$dir/root$common/scripts/checker-valid.sh
+	if grep -qs checker-valid.sh "$dir/root$common/Makefile"; then
+		if [ ! -e "$p" ]; then
+			printf '%s' "$CHECKER_VALID" > "$p"
+			chmod +x "$p"
+		fi
+		# The release's own sparse may be too old for these headers.
+		if [ "$(in_chroot "$dir" sh "$common/scripts/checker-valid.sh" sparse)" != 1 ]; then
+			sparse_newest "$dir"
+			[ "$(in_chroot "$dir" sh "$common/scripts/checker-valid.sh" \
+			     "$SPARSE_NEWEST")" = 1 ] ||
+				die "no sparse in Debian parses the headers of $abi"
+			echo "$SPARSE_NEWEST" > "$hdr/.trn-check"
+		fi
+	fi
+	flock -u 9
+	echo "$dir"
+}
+
+# Debian 13's sparse (0.6.4) cannot parse Linux 7.x headers (__typeof_unqual__);
+# sid's can. It needs only the C library (2.38 or newer), so its binary runs
+# in a Debian 13 chroot: unpacked under /opt, the chroot's own packages stay.
+SPARSE_NEWEST=/opt/trn-sparse/usr/bin/sparse
+sparse_newest() {
+	local dir=$1 sid
+	[ -x "$dir/root$SPARSE_NEWEST" ] && return
+	sid=$(chroot_ensure sid)
+	log "unpacking sid's sparse into $(basename "$dir")"
+	chroot_update "$sid"
+	rm -rf "$sid/root/var/tmp/trn-sparse" && mkdir -p "$sid/root/var/tmp/trn-sparse"
+	in_chroot "$sid" sh -c 'cd /var/tmp/trn-sparse && apt-get -q download sparse' >&2
+	dpkg -x "$sid/root/var/tmp/trn-sparse"/sparse_*.deb "$dir/root/opt/trn-sparse"
+	rm -rf "$sid/root/var/tmp/trn-sparse"
+}
+
+do_kernels() {
+	local v
+	for v in $(compgen -v GUEST_KERNEL_) $(compgen -v CHECK_KERNEL_) $(compgen -v REFUSE_KERNEL_); do
+		headers_ensure "${!v}" > /dev/null
+	done
+}
+
 # --- QEMU: Debian's source with our device model added, built once per
 # (source tarball, configure options, integration recipe) and then kept in step
 # with qemu/ by an incremental ninja run.
@@ -368,11 +566,15 @@ write_env() {
 	mv "$TRN_CACHE/env.mk.new" "$TRN_CACHE/env.mk"
 }
 
+# Sourced: functions only.
+[ "${BASH_SOURCE[0]}" = "$0" ] || return 0
+
 case "${1:-all}" in
 host) do_host ;;
 kernel) do_host; do_kernel ;;
 qemu) do_host; do_qemu ;;
 all) do_host; do_kernel; do_qemu ;;
-*) die "usage: $0 [host|kernel|qemu|all]" ;;
+kernels) do_host; do_kernels ;;
+*) die "usage: $0 [host|kernel|qemu|all|kernels]" ;;
 esac
 write_env
