@@ -23,8 +23,11 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 
 OUT=$TOP/build/kernels
 # Sources a build needs, relative to the tree (not what kbuild generates).
-mapfile -t SRCS < <(cd "$TOP" && ls kernel/*.[ch] kernel/Kbuild include/uapi/drm/trn_accel.h \
-			include/uapi/linux/trn_link.h include/hw/*.h | grep -v '\.mod\.c$')
+SRCS=()
+for f in "$TOP"/kernel/*.[ch] "$TOP"/kernel/Kbuild "$TOP"/include/uapi/drm/trn_accel.h \
+	 "$TOP"/include/uapi/linux/trn_link.h "$TOP"/include/hw/*.h; do
+	case "$f" in *.mod.c) ;; *) SRCS+=("${f#"$TOP"/}") ;; esac
+done
 
 # sync_tree DEST: copy the sources into DEST, only what changed, so that
 # kbuild rebuilds only that; drop files no longer in the tree.

@@ -73,7 +73,9 @@ apt_setup() {
 	for v in $(compgen -v GUEST_KERNEL_); do
 		suite=${!v%%:*}
 		case " bookworm bookworm-updates bookworm-backports bookworm-security ${extra[*]} ${extra_sec[*]} " in
-		*" $suite "*) ;;
+		*" $suite "*) continue ;;
+		esac
+		case "$suite" in
 		*-security) extra_sec+=("$suite") ;;
 		*) extra+=("$suite") ;;
 		esac
@@ -312,15 +314,28 @@ chroot_dir() {
 }
 
 # in_chroot DIR CMD...: run CMD in the chroot with a clean environment and
-# /proc (objtool reads it), mounted in a mount namespace of its own so that
-# nothing stays mounted when CMD ends.
+# /proc (objtool reads it). /proc is mounted in a mount namespace of its own,
+# so that nothing stays mounted when CMD ends. Inside another chroot, whose
+# root is no mount point, a namespace cannot be made private: there /proc is
+# mounted for the time of CMD, one command at a time, and unmounted after.
 in_chroot() {
 	local dir=$1
 	shift
-	unshare --mount --propagation private -- /bin/sh -ec \
-		'mount -t proc proc "$0/proc"; exec chroot "$0" "$@"' "$dir/root" \
-		/usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
-		LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
+	local -a env=(/usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
+		      LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive)
+	if unshare --mount --propagation private true 2> /dev/null; then
+		unshare --mount --propagation private -- /bin/sh -ec \
+			'mount -t proc proc "$0/proc"; exec chroot "$0" "$@"' "$dir/root" \
+			"${env[@]}" "$@"
+		return
+	fi
+	(
+		exec 8> "$dir/.proc-lock"
+		flock 8
+		mountpoint -q "$dir/root/proc" || mount -t proc proc "$dir/root/proc"
+		trap 'umount "$dir/root/proc"' EXIT
+		chroot "$dir/root" "${env[@]}" "$@"
+	)
 }
 
 # chroot_update DIR [force]: refresh the chroot's apt lists, at most once a
