@@ -11,8 +11,9 @@
 #                                      or a guest kernel name (7)
 #
 # Kernels listed as REFUSE_KERNEL_<n> must fail, with the one-line error of
-# kernel/Kbuild. Each kernel keeps its build tree in its chroot, so a run with
-# nothing changed takes seconds; a failed build starts afresh the next time.
+# kernel/Kbuild. Each kernel keeps its build tree in its chroot, so only what
+# changed is rebuilt, and a clean build is not repeated while its inputs stay
+# the same; a failed build starts afresh the next time.
 # The module built for each kernel is left in build/kernels/ABI/trn.ko (the
 # VM tests boot the 7.x guest with it). Needs root for the chroots.
 set -euo pipefail
@@ -67,7 +68,7 @@ selected() {
 # check_one KIND SPEC: build; prints "gcc|sparse|result" and returns nonzero
 # on failure (the log is in build/kernels/ABI/build.log).
 check_one() {
-	local kind=$1 spec=$2 abi dir root hdr tree log cc gcc check sparse rc=0 cc_n chk_n
+	local kind=$1 spec=$2 abi dir root hdr tree log cc gcc check sparse key rc=0 cc_n chk_n
 	abi=$(kernel_field "$spec" 2)
 	dir=$(headers_ensure "$spec")
 	root=$dir/root
@@ -83,6 +84,17 @@ check_one() {
 	check=$(cat "$root$hdr/.trn-check" 2>/dev/null || echo sparse)
 	sparse=$(in_chroot "$dir" "$check" --version 2>/dev/null | sed 's/.*Debian: \(.*\))/\1/')
 	[ "$check" = sparse ] || sparse+=" (sid)"
+
+	# A clean build is not repeated while its inputs stay the same: the
+	# sources, the kernel, the compiler, sparse and these scripts.
+	key=$( { printf '%s\n' "$spec" "$gcc" "$sparse"; (cd "$TOP" && cat "${SRCS[@]}")
+		 cat "$TOP/scripts/check-kernels.sh" "$TOP/scripts/deps.sh"; } | sha256sum)
+	if [ "$kind" != refuse ] && [ -f "$OUT/$abi/trn.ko" ] &&
+	   [ "$(cat "$OUT/$abi/clean" 2>/dev/null)" = "$key" ]; then
+		echo "${cc:-gcc} $gcc|$sparse|ok (unchanged)"
+		return 0
+	fi
+	rm -f "$OUT/$abi/clean"
 
 	in_chroot "$dir" nice make -C "$hdr" M="$tree/kernel" W=1 KCFLAGS=-Werror \
 		C=1 CHECK="$check" -j"$(nproc)" modules > "$log" 2>&1 || rc=$?
@@ -114,6 +126,7 @@ check_one() {
 		return 1
 	fi
 	cp "$root$tree/kernel/trn.ko" "$OUT/$abi/trn.ko"
+	echo "$key" > "$OUT/$abi/clean"
 	if [ "$cc_n" -eq 0 ]; then
 		echo "${cc:-gcc} $gcc|$sparse|ok (up to date)"
 	else
