@@ -45,13 +45,18 @@ dmesg_has() { dmesg | grep -q -- "$1"; }
 
 # Load the driver the way the tests expect it (short job timeout).
 load_trn() {
-	modprobe -a drm drm_buddy gpu-sched &&
-		insmod "$TRNVM_REPO/kernel/trn.ko" job_timeout_ms=2000
+	"$TRNVM_REPO/tests/vm/load-trn" job_timeout_ms=2000
 }
 
 # The long data-path tests run in one scenario only (default: "single").
+# A scenario run on another guest kernel is named SCENARIO@KERNEL
+# (tests/vm/run-scenarios).
 scenario() { sed -n 's/^scenario=//p' "$DEVICES_TXT"; }
-full_run() { [ "$(scenario)" = "${TRN_FULL_SCENARIO:-single}" ] || [ "$(scenario)" = devices-1 ]; }
+full_run() {
+	local s
+	s=$(scenario)
+	[ "${s%@*}" = "${TRN_FULL_SCENARIO:-single}" ] || [ "$s" = devices-1 ]
+}
 
 # The long tests on the first working device run only in the full-run
 # scenario: exit with a passing line elsewhere, or without a working device.
