@@ -83,7 +83,7 @@ check_one() {
 	gcc=$(in_chroot "$dir" "${cc:-gcc}" -dumpfullversion 2>/dev/null || echo '?')
 	check=$(cat "$root$hdr/.trn-check" 2>/dev/null || echo sparse)
 	sparse=$(in_chroot "$dir" "$check" --version 2>/dev/null | sed 's/.*Debian: \(.*\))/\1/')
-	[ "$check" = sparse ] || sparse+=" (sid)"
+	[ "$check" = sparse ] || sparse+=" sid"
 
 	# A clean build is not repeated while its inputs stay the same: the
 	# sources, the kernel, the compiler, sparse and these scripts.
@@ -155,9 +155,9 @@ while read -r kind spec; do
 done < <(kernel_list)
 [ ${#rows[@]} -gt 0 ] || die "no kernel in scripts/kernels.conf matches: ${want[*]}"
 
-printf '\n%-18s %-24s %-20s %-11s %-20s %s\n' suite headers version gcc sparse result
+printf '\n%-18s %-22s %-19s %-13s %-19s %s\n' suite headers version gcc sparse result
 for r in "${rows[@]}"; do
 	IFS='|' read -r suite abi ver gcc sparse res <<< "$r"
-	printf '%-18s %-24s %-20s %-11s %-20s %s\n' "$suite" "$abi" "$ver" "$gcc" "$sparse" "$res"
+	printf '%-18s %-22s %-19s %-13s %-19s %s\n' "$suite" "$abi" "$ver" "$gcc" "$sparse" "$res"
 done
 exit $fail
