@@ -4,6 +4,8 @@
 T=${T:-$(basename "$0" .sh)}
 DEVICES_TXT=$TRNVM_OUT/devices.txt
 NRT_LS=$TRNVM_REPO/build/tools/nrt-ls
+# trn.ko built for the guest kernel (vm.sh --kernel), the tree's by default
+TRN_KO=${TRNVM_TRNKO:-$TRNVM_REPO/kernel/trn.ko}
 
 pass() { echo "ok - $T: $*"; }
 fail() { echo "not ok - $T: $*"; }
@@ -49,14 +51,8 @@ load_trn() {
 }
 
 # The long data-path tests run in one scenario only (default: "single").
-# A scenario run on another guest kernel is named SCENARIO@KERNEL
-# (tests/vm/run-scenarios).
 scenario() { sed -n 's/^scenario=//p' "$DEVICES_TXT"; }
-full_run() {
-	local s
-	s=$(scenario)
-	[ "${s%@*}" = "${TRN_FULL_SCENARIO:-single}" ] || [ "$s" = devices-1 ]
-}
+full_run() { [ "$(scenario)" = "${TRN_FULL_SCENARIO:-single}" ] || [ "$(scenario)" = devices-1 ]; }
 
 # The long tests on the first working device run only in the full-run
 # scenario: exit with a passing line elsewhere, or without a working device.

@@ -37,7 +37,8 @@
 #                        may be repeated
 #   --kernel NAME        boot guest kernel NAME of scripts/kernels.conf (e.g.
 #                        7) instead of the default one, with the trn.ko built
-#                        for it by scripts/check-kernels.sh NAME
+#                        for it by scripts/check-kernels.sh NAME; reports
+#                        name the run SCENARIO@NAME
 #
 # The cables and the topology are written to OUT/devices.txt ("topology=",
 # "swap-cables=" and "cable A.p B.q" lines) for the guest tests. A host-side
@@ -101,6 +102,7 @@ case "$mode" in test|shell|cmd) ;; *) echo "vm.sh: unknown mode $mode" >&2; exit
 # $TRN_CACHE/kernel/ABI, with the trn.ko scripts/check-kernels.sh built for it.
 ko=$TOP/kernel/trn.ko
 . "$TOP/scripts/kernels.conf"
+label=
 if [ -n "$kernel" ] && [ "$kernel" != "$GUEST_DEFAULT" ]; then
 	v=GUEST_KERNEL_${kernel//./_}
 	[[ "$v" =~ ^[A-Za-z0-9_]+$ ]] && [ -n "${!v:-}" ] || {
@@ -113,6 +115,7 @@ if [ -n "$kernel" ] && [ "$kernel" != "$GUEST_DEFAULT" ]; then
 	ko=$TOP/build/kernels/$KVER/trn.ko
 	[ -f "$ko" ] || {
 		echo "vm.sh: no trn.ko for $KVER: run scripts/check-kernels.sh $kernel" >&2; exit 2; }
+	label=@$kernel
 fi
 
 # Default devices: chip i gets 2 cores and (i+1) GiB of HBM.
@@ -294,7 +297,7 @@ done
 args+=("${extra[@]}")
 append="console=ttyS0 panic=-1 oops=panic loglevel=4 TRNVM_MODE=$mode TRNVM_REPO=$TOP"
 append+=" TRNVM_OUT=$out TRNVM_KVER=$KVER TRNVM_MODULES=$GUEST_ROOT/lib/modules/$KVER"
-append+=" TRNVM_KO=$ko"
+append+=" TRNVM_TRNKO=$ko"
 [ -n "$tests" ] && append+=" TRNVM_TESTS=$tests"
 
 # What the guest tests compare against: the devices as given to QEMU.
@@ -352,7 +355,7 @@ test)
 		-append "$append" < /dev/null > "$out/qemu.log" 2>&1 || rc=$?
 	stop_agent
 	rc2=0
-	"$TOP/tests/vm/report" "$scenario" "$out" "$rc" || rc2=$?
+	"$TOP/tests/vm/report" "$scenario$label" "$out" "$rc" || rc2=$?
 	[ "$rc2" -eq 0 ] && [ "$keep" = 0 ] && rm -rf "$out"
 	exit "$rc2"
 	;;
