@@ -163,8 +163,12 @@ guest_spec() {
 }
 guest_names() { compgen -v GUEST_KERNEL_ | sed 's/^GUEST_KERNEL_//; s/_/./g' | tr '\n' ' '; }
 
-# The line of scripts/kernels.conf that pins $1 (a SUITE:ABI:VERSION value).
-pin_line() { grep -n -F "=$1" "$TOP/scripts/kernels.conf" | head -n 1 | cut -d: -f1; }
+# Where scripts/kernels.conf pins $1 (a SUITE:ABI:VERSION value).
+pin_line() {
+	local n
+	n=$(grep -n -F "=$1" "$TOP/scripts/kernels.conf" | head -n 1 | cut -d: -f1)
+	echo "${n:+line $n of }scripts/kernels.conf"
+}
 
 # pkg_download SPEC PKG...: download PKG=VERSION of a pin into the current
 # directory, or fail saying which line to change when it left the archive.
@@ -175,10 +179,13 @@ pkg_download() {
 	ver=$(kernel_field "$spec" 3)
 	apt_update
 	for p in "$@"; do
-		if ! apt-cache "${APT_OPTS[@]}" show "$p=$ver" > /dev/null 2>&1; then
+		# apt-cache show succeeds, silently, for a version it does not know.
+		# (Not grep -q: apt-cache would die of SIGPIPE, failing the pipe.)
+		if ! apt-cache "${APT_OPTS[@]}" show "$p=$ver" 2> /dev/null |
+			grep '^Package:' > /dev/null; then
 			die "$p $ver is no longer in $suite and not in $TRN_CACHE:
     pick a newer version (apt-cache policy linux-headers-amd64 against $suite)
-    and change line $(pin_line "$spec") of scripts/kernels.conf: $spec"
+    and change $(pin_line "$spec"): $spec"
 		fi
 	done
 	apt-get "${APT_OPTS[@]}" -q download "${@/%/=$ver}" >&2
@@ -408,14 +415,16 @@ headers_ensure() {
 	if [ "$(cat "$hdr/.trn-version" 2>/dev/null)" != "$ver" ]; then
 		log "installing linux-headers-$abi ($ver) in $(basename "$dir")"
 		chroot_update "$dir"
-		if ! info=$(in_chroot "$dir" apt-cache show "linux-headers-$abi=$ver" 2>&1); then
+		# apt-cache show succeeds, silently, for a version it does not know.
+		info=$(in_chroot "$dir" apt-cache show "linux-headers-$abi=$ver" 2>&1) || die "$info"
+		if ! grep -q '^Package:' <<< "$info"; then
 			chroot_update "$dir" force
-			info=$(in_chroot "$dir" apt-cache show "linux-headers-$abi=$ver" 2>&1) || {
-				grep -q 'No packages found\|Unable to locate' <<< "$info" || die "$info"
+			info=$(in_chroot "$dir" apt-cache show "linux-headers-$abi=$ver" 2>&1) ||
+				die "$info"
+			grep -q '^Package:' <<< "$info" ||
 				die "linux-headers-$abi $ver is no longer in $suite and not in $TRN_CACHE:
     pick a newer version (apt-cache policy linux-headers-amd64 against $suite)
-    and change line $(pin_line "$spec") of scripts/kernels.conf: $spec"
-			}
+    and change $(pin_line "$spec"): $spec"
 		fi
 		for dep in $(sed -n '0,/^Depends: /s/^Depends: //p' <<< "$info" | tr -d ' ' |
 			     tr ',' '\n' | sed 's/(.*//; s/|.*//'); do
