@@ -5,6 +5,7 @@
 #   make            build the library, tools and kernel module
 #   make demo       build everything, boot a VM with 4 emulated devices, run nrt-ls
 #   make check      all tests: unit tests, kernel static checks, VM tests
+#   make check-kernels  trn.ko against every kernel in scripts/kernels.conf
 #   make vm         interactive VM with DEVICES (default 1) devices, trn.ko loaded
 #   make bench      nrt-bench in a VM, with host memcpy measured on the host
 #   make install    install libnrt, headers and tools (PREFIX, DESTDIR)
@@ -44,8 +45,8 @@ bench-run: user kernel need-qemu
 	tests/vm/vm.sh --topology ring:16 --topology-props cores=2,hbm-size=1G --mem 4G cmd \
 		'build/tools/nrt-bench --baseline build/bench/host-baseline.json'
 
-.PHONY: all deps kernel demo vm check check-build check-static vm-test clean install \
-	install-kernel need-kdir need-qemu
+.PHONY: all deps kernel demo vm check check-build check-static check-kernels vm-test \
+	clean install install-kernel need-kdir need-qemu
 
 all: user kernel
 
@@ -87,6 +88,7 @@ check: deps
 	$(MAKE) check-build
 	$(MAKE) unit-test
 	$(MAKE) check-static
+	$(MAKE) check-kernels
 	$(MAKE) vm-test
 	$(MAKE) check-packages
 
@@ -105,7 +107,14 @@ check-static: need-kdir
 	@echo "  CHECKPATCH (QEMU) qemu/"
 	@perl $(QEMU_SRC)/scripts/checkpatch.pl --no-tree -q -f qemu/*.c qemu/*.h
 
-# SCENARIOS= selects VM scenarios (tests/vm/run-scenarios: single quad broken).
+# W=1 -Werror and sparse against the headers of every kernel pinned in
+# scripts/kernels.conf, each in a chroot of its Debian release with that
+# release's compiler (built on first use, cached in $(TRN_CACHE)/chroot).
+check-kernels:
+	scripts/check-kernels.sh
+
+# SCENARIOS= selects VM scenarios (tests/vm/run-scenarios: single quad broken
+# ... single@7 torus@7).
 vm-test: check-build need-qemu
 	tests/vm/run-scenarios $(SCENARIOS)
 

@@ -166,6 +166,11 @@ static const struct drm_driver trn_drm_driver = {
 	.patchlevel = TRN_DRIVER_PATCH,
 };
 
+static void trn_wq_fini(void *wq)
+{
+	destroy_workqueue(wq);
+}
+
 static int trn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct device *dev = &pdev->dev;
@@ -222,6 +227,14 @@ static int trn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return -ENOMEM;
 	}
 	ret = trn_hbm_init(tdev);
+	if (ret)
+		return ret;
+
+	/* Outlives the interrupt handlers and the work items that queue on it. */
+	tdev->wq = alloc_workqueue("trn-%s", WQ_UNBOUND | WQ_MEM_RECLAIM, 0, pci_name(pdev));
+	if (!tdev->wq)
+		return -ENOMEM;
+	ret = devm_add_action_or_reset(dev, trn_wq_fini, tdev->wq);
 	if (ret)
 		return ret;
 

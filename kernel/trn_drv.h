@@ -10,9 +10,9 @@
 #include <linux/mutex.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
-#include <drm/drm_buddy.h>
 #include <drm/drm_device.h>
 
+#include "trn_compat.h"
 #include "trn_link.h"
 #include "trn_regs.h"
 
@@ -44,6 +44,8 @@ struct trn_core_kobj;
  * @hw_caps: capability bits (TRN_CAP_*)
  * @irq_test_done: completed by the misc interrupt handler on TRN_IRQ_TEST
  * @nvec: MSI-X vectors enabled
+ * @wq: the device's work items: queue recovery and link events; it may
+ *	reclaim memory, since recovery signals fences
  * @hbm_io: CPU mapping of device memory (BAR2), for page tables and clearing
  * @hbm_bus: bus address of BAR2, for user mappings of HBM objects
  * @hbm_lock: protects @hbm_mm and the memory counters
@@ -64,6 +66,7 @@ struct trn_core_kobj;
  * @link_lock: protects the cached state of @link_ports and their registers
  * @link_ports: the NeuronLink ports
  * @link_work: re-reads the ports after TRN_IRQ_LINK and reports changes
+ * @link_stopped: the interrupt handler no longer queues @link_work
  * @link_node: entry in the list of bound devices (trn_link.c)
  * @links_kobj: the sysfs directory links/
  * @peer_lock: protects @imports, @peer_gone and the export state of objects
@@ -90,11 +93,12 @@ struct trn_device {
 
 	struct completion irq_test_done;
 	unsigned int nvec;
+	struct workqueue_struct *wq;
 
 	void __iomem *hbm_io;
 	resource_size_t hbm_bus;
 	struct mutex hbm_lock; /* protects hbm_mm and counters */
-	struct drm_buddy hbm_mm;
+	struct gpu_buddy hbm_mm;
 	u64 hbm_used;
 	u64 hbm_peak;
 	atomic64_t host_used;
@@ -113,6 +117,7 @@ struct trn_device {
 	struct mutex link_lock; /* protects link_ports[] state */
 	struct trn_link_port link_ports[TRN_MAX_LINKS];
 	struct work_struct link_work;
+	bool link_stopped;
 	struct list_head link_node;
 	struct kobject *links_kobj;
 

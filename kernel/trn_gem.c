@@ -19,7 +19,7 @@
 #include "trn_regs.h"
 
 /*
- * Buffer objects. An object lives in HBM (drm_buddy blocks, CPU access
+ * Buffer objects. An object lives in HBM (gpu_buddy blocks, CPU access
  * through the write-combined BAR) or in host memory (shmem pages, DMA-mapped
  * for the device). Either way it is mapped at creation into the address
  * space of the file that created it, and only there: a file can reach no
@@ -188,7 +188,7 @@ static int trn_bo_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma)
 	struct trn_bo *bo = to_trn_bo(obj);
 
 	/* Peer objects have no mmap offset: the CPU cannot reach them */
-	if (bo->placement == DRM_TRN_PLACEMENT_PEER || is_cow_mapping(vma->vm_flags))
+	if (bo->placement == DRM_TRN_PLACEMENT_PEER || vma_is_cow_mapping(vma))
 		return -EINVAL;
 	vm_flags_set(vma, VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_page_prot = vm_get_page_prot(vma->vm_flags);
@@ -208,7 +208,7 @@ static const struct drm_gem_object_funcs trn_bo_funcs = {
 
 static int trn_bo_alloc_hbm(struct trn_device *tdev, struct trn_bo *bo)
 {
-	struct drm_buddy_block *block;
+	struct gpu_buddy_block *block;
 	u64 page = 0;
 	unsigned int n = 0;
 	int ret;
@@ -228,9 +228,9 @@ static int trn_bo_alloc_hbm(struct trn_device *tdev, struct trn_bo *bo)
 		return -ENOMEM;
 	list_for_each_entry(block, &bo->blocks, link) {
 		bo->runs[bo->nr_runs].first_page = page;
-		bo->runs[bo->nr_runs].hbm = drm_buddy_block_offset(block);
+		bo->runs[bo->nr_runs].hbm = gpu_buddy_block_offset(block);
 		bo->nr_runs++;
-		page += drm_buddy_block_size(&tdev->hbm_mm, block) >> PAGE_SHIFT;
+		page += gpu_buddy_block_size(&tdev->hbm_mm, block) >> PAGE_SHIFT;
 	}
 	return trn_ctx_map_hbm(bo->ctx, &bo->va, &bo->blocks);
 }

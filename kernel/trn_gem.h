@@ -31,7 +31,7 @@ struct trn_hbm_run {
  * @ctx: address space it is mapped in (a reference)
  * @placement: DRM_TRN_PLACEMENT_*
  * @va: device virtual range
- * @blocks: HBM objects: drm_buddy blocks
+ * @blocks: HBM objects: gpu_buddy blocks
  * @runs: HBM objects: @nr_runs contiguous runs, for CPU page faults
  * @nr_runs: number of @runs
  * @pages: host objects: the shmem pages

@@ -71,11 +71,20 @@ static unsigned long trn_job_timeout(void)
 	return msecs_to_jiffies(max(job_timeout_ms, 100U));
 }
 
+/* A hardware fence and the queue whose ring the job is in. */
+struct trn_fence {
+	struct dma_fence base;
+	struct trn_queue *queue;
+};
+
+/* dma_fence_free() frees the fence's address: the structure starts with it. */
+static_assert(offsetof(struct trn_fence, base) == 0);
+
 struct trn_job {
 	struct drm_sched_job base;
 	struct trn_queue *queue;
 	struct trn_ctx *ctx;
-	struct dma_fence *hw_fence;	/* allocated at submit, armed at run */
+	struct dma_fence *hw_fence;	/* a trn_fence, allocated at submit, armed at run */
 	struct list_head node;		/* in queue->inflight */
 	unsigned long deadline;		/* jiffies, once oldest in the ring */
 	u64 start_ns;			/* when it was written to the ring */
@@ -96,9 +105,7 @@ static const char *trn_fence_driver_name(struct dma_fence *fence)
 
 static const char *trn_fence_timeline_name(struct dma_fence *fence)
 {
-	struct trn_queue *q = container_of(fence->lock, struct trn_queue, fence_lock);
-
-	return q->name;
+	return container_of(fence, struct trn_fence, base)->queue->name;
 }
 
 static const struct dma_fence_ops trn_fence_ops = {
@@ -189,12 +196,12 @@ static void trn_queue_arm_watchdog(struct trn_queue *q)
 	struct trn_job *job = list_first_entry_or_null(&q->inflight, struct trn_job, node);
 	unsigned long timeout = trn_job_timeout();
 
-	if (!job || q->error_pending)
+	if (!job || q->error_pending || q->dead)
 		return;
 	job->deadline = jiffies + timeout;
 	/* A pending watchdog fires earlier and then waits out the rest. */
 	if (!delayed_work_pending(&q->watchdog))
-		mod_delayed_work(system_wq, &q->watchdog, timeout);
+		mod_delayed_work(q->tdev->wq, &q->watchdog, timeout);
 }
 
 /* Take the oldest job off the ring and signal it with @error. q->lock held. */
@@ -264,10 +271,10 @@ static irqreturn_t trn_queue_irq(int irq, void *arg)
 
 	spin_lock(&q->lock);
 	trn_queue_retire(q, READ_ONCE(q->wb[0]));
-	if (status & TRN_DMA_Q_IRQ_ERROR) {
+	if ((status & TRN_DMA_Q_IRQ_ERROR) && !q->dead) {
 		/* The queue has stopped; sort it out in process context. */
 		q->error_pending = true;
-		mod_delayed_work(system_wq, &q->watchdog, 0);
+		mod_delayed_work(tdev->wq, &q->watchdog, 0);
 	}
 	spin_unlock(&q->lock);
 	return IRQ_HANDLED;
@@ -307,7 +314,7 @@ static void trn_queue_watchdog(struct work_struct *work)
 			goto out_unlock;
 		deadline = job->deadline;
 		if (time_before(jiffies, deadline)) {
-			mod_delayed_work(system_wq, &q->watchdog, deadline - jiffies);
+			mod_delayed_work(tdev->wq, &q->watchdog, deadline - jiffies);
 			goto out_unlock;
 		}
 		victim = job->hw_fence->seqno;
@@ -387,7 +394,7 @@ static struct dma_fence *trn_job_run(struct drm_sched_job *sched_job)
  */
 static enum drm_gpu_sched_stat trn_job_timedout(struct drm_sched_job *sched_job)
 {
-	return DRM_GPU_SCHED_STAT_NOMINAL;
+	return DRM_GPU_SCHED_STAT_RESET;
 }
 
 static void trn_job_free(struct drm_sched_job *sched_job)
@@ -395,8 +402,11 @@ static void trn_job_free(struct drm_sched_job *sched_job)
 	struct trn_job *job = to_trn_job(sched_job);
 
 	drm_sched_job_cleanup(sched_job);
-	/* Never armed (job cancelled before running): a plain allocation. */
-	if (job->hw_fence->ops)
+	/*
+	 * Never armed (job cancelled before running): a plain allocation.
+	 * Not fence->ops: from Linux 7.x a signalled fence has none.
+	 */
+	if (dma_fence_was_initialized(job->hw_fence))
 		dma_fence_put(job->hw_fence);
 	else
 		kfree(job->hw_fence);
@@ -439,6 +449,11 @@ void trn_queues_stop(struct trn_device *tdev)
 			spin_unlock_irqrestore(&q->lock, flags);
 			continue;
 		}
+		/*
+		 * Once dead, nothing queues the watchdog (everything that
+		 * does checks under q->lock), so disabling it holds even
+		 * where that only cancels it (trn_compat.h).
+		 */
 		q->dead = true;
 		trn_write32(tdev, TRN_DMA_Q_REG(q->index, TRN_DMA_Q_IRQ_MASK), 0);
 		spin_unlock_irqrestore(&q->lock, flags);
@@ -505,6 +520,15 @@ int trn_queues_init(struct trn_device *tdev)
 
 	for (i = 0; i < tdev->num_queues; i++) {
 		struct trn_queue *q = &tdev->queues[i];
+		/* The driver's own watchdog times jobs out: see trn_job_timedout(). */
+		const struct drm_sched_init_args sched_args = {
+			.ops = &trn_sched_ops,
+			.num_rqs = DRM_SCHED_PRIORITY_COUNT,
+			.credit_limit = TRN_RING_ENTRIES - 1,
+			.timeout = MAX_SCHEDULE_TIMEOUT,
+			.name = q->name,
+			.dev = dev,
+		};
 
 		q->tdev = tdev;
 		q->index = i;
@@ -530,9 +554,7 @@ int trn_queues_init(struct trn_device *tdev)
 		if (!q->ring || !q->wb)
 			return -ENOMEM;
 
-		ret = drm_sched_init(&q->sched, &trn_sched_ops, NULL,
-				     DRM_SCHED_PRIORITY_COUNT, TRN_RING_ENTRIES - 1, 0,
-				     MAX_SCHEDULE_TIMEOUT, NULL, NULL, q->name, dev);
+		ret = drm_sched_init(&q->sched, &sched_args);
 		if (ret)
 			return ret;
 		ret = drmm_add_action_or_reset(&tdev->drm, trn_sched_fini, q);
@@ -697,6 +719,7 @@ int trn_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
 	struct dma_fence_chain *chain = NULL;
 	struct drm_syncobj *out_sync = NULL;
 	struct drm_sched_entity *entity;
+	struct trn_fence *hw_fence;
 	struct dma_fence *finished;
 	struct trn_job *job;
 	int ret;
@@ -741,12 +764,14 @@ int trn_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
 	job->ndescs = args->desc_count + TRN_JOB_EXTRA_DESCS;
 	job->queue = &tdev->queues[args->queue];
 	INIT_LIST_HEAD(&job->node);
-	job->hw_fence = kzalloc(sizeof(*job->hw_fence), GFP_KERNEL_ACCOUNT);
-	if (!job->hw_fence) {
+	hw_fence = kzalloc(sizeof(*hw_fence), GFP_KERNEL_ACCOUNT);
+	if (!hw_fence) {
 		kvfree(job);
 		ret = -ENOMEM;
 		goto out_chain;
 	}
+	hw_fence->queue = job->queue;
+	job->hw_fence = &hw_fence->base;
 	kref_get(&ctx->ref);
 	job->ctx = ctx;
 
@@ -754,7 +779,7 @@ int trn_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
 	if (ret)
 		goto out_free_job;
 
-	ret = drm_sched_job_init(&job->base, entity, job->ndescs, ctx);
+	ret = drm_sched_job_init(&job->base, entity, job->ndescs, ctx, file->client_id);
 	if (ret)
 		goto out_free_job;
 

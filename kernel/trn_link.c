@@ -468,8 +468,8 @@ static void trn_link_uevent(struct trn_device *tdev, unsigned int p,
 		snprintf(peer_port_env, sizeof(peer_port_env),
 			 "TRN_LINK_PEER_PORT=%u", peer_port);
 	} else {
-		strscpy(chip_env, "TRN_LINK_PEER_CHIP=");
-		strscpy(peer_port_env, "TRN_LINK_PEER_PORT=");
+		strscpy(chip_env, "TRN_LINK_PEER_CHIP=", sizeof(chip_env));
+		strscpy(peer_port_env, "TRN_LINK_PEER_PORT=", sizeof(peer_port_env));
 	}
 	envp[0] = port_env;
 	envp[1] = state_env;
@@ -530,8 +530,20 @@ void trn_link_irq(struct trn_device *tdev)
 		trn_write32(tdev, TRN_LINK_REG(p, TRN_LINK_EVENTS), ev);
 		atomic_or(ev & TRN_LINK_EV_ALL, &tdev->link_ports[p].pending);
 	}
-	if (n)
-		schedule_work(&tdev->link_work);
+	if (n && !READ_ONCE(tdev->link_stopped))
+		queue_work(tdev->wq, &tdev->link_work);
+}
+
+/*
+ * No more link events: the interrupt handler stops queueing the work, then
+ * the work is disabled. The flag is what keeps a late interrupt from queueing
+ * it again where disable_work_sync() only cancels (trn_compat.h).
+ */
+static void trn_link_stop_work(struct trn_device *tdev)
+{
+	WRITE_ONCE(tdev->link_stopped, true);
+	synchronize_irq(pci_irq_vector(tdev->pdev, TRN_MSIX_VEC_MISC));
+	disable_work_sync(&tdev->link_work);
 }
 
 /* ---- sysfs: links/port<p>/ ---- */
@@ -774,8 +786,7 @@ static void trn_link_fini(void *arg)
 		trn_write32(tdev, TRN_LINK_REG(p, TRN_LINK_EVENT_MASK), 0);
 	trn_write32(tdev, TRN_REG_IRQ_MASK,
 		    trn_read32(tdev, TRN_REG_IRQ_MASK) & ~TRN_IRQ_LINK);
-	synchronize_irq(pci_irq_vector(tdev->pdev, TRN_MSIX_VEC_MISC));
-	disable_work_sync(&tdev->link_work);
+	trn_link_stop_work(tdev);
 }
 
 /**
@@ -870,5 +881,5 @@ void trn_link_unregister(struct trn_device *tdev)
 	mutex_lock(&trn_link_devices_lock);
 	list_del_init(&tdev->link_node);
 	mutex_unlock(&trn_link_devices_lock);
-	disable_work_sync(&tdev->link_work);
+	trn_link_stop_work(tdev);
 }

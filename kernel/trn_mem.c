@@ -5,7 +5,6 @@
 #include <linux/idr.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
-#include <drm/drm_buddy.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_managed.h>
 #include <drm/drm_print.h>
@@ -18,7 +17,7 @@
 /*
  * Device memory and address spaces.
  *
- * HBM is managed by a drm_buddy allocator in 4 KiB chunks; objects take
+ * HBM is managed by a gpu_buddy allocator in 4 KiB chunks; objects take
  * whatever blocks are free (they need not be contiguous), page tables take
  * single chunks. Every open file gets an address space (struct trn_ctx): an
  * ASID, a drm_mm range allocator for device virtual addresses and a 3-level
@@ -35,7 +34,7 @@ static void trn_hbm_fini(struct drm_device *drm, void *arg)
 {
 	struct trn_device *tdev = arg;
 
-	drm_buddy_fini(&tdev->hbm_mm);
+	gpu_buddy_fini(&tdev->hbm_mm);
 }
 
 int trn_hbm_init(struct trn_device *tdev)
@@ -45,7 +44,7 @@ int trn_hbm_init(struct trn_device *tdev)
 	ret = drmm_mutex_init(&tdev->drm, &tdev->hbm_lock);
 	if (ret)
 		return ret;
-	ret = drm_buddy_init(&tdev->hbm_mm, tdev->hbm_size, TRN_PAGE_SIZE);
+	ret = gpu_buddy_init(&tdev->hbm_mm, tdev->hbm_size, TRN_PAGE_SIZE);
 	if (ret)
 		return ret;
 	return drmm_add_action_or_reset(&tdev->drm, trn_hbm_fini, tdev);
@@ -55,7 +54,7 @@ int trn_hbm_init(struct trn_device *tdev)
  * trn_hbm_alloc() - allocate device memory
  * @tdev: the device
  * @size: bytes, a multiple of TRN_PAGE_SIZE
- * @blocks: receives the drm_buddy blocks
+ * @blocks: receives the gpu_buddy blocks
  *
  * Return: 0, or -ENOMEM with nothing allocated.
  */
@@ -64,7 +63,7 @@ int trn_hbm_alloc(struct trn_device *tdev, u64 size, struct list_head *blocks)
 	int ret;
 
 	mutex_lock(&tdev->hbm_lock);
-	ret = drm_buddy_alloc_blocks(&tdev->hbm_mm, 0, tdev->hbm_size, size,
+	ret = gpu_buddy_alloc_blocks(&tdev->hbm_mm, 0, tdev->hbm_size, size,
 				     TRN_PAGE_SIZE, blocks, 0);
 	if (!ret) {
 		tdev->hbm_used += size;
@@ -77,7 +76,7 @@ int trn_hbm_alloc(struct trn_device *tdev, u64 size, struct list_head *blocks)
 void trn_hbm_free(struct trn_device *tdev, struct list_head *blocks, u64 size)
 {
 	mutex_lock(&tdev->hbm_lock);
-	drm_buddy_free_list(&tdev->hbm_mm, blocks, 0);
+	gpu_buddy_free_list(&tdev->hbm_mm, blocks, 0);
 	tdev->hbm_used -= size;
 	mutex_unlock(&tdev->hbm_lock);
 }
@@ -91,14 +90,14 @@ void trn_hbm_free(struct trn_device *tdev, struct list_head *blocks, u64 size)
  */
 int trn_hbm_clear(struct trn_device *tdev, struct list_head *blocks)
 {
-	struct drm_buddy_block *block;
+	struct gpu_buddy_block *block;
 	int idx;
 
 	if (!drm_dev_enter(&tdev->drm, &idx))
 		return -ENODEV;
 	list_for_each_entry(block, blocks, link) {
-		u64 off = drm_buddy_block_offset(block);
-		u64 end = off + drm_buddy_block_size(&tdev->hbm_mm, block);
+		u64 off = gpu_buddy_block_offset(block);
+		u64 end = off + gpu_buddy_block_size(&tdev->hbm_mm, block);
 
 		while (off < end) {
 			u64 n = min_t(u64, end - off, TRN_CLEAR_CHUNK);
@@ -117,7 +116,7 @@ int trn_hbm_clear(struct trn_device *tdev, struct list_head *blocks)
 static struct trn_pt *trn_pt_alloc(struct trn_ctx *ctx, int level)
 {
 	struct trn_device *tdev = ctx->tdev;
-	struct drm_buddy_block *block;
+	struct gpu_buddy_block *block;
 	struct trn_pt *pt;
 	LIST_HEAD(blocks);
 
@@ -135,8 +134,8 @@ static struct trn_pt *trn_pt_alloc(struct trn_ctx *ctx, int level)
 		trn_hbm_free(tdev, &blocks, TRN_PAGE_SIZE);
 		goto err_free;
 	}
-	block = list_first_entry(&blocks, struct drm_buddy_block, link);
-	pt->hbm = drm_buddy_block_offset(block);
+	block = list_first_entry(&blocks, struct gpu_buddy_block, link);
+	pt->hbm = gpu_buddy_block_offset(block);
 	list_splice_tail(&blocks, &ctx->pt_blocks);
 	return pt;
 
@@ -254,13 +253,13 @@ static int trn_ctx_map(struct trn_ctx *ctx, struct drm_mm_node *node,
 static int trn_map_blocks(struct trn_ctx *ctx, u64 va, void *arg)
 {
 	struct list_head *blocks = arg;
-	struct drm_buddy_block *block;
+	struct gpu_buddy_block *block;
 	int ret;
 
 	list_for_each_entry(block, blocks, link) {
-		u64 len = drm_buddy_block_size(&ctx->tdev->hbm_mm, block);
+		u64 len = gpu_buddy_block_size(&ctx->tdev->hbm_mm, block);
 
-		ret = trn_ctx_map_range(ctx, va, drm_buddy_block_offset(block),
+		ret = trn_ctx_map_range(ctx, va, gpu_buddy_block_offset(block),
 					len, TRN_PTE_VALID | TRN_PTE_WRITE);
 		if (ret)
 			return ret;
@@ -292,7 +291,7 @@ static int trn_map_sg(struct trn_ctx *ctx, u64 va, void *arg)
  * trn_ctx_map_hbm() - map HBM blocks at a reserved virtual range
  * @ctx: the address space
  * @node: the virtual range, inserted in @ctx->va_mm
- * @blocks: drm_buddy blocks covering the range, in order
+ * @blocks: gpu_buddy blocks covering the range, in order
  *
  * Return: 0, -ENOMEM (nothing left mapped) or -ENODEV.
  */
@@ -445,12 +444,12 @@ static void trn_ctx_release(struct kref *ref)
 {
 	struct trn_ctx *ctx = container_of(ref, struct trn_ctx, ref);
 	struct trn_device *tdev = ctx->tdev;
-	struct drm_buddy_block *block;
+	struct gpu_buddy_block *block;
 	u64 size = 0;
 	u32 q;
 
 	list_for_each_entry(block, &ctx->pt_blocks, link)
-		size += drm_buddy_block_size(&tdev->hbm_mm, block);
+		size += gpu_buddy_block_size(&tdev->hbm_mm, block);
 	trn_hbm_free(tdev, &ctx->pt_blocks, size);
 	trn_pt_free(ctx->root, 0);
 	drm_mm_takedown(&ctx->va_mm);

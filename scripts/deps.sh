@@ -4,12 +4,14 @@
 # Install or locate everything the trn stack needs to build and test.
 #
 #   scripts/deps.sh host     Debian packages for building and host tests
-#   scripts/deps.sh kernel   kernel 6.12 headers (bookworm-backports), guest kernel
-#                            image and checkpatch, resolved and cached
+#   scripts/deps.sh kernel   the guest kernel images pinned in scripts/kernels.conf,
+#                            the default one's headers, and checkpatch
 #   scripts/deps.sh qemu     QEMU 10.0 source (apt-get source) built with the trn model
 #   scripts/deps.sh packages Debian's packaging tools and debootstrap (make deb,
 #                            make check-packages)
 #   scripts/deps.sh all      all of the above (default)
+#   scripts/deps.sh kernels  for `make check-kernels`: every kernel's headers in a
+#                            chroot of its suite, with that suite's compiler
 #
 # Heavy artefacts live in $TRN_CACHE (default ~/.cache/trn), outside the clone,
 # keyed by their inputs. Every step is idempotent and returns quickly when its
@@ -17,11 +19,14 @@
 # exact command to install them, and the script exits with status 1.
 #
 # On success $TRN_CACHE/env.mk holds the resolved paths for the Makefile.
+#
+# Sourced (as scripts/check-kernels.sh does), it only defines its functions.
 set -euo pipefail
 
-TOP=$(cd "$(dirname "$0")/.." && pwd)
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TRN_CACHE=${TRN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/trn}
-KSERIES=${TRN_KERNEL_SERIES:-6.12}
+# shellcheck source=kernels.conf
+. "$TOP/scripts/kernels.conf"
 QEMU_SUITE=${TRN_QEMU_SUITE:-bookworm-backports}
 mkdir -p "$TRN_CACHE"
 
@@ -35,7 +40,7 @@ HOST_PKGS=(build-essential pkg-config bc kmod cpio xz-utils zstd busybox-static
 	   libjson-c-dev libcmocka-dev libncurses-dev libmicrohttpd-dev libopenblas-dev
 	   pciutils tmux curl python3-jsonschema lm-sensors libyaml-dev python3-yaml
 	   golang-github-container-orchestrated-devices-container-device-interface-dev
-	   dpkg-dev dwarves)
+	   dpkg-dev dwarves debootstrap)
 QEMU_PKGS=(ninja-build libglib2.0-dev libpixman-1-dev flex bison libfdt-dev
 	   zlib1g-dev libslirp-dev libcap-ng-dev libattr1-dev libopenblas-dev
 	   python3-venv python3-pycotap python3-tomli qemu-system-data seabios)
@@ -46,9 +51,10 @@ log() { printf 'deps: %s\n' "$*" >&2; }
 die() { printf 'deps: error: %s\n' "$*" >&2; exit 1; }
 is_root() { [ "$(id -u)" -eq 0 ]; }
 
-# --- private apt configuration: the system's mirror plus bookworm-backports,
-# with deb-src, without touching /etc/apt.
-APTDIR=$TRN_CACHE/apt
+# --- private apt configuration: the system's mirror plus bookworm-backports
+# and the suites of the guest kernels, with deb-src, without touching
+# /etc/apt. The lists live in a directory keyed by the sources, so that trees
+# with different sources sharing $TRN_CACHE never update the same lists.
 apt_mirror() {
 	local uri
 	uri=$(awk '/^URIs:/ && $2 !~ /security/ { print $2; exit }' \
@@ -63,36 +69,36 @@ apt_secmirror() {
 		/etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
 	echo "${uri:-http://deb.debian.org/debian-security}"
 }
+# apt_source TYPES URI SUITES...: one deb822 stanza.
+apt_source() {
+	printf 'Types: %s\nURIs: %s\nSuites: %s\nComponents: main\n' "$1" "$2" "${*:3}"
+	printf 'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n'
+}
+APTDIR=
 apt_setup() {
-	mkdir -p "$APTDIR/lists/partial" "$APTDIR/archives/partial"
-	local m s
+	local m s v suite key sources
+	local -a extra=() extra_sec=()
 	m=$(apt_mirror)
 	s=$(apt_secmirror)
-	cat > "$APTDIR/sources.new" <<EOT
-Types: deb deb-src
-URIs: $m
-Suites: bookworm bookworm-updates bookworm-backports
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb deb-src
-URIs: $s
-Suites: bookworm-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb-src
-URIs: $m
-Suites: trixie
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOT
-	if ! cmp -s "$APTDIR/sources.new" "$APTDIR/trn.sources" 2>/dev/null; then
-		mv "$APTDIR/sources.new" "$APTDIR/trn.sources"
-		rm -f "$APTDIR/updated"
-	else
-		rm -f "$APTDIR/sources.new"
-	fi
+	for v in $(compgen -v GUEST_KERNEL_); do
+		suite=${!v%%:*}
+		case " bookworm bookworm-updates bookworm-backports bookworm-security ${extra[*]} ${extra_sec[*]} " in
+		*" $suite "*) continue ;;
+		esac
+		case "$suite" in
+		*-security) extra_sec+=("$suite") ;;
+		*) extra+=("$suite") ;;
+		esac
+	done
+	sources=$(apt_source "deb deb-src" "$m" bookworm bookworm-updates bookworm-backports
+		  apt_source "deb deb-src" "$s" bookworm-security
+		  apt_source deb-src "$m" trixie
+		  [ ${#extra[@]} -eq 0 ] || apt_source deb "$m" "${extra[@]}"
+		  [ ${#extra_sec[@]} -eq 0 ] || apt_source deb "$s" "${extra_sec[@]}")
+	key=$(printf '%s\n' "$sources" | sha256sum | cut -c1-12)
+	APTDIR=$TRN_CACHE/apt/$key
+	mkdir -p "$APTDIR/lists/partial" "$APTDIR/archives/partial"
+	[ -f "$APTDIR/trn.sources" ] || printf '%s\n' "$sources" > "$APTDIR/trn.sources"
 }
 APT_OPTS=()
 apt_opts() {
@@ -109,7 +115,7 @@ apt_update() {
 	# Refresh at most once a day; a failed fetch of an old list is not fatal.
 	if [ -z "$(find "$APTDIR/updated" -mmin -1440 2>/dev/null)" ]; then
 		log "apt-get update (private list in $APTDIR)"
-		apt-get "${APT_OPTS[@]}" -qq update >&2
+		flock "$APTDIR/lists/.trn-lock" apt-get "${APT_OPTS[@]}" -qq update >&2
 		touch "$APTDIR/updated"
 	fi
 }
@@ -154,57 +160,117 @@ do_host() {
 	need_pkgs "${HOST_PKGS[@]}"
 }
 
-# --- kernel: resolve the 6.12 ABI name through the backports metapackage.
-kernel_resolve() {
-	local f=$TRN_CACHE/kernel/abi
-	if [ -s "$f" ] && [ -n "$(find "$f" -mmin -1440)" ]; then
-		cat "$f"; return
+# --- kernels: everything is pinned in scripts/kernels.conf as SUITE:ABI:VERSION.
+
+# kernel_field SPEC N: field N (1 suite, 2 ABI, 3 package version) of a pin.
+kernel_field() { cut -d: -f"$2" <<< "$1"; }
+
+# guest_spec NAME: the pin of guest kernel NAME (6.12, 7, ...).
+guest_spec() {
+	local v=GUEST_KERNEL_${1//./_}
+	[ -n "${!v:-}" ] || die "no guest kernel '$1' in scripts/kernels.conf (have: $(guest_names))"
+	echo "${!v}"
+}
+guest_names() { compgen -v GUEST_KERNEL_ | sed 's/^GUEST_KERNEL_//; s/_/./g' | tr '\n' ' '; }
+
+# Where scripts/kernels.conf pins $1 (a SUITE:ABI:VERSION value).
+pin_line() {
+	local n
+	n=$(grep -n -F "=$1" "$TOP/scripts/kernels.conf" | head -n 1 | cut -d: -f1)
+	echo "${n:+line $n of }scripts/kernels.conf"
+}
+
+# pkg_download SPEC PKG...: download PKG=VERSION of a pin into the current
+# directory, or fail saying which line to change when it left the archive.
+pkg_download() {
+	local spec=$1 ver suite p
+	shift
+	suite=$(kernel_field "$spec" 1)
+	ver=$(kernel_field "$spec" 3)
+	apt_update
+	for p in "$@"; do
+		# apt-cache show succeeds, silently, for a version it does not know.
+		# (Not grep -q: apt-cache would die of SIGPIPE, failing the pipe.)
+		if ! apt-cache "${APT_OPTS[@]}" show "$p=$ver" 2> /dev/null |
+			grep '^Package:' > /dev/null; then
+			die "$p $ver is no longer in $suite and not in $TRN_CACHE:
+    pick a newer version (apt-cache policy linux-headers-amd64 against $suite)
+    and change $(pin_line "$spec"): $spec"
+		fi
+	done
+	apt-get "${APT_OPTS[@]}" -q download "${@/%/=$ver}" >&2
+}
+
+# guest_fetch NAME [headers]: unpack the image of guest kernel NAME (and with
+# "headers" its headers, for module builds on the host) into
+# $TRN_CACHE/kernel/ABI/root, never installing anything. Newer images are
+# split (linux-image-ABI depends on linux-binary-ABI, linux-modules-ABI and
+# linux-base-ABI, under /usr/lib/modules): the unpacked tree gets the classic
+# layout, lib/modules/ABI and boot/vmlinuz-ABI, whatever the package has.
+guest_fetch() {
+	local spec abi ver gdir want_headers=${2:-} deb p
+	local -a pkgs
+	spec=$(guest_spec "$1")
+	abi=$(kernel_field "$spec" 2)
+	ver=$(kernel_field "$spec" 3)
+	gdir=$TRN_CACHE/kernel/$abi
+	if [ -f "$gdir/.done" ] && [ "$(cat "$gdir/version" 2>/dev/null)" = "$ver" ] &&
+	   { [ -z "$want_headers" ] || [ -f "$gdir/root/usr/src/linux-headers-$abi/Makefile" ]; }; then
+		echo "$gdir"
+		return
 	fi
 	apt_update
-	local dep
-	dep=$(apt-cache "${APT_OPTS[@]}" depends -t bookworm-backports linux-image-amd64 2>/dev/null |
-	      awk '/Depends: linux-image-[0-9]/ { sub(/^linux-image-/, "", $2); print $2; exit }')
-	[ -n "$dep" ] || die "cannot resolve linux-image-amd64 in bookworm-backports"
-	case "$dep" in "$KSERIES".*) ;; *) die "bookworm-backports kernel is $dep, not $KSERIES";; esac
-	mkdir -p "$TRN_CACHE/kernel"
-	echo "$dep" > "$f"
-	echo "$dep"
+	rm -rf "$gdir.tmp" && mkdir -p "$gdir.tmp"
+	log "fetching kernel $abi ($ver) for the guest${want_headers:+ and for module builds}"
+	pkgs=("linux-image-$abi")
+	for p in $(apt-cache "${APT_OPTS[@]}" depends "linux-image-$abi=$ver" 2>/dev/null |
+		   awk '$1 == "Depends:" { print $2 }'); do
+		case "$p" in linux-*-"$abi") pkgs+=("$p") ;; esac
+	done
+	if [ -n "$want_headers" ]; then
+		pkgs+=("linux-headers-$abi" "linux-headers-${abi%-*}-common" "linux-kbuild-${abi%-*}")
+	fi
+	(cd "$gdir.tmp" && pkg_download "$spec" "${pkgs[@]}")
+	for deb in "$gdir.tmp"/*.deb; do dpkg -x "$deb" "$gdir.tmp/root"; done
+	rm -f "$gdir.tmp"/*.deb
+	local r=$gdir.tmp/root
+	if [ ! -e "$r/lib/modules/$abi" ] && [ -d "$r/usr/lib/modules/$abi" ]; then
+		mkdir -p "$r/lib/modules"
+		ln -s "../../usr/lib/modules/$abi" "$r/lib/modules/$abi"
+	fi
+	if [ ! -e "$r/boot/vmlinuz-$abi" ] && [ -f "$r/usr/lib/modules/$abi/vmlinuz" ]; then
+		mkdir -p "$r/boot"
+		ln -s "../usr/lib/modules/$abi/vmlinuz" "$r/boot/vmlinuz-$abi"
+	fi
+	[ -f "$r/boot/vmlinuz-$abi" ] || die "no kernel image in linux-image-$abi $ver"
+	if [ -n "$want_headers" ]; then
+		# The arch headers include the common ones by absolute path.
+		sed -i "s|^include /usr/src/|include $gdir/root/usr/src/|" \
+			"$r/usr/src/linux-headers-$abi/Makefile"
+	fi
+	depmod -b "$r" "$abi"
+	echo "$ver" > "$gdir.tmp/version"
+	touch "$gdir.tmp/.done"
+	rm -rf "$gdir" && mv "$gdir.tmp" "$gdir"
+	echo "$gdir"
 }
 
 do_kernel() {
-	local abi gdir ver
-	if [ -n "${TRN_KERNEL_ABI:-}" ]; then abi=$TRN_KERNEL_ABI; else abi=$(kernel_resolve); fi
-	# Guest kernel and build headers: unpack the packages into the cache, never
-	# install them (the headers package would pull the image into /boot).
-	gdir=$TRN_CACHE/kernel/$abi
-	if [ ! -f "$gdir/.done" ]; then
-		apt_update
-		rm -rf "$gdir.tmp" && mkdir -p "$gdir.tmp"
-		log "fetching kernel $abi packages for the guest and for module builds"
-		ver=$(apt-cache "${APT_OPTS[@]}" show "linux-headers-$abi" |
-		      awk '/^Version:/ { print $2; exit }')
-		(cd "$gdir.tmp" && apt-get "${APT_OPTS[@]}" -q download "linux-image-$abi" \
-			"linux-headers-$abi" "linux-headers-${abi%-*}-common" \
-			"linux-kbuild-${abi%-*}" >&2)
-		local deb
-		for deb in "$gdir.tmp"/*.deb; do dpkg -x "$deb" "$gdir.tmp/root"; done
-		rm -f "$gdir.tmp"/*.deb
-		# The arch headers include the common ones by absolute path.
-		sed -i "s|^include /usr/src/|include $gdir/root/usr/src/|" \
-			"$gdir.tmp/root/usr/src/linux-headers-$abi/Makefile"
-		depmod -b "$gdir.tmp/root" "$abi"
-		echo "$ver" > "$gdir.tmp/version"
-		touch "$gdir.tmp/.done"
-		rm -rf "$gdir" && mv "$gdir.tmp" "$gdir"
-	fi
-	ver=$(cat "$gdir/version")
+	local spec abi ver gdir series name
+	spec=$(guest_spec "$GUEST_DEFAULT")
+	abi=$(kernel_field "$spec" 2)
+	ver=$(kernel_field "$spec" 3)
+	for name in $(guest_names); do
+		[ "$name" = "$GUEST_DEFAULT" ] || guest_fetch "$name" > /dev/null
+	done
+	gdir=$(guest_fetch "$GUEST_DEFAULT" headers)
 	# checkpatch.pl and its data files come from the kernel source package.
+	series=$(cut -d. -f1,2 <<< "$abi")
 	local cdir=$TRN_CACHE/checkpatch/$ver
 	if [ ! -f "$cdir/.done" ]; then
-		apt_update
 		rm -rf "$cdir.tmp" && mkdir -p "$cdir.tmp"
-		log "fetching linux-source-$KSERIES ($ver) for checkpatch.pl"
-		(cd "$cdir.tmp" && apt-get "${APT_OPTS[@]}" -q download "linux-source-$KSERIES=$ver" >&2)
+		log "fetching linux-source-$series ($ver) for checkpatch.pl"
+		(cd "$cdir.tmp" && pkg_download "$spec" "linux-source-$series")
 		dpkg-deb --fsys-tarfile "$cdir.tmp"/linux-source-*.deb |
 			tar -x -C "$cdir.tmp" --wildcards '*/linux-source-*.tar.xz'
 		tar -xf "$cdir.tmp"/usr/src/linux-source-*.tar.xz -C "$cdir.tmp" --strip-components=1 \
@@ -221,6 +287,215 @@ do_kernel() {
 		echo "GUEST_KERNEL := $gdir/root/boot/vmlinuz-$abi"
 		echo "CHECKPATCH := $cdir/scripts/checkpatch.pl"
 	} > "$TRN_CACHE/kernel.mk"
+}
+
+# --- chroots for `make check-kernels`: each kernel's headers are built in a
+# minimal chroot of its suite's Debian release, with the compiler its headers
+# package asks for, as an operator on that release would. One chroot per
+# release, keyed by its inputs; headers are added to it as kernels need them.
+CHROOT_PKGS=(make libc6-dev sparse)
+CHROOT_RECIPE=1
+
+# chroot_base SUITE: the release whose chroot builds SUITE's kernels.
+chroot_base() {
+	case "$1" in
+	sid | experimental) echo sid ;;
+	*) echo "${1%%-*}" ;;
+	esac
+}
+
+# chroot_sources BASE: its apt sources (one-line format, as debootstrap writes).
+chroot_sources() {
+	local m s
+	m=$(apt_mirror)
+	s=$(apt_secmirror)
+	case "$1" in
+	sid)
+		echo "deb $m sid main"
+		echo "deb $m experimental main"
+		;;
+	*)
+		echo "deb $m $1 main"
+		echo "deb $m $1-updates main"
+		echo "deb $m $1-backports main"
+		echo "deb $s $1-security main"
+		;;
+	esac
+}
+
+chroot_dir() {
+	local key
+	key=$( { echo "$1" "$CHROOT_RECIPE" "${CHROOT_PKGS[*]}"; chroot_sources "$1"; } |
+	       sha256sum | cut -c1-12)
+	echo "$TRN_CACHE/chroot/$1-$key"
+}
+
+# in_chroot DIR CMD...: run CMD in the chroot with a clean environment and
+# /proc (objtool reads it). /proc is mounted in a mount namespace of its own,
+# so that nothing stays mounted when CMD ends. Inside another chroot, whose
+# root is no mount point, a namespace cannot be made private: there /proc is
+# mounted for the time of CMD, one command at a time, and unmounted after.
+in_chroot() {
+	local dir=$1
+	shift
+	local -a env=(/usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
+		      LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive)
+	if unshare --mount --propagation private true 2> /dev/null; then
+		unshare --mount --propagation private -- /bin/sh -ec \
+			'mount -t proc proc "$0/proc"; exec chroot "$0" "$@"' "$dir/root" \
+			"${env[@]}" "$@"
+		return
+	fi
+	(
+		exec 8> "$dir/.proc-lock"
+		flock 8
+		mountpoint -q "$dir/root/proc" || mount -t proc proc "$dir/root/proc"
+		trap 'umount "$dir/root/proc"' EXIT
+		chroot "$dir/root" "${env[@]}" "$@"
+	)
+}
+
+# chroot_update DIR [force]: refresh the chroot's apt lists, at most once a
+# day unless forced (sid's Release files may be past their Valid-Until date
+# on a mirror: that check is off in the chroot).
+chroot_update() {
+	if [ -n "${2:-}" ] || [ -z "$(find "$1/apt-updated" -mmin -1440 2>/dev/null)" ]; then
+		in_chroot "$1" apt-get -qq update >&2
+		touch "$1/apt-updated"
+	fi
+}
+
+# chroot_ensure BASE: create the chroot of release BASE if needed; prints its
+# directory (the tree is DIR/root). Needs root (debootstrap, chroot).
+chroot_ensure() {
+	local base=$1 dir
+	dir=$(chroot_dir "$base")
+	if [ ! -f "$dir/.done" ]; then
+		is_root || die "building the $base chroot for check-kernels needs root"
+		command -v debootstrap > /dev/null || die "debootstrap missing: run scripts/deps.sh host"
+		log "debootstrap $base into $dir (once; a few minutes)"
+		rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+		if ! debootstrap --variant=minbase --include="$(IFS=,; echo "${CHROOT_PKGS[*]}")" \
+			"$base" "$dir.tmp/root" "$(apt_mirror)" > "$dir.tmp/debootstrap.log" 2>&1; then
+			tail -n 20 "$dir.tmp/debootstrap.log" >&2
+			die "debootstrap $base failed (log: $dir.tmp/debootstrap.log)"
+		fi
+		chroot_sources "$base" > "$dir.tmp/root/etc/apt/sources.list"
+		cat > "$dir.tmp/root/etc/apt/apt.conf.d/90trn" <<EOT
+Acquire::Check-Valid-Until "false";
+APT::Install-Recommends "false";
+APT::Sandbox::User "root";
+Dpkg::Use-Pty "false";
+EOT
+		touch "$dir.tmp/.done"
+		rm -rf "$dir" && mv "$dir.tmp" "$dir"
+	fi
+	echo "$dir"
+}
+
+# The test of scripts/checker-valid.sh (Linux 6.16, "kbuild: validate the
+# checker"): kbuild runs sparse only if it parses __typeof_unqual__. Debian's
+# 7.x headers packages lack the script, so C=1 would silently check nothing;
+# headers_ensure puts this equivalent in its place. Prints 1 if the checker
+# given as arguments reports no error.
+CHECKER_VALID='#!/bin/sh
+# Installed by trn scripts/deps.sh: the headers package lacks this script.
+command -v "$1" > /dev/null || { echo 0; exit 0; }
+t=$(mktemp)
+printf "static int f(const int *p)\n{\n\t__typeof_unqual__(*p) v = *p;\n\n\treturn v;\n}\n" > "$t"
+if "$@" "$t" 2>&1 | grep -q error; then echo 0; else echo 1; fi
+rm -f "$t"
+'
+
+# headers_ensure SPEC: the headers of pin SPEC (SUITE:ABI:VERSION) installed
+# in the chroot of its release, with the compiler they were built with: the
+# kbuild and common packages through apt (their dependencies come along), the
+# architecture package unpacked (it depends on the kernel image). Prints the
+# chroot directory.
+headers_ensure() {
+	local spec=$1 suite abi ver dir hdr common info dep p
+	local -a pkgs=()
+	suite=$(kernel_field "$spec" 1)
+	abi=$(kernel_field "$spec" 2)
+	ver=$(kernel_field "$spec" 3)
+	dir=$(chroot_ensure "$(chroot_base "$suite")")
+	hdr=$dir/root/usr/src/linux-headers-$abi
+	exec 9> "$dir/.lock"
+	flock 9
+	if [ "$(cat "$hdr/.trn-version" 2>/dev/null)" != "$ver" ]; then
+		log "installing linux-headers-$abi ($ver) in $(basename "$dir")"
+		chroot_update "$dir"
+		# apt-cache show succeeds, silently, for a version it does not know.
+		info=$(in_chroot "$dir" apt-cache show "linux-headers-$abi=$ver" 2>&1) || die "$info"
+		if ! grep -q '^Package:' <<< "$info"; then
+			chroot_update "$dir" force
+			info=$(in_chroot "$dir" apt-cache show "linux-headers-$abi=$ver" 2>&1) ||
+				die "$info"
+			grep -q '^Package:' <<< "$info" ||
+				die "linux-headers-$abi $ver is no longer in $suite and not in $TRN_CACHE:
+    pick a newer version (apt-cache policy linux-headers-amd64 against $suite)
+    and change $(pin_line "$spec"): $spec"
+		fi
+		for dep in $(sed -n '0,/^Depends: /s/^Depends: //p' <<< "$info" | tr -d ' ' |
+			     tr ',' '\n' | sed 's/(.*//; s/|.*//'); do
+			case "$dep" in
+			linux-kbuild-* | linux-headers-*-common*) pkgs+=("$dep=$ver") ;;
+			gcc-[0-9]*) pkgs+=("$dep") ;;
+			esac
+		done
+		in_chroot "$dir" apt-get -q -y install "${pkgs[@]}" >&2
+		rm -rf "$dir/root/var/tmp/trn-debs" && mkdir -p "$dir/root/var/tmp/trn-debs"
+		in_chroot "$dir" sh -c "cd /var/tmp/trn-debs && apt-get -q download linux-headers-$abi=$ver" >&2
+		# Not dpkg -x: tar would replace the merged-/usr symlinks (/lib).
+		for p in "$dir/root/var/tmp/trn-debs"/*.deb; do
+			dpkg-deb --fsys-tarfile "$p" | tar -x --keep-directory-symlink -C "$dir/root"
+		done
+		rm -rf "$dir/root/var/tmp/trn-debs"
+		[ -f "$hdr/Makefile" ] || die "linux-headers-$abi has no Makefile"
+		echo "$ver" > "$hdr/.trn-version"
+	fi
+	# kbuild runs scripts/checker-valid.sh before it lets sparse run.
+	common=$(sed -n 's|^include \(/usr/src/.*\)/Makefile$|\1|p' "$hdr/Makefile")
+	p=$dir/root$common/scripts/checker-valid.sh
+	if grep -qs checker-valid.sh "$dir/root$common/Makefile"; then
+		if [ ! -e "$p" ]; then
+			printf '%s' "$CHECKER_VALID" > "$p"
+			chmod +x "$p"
+		fi
+		# The release's own sparse may be too old for these headers.
+		if [ "$(in_chroot "$dir" sh "$common/scripts/checker-valid.sh" sparse)" != 1 ]; then
+			sparse_newest "$dir"
+			[ "$(in_chroot "$dir" sh "$common/scripts/checker-valid.sh" \
+			     "$SPARSE_NEWEST")" = 1 ] ||
+				die "no sparse in Debian parses the headers of $abi"
+			echo "$SPARSE_NEWEST" > "$hdr/.trn-check"
+		fi
+	fi
+	flock -u 9
+	echo "$dir"
+}
+
+# Debian 13's sparse (0.6.4) cannot parse Linux 7.x headers (__typeof_unqual__);
+# sid's can. It needs only the C library (2.38 or newer), so its binary runs
+# in a Debian 13 chroot: unpacked under /opt, the chroot's own packages stay.
+SPARSE_NEWEST=/opt/trn-sparse/usr/bin/sparse
+sparse_newest() {
+	local dir=$1 sid
+	[ -x "$dir/root$SPARSE_NEWEST" ] && return
+	sid=$(chroot_ensure sid)
+	log "unpacking sid's sparse into $(basename "$dir")"
+	chroot_update "$sid"
+	rm -rf "$sid/root/var/tmp/trn-sparse" && mkdir -p "$sid/root/var/tmp/trn-sparse"
+	in_chroot "$sid" sh -c 'cd /var/tmp/trn-sparse && apt-get -q download sparse' >&2
+	dpkg -x "$sid/root/var/tmp/trn-sparse"/sparse_*.deb "$dir/root/opt/trn-sparse"
+	rm -rf "$sid/root/var/tmp/trn-sparse"
+}
+
+do_kernels() {
+	local v
+	for v in $(compgen -v GUEST_KERNEL_) $(compgen -v CHECK_KERNEL_) $(compgen -v REFUSE_KERNEL_); do
+		headers_ensure "${!v}" > /dev/null
+	done
 }
 
 # --- QEMU: Debian's source with our device model added, built once per
@@ -325,12 +600,16 @@ write_env() {
 	mv "$TRN_CACHE/env.mk.new" "$TRN_CACHE/env.mk"
 }
 
+# Sourced: functions only.
+[ "${BASH_SOURCE[0]}" = "$0" ] || return 0
+
 case "${1:-all}" in
 host) do_host ;;
 kernel) do_host; do_kernel ;;
 qemu) do_host; do_qemu ;;
 packages) do_host; need_pkgs "${PKG_PKGS[@]}" ;;
 all) do_host; do_kernel; do_qemu; need_pkgs "${PKG_PKGS[@]}" ;;
-*) die "usage: $0 [host|kernel|qemu|packages|all]" ;;
+kernels) do_host; do_kernels ;;
+*) die "usage: $0 [host|kernel|qemu|packages|all|kernels]" ;;
 esac
 write_env

@@ -45,6 +45,10 @@
 #                        tree: cmd and shell modes only; the driver is the
 #                        one installed in DIR, loaded with modprobe in shell
 #                        mode and by the command itself in cmd mode
+#   --kernel NAME        boot guest kernel NAME of scripts/kernels.conf (e.g.
+#                        7) instead of the default one, with the trn.ko built
+#                        for it by scripts/check-kernels.sh NAME; reports
+#                        name the run SCENARIO@NAME
 #
 # The cables and the topology are written to OUT/devices.txt ("topology=",
 # "swap-cables=" and "cable A.p B.q" lines) for the guest tests. A host-side
@@ -57,8 +61,9 @@
 # always kept.
 #
 # Environment: TRN_CACHE, QEMU, GUEST_KERNEL, GUEST_ROOT, KVER (normally from
-# $TRN_CACHE/env.mk through the Makefile); TRN_ACCEL=kvm|tcg forces the
-# accelerator, otherwise KVM is used when a probe boot shows it works.
+# $TRN_CACHE/env.mk through the Makefile; --kernel sets the last three);
+# TRN_ACCEL=kvm|tcg forces the accelerator, otherwise KVM is used when a
+# probe boot shows it works.
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -81,6 +86,7 @@ topology=
 swaps=()
 tests=
 root=
+kernel=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--devices) ndev=$2; shift 2 ;;
@@ -96,6 +102,7 @@ while [ $# -gt 0 ]; do
 	--swap-cables) swaps+=("$2"); shift 2 ;;
 	--tests) tests=$2; shift 2 ;;
 	--root) root=$2; shift 2 ;;
+	--kernel) kernel=$2; shift 2 ;;
 	-*) echo "vm.sh: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
 	esac
@@ -107,6 +114,27 @@ if [ -n "$root" ]; then
 	[ "$mode" != test ] || { echo "vm.sh: --root runs cmd and shell only" >&2; exit 2; }
 	[ -x "$root/bin/sh" ] || { echo "vm.sh: --root $root: no /bin/sh in it" >&2; exit 2; }
 	root=$(cd "$root" && pwd)
+fi
+
+# --- guest kernel: the default one (env.mk) and its trn.ko from the tree, or
+# one pinned in scripts/kernels.conf, unpacked by scripts/deps.sh kernel into
+# $TRN_CACHE/kernel/ABI, with the trn.ko scripts/check-kernels.sh built for it.
+ko=$TOP/kernel/trn.ko
+. "$TOP/scripts/kernels.conf"
+label=
+if [ -n "$kernel" ] && [ "$kernel" != "$GUEST_DEFAULT" ]; then
+	v=GUEST_KERNEL_${kernel//./_}
+	[[ "$v" =~ ^[A-Za-z0-9_]+$ ]] && [ -n "${!v:-}" ] || {
+		echo "vm.sh: no guest kernel '$kernel' in scripts/kernels.conf" >&2; exit 2; }
+	KVER=$(cut -d: -f2 <<< "${!v}")
+	GUEST_ROOT=$TRN_CACHE/kernel/$KVER/root
+	GUEST_KERNEL=$GUEST_ROOT/boot/vmlinuz-$KVER
+	[ -f "$TRN_CACHE/kernel/$KVER/.done" ] || {
+		echo "vm.sh: guest kernel $KVER missing: run scripts/deps.sh kernel" >&2; exit 2; }
+	ko=$TOP/build/kernels/$KVER/trn.ko
+	[ -f "$ko" ] || {
+		echo "vm.sh: no trn.ko for $KVER: run scripts/check-kernels.sh $kernel" >&2; exit 2; }
+	label=@$kernel
 fi
 
 # Default devices: chip i gets 2 cores and (i+1) GiB of HBM.
@@ -176,21 +204,61 @@ keep=${TRN_KEEP:-0}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
-# --- initramfs: busybox, the 9p modules and our /init, keyed by its inputs.
+# --- initramfs: busybox, the modules for 9p and overlayfs and our /init,
+# keyed by its inputs. The modules are found by name in the guest kernel's
+# modules.dep, with what they depend on, so that any kernel's layout, names
+# and compression work; initramfs-init loads them in the order of
+# lib/modules/load.
+MODDIR=$GUEST_ROOT/lib/modules/$KVER
+
+# mod_path NAME: the path of module NAME in modules.dep, empty if built in.
+mod_path() {
+	local n=${1//-/_}
+	awk -F: -v n="$n" '{ m = $1; sub(/.*\//, "", m); sub(/\.ko.*$/, "", m); gsub(/-/, "_", m)
+			     if (m == n) { print $1; exit } }' "$MODDIR/modules.dep"
+}
+
+# mod_closure PATH: PATH's dependencies, then PATH (load order).
+mod_closure() {
+	local d
+	for d in $(awk -F: -v p="$1" '$1 == p { print $2; exit }' "$MODDIR/modules.dep"); do
+		mod_closure "$d"
+	done
+	echo "$1"
+}
+
 initramfs() {
-	local mods=(fs/netfs/netfs net/9p/9pnet net/9p/9pnet_virtio fs/9p/9p fs/overlayfs/overlay)
-	local key dir img m
-	key=$( { cat "$TOP/tests/vm/initramfs-init"; echo "$KVER"; busybox | head -n 1; } |
-	       sha256sum | cut -c1-16)
+	local want=(9pnet_virtio 9p overlay)
+	local key dir img m p
+	local -a mods=()
+	for m in "${want[@]}"; do
+		p=$(mod_path "$m")
+		if [ -z "$p" ]; then
+			grep -q "/${m//_/[-_]}\.ko" "$MODDIR/modules.builtin" ||
+				die "no module $m in $MODDIR"
+			continue
+		fi
+		for p in $(mod_closure "$p"); do
+			[[ " ${mods[*]} " == *" $p "* ]] || mods+=("$p")
+		done
+	done
+	key=$( { cat "$TOP/tests/vm/initramfs-init"; echo "$KVER" "${mods[@]}"
+		 busybox | head -n 1; } | sha256sum | cut -c1-16)
 	img=$TRN_CACHE/initramfs/$key.cpio.gz
 	if [ ! -f "$img" ]; then
 		dir=$(mktemp -d)
 		mkdir -p "$dir"/{bin,dev,proc,sys,newroot,lib/modules}
 		cp "$(command -v busybox)" "$dir/bin/busybox"
 		cp "$TOP/tests/vm/initramfs-init" "$dir/init"
-		for m in "${mods[@]}"; do
-			xz -dc "$GUEST_ROOT/lib/modules/$KVER/kernel/$m.ko.xz" \
-				> "$dir/lib/modules/$(basename "$m").ko"
+		for p in "${mods[@]}"; do
+			m=$(basename "${p%%.ko*}")
+			case "$p" in
+			*.ko.xz) xz -dc "$MODDIR/$p" ;;
+			*.ko.zst) zstd -q -dc "$MODDIR/$p" ;;
+			*.ko.gz) gzip -dc "$MODDIR/$p" ;;
+			*) cat "$MODDIR/$p" ;;
+			esac > "$dir/lib/modules/$m.ko"
+			echo "$m" >> "$dir/lib/modules/load"
 		done
 		mkdir -p "$TRN_CACHE/initramfs"
 		(cd "$dir" && find . | cpio -o -H newc --quiet | gzip -1) > "$img.tmp"
@@ -256,7 +324,7 @@ if [ -n "$root" ]; then
 else
 	# The guest kernel's modules from the cache (see initramfs-init).
 	args+=(-virtfs "local,path=$GUEST_ROOT/lib/modules/$KVER,mount_tag=trnmods,security_model=none,readonly=on")
-	append+=" TRNVM_REPO=$TOP TRNVM_MODULES_SHARE=1"
+	append+=" TRNVM_REPO=$TOP TRNVM_MODULES_SHARE=1 TRNVM_TRNKO=$ko"
 fi
 [ -n "$tests" ] && append+=" TRNVM_TESTS=$tests"
 [ "$budget_scale" != 1 ] && append+=" TRNVM_BUDGET_SCALE=$budget_scale"
@@ -277,6 +345,7 @@ fi
 # What the guest tests compare against: the devices as given to QEMU.
 {
 	echo "scenario=$scenario"
+	echo "kernel=$KVER"
 	echo "topology=${topology:-none}"
 	echo "swap-cables=${swaps[*]:-}"
 	for i in "${!devices[@]}"; do
@@ -329,7 +398,7 @@ test)
 		-append "$append" < /dev/null > "$out/qemu.log" 2>&1 || rc=$?
 	stop_agent
 	rc2=0
-	"$TOP/tests/vm/report" "$scenario" "$out" "$rc" "$SECONDS" "$timeout" || rc2=$?
+	"$TOP/tests/vm/report" "$scenario$label" "$out" "$rc" "$SECONDS" "$timeout" || rc2=$?
 	[ "$rc2" -eq 0 ] && [ "$keep" = 0 ] && rm -rf "$out"
 	exit "$rc2"
 	;;
