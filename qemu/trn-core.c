@@ -1918,7 +1918,7 @@ static uint64_t trn_core_read(void *opaque, hwaddr addr, unsigned size)
     hwaddr reg = addr % TRN_CORE_STRIDE;
     uint64_t val;
 
-    if (ci >= s->cores || reg >= TRN_CORE_NCOUNTERS * 8) {
+    if (ci >= s->cores || reg >= TRN_CORE_COUNTERS * 8) {
         trace_trn_mmio_unhandled(s->chip_id, "read", TRN_BLOCK_CORE + addr,
                                  size);
         qemu_log_mask(LOG_GUEST_ERROR, "trn: read of %s register 0x%"
@@ -1977,7 +1977,7 @@ void trn_core_reset(TrnState *s)
     unsigned c, i;
 
     for (c = 0; c < s->cores; c++) {
-        for (i = 0; i < TRN_CORE_NCOUNTERS; i++) {
+        for (i = 0; i < TRN_CORE_COUNTERS; i++) {
             stat64_set(&s->core_stats[c].ctr[i], 0);
         }
     }

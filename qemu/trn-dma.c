@@ -49,6 +49,7 @@
 #include "system/dma.h"
 #include "trace.h"
 #include "trn.h"
+#include "trn_errors.h"
 
 #define TRN_TURN_DESCS          64
 #define TRN_TURN_BYTES          (16 * MiB)
@@ -59,27 +60,6 @@
 #define TRN_DMA_Q_STS_ALL       (TRN_DMA_Q_STS_ENABLED | TRN_DMA_Q_STS_BUSY | \
                                  TRN_DMA_Q_STS_ERROR | TRN_DMA_Q_STS_WAITING)
 #define TRN_DMA_Q_IRQ_ALL       (TRN_DMA_Q_IRQ_DONE | TRN_DMA_Q_IRQ_ERROR)
-
-static const char *const trn_dma_err_names[] = {
-    [TRN_DMA_ERR_NONE] = "none",
-    [TRN_DMA_ERR_UNMAPPED] = "unmapped",
-    [TRN_DMA_ERR_READONLY] = "read-only",
-    [TRN_DMA_ERR_BAD_DESC] = "bad descriptor",
-    [TRN_DMA_ERR_RING] = "ring or write-back unreachable",
-    [TRN_DMA_ERR_NO_CONTEXT] = "no context",
-    [TRN_DMA_ERR_BAD_PT] = "bad page table",
-    [TRN_DMA_ERR_BAD_INSN] = "bad instruction",
-    [TRN_DMA_ERR_OPERAND] = "bad operand shapes",
-    [TRN_DMA_ERR_ALIGN] = "misaligned",
-    [TRN_DMA_ERR_LINK] = "link down",
-    [TRN_DMA_ERR_REMOTE] = "not exported by the peer",
-};
-
-static const char *trn_dma_err_name(uint32_t err)
-{
-    return err < ARRAY_SIZE(trn_dma_err_names) ? trn_dma_err_names[err]
-                                                : "?";
-}
 
 /* The DMA engine of @q, or NULL for the queue of a NeuronCore. */
 static TrnEngine *trn_queue_engine(TrnState *s, TrnQueue *q)
@@ -814,7 +794,7 @@ static uint32_t trn_queue_fault(TrnState *s, TrnQueue *q, const TrnStep *st,
     qemu_log_mask(LOG_GUEST_ERROR, "trn: chip %u queue %u: descriptor %u "
                   "failed: error %u (%s), address 0x%" PRIx64 "%s\n",
                   s->chip_id, q->index, st->index, err,
-                  trn_dma_err_name(err), addr, insn);
+                  trn_dma_err_desc(err) ?: "?", addr, insn);
     q->stopped = true;
     q->error = err;
     q->error_addr = addr;

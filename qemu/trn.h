@@ -137,10 +137,8 @@ typedef struct TrnEngine {
 } TrnEngine;
 
 /* Per-NeuronCore counters, TRN_CORE_* / 8: written by its worker. */
-#define TRN_CORE_NCOUNTERS      (TRN_CORE_ERRORS / 8 + 1)
-
 typedef struct TrnCore {
-    Stat64 ctr[TRN_CORE_NCOUNTERS];
+    Stat64 ctr[TRN_CORE_COUNTERS];
 } TrnCore;
 
 /*
