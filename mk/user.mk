@@ -284,6 +284,25 @@ $(USER_ASAN)/tests/unit/test_trn_ref: $(USER_ASAN)/tests/unit/test_trn_ref.o \
 		$(USER_REF_OBJS)
 	$(USER_ASAN_LINK) -o $@ $^ $(USER_CMOCKA_LIBS) -lm
 
+# The QEMU model's instruction interpreter (qemu/trn-interp.h) depends on
+# nothing of QEMU but glib and the host's BLAS: built here, for the host, and
+# compared with the reference executor.
+USER_INTERP_SRCS := $(addprefix qemu/,trn-insn.c trn-operand.c trn-vector.c \
+	trn-matmul.c trn-interp.c)
+USER_INTERP_OBJS := $(USER_INTERP_SRCS:qemu/%.c=$(USER_ASAN)/qemu/%.o)
+USER_GLIB_CFLAGS := $(shell $(PKG_CONFIG) --cflags glib-2.0)
+USER_GLIB_LIBS := $(shell $(PKG_CONFIG) --libs glib-2.0)
+
+$(USER_INTERP_OBJS) $(USER_ASAN)/tests/unit/test_trn_interp.o: \
+	USER_ASAN_CFLAGS += -Iqemu $(USER_GLIB_CFLAGS) $(USER_BLAS_CFLAGS)
+
+$(USER_INTERP_OBJS): $(USER_ASAN)/qemu/%.o: qemu/%.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_ASAN_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
+
+$(USER_ASAN)/tests/unit/test_trn_interp: %: %.o $(USER_INTERP_OBJS) $(USER_REF_OBJS)
+	$(USER_ASAN_LINK) -o $@ $^ $(USER_GLIB_LIBS) $(USER_BLAS_LIBS) $(USER_CMOCKA_LIBS) -lm
+
 $(USER_ASAN)/tests/unit/test_nrt_ls_fmt $(USER_ASAN)/tests/unit/test_nrt_ls_topo: \
 		%: %.o $(USER_ASAN_FMT_OBJS)
 	$(USER_ASAN_LINK) -o $@ $^ $(USER_JSON_LIBS) $(USER_CMOCKA_LIBS)
@@ -354,7 +373,7 @@ clean-user:
 -include $(NRT_LIB_OBJS:.o=.d) $(NRT_LS_OBJS:.o=.d) $(USER_ASAN_LIB_OBJS:.o=.d) \
 	$(USER_ASAN_FMT_OBJS:.o=.d) $(USER_ASAN_TOP_OBJS:.o=.d) $(NRT_TOP_OBJS:.o=.d) \
 	$(USER_TEST_OBJS:.o=.d) $(USER_FAKE_OBJS:.o=.d) \
-	$(USER_REF_OBJS:.o=.d) \
+	$(USER_REF_OBJS:.o=.d) $(USER_INTERP_OBJS:.o=.d) \
 	$(NRT_BENCH_OBJS:.o=.d) $(USER_DEV_TESTS:=.d) $(USER_EXAMPLES:=.d)
 
 .DEFAULT_GOAL := $(USER_SAVED_DEFAULT_GOAL)

@@ -16,8 +16,9 @@
  * errors.
  *
  * Everything here runs with the BQL held: MMIO, the training timer, QOM
- * property accessors and the machine init done notifier. The DMA workers
- * never look at the ports.
+ * property accessors and the machine init done notifier. The workers of
+ * peer DMA read a port's state and peer, and count its bytes, without it
+ * (trn-mmu.c).
  */
 
 #include "qemu/osdep.h"
@@ -30,6 +31,9 @@
 #include "system/system.h"
 #include "trace.h"
 #include "trn.h"
+#include "trn-irq.h"
+#include "trn-link.h"
+#include "trn-mem.h"
 
 /* Virtual time a link spends in TRAINING. */
 #define TRN_LINK_TRAIN_NS       (10 * SCALE_MS)
@@ -661,7 +665,7 @@ void trn_link_remap_peers(TrnState *s)
 
     for (i = 0; i < s->nlinks; i++) {
         if (s->links[i].peer) {
-            trn_dma_remap(s->links[i].peer);
+            trn_mem_remap(s->links[i].peer);
         }
     }
 }

@@ -23,6 +23,7 @@
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
 #include "trn.h"
+#include "trn-mmu.h"
 
 /* The level 2 table of the last 2 MiB region walked: saves two loads. */
 typedef struct TrnWalkCache {
@@ -84,12 +85,12 @@ static uint32_t trn_mmu_walk(TrnState *s, uint64_t root, uint64_t va,
 }
 
 /* Where one page lives: what a run is made of. */
-typedef struct TrnPage {
+typedef struct TrnMmuPage {
     bool system;
     TrnState *dev;
     TrnLink *link;
     uint64_t addr;              /* of the first byte of the page */
-} TrnPage;
+} TrnMmuPage;
 
 /*
  * The page of the export space of @p at @xva: HBM of @p, writable if
@@ -123,7 +124,7 @@ static uint32_t trn_mmu_export(TrnState *p, uint64_t xva, bool write,
  * across its link into the peer's export space.
  */
 static uint32_t trn_mmu_page(TrnState *s, uint64_t root, uint64_t va,
-                             bool write, TrnWalkCache wc[2], TrnPage *pg)
+                             bool write, TrnWalkCache wc[2], TrnMmuPage *pg)
 {
     uint64_t pte, addr, chip;
     unsigned port;
@@ -176,10 +177,8 @@ static uint32_t trn_mmu_page(TrnState *s, uint64_t root, uint64_t va,
 }
 
 /*
- * Translate @va and as many of the following bytes, up to @want (> 0), as
- * are mapped to contiguous memory of the same kind: physically consecutive
- * pages of the same memory merge into one run, so that the caller moves
- * them with one memcpy.
+ * Physically consecutive pages of the same memory merge into one run, so
+ * that the caller moves them with one memcpy.
  *
  * Only the page of @va itself can fail; the run just ends before a page that
  * would fail, which the caller then translates on its own and so reports
@@ -191,7 +190,7 @@ uint32_t trn_mmu_run(TrnState *s, uint64_t root, uint64_t va, uint64_t want,
     TrnWalkCache wc[2] = { 0 };
     uint64_t off = va & (TRN_PAGE_SIZE - 1);
     uint64_t len;
-    TrnPage pg;
+    TrnMmuPage pg;
     uint32_t err;
 
     err = trn_mmu_page(s, root, va - off, write, wc, &pg);

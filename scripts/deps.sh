@@ -25,6 +25,7 @@ mkdir -p "$TRN_CACHE"
 
 HOST_PKGS=(build-essential pkg-config bc kmod cpio xz-utils zstd busybox-static
 	   sparse perl python3 libdrm-dev libnl-3-dev libnl-genl-3-dev libpci-dev
+	   libglib2.0-dev
 	   libjson-c-dev libcmocka-dev libncurses-dev libmicrohttpd-dev libopenblas-dev
 	   pciutils tmux curl python3-jsonschema lm-sensors
 	   dpkg-dev)
