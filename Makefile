@@ -4,7 +4,8 @@
 #
 #   make            build the library, tools and kernel module
 #   make demo       build everything, boot a VM with 4 emulated devices, run nrt-ls
-#   make check      all tests: unit tests, kernel static checks, VM tests
+#   make check      all tests: unit tests, the model's qtest, static checks,
+#                   VM tests
 #   make vm         interactive VM with DEVICES (default 1) devices, trn.ko loaded
 #   make bench      nrt-bench in a VM, with host memcpy measured on the host
 #   make install    install libnrt, headers and tools (PREFIX, DESTDIR)
@@ -42,7 +43,7 @@ bench-run: user kernel need-qemu
 		'build/tools/nrt-bench --baseline build/bench/host-baseline.json'
 
 .PHONY: all deps kernel demo vm check check-build check-static vm-test clean install \
-	install-kernel need-kdir need-qemu
+	install-kernel need-kdir need-qemu check-model
 
 all: user kernel
 
@@ -83,6 +84,7 @@ vm: deps
 check: deps
 	$(MAKE) check-build
 	$(MAKE) unit-test
+	$(MAKE) check-model
 	$(MAKE) check-static
 	$(MAKE) vm-test
 
@@ -98,8 +100,15 @@ check-static: need-kdir
 	@echo "  W=1 -Werror + sparse kernel/"
 	@out=$$($(KBUILD) W=1 KCFLAGS=-Werror C=2 modules 2>&1) || { echo "$$out"; exit 1; }; \
 		if echo "$$out" | grep -E 'warning|error' ; then exit 1; fi
-	@echo "  CHECKPATCH (QEMU) qemu/"
-	@perl $(QEMU_SRC)/scripts/checkpatch.pl --no-tree -q -f qemu/*.c qemu/*.h
+	@echo "  CHECKPATCH (QEMU) qemu/ tests/qtest/"
+	@perl $(QEMU_SRC)/scripts/checkpatch.pl --no-tree -q -f qemu/*.c qemu/*.h \
+		tests/qtest/*.c
+
+# The device model alone, without a guest: its qtest (tests/qtest/trn-test.c,
+# built by scripts/deps.sh with QEMU) against the built QEMU.
+check-model: need-qemu
+	@test -x "$(QEMU_QTEST)" || { echo "qtest missing: run 'make deps'" >&2; exit 1; }
+	QTEST_QEMU_BINARY=$(QEMU) $(QEMU_QTEST) --tap -k
 
 # SCENARIOS= selects VM scenarios (tests/vm/run-scenarios: single quad broken).
 vm-test: check-build need-qemu

@@ -7,6 +7,7 @@
 #   scripts/deps.sh kernel   kernel 6.12 headers (bookworm-backports), guest kernel
 #                            image and checkpatch, resolved and cached
 #   scripts/deps.sh qemu     QEMU 10.0 source (apt-get source) built with the trn model
+#                            and its qtest
 #   scripts/deps.sh all      all of the above (default)
 #
 # Heavy artefacts live in $TRN_CACHE (default ~/.cache/trn), outside the clone,
@@ -215,13 +216,16 @@ do_kernel() {
 }
 
 # --- QEMU: Debian's source with our device model added, built once per
-# (source tarball, configure options, integration recipe) and then kept in step
-# with qemu/ by an incremental ninja run.
+# (source tarball, configure options, integration recipe and hook patch) and
+# then kept in step with qemu/ and tests/qtest/ by an incremental ninja run.
 QEMU_CONFIGURE=(--target-list=x86_64-softmmu --without-default-features
 		--enable-fdt=system --enable-kvm --enable-tcg --enable-slirp
 		--enable-virtfs --enable-attr --disable-docs --disable-install-blobs
 		--disable-werror --python=/usr/bin/python3)
-QEMU_RECIPE=1
+QEMU_RECIPE=2
+# The one change to QEMU's own files: hook hw/misc/trn and the qtest in.
+QEMU_HOOK=$TOP/qemu/qemu-10.0.patch
+QEMU_TARGETS=(qemu-system-x86_64 tests/qtest/trn-test)
 
 qemu_fetch() {
 	local dl=$TRN_CACHE/qemu/dl suite
@@ -243,44 +247,31 @@ qemu_fetch() {
 # Copy $1 to $2 only when the content differs, so ninja rebuilds only what changed.
 sync_file() { cmp -s "$1" "$2" || cp "$1" "$2"; }
 
+# The model's files: qemu/ (but the hook patch) and the shared headers into
+# hw/misc/trn/, our qtest into tests/qtest/.
 qemu_integrate() {
 	local src=$1 f
 	mkdir -p "$src/hw/misc/trn"
-	for f in "$TOP"/qemu/*; do
-		[ -f "$f" ] && sync_file "$f" "$src/hw/misc/trn/$(basename "$f")"
-	done
-	for f in "$TOP"/include/hw/trn_*.h; do
+	for f in "$TOP"/qemu/*.[ch] "$TOP"/qemu/Kconfig "$TOP"/qemu/meson.build \
+		 "$TOP"/qemu/trace-events "$TOP"/include/hw/trn_*.h; do
 		sync_file "$f" "$src/hw/misc/trn/$(basename "$f")"
 	done
 	for f in "$src/hw/misc/trn"/*; do
 		[ -e "$TOP/qemu/$(basename "$f")" ] || [ -e "$TOP/include/hw/$(basename "$f")" ] ||
 			rm -f "$f"
 	done
-}
-
-qemu_hook() {
-	local src=$1
-	grep -q 'source trn/Kconfig' "$src/hw/misc/Kconfig" ||
-		printf '\nsource trn/Kconfig\n' >> "$src/hw/misc/Kconfig"
-	grep -q "subdir('trn')" "$src/hw/misc/meson.build" ||
-		printf "\nsubdir('trn')\n" >> "$src/hw/misc/meson.build"
-	grep -q "'hw/misc/trn'," "$src/meson.build" ||
-		sed -i "s|^    'hw/misc',$|    'hw/misc',\n    'hw/misc/trn',|" "$src/meson.build"
-	grep -q "'hw/misc/trn'," "$src/meson.build" || die "cannot hook trace-events into QEMU"
-	# Debian's +ds tarball has no prebuilt EDK2 images; we need none of them.
-	sed -i 's/^    unpack_edk2_blobs = bzip2.found()$/    unpack_edk2_blobs = false/' \
-		"$src/meson.build"
+	sync_file "$TOP/tests/qtest/trn-test.c" "$src/tests/qtest/trn-test.c"
 }
 
 do_qemu() {
 	need_pkgs "${QEMU_PKGS[@]}"
 	need_meson
-	local tarball ver key bdir src
+	local tarball ver key bdir src opts=("${QEMU_CONFIGURE[@]}")
 	tarball=$(qemu_fetch)
 	[ -n "$tarball" ] || die "cannot fetch the QEMU 10.0 source (apt-get source qemu)"
 	ver=$(basename "$tarball" | sed 's/^qemu_\(.*\)\.orig\.tar\..*$/\1/')
-	key=$(printf '%s\n' "$(basename "$tarball")" "${QEMU_CONFIGURE[*]}" "$QEMU_RECIPE" |
-	      sha256sum | cut -c1-12)
+	key=$(printf '%s\n' "$(basename "$tarball")" "${opts[*]}" "$QEMU_RECIPE" \
+		"$(sha256sum < "$QEMU_HOOK")" | sha256sum | cut -c1-12)
 	bdir=$TRN_CACHE/qemu/$ver-$key
 	src=$bdir/src
 	if [ ! -f "$bdir/.configured" ]; then
@@ -288,21 +279,23 @@ do_qemu() {
 		rm -rf "$bdir" && mkdir -p "$src"
 		tar -xf "$tarball" -C "$src" --strip-components=1
 		qemu_integrate "$src"
-		qemu_hook "$src"
+		patch -d "$src" -p1 --forward --quiet < "$QEMU_HOOK" ||
+			die "cannot apply $QEMU_HOOK to QEMU $ver"
 		log "configuring QEMU"
 		(cd "$src" && mkdir -p build && cd build &&
-		 ../configure "${QEMU_CONFIGURE[@]}" > "$bdir/configure.log" 2>&1) ||
+		 ../configure "${opts[@]}" > "$bdir/configure.log" 2>&1) ||
 			{ tail -n 30 "$bdir/configure.log" >&2; die "QEMU configure failed"; }
 		touch "$bdir/.configured"
 	fi
 	qemu_integrate "$src"
-	if ! ninja -C "$src/build" qemu-system-x86_64 > "$bdir/build.log" 2>&1; then
+	if ! nice ninja -C "$src/build" "${QEMU_TARGETS[@]}" > "$bdir/build.log" 2>&1; then
 		grep -E -A5 'error|FAILED' "$bdir/build.log" | head -n 60 >&2
 		die "QEMU build failed (log: $bdir/build.log)"
 	fi
 	{
 		echo "QEMU := $src/build/qemu-system-x86_64"
 		echo "QEMU_SRC := $src"
+		echo "QEMU_QTEST := $src/build/tests/qtest/trn-test"
 	} > "$TRN_CACHE/qemu.mk"
 }
 
@@ -312,6 +305,7 @@ write_env() {
 		echo "TRN_CACHE := $TRN_CACHE"
 		[ -f "$TRN_CACHE/kernel.mk" ] && cat "$TRN_CACHE/kernel.mk"
 		[ -f "$TRN_CACHE/qemu.mk" ] && cat "$TRN_CACHE/qemu.mk"
+		true
 	} > "$TRN_CACHE/env.mk.new"
 	mv "$TRN_CACHE/env.mk.new" "$TRN_CACHE/env.mk"
 }
