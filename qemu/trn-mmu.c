@@ -25,9 +25,15 @@
 #include "trn.h"
 #include "trn-mmu.h"
 
-/* The level 2 table of the last 2 MiB region walked: saves two loads. */
+/*
+ * The level 2 table of the last 2 MiB region walked: saves two loads. It
+ * belongs to one page table of one device: a run may cross into the export
+ * spaces of several peers, whose tables are in different memories.
+ */
 typedef struct TrnWalkCache {
     bool valid;
+    TrnState *dev;              /* whose HBM the table is in */
+    uint64_t root;              /* of the page table */
     uint64_t tag;               /* va >> TRN_PT_SHIFT(1) */
     uint64_t table;             /* HBM offset of its level 2 table */
 } TrnWalkCache;
@@ -55,7 +61,8 @@ static uint32_t trn_mmu_walk(TrnState *s, uint64_t root, uint64_t va,
     if (va >> TRN_VA_BITS) {
         return TRN_DMA_ERR_UNMAPPED;
     }
-    if (wc->valid && wc->tag == va >> TRN_PT_SHIFT(1)) {
+    if (wc->valid && wc->dev == s && wc->root == root &&
+        wc->tag == va >> TRN_PT_SHIFT(1)) {
         table = wc->table;
         level = TRN_PT_LEVELS - 1;
     }
@@ -78,6 +85,8 @@ static uint32_t trn_mmu_walk(TrnState *s, uint64_t root, uint64_t va,
         level++;
     }
     wc->valid = true;
+    wc->dev = s;
+    wc->root = root;
     wc->tag = va >> TRN_PT_SHIFT(1);
     wc->table = table;
     *leaf = pte;

@@ -7,9 +7,10 @@
  *
  * The register semantics of Documentation/hw-interface.rst, without a
  * guest driver: reset values, doorbells and write-back records, MSI-X,
- * descriptors and page tables that break the rules. The test plays the
- * driver: it writes descriptor rings into guest RAM, page tables into
- * device memory through BAR2, and registers through BAR0.
+ * descriptors and page tables that break the rules, and peer DMA over
+ * NeuronLink between several devices. The test plays the driver: it
+ * writes descriptor rings into guest RAM, page tables into device memory
+ * through BAR2, and registers through BAR0.
  *
  * Built and run by the trn project's "make check-model" (this file is
  * copied to tests/qtest/ of QEMU's tree, see Documentation/qemu.rst of the
@@ -679,6 +680,124 @@ static void test_bad_page_table(void)
     trn_stop(&t);
 }
 
+/* --- Peer DMA --- */
+
+/* Wait until port @port of @d is UP, the virtual clock moving. */
+static void link_wait_up(TrnTest *t, TrnDev *d, unsigned port)
+{
+    int i;
+
+    for (i = 0; i < 100; i++) {
+        if (rd32(d, TRN_LINK_REG(port, TRN_LINK_STATE)) == TRN_LINK_STATE_UP) {
+            return;
+        }
+        qtest_clock_step(t->qts, 10 * 1000 * 1000);
+    }
+    g_assert_not_reached();
+}
+
+/*
+ * Export @n bytes of the HBM of @x at @hbm under export address @xva,
+ * with the level 2 table at HBM offset @l2 (0: anywhere).
+ */
+static void export_hbm(TrnDev *x, uint64_t xva, uint64_t hbm, uint64_t n,
+                       uint64_t l2)
+{
+    uint64_t root = rd64(x, TRN_REG_PEER_ROOT) & TRN_PEER_ROOT_ADDR_MASK;
+    uint64_t o, l1;
+
+    if (!root) {
+        root = pt_alloc(x);
+        wr64(x, TRN_REG_PEER_ROOT, root | TRN_PEER_ROOT_ENABLE);
+    }
+    if (l2) {
+        /* Tables of our own: level 1 anywhere, level 2 at @l2 */
+        unsigned i;
+
+        l1 = pt_alloc(x);
+        for (i = 0; i < TRN_PT_ENTRIES; i++) {
+            hbm_wr64(x, l2 + 8 * i, 0);
+        }
+        hbm_wr64(x, root + 8 * TRN_PT_INDEX(xva, 0), l1 | TRN_PTE_VALID);
+        hbm_wr64(x, l1 + 8 * TRN_PT_INDEX(xva, 1), l2 | TRN_PTE_VALID);
+    }
+    for (o = 0; o < n; o += TRN_PAGE_SIZE) {
+        pt_map(x, root, xva + o, (hbm + o) | TRN_PTE_VALID | TRN_PTE_WRITE);
+    }
+}
+
+/* Map @va of @d to export address @xva of the chip at @port. */
+static void map_peer(TrnDev *d, uint64_t va, unsigned port, uint32_t chip,
+                     uint64_t xva, uint64_t n)
+{
+    uint64_t o;
+
+    if (!d->root) {
+        d->root = pt_alloc(d);
+    }
+    for (o = 0; o < n; o += TRN_PAGE_SIZE) {
+        pt_map(d, d->root, va + o, (xva + o) | TRN_PTE_VALID | TRN_PTE_WRITE |
+               TRN_PTE_PEER | ((uint64_t)port << TRN_PTE_PORT_SHIFT) |
+               ((uint64_t)chip << TRN_PTE_PEER_CHIP_SHIFT));
+    }
+}
+
+/*
+ * One COPY across two peers' export spaces whose tables sit at the same
+ * offset: the walk of the second must not use the first one's table
+ * (issue 12, finding 1: X has 17 MiB, its level 2 table at 16.5 MiB, past
+ * the end of Y's 16 MiB).
+ */
+static void test_peer_two_exporters(void)
+{
+    uint8_t buf[2 * 4096];
+    TrnDev a, x, y;
+    TrnTest t;
+    TrnRing r;
+    unsigned i;
+
+    trn_start(&t, "-device trn,id=a,addr=04.0,chip-id=1,hbm-size=16M,"
+              "port0=x:0,port1=y:0 "
+              "-device trn,id=x,addr=05.0,chip-id=2,hbm-size=17M,port0=a:0 "
+              "-device trn,id=y,addr=06.0,chip-id=3,hbm-size=16M,port0=a:1");
+    trn_open(&t, &a, QPCI_DEVFN(4, 0));
+    trn_open(&t, &x, QPCI_DEVFN(5, 0));
+    trn_open(&t, &y, QPCI_DEVFN(6, 0));
+    link_wait_up(&t, &a, 0);
+    link_wait_up(&t, &a, 1);
+
+    /* x exports a page of 0x11, y one of 0x22, at export addresses 0 and 4K */
+    for (i = 0; i < 4096; i += 8) {
+        hbm_wr64(&x, 0x800000 + i, 0x1111111111111111ULL);
+        hbm_wr64(&y, 0x800000 + i, 0x2222222222222222ULL);
+    }
+    export_hbm(&x, 0, 0x800000, 4096, 33 * MiB_ / 2);
+    export_hbm(&y, 4096, 0x800000, 4096, 0);
+    /* Adjacent pages of a: x's page, then y's */
+    map_peer(&a, 0x20000000, 0, 2, 0, 4096);
+    map_peer(&a, 0x20001000, 1, 3, 4096, 4096);
+    pt_map_hbm(&a, 0x30000000, 0x400000, sizeof(buf));
+
+    ring_open(&t, &r, &a, 0);
+    ring_context(&t, &r, 1, a.root);
+    ring_put(&t, &r, TRN_DMA_OP_COPY, 0, 0, 0x20000000, 0x30000000,
+             sizeof(buf));
+    g_assert_cmpuint(ring_run(&r), ==, TRN_DMA_ERR_NONE);
+    qpci_memread(a.pdev, a.bar2, 0x400000, buf, sizeof(buf));
+    for (i = 0; i < 4096; i++) {
+        g_assert_cmphex(buf[i], ==, 0x11);
+        g_assert_cmphex(buf[4096 + i], ==, 0x22);
+    }
+    /* Each port counted its page */
+    g_assert_cmpuint(rd64(&a, TRN_LINK_REG(0, TRN_LINK_RX_BYTES)), ==, 4096);
+    g_assert_cmpuint(rd64(&a, TRN_LINK_REG(1, TRN_LINK_RX_BYTES)), ==, 4096);
+    g_assert_cmpuint(rd64(&y, TRN_LINK_REG(0, TRN_LINK_TX_BYTES)), ==, 4096);
+    trn_close(&a);
+    trn_close(&x);
+    trn_close(&y);
+    trn_stop(&t);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -687,5 +806,6 @@ int main(int argc, char **argv)
     qtest_add_func("/trn/msix", test_msix);
     qtest_add_func("/trn/bad-descriptor", test_bad_descriptor);
     qtest_add_func("/trn/bad-page-table", test_bad_page_table);
+    qtest_add_func("/trn/peer-two-exporters", test_peer_two_exporters);
     return g_test_run();
 }
