@@ -13,11 +13,14 @@
  * effect when the step is committed, under the lock (trn-queue.c).
  *
  * Data moves through the runs of the MMU (trn-mmu.c) and the views of host
- * memory (trn-mem.c).
+ * memory (trn-mem.c). Runs into a peer's HBM are only used within an RCU
+ * read-side critical section: a peer that is unplugged stays allocated
+ * until every section that could have reached it is over (trn-link.c).
  */
 
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
+#include "qemu/rcu.h"
 #include "hw/pci/pci_device.h"
 #include "system/dma.h"
 #include "trace.h"
@@ -344,6 +347,11 @@ TrnStepResult trn_dma_run(TrnState *s, TrnStep *st, uint64_t budget)
             return trn_step_fault(st, err, 0);
         }
     }
+    if (d->opcode == TRN_DMA_OP_EXEC) {
+        return trn_core_exec(s, st);
+    }
+    /* Runs into a peer's HBM are valid within this section only */
+    RCU_READ_LOCK_GUARD();
     switch (d->opcode) {
     case TRN_DMA_OP_COPY:
         return trn_dma_copy(s, st, budget);
@@ -351,8 +359,6 @@ TrnStepResult trn_dma_run(TrnState *s, TrnStep *st, uint64_t budget)
         return trn_dma_fill(s, st, budget);
     case TRN_DMA_OP_WRITE:
         return trn_dma_write(s, st);
-    case TRN_DMA_OP_EXEC:
-        return trn_core_exec(s, st);
     default:
         return TRN_STEP_DONE;
     }

@@ -17,8 +17,8 @@ typedef struct TrnState TrnState;
 /*
  * A NeuronLink port. Everything here is used with the BQL held (MMIO, the
  * training timer, qom-set and machine init done), but for what the workers
- * doing peer DMA read: @peer, @peer_port, @state, and the byte counters
- * they add to.
+ * doing peer DMA read: @peer (under the RCU read lock), @peer_port, @state,
+ * and the byte counters they add to.
  */
 typedef struct TrnLink {
     TrnState *s;

@@ -147,12 +147,9 @@ bool trn_view_get(TrnState *s, TrnSysCache *sc, const TrnRun *run,
 
 void trn_run_count(const TrnRun *run, uint64_t n, bool write)
 {
-    TrnLink *l = run->link, *o;
-
-    if (l && n) {
-        o = &l->peer->links[l->peer_port];
-        stat64_add(write ? &l->tx_bytes : &l->rx_bytes, n);
-        stat64_add(write ? &o->rx_bytes : &o->tx_bytes, n);
+    if (run->link && n) {
+        stat64_add(write ? &run->link->tx_bytes : &run->link->rx_bytes, n);
+        stat64_add(write ? &run->far->rx_bytes : &run->far->tx_bytes, n);
     }
 }
 

@@ -17,11 +17,15 @@
  * A peer entry (TRN_PTE_PEER) leads over a NeuronLink port into the export
  * space of the device at the other end, whose tables are walked the same
  * way in that device's HBM; its TRN_REG_TLB_INVALIDATE makes the workers of
- * the devices cabled to it drop their translations too.
+ * the devices cabled to it drop their translations too. The device at the
+ * other end is reached through the port's peer pointer, under the RCU read
+ * lock: when it is unplugged, trn-link.c clears the pointer and keeps the
+ * device alive until a grace period has passed.
  */
 
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
+#include "qemu/rcu.h"
 #include "trn.h"
 #include "trn-mmu.h"
 
@@ -98,6 +102,7 @@ typedef struct TrnMmuPage {
     bool system;
     TrnState *dev;
     TrnLink *link;
+    TrnLink *far;
     uint64_t addr;              /* of the first byte of the page */
 } TrnMmuPage;
 
@@ -137,6 +142,7 @@ static uint32_t trn_mmu_page(TrnState *s, uint64_t root, uint64_t va,
 {
     uint64_t pte, addr, chip;
     unsigned port;
+    TrnState *peer;
     TrnLink *l;
     uint32_t err;
 
@@ -148,6 +154,7 @@ static uint32_t trn_mmu_page(TrnState *s, uint64_t root, uint64_t va,
     pg->system = pte & TRN_PTE_SYSTEM;
     pg->dev = s;
     pg->link = NULL;
+    pg->far = NULL;
     pg->addr = addr;
     if (!(pte & TRN_PTE_PEER)) {
         if ((pte & TRN_PTE_PORT_MASK) ||
@@ -167,21 +174,23 @@ static uint32_t trn_mmu_page(TrnState *s, uint64_t root, uint64_t va,
     if (port >= s->nlinks) {
         return TRN_DMA_ERR_LINK;
     }
-    /* The cable (l->peer) is fixed from machine init on; the state is not */
+    /* The cable goes when either end is unplugged; the state changes */
     l = &s->links[port];
+    peer = qatomic_rcu_read(&l->peer);
     /* Up, and with the chip the entry was made for at the other end */
     chip = (pte & TRN_PTE_PEER_CHIP_MASK) >> TRN_PTE_PEER_CHIP_SHIFT;
-    if (qatomic_read(&l->state) != TRN_LINK_STATE_UP || !l->peer ||
-        chip != (l->peer->chip_id & (TRN_PTE_PEER_CHIP_MASK >>
-                                     TRN_PTE_PEER_CHIP_SHIFT))) {
+    if (qatomic_read(&l->state) != TRN_LINK_STATE_UP || !peer ||
+        chip != (peer->chip_id & (TRN_PTE_PEER_CHIP_MASK >>
+                                  TRN_PTE_PEER_CHIP_SHIFT))) {
         return TRN_DMA_ERR_LINK;
     }
-    err = trn_mmu_export(l->peer, addr, write, &wc[1], &pg->addr);
+    err = trn_mmu_export(peer, addr, write, &wc[1], &pg->addr);
     if (err) {
         return err;
     }
-    pg->dev = l->peer;
+    pg->dev = peer;
     pg->link = l;
+    pg->far = &peer->links[l->peer_port];
     return TRN_DMA_ERR_NONE;
 }
 
@@ -202,6 +211,7 @@ uint32_t trn_mmu_run(TrnState *s, uint64_t root, uint64_t va, uint64_t want,
     TrnMmuPage pg;
     uint32_t err;
 
+    RCU_READ_LOCK_GUARD();
     err = trn_mmu_page(s, root, va - off, write, wc, &pg);
     if (err) {
         return err;
@@ -209,6 +219,7 @@ uint32_t trn_mmu_run(TrnState *s, uint64_t root, uint64_t va, uint64_t want,
     run->system = pg.system;
     run->dev = pg.dev;
     run->link = pg.link;
+    run->far = pg.far;
     run->addr = pg.addr + off;
     len = TRN_PAGE_SIZE - off;
     while (len < want) {

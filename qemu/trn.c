@@ -286,9 +286,15 @@ static bool trn_init_hbm(TrnState *s, Error **errp)
                        "least %u MiB", (unsigned)(TRN_MIN_HBM_SIZE / MiB));
             return false;
         }
-        /* Anonymous RAM: host pages are allocated only when touched. */
-        if (!memory_region_init_ram(&s->hbm_ram, OBJECT(s), "trn.hbm", size,
-                                    errp)) {
+        /*
+         * Anonymous RAM: host pages are allocated only when touched. Not
+         * registered for migration, which the device refuses anyway: after
+         * an unplug, the workers of its peers may use it until an RCU grace
+         * period has passed (trn-link.c), and a device plugged in at the
+         * same address meanwhile would clash with its migration name.
+         */
+        if (!memory_region_init_ram_nomigrate(&s->hbm_ram, OBJECT(s),
+                                              "trn.hbm", size, errp)) {
             return false;
         }
         s->hbm = &s->hbm_ram;

@@ -8,9 +8,10 @@
  * The register semantics of Documentation/hw-interface.rst, without a
  * guest driver: reset values, doorbells and write-back records, MSI-X,
  * descriptors and page tables that break the rules, and peer DMA over
- * NeuronLink between several devices. The test plays the driver: it
- * writes descriptor rings into guest RAM, page tables into device memory
- * through BAR2, and registers through BAR0.
+ * NeuronLink between several devices, one of them unplugged while a peer
+ * copies from it. The test plays the driver: it writes descriptor rings
+ * into guest RAM, page tables into device memory through BAR2, and
+ * registers through BAR0.
  *
  * Built and run by the trn project's "make check-model" (this file is
  * copied to tests/qtest/ of QEMU's tree, see Documentation/qemu.rst of the
@@ -798,6 +799,115 @@ static void test_peer_two_exporters(void)
     trn_stop(&t);
 }
 
+/*
+ * The device behind root port rp1 (bus 1), whose BARs must lie in the
+ * port's windows: map them first, then open the windows around them.
+ */
+static void open_behind_port(TrnTest *t, TrnDev *d, QPCIDevice *rp)
+{
+    uint64_t b0, b2, n2;
+
+    trn_map(t, d, QPCI_DEVFN(1 << 5, 0), &n2);
+    b0 = d->bar0.addr;
+    b2 = d->bar2.addr;
+    qpci_config_writew(rp, PCI_MEMORY_BASE, (b0 >> 16) & 0xfff0);
+    qpci_config_writew(rp, PCI_MEMORY_LIMIT,
+                       ((b0 + TRN_BAR_REGS_SIZE - 1) >> 16) & 0xfff0);
+    qpci_config_writew(rp, PCI_PREF_MEMORY_BASE, (b2 >> 16) & 0xfff0);
+    qpci_config_writew(rp, PCI_PREF_MEMORY_LIMIT,
+                       ((b2 + n2 - 1) >> 16) & 0xfff0);
+    qpci_config_writel(rp, PCI_PREF_BASE_UPPER32, b2 >> 32);
+    qpci_config_writel(rp, PCI_PREF_LIMIT_UPPER32, (b2 + n2 - 1) >> 32);
+    g_assert_cmphex(rd32(d, TRN_REG_MAGIC), ==, TRN_MAGIC);
+    d->hbm = rd64(d, TRN_REG_HBM_SIZE);
+}
+
+/* Power the slot of @rp on or off: off unplugs what is in it. */
+static void slot_power(QPCIDevice *rp, bool on)
+{
+    uint8_t exp = qpci_find_capability(rp, PCI_CAP_ID_EXP, 0);
+    uint16_t ctl = qpci_config_readw(rp, exp + PCI_EXP_SLTCTL);
+
+    ctl &= ~(PCI_EXP_SLTCTL_PCC | PCI_EXP_SLTCTL_PIC);
+    ctl |= on ? PCI_EXP_SLTCTL_PWR_ON | PCI_EXP_SLTCTL_PWR_IND_ON
+              : PCI_EXP_SLTCTL_PWR_OFF | PCI_EXP_SLTCTL_PWR_IND_OFF;
+    qpci_config_writew(rp, exp + PCI_EXP_SLTCTL, ctl);
+}
+
+/*
+ * Unplug a device while a peer copies from its HBM and into it, over and
+ * over: the peer's worker must never touch the memory of the device that
+ * went away (issue 12: hot-unplug). The copies fail with
+ * TRN_DMA_ERR_LINK once it is gone; the peer keeps working.
+ */
+static void test_peer_unplug(void)
+{
+    const uint64_t n = 8 * MiB_;
+    QPCIDevice *rp;
+    TrnTest t;
+    TrnDev a, b;
+    TrnRing r;
+    unsigned round, i;
+    uint32_t err;
+
+    trn_start(&t, "-global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off "
+              "-device trn,id=a,addr=04.0,chip-id=1,hbm-size=32M,port0=b:0 "
+              "-device pcie-root-port,id=rp1,addr=05.0,chassis=1,slot=1 "
+              "-device trn,id=b,bus=rp1,chip-id=2,hbm-size=32M,port0=a:0");
+    rp = qpci_device_find(t.bus, QPCI_DEVFN(5, 0));
+    g_assert(rp);
+    qpci_secondary_buses_init(t.bus);
+    qpci_device_enable(rp);
+
+    for (round = 0; round < 4; round++) {
+        if (round) {
+            slot_power(rp, true);
+            qtest_qmp_device_add(t.qts, "trn", "b", "{'bus': 'rp1', "
+                                 "'chip-id': 2, 'hbm-size': 33554432, "
+                                 "'port0': 'a:0'}");
+        }
+        open_behind_port(&t, &b, rp);
+        if (!round) {
+            trn_open(&t, &a, QPCI_DEVFN(4, 0));
+            pt_map_hbm(&a, 0x30000000, 0x800000, n);
+        }
+        link_wait_up(&t, &a, 0);
+        export_hbm(&b, 0, 0x800000, n, 0);
+        map_peer(&a, 0x20000000, 0, 2, 0, n);
+
+        /* Copies from b, then into b, until the ring is full */
+        ring_open(&t, &r, &a, round % 4);
+        ring_context(&t, &r, 1, a.root);
+        for (i = 1; i < RING_ENTRIES; i++) {
+            if (i & 1) {
+                ring_put(&t, &r, TRN_DMA_OP_COPY, 0, 0, 0x20000000,
+                         0x30000000, n);
+            } else {
+                ring_put(&t, &r, TRN_DMA_OP_COPY, 0, 0, 0x30000000,
+                         0x20000000, n);
+            }
+        }
+        ring_doorbell(&r);
+        g_usleep(2000 + round * 3000);
+        trn_close(&b);
+        slot_power(rp, false);
+        /* Gone: a's copies stop on the link, or were all done */
+        err = ring_wait(&r);
+        g_assert(err == TRN_DMA_ERR_NONE || err == TRN_DMA_ERR_LINK);
+        g_assert_cmpuint(rd32(&a, TRN_LINK_REG(0, TRN_LINK_STATE)), ==,
+                         TRN_LINK_STATE_DOWN);
+        /* a still works */
+        ring_open(&t, &r, &a, 4);
+        ring_context(&t, &r, 1, a.root);
+        ring_put(&t, &r, TRN_DMA_OP_WRITE, 0, 0, 0, 0x30000000, round);
+        g_assert_cmpuint(ring_run(&r), ==, TRN_DMA_ERR_NONE);
+        g_assert_cmpuint(hbm_rd64(&a, 0x800000), ==, round);
+    }
+    trn_close(&a);
+    g_free(rp);
+    trn_stop(&t);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -807,5 +917,6 @@ int main(int argc, char **argv)
     qtest_add_func("/trn/bad-descriptor", test_bad_descriptor);
     qtest_add_func("/trn/bad-page-table", test_bad_page_table);
     qtest_add_func("/trn/peer-two-exporters", test_peer_two_exporters);
+    qtest_add_func("/trn/peer-unplug", test_peer_unplug);
     return g_test_run();
 }
