@@ -64,7 +64,7 @@ GUEST_TESTS := $(patsubst tests/vm/%.c,build/tests/vm/%,$(wildcard tests/vm/*.c)
 
 build/tests/vm/%: tests/vm/%.c tests/vm/trn_test.h include/uapi/drm/trn_accel.h
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -Iinclude/uapi $$(pkg-config --cflags libdrm cmocka) \
+	$(CC) $(USER_CFLAGS) -Iinclude/uapi -Iinclude/hw $$(pkg-config --cflags libdrm cmocka) \
 		-o $@ $< $$(pkg-config --libs libdrm cmocka) -pthread
 
 # ---- the main job: a VM with four devices, nrt-ls inside it
