@@ -33,6 +33,7 @@
 #include "qemu/bswap.h"
 #include "qemu/log.h"
 #include "qemu/main-loop.h"
+#include "qemu/rcu.h"
 #include "qemu/timer.h"
 #include "qemu/units.h"
 #include "hw/pci/pci_device.h"
@@ -378,11 +379,19 @@ static TrnQueue *trn_worker_pick(TrnWorker *w)
     return NULL;
 }
 
+/*
+ * The thread of @opaque. It is an RCU reader: its translations through the
+ * memory core (address_space_*(), pci_dma_*(), MemoryRegionCache) and its
+ * runs into peers' memory are in RCU read-side critical sections, which a
+ * grace period must wait for; QEMU's RCU knows only the threads that
+ * registered (qemu_thread_create() does not register them).
+ */
 static void *trn_worker_thread(void *opaque)
 {
     TrnWorker *w = opaque;
     TrnState *s = w->s;
 
+    rcu_register_thread();
     qemu_mutex_lock(&s->lock);
     while (!s->stopping) {
         TrnQueue *q = trn_worker_pick(w);
@@ -394,6 +403,7 @@ static void *trn_worker_thread(void *opaque)
         trn_worker_turn(s, w, q);
     }
     qemu_mutex_unlock(&s->lock);
+    rcu_unregister_thread();
     return NULL;
 }
 
