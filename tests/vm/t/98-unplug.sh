@@ -38,8 +38,7 @@ check "chip $ad copies into chip $bd over port $ap" grep -q "^ready far=$bd" "$h
 loader=$!
 sleep 1
 
-resp=$(qmp_request "device_del trn$bd")
-check_eq "device_del trn$bd accepted" "$resp" null
+check "device_del trn$bd accepted" qmp_request "device_del trn$bd"
 for ((i = 0; i < 300; i++)); do
 	[ -e "$B" ] || break
 	sleep 0.1
