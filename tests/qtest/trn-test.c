@@ -681,6 +681,77 @@ static void test_bad_page_table(void)
     trn_stop(&t);
 }
 
+/*
+ * DMA while the memory map of the machine changes: every memory
+ * transaction (here, another device's memory decoding turned off and on)
+ * replaces the flatviews of all address spaces, and QEMU frees the old
+ * ones after an RCU grace period, which must wait for the workers in the
+ * middle of a translation (they are RCU readers). The copies between host
+ * RAM and HBM must all complete with the right data. A race: it fails
+ * only now and then without the fix (under AddressSanitizer, as a use
+ * after free), but it must never fail.
+ */
+static void test_dma_under_remap(void)
+{
+    const uint64_t chunk = 64 * 1024;
+    uint8_t *want = g_malloc(chunk), *got = g_malloc(chunk);
+    uint64_t sys, o;
+    TrnTest t;
+    TrnRing r;
+    TrnDev a, b;
+    gint64 end;
+    unsigned i, rounds = 0;
+    uint16_t cmd;
+
+    trn_start(&t, "-device trn,addr=04.0,hbm-size=16M "
+              "-device trn,addr=05.0,hbm-size=16M");
+    trn_open(&t, &a, QPCI_DEVFN(4, 0));
+    trn_open(&t, &b, QPCI_DEVFN(5, 0));
+    sys = QEMU_ALIGN_UP(guest_alloc(&t.alloc, chunk + TRN_PAGE_SIZE),
+                        TRN_PAGE_SIZE);
+    for (i = 0; i < chunk; i++) {
+        want[i] = i * 13 + 5;
+    }
+    qtest_memwrite(t.qts, sys, want, chunk);
+    pt_map_hbm(&a, 0x10000000, 0x200000, 2 * chunk);
+    for (o = 0; o < chunk; o += TRN_PAGE_SIZE) {
+        pt_map(&a, a.root, 0x20000000 + o, (sys + o) | TRN_PTE_VALID |
+               TRN_PTE_WRITE | TRN_PTE_SYSTEM);
+    }
+    cmd = qpci_config_readw(b.pdev, PCI_COMMAND);
+    end = g_get_monotonic_time() + 4 * G_USEC_PER_SEC;
+    while (g_get_monotonic_time() < end) {
+        /* host -> HBM -> HBM -> host, in 4 KiB pieces and whole */
+        ring_open(&t, &r, &a, rounds % 8);
+        ring_context(&t, &r, 1, a.root);
+        for (o = 0; o < chunk; o += 4 * TRN_PAGE_SIZE) {
+            ring_put(&t, &r, TRN_DMA_OP_COPY, 0, 0, 0x20000000 + o,
+                     0x10000000 + o, 4 * TRN_PAGE_SIZE);
+        }
+        ring_put(&t, &r, TRN_DMA_OP_COPY, 0, 0, 0x10000000,
+                 0x10000000 + chunk, chunk);
+        ring_put(&t, &r, TRN_DMA_OP_COPY, 0, 0, 0x10000000 + chunk,
+                 0x20000000, chunk);
+        ring_doorbell(&r);
+        while (qrd(&a, r.q, TRN_DMA_Q_HEAD) != r.tail &&
+               !(qrd(&a, r.q, TRN_DMA_Q_STATUS) & TRN_DMA_Q_STS_ERROR)) {
+            qpci_config_writew(b.pdev, PCI_COMMAND,
+                               cmd & ~PCI_COMMAND_MEMORY);
+            qpci_config_writew(b.pdev, PCI_COMMAND, cmd);
+        }
+        g_assert_cmpuint(ring_wait(&r), ==, TRN_DMA_ERR_NONE);
+        qtest_memread(t.qts, sys, got, chunk);
+        g_assert(!memcmp(got, want, chunk));
+        rounds++;
+    }
+    g_test_message("%u rounds", rounds);
+    g_free(want);
+    g_free(got);
+    trn_close(&a);
+    trn_close(&b);
+    trn_stop(&t);
+}
+
 /* --- Peer DMA --- */
 
 /* Wait until port @port of @d is UP, the virtual clock moving. */
@@ -916,6 +987,7 @@ int main(int argc, char **argv)
     qtest_add_func("/trn/msix", test_msix);
     qtest_add_func("/trn/bad-descriptor", test_bad_descriptor);
     qtest_add_func("/trn/bad-page-table", test_bad_page_table);
+    qtest_add_func("/trn/dma-under-remap", test_dma_under_remap);
     qtest_add_func("/trn/peer-two-exporters", test_peer_two_exporters);
     qtest_add_func("/trn/peer-unplug", test_peer_unplug);
     return g_test_run();
