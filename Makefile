@@ -6,6 +6,8 @@
 #   make demo       build everything, boot a VM with 4 emulated devices, run nrt-ls
 #   make check      all tests: unit tests, the model's qtest, static checks,
 #                   VM tests
+#   make check-model-asan  the model's qtest and VM scenarios (SCENARIOS,
+#                   default broken) with QEMU built with AddressSanitizer
 #   make vm         interactive VM with DEVICES (default 1) devices, trn.ko loaded
 #   make bench      nrt-bench in a VM, with host memcpy measured on the host
 #   make install    install libnrt, headers and tools (PREFIX, DESTDIR)
@@ -43,7 +45,7 @@ bench-run: user kernel need-qemu
 		'build/tools/nrt-bench --baseline build/bench/host-baseline.json'
 
 .PHONY: all deps kernel demo vm check check-build check-static vm-test clean install \
-	install-kernel need-kdir need-qemu check-model
+	install-kernel need-kdir need-qemu check-model check-model-asan check-model-asan-run
 
 all: user kernel
 
@@ -109,6 +111,22 @@ check-static: need-kdir
 check-model: need-qemu
 	@test -x "$(QEMU_QTEST)" || { echo "qtest missing: run 'make deps'" >&2; exit 1; }
 	QTEST_QEMU_BINARY=$(QEMU) $(QEMU_QTEST) --tap -k
+
+# The same with QEMU built with AddressSanitizer in a debug build (a second
+# tree, scripts/deps.sh qemu-asan), then VM scenarios with that QEMU: any
+# report of ASan kills QEMU, and so fails the run. Not part of check: the
+# build takes as long as QEMU's, and the VMs run slower.
+QEMU_ASAN_OPTIONS := detect_leaks=0:abort_on_error=1:halt_on_error=1
+check-model-asan: deps
+	scripts/deps.sh qemu-asan
+	$(MAKE) check-model-asan-run
+
+check-model-asan-run: check-build
+	@test -x "$(QEMU_ASAN)" || { echo "run 'scripts/deps.sh qemu-asan'" >&2; exit 1; }
+	ASAN_OPTIONS=$(QEMU_ASAN_OPTIONS) QTEST_QEMU_BINARY=$(QEMU_ASAN) \
+		$(QEMU_ASAN_QTEST) --tap -k
+	ASAN_OPTIONS=$(QEMU_ASAN_OPTIONS) QEMU=$(QEMU_ASAN) \
+		tests/vm/run-scenarios $(or $(SCENARIOS),broken)
 
 # SCENARIOS= selects VM scenarios (tests/vm/run-scenarios: single quad broken).
 vm-test: check-build need-qemu

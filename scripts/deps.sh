@@ -8,7 +8,9 @@
 #                            image and checkpatch, resolved and cached
 #   scripts/deps.sh qemu     QEMU 10.0 source (apt-get source) built with the trn model
 #                            and its qtest
-#   scripts/deps.sh all      all of the above (default)
+#   scripts/deps.sh qemu-asan  the same in a second tree, a debug build with
+#                            AddressSanitizer (make check-model-asan)
+#   scripts/deps.sh all      all of the above but qemu-asan (default)
 #
 # Heavy artefacts live in $TRN_CACHE (default ~/.cache/trn), outside the clone,
 # keyed by their inputs. Every step is idempotent and returns quickly when its
@@ -218,10 +220,14 @@ do_kernel() {
 # --- QEMU: Debian's source with our device model added, built once per
 # (source tarball, configure options, integration recipe and hook patch) and
 # then kept in step with qemu/ and tests/qtest/ by an incremental ninja run.
+# Two flavours: "release" for the VMs, "asan" (AddressSanitizer, debug) to
+# hunt memory errors in the model.
 QEMU_CONFIGURE=(--target-list=x86_64-softmmu --without-default-features
 		--enable-fdt=system --enable-kvm --enable-tcg --enable-slirp
 		--enable-virtfs --enable-attr --disable-docs --disable-install-blobs
 		--disable-werror --python=/usr/bin/python3)
+# -O1: a debug build at -O0 makes TCG too slow for the VM scenarios.
+QEMU_ASAN_CONFIGURE=(--enable-asan --enable-debug --extra-cflags=-O1)
 QEMU_RECIPE=2
 # The one change to QEMU's own files: hook hw/misc/trn and the qtest in.
 QEMU_HOOK=$TOP/qemu/qemu-10.0.patch
@@ -263,10 +269,13 @@ qemu_integrate() {
 	sync_file "$TOP/tests/qtest/trn-test.c" "$src/tests/qtest/trn-test.c"
 }
 
+# do_qemu FLAVOUR: release or asan.
 do_qemu() {
+	local flavour=$1
 	need_pkgs "${QEMU_PKGS[@]}"
 	need_meson
-	local tarball ver key bdir src opts=("${QEMU_CONFIGURE[@]}")
+	local tarball ver key bdir src mk opts=("${QEMU_CONFIGURE[@]}")
+	[ "$flavour" = asan ] && opts+=("${QEMU_ASAN_CONFIGURE[@]}")
 	tarball=$(qemu_fetch)
 	[ -n "$tarball" ] || die "cannot fetch the QEMU 10.0 source (apt-get source qemu)"
 	ver=$(basename "$tarball" | sed 's/^qemu_\(.*\)\.orig\.tar\..*$/\1/')
@@ -275,7 +284,7 @@ do_qemu() {
 	bdir=$TRN_CACHE/qemu/$ver-$key
 	src=$bdir/src
 	if [ ! -f "$bdir/.configured" ]; then
-		log "unpacking QEMU $ver into $bdir"
+		log "unpacking QEMU $ver into $bdir ($flavour)"
 		rm -rf "$bdir" && mkdir -p "$src"
 		tar -xf "$tarball" -C "$src" --strip-components=1
 		qemu_integrate "$src"
@@ -292,11 +301,20 @@ do_qemu() {
 		grep -E -A5 'error|FAILED' "$bdir/build.log" | head -n 60 >&2
 		die "QEMU build failed (log: $bdir/build.log)"
 	fi
-	{
-		echo "QEMU := $src/build/qemu-system-x86_64"
-		echo "QEMU_SRC := $src"
-		echo "QEMU_QTEST := $src/build/tests/qtest/trn-test"
-	} > "$TRN_CACHE/qemu.mk"
+	if [ "$flavour" = asan ]; then
+		mk=$TRN_CACHE/qemu-asan.mk
+		{
+			echo "QEMU_ASAN := $src/build/qemu-system-x86_64"
+			echo "QEMU_ASAN_QTEST := $src/build/tests/qtest/trn-test"
+		} > "$mk"
+	else
+		mk=$TRN_CACHE/qemu.mk
+		{
+			echo "QEMU := $src/build/qemu-system-x86_64"
+			echo "QEMU_SRC := $src"
+			echo "QEMU_QTEST := $src/build/tests/qtest/trn-test"
+		} > "$mk"
+	fi
 }
 
 write_env() {
@@ -305,6 +323,7 @@ write_env() {
 		echo "TRN_CACHE := $TRN_CACHE"
 		[ -f "$TRN_CACHE/kernel.mk" ] && cat "$TRN_CACHE/kernel.mk"
 		[ -f "$TRN_CACHE/qemu.mk" ] && cat "$TRN_CACHE/qemu.mk"
+		[ -f "$TRN_CACHE/qemu-asan.mk" ] && cat "$TRN_CACHE/qemu-asan.mk"
 		true
 	} > "$TRN_CACHE/env.mk.new"
 	mv "$TRN_CACHE/env.mk.new" "$TRN_CACHE/env.mk"
@@ -313,8 +332,9 @@ write_env() {
 case "${1:-all}" in
 host) do_host ;;
 kernel) do_host; do_kernel ;;
-qemu) do_host; do_qemu ;;
-all) do_host; do_kernel; do_qemu ;;
-*) die "usage: $0 [host|kernel|qemu|all]" ;;
+qemu) do_host; do_qemu release ;;
+qemu-asan) do_host; do_qemu asan ;;
+all) do_host; do_kernel; do_qemu release ;;
+*) die "usage: $0 [host|kernel|qemu|qemu-asan|all]" ;;
 esac
 write_env
