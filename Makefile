@@ -4,8 +4,11 @@
 #
 #   make            build the library, tools and kernel module
 #   make demo       build everything, boot a VM with 4 emulated devices, run nrt-ls
-#   make check      all tests: unit tests, kernel static checks, VM tests
+#   make check      all tests: unit tests, the model's qtest, static checks,
+#                   builds against every pinned kernel, VM tests, packages
 #   make check-kernels  trn.ko against every kernel in scripts/kernels.conf
+#   make check-model-asan  the model's qtest and VM scenarios (SCENARIOS,
+#                   default broken) with QEMU built with AddressSanitizer
 #   make vm         interactive VM with DEVICES (default 1) devices, trn.ko loaded
 #   make bench      nrt-bench in a VM, with host memcpy measured on the host
 #   make install    install libnrt, headers and tools (PREFIX, DESTDIR)
@@ -46,7 +49,8 @@ bench-run: user kernel need-qemu
 		'build/tools/nrt-bench --baseline build/bench/host-baseline.json'
 
 .PHONY: all deps kernel demo vm check check-build check-static check-kernels vm-test \
-	clean install install-kernel need-kdir need-qemu
+	clean install install-kernel need-kdir need-qemu check-model check-model-asan \
+	check-model-asan-run
 
 all: user kernel
 
@@ -67,7 +71,7 @@ GUEST_TESTS := $(patsubst tests/vm/%.c,build/tests/vm/%,$(wildcard tests/vm/*.c)
 
 build/tests/vm/%: tests/vm/%.c tests/vm/trn_test.h include/uapi/drm/trn_accel.h
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -Iinclude/uapi $$(pkg-config --cflags libdrm cmocka) \
+	$(CC) $(USER_CFLAGS) -Iinclude/uapi -Iinclude/hw $$(pkg-config --cflags libdrm cmocka) \
 		-o $@ $< $$(pkg-config --libs libdrm cmocka) -pthread
 
 # ---- the main job: a VM with four devices, nrt-ls inside it
@@ -87,6 +91,7 @@ vm: deps
 check: deps
 	$(MAKE) check-build
 	$(MAKE) unit-test
+	$(MAKE) check-model
 	$(MAKE) check-static
 	$(MAKE) check-kernels
 	$(MAKE) vm-test
@@ -104,8 +109,31 @@ check-static: need-kdir
 	@echo "  W=1 -Werror + sparse kernel/"
 	@out=$$($(KBUILD) W=1 KCFLAGS=-Werror C=2 modules 2>&1) || { echo "$$out"; exit 1; }; \
 		if echo "$$out" | grep -E 'warning|error' ; then exit 1; fi
-	@echo "  CHECKPATCH (QEMU) qemu/"
-	@perl $(QEMU_SRC)/scripts/checkpatch.pl --no-tree -q -f qemu/*.c qemu/*.h
+	@echo "  CHECKPATCH (QEMU) qemu/ tests/qtest/"
+	@perl $(QEMU_SRC)/scripts/checkpatch.pl --no-tree -q -f qemu/*.c qemu/*.h \
+		tests/qtest/*.c
+
+# The device model alone, without a guest: its qtest (tests/qtest/trn-test.c,
+# built by scripts/deps.sh with QEMU) against the built QEMU.
+check-model: need-qemu
+	@test -x "$(QEMU_QTEST)" || { echo "qtest missing: run 'make deps'" >&2; exit 1; }
+	QTEST_QEMU_BINARY=$(QEMU) $(QEMU_QTEST) --tap -k
+
+# The same with QEMU built with AddressSanitizer in a debug build (a second
+# tree, scripts/deps.sh qemu-asan), then VM scenarios with that QEMU: any
+# report of ASan kills QEMU, and so fails the run. Not part of check: the
+# build takes as long as QEMU's, and the VMs run slower.
+QEMU_ASAN_OPTIONS := detect_leaks=0:abort_on_error=1:halt_on_error=1
+check-model-asan: deps
+	scripts/deps.sh qemu-asan
+	$(MAKE) check-model-asan-run
+
+check-model-asan-run: check-build
+	@test -x "$(QEMU_ASAN)" || { echo "run 'scripts/deps.sh qemu-asan'" >&2; exit 1; }
+	ASAN_OPTIONS=$(QEMU_ASAN_OPTIONS) QTEST_QEMU_BINARY=$(QEMU_ASAN) \
+		$(QEMU_ASAN_QTEST) --tap -k
+	ASAN_OPTIONS=$(QEMU_ASAN_OPTIONS) QEMU=$(QEMU_ASAN) \
+		tests/vm/run-scenarios $(or $(SCENARIOS),broken)
 
 # W=1 -Werror and sparse against the headers of every kernel pinned in
 # scripts/kernels.conf, each in a chroot of its Debian release with that

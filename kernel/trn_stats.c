@@ -26,9 +26,6 @@
  * subtracted, and the HBM peak restarts from what is in use.
  */
 
-/* Register counters of a NeuronCore, TRN_CORE_REG(c, 8 * i) */
-#define TRN_CORE_COUNTERS	(TRN_CORE_ERRORS / 8 + 1)
-
 static u64 trn_jobs(struct trn_device *tdev, u32 first, u32 count,
 		    enum trn_job_outcome what)
 {

@@ -23,12 +23,7 @@
 #include "nrt_fence.h"
 #include "nrt_program.h"
 
-#ifndef BIT
-#define BIT(n) (1u << (n))
-#endif
-#ifndef BIT_ULL
-#define BIT_ULL(n) (1ull << (n))
-#endif
+#include "trn_errors.h"
 #include "trn_regs.h"
 
 _Static_assert(NRT_REC_SIZE == TRN_EXEC_ST_SIZE, "status record size");
@@ -67,23 +62,9 @@ static void nrt_rec_read(const struct nrt_device *dev, uint32_t rec,
 
 static const char *nrt_hw_error_name(uint32_t err)
 {
-	static const char *const names[] = {
-		[TRN_DMA_ERR_NONE] = "TRN_DMA_ERR_NONE",
-		[TRN_DMA_ERR_UNMAPPED] = "TRN_DMA_ERR_UNMAPPED",
-		[TRN_DMA_ERR_READONLY] = "TRN_DMA_ERR_READONLY",
-		[TRN_DMA_ERR_BAD_DESC] = "TRN_DMA_ERR_BAD_DESC",
-		[TRN_DMA_ERR_RING] = "TRN_DMA_ERR_RING",
-		[TRN_DMA_ERR_NO_CONTEXT] = "TRN_DMA_ERR_NO_CONTEXT",
-		[TRN_DMA_ERR_BAD_PT] = "TRN_DMA_ERR_BAD_PT",
-		[TRN_DMA_ERR_BAD_INSN] = "TRN_DMA_ERR_BAD_INSN",
-		[TRN_DMA_ERR_OPERAND] = "TRN_DMA_ERR_OPERAND",
-		[TRN_DMA_ERR_ALIGN] = "TRN_DMA_ERR_ALIGN",
-		[TRN_DMA_ERR_LINK] = "TRN_DMA_ERR_LINK",
-		[TRN_DMA_ERR_REMOTE] = "TRN_DMA_ERR_REMOTE",
-	};
+	const char *name = trn_dma_err_name(err);
 
-	return err < sizeof(names) / sizeof(names[0]) ? names[err] :
-	       "unknown error";
+	return name ? name : "unknown error";
 }
 
 /* What went wrong, e.g. "operand outside the mapped address space at 0x1000". */

@@ -66,8 +66,9 @@ USER_SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 #   BLAS:   the host's BLAS: nrt-bench's matmul baseline
 #   CURSES: nrt-top's full-screen view; MHD: its Prometheus endpoint
 #   YAML:   libyaml's emitter, for the CDI specification of nrt-ctk
+#   GLIB:   the QEMU model's interpreter, unit-tested on the host
 USER_PKGS := DRM=libdrm JSON=json-c NL=libnl-genl-3.0 CMOCKA=cmocka \
-	BLAS=openblas CURSES=ncursesw MHD=libmicrohttpd YAML=yaml-0.1
+	BLAS=openblas CURSES=ncursesw MHD=libmicrohttpd YAML=yaml-0.1 GLIB=glib-2.0
 USER_CONFIG := $(USER_BUILD)/config.mk
 USER_CONFIG_KEY := $(PKG_CONFIG)|$(PKG_CONFIG_PATH)|$(PKG_CONFIG_LIBDIR)|$(PKG_CONFIG_SYSROOT_DIR)
 
@@ -358,6 +359,23 @@ test_nrt_diag_OBJS = $(USER_FS_OBJS) $(NRT_DIAG_LIB_SRCS:tools/%.c=$(USER_ASAN)/
 test_nrt_diag_LIBS = $(USER_JSON_LIBS) $(USER_ASAN_LIB_LIBS)
 test_nrt_tool_LIBS = $(USER_JSON_LIBS) $(USER_ASAN_LIB_LIBS)
 
+# The QEMU model's instruction interpreter (qemu/trn-interp.h) depends on
+# nothing of QEMU but glib and the host's BLAS: built here, for the host, and
+# compared with the reference executor.
+USER_INTERP_SRCS := $(addprefix qemu/,trn-insn.c trn-operand.c trn-vector.c \
+	trn-matmul.c trn-interp.c)
+USER_INTERP_OBJS := $(USER_INTERP_SRCS:qemu/%.c=$(USER_ASAN)/qemu/%.o)
+
+$(USER_INTERP_OBJS) $(USER_ASAN)/tests/unit/test_trn_interp.o: \
+	USER_ASAN_CFLAGS += -Iqemu $(USER_GLIB_CFLAGS) $(USER_BLAS_CFLAGS)
+
+$(USER_INTERP_OBJS): $(USER_ASAN)/qemu/%.o: qemu/%.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_ASAN_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
+
+test_trn_interp_OBJS = $(USER_INTERP_OBJS) $(USER_REF_OBJS)
+test_trn_interp_LIBS = $(USER_GLIB_LIBS) $(USER_BLAS_LIBS) -lm
+
 # nrt-top's collection, formats and renderer against fake sysfs and procfs
 # trees; the fdinfo scan alone.
 test_nrt_proc_OBJS = $(USER_FS_OBJS) $(USER_ASAN)/tools/nrt_proc.o
@@ -439,6 +457,7 @@ clean-user:
 -include $(NRT_LIB_OBJS:.o=.d) $(NRT_TOOL_OBJS:.o=.d) $(NRT_LS_OBJS:.o=.d) $(NRT_TOP_OBJS:.o=.d) \
 	$(NRT_DIAG_OBJS:.o=.d) $(USER_BUILD)/tools/ops/nrt-reset.d $(USER_BUILD)/tools/ops/nrt-ctk.d \
 	$(NRT_BENCH_OBJS:.o=.d) $(USER_DEV_TESTS:=.d) $(USER_EXAMPLES:=.d) \
-	$(wildcard $(USER_ASAN)/*/*.d $(USER_ASAN)/*/*/*.d)
+	$(wildcard $(USER_ASAN)/*/*.d $(USER_ASAN)/*/*/*.d) \
+	$(USER_INTERP_OBJS:.o=.d)
 
 .DEFAULT_GOAL := $(USER_SAVED_DEFAULT_GOAL)

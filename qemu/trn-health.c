@@ -20,10 +20,14 @@
  */
 
 #include "qemu/osdep.h"
+#include <math.h>
 #include "qapi/error.h"
 #include "qapi/visitor.h"
 #include "trace.h"
 #include "trn.h"
+#include "trn-core.h"
+#include "trn-health.h"
+#include "trn-queue.h"
 
 #define TRN_HEALTH_PERIOD_NS    (100 * 1000 * 1000)
 #define TRN_HEALTH_TAU_NS       (2000LL * 1000 * 1000) /* thermal lag */

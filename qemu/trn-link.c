@@ -16,8 +16,11 @@
  * errors.
  *
  * Everything here runs with the BQL held: MMIO, the training timer, QOM
- * property accessors and the machine init done notifier. The DMA workers
- * never look at the ports.
+ * property accessors and the machine init done notifier. The workers of
+ * peer DMA read a port's state and peer, and count its bytes, without it
+ * (trn-mmu.c): the peer pointer is published and cleared with RCU, and a
+ * device that is unplugged while it has peers stays allocated until every
+ * RCU read-side critical section that could have reached it has ended.
  */
 
 #include "qemu/osdep.h"
@@ -26,10 +29,14 @@
 #include "qemu/cutils.h"
 #include "qapi/error.h"
 #include "qapi/visitor.h"
+#include "qemu/rcu.h"
 #include "hw/qdev-core.h"
 #include "system/system.h"
 #include "trace.h"
 #include "trn.h"
+#include "trn-irq.h"
+#include "trn-link.h"
+#include "trn-mem.h"
 
 /* Virtual time a link spends in TRAINING. */
 #define TRN_LINK_TRAIN_NS       (10 * SCALE_MS)
@@ -228,10 +235,11 @@ static void trn_link_connect(TrnState *s)
                         trn_link_id(s), i, l->cable, why);
             continue;
         }
-        l->peer = p->s;
+        /* peer_port first: the workers read it once they see peer */
         l->peer_port = p->index;
-        p->peer = s;
+        qatomic_rcu_set(&l->peer, p->s);
         p->peer_port = i;
+        qatomic_rcu_set(&p->peer, s);
         trace_trn_link_cable(s->chip_id, i, p->s->chip_id, p->index);
         trn_link_update(l);
         trn_link_update(p);
@@ -247,9 +255,13 @@ static void trn_link_machine_init_done(Notifier *n, void *opaque)
     }
 }
 
-/* Unplug of a device: the far ends of its cables go down. */
-static void trn_link_disconnect(TrnState *s)
+/*
+ * Unplug of a device: the far ends of its cables go down. Returns whether
+ * it had a cable, through which the workers of a peer may still reach it.
+ */
+static bool trn_link_disconnect(TrnState *s)
 {
+    bool cabled = false;
     unsigned i;
 
     for (i = 0; i < s->nlinks; i++) {
@@ -259,12 +271,49 @@ static void trn_link_disconnect(TrnState *s)
             continue;
         }
         trace_trn_link_unplug(p->s->chip_id, p->index, s->chip_id, i);
-        p->peer = NULL;
-        l->peer = NULL;
+        qatomic_rcu_set(&p->peer, NULL);
+        qatomic_rcu_set(&l->peer, NULL);
         trn_link_update(p);
         timer_del(l->train);
-        l->state = TRN_LINK_STATE_DOWN;
+        qatomic_set(&l->state, TRN_LINK_STATE_DOWN);
+        cabled = true;
     }
+    return cabled;
+}
+
+/* What an unplugged device keeps alive for its former peers' workers. */
+typedef struct TrnLinkRelease {
+    struct rcu_head rcu;
+    Object *dev;
+    MemoryRegion *hbm;
+} TrnLinkRelease;
+
+static void trn_link_release(TrnLinkRelease *r)
+{
+    if (r->hbm) {
+        memory_region_unref(r->hbm);
+    }
+    object_unref(r->dev);
+    g_free(r);
+}
+
+/*
+ * A worker of a former peer may still be in an RCU read-side critical
+ * section that reached @s through a cable: keep the device, and its HBM
+ * (which may belong to a memory backend), until every such section is
+ * over. The callback runs with the BQL, in the RCU thread.
+ */
+static void trn_link_release_after_grace(TrnState *s)
+{
+    TrnLinkRelease *r = g_new0(TrnLinkRelease, 1);
+
+    r->dev = OBJECT(s);
+    object_ref(r->dev);
+    r->hbm = s->hbm;
+    if (r->hbm) {
+        memory_region_ref(r->hbm);
+    }
+    call_rcu(r, trn_link_release, rcu);
 }
 
 /* --- Registers */
@@ -602,7 +651,9 @@ void trn_link_unrealize(TrnState *s)
 {
     unsigned i;
 
-    trn_link_disconnect(s);
+    if (trn_link_disconnect(s)) {
+        trn_link_release_after_grace(s);
+    }
     QTAILQ_REMOVE(&trn_link_devices, s, link_next);
     for (i = 0; i < TRN_MAX_LINKS; i++) {
         timer_free(s->links[i].train);
@@ -661,7 +712,7 @@ void trn_link_remap_peers(TrnState *s)
 
     for (i = 0; i < s->nlinks; i++) {
         if (s->links[i].peer) {
-            trn_dma_remap(s->links[i].peer);
+            trn_mem_remap(s->links[i].peer);
         }
     }
 }

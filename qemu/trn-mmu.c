@@ -17,16 +17,27 @@
  * A peer entry (TRN_PTE_PEER) leads over a NeuronLink port into the export
  * space of the device at the other end, whose tables are walked the same
  * way in that device's HBM; its TRN_REG_TLB_INVALIDATE makes the workers of
- * the devices cabled to it drop their translations too.
+ * the devices cabled to it drop their translations too. The device at the
+ * other end is reached through the port's peer pointer, under the RCU read
+ * lock: when it is unplugged, trn-link.c clears the pointer and keeps the
+ * device alive until a grace period has passed.
  */
 
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
+#include "qemu/rcu.h"
 #include "trn.h"
+#include "trn-mmu.h"
 
-/* The level 2 table of the last 2 MiB region walked: saves two loads. */
+/*
+ * The level 2 table of the last 2 MiB region walked: saves two loads. It
+ * belongs to one page table of one device: a run may cross into the export
+ * spaces of several peers, whose tables are in different memories.
+ */
 typedef struct TrnWalkCache {
     bool valid;
+    TrnState *dev;              /* whose HBM the table is in */
+    uint64_t root;              /* of the page table */
     uint64_t tag;               /* va >> TRN_PT_SHIFT(1) */
     uint64_t table;             /* HBM offset of its level 2 table */
 } TrnWalkCache;
@@ -54,7 +65,8 @@ static uint32_t trn_mmu_walk(TrnState *s, uint64_t root, uint64_t va,
     if (va >> TRN_VA_BITS) {
         return TRN_DMA_ERR_UNMAPPED;
     }
-    if (wc->valid && wc->tag == va >> TRN_PT_SHIFT(1)) {
+    if (wc->valid && wc->dev == s && wc->root == root &&
+        wc->tag == va >> TRN_PT_SHIFT(1)) {
         table = wc->table;
         level = TRN_PT_LEVELS - 1;
     }
@@ -77,6 +89,8 @@ static uint32_t trn_mmu_walk(TrnState *s, uint64_t root, uint64_t va,
         level++;
     }
     wc->valid = true;
+    wc->dev = s;
+    wc->root = root;
     wc->tag = va >> TRN_PT_SHIFT(1);
     wc->table = table;
     *leaf = pte;
@@ -84,12 +98,13 @@ static uint32_t trn_mmu_walk(TrnState *s, uint64_t root, uint64_t va,
 }
 
 /* Where one page lives: what a run is made of. */
-typedef struct TrnPage {
+typedef struct TrnMmuPage {
     bool system;
     TrnState *dev;
     TrnLink *link;
+    TrnLink *far;
     uint64_t addr;              /* of the first byte of the page */
-} TrnPage;
+} TrnMmuPage;
 
 /*
  * The page of the export space of @p at @xva: HBM of @p, writable if
@@ -123,10 +138,11 @@ static uint32_t trn_mmu_export(TrnState *p, uint64_t xva, bool write,
  * across its link into the peer's export space.
  */
 static uint32_t trn_mmu_page(TrnState *s, uint64_t root, uint64_t va,
-                             bool write, TrnWalkCache wc[2], TrnPage *pg)
+                             bool write, TrnWalkCache wc[2], TrnMmuPage *pg)
 {
     uint64_t pte, addr, chip;
     unsigned port;
+    TrnState *peer;
     TrnLink *l;
     uint32_t err;
 
@@ -138,6 +154,7 @@ static uint32_t trn_mmu_page(TrnState *s, uint64_t root, uint64_t va,
     pg->system = pte & TRN_PTE_SYSTEM;
     pg->dev = s;
     pg->link = NULL;
+    pg->far = NULL;
     pg->addr = addr;
     if (!(pte & TRN_PTE_PEER)) {
         if ((pte & TRN_PTE_PORT_MASK) ||
@@ -157,29 +174,29 @@ static uint32_t trn_mmu_page(TrnState *s, uint64_t root, uint64_t va,
     if (port >= s->nlinks) {
         return TRN_DMA_ERR_LINK;
     }
-    /* The cable (l->peer) is fixed from machine init on; the state is not */
+    /* The cable goes when either end is unplugged; the state changes */
     l = &s->links[port];
+    peer = qatomic_rcu_read(&l->peer);
     /* Up, and with the chip the entry was made for at the other end */
     chip = (pte & TRN_PTE_PEER_CHIP_MASK) >> TRN_PTE_PEER_CHIP_SHIFT;
-    if (qatomic_read(&l->state) != TRN_LINK_STATE_UP || !l->peer ||
-        chip != (l->peer->chip_id & (TRN_PTE_PEER_CHIP_MASK >>
-                                     TRN_PTE_PEER_CHIP_SHIFT))) {
+    if (qatomic_read(&l->state) != TRN_LINK_STATE_UP || !peer ||
+        chip != (peer->chip_id & (TRN_PTE_PEER_CHIP_MASK >>
+                                  TRN_PTE_PEER_CHIP_SHIFT))) {
         return TRN_DMA_ERR_LINK;
     }
-    err = trn_mmu_export(l->peer, addr, write, &wc[1], &pg->addr);
+    err = trn_mmu_export(peer, addr, write, &wc[1], &pg->addr);
     if (err) {
         return err;
     }
-    pg->dev = l->peer;
+    pg->dev = peer;
     pg->link = l;
+    pg->far = &peer->links[l->peer_port];
     return TRN_DMA_ERR_NONE;
 }
 
 /*
- * Translate @va and as many of the following bytes, up to @want (> 0), as
- * are mapped to contiguous memory of the same kind: physically consecutive
- * pages of the same memory merge into one run, so that the caller moves
- * them with one memcpy.
+ * Physically consecutive pages of the same memory merge into one run, so
+ * that the caller moves them with one memcpy.
  *
  * Only the page of @va itself can fail; the run just ends before a page that
  * would fail, which the caller then translates on its own and so reports
@@ -191,9 +208,10 @@ uint32_t trn_mmu_run(TrnState *s, uint64_t root, uint64_t va, uint64_t want,
     TrnWalkCache wc[2] = { 0 };
     uint64_t off = va & (TRN_PAGE_SIZE - 1);
     uint64_t len;
-    TrnPage pg;
+    TrnMmuPage pg;
     uint32_t err;
 
+    RCU_READ_LOCK_GUARD();
     err = trn_mmu_page(s, root, va - off, write, wc, &pg);
     if (err) {
         return err;
@@ -201,6 +219,7 @@ uint32_t trn_mmu_run(TrnState *s, uint64_t root, uint64_t va, uint64_t want,
     run->system = pg.system;
     run->dev = pg.dev;
     run->link = pg.link;
+    run->far = pg.far;
     run->addr = pg.addr + off;
     len = TRN_PAGE_SIZE - off;
     while (len < want) {

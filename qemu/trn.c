@@ -9,10 +9,8 @@
  * (HBM). The register map is defined in trn_regs.h, shared with the Linux
  * driver, and specified in Documentation/hw-interface.rst of the trn project.
  *
- * This file has the PCI function and the global register block; the queues
- * and their worker threads are in trn-dma.c, the NeuronCores' execution of
- * programs in trn-core.c, the MMU in trn-mmu.c, the NeuronLink ports in
- * trn-link.c.
+ * This file has the PCI function, its properties and the global register
+ * block; trn.h lists the other files of the model.
  */
 
 #include "qemu/osdep.h"
@@ -30,6 +28,12 @@
 #include "migration/vmstate.h"
 #include "trace.h"
 #include "trn.h"
+#include "trn-core.h"
+#include "trn-irq.h"
+#include "trn-mem.h"
+#include "trn-queue.h"
+#include "trn-sem.h"
+#include "trn-worker.h"
 
 #define TRN_DEFAULT_HBM_SIZE    (1 * GiB)
 #define TRN_MIN_HBM_SIZE        (16 * MiB)
@@ -38,27 +42,6 @@ static uint64_t trn_caps(TrnState *s)
 {
     return TRN_CAP_HBM_BAR | TRN_CAP_IRQ_TEST | TRN_CAP_DMA | TRN_CAP_MMU |
            TRN_CAP_COMPUTE | TRN_CAP_LINK | TRN_CAP_PEER | TRN_CAP_HEALTH;
-}
-
-static void trn_irq_update(TrnState *s)
-{
-    PCIDevice *pdev = PCI_DEVICE(s);
-    uint32_t pending = s->irq_cause & s->irq_mask;
-
-    if (!pending) {
-        trace_trn_irq_idle(s->chip_id, s->irq_cause, s->irq_mask);
-        return;
-    }
-    if (msix_enabled(pdev)) {
-        trace_trn_irq_raise(s->chip_id, pending, TRN_MSIX_VEC_MISC);
-        msix_notify(pdev, TRN_MSIX_VEC_MISC);
-    }
-}
-
-void trn_irq_set(TrnState *s, uint32_t cause)
-{
-    s->irq_cause |= cause;
-    trn_irq_update(s);
 }
 
 /* Device-internal reset: what TRN_REG_RESET, FLR and a bus reset share. */
@@ -71,9 +54,26 @@ static void trn_soft_reset(TrnState *s, const char *why)
     s->reset_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     qatomic_set(&s->peer_root, 0);
     trn_link_remap_peers(s);
-    trn_dma_reset(s);
+    trn_queue_reset_all(s);
     trn_link_reset(s);
     trn_health_reset(s);
+}
+
+/*
+ * TRN_REG_TLB_INVALIDATE: the workers drop the translations they hold, of
+ * every ASID, and so do those of the peers, which may hold translations into
+ * the export space.
+ */
+static void trn_tlb_invalidate(TrnState *s, uint32_t asid)
+{
+    if (asid >= s->asids) {
+        qemu_log_mask(LOG_GUEST_ERROR, "trn: TLB_INVALIDATE of ASID %u, the "
+                      "device has %u\n", asid, s->asids);
+        return;
+    }
+    trace_trn_tlb_invalidate(s->chip_id, asid);
+    trn_mem_remap(s);
+    trn_link_remap_peers(s);
 }
 
 /* 64-bit registers: read whole by an 8-byte access, or as two halves. */
@@ -136,7 +136,7 @@ static bool trn_reg_read32(TrnState *s, hwaddr reg, uint64_t *val)
         *val = s->scratch;
         return true;
     case TRN_REG_STATUS:
-        *val = trn_dma_quiescent(s) ? TRN_STATUS_READY : 0;
+        *val = trn_queue_quiescent(s) ? TRN_STATUS_READY : 0;
         return true;
     case TRN_REG_MSIX_VECTORS:
         *val = s->nvectors;
@@ -236,10 +236,10 @@ static void trn_mmio_write(void *opaque, hwaddr addr, uint64_t val,
         }
         return;
     case TRN_REG_SEM_RESET:
-        trn_dma_sem_reset(s, val);
+        trn_sem_reset(s, val);
         return;
     case TRN_REG_TLB_INVALIDATE:
-        trn_dma_tlb_invalidate(s, val);
+        trn_tlb_invalidate(s, val);
         return;
     }
 bad:
@@ -286,9 +286,15 @@ static bool trn_init_hbm(TrnState *s, Error **errp)
                        "least %u MiB", (unsigned)(TRN_MIN_HBM_SIZE / MiB));
             return false;
         }
-        /* Anonymous RAM: host pages are allocated only when touched. */
-        if (!memory_region_init_ram(&s->hbm_ram, OBJECT(s), "trn.hbm", size,
-                                    errp)) {
+        /*
+         * Anonymous RAM: host pages are allocated only when touched. Not
+         * registered for migration, which the device refuses anyway: after
+         * an unplug, the workers of its peers may use it until an RCU grace
+         * period has passed (trn-link.c), and a device plugged in at the
+         * same address meanwhile would clash with its migration name.
+         */
+        if (!memory_region_init_ram_nomigrate(&s->hbm_ram, OBJECT(s),
+                                              "trn.hbm", size, errp)) {
             return false;
         }
         s->hbm = &s->hbm_ram;
@@ -305,15 +311,44 @@ static bool trn_init_hbm(TrnState *s, Error **errp)
     return true;
 }
 
+/* The queues, their workers, semaphores and NeuronCores. */
+static bool trn_realize_queues(TrnState *s, Error **errp)
+{
+    if (!trn_sem_realize(s, errp)) {
+        return false;
+    }
+    if (!trn_queue_realize(s, errp)) {
+        goto err_sem;
+    }
+    if (!trn_core_realize(s, errp)) {
+        goto err_queue;
+    }
+    if (!trn_worker_realize(s, errp)) {
+        goto err_core;
+    }
+    return true;
+
+err_core:
+    trn_core_unrealize(s);
+err_queue:
+    trn_queue_unrealize(s);
+err_sem:
+    trn_sem_unrealize(s);
+    return false;
+}
+
+static void trn_unrealize_queues(TrnState *s)
+{
+    trn_worker_unrealize(s);
+    trn_core_unrealize(s);
+    trn_queue_unrealize(s);
+    trn_sem_unrealize(s);
+}
+
 static void trn_realize(PCIDevice *pdev, Error **errp)
 {
     TrnState *s = TRN(pdev);
     unsigned i;
-
-    if (!s->cores || s->cores > TRN_MAX_CORES) {
-        error_setg(errp, "cores must be between 1 and %d", TRN_MAX_CORES);
-        return;
-    }
 
     if (pcie_endpoint_cap_init(pdev, 0x80) < 0) {
         error_setg(errp, "cannot add the PCI Express capability");
@@ -327,11 +362,11 @@ static void trn_realize(PCIDevice *pdev, Error **errp)
     memory_region_init_io(&s->regs, OBJECT(s), &trn_mmio_ops, s, "trn.regs",
                           TRN_GLOBAL_SIZE);
     memory_region_add_subregion(&s->bar0, TRN_BLOCK_GLOBAL, &s->regs);
-    if (!trn_dma_realize(s, errp)) {
+    if (!trn_realize_queues(s, errp)) {
         goto err_pcie;
     }
     if (!trn_link_realize(s, errp)) {
-        goto err_dma;
+        goto err_queues;
     }
     pci_register_bar(pdev, TRN_BAR_REGS, PCI_BASE_ADDRESS_SPACE_MEMORY |
                      PCI_BASE_ADDRESS_MEM_TYPE_64, &s->bar0);
@@ -350,15 +385,15 @@ static void trn_realize(PCIDevice *pdev, Error **errp)
     }
     trn_health_realize(s);
     trn_soft_reset(s, "realize");
-    trn_dma_start(s);
+    trn_worker_start(s);
     return;
 
 err_msix:
     msix_uninit(pdev, &s->bar0, &s->bar0);
 err_link:
     trn_link_unrealize(s);
-err_dma:
-    trn_dma_unrealize(s);
+err_queues:
+    trn_unrealize_queues(s);
 err_pcie:
     pcie_cap_exit(pdev);
 }
@@ -369,7 +404,7 @@ static void trn_exit(PCIDevice *pdev)
 
     trn_health_unrealize(s);
     trn_link_unrealize(s);
-    trn_dma_unrealize(s);
+    trn_unrealize_queues(s);
     msix_uninit(pdev, &s->bar0, &s->bar0);
     pcie_cap_exit(pdev);
     if (s->memdev) {
@@ -400,7 +435,7 @@ static void trn_config_write(PCIDevice *pdev, uint32_t addr, uint32_t val,
      * must not go on using what they mapped of it before.
      */
     if (master && !trn_bus_master(pdev)) {
-        trn_dma_remap(TRN(pdev));
+        trn_mem_remap(TRN(pdev));
     }
     pcie_cap_flr_write_config(pdev, addr, val, len);
 }

@@ -7,9 +7,12 @@
 #   scripts/deps.sh kernel   the guest kernel images pinned in scripts/kernels.conf,
 #                            the default one's headers, and checkpatch
 #   scripts/deps.sh qemu     QEMU 10.0 source (apt-get source) built with the trn model
+#                            and its qtest
+#   scripts/deps.sh qemu-asan  the same in a second tree, a debug build with
+#                            AddressSanitizer (make check-model-asan)
 #   scripts/deps.sh packages Debian's packaging tools and debootstrap (make deb,
 #                            make check-packages)
-#   scripts/deps.sh all      all of the above (default)
+#   scripts/deps.sh all      all of the above but qemu-asan (default)
 #   scripts/deps.sh kernels  for `make check-kernels`: every kernel's headers in a
 #                            chroot of its suite, with that suite's compiler
 #
@@ -36,7 +39,7 @@ mkdir -p "$TRN_CACHE"
 # Go sources: the CDI JSON Schema (schema/schema.json, defs.json) that the
 # container test validates nrt-ctk's spec against.
 HOST_PKGS=(build-essential pkg-config bc kmod cpio xz-utils zstd busybox-static
-	   sparse perl python3 libdrm-dev libnl-3-dev libnl-genl-3-dev
+	   sparse perl python3 libdrm-dev libnl-3-dev libnl-genl-3-dev libglib2.0-dev
 	   libjson-c-dev libcmocka-dev libncurses-dev libmicrohttpd-dev libopenblas-dev
 	   pciutils tmux curl python3-jsonschema lm-sensors libyaml-dev python3-yaml
 	   golang-github-container-orchestrated-devices-container-device-interface-dev
@@ -499,13 +502,20 @@ do_kernels() {
 }
 
 # --- QEMU: Debian's source with our device model added, built once per
-# (source tarball, configure options, integration recipe) and then kept in step
-# with qemu/ by an incremental ninja run.
+# (source tarball, configure options, integration recipe and hook patch) and
+# then kept in step with qemu/ and tests/qtest/ by an incremental ninja run.
+# Two flavours: "release" for the VMs, "asan" (AddressSanitizer, debug) to
+# hunt memory errors in the model.
 QEMU_CONFIGURE=(--target-list=x86_64-softmmu --without-default-features
 		--enable-fdt=system --enable-kvm --enable-tcg --enable-slirp
 		--enable-virtfs --enable-attr --disable-docs --disable-install-blobs
 		--disable-werror --python=/usr/bin/python3)
-QEMU_RECIPE=1
+# -O1: a debug build at -O0 makes TCG too slow for the VM scenarios.
+QEMU_ASAN_CONFIGURE=(--enable-asan --enable-debug --extra-cflags=-O1)
+QEMU_RECIPE=2
+# The one change to QEMU's own files: hook hw/misc/trn and the qtest in.
+QEMU_HOOK=$TOP/qemu/qemu-10.0.patch
+QEMU_TARGETS=(qemu-system-x86_64 tests/qtest/trn-test)
 
 qemu_fetch() {
 	local dl=$TRN_CACHE/qemu/dl suite
@@ -527,67 +537,68 @@ qemu_fetch() {
 # Copy $1 to $2 only when the content differs, so ninja rebuilds only what changed.
 sync_file() { cmp -s "$1" "$2" || cp "$1" "$2"; }
 
+# The model's files: qemu/ (but the hook patch) and the shared headers into
+# hw/misc/trn/, our qtest into tests/qtest/.
 qemu_integrate() {
 	local src=$1 f
 	mkdir -p "$src/hw/misc/trn"
-	for f in "$TOP"/qemu/*; do
-		[ -f "$f" ] && sync_file "$f" "$src/hw/misc/trn/$(basename "$f")"
-	done
-	for f in "$TOP"/include/hw/trn_*.h; do
+	for f in "$TOP"/qemu/*.[ch] "$TOP"/qemu/Kconfig "$TOP"/qemu/meson.build \
+		 "$TOP"/qemu/trace-events "$TOP"/include/hw/trn_*.h; do
 		sync_file "$f" "$src/hw/misc/trn/$(basename "$f")"
 	done
 	for f in "$src/hw/misc/trn"/*; do
 		[ -e "$TOP/qemu/$(basename "$f")" ] || [ -e "$TOP/include/hw/$(basename "$f")" ] ||
 			rm -f "$f"
 	done
+	sync_file "$TOP/tests/qtest/trn-test.c" "$src/tests/qtest/trn-test.c"
 }
 
-qemu_hook() {
-	local src=$1
-	grep -q 'source trn/Kconfig' "$src/hw/misc/Kconfig" ||
-		printf '\nsource trn/Kconfig\n' >> "$src/hw/misc/Kconfig"
-	grep -q "subdir('trn')" "$src/hw/misc/meson.build" ||
-		printf "\nsubdir('trn')\n" >> "$src/hw/misc/meson.build"
-	grep -q "'hw/misc/trn'," "$src/meson.build" ||
-		sed -i "s|^    'hw/misc',$|    'hw/misc',\n    'hw/misc/trn',|" "$src/meson.build"
-	grep -q "'hw/misc/trn'," "$src/meson.build" || die "cannot hook trace-events into QEMU"
-	# Debian's +ds tarball has no prebuilt EDK2 images; we need none of them.
-	sed -i 's/^    unpack_edk2_blobs = bzip2.found()$/    unpack_edk2_blobs = false/' \
-		"$src/meson.build"
-}
-
+# do_qemu FLAVOUR: release or asan.
 do_qemu() {
+	local flavour=$1
 	need_pkgs "${QEMU_PKGS[@]}"
 	need_meson
-	local tarball ver key bdir src
+	local tarball ver key bdir src mk opts=("${QEMU_CONFIGURE[@]}")
+	[ "$flavour" = asan ] && opts+=("${QEMU_ASAN_CONFIGURE[@]}")
 	tarball=$(qemu_fetch)
 	[ -n "$tarball" ] || die "cannot fetch the QEMU 10.0 source (apt-get source qemu)"
 	ver=$(basename "$tarball" | sed 's/^qemu_\(.*\)\.orig\.tar\..*$/\1/')
-	key=$(printf '%s\n' "$(basename "$tarball")" "${QEMU_CONFIGURE[*]}" "$QEMU_RECIPE" |
-	      sha256sum | cut -c1-12)
+	key=$(printf '%s\n' "$(basename "$tarball")" "${opts[*]}" "$QEMU_RECIPE" \
+		"$(sha256sum < "$QEMU_HOOK")" | sha256sum | cut -c1-12)
 	bdir=$TRN_CACHE/qemu/$ver-$key
 	src=$bdir/src
 	if [ ! -f "$bdir/.configured" ]; then
-		log "unpacking QEMU $ver into $bdir"
+		log "unpacking QEMU $ver into $bdir ($flavour)"
 		rm -rf "$bdir" && mkdir -p "$src"
 		tar -xf "$tarball" -C "$src" --strip-components=1
 		qemu_integrate "$src"
-		qemu_hook "$src"
+		patch -d "$src" -p1 --forward --quiet < "$QEMU_HOOK" ||
+			die "cannot apply $QEMU_HOOK to QEMU $ver"
 		log "configuring QEMU"
 		(cd "$src" && mkdir -p build && cd build &&
-		 ../configure "${QEMU_CONFIGURE[@]}" > "$bdir/configure.log" 2>&1) ||
+		 ../configure "${opts[@]}" > "$bdir/configure.log" 2>&1) ||
 			{ tail -n 30 "$bdir/configure.log" >&2; die "QEMU configure failed"; }
 		touch "$bdir/.configured"
 	fi
 	qemu_integrate "$src"
-	if ! ninja -C "$src/build" qemu-system-x86_64 > "$bdir/build.log" 2>&1; then
+	if ! nice ninja -C "$src/build" "${QEMU_TARGETS[@]}" > "$bdir/build.log" 2>&1; then
 		grep -E -A5 'error|FAILED' "$bdir/build.log" | head -n 60 >&2
 		die "QEMU build failed (log: $bdir/build.log)"
 	fi
-	{
-		echo "QEMU := $src/build/qemu-system-x86_64"
-		echo "QEMU_SRC := $src"
-	} > "$TRN_CACHE/qemu.mk"
+	if [ "$flavour" = asan ]; then
+		mk=$TRN_CACHE/qemu-asan.mk
+		{
+			echo "QEMU_ASAN := $src/build/qemu-system-x86_64"
+			echo "QEMU_ASAN_QTEST := $src/build/tests/qtest/trn-test"
+		} > "$mk"
+	else
+		mk=$TRN_CACHE/qemu.mk
+		{
+			echo "QEMU := $src/build/qemu-system-x86_64"
+			echo "QEMU_SRC := $src"
+			echo "QEMU_QTEST := $src/build/tests/qtest/trn-test"
+		} > "$mk"
+	fi
 }
 
 write_env() {
@@ -596,6 +607,8 @@ write_env() {
 		echo "TRN_CACHE := $TRN_CACHE"
 		[ -f "$TRN_CACHE/kernel.mk" ] && cat "$TRN_CACHE/kernel.mk"
 		[ -f "$TRN_CACHE/qemu.mk" ] && cat "$TRN_CACHE/qemu.mk"
+		[ -f "$TRN_CACHE/qemu-asan.mk" ] && cat "$TRN_CACHE/qemu-asan.mk"
+		true
 	} > "$TRN_CACHE/env.mk.new"
 	mv "$TRN_CACHE/env.mk.new" "$TRN_CACHE/env.mk"
 }
@@ -606,10 +619,11 @@ write_env() {
 case "${1:-all}" in
 host) do_host ;;
 kernel) do_host; do_kernel ;;
-qemu) do_host; do_qemu ;;
+qemu) do_host; do_qemu release ;;
+qemu-asan) do_host; do_qemu asan ;;
 packages) do_host; need_pkgs "${PKG_PKGS[@]}" ;;
-all) do_host; do_kernel; do_qemu; need_pkgs "${PKG_PKGS[@]}" ;;
+all) do_host; do_kernel; do_qemu release; need_pkgs "${PKG_PKGS[@]}" ;;
 kernels) do_host; do_kernels ;;
-*) die "usage: $0 [host|kernel|qemu|packages|all|kernels]" ;;
+*) die "usage: $0 [host|kernel|qemu|qemu-asan|packages|all|kernels]" ;;
 esac
 write_env

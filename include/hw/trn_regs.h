@@ -3,19 +3,29 @@
  * trn accelerator: hardware interface definitions.
  *
  * This header is the single definition of the device's PCI identity and
- * register map. The QEMU device model (qemu/) and the kernel driver (kernel/)
- * both include it, so they cannot drift apart. The prose specification is
- * Documentation/hw-interface.rst; keep the two in step.
+ * register map. The QEMU device model (qemu/), the kernel driver (kernel/),
+ * libnrt and the tests include it, so they cannot drift apart. The prose
+ * specification is Documentation/hw-interface.rst; keep the two in step.
  *
  * Only preprocessor constants live here, so that the file compiles unchanged
- * in the kernel and in QEMU (which provides BIT() and BIT_ULL() through
- * "qemu/bitops.h"). All registers are little endian.
+ * in the kernel, in QEMU and in userspace. BIT() and BIT_ULL() come from
+ * <linux/bits.h> in the kernel; elsewhere they are defined here unless the
+ * includer has them, with the very definitions of QEMU's "qemu/bitops.h"
+ * (so that including that header after this one is a valid redefinition).
+ * All registers are little endian.
  */
 #ifndef TRN_REGS_H
 #define TRN_REGS_H
 
 #ifdef __KERNEL__
 #include <linux/bits.h>
+#else
+#ifndef BIT
+#define BIT(nr)                 (1UL << (nr))
+#endif
+#ifndef BIT_ULL
+#define BIT_ULL(nr)             (1ULL << (nr))
+#endif
 #endif
 
 /*
@@ -164,6 +174,7 @@
 #define TRN_DMA_ERR_ALIGN		9	/* EXEC: misaligned operand or program */
 #define TRN_DMA_ERR_LINK		10	/* peer page: its port is not UP (1.4) */
 #define TRN_DMA_ERR_REMOTE		11	/* peer page: the peer does not export it (1.4) */
+#define TRN_DMA_ERR_COUNT		12	/* codes above; names in trn_errors.h */
 
 /* Descriptor (little endian) */
 #define TRN_DMA_DESC_SIZE		32
@@ -212,6 +223,7 @@
 #define TRN_CORE_DMA_BUSY_NS		0x30	/* DMA instructions, DMA descriptors */
 #define TRN_CORE_FLOPS			0x38	/* MATMUL floating point operations */
 #define TRN_CORE_ERRORS			0x40	/* programs that ended with an error */
+#define TRN_CORE_COUNTERS		(TRN_CORE_ERRORS / 8 + 1)	/* registers above */
 
 /*
  * NeuronLink ports (TRN_CAP_LINK). Port p of a device is cabled to a port

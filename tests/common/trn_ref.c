@@ -11,12 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef BIT
-#define BIT(n) (1u << (n))
-#endif
-#ifndef BIT_ULL
-#define BIT_ULL(n) (1ull << (n))
-#endif
+#include "trn_errors.h"
 #include "trn_regs.h"
 #include "trn_isa.h"
 #include "trn_numerics.h"
@@ -635,22 +630,9 @@ int trn_ref_run(const void *prog, size_t len, uint64_t prog_va,
 
 const char *trn_ref_error_name(int err)
 {
-	static const char *const names[] = {
-		[TRN_DMA_ERR_NONE] = "TRN_DMA_ERR_NONE",
-		[TRN_DMA_ERR_UNMAPPED] = "TRN_DMA_ERR_UNMAPPED",
-		[TRN_DMA_ERR_READONLY] = "TRN_DMA_ERR_READONLY",
-		[TRN_DMA_ERR_BAD_DESC] = "TRN_DMA_ERR_BAD_DESC",
-		[TRN_DMA_ERR_RING] = "TRN_DMA_ERR_RING",
-		[TRN_DMA_ERR_NO_CONTEXT] = "TRN_DMA_ERR_NO_CONTEXT",
-		[TRN_DMA_ERR_BAD_PT] = "TRN_DMA_ERR_BAD_PT",
-		[TRN_DMA_ERR_BAD_INSN] = "TRN_DMA_ERR_BAD_INSN",
-		[TRN_DMA_ERR_OPERAND] = "TRN_DMA_ERR_OPERAND",
-		[TRN_DMA_ERR_ALIGN] = "TRN_DMA_ERR_ALIGN",
-	};
+	const char *name = err >= 0 ? trn_dma_err_name((unsigned int)err) : NULL;
 
 	if (err == TRN_REF_BLOCKED)
 		return "TRN_REF_BLOCKED";
-	if (err < 0 || (size_t)err >= sizeof(names) / sizeof(names[0]) || !names[err])
-		return "unknown";
-	return names[err];
+	return name ? name : "unknown";
 }

@@ -21,8 +21,6 @@
 
 #include "fake_kernel.h"
 
-#define BIT(n) (1u << (n))
-#define BIT_ULL(n) (1ull << (n))
 #include "trn_isa.h"
 #include "trn_regs.h"
 #include "trn_ref.h"

@@ -23,8 +23,6 @@
 #include "nrt.h"
 #include "fake_kernel.h"
 
-#define BIT(n) (1u << (n))
-#define BIT_ULL(n) (1ull << (n))
 #include "trn_isa.h"
 #include "trn_numerics.h"
 #include "trn_regs.h"

@@ -18,8 +18,6 @@
 
 #include <cmocka.h>
 
-#define BIT(n) (1u << (n))
-#define BIT_ULL(n) (1ull << (n))
 #include "trn_isa.h"
 #include "trn_numerics.h"
 #include "trn_regs.h"

@@ -70,7 +70,8 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 TRN_CACHE=${TRN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/trn}
 if [ -z "${QEMU:-}" ] || [ -z "${GUEST_KERNEL:-}" ]; then
 	[ -f "$TRN_CACHE/env.mk" ] || { echo "vm.sh: run scripts/deps.sh first" >&2; exit 1; }
-	eval "$(sed -n 's/^\([A-Z_]*\) [:?]*= \(.*\)$/\1="\2"/p' "$TRN_CACHE/env.mk")"
+	# What the environment sets wins: QEMU=... picks another QEMU.
+	eval "$(sed -n 's/^\([A-Z_]*\) [:?]*= \(.*\)$/\1="${\1:-\2}"/p' "$TRN_CACHE/env.mk")"
 fi
 
 devices=()

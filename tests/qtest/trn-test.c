@@ -1,0 +1,994 @@
+/*
+ * QTest testcase for the trn accelerator model (hw/misc/trn)
+ *
+ * Copyright (c) 2026 The trn authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * The register semantics of Documentation/hw-interface.rst, without a
+ * guest driver: reset values, doorbells and write-back records, MSI-X,
+ * descriptors and page tables that break the rules, and peer DMA over
+ * NeuronLink between several devices, one of them unplugged while a peer
+ * copies from it. The test plays the driver: it writes descriptor rings
+ * into guest RAM, page tables into device memory through BAR2, and
+ * registers through BAR0.
+ *
+ * Built and run by the trn project's "make check-model" (this file is
+ * copied to tests/qtest/ of QEMU's tree, see Documentation/qemu.rst of the
+ * trn project).
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/bswap.h"
+#include "libqtest.h"
+#include "libqos/libqos-malloc.h"
+#include "libqos/malloc-pc.h"
+#include "libqos/pci-pc.h"
+#include "hw/pci/pci_regs.h"
+#include "hw/misc/trn/trn_isa.h"
+#include "hw/misc/trn/trn_regs.h"
+
+#define MiB_ (1024 * 1024)
+#define RING_ENTRIES 64
+#define WAIT_US (20 * 1000 * 1000)
+
+/* Where the test puts a device's page tables in its HBM. */
+#define PT_BASE 0x100000
+
+typedef struct TrnDev {
+    QPCIDevice *pdev;
+    QPCIBar bar0, bar2;
+    uint64_t hbm;               /* bytes */
+    uint64_t pt_next;           /* next free page table page in HBM */
+    uint64_t root;              /* the page table of ASID 1 */
+} TrnDev;
+
+typedef struct TrnTest {
+    QTestState *qts;
+    QPCIBus *bus;
+    QGuestAllocator alloc;
+} TrnTest;
+
+/* A queue's ring, write-back record and descriptors, in guest RAM. */
+typedef struct TrnRing {
+    TrnDev *d;
+    unsigned q;
+    uint64_t ring, wb;
+    uint32_t tail;
+} TrnRing;
+
+static uint32_t rd32(TrnDev *d, uint64_t reg)
+{
+    return qpci_io_readl(d->pdev, d->bar0, reg);
+}
+
+static uint64_t rd64(TrnDev *d, uint64_t reg)
+{
+    return qpci_io_readq(d->pdev, d->bar0, reg);
+}
+
+static void wr32(TrnDev *d, uint64_t reg, uint32_t val)
+{
+    qpci_io_writel(d->pdev, d->bar0, reg, val);
+}
+
+static void wr64(TrnDev *d, uint64_t reg, uint64_t val)
+{
+    qpci_io_writeq(d->pdev, d->bar0, reg, val);
+}
+
+static uint32_t qrd(TrnDev *d, unsigned q, uint64_t reg)
+{
+    return rd32(d, TRN_DMA_Q_REG(q, reg));
+}
+
+static void qwr(TrnDev *d, unsigned q, uint64_t reg, uint32_t val)
+{
+    wr32(d, TRN_DMA_Q_REG(q, reg), val);
+}
+
+static void hbm_wr64(TrnDev *d, uint64_t off, uint64_t val)
+{
+    qpci_io_writeq(d->pdev, d->bar2, off, val);
+}
+
+static uint64_t hbm_rd64(TrnDev *d, uint64_t off)
+{
+    return qpci_io_readq(d->pdev, d->bar2, off);
+}
+
+static void trn_start(TrnTest *t, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static void trn_start(TrnTest *t, const char *fmt, ...)
+{
+    g_autofree char *args = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    args = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    /* Debian's firmware: the +ds tarball has none */
+    t->qts = qtest_initf("-machine q35 -nodefaults -L /usr/share/qemu "
+                         "-L /usr/share/seabios %s", args);
+    pc_alloc_init(&t->alloc, t->qts, ALLOC_NO_FLAGS);
+    t->bus = qpci_new_pc(t->qts, &t->alloc);
+}
+
+static void trn_stop(TrnTest *t)
+{
+    qpci_free_pc(t->bus);
+    alloc_destroy(&t->alloc);
+    qtest_quit(t->qts);
+}
+
+/* The device at @devfn, its BARs mapped (of @bar2 bytes), enabled. */
+static void trn_map(TrnTest *t, TrnDev *d, int devfn, uint64_t *bar2)
+{
+    d->pdev = qpci_device_find(t->bus, devfn);
+    g_assert(d->pdev);
+    g_assert_cmphex(qpci_config_readw(d->pdev, PCI_VENDOR_ID), ==,
+                    TRN_PCI_VENDOR_ID);
+    g_assert_cmphex(qpci_config_readw(d->pdev, PCI_DEVICE_ID), ==,
+                    TRN_PCI_DEVICE_ID);
+    d->bar0 = qpci_iomap(d->pdev, TRN_BAR_REGS, NULL);
+    d->bar2 = qpci_iomap(d->pdev, TRN_BAR_HBM, bar2);
+    qpci_device_enable(d->pdev);
+    d->pt_next = PT_BASE;
+    d->root = 0;
+}
+
+static void trn_open(TrnTest *t, TrnDev *d, int devfn)
+{
+    trn_map(t, d, devfn, NULL);
+    d->hbm = rd64(d, TRN_REG_HBM_SIZE);
+}
+
+static void trn_close(TrnDev *d)
+{
+    g_free(d->pdev);
+    d->pdev = NULL;
+}
+
+/* --- Page tables in HBM --- */
+
+static uint64_t pt_alloc(TrnDev *d)
+{
+    uint64_t t = d->pt_next;
+    unsigned i;
+
+    d->pt_next += TRN_PAGE_SIZE;
+    g_assert_cmpuint(d->pt_next, <=, d->hbm);
+    for (i = 0; i < TRN_PT_ENTRIES; i++) {
+        hbm_wr64(d, t + 8 * i, 0);
+    }
+    return t;
+}
+
+/* Map @va in the table at @root to the leaf entry @leaf. */
+static void pt_map(TrnDev *d, uint64_t root, uint64_t va, uint64_t leaf)
+{
+    uint64_t table = root, pte;
+    int level;
+
+    for (level = 0; level < TRN_PT_LEVELS - 1; level++) {
+        uint64_t e = table + 8 * TRN_PT_INDEX(va, level);
+
+        pte = hbm_rd64(d, e);
+        if (!(pte & TRN_PTE_VALID)) {
+            pte = pt_alloc(d) | TRN_PTE_VALID;
+            hbm_wr64(d, e, pte);
+        }
+        table = pte & TRN_PTE_ADDR_MASK;
+    }
+    hbm_wr64(d, table + 8 * TRN_PT_INDEX(va, TRN_PT_LEVELS - 1), leaf);
+}
+
+/* Map @n bytes at @va to HBM at @hbm, writable. */
+static void pt_map_hbm(TrnDev *d, uint64_t va, uint64_t hbm, uint64_t n)
+{
+    uint64_t o;
+
+    if (!d->root) {
+        d->root = pt_alloc(d);
+    }
+    for (o = 0; o < n; o += TRN_PAGE_SIZE) {
+        pt_map(d, d->root, va + o, (hbm + o) | TRN_PTE_VALID | TRN_PTE_WRITE);
+    }
+}
+
+/* --- Queues --- */
+
+static void ring_open(TrnTest *t, TrnRing *r, TrnDev *d, unsigned q)
+{
+    r->d = d;
+    r->q = q;
+    r->ring = guest_alloc(&t->alloc, RING_ENTRIES * TRN_DMA_DESC_SIZE + 64);
+    r->ring = QEMU_ALIGN_UP(r->ring, 64);
+    r->wb = guest_alloc(&t->alloc, TRN_DMA_WB_SIZE);
+    r->tail = 0;
+    qtest_memset(t->qts, r->ring, 0, RING_ENTRIES * TRN_DMA_DESC_SIZE);
+    qtest_writeq(t->qts, r->wb, 0);
+    qwr(d, q, TRN_DMA_Q_CONTROL, TRN_DMA_Q_CTRL_RESET);
+    wr64(d, TRN_DMA_Q_REG(q, TRN_DMA_Q_RING_BASE), r->ring);
+    qwr(d, q, TRN_DMA_Q_RING_SIZE, RING_ENTRIES);
+    wr64(d, TRN_DMA_Q_REG(q, TRN_DMA_Q_WB_ADDR), r->wb);
+    qwr(d, q, TRN_DMA_Q_IRQ_MASK, TRN_DMA_Q_IRQ_DONE | TRN_DMA_Q_IRQ_ERROR);
+    qwr(d, q, TRN_DMA_Q_CONTROL, TRN_DMA_Q_CTRL_ENABLE);
+}
+
+/* Put a descriptor at TAIL, without ringing the doorbell. */
+static void ring_put(TrnTest *t, TrnRing *r, uint8_t opcode, uint8_t flags,
+                     uint32_t aux, uint64_t src, uint64_t dst, uint64_t len)
+{
+    uint8_t desc[TRN_DMA_DESC_SIZE] = { 0 };
+    uint64_t at = r->ring + (r->tail % RING_ENTRIES) * TRN_DMA_DESC_SIZE;
+
+    desc[TRN_DMA_D_OPCODE] = opcode;
+    desc[TRN_DMA_D_FLAGS] = flags;
+    stl_le_p(desc + TRN_DMA_D_AUX, aux);
+    stq_le_p(desc + TRN_DMA_D_SRC, src);
+    stq_le_p(desc + TRN_DMA_D_DST, dst);
+    stq_le_p(desc + TRN_DMA_D_LEN, len);
+    qtest_memwrite(t->qts, at, desc, sizeof(desc));
+    r->tail++;
+}
+
+static void ring_doorbell(TrnRing *r)
+{
+    qwr(r->d, r->q, TRN_DMA_Q_TAIL, r->tail);
+}
+
+/*
+ * Wait until the queue has done everything up to TAIL or stopped on an
+ * error; returns TRN_DMA_Q_ERROR.
+ */
+static uint32_t ring_wait(TrnRing *r)
+{
+    gint64 end = g_get_monotonic_time() + WAIT_US;
+
+    for (;;) {
+        uint32_t sts = qrd(r->d, r->q, TRN_DMA_Q_STATUS);
+
+        if (sts & TRN_DMA_Q_STS_ERROR) {
+            return qrd(r->d, r->q, TRN_DMA_Q_ERROR);
+        }
+        if (qrd(r->d, r->q, TRN_DMA_Q_HEAD) == r->tail &&
+            !(sts & TRN_DMA_Q_STS_BUSY)) {
+            return TRN_DMA_ERR_NONE;
+        }
+        g_assert_cmpint(g_get_monotonic_time(), <, end);
+        g_usleep(1000);
+    }
+}
+
+/* Ring the doorbell and wait (ring_wait()). */
+static uint32_t ring_run(TrnRing *r)
+{
+    ring_doorbell(r);
+    return ring_wait(r);
+}
+
+static void ring_context(TrnTest *t, TrnRing *r, uint32_t asid, uint64_t root)
+{
+    ring_put(t, r, TRN_DMA_OP_CONTEXT, 0, asid, root, 0, 0);
+}
+
+/* --- Reset values --- */
+
+static void check_reset_values(TrnDev *d, unsigned cores)
+{
+    unsigned nq = 2 * 4 + cores, q, c, p;
+
+    g_assert_cmphex(rd32(d, TRN_REG_MAGIC), ==, TRN_MAGIC);
+    g_assert_cmphex(rd32(d, TRN_REG_VERSION), ==,
+                    TRN_VERSION(TRN_VERSION_MAJOR, TRN_VERSION_MINOR));
+    g_assert_cmphex(rd64(d, TRN_REG_CAPS), ==,
+                    TRN_CAP_HBM_BAR | TRN_CAP_IRQ_TEST | TRN_CAP_DMA |
+                    TRN_CAP_MMU | TRN_CAP_COMPUTE | TRN_CAP_LINK |
+                    TRN_CAP_PEER | TRN_CAP_HEALTH);
+    /* A 64-bit register read as two halves */
+    g_assert_cmphex(rd32(d, TRN_REG_CAPS), ==, (uint32_t)rd64(d, TRN_REG_CAPS));
+    g_assert_cmphex(rd32(d, TRN_REG_CAPS + 4), ==, rd64(d, TRN_REG_CAPS) >> 32);
+    g_assert_cmpuint(rd32(d, TRN_REG_NUM_CORES), ==, cores);
+    g_assert_cmpuint(rd64(d, TRN_REG_HBM_SIZE), ==, 16 * MiB_);
+    g_assert_cmphex(rd32(d, TRN_REG_SCRATCH), ==, 0);
+    g_assert_cmphex(rd32(d, TRN_REG_STATUS), ==, TRN_STATUS_READY);
+    g_assert_cmpuint(rd32(d, TRN_REG_MSIX_VECTORS), ==, 1 + nq);
+    g_assert_cmphex(rd32(d, TRN_REG_IRQ_CAUSE), ==, 0);
+    g_assert_cmphex(rd32(d, TRN_REG_IRQ_MASK), ==, 0);
+    g_assert_cmpuint(rd32(d, TRN_REG_DMA_ENGINES), ==, 2);
+    g_assert_cmpuint(rd32(d, TRN_REG_DMA_QUEUES), ==, 4);
+    g_assert_cmpuint(rd32(d, TRN_REG_NUM_ASIDS), ==, 64);
+    g_assert_cmpuint(rd32(d, TRN_REG_NUM_SEMS), ==, 32);
+    g_assert_cmpuint(rd32(d, TRN_REG_NUM_LINKS), ==, 4);
+    g_assert_cmphex(rd64(d, TRN_REG_PEER_ROOT), ==, 0);
+    g_assert_cmpuint(rd64(d, TRN_REG_ECC_CORRECTED), ==, 0);
+    g_assert_cmpuint(rd64(d, TRN_REG_ECC_UNCORRECTED), ==, 0);
+    /* Write-only registers and unknown ones read 0 */
+    g_assert_cmphex(rd32(d, TRN_REG_RESET), ==, 0);
+    g_assert_cmphex(rd32(d, TRN_REG_TLB_INVALIDATE), ==, 0);
+    g_assert_cmphex(rd32(d, 0xffc), ==, 0);
+    for (q = 0; q < nq; q++) {
+        g_assert_cmphex(rd64(d, TRN_DMA_Q_REG(q, TRN_DMA_Q_RING_BASE)), ==, 0);
+        g_assert_cmphex(qrd(d, q, TRN_DMA_Q_RING_SIZE), ==, 0);
+        g_assert_cmphex(qrd(d, q, TRN_DMA_Q_CONTROL), ==, 0);
+        g_assert_cmphex(qrd(d, q, TRN_DMA_Q_TAIL), ==, 0);
+        g_assert_cmphex(qrd(d, q, TRN_DMA_Q_HEAD), ==, 0);
+        g_assert_cmphex(qrd(d, q, TRN_DMA_Q_STATUS), ==, 0);
+        g_assert_cmphex(qrd(d, q, TRN_DMA_Q_ERROR), ==, 0);
+        g_assert_cmphex(qrd(d, q, TRN_DMA_Q_IRQ_STATUS), ==, 0);
+        g_assert_cmphex(qrd(d, q, TRN_DMA_Q_IRQ_MASK), ==, 0);
+        g_assert_cmphex(qrd(d, q, TRN_DMA_Q_ASID), ==, 0xffffffff);
+    }
+    /* Queues that do not exist read 0 */
+    g_assert_cmphex(qrd(d, nq, TRN_DMA_Q_ASID), ==, 0);
+    for (q = 0; q < 2; q++) {
+        g_assert_cmpuint(rd64(d, TRN_DMA_E_REG(q, TRN_DMA_E_BYTES)), ==, 0);
+        g_assert_cmpuint(rd64(d, TRN_DMA_E_REG(q, TRN_DMA_E_DESCS)), ==, 0);
+    }
+    for (c = 0; c < cores; c++) {
+        for (q = 0; q < TRN_CORE_COUNTERS; q++) {
+            g_assert_cmpuint(rd64(d, TRN_CORE_REG(c, 8 * q)), ==, 0);
+        }
+    }
+    for (p = 0; p < 4; p++) {
+        g_assert_cmpuint(rd32(d, TRN_LINK_REG(p, TRN_LINK_STATE)), ==,
+                         TRN_LINK_STATE_DOWN);
+        g_assert_cmphex(rd32(d, TRN_LINK_REG(p, TRN_LINK_PEER_CHIP)), ==,
+                        TRN_LINK_PEER_NONE);
+        g_assert_cmphex(rd32(d, TRN_LINK_REG(p, TRN_LINK_EVENT_MASK)), ==, 0);
+    }
+}
+
+static void test_reset_values(void)
+{
+    TrnTest t;
+    TrnDev d;
+
+    trn_start(&t, "-device trn,addr=04.0,chip-id=7,hbm-size=16M,cores=3");
+    trn_open(&t, &d, QPCI_DEVFN(4, 0));
+    g_assert_cmpuint(rd32(&d, TRN_REG_CHIP_ID), ==, 7);
+    check_reset_values(&d, 3);
+
+    /* Change what can be changed; a bad key does not reset */
+    wr32(&d, TRN_REG_SCRATCH, 0x12345678);
+    wr32(&d, TRN_REG_IRQ_MASK, 0xffffffff);
+    g_assert_cmphex(rd32(&d, TRN_REG_IRQ_MASK), ==, TRN_IRQ_ALL);
+    wr64(&d, TRN_REG_PEER_ROOT, 0x5000 | TRN_PEER_ROOT_ENABLE | 0x6);
+    g_assert_cmphex(rd64(&d, TRN_REG_PEER_ROOT), ==,
+                    0x5000 | TRN_PEER_ROOT_ENABLE);
+    qwr(&d, 2, TRN_DMA_Q_RING_SIZE, 64);
+    qwr(&d, 2, TRN_DMA_Q_IRQ_MASK, 3);
+    wr32(&d, TRN_LINK_REG(1, TRN_LINK_EVENT_MASK), TRN_LINK_EV_ALL);
+    wr32(&d, TRN_REG_RESET, 0x1234);
+    g_assert_cmphex(rd32(&d, TRN_REG_SCRATCH), ==, 0x12345678);
+    /* Read-only registers ignore writes */
+    wr32(&d, TRN_REG_MAGIC, 0);
+    wr32(&d, TRN_REG_NUM_CORES, 9);
+    g_assert_cmphex(rd32(&d, TRN_REG_MAGIC), ==, TRN_MAGIC);
+
+    wr32(&d, TRN_REG_RESET, TRN_RESET_KEY);
+    check_reset_values(&d, 3);
+    trn_close(&d);
+    trn_stop(&t);
+}
+
+/* --- Doorbells --- */
+
+static void test_doorbell(void)
+{
+    uint8_t buf[8192], want[8192];
+    TrnTest t;
+    TrnRing r;
+    TrnDev d;
+    unsigned i;
+
+    trn_start(&t, "-device trn,addr=04.0,hbm-size=16M");
+    trn_open(&t, &d, QPCI_DEVFN(4, 0));
+    pt_map_hbm(&d, 0x10000000, 0x200000, 4 * MiB_);
+    ring_open(&t, &r, &d, 1);
+
+    /* A doorbell with nothing new does nothing */
+    ring_doorbell(&r);
+    g_assert_cmpuint(qrd(&d, 1, TRN_DMA_Q_HEAD), ==, 0);
+
+    ring_context(&t, &r, 1, d.root);
+    ring_put(&t, &r, TRN_DMA_OP_FILL, 0, 0, 0x0102030405060708ULL,
+             0x10000000 + 3, sizeof(buf) - 5);
+    ring_put(&t, &r, TRN_DMA_OP_COPY, 0, 0, 0x10000000, 0x10100000,
+             sizeof(buf));
+    ring_put(&t, &r, TRN_DMA_OP_WRITE, 0, 0, 0, 0x10200000,
+             0xfeedfacecafebeefULL);
+    ring_put(&t, &r, TRN_DMA_OP_NOP, 0, 0, 0, 0, 0);
+    g_assert_cmpuint(ring_run(&r), ==, TRN_DMA_ERR_NONE);
+    g_assert_cmpuint(qrd(&d, 1, TRN_DMA_Q_HEAD), ==, 5);
+    g_assert_cmpuint(qrd(&d, 1, TRN_DMA_Q_ASID), ==, 1);
+    /* The write-back record: HEAD, no error */
+    g_assert_cmphex(qtest_readq(t.qts, r.wb), ==, 5);
+
+    memset(want, 0, sizeof(want));
+    for (i = 3; i < sizeof(buf) - 2; i++) {
+        want[i] = 8 - (i - 3) % 8;
+    }
+    qpci_memread(d.pdev, d.bar2, 0x200000, buf, sizeof(buf));
+    g_assert(!memcmp(buf, want, sizeof(buf)));
+    qpci_memread(d.pdev, d.bar2, 0x300000, buf, sizeof(buf));
+    g_assert(!memcmp(buf, want, sizeof(buf)));
+    g_assert_cmphex(hbm_rd64(&d, 0x400000), ==, 0xfeedfacecafebeefULL);
+    /* Engine 0 (queues 0..3) counted them */
+    g_assert_cmpuint(rd64(&d, TRN_DMA_E_REG(0, TRN_DMA_E_DESCS)), ==, 5);
+    g_assert_cmpuint(rd64(&d, TRN_DMA_E_REG(0, TRN_DMA_E_BYTES)), ==,
+                     2 * sizeof(buf) - 5 + 8);
+
+    /* Semaphores: queue 2 waits for queue 1 */
+    {
+        TrnRing r2;
+
+        ring_open(&t, &r2, &d, 2);
+        ring_context(&t, &r2, 1, d.root);
+        ring_put(&t, &r2, TRN_DMA_OP_SEM_WAIT, 0, 5, 0, 0, 2);
+        ring_put(&t, &r2, TRN_DMA_OP_WRITE, 0, 0, 0, 0x10200008, 77);
+        ring_doorbell(&r2);
+        g_usleep(20000);
+        g_assert_cmphex(qrd(&d, 2, TRN_DMA_Q_STATUS) &
+                        TRN_DMA_Q_STS_WAITING, ==, TRN_DMA_Q_STS_WAITING);
+        g_assert_cmpuint(qrd(&d, 2, TRN_DMA_Q_HEAD), ==, 1);
+        ring_put(&t, &r, TRN_DMA_OP_SEM_SIGNAL, 0, 5, 0, 0, 2);
+        g_assert_cmpuint(ring_run(&r), ==, TRN_DMA_ERR_NONE);
+        g_assert_cmpuint(ring_wait(&r2), ==, TRN_DMA_ERR_NONE);
+        g_assert_cmpuint(hbm_rd64(&d, 0x400008), ==, 77);
+    }
+    trn_close(&d);
+    trn_stop(&t);
+}
+
+/* --- MSI-X --- */
+
+/* Program MSI-X entry @vec to write @data to guest address @addr. */
+static void msix_entry(TrnDev *d, unsigned vec, uint64_t addr, uint32_t data,
+                       bool masked)
+{
+    uint64_t e = TRN_MSIX_TABLE_OFFSET + vec * PCI_MSIX_ENTRY_SIZE;
+
+    wr32(d, e + PCI_MSIX_ENTRY_LOWER_ADDR, addr);
+    wr32(d, e + PCI_MSIX_ENTRY_UPPER_ADDR, addr >> 32);
+    wr32(d, e + PCI_MSIX_ENTRY_DATA, data);
+    wr32(d, e + PCI_MSIX_ENTRY_VECTOR_CTRL,
+         masked ? PCI_MSIX_ENTRY_CTRL_MASKBIT : 0);
+}
+
+static bool msix_pending(TrnDev *d, unsigned vec)
+{
+    return rd32(d, TRN_MSIX_PBA_OFFSET + vec / 32 * 4) & (1u << (vec % 32));
+}
+
+static void test_msix(void)
+{
+    TrnTest t;
+    TrnRing r;
+    TrnDev d;
+    uint64_t msg;
+    uint8_t cap;
+
+    trn_start(&t, "-device trn,addr=04.0,hbm-size=16M");
+    trn_open(&t, &d, QPCI_DEVFN(4, 0));
+    msg = guest_alloc(&t.alloc, 64);
+    qtest_memset(t.qts, msg, 0, 64);
+    cap = qpci_find_capability(d.pdev, PCI_CAP_ID_MSIX, 0);
+    g_assert(cap);
+    g_assert_cmpuint((qpci_config_readw(d.pdev, cap + PCI_MSIX_FLAGS) &
+                      PCI_MSIX_FLAGS_QSIZE) + 1, ==,
+                     rd32(&d, TRN_REG_MSIX_VECTORS));
+    qpci_config_writew(d.pdev, cap + PCI_MSIX_FLAGS,
+                       qpci_config_readw(d.pdev, cap + PCI_MSIX_FLAGS) |
+                       PCI_MSIX_FLAGS_ENABLE);
+
+    /* The test interrupt, on the misc vector, only when enabled */
+    msix_entry(&d, TRN_MSIX_VEC_MISC, msg, 0xcafe0001, false);
+    wr32(&d, TRN_REG_IRQ_TEST, 1);
+    g_assert_cmphex(rd32(&d, TRN_REG_IRQ_CAUSE), ==, TRN_IRQ_TEST);
+    g_assert_cmphex(qtest_readl(t.qts, msg), ==, 0);
+    wr32(&d, TRN_REG_IRQ_MASK, TRN_IRQ_TEST);
+    g_assert_cmphex(qtest_readl(t.qts, msg), ==, 0xcafe0001);
+    /* RW1C */
+    wr32(&d, TRN_REG_IRQ_CAUSE, TRN_IRQ_TEST);
+    g_assert_cmphex(rd32(&d, TRN_REG_IRQ_CAUSE), ==, 0);
+
+    /* A masked vector keeps the message pending until unmasked */
+    qtest_writel(t.qts, msg, 0);
+    msix_entry(&d, TRN_MSIX_VEC_MISC, msg, 0xcafe0002, true);
+    wr32(&d, TRN_REG_IRQ_TEST, 1);
+    g_assert_cmphex(qtest_readl(t.qts, msg), ==, 0);
+    g_assert(msix_pending(&d, TRN_MSIX_VEC_MISC));
+    msix_entry(&d, TRN_MSIX_VEC_MISC, msg, 0xcafe0002, false);
+    g_assert_cmphex(qtest_readl(t.qts, msg), ==, 0xcafe0002);
+    g_assert(!msix_pending(&d, TRN_MSIX_VEC_MISC));
+
+    /* A descriptor with TRN_DMA_F_IRQ signals its queue's vector */
+    msix_entry(&d, TRN_MSIX_VEC_DMA_QUEUE(3), msg + 8, 0xcafe0303, false);
+    ring_open(&t, &r, &d, 3);
+    ring_put(&t, &r, TRN_DMA_OP_NOP, 0, 0, 0, 0, 0);
+    g_assert_cmpuint(ring_run(&r), ==, TRN_DMA_ERR_NONE);
+    g_assert_cmphex(qtest_readl(t.qts, msg + 8), ==, 0);
+    ring_put(&t, &r, TRN_DMA_OP_NOP, TRN_DMA_F_IRQ, 0, 0, 0, 0);
+    g_assert_cmpuint(ring_run(&r), ==, TRN_DMA_ERR_NONE);
+    g_assert_cmphex(qrd(&d, 3, TRN_DMA_Q_IRQ_STATUS), ==, TRN_DMA_Q_IRQ_DONE);
+    g_assert_cmphex(qtest_readl(t.qts, msg + 8), ==, 0xcafe0303);
+    qwr(&d, 3, TRN_DMA_Q_IRQ_STATUS, TRN_DMA_Q_IRQ_DONE);
+    g_assert_cmphex(qrd(&d, 3, TRN_DMA_Q_IRQ_STATUS), ==, 0);
+    trn_close(&d);
+    trn_stop(&t);
+}
+
+/* --- Descriptors and page tables that break the rules --- */
+
+/* Expect @q of @d stopped with @err at ring index @index, address @addr. */
+static void expect_fault(TrnTest *t, TrnRing *r, uint32_t err, uint32_t index,
+                         uint64_t addr)
+{
+    TrnDev *d = r->d;
+
+    g_assert_cmpuint(ring_run(r), ==, err);
+    g_assert_cmpuint(qrd(d, r->q, TRN_DMA_Q_ERROR_INDEX), ==, index);
+    g_assert_cmphex(rd64(d, TRN_DMA_Q_REG(r->q, TRN_DMA_Q_ERROR_ADDR)), ==,
+                    addr);
+    g_assert_cmphex(qrd(d, r->q, TRN_DMA_Q_IRQ_STATUS) &
+                    TRN_DMA_Q_IRQ_ERROR, ==, TRN_DMA_Q_IRQ_ERROR);
+    /* HEAD stays at the failed descriptor, the record says why */
+    g_assert_cmpuint(qrd(d, r->q, TRN_DMA_Q_HEAD), ==, index);
+    g_assert_cmphex(qtest_readq(t->qts, r->wb), ==,
+                    index | (uint64_t)err << 32);
+}
+
+static void test_bad_descriptor(void)
+{
+    TrnTest t;
+    TrnRing r;
+    TrnDev d;
+
+    trn_start(&t, "-device trn,addr=04.0,hbm-size=16M");
+    trn_open(&t, &d, QPCI_DEVFN(4, 0));
+    pt_map_hbm(&d, 0x10000000, 0x200000, 64 * 1024);
+
+    /* An unknown opcode */
+    ring_open(&t, &r, &d, 0);
+    ring_put(&t, &r, TRN_DMA_OP_NOP, 0, 0, 0, 0, 0);
+    ring_put(&t, &r, 0x42, 0, 0, 0, 0, 0);
+    expect_fault(&t, &r, TRN_DMA_ERR_BAD_DESC, 1, 0);
+    /* A stopped queue ignores its doorbell until reset */
+    ring_put(&t, &r, TRN_DMA_OP_NOP, 0, 0, 0, 0, 0);
+    ring_doorbell(&r);
+    g_usleep(10000);
+    g_assert_cmpuint(qrd(&d, 0, TRN_DMA_Q_HEAD), ==, 1);
+
+    /* Reserved flags; AUX on a COPY; EXEC on a DMA queue; semaphore 999 */
+    ring_open(&t, &r, &d, 0);
+    ring_put(&t, &r, TRN_DMA_OP_NOP, 0x80, 0, 0, 0, 0);
+    expect_fault(&t, &r, TRN_DMA_ERR_BAD_DESC, 0, 0);
+    ring_open(&t, &r, &d, 0);
+    ring_context(&t, &r, 1, d.root);
+    ring_put(&t, &r, TRN_DMA_OP_COPY, 0, 1, 0x10000000, 0x10001000, 8);
+    expect_fault(&t, &r, TRN_DMA_ERR_BAD_DESC, 1, 0);
+    ring_open(&t, &r, &d, 0);
+    ring_put(&t, &r, TRN_DMA_OP_EXEC, 0, 0, 0x10000000, 0, TRN_INSN_SIZE);
+    expect_fault(&t, &r, TRN_DMA_ERR_BAD_DESC, 0, 0);
+    ring_open(&t, &r, &d, 0);
+    ring_put(&t, &r, TRN_DMA_OP_SEM_SIGNAL, 0, 999, 0, 0, 1);
+    expect_fault(&t, &r, TRN_DMA_ERR_BAD_DESC, 0, 0);
+    /* Data before any CONTEXT */
+    ring_open(&t, &r, &d, 0);
+    ring_put(&t, &r, TRN_DMA_OP_FILL, 0, 0, 0, 0x10000000, 8);
+    expect_fault(&t, &r, TRN_DMA_ERR_NO_CONTEXT, 0, 0);
+    /* A ring whose size is not a power of two */
+    ring_open(&t, &r, &d, 0);
+    qwr(&d, 0, TRN_DMA_Q_CONTROL, 0);
+    qwr(&d, 0, TRN_DMA_Q_RING_SIZE, 24);
+    qwr(&d, 0, TRN_DMA_Q_CONTROL, TRN_DMA_Q_CTRL_ENABLE);
+    ring_put(&t, &r, TRN_DMA_OP_NOP, 0, 0, 0, 0, 0);
+    g_assert_cmpuint(ring_run(&r), ==, TRN_DMA_ERR_RING);
+    /* Ring registers cannot change while the queue is enabled */
+    qwr(&d, 0, TRN_DMA_Q_RING_SIZE, 32);
+    g_assert_cmpuint(qrd(&d, 0, TRN_DMA_Q_RING_SIZE), ==, 24);
+
+    /* After a reset the queue works again */
+    ring_open(&t, &r, &d, 0);
+    ring_context(&t, &r, 1, d.root);
+    ring_put(&t, &r, TRN_DMA_OP_WRITE, 0, 0, 0, 0x10000000, 5);
+    g_assert_cmpuint(ring_run(&r), ==, TRN_DMA_ERR_NONE);
+    g_assert_cmpuint(hbm_rd64(&d, 0x200000), ==, 5);
+    trn_close(&d);
+    trn_stop(&t);
+}
+
+static void test_bad_page_table(void)
+{
+    uint64_t va = 0x10000000, l1, l2;
+    TrnTest t;
+    TrnRing r;
+    TrnDev d;
+    unsigned i;
+
+    trn_start(&t, "-device trn,addr=04.0,hbm-size=16M");
+    trn_open(&t, &d, QPCI_DEVFN(4, 0));
+    pt_map_hbm(&d, va, 0x200000, 2 * TRN_PAGE_SIZE);
+    l1 = hbm_rd64(&d, d.root + 8 * TRN_PT_INDEX(va, 0)) & TRN_PTE_ADDR_MASK;
+    l2 = hbm_rd64(&d, l1 + 8 * TRN_PT_INDEX(va, 1)) & TRN_PTE_ADDR_MASK;
+
+    /* Unmapped, at the first byte that is not mapped */
+    ring_open(&t, &r, &d, 0);
+    ring_context(&t, &r, 1, d.root);
+    ring_put(&t, &r, TRN_DMA_OP_FILL, 0, 0, 0, va + 100,
+             2 * TRN_PAGE_SIZE);
+    expect_fault(&t, &r, TRN_DMA_ERR_UNMAPPED, 1, va + 2 * TRN_PAGE_SIZE);
+    /* Read-only */
+    hbm_wr64(&d, l2 + 8 * TRN_PT_INDEX(va, 2), 0x200000 | TRN_PTE_VALID);
+    ring_open(&t, &r, &d, 0);
+    ring_context(&t, &r, 1, d.root);
+    ring_put(&t, &r, TRN_DMA_OP_COPY, 0, 0, va + TRN_PAGE_SIZE, va, 8);
+    expect_fault(&t, &r, TRN_DMA_ERR_READONLY, 1, va);
+    /* A leaf beyond HBM */
+    hbm_wr64(&d, l2 + 8 * TRN_PT_INDEX(va, 2),
+             d.hbm | TRN_PTE_VALID | TRN_PTE_WRITE);
+    ring_open(&t, &r, &d, 0);
+    ring_context(&t, &r, 1, d.root);
+    ring_put(&t, &r, TRN_DMA_OP_WRITE, 0, 0, 0, va, 1);
+    expect_fault(&t, &r, TRN_DMA_ERR_BAD_PT, 1, va);
+    /* A table pointer beyond HBM, then one marked SYSTEM */
+    hbm_wr64(&d, l1 + 8 * TRN_PT_INDEX(va, 1),
+             (64ULL << 30) | TRN_PTE_VALID);
+    ring_open(&t, &r, &d, 0);
+    ring_context(&t, &r, 1, d.root);
+    ring_put(&t, &r, TRN_DMA_OP_WRITE, 0, 0, 0, va, 1);
+    expect_fault(&t, &r, TRN_DMA_ERR_BAD_PT, 1, va);
+    hbm_wr64(&d, l1 + 8 * TRN_PT_INDEX(va, 1),
+             l2 | TRN_PTE_VALID | TRN_PTE_SYSTEM);
+    ring_open(&t, &r, &d, 0);
+    ring_context(&t, &r, 1, d.root);
+    ring_put(&t, &r, TRN_DMA_OP_WRITE, 0, 0, 0, va, 1);
+    expect_fault(&t, &r, TRN_DMA_ERR_BAD_PT, 1, va);
+    /* A peer entry to a port that does not exist */
+    hbm_wr64(&d, l1 + 8 * TRN_PT_INDEX(va, 1), l2 | TRN_PTE_VALID);
+    hbm_wr64(&d, l2 + 8 * TRN_PT_INDEX(va, 2), TRN_PTE_VALID | TRN_PTE_WRITE |
+             TRN_PTE_PEER | (9ULL << TRN_PTE_PORT_SHIFT));
+    ring_open(&t, &r, &d, 0);
+    ring_context(&t, &r, 1, d.root);
+    ring_put(&t, &r, TRN_DMA_OP_WRITE, 0, 0, 0, va, 1);
+    expect_fault(&t, &r, TRN_DMA_ERR_LINK, 1, va);
+    /* A root that is not in HBM */
+    ring_open(&t, &r, &d, 0);
+    ring_context(&t, &r, 1, d.hbm);
+    expect_fault(&t, &r, TRN_DMA_ERR_BAD_PT, 0, 0);
+
+    /* Tables of random entries: each COPY succeeds or fails, nothing else */
+    for (i = 0; i < 200; i++) {
+        uint64_t e = g_test_rand_int() | (uint64_t)g_test_rand_int() << 32;
+        unsigned level = g_test_rand_int_range(0, 3);
+        uint64_t table = level == 0 ? d.root : level == 1 ? l1 : l2;
+
+        if (g_test_rand_bit()) {
+            e = (e & ~TRN_PTE_ADDR_MASK) |
+                (g_test_rand_int_range(0, d.hbm / TRN_PAGE_SIZE + 16) *
+                 TRN_PAGE_SIZE);
+        }
+        hbm_wr64(&d, table + 8 * TRN_PT_INDEX(va, level), e);
+        ring_open(&t, &r, &d, 0);
+        ring_context(&t, &r, 1, d.root);
+        ring_put(&t, &r, TRN_DMA_OP_COPY, 0, 0, va, va + TRN_PAGE_SIZE,
+                 g_test_rand_int_range(1, 3 * TRN_PAGE_SIZE));
+        ring_run(&r);
+    }
+    trn_close(&d);
+    trn_stop(&t);
+}
+
+/*
+ * DMA while the memory map of the machine changes: every memory
+ * transaction (here, another device's memory decoding turned off and on)
+ * replaces the flatviews of all address spaces, and QEMU frees the old
+ * ones after an RCU grace period, which must wait for the workers in the
+ * middle of a translation (they are RCU readers). The copies between host
+ * RAM and HBM must all complete with the right data. A race: it fails
+ * only now and then without the fix (under AddressSanitizer, as a use
+ * after free), but it must never fail.
+ */
+static void test_dma_under_remap(void)
+{
+    const uint64_t chunk = 64 * 1024;
+    uint8_t *want = g_malloc(chunk), *got = g_malloc(chunk);
+    uint64_t sys, o;
+    TrnTest t;
+    TrnRing r;
+    TrnDev a, b;
+    gint64 end;
+    unsigned i, rounds = 0;
+    uint16_t cmd;
+
+    trn_start(&t, "-device trn,addr=04.0,hbm-size=16M "
+              "-device trn,addr=05.0,hbm-size=16M");
+    trn_open(&t, &a, QPCI_DEVFN(4, 0));
+    trn_open(&t, &b, QPCI_DEVFN(5, 0));
+    sys = QEMU_ALIGN_UP(guest_alloc(&t.alloc, chunk + TRN_PAGE_SIZE),
+                        TRN_PAGE_SIZE);
+    for (i = 0; i < chunk; i++) {
+        want[i] = i * 13 + 5;
+    }
+    qtest_memwrite(t.qts, sys, want, chunk);
+    pt_map_hbm(&a, 0x10000000, 0x200000, 2 * chunk);
+    for (o = 0; o < chunk; o += TRN_PAGE_SIZE) {
+        pt_map(&a, a.root, 0x20000000 + o, (sys + o) | TRN_PTE_VALID |
+               TRN_PTE_WRITE | TRN_PTE_SYSTEM);
+    }
+    cmd = qpci_config_readw(b.pdev, PCI_COMMAND);
+    end = g_get_monotonic_time() + 4 * G_USEC_PER_SEC;
+    while (g_get_monotonic_time() < end) {
+        /* host -> HBM -> HBM -> host, in 4 KiB pieces and whole */
+        ring_open(&t, &r, &a, rounds % 8);
+        ring_context(&t, &r, 1, a.root);
+        for (o = 0; o < chunk; o += 4 * TRN_PAGE_SIZE) {
+            ring_put(&t, &r, TRN_DMA_OP_COPY, 0, 0, 0x20000000 + o,
+                     0x10000000 + o, 4 * TRN_PAGE_SIZE);
+        }
+        ring_put(&t, &r, TRN_DMA_OP_COPY, 0, 0, 0x10000000,
+                 0x10000000 + chunk, chunk);
+        ring_put(&t, &r, TRN_DMA_OP_COPY, 0, 0, 0x10000000 + chunk,
+                 0x20000000, chunk);
+        ring_doorbell(&r);
+        while (qrd(&a, r.q, TRN_DMA_Q_HEAD) != r.tail &&
+               !(qrd(&a, r.q, TRN_DMA_Q_STATUS) & TRN_DMA_Q_STS_ERROR)) {
+            qpci_config_writew(b.pdev, PCI_COMMAND,
+                               cmd & ~PCI_COMMAND_MEMORY);
+            qpci_config_writew(b.pdev, PCI_COMMAND, cmd);
+        }
+        g_assert_cmpuint(ring_wait(&r), ==, TRN_DMA_ERR_NONE);
+        qtest_memread(t.qts, sys, got, chunk);
+        g_assert(!memcmp(got, want, chunk));
+        rounds++;
+    }
+    g_test_message("%u rounds", rounds);
+    g_free(want);
+    g_free(got);
+    trn_close(&a);
+    trn_close(&b);
+    trn_stop(&t);
+}
+
+/* --- Peer DMA --- */
+
+/* Wait until port @port of @d is UP, the virtual clock moving. */
+static void link_wait_up(TrnTest *t, TrnDev *d, unsigned port)
+{
+    int i;
+
+    for (i = 0; i < 100; i++) {
+        if (rd32(d, TRN_LINK_REG(port, TRN_LINK_STATE)) == TRN_LINK_STATE_UP) {
+            return;
+        }
+        qtest_clock_step(t->qts, 10 * 1000 * 1000);
+    }
+    g_assert_not_reached();
+}
+
+/*
+ * Export @n bytes of the HBM of @x at @hbm under export address @xva,
+ * with the level 2 table at HBM offset @l2 (0: anywhere).
+ */
+static void export_hbm(TrnDev *x, uint64_t xva, uint64_t hbm, uint64_t n,
+                       uint64_t l2)
+{
+    uint64_t root = rd64(x, TRN_REG_PEER_ROOT) & TRN_PEER_ROOT_ADDR_MASK;
+    uint64_t o, l1;
+
+    if (!root) {
+        root = pt_alloc(x);
+        wr64(x, TRN_REG_PEER_ROOT, root | TRN_PEER_ROOT_ENABLE);
+    }
+    if (l2) {
+        /* Tables of our own: level 1 anywhere, level 2 at @l2 */
+        unsigned i;
+
+        l1 = pt_alloc(x);
+        for (i = 0; i < TRN_PT_ENTRIES; i++) {
+            hbm_wr64(x, l2 + 8 * i, 0);
+        }
+        hbm_wr64(x, root + 8 * TRN_PT_INDEX(xva, 0), l1 | TRN_PTE_VALID);
+        hbm_wr64(x, l1 + 8 * TRN_PT_INDEX(xva, 1), l2 | TRN_PTE_VALID);
+    }
+    for (o = 0; o < n; o += TRN_PAGE_SIZE) {
+        pt_map(x, root, xva + o, (hbm + o) | TRN_PTE_VALID | TRN_PTE_WRITE);
+    }
+}
+
+/* Map @va of @d to export address @xva of the chip at @port. */
+static void map_peer(TrnDev *d, uint64_t va, unsigned port, uint32_t chip,
+                     uint64_t xva, uint64_t n)
+{
+    uint64_t o;
+
+    if (!d->root) {
+        d->root = pt_alloc(d);
+    }
+    for (o = 0; o < n; o += TRN_PAGE_SIZE) {
+        pt_map(d, d->root, va + o, (xva + o) | TRN_PTE_VALID | TRN_PTE_WRITE |
+               TRN_PTE_PEER | ((uint64_t)port << TRN_PTE_PORT_SHIFT) |
+               ((uint64_t)chip << TRN_PTE_PEER_CHIP_SHIFT));
+    }
+}
+
+/*
+ * One COPY across two peers' export spaces whose tables sit at the same
+ * offset: the walk of the second must not use the first one's table
+ * (issue 12, finding 1: X has 17 MiB, its level 2 table at 16.5 MiB, past
+ * the end of Y's 16 MiB).
+ */
+static void test_peer_two_exporters(void)
+{
+    uint8_t buf[2 * 4096];
+    TrnDev a, x, y;
+    TrnTest t;
+    TrnRing r;
+    unsigned i;
+
+    trn_start(&t, "-device trn,id=a,addr=04.0,chip-id=1,hbm-size=16M,"
+              "port0=x:0,port1=y:0 "
+              "-device trn,id=x,addr=05.0,chip-id=2,hbm-size=17M,port0=a:0 "
+              "-device trn,id=y,addr=06.0,chip-id=3,hbm-size=16M,port0=a:1");
+    trn_open(&t, &a, QPCI_DEVFN(4, 0));
+    trn_open(&t, &x, QPCI_DEVFN(5, 0));
+    trn_open(&t, &y, QPCI_DEVFN(6, 0));
+    link_wait_up(&t, &a, 0);
+    link_wait_up(&t, &a, 1);
+
+    /* x exports a page of 0x11, y one of 0x22, at export addresses 0 and 4K */
+    for (i = 0; i < 4096; i += 8) {
+        hbm_wr64(&x, 0x800000 + i, 0x1111111111111111ULL);
+        hbm_wr64(&y, 0x800000 + i, 0x2222222222222222ULL);
+    }
+    export_hbm(&x, 0, 0x800000, 4096, 33 * MiB_ / 2);
+    export_hbm(&y, 4096, 0x800000, 4096, 0);
+    /* Adjacent pages of a: x's page, then y's */
+    map_peer(&a, 0x20000000, 0, 2, 0, 4096);
+    map_peer(&a, 0x20001000, 1, 3, 4096, 4096);
+    pt_map_hbm(&a, 0x30000000, 0x400000, sizeof(buf));
+
+    ring_open(&t, &r, &a, 0);
+    ring_context(&t, &r, 1, a.root);
+    ring_put(&t, &r, TRN_DMA_OP_COPY, 0, 0, 0x20000000, 0x30000000,
+             sizeof(buf));
+    g_assert_cmpuint(ring_run(&r), ==, TRN_DMA_ERR_NONE);
+    qpci_memread(a.pdev, a.bar2, 0x400000, buf, sizeof(buf));
+    for (i = 0; i < 4096; i++) {
+        g_assert_cmphex(buf[i], ==, 0x11);
+        g_assert_cmphex(buf[4096 + i], ==, 0x22);
+    }
+    /* Each port counted its page */
+    g_assert_cmpuint(rd64(&a, TRN_LINK_REG(0, TRN_LINK_RX_BYTES)), ==, 4096);
+    g_assert_cmpuint(rd64(&a, TRN_LINK_REG(1, TRN_LINK_RX_BYTES)), ==, 4096);
+    g_assert_cmpuint(rd64(&y, TRN_LINK_REG(0, TRN_LINK_TX_BYTES)), ==, 4096);
+    trn_close(&a);
+    trn_close(&x);
+    trn_close(&y);
+    trn_stop(&t);
+}
+
+/*
+ * The device behind root port rp1 (bus 1), whose BARs must lie in the
+ * port's windows: map them first, then open the windows around them.
+ */
+static void open_behind_port(TrnTest *t, TrnDev *d, QPCIDevice *rp)
+{
+    uint64_t b0, b2, n2;
+
+    trn_map(t, d, QPCI_DEVFN(1 << 5, 0), &n2);
+    b0 = d->bar0.addr;
+    b2 = d->bar2.addr;
+    qpci_config_writew(rp, PCI_MEMORY_BASE, (b0 >> 16) & 0xfff0);
+    qpci_config_writew(rp, PCI_MEMORY_LIMIT,
+                       ((b0 + TRN_BAR_REGS_SIZE - 1) >> 16) & 0xfff0);
+    qpci_config_writew(rp, PCI_PREF_MEMORY_BASE, (b2 >> 16) & 0xfff0);
+    qpci_config_writew(rp, PCI_PREF_MEMORY_LIMIT,
+                       ((b2 + n2 - 1) >> 16) & 0xfff0);
+    qpci_config_writel(rp, PCI_PREF_BASE_UPPER32, b2 >> 32);
+    qpci_config_writel(rp, PCI_PREF_LIMIT_UPPER32, (b2 + n2 - 1) >> 32);
+    g_assert_cmphex(rd32(d, TRN_REG_MAGIC), ==, TRN_MAGIC);
+    d->hbm = rd64(d, TRN_REG_HBM_SIZE);
+}
+
+/* Power the slot of @rp on or off: off unplugs what is in it. */
+static void slot_power(QPCIDevice *rp, bool on)
+{
+    uint8_t exp = qpci_find_capability(rp, PCI_CAP_ID_EXP, 0);
+    uint16_t ctl = qpci_config_readw(rp, exp + PCI_EXP_SLTCTL);
+
+    ctl &= ~(PCI_EXP_SLTCTL_PCC | PCI_EXP_SLTCTL_PIC);
+    ctl |= on ? PCI_EXP_SLTCTL_PWR_ON | PCI_EXP_SLTCTL_PWR_IND_ON
+              : PCI_EXP_SLTCTL_PWR_OFF | PCI_EXP_SLTCTL_PWR_IND_OFF;
+    qpci_config_writew(rp, exp + PCI_EXP_SLTCTL, ctl);
+}
+
+/*
+ * Unplug a device while a peer copies from its HBM and into it, over and
+ * over: the peer's worker must never touch the memory of the device that
+ * went away (issue 12: hot-unplug). The copies fail with
+ * TRN_DMA_ERR_LINK once it is gone; the peer keeps working.
+ */
+static void test_peer_unplug(void)
+{
+    const uint64_t n = 8 * MiB_;
+    QPCIDevice *rp;
+    TrnTest t;
+    TrnDev a, b;
+    TrnRing r;
+    unsigned round, i;
+    uint32_t err;
+
+    trn_start(&t, "-global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off "
+              "-device trn,id=a,addr=04.0,chip-id=1,hbm-size=32M,port0=b:0 "
+              "-device pcie-root-port,id=rp1,addr=05.0,chassis=1,slot=1 "
+              "-device trn,id=b,bus=rp1,chip-id=2,hbm-size=32M,port0=a:0");
+    rp = qpci_device_find(t.bus, QPCI_DEVFN(5, 0));
+    g_assert(rp);
+    qpci_secondary_buses_init(t.bus);
+    qpci_device_enable(rp);
+
+    for (round = 0; round < 4; round++) {
+        if (round) {
+            slot_power(rp, true);
+            qtest_qmp_device_add(t.qts, "trn", "b", "{'bus': 'rp1', "
+                                 "'chip-id': 2, 'hbm-size': 33554432, "
+                                 "'port0': 'a:0'}");
+        }
+        open_behind_port(&t, &b, rp);
+        if (!round) {
+            trn_open(&t, &a, QPCI_DEVFN(4, 0));
+            pt_map_hbm(&a, 0x30000000, 0x800000, n);
+        }
+        link_wait_up(&t, &a, 0);
+        export_hbm(&b, 0, 0x800000, n, 0);
+        map_peer(&a, 0x20000000, 0, 2, 0, n);
+
+        /* Copies from b, then into b, until the ring is full */
+        ring_open(&t, &r, &a, round % 4);
+        ring_context(&t, &r, 1, a.root);
+        for (i = 1; i < RING_ENTRIES; i++) {
+            if (i & 1) {
+                ring_put(&t, &r, TRN_DMA_OP_COPY, 0, 0, 0x20000000,
+                         0x30000000, n);
+            } else {
+                ring_put(&t, &r, TRN_DMA_OP_COPY, 0, 0, 0x30000000,
+                         0x20000000, n);
+            }
+        }
+        ring_doorbell(&r);
+        g_usleep(2000 + round * 3000);
+        trn_close(&b);
+        slot_power(rp, false);
+        /* Gone: a's copies stop on the link, or were all done */
+        err = ring_wait(&r);
+        g_assert(err == TRN_DMA_ERR_NONE || err == TRN_DMA_ERR_LINK);
+        g_assert_cmpuint(rd32(&a, TRN_LINK_REG(0, TRN_LINK_STATE)), ==,
+                         TRN_LINK_STATE_DOWN);
+        /* a still works */
+        ring_open(&t, &r, &a, 4);
+        ring_context(&t, &r, 1, a.root);
+        ring_put(&t, &r, TRN_DMA_OP_WRITE, 0, 0, 0, 0x30000000, round);
+        g_assert_cmpuint(ring_run(&r), ==, TRN_DMA_ERR_NONE);
+        g_assert_cmpuint(hbm_rd64(&a, 0x800000), ==, round);
+    }
+    trn_close(&a);
+    g_free(rp);
+    trn_stop(&t);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    qtest_add_func("/trn/reset-values", test_reset_values);
+    qtest_add_func("/trn/doorbell", test_doorbell);
+    qtest_add_func("/trn/msix", test_msix);
+    qtest_add_func("/trn/bad-descriptor", test_bad_descriptor);
+    qtest_add_func("/trn/bad-page-table", test_bad_page_table);
+    qtest_add_func("/trn/dma-under-remap", test_dma_under_remap);
+    qtest_add_func("/trn/peer-two-exporters", test_peer_two_exporters);
+    qtest_add_func("/trn/peer-unplug", test_peer_unplug);
+    return g_test_run();
+}
