@@ -15,6 +15,9 @@
 TRN_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/trn
 export TRN_CACHE
 -include $(TRN_CACHE)/env.mk
+# The debug guest kernel (scripts/deps.sh debug-kernel), also when env.mk was
+# written without it.
+-include $(TRN_CACHE)/debug-kernel.mk
 
 DEVICES ?= 1
 V ?= 0
@@ -42,7 +45,7 @@ bench-run: user kernel need-qemu
 		'build/tools/nrt-bench --baseline build/bench/host-baseline.json'
 
 .PHONY: all deps kernel demo vm check check-build check-static vm-test clean install \
-	install-kernel need-kdir need-qemu
+	install-kernel need-kdir need-qemu deps-debug kernel-debug need-debug-kdir
 
 all: user kernel
 
@@ -58,6 +61,26 @@ need-qemu:
 # Kbuild decides what to rebuild (sources, flags, KDIR), so always ask it.
 kernel: need-kdir
 	$(KBUILD) modules
+
+# ---- trn.ko for the debug guest kernel (scripts/deps.sh debug-kernel), in
+# build/kernel-debug/ so that kernel/trn.ko stays the plain build: the same
+# sources through symbolic links, instrumented for KCOV (tests/fuzz) and with
+# debug information (addr2line of coverage and reports).
+KDEBUG_DIR := build/kernel-debug
+deps-debug:
+	scripts/deps.sh debug-kernel
+
+need-debug-kdir:
+	@test -n "$(DEBUG_KDIR)" || { echo "DEBUG_KDIR unknown: run 'make deps-debug'" >&2; exit 1; }
+
+kernel-debug: need-debug-kdir
+	@mkdir -p $(KDEBUG_DIR)/kernel
+	@ln -sfn ../../include $(KDEBUG_DIR)/include
+	@for f in kernel/Kbuild kernel/*.c kernel/*.h; do \
+		case $$f in *.mod.c) continue ;; esac; \
+		ln -sf ../../../$$f $(KDEBUG_DIR)/$$f; done
+	@find -L $(KDEBUG_DIR)/kernel -maxdepth 1 -type l -delete
+	$(MAKE) -C $(DEBUG_KDIR) M=$(CURDIR)/$(KDEBUG_DIR)/kernel KCOV_INSTRUMENT=y KCFLAGS=-g modules
 
 GUEST_TESTS := $(patsubst tests/vm/%.c,build/tests/vm/%,$(wildcard tests/vm/*.c))
 
@@ -80,13 +103,13 @@ vm: deps
 	tests/vm/vm.sh --devices $(DEVICES) shell
 
 # ---- tests
-check: deps
+check: deps deps-debug
 	$(MAKE) check-build
 	$(MAKE) unit-test
 	$(MAKE) check-static
 	$(MAKE) vm-test
 
-check-build: user kernel $(GUEST_TESTS)
+check-build: user kernel kernel-debug $(GUEST_TESTS)
 
 # checkpatch --strict, W=1 -Werror and sparse on everything under kernel/,
 # plus QEMU's own checkpatch on the device model.

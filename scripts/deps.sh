@@ -8,6 +8,11 @@
 #                            image and checkpatch, resolved and cached
 #   scripts/deps.sh qemu     QEMU 10.0 source (apt-get source) built with the trn model
 #   scripts/deps.sh all      all of the above (default)
+#   scripts/deps.sh debug-kernel
+#                            the kernel step, then a guest kernel with KASAN, UBSAN,
+#                            lockdep, kmemleak, KCOV and fault injection, built from
+#                            the same version's linux-source (tests/vm/debug.config);
+#                            run by make check, not by all (a long cold build)
 #
 # Heavy artefacts live in $TRN_CACHE (default ~/.cache/trn), outside the clone,
 # keyed by their inputs. Every step is idempotent and returns quickly when its
@@ -188,6 +193,7 @@ do_kernel() {
 		rm -rf "$gdir" && mv "$gdir.tmp" "$gdir"
 	fi
 	ver=$(cat "$gdir/version")
+	KERNEL_VERSION=$ver
 	# checkpatch.pl and its data files come from the kernel source package.
 	local cdir=$TRN_CACHE/checkpatch/$ver
 	if [ ! -f "$cdir/.done" ]; then
@@ -211,6 +217,97 @@ do_kernel() {
 		echo "GUEST_KERNEL := $gdir/root/boot/vmlinuz-$abi"
 		echo "CHECKPATCH := $cdir/scripts/checkpatch.pl"
 	} > "$TRN_CACHE/kernel.mk"
+}
+
+# --- debug kernel: linux-source of the guest kernel's version, allnoconfig
+# plus tests/vm/debug.config, built once per (source version, fragment,
+# recipe, compiler) into $TRN_CACHE/debug-kernel/<version>-<key>:
+#   src/    the source, build/  the object tree (KDIR for trn.ko),
+#   root/   boot/vmlinuz-<kver> and lib/modules/<kver> for the guest.
+# Bump DEBUG_KERNEL_RECIPE whenever do_debug_kernel changes what it builds.
+DEBUG_KERNEL_RECIPE=1
+DEBUG_KERNEL_PKGS=(bc flex bison libelf-dev libssl-dev xz-utils)
+
+# No in-tree driver of this small configuration selects the DRM helpers
+# trn.ko links against (they have no prompt): a symbol without code does.
+debug_kernel_kconfig() {
+	cat >> "$1/drivers/gpu/drm/Kconfig" <<'EOT'
+
+config TRN_DRM_DEPS
+	tristate "DRM helpers for the out-of-tree trn driver"
+	depends on DRM && MMU
+	select DRM_SCHED
+	select DRM_BUDDY
+	select DRM_GEM_SHMEM_HELPER
+	select DRM_EXEC
+	help
+	  Builds the DRM helper modules trn.ko links against.
+EOT
+}
+
+do_debug_kernel() {
+	local ver=${KERNEL_VERSION:?do_kernel first} frag=$TOP/tests/vm/debug.config
+	local key dir kver t0 jobs
+	need_pkgs "${DEBUG_KERNEL_PKGS[@]}"
+	key=$( { echo "$ver"; cat "$frag"; echo "$DEBUG_KERNEL_RECIPE";
+		 declare -f debug_kernel_kconfig; gcc --version | head -n 1; } |
+	       sha256sum | cut -c1-12)
+	dir=$TRN_CACHE/debug-kernel/$ver-$key
+	mkdir -p "$TRN_CACHE/debug-kernel"
+	# One builder at a time (several clones may share the cache).
+	exec 9> "$dir.lock"
+	flock 9
+	if [ ! -f "$dir/.done" ]; then
+		rm -rf "$dir" && mkdir -p "$dir/src" "$dir/build" "$dir/root/boot"
+		apt_update
+		log "fetching linux-source-$KSERIES ($ver) for the debug kernel"
+		(cd "$dir" && apt-get "${APT_OPTS[@]}" -q download "linux-source-$KSERIES=$ver" >&2)
+		dpkg-deb --fsys-tarfile "$dir"/linux-source-*.deb |
+			tar -xO --wildcards '*/linux-source-*.tar.xz' |
+			tar -xJ -C "$dir/src" --strip-components=1
+		rm -f "$dir"/linux-source-*.deb
+		debug_kernel_kconfig "$dir/src"
+		(cd "$dir/src" && scripts/kconfig/merge_config.sh -n -O "$dir/build" "$frag" \
+			> "$dir/config.log" 2>&1) ||
+			{ tail -n 30 "$dir/config.log" >&2; die "debug kernel configuration failed"; }
+		# merge_config only warns when a symbol did not get its value: refuse.
+		local line want got bad=
+		while IFS= read -r line; do
+			case "$line" in
+			CONFIG_*=*) want=${line#*=} ;;
+			"# CONFIG_"*" is not set") line=${line#\# }; line=${line%% *}=n; want=n ;;
+			*) continue ;;
+			esac
+			got=$(sed -n "s/^${line%%=*}=//p" "$dir/build/.config")
+			[ "$got" = "$want" ] || { [ "$want" = n ] && [ -z "$got" ]; } ||
+				bad+=" ${line%%=*}=${got:-n} (want $want)"
+		done < "$frag"
+		[ -z "$bad" ] || die "debug kernel options not applied:$bad"
+		jobs=$(nproc)
+		log "building the debug kernel $ver (make -j$jobs, niced; log: $dir/build.log)"
+		t0=$SECONDS
+		nice make -C "$dir/build" -j"$jobs" bzImage modules > "$dir/build.log" 2>&1 ||
+			{ grep -E -B2 -A8 'error|Error' "$dir/build.log" | head -n 60 >&2
+			  die "debug kernel build failed (log: $dir/build.log)"; }
+		kver=$(cat "$dir/build/include/config/kernel.release")
+		make -C "$dir/build" INSTALL_MOD_PATH="$dir/root" modules_install \
+			>> "$dir/build.log" 2>&1 || die "debug kernel modules_install failed"
+		rm -f "$dir/root/lib/modules/$kver/build" "$dir/root/lib/modules/$kver/source"
+		cp "$dir/build/arch/x86/boot/bzImage" "$dir/root/boot/vmlinuz-$kver"
+		cp "$dir/build/System.map" "$dir/build/.config" "$dir/root/boot/"
+		echo "$kver" > "$dir/kver"
+		echo "$((SECONDS - t0)) s, load $(cut -d' ' -f1-3 /proc/loadavg)" > "$dir/build-time"
+		log "debug kernel $kver built in $(cat "$dir/build-time")"
+		touch "$dir/.done"
+	fi
+	exec 9>&-
+	kver=$(cat "$dir/kver")
+	{
+		echo "DEBUG_KVER := $kver"
+		echo "DEBUG_KDIR := $dir/build"
+		echo "DEBUG_GUEST_ROOT := $dir/root"
+		echo "DEBUG_GUEST_KERNEL := $dir/root/boot/vmlinuz-$kver"
+	} > "$TRN_CACHE/debug-kernel.mk"
 }
 
 # --- QEMU: Debian's source with our device model added, built once per
@@ -311,6 +408,7 @@ write_env() {
 		echo "TRN_CACHE := $TRN_CACHE"
 		[ -f "$TRN_CACHE/kernel.mk" ] && cat "$TRN_CACHE/kernel.mk"
 		[ -f "$TRN_CACHE/qemu.mk" ] && cat "$TRN_CACHE/qemu.mk"
+		[ -f "$TRN_CACHE/debug-kernel.mk" ] && cat "$TRN_CACHE/debug-kernel.mk"
 	} > "$TRN_CACHE/env.mk.new"
 	mv "$TRN_CACHE/env.mk.new" "$TRN_CACHE/env.mk"
 }
@@ -320,6 +418,7 @@ host) do_host ;;
 kernel) do_host; do_kernel ;;
 qemu) do_host; do_qemu ;;
 all) do_host; do_kernel; do_qemu ;;
-*) die "usage: $0 [host|kernel|qemu|all]" ;;
+debug-kernel) do_host; do_kernel; do_debug_kernel ;;
+*) die "usage: $0 [host|kernel|qemu|all|debug-kernel]" ;;
 esac
 write_env
