@@ -6,6 +6,7 @@
 #   make demo       build everything, boot a VM with 4 emulated devices, run nrt-ls
 #   make check      all tests: unit tests, kernel static checks, VM tests
 #   make vm         interactive VM with DEVICES (default 1) devices, trn.ko loaded
+#                   (KERNEL=debug: the debug guest kernel, see Documentation/testing.rst)
 #   make bench      nrt-bench in a VM, with host memcpy measured on the host
 #   make install    install libnrt, headers and tools (PREFIX, DESTDIR)
 #
@@ -98,9 +99,10 @@ demo-run: user kernel need-qemu
 	tests/vm/vm.sh --devices 4 cmd \
 		'echo "# nrt-ls"; build/tools/nrt-ls; echo "# nrt-ls --json"; build/tools/nrt-ls --json'
 
-vm: deps
-	$(MAKE) user kernel need-qemu
-	tests/vm/vm.sh --devices $(DEVICES) shell
+KERNEL ?=
+vm: deps $(if $(filter debug,$(KERNEL)),deps-debug)
+	$(MAKE) user kernel $(if $(filter debug,$(KERNEL)),kernel-debug) need-qemu
+	tests/vm/vm.sh $(if $(KERNEL),--kernel $(KERNEL)) --devices $(DEVICES) shell
 
 # ---- tests
 check: deps deps-debug

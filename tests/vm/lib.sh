@@ -4,6 +4,8 @@
 T=${T:-$(basename "$0" .sh)}
 DEVICES_TXT=$TRNVM_OUT/devices.txt
 NRT_LS=$TRNVM_REPO/build/tools/nrt-ls
+# trn.ko built for the guest kernel (vm.sh --kernel), the plain one by default
+TRN_KO=${TRNVM_TRNKO:-$TRNVM_REPO/kernel/trn.ko}
 
 pass() { echo "ok - $T: $*"; }
 fail() { echo "not ok - $T: $*"; }
@@ -46,7 +48,7 @@ dmesg_has() { dmesg | grep -q -- "$1"; }
 # Load the driver the way the tests expect it (short job timeout).
 load_trn() {
 	modprobe -a drm drm_buddy gpu-sched &&
-		insmod "$TRNVM_REPO/kernel/trn.ko" job_timeout_ms=2000
+		insmod "$TRN_KO" job_timeout_ms=2000
 }
 
 # The long data-path tests run in one scenario only (default: "single").

@@ -35,6 +35,13 @@
 #   --swap-cables A.p,B.q  exchange the far ends of the cables at port p of
 #                        device A and port q of device B (a miswired rack);
 #                        may be repeated
+#   --kernel NAME        boot guest kernel NAME instead of the pinned Debian
+#                        one: its image, modules and release come from
+#                        NAME_GUEST_KERNEL, NAME_GUEST_ROOT and NAME_KVER
+#                        (upper case, from env.mk) and trn.ko from
+#                        build/kernel-NAME/kernel/ (e.g. debug: the debug
+#                        kernel of scripts/deps.sh debug-kernel, with trn.ko
+#                        from make kernel-debug); reports say scenario@NAME
 #
 # The cables and the topology are written to OUT/devices.txt ("topology=",
 # "swap-cables=" and "cable A.p B.q" lines) for the guest tests. A host-side
@@ -69,6 +76,7 @@ mem=2G
 topology=
 swaps=()
 tests=
+kernel=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--devices) ndev=$2; shift 2 ;;
@@ -82,6 +90,7 @@ while [ $# -gt 0 ]; do
 	--topology-props) topo_props=$2; shift 2 ;;
 	--swap-cables) swaps+=("$2"); shift 2 ;;
 	--tests) tests=$2; shift 2 ;;
+	--kernel) kernel=$2; shift 2 ;;
 	-*) echo "vm.sh: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
 	esac
@@ -151,6 +160,28 @@ elif [ ${#swaps[@]} -gt 0 ]; then
 	die "--swap-cables needs --topology"
 fi
 [ -n "$scenario" ] || scenario=devices-${#devices[@]}
+
+# --- the guest kernel and the trn.ko built for it
+label=$scenario
+trnko=$TOP/kernel/trn.ko
+if [ -n "$kernel" ] && [ "$kernel" != plain ]; then
+	[[ "$kernel" =~ ^[a-z0-9]+$ ]] || die "bad --kernel name $kernel"
+	pfx=${kernel^^}_
+	var=${pfx}GUEST_KERNEL
+	# From env.mk, or from the file of the deps.sh step that made it.
+	for f in "$TRN_CACHE/env.mk" "$TRN_CACHE/$kernel-kernel.mk"; do
+		[ -z "${!var:-}" ] && [ -f "$f" ] &&
+			eval "$(sed -n "s/^\(${pfx}[A-Z_]*\) [:?]*= \(.*\)\$/\1=\"\2\"/p" "$f")"
+	done
+	for v in GUEST_KERNEL GUEST_ROOT KVER; do
+		var=$pfx$v
+		[ -n "${!var:-}" ] || die "no guest kernel '$kernel' ($var unset: run scripts/deps.sh $kernel-kernel)"
+		printf -v "$v" '%s' "${!var}"
+	done
+	trnko=$TOP/build/kernel-$kernel/kernel/trn.ko
+	[ -f "$trnko" ] || die "$trnko missing (make kernel-$kernel)"
+	label=$scenario@$kernel
+fi
 keep=${TRN_KEEP:-0}
 [ -n "$out" ] && keep=1
 [ -n "$out" ] || out=$(mktemp -d "${TMPDIR:-/tmp}/trnvm.XXXXXX")
@@ -170,8 +201,12 @@ initramfs() {
 		cp "$(command -v busybox)" "$dir/bin/busybox"
 		cp "$TOP/tests/vm/initramfs-init" "$dir/init"
 		for m in "${mods[@]}"; do
-			xz -dc "$GUEST_ROOT/lib/modules/$KVER/kernel/$m.ko.xz" \
-				> "$dir/lib/modules/$(basename "$m").ko"
+			m=$GUEST_ROOT/lib/modules/$KVER/kernel/$m
+			if [ -f "$m.ko" ]; then
+				cp "$m.ko" "$dir/lib/modules/"
+			else
+				xz -dc "$m.ko.xz" > "$dir/lib/modules/$(basename "$m").ko"
+			fi
 		done
 		mkdir -p "$TRN_CACHE/initramfs"
 		(cd "$dir" && find . | cpio -o -H newc --quiet | gzip -1) > "$img.tmp"
@@ -227,8 +262,9 @@ for i in "${!devices[@]}"; do
 	       -device "trn,id=trn$i,bus=rp$i,${devices[$i]}")
 done
 args+=("${extra[@]}")
-append="console=ttyS0 panic=-1 oops=panic loglevel=4 TRNVM_MODE=$mode TRNVM_REPO=$TOP"
-append+=" TRNVM_OUT=$out TRNVM_KVER=$KVER TRNVM_MODULES=$GUEST_ROOT/lib/modules/$KVER"
+append="console=ttyS0 panic=-1 oops=panic loglevel=4 log_buf_len=4M TRNVM_MODE=$mode"
+append+=" TRNVM_REPO=$TOP TRNVM_OUT=$out TRNVM_KVER=$KVER"
+append+=" TRNVM_MODULES=$GUEST_ROOT/lib/modules/$KVER TRNVM_TRNKO=$trnko"
 [ -n "$tests" ] && append+=" TRNVM_TESTS=$tests"
 
 # What the guest tests compare against: the devices as given to QEMU.
@@ -285,7 +321,7 @@ test)
 		-append "$append" < /dev/null > "$out/qemu.log" 2>&1 || rc=$?
 	stop_agent
 	rc2=0
-	"$TOP/tests/vm/report" "$scenario" "$out" "$rc" || rc2=$?
+	"$TOP/tests/vm/report" "$label" "$out" "$rc" || rc2=$?
 	[ "$rc2" -eq 0 ] && [ "$keep" = 0 ] && rm -rf "$out"
 	exit "$rc2"
 	;;

@@ -5,7 +5,7 @@
 . "$TRNVM_REPO/tests/vm/lib.sh"
 
 CYCLES=${CYCLES:-10}
-ko=$TRNVM_REPO/kernel/trn.ko
+ko=$TRN_KO
 ngood=$(good_devices | wc -l)
 minors() { ls /sys/class/accel 2>/dev/null | sort | tr '\n' ' '; }
 before=$(minors)
