@@ -90,6 +90,18 @@ build/tests/vm/%: tests/vm/%.c tests/vm/trn_test.h include/uapi/drm/trn_accel.h
 	$(CC) $(USER_CFLAGS) -Iinclude/uapi $$(pkg-config --cflags libdrm cmocka) \
 		-o $@ $< $$(pkg-config --libs libdrm cmocka) -pthread
 
+# Tools for the debug guest kernel: the fault-injection sweep (15-faults),
+# on the helpers of tests/common/kdebug.c.
+KDEBUG_SRCS := tests/common/kdebug.c tests/common/kdebug.h tests/vm/kernel-reports \
+	include/uapi/drm/trn_accel.h include/uapi/linux/trn_link.h
+KDEBUG_CFLAGS = $(USER_CFLAGS) -Iinclude/uapi -Iinclude/hw -Itests/common $(USER_DRM_CFLAGS) \
+	$(USER_NL_CFLAGS)
+KDEBUG_TOOLS := build/tests/vm/fault_sweep
+
+build/tests/vm/fault_sweep: tests/vm/fault_sweep.c $(KDEBUG_SRCS)
+	@mkdir -p $(@D)
+	$(CC) $(KDEBUG_CFLAGS) -o $@ $< tests/common/kdebug.c $(USER_DRM_LIBS) $(USER_NL_LIBS)
+
 # ---- the main job: a VM with four devices, nrt-ls inside it
 demo: deps
 	$(MAKE) demo-run
@@ -111,7 +123,7 @@ check: deps deps-debug
 	$(MAKE) check-static
 	$(MAKE) vm-test
 
-check-build: user kernel kernel-debug $(GUEST_TESTS)
+check-build: user kernel kernel-debug $(GUEST_TESTS) $(KDEBUG_TOOLS)
 
 # checkpatch --strict, W=1 -Werror and sparse on everything under kernel/,
 # plus QEMU's own checkpatch on the device model.

@@ -113,6 +113,24 @@ long_test_or_exit() {
 	fi
 }
 
+# Tests of the debug kernel (15-faults, 16-fuzz) run in the "faults"
+# scenario under a kernel that has FILE (a debugfs file of the feature they
+# use): exit with a passing line elsewhere, or without a working device.
+debug_test_or_exit() {
+	if [ ! -e "$1" ]; then
+		pass "needs the debug kernel (vm.sh --kernel debug): no $1"
+		exit 0
+	fi
+	if [ "$(scenario)" != faults ]; then
+		pass "runs in the faults scenario"
+		exit 0
+	fi
+	if [ "$(good_devices | wc -l)" -eq 0 ]; then
+		pass "no working device in this VM"
+		exit 0
+	fi
+}
+
 # --- NeuronLink cables and the host's QMP agent (see tests/vm/qmp-agent)
 
 # The cables as wired: "A.p B.q" per cable, device index.port at both ends.
