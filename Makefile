@@ -7,6 +7,7 @@
 #   make check      all tests: unit tests, kernel static checks, VM tests
 #   make vm         interactive VM with DEVICES (default 1) devices, trn.ko loaded
 #                   (KERNEL=debug: the debug guest kernel, see Documentation/testing.rst)
+#   make fuzz       the uapi fuzzer in a debug-kernel VM for DURATION seconds
 #   make bench      nrt-bench in a VM, with host memcpy measured on the host
 #   make install    install libnrt, headers and tools (PREFIX, DESTDIR)
 #
@@ -90,17 +91,30 @@ build/tests/vm/%: tests/vm/%.c tests/vm/trn_test.h include/uapi/drm/trn_accel.h
 	$(CC) $(USER_CFLAGS) -Iinclude/uapi $$(pkg-config --cflags libdrm cmocka) \
 		-o $@ $< $$(pkg-config --libs libdrm cmocka) -pthread
 
-# Tools for the debug guest kernel: the fault-injection sweep (15-faults),
-# on the helpers of tests/common/kdebug.c.
+# Tools for the debug guest kernel: the fault-injection sweep (15-faults) and
+# the uapi fuzzer (tests/fuzz), on the helpers of tests/common/kdebug.c.
 KDEBUG_SRCS := tests/common/kdebug.c tests/common/kdebug.h tests/vm/kernel-reports \
 	include/uapi/drm/trn_accel.h include/uapi/linux/trn_link.h
 KDEBUG_CFLAGS = $(USER_CFLAGS) -Iinclude/uapi -Iinclude/hw -Itests/common $(USER_DRM_CFLAGS) \
 	$(USER_NL_CFLAGS)
-KDEBUG_TOOLS := build/tests/vm/fault_sweep
+KDEBUG_TOOLS := build/tests/vm/fault_sweep build/tests/fuzz/trn-fuzz
 
 build/tests/vm/fault_sweep: tests/vm/fault_sweep.c $(KDEBUG_SRCS)
 	@mkdir -p $(@D)
 	$(CC) $(KDEBUG_CFLAGS) -o $@ $< tests/common/kdebug.c $(USER_DRM_LIBS) $(USER_NL_LIBS)
+
+build/tests/fuzz/trn-fuzz: tests/fuzz/trn-fuzz.c include/hw/trn_isa.h $(KDEBUG_SRCS)
+	@mkdir -p $(@D)
+	$(CC) $(KDEBUG_CFLAGS) -o $@ $< tests/common/kdebug.c $(USER_DRM_LIBS) $(USER_NL_LIBS)
+
+# make fuzz DURATION=seconds [WORKERS=n]: the uapi fuzzer in a debug-kernel
+# VM; new corpus inputs go to tests/fuzz/corpus, crashes to tests/fuzz/crashes.
+DURATION ?= 600
+WORKERS ?= 2
+.PHONY: fuzz
+fuzz: deps deps-debug
+	$(MAKE) kernel-debug build/tests/fuzz/trn-fuzz need-qemu
+	tests/fuzz/run --seconds $(DURATION) --workers $(WORKERS)
 
 # ---- the main job: a VM with four devices, nrt-ls inside it
 demo: deps
