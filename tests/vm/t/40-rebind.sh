@@ -37,7 +37,7 @@ check_eq "same accel devices after the cycles" "$(minors)" "$before"
 check_eq "device count after the cycles" "$(ls /sys/class/accel | wc -l)" "$ngood"
 out=$("$NRT_LS" 2>&1)
 check "nrt-ls works after the cycles" test $? -eq 0
-if dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace|refcount_t|leak'; then
+if kmsg_window "begin $T" "end $T" | kernel_reports | grep .; then
 	fail "dmesg clean after the cycles"
 else
 	pass "dmesg clean after the cycles"
