@@ -113,6 +113,10 @@ long_test_or_exit() {
 	fi
 }
 
+# The debug kernel (KASAN, lockdep, kmemleak) runs everything several times
+# slower: tests that repeat something for its own sake repeat it less there.
+debug_kernel() { [ -e /sys/kernel/debug/kmemleak ]; }
+
 # Tests of the debug kernel (15-faults, 16-fuzz) run in the "faults"
 # scenario under a kernel that has FILE (a debugfs file of the feature they
 # use): exit with a passing line elsewhere, or without a working device.
