@@ -60,7 +60,8 @@ screen() {
 
 # --- the workload -----------------------------------------------------------
 
-"$LOAD" -d "$dev" -c 0 -s 60 -m "$HBM_MIB" -H "$HOST_MIB" > "$work/load.out" \
+# It runs until the end of the test (killed then), however slow the guest.
+"$LOAD" -d "$dev" -c 0 -s 3600 -m "$HBM_MIB" -H "$HOST_MIB" > "$work/load.out" \
 	2> "$work/load.err" &
 load_pid=$!
 if ! wait_for 20 grep -q '^ready' "$work/load.out"; then

@@ -41,7 +41,10 @@ check_eq "stats/hbm_peak after clear = hbm_used" "$(val stats/hbm_peak)" "$(val 
 
 temp0=$(cat "$D"/hwmon/hwmon*/temp1_input 2>/dev/null | head -n 1)
 "$LOAD" -d 0 -c 0 -s 4 -m 16 -H 1 > /dev/null 2>&1
-check_eq "nrt_load runs 4 s on core 0" "$?" 0
+st=$?
+# At once: the chip cools down again (a slow guest takes its time below).
+temp1=$(cat "$D"/hwmon/hwmon*/temp1_input 2>/dev/null | head -n 1)
+check_eq "nrt_load runs 4 s on core 0" "$st" 0
 jobs=$(val stats/jobs_completed)
 check "stats/jobs_completed counts its jobs ($jobs)" test "$jobs" -gt 0
 check "cores/core0/jobs_completed ($(val cores/core0/jobs_completed)) <= all" \
@@ -63,7 +66,6 @@ check_eq "stats/jobs_failed" "$(val stats/jobs_failed)" 0
 hw=$(grep -l '^trn$' "$D"/hwmon/hwmon*/name 2>/dev/null | head -n 1)
 hw=${hw%/name}
 check "hwmon device named trn" test -n "$hw"
-temp1=$(cat "$hw/temp1_input" 2>/dev/null)
 check "temperature rose under load (${temp0:-?} -> ${temp1:-?} m°C)" \
 	test "${temp1:-0}" -gt "${temp0:-0}"
 check "temp1_max < temp1_crit" test "$(cat "$hw/temp1_max")" -lt "$(cat "$hw/temp1_crit")"
