@@ -10,6 +10,8 @@
 #   make check-model-asan  the model's qtest and VM scenarios (SCENARIOS,
 #                   default broken) with QEMU built with AddressSanitizer
 #   make vm         interactive VM with DEVICES (default 1) devices, trn.ko loaded
+#                   (KERNEL=debug: the debug guest kernel, see Documentation/testing.rst)
+#   make fuzz       the uapi fuzzer in a debug-kernel VM for DURATION seconds
 #   make bench      nrt-bench in a VM, with host memcpy measured on the host
 #   make install    install libnrt, headers and tools (PREFIX, DESTDIR)
 #   make deb        Debian packages in build/deb (trn-dkms, libnrt0, libnrt-dev,
@@ -21,6 +23,9 @@
 TRN_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/trn
 export TRN_CACHE
 -include $(TRN_CACHE)/env.mk
+# The debug guest kernel (scripts/deps.sh debug-kernel), also when env.mk was
+# written without it.
+-include $(TRN_CACHE)/debug-kernel.mk
 
 DEVICES ?= 1
 V ?= 0
@@ -50,7 +55,7 @@ bench-run: user kernel need-qemu
 
 .PHONY: all deps kernel demo vm check check-build check-static check-kernels vm-test \
 	clean install install-kernel need-kdir need-qemu check-model check-model-asan \
-	check-model-asan-run
+	check-model-asan-run deps-debug kernel-debug need-debug-kdir
 
 all: user kernel
 
@@ -67,12 +72,57 @@ need-qemu:
 kernel: need-kdir
 	$(KBUILD) modules
 
+# ---- trn.ko for the debug guest kernel (scripts/deps.sh debug-kernel), in
+# build/kernel-debug/ so that kernel/trn.ko stays the plain build: the same
+# sources through symbolic links, instrumented for KCOV (tests/fuzz) and with
+# debug information (addr2line of coverage and reports).
+KDEBUG_DIR := build/kernel-debug
+deps-debug:
+	scripts/deps.sh debug-kernel
+
+need-debug-kdir:
+	@test -n "$(DEBUG_KDIR)" || { echo "DEBUG_KDIR unknown: run 'make deps-debug'" >&2; exit 1; }
+
+kernel-debug: need-debug-kdir
+	@mkdir -p $(KDEBUG_DIR)/kernel
+	@ln -sfn ../../include $(KDEBUG_DIR)/include
+	@for f in kernel/Kbuild kernel/*.c kernel/*.h; do \
+		case $$f in *.mod.c) continue ;; esac; \
+		ln -sf ../../../$$f $(KDEBUG_DIR)/$$f; done
+	@find -L $(KDEBUG_DIR)/kernel -maxdepth 1 -type l -delete
+	$(MAKE) -C $(DEBUG_KDIR) M=$(CURDIR)/$(KDEBUG_DIR)/kernel KCOV_INSTRUMENT=y KCFLAGS=-g modules
+
 GUEST_TESTS := $(patsubst tests/vm/%.c,build/tests/vm/%,$(wildcard tests/vm/*.c))
 
 build/tests/vm/%: tests/vm/%.c tests/vm/trn_test.h include/uapi/drm/trn_accel.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -Iinclude/uapi -Iinclude/hw $$(pkg-config --cflags libdrm cmocka) \
 		-o $@ $< $$(pkg-config --libs libdrm cmocka) -pthread
+
+# Tools for the debug guest kernel: the fault-injection sweep (15-faults) and
+# the uapi fuzzer (tests/fuzz), on the helpers of tests/common/kdebug.c.
+KDEBUG_SRCS := tests/common/kdebug.c tests/common/kdebug.h tests/vm/kernel-reports \
+	include/uapi/drm/trn_accel.h include/uapi/linux/trn_link.h
+KDEBUG_CFLAGS = $(USER_CFLAGS) -Iinclude/uapi -Iinclude/hw -Itests/common $(USER_DRM_CFLAGS) \
+	$(USER_NL_CFLAGS)
+KDEBUG_TOOLS := build/tests/vm/fault_sweep build/tests/fuzz/trn-fuzz
+
+build/tests/vm/fault_sweep: tests/vm/fault_sweep.c $(KDEBUG_SRCS)
+	@mkdir -p $(@D)
+	$(CC) $(KDEBUG_CFLAGS) -o $@ $< tests/common/kdebug.c $(USER_DRM_LIBS) $(USER_NL_LIBS)
+
+build/tests/fuzz/trn-fuzz: tests/fuzz/trn-fuzz.c include/hw/trn_isa.h $(KDEBUG_SRCS)
+	@mkdir -p $(@D)
+	$(CC) $(KDEBUG_CFLAGS) -o $@ $< tests/common/kdebug.c $(USER_DRM_LIBS) $(USER_NL_LIBS)
+
+# make fuzz DURATION=seconds [WORKERS=n]: the uapi fuzzer in a debug-kernel
+# VM; new corpus inputs go to tests/fuzz/corpus, crashes to tests/fuzz/crashes.
+DURATION ?= 600
+WORKERS ?= 2
+.PHONY: fuzz
+fuzz: deps deps-debug
+	$(MAKE) kernel-debug build/tests/fuzz/trn-fuzz need-qemu
+	tests/fuzz/run --seconds $(DURATION) --workers $(WORKERS)
 
 # ---- the main job: a VM with four devices, nrt-ls inside it
 demo: deps
@@ -83,12 +133,13 @@ demo-run: user kernel need-qemu
 	tests/vm/vm.sh --devices 4 cmd \
 		'echo "# nrt-ls"; build/tools/nrt-ls; echo "# nrt-ls --json"; build/tools/nrt-ls --json'
 
-vm: deps
-	$(MAKE) user kernel need-qemu
-	tests/vm/vm.sh --devices $(DEVICES) shell
+KERNEL ?=
+vm: deps $(if $(filter debug,$(KERNEL)),deps-debug)
+	$(MAKE) user kernel $(if $(filter debug,$(KERNEL)),kernel-debug) need-qemu
+	tests/vm/vm.sh $(if $(KERNEL),--kernel $(KERNEL)) --devices $(DEVICES) shell
 
 # ---- tests
-check: deps
+check: deps deps-debug
 	$(MAKE) check-build
 	$(MAKE) unit-test
 	$(MAKE) check-model
@@ -97,7 +148,7 @@ check: deps
 	$(MAKE) vm-test
 	$(MAKE) check-packages
 
-check-build: user kernel $(GUEST_TESTS)
+check-build: user kernel kernel-debug $(GUEST_TESTS) $(KDEBUG_TOOLS)
 
 # checkpatch --strict, W=1 -Werror and sparse on everything under kernel/,
 # plus QEMU's own checkpatch on the device model.
@@ -142,7 +193,7 @@ check-kernels:
 	scripts/check-kernels.sh
 
 # SCENARIOS= selects VM scenarios (tests/vm/run-scenarios: single quad broken
-# ... single@7 torus@7).
+# ... single@7 torus@7 faults@debug).
 vm-test: check-build need-qemu
 	tests/vm/run-scenarios $(SCENARIOS)
 

@@ -2,6 +2,7 @@
 /* Copyright (c) 2026 The trn authors */
 
 #include <linux/device.h>
+#include <linux/error-injection.h>
 #include <linux/interrupt.h>
 #include <linux/iopoll.h>
 #include <linux/pci.h>
@@ -14,15 +15,26 @@
 #define TRN_IRQ_TEST_TIMEOUT_MS	1000
 #define TRN_SCRATCH_PATTERN	0xa5c3e10fU
 
+/*
+ * Hardware waits are functions of their own, marked for fault injection
+ * (CONFIG_FUNCTION_ERROR_INJECTION, Documentation/fault-injection/): the
+ * tests make them time out to exercise what follows.
+ */
+static noinline int trn_hw_wait_ready(struct trn_device *tdev, u32 *status)
+{
+	return readl_poll_timeout(tdev->regs + TRN_REG_STATUS, *status,
+				  *status & TRN_STATUS_READY, 10,
+				  TRN_RESET_TIMEOUT_US);
+}
+ALLOW_ERROR_INJECTION(trn_hw_wait_ready, ERRNO);
+
 static int trn_hw_reset(struct trn_device *tdev)
 {
-	u32 status;
+	u32 status = 0;
 	int ret;
 
 	trn_write32(tdev, TRN_REG_RESET, TRN_RESET_KEY);
-	ret = readl_poll_timeout(tdev->regs + TRN_REG_STATUS, status,
-				 status & TRN_STATUS_READY, 10,
-				 TRN_RESET_TIMEOUT_US);
+	ret = trn_hw_wait_ready(tdev, &status);
 	if (ret)
 		drm_err(&tdev->drm, "device not ready %u ms after reset (status 0x%08x)\n",
 			TRN_RESET_TIMEOUT_US / 1000, status);
@@ -94,6 +106,7 @@ int trn_hw_init(struct trn_device *tdev)
 	}
 	return 0;
 }
+ALLOW_ERROR_INJECTION(trn_hw_init, ERRNO);
 
 static irqreturn_t trn_irq_misc(int irq, void *arg)
 {
@@ -121,7 +134,7 @@ static void trn_irq_fini(void *arg)
 }
 
 /* Raise the test interrupt and wait for it: proves MSI-X works end to end. */
-static int trn_irq_selftest(struct trn_device *tdev)
+static noinline int trn_irq_selftest(struct trn_device *tdev)
 {
 	reinit_completion(&tdev->irq_test_done);
 	trn_write32(tdev, TRN_REG_IRQ_TEST, 1);
@@ -133,6 +146,7 @@ static int trn_irq_selftest(struct trn_device *tdev)
 	}
 	return 0;
 }
+ALLOW_ERROR_INJECTION(trn_irq_selftest, ERRNO);
 
 /**
  * trn_irq_init() - enable MSI-X, install the handlers and test delivery
@@ -180,3 +194,4 @@ int trn_irq_init(struct trn_device *tdev)
 		return 0;
 	return trn_irq_selftest(tdev);
 }
+ALLOW_ERROR_INJECTION(trn_irq_init, ERRNO);

@@ -3,6 +3,7 @@
 
 #include <linux/dma-fence-chain.h>
 #include <linux/dma-mapping.h>
+#include <linux/error-injection.h>
 #include <linux/interrupt.h>
 #include <linux/iopoll.h>
 #include <linux/module.h>
@@ -152,6 +153,16 @@ static void trn_queue_hw_start(struct trn_queue *q)
 	trn_write32(tdev, TRN_DMA_Q_REG(i, TRN_DMA_Q_CONTROL), TRN_DMA_Q_CTRL_ENABLE);
 }
 
+/* Wait for STATUS.BUSY to clear; a function of its own for fault injection. */
+static noinline int trn_queue_wait_idle(struct trn_queue *q)
+{
+	u32 status;
+
+	return readl_poll_timeout(q->tdev->regs + TRN_DMA_Q_REG(q->index, TRN_DMA_Q_STATUS),
+				  status, !(status & TRN_DMA_Q_STS_BUSY), 50, 1000000);
+}
+ALLOW_ERROR_INJECTION(trn_queue_wait_idle, ERRNO);
+
 /*
  * Stop the queue and wait until the device no longer touches memory for it
  * (STATUS.BUSY clear), so that what its jobs used may be freed. Sleeps;
@@ -161,13 +172,11 @@ static void trn_queue_hw_quiesce(struct trn_queue *q)
 {
 	struct trn_device *tdev = q->tdev;
 	unsigned long flags;
-	u32 status;
 
 	spin_lock_irqsave(&q->lock, flags);
 	trn_write32(tdev, TRN_DMA_Q_REG(q->index, TRN_DMA_Q_CONTROL), TRN_DMA_Q_CTRL_RESET);
 	spin_unlock_irqrestore(&q->lock, flags);
-	if (readl_poll_timeout(tdev->regs + TRN_DMA_Q_REG(q->index, TRN_DMA_Q_STATUS),
-			       status, !(status & TRN_DMA_Q_STS_BUSY), 50, 1000000))
+	if (trn_queue_wait_idle(q))
 		drm_err(&tdev->drm, "queue %u still busy 1 s after reset\n", q->index);
 }
 
@@ -580,6 +589,7 @@ int trn_queues_init(struct trn_device *tdev)
 	}
 	return 0;
 }
+ALLOW_ERROR_INJECTION(trn_queues_init, ERRNO);
 
 static struct drm_sched_entity *trn_ctx_entity(struct trn_ctx *ctx, u32 queue)
 {

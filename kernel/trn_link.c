@@ -12,6 +12,7 @@
  */
 
 #include <linux/device.h>
+#include <linux/error-injection.h>
 #include <linux/interrupt.h>
 #include <linux/kobject.h>
 #include <linux/list.h>
@@ -851,6 +852,7 @@ int trn_link_init(struct trn_device *tdev)
 
 	return trn_link_sysfs_init(tdev);
 }
+ALLOW_ERROR_INJECTION(trn_link_init, ERRNO);
 
 /**
  * trn_link_register() - make a probed device visible to netlink and peers

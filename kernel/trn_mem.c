@@ -2,6 +2,7 @@
 /* Copyright (c) 2026 The trn authors */
 
 #include <linux/dma-fence.h>
+#include <linux/error-injection.h>
 #include <linux/idr.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
@@ -49,6 +50,7 @@ int trn_hbm_init(struct trn_device *tdev)
 		return ret;
 	return drmm_add_action_or_reset(&tdev->drm, trn_hbm_fini, tdev);
 }
+ALLOW_ERROR_INJECTION(trn_hbm_init, ERRNO);
 
 /**
  * trn_hbm_alloc() - allocate device memory
@@ -72,6 +74,7 @@ int trn_hbm_alloc(struct trn_device *tdev, u64 size, struct list_head *blocks)
 	mutex_unlock(&tdev->hbm_lock);
 	return ret ? -ENOMEM : 0;
 }
+ALLOW_ERROR_INJECTION(trn_hbm_alloc, ERRNO);
 
 void trn_hbm_free(struct trn_device *tdev, struct list_head *blocks, u64 size)
 {
@@ -112,8 +115,9 @@ int trn_hbm_clear(struct trn_device *tdev, struct list_head *blocks)
 	drm_dev_exit(idx);
 	return 0;
 }
+ALLOW_ERROR_INJECTION(trn_hbm_clear, ERRNO);
 
-static struct trn_pt *trn_pt_alloc(struct trn_ctx *ctx, int level)
+static noinline struct trn_pt *trn_pt_alloc(struct trn_ctx *ctx, int level)
 {
 	struct trn_device *tdev = ctx->tdev;
 	struct gpu_buddy_block *block;
@@ -144,6 +148,7 @@ err_free:
 	kfree(pt);
 	return NULL;
 }
+ALLOW_ERROR_INJECTION(trn_pt_alloc, NULL);
 
 static void trn_pt_free(struct trn_pt *pt, int level)
 {

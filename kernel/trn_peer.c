@@ -2,6 +2,7 @@
 /* Copyright (c) 2026 The trn authors */
 
 #include <linux/dma-buf.h>
+#include <linux/error-injection.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
@@ -327,6 +328,7 @@ int trn_peer_init(struct trn_device *tdev)
 	trn_write64(tdev, TRN_REG_PEER_ROOT, trn_ctx_pt_root(x) | TRN_PEER_ROOT_ENABLE);
 	return devm_add_action_or_reset(&tdev->pdev->dev, trn_peer_disable, tdev);
 }
+ALLOW_ERROR_INJECTION(trn_peer_init, ERRNO);
 
 /**
  * trn_peer_remove() - the device goes away: revoke what peers use of it

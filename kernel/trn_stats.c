@@ -3,6 +3,7 @@
 
 #include <linux/capability.h>
 #include <linux/device.h>
+#include <linux/error-injection.h>
 #include <linux/hwmon.h>
 #include <linux/kobject.h>
 #include <linux/pci.h>
@@ -505,3 +506,4 @@ int trn_stats_init(struct trn_device *tdev)
 						     &trn_hwmon_chip, NULL);
 	return PTR_ERR_OR_ZERO(hwmon);
 }
+ALLOW_ERROR_INJECTION(trn_stats_init, ERRNO);

@@ -15,6 +15,12 @@
 #   scripts/deps.sh all      all of the above but qemu-asan (default)
 #   scripts/deps.sh kernels  for `make check-kernels`: every kernel's headers in a
 #                            chroot of its suite, with that suite's compiler
+#   scripts/deps.sh debug-kernel
+#                            the debug guest kernel (DEBUG_KERNEL in kernels.conf):
+#                            KASAN, UBSAN, lockdep, kmemleak, KCOV and fault
+#                            injection, built from that kernel's linux-source with
+#                            tests/vm/debug.config; run by make check, not by all
+#                            (a cold build takes an hour)
 #
 # Heavy artefacts live in $TRN_CACHE (default ~/.cache/trn), outside the clone,
 # keyed by their inputs. Every step is idempotent and returns quickly when its
@@ -501,6 +507,100 @@ do_kernels() {
 	done
 }
 
+# --- the debug guest kernel (DEBUG_KERNEL in scripts/kernels.conf; vm.sh
+# --kernel debug): Debian's linux-source of that guest kernel's pinned
+# version, allnoconfig plus tests/vm/debug.config, built once per (source
+# version, fragment, recipe, compiler) into $TRN_CACHE/debug-kernel/<version>-<key>:
+#   src/    the source, build/  the object tree (KDIR for trn.ko),
+#   root/   boot/vmlinuz-<kver> and lib/modules/<kver> for the guest.
+# Bump DEBUG_KERNEL_RECIPE whenever do_debug_kernel changes what it builds.
+DEBUG_KERNEL_RECIPE=1
+DEBUG_KERNEL_PKGS=(bc flex bison libelf-dev libssl-dev xz-utils)
+
+# No in-tree driver of this small configuration selects the DRM helpers
+# trn.ko links against (they have no prompt): a symbol without code does.
+debug_kernel_kconfig() {
+	cat >> "$1/drivers/gpu/drm/Kconfig" <<'EOT'
+
+config TRN_DRM_DEPS
+	tristate "DRM helpers for the out-of-tree trn driver"
+	depends on DRM && MMU
+	select DRM_SCHED
+	select DRM_BUDDY
+	select DRM_GEM_SHMEM_HELPER
+	select DRM_EXEC
+	help
+	  Builds the DRM helper modules trn.ko links against.
+EOT
+}
+
+do_debug_kernel() {
+	local spec ver series frag=$TOP/tests/vm/debug.config
+	local key dir kver t0 jobs
+	spec=$(guest_spec "$DEBUG_KERNEL")
+	ver=$(kernel_field "$spec" 3)
+	series=$(kernel_field "$spec" 2 | cut -d. -f1,2)
+	need_pkgs "${DEBUG_KERNEL_PKGS[@]}"
+	key=$( { echo "$ver"; cat "$frag"; echo "$DEBUG_KERNEL_RECIPE";
+		 declare -f debug_kernel_kconfig; gcc --version | head -n 1; } |
+	       sha256sum | cut -c1-12)
+	dir=$TRN_CACHE/debug-kernel/$ver-$key
+	mkdir -p "$TRN_CACHE/debug-kernel"
+	# One builder at a time (several clones may share the cache).
+	exec 9> "$dir.lock"
+	flock 9
+	if [ ! -f "$dir/.done" ]; then
+		rm -rf "$dir" && mkdir -p "$dir/src" "$dir/build" "$dir/root/boot"
+		log "fetching linux-source-$series ($ver) for the debug kernel"
+		(cd "$dir" && pkg_download "$spec" "linux-source-$series")
+		dpkg-deb --fsys-tarfile "$dir"/linux-source-*.deb |
+			tar -xO --wildcards '*/linux-source-*.tar.xz' |
+			tar -xJ -C "$dir/src" --strip-components=1
+		rm -f "$dir"/linux-source-*.deb
+		debug_kernel_kconfig "$dir/src"
+		(cd "$dir/src" && scripts/kconfig/merge_config.sh -n -O "$dir/build" "$frag" \
+			> "$dir/config.log" 2>&1) ||
+			{ tail -n 30 "$dir/config.log" >&2; die "debug kernel configuration failed"; }
+		# merge_config only warns when a symbol did not get its value: refuse.
+		local line want got bad=
+		while IFS= read -r line; do
+			case "$line" in
+			CONFIG_*=*) want=${line#*=} ;;
+			"# CONFIG_"*" is not set") line=${line#\# }; line=${line%% *}=n; want=n ;;
+			*) continue ;;
+			esac
+			got=$(sed -n "s/^${line%%=*}=//p" "$dir/build/.config")
+			[ "$got" = "$want" ] || { [ "$want" = n ] && [ -z "$got" ]; } ||
+				bad+=" ${line%%=*}=${got:-n} (want $want)"
+		done < "$frag"
+		[ -z "$bad" ] || die "debug kernel options not applied:$bad"
+		jobs=$(nproc)
+		log "building the debug kernel $ver (make -j$jobs, niced; log: $dir/build.log)"
+		t0=$SECONDS
+		nice make -C "$dir/build" -j"$jobs" bzImage modules > "$dir/build.log" 2>&1 ||
+			{ grep -E -B2 -A8 'error|Error' "$dir/build.log" | head -n 60 >&2
+			  die "debug kernel build failed (log: $dir/build.log)"; }
+		kver=$(cat "$dir/build/include/config/kernel.release")
+		make -C "$dir/build" INSTALL_MOD_PATH="$dir/root" modules_install \
+			>> "$dir/build.log" 2>&1 || die "debug kernel modules_install failed"
+		rm -f "$dir/root/lib/modules/$kver/build" "$dir/root/lib/modules/$kver/source"
+		cp "$dir/build/arch/x86/boot/bzImage" "$dir/root/boot/vmlinuz-$kver"
+		cp "$dir/build/System.map" "$dir/build/.config" "$dir/root/boot/"
+		echo "$kver" > "$dir/kver"
+		echo "$((SECONDS - t0)) s, load $(cut -d' ' -f1-3 /proc/loadavg)" > "$dir/build-time"
+		log "debug kernel $kver built in $(cat "$dir/build-time")"
+		touch "$dir/.done"
+	fi
+	exec 9>&-
+	kver=$(cat "$dir/kver")
+	{
+		echo "DEBUG_KVER := $kver"
+		echo "DEBUG_KDIR := $dir/build"
+		echo "DEBUG_GUEST_ROOT := $dir/root"
+		echo "DEBUG_GUEST_KERNEL := $dir/root/boot/vmlinuz-$kver"
+	} > "$TRN_CACHE/debug-kernel.mk"
+}
+
 # --- QEMU: Debian's source with our device model added, built once per
 # (source tarball, configure options, integration recipe and hook patch) and
 # then kept in step with qemu/ and tests/qtest/ by an incremental ninja run.
@@ -608,6 +708,7 @@ write_env() {
 		[ -f "$TRN_CACHE/kernel.mk" ] && cat "$TRN_CACHE/kernel.mk"
 		[ -f "$TRN_CACHE/qemu.mk" ] && cat "$TRN_CACHE/qemu.mk"
 		[ -f "$TRN_CACHE/qemu-asan.mk" ] && cat "$TRN_CACHE/qemu-asan.mk"
+		[ -f "$TRN_CACHE/debug-kernel.mk" ] && cat "$TRN_CACHE/debug-kernel.mk"
 		true
 	} > "$TRN_CACHE/env.mk.new"
 	mv "$TRN_CACHE/env.mk.new" "$TRN_CACHE/env.mk"
@@ -624,6 +725,7 @@ qemu-asan) do_host; do_qemu asan ;;
 packages) do_host; need_pkgs "${PKG_PKGS[@]}" ;;
 all) do_host; do_kernel; do_qemu release; need_pkgs "${PKG_PKGS[@]}" ;;
 kernels) do_host; do_kernels ;;
-*) die "usage: $0 [host|kernel|qemu|qemu-asan|packages|all|kernels]" ;;
+debug-kernel) do_host; do_kernel; do_debug_kernel ;;
+*) die "usage: $0 [host|kernel|qemu|qemu-asan|packages|all|kernels|debug-kernel]" ;;
 esac
 write_env

@@ -50,6 +50,51 @@ load_trn() {
 	"$TRNVM_REPO/tests/vm/load-trn" job_timeout_ms=2000
 }
 
+# --- kernel reports: what the debug kernel's checkers (and any kernel) print
+# when something is wrong (tests/vm/kernel-reports). An allocation failure
+# is reported too, with its stack, except where a test expects them.
+KREPORT_RE=$(grep -v '^#' "$TRNVM_REPO/tests/vm/kernel-reports" | paste -sd '|')
+
+# kernel_reports [ALLOWED_ERE]: the report lines of the kernel log read on
+# stdin. Lines matching ALLOWED_ERE (e.g. 'page allocation failure') are
+# expected, and so is the stack trace that follows them.
+kernel_reports() {
+	awk -v re="$KREPORT_RE" -v allow="${1:-}" '
+		allow != "" && $0 ~ allow { expect_trace = 1; next }
+		/Call Trace:/ { if (!expect_trace) print; next }
+		$0 ~ re { print; expect_trace = 0 }'
+}
+
+# kmsg_mark TEXT: a line in the kernel log, so that reports can be told
+# apart by test (see kmsg_window).
+kmsg_mark() { echo "trnvm: $*" > /dev/kmsg 2>/dev/null || true; }
+
+# kmsg_window BEGIN END: the kernel log between two marks (from the start of
+# the log if BEGIN is gone, to its end if END is not there yet).
+kmsg_window() {
+	dmesg | awk -v b="trnvm: $1" -v e="trnvm: $2" '
+		function ends(x) { return substr($0, length($0) - length(x) + 1) == x }
+		{ line[NR] = $0 }
+		ends(b) && !s { s = NR }
+		ends(e) && !t { t = NR }
+		END { if (!t) t = NR + 1; for (i = s + 1; i < t; i++) print line[i] }'
+}
+
+# kmemleak_scan: suspected leaks since the last call (or kmemleak_clear), on
+# stdout; nothing if the kernel has no kmemleak. Objects must be 5 s old to
+# be reported, and the second scan confirms what the first one found.
+KMEMLEAK=/sys/kernel/debug/kmemleak
+kmemleak_clear() { [ ! -w "$KMEMLEAK" ] || echo clear > "$KMEMLEAK"; }
+kmemleak_scan() {
+	[ -w "$KMEMLEAK" ] || return 0
+	sleep 6
+	echo scan > "$KMEMLEAK"
+	sleep 2
+	echo scan > "$KMEMLEAK"
+	cat "$KMEMLEAK"
+	echo clear > "$KMEMLEAK"
+}
+
 # The long data-path tests run in one scenario only (default: "single").
 scenario() { sed -n 's/^scenario=//p' "$DEVICES_TXT"; }
 full_run() { [ "$(scenario)" = "${TRN_FULL_SCENARIO:-single}" ] || [ "$(scenario)" = devices-1 ]; }
@@ -63,6 +108,28 @@ long_test_or_exit() {
 	fi
 	if ! full_run; then
 		pass "runs in the single-device scenario"
+		exit 0
+	fi
+}
+
+# The debug kernel (KASAN, lockdep, kmemleak) runs everything several times
+# slower: tests that repeat something for its own sake repeat it less there.
+debug_kernel() { [ -e /sys/kernel/debug/kmemleak ]; }
+
+# Tests of the debug kernel (15-faults, 16-fuzz) run in the "faults"
+# scenario under a kernel that has FILE (a debugfs file of the feature they
+# use): exit with a passing line elsewhere, or without a working device.
+debug_test_or_exit() {
+	if [ ! -e "$1" ]; then
+		pass "needs the debug kernel (vm.sh --kernel debug): no $1"
+		exit 0
+	fi
+	if [ "$(scenario)" != faults ]; then
+		pass "runs in the faults scenario"
+		exit 0
+	fi
+	if [ "$(good_devices | wc -l)" -eq 0 ]; then
+		pass "no working device in this VM"
 		exit 0
 	fi
 }

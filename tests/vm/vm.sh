@@ -47,8 +47,12 @@
 #                        mode and by the command itself in cmd mode
 #   --kernel NAME        boot guest kernel NAME of scripts/kernels.conf (e.g.
 #                        7) instead of the default one, with the trn.ko built
-#                        for it by scripts/check-kernels.sh NAME; reports
-#                        name the run SCENARIO@NAME
+#                        for it by scripts/check-kernels.sh NAME; or the
+#                        debug kernel (NAME debug: scripts/deps.sh
+#                        debug-kernel, trn.ko from make kernel-debug), whose
+#                        test budgets are scaled by DEBUG_BUDGET_SCALE unless
+#                        --budget-scale says otherwise; reports name the run
+#                        SCENARIO@NAME
 #
 # The cables and the topology are written to OUT/devices.txt ("topology=",
 # "swap-cables=" and "cable A.p B.q" lines) for the guest tests. A host-side
@@ -80,7 +84,7 @@ ndev=0
 scenario=
 out=
 timeout=
-budget_scale=1
+budget_scale=
 topo_props=cores=1,hbm-size=128M
 mem=2G
 topology=
@@ -123,7 +127,16 @@ fi
 ko=$TOP/kernel/trn.ko
 . "$TOP/scripts/kernels.conf"
 label=
-if [ -n "$kernel" ] && [ "$kernel" != "$GUEST_DEFAULT" ]; then
+if [ "$kernel" = debug ]; then
+	# Built by scripts/deps.sh debug-kernel, which writes where it is here.
+	f=$TRN_CACHE/debug-kernel.mk
+	[ -f "$f" ] || { echo "vm.sh: no debug kernel: run scripts/deps.sh debug-kernel" >&2; exit 2; }
+	eval "$(sed -n 's/^DEBUG_\(KVER\|GUEST_ROOT\|GUEST_KERNEL\) := \(.*\)$/\1="\2"/p' "$f")"
+	ko=$TOP/build/kernel-debug/kernel/trn.ko
+	[ -f "$ko" ] || { echo "vm.sh: no trn.ko for the debug kernel: run make kernel-debug" >&2; exit 2; }
+	budget_scale=${budget_scale:-$DEBUG_BUDGET_SCALE}
+	label=@$kernel
+elif [ -n "$kernel" ] && [ "$kernel" != "$GUEST_DEFAULT" ]; then
 	v=GUEST_KERNEL_${kernel//./_}
 	[[ "$v" =~ ^[A-Za-z0-9_]+$ ]] && [ -n "${!v:-}" ] || {
 		echo "vm.sh: no guest kernel '$kernel' in scripts/kernels.conf" >&2; exit 2; }
@@ -137,6 +150,7 @@ if [ -n "$kernel" ] && [ "$kernel" != "$GUEST_DEFAULT" ]; then
 		echo "vm.sh: no trn.ko for $KVER: run scripts/check-kernels.sh $kernel" >&2; exit 2; }
 	label=@$kernel
 fi
+budget_scale=${budget_scale:-1}
 
 # Default devices: chip i gets 2 cores and (i+1) GiB of HBM.
 for ((i = 0; i < ndev; i++)); do
@@ -199,6 +213,28 @@ elif [ ${#swaps[@]} -gt 0 ]; then
 	die "--swap-cables needs --topology"
 fi
 [ -n "$scenario" ] || scenario=devices-${#devices[@]}
+
+# --- the guest kernel and the trn.ko built for it
+label=$scenario
+trnko=$TOP/kernel/trn.ko
+if [ -n "$kernel" ] && [ "$kernel" != plain ]; then
+	[[ "$kernel" =~ ^[a-z0-9]+$ ]] || die "bad --kernel name $kernel"
+	pfx=${kernel^^}_
+	var=${pfx}GUEST_KERNEL
+	# From env.mk, or from the file of the deps.sh step that made it.
+	for f in "$TRN_CACHE/env.mk" "$TRN_CACHE/$kernel-kernel.mk"; do
+		[ -z "${!var:-}" ] && [ -f "$f" ] &&
+			eval "$(sed -n "s/^\(${pfx}[A-Z_]*\) [:?]*= \(.*\)\$/\1=\"\2\"/p" "$f")"
+	done
+	for v in GUEST_KERNEL GUEST_ROOT KVER; do
+		var=$pfx$v
+		[ -n "${!var:-}" ] || die "no guest kernel '$kernel' ($var unset: run scripts/deps.sh $kernel-kernel)"
+		printf -v "$v" '%s' "${!var}"
+	done
+	trnko=$TOP/build/kernel-$kernel/kernel/trn.ko
+	[ -f "$trnko" ] || die "$trnko missing (make kernel-$kernel)"
+	label=$scenario@$kernel
+fi
 keep=${TRN_KEEP:-0}
 [ -n "$out" ] && keep=1
 [ -n "$out" ] || out=$(mktemp -d "${TMPDIR:-/tmp}/trnvm.XXXXXX")
@@ -315,7 +351,7 @@ for i in "${!devices[@]}"; do
 	       -device "trn,id=trn$i,bus=rp$i,${devices[$i]}")
 done
 args+=("${extra[@]}")
-append="console=ttyS0 panic=-1 oops=panic loglevel=4 TRNVM_MODE=$mode"
+append="console=ttyS0 panic=-1 oops=panic loglevel=4 log_buf_len=4M TRNVM_MODE=$mode"
 append+=" TRNVM_OUT=$out TRNVM_KVER=$KVER"
 if [ -n "$root" ]; then
 	# The root has its own modules and no build tree: the guest side of

@@ -2,11 +2,18 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Processes killed with jobs in flight leave nothing behind: HBM, host
 # memory and buffer objects return to their baseline after every round
-# (100 rounds in the full scenario, 10 in the others).
+# (100 rounds in the full scenario, 10 in the others, 5 under the debug
+# kernel).
 # budget: 700 s
 . "$TRNVM_REPO/tests/vm/lib.sh"
 
-if full_run; then ROUNDS=${ROUNDS:-100}; else ROUNDS=${ROUNDS:-10}; fi
+if debug_kernel; then
+	ROUNDS=${ROUNDS:-5}
+elif full_run; then
+	ROUNDS=${ROUNDS:-100}
+else
+	ROUNDS=${ROUNDS:-10}
+fi
 if [ "$(good_devices | wc -l)" -eq 0 ]; then
 	pass "no working device in this VM"
 	exit 0
