@@ -536,7 +536,7 @@ EOT
 
 do_debug_kernel() {
 	local spec ver series frag=$TOP/tests/vm/debug.config
-	local key dir kver t0 jobs
+	local key dir kver t0 jobs resumed=
 	spec=$(guest_spec "$DEBUG_KERNEL")
 	ver=$(kernel_field "$spec" 3)
 	series=$(kernel_field "$spec" 2 | cut -d. -f1,2)
@@ -549,7 +549,10 @@ do_debug_kernel() {
 	# One builder at a time (several clones may share the cache).
 	exec 9> "$dir.lock"
 	flock 9
-	if [ ! -f "$dir/.done" ]; then
+	# A build that was interrupted after its configuration resumes where it
+	# stopped (kbuild is incremental); anything earlier starts afresh.
+	[ -f "$dir/.configured" ] && resumed=", resumed"
+	if [ ! -f "$dir/.done" ] && [ ! -f "$dir/.configured" ]; then
 		rm -rf "$dir" && mkdir -p "$dir/src" "$dir/build" "$dir/root/boot"
 		log "fetching linux-source-$series ($ver) for the debug kernel"
 		(cd "$dir" && pkg_download "$spec" "linux-source-$series")
@@ -574,10 +577,13 @@ do_debug_kernel() {
 				bad+=" ${line%%=*}=${got:-n} (want $want)"
 		done < "$frag"
 		[ -z "$bad" ] || die "debug kernel options not applied:$bad"
+		touch "$dir/.configured"
+	fi
+	if [ ! -f "$dir/.done" ]; then
 		jobs=$(nproc)
 		log "building the debug kernel $ver (make -j$jobs, niced; log: $dir/build.log)"
 		t0=$SECONDS
-		nice make -C "$dir/build" -j"$jobs" bzImage modules > "$dir/build.log" 2>&1 ||
+		nice make -C "$dir/build" -j"$jobs" bzImage modules >> "$dir/build.log" 2>&1 ||
 			{ grep -E -B2 -A8 'error|Error' "$dir/build.log" | head -n 60 >&2
 			  die "debug kernel build failed (log: $dir/build.log)"; }
 		kver=$(cat "$dir/build/include/config/kernel.release")
@@ -587,7 +593,7 @@ do_debug_kernel() {
 		cp "$dir/build/arch/x86/boot/bzImage" "$dir/root/boot/vmlinuz-$kver"
 		cp "$dir/build/System.map" "$dir/build/.config" "$dir/root/boot/"
 		echo "$kver" > "$dir/kver"
-		echo "$((SECONDS - t0)) s, load $(cut -d' ' -f1-3 /proc/loadavg)" > "$dir/build-time"
+		echo "$((SECONDS - t0)) s$resumed, load $(cut -d' ' -f1-3 /proc/loadavg)" > "$dir/build-time"
 		log "debug kernel $kver built in $(cat "$dir/build-time")"
 		touch "$dir/.done"
 	fi
