@@ -193,9 +193,9 @@ check-kernels:
 	scripts/check-kernels.sh
 
 # SCENARIOS= selects VM scenarios (tests/vm/run-scenarios: single quad broken
-# ... single@7 torus@7 faults@debug).
+# ... single@7 torus@7 faults@debug); VM_JOBS=N runs N VMs at once.
 vm-test: check-build need-qemu
-	tests/vm/run-scenarios $(SCENARIOS)
+	tests/vm/run-scenarios $(if $(VM_JOBS),-j $(VM_JOBS)) $(SCENARIOS)
 
 install: install-user
 
