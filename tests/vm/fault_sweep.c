@@ -72,6 +72,11 @@ struct dev {
 static struct dev devs[MAX_DEVS];
 static unsigned int ndevs;
 static struct kd_text trn_text;
+/*
+ * The code of a module whose own allocations are spared (--spare-ko): the
+ * stack-trace filter's reject range. Empty when there is none.
+ */
+static struct kd_text spare_text;
 static struct kd_kmsg kmsg;
 static int fail_nth_fd = -1;
 static const char *repo = ".";
@@ -292,7 +297,12 @@ static int cap_setup(const char *cap, bool on)
 	snprintf(path, sizeof(path), "%s/require-start", dir);
 	ret = kd_write(path, "%" PRIu64, on ? trn_text.start : 0);
 	snprintf(path, sizeof(path), "%s/require-end", dir);
-	return ret ?: kd_write(path, "%" PRIu64, on ? trn_text.end : 1);
+	ret = ret ?: kd_write(path, "%" PRIu64, on ? trn_text.end : 1);
+	/* Nothing with the spared module on the stack fails. */
+	snprintf(path, sizeof(path), "%s/reject-start", dir);
+	ret = ret ?: kd_write(path, "%" PRIu64, on ? spare_text.start : 0);
+	snprintf(path, sizeof(path), "%s/reject-end", dir);
+	return ret ?: kd_write(path, "%" PRIu64, on ? spare_text.end : 0);
 }
 
 /* --- operations ----------------------------------------------------------------- */
@@ -958,14 +968,16 @@ static int find_devices(void)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: fault_sweep --ko PATH [--repo DIR] [--op NAME] [--fn FUNCTION]\n"
-		   "                   [--nth N] [--max N] [--no-functions] [--verbose]\n");
+	fprintf(f, "usage: fault_sweep --ko PATH [--spare-ko PATH] [--repo DIR] [--op NAME]\n"
+		   "                   [--fn FUNCTION] [--nth N] [--max N] [--no-functions]\n"
+		   "                   [--verbose]\n");
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
 		{ "ko", required_argument, NULL, 'k' },
+		{ "spare-ko", required_argument, NULL, 's' },
 		{ "repo", required_argument, NULL, 'r' },
 		{ "op", required_argument, NULL, 'o' },
 		{ "fn", required_argument, NULL, 'f' },
@@ -976,7 +988,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *ko = NULL, *only_op = NULL, *only_fn = NULL;
+	const char *ko = NULL, *spare_ko = NULL, *only_op = NULL, *only_fn = NULL;
 	char fns[32][64], reports[PATH_MAX];
 	unsigned int nfns, i, j, nth = 0, ops_run = 0;
 	bool functions = true;
@@ -986,6 +998,7 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'k': ko = optarg; break;
+		case 's': spare_ko = optarg; break;
 		case 'r': repo = optarg; break;
 		case 'o': only_op = optarg; break;
 		case 'f': only_fn = optarg; break;
@@ -1008,6 +1021,24 @@ int main(int argc, char **argv)
 	if (ret) {
 		printf("not ok - %s: cannot locate trn.ko's code (%s)\n", tname, strerror(-ret));
 		return 1;
+	}
+	if (spare_ko) {
+		const char *base = strrchr(spare_ko, '/');
+		char name[64];
+
+		snprintf(name, sizeof(name), "%s", base ? base + 1 : spare_ko);
+		name[strcspn(name, ".")] = '\0';
+		for (i = 0; name[i]; i++)
+			if (name[i] == '-')
+				name[i] = '_';
+		ret = kd_module_text(spare_ko, name, &spare_text);
+		if (ret) {
+			printf("not ok - %s: cannot locate the code of %s (%s)\n", tname, name,
+			       strerror(-ret));
+			return 1;
+		}
+		printf("# allocations of %s (0x%" PRIx64 "-0x%" PRIx64 ") are spared\n", name,
+		       spare_text.start, spare_text.end);
 	}
 	ret = find_devices();
 	if (ret || !ndevs) {
