@@ -213,28 +213,6 @@ elif [ ${#swaps[@]} -gt 0 ]; then
 	die "--swap-cables needs --topology"
 fi
 [ -n "$scenario" ] || scenario=devices-${#devices[@]}
-
-# --- the guest kernel and the trn.ko built for it
-label=$scenario
-trnko=$TOP/kernel/trn.ko
-if [ -n "$kernel" ] && [ "$kernel" != plain ]; then
-	[[ "$kernel" =~ ^[a-z0-9]+$ ]] || die "bad --kernel name $kernel"
-	pfx=${kernel^^}_
-	var=${pfx}GUEST_KERNEL
-	# From env.mk, or from the file of the deps.sh step that made it.
-	for f in "$TRN_CACHE/env.mk" "$TRN_CACHE/$kernel-kernel.mk"; do
-		[ -z "${!var:-}" ] && [ -f "$f" ] &&
-			eval "$(sed -n "s/^\(${pfx}[A-Z_]*\) [:?]*= \(.*\)\$/\1=\"\2\"/p" "$f")"
-	done
-	for v in GUEST_KERNEL GUEST_ROOT KVER; do
-		var=$pfx$v
-		[ -n "${!var:-}" ] || die "no guest kernel '$kernel' ($var unset: run scripts/deps.sh $kernel-kernel)"
-		printf -v "$v" '%s' "${!var}"
-	done
-	trnko=$TOP/build/kernel-$kernel/kernel/trn.ko
-	[ -f "$trnko" ] || die "$trnko missing (make kernel-$kernel)"
-	label=$scenario@$kernel
-fi
 keep=${TRN_KEEP:-0}
 [ -n "$out" ] && keep=1
 [ -n "$out" ] || out=$(mktemp -d "${TMPDIR:-/tmp}/trnvm.XXXXXX")
