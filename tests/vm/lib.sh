@@ -17,6 +17,17 @@ check() {
 	if "$@"; then pass "$desc"; else fail "$desc"; fi
 }
 
+# sysval FILE: the first line of a sysfs file, read without starting a
+# process, or "missing: FILE".
+sysval() {
+	local v=
+	if { read -r v || [ -n "$v" ]; } 2> /dev/null < "$1"; then
+		echo "$v"
+	else
+		echo "missing: $1"
+	fi
+}
+
 # check_eq DESC GOT WANT
 check_eq() {
 	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1 (got '$2', want '$3')"; fi
