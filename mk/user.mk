@@ -74,8 +74,14 @@ USER_CONFIG_KEY := $(PKG_CONFIG)|$(PKG_CONFIG_PATH)|$(PKG_CONFIG_LIBDIR)|$(PKG_C
 
 -include $(USER_CONFIG)
 
+# Once per make: the file made again is read again by a restarted make
+# (MAKE_RESTARTS set), which must not make it again while a package is still
+# missing (on a fresh machine, before "make deps" installed pkg-config),
+# or it would restart for ever.
+ifeq ($(MAKE_RESTARTS),)
 ifneq ($(USER_CONFIG_KEY)|$(strip $(USER_CONFIG_MISSING))|$(USER_CONFIG_PCFILES),$(USER_CONFIG_SAVED_KEY)||$(wildcard $(USER_CONFIG_PCFILES)))
 $(USER_CONFIG): user-config-force
+endif
 endif
 
 $(USER_CONFIG): mk/user.mk mk/user-config.sh $(wildcard $(USER_CONFIG_PCFILES))

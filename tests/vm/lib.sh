@@ -17,6 +17,17 @@ check() {
 	if "$@"; then pass "$desc"; else fail "$desc"; fi
 }
 
+# sysval FILE: the first line of a sysfs file, read without starting a
+# process, or "missing: FILE".
+sysval() {
+	local v=
+	if { read -r v || [ -n "$v" ]; } 2> /dev/null < "$1"; then
+		echo "$v"
+	else
+		echo "missing: $1"
+	fi
+}
+
 # check_eq DESC GOT WANT
 check_eq() {
 	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1 (got '$2', want '$3')"; fi
@@ -25,11 +36,21 @@ check_eq() {
 # Devices as QEMU was told: "index bdf chip cores hbm_bytes good" per line.
 # Root port i sits at 00:(16+i).0, so its device is on bus i+1.
 expected_devices() {
-	local idx rest props chip cores hbm good
-	grep '^device ' "$DEVICES_TXT" | while read -r _ idx _ props; do
-		chip=$(echo "$props" | tr ',' '\n' | sed -n 's/^chip-id=//p')
-		cores=$(echo "$props" | tr ',' '\n' | sed -n 's/^cores=//p')
-		hbm=$(echo "$props" | tr ',' '\n' | sed -n 's/^hbm-size=//p')
+	local kw idx props kv chip cores hbm good
+	local -a kvs
+	# Shell builtins only: with 16 devices, a few processes per device cost
+	# seconds under TCG, and the tests call this often.
+	while read -r kw idx _ props; do
+		[ "$kw" = device ] || continue
+		chip= cores= hbm=
+		IFS=, read -ra kvs <<< "$props"
+		for kv in "${kvs[@]}"; do
+			case "$kv" in
+			chip-id=*) chip=${kv#*=} ;;
+			cores=*) cores=${kv#*=} ;;
+			hbm-size=*) hbm=${kv#*=} ;;
+			esac
+		done
 		case "$hbm" in
 		*G) hbm=$(( ${hbm%G} * 1024 * 1024 * 1024 )) ;;
 		*M) hbm=$(( ${hbm%M} * 1024 * 1024 )) ;;
@@ -38,10 +59,16 @@ expected_devices() {
 		case "$props" in *x-magic=*|*x-version=*) good=0 ;; *) good=1 ;; esac
 		printf '%d 0000:%02x:00.0 %s %s %s %s %s\n' "$idx" $((idx + 1)) \
 			"${chip:-0}" "${cores:-2}" "$hbm" "$good" "$props"
-	done
+	done < "$DEVICES_TXT"
 }
 
-good_devices() { expected_devices | awk '$6 == 1'; }
+good_devices() {
+	local line f
+	while read -r line; do
+		read -r _ _ _ _ _ f _ <<< "$line"
+		[ "$f" = 1 ] && echo "$line"
+	done < <(expected_devices)
+}
 
 dmesg_has() { dmesg | grep -q -- "$1"; }
 
@@ -142,8 +169,20 @@ topology() { sed -n 's/^topology=//p' "$DEVICES_TXT"; }
 swapped_cables() { sed -n 's/^swap-cables=//p' "$DEVICES_TXT"; }
 
 # far_end A.p: the index.port at the other end of the cable at A.p, if any.
+# The cables are read once, when this file is sourced: tests call far_end
+# for every port, in command substitutions, where a cache would not last.
+declare -A TRN_FAR_END=()
+if [ -f "$DEVICES_TXT" ]; then
+	while read -r kw a b; do
+		[ "$kw" = cable ] || continue
+		TRN_FAR_END[$a]=$b
+		TRN_FAR_END[$b]=$a
+	done < "$DEVICES_TXT"
+	unset kw a b
+fi
 far_end() {
-	cables | awk -v e="$1" '$1 == e { print $2 } $2 == e { print $1 }'
+	[ -n "${TRN_FAR_END[$1]:-}" ] && echo "${TRN_FAR_END[$1]}"
+	return 0
 }
 
 # The host agent answers requests (it runs unless the VM was started

@@ -5,15 +5,22 @@
 # taken down through QMP (qom-set portP-admin) goes down at both ends and
 # comes back. Reads the driver's sysfs (links/port*/state, peer_chip,
 # peer_port); passes with a note while the driver has no link support.
+# budget: 360 s
 . "$TRNVM_REPO/tests/vm/lib.sh"
 
 bdf_of() { printf '0000:%02x:00.0' $(($1 + 1)); }
 port_dir() { echo "/sys/bus/pci/devices/$(bdf_of "$1")/links/port$2"; }
-state() { tr 'A-Z' 'a-z' < "$(port_dir "$1" "$2")/state" 2>/dev/null; }
+state() {
+	local s=
+	read -r s 2> /dev/null < "$(port_dir "$1" "$2")/state"
+	echo "${s,,}"
+}
 peer() {
-	local d
+	local d c= p=
 	d=$(port_dir "$1" "$2")
-	echo "$(cat "$d/peer_chip" 2>/dev/null).$(cat "$d/peer_port" 2>/dev/null)"
+	read -r c 2> /dev/null < "$d/peer_chip"
+	read -r p 2> /dev/null < "$d/peer_port"
+	echo "$c.$p"
 }
 
 # wait_state DEV PORT STATE: up to 5 s

@@ -5,6 +5,7 @@
 # or names exactly the port ends of swapped cables; a link taken down
 # through QMP is announced to a listener (nrt-ls --watch-links), shown down
 # by nrt-ls, and comes back. Only in VMs with a ring or torus topology.
+# budget: 360 s
 . "$TRNVM_REPO/tests/vm/lib.sh"
 
 topo=$(topology)

@@ -4,10 +4,10 @@
 # ways, data passed around every ring of the topology and across the torus,
 # the lifetime of shared memory and the errors of imports; a process that
 # holds a peer buffer in use killed: the far device's memory comes back; a
-# port taken
-# down through QMP while a peer buffer uses it: its jobs fail with a link
-# error while another port works, and work again once the port is back up.
-# Passes with a note where no device has a cabled port.
+# port taken down through QMP while a peer buffer uses it: its jobs fail
+# with a link error while another port works, and work again once the port
+# is back up. Passes with a note where no device has a cabled port.
+# budget: 240 s
 . "$TRNVM_REPO/tests/vm/lib.sh"
 
 bdf_of() { printf '0000:%02x:00.0' $(($1 + 1)); }
