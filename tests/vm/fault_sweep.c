@@ -106,6 +106,7 @@ struct op {
 	int (*run)(struct st *st);
 	void (*done)(struct st *st);
 	bool no_counters;	/* the device is rebound: its counters restart */
+	bool functions_only;	/* its allocations are not failed (see ops[]) */
 };
 
 /* --- small helpers -------------------------------------------------------- */
@@ -692,45 +693,52 @@ static void done_rebind(struct st *st)
 }
 
 static const struct op ops[] = {
-	{ "open", "open()", 1, false, NULL, run_open, NULL, false },
-	{ "query", "QUERY", 1, false, prep_open0, run_query, NULL, false },
-	{ "bo-hbm", "BO_CREATE of 64 KiB of HBM", 1, false, prep_open0, run_bo_hbm, NULL, false },
+	{ "open", "open()", 1, false, NULL, run_open, NULL, false, false },
+	{ "query", "QUERY", 1, false, prep_open0, run_query, NULL, false, false },
+	{ "bo-hbm", "BO_CREATE of 64 KiB of HBM", 1, false, prep_open0, run_bo_hbm, NULL, false, false },
 	{ "bo-hbm-big", "BO_CREATE of 6 MiB of HBM", 1, false, prep_bo0, run_bo_hbm_big, NULL,
-	  false },
+	  false, false },
 	{ "bo-host", "BO_CREATE of 64 KiB of host memory", 1, false, prep_open0, run_bo_host,
-	  NULL, false },
-	{ "bo-info", "BO_INFO", 1, false, prep_bo0, run_bo_info, NULL, false },
-	{ "gem-close", "GEM_CLOSE", 1, false, prep_bo0, run_gem_close, NULL, false },
+	  NULL, false, false },
+	{ "bo-info", "BO_INFO", 1, false, prep_bo0, run_bo_info, NULL, false, false },
+	{ "gem-close", "GEM_CLOSE", 1, false, prep_bo0, run_gem_close, NULL, false, false },
 	{ "close", "close() of a file with an object", 1, false, prep_bo0, run_close, NULL,
-	  false },
+	  false, false },
 	{ "mmap-hbm", "mmap() and page faults of an HBM object", 1, false, prep_map_hbm,
-	  run_mmap, NULL, false },
+	  run_mmap, NULL, false, false },
 	{ "mmap-host", "mmap() and page faults of a host object", 1, false, prep_map_host,
-	  run_mmap, NULL, false },
-	{ "fdinfo", "fdinfo of a file", 1, false, prep_bo0, run_fdinfo, NULL, false },
+	  run_mmap, NULL, false, false },
+	{ "fdinfo", "fdinfo of a file", 1, false, prep_bo0, run_fdinfo, NULL, false, false },
 	{ "submit-nop", "SUBMIT of a NOP with a binary out-sync", 1, false, prep_syncobj,
-	  run_submit_nop, done_wait, false },
+	  run_submit_nop, done_wait, false, false },
 	{ "submit-copy", "SUBMIT of FILL and COPY", 1, false, prep_syncobj, run_submit_copy,
-	  done_wait, false },
+	  done_wait, false, false },
 	{ "submit-timeline", "SUBMIT with a timeline out-sync", 1, false, prep_timeline,
-	  run_submit_timeline, done_wait, false },
+	  run_submit_timeline, done_wait, false, false },
 	{ "submit-in-sync", "SUBMIT with an in-sync", 1, false, prep_in_sync,
-	  run_submit_in_sync, done_wait, false },
+	  run_submit_in_sync, done_wait, false, false },
 	{ "prime-export", "PRIME export of an HBM object", 2, false, prep_export,
-	  run_prime_export, NULL, false },
+	  run_prime_export, NULL, false, false },
 	{ "peer-import", "PEER_IMPORT of another device's object", 2, true, prep_import,
-	  run_peer_import, NULL, false },
+	  run_peer_import, NULL, false, false },
 	{ "peer-import-again", "PEER_IMPORT of an object imported already", 2, true,
-	  prep_import2, run_peer_import, NULL, false },
-	{ "nl-get", "trn_link GET", 1, true, prep_nl, run_nl_get, NULL, false },
-	{ "nl-dump", "trn_link GET dump", 1, true, prep_nl, run_nl_dump, NULL, false },
-	{ "nl-set", "trn_link SET", 1, true, prep_nl, run_nl_set, NULL, false },
+	  prep_import2, run_peer_import, NULL, false, false },
+	{ "nl-get", "trn_link GET", 1, true, prep_nl, run_nl_get, NULL, false, false },
+	{ "nl-dump", "trn_link GET dump", 1, true, prep_nl, run_nl_dump, NULL, false, false },
+	{ "nl-set", "trn_link SET", 1, true, prep_nl, run_nl_set, NULL, false, false },
 	{ "sysfs-threshold", "sysfs write of err_threshold", 1, true, NULL,
-	  run_sysfs_threshold, NULL, false },
+	  run_sysfs_threshold, NULL, false, false },
 	{ "sysfs-clear", "sysfs writes of clear_counters and stats/clear", 1, true, NULL,
-	  run_sysfs_clear, NULL, false },
-	{ "probe", "probe (sysfs bind)", 2, false, prep_unbound, run_bind, NULL, true },
-	{ "remove", "removal (sysfs unbind)", 2, false, prep_bound, run_unbind, NULL, true },
+	  run_sysfs_clear, NULL, false, false },
+	/*
+	 * Probe meets its failures at the marked functions only: an allocation
+	 * failed inside devm_drm_dev_alloc() (drm_sysfs_minor_alloc() in
+	 * drm_minor_alloc()) leaves an ERR_PTR in minor->kdev, which
+	 * drm_minor_alloc_release() then puts: a general protection fault in
+	 * kobject_put() on Debian's 6.12.95, a bug of the DRM core's unwinding.
+	 */
+	{ "probe", "probe (sysfs bind)", 2, false, prep_unbound, run_bind, NULL, true, true },
+	{ "remove", "removal (sysfs unbind)", 2, false, prep_bound, run_unbind, NULL, true, false },
 };
 
 /* --- the sweep ---------------------------------------------------------------------- */
@@ -1091,6 +1099,11 @@ int main(int argc, char **argv)
 		for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
 			if ((only_op && strcmp(only_op, ops[i].name)) || !op_usable(&ops[i]))
 				continue;
+			if (ops[i].functions_only) {
+				printf("# %s: allocations not failed (a bug of the DRM core's unwinding); the marked functions are\n",
+				       ops[i].name);
+				continue;
+			}
 			sweep(&ops[i], NULL);
 			ops_run++;
 		}
