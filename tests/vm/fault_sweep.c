@@ -836,11 +836,11 @@ static void sweep(const struct op *op, const char *fn)
 	 * Twice without injection: it must work. The first run may set up
 	 * what stays (the page tables of the export space that a first
 	 * PEER_IMPORT maps into, kept for the next ones until the device is
-	 * unbound), the second must leave the counters where the first did.
-	 * The pass over the marked functions comes after that of the
-	 * allocations: no need.
+	 * unbound, as probe and removal do), the second must leave the
+	 * counters where the first did. In the pass over a marked function
+	 * the operation ran before: the first run is enough.
 	 */
-	ret = fn ? 0 : run_once(op, 0, NULL, &hit, &result, why, sizeof(why));
+	ret = run_once(op, 0, NULL, &hit, &result, why, sizeof(why));
 	if (!ret && !fn && !result) {
 		counters_read(&base);
 		ret = run_once(op, 0, &base, &hit, &result, why, sizeof(why));
