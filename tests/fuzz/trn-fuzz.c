@@ -854,7 +854,13 @@ static void op_access(struct ex *e, struct rd *r)
 		return;
 	m = &e->map[g8(r) % e->nmap];
 	off = (g32(r) % (m->len + 8192)) & ~7UL;
-	touch(m->addr + off, g8(r) & 1, g8(r));
+	/*
+	 * Reads may go past the end (a fault there is caught); writes stay
+	 * inside: past the end may be another mapping of the process, such as
+	 * a library's data, and a write there corrupts the fuzzer itself (its
+	 * workers died of "symbol lookup error: undefined symbol: nlmsg_alloc").
+	 */
+	touch(m->addr + off, off < m->len && (g8(r) & 1), g8(r));
 }
 
 static void op_fdinfo(struct ex *e, struct rd *r)
