@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # rmmod/insmod and sysfs unbind/bind, 10 cycles each: devices come back the
 # same, nothing is left behind, the kernel log stays clean.
-# budget: 150 s
+# budget: 300 s
 . "$TRNVM_REPO/tests/vm/lib.sh"
 
 CYCLES=${CYCLES:-10}

@@ -5,6 +5,7 @@
 # and is refused to others, the hwmon device reports a temperature and a
 # power that rise under load (also through lm-sensors' `sensors`), and ECC
 # errors injected through QMP (inject-ecc-uncorrected) are counted.
+# budget: 240 s
 . "$TRNVM_REPO/tests/vm/lib.sh"
 
 LOAD=$TRNVM_REPO/build/tests/dev/nrt_load
