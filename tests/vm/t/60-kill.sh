@@ -3,7 +3,7 @@
 # Processes killed with jobs in flight leave nothing behind: HBM, host
 # memory and buffer objects return to their baseline after every round
 # (100 rounds in the full scenario, 10 in the others).
-# budget: 700 s
+# budget: 900 s
 . "$TRNVM_REPO/tests/vm/lib.sh"
 
 if full_run; then ROUNDS=${ROUNDS:-100}; else ROUNDS=${ROUNDS:-10}; fi
