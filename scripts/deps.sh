@@ -502,7 +502,7 @@ do_kernels() {
 }
 
 # --- QEMU: Debian's source with our device model added, built once per
-# (source tarball, configure options, integration recipe and hook patch) and
+# (source tarball, configure options, integration recipe and patches) and
 # then kept in step with qemu/ and tests/qtest/ by an incremental ninja run.
 # Two flavours: "release" for the VMs, "asan" (AddressSanitizer, debug) to
 # hunt memory errors in the model.
@@ -513,8 +513,10 @@ QEMU_CONFIGURE=(--target-list=x86_64-softmmu --without-default-features
 # -O1: a debug build at -O0 makes TCG too slow for the VM scenarios.
 QEMU_ASAN_CONFIGURE=(--enable-asan --enable-debug --extra-cflags=-O1)
 QEMU_RECIPE=2
-# The one change to QEMU's own files: hook hw/misc/trn and the qtest in.
-QEMU_HOOK=$TOP/qemu/qemu-10.0.patch
+# QEMU's own files change in two places, applied in this order: the hook
+# of hw/misc/trn and the qtest, and a fix to TCG that the 16-device VMs
+# need (see the patch's header).
+QEMU_PATCHES=("$TOP/qemu/qemu-10.0.patch" "$TOP/qemu/qemu-10.0-tcg-dispatch.patch")
 QEMU_TARGETS=(qemu-system-x86_64 tests/qtest/trn-test)
 
 qemu_fetch() {
@@ -537,7 +539,7 @@ qemu_fetch() {
 # Copy $1 to $2 only when the content differs, so ninja rebuilds only what changed.
 sync_file() { cmp -s "$1" "$2" || cp "$1" "$2"; }
 
-# The model's files: qemu/ (but the hook patch) and the shared headers into
+# The model's files: qemu/ (but the patches) and the shared headers into
 # hw/misc/trn/, our qtest into tests/qtest/.
 qemu_integrate() {
 	local src=$1 f
@@ -558,13 +560,13 @@ do_qemu() {
 	local flavour=$1
 	need_pkgs "${QEMU_PKGS[@]}"
 	need_meson
-	local tarball ver key bdir src mk opts=("${QEMU_CONFIGURE[@]}")
+	local tarball ver key bdir src mk p opts=("${QEMU_CONFIGURE[@]}")
 	[ "$flavour" = asan ] && opts+=("${QEMU_ASAN_CONFIGURE[@]}")
 	tarball=$(qemu_fetch)
 	[ -n "$tarball" ] || die "cannot fetch the QEMU 10.0 source (apt-get source qemu)"
 	ver=$(basename "$tarball" | sed 's/^qemu_\(.*\)\.orig\.tar\..*$/\1/')
 	key=$(printf '%s\n' "$(basename "$tarball")" "${opts[*]}" "$QEMU_RECIPE" \
-		"$(sha256sum < "$QEMU_HOOK")" | sha256sum | cut -c1-12)
+		"$(cat "${QEMU_PATCHES[@]}" | sha256sum)" | sha256sum | cut -c1-12)
 	bdir=$TRN_CACHE/qemu/$ver-$key
 	src=$bdir/src
 	if [ ! -f "$bdir/.configured" ]; then
@@ -572,8 +574,10 @@ do_qemu() {
 		rm -rf "$bdir" && mkdir -p "$src"
 		tar -xf "$tarball" -C "$src" --strip-components=1
 		qemu_integrate "$src"
-		patch -d "$src" -p1 --forward --quiet < "$QEMU_HOOK" ||
-			die "cannot apply $QEMU_HOOK to QEMU $ver"
+		for p in "${QEMU_PATCHES[@]}"; do
+			patch -d "$src" -p1 --forward --quiet < "$p" ||
+				die "cannot apply $p to QEMU $ver"
+		done
 		log "configuring QEMU"
 		(cd "$src" && mkdir -p build && cd build &&
 		 ../configure "${opts[@]}" > "$bdir/configure.log" 2>&1) ||
