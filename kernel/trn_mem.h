@@ -19,6 +19,13 @@ struct trn_pt;
 /* Device virtual addresses handed out: the first 64 KiB stay unmapped. */
 #define TRN_VA_START		0x10000ULL
 
+/* Kinds of engines, as fdinfo reports their busy time. */
+enum trn_engine_kind {
+	TRN_ENGINE_DMA,		/* the DMA queues */
+	TRN_ENGINE_CORE,	/* the NeuronCore queues */
+	TRN_ENGINE_KINDS
+};
+
 /**
  * struct trn_ctx - a device address space: one per open file
  * @ref: held by the file and by every buffer object mapped in it
@@ -34,14 +41,9 @@ struct trn_pt;
  * @entities: scheduler entity per DMA queue, created on first use
  * @hbm_bytes: bytes of HBM objects of this context
  * @host_bytes: bytes of host objects of this context
+ * @busy_ns: per &enum trn_engine_kind, time the jobs of this context
+ *	occupied the queues
  */
-/* Kinds of engines, as fdinfo reports their busy time. */
-enum trn_engine_kind {
-	TRN_ENGINE_DMA,		/* the DMA queues */
-	TRN_ENGINE_CORE,	/* the NeuronCore queues */
-	TRN_ENGINE_KINDS
-};
-
 struct trn_ctx {
 	struct kref ref;
 	struct trn_device *tdev;
