@@ -42,7 +42,7 @@ bench-run: user kernel need-qemu
 		'build/tools/nrt-bench --baseline build/bench/host-baseline.json'
 
 .PHONY: all deps kernel demo vm check check-build check-static vm-test clean install \
-	install-kernel need-kdir need-qemu
+	install-kernel need-kdir need-qemu need-ksrc
 
 all: user kernel
 
@@ -51,6 +51,9 @@ deps:
 
 need-kdir:
 	@test -n "$(KDIR)" || { echo "KDIR unknown: run 'make deps' or pass KDIR=" >&2; exit 1; }
+
+need-ksrc:
+	@test -f "$(KERNEL_DOC)" || { echo "kernel-doc missing: run 'make deps'" >&2; exit 1; }
 
 need-qemu:
 	@test -x "$(QEMU)" || { echo "QEMU missing: run 'make deps'" >&2; exit 1; }
@@ -88,12 +91,16 @@ check: deps
 
 check-build: user kernel $(GUEST_TESTS)
 
-# checkpatch --strict, W=1 -Werror and sparse on everything under kernel/,
-# plus QEMU's own checkpatch on the device model.
-check-static: need-kdir
+# checkpatch --strict, kernel-doc, W=1 -Werror and sparse on everything under
+# kernel/ and the headers it shares, plus QEMU's own checkpatch on the device
+# model.
+check-static: need-kdir need-ksrc
 	@echo "  CHECKPATCH kernel/"
 	@out=$$(perl $(CHECKPATCH) --strict --no-tree -q --show-types -f \
 		$(filter %.c %.h,$(KERNEL_SRCS))); \
+		if [ -n "$$out" ]; then echo "$$out"; exit 1; fi
+	@echo "  KERNEL-DOC kernel/ include/"
+	@out=$$(perl $(KERNEL_DOC) -none -Wall $(filter %.c %.h,$(KERNEL_SRCS)) 2>&1); \
 		if [ -n "$$out" ]; then echo "$$out"; exit 1; fi
 	@echo "  W=1 -Werror + sparse kernel/"
 	@out=$$($(KBUILD) W=1 KCFLAGS=-Werror C=2 modules 2>&1) || { echo "$$out"; exit 1; }; \

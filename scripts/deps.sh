@@ -5,7 +5,8 @@
 #
 #   scripts/deps.sh host     Debian packages for building and host tests
 #   scripts/deps.sh kernel   kernel 6.12 headers (bookworm-backports), guest kernel
-#                            image and checkpatch, resolved and cached
+#                            image, checkpatch, kernel-doc and ynl-gen, resolved
+#                            and cached
 #   scripts/deps.sh qemu     QEMU 10.0 source (apt-get source) built with the trn model
 #   scripts/deps.sh all      all of the above (default)
 #
@@ -28,8 +29,13 @@ mkdir -p "$TRN_CACHE"
 HOST_PKGS=(build-essential pkg-config bc kmod cpio xz-utils zstd busybox-static
 	   sparse perl python3 libdrm-dev libnl-3-dev libnl-genl-3-dev libpci-dev
 	   libjson-c-dev libcmocka-dev libncurses-dev libmicrohttpd-dev libopenblas-dev
-	   pciutils tmux curl python3-jsonschema lm-sensors
+	   pciutils tmux curl python3-jsonschema python3-yaml lm-sensors
 	   dpkg-dev dwarves)
+# Files of the kernel source that check-static runs: checkpatch, kernel-doc,
+# and ynl-gen with the genetlink schemas it validates specs against.
+KSRC_FILES=(scripts/checkpatch.pl scripts/spelling.txt scripts/const_structs.checkpatch
+	    scripts/kernel-doc tools/net/ynl/ynl-gen-c.py tools/net/ynl/lib
+	    'Documentation/netlink/genetlink*.yaml')
 QEMU_PKGS=(ninja-build libglib2.0-dev libpixman-1-dev flex bison libfdt-dev
 	   zlib1g-dev libslirp-dev libcap-ng-dev libattr1-dev libopenblas-dev
 	   python3-venv python3-pycotap python3-tomli qemu-system-data seabios)
@@ -190,18 +196,21 @@ do_kernel() {
 		rm -rf "$gdir" && mv "$gdir.tmp" "$gdir"
 	fi
 	ver=$(cat "$gdir/version")
-	# checkpatch.pl and its data files come from the kernel source package.
-	local cdir=$TRN_CACHE/checkpatch/$ver
+	# checkpatch.pl, kernel-doc, ynl-gen and the genetlink schemas come from
+	# the kernel source package: only those files are kept, under a key of
+	# their list.
+	local key cdir
+	key=$(printf '%s\n' "${KSRC_FILES[@]}" | sha256sum | cut -c1-8)
+	cdir=$TRN_CACHE/ksrc/$ver-$key
 	if [ ! -f "$cdir/.done" ]; then
 		apt_update
 		rm -rf "$cdir.tmp" && mkdir -p "$cdir.tmp"
-		log "fetching linux-source-$KSERIES ($ver) for checkpatch.pl"
+		log "fetching linux-source-$KSERIES ($ver) for checkpatch, kernel-doc and ynl-gen"
 		(cd "$cdir.tmp" && apt-get "${APT_OPTS[@]}" -q download "linux-source-$KSERIES=$ver" >&2)
 		dpkg-deb --fsys-tarfile "$cdir.tmp"/linux-source-*.deb |
 			tar -x -C "$cdir.tmp" --wildcards '*/linux-source-*.tar.xz'
 		tar -xf "$cdir.tmp"/usr/src/linux-source-*.tar.xz -C "$cdir.tmp" --strip-components=1 \
-			--wildcards '*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
-			'*/scripts/const_structs.checkpatch'
+			--wildcards "${KSRC_FILES[@]/#/*/}"
 		rm -rf "$cdir.tmp"/usr "$cdir.tmp"/*.deb
 		touch "$cdir.tmp/.done"
 		rm -rf "$cdir" && mv "$cdir.tmp" "$cdir"
@@ -212,6 +221,9 @@ do_kernel() {
 		echo "GUEST_ROOT := $gdir/root"
 		echo "GUEST_KERNEL := $gdir/root/boot/vmlinuz-$abi"
 		echo "CHECKPATCH := $cdir/scripts/checkpatch.pl"
+		echo "KERNEL_DOC := $cdir/scripts/kernel-doc"
+		echo "YNL_GEN := $cdir/tools/net/ynl/ynl-gen-c.py"
+		echo "NETLINK_SCHEMAS := $cdir/Documentation/netlink"
 	} > "$TRN_CACHE/kernel.mk"
 }
 
