@@ -42,7 +42,7 @@ bench-run: user kernel need-qemu
 		'build/tools/nrt-bench --baseline build/bench/host-baseline.json'
 
 .PHONY: all deps kernel demo vm check check-build check-static vm-test clean install \
-	install-kernel need-kdir need-qemu need-ksrc
+	install-kernel need-kdir need-qemu need-ksrc ynl-gen
 
 all: user kernel
 
@@ -102,11 +102,17 @@ check-static: need-kdir need-ksrc
 	@echo "  KERNEL-DOC kernel/ include/"
 	@out=$$(perl $(KERNEL_DOC) -none -Wall $(filter %.c %.h,$(KERNEL_SRCS)) 2>&1); \
 		if [ -n "$$out" ]; then echo "$$out"; exit 1; fi
+	@echo "  YNL-GEN Documentation/netlink/specs/trn_link.yaml"
+	@YNL_GEN=$(YNL_GEN) NETLINK_SCHEMAS=$(NETLINK_SCHEMAS) scripts/ynl-gen.sh --check
 	@echo "  W=1 -Werror + sparse kernel/"
 	@out=$$($(KBUILD) W=1 KCFLAGS=-Werror C=2 modules 2>&1) || { echo "$$out"; exit 1; }; \
 		if echo "$$out" | grep -E 'warning|error' ; then exit 1; fi
 	@echo "  CHECKPATCH (QEMU) qemu/"
 	@perl $(QEMU_SRC)/scripts/checkpatch.pl --no-tree -q -f qemu/*.c qemu/*.h
+
+# The netlink policy and op tables, kernel/trn_link_nl.[ch], from the spec.
+ynl-gen: need-ksrc
+	YNL_GEN=$(YNL_GEN) NETLINK_SCHEMAS=$(NETLINK_SCHEMAS) scripts/ynl-gen.sh
 
 # SCENARIOS= selects VM scenarios (tests/vm/run-scenarios: single quad broken).
 vm-test: check-build need-qemu

@@ -29,6 +29,7 @@
 
 #include "trn_drv.h"
 #include "trn_link.h"
+#include "trn_link_nl.h"
 #include "trn_regs.h"
 
 static LIST_HEAD(trn_link_devices);	/* sorted by accel index */
@@ -239,7 +240,7 @@ static struct trn_device *trn_link_lookup(struct genl_info *info,
 	return tdev;
 }
 
-static int trn_link_nl_get_doit(struct sk_buff *skb, struct genl_info *info)
+int trn_link_nl_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct trn_device *tdev;
 	struct sk_buff *msg;
@@ -279,8 +280,7 @@ err_unlock:
  * in order of accel index then port. cb->args[0] is the accel index and
  * cb->args[1] the port to resume at.
  */
-static int trn_link_nl_get_dumpit(struct sk_buff *skb,
-				  struct netlink_callback *cb)
+int trn_link_nl_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	const struct genl_info *info = genl_info_dump(cb);
 	struct nlattr *filter = info->attrs[TRN_LINK_A_DEV_INDEX];
@@ -320,7 +320,7 @@ out:
 	return ret;
 }
 
-static int trn_link_nl_set_doit(struct sk_buff *skb, struct genl_info *info)
+int trn_link_nl_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *threshold = info->attrs[TRN_LINK_A_ERR_THRESHOLD];
 	bool clear = nla_get_flag(info->attrs[TRN_LINK_A_CLEAR_COUNTERS]);
@@ -349,51 +349,11 @@ static int trn_link_nl_set_doit(struct sk_buff *skb, struct genl_info *info)
 	return 0;
 }
 
-static const struct nla_policy trn_link_get_do_policy[TRN_LINK_A_PORT + 1] = {
-	[TRN_LINK_A_DEV_INDEX] = { .type = NLA_U32 },
-	[TRN_LINK_A_PORT] = { .type = NLA_U32 },
-};
-
-static const struct nla_policy trn_link_get_dump_policy[TRN_LINK_A_DEV_INDEX + 1] = {
-	[TRN_LINK_A_DEV_INDEX] = { .type = NLA_U32 },
-};
-
-static const struct nla_policy trn_link_set_policy[TRN_LINK_A_CLEAR_COUNTERS + 1] = {
-	[TRN_LINK_A_DEV_INDEX] = { .type = NLA_U32 },
-	[TRN_LINK_A_PORT] = { .type = NLA_U32 },
-	[TRN_LINK_A_ERR_THRESHOLD] = { .type = NLA_U32 },
-	[TRN_LINK_A_CLEAR_COUNTERS] = { .type = NLA_FLAG },
-};
-
-/* Split ops past resv_start_op: strict validation, unknown attributes fail. */
-static const struct genl_split_ops trn_link_ops[] = {
-	{
-		.cmd = TRN_LINK_CMD_GET,
-		.doit = trn_link_nl_get_doit,
-		.policy = trn_link_get_do_policy,
-		.maxattr = ARRAY_SIZE(trn_link_get_do_policy) - 1,
-		.flags = GENL_CMD_CAP_DO,
-	},
-	{
-		.cmd = TRN_LINK_CMD_GET,
-		.dumpit = trn_link_nl_get_dumpit,
-		.policy = trn_link_get_dump_policy,
-		.maxattr = ARRAY_SIZE(trn_link_get_dump_policy) - 1,
-		.flags = GENL_CMD_CAP_DUMP,
-	},
-	{
-		.cmd = TRN_LINK_CMD_SET,
-		.doit = trn_link_nl_set_doit,
-		.policy = trn_link_set_policy,
-		.maxattr = ARRAY_SIZE(trn_link_set_policy) - 1,
-		.flags = GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
-	},
-};
-
-enum trn_link_mcgrp {
-	TRN_LINK_NLGRP_EVENTS,
-};
-
+/*
+ * The policies and the op table are generated from the spec
+ * (trn_link_nl.c); the family and its multicast group are defined here, as
+ * genetlink-c families do.
+ */
 static const struct genl_multicast_group trn_link_mcgrps[] = {
 	[TRN_LINK_NLGRP_EVENTS] = { .name = TRN_LINK_MCGRP_EVENTS },
 };
@@ -404,8 +364,9 @@ static struct genl_family trn_link_family __ro_after_init = {
 	.netnsok = false,
 	.parallel_ops = true,
 	.module = THIS_MODULE,
-	.split_ops = trn_link_ops,
-	.n_split_ops = ARRAY_SIZE(trn_link_ops),
+	.split_ops = trn_link_nl_ops,
+	.n_split_ops = ARRAY_SIZE(trn_link_nl_ops),
+	/* Commands past it validate strictly: unknown attributes fail. */
 	.resv_start_op = TRN_LINK_CMD_EVENT + 1,
 	.mcgrps = trn_link_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(trn_link_mcgrps),
