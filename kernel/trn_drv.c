@@ -14,9 +14,13 @@
 
 #include "trn_drv.h"
 #include "trn_gem.h"
+#include "trn_hw.h"
 #include "trn_job.h"
 #include "trn_link.h"
 #include "trn_mem.h"
+#include "trn_peer.h"
+#include "trn_stats.h"
+#include "trn_sysfs.h"
 #include "trn_regs.h"
 
 static int trn_query_device_info(struct trn_device *tdev, void *out)

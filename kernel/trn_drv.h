@@ -154,13 +154,4 @@ static inline void trn_write64(struct trn_device *tdev, u32 reg, u64 val)
 	writeq(val, tdev->regs + reg);
 }
 
-int trn_hw_init(struct trn_device *tdev);
-int trn_peer_init(struct trn_device *tdev);
-int trn_stats_init(struct trn_device *tdev);
-void trn_peer_remove(struct trn_device *tdev);
-int trn_irq_init(struct trn_device *tdev);
-
-extern const struct attribute_group *trn_sysfs_groups[];
-extern const struct attribute_group trn_stats_group;
-
 #endif /* __TRN_DRV_H__ */

@@ -16,6 +16,7 @@
 #include "trn_drv.h"
 #include "trn_gem.h"
 #include "trn_mem.h"
+#include "trn_peer.h"
 #include "trn_regs.h"
 
 /*

@@ -83,10 +83,4 @@ void trn_gem_exit(void);
 int trn_ioctl_bo_create(struct drm_device *drm, void *data, struct drm_file *file);
 int trn_ioctl_bo_info(struct drm_device *drm, void *data, struct drm_file *file);
 
-/* trn_peer.c */
-struct dma_buf *trn_peer_export(struct drm_gem_object *obj, int flags);
-void trn_peer_detach(struct trn_bo *bo);
-void trn_peer_release(struct trn_bo *bo);
-int trn_ioctl_peer_import(struct drm_device *drm, void *data, struct drm_file *file);
-
 #endif /* __TRN_GEM_H__ */

@@ -8,6 +8,8 @@
 #include <drm/drm_print.h>
 
 #include "trn_drv.h"
+#include "trn_hw.h"
+#include "trn_link.h"
 #include "trn_regs.h"
 
 #define TRN_RESET_TIMEOUT_US	100000

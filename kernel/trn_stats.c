@@ -13,6 +13,7 @@
 
 #include "trn_drv.h"
 #include "trn_job.h"
+#include "trn_stats.h"
 #include "trn_regs.h"
 
 /*

@@ -7,6 +7,8 @@
 
 #include "trn_drv.h"
 #include "trn_regs.h"
+#include "trn_stats.h"
+#include "trn_sysfs.h"
 
 /*
  * Read-only facts about the device, on the PCI device (and so also under
