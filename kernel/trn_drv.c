@@ -13,11 +13,13 @@
 #include <drm/trn_accel.h>
 
 #include "trn_drv.h"
+#include "trn_file.h"
 #include "trn_gem.h"
 #include "trn_hw.h"
 #include "trn_job.h"
 #include "trn_link.h"
 #include "trn_mem.h"
+#include "trn_vm.h"
 #include "trn_peer.h"
 #include "trn_stats.h"
 #include "trn_sysfs.h"
@@ -101,48 +103,26 @@ static const struct drm_ioctl_desc trn_ioctls[] = {
 
 static int trn_open(struct drm_device *drm, struct drm_file *file)
 {
-	struct trn_ctx *ctx;
+	struct trn_file_priv *fpriv;
 
-	ctx = trn_ctx_create(to_trn_device(drm));
-	if (IS_ERR(ctx))
-		return PTR_ERR(ctx);
-	file->driver_priv = ctx;
+	fpriv = trn_file_create(to_trn_device(drm));
+	if (IS_ERR(fpriv))
+		return PTR_ERR(fpriv);
+	file->driver_priv = fpriv;
 	return 0;
 }
 
-/* Per-file memory, in the keys of Documentation/gpu/drm-usage-stats.rst. */
-/*
- * Documentation/gpu/drm-usage-stats.rst: memory by region (all of it
- * resident: buffer objects are backed when created), and the time jobs of
- * the file occupied the queues of each kind, whose capacity is their count.
- */
 static void trn_show_fdinfo(struct drm_printer *p, struct drm_file *file)
 {
-	struct trn_ctx *ctx = file->driver_priv;
-	struct trn_device *tdev = ctx->tdev;
-	u64 hbm = (u64)atomic64_read(&ctx->hbm_bytes) >> 10;
-	u64 host = (u64)atomic64_read(&ctx->host_bytes) >> 10;
-
-	drm_printf(p, "drm-total-hbm:\t%llu KiB\n", hbm);
-	drm_printf(p, "drm-resident-hbm:\t%llu KiB\n", hbm);
-	drm_printf(p, "drm-total-memory:\t%llu KiB\n", host);
-	drm_printf(p, "drm-resident-memory:\t%llu KiB\n", host);
-	drm_printf(p, "drm-engine-dma:\t%llu ns\n",
-		   (u64)atomic64_read(&ctx->busy_ns[TRN_ENGINE_DMA]));
-	drm_printf(p, "drm-engine-capacity-dma:\t%u\n", tdev->num_dma_queues);
-	if (tdev->num_core_queues) {
-		drm_printf(p, "drm-engine-core:\t%llu ns\n",
-			   (u64)atomic64_read(&ctx->busy_ns[TRN_ENGINE_CORE]));
-		drm_printf(p, "drm-engine-capacity-core:\t%u\n", tdev->num_core_queues);
-	}
+	trn_file_show_fdinfo(p, file->driver_priv);
 }
 
 static void trn_postclose(struct drm_device *drm, struct drm_file *file)
 {
-	struct trn_ctx *ctx = file->driver_priv;
+	struct trn_file_priv *fpriv = file->driver_priv;
 
-	trn_ctx_destroy_entities(ctx);
-	trn_ctx_put(ctx);
+	trn_job_file_close(fpriv);
+	trn_file_put(fpriv);
 }
 
 static const struct file_operations trn_accel_fops = {

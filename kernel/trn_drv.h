@@ -24,6 +24,7 @@
 
 struct pci_dev;
 struct trn_queue;
+struct trn_vm;
 struct trn_core_kobj;
 
 /* Limits of what the driver asks of a device. */
@@ -67,7 +68,8 @@ struct trn_core_kobj;
  * @link_node: entry in the list of bound devices (trn_link.c)
  * @links_kobj: the sysfs directory links/
  * @peer_lock: protects @imports, @peer_gone and the export state of objects
- * @export_ctx: with TRN_CAP_PEER, the export space peers reach
+ * @export_vm: with TRN_CAP_PEER, the export space peers reach: an address
+ *	space of no file
  * @imports: peer objects on other devices that use this one's memory
  * @peer_gone: the device is going away: no more imports of its memory
  * @stats_lock: protects the bases of the counters (trn_stats.c)
@@ -117,7 +119,7 @@ struct trn_device {
 	struct kobject *links_kobj;
 
 	struct mutex peer_lock; /* imports, peer_gone, trn_bo.xva/xcount */
-	struct trn_ctx *export_ctx;
+	struct trn_vm *export_vm;
 	struct list_head imports;
 	bool peer_gone;
 

@@ -15,9 +15,11 @@
 
 #include "trn_drv.h"
 #include "trn_gem.h"
+#include "trn_file.h"
 #include "trn_mem.h"
 #include "trn_peer.h"
 #include "trn_regs.h"
+#include "trn_vm.h"
 
 /*
  * Buffer objects. An object lives in HBM (drm_buddy blocks, CPU access
@@ -42,7 +44,7 @@ static void trn_bo_release_memory(struct trn_bo *bo)
 	if (bo->placement == DRM_TRN_PLACEMENT_HBM) {
 		if (!list_empty(&bo->blocks)) {
 			trn_hbm_free(tdev, &bo->blocks, size);
-			atomic64_sub(size, &bo->ctx->hbm_bytes);
+			atomic64_sub(size, &bo->fpriv->hbm_bytes);
 		}
 		kvfree(bo->runs);
 	} else if (bo->pages) {
@@ -53,7 +55,7 @@ static void trn_bo_release_memory(struct trn_bo *bo)
 		}
 		drm_gem_put_pages(&bo->base, bo->pages, true, true);
 		atomic64_sub(size, &tdev->host_used);
-		atomic64_sub(size, &bo->ctx->host_bytes);
+		atomic64_sub(size, &bo->fpriv->host_bytes);
 	} else if (bo->src) {
 		trn_peer_release(bo);
 	}
@@ -66,25 +68,25 @@ static void trn_bo_destroy(struct trn_bo *bo)
 {
 	struct drm_gem_object *obj = &bo->base;
 	struct trn_device *tdev = to_trn_device(obj->dev);
-	struct trn_ctx *ctx = bo->ctx;
+	struct trn_file_priv *fpriv = bo->fpriv;
+	struct trn_vm *vm = bo->vm;
 
 	/* Out of the exporter's reach before the range can be reused */
 	if (bo->src)
 		trn_peer_detach(bo);
 	if (drm_mm_node_allocated(&bo->va)) {
 		/* No job may touch the memory once it is unmapped and freed. */
-		trn_ctx_wait_idle(ctx);
-		trn_ctx_unmap(ctx, &bo->va);
-		trn_ctx_wait_idle(ctx);
-		mutex_lock(&ctx->lock);
-		drm_mm_remove_node(&bo->va);
-		mutex_unlock(&ctx->lock);
+		trn_vm_wait_idle(vm);
+		trn_vm_unmap(vm, &bo->va);
+		trn_vm_wait_idle(vm);
+		trn_vm_remove(vm, &bo->va);
 	}
 	trn_bo_release_memory(bo);
 	drm_gem_free_mmap_offset(obj);
 	drm_gem_object_release(obj);
 	atomic_dec(&tdev->num_bos);
-	trn_ctx_put(ctx);
+	trn_vm_put(vm);
+	trn_file_put(fpriv);
 	kfree(bo);
 }
 
@@ -108,7 +110,7 @@ static void trn_bo_free(struct drm_gem_object *obj)
 {
 	struct trn_bo *bo = to_trn_bo(obj);
 
-	if (!drm_mm_node_allocated(&bo->va) || trn_ctx_idle(bo->ctx)) {
+	if (!drm_mm_node_allocated(&bo->va) || trn_vm_idle(bo->vm)) {
 		trn_bo_destroy(bo);
 		return;
 	}
@@ -217,7 +219,7 @@ static int trn_bo_alloc_hbm(struct trn_device *tdev, struct trn_bo *bo)
 	ret = trn_hbm_alloc(tdev, bo->base.size, &bo->blocks);
 	if (ret)
 		return ret;
-	atomic64_add(bo->base.size, &bo->ctx->hbm_bytes);
+	atomic64_add(bo->base.size, &bo->fpriv->hbm_bytes);
 	ret = trn_hbm_clear(tdev, &bo->blocks);
 	if (ret)
 		return ret;
@@ -233,7 +235,7 @@ static int trn_bo_alloc_hbm(struct trn_device *tdev, struct trn_bo *bo)
 		bo->nr_runs++;
 		page += drm_buddy_block_size(&tdev->hbm_mm, block) >> PAGE_SHIFT;
 	}
-	return trn_ctx_map_hbm(bo->ctx, &bo->va, &bo->blocks);
+	return trn_vm_map_hbm(bo->vm, &bo->va, &bo->blocks);
 }
 
 static int trn_bo_alloc_host(struct trn_device *tdev, struct trn_bo *bo)
@@ -248,7 +250,7 @@ static int trn_bo_alloc_host(struct trn_device *tdev, struct trn_bo *bo)
 		return ret;
 	}
 	atomic64_add(bo->base.size, &tdev->host_used);
-	atomic64_add(bo->base.size, &bo->ctx->host_bytes);
+	atomic64_add(bo->base.size, &bo->fpriv->host_bytes);
 
 	bo->sgt = kzalloc(sizeof(*bo->sgt), GFP_KERNEL);
 	if (!bo->sgt)
@@ -267,21 +269,22 @@ static int trn_bo_alloc_host(struct trn_device *tdev, struct trn_bo *bo)
 		bo->sgt = NULL;
 		return ret;
 	}
-	return trn_ctx_map_sgt(bo->ctx, &bo->va, bo->sgt);
+	return trn_vm_map_sgt(bo->vm, &bo->va, bo->sgt);
 }
 
 /**
  * trn_bo_alloc() - a buffer object with a virtual range and no memory yet
- * @ctx: the address space it is mapped in
+ * @fpriv: the file that creates it, charged for it; the object is mapped
+ *	in the file's address space
  * @placement: DRM_TRN_PLACEMENT_*
  * @size: bytes, a multiple of TRN_PAGE_SIZE
  *
  * Return: the object, holding one GEM reference which owns everything the
  * caller adds (put it on error), or ERR_PTR(-ENOMEM).
  */
-struct trn_bo *trn_bo_alloc(struct trn_ctx *ctx, u32 placement, u64 size)
+struct trn_bo *trn_bo_alloc(struct trn_file_priv *fpriv, u32 placement, u64 size)
 {
-	struct trn_device *tdev = ctx->tdev;
+	struct trn_device *tdev = fpriv->tdev;
 	struct trn_bo *bo;
 	int ret;
 
@@ -293,8 +296,8 @@ struct trn_bo *trn_bo_alloc(struct trn_ctx *ctx, u32 placement, u64 size)
 	bo->placement = placement;
 	INIT_LIST_HEAD(&bo->blocks);
 	INIT_LIST_HEAD(&bo->import_node);
-	kref_get(&ctx->ref);
-	bo->ctx = ctx;
+	bo->fpriv = trn_file_get(fpriv);
+	bo->vm = trn_vm_get(fpriv->vm);
 	atomic_inc(&tdev->num_bos);
 
 	if (placement == DRM_TRN_PLACEMENT_HOST) {
@@ -305,17 +308,16 @@ struct trn_bo *trn_bo_alloc(struct trn_ctx *ctx, u32 placement, u64 size)
 	}
 	if (ret) {
 		atomic_dec(&tdev->num_bos);
-		trn_ctx_put(ctx);
+		trn_vm_put(bo->vm);
+		trn_file_put(fpriv);
 		kfree(bo);
 		return ERR_PTR(ret);
 	}
 
-	mutex_lock(&ctx->lock);
-	ret = drm_mm_insert_node(&ctx->va_mm, &bo->va, size);
-	mutex_unlock(&ctx->lock);
+	ret = trn_vm_insert(bo->vm, &bo->va, size);
 	if (ret) {
 		drm_gem_object_put(&bo->base);
-		return ERR_PTR(-ENOMEM);
+		return ERR_PTR(ret);
 	}
 	return bo;
 }
@@ -323,7 +325,7 @@ struct trn_bo *trn_bo_alloc(struct trn_ctx *ctx, u32 placement, u64 size)
 int trn_ioctl_bo_create(struct drm_device *drm, void *data, struct drm_file *file)
 {
 	struct trn_device *tdev = to_trn_device(drm);
-	struct trn_ctx *ctx = file->driver_priv;
+	struct trn_file_priv *fpriv = file->driver_priv;
 	struct drm_trn_bo_create *args = data;
 	struct trn_bo *bo;
 	int ret;
@@ -343,7 +345,7 @@ int trn_ioctl_bo_create(struct drm_device *drm, void *data, struct drm_file *fil
 	    args->size > (totalram_pages() << PAGE_SHIFT) / 2)
 		return -ENOMEM;
 
-	bo = trn_bo_alloc(ctx, args->placement, ALIGN(args->size, TRN_PAGE_SIZE));
+	bo = trn_bo_alloc(fpriv, args->placement, ALIGN(args->size, TRN_PAGE_SIZE));
 	if (IS_ERR(bo))
 		return PTR_ERR(bo);
 

@@ -12,8 +12,9 @@
 struct drm_device;
 struct drm_file;
 struct sg_table;
-struct trn_ctx;
 struct trn_device;
+struct trn_file_priv;
+struct trn_vm;
 
 /**
  * struct trn_hbm_run - physically contiguous part of an HBM object
@@ -28,7 +29,8 @@ struct trn_hbm_run {
 /**
  * struct trn_bo - a buffer object, mapped in one address space
  * @base: GEM object
- * @ctx: address space it is mapped in (a reference)
+ * @fpriv: the file that created it, charged for its memory (a reference)
+ * @vm: address space it is mapped in, the file's (a reference)
  * @placement: DRM_TRN_PLACEMENT_*
  * @va: device virtual range
  * @blocks: HBM objects: drm_buddy blocks
@@ -49,7 +51,8 @@ struct trn_hbm_run {
  */
 struct trn_bo {
 	struct drm_gem_object base;
-	struct trn_ctx *ctx;
+	struct trn_file_priv *fpriv;
+	struct trn_vm *vm;
 	u32 placement;
 	struct drm_mm_node va;
 
@@ -76,7 +79,7 @@ static inline struct trn_bo *to_trn_bo(struct drm_gem_object *obj)
 	return container_of(obj, struct trn_bo, base);
 }
 
-struct trn_bo *trn_bo_alloc(struct trn_ctx *ctx, u32 placement, u64 size);
+struct trn_bo *trn_bo_alloc(struct trn_file_priv *fpriv, u32 placement, u64 size);
 
 int trn_gem_init(void);
 void trn_gem_exit(void);

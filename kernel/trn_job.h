@@ -13,7 +13,7 @@
 
 struct drm_device;
 struct drm_file;
-struct trn_ctx;
+struct trn_file_priv;
 struct trn_device;
 struct trn_job;
 
@@ -82,7 +82,7 @@ struct trn_queue {
 
 int trn_queues_init(struct trn_device *tdev);
 void trn_queues_stop(struct trn_device *tdev);
-void trn_ctx_destroy_entities(struct trn_ctx *ctx);
+void trn_job_file_close(struct trn_file_priv *fpriv);
 int trn_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file);
 
 #endif /* __TRN_JOB_H__ */

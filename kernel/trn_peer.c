@@ -14,9 +14,9 @@
 
 #include "trn_drv.h"
 #include "trn_gem.h"
-#include "trn_mem.h"
 #include "trn_peer.h"
 #include "trn_regs.h"
+#include "trn_vm.h"
 
 /*
  * Peer DMA: HBM objects of one device used by the DMA engines of a device
@@ -24,7 +24,7 @@
  * DMA").
  *
  * Each device has an export space: an address space of its own (a struct
- * trn_ctx with no file) whose page table the hardware follows for accesses
+ * trn_vm with no file) whose page table the hardware follows for accesses
  * that arrive from peers. An object is mapped there, at trn_bo.xva, while at
  * least one peer object uses it, and nothing else ever is: a peer reaches
  * exactly the objects that were shared with it.
@@ -92,7 +92,7 @@ struct dma_buf *trn_peer_export(struct drm_gem_object *obj, int flags)
 	struct trn_bo *bo = to_trn_bo(obj);
 	DEFINE_DMA_BUF_EXPORT_INFO(info);
 
-	if (bo->placement != DRM_TRN_PLACEMENT_HBM || !tdev->export_ctx)
+	if (bo->placement != DRM_TRN_PLACEMENT_HBM || !tdev->export_vm)
 		return ERR_PTR(-EOPNOTSUPP);
 	info.ops = &trn_dmabuf_ops;
 	info.size = obj->size;
@@ -105,34 +105,27 @@ struct dma_buf *trn_peer_export(struct drm_gem_object *obj, int flags)
 /* Map @src in the export space of @tdev at src->xva; peer_lock held. */
 static int trn_peer_share(struct trn_device *tdev, struct trn_bo *src)
 {
-	struct trn_ctx *x = tdev->export_ctx;
+	struct trn_vm *x = tdev->export_vm;
 	int ret;
 
 	lockdep_assert_held(&tdev->peer_lock);
-	mutex_lock(&x->lock);
-	ret = drm_mm_insert_node(&x->va_mm, &src->xva, src->base.size);
-	mutex_unlock(&x->lock);
+	ret = trn_vm_insert(x, &src->xva, src->base.size);
 	if (ret)
-		return -ENOMEM;
-	ret = trn_ctx_map_hbm(x, &src->xva, &src->blocks);
-	if (ret) {
-		mutex_lock(&x->lock);
-		drm_mm_remove_node(&src->xva);
-		mutex_unlock(&x->lock);
-	}
+		return ret;
+	ret = trn_vm_map_hbm(x, &src->xva, &src->blocks);
+	if (ret)
+		trn_vm_remove(x, &src->xva);
 	return ret;
 }
 
 /* Remove @src from the export space: no peer job can use it any more. */
 static void trn_peer_unshare(struct trn_device *tdev, struct trn_bo *src)
 {
-	struct trn_ctx *x = tdev->export_ctx;
+	struct trn_vm *x = tdev->export_vm;
 
 	lockdep_assert_held(&tdev->peer_lock);
-	trn_ctx_unmap(x, &src->xva);
-	mutex_lock(&x->lock);
-	drm_mm_remove_node(&src->xva);
-	mutex_unlock(&x->lock);
+	trn_vm_unmap(x, &src->xva);
+	trn_vm_remove(x, &src->xva);
 }
 
 /*
@@ -189,8 +182,8 @@ static int trn_peer_attach(struct trn_bo *bo, struct trn_bo *src,
 	bo->exporter = exporter;
 	bo->port = port;
 	list_add_tail(&bo->import_node, &exporter->imports);
-	ret = trn_ctx_map_peer(bo->ctx, &bo->va, port, exporter->chip_id,
-			       src->xva.start, writable);
+	ret = trn_vm_map_peer(bo->vm, &bo->va, port, exporter->chip_id,
+			      src->xva.start, writable);
 out_unlock:
 	mutex_unlock(&exporter->peer_lock);
 	return ret;
@@ -230,7 +223,7 @@ void trn_peer_release(struct trn_bo *bo)
 int trn_ioctl_peer_import(struct drm_device *drm, void *data, struct drm_file *file)
 {
 	struct trn_device *tdev = to_trn_device(drm);
-	struct trn_ctx *ctx = file->driver_priv;
+	struct trn_file_priv *fpriv = file->driver_priv;
 	struct drm_trn_peer_import *args = data;
 	struct trn_device *exporter;
 	struct drm_gem_object *obj;
@@ -264,7 +257,7 @@ int trn_ioctl_peer_import(struct drm_device *drm, void *data, struct drm_file *f
 		goto out_put_dmabuf;
 	}
 
-	bo = trn_bo_alloc(ctx, DRM_TRN_PLACEMENT_PEER, obj->size);
+	bo = trn_bo_alloc(fpriv, DRM_TRN_PLACEMENT_PEER, obj->size);
 	if (IS_ERR(bo)) {
 		ret = PTR_ERR(bo);
 		goto out_put_dmabuf;
@@ -290,7 +283,7 @@ static void trn_peer_fini(struct drm_device *drm, void *arg)
 {
 	struct trn_device *tdev = arg;
 
-	trn_ctx_put(tdev->export_ctx);
+	trn_vm_put(tdev->export_vm);
 }
 
 /* Unbind, or a probe that fails later: peers reach nothing from now on. */
@@ -309,7 +302,7 @@ static void trn_peer_disable(void *arg)
  */
 int trn_peer_init(struct trn_device *tdev)
 {
-	struct trn_ctx *x;
+	struct trn_vm *x;
 	int ret;
 
 	INIT_LIST_HEAD(&tdev->imports);
@@ -318,14 +311,14 @@ int trn_peer_init(struct trn_device *tdev)
 		return ret;
 	if (!(tdev->hw_caps & TRN_CAP_PEER) || !tdev->num_links)
 		return 0;
-	x = trn_ctx_create(tdev);
+	x = trn_vm_create(tdev);
 	if (IS_ERR(x))
 		return PTR_ERR(x);
-	tdev->export_ctx = x;
+	tdev->export_vm = x;
 	ret = drmm_add_action_or_reset(&tdev->drm, trn_peer_fini, tdev);
 	if (ret)
 		return ret;
-	trn_write64(tdev, TRN_REG_PEER_ROOT, trn_ctx_pt_root(x) | TRN_PEER_ROOT_ENABLE);
+	trn_write64(tdev, TRN_REG_PEER_ROOT, trn_vm_pt_root(x) | TRN_PEER_ROOT_ENABLE);
 	return devm_add_action_or_reset(&tdev->pdev->dev, trn_peer_disable, tdev);
 }
 
@@ -340,12 +333,12 @@ void trn_peer_remove(struct trn_device *tdev)
 {
 	struct trn_bo *bo;
 
-	if (!tdev->export_ctx)
+	if (!tdev->export_vm)
 		return;
 	mutex_lock(&tdev->peer_lock);
 	tdev->peer_gone = true;
 	trn_peer_disable(tdev);
 	list_for_each_entry(bo, &tdev->imports, import_node)
-		trn_ctx_unmap(bo->ctx, &bo->va);
+		trn_vm_unmap(bo->vm, &bo->va);
 	mutex_unlock(&tdev->peer_lock);
 }
