@@ -135,6 +135,7 @@ static const struct drm_driver trn_drm_driver = {
 	.driver_features = DRIVER_COMPUTE_ACCEL | DRIVER_GEM | DRIVER_SYNCOBJ |
 			   DRIVER_SYNCOBJ_TIMELINE,
 	.open = trn_open,
+	.gem_create_object = trn_gem_create_object,
 	.postclose = trn_postclose,
 	.show_fdinfo = trn_show_fdinfo,
 	.fops = &trn_accel_fops,

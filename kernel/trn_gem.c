@@ -1,64 +1,80 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Copyright (c) 2026 The trn authors */
 
-#include <linux/dma-mapping.h>
+#include <linux/dma-buf.h>
 #include <linux/mm.h>
-#include <linux/scatterlist.h>
 #include <linux/slab.h>
-#include <linux/vmalloc.h>
 #include <linux/workqueue.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
-#include <drm/drm_print.h>
+#include <drm/drm_gem_shmem_helper.h>
+#include <drm/drm_prime.h>
+#include <drm/drm_vma_manager.h>
 #include <drm/trn_accel.h>
 
 #include "trn_drv.h"
-#include "trn_gem.h"
 #include "trn_file.h"
+#include "trn_gem.h"
 #include "trn_mem.h"
-#include "trn_peer.h"
 #include "trn_regs.h"
 #include "trn_vm.h"
 
 /*
- * Buffer objects. An object lives in HBM (drm_buddy blocks, CPU access
- * through the write-combined BAR) or in host memory (shmem pages, DMA-mapped
- * for the device). Either way it is mapped at creation into the address
- * space of the file that created it, and only there: a file can reach no
- * other file's memory. Its memory is released once no job of that file can
+ * Buffer objects. An object lives in HBM (blocks of trn_mem.c, CPU access
+ * through the write-combined BAR) or in host memory (a drm_gem_shmem
+ * object whose pages stay pinned and DMA-mapped for the device while it
+ * lives). Either way it is mapped at creation into the address space of
+ * the file that created it, and only there: a file can reach no other
+ * file's memory. Its memory is released once no job of that file can
  * still use it.
  *
- * HBM objects can be shared with the devices cabled to this one, through
- * dma-buf and an import on the other device (trn_peer.c).
+ * CPU mappings fault pages in one at a time, by their offset in the object,
+ * which vm_pgoff gives: a mapping whose start was unmapped, or that mremap
+ * moved, still maps the right pages. (The shmem helpers' own fault handler
+ * counts from the start of the mapping instead, and takes a page reference
+ * per mapping, which pinned pages do not need; host objects therefore use
+ * the helpers for their pages and this file's mmap.)
+ *
+ * HBM objects can be shared with the devices cabled to this one, as
+ * dma-bufs that only a peer import on another trn device takes
+ * (trn_peer.c).
  */
 
 /* Largest object: bounded by the address space and by sane kmalloc sizes. */
 #define TRN_BO_MAX_SIZE		BIT_ULL(36)
 
-static void trn_bo_release_memory(struct trn_bo *bo)
-{
-	struct trn_device *tdev = to_trn_device(bo->base.dev);
-	u64 size = bo->base.size;
+/* drm_gem_shmem_free() frees the trn_bo it is at the start of. */
+static_assert(offsetof(struct trn_bo, base) == 0);
 
-	if (bo->placement == DRM_TRN_PLACEMENT_HBM) {
+/* Give back the object's memory and free the object. */
+static void trn_bo_release(struct trn_bo *bo)
+{
+	struct drm_gem_object *obj = &bo->base.base;
+	struct trn_device *tdev = to_trn_device(obj->dev);
+	u64 size = obj->size;
+
+	switch (bo->placement) {
+	case DRM_TRN_PLACEMENT_HOST:
+		if (bo->base.pages) {
+			atomic64_sub(size, &tdev->host_used);
+			atomic64_sub(size, &bo->fpriv->host_bytes);
+		}
+		/* Unmaps and unpins the pages, releases and frees the object. */
+		drm_gem_shmem_free(&bo->base);
+		return;
+	case DRM_TRN_PLACEMENT_HBM:
 		if (!list_empty(&bo->blocks)) {
 			trn_hbm_free(tdev, &bo->blocks, size);
 			atomic64_sub(size, &bo->fpriv->hbm_bytes);
 		}
 		kvfree(bo->runs);
-	} else if (bo->pages) {
-		if (bo->sgt) {
-			dma_unmap_sgtable(tdev->drm.dev, bo->sgt, DMA_BIDIRECTIONAL, 0);
-			sg_free_table(bo->sgt);
-			kfree(bo->sgt);
-		}
-		drm_gem_put_pages(&bo->base, bo->pages, true, true);
-		atomic64_sub(size, &tdev->host_used);
-		atomic64_sub(size, &bo->fpriv->host_bytes);
-	} else if (bo->src) {
-		trn_peer_release(bo);
+		break;
 	}
+	if (bo->ops)
+		bo->ops->release(bo);
+	drm_gem_object_release(obj);
+	kfree(bo);
 }
 
 /* Frees of objects that jobs may still use; see trn_bo_free(). */
@@ -66,14 +82,12 @@ static struct workqueue_struct *trn_free_wq;
 
 static void trn_bo_destroy(struct trn_bo *bo)
 {
-	struct drm_gem_object *obj = &bo->base;
-	struct trn_device *tdev = to_trn_device(obj->dev);
+	struct trn_device *tdev = to_trn_device(bo->base.base.dev);
 	struct trn_file_priv *fpriv = bo->fpriv;
 	struct trn_vm *vm = bo->vm;
 
-	/* Out of the exporter's reach before the range can be reused */
-	if (bo->src)
-		trn_peer_detach(bo);
+	if (bo->ops && bo->ops->detach)
+		bo->ops->detach(bo);
 	if (drm_mm_node_allocated(&bo->va)) {
 		/* No job may touch the memory once it is unmapped and freed. */
 		trn_vm_wait_idle(vm);
@@ -81,19 +95,16 @@ static void trn_bo_destroy(struct trn_bo *bo)
 		trn_vm_wait_idle(vm);
 		trn_vm_remove(vm, &bo->va);
 	}
-	trn_bo_release_memory(bo);
-	drm_gem_free_mmap_offset(obj);
-	drm_gem_object_release(obj);
+	trn_bo_release(bo);
 	atomic_dec(&tdev->num_bos);
 	trn_vm_put(vm);
 	trn_file_put(fpriv);
-	kfree(bo);
 }
 
 static void trn_bo_free_work(struct work_struct *work)
 {
 	struct trn_bo *bo = container_of(work, struct trn_bo, free_work);
-	struct drm_device *drm = bo->base.dev;
+	struct drm_device *drm = bo->base.base.dev;
 
 	trn_bo_destroy(bo);
 	drm_dev_put(drm);
@@ -160,21 +171,23 @@ static u64 trn_bo_hbm_page(struct trn_bo *bo, pgoff_t page)
 static vm_fault_t trn_bo_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
-	struct trn_bo *bo = to_trn_bo(vma->vm_private_data);
-	struct trn_device *tdev = to_trn_device(bo->base.dev);
-	pgoff_t page = (vmf->address - vma->vm_start) >> PAGE_SHIFT;
+	struct drm_gem_object *obj = vma->vm_private_data;
+	struct trn_bo *bo = to_trn_bo(obj);
+	struct trn_device *tdev = to_trn_device(obj->dev);
+	/* vm_pgoff is the object's mmap offset plus the mapping's offset in it */
+	pgoff_t page = vmf->pgoff - drm_vma_node_start(&obj->vma_node);
 	unsigned long pfn;
 	vm_fault_t ret;
 	int idx;
 
-	if (page >= bo->base.size >> PAGE_SHIFT)
+	if (page >= obj->size >> PAGE_SHIFT)
 		return VM_FAULT_SIGBUS;
 	if (!drm_dev_enter(&tdev->drm, &idx))
 		return VM_FAULT_SIGBUS;
 	if (bo->placement == DRM_TRN_PLACEMENT_HBM)
 		pfn = (tdev->hbm_bus + trn_bo_hbm_page(bo, page)) >> PAGE_SHIFT;
 	else
-		pfn = page_to_pfn(bo->pages[page]);
+		pfn = page_to_pfn(bo->base.pages[page]);
 	ret = vmf_insert_pfn(vma, vmf->address, pfn);
 	drm_dev_exit(idx);
 	return ret;
@@ -203,120 +216,206 @@ static int trn_bo_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma)
 	return 0;
 }
 
+/* ---- dma-buf: HBM objects for peer imports only ---- */
+
+static int trn_dmabuf_attach(struct dma_buf *dmabuf,
+			     struct dma_buf_attachment *attach)
+{
+	return -EOPNOTSUPP;
+}
+
+static struct sg_table *trn_dmabuf_map(struct dma_buf_attachment *attach,
+				       enum dma_data_direction dir)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static void trn_dmabuf_unmap(struct dma_buf_attachment *attach,
+			     struct sg_table *sgt, enum dma_data_direction dir)
+{
+}
+
+static const struct dma_buf_ops trn_dmabuf_ops = {
+	.attach = trn_dmabuf_attach,
+	.map_dma_buf = trn_dmabuf_map,
+	.unmap_dma_buf = trn_dmabuf_unmap,
+	.release = drm_gem_dmabuf_release,
+};
+
+/*
+ * &drm_gem_object_funcs.export: a dma-buf of an HBM object of a device that
+ * can do peer DMA, which no other driver can attach: the memory is only
+ * reachable over the links. -EOPNOTSUPP for anything else.
+ */
+static struct dma_buf *trn_bo_export(struct drm_gem_object *obj, int flags)
+{
+	struct trn_device *tdev = to_trn_device(obj->dev);
+	struct trn_bo *bo = to_trn_bo(obj);
+	DEFINE_DMA_BUF_EXPORT_INFO(info);
+
+	if (bo->placement != DRM_TRN_PLACEMENT_HBM || !tdev->export_vm)
+		return ERR_PTR(-EOPNOTSUPP);
+	info.ops = &trn_dmabuf_ops;
+	info.size = obj->size;
+	info.flags = flags;
+	info.priv = obj;
+	info.resv = obj->resv;
+	return drm_gem_dmabuf_export(obj->dev, &info);
+}
+
+/**
+ * trn_bo_from_dmabuf() - the object a trn dma-buf exports
+ * @dmabuf: a dma-buf
+ *
+ * Return: the HBM object, which @dmabuf holds a reference to, or NULL if
+ * @dmabuf was not exported by trn.
+ */
+struct trn_bo *trn_bo_from_dmabuf(struct dma_buf *dmabuf)
+{
+	if (dmabuf->ops != &trn_dmabuf_ops)
+		return NULL;
+	return to_trn_bo(dmabuf->priv);
+}
+
 static const struct drm_gem_object_funcs trn_bo_funcs = {
 	.free = trn_bo_free,
 	.mmap = trn_bo_mmap,
-	.export = trn_peer_export,
+	.export = trn_bo_export,
+	.vm_ops = &trn_bo_vm_ops,
 };
+
+/* ---- creation ---- */
+
+static struct trn_bo *trn_bo_new(void)
+{
+	struct trn_bo *bo;
+
+	/* Charged to the caller's memory cgroup, as its jobs are */
+	bo = kzalloc(sizeof(*bo), GFP_KERNEL_ACCOUNT);
+	if (!bo)
+		return NULL;
+	bo->base.base.funcs = &trn_bo_funcs;
+	INIT_LIST_HEAD(&bo->blocks);
+	INIT_LIST_HEAD(&bo->import_node);
+	return bo;
+}
+
+/**
+ * trn_gem_create_object() - &drm_driver.gem_create_object: the trn_bo that
+ * drm_gem_shmem_create() makes a host object of
+ * @drm: the device
+ * @size: bytes
+ *
+ * Return: the GEM object, or ERR_PTR(-ENOMEM).
+ */
+struct drm_gem_object *trn_gem_create_object(struct drm_device *drm, size_t size)
+{
+	struct trn_bo *bo = trn_bo_new();
+
+	return bo ? &bo->base.base : ERR_PTR(-ENOMEM);
+}
+
+struct trn_hbm_runs {
+	struct trn_bo *bo;
+	u64 page;
+};
+
+static int trn_hbm_count_run(void *arg, u64 hbm, u64 len)
+{
+	(*(unsigned int *)arg)++;
+	return 0;
+}
+
+static int trn_hbm_add_run(void *arg, u64 hbm, u64 len)
+{
+	struct trn_hbm_runs *r = arg;
+
+	r->bo->runs[r->bo->nr_runs++] = (struct trn_hbm_run) {
+		.first_page = r->page,
+		.hbm = hbm,
+	};
+	r->page += len >> PAGE_SHIFT;
+	return 0;
+}
 
 static int trn_bo_alloc_hbm(struct trn_device *tdev, struct trn_bo *bo)
 {
-	struct drm_buddy_block *block;
-	u64 page = 0;
+	struct trn_hbm_runs r = { .bo = bo };
+	u64 size = bo->base.base.size;
 	unsigned int n = 0;
 	int ret;
 
-	ret = trn_hbm_alloc(tdev, bo->base.size, &bo->blocks);
+	ret = trn_hbm_alloc(tdev, size, &bo->blocks);
 	if (ret)
 		return ret;
-	atomic64_add(bo->base.size, &bo->fpriv->hbm_bytes);
+	atomic64_add(size, &bo->fpriv->hbm_bytes);
 	ret = trn_hbm_clear(tdev, &bo->blocks);
 	if (ret)
 		return ret;
 
-	list_for_each_entry(block, &bo->blocks, link)
-		n++;
+	trn_hbm_walk(tdev, &bo->blocks, trn_hbm_count_run, &n);
 	bo->runs = kvmalloc_array(n, sizeof(*bo->runs), GFP_KERNEL);
 	if (!bo->runs)
 		return -ENOMEM;
-	list_for_each_entry(block, &bo->blocks, link) {
-		bo->runs[bo->nr_runs].first_page = page;
-		bo->runs[bo->nr_runs].hbm = drm_buddy_block_offset(block);
-		bo->nr_runs++;
-		page += drm_buddy_block_size(&tdev->hbm_mm, block) >> PAGE_SHIFT;
-	}
+	trn_hbm_walk(tdev, &bo->blocks, trn_hbm_add_run, &r);
 	return trn_vm_map_hbm(bo->vm, &bo->va, &bo->blocks);
 }
 
 static int trn_bo_alloc_host(struct trn_device *tdev, struct trn_bo *bo)
 {
-	unsigned int npages = bo->base.size >> PAGE_SHIFT;
-	int ret;
+	u64 size = bo->base.base.size;
+	struct sg_table *sgt;
 
-	bo->pages = drm_gem_get_pages(&bo->base);
-	if (IS_ERR(bo->pages)) {
-		ret = PTR_ERR(bo->pages);
-		bo->pages = NULL;
-		return ret;
-	}
-	atomic64_add(bo->base.size, &tdev->host_used);
-	atomic64_add(bo->base.size, &bo->fpriv->host_bytes);
-
-	bo->sgt = kzalloc(sizeof(*bo->sgt), GFP_KERNEL);
-	if (!bo->sgt)
-		return -ENOMEM;
-	ret = sg_alloc_table_from_pages(bo->sgt, bo->pages, npages, 0,
-					bo->base.size, GFP_KERNEL);
-	if (ret) {
-		kfree(bo->sgt);
-		bo->sgt = NULL;
-		return ret;
-	}
-	ret = dma_map_sgtable(tdev->drm.dev, bo->sgt, DMA_BIDIRECTIONAL, 0);
-	if (ret) {
-		sg_free_table(bo->sgt);
-		kfree(bo->sgt);
-		bo->sgt = NULL;
-		return ret;
-	}
-	return trn_vm_map_sgt(bo->vm, &bo->va, bo->sgt);
+	/* Pins the pages and maps them for the device until the object goes. */
+	sgt = drm_gem_shmem_get_pages_sgt(&bo->base);
+	if (IS_ERR(sgt))
+		return PTR_ERR(sgt);
+	atomic64_add(size, &tdev->host_used);
+	atomic64_add(size, &bo->fpriv->host_bytes);
+	return trn_vm_map_sgt(bo->vm, &bo->va, sgt);
 }
 
 /**
  * trn_bo_alloc() - a buffer object with a virtual range and no memory yet
  * @fpriv: the file that creates it, charged for it; the object is mapped
  *	in the file's address space
- * @placement: DRM_TRN_PLACEMENT_*
+ * @placement: DRM_TRN_PLACEMENT_*; host objects are shmem objects
  * @size: bytes, a multiple of TRN_PAGE_SIZE
+ * @ops: what destroying the object takes beyond the placement's own, or
+ *	NULL
  *
  * Return: the object, holding one GEM reference which owns everything the
  * caller adds (put it on error), or ERR_PTR(-ENOMEM).
  */
-struct trn_bo *trn_bo_alloc(struct trn_file_priv *fpriv, u32 placement, u64 size)
+struct trn_bo *trn_bo_alloc(struct trn_file_priv *fpriv, u32 placement,
+			    u64 size, const struct trn_bo_ops *ops)
 {
 	struct trn_device *tdev = fpriv->tdev;
+	struct drm_gem_shmem_object *shmem;
 	struct trn_bo *bo;
 	int ret;
 
-	/* Charged to the caller's memory cgroup, as its jobs are */
-	bo = kzalloc(sizeof(*bo), GFP_KERNEL_ACCOUNT);
-	if (!bo)
-		return ERR_PTR(-ENOMEM);
-	bo->base.funcs = &trn_bo_funcs;
+	if (placement == DRM_TRN_PLACEMENT_HOST) {
+		/* trn_gem_create_object() allocates the trn_bo. */
+		shmem = drm_gem_shmem_create(&tdev->drm, size);
+		if (IS_ERR(shmem))
+			return ERR_CAST(shmem);
+		bo = to_trn_bo(&shmem->base);
+	} else {
+		bo = trn_bo_new();
+		if (!bo)
+			return ERR_PTR(-ENOMEM);
+		drm_gem_private_object_init(&tdev->drm, &bo->base.base, size);
+	}
+	bo->ops = ops;
 	bo->placement = placement;
-	INIT_LIST_HEAD(&bo->blocks);
-	INIT_LIST_HEAD(&bo->import_node);
 	bo->fpriv = trn_file_get(fpriv);
 	bo->vm = trn_vm_get(fpriv->vm);
 	atomic_inc(&tdev->num_bos);
 
-	if (placement == DRM_TRN_PLACEMENT_HOST) {
-		ret = drm_gem_object_init(&tdev->drm, &bo->base, size);
-	} else {
-		drm_gem_private_object_init(&tdev->drm, &bo->base, size);
-		ret = 0;
-	}
-	if (ret) {
-		atomic_dec(&tdev->num_bos);
-		trn_vm_put(bo->vm);
-		trn_file_put(fpriv);
-		kfree(bo);
-		return ERR_PTR(ret);
-	}
-
 	ret = trn_vm_insert(bo->vm, &bo->va, size);
 	if (ret) {
-		drm_gem_object_put(&bo->base);
+		drm_gem_object_put(&bo->base.base);
 		return ERR_PTR(ret);
 	}
 	return bo;
@@ -327,6 +426,7 @@ int trn_ioctl_bo_create(struct drm_device *drm, void *data, struct drm_file *fil
 	struct trn_device *tdev = to_trn_device(drm);
 	struct trn_file_priv *fpriv = file->driver_priv;
 	struct drm_trn_bo_create *args = data;
+	struct drm_gem_object *obj;
 	struct trn_bo *bo;
 	int ret;
 
@@ -345,9 +445,11 @@ int trn_ioctl_bo_create(struct drm_device *drm, void *data, struct drm_file *fil
 	    args->size > (totalram_pages() << PAGE_SHIFT) / 2)
 		return -ENOMEM;
 
-	bo = trn_bo_alloc(fpriv, args->placement, ALIGN(args->size, TRN_PAGE_SIZE));
+	bo = trn_bo_alloc(fpriv, args->placement,
+			  ALIGN(args->size, TRN_PAGE_SIZE), NULL);
 	if (IS_ERR(bo))
 		return PTR_ERR(bo);
+	obj = &bo->base.base;
 
 	if (bo->placement == DRM_TRN_PLACEMENT_HBM)
 		ret = trn_bo_alloc_hbm(tdev, bo);
@@ -356,17 +458,18 @@ int trn_ioctl_bo_create(struct drm_device *drm, void *data, struct drm_file *fil
 	if (ret)
 		goto out_put;
 
-	ret = drm_gem_create_mmap_offset(&bo->base);
+	/* Host objects have theirs already (drm_gem_shmem_create()). */
+	ret = drm_gem_create_mmap_offset(obj);
 	if (ret)
 		goto out_put;
 
-	ret = drm_gem_handle_create(file, &bo->base, &args->handle);
+	ret = drm_gem_handle_create(file, obj, &args->handle);
 	if (ret)
 		goto out_put;
 	args->va = bo->va.start;
 
 out_put:
-	drm_gem_object_put(&bo->base);
+	drm_gem_object_put(obj);
 	return ret;
 }
 

@@ -45,7 +45,7 @@ dmesg_has() { dmesg | grep -q -- "$1"; }
 
 # Load the driver the way the tests expect it (short job timeout).
 load_trn() {
-	modprobe -a drm drm_buddy gpu-sched &&
+	modprobe -a drm drm_buddy drm_shmem_helper gpu-sched &&
 		insmod "$TRNVM_REPO/kernel/trn.ko" job_timeout_ms=2000
 }
 

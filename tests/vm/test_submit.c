@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Guest test of buffer objects and DMA job submission through the raw uapi:
- * every field of BO_CREATE, BO_INFO and SUBMIT validated, data moved by
+ * every field of BO_CREATE, BO_INFO and SUBMIT validated, CPU mappings
+ * after a partial munmap, data moved by
  * every opcode, a fault and a timeout that fail only their job, HBM
  * exhaustion, and thousands of random submissions.
  */
@@ -176,6 +177,60 @@ static void test_bo_info(void **state)
 	assert_true(va >= info.va_start && va + i.size <= info.va_end);
 	assert_int_equal(tt_bo_close(fd, h), 0);
 	assert_int_equal(tt_bo_close(fd, h), -EINVAL);
+}
+
+/*
+ * CPU mappings follow the object's pages, not the start of the mapping:
+ * after the first or the middle page of a 3-page mapping is unmapped, page
+ * 2 of the object still reads as page 2 (issue 12, finding 6).
+ */
+static void check_mmap_offsets(uint32_t placement)
+{
+	struct drm_trn_bo_info i = { 0 };
+	const size_t pg = 4096;
+	volatile uint64_t *p;
+	void *q;
+	uint32_t h;
+	int n;
+
+	assert_int_equal(tt_bo_create(fd, 3 * pg, placement, &h, NULL), 0);
+	i.handle = h;
+	assert_int_equal(drmIoctl(fd, DRM_IOCTL_TRN_BO_INFO, &i), 0);
+	p = mmap(NULL, 3 * pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, i.mmap_offset);
+	assert_true(p != MAP_FAILED);
+	for (n = 0; n < 3; n++)
+		p[n * pg / 8] = 0x1000 + n;
+	assert_int_equal(munmap((void *)p, 3 * pg), 0);
+
+	/* A fresh mapping, split before any page of it faults in. */
+	p = mmap(NULL, 3 * pg, PROT_READ, MAP_SHARED, fd, i.mmap_offset);
+	assert_true(p != MAP_FAILED);
+	assert_int_equal(munmap((void *)p, pg), 0);
+	assert_int_equal(p[2 * pg / 8], 0x1002);
+	assert_int_equal(p[pg / 8], 0x1001);
+	assert_int_equal(munmap((void *)(p + pg / 8), 2 * pg), 0);
+
+	/* Its middle page unmapped: two mappings, of pages 0 and 2. */
+	p = mmap(NULL, 3 * pg, PROT_READ, MAP_SHARED, fd, i.mmap_offset);
+	assert_true(p != MAP_FAILED);
+	assert_int_equal(munmap((void *)(p + pg / 8), pg), 0);
+	assert_int_equal(p[2 * pg / 8], 0x1002);
+	assert_int_equal(p[0], 0x1000);
+	assert_int_equal(munmap((void *)p, 3 * pg), 0);
+
+	/* A mapping starts at an object's mmap offset, and no further. */
+	q = mmap(NULL, pg, PROT_READ, MAP_SHARED, fd, i.mmap_offset + 2 * pg);
+	assert_true(q == MAP_FAILED);
+	q = mmap(NULL, 4 * pg, PROT_READ, MAP_SHARED, fd, i.mmap_offset);
+	assert_true(q == MAP_FAILED);
+	assert_int_equal(tt_bo_close(fd, h), 0);
+}
+
+static void test_mmap_offsets(void **state)
+{
+	(void)state;
+	check_mmap_offsets(DRM_TRN_PLACEMENT_HOST);
+	check_mmap_offsets(DRM_TRN_PLACEMENT_HBM);
 }
 
 static int submit_raw(struct drm_trn_submit *s)
@@ -544,6 +599,7 @@ int main(void)
 		cmocka_unit_test(test_info),
 		cmocka_unit_test(test_bo_create_validation),
 		cmocka_unit_test(test_bo_info),
+		cmocka_unit_test(test_mmap_offsets),
 		cmocka_unit_test(test_fdinfo_memory),
 		cmocka_unit_test(test_fdinfo_engines),
 		cmocka_unit_test(test_submit_validation),
