@@ -19,11 +19,11 @@
 #include "trn_job.h"
 #include "trn_link.h"
 #include "trn_mem.h"
-#include "trn_vm.h"
 #include "trn_peer.h"
+#include "trn_regs.h"
 #include "trn_stats.h"
 #include "trn_sysfs.h"
-#include "trn_regs.h"
+#include "trn_vm.h"
 
 static int trn_query_device_info(struct trn_device *tdev, void *out)
 {
@@ -258,6 +258,25 @@ static void trn_remove(struct pci_dev *pdev)
 	drm_dev_unplug(&tdev->drm);
 }
 
+/*
+ * The attribute groups of a bound device, created by the driver core before
+ * it announces the binding: the device's attributes, stats/, link<p>/ and
+ * core<c>/. Filled in at module load; NULL-terminated.
+ */
+static const struct attribute_group
+	*trn_groups[2 + TRN_MAX_LINKS + TRN_MAX_CORES + 1] __ro_after_init;
+
+static void __init trn_groups_setup(void)
+{
+	const struct attribute_group **g = trn_groups;
+
+	*g++ = &trn_sysfs_group;
+	*g++ = &trn_stats_group;
+	trn_sysfs_fill_dirs(&trn_link_dirs, g);
+	g += TRN_MAX_LINKS;
+	trn_sysfs_fill_dirs(&trn_core_dirs, g);
+}
+
 static const struct pci_device_id trn_pci_ids[] = {
 	{ PCI_DEVICE(TRN_PCI_VENDOR_ID, TRN_PCI_DEVICE_ID) },
 	{ }
@@ -269,13 +288,14 @@ static struct pci_driver trn_pci_driver = {
 	.id_table = trn_pci_ids,
 	.probe = trn_probe,
 	.remove = trn_remove,
-	.dev_groups = trn_sysfs_groups,
+	.dev_groups = trn_groups,
 };
 
 static int __init trn_init(void)
 {
 	int ret;
 
+	trn_groups_setup();
 	ret = trn_gem_init();
 	if (ret)
 		return ret;

@@ -25,10 +25,10 @@
 struct pci_dev;
 struct trn_queue;
 struct trn_vm;
-struct trn_core_kobj;
 
 /* Limits of what the driver asks of a device. */
 #define TRN_MAX_QUEUES		64
+#define TRN_MAX_CORES		64
 #define TRN_RING_ENTRIES	4096
 /* Most descriptors in one job: the ring, less the CONTEXT and one free slot. */
 #define TRN_MAX_USER_DESCS	(TRN_RING_ENTRIES - 2)
@@ -39,7 +39,7 @@ struct trn_core_kobj;
  * @pdev: PCI function
  * @regs: BAR0 registers
  * @chip_id: chip identifier reported by the device
- * @num_cores: number of NeuronCores
+ * @num_cores: number of NeuronCores (at most TRN_MAX_CORES)
  * @hbm_size: bytes of device memory
  * @hw_version: interface version register, TRN_VERSION(major, minor)
  * @hw_caps: capability bits (TRN_CAP_*)
@@ -66,7 +66,6 @@ struct trn_core_kobj;
  * @link_ports: the NeuronLink ports
  * @link_work: re-reads the ports after TRN_IRQ_LINK and reports changes
  * @link_node: entry in the list of bound devices (trn_link.c)
- * @links_kobj: the sysfs directory links/
  * @peer_lock: protects @imports, @peer_gone and the export state of objects
  * @export_vm: with TRN_CAP_PEER, the export space peers reach: an address
  *	space of no file
@@ -76,8 +75,6 @@ struct trn_core_kobj;
  * @dma_base: DMA engine bytes and busy time that read as zero
  * @ecc_base: corrected and uncorrected ECC errors that read as zero
  * @core_base: per NeuronCore, its counter registers' values that read as zero
- * @cores_kobj: the sysfs directory cores/
- * @core_kobjs: its subdirectories core<c>/
  */
 struct trn_device {
 	struct drm_device drm;
@@ -116,7 +113,6 @@ struct trn_device {
 	struct trn_link_port link_ports[TRN_MAX_LINKS];
 	struct work_struct link_work;
 	struct list_head link_node;
-	struct kobject *links_kobj;
 
 	struct mutex peer_lock; /* imports, peer_gone, trn_bo.xva/xcount */
 	struct trn_vm *export_vm;
@@ -127,8 +123,6 @@ struct trn_device {
 	u64 dma_base[2];
 	u64 ecc_base[2];
 	u64 *core_base;
-	struct kobject *cores_kobj;
-	struct trn_core_kobj **core_kobjs;
 };
 
 static inline struct trn_device *to_trn_device(struct drm_device *drm)

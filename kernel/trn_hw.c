@@ -87,6 +87,11 @@ int trn_hw_init(struct trn_device *tdev)
 			tdev->num_cores, tdev->hbm_size);
 		return -EIO;
 	}
+	if (tdev->num_cores > TRN_MAX_CORES) {
+		drm_warn(&tdev->drm, "device reports %u NeuronCores, using %u\n",
+			 tdev->num_cores, TRN_MAX_CORES);
+		tdev->num_cores = TRN_MAX_CORES;
+	}
 	if ((tdev->hw_caps & TRN_CAP_HBM_BAR) &&
 	    tdev->hbm_size > pci_resource_len(tdev->pdev, TRN_BAR_HBM)) {
 		drm_err(&tdev->drm, "HBM size %llu exceeds BAR%d (%llu bytes)\n",

@@ -7,9 +7,11 @@
 #include <linux/sysfs.h>
 
 struct trn_device;
+struct trn_sysfs_dirs;
 
 int trn_stats_init(struct trn_device *tdev);
 
 extern const struct attribute_group trn_stats_group;
+extern const struct trn_sysfs_dirs trn_core_dirs;
 
 #endif /* __TRN_STATS_H__ */

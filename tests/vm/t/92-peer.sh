@@ -18,7 +18,7 @@ if [ "${1:-}" = --admin ]; then
 	want=$([ "$4" = true ] && echo up || echo down)
 	qmp_set "trn$2" "port$3-admin" "$4" > /dev/null || exit 1
 	for ((i = 0; i < 100; i++)); do
-		grep -qx "$want" "/sys/bus/pci/devices/$(bdf_of "$2")/links/port$3/state" &&
+		grep -qx "$want" "/sys/bus/pci/devices/$(bdf_of "$2")/link$3/state" &&
 			exit 0
 		sleep 0.05
 	done
@@ -26,7 +26,7 @@ if [ "${1:-}" = --admin ]; then
 fi
 
 first=$(cables | head -n 1)
-if [ -z "$first" ] || [ ! -d "/sys/bus/pci/devices/$(bdf_of 0)/links" ]; then
+if [ -z "$first" ] || [ ! -d "/sys/bus/pci/devices/$(bdf_of 0)/link0" ]; then
 	pass "no cabled devices in this scenario"
 	exit 0
 fi
