@@ -129,6 +129,51 @@ static int trn_dma_errno(u32 err)
 	}
 }
 
+/*
+ * Whether @err comes from what the job asked for: its descriptors, its
+ * program, or a peer object whose link is down or whose exporter went
+ * away. Any user can cause these at will; the others (the ring, the
+ * CONTEXT descriptor and the page tables are the driver's) mean that the
+ * device or the driver is at fault.
+ */
+static bool trn_dma_err_is_users(u32 err)
+{
+	switch (err) {
+	case TRN_DMA_ERR_UNMAPPED:
+	case TRN_DMA_ERR_READONLY:
+	case TRN_DMA_ERR_BAD_DESC:
+	case TRN_DMA_ERR_BAD_INSN:
+	case TRN_DMA_ERR_OPERAND:
+	case TRN_DMA_ERR_ALIGN:
+	case TRN_DMA_ERR_LINK:
+	case TRN_DMA_ERR_REMOTE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * A job stopped with a device error: a debug message when the job caused
+ * it (its file sees the error), a rate-limited error when the device did.
+ */
+static void trn_queue_log_error(struct trn_queue *q, struct trn_job *job,
+				u32 err, u32 insn, u64 addr)
+{
+	struct trn_device *tdev = q->tdev;
+	u32 asid = job->fpriv->vm->asid;
+
+	if (trn_dma_err_is_users(err) && q->is_core)
+		drm_dbg(&tdev->drm, "core %u: program of address space %u stopped: device error %u at instruction %u, address 0x%llx\n",
+			q->core, asid, err, insn, addr);
+	else if (trn_dma_err_is_users(err))
+		drm_dbg(&tdev->drm, "queue %u: job of address space %u stopped: device error %u at address 0x%llx\n",
+			q->index, asid, err, addr);
+	else
+		drm_err_ratelimited(&tdev->drm, "queue %u: job of address space %u stopped: device fault %u at address 0x%llx\n",
+				    q->index, asid, err, addr);
+}
+
 /* Program the queue registers and start it, empty. Called with q->lock. */
 static void trn_queue_hw_start(struct trn_queue *q)
 {
@@ -323,19 +368,13 @@ static void trn_queue_watchdog(struct work_struct *work)
 	trn_queue_retire(q, error ? head : READ_ONCE(q->wb[0]));
 	job = list_first_entry_or_null(&q->inflight, struct trn_job, node);
 	if (error) {
-		if (job && q->is_core)
-			dev_info_ratelimited(tdev->drm.dev,
-					     "core %u: program of address space %u stopped: device error %u at instruction %u, address 0x%llx\n",
-					     q->core, job->fpriv->vm->asid, err, insn, addr);
-		else if (job)
-			dev_info_ratelimited(tdev->drm.dev,
-					     "queue %u: job of address space %u stopped: device error %u at address 0x%llx\n",
-					     i, job->fpriv->vm->asid, err, addr);
+		if (job)
+			trn_queue_log_error(q, job, err, insn, addr);
 		trn_queue_recover(q, trn_dma_errno(err));
 	} else if (job && job->hw_fence->seqno == victim) {
-		dev_info_ratelimited(tdev->drm.dev,
-				     "queue %u: job of address space %u timed out after %u ms\n",
-				     i, job->fpriv->vm->asid, job_timeout_ms);
+		/* A SEM_WAIT that nothing signals does it: any user can. */
+		drm_dbg(&tdev->drm, "queue %u: job of address space %u timed out after %u ms\n",
+			i, job->fpriv->vm->asid, job_timeout_ms);
 		trn_queue_recover(q, -ETIMEDOUT);
 	} else {
 		/* It finished as the queue stopped: only restart. */
