@@ -61,14 +61,6 @@ static ssize_t hw_caps_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(hw_caps);
 
-static ssize_t driver_version_show(struct device *dev,
-				   struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%u.%u.%u\n", TRN_DRIVER_MAJOR, TRN_DRIVER_MINOR,
-			  TRN_DRIVER_PATCH);
-}
-static DEVICE_ATTR_RO(driver_version);
-
 static ssize_t dma_queues_show(struct device *dev,
 			       struct device_attribute *attr, char *buf)
 {
@@ -123,7 +115,6 @@ static struct attribute *trn_attrs[] = {
 	&dev_attr_hbm_size.attr,
 	&dev_attr_hw_version.attr,
 	&dev_attr_hw_caps.attr,
-	&dev_attr_driver_version.attr,
 	&dev_attr_dma_queues.attr,
 	&dev_attr_dma_engines.attr,
 	&dev_attr_hbm_used.attr,
