@@ -99,6 +99,7 @@ static const struct drm_ioctl_desc trn_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(TRN_BO_INFO, trn_ioctl_bo_info, 0),
 	DRM_IOCTL_DEF_DRV(TRN_SUBMIT, trn_ioctl_submit, 0),
 	DRM_IOCTL_DEF_DRV(TRN_PEER_IMPORT, trn_ioctl_peer_import, 0),
+	DRM_IOCTL_DEF_DRV(TRN_WAIT, trn_ioctl_wait, 0),
 };
 
 static int trn_open(struct drm_device *drm, struct drm_file *file)

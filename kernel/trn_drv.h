@@ -19,7 +19,7 @@
 #define TRN_DRIVER_NAME		"trn"
 #define TRN_DRIVER_DESC		"Trainium-style accelerator"
 #define TRN_DRIVER_MAJOR	0
-#define TRN_DRIVER_MINOR	4
+#define TRN_DRIVER_MINOR	5
 #define TRN_DRIVER_PATCH	0
 
 struct pci_dev;

@@ -84,5 +84,6 @@ int trn_queues_init(struct trn_device *tdev);
 void trn_queues_stop(struct trn_device *tdev);
 void trn_job_file_close(struct trn_file_priv *fpriv);
 int trn_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file);
+int trn_ioctl_wait(struct drm_device *drm, void *data, struct drm_file *file);
 
 #endif /* __TRN_JOB_H__ */

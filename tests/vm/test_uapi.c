@@ -267,7 +267,7 @@ static void test_unknown_ioctl(void **state)
 		uint64_t arg[8] = { 0 };
 		unsigned long nr;
 
-		for (nr = DRM_TRN_SUBMIT + 1; nr < 0x40; nr++) {
+		for (nr = DRM_TRN_WAIT + 1; nr < 0x40; nr++) {
 			int ret = ioctl(devs[i].fd, DRM_IOWR(DRM_COMMAND_BASE + nr, arg), arg);
 
 			assert_int_equal(ret, -1);
