@@ -25,6 +25,31 @@
 #include "trn_sysfs.h"
 #include "trn_vm.h"
 
+/*
+ * The PCI driver and the DRM device: probe and removal, the ioctl table,
+ * open and close. The rest of trn.ko, one header per file, each using only
+ * files listed after it:
+ *
+ *   trn_peer   peer DMA: a device's export space, imports of other
+ *              devices' objects
+ *   trn_gem    buffer objects: HBM, host (drm_gem_shmem), CPU mappings,
+ *              dma-buf export
+ *   trn_stats  counters: stats/, core<c>/, hwmon
+ *   trn_job    queues and their schedulers, submission, recovery, waits
+ *   trn_file   an open file: scheduler entities, accounting, fdinfo; it
+ *              holds its address space
+ *   trn_vm     address spaces: ASID and semaphores, VA allocator, page
+ *              tables, the last fence per queue
+ *   trn_mem    the HBM allocator
+ *   trn_hw     identity, reset, interrupts
+ *   trn_link   NeuronLink ports: link<p>/, uevents, the trn_link family
+ *              (its policies and op table generated in trn_link_nl)
+ *   trn_sysfs  the device's attributes, and numbered directories of
+ *              attribute groups (link<p>/, core<c>/)
+ *
+ * trn_drv.h holds struct trn_device, which they all use.
+ */
+
 static int trn_query_device_info(struct trn_device *tdev, void *out)
 {
 	struct drm_trn_device_info *info = out;
