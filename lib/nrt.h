@@ -1418,7 +1418,7 @@ typedef struct nrt_link {
 /** Where a topology snapshot was read from. */
 typedef enum nrt_topology_source {
 	NRT_TOPOLOGY_NETLINK = 0, /**< The trn_link generic netlink family. */
-	NRT_TOPOLOGY_SYSFS = 1,   /**< sysfs links/port* (no netlink family). */
+	NRT_TOPOLOGY_SYSFS = 1,   /**< sysfs link<p>/ (no netlink family). */
 } nrt_topology_source;
 
 /** A snapshot of all link ports of all devices. Opaque, immutable. */
@@ -1431,7 +1431,7 @@ typedef struct nrt_topology nrt_topology;
  *
  * Dumps the ports with a GET request of the "trn_link" generic netlink
  * family. When the family is not registered, reads sysfs instead:
- * /sys/bus/pci/devices/<bdf>/links/port<p>/{state,peer_chip,peer_port,
+ * /sys/bus/pci/devices/<bdf>/link<p>/{state,peer_chip,peer_port,
  * peer_device,speed,width,err_crc,err_replay,tx_bytes,rx_bytes} of every
  * device nrt_device_count() sees (NRT_SYSFS_ROOT redirects /sys). The
  * links are sorted by device index and port. A device without link ports

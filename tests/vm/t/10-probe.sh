@@ -16,8 +16,8 @@ while read -r idx bdf chip cores hbm good props; do
 		check_eq "$bdf neuron_cores" "$(cat "$dev/neuron_cores" 2>&1)" "$cores"
 		check_eq "$bdf hbm_size" "$(cat "$dev/hbm_size" 2>&1)" "$hbm"
 		check_eq "$bdf hw_version" "$(cat "$dev/hw_version" 2>&1)" "1.5"
-		check_eq "$bdf driver_version" "$(cat "$dev/driver_version" 2>&1)" \
-			"$(cat /sys/module/trn/version)"
+		check "$bdf: the driver's version is the module's, not the device's" \
+			test ! -e "$dev/driver_version" -a -s /sys/module/trn/version
 		check "$bdf has an accel node" test -c "/dev/accel/$(ls "$dev/accel" 2>/dev/null)"
 		irqs=$(awk -v n="trn-misc@$bdf" '$NF == n { s = 0; for (i = 2; i < NF - 2; i++) s += $i; print s }' /proc/interrupts)
 		check "$bdf misc MSI-X interrupt delivered (count ${irqs:-none})" test "${irqs:-0}" -ge 1

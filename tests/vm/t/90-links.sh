@@ -3,12 +3,12 @@
 # NeuronLink ports: every cabled port trains up and sees the port at the
 # other end of its cable (devices.txt), uncabled ports stay down, and a port
 # taken down through QMP (qom-set portP-admin) goes down at both ends and
-# comes back. Reads the driver's sysfs (links/port*/state, peer_chip,
+# comes back. Reads the driver's sysfs (link*/state, peer_chip,
 # peer_port); passes with a note while the driver has no link support.
 . "$TRNVM_REPO/tests/vm/lib.sh"
 
 bdf_of() { printf '0000:%02x:00.0' $(($1 + 1)); }
-port_dir() { echo "/sys/bus/pci/devices/$(bdf_of "$1")/links/port$2"; }
+port_dir() { echo "/sys/bus/pci/devices/$(bdf_of "$1")/link$2"; }
 state() { tr 'A-Z' 'a-z' < "$(port_dir "$1" "$2")/state" 2>/dev/null; }
 peer() {
 	local d
@@ -28,7 +28,7 @@ wait_state() {
 
 have=0
 while read -r idx _; do
-	[ -d "/sys/bus/pci/devices/$(bdf_of "$idx")/links" ] && have=1
+	[ -d "/sys/bus/pci/devices/$(bdf_of "$idx")/link0" ] && have=1
 done < <(good_devices)
 if [ "$have" = 0 ]; then
 	pass "driver has no link support yet"
@@ -38,9 +38,9 @@ fi
 ncab=$(cables | wc -l)
 bad=0 checked=0
 while read -r idx _; do
-	for d in "/sys/bus/pci/devices/$(bdf_of "$idx")"/links/port*; do
+	for d in "/sys/bus/pci/devices/$(bdf_of "$idx")"/link[0-9]*; do
 		[ -d "$d" ] || continue
-		p=${d##*port}
+		p=${d##*link}
 		far=$(far_end "$idx.$p")
 		checked=$((checked + 1))
 		if [ -n "$far" ]; then
