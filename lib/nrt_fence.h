@@ -3,17 +3,12 @@
  * Copyright (c) 2026 The trn authors
  *
  * Fences (nrt_fence.c, with the pools of nrt_fence_pool.c): the completion
- * of jobs, and how their outcome is learnt.
+ * of jobs, and their outcome.
  *
- * The submitters of jobs (nrt_dma.c, and nrt_program.c through it) use
- * only what is declared here: they make a fence for the jobs they are
- * about to submit, give each job its fence's syncobj and, when it has one,
- * its completion marker descriptor, and may attach nrt_fence_ops; a
- * program run also takes an EXEC status record. How an outcome is learnt
- * (markers read from host memory, sync_file queries, the pools of slots,
- * syncobjs and records) stays behind this interface, so that a kernel that
- * reports the status of a job directly can replace it without touching the
- * submitters.
+ * The submitters of jobs (nrt_dma.c, and nrt_run.c through it) use only
+ * what is declared here: they make a fence for the jobs they are about to
+ * submit, give each job its fence's syncobj as out_sync, and may attach
+ * nrt_fence_ops; a program run also takes an EXEC status record.
  */
 #ifndef NRT_FENCE_H
 #define NRT_FENCE_H
@@ -25,12 +20,9 @@
 #include "drm/trn_accel.h"
 #include "nrt_device.h"
 
-/* Outcome of a fence as a sync_file status: 1 ok, 0 pending, <0 -errno. */
+/* Outcome of a fence: 1 ok, 0 pending, <0 the first job error (-errno). */
 #define NRT_FENCE_PENDING 0
 #define NRT_FENCE_OK 1
-
-/* No marker slot (struct nrt_fence), or no record. */
-#define NRT_NO_SLOT UINT32_MAX
 
 /* Bytes of an EXEC status record. */
 #define NRT_REC_SIZE 32u
@@ -51,38 +43,16 @@ struct nrt_fence_ops {
 };
 
 /*
- * nrt_fence_marks_ready() - whether jobs of @dev can carry completion
- * markers
- *
- * Sets up the status buffer on the first call. When that fails, markers
- * stay off for the life of the handle (jobs then take the sync_file path);
- * the calling thread's error detail is left as it was.
- */
-NRT_HIDDEN bool nrt_fence_marks_ready(struct nrt_device *dev);
-
-/*
  * nrt_fence_new() - a fence of @count jobs on @queue with fresh syncobjs
- * @marks: give the jobs marker slots (nrt_fence_marks_ready() must have
- *	returned true); jobs get none when the slots run out
  *
  * @count 0 gives a fence that is already signalled.
  */
 NRT_HIDDEN nrt_status nrt_fence_new(struct nrt_device *dev, int queue,
-				    unsigned int count, bool marks,
-				    struct nrt_fence **out);
+				    unsigned int count, struct nrt_fence **out);
 
 /* The number of jobs of @f, and the syncobj that job @job signals. */
 NRT_HIDDEN unsigned int nrt_fence_jobs(const struct nrt_fence *f);
 NRT_HIDDEN uint32_t nrt_fence_syncobj(const struct nrt_fence *f, unsigned int job);
-
-/*
- * nrt_fence_mark_desc() - the completion marker of job @job of @f
- * @d: receives the WRITE descriptor that goes last in the job
- *
- * Return: false (and @d untouched) if the job has no marker slot.
- */
-NRT_HIDDEN bool nrt_fence_mark_desc(const struct nrt_fence *f, unsigned int job,
-				    struct drm_trn_dma_desc *d);
 
 /* Attach @ops with their context @ctx to @f (once, after nrt_fence_new()). */
 NRT_HIDDEN void nrt_fence_set_ops(struct nrt_fence *f,
@@ -120,8 +90,8 @@ NRT_HIDDEN void nrt_fence_settle(struct nrt_fence *f, unsigned int n);
 NRT_HIDDEN int nrt_fence_finish(struct nrt_fence *f);
 
 /*
- * nrt_fence_status() - status of a job from its sync_file status
- * @sync_status: 1 signalled, 0 active, <0 the fence error (-errno)
+ * nrt_fence_status() - the status of a fence outcome
+ * @sync_status: NRT_FENCE_OK, NRT_FENCE_PENDING, or a job error (-errno)
  * @queue: the job's queue, for the message; -1 if unknown
  *
  * Return: NRT_SUCCESS for 1; otherwise a failure with its detail message:
