@@ -455,7 +455,8 @@ struct drm_trn_wait {
 
 	/**
 	 * @timeout_ns: in: when to give up, in CLOCK_MONOTONIC nanoseconds
-	 * (absolute). 0, or any time already past, only looks.
+	 * (absolute). 0, or any time already past (negative ones too), only
+	 * looks; INT64_MAX waits without limit.
 	 */
 	__s64 timeout_ns;
 
