@@ -597,65 +597,6 @@ static void test_wait_timeout(void **state)
 	assert_int_equal(drmSyncobjDestroy(fd, so), 0);
 }
 
-/* DRM_IOCTL_TRN_WAIT: every field checked, handles of this file only. */
-static void test_wait_validation(void **state)
-{
-	struct drm_trn_dma_desc d = { .opcode = DRM_TRN_DMA_OP_NOP };
-	struct drm_trn_submit s = {
-		.descs = (uintptr_t)&d,
-		.desc_count = 1,
-		.desc_size = sizeof(d),
-	};
-	struct drm_trn_wait w;
-	int32_t status = 1;
-	uint32_t so, empty, line, other_so;
-	int other, sfd;
-
-	(void)state;
-	assert_int_equal(tt_submit(fd, 0, &d, 1, &so), 0);
-	w = (struct drm_trn_wait){ .handle = so, .flags = 1 };
-	assert_int_equal(ioctl(fd, DRM_IOCTL_TRN_WAIT, &w), -1);
-	assert_int_equal(errno, EINVAL);
-	w = (struct drm_trn_wait){ .handle = so, .pad = 1 };
-	assert_int_equal(ioctl(fd, DRM_IOCTL_TRN_WAIT, &w), -1);
-	assert_int_equal(errno, EINVAL);
-	assert_int_equal(tt_wait(fd, 0, 0, &status), -ENOENT);
-	assert_int_equal(tt_wait(fd, so + 1000, 0, &status), -ENOENT);
-
-	/* No fence yet; a timeline point; an already signalled syncobj. */
-	assert_int_equal(drmSyncobjCreate(fd, 0, &empty), 0);
-	assert_int_equal(tt_wait(fd, empty, 0, &status), -EINVAL);
-	assert_int_equal(drmSyncobjCreate(fd, 0, &line), 0);
-	s.out_sync.handle = line;
-	s.out_sync.point = 1;
-	assert_int_equal(drmIoctl(fd, DRM_IOCTL_TRN_SUBMIT, &s), 0);
-	assert_int_equal(tt_wait(fd, line, tt_now_ns() + 10000000000LL, &status), -EINVAL);
-	assert_int_equal(drmSyncobjDestroy(fd, line), 0);
-	assert_int_equal(drmSyncobjDestroy(fd, empty), 0);
-	assert_int_equal(drmSyncobjCreate(fd, DRM_SYNCOBJ_CREATE_SIGNALED, &empty), 0);
-	assert_int_equal(tt_wait(fd, empty, 0, &status), 0);
-	assert_int_equal(status, 0);
-	assert_int_equal(drmSyncobjDestroy(fd, empty), 0);
-
-	/*
-	 * Another file does not reach this file's job by its handle, only
-	 * through the syncobj exported and imported.
-	 */
-	other = tt_open(getenv("TRN_NODE"));
-	assert_true(other >= 0);
-	status = 1;
-	assert_int_equal(tt_wait(other, so, tt_now_ns() + 10000000000LL, &status), -ENOENT);
-	assert_int_equal(drmSyncobjHandleToFD(fd, so, &sfd), 0);
-	assert_int_equal(drmSyncobjFDToHandle(other, sfd, &other_so), 0);
-	close(sfd);
-	assert_int_equal(tt_wait(other, other_so, tt_now_ns() + 10000000000LL, &status), 0);
-	assert_int_equal(status, 0);
-	close(other);
-	assert_int_equal(tt_wait(fd, so, 0, &status), 0);
-	assert_int_equal(drmSyncobjDestroy(fd, so), 0);
-	assert_int_equal(tt_wait(fd, so, 0, &status), -ENOENT);
-}
-
 /*
  * Page tables stay with an address space until its file closes, so the
  * exhaustion runs in a file of its own and memory is compared after that
@@ -766,7 +707,6 @@ int main(void)
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_wait_status),
 		cmocka_unit_test(test_wait_timeout),
-		cmocka_unit_test(test_wait_validation),
 		cmocka_unit_test(test_hbm_exhaustion),
 		cmocka_unit_test(test_fuzz),
 	};
