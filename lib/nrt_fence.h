@@ -8,7 +8,8 @@
  * The submitters of jobs (nrt_dma.c, and nrt_run.c through it) use only
  * what is declared here: they make a fence for the jobs they are about to
  * submit, give each job its fence's syncobj as out_sync, and may attach
- * nrt_fence_ops; a program run also takes an EXEC status record.
+ * nrt_fence_ops. The pools below (nrt_fence_pool.h) are the fence
+ * module's too: a program run takes an EXEC status record there.
  */
 #ifndef NRT_FENCE_H
 #define NRT_FENCE_H
@@ -23,9 +24,6 @@
 /* Outcome of a fence: 1 ok, 0 pending, <0 the first job error (-errno). */
 #define NRT_FENCE_PENDING 0
 #define NRT_FENCE_OK 1
-
-/* Bytes of an EXEC status record. */
-#define NRT_REC_SIZE 32u
 
 struct nrt_fence;
 
@@ -102,34 +100,11 @@ NRT_HIDDEN int nrt_fence_finish(struct nrt_fence *f);
 NRT_HIDDEN nrt_status nrt_fence_status(int sync_status, int queue);
 
 /*
- * EXEC status records (nrt_fence_pool.c). A program run takes a record
- * before it submits its job, points the EXEC descriptor at its device
- * address (nrt_rec_va()) and reads it through its CPU mapping
- * (nrt_rec_ptr()) once the job is done.
- */
-
-/*
- * nrt_rec_get() - take a record of @dev
- * @rec: receives the record number
- *
- * Return: NRT_SUCCESS; NRT_RESOURCE when every record is in use and no
- * more buffers can be made, or a status of the buffer allocation.
- */
-NRT_HIDDEN nrt_status nrt_rec_get(struct nrt_device *dev, uint32_t *rec);
-
-/* Give back a record whose job was not submitted or is done. */
-NRT_HIDDEN void nrt_rec_put(struct nrt_device *dev, uint32_t rec);
-
-/*
- * nrt_rec_release() - give back the record of the one job of @f, from its
- * nrt_fence_ops.release
+ * nrt_rec_release() - give back the EXEC status record (nrt_fence_pool.h)
+ * of the one job of @f, from its nrt_fence_ops.release
  * @done: the job is known to be complete; otherwise the record goes back
  *	only once the job's syncobj has signalled
  */
 NRT_HIDDEN void nrt_rec_release(struct nrt_fence *f, uint32_t rec, bool done);
-
-/* The CPU mapping and the device address of a record. */
-NRT_HIDDEN void *nrt_rec_ptr(const struct nrt_device *dev, uint32_t rec);
-NRT_HIDDEN uint64_t nrt_rec_va(const struct nrt_device *dev, uint32_t rec);
 
 #endif /* NRT_FENCE_H */

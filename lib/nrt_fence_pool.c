@@ -18,7 +18,6 @@
 #include <xf86drm.h>
 
 #include "nrt_buffer.h"
-#include "nrt_fence.h"
 #include "nrt_fence_pool.h"
 
 static void *nrt_fence_pool_create(struct nrt_device *dev)

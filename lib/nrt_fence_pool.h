@@ -2,9 +2,9 @@
 /*
  * Copyright (c) 2026 The trn authors
  *
- * The per-handle pools of the fence module (nrt_fence_pool.c), private to
- * it: nrt_fence.c uses them, the rest of the library goes through
- * nrt_fence.h. The unit tests look at the counts.
+ * The per-handle pools of the fence module (nrt_fence_pool.c), below
+ * nrt_fence.c, which takes its syncobjs here. Program runs (nrt_run.c) take
+ * their EXEC status records here; the unit tests look at the counts.
  *
  * Syncobjs: idle ones are kept for reuse by later fences.
  *
@@ -26,6 +26,9 @@
 #include "nrt_device.h"
 
 #define NRT_SYNCOBJ_CACHE 64
+
+/* Bytes of an EXEC status record. */
+#define NRT_REC_SIZE 32u
 
 #define NRT_REC_BUF_SIZE ((size_t)64 << 10)
 #define NRT_REC_PER_BUF ((unsigned int)(NRT_REC_BUF_SIZE / NRT_REC_SIZE))
@@ -63,6 +66,28 @@ NRT_HIDDEN struct nrt_fence_pool *nrt_fence_pool_of(const struct nrt_device *dev
  */
 NRT_HIDDEN nrt_status nrt_syncobj_get(struct nrt_device *dev, uint32_t *handle);
 NRT_HIDDEN void nrt_syncobj_put(struct nrt_device *dev, uint32_t handle);
+
+/*
+ * EXEC status records. A program run takes a record before it submits its
+ * job, points the EXEC descriptor at its device address (nrt_rec_va()) and
+ * reads it through its CPU mapping (nrt_rec_ptr()) once the job is done.
+ */
+
+/*
+ * nrt_rec_get() - take a record of @dev
+ * @rec: receives the record number
+ *
+ * Return: NRT_SUCCESS; NRT_RESOURCE when every record is in use and no
+ * more buffers can be made, or a status of the buffer allocation.
+ */
+NRT_HIDDEN nrt_status nrt_rec_get(struct nrt_device *dev, uint32_t *rec);
+
+/* Give back a record whose job was not submitted or is done. */
+NRT_HIDDEN void nrt_rec_put(struct nrt_device *dev, uint32_t rec);
+
+/* The CPU mapping and the device address of a record. */
+NRT_HIDDEN void *nrt_rec_ptr(const struct nrt_device *dev, uint32_t rec);
+NRT_HIDDEN uint64_t nrt_rec_va(const struct nrt_device *dev, uint32_t rec);
 
 /*
  * nrt_rec_defer() - give back a record whose job may still be running

@@ -21,6 +21,7 @@
 
 #include "nrt_dma.h"
 #include "nrt_fence.h"
+#include "nrt_fence_pool.h"
 #include "nrt_program.h"
 
 #include "trn_errors.h"
