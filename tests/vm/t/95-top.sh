@@ -315,6 +315,7 @@ got=$("$NRT_TOP" --json -n 1 -d 0.2 | python3 -c '
 import json, sys
 print(json.loads(sys.stdin.readline())["devices"]['"$dev"']["errors"]["ecc_corrected"])')
 check_eq "JSON errors.ecc_corrected" "$got" "$after"
-scr=$(screen 100 30 1.5)
+scr=$(screen_until 100 30 30 "ECC corrected $after ")
+echo "$scr"
 check "screen shows ECC corrected $after" grep -q "ECC corrected $after " <<< "$scr"
 tmux -S "$sock" send-keys q
