@@ -5,7 +5,8 @@
 #
 #   scripts/deps.sh host     Debian packages for building and host tests
 #   scripts/deps.sh kernel   the guest kernel images pinned in scripts/kernels.conf,
-#                            the default one's headers, and checkpatch
+#                            the default one's headers, and checkpatch, kernel-doc
+#                            and ynl-gen from its source
 #   scripts/deps.sh qemu     QEMU 10.0 source (apt-get source) built with the trn model
 #                            and its qtest
 #   scripts/deps.sh qemu-asan  the same in a second tree, a debug build with
@@ -44,6 +45,11 @@ HOST_PKGS=(build-essential pkg-config bc kmod cpio xz-utils zstd busybox-static
 	   pciutils tmux curl python3-jsonschema lm-sensors libyaml-dev python3-yaml
 	   golang-github-container-orchestrated-devices-container-device-interface-dev
 	   dpkg-dev dwarves debootstrap)
+# Files of the kernel source that check-static runs: checkpatch, kernel-doc,
+# and ynl-gen with the genetlink schemas it validates specs against.
+KSRC_FILES=(scripts/checkpatch.pl scripts/spelling.txt scripts/const_structs.checkpatch
+	    scripts/kernel-doc tools/net/ynl/ynl-gen-c.py tools/net/ynl/lib
+	    'Documentation/netlink/genetlink*.yaml')
 QEMU_PKGS=(ninja-build libglib2.0-dev libpixman-1-dev flex bison libfdt-dev
 	   zlib1g-dev libslirp-dev libcap-ng-dev libattr1-dev libopenblas-dev
 	   python3-venv python3-pycotap python3-tomli qemu-system-data seabios)
@@ -267,18 +273,21 @@ do_kernel() {
 		[ "$name" = "$GUEST_DEFAULT" ] || guest_fetch "$name" > /dev/null
 	done
 	gdir=$(guest_fetch "$GUEST_DEFAULT" headers)
-	# checkpatch.pl and its data files come from the kernel source package.
+	# checkpatch.pl, kernel-doc, ynl-gen and the genetlink schemas come from
+	# the kernel source package: only those files are kept, under a key of
+	# their list.
 	series=$(cut -d. -f1,2 <<< "$abi")
-	local cdir=$TRN_CACHE/checkpatch/$ver
+	local key cdir
+	key=$(printf '%s\n' "${KSRC_FILES[@]}" | sha256sum | cut -c1-8)
+	cdir=$TRN_CACHE/ksrc/$ver-$key
 	if [ ! -f "$cdir/.done" ]; then
 		rm -rf "$cdir.tmp" && mkdir -p "$cdir.tmp"
-		log "fetching linux-source-$series ($ver) for checkpatch.pl"
+		log "fetching linux-source-$series ($ver) for checkpatch, kernel-doc and ynl-gen"
 		(cd "$cdir.tmp" && pkg_download "$spec" "linux-source-$series")
 		dpkg-deb --fsys-tarfile "$cdir.tmp"/linux-source-*.deb |
 			tar -x -C "$cdir.tmp" --wildcards '*/linux-source-*.tar.xz'
 		tar -xf "$cdir.tmp"/usr/src/linux-source-*.tar.xz -C "$cdir.tmp" --strip-components=1 \
-			--wildcards '*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
-			'*/scripts/const_structs.checkpatch'
+			--wildcards "${KSRC_FILES[@]/#/*/}"
 		rm -rf "$cdir.tmp"/usr "$cdir.tmp"/*.deb
 		touch "$cdir.tmp/.done"
 		rm -rf "$cdir" && mv "$cdir.tmp" "$cdir"
@@ -289,6 +298,9 @@ do_kernel() {
 		echo "GUEST_ROOT := $gdir/root"
 		echo "GUEST_KERNEL := $gdir/root/boot/vmlinuz-$abi"
 		echo "CHECKPATCH := $cdir/scripts/checkpatch.pl"
+		echo "KERNEL_DOC := $cdir/scripts/kernel-doc"
+		echo "YNL_GEN := $cdir/tools/net/ynl/ynl-gen-c.py"
+		echo "NETLINK_SCHEMAS := $cdir/Documentation/netlink"
 	} > "$TRN_CACHE/kernel.mk"
 }
 
