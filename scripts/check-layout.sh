@@ -61,12 +61,14 @@ check_sizes() {
 
 # is_interface HEADER: whether HEADER declares what the .c of its name
 # defines: a prototype (name and parenthesis at the start of a line, or
-# after a type; not static) or an extern variable.
+# after a type; not static) or an extern variable. Not grep -q: it would
+# stop reading at the first match, and the first grep, killed by SIGPIPE,
+# would fail the pipeline (pipefail).
 is_interface() {
 	[ -f "${1%.h}.c" ] || return 1
 	grep -v '^static' "$1" |
-		grep -Eq -e '^[A-Za-z_][A-Za-z0-9_ 	*]*[ 	*][a-z_][a-z0-9_]*\(' \
-			 -e '^[a-z_][a-z0-9_]*\(' -e '(^|[ 	])extern[ 	]'
+		grep -E -e '^[A-Za-z_][A-Za-z0-9_ 	*]*[ 	*][a-z_][a-z0-9_]*\(' \
+			-e '^[a-z_][a-z0-9_]*\(' -e '(^|[ 	])extern[ 	]' > /dev/null
 }
 
 # The module graph of DIR as "USER USED" lines.
@@ -76,8 +78,11 @@ module_edges() {
 		m=$(basename "${f%.*}")
 		sed -n 's/^#include "\([^"/]*\)".*/\1/p' "$f" | while read -r inc; do
 			t=${inc%.h}
-			[ "$t" != "$m" ] && [ -f "$dir/$inc" ] && is_interface "$dir/$inc" &&
+			# An if, so that the loop does not end with the status
+			# of the last include that is no edge (set -e).
+			if [ "$t" != "$m" ] && [ -f "$dir/$inc" ] && is_interface "$dir/$inc"; then
 				echo "$m $t"
+			fi
 		done
 	done | sort -u
 }
