@@ -102,11 +102,12 @@ check: deps
 
 check-build: user kernel $(GUEST_TESTS)
 
-# The layout rules (file sizes, no circle between modules), checkpatch
-# --strict, kernel-doc, W=1 -Werror and sparse on everything under kernel/
-# and the headers it shares, plus QEMU's own checkpatch on the device model.
+# The layout rules (file sizes, the tests' too; no circle between modules),
+# checkpatch --strict, kernel-doc, W=1 -Werror and sparse on everything under
+# kernel/ and the headers it shares, plus QEMU's own checkpatch on the device
+# model.
 check-static: need-kdir need-ksrc
-	@echo "  LAYOUT kernel/ qemu/ lib/ tools/"
+	@echo "  LAYOUT kernel/ qemu/ lib/ tools/ tests/"
 	@scripts/check-layout.sh
 	@echo "  CHECKPATCH kernel/"
 	@out=$$(perl $(CHECKPATCH) --strict --no-tree -q --show-types -f \

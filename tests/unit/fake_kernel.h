@@ -15,7 +15,7 @@
  * (dma_queues + c, c < core_queues) run their program with the reference
  * executor of tests/common/trn_ref.c and write its status record; a test
  * can also make them report an error of its choice (fake.exec_inject). A
- * fake sysfs tree as in test_nrt_device.c makes nrt_device_open() work.
+ * fake sysfs tree as in fake_device.c makes nrt_device_open() work.
  */
 #ifndef FAKE_KERNEL_H
 #define FAKE_KERNEL_H
