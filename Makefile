@@ -54,8 +54,8 @@ bench-run: user kernel need-qemu
 		'build/tools/nrt-bench --baseline build/bench/host-baseline.json'
 
 .PHONY: all deps kernel demo vm check check-build check-static check-kernels vm-test \
-	clean install install-kernel need-kdir need-qemu check-model check-model-asan \
-	check-model-asan-run deps-debug kernel-debug need-debug-kdir
+	clean install install-kernel need-kdir need-qemu need-ksrc ynl-gen check-model \
+	check-model-asan check-model-asan-run deps-debug kernel-debug need-debug-kdir
 
 all: user kernel
 
@@ -64,6 +64,9 @@ deps:
 
 need-kdir:
 	@test -n "$(KDIR)" || { echo "KDIR unknown: run 'make deps' or pass KDIR=" >&2; exit 1; }
+
+need-ksrc:
+	@test -f "$(KERNEL_DOC)" || { echo "kernel-doc missing: run 'make deps'" >&2; exit 1; }
 
 need-qemu:
 	@test -x "$(QEMU)" || { echo "QEMU missing: run 'make deps'" >&2; exit 1; }
@@ -96,8 +99,8 @@ GUEST_TESTS := $(patsubst tests/vm/%.c,build/tests/vm/%,$(wildcard tests/vm/*.c)
 
 build/tests/vm/%: tests/vm/%.c tests/vm/trn_test.h include/uapi/drm/trn_accel.h
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -Iinclude/uapi -Iinclude/hw $$(pkg-config --cflags libdrm cmocka) \
-		-o $@ $< $$(pkg-config --libs libdrm cmocka) -pthread
+	$(CC) $(USER_CFLAGS) -Iinclude/uapi -Iinclude/hw $(USER_DRM_CFLAGS) $(USER_CMOCKA_CFLAGS) \
+		-o $@ $< $(USER_DRM_LIBS) $(USER_CMOCKA_LIBS) -pthread
 
 # Tools for the debug guest kernel: the fault-injection sweep (15-faults) and
 # the uapi fuzzer (tests/fuzz), on the helpers of tests/common/kdebug.c.
@@ -150,13 +153,22 @@ check: deps deps-debug
 
 check-build: user kernel kernel-debug $(GUEST_TESTS) $(KDEBUG_TOOLS)
 
-# checkpatch --strict, W=1 -Werror and sparse on everything under kernel/,
-# plus QEMU's own checkpatch on the device model.
-check-static: need-kdir
+# The layout rules (file sizes, the tests' too; no circle between modules),
+# checkpatch --strict, kernel-doc, W=1 -Werror and sparse on everything under
+# kernel/ and the headers it shares, plus QEMU's own checkpatch on the device
+# model.
+check-static: need-kdir need-ksrc
+	@echo "  LAYOUT kernel/ qemu/ lib/ tools/ tests/"
+	@scripts/check-layout.sh
 	@echo "  CHECKPATCH kernel/"
 	@out=$$(perl $(CHECKPATCH) --strict --no-tree -q --show-types -f \
 		$(filter %.c %.h,$(KERNEL_SRCS))); \
 		if [ -n "$$out" ]; then echo "$$out"; exit 1; fi
+	@echo "  KERNEL-DOC kernel/ include/"
+	@out=$$(perl $(KERNEL_DOC) -none -Wall $(filter %.c %.h,$(KERNEL_SRCS)) 2>&1); \
+		if [ -n "$$out" ]; then echo "$$out"; exit 1; fi
+	@echo "  YNL-GEN Documentation/netlink/specs/trn_link.yaml"
+	@YNL_GEN=$(YNL_GEN) NETLINK_SCHEMAS=$(NETLINK_SCHEMAS) scripts/ynl-gen.sh --check
 	@echo "  W=1 -Werror + sparse kernel/"
 	@out=$$($(KBUILD) W=1 KCFLAGS=-Werror C=2 modules 2>&1) || { echo "$$out"; exit 1; }; \
 		if echo "$$out" | grep -E 'warning|error' ; then exit 1; fi
@@ -191,6 +203,10 @@ check-model-asan-run: check-build
 # release's compiler (built on first use, cached in $(TRN_CACHE)/chroot).
 check-kernels:
 	scripts/check-kernels.sh
+
+# The netlink policy and op tables, kernel/trn_link_nl.[ch], from the spec.
+ynl-gen: need-ksrc
+	YNL_GEN=$(YNL_GEN) NETLINK_SCHEMAS=$(NETLINK_SCHEMAS) scripts/ynl-gen.sh
 
 # SCENARIOS= selects VM scenarios (tests/vm/run-scenarios: single quad broken
 # ... single@7 torus@7 single@debug faults@debug); VM_JOBS VMs run at once

@@ -13,11 +13,42 @@
 #include <drm/trn_accel.h>
 
 #include "trn_drv.h"
+#include "trn_file.h"
 #include "trn_gem.h"
+#include "trn_hw.h"
 #include "trn_job.h"
 #include "trn_link.h"
 #include "trn_mem.h"
+#include "trn_peer.h"
 #include "trn_regs.h"
+#include "trn_stats.h"
+#include "trn_sysfs.h"
+#include "trn_vm.h"
+
+/*
+ * The PCI driver and the DRM device: probe and removal, the ioctl table,
+ * open and close. The rest of trn.ko, one header per file, each using only
+ * files listed after it:
+ *
+ *   trn_peer   peer DMA: a device's export space, imports of other
+ *              devices' objects
+ *   trn_gem    buffer objects: HBM, host (drm_gem_shmem), CPU mappings,
+ *              dma-buf export
+ *   trn_stats  counters: stats/, core<c>/, hwmon
+ *   trn_job    queues and their schedulers, submission, recovery, waits
+ *   trn_file   an open file: scheduler entities, accounting, fdinfo; it
+ *              holds its address space
+ *   trn_vm     address spaces: ASID and semaphores, VA allocator, page
+ *              tables, the last fence per queue
+ *   trn_mem    the HBM allocator
+ *   trn_hw     identity, reset, interrupts
+ *   trn_link   NeuronLink ports: link<p>/, uevents, the trn_link family
+ *              (its policies and op table generated in trn_link_nl)
+ *   trn_sysfs  the device's attributes, and numbered directories of
+ *              attribute groups (link<p>/, core<c>/)
+ *
+ * trn_drv.h holds struct trn_device, which they all use.
+ */
 
 static int trn_query_device_info(struct trn_device *tdev, void *out)
 {
@@ -93,52 +124,31 @@ static const struct drm_ioctl_desc trn_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(TRN_BO_INFO, trn_ioctl_bo_info, 0),
 	DRM_IOCTL_DEF_DRV(TRN_SUBMIT, trn_ioctl_submit, 0),
 	DRM_IOCTL_DEF_DRV(TRN_PEER_IMPORT, trn_ioctl_peer_import, 0),
+	DRM_IOCTL_DEF_DRV(TRN_WAIT, trn_ioctl_wait, 0),
 };
 
 static int trn_open(struct drm_device *drm, struct drm_file *file)
 {
-	struct trn_ctx *ctx;
+	struct trn_file_priv *fpriv;
 
-	ctx = trn_ctx_create(to_trn_device(drm));
-	if (IS_ERR(ctx))
-		return PTR_ERR(ctx);
-	file->driver_priv = ctx;
+	fpriv = trn_file_create(to_trn_device(drm));
+	if (IS_ERR(fpriv))
+		return PTR_ERR(fpriv);
+	file->driver_priv = fpriv;
 	return 0;
 }
 
-/* Per-file memory, in the keys of Documentation/gpu/drm-usage-stats.rst. */
-/*
- * Documentation/gpu/drm-usage-stats.rst: memory by region (all of it
- * resident: buffer objects are backed when created), and the time jobs of
- * the file occupied the queues of each kind, whose capacity is their count.
- */
 static void trn_show_fdinfo(struct drm_printer *p, struct drm_file *file)
 {
-	struct trn_ctx *ctx = file->driver_priv;
-	struct trn_device *tdev = ctx->tdev;
-	u64 hbm = (u64)atomic64_read(&ctx->hbm_bytes) >> 10;
-	u64 host = (u64)atomic64_read(&ctx->host_bytes) >> 10;
-
-	drm_printf(p, "drm-total-hbm:\t%llu KiB\n", hbm);
-	drm_printf(p, "drm-resident-hbm:\t%llu KiB\n", hbm);
-	drm_printf(p, "drm-total-memory:\t%llu KiB\n", host);
-	drm_printf(p, "drm-resident-memory:\t%llu KiB\n", host);
-	drm_printf(p, "drm-engine-dma:\t%llu ns\n",
-		   (u64)atomic64_read(&ctx->busy_ns[TRN_ENGINE_DMA]));
-	drm_printf(p, "drm-engine-capacity-dma:\t%u\n", tdev->num_dma_queues);
-	if (tdev->num_core_queues) {
-		drm_printf(p, "drm-engine-core:\t%llu ns\n",
-			   (u64)atomic64_read(&ctx->busy_ns[TRN_ENGINE_CORE]));
-		drm_printf(p, "drm-engine-capacity-core:\t%u\n", tdev->num_core_queues);
-	}
+	trn_file_show_fdinfo(p, file->driver_priv);
 }
 
 static void trn_postclose(struct drm_device *drm, struct drm_file *file)
 {
-	struct trn_ctx *ctx = file->driver_priv;
+	struct trn_file_priv *fpriv = file->driver_priv;
 
-	trn_ctx_destroy_entities(ctx);
-	trn_ctx_put(ctx);
+	trn_job_file_close(fpriv);
+	trn_file_put(fpriv);
 }
 
 static const struct file_operations trn_accel_fops = {
@@ -151,6 +161,7 @@ static const struct drm_driver trn_drm_driver = {
 	.driver_features = DRIVER_COMPUTE_ACCEL | DRIVER_GEM | DRIVER_SYNCOBJ |
 			   DRIVER_SYNCOBJ_TIMELINE,
 	.open = trn_open,
+	.gem_create_object = trn_gem_create_object,
 	.postclose = trn_postclose,
 	.show_fdinfo = trn_show_fdinfo,
 	.fops = &trn_accel_fops,
@@ -286,6 +297,25 @@ static void trn_remove(struct pci_dev *pdev)
 	drm_dev_unplug(&tdev->drm);
 }
 
+/*
+ * The attribute groups of a bound device, created by the driver core before
+ * it announces the binding: the device's attributes, stats/, link<p>/ and
+ * core<c>/. Filled in at module load; NULL-terminated.
+ */
+static const struct attribute_group
+	*trn_groups[2 + TRN_MAX_LINKS + TRN_MAX_CORES + 1] __ro_after_init;
+
+static void __init trn_groups_setup(void)
+{
+	const struct attribute_group **g = trn_groups;
+
+	*g++ = &trn_sysfs_group;
+	*g++ = &trn_stats_group;
+	trn_sysfs_fill_dirs(&trn_link_dirs, g);
+	g += TRN_MAX_LINKS;
+	trn_sysfs_fill_dirs(&trn_core_dirs, g);
+}
+
 static const struct pci_device_id trn_pci_ids[] = {
 	{ PCI_DEVICE(TRN_PCI_VENDOR_ID, TRN_PCI_DEVICE_ID) },
 	{ }
@@ -297,13 +327,14 @@ static struct pci_driver trn_pci_driver = {
 	.id_table = trn_pci_ids,
 	.probe = trn_probe,
 	.remove = trn_remove,
-	.dev_groups = trn_sysfs_groups,
+	.dev_groups = trn_groups,
 };
 
 static int __init trn_init(void)
 {
 	int ret;
 
+	trn_groups_setup();
 	ret = trn_gem_init();
 	if (ret)
 		return ret;

@@ -19,15 +19,16 @@
 #define TRN_DRIVER_NAME		"trn"
 #define TRN_DRIVER_DESC		"Trainium-style accelerator"
 #define TRN_DRIVER_MAJOR	0
-#define TRN_DRIVER_MINOR	4
+#define TRN_DRIVER_MINOR	5
 #define TRN_DRIVER_PATCH	0
 
 struct pci_dev;
 struct trn_queue;
-struct trn_core_kobj;
+struct trn_vm;
 
 /* Limits of what the driver asks of a device. */
 #define TRN_MAX_QUEUES		64
+#define TRN_MAX_CORES		64
 #define TRN_RING_ENTRIES	4096
 /* Most descriptors in one job: the ring, less the CONTEXT and one free slot. */
 #define TRN_MAX_USER_DESCS	(TRN_RING_ENTRIES - 2)
@@ -38,7 +39,7 @@ struct trn_core_kobj;
  * @pdev: PCI function
  * @regs: BAR0 registers
  * @chip_id: chip identifier reported by the device
- * @num_cores: number of NeuronCores
+ * @num_cores: number of NeuronCores (at most TRN_MAX_CORES)
  * @hbm_size: bytes of device memory
  * @hw_version: interface version register, TRN_VERSION(major, minor)
  * @hw_caps: capability bits (TRN_CAP_*)
@@ -68,17 +69,15 @@ struct trn_core_kobj;
  * @link_work: re-reads the ports after TRN_IRQ_LINK and reports changes
  * @link_stopped: the interrupt handler no longer queues @link_work
  * @link_node: entry in the list of bound devices (trn_link.c)
- * @links_kobj: the sysfs directory links/
  * @peer_lock: protects @imports, @peer_gone and the export state of objects
- * @export_ctx: with TRN_CAP_PEER, the export space peers reach
+ * @export_vm: with TRN_CAP_PEER, the export space peers reach: an address
+ *	space of no file
  * @imports: peer objects on other devices that use this one's memory
  * @peer_gone: the device is going away: no more imports of its memory
  * @stats_lock: protects the bases of the counters (trn_stats.c)
  * @dma_base: DMA engine bytes and busy time that read as zero
  * @ecc_base: corrected and uncorrected ECC errors that read as zero
  * @core_base: per NeuronCore, its counter registers' values that read as zero
- * @cores_kobj: the sysfs directory cores/
- * @core_kobjs: its subdirectories core<c>/
  */
 struct trn_device {
 	struct drm_device drm;
@@ -119,10 +118,9 @@ struct trn_device {
 	struct work_struct link_work;
 	bool link_stopped;
 	struct list_head link_node;
-	struct kobject *links_kobj;
 
 	struct mutex peer_lock; /* imports, peer_gone, trn_bo.xva/xcount */
-	struct trn_ctx *export_ctx;
+	struct trn_vm *export_vm;
 	struct list_head imports;
 	bool peer_gone;
 
@@ -130,8 +128,6 @@ struct trn_device {
 	u64 dma_base[2];
 	u64 ecc_base[2];
 	u64 *core_base;
-	struct kobject *cores_kobj;
-	struct trn_core_kobj **core_kobjs;
 };
 
 static inline struct trn_device *to_trn_device(struct drm_device *drm)
@@ -158,14 +154,5 @@ static inline void trn_write64(struct trn_device *tdev, u32 reg, u64 val)
 {
 	writeq(val, tdev->regs + reg);
 }
-
-int trn_hw_init(struct trn_device *tdev);
-int trn_peer_init(struct trn_device *tdev);
-int trn_stats_init(struct trn_device *tdev);
-void trn_peer_remove(struct trn_device *tdev);
-int trn_irq_init(struct trn_device *tdev);
-
-extern const struct attribute_group *trn_sysfs_groups[];
-extern const struct attribute_group trn_stats_group;
 
 #endif /* __TRN_DRV_H__ */

@@ -1,61 +1,80 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Copyright (c) 2026 The trn authors */
 
-#include <linux/dma-mapping.h>
+#include <linux/dma-buf.h>
 #include <linux/mm.h>
-#include <linux/scatterlist.h>
 #include <linux/slab.h>
-#include <linux/vmalloc.h>
 #include <linux/workqueue.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
-#include <drm/drm_print.h>
+#include <drm/drm_gem_shmem_helper.h>
+#include <drm/drm_prime.h>
+#include <drm/drm_vma_manager.h>
 #include <drm/trn_accel.h>
 
 #include "trn_drv.h"
+#include "trn_file.h"
 #include "trn_gem.h"
 #include "trn_mem.h"
 #include "trn_regs.h"
+#include "trn_vm.h"
 
 /*
- * Buffer objects. An object lives in HBM (gpu_buddy blocks, CPU access
- * through the write-combined BAR) or in host memory (shmem pages, DMA-mapped
- * for the device). Either way it is mapped at creation into the address
- * space of the file that created it, and only there: a file can reach no
- * other file's memory. Its memory is released once no job of that file can
+ * Buffer objects. An object lives in HBM (blocks of trn_mem.c, CPU access
+ * through the write-combined BAR) or in host memory (a drm_gem_shmem
+ * object whose pages stay pinned and DMA-mapped for the device while it
+ * lives). Either way it is mapped at creation into the address space of
+ * the file that created it, and only there: a file can reach no other
+ * file's memory. Its memory is released once no job of that file can
  * still use it.
  *
- * HBM objects can be shared with the devices cabled to this one, through
- * dma-buf and an import on the other device (trn_peer.c).
+ * CPU mappings fault pages in one at a time, by their offset in the object,
+ * which vm_pgoff gives: a mapping whose start was unmapped, or that mremap
+ * moved, still maps the right pages. (The shmem helpers' own fault handler
+ * counts from the start of the mapping instead, and takes a page reference
+ * per mapping, which pinned pages do not need; host objects therefore use
+ * the helpers for their pages and this file's mmap.)
+ *
+ * HBM objects can be shared with the devices cabled to this one, as
+ * dma-bufs that only a peer import on another trn device takes
+ * (trn_peer.c).
  */
 
 /* Largest object: bounded by the address space and by sane kmalloc sizes. */
 #define TRN_BO_MAX_SIZE		BIT_ULL(36)
 
-static void trn_bo_release_memory(struct trn_bo *bo)
-{
-	struct trn_device *tdev = to_trn_device(bo->base.dev);
-	u64 size = bo->base.size;
+/* drm_gem_shmem_free() frees the trn_bo it is at the start of. */
+static_assert(offsetof(struct trn_bo, base) == 0);
 
-	if (bo->placement == DRM_TRN_PLACEMENT_HBM) {
+/* Give back the object's memory and free the object. */
+static void trn_bo_release(struct trn_bo *bo)
+{
+	struct drm_gem_object *obj = &bo->base.base;
+	struct trn_device *tdev = to_trn_device(obj->dev);
+	u64 size = obj->size;
+
+	switch (bo->placement) {
+	case DRM_TRN_PLACEMENT_HOST:
+		if (bo->base.pages) {
+			atomic64_sub(size, &tdev->host_used);
+			atomic64_sub(size, &bo->fpriv->host_bytes);
+		}
+		/* Unmaps and unpins the pages, releases and frees the object. */
+		drm_gem_shmem_free(&bo->base);
+		return;
+	case DRM_TRN_PLACEMENT_HBM:
 		if (!list_empty(&bo->blocks)) {
 			trn_hbm_free(tdev, &bo->blocks, size);
-			atomic64_sub(size, &bo->ctx->hbm_bytes);
+			atomic64_sub(size, &bo->fpriv->hbm_bytes);
 		}
 		kvfree(bo->runs);
-	} else if (bo->pages) {
-		if (bo->sgt) {
-			dma_unmap_sgtable(tdev->drm.dev, bo->sgt, DMA_BIDIRECTIONAL, 0);
-			sg_free_table(bo->sgt);
-			kfree(bo->sgt);
-		}
-		drm_gem_put_pages(&bo->base, bo->pages, true, true);
-		atomic64_sub(size, &tdev->host_used);
-		atomic64_sub(size, &bo->ctx->host_bytes);
-	} else if (bo->src) {
-		trn_peer_release(bo);
+		break;
 	}
+	if (bo->ops)
+		bo->ops->release(bo);
+	drm_gem_object_release(obj);
+	kfree(bo);
 }
 
 /* Frees of objects that jobs may still use; see trn_bo_free(). */
@@ -63,34 +82,29 @@ static struct workqueue_struct *trn_free_wq;
 
 static void trn_bo_destroy(struct trn_bo *bo)
 {
-	struct drm_gem_object *obj = &bo->base;
-	struct trn_device *tdev = to_trn_device(obj->dev);
-	struct trn_ctx *ctx = bo->ctx;
+	struct trn_device *tdev = to_trn_device(bo->base.base.dev);
+	struct trn_file_priv *fpriv = bo->fpriv;
+	struct trn_vm *vm = bo->vm;
 
-	/* Out of the exporter's reach before the range can be reused */
-	if (bo->src)
-		trn_peer_detach(bo);
+	if (bo->ops && bo->ops->detach)
+		bo->ops->detach(bo);
 	if (drm_mm_node_allocated(&bo->va)) {
 		/* No job may touch the memory once it is unmapped and freed. */
-		trn_ctx_wait_idle(ctx);
-		trn_ctx_unmap(ctx, &bo->va);
-		trn_ctx_wait_idle(ctx);
-		mutex_lock(&ctx->lock);
-		drm_mm_remove_node(&bo->va);
-		mutex_unlock(&ctx->lock);
+		trn_vm_wait_idle(vm);
+		trn_vm_unmap(vm, &bo->va);
+		trn_vm_wait_idle(vm);
+		trn_vm_remove(vm, &bo->va);
 	}
-	trn_bo_release_memory(bo);
-	drm_gem_free_mmap_offset(obj);
-	drm_gem_object_release(obj);
+	trn_bo_release(bo);
 	atomic_dec(&tdev->num_bos);
-	trn_ctx_put(ctx);
-	kfree(bo);
+	trn_vm_put(vm);
+	trn_file_put(fpriv);
 }
 
 static void trn_bo_free_work(struct work_struct *work)
 {
 	struct trn_bo *bo = container_of(work, struct trn_bo, free_work);
-	struct drm_device *drm = bo->base.dev;
+	struct drm_device *drm = bo->base.base.dev;
 
 	trn_bo_destroy(bo);
 	drm_dev_put(drm);
@@ -107,7 +121,7 @@ static void trn_bo_free(struct drm_gem_object *obj)
 {
 	struct trn_bo *bo = to_trn_bo(obj);
 
-	if (!drm_mm_node_allocated(&bo->va) || trn_ctx_idle(bo->ctx)) {
+	if (!drm_mm_node_allocated(&bo->va) || trn_vm_idle(bo->vm)) {
 		trn_bo_destroy(bo);
 		return;
 	}
@@ -157,21 +171,23 @@ static u64 trn_bo_hbm_page(struct trn_bo *bo, pgoff_t page)
 static vm_fault_t trn_bo_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
-	struct trn_bo *bo = to_trn_bo(vma->vm_private_data);
-	struct trn_device *tdev = to_trn_device(bo->base.dev);
-	pgoff_t page = (vmf->address - vma->vm_start) >> PAGE_SHIFT;
+	struct drm_gem_object *obj = vma->vm_private_data;
+	struct trn_bo *bo = to_trn_bo(obj);
+	struct trn_device *tdev = to_trn_device(obj->dev);
+	/* vm_pgoff is the object's mmap offset plus the mapping's offset in it */
+	pgoff_t page = vmf->pgoff - drm_vma_node_start(&obj->vma_node);
 	unsigned long pfn;
 	vm_fault_t ret;
 	int idx;
 
-	if (page >= bo->base.size >> PAGE_SHIFT)
+	if (page >= obj->size >> PAGE_SHIFT)
 		return VM_FAULT_SIGBUS;
 	if (!drm_dev_enter(&tdev->drm, &idx))
 		return VM_FAULT_SIGBUS;
 	if (bo->placement == DRM_TRN_PLACEMENT_HBM)
 		pfn = (tdev->hbm_bus + trn_bo_hbm_page(bo, page)) >> PAGE_SHIFT;
 	else
-		pfn = page_to_pfn(bo->pages[page]);
+		pfn = page_to_pfn(bo->base.pages[page]);
 	ret = vmf_insert_pfn(vma, vmf->address, pfn);
 	drm_dev_exit(idx);
 	return ret;
@@ -200,121 +216,207 @@ static int trn_bo_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma)
 	return 0;
 }
 
-static const struct drm_gem_object_funcs trn_bo_funcs = {
-	.free = trn_bo_free,
-	.mmap = trn_bo_mmap,
-	.export = trn_peer_export,
-};
+/* ---- dma-buf: HBM objects for peer imports only ---- */
 
-static int trn_bo_alloc_hbm(struct trn_device *tdev, struct trn_bo *bo)
+static int trn_dmabuf_attach(struct dma_buf *dmabuf,
+			     struct dma_buf_attachment *attach)
 {
-	struct gpu_buddy_block *block;
-	u64 page = 0;
-	unsigned int n = 0;
-	int ret;
-
-	ret = trn_hbm_alloc(tdev, bo->base.size, &bo->blocks);
-	if (ret)
-		return ret;
-	atomic64_add(bo->base.size, &bo->ctx->hbm_bytes);
-	ret = trn_hbm_clear(tdev, &bo->blocks);
-	if (ret)
-		return ret;
-
-	list_for_each_entry(block, &bo->blocks, link)
-		n++;
-	bo->runs = kvmalloc_array(n, sizeof(*bo->runs), GFP_KERNEL);
-	if (!bo->runs)
-		return -ENOMEM;
-	list_for_each_entry(block, &bo->blocks, link) {
-		bo->runs[bo->nr_runs].first_page = page;
-		bo->runs[bo->nr_runs].hbm = gpu_buddy_block_offset(block);
-		bo->nr_runs++;
-		page += gpu_buddy_block_size(&tdev->hbm_mm, block) >> PAGE_SHIFT;
-	}
-	return trn_ctx_map_hbm(bo->ctx, &bo->va, &bo->blocks);
+	return -EOPNOTSUPP;
 }
 
-static int trn_bo_alloc_host(struct trn_device *tdev, struct trn_bo *bo)
+static struct sg_table *trn_dmabuf_map(struct dma_buf_attachment *attach,
+				       enum dma_data_direction dir)
 {
-	unsigned int npages = bo->base.size >> PAGE_SHIFT;
-	int ret;
+	return ERR_PTR(-EOPNOTSUPP);
+}
 
-	bo->pages = drm_gem_get_pages(&bo->base);
-	if (IS_ERR(bo->pages)) {
-		ret = PTR_ERR(bo->pages);
-		bo->pages = NULL;
-		return ret;
-	}
-	atomic64_add(bo->base.size, &tdev->host_used);
-	atomic64_add(bo->base.size, &bo->ctx->host_bytes);
+static void trn_dmabuf_unmap(struct dma_buf_attachment *attach,
+			     struct sg_table *sgt, enum dma_data_direction dir)
+{
+}
 
-	bo->sgt = kzalloc(sizeof(*bo->sgt), GFP_KERNEL);
-	if (!bo->sgt)
-		return -ENOMEM;
-	ret = sg_alloc_table_from_pages(bo->sgt, bo->pages, npages, 0,
-					bo->base.size, GFP_KERNEL);
-	if (ret) {
-		kfree(bo->sgt);
-		bo->sgt = NULL;
-		return ret;
-	}
-	ret = dma_map_sgtable(tdev->drm.dev, bo->sgt, DMA_BIDIRECTIONAL, 0);
-	if (ret) {
-		sg_free_table(bo->sgt);
-		kfree(bo->sgt);
-		bo->sgt = NULL;
-		return ret;
-	}
-	return trn_ctx_map_sgt(bo->ctx, &bo->va, bo->sgt);
+static const struct dma_buf_ops trn_dmabuf_ops = {
+	.attach = trn_dmabuf_attach,
+	.map_dma_buf = trn_dmabuf_map,
+	.unmap_dma_buf = trn_dmabuf_unmap,
+	.release = drm_gem_dmabuf_release,
+};
+
+/*
+ * &drm_gem_object_funcs.export: a dma-buf of an HBM object of a device that
+ * can do peer DMA, which no other driver can attach: the memory is only
+ * reachable over the links. -EOPNOTSUPP for anything else.
+ */
+static struct dma_buf *trn_bo_export(struct drm_gem_object *obj, int flags)
+{
+	struct trn_device *tdev = to_trn_device(obj->dev);
+	struct trn_bo *bo = to_trn_bo(obj);
+	DEFINE_DMA_BUF_EXPORT_INFO(info);
+
+	if (bo->placement != DRM_TRN_PLACEMENT_HBM || !tdev->export_vm)
+		return ERR_PTR(-EOPNOTSUPP);
+	info.ops = &trn_dmabuf_ops;
+	info.size = obj->size;
+	info.flags = flags;
+	info.priv = obj;
+	info.resv = obj->resv;
+	return drm_gem_dmabuf_export(obj->dev, &info);
 }
 
 /**
- * trn_bo_alloc() - a buffer object with a virtual range and no memory yet
- * @ctx: the address space it is mapped in
- * @placement: DRM_TRN_PLACEMENT_*
- * @size: bytes, a multiple of TRN_PAGE_SIZE
+ * trn_bo_from_dmabuf() - the object a trn dma-buf exports
+ * @dmabuf: a dma-buf
  *
- * Return: the object, holding one GEM reference which owns everything the
- * caller adds (put it on error), or ERR_PTR(-ENOMEM).
+ * Return: the HBM object, which @dmabuf holds a reference to, or NULL if
+ * @dmabuf was not exported by trn.
  */
-struct trn_bo *trn_bo_alloc(struct trn_ctx *ctx, u32 placement, u64 size)
+struct trn_bo *trn_bo_from_dmabuf(struct dma_buf *dmabuf)
 {
-	struct trn_device *tdev = ctx->tdev;
+	if (dmabuf->ops != &trn_dmabuf_ops)
+		return NULL;
+	return to_trn_bo(dmabuf->priv);
+}
+
+static const struct drm_gem_object_funcs trn_bo_funcs = {
+	.free = trn_bo_free,
+	.mmap = trn_bo_mmap,
+	.export = trn_bo_export,
+	.vm_ops = &trn_bo_vm_ops,
+};
+
+/* ---- creation ---- */
+
+static struct trn_bo *trn_bo_new(void)
+{
 	struct trn_bo *bo;
-	int ret;
 
 	/* Charged to the caller's memory cgroup, as its jobs are */
 	bo = kzalloc(sizeof(*bo), GFP_KERNEL_ACCOUNT);
 	if (!bo)
-		return ERR_PTR(-ENOMEM);
-	bo->base.funcs = &trn_bo_funcs;
-	bo->placement = placement;
+		return NULL;
+	bo->base.base.funcs = &trn_bo_funcs;
 	INIT_LIST_HEAD(&bo->blocks);
 	INIT_LIST_HEAD(&bo->import_node);
-	kref_get(&ctx->ref);
-	bo->ctx = ctx;
-	atomic_inc(&tdev->num_bos);
+	return bo;
+}
+
+/**
+ * trn_gem_create_object() - &drm_driver.gem_create_object: the trn_bo that
+ * drm_gem_shmem_create() makes a host object of
+ * @drm: the device
+ * @size: bytes
+ *
+ * Return: the GEM object, or ERR_PTR(-ENOMEM).
+ */
+struct drm_gem_object *trn_gem_create_object(struct drm_device *drm, size_t size)
+{
+	struct trn_bo *bo = trn_bo_new();
+
+	return bo ? &bo->base.base : ERR_PTR(-ENOMEM);
+}
+
+struct trn_hbm_runs {
+	struct trn_bo *bo;
+	u64 page;
+};
+
+static int trn_hbm_count_run(void *arg, u64 hbm, u64 len)
+{
+	(*(unsigned int *)arg)++;
+	return 0;
+}
+
+static int trn_hbm_add_run(void *arg, u64 hbm, u64 len)
+{
+	struct trn_hbm_runs *r = arg;
+
+	r->bo->runs[r->bo->nr_runs++] = (struct trn_hbm_run) {
+		.first_page = r->page,
+		.hbm = hbm,
+	};
+	r->page += len >> PAGE_SHIFT;
+	return 0;
+}
+
+static int trn_bo_alloc_hbm(struct trn_device *tdev, struct trn_bo *bo)
+{
+	struct trn_hbm_runs r = { .bo = bo };
+	u64 size = bo->base.base.size;
+	unsigned int n = 0;
+	int ret;
+
+	ret = trn_hbm_alloc(tdev, size, &bo->blocks);
+	if (ret)
+		return ret;
+	atomic64_add(size, &bo->fpriv->hbm_bytes);
+	ret = trn_hbm_clear(tdev, &bo->blocks);
+	if (ret)
+		return ret;
+
+	trn_hbm_walk(tdev, &bo->blocks, trn_hbm_count_run, &n);
+	bo->runs = kvmalloc_array(n, sizeof(*bo->runs), GFP_KERNEL);
+	if (!bo->runs)
+		return -ENOMEM;
+	trn_hbm_walk(tdev, &bo->blocks, trn_hbm_add_run, &r);
+	return trn_vm_map_hbm(bo->vm, &bo->va, &bo->blocks);
+}
+
+static int trn_bo_alloc_host(struct trn_device *tdev, struct trn_bo *bo)
+{
+	u64 size = bo->base.base.size;
+	struct sg_table *sgt;
+
+	/* Pins the pages and maps them for the device until the object goes. */
+	sgt = drm_gem_shmem_get_pages_sgt(&bo->base);
+	if (IS_ERR(sgt))
+		return PTR_ERR(sgt);
+	atomic64_add(size, &tdev->host_used);
+	atomic64_add(size, &bo->fpriv->host_bytes);
+	return trn_vm_map_sgt(bo->vm, &bo->va, sgt);
+}
+
+/**
+ * trn_bo_alloc() - a buffer object with a virtual range and no memory yet
+ * @fpriv: the file that creates it, charged for it; the object is mapped
+ *	in the file's address space
+ * @placement: DRM_TRN_PLACEMENT_*; host objects are shmem objects
+ * @size: bytes, a multiple of TRN_PAGE_SIZE
+ * @ops: what destroying the object takes beyond the placement's own, or
+ *	NULL
+ *
+ * Return: the object, holding one GEM reference which owns everything the
+ * caller adds (put it on error), or ERR_PTR(-ENOMEM).
+ */
+struct trn_bo *trn_bo_alloc(struct trn_file_priv *fpriv, u32 placement,
+			    u64 size, const struct trn_bo_ops *ops)
+{
+	struct trn_device *tdev = fpriv->tdev;
+	struct drm_gem_shmem_object *shmem;
+	struct trn_bo *bo;
+	int ret;
 
 	if (placement == DRM_TRN_PLACEMENT_HOST) {
-		ret = drm_gem_object_init(&tdev->drm, &bo->base, size);
+		/* trn_gem_create_object() allocates the trn_bo. */
+		shmem = drm_gem_shmem_create(&tdev->drm, size);
+		if (IS_ERR(shmem))
+			return ERR_CAST(shmem);
+		bo = to_trn_bo(&shmem->base);
 	} else {
-		drm_gem_private_object_init(&tdev->drm, &bo->base, size);
-		ret = 0;
+		bo = trn_bo_new();
+		if (!bo)
+			return ERR_PTR(-ENOMEM);
+		drm_gem_private_object_init(&tdev->drm, &bo->base.base, size);
 	}
-	if (ret) {
-		atomic_dec(&tdev->num_bos);
-		trn_ctx_put(ctx);
-		kfree(bo);
-		return ERR_PTR(ret);
-	}
+	bo->ops = ops;
+	bo->placement = placement;
+	bo->fpriv = trn_file_get(fpriv);
+	bo->vm = trn_vm_get(fpriv->vm);
+	atomic_inc(&tdev->num_bos);
 
-	mutex_lock(&ctx->lock);
-	ret = drm_mm_insert_node(&ctx->va_mm, &bo->va, size);
-	mutex_unlock(&ctx->lock);
+	ret = trn_vm_insert(bo->vm, &bo->va, size);
 	if (ret) {
-		drm_gem_object_put(&bo->base);
-		return ERR_PTR(-ENOMEM);
+		drm_gem_object_put(&bo->base.base);
+		return ERR_PTR(ret);
 	}
 	return bo;
 }
@@ -322,8 +424,9 @@ struct trn_bo *trn_bo_alloc(struct trn_ctx *ctx, u32 placement, u64 size)
 int trn_ioctl_bo_create(struct drm_device *drm, void *data, struct drm_file *file)
 {
 	struct trn_device *tdev = to_trn_device(drm);
-	struct trn_ctx *ctx = file->driver_priv;
+	struct trn_file_priv *fpriv = file->driver_priv;
 	struct drm_trn_bo_create *args = data;
+	struct drm_gem_object *obj;
 	struct trn_bo *bo;
 	int ret;
 
@@ -342,9 +445,11 @@ int trn_ioctl_bo_create(struct drm_device *drm, void *data, struct drm_file *fil
 	    args->size > (totalram_pages() << PAGE_SHIFT) / 2)
 		return -ENOMEM;
 
-	bo = trn_bo_alloc(ctx, args->placement, ALIGN(args->size, TRN_PAGE_SIZE));
+	bo = trn_bo_alloc(fpriv, args->placement,
+			  ALIGN(args->size, TRN_PAGE_SIZE), NULL);
 	if (IS_ERR(bo))
 		return PTR_ERR(bo);
+	obj = &bo->base.base;
 
 	if (bo->placement == DRM_TRN_PLACEMENT_HBM)
 		ret = trn_bo_alloc_hbm(tdev, bo);
@@ -353,17 +458,18 @@ int trn_ioctl_bo_create(struct drm_device *drm, void *data, struct drm_file *fil
 	if (ret)
 		goto out_put;
 
-	ret = drm_gem_create_mmap_offset(&bo->base);
+	/* Host objects have theirs already (drm_gem_shmem_create()). */
+	ret = drm_gem_create_mmap_offset(obj);
 	if (ret)
 		goto out_put;
 
-	ret = drm_gem_handle_create(file, &bo->base, &args->handle);
+	ret = drm_gem_handle_create(file, obj, &args->handle);
 	if (ret)
 		goto out_put;
 	args->va = bo->va.start;
 
 out_put:
-	drm_gem_object_put(&bo->base);
+	drm_gem_object_put(obj);
 	return ret;
 }
 

@@ -6,14 +6,18 @@
 
 #include <linux/list.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 #include <drm/drm_gem.h>
+#include <drm/drm_gem_shmem_helper.h>
 #include <drm/drm_mm.h>
 
+struct dma_buf;
 struct drm_device;
 struct drm_file;
-struct sg_table;
-struct trn_ctx;
+struct trn_bo;
 struct trn_device;
+struct trn_file_priv;
+struct trn_vm;
 
 /**
  * struct trn_hbm_run - physically contiguous part of an HBM object
@@ -26,16 +30,29 @@ struct trn_hbm_run {
 };
 
 /**
+ * struct trn_bo_ops - what a kind of object adds to its destruction
+ * @detach: first of all, before the object is unmapped (optional)
+ * @release: once no job can use it any more: give back what it holds
+ *
+ * HBM and host objects have none; peer objects (trn_peer.c) have theirs.
+ */
+struct trn_bo_ops {
+	void (*detach)(struct trn_bo *bo);
+	void (*release)(struct trn_bo *bo);
+};
+
+/**
  * struct trn_bo - a buffer object, mapped in one address space
- * @base: GEM object
- * @ctx: address space it is mapped in (a reference)
+ * @base: shmem GEM object; host objects use all of it, the others only
+ *	its GEM object, base.base
+ * @fpriv: the file that created it, charged for its memory (a reference)
+ * @vm: address space it is mapped in, the file's (a reference)
+ * @ops: for kinds of objects that need more on destruction, or NULL
  * @placement: DRM_TRN_PLACEMENT_*
  * @va: device virtual range
- * @blocks: HBM objects: gpu_buddy blocks
+ * @blocks: HBM objects: the HBM blocks (trn_mem.c)
  * @runs: HBM objects: @nr_runs contiguous runs, for CPU page faults
  * @nr_runs: number of @runs
- * @pages: host objects: the shmem pages
- * @sgt: host objects: @pages mapped for the device
  * @xva: HBM objects imported by peers: range in the export space
  * @xcount: HBM objects: peer objects that use @xva
  * @src: peer objects: the exported HBM object of the peer (a reference)
@@ -48,17 +65,16 @@ struct trn_hbm_run {
  * trn_device.peer_lock.
  */
 struct trn_bo {
-	struct drm_gem_object base;
-	struct trn_ctx *ctx;
+	struct drm_gem_shmem_object base;
+	struct trn_file_priv *fpriv;
+	struct trn_vm *vm;
+	const struct trn_bo_ops *ops;
 	u32 placement;
 	struct drm_mm_node va;
 
 	struct list_head blocks;
 	struct trn_hbm_run *runs;
 	unsigned int nr_runs;
-
-	struct page **pages;
-	struct sg_table *sgt;
 
 	struct drm_mm_node xva;
 	unsigned int xcount;
@@ -73,20 +89,17 @@ struct trn_bo {
 
 static inline struct trn_bo *to_trn_bo(struct drm_gem_object *obj)
 {
-	return container_of(obj, struct trn_bo, base);
+	return container_of(obj, struct trn_bo, base.base);
 }
 
-struct trn_bo *trn_bo_alloc(struct trn_ctx *ctx, u32 placement, u64 size);
+struct trn_bo *trn_bo_alloc(struct trn_file_priv *fpriv, u32 placement,
+			    u64 size, const struct trn_bo_ops *ops);
+struct trn_bo *trn_bo_from_dmabuf(struct dma_buf *dmabuf);
 
 int trn_gem_init(void);
 void trn_gem_exit(void);
+struct drm_gem_object *trn_gem_create_object(struct drm_device *drm, size_t size);
 int trn_ioctl_bo_create(struct drm_device *drm, void *data, struct drm_file *file);
 int trn_ioctl_bo_info(struct drm_device *drm, void *data, struct drm_file *file);
-
-/* trn_peer.c */
-struct dma_buf *trn_peer_export(struct drm_gem_object *obj, int flags);
-void trn_peer_detach(struct trn_bo *bo);
-void trn_peer_release(struct trn_bo *bo);
-int trn_ioctl_peer_import(struct drm_device *drm, void *data, struct drm_file *file);
 
 #endif /* __TRN_GEM_H__ */

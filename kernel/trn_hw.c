@@ -9,6 +9,8 @@
 #include <drm/drm_print.h>
 
 #include "trn_drv.h"
+#include "trn_hw.h"
+#include "trn_link.h"
 #include "trn_regs.h"
 
 #define TRN_RESET_TIMEOUT_US	100000
@@ -96,6 +98,11 @@ int trn_hw_init(struct trn_device *tdev)
 		drm_err(&tdev->drm, "device reports %u cores and %llu bytes of HBM\n",
 			tdev->num_cores, tdev->hbm_size);
 		return -EIO;
+	}
+	if (tdev->num_cores > TRN_MAX_CORES) {
+		drm_warn(&tdev->drm, "device reports %u NeuronCores, using %u\n",
+			 tdev->num_cores, TRN_MAX_CORES);
+		tdev->num_cores = TRN_MAX_CORES;
 	}
 	if ((tdev->hw_caps & TRN_CAP_HBM_BAR) &&
 	    tdev->hbm_size > pci_resource_len(tdev->pdev, TRN_BAR_HBM)) {

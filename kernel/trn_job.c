@@ -15,14 +15,16 @@
 #include <drm/drm_managed.h>
 #include <drm/drm_print.h>
 #include <drm/drm_syncobj.h>
+#include <drm/drm_utils.h>
 #include <drm/gpu_scheduler.h>
 #include <drm/trn_accel.h>
 
 #include "trn_drv.h"
+#include "trn_file.h"
 #include "trn_isa.h"
 #include "trn_job.h"
-#include "trn_mem.h"
 #include "trn_regs.h"
+#include "trn_vm.h"
 
 /*
  * DMA jobs. Each hardware queue has a drm_sched scheduler that writes jobs
@@ -84,7 +86,7 @@ static_assert(offsetof(struct trn_fence, base) == 0);
 struct trn_job {
 	struct drm_sched_job base;
 	struct trn_queue *queue;
-	struct trn_ctx *ctx;
+	struct trn_file_priv *fpriv;	/* a reference; runs in its VM */
 	struct dma_fence *hw_fence;	/* a trn_fence, allocated at submit, armed at run */
 	struct list_head node;		/* in queue->inflight */
 	unsigned long deadline;		/* jiffies, once oldest in the ring */
@@ -134,6 +136,51 @@ static int trn_dma_errno(u32 err)
 	default:
 		return -EIO;
 	}
+}
+
+/*
+ * Whether @err comes from what the job asked for: its descriptors, its
+ * program, or a peer object whose link is down or whose exporter went
+ * away. Any user can cause these at will; the others (the ring, the
+ * CONTEXT descriptor and the page tables are the driver's) mean that the
+ * device or the driver is at fault.
+ */
+static bool trn_dma_err_is_users(u32 err)
+{
+	switch (err) {
+	case TRN_DMA_ERR_UNMAPPED:
+	case TRN_DMA_ERR_READONLY:
+	case TRN_DMA_ERR_BAD_DESC:
+	case TRN_DMA_ERR_BAD_INSN:
+	case TRN_DMA_ERR_OPERAND:
+	case TRN_DMA_ERR_ALIGN:
+	case TRN_DMA_ERR_LINK:
+	case TRN_DMA_ERR_REMOTE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * A job stopped with a device error: a debug message when the job caused
+ * it (its file sees the error), a rate-limited error when the device did.
+ */
+static void trn_queue_log_error(struct trn_queue *q, struct trn_job *job,
+				u32 err, u32 insn, u64 addr)
+{
+	struct trn_device *tdev = q->tdev;
+	u32 asid = job->fpriv->vm->asid;
+
+	if (trn_dma_err_is_users(err) && q->is_core)
+		drm_dbg(&tdev->drm, "core %u: program of address space %u stopped: device error %u at instruction %u, address 0x%llx\n",
+			q->core, asid, err, insn, addr);
+	else if (trn_dma_err_is_users(err))
+		drm_dbg(&tdev->drm, "queue %u: job of address space %u stopped: device error %u at address 0x%llx\n",
+			q->index, asid, err, addr);
+	else
+		drm_err_ratelimited(&tdev->drm, "queue %u: job of address space %u stopped: device fault %u at address 0x%llx\n",
+				    q->index, asid, err, addr);
 }
 
 /* Program the queue registers and start it, empty. Called with q->lock. */
@@ -221,7 +268,7 @@ static void trn_queue_finish_first(struct trn_queue *q, int error)
 
 	/* Busy from when it reached the ring or its predecessor finished. */
 	atomic64_add(now - max(job->start_ns, q->last_end_ns),
-		     &job->ctx->busy_ns[q->is_core ? TRN_ENGINE_CORE : TRN_ENGINE_DMA]);
+		     &job->fpriv->busy_ns[q->is_core ? TRN_ENGINE_CORE : TRN_ENGINE_DMA]);
 	q->last_end_ns = now;
 	/* Jobs cancelled as the device goes away are not the device's doing */
 	if (!q->dead)
@@ -338,19 +385,13 @@ static void trn_queue_watchdog(struct work_struct *work)
 	trn_queue_retire(q, error ? head : READ_ONCE(q->wb[0]));
 	job = list_first_entry_or_null(&q->inflight, struct trn_job, node);
 	if (error) {
-		if (job && q->is_core)
-			dev_info_ratelimited(tdev->drm.dev,
-					     "core %u: program of address space %u stopped: device error %u at instruction %u, address 0x%llx\n",
-					     q->core, job->ctx->asid, err, insn, addr);
-		else if (job)
-			dev_info_ratelimited(tdev->drm.dev,
-					     "queue %u: job of address space %u stopped: device error %u at address 0x%llx\n",
-					     i, job->ctx->asid, err, addr);
+		if (job)
+			trn_queue_log_error(q, job, err, insn, addr);
 		trn_queue_recover(q, trn_dma_errno(err));
 	} else if (job && job->hw_fence->seqno == victim) {
-		dev_info_ratelimited(tdev->drm.dev,
-				     "queue %u: job of address space %u timed out after %u ms\n",
-				     i, job->ctx->asid, job_timeout_ms);
+		/* A SEM_WAIT that nothing signals does it: any user can. */
+		drm_dbg(&tdev->drm, "queue %u: job of address space %u timed out after %u ms\n",
+			i, job->fpriv->vm->asid, job_timeout_ms);
 		trn_queue_recover(q, -ETIMEDOUT);
 	} else {
 		/* It finished as the queue stopped: only restart. */
@@ -419,7 +460,7 @@ static void trn_job_free(struct drm_sched_job *sched_job)
 		dma_fence_put(job->hw_fence);
 	else
 		kfree(job->hw_fence);
-	trn_ctx_put(job->ctx);
+	trn_file_put(job->fpriv);
 	kvfree(job);
 }
 
@@ -591,15 +632,16 @@ int trn_queues_init(struct trn_device *tdev)
 }
 ALLOW_ERROR_INJECTION(trn_queues_init, ERRNO);
 
-static struct drm_sched_entity *trn_ctx_entity(struct trn_ctx *ctx, u32 queue)
+static struct drm_sched_entity *trn_file_entity(struct trn_file_priv *fpriv,
+						u32 queue)
 {
-	struct trn_device *tdev = ctx->tdev;
+	struct trn_device *tdev = fpriv->tdev;
 	struct drm_sched_entity *entity;
 	struct drm_gpu_scheduler *sched;
 	int ret;
 
-	mutex_lock(&ctx->entity_lock);
-	entity = ctx->entities[queue];
+	mutex_lock(&fpriv->entity_lock);
+	entity = fpriv->entities[queue];
 	if (!entity) {
 		entity = kzalloc(sizeof(*entity), GFP_KERNEL);
 		if (!entity) {
@@ -614,24 +656,30 @@ static struct drm_sched_entity *trn_ctx_entity(struct trn_ctx *ctx, u32 queue)
 			entity = ERR_PTR(ret);
 			goto out;
 		}
-		ctx->entities[queue] = entity;
+		fpriv->entities[queue] = entity;
 	}
 out:
-	mutex_unlock(&ctx->entity_lock);
+	mutex_unlock(&fpriv->entity_lock);
 	return entity;
 }
 
-/* The file is closing: let its queued jobs drain (bounded by the timeout). */
-void trn_ctx_destroy_entities(struct trn_ctx *ctx)
+/**
+ * trn_job_file_close() - a file is closing: destroy its scheduler entities
+ * @fpriv: the file
+ *
+ * Its queued jobs drain first (each bounded by the job timeout); the jobs
+ * keep the file's state until they are freed.
+ */
+void trn_job_file_close(struct trn_file_priv *fpriv)
 {
 	u32 q;
 
-	for (q = 0; q < ctx->tdev->num_queues; q++) {
-		if (!ctx->entities[q])
+	for (q = 0; q < fpriv->tdev->num_queues; q++) {
+		if (!fpriv->entities[q])
 			continue;
-		drm_sched_entity_destroy(ctx->entities[q]);
-		kfree(ctx->entities[q]);
-		ctx->entities[q] = NULL;
+		drm_sched_entity_destroy(fpriv->entities[q]);
+		kfree(fpriv->entities[q]);
+		fpriv->entities[q] = NULL;
 	}
 }
 
@@ -644,7 +692,7 @@ static bool trn_exec_desc_valid(const struct drm_trn_dma_desc *d)
 }
 
 static int trn_job_copy_descs(struct trn_device *tdev, struct trn_job *job,
-			      struct trn_ctx *ctx, const struct drm_trn_submit *args)
+			      struct trn_vm *vm, const struct drm_trn_submit *args)
 {
 	const struct drm_trn_dma_desc __user *udescs = u64_to_user_ptr(args->descs);
 	struct trn_hw_desc *hw = job->descs;
@@ -652,8 +700,8 @@ static int trn_job_copy_descs(struct trn_device *tdev, struct trn_job *job,
 
 	hw[0] = (struct trn_hw_desc) {
 		.opcode = TRN_DMA_OP_CONTEXT,
-		.aux = cpu_to_le32(ctx->asid),
-		.src = cpu_to_le64(trn_ctx_pt_root(ctx)),
+		.aux = cpu_to_le32(vm->asid),
+		.src = cpu_to_le64(trn_vm_pt_root(vm)),
 	};
 	for (n = 0; n < args->desc_count; n++) {
 		struct drm_trn_dma_desc d;
@@ -724,7 +772,7 @@ static int trn_job_add_in_syncs(struct trn_job *job, struct drm_file *file,
 int trn_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
 {
 	struct trn_device *tdev = to_trn_device(drm);
-	struct trn_ctx *ctx = file->driver_priv;
+	struct trn_file_priv *fpriv = file->driver_priv;
 	struct drm_trn_submit *args = data;
 	struct dma_fence_chain *chain = NULL;
 	struct drm_syncobj *out_sync = NULL;
@@ -759,7 +807,7 @@ int trn_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
 		}
 	}
 
-	entity = trn_ctx_entity(ctx, args->queue);
+	entity = trn_file_entity(fpriv, args->queue);
 	if (IS_ERR(entity)) {
 		ret = PTR_ERR(entity);
 		goto out_chain;
@@ -782,14 +830,13 @@ int trn_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
 	}
 	hw_fence->queue = job->queue;
 	job->hw_fence = &hw_fence->base;
-	kref_get(&ctx->ref);
-	job->ctx = ctx;
+	job->fpriv = trn_file_get(fpriv);
 
-	ret = trn_job_copy_descs(tdev, job, ctx, args);
+	ret = trn_job_copy_descs(tdev, job, fpriv->vm, args);
 	if (ret)
 		goto out_free_job;
 
-	ret = drm_sched_job_init(&job->base, entity, job->ndescs, ctx, file->client_id);
+	ret = drm_sched_job_init(&job->base, entity, job->ndescs, fpriv, file->client_id);
 	if (ret)
 		goto out_free_job;
 
@@ -797,12 +844,12 @@ int trn_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
 	if (ret)
 		goto out_cleanup_job;
 
-	mutex_lock(&ctx->entity_lock);
+	mutex_lock(&fpriv->entity_lock);
 	drm_sched_job_arm(&job->base);
 	finished = dma_fence_get(&job->base.s_fence->finished);
-	trn_ctx_set_last_fence(ctx, args->queue, finished);
+	trn_vm_set_last_fence(fpriv->vm, args->queue, finished);
 	drm_sched_entity_push_job(&job->base);
-	mutex_unlock(&ctx->entity_lock);
+	mutex_unlock(&fpriv->entity_lock);
 
 	if (out_sync) {
 		if (chain) {
@@ -820,12 +867,54 @@ out_cleanup_job:
 	drm_sched_job_cleanup(&job->base);
 out_free_job:
 	kfree(job->hw_fence);
-	trn_ctx_put(ctx);
+	trn_file_put(fpriv);
 	kvfree(job);
 out_chain:
 	dma_fence_chain_free(chain);
 out_sync_put:
 	if (out_sync)
 		drm_syncobj_put(out_sync);
+	return ret;
+}
+
+/**
+ * trn_ioctl_wait() - DRM_IOCTL_TRN_WAIT: wait for a job, return its status
+ * @drm: the device
+ * @data: struct drm_trn_wait
+ * @file: the caller's file, whose syncobj handle @data names
+ *
+ * Return: 0 with drm_trn_wait.status set, -ETIME when the deadline passed
+ * first, -ERESTARTSYS when a signal came, or an error of the arguments.
+ */
+int trn_ioctl_wait(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct drm_trn_wait *args = data;
+	struct drm_syncobj *syncobj;
+	struct dma_fence *fence;
+	long ret;
+
+	if (args->flags || args->pad)
+		return -EINVAL;
+	syncobj = drm_syncobj_find(file, args->handle);
+	if (!syncobj)
+		return -ENOENT;
+	fence = drm_syncobj_fence_get(syncobj);
+	drm_syncobj_put(syncobj);
+	/* A timeline's chain carries no error of the jobs it points to. */
+	if (!fence || to_dma_fence_chain(fence)) {
+		dma_fence_put(fence);
+		return -EINVAL;
+	}
+
+	ret = dma_fence_wait_timeout(fence, true,
+				     drm_timeout_abs_to_jiffies(args->timeout_ns));
+	if (ret > 0 || dma_fence_is_signaled(fence)) {
+		ret = dma_fence_get_status(fence);
+		args->status = ret < 0 ? ret : 0;
+		ret = 0;
+	} else if (!ret) {
+		ret = -ETIME;
+	}
+	dma_fence_put(fence);
 	return ret;
 }

@@ -13,7 +13,7 @@
 
 struct drm_device;
 struct drm_file;
-struct trn_ctx;
+struct trn_file_priv;
 struct trn_device;
 struct trn_job;
 
@@ -28,7 +28,10 @@ enum trn_job_outcome {
 /**
  * struct trn_queue - one hardware DMA queue and its scheduler
  * @tdev: the device
- * @index: global queue index
+ * @index: hardware queue index (TRN_DMA_Q_REG); NeuronCore queues follow
+ *	all the hardware's DMA queues, driven or not
+ * @core: NeuronCore queues: the core
+ * @is_core: the queue of a NeuronCore, which also runs EXEC descriptors
  * @sched: scheduler feeding the queue; a job's credits are its descriptors,
  *	so the ring holds as many jobs as fit
  * @ring: descriptor ring (coherent host memory)
@@ -36,6 +39,8 @@ enum trn_job_outcome {
  * @wb: completion record the device writes after each descriptor
  * @wb_dma: bus address of @wb
  * @tail: next free ring index
+ * @last_end_ns: when the last job left the ring, for the busy time of the
+ *	next one
  * @lock: protects @inflight, @tail and the queue registers
  * @inflight: jobs written to the ring, oldest first
  * @watchdog: recovery, in process context: after an error interrupt, or
@@ -60,7 +65,7 @@ struct trn_queue {
 	u32 *wb;
 	dma_addr_t wb_dma;
 	u32 tail;
-	u64 last_end_ns;	/* when the last job left the ring */
+	u64 last_end_ns;
 
 	spinlock_t lock; /* inflight, tail, registers */
 	struct list_head inflight;
@@ -77,7 +82,8 @@ struct trn_queue {
 
 int trn_queues_init(struct trn_device *tdev);
 void trn_queues_stop(struct trn_device *tdev);
-void trn_ctx_destroy_entities(struct trn_ctx *ctx);
+void trn_job_file_close(struct trn_file_priv *fpriv);
 int trn_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file);
+int trn_ioctl_wait(struct drm_device *drm, void *data, struct drm_file *file);
 
 #endif /* __TRN_JOB_H__ */

@@ -2,7 +2,7 @@
 /* Copyright (c) 2026 The trn authors */
 
 /*
- * NeuronLink ports: discovery at probe, events, sysfs (links/port<p>/) and
+ * NeuronLink ports: discovery at probe, events, sysfs (link<p>/) and
  * the generic netlink family "trn_link" (include/uapi/linux/trn_link.h).
  *
  * Locking: trn_link_devices_lock protects the list of bound devices and is
@@ -30,6 +30,8 @@
 
 #include "trn_drv.h"
 #include "trn_link.h"
+#include "trn_link_nl.h"
+#include "trn_sysfs.h"
 #include "trn_regs.h"
 
 static LIST_HEAD(trn_link_devices);	/* sorted by accel index */
@@ -240,7 +242,7 @@ static struct trn_device *trn_link_lookup(struct genl_info *info,
 	return tdev;
 }
 
-static int trn_link_nl_get_doit(struct sk_buff *skb, struct genl_info *info)
+int trn_link_nl_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct trn_device *tdev;
 	struct sk_buff *msg;
@@ -280,8 +282,7 @@ err_unlock:
  * in order of accel index then port. cb->args[0] is the accel index and
  * cb->args[1] the port to resume at.
  */
-static int trn_link_nl_get_dumpit(struct sk_buff *skb,
-				  struct netlink_callback *cb)
+int trn_link_nl_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	const struct genl_info *info = genl_info_dump(cb);
 	struct nlattr *filter = info->attrs[TRN_LINK_A_DEV_INDEX];
@@ -321,7 +322,7 @@ out:
 	return ret;
 }
 
-static int trn_link_nl_set_doit(struct sk_buff *skb, struct genl_info *info)
+int trn_link_nl_set_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *threshold = info->attrs[TRN_LINK_A_ERR_THRESHOLD];
 	bool clear = nla_get_flag(info->attrs[TRN_LINK_A_CLEAR_COUNTERS]);
@@ -350,51 +351,11 @@ static int trn_link_nl_set_doit(struct sk_buff *skb, struct genl_info *info)
 	return 0;
 }
 
-static const struct nla_policy trn_link_get_do_policy[TRN_LINK_A_PORT + 1] = {
-	[TRN_LINK_A_DEV_INDEX] = { .type = NLA_U32 },
-	[TRN_LINK_A_PORT] = { .type = NLA_U32 },
-};
-
-static const struct nla_policy trn_link_get_dump_policy[TRN_LINK_A_DEV_INDEX + 1] = {
-	[TRN_LINK_A_DEV_INDEX] = { .type = NLA_U32 },
-};
-
-static const struct nla_policy trn_link_set_policy[TRN_LINK_A_CLEAR_COUNTERS + 1] = {
-	[TRN_LINK_A_DEV_INDEX] = { .type = NLA_U32 },
-	[TRN_LINK_A_PORT] = { .type = NLA_U32 },
-	[TRN_LINK_A_ERR_THRESHOLD] = { .type = NLA_U32 },
-	[TRN_LINK_A_CLEAR_COUNTERS] = { .type = NLA_FLAG },
-};
-
-/* Split ops past resv_start_op: strict validation, unknown attributes fail. */
-static const struct genl_split_ops trn_link_ops[] = {
-	{
-		.cmd = TRN_LINK_CMD_GET,
-		.doit = trn_link_nl_get_doit,
-		.policy = trn_link_get_do_policy,
-		.maxattr = ARRAY_SIZE(trn_link_get_do_policy) - 1,
-		.flags = GENL_CMD_CAP_DO,
-	},
-	{
-		.cmd = TRN_LINK_CMD_GET,
-		.dumpit = trn_link_nl_get_dumpit,
-		.policy = trn_link_get_dump_policy,
-		.maxattr = ARRAY_SIZE(trn_link_get_dump_policy) - 1,
-		.flags = GENL_CMD_CAP_DUMP,
-	},
-	{
-		.cmd = TRN_LINK_CMD_SET,
-		.doit = trn_link_nl_set_doit,
-		.policy = trn_link_set_policy,
-		.maxattr = ARRAY_SIZE(trn_link_set_policy) - 1,
-		.flags = GENL_ADMIN_PERM | GENL_CMD_CAP_DO,
-	},
-};
-
-enum trn_link_mcgrp {
-	TRN_LINK_NLGRP_EVENTS,
-};
-
+/*
+ * The policies and the op table are generated from the spec
+ * (trn_link_nl.c); the family and its multicast group are defined here, as
+ * genetlink-c families do.
+ */
 static const struct genl_multicast_group trn_link_mcgrps[] = {
 	[TRN_LINK_NLGRP_EVENTS] = { .name = TRN_LINK_MCGRP_EVENTS },
 };
@@ -405,8 +366,9 @@ static struct genl_family trn_link_family __ro_after_init = {
 	.netnsok = false,
 	.parallel_ops = true,
 	.module = THIS_MODULE,
-	.split_ops = trn_link_ops,
-	.n_split_ops = ARRAY_SIZE(trn_link_ops),
+	.split_ops = trn_link_nl_ops,
+	.n_split_ops = ARRAY_SIZE(trn_link_nl_ops),
+	/* Commands past it validate strictly: unknown attributes fail. */
 	.resv_start_op = TRN_LINK_CMD_EVENT + 1,
 	.mcgrps = trn_link_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(trn_link_mcgrps),
@@ -547,69 +509,62 @@ static void trn_link_stop_work(struct trn_device *tdev)
 	disable_work_sync(&tdev->link_work);
 }
 
-/* ---- sysfs: links/port<p>/ ---- */
+/* ---- sysfs: link<p>/ ---- */
 
-struct trn_link_kobj {
-	struct kobject kobj;
-	struct trn_device *tdev;
-	unsigned int port;
+/*
+ * The directories link0/ to link<TRN_MAX_LINKS - 1>/ are attribute groups
+ * of the PCI device, created by the driver core before it announces the
+ * binding; those of ports the device does not have stay hidden. Removing
+ * them waits for the show() and store() calls in progress.
+ */
+
+enum trn_link_file {
+	TRN_LINK_F_STATE,
+	TRN_LINK_F_PEER_CHIP,
+	TRN_LINK_F_PEER_PORT,
+	TRN_LINK_F_PEER_DEVICE,
+	TRN_LINK_F_SPEED,
+	TRN_LINK_F_WIDTH,
+	TRN_LINK_F_ERR_CRC,		/* the counters, in trn_link_counter order */
+	TRN_LINK_F_ERR_REPLAY,
+	TRN_LINK_F_TX_BYTES,
+	TRN_LINK_F_RX_BYTES,
+	TRN_LINK_F_ERR_THRESHOLD,
+	TRN_LINK_F_CLEAR_COUNTERS,
+	TRN_LINK_NUM_FILES
 };
 
-static struct trn_link_kobj *to_trn_link_kobj(struct kobject *kobj)
+static_assert(TRN_LINK_F_RX_BYTES - TRN_LINK_F_ERR_CRC == TRN_LINK_CNT_RX_BYTES);
+
+static const struct trn_sysfs_file trn_link_files[TRN_LINK_NUM_FILES] = {
+	[TRN_LINK_F_STATE] = { "state", 0444 },
+	[TRN_LINK_F_PEER_CHIP] = { "peer_chip", 0444 },
+	[TRN_LINK_F_PEER_PORT] = { "peer_port", 0444 },
+	[TRN_LINK_F_PEER_DEVICE] = { "peer_device", 0444 },
+	[TRN_LINK_F_SPEED] = { "speed", 0444 },
+	[TRN_LINK_F_WIDTH] = { "width", 0444 },
+	[TRN_LINK_F_ERR_CRC] = { "err_crc", 0444 },
+	[TRN_LINK_F_ERR_REPLAY] = { "err_replay", 0444 },
+	[TRN_LINK_F_TX_BYTES] = { "tx_bytes", 0444 },
+	[TRN_LINK_F_RX_BYTES] = { "rx_bytes", 0444 },
+	[TRN_LINK_F_ERR_THRESHOLD] = { "err_threshold", 0644 },
+	[TRN_LINK_F_CLEAR_COUNTERS] = { "clear_counters", 0200 },
+};
+
+static struct trn_device *trn_link_dev(struct device *dev)
 {
-	return container_of(kobj, struct trn_link_kobj, kobj);
+	return pci_get_drvdata(to_pci_dev(dev));
 }
 
-static void trn_link_attr_info(struct kobject *kobj, struct trn_link_info *info)
+static ssize_t trn_link_show_peer_device(struct trn_link_info *info, char *buf)
 {
-	struct trn_link_kobj *lk = to_trn_link_kobj(kobj);
-
-	trn_link_snapshot(lk->tdev, lk->port, info);
-}
-
-static ssize_t state_show(struct kobject *kobj, struct kobj_attribute *attr,
-			  char *buf)
-{
-	struct trn_link_info info;
-
-	trn_link_attr_info(kobj, &info);
-	return sysfs_emit(buf, "%s\n", trn_link_state_names[info.state]);
-}
-
-static ssize_t peer_chip_show(struct kobject *kobj, struct kobj_attribute *attr,
-			      char *buf)
-{
-	struct trn_link_info info;
-
-	trn_link_attr_info(kobj, &info);
-	if (info.state != TRN_LINK_STATE_UP)
-		return sysfs_emit(buf, "\n");
-	return sysfs_emit(buf, "%u\n", info.peer_chip);
-}
-
-static ssize_t peer_port_show(struct kobject *kobj, struct kobj_attribute *attr,
-			      char *buf)
-{
-	struct trn_link_info info;
-
-	trn_link_attr_info(kobj, &info);
-	if (info.state != TRN_LINK_STATE_UP)
-		return sysfs_emit(buf, "\n");
-	return sysfs_emit(buf, "%u\n", info.peer_port);
-}
-
-static ssize_t peer_device_show(struct kobject *kobj,
-				struct kobj_attribute *attr, char *buf)
-{
-	struct trn_link_info info;
 	struct trn_device *peer;
 	ssize_t ret;
 
-	trn_link_attr_info(kobj, &info);
-	if (info.state != TRN_LINK_STATE_UP)
+	if (info->state != TRN_LINK_STATE_UP)
 		return sysfs_emit(buf, "\n");
 	mutex_lock(&trn_link_devices_lock);
-	peer = trn_link_find_chip(info.peer_chip);
+	peer = trn_link_find_chip(info->peer_chip);
 	if (peer)
 		ret = sysfs_emit(buf, "accel%u\n", trn_accel_index(peer));
 	else
@@ -618,163 +573,94 @@ static ssize_t peer_device_show(struct kobject *kobj,
 	return ret;
 }
 
-#define TRN_LINK_ATTR_U32(name)						\
-static ssize_t name##_show(struct kobject *kobj,			\
-			   struct kobj_attribute *attr, char *buf)	\
-{									\
-	struct trn_link_info info;					\
-									\
-	trn_link_attr_info(kobj, &info);				\
-	return sysfs_emit(buf, "%u\n", info.name);			\
-}
-
-#define TRN_LINK_ATTR_COUNTER(name, c)					\
-static ssize_t name##_show(struct kobject *kobj,			\
-			   struct kobj_attribute *attr, char *buf)	\
-{									\
-	struct trn_link_info info;					\
-									\
-	trn_link_attr_info(kobj, &info);				\
-	return sysfs_emit(buf, "%llu\n", info.counters[c]);		\
-}
-
-TRN_LINK_ATTR_U32(speed)
-TRN_LINK_ATTR_U32(width)
-TRN_LINK_ATTR_U32(err_threshold)
-TRN_LINK_ATTR_COUNTER(err_crc, TRN_LINK_CNT_ERR_CRC)
-TRN_LINK_ATTR_COUNTER(err_replay, TRN_LINK_CNT_ERR_REPLAY)
-TRN_LINK_ATTR_COUNTER(tx_bytes, TRN_LINK_CNT_TX_BYTES)
-TRN_LINK_ATTR_COUNTER(rx_bytes, TRN_LINK_CNT_RX_BYTES)
-
-static ssize_t err_threshold_store(struct kobject *kobj,
-				   struct kobj_attribute *attr,
-				   const char *buf, size_t count)
+static ssize_t trn_link_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
 {
-	struct trn_link_kobj *lk = to_trn_link_kobj(kobj);
+	struct trn_sysfs_attr *la = to_trn_sysfs_attr(&attr->attr);
+	struct trn_link_info info;
+	bool up;
+
+	trn_link_snapshot(trn_link_dev(dev), la->index, &info);
+	up = info.state == TRN_LINK_STATE_UP;
+	switch (la->file) {
+	case TRN_LINK_F_STATE:
+		return sysfs_emit(buf, "%s\n", trn_link_state_names[info.state]);
+	case TRN_LINK_F_PEER_CHIP:
+		return up ? sysfs_emit(buf, "%u\n", info.peer_chip) : sysfs_emit(buf, "\n");
+	case TRN_LINK_F_PEER_PORT:
+		return up ? sysfs_emit(buf, "%u\n", info.peer_port) : sysfs_emit(buf, "\n");
+	case TRN_LINK_F_PEER_DEVICE:
+		return trn_link_show_peer_device(&info, buf);
+	case TRN_LINK_F_SPEED:
+		return sysfs_emit(buf, "%u\n", info.speed);
+	case TRN_LINK_F_WIDTH:
+		return sysfs_emit(buf, "%u\n", info.width);
+	case TRN_LINK_F_ERR_CRC ... TRN_LINK_F_RX_BYTES:
+		return sysfs_emit(buf, "%llu\n",
+				  info.counters[la->file - TRN_LINK_F_ERR_CRC]);
+	case TRN_LINK_F_ERR_THRESHOLD:
+		return sysfs_emit(buf, "%u\n", info.err_threshold);
+	default:
+		return -EIO;
+	}
+}
+
+static ssize_t trn_link_store(struct device *dev, struct device_attribute *attr,
+			      const char *buf, size_t count)
+{
+	struct trn_sysfs_attr *la = to_trn_sysfs_attr(&attr->attr);
+	struct trn_device *tdev = trn_link_dev(dev);
+	bool clear;
 	u32 val;
 	int ret, idx;
 
-	ret = kstrtou32(buf, 0, &val);
+	if (la->file == TRN_LINK_F_ERR_THRESHOLD)
+		ret = kstrtou32(buf, 0, &val);
+	else
+		ret = kstrtobool(buf, &clear);
 	if (ret)
 		return ret;
-	if (!drm_dev_enter(&lk->tdev->drm, &idx))
-		return -ENODEV;
-	trn_link_set_threshold(lk->tdev, lk->port, val);
-	drm_dev_exit(idx);
-	return count;
-}
-
-static ssize_t clear_counters_store(struct kobject *kobj,
-				    struct kobj_attribute *attr,
-				    const char *buf, size_t count)
-{
-	struct trn_link_kobj *lk = to_trn_link_kobj(kobj);
-	bool val;
-	int ret, idx;
-
-	ret = kstrtobool(buf, &val);
-	if (ret)
-		return ret;
-	if (!val)
+	if (la->file == TRN_LINK_F_CLEAR_COUNTERS && !clear)
 		return -EINVAL;
-	if (!drm_dev_enter(&lk->tdev->drm, &idx))
+	if (!drm_dev_enter(&tdev->drm, &idx))
 		return -ENODEV;
-	trn_link_clear_counters(lk->tdev, lk->port);
+	if (la->file == TRN_LINK_F_ERR_THRESHOLD)
+		trn_link_set_threshold(tdev, la->index, val);
+	else
+		trn_link_clear_counters(tdev, la->index);
 	drm_dev_exit(idx);
 	return count;
 }
 
-static struct kobj_attribute trn_link_attr_state = __ATTR_RO(state);
-static struct kobj_attribute trn_link_attr_peer_chip = __ATTR_RO(peer_chip);
-static struct kobj_attribute trn_link_attr_peer_port = __ATTR_RO(peer_port);
-static struct kobj_attribute trn_link_attr_peer_device = __ATTR_RO(peer_device);
-static struct kobj_attribute trn_link_attr_speed = __ATTR_RO(speed);
-static struct kobj_attribute trn_link_attr_width = __ATTR_RO(width);
-static struct kobj_attribute trn_link_attr_err_crc = __ATTR_RO(err_crc);
-static struct kobj_attribute trn_link_attr_err_replay = __ATTR_RO(err_replay);
-static struct kobj_attribute trn_link_attr_tx_bytes = __ATTR_RO(tx_bytes);
-static struct kobj_attribute trn_link_attr_rx_bytes = __ATTR_RO(rx_bytes);
-static struct kobj_attribute trn_link_attr_err_threshold = __ATTR_RW(err_threshold);
-static struct kobj_attribute trn_link_attr_clear_counters = __ATTR_WO(clear_counters);
+/* The directory of a port the device does not have is not created. */
+static umode_t trn_link_visible(struct kobject *kobj, struct attribute *attr,
+				int n)
+{
+	struct trn_device *tdev = trn_link_dev(kobj_to_dev(kobj));
 
-static struct attribute *trn_link_port_attrs[] = {
-	&trn_link_attr_state.attr,
-	&trn_link_attr_peer_chip.attr,
-	&trn_link_attr_peer_port.attr,
-	&trn_link_attr_peer_device.attr,
-	&trn_link_attr_speed.attr,
-	&trn_link_attr_width.attr,
-	&trn_link_attr_err_crc.attr,
-	&trn_link_attr_err_replay.attr,
-	&trn_link_attr_tx_bytes.attr,
-	&trn_link_attr_rx_bytes.attr,
-	&trn_link_attr_err_threshold.attr,
-	&trn_link_attr_clear_counters.attr,
-	NULL
+	if (to_trn_sysfs_attr(attr)->index >= tdev->num_links)
+		return n ? 0 : SYSFS_GROUP_INVISIBLE;
+	return attr->mode;
+}
+
+static struct trn_sysfs_attr trn_link_attrs[TRN_MAX_LINKS * TRN_LINK_NUM_FILES] __ro_after_init;
+static struct attribute *trn_link_lists[TRN_MAX_LINKS * (TRN_LINK_NUM_FILES + 1)] __ro_after_init;
+static char trn_link_names[TRN_MAX_LINKS][TRN_SYSFS_NAME_LEN] __ro_after_init;
+static struct attribute_group trn_link_groups[TRN_MAX_LINKS] __ro_after_init;
+
+const struct trn_sysfs_dirs trn_link_dirs = {
+	.prefix = "link",
+	.count = TRN_MAX_LINKS,
+	.files = trn_link_files,
+	.nfiles = TRN_LINK_NUM_FILES,
+	.show = trn_link_show,
+	.store = trn_link_store,
+	.is_visible = trn_link_visible,
+	.attrs = trn_link_attrs,
+	.lists = trn_link_lists,
+	.names = trn_link_names,
+	.groups = trn_link_groups,
 };
-ATTRIBUTE_GROUPS(trn_link_port);
-
-static void trn_link_kobj_release(struct kobject *kobj)
-{
-	kfree(to_trn_link_kobj(kobj));
-}
-
-static const struct kobj_type trn_link_port_ktype = {
-	.release = trn_link_kobj_release,
-	.sysfs_ops = &kobj_sysfs_ops,
-	.default_groups = trn_link_port_groups,
-};
-
-/* Removing a kobject waits for the show() and store() calls in progress. */
-static void trn_link_sysfs_fini(void *arg)
-{
-	struct trn_device *tdev = arg;
-	unsigned int p;
-
-	for (p = 0; p < tdev->num_links; p++) {
-		struct trn_link_kobj *lk = tdev->link_ports[p].kobj;
-
-		if (!lk)
-			continue;
-		kobject_del(&lk->kobj);
-		kobject_put(&lk->kobj);
-		tdev->link_ports[p].kobj = NULL;
-	}
-	kobject_del(tdev->links_kobj);
-	kobject_put(tdev->links_kobj);
-	tdev->links_kobj = NULL;
-}
-
-static int trn_link_sysfs_init(struct trn_device *tdev)
-{
-	struct device *dev = &tdev->pdev->dev;
-	struct trn_link_kobj *lk;
-	unsigned int p;
-	int ret;
-
-	tdev->links_kobj = kobject_create_and_add("links", &dev->kobj);
-	if (!tdev->links_kobj)
-		return -ENOMEM;
-	ret = devm_add_action_or_reset(dev, trn_link_sysfs_fini, tdev);
-	if (ret)
-		return ret;
-
-	for (p = 0; p < tdev->num_links; p++) {
-		lk = kzalloc(sizeof(*lk), GFP_KERNEL);
-		if (!lk)
-			return -ENOMEM;
-		lk->tdev = tdev;
-		lk->port = p;
-		ret = kobject_init_and_add(&lk->kobj, &trn_link_port_ktype,
-					   tdev->links_kobj, "port%u", p);
-		if (ret) {
-			kobject_put(&lk->kobj);
-			return ret;
-		}
-		tdev->link_ports[p].kobj = lk;
-	}
-	return 0;
-}
 
 /* ---- probe and removal ---- */
 
@@ -849,8 +735,7 @@ int trn_link_init(struct trn_device *tdev)
 		return ret;
 	trn_write32(tdev, TRN_REG_IRQ_MASK,
 		    trn_read32(tdev, TRN_REG_IRQ_MASK) | TRN_IRQ_LINK);
-
-	return trn_link_sysfs_init(tdev);
+	return 0;
 }
 ALLOW_ERROR_INJECTION(trn_link_init, ERRNO);
 

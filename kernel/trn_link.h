@@ -8,7 +8,7 @@
 #include <linux/types.h>
 
 struct trn_device;
-struct trn_link_kobj;
+struct trn_sysfs_dirs;
 
 /* Counters of a port, in the order of trn_link_counter_regs[]. */
 enum trn_link_counter {
@@ -21,7 +21,6 @@ enum trn_link_counter {
 
 /**
  * struct trn_link_port - what the driver knows of one NeuronLink port
- * @kobj: its directory links/port<p>/ in sysfs
  * @pending: TRN_LINK_EV_* acknowledged by the interrupt handler, for the work
  * @state: TRN_LINK_STATE_*, as last read
  * @peer_chip: chip id at the other end, TRN_LINK_PEER_NONE unless UP
@@ -31,10 +30,9 @@ enum trn_link_counter {
  * @err_threshold: value of TRN_LINK_ERR_THRESHOLD
  * @base: hardware counter values that read as zero (clear_counters)
  *
- * Everything but @kobj and @pending is protected by trn_device.link_lock.
+ * Everything but @pending is protected by trn_device.link_lock.
  */
 struct trn_link_port {
-	struct trn_link_kobj *kobj;
 	atomic_t pending;
 	u32 state;
 	u32 peer_chip;
@@ -50,6 +48,8 @@ void trn_link_irq(struct trn_device *tdev);
 void trn_link_register(struct trn_device *tdev);
 void trn_link_unregister(struct trn_device *tdev);
 int trn_link_genl_init(void);
+
+extern const struct trn_sysfs_dirs trn_link_dirs;
 void trn_link_genl_exit(void);
 
 #endif /* __TRN_LINK_H__ */

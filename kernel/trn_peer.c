@@ -15,8 +15,9 @@
 
 #include "trn_drv.h"
 #include "trn_gem.h"
-#include "trn_mem.h"
+#include "trn_peer.h"
 #include "trn_regs.h"
+#include "trn_vm.h"
 
 /*
  * Peer DMA: HBM objects of one device used by the DMA engines of a device
@@ -24,7 +25,7 @@
  * DMA").
  *
  * Each device has an export space: an address space of its own (a struct
- * trn_ctx with no file) whose page table the hardware follows for accesses
+ * trn_vm with no file) whose page table the hardware follows for accesses
  * that arrive from peers. An object is mapped there, at trn_bo.xva, while at
  * least one peer object uses it, and nothing else ever is: a peer reaches
  * exactly the objects that were shared with it.
@@ -35,8 +36,8 @@
  * into a peer object there, mapped in the importing file's address space by
  * entries that name a port and an export space address. The peer object
  * holds a reference to the exported object, whose memory therefore outlives
- * its owner's file. The dma-buf itself cannot be attached by other drivers:
- * the memory is only reachable over the links.
+ * its owner's file. The dma-buf itself (trn_gem.c) cannot be attached by
+ * other drivers: the memory is only reachable over the links.
  *
  * When the exporting device goes away, every peer object of its memory is
  * unmapped from its importer's address space and the export space is
@@ -54,85 +55,30 @@ MODULE_IMPORT_NS(DMA_BUF);
 MODULE_IMPORT_NS("DMA_BUF");
 #endif
 
-static int trn_dmabuf_attach(struct dma_buf *dmabuf,
-			     struct dma_buf_attachment *attach)
-{
-	return -EOPNOTSUPP;
-}
-
-static struct sg_table *trn_dmabuf_map(struct dma_buf_attachment *attach,
-				       enum dma_data_direction dir)
-{
-	return ERR_PTR(-EOPNOTSUPP);
-}
-
-static void trn_dmabuf_unmap(struct dma_buf_attachment *attach,
-			     struct sg_table *sgt, enum dma_data_direction dir)
-{
-}
-
-static const struct dma_buf_ops trn_dmabuf_ops = {
-	.attach = trn_dmabuf_attach,
-	.map_dma_buf = trn_dmabuf_map,
-	.unmap_dma_buf = trn_dmabuf_unmap,
-	.release = drm_gem_dmabuf_release,
-};
-
-/**
- * trn_peer_export() - &drm_gem_object_funcs.export: a dma-buf of an object
- * @obj: the object
- * @flags: file flags of the dma-buf
- *
- * Return: the dma-buf, or ERR_PTR(-EOPNOTSUPP) for objects that are not in
- * HBM or a device that cannot do peer DMA.
- */
-struct dma_buf *trn_peer_export(struct drm_gem_object *obj, int flags)
-{
-	struct trn_device *tdev = to_trn_device(obj->dev);
-	struct trn_bo *bo = to_trn_bo(obj);
-	DEFINE_DMA_BUF_EXPORT_INFO(info);
-
-	if (bo->placement != DRM_TRN_PLACEMENT_HBM || !tdev->export_ctx)
-		return ERR_PTR(-EOPNOTSUPP);
-	info.ops = &trn_dmabuf_ops;
-	info.size = obj->size;
-	info.flags = flags;
-	info.priv = obj;
-	info.resv = obj->resv;
-	return drm_gem_dmabuf_export(obj->dev, &info);
-}
-
 /* Map @src in the export space of @tdev at src->xva; peer_lock held. */
 static int trn_peer_share(struct trn_device *tdev, struct trn_bo *src)
 {
-	struct trn_ctx *x = tdev->export_ctx;
+	struct trn_vm *x = tdev->export_vm;
 	int ret;
 
 	lockdep_assert_held(&tdev->peer_lock);
-	mutex_lock(&x->lock);
-	ret = drm_mm_insert_node(&x->va_mm, &src->xva, src->base.size);
-	mutex_unlock(&x->lock);
+	ret = trn_vm_insert(x, &src->xva, src->base.base.size);
 	if (ret)
-		return -ENOMEM;
-	ret = trn_ctx_map_hbm(x, &src->xva, &src->blocks);
-	if (ret) {
-		mutex_lock(&x->lock);
-		drm_mm_remove_node(&src->xva);
-		mutex_unlock(&x->lock);
-	}
+		return ret;
+	ret = trn_vm_map_hbm(x, &src->xva, &src->blocks);
+	if (ret)
+		trn_vm_remove(x, &src->xva);
 	return ret;
 }
 
 /* Remove @src from the export space: no peer job can use it any more. */
 static void trn_peer_unshare(struct trn_device *tdev, struct trn_bo *src)
 {
-	struct trn_ctx *x = tdev->export_ctx;
+	struct trn_vm *x = tdev->export_vm;
 
 	lockdep_assert_held(&tdev->peer_lock);
-	trn_ctx_unmap(x, &src->xva);
-	mutex_lock(&x->lock);
-	drm_mm_remove_node(&src->xva);
-	mutex_unlock(&x->lock);
+	trn_vm_unmap(x, &src->xva);
+	trn_vm_remove(x, &src->xva);
 }
 
 /*
@@ -183,54 +129,62 @@ static int trn_peer_attach(struct trn_bo *bo, struct trn_bo *src,
 			goto out_unlock;
 	}
 	src->xcount++;
-	drm_gem_object_get(&src->base);
+	drm_gem_object_get(&src->base.base);
 	drm_dev_get(&exporter->drm);
 	bo->src = src;
 	bo->exporter = exporter;
 	bo->port = port;
 	list_add_tail(&bo->import_node, &exporter->imports);
-	ret = trn_ctx_map_peer(bo->ctx, &bo->va, port, exporter->chip_id,
-			       src->xva.start, writable);
+	ret = trn_vm_map_peer(bo->vm, &bo->va, port, exporter->chip_id,
+			      src->xva.start, writable);
 out_unlock:
 	mutex_unlock(&exporter->peer_lock);
 	return ret;
 }
 
-/**
- * trn_peer_detach() - take a peer object out of its exporter's reach
- * @bo: the peer object, being destroyed
- *
- * After this, the exporter going away no longer touches @bo's range.
+/*
+ * Destruction of a peer object, first step: after this, the exporter going
+ * away no longer touches @bo's range.
  */
-void trn_peer_detach(struct trn_bo *bo)
+static void trn_peer_detach(struct trn_bo *bo)
 {
+	if (!bo->src)
+		return;
 	mutex_lock(&bo->exporter->peer_lock);
 	list_del_init(&bo->import_node);
 	mutex_unlock(&bo->exporter->peer_lock);
 }
 
-/**
- * trn_peer_release() - drop what a peer object holds of its exporter
- * @bo: the peer object, unmapped, no longer used by any job
+/*
+ * Destruction of a peer object, last step: @bo is unmapped and no job uses
+ * it any more; drop what it holds of its exporter.
  */
-void trn_peer_release(struct trn_bo *bo)
+static void trn_peer_release(struct trn_bo *bo)
 {
 	struct trn_device *exporter = bo->exporter;
 	struct trn_bo *src = bo->src;
+
+	if (!src)
+		return;
 
 	mutex_lock(&exporter->peer_lock);
 	if (!--src->xcount)
 		trn_peer_unshare(exporter, src);
 	mutex_unlock(&exporter->peer_lock);
-	drm_gem_object_put(&src->base);
+	drm_gem_object_put(&src->base.base);
 	drm_dev_put(&exporter->drm);
 	bo->src = NULL;
 }
 
+static const struct trn_bo_ops trn_peer_bo_ops = {
+	.detach = trn_peer_detach,
+	.release = trn_peer_release,
+};
+
 int trn_ioctl_peer_import(struct drm_device *drm, void *data, struct drm_file *file)
 {
 	struct trn_device *tdev = to_trn_device(drm);
-	struct trn_ctx *ctx = file->driver_priv;
+	struct trn_file_priv *fpriv = file->driver_priv;
 	struct drm_trn_peer_import *args = data;
 	struct trn_device *exporter;
 	struct drm_gem_object *obj;
@@ -248,12 +202,12 @@ int trn_ioctl_peer_import(struct drm_device *drm, void *data, struct drm_file *f
 	dmabuf = dma_buf_get(args->fd);
 	if (IS_ERR(dmabuf))
 		return PTR_ERR(dmabuf);
-	if (dmabuf->ops != &trn_dmabuf_ops) {
+	src = trn_bo_from_dmabuf(dmabuf);
+	if (!src) {
 		ret = -EINVAL;
 		goto out_put_dmabuf;
 	}
-	obj = dmabuf->priv;
-	src = to_trn_bo(obj);
+	obj = &src->base.base;
 	exporter = to_trn_device(obj->dev);
 	if (exporter == tdev) {
 		ret = -EINVAL;
@@ -264,7 +218,7 @@ int trn_ioctl_peer_import(struct drm_device *drm, void *data, struct drm_file *f
 		goto out_put_dmabuf;
 	}
 
-	bo = trn_bo_alloc(ctx, DRM_TRN_PLACEMENT_PEER, obj->size);
+	bo = trn_bo_alloc(fpriv, DRM_TRN_PLACEMENT_PEER, obj->size, &trn_peer_bo_ops);
 	if (IS_ERR(bo)) {
 		ret = PTR_ERR(bo);
 		goto out_put_dmabuf;
@@ -273,14 +227,14 @@ int trn_ioctl_peer_import(struct drm_device *drm, void *data, struct drm_file *f
 			      !(args->flags & DRM_TRN_PEER_READONLY));
 	if (ret)
 		goto out_put;
-	ret = drm_gem_handle_create(file, &bo->base, &args->handle);
+	ret = drm_gem_handle_create(file, &bo->base.base, &args->handle);
 	if (ret)
 		goto out_put;
 	args->size = obj->size;
 	args->va = bo->va.start;
 
 out_put:
-	drm_gem_object_put(&bo->base);
+	drm_gem_object_put(&bo->base.base);
 out_put_dmabuf:
 	dma_buf_put(dmabuf);
 	return ret;
@@ -290,7 +244,7 @@ static void trn_peer_fini(struct drm_device *drm, void *arg)
 {
 	struct trn_device *tdev = arg;
 
-	trn_ctx_put(tdev->export_ctx);
+	trn_vm_put(tdev->export_vm);
 }
 
 /* Unbind, or a probe that fails later: peers reach nothing from now on. */
@@ -309,7 +263,7 @@ static void trn_peer_disable(void *arg)
  */
 int trn_peer_init(struct trn_device *tdev)
 {
-	struct trn_ctx *x;
+	struct trn_vm *x;
 	int ret;
 
 	INIT_LIST_HEAD(&tdev->imports);
@@ -318,14 +272,14 @@ int trn_peer_init(struct trn_device *tdev)
 		return ret;
 	if (!(tdev->hw_caps & TRN_CAP_PEER) || !tdev->num_links)
 		return 0;
-	x = trn_ctx_create(tdev);
+	x = trn_vm_create(tdev);
 	if (IS_ERR(x))
 		return PTR_ERR(x);
-	tdev->export_ctx = x;
+	tdev->export_vm = x;
 	ret = drmm_add_action_or_reset(&tdev->drm, trn_peer_fini, tdev);
 	if (ret)
 		return ret;
-	trn_write64(tdev, TRN_REG_PEER_ROOT, trn_ctx_pt_root(x) | TRN_PEER_ROOT_ENABLE);
+	trn_write64(tdev, TRN_REG_PEER_ROOT, trn_vm_pt_root(x) | TRN_PEER_ROOT_ENABLE);
 	return devm_add_action_or_reset(&tdev->pdev->dev, trn_peer_disable, tdev);
 }
 ALLOW_ERROR_INJECTION(trn_peer_init, ERRNO);
@@ -341,12 +295,12 @@ void trn_peer_remove(struct trn_device *tdev)
 {
 	struct trn_bo *bo;
 
-	if (!tdev->export_ctx)
+	if (!tdev->export_vm)
 		return;
 	mutex_lock(&tdev->peer_lock);
 	tdev->peer_gone = true;
 	trn_peer_disable(tdev);
 	list_for_each_entry(bo, &tdev->imports, import_node)
-		trn_ctx_unmap(bo->ctx, &bo->va);
+		trn_vm_unmap(bo->vm, &bo->va);
 	mutex_unlock(&tdev->peer_lock);
 }

@@ -5,7 +5,6 @@
 #include <linux/device.h>
 #include <linux/error-injection.h>
 #include <linux/hwmon.h>
-#include <linux/kobject.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
@@ -14,11 +13,13 @@
 
 #include "trn_drv.h"
 #include "trn_job.h"
+#include "trn_stats.h"
+#include "trn_sysfs.h"
 #include "trn_regs.h"
 
 /*
  * Activity and health counters (Documentation/sysfs.rst): stats/ and
- * cores/core<c>/ on the PCI device, and a hwmon device for the sensors.
+ * core<c>/ on the PCI device, and a hwmon device for the sensors.
  *
  * The job counters are the driver's own, per queue; the others are the
  * device's registers, read at each read of a file. Everyone may read them.
@@ -191,7 +192,7 @@ static void trn_stats_clear(struct trn_device *tdev)
 		tdev->ecc_base[0] = trn_read64(tdev, TRN_REG_ECC_CORRECTED);
 		tdev->ecc_base[1] = trn_read64(tdev, TRN_REG_ECC_UNCORRECTED);
 	}
-	for (c = 0; c < tdev->num_cores && tdev->core_kobjs; c++)
+	for (c = 0; c < tdev->num_cores && (tdev->hw_caps & TRN_CAP_COMPUTE); c++)
 		for (i = 0; i < TRN_CORE_COUNTERS; i++)
 			tdev->core_base[c * TRN_CORE_COUNTERS + i] =
 				trn_read64(tdev, TRN_CORE_REG(c, 8 * i));
@@ -256,143 +257,111 @@ const struct attribute_group trn_stats_group = {
 	.is_visible = trn_stats_visible,
 };
 
-/* ---- cores/core<c>/ ---- */
+/* ---- core<c>/ ---- */
 
-struct trn_core_kobj {
-	struct kobject kobj;
-	struct trn_device *tdev;
-	u32 core;
+/*
+ * The directories core0/ to core<TRN_MAX_CORES - 1>/ are attribute groups of
+ * the PCI device, as link<p>/ are (trn_link.c); those of cores the device
+ * does not have, or all of them without TRN_CAP_COMPUTE, stay hidden.
+ */
+
+enum trn_core_file {
+	TRN_CORE_F_BUSY_NS,
+	TRN_CORE_F_TENSOR_BUSY_NS,
+	TRN_CORE_F_VECTOR_BUSY_NS,
+	TRN_CORE_F_SCALAR_BUSY_NS,
+	TRN_CORE_F_DMA_BUSY_NS,
+	TRN_CORE_F_PROGRAMS,
+	TRN_CORE_F_INSNS,
+	TRN_CORE_F_FLOPS,
+	TRN_CORE_F_ERRORS,
+	TRN_CORE_F_JOBS_COMPLETED,	/* the job counts, in trn_job_outcome order */
+	TRN_CORE_F_JOBS_FAILED,
+	TRN_CORE_F_JOBS_TIMED_OUT,
+	TRN_CORE_NUM_FILES
 };
 
-/* A file of cores/core<c>/: a register counter (@reg >= 0) or a job count. */
-struct trn_core_attr {
-	struct kobj_attribute attr;
-	int reg;
-	enum trn_job_outcome jobs;
+static_assert(TRN_CORE_F_JOBS_TIMED_OUT - TRN_CORE_F_JOBS_COMPLETED == TRN_JOB_TIMEDOUT);
+
+static const struct trn_sysfs_file trn_core_files[TRN_CORE_NUM_FILES] = {
+	[TRN_CORE_F_BUSY_NS] = { "busy_ns", 0444 },
+	[TRN_CORE_F_TENSOR_BUSY_NS] = { "tensor_busy_ns", 0444 },
+	[TRN_CORE_F_VECTOR_BUSY_NS] = { "vector_busy_ns", 0444 },
+	[TRN_CORE_F_SCALAR_BUSY_NS] = { "scalar_busy_ns", 0444 },
+	[TRN_CORE_F_DMA_BUSY_NS] = { "dma_busy_ns", 0444 },
+	[TRN_CORE_F_PROGRAMS] = { "programs", 0444 },
+	[TRN_CORE_F_INSNS] = { "instructions", 0444 },
+	[TRN_CORE_F_FLOPS] = { "flops", 0444 },
+	[TRN_CORE_F_ERRORS] = { "errors", 0444 },
+	[TRN_CORE_F_JOBS_COMPLETED] = { "jobs_completed", 0444 },
+	[TRN_CORE_F_JOBS_FAILED] = { "jobs_failed", 0444 },
+	[TRN_CORE_F_JOBS_TIMED_OUT] = { "jobs_timed_out", 0444 },
 };
 
-static ssize_t trn_core_show(struct kobject *kobj, struct kobj_attribute *kattr,
+/* The register of each register counter. */
+static const u32 trn_core_file_regs[TRN_CORE_F_JOBS_COMPLETED] = {
+	[TRN_CORE_F_BUSY_NS] = TRN_CORE_BUSY_NS,
+	[TRN_CORE_F_TENSOR_BUSY_NS] = TRN_CORE_TENSOR_BUSY_NS,
+	[TRN_CORE_F_VECTOR_BUSY_NS] = TRN_CORE_VECTOR_BUSY_NS,
+	[TRN_CORE_F_SCALAR_BUSY_NS] = TRN_CORE_SCALAR_BUSY_NS,
+	[TRN_CORE_F_DMA_BUSY_NS] = TRN_CORE_DMA_BUSY_NS,
+	[TRN_CORE_F_PROGRAMS] = TRN_CORE_PROGRAMS,
+	[TRN_CORE_F_INSNS] = TRN_CORE_INSNS,
+	[TRN_CORE_F_FLOPS] = TRN_CORE_FLOPS,
+	[TRN_CORE_F_ERRORS] = TRN_CORE_ERRORS,
+};
+
+static ssize_t trn_core_show(struct device *dev, struct device_attribute *attr,
 			     char *buf)
 {
-	struct trn_core_kobj *ck = container_of(kobj, struct trn_core_kobj, kobj);
-	struct trn_core_attr *ca = container_of(kattr, struct trn_core_attr, attr);
-	struct trn_device *tdev = ck->tdev;
+	struct trn_sysfs_attr *ca = to_trn_sysfs_attr(&attr->attr);
+	struct trn_device *tdev = dev_to_trn(dev);
+	u32 c = ca->index, reg;
 	u64 val = 0;
 	int ret;
 
-	if (ca->reg < 0) {
-		if (ck->core < tdev->num_core_queues)
-			val = trn_jobs(tdev, tdev->num_dma_queues + ck->core, 1,
-				       ca->jobs);
+	if (ca->file >= TRN_CORE_F_JOBS_COMPLETED) {
+		if (c < tdev->num_core_queues)
+			val = trn_jobs(tdev, tdev->num_dma_queues + c, 1,
+				       ca->file - TRN_CORE_F_JOBS_COMPLETED);
 		return sysfs_emit(buf, "%llu\n", val);
 	}
-	ret = trn_counter(tdev, trn_register, TRN_CORE_REG(ck->core, ca->reg),
-			  &tdev->core_base[ck->core * TRN_CORE_COUNTERS + ca->reg / 8],
-			  &val);
+	reg = trn_core_file_regs[ca->file];
+	ret = trn_counter(tdev, trn_register, TRN_CORE_REG(c, reg),
+			  &tdev->core_base[c * TRN_CORE_COUNTERS + reg / 8], &val);
 	if (ret)
 		return ret;
 	return sysfs_emit(buf, "%llu\n", val);
 }
 
-#define TRN_CORE_ATTR(_name, _reg, _jobs)				\
-	static struct trn_core_attr trn_core_attr_##_name = {		\
-		.attr = __ATTR(_name, 0444, trn_core_show, NULL),	\
-		.reg = (_reg),						\
-		.jobs = (_jobs),					\
-	}
+static umode_t trn_core_visible(struct kobject *kobj, struct attribute *attr,
+				int n)
+{
+	struct trn_device *tdev = dev_to_trn(kobj_to_dev(kobj));
 
-TRN_CORE_ATTR(busy_ns, TRN_CORE_BUSY_NS, 0);
-TRN_CORE_ATTR(tensor_busy_ns, TRN_CORE_TENSOR_BUSY_NS, 0);
-TRN_CORE_ATTR(vector_busy_ns, TRN_CORE_VECTOR_BUSY_NS, 0);
-TRN_CORE_ATTR(scalar_busy_ns, TRN_CORE_SCALAR_BUSY_NS, 0);
-TRN_CORE_ATTR(dma_busy_ns, TRN_CORE_DMA_BUSY_NS, 0);
-TRN_CORE_ATTR(programs, TRN_CORE_PROGRAMS, 0);
-TRN_CORE_ATTR(instructions, TRN_CORE_INSNS, 0);
-TRN_CORE_ATTR(flops, TRN_CORE_FLOPS, 0);
-TRN_CORE_ATTR(errors, TRN_CORE_ERRORS, 0);
-TRN_CORE_ATTR(jobs_completed, -1, TRN_JOB_DONE);
-TRN_CORE_ATTR(jobs_failed, -1, TRN_JOB_FAILED);
-TRN_CORE_ATTR(jobs_timed_out, -1, TRN_JOB_TIMEDOUT);
+	if (!(tdev->hw_caps & TRN_CAP_COMPUTE) ||
+	    to_trn_sysfs_attr(attr)->index >= tdev->num_cores)
+		return n ? 0 : SYSFS_GROUP_INVISIBLE;
+	return attr->mode;
+}
 
-static struct attribute *trn_core_attrs[] = {
-	&trn_core_attr_busy_ns.attr.attr,
-	&trn_core_attr_tensor_busy_ns.attr.attr,
-	&trn_core_attr_vector_busy_ns.attr.attr,
-	&trn_core_attr_scalar_busy_ns.attr.attr,
-	&trn_core_attr_dma_busy_ns.attr.attr,
-	&trn_core_attr_programs.attr.attr,
-	&trn_core_attr_instructions.attr.attr,
-	&trn_core_attr_flops.attr.attr,
-	&trn_core_attr_errors.attr.attr,
-	&trn_core_attr_jobs_completed.attr.attr,
-	&trn_core_attr_jobs_failed.attr.attr,
-	&trn_core_attr_jobs_timed_out.attr.attr,
-	NULL
+static struct trn_sysfs_attr trn_core_attrs[TRN_MAX_CORES * TRN_CORE_NUM_FILES] __ro_after_init;
+static struct attribute *trn_core_lists[TRN_MAX_CORES * (TRN_CORE_NUM_FILES + 1)] __ro_after_init;
+static char trn_core_names[TRN_MAX_CORES][TRN_SYSFS_NAME_LEN] __ro_after_init;
+static struct attribute_group trn_core_groups[TRN_MAX_CORES] __ro_after_init;
+
+const struct trn_sysfs_dirs trn_core_dirs = {
+	.prefix = "core",
+	.count = TRN_MAX_CORES,
+	.files = trn_core_files,
+	.nfiles = TRN_CORE_NUM_FILES,
+	.show = trn_core_show,
+	.is_visible = trn_core_visible,
+	.attrs = trn_core_attrs,
+	.lists = trn_core_lists,
+	.names = trn_core_names,
+	.groups = trn_core_groups,
 };
-ATTRIBUTE_GROUPS(trn_core);
-
-static void trn_core_kobj_release(struct kobject *kobj)
-{
-	kfree(container_of(kobj, struct trn_core_kobj, kobj));
-}
-
-static const struct kobj_type trn_core_ktype = {
-	.release = trn_core_kobj_release,
-	.sysfs_ops = &kobj_sysfs_ops,
-	.default_groups = trn_core_groups,
-};
-
-/* Removing a kobject waits for the show() calls in progress. */
-static void trn_cores_sysfs_fini(void *arg)
-{
-	struct trn_device *tdev = arg;
-	u32 c;
-
-	for (c = 0; c < tdev->num_cores; c++) {
-		if (!tdev->core_kobjs[c])
-			continue;
-		kobject_del(&tdev->core_kobjs[c]->kobj);
-		kobject_put(&tdev->core_kobjs[c]->kobj);
-		tdev->core_kobjs[c] = NULL;
-	}
-	kobject_del(tdev->cores_kobj);
-	kobject_put(tdev->cores_kobj);
-	tdev->cores_kobj = NULL;
-}
-
-static int trn_cores_sysfs_init(struct trn_device *tdev)
-{
-	struct device *dev = &tdev->pdev->dev;
-	struct trn_core_kobj *ck;
-	int ret;
-	u32 c;
-
-	tdev->core_kobjs = drmm_kcalloc(&tdev->drm, tdev->num_cores,
-					sizeof(*tdev->core_kobjs), GFP_KERNEL);
-	if (!tdev->core_kobjs)
-		return -ENOMEM;
-	tdev->cores_kobj = kobject_create_and_add("cores", &dev->kobj);
-	if (!tdev->cores_kobj)
-		return -ENOMEM;
-	ret = devm_add_action_or_reset(dev, trn_cores_sysfs_fini, tdev);
-	if (ret)
-		return ret;
-	for (c = 0; c < tdev->num_cores; c++) {
-		ck = kzalloc(sizeof(*ck), GFP_KERNEL);
-		if (!ck)
-			return -ENOMEM;
-		ck->tdev = tdev;
-		ck->core = c;
-		ret = kobject_init_and_add(&ck->kobj, &trn_core_ktype,
-					   tdev->cores_kobj, "core%u", c);
-		if (ret) {
-			kobject_put(&ck->kobj);
-			return ret;
-		}
-		tdev->core_kobjs[c] = ck;
-	}
-	return 0;
-}
 
 /* ---- hwmon ---- */
 
@@ -474,7 +443,7 @@ static const struct hwmon_chip_info trn_hwmon_chip = {
 };
 
 /**
- * trn_stats_init() - counters, cores/ in sysfs, and the hwmon device
+ * trn_stats_init() - the bases of the counters, and the hwmon device
  * @tdev: the device, its queues initialized
  *
  * The counters start from what the device shows after its reset at probe.
@@ -495,11 +464,6 @@ int trn_stats_init(struct trn_device *tdev)
 				       sizeof(*tdev->core_base), GFP_KERNEL);
 	if (!tdev->core_base)
 		return -ENOMEM;
-	if (tdev->hw_caps & TRN_CAP_COMPUTE) {
-		ret = trn_cores_sysfs_init(tdev);
-		if (ret)
-			return ret;
-	}
 	if (!(tdev->hw_caps & TRN_CAP_HEALTH) || !IS_REACHABLE(CONFIG_HWMON))
 		return 0;
 	hwmon = devm_hwmon_device_register_with_info(dev, TRN_DRIVER_NAME, tdev,

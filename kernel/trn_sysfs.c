@@ -7,12 +7,15 @@
 
 #include "trn_drv.h"
 #include "trn_regs.h"
+#include "trn_sysfs.h"
 
 /*
  * Read-only facts about the device, on the PCI device (and so also under
- * /sys/class/accel/accelN/device/). Documented in Documentation/sysfs.rst.
- * The driver core adds them after probe succeeds and removes them before
- * remove() runs, so the device structure is always valid here.
+ * /sys/class/accel/accelN/device/), and the numbered directories of
+ * attribute groups that trn_link.c and trn_stats.c describe. Documented in
+ * Documentation/sysfs.rst. The driver core adds them after probe succeeds
+ * and removes them before remove() runs, so the device structure is always
+ * valid here.
  */
 
 static struct trn_device *dev_to_trn(struct device *dev)
@@ -57,14 +60,6 @@ static ssize_t hw_caps_show(struct device *dev, struct device_attribute *attr,
 	return sysfs_emit(buf, "0x%016llx\n", dev_to_trn(dev)->hw_caps);
 }
 static DEVICE_ATTR_RO(hw_caps);
-
-static ssize_t driver_version_show(struct device *dev,
-				   struct device_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%u.%u.%u\n", TRN_DRIVER_MAJOR, TRN_DRIVER_MINOR,
-			  TRN_DRIVER_PATCH);
-}
-static DEVICE_ATTR_RO(driver_version);
 
 static ssize_t dma_queues_show(struct device *dev,
 			       struct device_attribute *attr, char *buf)
@@ -120,7 +115,6 @@ static struct attribute *trn_attrs[] = {
 	&dev_attr_hbm_size.attr,
 	&dev_attr_hw_version.attr,
 	&dev_attr_hw_caps.attr,
-	&dev_attr_driver_version.attr,
 	&dev_attr_dma_queues.attr,
 	&dev_attr_dma_engines.attr,
 	&dev_attr_hbm_used.attr,
@@ -130,12 +124,41 @@ static struct attribute *trn_attrs[] = {
 	NULL
 };
 
-static const struct attribute_group trn_attr_group = {
+const struct attribute_group trn_sysfs_group = {
 	.attrs = trn_attrs,
 };
 
-const struct attribute_group *trn_sysfs_groups[] = {
-	&trn_attr_group,
-	&trn_stats_group,
-	NULL
-};
+/**
+ * trn_sysfs_fill_dirs() - module load: fill in numbered directories
+ * @d: the directories, with room for their groups
+ * @out: receives a pointer to each of the @d->count groups
+ *
+ * The groups are the same for every device, which @d->is_visible trims to
+ * what the device has; they go in the PCI driver's dev_groups.
+ */
+void __init trn_sysfs_fill_dirs(const struct trn_sysfs_dirs *d,
+				const struct attribute_group **out)
+{
+	unsigned int i, f;
+
+	for (i = 0; i < d->count; i++) {
+		struct attribute **list = &d->lists[i * (d->nfiles + 1)];
+
+		for (f = 0; f < d->nfiles; f++) {
+			struct trn_sysfs_attr *a = &d->attrs[i * d->nfiles + f];
+
+			a->dattr.attr.name = d->files[f].name;
+			a->dattr.attr.mode = d->files[f].mode;
+			a->dattr.show = d->show;
+			a->dattr.store = d->store;
+			a->index = i;
+			a->file = f;
+			list[f] = &a->dattr.attr;
+		}
+		snprintf(d->names[i], sizeof(d->names[i]), "%s%u", d->prefix, i);
+		d->groups[i].name = d->names[i];
+		d->groups[i].attrs = list;
+		d->groups[i].is_visible = d->is_visible;
+		out[i] = &d->groups[i];
+	}
+}

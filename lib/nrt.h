@@ -508,11 +508,9 @@ NRT_API nrt_status nrt_buffer_peer(nrt_device *dev, nrt_buffer *remote,
  * owned by the library. Opaque. Any number of threads may wait for, poll
  * or export the same fence at once; nrt_fence_free() must be the last call.
  *
- * Jobs the library builds end with a completion marker the device writes
- * to memory once all of the job's descriptors have executed; a fence whose
- * markers are all present counts as completed without a system call, which
- * can be a moment before the kernel signals the syncobj itself (and so an
- * exported sync_file).
+ * A wait or poll learns the outcome of each job of the fence in one system
+ * call (DRM_IOCTL_TRN_WAIT); once known, the outcome is kept and later
+ * calls make none.
  */
 typedef struct nrt_fence nrt_fence;
 
@@ -621,7 +619,7 @@ typedef struct nrt_copy_opts {
  * range outside its buffer (the message names the buffer), overlapping
  * ranges of one buffer, bad @opts (struct_size, a queue outside
  * 0..dma_queues-1, a NULL or foreign wait fence); NRT_UNSUPPORTED if the
- * kernel driver has no DMA; a submission failure (NRT_RESOURCE,
+ * kernel driver has no DMA, or predates 0.5; a submission failure (NRT_RESOURCE,
  * NRT_NO_DEVICE, NRT_FAILURE); for a synchronous copy, the statuses of
  * nrt_fence_wait(), e.g. NRT_HW_ERROR. When the call fails, none of its
  * jobs is left running.
@@ -1320,11 +1318,10 @@ typedef struct nrt_run_opts {
  *	fence that the caller frees with nrt_fence_free()
  *
  * Submits one job to the queue of @core: the EXEC descriptor of the program
- * (with a status record of the run's own, so that runs can overlap) and a
- * completion marker. The job starts once the fences of @opts have signalled
- * and after the earlier jobs of the device handle on the core. Runs of one
- * program may go on several cores at once, and the program may be freed
- * while they run.
+ * (with a status record of the run's own, so that runs can overlap). The
+ * job starts once the fences of @opts have signalled and after the earlier
+ * jobs of the device handle on the core. Runs of one program may go on
+ * several cores at once, and the program may be freed while they run.
  *
  * When the program fails on the device, the run's fence (nrt_fence_wait(),
  * or this call when synchronous) reports NRT_HW_ERROR with a message that
@@ -1336,7 +1333,8 @@ typedef struct nrt_run_opts {
  * Return: NRT_SUCCESS (for a synchronous run: the program ran to its end);
  * NRT_INVALID for a NULL @p, a program that is not finalized, a @core out
  * of range, bad @opts (struct_size, a NULL or foreign wait fence);
- * NRT_UNSUPPORTED if the kernel driver offers no NeuronCore queues;
+ * NRT_UNSUPPORTED if the kernel driver offers no NeuronCore queues or
+ * predates 0.5;
  * NRT_RESOURCE if out of memory or status records; a submission failure
  * (NRT_QUEUE_FULL, NRT_NO_DEVICE, NRT_FAILURE); for a synchronous run, the
  * statuses of nrt_fence_wait().
@@ -1418,7 +1416,7 @@ typedef struct nrt_link {
 /** Where a topology snapshot was read from. */
 typedef enum nrt_topology_source {
 	NRT_TOPOLOGY_NETLINK = 0, /**< The trn_link generic netlink family. */
-	NRT_TOPOLOGY_SYSFS = 1,   /**< sysfs links/port* (no netlink family). */
+	NRT_TOPOLOGY_SYSFS = 1,   /**< sysfs link<p>/ (no netlink family). */
 } nrt_topology_source;
 
 /** A snapshot of all link ports of all devices. Opaque, immutable. */
@@ -1431,7 +1429,7 @@ typedef struct nrt_topology nrt_topology;
  *
  * Dumps the ports with a GET request of the "trn_link" generic netlink
  * family. When the family is not registered, reads sysfs instead:
- * /sys/bus/pci/devices/<bdf>/links/port<p>/{state,peer_chip,peer_port,
+ * /sys/bus/pci/devices/<bdf>/link<p>/{state,peer_chip,peer_port,
  * peer_device,speed,width,err_crc,err_replay,tx_bytes,rx_bytes} of every
  * device nrt_device_count() sees (NRT_SYSFS_ROOT redirects /sys). The
  * links are sorted by device index and port. A device without link ports

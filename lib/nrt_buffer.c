@@ -49,8 +49,11 @@ static nrt_status nrt_bo_create_status(const struct nrt_device *dev, int err)
 	case ENOTTY:
 		return NRT_UNSUPPORTED;
 	case EINVAL:
-		/* A driver before buffer objects rejects the unknown ioctl. */
-		return nrt_device_has_dma(dev) ? NRT_INVALID : NRT_UNSUPPORTED;
+		/*
+		 * A driver before buffer objects (0.1, which has no DMA
+		 * queues either) rejects the unknown ioctl.
+		 */
+		return dev->kinfo.dma_queues ? NRT_INVALID : NRT_UNSUPPORTED;
 	default:
 		return nrt_status_from_errno(err);
 	}

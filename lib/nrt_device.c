@@ -218,9 +218,31 @@ NRT_API void nrt_device_close(nrt_device *dev)
 		nrt_device_unref(dev);
 }
 
+/* Whether the kernel driver has DRM_IOCTL_TRN_WAIT (driver 0.5 and later). */
+static bool nrt_device_has_wait(const struct nrt_device *dev)
+{
+	return dev->kinfo.driver_version_major > 0 ||
+	       dev->kinfo.driver_version_minor >= NRT_DRIVER_WAIT_MINOR;
+}
+
 bool nrt_device_has_dma(const struct nrt_device *dev)
 {
-	return dev->kinfo.dma_queues > 0 && dev->kinfo.max_descs > 0;
+	return dev->kinfo.dma_queues > 0 && dev->kinfo.max_descs > 0 &&
+	       nrt_device_has_wait(dev);
+}
+
+nrt_status nrt_device_need_dma(const struct nrt_device *dev)
+{
+	if (!dev->kinfo.dma_queues || !dev->kinfo.max_descs)
+		return nrt_fail(NRT_UNSUPPORTED,
+				"the kernel driver of %s reports no DMA queues",
+				dev->device_node);
+	if (!nrt_device_has_wait(dev))
+		return nrt_fail(NRT_UNSUPPORTED,
+				"the kernel driver of %s is version %u.%u: jobs need 0.%u or later (DRM_IOCTL_TRN_WAIT)",
+				dev->device_node, dev->kinfo.driver_version_major,
+				dev->kinfo.driver_version_minor, NRT_DRIVER_WAIT_MINOR);
+	return NRT_SUCCESS;
 }
 
 void *nrt_device_pool(struct nrt_device *dev, const struct nrt_pool_ops *ops)

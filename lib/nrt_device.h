@@ -5,11 +5,11 @@
  * Device handles (nrt_device.c): an open device file, its properties, a
  * reference count, and the per-handle pools of the modules above.
  *
- * A pool (the fence module's syncobjs, completion markers and status
- * records; the bounce buffers of nrt_transfer.c) belongs to the module that
- * uses it. The handle only keeps a pointer to it, made by that module on
- * first use with nrt_device_pool() and given back to it with the last
- * reference, so the device module calls nothing of the modules above it.
+ * A pool (the fence module's syncobjs and status records; the bounce
+ * buffers of nrt_transfer.c) belongs to the module that uses it. The
+ * handle only keeps a pointer to it, made by that module on first use with
+ * nrt_device_pool() and given back to it with the last reference, so the
+ * device module calls nothing of the modules above it.
  */
 #ifndef NRT_DEVICE_H
 #define NRT_DEVICE_H
@@ -71,8 +71,17 @@ struct nrt_device {
 NRT_HIDDEN void nrt_device_ref(struct nrt_device *dev);
 NRT_HIDDEN void nrt_device_unref(struct nrt_device *dev);
 
-/* True if the kernel driver reports DMA queues and a descriptor limit. */
+/* The first kernel driver (0.x) with DRM_IOCTL_TRN_WAIT, which jobs need. */
+#define NRT_DRIVER_WAIT_MINOR 5
+
+/*
+ * True if the library can run DMA jobs on @dev: the kernel driver reports
+ * DMA queues and a descriptor limit, and has DRM_IOCTL_TRN_WAIT.
+ */
 NRT_HIDDEN bool nrt_device_has_dma(const struct nrt_device *dev);
+
+/* NRT_SUCCESS if nrt_device_has_dma(), else NRT_UNSUPPORTED saying why. */
+NRT_HIDDEN nrt_status nrt_device_need_dma(const struct nrt_device *dev);
 
 /*
  * nrt_device_pool() - the pool @ops makes for @dev, made on the first call

@@ -11,16 +11,9 @@
  * fence of the operation holds one syncobj per job, so that the failure of
  * any job is seen, not only that of the last one.
  *
- * Each job the library builds ends with the completion marker of its fence
- * (a WRITE, see nrt_fence.c), which takes one descriptor of the job's
- * max_descs: a split copy gets max_descs - 1 descriptors of data per job.
- * A raw job gets it after the caller's descriptors when they leave room.
- * Jobs without a marker (max_descs 1, a full raw job, no free slot, no
- * status buffer) work as well, only their outcome costs more to learn.
- *
  * nrt_job_run() submits a job of caller-made descriptors the same way to any
- * queue the caller has checked, also that of a NeuronCore (nrt_program.c
- * runs programs with it: an EXEC descriptor and the marker).
+ * queue the caller has checked, also that of a NeuronCore (nrt_run.c runs
+ * programs with it: an EXEC descriptor).
  *
  * A queue is chosen round-robin from an atomic counter of the device when
  * the caller does not name one, interleaving the engines: queue q belongs to
@@ -159,10 +152,10 @@ static nrt_status nrt_check_queue_wait(const struct nrt_device *dev, long queue,
 				       nrt_fence *const *wait, size_t wait_count,
 				       const char *wname)
 {
-	if (!nrt_device_has_dma(dev))
-		return nrt_fail(NRT_UNSUPPORTED,
-				"the kernel driver of %s reports no DMA queues",
-				dev->device_node);
+	nrt_status st = nrt_device_need_dma(dev);
+
+	if (st != NRT_SUCCESS)
+		return st;
 	if (queue >= (long)dev->kinfo.dma_queues)
 		return nrt_fail(NRT_INVALID,
 				"queue %ld out of range: %s has %u DMA queues",
@@ -175,7 +168,6 @@ struct nrt_plan {
 	uint64_t ndescs;        /* descriptors of the operation */
 	uint32_t per_job;       /* of them in a job (the last may have fewer) */
 	unsigned int njobs;
-	bool marks;             /* a job with a marker slot ends with its marker */
 	int queue;
 };
 
@@ -193,31 +185,6 @@ struct nrt_submission {
 };
 
 /*
- * Whether the jobs of @op can end with a completion marker, and *@per_job,
- * the descriptors of the operation a job takes: a marker takes one of the
- * max_descs of a job of a split operation, and needs room after the
- * descriptors of a raw job. Markers never make an operation fail: without
- * room, a status buffer or enough jobs, the jobs go without.
- */
-static bool nrt_dma_marks(struct nrt_device *dev, const struct nrt_op *op,
-			  uint64_t ndescs, uint32_t *per_job)
-{
-	uint32_t max_descs = dev->kinfo.max_descs;
-
-	*per_job = max_descs;
-	if (op->raw ? ndescs >= max_descs : max_descs < 2)
-		return false;
-	if (!nrt_fence_marks_ready(dev))
-		return false;
-	if (op->raw)
-		return true;
-	if (nrt_dma_job_count(ndescs, max_descs - 1) > NRT_MAX_JOBS)
-		return false;
-	*per_job = max_descs - 1;
-	return true;
-}
-
-/*
  * The jobs of @op on @queue (negative: pick one round-robin).
  * Return: NRT_SUCCESS, or NRT_INVALID if the operation takes too many jobs.
  */
@@ -229,7 +196,7 @@ static nrt_status nrt_dma_plan(struct nrt_device *dev,
 
 	plan->ndescs = op->raw ? op->raw_count :
 		       nrt_dma_split_count(op->len, NRT_DMA_MAX_DESC_LEN);
-	plan->marks = nrt_dma_marks(dev, op, plan->ndescs, &plan->per_job);
+	plan->per_job = dev->kinfo.max_descs;
 	njobs = nrt_dma_job_count(plan->ndescs, plan->per_job);
 	if (njobs > NRT_MAX_JOBS)
 		return nrt_fail(NRT_INVALID,
@@ -264,19 +231,15 @@ static nrt_status nrt_dma_in_syncs(struct nrt_submission *s,
 	return NRT_SUCCESS;
 }
 
-/*
- * Room for the descriptors of the biggest job, its marker included, unless
- * the jobs are the caller's descriptors as they are (raw, no marker).
- */
+/* Room for the descriptors of the biggest job of a COPY or FILL. */
 static nrt_status nrt_dma_alloc_descs(struct nrt_submission *s)
 {
 	const struct nrt_plan *plan = &s->plan;
 	uint64_t biggest;
 
-	if (s->op->raw && !plan->marks)
+	if (s->op->raw)
 		return NRT_SUCCESS;
-	biggest = (plan->ndescs < plan->per_job ? plan->ndescs : plan->per_job) +
-		  plan->marks;
+	biggest = plan->ndescs < plan->per_job ? plan->ndescs : plan->per_job;
 	if (biggest > NRT_STACK_DESCS) {
 		s->descs = calloc((size_t)biggest, sizeof(*s->descs));
 		if (!s->descs)
@@ -286,30 +249,18 @@ static nrt_status nrt_dma_alloc_descs(struct nrt_submission *s)
 }
 
 /*
- * The descriptors of job @j, which covers the operation's descriptors
- * @first .. @first + @n - 1, with its marker if it has one.
- * Return: the descriptors; *@total receives their number.
+ * The descriptors of the job that covers the operation's descriptors
+ * @first .. @first + @n - 1.
  */
 static const struct drm_trn_dma_desc *
-nrt_dma_job_descs(struct nrt_submission *s, unsigned int j, uint64_t first,
-		  unsigned int n, unsigned int *total)
+nrt_dma_job_descs(struct nrt_submission *s, uint64_t first, unsigned int n)
 {
 	const struct nrt_op *op = s->op;
-	struct drm_trn_dma_desc mark;
 
-	*total = n;
-	if (!op->raw) {
-		nrt_dma_split(s->descs, first, n, op->opcode, op->dst, op->src,
-			      op->len, NRT_DMA_MAX_DESC_LEN);
-	} else if (s->plan.marks && nrt_fence_mark_desc(s->f, j, &mark)) {
-		memcpy(s->descs, op->raw, n * sizeof(*s->descs));
-		s->descs[(*total)++] = mark;
-		return s->descs;
-	} else {
+	if (op->raw)
 		return op->raw;
-	}
-	if (nrt_fence_mark_desc(s->f, j, &s->descs[n]))
-		(*total)++;
+	nrt_dma_split(s->descs, first, n, op->opcode, op->dst, op->src,
+		      op->len, NRT_DMA_MAX_DESC_LEN);
 	return s->descs;
 }
 
@@ -318,11 +269,10 @@ static nrt_status nrt_dma_submit_job(struct nrt_submission *s,
 				     unsigned int j, uint64_t first, unsigned int n)
 {
 	struct drm_trn_submit sub;
-	unsigned int total;
 
 	memset(&sub, 0, sizeof(sub));
-	sub.descs = (uint64_t)(uintptr_t)nrt_dma_job_descs(s, j, first, n, &total);
-	sub.desc_count = total;
+	sub.descs = (uint64_t)(uintptr_t)nrt_dma_job_descs(s, first, n);
+	sub.desc_count = n;
 	sub.desc_size = sizeof(struct drm_trn_dma_desc);
 	sub.queue = (uint32_t)s->plan.queue;
 	if (j == 0 && s->nsyncs) {
@@ -391,7 +341,7 @@ static nrt_status nrt_dma_submit(struct nrt_device *dev,
 	if (st == NRT_SUCCESS)
 		st = nrt_dma_alloc_descs(&s);
 	if (st == NRT_SUCCESS)
-		st = nrt_fence_new(dev, s.plan.queue, s.plan.njobs, s.plan.marks, &s.f);
+		st = nrt_fence_new(dev, s.plan.queue, s.plan.njobs, &s.f);
 	if (st == NRT_SUCCESS)
 		st = nrt_dma_submit_jobs(&s);
 	if (st == NRT_SUCCESS)
@@ -479,7 +429,7 @@ static nrt_status nrt_copy_opts_get(const struct nrt_device *dev,
 /* A fence for an operation without a job, if the caller wants one. */
 static nrt_status nrt_no_job(struct nrt_device *dev, nrt_fence **fence)
 {
-	return fence ? nrt_fence_new(dev, -1, 0, false, fence) : NRT_SUCCESS;
+	return fence ? nrt_fence_new(dev, -1, 0, fence) : NRT_SUCCESS;
 }
 
 /* nrt_copy() after the NULL checks; messages without its name. */

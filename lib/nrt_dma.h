@@ -70,8 +70,8 @@ NRT_HIDDEN nrt_status nrt_check_wait(const struct nrt_device *dev,
 				     const char *wname);
 
 /*
- * nrt_job_run() - submit one job of @count (< max_descs) descriptors to
- * any queue, with a completion marker after them
+ * nrt_job_run() - submit one job of @count (<= max_descs) descriptors to
+ * any queue
  * @queue: a queue the caller has checked, DMA or NeuronCore
  * @wait: fences to wait for, checked with nrt_check_wait()
  * @ops: operations added to the job's fence, or NULL

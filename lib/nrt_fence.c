@@ -5,37 +5,20 @@
  * Fences: the completion of jobs, as binary DRM syncobjs.
  *
  * A fence owns one syncobj per job it covers (usually one; a copy too large
- * for one job is split into several on one queue). Waiting uses the syncobj
- * wait ioctl. The syncobj ioctls say only whether a fence has signalled,
- * not whether its job failed, so once it has, the outcome is read from a
- * sync_file exported from each syncobj (SYNC_IOC_FILE_INFO: status 1 ok,
- * < 0 the fence error) and cached in the fence.
- *
- * That takes three syscalls and a file per job, so jobs normally carry a
- * completion marker instead: each job owns an 8-byte slot of the device
- * handle's HOST status buffer while its fence lives, the slot is zeroed
- * before submission, and the job's last descriptor WRITEs a token to it
- * that no other job uses (a per-handle counter). A queue runs the
- * descriptors of a job in order and stops the job at the first that fails,
- * so the token arrives if and only if every descriptor before it
- * completed; and the device's write is visible before the job's fence
- * signals. So once the syncobj wait has returned, a slot holding its token
- * means success without asking the kernel. A slot without it (a fault, a
- * job timeout, a cancelled job: the WRITE never ran; or a job without a
- * slot) takes the sync_file path, which gives the error. A job of a freed
- * fence may still be running and write its own, older token to a slot
- * that has a new owner; that token does not match, so the worst case is
- * the slow path.
+ * for one job is split into several on one queue): the job's out_sync.
+ * DRM_IOCTL_TRN_WAIT (driver 0.5) waits for the job of a syncobj and
+ * returns how it ended, in one system call; the outcome of the fence (the
+ * first job error, or success) is kept in it once known, so that later
+ * waits and polls make no system call.
  *
  * The submitter of a fence's jobs may attach nrt_fence_ops: a program run
- * (nrt_program.c) rewrites the message of a failed job from the EXEC status
+ * (nrt_run.c) rewrites the message of a failed job from the EXEC status
  * record to name the failing step, and gives its record back when the
  * fence is freed (nrt_rec_release(), which keeps the record until the job's
  * syncobj has signalled if the job may still be running).
  *
- * The syncobjs, marker slots and records come from per-handle pools
- * (nrt_fence_pool.c); the rest of the library sees none of this machinery,
- * only the interface of nrt_fence.h.
+ * The syncobjs and records come from per-handle pools (nrt_fence_pool.c);
+ * the rest of the library sees only the interface of nrt_fence.h.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -57,10 +40,7 @@ struct nrt_fence {
 	int queue;                      /* queue of its jobs, -1 for none */
 	unsigned int count;             /* syncobjs, one per job */
 	uint32_t *syncobjs;             /* @one or an allocated array */
-	uint32_t *slots;                /* marker slot of each job, or NRT_NO_SLOT */
-	uint64_t token;                 /* job i writes @token + i to its slot */
 	uint32_t one;
-	uint32_t one_slot;
 	atomic_int state;               /* NRT_FENCE_* or -errno, once final */
 	const struct nrt_fence_ops *ops; /* or NULL */
 	void *ctx;                      /* of @ops */
@@ -73,7 +53,7 @@ static int nrt_drm_errno(int ret)
 }
 
 nrt_status nrt_fence_new(struct nrt_device *dev, int queue,
-			 unsigned int count, bool marks, struct nrt_fence **out)
+			 unsigned int count, struct nrt_fence **out)
 {
 	struct nrt_fence *f;
 	unsigned int n = count ? count : 1;
@@ -84,15 +64,12 @@ nrt_status nrt_fence_new(struct nrt_device *dev, int queue,
 	if (!f)
 		return nrt_fail(NRT_RESOURCE, "out of memory");
 	f->syncobjs = &f->one;
-	f->slots = &f->one_slot;
 	if (n > 1) {
-		/* One block: the syncobjs, then the slots. */
-		f->syncobjs = calloc(n, 2 * sizeof(*f->syncobjs));
+		f->syncobjs = calloc(n, sizeof(*f->syncobjs));
 		if (!f->syncobjs) {
 			free(f);
 			return nrt_fail(NRT_RESOURCE, "out of memory");
 		}
-		f->slots = f->syncobjs + n;
 	}
 	for (i = 0; i < n; i++) {
 		st = nrt_syncobj_get(dev, &f->syncobjs[i]);
@@ -100,13 +77,6 @@ nrt_status nrt_fence_new(struct nrt_device *dev, int queue,
 			goto err;
 	}
 	f->count = n;
-
-	if (marks && count) {
-		f->token = nrt_marks_take(dev, n, f->slots);
-	} else {
-		for (i = 0; i < n; i++)
-			f->slots[i] = NRT_NO_SLOT;
-	}
 
 	if (!count) {
 		/* No job: a fence that has already signalled without error. */
@@ -131,50 +101,12 @@ nrt_status nrt_fence_new(struct nrt_device *dev, int queue,
 	return NRT_SUCCESS;
 
 err:
-	/* No slots to give back: a fence of jobs cannot fail after taking them. */
 	while (i--)
 		nrt_syncobj_put(dev, f->syncobjs[i]);
 	if (f->syncobjs != &f->one)
 		free(f->syncobjs);
 	free(f);
 	return st;
-}
-
-/* Whether any job of @f has a marker slot. */
-static bool nrt_fence_has_slots(const struct nrt_fence *f)
-{
-	unsigned int i;
-
-	for (i = 0; i < f->count; i++) {
-		if (f->slots[i] != NRT_NO_SLOT)
-			return true;
-	}
-	return false;
-}
-
-/*
- * Whether job @job of @f, whose syncobj has signalled, left its marker:
- * then it completed without error.
- */
-static bool nrt_fence_job_marked(const struct nrt_fence *f, unsigned int job)
-{
-	uint32_t slot = f->slots[job];
-
-	return slot != NRT_NO_SLOT && nrt_marks_seen(f->dev, slot, f->token + job);
-}
-
-/* Whether the jobs of @f are known to be complete, without a system call. */
-static bool nrt_fence_known_done(const struct nrt_fence *f)
-{
-	unsigned int i;
-
-	if (atomic_load(&f->state) != NRT_FENCE_PENDING)
-		return true;
-	for (i = 0; i < f->count; i++) {
-		if (!nrt_fence_job_marked(f, i))
-			return false;
-	}
-	return true;
 }
 
 NRT_API void nrt_fence_free(nrt_fence *f)
@@ -185,32 +117,15 @@ NRT_API void nrt_fence_free(nrt_fence *f)
 		return;
 	/* May take over syncobjs (zeroing their entries). */
 	if (f->ops && f->ops->release)
-		f->ops->release(f, nrt_fence_known_done(f));
+		f->ops->release(f, !nrt_fence_pending(f));
 	for (i = 0; i < f->count; i++) {
 		if (f->syncobjs[i])
 			nrt_syncobj_put(f->dev, f->syncobjs[i]);
 	}
-	/* A job still running may write its token: that is harmless. */
-	if (nrt_fence_has_slots(f))
-		nrt_marks_put(f->dev, f->count, f->slots);
 	if (f->syncobjs != &f->one)
 		free(f->syncobjs);
 	nrt_device_unref(f->dev);
 	free(f);
-}
-
-bool nrt_fence_mark_desc(const struct nrt_fence *f, unsigned int job,
-			 struct drm_trn_dma_desc *d)
-{
-	uint32_t slot = f->slots[job];
-
-	if (slot == NRT_NO_SLOT)
-		return false;
-	memset(d, 0, sizeof(*d));
-	d->opcode = DRM_TRN_DMA_OP_WRITE;
-	d->dst = nrt_marks_va(f->dev, slot);
-	d->len = f->token + job;
-	return true;
 }
 
 unsigned int nrt_fence_jobs(const struct nrt_fence *f)
@@ -338,24 +253,22 @@ nrt_status nrt_fence_status(int sync_status, int queue)
 }
 
 /*
- * Read the status of the fence in @syncobj through a sync_file.
- * Return: 0 and the status (1, 0 or -errno) in *@status, or an errno.
+ * Wait for the job of @syncobj until @deadline (DRM_IOCTL_TRN_WAIT).
+ * Return: 0 and the job's status (0 or -errno) in *@status, or an errno:
+ * ETIME when the deadline came first.
  */
-static int nrt_syncobj_status(int fd, uint32_t syncobj, int *status)
+static int nrt_job_wait(int fd, uint32_t syncobj, int64_t deadline, int *status)
 {
-	struct sync_file_info info;
-	int sfd, ret, err = 0;
+	struct drm_trn_wait w;
 
-	ret = drmSyncobjExportSyncFile(fd, syncobj, &sfd);
-	if (ret)
-		return nrt_drm_errno(ret);
-	memset(&info, 0, sizeof(info));
-	if (ioctl(sfd, SYNC_IOC_FILE_INFO, &info))
-		err = errno;
-	else
-		*status = info.status;
-	close(sfd);
-	return err;
+	memset(&w, 0, sizeof(w));
+	w.handle = syncobj;
+	w.timeout_ns = deadline;
+	/* drmIoctl() restarts after a signal: the deadline is absolute. */
+	if (drmIoctl(fd, DRM_IOCTL_TRN_WAIT, &w))
+		return errno;
+	*status = w.status;
+	return 0;
 }
 
 /*
@@ -364,12 +277,11 @@ static int nrt_syncobj_status(int fd, uint32_t syncobj, int *status)
  *
  * Return: 0 and in *@state NRT_FENCE_PENDING if not all jobs are done,
  * NRT_FENCE_OK, or the first job error (-errno); or the errno of a failed
- * wait (*@what: "wait") or status query (*@what: "status query").
+ * wait.
  */
-static int nrt_fence_sync(struct nrt_fence *f, int64_t deadline, int *state,
-			  const char **what)
+static int nrt_fence_sync(struct nrt_fence *f, int64_t deadline, int *state)
 {
-	int ret, s, result = NRT_FENCE_OK;
+	int err, s, result = NRT_FENCE_OK;
 	unsigned int i;
 
 	s = atomic_load(&f->state);
@@ -377,63 +289,28 @@ static int nrt_fence_sync(struct nrt_fence *f, int64_t deadline, int *state,
 		*state = s;
 		return 0;
 	}
-
-	/*
-	 * Every job wrote its completion marker: the device executed all of
-	 * their descriptors, so their work is done and visible, whether or
-	 * not the kernel has signalled the fences yet. No system call.
-	 */
-	for (i = 0; i < f->count && nrt_fence_job_marked(f, i); i++)
-		;
-	if (i == f->count) {
-		atomic_store(&f->state, NRT_FENCE_OK);
-		*state = NRT_FENCE_OK;
-		return 0;
-	}
-
-	ret = drmSyncobjWait(f->dev->fd, f->syncobjs, f->count, deadline,
-			     DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL |
-			     DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT, NULL);
-	if (ret) {
-		int err = nrt_drm_errno(ret);
-
-		if (err == ETIME || err == ETIMEDOUT) {
+	/* A queue runs its jobs in order: the first failure is the one. */
+	for (i = 0; i < f->count && result == NRT_FENCE_OK; i++) {
+		err = nrt_job_wait(f->dev->fd, f->syncobjs[i], deadline, &s);
+		if (err == ETIME) {
 			*state = NRT_FENCE_PENDING;
 			return 0;
 		}
-		*what = "wait";
-		return err;
-	}
-
-	for (i = 0; i < f->count; i++) {
-		int err;
-
-		if (nrt_fence_job_marked(f, i))
-			continue;
-		err = nrt_syncobj_status(f->dev->fd, f->syncobjs[i], &s);
-		if (err) {
-			*what = "status query";
+		if (err)
 			return err;
-		}
-		if (s < 0) {
+		if (s < 0)
 			result = s;
-			break;
-		}
-		if (s == NRT_FENCE_PENDING)
-			result = NRT_FENCE_PENDING;
 	}
-	if (result != NRT_FENCE_PENDING)
-		atomic_store(&f->state, result);
+	atomic_store(&f->state, result);
 	*state = result;
 	return 0;
 }
 
 int nrt_fence_finish(struct nrt_fence *f)
 {
-	const char *what = NULL;
 	int state, err;
 
-	err = nrt_fence_sync(f, INT64_MAX, &state, &what);
+	err = nrt_fence_sync(f, INT64_MAX, &state);
 	if (err)
 		return -err;
 	return state;
@@ -458,15 +335,14 @@ static int64_t nrt_deadline(int64_t timeout_ns)
 /* The outcome of @f, waiting for it up to @timeout_ns (-1: forever). */
 static nrt_status nrt_fence_check(struct nrt_fence *f, int64_t timeout_ns)
 {
-	const char *what = NULL;
 	int state, err;
 	nrt_status st;
 
-	err = nrt_fence_sync(f, nrt_deadline(timeout_ns), &state, &what);
+	err = nrt_fence_sync(f, nrt_deadline(timeout_ns), &state);
 	if (err)
 		return nrt_fail_errno(nrt_status_from_errno(err), err,
-				      "syncobj %s for the job on queue %d of %s",
-				      what, f->queue, f->dev->device_node);
+				      "wait for the job on queue %d of %s",
+				      f->queue, f->dev->device_node);
 	if (state == NRT_FENCE_PENDING && timeout_ns > 0)
 		return nrt_fail_quiet(NRT_TIMEOUT,
 				      "job on queue %d still running after %" PRId64 " ns",

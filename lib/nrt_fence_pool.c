@@ -3,15 +3,13 @@
  * Copyright (c) 2026 The trn authors
  *
  * The per-handle pools of the fence module (see nrt_fence_pool.h): idle
- * syncobjs, the slots of the completion marker buffer, and the EXEC status
- * records of program runs. The pool of a handle is made on its first
- * fence, marker or record (nrt_device_pool()) and freed with the handle's
- * last reference, when no fence is left.
+ * syncobjs and the EXEC status records of program runs. The pool of a
+ * handle is made on its first fence or record (nrt_device_pool()) and
+ * freed with the handle's last reference, when no fence is left.
  *
- * Locks: @lock guards the idle syncobjs and the free marker slots;
- * @marks_lock the one-time setup of the marker buffer; @rec_lock the
- * records, and is taken before @lock (a reclaimed record's syncobj goes
- * back to the cache).
+ * Locks: @lock guards the idle syncobjs; @rec_lock the records, and is
+ * taken before @lock (a reclaimed record's syncobj goes back to the
+ * cache).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -20,13 +18,7 @@
 #include <xf86drm.h>
 
 #include "nrt_buffer.h"
-#include "nrt_fence.h"
 #include "nrt_fence_pool.h"
-
-_Static_assert(NRT_MARK_SLOTS <= (unsigned int)UINT16_MAX + 1,
-	       "marker slot numbers do not fit the uint16_t free list");
-_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2,
-	       "64-bit atomics are needed to read completion markers");
 
 static void *nrt_fence_pool_create(struct nrt_device *dev)
 {
@@ -37,18 +29,12 @@ static void *nrt_fence_pool_create(struct nrt_device *dev)
 		nrt_fail(NRT_RESOURCE, "out of memory");
 		return NULL;
 	}
-	atomic_init(&p->marks_state, NRT_MARKS_UNTRIED);
-	atomic_init(&p->next_token, 0);
 	if (pthread_mutex_init(&p->lock, NULL))
 		goto err;
-	if (pthread_mutex_init(&p->marks_lock, NULL))
-		goto err_lock;
 	if (pthread_mutex_init(&p->rec_lock, NULL))
-		goto err_marks_lock;
+		goto err_lock;
 	return p;
 
-err_marks_lock:
-	pthread_mutex_destroy(&p->marks_lock);
 err_lock:
 	pthread_mutex_destroy(&p->lock);
 err:
@@ -64,11 +50,7 @@ static void nrt_fence_pool_destroy(struct nrt_device *dev, void *pool)
 
 	for (i = 0; i < p->n_syncobjs; i++)
 		drmSyncobjDestroy(dev->fd, p->syncobjs[i]);
-	/* Jobs still writing markers keep its memory in the kernel. */
-	if (p->marks_buf)
-		nrt_buffer_destroy(p->marks_buf);
-	free(p->free_slots);
-	/* The same holds for status records of programs still running. */
+	/* Programs still running keep the records' memory in the kernel. */
 	for (i = 0; i < p->n_rec_bufs; i++)
 		nrt_buffer_destroy(p->rec_bufs[i]);
 	for (i = 0; i < p->n_rec_pending; i++)
@@ -76,7 +58,6 @@ static void nrt_fence_pool_destroy(struct nrt_device *dev, void *pool)
 	free(p->rec_free);
 	free(p->rec_pending);
 	pthread_mutex_destroy(&p->rec_lock);
-	pthread_mutex_destroy(&p->marks_lock);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 }
@@ -147,119 +128,6 @@ void nrt_syncobj_put(struct nrt_device *dev, uint32_t handle)
 	pthread_mutex_unlock(&p->lock);
 	if (!cached)
 		drmSyncobjDestroy(dev->fd, handle);
-}
-
-/* --- completion markers -------------------------------------------------- */
-
-/* Make the status buffer and the free list of its slots. */
-static bool nrt_marks_init(struct nrt_device *dev, struct nrt_fence_pool *p)
-{
-	struct nrt_buffer *buf = NULL;
-	uint16_t *free_slots;
-	void *map = NULL;
-	unsigned int i;
-	bool ok = false;
-
-	free_slots = malloc(NRT_MARK_SLOTS * sizeof(*free_slots));
-	if (free_slots &&
-	    nrt_buffer_create(dev, NRT_MARK_BUF_SIZE, NRT_PLACEMENT_HOST, true,
-			      &buf) == NRT_SUCCESS) {
-		if (nrt_buffer_map(buf, &map) == NRT_SUCCESS)
-			ok = true;
-		else
-			nrt_buffer_destroy(buf);
-	}
-	if (!ok) {
-		free(free_slots);
-		return false;
-	}
-
-	/* A stack, slot 0 on top: recently used slots are reused first. */
-	for (i = 0; i < NRT_MARK_SLOTS; i++)
-		free_slots[i] = (uint16_t)(NRT_MARK_SLOTS - 1 - i);
-	pthread_mutex_lock(&p->lock);
-	p->free_slots = free_slots;
-	p->n_free_slots = NRT_MARK_SLOTS;
-	pthread_mutex_unlock(&p->lock);
-	p->marks_buf = buf;
-	p->marks = map;
-	return true;
-}
-
-bool nrt_fence_marks_ready(struct nrt_device *dev)
-{
-	struct nrt_error_saved saved;
-	struct nrt_fence_pool *p = nrt_fence_pool_of(dev);
-	int state;
-
-	if (p) {
-		state = atomic_load_explicit(&p->marks_state, memory_order_acquire);
-		if (state != NRT_MARKS_UNTRIED)
-			return state == NRT_MARKS_READY;
-	}
-
-	/* Failures here are not the caller's: jobs just go without markers. */
-	nrt_error_save(&saved);
-	p = nrt_fence_pool(dev);
-	if (!p) {
-		nrt_error_restore(&saved);
-		return false;
-	}
-	pthread_mutex_lock(&p->marks_lock);
-	state = atomic_load_explicit(&p->marks_state, memory_order_relaxed);
-	if (state == NRT_MARKS_UNTRIED) {
-		state = nrt_marks_init(dev, p) ? NRT_MARKS_READY : NRT_MARKS_UNAVAILABLE;
-		/* Publishes marks_buf, marks and free_slots. */
-		atomic_store_explicit(&p->marks_state, state, memory_order_release);
-	}
-	pthread_mutex_unlock(&p->marks_lock);
-	nrt_error_restore(&saved);
-	return state == NRT_MARKS_READY;
-}
-
-uint64_t nrt_marks_take(struct nrt_device *dev, unsigned int n, uint32_t *slots)
-{
-	struct nrt_fence_pool *p = nrt_fence_pool_of(dev);
-	unsigned int i;
-
-	pthread_mutex_lock(&p->lock);
-	for (i = 0; i < n; i++)
-		slots[i] = p->n_free_slots ?
-			   p->free_slots[--p->n_free_slots] : NRT_NO_SLOT;
-	pthread_mutex_unlock(&p->lock);
-	/* Submission makes these stores visible to the device. */
-	for (i = 0; i < n; i++) {
-		if (slots[i] != NRT_NO_SLOT)
-			atomic_store_explicit(&p->marks[slots[i]], 0,
-					      memory_order_relaxed);
-	}
-	return atomic_fetch_add_explicit(&p->next_token, n,
-					 memory_order_relaxed) + 1;
-}
-
-void nrt_marks_put(struct nrt_device *dev, unsigned int n, const uint32_t *slots)
-{
-	struct nrt_fence_pool *p = nrt_fence_pool_of(dev);
-	unsigned int i;
-
-	pthread_mutex_lock(&p->lock);
-	for (i = 0; i < n; i++) {
-		if (slots[i] != NRT_NO_SLOT)
-			p->free_slots[p->n_free_slots++] = (uint16_t)slots[i];
-	}
-	pthread_mutex_unlock(&p->lock);
-}
-
-bool nrt_marks_seen(const struct nrt_device *dev, uint32_t slot, uint64_t token)
-{
-	const struct nrt_fence_pool *p = nrt_fence_pool_of(dev);
-
-	return atomic_load_explicit(&p->marks[slot], memory_order_acquire) == token;
-}
-
-uint64_t nrt_marks_va(const struct nrt_device *dev, uint32_t slot)
-{
-	return nrt_fence_pool_of(dev)->marks_buf->va + (uint64_t)slot * sizeof(uint64_t);
 }
 
 /* --- EXEC status records ------------------------------------------------- */

@@ -2,18 +2,11 @@
 /*
  * Copyright (c) 2026 The trn authors
  *
- * The per-handle pools of the fence module (nrt_fence_pool.c), private to
- * it: nrt_fence.c uses them, the rest of the library goes through
- * nrt_fence.h. The unit tests look at the counts.
+ * The per-handle pools of the fence module (nrt_fence_pool.c), below
+ * nrt_fence.c, which takes its syncobjs here. Program runs (nrt_run.c) take
+ * their EXEC status records here; the unit tests look at the counts.
  *
  * Syncobjs: idle ones are kept for reuse by later fences.
- *
- * Completion markers: every job the library submits ends, when there is
- * room for it, with a WRITE of a token to an 8-byte slot of a HOST status
- * buffer of its device handle. A job whose fence has signalled and whose
- * slot holds its token completed every descriptor, so its outcome needs no
- * sync_file query (see nrt_fence.c). The buffer is made on the first
- * submission; when that fails, markers stay off for the handle.
  *
  * EXEC status records: every program run owns a 32-byte record in a HOST
  * buffer of its device handle while its fence lives. The records come in
@@ -27,7 +20,6 @@
 #define NRT_FENCE_POOL_H
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -35,17 +27,12 @@
 
 #define NRT_SYNCOBJ_CACHE 64
 
-#define NRT_MARK_BUF_SIZE ((size_t)64 << 10)
-#define NRT_MARK_SLOTS ((unsigned int)(NRT_MARK_BUF_SIZE / sizeof(uint64_t)))
+/* Bytes of an EXEC status record. */
+#define NRT_REC_SIZE 32u
 
 #define NRT_REC_BUF_SIZE ((size_t)64 << 10)
 #define NRT_REC_PER_BUF ((unsigned int)(NRT_REC_BUF_SIZE / NRT_REC_SIZE))
 #define NRT_REC_BUFS 32u
-
-/* States of nrt_fence_pool.marks_state. */
-#define NRT_MARKS_UNTRIED 0
-#define NRT_MARKS_READY 1
-#define NRT_MARKS_UNAVAILABLE 2
 
 struct nrt_buffer;
 
@@ -55,22 +42,9 @@ struct nrt_rec_pending {
 };
 
 struct nrt_fence_pool {
-	pthread_mutex_t lock;           /* the idle syncobjs and free slots */
+	pthread_mutex_t lock;           /* the idle syncobjs */
 	uint32_t syncobjs[NRT_SYNCOBJ_CACHE];
 	unsigned int n_syncobjs;
-	uint16_t *free_slots;           /* marker slots not owned by a fence */
-	unsigned int n_free_slots;
-
-	/*
-	 * Completion markers, set up on the first submission under
-	 * @marks_lock; @marks_buf, @marks and @free_slots are valid once
-	 * @marks_state reads NRT_MARKS_READY (acquire).
-	 */
-	pthread_mutex_t marks_lock;
-	atomic_int marks_state;         /* NRT_MARKS_* */
-	struct nrt_buffer *marks_buf;   /* HOST, NRT_MARK_SLOTS slots */
-	_Atomic uint64_t *marks;        /* its CPU mapping */
-	atomic_uint_least64_t next_token; /* last token handed out */
 
 	/* EXEC status records, all under @rec_lock (taken before @lock). */
 	pthread_mutex_t rec_lock;
@@ -83,7 +57,7 @@ struct nrt_fence_pool {
 	unsigned int cap_rec_pending;
 };
 
-/* The pool of @dev once a fence or marker has needed it, else NULL. */
+/* The pool of @dev once a fence or record has needed it, else NULL. */
 NRT_HIDDEN struct nrt_fence_pool *nrt_fence_pool_of(const struct nrt_device *dev);
 
 /*
@@ -94,26 +68,26 @@ NRT_HIDDEN nrt_status nrt_syncobj_get(struct nrt_device *dev, uint32_t *handle);
 NRT_HIDDEN void nrt_syncobj_put(struct nrt_device *dev, uint32_t handle);
 
 /*
- * nrt_marks_take() - marker slots and tokens for the @n jobs of a fence
- * @slots: receives a free slot for each job while there are any, and
- *	NRT_NO_SLOT for the others; every slot taken reads 0 until its job
- *	writes it
- *
- * Only after nrt_marks_ready() returned true. Return: the token of the
- * first job; job i writes the token + i. nrt_marks_put() gives the slots
- * back (NRT_NO_SLOT entries are skipped).
+ * EXEC status records. A program run takes a record before it submits its
+ * job, points the EXEC descriptor at its device address (nrt_rec_va()) and
+ * reads it through its CPU mapping (nrt_rec_ptr()) once the job is done.
  */
-NRT_HIDDEN uint64_t nrt_marks_take(struct nrt_device *dev, unsigned int n,
-				   uint32_t *slots);
-NRT_HIDDEN void nrt_marks_put(struct nrt_device *dev, unsigned int n,
-			      const uint32_t *slots);
 
-/* Whether marker slot @slot holds @token (read with acquire). */
-NRT_HIDDEN bool nrt_marks_seen(const struct nrt_device *dev, uint32_t slot,
-			       uint64_t token);
+/*
+ * nrt_rec_get() - take a record of @dev
+ * @rec: receives the record number
+ *
+ * Return: NRT_SUCCESS; NRT_RESOURCE when every record is in use and no
+ * more buffers can be made, or a status of the buffer allocation.
+ */
+NRT_HIDDEN nrt_status nrt_rec_get(struct nrt_device *dev, uint32_t *rec);
 
-/* The device address of marker slot @slot. */
-NRT_HIDDEN uint64_t nrt_marks_va(const struct nrt_device *dev, uint32_t slot);
+/* Give back a record whose job was not submitted or is done. */
+NRT_HIDDEN void nrt_rec_put(struct nrt_device *dev, uint32_t rec);
+
+/* The CPU mapping and the device address of a record. */
+NRT_HIDDEN void *nrt_rec_ptr(const struct nrt_device *dev, uint32_t rec);
+NRT_HIDDEN uint64_t nrt_rec_va(const struct nrt_device *dev, uint32_t rec);
 
 /*
  * nrt_rec_defer() - give back a record whose job may still be running

@@ -4,11 +4,11 @@
  *
  * Runs of programs: nrt_program_run() and nrt_program_run_result().
  *
- * A run is one job on the queue of its core (dma_queues + core): an EXEC
- * descriptor and the completion marker of nrt_dma.c. The EXEC descriptor
- * points at a status record owned by the run (nrt_rec_get(): per device
- * handle, in HOST memory, so that concurrent runs each have their own).
- * The record is filled with a sentinel before submission. The run's fence
+ * A run is one job of one EXEC descriptor on the queue of its core
+ * (dma_queues + core_map[core]). The EXEC descriptor points at a status
+ * record owned by the run (nrt_rec_get(): per device handle, in HOST
+ * memory, so that concurrent runs each have their own). The record is
+ * filled with a sentinel before submission. The run's fence
  * carries nrt_run_ops: when the job fails, the fence's error message is
  * rewritten from the record to name the failing step (its index, kind and
  * the hardware error); when the fence is freed, the record goes back
@@ -21,6 +21,7 @@
 
 #include "nrt_dma.h"
 #include "nrt_fence.h"
+#include "nrt_fence_pool.h"
 #include "nrt_program.h"
 
 #include "trn_errors.h"
@@ -156,7 +157,9 @@ static nrt_status nrt_run_args(const struct nrt_program *p, unsigned int core,
 	if (!atomic_load_explicit(&p->finalized, memory_order_acquire))
 		return nrt_fail(NRT_INVALID,
 				"the program is not finalized (nrt_program_finalize())");
-	if (!nrt_device_has_dma(dev) || !dev->kinfo.core_queues)
+	if (nrt_device_need_dma(dev) != NRT_SUCCESS)
+		return NRT_UNSUPPORTED;
+	if (!dev->kinfo.core_queues)
 		return nrt_fail(NRT_UNSUPPORTED,
 				"the kernel driver of %s offers no NeuronCore queues",
 				dev->device_node);

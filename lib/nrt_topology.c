@@ -8,7 +8,7 @@
  * (include/uapi/linux/trn_link.h) through libnl-genl-3: a GET dump answers
  * with one message per port. When the family is not registered (an older
  * module, or tests with NRT_SYSFS_ROOT) the same facts are read from
- * sysfs, /sys/bus/pci/devices/<bdf>/links/port<p>/. Events come only by
+ * sysfs, /sys/bus/pci/devices/<bdf>/link<p>/. Events come only by
  * netlink, from the "events" multicast group.
  *
  * The kernel names devices by accel minor; the library by device index
@@ -501,37 +501,38 @@ static nrt_status nrt_sysfs_port(const struct nrt_devmap *m, size_t dev,
 static nrt_status nrt_topology_sysfs(struct nrt_topology *t,
 				     const struct nrt_devmap *m)
 {
-	char links[PATH_MAX], dir[PATH_MAX];
+	char pdev[PATH_MAX], dir[PATH_MAX];
 	nrt_status st = NRT_SUCCESS;
 	struct dirent *de;
 	size_t d;
 	DIR *dp;
 
 	for (d = 0; d < m->n && st == NRT_SUCCESS; d++) {
-		if (!nrt_path(links, sizeof(links), "%s/bus/pci/devices/%s/links",
+		if (!nrt_path(pdev, sizeof(pdev), "%s/bus/pci/devices/%s",
 			      nrt_sysfs_path(), m->ents[d].pci_bdf))
-			return nrt_fail(NRT_INVALID, "path too long: %s/bus/pci/devices/%s/links",
+			return nrt_fail(NRT_INVALID, "path too long: %s/bus/pci/devices/%s",
 					nrt_sysfs_path(), m->ents[d].pci_bdf);
-		dp = opendir(links);
+		dp = opendir(pdev);
 		if (!dp) {
 			if (errno == ENOENT)
-				continue;       /* a device without link ports */
+				continue;       /* the device went away */
 			return nrt_fail_errno(errno == EACCES ? NRT_PERMISSION :
 					      NRT_FAILURE, errno, "cannot read %s",
-					      links);
+					      pdev);
 		}
 		while (st == NRT_SUCCESS && (de = readdir(dp))) {
 			unsigned long port;
 			nrt_link l;
 			char *end;
 
-			if (strncmp(de->d_name, "port", 4) ||
+			/* link<p>/: one per port; the device has no other. */
+			if (strncmp(de->d_name, "link", 4) ||
 			    de->d_name[4] < '0' || de->d_name[4] > '9')
 				continue;
 			port = strtoul(de->d_name + 4, &end, 10);
 			if (*end || port >= NRT_MAX_PORTS)
 				continue;
-			if (!nrt_path(dir, sizeof(dir), "%s/%s", links, de->d_name))
+			if (!nrt_path(dir, sizeof(dir), "%s/%s", pdev, de->d_name))
 				continue;
 			st = nrt_sysfs_port(m, d, dir, (unsigned int)port, &l);
 			if (st == NRT_SUCCESS)

@@ -312,9 +312,11 @@ USER_ASAN_TOP_OBJS = $(NRT_TOP_LIB_SRCS:tools/%.c=$(USER_ASAN)/tools/%.o) \
 	$(USER_ASAN_TOOL_OBJS)
 # The fake kernel of the library tests, and the reference executor of the
 # instruction set (tests/common, also for the device tests) it runs programs
-# with.
+# with; the fake devices (sysfs, /dev and a DRM driver that answers the
+# device query) of the tests of discovery and device handles.
 USER_FS_OBJS := $(USER_ASAN)/tests/unit/fake_fs.o
 USER_FAKE_OBJS := $(USER_ASAN)/tests/unit/fake_kernel.o $(USER_FS_OBJS)
+USER_FAKE_DEVICE_OBJS := $(USER_ASAN)/tests/unit/fake_device.o $(USER_FS_OBJS)
 USER_REF_OBJS := $(USER_ASAN)/tests/common/trn_ref.o
 
 # Every tests/unit/test_*.c is a program. What test_X links besides its own
@@ -324,13 +326,17 @@ USER_REF_OBJS := $(USER_ASAN)/tests/common/trn_ref.o
 USER_TEST_NAMES := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 USER_TESTS := $(USER_TEST_NAMES:%=$(USER_ASAN)/tests/unit/%)
 
-# The library objects are linked in directly, and the libdrm calls the test
-# exercises are replaced by the test's own __wrap_ functions. test_nrt_device
-# fakes only device discovery; the syncobj functions the library also
-# references come from libdrm but are never called.
-test_nrt_device_OBJS = $(USER_FS_OBJS) $(USER_ASAN_LIB_OBJS)
-test_nrt_device_LIBS = $(USER_ASAN_LIB_LIBS)
-test_nrt_device_WRAPS := drmIoctl drmGetVersion drmFreeVersion
+# The library objects are linked in directly, and the libdrm calls the tests
+# exercise are replaced by the __wrap_ functions of tests/unit/fake_device.c.
+# test_nrt_device (discovery, handles, status codes) and test_nrt_env (the
+# devices and cores a process sees, the log) fake only device discovery;
+# the syncobj functions the library also references come from libdrm but
+# are never called.
+USER_DEVICE_TESTS := test_nrt_device test_nrt_env
+USER_DEVICE_TEST_OBJS = $(USER_FAKE_DEVICE_OBJS) $(USER_ASAN_LIB_OBJS)
+USER_DEVICE_TEST_WRAPS := drmIoctl drmGetVersion drmFreeVersion
+$(foreach t,$(USER_DEVICE_TESTS),$(eval $(t)_OBJS = $$(USER_DEVICE_TEST_OBJS)) \
+	$(eval $(t)_LIBS = $$(USER_ASAN_LIB_LIBS)) $(eval $(t)_WRAPS = $$(USER_DEVICE_TEST_WRAPS)))
 
 # test_nrt_topology: the sysfs fallback against a fake sysfs tree (the
 # trn_link family is not registered on the build host) and the netlink

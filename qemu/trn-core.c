@@ -37,7 +37,6 @@
 #include "trn-interp.h"
 #include "trn-queue.h"
 #include "trn-sem.h"
-#include "trn-worker.h"
 
 #include <cblas.h>
 
@@ -73,14 +72,9 @@ typedef enum TrnCommit {
     TRN_COMMIT_FAIL,            /* the instruction failed */
 } TrnCommit;
 
-bool trn_core_is_queue(TrnState *s, const TrnQueue *q)
-{
-    return q->index >= s->ndma;
-}
-
 TrnCore *trn_queue_core(TrnState *s, const TrnQueue *q)
 {
-    return trn_core_is_queue(s, q) ? &s->core_stats[q->index - s->ndma]
+    return trn_queue_is_core(s, q) ? &s->core_stats[q->index - s->ndma]
                                    : NULL;
 }
 
@@ -201,7 +195,7 @@ static bool trn_program_poll(void *opaque)
     t0 = get_clock();
     qemu_mutex_lock(&s->lock);
     while (!s->running && !s->stopping && q->gen == p->st->gen) {
-        qemu_cond_wait(&q->worker->work, &s->lock);
+        qemu_cond_wait(q->wake, &s->lock);
     }
     ok = !s->stopping && q->gen == p->st->gen;
     qemu_mutex_unlock(&s->lock);
@@ -515,9 +509,11 @@ void trn_core_reset(TrnState *s)
 {
     unsigned c, i;
 
+    qemu_mutex_lock(&s->lock);
     for (c = 0; c < s->cores; c++) {
         for (i = 0; i < TRN_CORE_COUNTERS; i++) {
             stat64_set(&s->core_stats[c].ctr[i], 0);
         }
     }
+    qemu_mutex_unlock(&s->lock);
 }

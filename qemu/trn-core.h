@@ -26,9 +26,6 @@ typedef struct TrnCore {
     TrnExec *exec;              /* allocated at the core's first program */
 } TrnCore;
 
-/* Whether @q is the queue of a NeuronCore. */
-bool trn_core_is_queue(TrnState *s, const TrnQueue *q);
-
 /* The NeuronCore whose queue @q is, or NULL for a DMA queue. */
 TrnCore *trn_queue_core(TrnState *s, const TrnQueue *q);
 
@@ -46,7 +43,7 @@ TrnStepResult trn_core_exec(TrnState *s, TrnStep *st);
 bool trn_core_realize(TrnState *s, Error **errp);
 void trn_core_unrealize(TrnState *s);
 
-/* Set the counters to 0. Called with TrnState.lock held. */
+/* Device reset: set the counters to 0. Takes TrnState.lock. */
 void trn_core_reset(TrnState *s);
 
 #endif /* HW_MISC_TRN_TRN_CORE_H */

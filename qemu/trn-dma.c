@@ -27,6 +27,7 @@
 #include "trn.h"
 #include "trn-core.h"
 #include "trn-dma.h"
+#include "trn-queue.h"
 
 #define TRN_RING_MIN            16
 #define TRN_RING_MAX            65536
@@ -119,7 +120,7 @@ static uint32_t trn_dma_check(TrnState *s, TrnStep *st)
     case TRN_DMA_OP_EXEC: {
         uint32_t err;
 
-        if (!trn_core_is_queue(s, st->q)) {
+        if (!trn_queue_is_core(s, st->q)) {
             trn_step_log(s, st, "EXEC on a DMA queue");
             return TRN_DMA_ERR_BAD_DESC;
         }

@@ -25,11 +25,9 @@
 #include "qapi/error.h"
 #include "trace.h"
 #include "trn.h"
-#include "trn-core.h"
 #include "trn-irq.h"
 #include "trn-queue.h"
 #include "trn-sem.h"
-#include "trn-worker.h"
 #include "trn_errors.h"
 
 #define TRN_ENGINE_BLOCK_SIZE   (TRN_DMA_MAX_QUEUES * TRN_DMA_E_STRIDE)
@@ -37,6 +35,11 @@
 #define TRN_DMA_Q_STS_ALL       (TRN_DMA_Q_STS_ENABLED | TRN_DMA_Q_STS_BUSY | \
                                  TRN_DMA_Q_STS_ERROR | TRN_DMA_Q_STS_WAITING)
 #define TRN_DMA_Q_IRQ_ALL       (TRN_DMA_Q_IRQ_DONE | TRN_DMA_Q_IRQ_ERROR)
+
+bool trn_queue_is_core(TrnState *s, const TrnQueue *q)
+{
+    return q->index >= s->ndma;
+}
 
 /* The DMA engine of @q, or NULL for the queue of a NeuronCore. */
 TrnEngine *trn_queue_engine(TrnState *s, TrnQueue *q)
@@ -58,16 +61,7 @@ bool trn_queue_runnable(TrnState *s, TrnQueue *q)
 /* Wake the worker of @q. Called with s->lock held. */
 static void trn_queue_kick(TrnState *s, TrnQueue *q)
 {
-    qemu_cond_signal(&q->worker->work);
-}
-
-void trn_queue_kick_all(TrnState *s)
-{
-    unsigned i;
-
-    for (i = 0; i < s->nworkers; i++) {
-        qemu_cond_signal(&s->workers[i].work);
-    }
+    qemu_cond_signal(q->wake);
 }
 
 /* Called with s->lock held. */
@@ -111,7 +105,7 @@ uint32_t trn_queue_fault(TrnState *s, TrnQueue *q, const TrnStep *st,
     char insn[32] = "";
 
     /* A NeuronCore queue: the instruction of the EXEC */
-    if (trn_core_is_queue(s, q)) {
+    if (trn_queue_is_core(s, q)) {
         snprintf(insn, sizeof(insn), ", instruction %u", st->err_insn);
     }
     trace_trn_dma_fault(s->chip_id, q->index, st->index, err, addr);
@@ -463,7 +457,6 @@ void trn_queue_reset_all(TrnState *s)
         stat64_set(&s->engines[i].descs, 0);
         stat64_set(&s->engines[i].busy_ns, 0);
     }
-    trn_core_reset(s);
     qemu_mutex_unlock(&s->lock);
 }
 

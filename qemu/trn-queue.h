@@ -19,8 +19,6 @@
 /* Value of TRN_DMA_Q_ASID while a queue has no context. */
 #define TRN_ASID_NONE           UINT32_MAX
 
-typedef struct TrnWorker TrnWorker;
-
 /*
  * One queue: a DMA queue, or the queue of a NeuronCore. Everything here is
  * protected by TrnState.lock; the worker thread works on a copy while it
@@ -28,7 +26,7 @@ typedef struct TrnWorker TrnWorker;
  */
 typedef struct TrnQueue {
     unsigned index;
-    TrnWorker *worker;          /* the thread that serves the queue */
+    QemuCond *wake;             /* signalled to wake the worker serving it */
 
     /* Registers */
     uint64_t ring_base;
@@ -72,7 +70,7 @@ bool trn_queue_realize(TrnState *s, Error **errp);
 /* Free the queues, once the workers are gone (trn_worker_unrealize()). */
 void trn_queue_unrealize(TrnState *s);
 
-/* Device reset: every queue, the semaphores and the counters. */
+/* Device reset: every queue, the semaphores and the engines' counters. */
 void trn_queue_reset_all(TrnState *s);
 
 /*
@@ -81,14 +79,14 @@ void trn_queue_reset_all(TrnState *s);
  */
 bool trn_queue_quiescent(TrnState *s);
 
+/* Whether @q is the queue of a NeuronCore. */
+bool trn_queue_is_core(TrnState *s, const TrnQueue *q);
+
 /* The DMA engine of @q, or NULL for the queue of a NeuronCore. */
 TrnEngine *trn_queue_engine(TrnState *s, TrnQueue *q);
 
 /* Whether a worker should take up @q. Called with TrnState.lock held. */
 bool trn_queue_runnable(TrnState *s, TrnQueue *q);
-
-/* Wake every worker. Called with TrnState.lock held. */
-void trn_queue_kick_all(TrnState *s);
 
 /*
  * Stop @q on the error @err at @addr of step @st. Called with

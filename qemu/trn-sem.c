@@ -18,7 +18,6 @@
 #include "trace.h"
 #include "trn.h"
 #include "trn-sem.h"
-#include "trn-worker.h"
 
 static uint64_t *trn_sem_ptr(TrnState *s, uint32_t asid, uint32_t sem)
 {
@@ -38,12 +37,8 @@ uint64_t trn_sem_value(TrnState *s, uint32_t asid, uint32_t sem)
 
 void trn_sem_signal(TrnState *s, uint32_t asid, uint32_t sem, uint64_t n)
 {
-    unsigned i;
-
     *trn_sem_ptr(s, asid, sem) += n;
-    for (i = 0; i < s->nworkers; i++) {
-        qemu_cond_signal(&s->workers[i].work);
-    }
+    trn_wake_workers(s);
 }
 
 void trn_sem_reset(TrnState *s, uint32_t asid)

@@ -397,7 +397,7 @@ static void *trn_worker_thread(void *opaque)
         TrnQueue *q = trn_worker_pick(w);
 
         if (!q) {
-            qemu_cond_wait(&w->work, &s->lock);
+            qemu_cond_wait(w->work, &s->lock);
             continue;
         }
         trn_worker_turn(s, w, q);
@@ -415,7 +415,7 @@ static void trn_worker_vm_state(void *opaque, bool running, RunState state)
     /* Read without the lock by a program that runs (trn-core.c) */
     qatomic_set(&s->running, running);
     /* Programs paused within an instruction wait for it too */
-    trn_queue_kick_all(s);
+    trn_wake_workers(s);
     qemu_mutex_unlock(&s->lock);
 }
 
@@ -429,16 +429,18 @@ bool trn_worker_realize(TrnState *s, Error **errp)
     /* Worker 0 serves the DMA queues, worker 1 + c the queue of core c */
     s->nworkers = 1 + s->cores;
     s->workers = g_new0(TrnWorker, s->nworkers);
+    s->wake = g_new0(QemuCond, s->nworkers);
     for (i = 0; i < s->nworkers; i++) {
         TrnWorker *w = &s->workers[i];
 
         w->s = s;
         w->first = i ? s->ndma + i - 1 : 0;
         w->count = i ? 1 : s->ndma;
-        qemu_cond_init(&w->work);
+        qemu_cond_init(&s->wake[i]);
+        w->work = &s->wake[i];
     }
     for (i = 0; i < s->nqueues; i++) {
-        s->queues[i].worker = &s->workers[i < s->ndma ? 0 : 1 + i - s->ndma];
+        s->queues[i].wake = &s->wake[i < s->ndma ? 0 : 1 + i - s->ndma];
     }
     return true;
 }
@@ -469,7 +471,7 @@ static void trn_worker_stop(TrnState *s)
 
     qemu_mutex_lock(&s->lock);
     qatomic_set(&s->stopping, true);
-    trn_queue_kick_all(s);
+    trn_wake_workers(s);
     qemu_mutex_unlock(&s->lock);
     /*
      * A worker may be waiting for the BQL, to send an interrupt or inside
@@ -499,12 +501,14 @@ void trn_worker_unrealize(TrnState *s)
         s->vmstate_entry = NULL;
     }
     for (i = 0; i < s->nqueues; i++) {
-        s->queues[i].worker = NULL;
+        s->queues[i].wake = NULL;
     }
     for (i = 0; i < s->nworkers; i++) {
-        qemu_cond_destroy(&s->workers[i].work);
+        qemu_cond_destroy(&s->wake[i]);
     }
+    g_free(s->wake);
     g_free(s->workers);
+    s->wake = NULL;
     s->workers = NULL;
     s->nworkers = 0;
 }

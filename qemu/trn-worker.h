@@ -24,7 +24,7 @@ typedef struct TrnWorker {
     unsigned first;             /* queues first .. first + count - 1 */
     unsigned count;
     unsigned rr;                /* next queue it looks at */
-    QemuCond work;
+    QemuCond *work;             /* TrnState.wake[i]: it sleeps on it */
     QemuThread thread;
     bool started;
     /* Bounce buffers for host memory that cannot be mapped */

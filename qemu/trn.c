@@ -55,6 +55,7 @@ static void trn_soft_reset(TrnState *s, const char *why)
     qatomic_set(&s->peer_root, 0);
     trn_link_remap_peers(s);
     trn_queue_reset_all(s);
+    trn_core_reset(s);
     trn_link_reset(s);
     trn_health_reset(s);
 }

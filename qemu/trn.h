@@ -12,9 +12,9 @@
  *   trn-health.c  sensors and ECC counters
  *   trn-link.c    NeuronLink ports and cables
  *   trn-worker.c  the threads that serve the queues, and commit their work
- *   trn-queue.c   queues and DMA engine counters: registers and state
  *   trn-dma.c     execution of descriptors: COPY, FILL, WRITE
  *   trn-core.c    NeuronCores: EXEC, the owner of the interpreter
+ *   trn-queue.c   queues and DMA engine counters: registers and state
  *   trn-interp.c  the instruction interpreter (with trn-insn.c,
  *                 trn-operand.c, trn-vector.c, trn-matmul.c), which
  *                 depends on nothing of QEMU
@@ -25,7 +25,9 @@
  *   trn-irq.c     the misc interrupt and MSI-X messages
  *
  * This header holds the state they share, TrnState; each file's header
- * has its own types and functions.
+ * has its own types and functions. The files below the workers wake them
+ * through the condition variables the workers publish (TrnState.wake,
+ * TrnQueue.wake), without knowing them.
  */
 
 #ifndef HW_MISC_TRN_TRN_H
@@ -88,6 +90,7 @@ struct TrnState {
     VMChangeStateEntry *vmstate_entry;
     TrnWorker *workers;         /* 1 + cores: DMA queues, then each core */
     unsigned nworkers;
+    QemuCond *wake;             /* per worker, the condition it sleeps on */
     TrnQueue *queues;           /* ndma DMA queues, then one per core */
     TrnEngine *engines;
     TrnCore *core_stats;        /* the NeuronCores */
@@ -135,6 +138,21 @@ struct TrnState {
         .min_access_size = 4,                   \
         .max_access_size = 8,                   \
     },                                          \
+}
+
+/*
+ * Wake every worker: a semaphore moved, the VM stopped or runs again, the
+ * device goes away. The modules below the workers wake them this way, or
+ * through TrnQueue.wake, without knowing them. Called with TrnState.lock
+ * held.
+ */
+static inline void trn_wake_workers(TrnState *s)
+{
+    unsigned i;
+
+    for (i = 0; i < s->nworkers; i++) {
+        qemu_cond_signal(&s->wake[i]);
+    }
 }
 
 /*

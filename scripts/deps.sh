@@ -5,7 +5,8 @@
 #
 #   scripts/deps.sh host     Debian packages for building and host tests
 #   scripts/deps.sh kernel   the guest kernel images pinned in scripts/kernels.conf,
-#                            the default one's headers, and checkpatch
+#                            the default one's headers, and checkpatch, kernel-doc
+#                            and ynl-gen from its source
 #   scripts/deps.sh qemu     QEMU 10.0 source (apt-get source) built with the trn model
 #                            and its qtest
 #   scripts/deps.sh qemu-asan  the same in a second tree, a debug build with
@@ -50,6 +51,11 @@ HOST_PKGS=(build-essential pkg-config bc kmod cpio xz-utils zstd busybox-static
 	   pciutils tmux curl python3-jsonschema lm-sensors libyaml-dev python3-yaml
 	   golang-github-container-orchestrated-devices-container-device-interface-dev
 	   dpkg-dev dwarves debootstrap)
+# Files of the kernel source that check-static runs: checkpatch, kernel-doc,
+# and ynl-gen with the genetlink schemas it validates specs against.
+KSRC_FILES=(scripts/checkpatch.pl scripts/spelling.txt scripts/const_structs.checkpatch
+	    scripts/kernel-doc tools/net/ynl/ynl-gen-c.py tools/net/ynl/lib
+	    'Documentation/netlink/genetlink*.yaml')
 QEMU_PKGS=(ninja-build libglib2.0-dev libpixman-1-dev flex bison libfdt-dev
 	   zlib1g-dev libslirp-dev libcap-ng-dev libattr1-dev libopenblas-dev
 	   python3-venv python3-pycotap python3-tomli qemu-system-data seabios)
@@ -273,18 +279,21 @@ do_kernel() {
 		[ "$name" = "$GUEST_DEFAULT" ] || guest_fetch "$name" > /dev/null
 	done
 	gdir=$(guest_fetch "$GUEST_DEFAULT" headers)
-	# checkpatch.pl and its data files come from the kernel source package.
+	# checkpatch.pl, kernel-doc, ynl-gen and the genetlink schemas come from
+	# the kernel source package: only those files are kept, under a key of
+	# their list.
 	series=$(cut -d. -f1,2 <<< "$abi")
-	local cdir=$TRN_CACHE/checkpatch/$ver
+	local key cdir
+	key=$(printf '%s\n' "${KSRC_FILES[@]}" | sha256sum | cut -c1-8)
+	cdir=$TRN_CACHE/ksrc/$ver-$key
 	if [ ! -f "$cdir/.done" ]; then
 		rm -rf "$cdir.tmp" && mkdir -p "$cdir.tmp"
-		log "fetching linux-source-$series ($ver) for checkpatch.pl"
+		log "fetching linux-source-$series ($ver) for checkpatch, kernel-doc and ynl-gen"
 		(cd "$cdir.tmp" && pkg_download "$spec" "linux-source-$series")
 		dpkg-deb --fsys-tarfile "$cdir.tmp"/linux-source-*.deb |
 			tar -x -C "$cdir.tmp" --wildcards '*/linux-source-*.tar.xz'
 		tar -xf "$cdir.tmp"/usr/src/linux-source-*.tar.xz -C "$cdir.tmp" --strip-components=1 \
-			--wildcards '*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
-			'*/scripts/const_structs.checkpatch'
+			--wildcards "${KSRC_FILES[@]/#/*/}"
 		rm -rf "$cdir.tmp"/usr "$cdir.tmp"/*.deb
 		touch "$cdir.tmp/.done"
 		rm -rf "$cdir" && mv "$cdir.tmp" "$cdir"
@@ -295,6 +304,9 @@ do_kernel() {
 		echo "GUEST_ROOT := $gdir/root"
 		echo "GUEST_KERNEL := $gdir/root/boot/vmlinuz-$abi"
 		echo "CHECKPATCH := $cdir/scripts/checkpatch.pl"
+		echo "KERNEL_DOC := $cdir/scripts/kernel-doc"
+		echo "YNL_GEN := $cdir/tools/net/ynl/ynl-gen-c.py"
+		echo "NETLINK_SCHEMAS := $cdir/Documentation/netlink"
 	} > "$TRN_CACHE/kernel.mk"
 }
 
@@ -608,7 +620,7 @@ do_debug_kernel() {
 }
 
 # --- QEMU: Debian's source with our device model added, built once per
-# (source tarball, configure options, integration recipe and hook patch) and
+# (source tarball, configure options, integration recipe and patches) and
 # then kept in step with qemu/ and tests/qtest/ by an incremental ninja run.
 # Two flavours: "release" for the VMs, "asan" (AddressSanitizer, debug) to
 # hunt memory errors in the model.
@@ -619,8 +631,10 @@ QEMU_CONFIGURE=(--target-list=x86_64-softmmu --without-default-features
 # -O1: a debug build at -O0 makes TCG too slow for the VM scenarios.
 QEMU_ASAN_CONFIGURE=(--enable-asan --enable-debug --extra-cflags=-O1)
 QEMU_RECIPE=2
-# The one change to QEMU's own files: hook hw/misc/trn and the qtest in.
-QEMU_HOOK=$TOP/qemu/qemu-10.0.patch
+# QEMU's own files change in two places, applied in this order: the hook
+# of hw/misc/trn and the qtest, and a fix to TCG that the 16-device VMs
+# need (see the patch's header).
+QEMU_PATCHES=("$TOP/qemu/qemu-10.0.patch" "$TOP/qemu/qemu-10.0-tcg-dispatch.patch")
 QEMU_TARGETS=(qemu-system-x86_64 tests/qtest/trn-test)
 
 qemu_fetch() {
@@ -643,7 +657,7 @@ qemu_fetch() {
 # Copy $1 to $2 only when the content differs, so ninja rebuilds only what changed.
 sync_file() { cmp -s "$1" "$2" || cp "$1" "$2"; }
 
-# The model's files: qemu/ (but the hook patch) and the shared headers into
+# The model's files: qemu/ (but the patches) and the shared headers into
 # hw/misc/trn/, our qtest into tests/qtest/.
 qemu_integrate() {
 	local src=$1 f
@@ -664,13 +678,13 @@ do_qemu() {
 	local flavour=$1
 	need_pkgs "${QEMU_PKGS[@]}"
 	need_meson
-	local tarball ver key bdir src mk opts=("${QEMU_CONFIGURE[@]}")
+	local tarball ver key bdir src mk p opts=("${QEMU_CONFIGURE[@]}")
 	[ "$flavour" = asan ] && opts+=("${QEMU_ASAN_CONFIGURE[@]}")
 	tarball=$(qemu_fetch)
 	[ -n "$tarball" ] || die "cannot fetch the QEMU 10.0 source (apt-get source qemu)"
 	ver=$(basename "$tarball" | sed 's/^qemu_\(.*\)\.orig\.tar\..*$/\1/')
 	key=$(printf '%s\n' "$(basename "$tarball")" "${opts[*]}" "$QEMU_RECIPE" \
-		"$(sha256sum < "$QEMU_HOOK")" | sha256sum | cut -c1-12)
+		"$(cat "${QEMU_PATCHES[@]}" | sha256sum)" | sha256sum | cut -c1-12)
 	bdir=$TRN_CACHE/qemu/$ver-$key
 	src=$bdir/src
 	if [ ! -f "$bdir/.configured" ]; then
@@ -678,8 +692,18 @@ do_qemu() {
 		rm -rf "$bdir" && mkdir -p "$src"
 		tar -xf "$tarball" -C "$src" --strip-components=1
 		qemu_integrate "$src"
-		patch -d "$src" -p1 --forward --quiet < "$QEMU_HOOK" ||
-			die "cannot apply $QEMU_HOOK to QEMU $ver"
+		for p in "${QEMU_PATCHES[@]}"; do
+			# Upstream fixed it too, differently (2865bf1c5795 "system/physmem:
+			# fix use-after-free with dispatch", QEMU 10.0.4 and 10.1, which
+			# drops memory_dispatch): not for a source that has that commit.
+			if [[ $p == *-tcg-dispatch.patch ]] &&
+			   ! grep -q memory_dispatch "$src/system/physmem.c"; then
+				log "QEMU $ver has the TCG fix already: $(basename "$p") not applied"
+				continue
+			fi
+			patch -d "$src" -p1 --forward --quiet < "$p" ||
+				die "cannot apply $p to QEMU $ver"
+		done
 		log "configuring QEMU"
 		(cd "$src" && mkdir -p build && cd build &&
 		 ../configure "${opts[@]}" > "$bdir/configure.log" 2>&1) ||

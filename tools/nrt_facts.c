@@ -234,7 +234,8 @@ void nrt_facts_read(const char *dir, struct nrt_facts *f)
 	f->ecc_corrected = nrt_facts_u64(dir, "stats/ecc_corrected");
 	f->ecc_uncorrected = nrt_facts_u64(dir, "stats/ecc_uncorrected");
 	f->bound = nrt_facts_attr(dir, "chip_id", buf, sizeof(buf));
-	nrt_facts_attr(dir, "driver_version", f->driver_version,
+	/* The version of the module bound to the device (driver 0.5 has no per-device copy) */
+	nrt_facts_attr(dir, "driver/module/version", f->driver_version,
 		       sizeof(f->driver_version));
 	nrt_facts_sensors(dir, f);
 }

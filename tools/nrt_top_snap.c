@@ -151,7 +151,7 @@ static void nrt_top_read_link(int devfd, unsigned int port, struct nrt_top_link 
 	l->port = port;
 	l->peer_chip = l->peer_port = -1;
 	l->tx_bps = l->rx_bps = -1;
-	snprintf(path, sizeof(path), "links/port%u", port);
+	snprintf(path, sizeof(path), "link%u", port);
 	fd = openat(devfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0) {
 		if (!nrt_top_read_str(fd, "state", l->state, sizeof(l->state)))
@@ -198,7 +198,7 @@ static void nrt_top_read_dev(int devfd, struct nrt_top_dev *d)
 		d->ctr[i] = nrt_top_read_u64(devfd, path);
 	}
 	for (c = 0; c < d->num_cores; c++) {
-		snprintf(path, sizeof(path), "cores/core%u", c);
+		snprintf(path, sizeof(path), "core%u", c);
 		fd = openat(devfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		for (i = 0; i < NRT_TOP_CORE_NCTRS; i++)
 			d->cores[c].ctr[i] = nrt_top_read_u64(fd, nrt_top_core_ctr_names[i]);

@@ -31,7 +31,7 @@
 #define NRT_TOP_MAX_CORES 64
 #define NRT_TOP_MAX_LINKS 16
 
-/* The per-core counters of cores/core<c>/, in this order. */
+/* The per-core counters of core<c>/, in this order. */
 enum nrt_top_core_ctr {
 	NRT_TOP_CORE_BUSY_NS,
 	NRT_TOP_CORE_TENSOR_BUSY_NS,

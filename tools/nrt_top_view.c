@@ -591,7 +591,7 @@ static const char *const nrt_top_help_text[] = {
 	"  + -         a longer or shorter refresh interval",
 	"",
 	"Utilization is the share of the interval a NeuronCore ran programs",
-	"(sysfs cores/coreN/busy_ns); a process's CORE% and DMA% are its share",
+	"(sysfs coreN/busy_ns); a process's CORE% and DMA% are its share",
 	"of the device's queues (fdinfo drm-engine-*). '-': not reported.",
 };
 

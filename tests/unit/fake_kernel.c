@@ -41,7 +41,8 @@ void fake_reset(void)
 	fake.kinfo.hbm_size = GIB;
 	fake.kinfo.hw_version_major = 1;
 	fake.kinfo.hw_version_minor = 1;
-	fake.kinfo.driver_version_minor = 2;
+	/* DRM_IOCTL_TRN_WAIT came with 0.5. */
+	fake.kinfo.driver_version_minor = 5;
 	fake.kinfo.dma_engines = 2;
 	fake.kinfo.dma_queues = 4;
 	fake.kinfo.va_start = FAKE_VA_START;
@@ -431,6 +432,37 @@ static int fake_submit(struct drm_trn_submit *sub)
 	return 0;
 }
 
+/*
+ * DRM_IOCTL_TRN_WAIT, with the kernel's checks (trn_ioctl_wait()). Never
+ * blocks: a pending job's deadline passes at once. An older driver than
+ * 0.5 does not know the ioctl.
+ */
+static int fake_wait(struct drm_trn_wait *w)
+{
+	struct fake_syncobj *s;
+
+	fake.waits++;
+	fake.last_wait = *w;
+	fake.last_timeout = w->timeout_ns;
+	if (fake.kinfo.driver_version_major == 0 && fake.kinfo.driver_version_minor < 5)
+		return fake_errno(EINVAL);
+	if (fake.wait_errno_count) {
+		fake.wait_errno_count--;
+		return fake_errno(fake.wait_errno);
+	}
+	if (w->flags || w->pad)
+		return fake_errno(EINVAL);
+	s = fake_syncobj(w->handle);
+	if (!s)
+		return fake_errno(ENOENT);
+	if (!s->has_fence)
+		return fake_errno(EINVAL);
+	if (s->status == 0)
+		return fake_errno(ETIME);
+	w->status = s->status < 0 ? s->status : 0;
+	return 0;
+}
+
 int __wrap_drmIoctl(int fd, unsigned long request, void *arg)
 {
 	int ret;
@@ -455,6 +487,9 @@ int __wrap_drmIoctl(int fd, unsigned long request, void *arg)
 		break;
 	case DRM_IOCTL_TRN_PEER_IMPORT:
 		ret = fake_peer_import(arg);
+		break;
+	case DRM_IOCTL_TRN_WAIT:
+		ret = fake_wait(arg);
 		break;
 	default:
 		ret = fake_errno(EINVAL);
@@ -678,44 +713,6 @@ unsigned char *fake_mem(const nrt_buffer *buf)
 	assert_non_null(bo->mem);
 	return bo->mem + (nrt_buffer_va(buf) - bo->va);
 }
-
-/*
- * Check that the logged job @s is @data descriptors followed by a
- * completion marker: a WRITE of a nonzero token to an aligned slot of the
- * device handle's HOST status buffer. Return: the token.
- */
-uint64_t fake_marker(const struct fake_submit *s, unsigned int data)
-{
-	const struct drm_trn_dma_desc *m;
-	const struct fake_bo *bo;
-
-	assert_int_equal(s->count, data + 1);
-	assert_true(data < 8);   /* the log keeps 8 descriptors */
-	m = &s->descs[data];
-	assert_int_equal(m->opcode, DRM_TRN_DMA_OP_WRITE);
-	assert_int_equal(m->aux, 0);
-	assert_true(m->src == 0);
-	assert_true(m->len != 0);
-	assert_true(m->dst % 8 == 0);
-	bo = fake_bo_of_range(m->dst, 8);
-	assert_non_null(bo);
-	assert_int_equal(bo->placement, DRM_TRN_PLACEMENT_HOST);
-	assert_true(bo->size == NRT_MARK_BUF_SIZE);
-	return m->len;
-}
-
-/* The 8-byte marker slot written by the marker of the logged job @s. */
-uint64_t *fake_marker_slot(const struct fake_submit *s)
-{
-	const struct drm_trn_dma_desc *m = &s->descs[s->count - 1];
-	struct fake_bo *bo = fake_bo_of_range(m->dst, 8);
-
-	assert_int_equal(m->opcode, DRM_TRN_DMA_OP_WRITE);
-	assert_non_null(bo);
-	assert_non_null(bo->mem);
-	return (uint64_t *)(void *)(bo->mem + (m->dst - bo->va));
-}
-
 
 /* --- fake sysfs and /dev ---------------------------------------------- */
 

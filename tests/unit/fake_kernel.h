@@ -6,15 +6,16 @@
  * programs that link the library objects with -Wl,--wrap (see mk/user.mk).
  *
  * Every call the library makes into the kernel interface is replaced:
- * drmIoctl (the trn ioctls and GEM_CLOSE), drmGetVersion, the drmSyncobj*
- * calls, ioctl (the sync_file ioctls) and mmap/munmap of buffer objects.
+ * drmIoctl (the trn ioctls, WAIT included, and GEM_CLOSE), drmGetVersion,
+ * the drmSyncobj* calls, ioctl (the sync_file ioctls of fence export) and
+ * mmap/munmap of buffer objects.
  * The fake runs every job at submission (unless told to keep jobs pending)
  * against buffer objects backed by host memory, so data paths can be
  * checked end to end. EXEC descriptors on the queues of the NeuronCores
  * (dma_queues + c, c < core_queues) run their program with the reference
  * executor of tests/common/trn_ref.c and write its status record; a test
  * can also make them report an error of its choice (fake.exec_inject). A
- * fake sysfs tree as in test_nrt_device.c makes nrt_device_open() work.
+ * fake sysfs tree as in fake_device.c makes nrt_device_open() work.
  */
 #ifndef FAKE_KERNEL_H
 #define FAKE_KERNEL_H
@@ -63,8 +64,8 @@ int __wrap_munmap(void *addr, size_t len);
 int __real_munmap(void *addr, size_t len);
 
 #define FAKE_BOS 256
-/* Enough for a fence on every marker slot of a device, and then some. */
-#define FAKE_SYNCOBJS (NRT_MARK_SLOTS + 512)
+/* Syncobjs alive at once: more than the runs of test_run_records(). */
+#define FAKE_SYNCOBJS 8192
 #define FAKE_FDS 4096
 #define FAKE_LOG 64
 #define FAKE_VA_START 0x100000u
@@ -124,6 +125,12 @@ struct fake_kernel {
 	unsigned int exports;           /* drmSyncobjExportSyncFile calls */
 	unsigned int file_infos;        /* SYNC_IOC_FILE_INFO calls */
 
+	/* DRM_IOCTL_TRN_WAIT */
+	unsigned int waits;             /* calls, also the failed ones */
+	struct drm_trn_wait last_wait;  /* the argument of the last call */
+	int wait_errno;                 /* nonzero: the next calls fail so */
+	unsigned int wait_errno_count;  /* ... this many of them */
+
 	int sync_status[FAKE_FDS];
 	bool sync_valid[FAKE_FDS];
 
@@ -162,15 +169,6 @@ void fake_complete(uint32_t handle, int status);
 const struct fake_submit *fake_last(unsigned int back);
 /* Host memory behind a buffer, as the fake device sees it. */
 unsigned char *fake_mem(const nrt_buffer *buf);
-/*
- * Check that the logged job @s is @data descriptors followed by a
- * completion marker: a WRITE of a nonzero token to an aligned slot of the
- * device handle's HOST status buffer. Return: the token.
- */
-uint64_t fake_marker(const struct fake_submit *s, unsigned int data);
-/* The 8-byte marker slot written by the marker of the logged job @s. */
-uint64_t *fake_marker_slot(const struct fake_submit *s);
-
 /* sync_file round trips (export + info) since the counters were @e, @i. */
 #define assert_no_status_query(e, i) do { \
 	assert_int_equal(fake.exports, (e)); \

@@ -59,8 +59,11 @@ static void add_fn(struct tree *t, const char *bdf, const char *driver)
 	make_link(target, path);
 	if (strcmp(driver, "trn"))
 		return;
+	/* As the driver core links it: drivers/trn/module -> the module's directory */
+	xsnprintf(path, sizeof(path), "%s/bus/pci/drivers/trn/module", t->sys);
+	if (access(path, F_OK))
+		make_link("../../../../module/trn", path);
 	put(t, bdf, "chip_id", "0\n");
-	put(t, bdf, "driver_version", "0.4.0\n");
 	put(t, bdf, "stats/ecc_corrected", "0\n");
 	put(t, bdf, "stats/ecc_uncorrected", "0\n");
 	put(t, bdf, "hwmon/hwmon3/name", "trn\n");
@@ -89,7 +92,7 @@ static int setup(void **state)
 	xsnprintf(path, sizeof(path), "%s/module/trn", t->sys);
 	mkdir_p(path);
 	xsnprintf(path, sizeof(path), "%s/module/trn/version", t->sys);
-	write_file(path, "0.4.0\n", 0444);
+	write_file(path, "0.5.0\n", 0444);
 	mkdir_p(t->dev);
 	/* No device nodes: libnrt lists none, level 1 reads sysfs only. */
 	if (setenv("NRT_SYSFS_ROOT", t->sys, 1) || setenv("NRT_DEV_ROOT", t->dev, 1))
@@ -158,7 +161,7 @@ static void test_healthy(void **state)
 	add_fn(t, "0000:02:00.0", "trn");
 	run_level1(t, &r, 2);
 	assert_int_equal(nrt_diag_verdict(&r), NRT_DIAG_HEALTHY);
-	expect(&r, "bound", "0000:02:00.0", NRT_DIAG_PASS, "bound to trn 0.4.0");
+	expect(&r, "bound", "0000:02:00.0", NRT_DIAG_PASS, "bound to trn 0.5.0");
 	expect(&r, "devices", "", NRT_DIAG_PASS, "2 devices bound to trn");
 	expect(&r, "ecc", "0000:01:00.0", NRT_DIAG_PASS, "no uncorrectable");
 	expect(&r, "temperature", "0000:01:00.0", NRT_DIAG_PASS, "39.0 °C");

@@ -3,9 +3,10 @@
  * Copyright (c) 2026 The trn authors
  *
  * Unit tests of libnrt fences (nrt_fence.c, nrt_fence_pool.c): the
- * mapping of job outcomes to statuses and messages, waiting and polling,
- * sync_file export, the syncobj cache, completion markers and their slots,
- * and threads sharing a device, against a fake kernel.
+ * mapping of job outcomes to statuses and messages, waiting and polling
+ * with DRM_IOCTL_TRN_WAIT, sync_file export, the syncobj cache, fences of
+ * several jobs, a driver without the wait ioctl, and threads sharing a
+ * device, against a fake kernel.
  *
  * The library objects are linked in directly, and every call they make into
  * the kernel interface is replaced with -Wl,--wrap by the fake kernel of
@@ -225,94 +226,89 @@ static void test_syncobj_cache(void **state)
 	nrt_buffer_free(b);
 }
 
-/* --- completion markers ----------------------------------------------- */
+/* --- DRM_IOCTL_TRN_WAIT ---------------------------------------------- */
 
-/* The marker state of @dev's fence pool: untried before there is a pool. */
-static int marks_state(const nrt_device *dev)
+/* The argument of the last wait: the syncobj of job @job of @f, nothing else. */
+static void assert_waited_for(const nrt_fence *f, unsigned int job)
 {
-	struct nrt_fence_pool *p = nrt_fence_pool_of(dev);
-
-	return p ? atomic_load(&p->marks_state) : NRT_MARKS_UNTRIED;
+	assert_int_equal(fake.last_wait.handle, nrt_fence_syncobj(f, job));
+	assert_int_equal(fake.last_wait.flags, 0);
+	assert_int_equal(fake.last_wait.pad, 0);
 }
 
-/* Successful jobs are known by their markers: no sync_file round trip. */
-static void test_marker_fast_path(void **state)
+/* One wait learns a job's outcome; the fence keeps it. */
+static void test_wait_one_call(void **state)
 {
 	struct env *e = *state;
 	nrt_buffer *a = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HOST);
 	nrt_buffer *b = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HBM);
+	static const nrt_dma_desc nop = { .opcode = NRT_DMA_OP_NOP };
 	nrt_fence *f[8];
-	uint64_t tokens[8], dsts[8];
-	unsigned int i, k, created = fake.bos_created;
+	unsigned int i, waits;
+	int fd = -1;
 
-	/* The status buffer is made on the first submission, not before. */
-	assert_int_equal(marks_state(e->dev), NRT_MARKS_UNTRIED);
 	for (i = 0; i < 8; i++) {
 		assert_status(nrt_copy(b, i, a, 0, 100, NULL, &f[i]), NRT_SUCCESS);
-		tokens[i] = fake_marker(fake_last(0), 1);
-		dsts[i] = fake_last(0)->descs[1].dst;
-		/* The device wrote the token to the slot. */
-		assert_true(*fake_marker_slot(fake_last(0)) == tokens[i]);
-	}
-	assert_int_equal(marks_state(e->dev), NRT_MARKS_READY);
-	assert_int_equal(fake.bos_created - created, 1);
-	assert_int_equal(nrt_fence_pool_of(e->dev)->n_free_slots, NRT_MARK_SLOTS - 8);
-	/* Unique tokens, and a slot of its own for every live fence. */
-	for (i = 0; i < 8; i++) {
-		for (k = 0; k < i; k++) {
-			assert_true(tokens[i] != tokens[k]);
-			assert_true(dsts[i] != dsts[k]);
-		}
+		/* The job is the copy alone. */
+		assert_int_equal(fake_last(0)->count, 1);
+		assert_int_equal(fake_last(0)->descs[0].opcode, DRM_TRN_DMA_OP_COPY);
+		assert_int_equal(fake_last(0)->out, nrt_fence_syncobj(f[i], 0));
 	}
 	for (i = 0; i < 8; i++) {
+		waits = fake.waits;
 		assert_status(nrt_fence_poll(f[i]), NRT_SUCCESS);
+		assert_int_equal(fake.waits, waits + 1);
+		assert_waited_for(f[i], 0);
+		assert_true(fake.last_wait.timeout_ns == 0);
+		/* Known now: no more system calls. */
 		assert_status(nrt_fence_wait(f[i], -1), NRT_SUCCESS);
 		assert_status(nrt_fence_wait(f[i], 1000), NRT_SUCCESS);
+		assert_status(nrt_fence_poll(f[i]), NRT_SUCCESS);
+		assert_int_equal(fake.waits, waits + 1);
 		nrt_fence_free(f[i]);
 	}
 	assert_no_status_query(0, 0);
-	assert_int_equal(nrt_fence_pool_of(e->dev)->n_free_slots, NRT_MARK_SLOTS);
 
-	/* Synchronous copies, fills and raw jobs too. */
+	/* Synchronous copies, fills and raw jobs: one wait each. */
+	waits = fake.waits;
 	assert_status(nrt_copy(b, 0, a, 0, 64, NULL, NULL), NRT_SUCCESS);
 	assert_status(nrt_fill(b, 0, 64, 3, NULL, NULL), NRT_SUCCESS);
-	{
-		static const nrt_dma_desc nop = { .opcode = NRT_DMA_OP_NOP };
-
-		assert_status(nrt_submit_raw(e->dev, 0, &nop, 1, NULL, 0, NULL),
-			      NRT_SUCCESS);
-		fake_marker(fake_last(0), 1);
-	}
+	assert_status(nrt_submit_raw(e->dev, 0, &nop, 1, NULL, 0, NULL), NRT_SUCCESS);
+	assert_int_equal(fake_last(0)->count, 1);
+	assert_int_equal(fake.waits, waits + 3);
+	assert_true(fake.last_wait.timeout_ns == INT64_MAX);
 	assert_no_status_query(0, 0);
-	assert_int_equal(nrt_fence_pool_of(e->dev)->n_free_slots, NRT_MARK_SLOTS);
 
-	/* Exporting still works on a fence whose outcome came from a marker. */
-	{
-		int fd = -1;
+	/* A fence of no job waits for nothing. */
+	waits = fake.waits;
+	assert_status(nrt_copy(b, 0, a, 0, 0, NULL, &f[0]), NRT_SUCCESS);
+	assert_status(nrt_fence_wait(f[0], -1), NRT_SUCCESS);
+	assert_int_equal(fake.waits, waits);
+	nrt_fence_free(f[0]);
 
-		assert_status(nrt_copy(b, 0, a, 0, 64, NULL, &f[0]), NRT_SUCCESS);
-		assert_status(nrt_fence_wait(f[0], -1), NRT_SUCCESS);
-		assert_status(nrt_fence_export_fd(f[0], &fd), NRT_SUCCESS);
-		close(fd);
-		nrt_fence_free(f[0]);
-	}
+	/* Exporting still works on a fence whose outcome is known. */
+	assert_status(nrt_copy(b, 0, a, 0, 64, NULL, &f[0]), NRT_SUCCESS);
+	assert_status(nrt_fence_wait(f[0], -1), NRT_SUCCESS);
+	assert_status(nrt_fence_export_fd(f[0], &fd), NRT_SUCCESS);
+	close(fd);
+	nrt_fence_free(f[0]);
 	nrt_buffer_free(a);
 	nrt_buffer_free(b);
 }
 
-/* A job without its token in the slot takes the sync_file path. */
-static void test_marker_slow_path(void **state)
+/* A job's error comes with the wait; a failed wait is the call's error. */
+static void test_wait_errors(void **state)
 {
 	struct env *e = *state;
 	nrt_buffer *a = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HOST);
 	nrt_buffer *b = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HBM);
 	nrt_copy_opts opts = NRT_COPY_OPTS_INIT;
 	nrt_dma_desc d[2];
-	nrt_fence *f = NULL, *g = NULL;
-	unsigned int exports = fake.exports, infos = fake.file_infos;
-	uint64_t old_token, *slot;
+	nrt_fence *f = NULL;
+	unsigned int waits;
+	char node_msg[128];
 
-	/* A descriptor faults: the device stops the job before its marker. */
+	/* A descriptor faults: the status of the wait says so. */
 	memset(d, 0, sizeof(d));
 	d[0].opcode = NRT_DMA_OP_COPY;
 	d[0].src = fake.kinfo.va_end - PAGE;
@@ -320,140 +316,60 @@ static void test_marker_slow_path(void **state)
 	d[0].len = 16;
 	d[1].opcode = NRT_DMA_OP_NOP;
 	assert_status(nrt_submit_raw(e->dev, 1, d, 2, NULL, 0, &f), NRT_SUCCESS);
-	fake_marker(fake_last(0), 2);
-	assert_true(*fake_marker_slot(fake_last(0)) == 0);
+	assert_int_equal(fake_last(0)->count, 2);
+	waits = fake.waits;
 	assert_status(nrt_fence_wait(f, -1), NRT_HW_ERROR);
 	assert_string_equal(nrt_last_error(), "job on queue 1 failed: device address fault");
-	assert_no_status_query(exports + 1, infos + 1);
-	/* The outcome is cached: no more queries. */
+	/* The outcome is kept: no more waits. */
 	assert_status(nrt_fence_poll(f), NRT_HW_ERROR);
-	assert_no_status_query(exports + 1, infos + 1);
+	assert_string_equal(nrt_last_error(), "job on queue 1 failed: device address fault");
+	assert_int_equal(fake.waits, waits + 1);
 	nrt_fence_free(f);
 
-	/* The injected fault of the fake runs no descriptor at all. */
+	/* The job timed out in the device, after a poll that found it running. */
 	opts.queue = 3;
-	fake.fail_submit = -EFAULT;
-	fake.fail_at = fake.submits;
-	assert_status(nrt_copy(b, 0, a, 0, 64, &opts, NULL), NRT_HW_ERROR);
-	fake.fail_submit = 0;
-	assert_string_equal(nrt_last_error(),
-			    "nrt_copy: job on queue 3 failed: device address fault");
-	assert_no_status_query(exports + 2, infos + 2);
-
-	/* The job timed out in the device. */
 	fake.defer = true;
 	assert_status(nrt_copy(b, 0, a, 0, 64, &opts, &f), NRT_SUCCESS);
 	fake.defer = false;
 	assert_status(nrt_fence_poll(f), NRT_TIMEOUT);
 	assert_string_equal(nrt_last_error(), "job on queue 3 still running");
-	assert_no_status_query(exports + 2, infos + 2);   /* not signalled yet */
 	fake_complete(nrt_fence_syncobj(f, 0), -ETIMEDOUT);
 	assert_status(nrt_fence_wait(f, -1), NRT_TIMEOUT);
 	assert_string_equal(nrt_last_error(),
 			    "job on queue 3 failed: timed out on the device (the driver's job timeout expired)");
 	nrt_fence_free(f);
 
-	/* Signalled without error but no marker: the kernel's word counts. */
+	/* Signalled without error later: success. */
 	fake.defer = true;
 	assert_status(nrt_copy(b, 0, a, 0, 64, &opts, &f), NRT_SUCCESS);
 	fake.defer = false;
+	assert_status(nrt_fence_wait(f, 5000), NRT_TIMEOUT);
 	fake_complete(nrt_fence_syncobj(f, 0), 1);
-	exports = fake.exports;
-	infos = fake.file_infos;
 	assert_status(nrt_fence_wait(f, -1), NRT_SUCCESS);
-	assert_no_status_query(exports + 1, infos + 1);
 	nrt_fence_free(f);
 
-	/*
-	 * A job of a freed fence writes its (old) token late, into a slot
-	 * that has a new owner: it never passes for the new job's marker.
-	 */
-	fake.defer = true;
+	/* The wait itself fails: its errno, and the job's outcome stays open. */
+	snprintf(node_msg, sizeof(node_msg), "wait for the job on queue 3 of %s", node(e));
 	assert_status(nrt_copy(b, 0, a, 0, 64, &opts, &f), NRT_SUCCESS);
-	fake.defer = false;
-	old_token = fake_marker(fake_last(0), 1);
-	slot = fake_marker_slot(fake_last(0));
-	nrt_fence_free(f);   /* still pending */
-	*slot = old_token;   /* ... and its marker lands */
-	fake.fail_submit = -EFAULT;
-	fake.fail_at = fake.submits;
-	assert_status(nrt_copy(b, 0, a, 0, 64, &opts, &g), NRT_SUCCESS);
-	fake.fail_submit = 0;
-	assert_true(fake_marker(fake_last(0), 1) != old_token);
-	assert_ptr_equal(fake_marker_slot(fake_last(0)), slot);   /* reused */
-	assert_true(*slot == 0);   /* zeroed before the submission */
-	*slot = old_token;   /* the old job's marker, late again */
-	exports = fake.exports;
-	assert_status(nrt_fence_wait(g, -1), NRT_HW_ERROR);
-	assert_int_equal(fake.exports, exports + 1);
-	nrt_fence_free(g);
+	fake.wait_errno = ENODEV;
+	fake.wait_errno_count = 1;
+	assert_status(nrt_fence_wait(f, -1), NRT_NO_DEVICE);
+	assert_error_contains(node_msg);
+	assert_true(nrt_fence_pending(f));
+	fake.wait_errno = ENOMEM;
+	fake.wait_errno_count = 1;
+	assert_status(nrt_fence_poll(f), NRT_RESOURCE);
+	assert_error_contains(node_msg);
+	assert_status(nrt_fence_wait(f, -1), NRT_SUCCESS);
+	nrt_fence_free(f);
 
-	nrt_buffer_free(a);
-	nrt_buffer_free(b);
-}
+	/* A synchronous copy whose wait fails reports it, prefixed. */
+	fake.wait_errno = EIO;
+	fake.wait_errno_count = 1;
+	assert_status(nrt_copy(b, 0, a, 0, 64, &opts, NULL), NRT_FAILURE);
+	assert_error_contains("nrt_copy: wait for the job on queue 3");
+	assert_error_contains("Input/output error");
 
-/* When every slot is taken, jobs go without a marker, and still work. */
-static void test_marker_slots_exhausted(void **state)
-{
-	struct env *e = *state;
-	nrt_buffer *a = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HOST);
-	nrt_buffer *b = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HBM);
-	nrt_fence **f = calloc(NRT_MARK_SLOTS, sizeof(*f));
-	nrt_fence *extra = NULL;
-	unsigned int i, exports;
-
-	assert_non_null(f);
-	fake.defer = true;
-	for (i = 0; i < NRT_MARK_SLOTS; i++)
-		assert_status(nrt_copy(b, 0, a, 0, 8, NULL, &f[i]), NRT_SUCCESS);
-	fake.defer = false;
-	fake_marker(fake_last(0), 1);
-	assert_int_equal(nrt_fence_pool_of(e->dev)->n_free_slots, 0);
-
-	/* No slot left: a job of the data alone, its outcome by sync_file. */
-	exports = fake.exports;
-	assert_status(nrt_copy(b, 0, a, 0, 8, NULL, &extra), NRT_SUCCESS);
-	assert_int_equal(fake_last(0)->count, 1);
-	assert_int_equal(fake_last(0)->descs[0].opcode, DRM_TRN_DMA_OP_COPY);
-	assert_status(nrt_fence_wait(extra, -1), NRT_SUCCESS);
-	assert_int_equal(fake.exports, exports + 1);
-	nrt_fence_free(extra);
-	assert_int_equal(nrt_fence_pool_of(e->dev)->n_free_slots, 0);
-	/* A failure without a marker is still reported. */
-	fake.fail_submit = -EFAULT;
-	fake.fail_at = fake.submits;
-	assert_status(nrt_copy(b, 0, a, 0, 8, NULL, NULL), NRT_HW_ERROR);
-	assert_error_contains("device address fault");
-	fake.fail_submit = 0;
-	/* A raw job too. */
-	{
-		static const nrt_dma_desc nop = { .opcode = NRT_DMA_OP_NOP };
-
-		assert_status(nrt_submit_raw(e->dev, 0, &nop, 1, NULL, 0, NULL),
-			      NRT_SUCCESS);
-		assert_int_equal(fake_last(0)->count, 1);
-	}
-
-	/* A freed fence gives its slot back, and the next job uses it. */
-	fake_complete(nrt_fence_syncobj(f[5], 0), 1);
-	nrt_fence_free(f[5]);
-	f[5] = NULL;
-	assert_int_equal(nrt_fence_pool_of(e->dev)->n_free_slots, 1);
-	exports = fake.exports;
-	assert_status(nrt_copy(b, 0, a, 0, 8, NULL, &extra), NRT_SUCCESS);
-	fake_marker(fake_last(0), 1);
-	assert_int_equal(nrt_fence_pool_of(e->dev)->n_free_slots, 0);
-	assert_status(nrt_fence_wait(extra, -1), NRT_SUCCESS);
-	assert_int_equal(fake.exports, exports);
-	nrt_fence_free(extra);
-
-	for (i = 0; i < NRT_MARK_SLOTS; i++) {
-		if (f[i])
-			fake_complete(nrt_fence_syncobj(f[i], 0), 1);
-		nrt_fence_free(f[i]);
-	}
-	assert_int_equal(nrt_fence_pool_of(e->dev)->n_free_slots, NRT_MARK_SLOTS);
-	free(f);
 	nrt_buffer_free(a);
 	nrt_buffer_free(b);
 }
@@ -467,172 +383,152 @@ static void reopen_with_max_descs(struct env *e, uint32_t max_descs)
 	e->dev = open_ok(0);
 }
 
-/* The marker takes one descriptor of each job's max_descs. */
-static void test_marker_split(void **state)
+/* A fence of several jobs waits for each, and reports the first failure. */
+static void test_wait_split(void **state)
 {
 	struct env *e = *state;
 	const uint64_t len = 2 * GIB + 1;
 	nrt_buffer *a, *b;
 	nrt_fence *f = NULL;
-	uint64_t t[3];
-	unsigned int i, exports;
+	unsigned int i, waits;
 
-	reopen_with_max_descs(e, 2);
+	reopen_with_max_descs(e, 1);
 	a = alloc_ok(e->dev, (size_t)len, NRT_PLACEMENT_HBM);
 	b = alloc_ok(e->dev, (size_t)len, NRT_PLACEMENT_HBM);
 
-	/* 3 descriptors of data: 3 jobs of one and a marker each. */
-	exports = fake.exports;
+	/* 3 descriptors of data: 3 jobs on one queue. */
 	assert_status(nrt_copy(b, 0, a, 0, (size_t)len, NULL, &f), NRT_SUCCESS);
 	assert_int_equal(nrt_fence_jobs(f), 3);
 	for (i = 0; i < 3; i++) {
 		const struct fake_submit *s = fake_last(2 - i);
 
-		assert_true(s->count <= 2);
-		t[i] = fake_marker(s, 1);
+		assert_int_equal(s->count, 1);
 		assert_true(s->descs[0].src == nrt_buffer_va(a) + i * GIB);
-		assert_true(s->descs[0].len == (i < 2 ? GIB : 1));
 		assert_int_equal(s->queue, fake_last(0)->queue);
+		assert_int_equal(s->out, nrt_fence_syncobj(f, i));
 	}
-	assert_true(t[0] != t[1] && t[1] != t[2] && t[0] != t[2]);
+	waits = fake.waits;
 	assert_status(nrt_fence_wait(f, -1), NRT_SUCCESS);
-	assert_int_equal(fake.exports, exports);
+	assert_int_equal(fake.waits, waits + 3);
+	assert_waited_for(f, 2);
 	nrt_fence_free(f);
 
-	/* The middle job faults: only it needs a query, and it is reported. */
+	/* The middle job faults: reported, and the last is not waited for. */
 	fake.fail_submit = -EFAULT;
 	fake.fail_at = fake.submits + 1;
 	assert_status(nrt_copy(b, 0, a, 0, (size_t)len, NULL, &f), NRT_SUCCESS);
 	fake.fail_submit = 0;
+	waits = fake.waits;
 	assert_status(nrt_fence_wait(f, -1), NRT_HW_ERROR);
 	assert_error_contains("failed: device address fault");
-	assert_int_equal(fake.exports, exports + 1);
+	assert_int_equal(fake.waits, waits + 2);
+	assert_waited_for(f, 1);
 	nrt_fence_free(f);
 
-	/* Only one slot left for a fence of 3 jobs: the first job gets it. */
-	{
-		uint32_t *held = calloc(NRT_MARK_SLOTS - 1, sizeof(*held));
-
-		assert_non_null(held);
-		nrt_marks_take(e->dev, NRT_MARK_SLOTS - 1, held);
-		assert_int_equal(nrt_fence_pool_of(e->dev)->n_free_slots, 1);
-		exports = fake.exports;
-		assert_status(nrt_copy(b, 0, a, 0, (size_t)len, NULL, &f), NRT_SUCCESS);
-		fake_marker(fake_last(2), 1);
-		assert_int_equal(fake_last(1)->count, 1);
-		assert_int_equal(fake_last(0)->count, 1);
-		assert_status(nrt_fence_wait(f, -1), NRT_SUCCESS);
-		assert_int_equal(fake.exports, exports + 2);
-		nrt_fence_free(f);
-		nrt_marks_put(e->dev, NRT_MARK_SLOTS - 1, held);
-		free(held);
-		assert_int_equal(nrt_fence_pool_of(e->dev)->n_free_slots, NRT_MARK_SLOTS);
-	}
-	nrt_buffer_free(a);
-	nrt_buffer_free(b);
-
-	/* One descriptor per job leaves no room: no markers at all. */
-	reopen_with_max_descs(e, 1);
-	a = alloc_ok(e->dev, (size_t)len, NRT_PLACEMENT_HBM);
-	b = alloc_ok(e->dev, (size_t)len, NRT_PLACEMENT_HBM);
-	exports = fake.exports;
+	/* The last job still runs: pending until it is done. */
+	fake.defer = true;
 	assert_status(nrt_copy(b, 0, a, 0, (size_t)len, NULL, &f), NRT_SUCCESS);
-	assert_int_equal(nrt_fence_jobs(f), 3);
-	for (i = 0; i < 3; i++) {
-		assert_int_equal(fake_last(i)->count, 1);
-		assert_int_equal(fake_last(i)->descs[0].opcode, DRM_TRN_DMA_OP_COPY);
-	}
-	assert_status(nrt_fence_wait(f, -1), NRT_SUCCESS);
-	assert_int_equal(fake.exports, exports + 3);
+	fake.defer = false;
+	fake_complete(nrt_fence_syncobj(f, 0), 1);
+	fake_complete(nrt_fence_syncobj(f, 1), 1);
+	assert_status(nrt_fence_poll(f), NRT_TIMEOUT);
+	assert_waited_for(f, 2);
+	fake_complete(nrt_fence_syncobj(f, 2), 1);
+	assert_status(nrt_fence_poll(f), NRT_SUCCESS);
 	nrt_fence_free(f);
 	nrt_buffer_free(a);
 	nrt_buffer_free(b);
 }
 
-/* Raw jobs: the caller's descriptors, then the marker if there is room. */
-static void test_marker_raw(void **state)
+/* Raw jobs are the caller's descriptors as they are, up to max_descs. */
+static void test_wait_raw(void **state)
 {
 	struct env *e = *state;
 	nrt_buffer *b = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HBM);
-	nrt_dma_desc d[64];
+	nrt_dma_desc d[65];
 	nrt_fence *f = NULL;
-	unsigned int i, exports = fake.exports;
+	unsigned int i;
 	uint64_t v;
 
 	memset(d, 0, sizeof(d));
-	for (i = 0; i < 64; i++) {
+	for (i = 0; i < 65; i++) {
 		d[i].opcode = NRT_DMA_OP_WRITE;
-		d[i].dst = nrt_buffer_va(b) + 8 * i;
+		d[i].dst = nrt_buffer_va(b) + 8 * (i % 64);
 		d[i].len = 1000 + i;
 	}
 
-	/* More than fit on the stack. */
 	assert_status(nrt_submit_raw(e->dev, 1, d, 20, NULL, 0, &f), NRT_SUCCESS);
-	assert_int_equal(fake_last(0)->count, 21);
+	assert_int_equal(fake_last(0)->count, 20);
 	for (i = 0; i < 8; i++)
 		assert_true(fake_last(0)->descs[i].len == 1000 + i);
 	assert_status(nrt_fence_wait(f, -1), NRT_SUCCESS);
-	assert_int_equal(fake.exports, exports);
 	nrt_fence_free(f);
 	memcpy(&v, fake_mem(b) + 8 * 19, 8);
 	assert_true(v == 1019);
 
-	/* max_descs - 1: the marker makes it max_descs. */
-	assert_status(nrt_submit_raw(e->dev, 1, d, 63, NULL, 0, NULL), NRT_SUCCESS);
+	/* A full job. */
+	assert_status(nrt_submit_raw(e->dev, 1, d, 64, NULL, 0, NULL), NRT_SUCCESS);
 	assert_int_equal(fake_last(0)->count, 64);
-	assert_int_equal(fake.exports, exports);
-
-	/* A full job has no room for the marker: it goes without. */
-	assert_status(nrt_submit_raw(e->dev, 1, d, 64, NULL, 0, &f), NRT_SUCCESS);
-	assert_int_equal(fake_last(0)->count, 64);
-	assert_true(fake_last(0)->descs[7].len == 1007);
-	assert_status(nrt_fence_wait(f, -1), NRT_SUCCESS);
-	assert_int_equal(fake.exports, exports + 1);
-	nrt_fence_free(f);
 	memcpy(&v, fake_mem(b) + 8 * 63, 8);
 	assert_true(v == 1063);
-	assert_int_equal(nrt_fence_pool_of(e->dev)->n_free_slots, NRT_MARK_SLOTS);
+	/* One more does not fit a job. */
+	assert_status(nrt_submit_raw(e->dev, 1, d, 65, NULL, 0, NULL), NRT_INVALID);
+	assert_error_contains("count 65 exceeds the limit");
 
-	/* A failed submission releases the slot; the message counts the caller's descriptors. */
+	/* A rejected job: the message counts the caller's descriptors. */
 	d[0].opcode = 0x80;
 	assert_status(nrt_submit_raw(e->dev, 0, d, 2, NULL, 0, NULL), NRT_INVALID);
 	assert_error_contains("nrt_submit_raw: submission of a job of 2 descriptors to queue 0");
-	assert_int_equal(nrt_fence_pool_of(e->dev)->n_free_slots, NRT_MARK_SLOTS);
-
+	assert_no_status_query(0, 0);
 	nrt_buffer_free(b);
 }
 
-/* No status buffer: jobs go without markers, and nothing else changes. */
-static void test_marker_unavailable(void **state)
+/*
+ * A kernel driver before 0.5 has no DRM_IOCTL_TRN_WAIT: the library runs no
+ * jobs on it, says why, and moves data with the CPU.
+ */
+static void test_driver_without_wait(void **state)
 {
 	struct env *e = *state;
-	nrt_buffer *a = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HOST);
-	nrt_buffer *b = alloc_ok(e->dev, PAGE, NRT_PLACEMENT_HBM);
-	unsigned int created, exports = fake.exports;
-	nrt_fence *f = NULL;
+	const size_t len = 256 * KIB;
+	unsigned char *in = malloc(len), *out = malloc(len);
+	nrt_buffer *a, *b;
+	nrt_program *p;
+	char msg[160];
 
-	/* A message of an earlier failure, which success must not change. */
-	assert_status(nrt_copy(NULL, 0, a, 0, 1, NULL, NULL), NRT_INVALID);
-	fake.bo_create_errno = ENOMEM;
-	created = fake.bos_created;
-	assert_status(nrt_copy(b, 0, a, 0, 64, NULL, &f), NRT_SUCCESS);
-	assert_string_equal(nrt_last_error(), "nrt_copy: dst is NULL");
-	assert_int_equal(marks_state(e->dev), NRT_MARKS_UNAVAILABLE);
-	assert_int_equal(fake_last(0)->count, 1);
-	assert_status(nrt_fence_wait(f, -1), NRT_SUCCESS);
-	assert_int_equal(fake.exports, exports + 1);
-	nrt_fence_free(f);
+	assert_non_null(in);
+	assert_non_null(out);
+	fake.kinfo.driver_version_minor = 4;
+	nrt_device_close(e->dev);
+	e->dev = open_ok(0);
+	a = alloc_ok(e->dev, len, NRT_PLACEMENT_HOST);
+	b = alloc_ok(e->dev, len, NRT_PLACEMENT_HBM);
 
-	/* Not tried again on every job. */
-	fake.bo_create_errno = 0;
-	fill_pattern(fake_mem(a), 64, 5);
-	assert_status(nrt_copy(b, 0, a, 0, 64, NULL, NULL), NRT_SUCCESS);
-	assert_int_equal(fake_last(0)->count, 1);
-	assert_int_equal(fake.bos_created, created);
-	assert_memory_equal(fake_mem(b), fake_mem(a), 64);
+	snprintf(msg, sizeof(msg),
+		 "the kernel driver of %s is version 0.4: jobs need 0.5 or later (DRM_IOCTL_TRN_WAIT)",
+		 node(e));
+	assert_status(nrt_copy(b, 0, a, 0, 64, NULL, NULL), NRT_UNSUPPORTED);
+	assert_error_contains(msg);
+	assert_status(nrt_fill(b, 0, 64, 1, NULL, NULL), NRT_UNSUPPORTED);
+	p = program_ok(e->dev);
+	assert_status(nrt_program_sem_signal(p, 0, 1), NRT_SUCCESS);
+	assert_status(nrt_program_finalize(p), NRT_SUCCESS);
+	assert_status(nrt_program_run(p, 0, NULL, NULL), NRT_UNSUPPORTED);
+	assert_error_contains(msg);
+	nrt_program_free(p);
+
+	/* Large transfers are not staged through DMA: no job at all. */
+	fill_pattern(in, len, 9);
+	assert_status(nrt_buffer_write(b, 0, in, len), NRT_SUCCESS);
+	assert_status(nrt_buffer_read(b, 0, out, len), NRT_SUCCESS);
+	assert_memory_equal(in, out, len);
+	assert_int_equal(fake.submits, 0);
+	assert_int_equal(fake.waits, 0);
 
 	nrt_buffer_free(a);
 	nrt_buffer_free(b);
+	free(in);
+	free(out);
 }
 
 /* --- threads ----------------------------------------------------------- */
@@ -712,9 +608,9 @@ static void test_threads(void **state)
 		if (w[i].error[0])
 			fail_msg("thread %u: %s", i, w[i].error);
 	}
-	/* All succeeded by their markers, and gave their slots back. */
+	/* Every outcome came with a wait, none through a sync_file. */
 	assert_no_status_query(0, 0);
-	assert_int_equal(nrt_fence_pool_of(e->dev)->n_free_slots, NRT_MARK_SLOTS);
+	assert_true(fake.waits > 0);
 }
 
 int main(void)
@@ -724,12 +620,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fence_pending_and_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fence_export_merged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_syncobj_cache, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_marker_fast_path, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_marker_slow_path, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_marker_slots_exhausted, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_marker_split, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_marker_raw, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_marker_unavailable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wait_one_call, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wait_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wait_split, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wait_raw, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_driver_without_wait, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 	};
 	int ret;

@@ -103,7 +103,7 @@ static void test_run(void **state)
 	s = fake_last(0);
 	/* The queue of core 1 follows the 4 DMA queues. */
 	assert_int_equal(s->queue, 5);
-	fake_marker(s, 1);        /* one EXEC, then the completion marker */
+	assert_int_equal(s->count, 1);   /* one EXEC */
 	assert_int_equal(s->descs[0].opcode, DRM_TRN_DMA_OP_EXEC);
 	assert_int_equal(s->descs[0].aux, 0);
 	assert_true(s->descs[0].len == 4 * TRN_INSN_SIZE);
@@ -137,7 +137,7 @@ static void test_run(void **state)
 	assert_int_equal(fake_last(0)->queue, 4);
 	mlp_check(&m);
 	assert_int_equal(fake.execs, 2);
-	/* Both succeeded by their markers: no sync_file round trip. */
+	/* Both outcomes came with a wait: no sync_file round trip. */
 	assert_no_status_query(0, 0);
 	assert_int_equal(nrt_fence_pool_of(e->dev)->n_rec_free, NRT_REC_PER_BUF);
 	mlp_free(&m);
@@ -414,13 +414,13 @@ static void test_run_lifetimes(void **state)
 	fake.exec_inject.status = -EFAULT;
 	assert_status(nrt_program_run(p, 1, NULL, &f), NRT_SUCCESS);
 	nrt_program_free(p);
-	/* a, b, out, the code, the markers' and the records' buffers */
-	assert_int_equal(fake.live_bos, 6);
+	/* a, b, out, the code and the records' buffer */
+	assert_int_equal(fake.live_bos, 5);
 	assert_status(nrt_fence_wait(f, -1), NRT_HW_ERROR);
 	assert_string_equal(nrt_last_error(),
 			    "program step 0 (binary mul): write to read-only memory at 0x1234 (core 1, TRN_DMA_ERR_READONLY)");
 	nrt_fence_free(f);
-	assert_int_equal(fake.live_bos, 3);       /* out, markers, records */
+	assert_int_equal(fake.live_bos, 2);       /* out, records */
 	nrt_tensor_free(out);
 	memset(&fake.exec_inject, 0, sizeof(fake.exec_inject));
 }

@@ -115,7 +115,7 @@ static void collect_old_driver(void **state)
 
 	add_accel(t, 0, "0000:01:00.0", "trn", 2, 1);
 	attr(t, "0000:01:00.0", "hbm_used", "garbage");
-	attr(t, "0000:01:00.0", "links/port0/tx_bytes", "-5");
+	attr(t, "0000:01:00.0", "link0/tx_bytes", "-5");
 	/* More cores than nrt-top keeps. */
 	attr(t, "0000:01:00.0", "neuron_cores", "1000");
 	collect(&s);

@@ -84,6 +84,8 @@ static void add_dev(unsigned int minor, const char *bdf, unsigned int chip)
 	put(NULL, "%s/devices/pci0000:00/%s", sysfs, bdf);
 	snprintf(buf, sizeof(buf), "%u\n", chip);
 	put(buf, "%s/devices/pci0000:00/%s/chip_id", sysfs, bdf);
+	/* The PCI core's own link/ (ASPM) is not a port. */
+	put("0\n", "%s/devices/pci0000:00/%s/link/l1_aspm", sysfs, bdf);
 	link_to("../../../bus/pci/drivers/trn", "%s/devices/pci0000:00/%s/driver",
 		sysfs, bdf);
 	put(NULL, "%s/bus/pci/devices", sysfs);
@@ -99,7 +101,7 @@ static void add_port(const char *bdf, unsigned int port, const char *state,
 		     const char *peer_chip, const char *peer_port,
 		     const char *peer_dev)
 {
-	const char *d = "%s/devices/pci0000:00/%s/links/port%u/%s";
+	const char *d = "%s/devices/pci0000:00/%s/link%u/%s";
 
 	put(state, d, sysfs, bdf, port, "state");
 	if (peer_chip)
@@ -217,7 +219,7 @@ static void test_sysfs_bad_state(void **state)
 	add_port("0000:01:00.0", 0, "sideways\n", NULL, NULL, NULL);
 	assert_int_equal(nrt_topology_get(&t), NRT_FAILURE);
 	assert_null(t);
-	assert_non_null(strstr(nrt_last_error(), "port0/state: unknown state \"sideways\""));
+	assert_non_null(strstr(nrt_last_error(), "link0/state: unknown state \"sideways\""));
 }
 
 static void test_sysfs_bad_counter(void **state)
@@ -227,7 +229,7 @@ static void test_sysfs_bad_counter(void **state)
 	(void)state;
 	add_dev(0, "0000:01:00.0", 0);
 	add_port("0000:01:00.0", 0, "up\n", "1\n", "2\n", NULL);
-	put("lots\n", "%s/devices/pci0000:00/0000:01:00.0/links/port0/err_crc", sysfs);
+	put("lots\n", "%s/devices/pci0000:00/0000:01:00.0/link0/err_crc", sysfs);
 	assert_int_equal(nrt_topology_get(&t), NRT_FAILURE);
 	assert_non_null(strstr(nrt_last_error(), "err_crc: not a number"));
 }
@@ -241,7 +243,7 @@ static void test_no_links_no_devices(void **state)
 	assert_int_equal(nrt_topology_get(&t), NRT_SUCCESS);
 	assert_int_equal(nrt_topology_num_links(t), 0);
 	nrt_topology_free(t);
-	/* A device without links/. */
+	/* A device without link ports. */
 	add_dev(0, "0000:01:00.0", 0);
 	assert_int_equal(nrt_topology_get(&t), NRT_SUCCESS);
 	assert_int_equal(nrt_topology_num_links(t), 0);

@@ -108,7 +108,7 @@ void add_accel(struct tree *t, unsigned int minor, const char *bdf,
 	for (p = 0; p < links; p++) {
 		char dir[32];
 
-		xsnprintf(dir, sizeof(dir), "links/port%u", p);
+		xsnprintf(dir, sizeof(dir), "link%u", p);
 		attr(t, bdf, strcat(strcpy(path, dir), "/state"), p ? "down" : "up");
 		attr(t, bdf, strcat(strcpy(path, dir), "/peer_chip"), p ? "%s" : "3", "");
 		attr(t, bdf, strcat(strcpy(path, dir), "/peer_port"), p ? "%s" : "1", "");
@@ -122,7 +122,7 @@ void add_accel(struct tree *t, unsigned int minor, const char *bdf,
 	}
 }
 
-/* The counters of this driver: stats/, cores/ and hwmon. */
+/* The counters of this driver: stats/, core<c>/ and hwmon. */
 void add_counters(struct tree *t, const char *bdf, unsigned int cores)
 {
 	static const char *const stats[] = {
@@ -138,7 +138,7 @@ void add_counters(struct tree *t, const char *bdf, unsigned int cores)
 	}
 	for (c = 0; c < cores; c++) {
 		for (i = 0; i < NRT_TOP_CORE_NCTRS; i++) {
-			xsnprintf(path, sizeof(path), "cores/core%u/%s", c,
+			xsnprintf(path, sizeof(path), "core%u/%s", c,
 				  nrt_top_core_ctr_names[i]);
 			attr(t, bdf, path, "%u", 1000 * (c + 1) + i);
 		}
@@ -203,16 +203,16 @@ void collect_after(struct nrt_top_snap *s, const struct nrt_top_snap *prev,
 /* Snapshot 2 of standard_tree(), one second after snapshot 1. */
 void advance(struct tree *t)
 {
-	attr(t, "0000:01:00.0", "cores/core0/busy_ns", "%llu",
+	attr(t, "0000:01:00.0", "core0/busy_ns", "%llu",
 	     (unsigned long long)(1000 + SEC / 2));
 	/* Core 1 was cleared: its counter went backwards. */
-	attr(t, "0000:01:00.0", "cores/core1/busy_ns", "5");
+	attr(t, "0000:01:00.0", "core1/busy_ns", "5");
 	attr(t, "0000:01:00.0", "stats/dma_bytes", "%llu",
 	     (unsigned long long)(400 + 3 * MIB));
 	attr(t, "0000:01:00.0", "stats/dma_busy_ns", "%llu",
 	     (unsigned long long)(500 + SEC / 10));
 	attr(t, "0000:01:00.0", "stats/ecc_corrected", "701");
-	attr(t, "0000:02:00.0", "links/port0/tx_bytes", "%llu",
+	attr(t, "0000:02:00.0", "link0/tx_bytes", "%llu",
 	     (unsigned long long)(1000 + 2 * MIB));
 	add_proc(t, 300, "train\n", "0000:01:00.0", 7, 65536, 1000 + SEC);
 }

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Guest test of buffer objects and DMA job submission through the raw uapi:
- * every field of BO_CREATE, BO_INFO and SUBMIT validated, data moved by
+ * every field of BO_CREATE, BO_INFO and SUBMIT validated, CPU mappings
+ * after a partial munmap, data moved by
  * every opcode, a fault and a timeout that fail only their job, HBM
  * exhaustion, and thousands of random submissions.
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <sys/time.h>
 #include <cmocka.h>
 #include "trn_test.h"
 
@@ -176,6 +179,60 @@ static void test_bo_info(void **state)
 	assert_true(va >= info.va_start && va + i.size <= info.va_end);
 	assert_int_equal(tt_bo_close(fd, h), 0);
 	assert_int_equal(tt_bo_close(fd, h), -EINVAL);
+}
+
+/*
+ * CPU mappings follow the object's pages, not the start of the mapping:
+ * after the first or the middle page of a 3-page mapping is unmapped, page
+ * 2 of the object still reads as page 2 (issue 12, finding 6).
+ */
+static void check_mmap_offsets(uint32_t placement)
+{
+	struct drm_trn_bo_info i = { 0 };
+	const size_t pg = 4096;
+	volatile uint64_t *p;
+	void *q;
+	uint32_t h;
+	int n;
+
+	assert_int_equal(tt_bo_create(fd, 3 * pg, placement, &h, NULL), 0);
+	i.handle = h;
+	assert_int_equal(drmIoctl(fd, DRM_IOCTL_TRN_BO_INFO, &i), 0);
+	p = mmap(NULL, 3 * pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, i.mmap_offset);
+	assert_true(p != MAP_FAILED);
+	for (n = 0; n < 3; n++)
+		p[n * pg / 8] = 0x1000 + n;
+	assert_int_equal(munmap((void *)p, 3 * pg), 0);
+
+	/* A fresh mapping, split before any page of it faults in. */
+	p = mmap(NULL, 3 * pg, PROT_READ, MAP_SHARED, fd, i.mmap_offset);
+	assert_true(p != MAP_FAILED);
+	assert_int_equal(munmap((void *)p, pg), 0);
+	assert_int_equal(p[2 * pg / 8], 0x1002);
+	assert_int_equal(p[pg / 8], 0x1001);
+	assert_int_equal(munmap((void *)(p + pg / 8), 2 * pg), 0);
+
+	/* Its middle page unmapped: two mappings, of pages 0 and 2. */
+	p = mmap(NULL, 3 * pg, PROT_READ, MAP_SHARED, fd, i.mmap_offset);
+	assert_true(p != MAP_FAILED);
+	assert_int_equal(munmap((void *)(p + pg / 8), pg), 0);
+	assert_int_equal(p[2 * pg / 8], 0x1002);
+	assert_int_equal(p[0], 0x1000);
+	assert_int_equal(munmap((void *)p, 3 * pg), 0);
+
+	/* A mapping starts at an object's mmap offset, and no further. */
+	q = mmap(NULL, pg, PROT_READ, MAP_SHARED, fd, i.mmap_offset + 2 * pg);
+	assert_true(q == MAP_FAILED);
+	q = mmap(NULL, 4 * pg, PROT_READ, MAP_SHARED, fd, i.mmap_offset);
+	assert_true(q == MAP_FAILED);
+	assert_int_equal(tt_bo_close(fd, h), 0);
+}
+
+static void test_mmap_offsets(void **state)
+{
+	(void)state;
+	check_mmap_offsets(DRM_TRN_PLACEMENT_HOST);
+	check_mmap_offsets(DRM_TRN_PLACEMENT_HBM);
 }
 
 static int submit_raw(struct drm_trn_submit *s)
@@ -446,6 +503,101 @@ static void test_timeout(void **state)
 }
 
 /*
+ * Submit @n descriptors @d on @queue, wait for the job with
+ * DRM_IOCTL_TRN_WAIT (10 s at most) and check that its status and the
+ * sync_file's are @want.
+ */
+static void check_wait_status(uint32_t queue, const struct drm_trn_dma_desc *d,
+			      uint32_t n, int32_t want)
+{
+	int32_t status = 1;
+	uint32_t so;
+	int sf;
+
+	assert_int_equal(tt_submit(fd, queue, d, n, &so), 0);
+	assert_int_equal(tt_wait(fd, so, tt_now_ns() + 10000000000LL, &status), 0);
+	assert_int_equal(status, want);
+	sf = tt_sync_status(fd, so);
+	assert_int_equal(sf == 1 ? 0 : sf, want);
+	/* Done: a poll answers the same, as often as asked. */
+	status = 1;
+	assert_int_equal(tt_wait(fd, so, 0, &status), 0);
+	assert_int_equal(status, want);
+	assert_int_equal(drmSyncobjDestroy(fd, so), 0);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* DRM_IOCTL_TRN_WAIT: the status of each kind of job ending. */
+static void test_wait_status(void **state)
+{
+	const uint32_t core = info.dma_queues;
+	struct drm_trn_dma_desc d[2];
+	uint32_t h;
+	uint64_t va;
+	uint8_t *p;
+
+	(void)state;
+	assert_int_equal(tt_bo_create(fd, 2 * 4096, DRM_TRN_PLACEMENT_HBM, &h, &va), 0);
+	p = tt_bo_map(fd, h, 2 * 4096);
+	assert_non_null(p);
+	memset(p, 0, 2 * 4096);
+
+	d[0] = tt_copy(va + 4096, va, 4096);
+	check_wait_status(0, d, 1, 0);
+	d[0] = tt_copy(va, info.va_end - 4096, 8);
+	check_wait_status(0, d, 1, -EFAULT);
+	/* A job fails at any of its descriptors. */
+	d[1] = d[0];
+	d[0] = tt_write(va + 4096, 1);
+	check_wait_status(0, d, 2, -EFAULT);
+	/* A program of NOPs, then one with an unknown opcode. */
+	d[0] = (struct drm_trn_dma_desc){ .opcode = DRM_TRN_DMA_OP_EXEC, .src = va,
+					  .len = 2 * 256 };
+	check_wait_status(core, d, 1, 0);
+	p[256] = 0xee;
+	check_wait_status(core, d, 1, -EINVAL);
+	munmap(p, 2 * 4096);
+	assert_int_equal(tt_bo_close(fd, h), 0);
+}
+
+/*
+ * DRM_IOCTL_TRN_WAIT on a job that runs until the driver's timeout: the
+ * deadline passes first (-ETIME), a signal interrupts the wait (EINTR: the
+ * handler has no SA_RESTART), and the job completes with -ETIMEDOUT.
+ */
+static void test_wait_timeout(void **state)
+{
+	struct drm_trn_dma_desc d = { .opcode = DRM_TRN_DMA_OP_SEM_WAIT, .aux = 6, .len = 1 };
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = { .it_value = { .tv_usec = 200000 } };
+	int32_t status = 1;
+	int64_t t0;
+	uint32_t so;
+
+	(void)state;
+	assert_int_equal(tt_submit(fd, 0, &d, 1, &so), 0);
+	assert_int_equal(tt_wait(fd, so, 0, &status), -ETIME);
+	t0 = tt_now_ns();
+	assert_int_equal(tt_wait(fd, so, t0 + 100000000, &status), -ETIME);
+	assert_true(tt_now_ns() - t0 >= 100000000);
+	assert_int_equal(tt_wait(fd, so, t0 - 1000000000LL, &status), -ETIME);
+	assert_int_equal(status, 1);
+
+	assert_int_equal(sigaction(SIGALRM, &sa, NULL), 0);
+	assert_int_equal(setitimer(ITIMER_REAL, &it, NULL), 0);
+	assert_int_equal(tt_wait(fd, so, tt_now_ns() + 60000000000LL, &status), -EINTR);
+	signal(SIGALRM, SIG_DFL);
+
+	assert_int_equal(tt_wait(fd, so, tt_now_ns() + 60000000000LL, &status), 0);
+	assert_int_equal(status, -ETIMEDOUT);
+	assert_int_equal(drmSyncobjDestroy(fd, so), 0);
+}
+
+/*
  * Page tables stay with an address space until its file closes, so the
  * exhaustion runs in a file of its own and memory is compared after that
  * file is closed.
@@ -544,6 +696,7 @@ int main(void)
 		cmocka_unit_test(test_info),
 		cmocka_unit_test(test_bo_create_validation),
 		cmocka_unit_test(test_bo_info),
+		cmocka_unit_test(test_mmap_offsets),
 		cmocka_unit_test(test_fdinfo_memory),
 		cmocka_unit_test(test_fdinfo_engines),
 		cmocka_unit_test(test_submit_validation),
@@ -552,6 +705,8 @@ int main(void)
 		cmocka_unit_test(test_fault),
 		cmocka_unit_test(test_exec),
 		cmocka_unit_test(test_timeout),
+		cmocka_unit_test(test_wait_status),
+		cmocka_unit_test(test_wait_timeout),
 		cmocka_unit_test(test_hbm_exhaustion),
 		cmocka_unit_test(test_fuzz),
 	};

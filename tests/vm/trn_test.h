@@ -84,6 +84,58 @@ static inline int tt_sync_status(int fd, uint32_t syncobj)
 	return ret;
 }
 
+static inline int64_t tt_now_ns(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
+}
+
+/*
+ * Submit @n descriptors on @queue with a new binary syncobj, returned in
+ * *@syncobj, as out_sync. Returns 0 or the ioctl error.
+ */
+static inline int tt_submit(int fd, uint32_t queue,
+			    const struct drm_trn_dma_desc *d, uint32_t n,
+			    uint32_t *syncobj)
+{
+	struct drm_trn_submit s = {
+		.descs = (uintptr_t)d,
+		.desc_count = n,
+		.desc_size = sizeof(*d),
+		.queue = queue,
+	};
+	int ret;
+
+	if (drmSyncobjCreate(fd, 0, syncobj))
+		return -errno;
+	s.out_sync.handle = *syncobj;
+	if (drmIoctl(fd, DRM_IOCTL_TRN_SUBMIT, &s)) {
+		ret = -errno;
+		drmSyncobjDestroy(fd, *syncobj);
+		return ret;
+	}
+	return 0;
+}
+
+/*
+ * DRM_IOCTL_TRN_WAIT on @syncobj until the absolute CLOCK_MONOTONIC time
+ * @deadline_ns. Returns the ioctl's error, or 0 and the job's status in
+ * *@status.
+ */
+static inline int tt_wait(int fd, uint32_t syncobj, int64_t deadline_ns,
+			  int32_t *status)
+{
+	struct drm_trn_wait w = { .handle = syncobj, .timeout_ns = deadline_ns };
+
+	/* Not drmIoctl(): it restarts on EINTR, which a test wants to see. */
+	if (ioctl(fd, DRM_IOCTL_TRN_WAIT, &w))
+		return -errno;
+	*status = w.status;
+	return 0;
+}
+
 /*
  * Submit @n descriptors on @queue and wait up to @timeout_s. Returns 0 on
  * success, the job's error (e.g. -EFAULT) if it failed, or the ioctl error.

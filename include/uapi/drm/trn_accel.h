@@ -22,6 +22,7 @@ extern "C" {
 #define DRM_TRN_BO_INFO			0x02
 #define DRM_TRN_SUBMIT			0x03
 #define DRM_TRN_PEER_IMPORT		0x04
+#define DRM_TRN_WAIT			0x05
 
 #define DRM_IOCTL_TRN_QUERY \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_TRN_QUERY, struct drm_trn_query)
@@ -33,6 +34,8 @@ extern "C" {
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_TRN_SUBMIT, struct drm_trn_submit)
 #define DRM_IOCTL_TRN_PEER_IMPORT \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_TRN_PEER_IMPORT, struct drm_trn_peer_import)
+#define DRM_IOCTL_TRN_WAIT \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_TRN_WAIT, struct drm_trn_wait)
 
 /**
  * enum drm_trn_query_id - what &drm_trn_query.query asks for
@@ -300,9 +303,10 @@ struct drm_trn_sync {
  * and after the file's earlier jobs on the same queue. When it completes,
  * successfully or not, its fence is installed in @out_sync (replacing the
  * fence of a binary syncobj, or adding @out_sync.point to a timeline).
- * Waiting uses the DRM core syncobj ioctls; a job that faulted completes
- * with -EFAULT, one that exceeded the driver's timeout with -ETIMEDOUT, and
- * the queue goes on serving other jobs.
+ * %DRM_IOCTL_TRN_WAIT waits for the job of a binary syncobj and returns
+ * how it ended; the DRM core syncobj ioctls wait too. A job that faulted
+ * completes with -EFAULT, one that exceeded the driver's timeout with
+ * -ETIMEDOUT, and the queue goes on serving other jobs.
  *
  * A job that faulted or ran a bad program completes with -EFAULT (a
  * translation fault) or -EINVAL (a malformed descriptor or instruction, a
@@ -418,6 +422,58 @@ struct drm_trn_peer_import {
 
 	/** @pad: reserved, must be zero. */
 	__u64 pad;
+};
+
+/**
+ * struct drm_trn_wait - argument of %DRM_IOCTL_TRN_WAIT
+ *
+ * Waits until the job whose fence a binary syncobj holds has completed,
+ * and returns how it completed: one system call where a syncobj wait
+ * followed by a sync_file export and its SYNC_IOC_FILE_INFO take three and
+ * a file. The syncobj is normally the @out_sync of a &drm_trn_submit with
+ * point 0; any fence it holds is waited for, and its error reported.
+ *
+ * The ioctl returns 0 once the job has completed, whether it succeeded or
+ * not: @status says which. The wait is interruptible; as @timeout_ns is
+ * absolute, the call is restarted after a signal without waiting longer.
+ *
+ * Errors: -EINVAL for nonzero @flags or @pad, a syncobj that holds no
+ * fence (nothing was submitted with it yet, or it was reset), or one that
+ * holds a timeline (whose signalled points drop their jobs' errors: wait
+ * for those with DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT); -ENOENT for an unknown
+ * @handle (handles are per file: another file's syncobj is reached only by
+ * exporting and importing it); -ETIME if @timeout_ns passed first (not to
+ * be confused with a job that timed out, which completes with @status
+ * -ETIMEDOUT); -ENODEV once the device is gone.
+ */
+struct drm_trn_wait {
+	/** @handle: in: a binary syncobj. */
+	__u32 handle;
+
+	/** @flags: in: reserved, must be zero. */
+	__u32 flags;
+
+	/**
+	 * @timeout_ns: in: when to give up, in CLOCK_MONOTONIC nanoseconds
+	 * (absolute). 0, or any time already past (negative ones too), only
+	 * looks; INT64_MAX waits without limit.
+	 */
+	__s64 timeout_ns;
+
+	/**
+	 * @status: out: 0 if the job completed without error; otherwise its
+	 * error, a negative errno: -EFAULT (translation fault), -EINVAL
+	 * (malformed descriptor or instruction, misaligned operand),
+	 * -ENOLINK and -EREMOTEIO (peer objects, see &drm_trn_submit),
+	 * -ETIMEDOUT (the driver's job timeout), -EIO (a fault of the device
+	 * itself), -ENODEV (the device went away before the job completed),
+	 * -ESRCH (its file was closed by a killed process before the job
+	 * ran). Set only when the ioctl returns 0.
+	 */
+	__s32 status;
+
+	/** @pad: reserved, must be zero. */
+	__u32 pad;
 };
 
 #if defined(__cplusplus)

@@ -3,7 +3,7 @@
 # rmmod/insmod and sysfs unbind/bind, 10 cycles each (3 under the debug
 # kernel): devices come back the same, nothing is left behind, the kernel
 # log stays clean.
-# budget: 150 s
+# budget: 300 s
 . "$TRNVM_REPO/tests/vm/lib.sh"
 
 if debug_kernel; then CYCLES=${CYCLES:-3}; else CYCLES=${CYCLES:-10}; fi

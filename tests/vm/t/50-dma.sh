@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Buffer objects and DMA jobs through the raw uapi, then isolation between
 # processes (both on the first working device).
+# budget: 240 s
 . "$TRNVM_REPO/tests/vm/lib.sh"
 
 if [ "$(good_devices | wc -l)" -eq 0 ]; then

@@ -4,7 +4,7 @@
 # memory and buffer objects return to their baseline after every round
 # (100 rounds in the full scenario, 10 in the others, 5 under the debug
 # kernel).
-# budget: 700 s
+# budget: 900 s
 . "$TRNVM_REPO/tests/vm/lib.sh"
 
 if debug_kernel; then

@@ -3,31 +3,39 @@
 # NeuronLink ports: every cabled port trains up and sees the port at the
 # other end of its cable (devices.txt), uncabled ports stay down, and a port
 # taken down through QMP (qom-set portP-admin) goes down at both ends and
-# comes back. Reads the driver's sysfs (links/port*/state, peer_chip,
+# comes back. Reads the driver's sysfs (link*/state, peer_chip,
 # peer_port); passes with a note while the driver has no link support.
 # budget: 360 s
 . "$TRNVM_REPO/tests/vm/lib.sh"
 
 bdf_of() { printf '0000:%02x:00.0' $(($1 + 1)); }
-port_dir() { echo "/sys/bus/pci/devices/$(bdf_of "$1")/links/port$2"; }
-state() {
-	local s=
-	read -r s 2> /dev/null < "$(port_dir "$1" "$2")/state"
-	echo "${s,,}"
-}
-peer() {
-	local d c= p=
-	d=$(port_dir "$1" "$2")
-	read -r c 2> /dev/null < "$d/peer_chip"
-	read -r p 2> /dev/null < "$d/peer_port"
-	echo "$c.$p"
+
+# The cabling, read once: FAR[d.p] is the far end of the cable at port p of
+# device d. Ports are read with shell builtins only: a guest of 16 devices
+# under TCG on a loaded host takes most of a second to start a process, and
+# the checks below read 64 ports.
+declare -A FAR
+while read -r a b; do
+	FAR[$a]=$b
+	FAR[$b]=$a
+done < <(cables)
+
+# read_port DEV PORT: st (its state, lower case) and pr (peer chip.port).
+read_port() {
+	local dir s= c= p=
+	printf -v dir '/sys/bus/pci/devices/0000:%02x:00.0/link%s' $(($1 + 1)) "$2"
+	read -r s < "$dir/state" 2> /dev/null
+	read -r c < "$dir/peer_chip" 2> /dev/null
+	read -r p < "$dir/peer_port" 2> /dev/null
+	st=${s,,} pr=$c.$p
 }
 
-# wait_state DEV PORT STATE: up to 5 s
+# wait_state DEV PORT STATE: 100 tries, 50 ms apart
 wait_state() {
 	local i
 	for ((i = 0; i < 100; i++)); do
-		[ "$(state "$1" "$2")" = "$3" ] && return 0
+		read_port "$1" "$2"
+		[ "$st" = "$3" ] && return 0
 		sleep 0.05
 	done
 	return 1
@@ -35,7 +43,7 @@ wait_state() {
 
 have=0
 while read -r idx _; do
-	[ -d "/sys/bus/pci/devices/$(bdf_of "$idx")/links" ] && have=1
+	[ -d "/sys/bus/pci/devices/$(bdf_of "$idx")/link0" ] && have=1
 done < <(good_devices)
 if [ "$have" = 0 ]; then
 	pass "driver has no link support yet"
@@ -45,22 +53,25 @@ fi
 ncab=$(cables | wc -l)
 bad=0 checked=0
 while read -r idx _; do
-	for d in "/sys/bus/pci/devices/$(bdf_of "$idx")"/links/port*; do
+	for d in "/sys/bus/pci/devices/$(bdf_of "$idx")"/link[0-9]*; do
 		[ -d "$d" ] || continue
-		p=${d##*port}
-		far=$(far_end "$idx.$p")
+		p=${d##*link}
+		far=${FAR[$idx.$p]:-}
 		checked=$((checked + 1))
 		if [ -n "$far" ]; then
 			if ! wait_state "$idx" "$p" up; then
-				fail "chip $idx port $p is '$(state "$idx" "$p")', want up"
+				fail "chip $idx port $p is '$st', want up"
 				bad=$((bad + 1))
-			elif [ "$(peer "$idx" "$p")" != "$far" ]; then
-				fail "chip $idx port $p peer $(peer "$idx" "$p"), want $far"
+			elif [ "$pr" != "$far" ]; then
+				fail "chip $idx port $p peer $pr, want $far"
 				bad=$((bad + 1))
 			fi
-		elif [ "$(state "$idx" "$p")" != down ]; then
-			fail "uncabled chip $idx port $p is '$(state "$idx" "$p")', want down"
-			bad=$((bad + 1))
+		else
+			read_port "$idx" "$p"
+			if [ "$st" != down ]; then
+				fail "uncabled chip $idx port $p is '$st', want down"
+				bad=$((bad + 1))
+			fi
 		fi
 	done
 done < <(good_devices)
@@ -75,10 +86,10 @@ torus:*)
 	for ((r = 0; r < rows; r++)); do
 		for ((c = 0; c < cols; c++)); do
 			d=$((r * cols + c))
-			[ "$(far_end "$d.0")" = "$((r * cols + (c + 1) % cols)).2" ] || diff=$((diff + 1))
-			[ "$(far_end "$d.1")" = "$((((r + 1) % rows) * cols + c)).3" ] || diff=$((diff + 1))
-			[ "$(far_end "$d.2")" = "$((r * cols + (c + cols - 1) % cols)).0" ] || diff=$((diff + 1))
-			[ "$(far_end "$d.3")" = "$((((r + rows - 1) % rows) * cols + c)).1" ] || diff=$((diff + 1))
+			[ "${FAR[$d.0]:-}" = "$((r * cols + (c + 1) % cols)).2" ] || diff=$((diff + 1))
+			[ "${FAR[$d.1]:-}" = "$((((r + 1) % rows) * cols + c)).3" ] || diff=$((diff + 1))
+			[ "${FAR[$d.2]:-}" = "$((r * cols + (c + cols - 1) % cols)).0" ] || diff=$((diff + 1))
+			[ "${FAR[$d.3]:-}" = "$((((r + rows - 1) % rows) * cols + c)).1" ] || diff=$((diff + 1))
 		done
 	done
 	nswap=$(swapped_cables | wc -w)
@@ -105,4 +116,5 @@ check_eq "qom-get trn$ad port$ap-admin" "$(qmp_get "trn$ad" "port$ap-admin")" fa
 check "qom-set trn$ad port$ap-admin true" qmp_set "trn$ad" "port$ap-admin" true
 check "chip $ad port $ap up again" wait_state "$ad" "$ap" up
 check "far end chip $bd port $bp up again" wait_state "$bd" "$bp" up
-check_eq "peer after the round trip" "$(peer "$ad" "$ap")" "$b"
+read_port "$ad" "$ap"
+check_eq "peer after the round trip" "$pr" "$b"

@@ -75,7 +75,7 @@ fi
 dev=5 port=0
 [ -n "$(far_end "$dev.$port")" ] || dev=0
 far=$(far_end "$dev.$port")
-sysstate() { cat "/sys/bus/pci/devices/$(printf '0000:%02x:00.0' $(($1 + 1)))/links/port$2/state"; }
+sysstate() { cat "/sys/bus/pci/devices/$(printf '0000:%02x:00.0' $(($1 + 1)))/link$2/state"; }
 wait_state() {
 	local i
 	for ((i = 0; i < 100; i++)); do

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Observability: with a workload (build/tests/dev/nrt_load) keeping core 0
 # of the first working device busy and holding 64 MiB of HBM and 8 MiB of
-# host memory, the driver's counters (stats/, cores/coreN/), the workload's
+# host memory, the driver's counters (stats/, coreN/), the workload's
 # fdinfo, nrt-top's screen (in tmux), its JSON stream (against the schema),
 # its Prometheus endpoint (a real scrape with curl), nrt-ls --wide, and an
 # ECC error injected through QMP (inject-ecc-corrected) must agree.
@@ -95,14 +95,14 @@ pass "nrt_load runs on device $dev core 0 (pid $load_pid)"
 # --- sysfs counters -----------------------------------------------------------
 
 for f in stats/jobs_completed stats/dma_bytes stats/hbm_peak stats/ecc_corrected \
-	 cores/core0/busy_ns; do
+	 core0/busy_ns; do
 	check "sysfs $f readable" test -r "$D/$f"
 done
-b0=$(cat "$D/cores/core0/busy_ns" 2>/dev/null)
-b1=$(cat "$D/cores/core1/busy_ns" 2>/dev/null)
+b0=$(cat "$D/core0/busy_ns" 2>/dev/null)
+b1=$(cat "$D/core1/busy_ns" 2>/dev/null)
 sleep 1
-a0=$(cat "$D/cores/core0/busy_ns" 2>/dev/null)
-a1=$(cat "$D/cores/core1/busy_ns" 2>/dev/null)
+a0=$(cat "$D/core0/busy_ns" 2>/dev/null)
+a1=$(cat "$D/core1/busy_ns" 2>/dev/null)
 check "core 0 busy_ns grows under load ($b0 -> $a0)" \
 	test "${a0:-0}" -gt "${b0:-0}"
 if [ "${cores:-1}" -ge 2 ]; then
@@ -317,5 +317,6 @@ print(json.loads(sys.stdin.readline())["devices"]['"$dev"']["errors"]["ecc_corre
 check_eq "JSON errors.ecc_corrected" "$got" "$after"
 # The next redraw shows it, whenever a slow guest gets to it.
 scr=$(screen_until 100 30 60 "ECC corrected $after ")
+echo "$scr"
 check "screen shows ECC corrected $after" grep -q "ECC corrected $after " <<< "$scr"
 tmux -S "$sock" send-keys q

@@ -5,6 +5,7 @@
 # and programs, resets while work runs; the model must survive (else the VM
 # dies and the run fails) and the device must work afterwards, and again
 # once the driver is bound back. 60 s in the full run, 15 s elsewhere.
+# budget: 240 s
 . "$TRNVM_REPO/tests/vm/lib.sh"
 
 read -r _ bdf _ < <(good_devices | head -n 1)

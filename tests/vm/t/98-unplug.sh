@@ -53,4 +53,4 @@ check_eq "nrt-ls lists one device less" \
 check "chip $ad still runs programs" \
 	"$TRNVM_REPO/build/tests/dev/nrt_load" -d "$ad" -s 2 -m 16 -H 1
 check "QEMU's model still answers: chip $ad's link port $ap is down" \
-	grep -qx down "/sys/bus/pci/devices/$(bdf_of "$ad")/links/port$ap/state"
+	grep -qx down "/sys/bus/pci/devices/$(bdf_of "$ad")/link$ap/state"

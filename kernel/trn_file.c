@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Copyright (c) 2026 The trn authors */
+
+#include <linux/slab.h>
+#include <drm/drm_print.h>
+
+#include "trn_drv.h"
+#include "trn_file.h"
+#include "trn_vm.h"
+
+/*
+ * Open files: the state of a file that is not its address space, that is,
+ * its scheduler entities (made and destroyed by trn_job.c) and what it is
+ * charged for. Jobs and buffer objects hold references, so the accounting
+ * stays valid after the DRM file is closed.
+ */
+
+/**
+ * trn_file_create() - the driver's state of a newly opened file
+ * @tdev: the device
+ *
+ * Return: the state with a new address space, holding one reference; or
+ * ERR_PTR(-ENOSPC) when all address spaces are in use, -ENOMEM, -ENODEV.
+ */
+struct trn_file_priv *trn_file_create(struct trn_device *tdev)
+{
+	struct trn_file_priv *fpriv;
+	int ret;
+
+	fpriv = kzalloc(sizeof(*fpriv), GFP_KERNEL_ACCOUNT);
+	if (!fpriv)
+		return ERR_PTR(-ENOMEM);
+	kref_init(&fpriv->ref);
+	fpriv->tdev = tdev;
+	mutex_init(&fpriv->entity_lock);
+	fpriv->entities = kcalloc(tdev->num_queues, sizeof(*fpriv->entities),
+				  GFP_KERNEL_ACCOUNT);
+	if (!fpriv->entities) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	fpriv->vm = trn_vm_create(tdev);
+	if (IS_ERR(fpriv->vm)) {
+		ret = PTR_ERR(fpriv->vm);
+		goto err_free;
+	}
+	return fpriv;
+
+err_free:
+	kfree(fpriv->entities);
+	mutex_destroy(&fpriv->entity_lock);
+	kfree(fpriv);
+	return ERR_PTR(ret);
+}
+
+static void trn_file_release(struct kref *ref)
+{
+	struct trn_file_priv *fpriv = container_of(ref, struct trn_file_priv, ref);
+
+	trn_vm_put(fpriv->vm);
+	kfree(fpriv->entities);
+	mutex_destroy(&fpriv->entity_lock);
+	kfree(fpriv);
+}
+
+/**
+ * trn_file_get() - take a reference to a file's state
+ * @fpriv: the state
+ *
+ * Return: @fpriv.
+ */
+struct trn_file_priv *trn_file_get(struct trn_file_priv *fpriv)
+{
+	kref_get(&fpriv->ref);
+	return fpriv;
+}
+
+/**
+ * trn_file_put() - drop a reference; the last one frees the state and
+ * drops its address space
+ * @fpriv: the state
+ */
+void trn_file_put(struct trn_file_priv *fpriv)
+{
+	kref_put(&fpriv->ref, trn_file_release);
+}
+
+/**
+ * trn_file_show_fdinfo() - a file's usage, in the keys of
+ * Documentation/gpu/drm-usage-stats.rst
+ * @p: where to print
+ * @fpriv: the file
+ *
+ * Memory by region, all of it resident (buffer objects are backed when
+ * created), and the time jobs of the file occupied the queues of each
+ * kind, whose capacity is their count.
+ */
+void trn_file_show_fdinfo(struct drm_printer *p, struct trn_file_priv *fpriv)
+{
+	struct trn_device *tdev = fpriv->tdev;
+	u64 hbm = (u64)atomic64_read(&fpriv->hbm_bytes) >> 10;
+	u64 host = (u64)atomic64_read(&fpriv->host_bytes) >> 10;
+
+	drm_printf(p, "drm-total-hbm:\t%llu KiB\n", hbm);
+	drm_printf(p, "drm-resident-hbm:\t%llu KiB\n", hbm);
+	drm_printf(p, "drm-total-memory:\t%llu KiB\n", host);
+	drm_printf(p, "drm-resident-memory:\t%llu KiB\n", host);
+	drm_printf(p, "drm-engine-dma:\t%llu ns\n",
+		   (u64)atomic64_read(&fpriv->busy_ns[TRN_ENGINE_DMA]));
+	drm_printf(p, "drm-engine-capacity-dma:\t%u\n", tdev->num_dma_queues);
+	if (tdev->num_core_queues) {
+		drm_printf(p, "drm-engine-core:\t%llu ns\n",
+			   (u64)atomic64_read(&fpriv->busy_ns[TRN_ENGINE_CORE]));
+		drm_printf(p, "drm-engine-capacity-core:\t%u\n", tdev->num_core_queues);
+	}
+}

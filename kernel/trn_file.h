@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Copyright (c) 2026 The trn authors */
+
+#ifndef __TRN_FILE_H__
+#define __TRN_FILE_H__
+
+#include <linux/atomic.h>
+#include <linux/kref.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+
+struct drm_printer;
+struct drm_sched_entity;
+struct trn_device;
+struct trn_vm;
+
+/* Kinds of engines, as fdinfo reports their busy time. */
+enum trn_engine_kind {
+	TRN_ENGINE_DMA,		/* the DMA queues */
+	TRN_ENGINE_CORE,	/* the NeuronCore queues */
+	TRN_ENGINE_KINDS
+};
+
+/**
+ * struct trn_file_priv - what the driver keeps for an open file
+ * @ref: held by the DRM file until it is closed, by each job of the file
+ *	until it is freed and by each buffer object the file created
+ * @tdev: the device
+ * @vm: the file's address space (a reference): its buffer objects are
+ *	mapped there and its jobs run there
+ * @entity_lock: protects @entities, and keeps the order in which the jobs
+ *	of an entity are armed and pushed
+ * @entities: per queue, the file's scheduler entity, created on first use
+ *	and destroyed when the file is closed (trn_job_file_close())
+ * @hbm_bytes: bytes of HBM objects the file created
+ * @host_bytes: bytes of host objects the file created
+ * @busy_ns: per &enum trn_engine_kind, time the file's jobs occupied the
+ *	queues
+ *
+ * The file's usage (fdinfo) and what it is charged for live here; the
+ * memory it can reach is its address space's. A file outlives its DRM file
+ * while jobs or objects of it remain.
+ */
+struct trn_file_priv {
+	struct kref ref;
+	struct trn_device *tdev;
+	struct trn_vm *vm;
+
+	struct mutex entity_lock; /* entities, push order */
+	struct drm_sched_entity **entities;
+
+	atomic64_t hbm_bytes;
+	atomic64_t host_bytes;
+	atomic64_t busy_ns[TRN_ENGINE_KINDS];
+};
+
+struct trn_file_priv *trn_file_create(struct trn_device *tdev);
+struct trn_file_priv *trn_file_get(struct trn_file_priv *fpriv);
+void trn_file_put(struct trn_file_priv *fpriv);
+void trn_file_show_fdinfo(struct drm_printer *p, struct trn_file_priv *fpriv);
+
+#endif /* __TRN_FILE_H__ */
