@@ -1613,7 +1613,7 @@ static void find_devices(void)
 		}
 		close(fd);
 		for (p = 0; p < 16; p++) {
-			snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/links/port%u", v->bdf, p);
+			snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/link%u", v->bdf, p);
 			if (!kd_exists(path))
 				break;
 		}
@@ -1629,8 +1629,8 @@ static void find_sysfs(void)
 	static const char *const files[] = {
 		"hbm_used", "host_used", "buffer_objects", "num_links", "chip_id",
 		"stats/jobs_completed", "stats/jobs_failed", "stats/dma_bytes", "stats/hbm_peak",
-		"stats/ecc_corrected", "stats/clear", "cores/core0/jobs_completed",
-		"cores/core0/busy_ns",
+		"stats/ecc_corrected", "stats/clear", "core0/jobs_completed",
+		"core0/busy_ns",
 	};
 	static const char *const port_files[] = {
 		"state", "peer_device", "err_crc", "tx_bytes", "err_threshold", "clear_counters",
@@ -1648,7 +1648,7 @@ static void find_sysfs(void)
 			for (i = 0; i < sizeof(port_files) / sizeof(port_files[0]) && nsysfs < 256;
 			     i++) {
 				snprintf(sysfs_files[nsysfs], sizeof(sysfs_files[0]),
-					 "/sys/bus/pci/devices/%s/links/port%u/%s", devs[d].bdf, p,
+					 "/sys/bus/pci/devices/%s/link%u/%s", devs[d].bdf, p,
 					 port_files[i]);
 				if (kd_exists(sysfs_files[nsysfs]))
 					nsysfs++;
@@ -1825,8 +1825,9 @@ int main(int argc, char **argv)
 		printf("not ok - %s: cannot read the kernel log\n", tname);
 		return 1;
 	}
-	printf("# %s: %u devices, trn.ko text 0x%" PRIx64 "-0x%" PRIx64 ", %u KCOV sites, seed %" PRIu64 "\n",
-	       tname, ndevs, text.start, text.end, sites, seed);
+	printf("# %s: %u devices, %u sysfs files, trn.ko text 0x%" PRIx64 "-0x%" PRIx64
+	       ", %u KCOV sites, seed %" PRIu64 "\n",
+	       tname, ndevs, nsysfs, text.start, text.end, sites, seed);
 
 	/* The inputs given (--replay) or the seeds, once: the baseline. */
 	signal(SIGSEGV, on_fault);

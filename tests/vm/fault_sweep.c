@@ -620,13 +620,13 @@ static int run_nl_set(struct st *st)
 static int run_sysfs_threshold(struct st *st)
 {
 	(void)st;
-	return kd_write(dev_path(0, "links/port0/err_threshold"), "0");
+	return kd_write(dev_path(0, "link0/err_threshold"), "0");
 }
 
 static int run_sysfs_clear(struct st *st)
 {
 	(void)st;
-	return kd_write(dev_path(0, "links/port0/clear_counters"), "1") ?:
+	return kd_write(dev_path(0, "link0/clear_counters"), "1") ?:
 	       kd_write(dev_path(0, "stats/clear"), "1");
 }
 
@@ -975,7 +975,7 @@ static int find_devices(void)
 	for (p = 0; p < 16; p++) {
 		FILE *f;
 
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/links/port%u/peer_device",
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/link%u/peer_device",
 			 devs[0].bdf, p);
 		f = fopen(path, "re");
 		if (!f)
