@@ -1097,8 +1097,14 @@ int main(int argc, char **argv)
 	/* Allocations with trn.ko on the stack. */
 	if (!only_fn) {
 		for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
-			if ((only_op && strcmp(only_op, ops[i].name)) || !op_usable(&ops[i]))
+			if (only_op && strcmp(only_op, ops[i].name))
 				continue;
+			if (!op_usable(&ops[i])) {
+				printf("# %s: not run: needs %s\n", ops[i].name,
+				       ops[i].need_devs > ndevs ? "two devices" :
+				       "a cable between the two devices");
+				continue;
+			}
 			if (ops[i].functions_only) {
 				printf("# %s: allocations not failed (a bug of the DRM core's unwinding); the marked functions are\n",
 				       ops[i].name);
