@@ -493,6 +493,24 @@ static int run_submit_in_sync(struct st *st)
 	return submit(st, &d, 1, 0, true);
 }
 
+/* A NOP submitted, whose status DRM_IOCTL_TRN_WAIT then returns. */
+static int prep_submitted(struct st *st)
+{
+	return prep_syncobj(st) ?: run_submit_nop(st);
+}
+
+static int run_wait(struct st *st)
+{
+	struct drm_trn_wait w = { .handle = st->syncobj };
+	struct timespec now;
+	int ret;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	w.timeout_ns = (int64_t)(now.tv_sec + 10) * 1000000000LL + now.tv_nsec;
+	ret = ioctl_err(st->fd[0], DRM_IOCTL_TRN_WAIT, &w);
+	return ret ?: w.status;
+}
+
 /* Wait (10 s at most) for what was submitted, so that closing frees at once. */
 static void done_wait(struct st *st)
 {
@@ -717,6 +735,8 @@ static const struct op ops[] = {
 	  run_submit_timeline, done_wait, false, false },
 	{ "submit-in-sync", "SUBMIT with an in-sync", 1, false, prep_in_sync,
 	  run_submit_in_sync, done_wait, false, false },
+	{ "wait", "WAIT for a NOP's status", 1, false, prep_submitted, run_wait, NULL, false,
+	  false },
 	{ "prime-export", "PRIME export of an HBM object", 2, false, prep_export,
 	  run_prime_export, NULL, false, false },
 	{ "peer-import", "PEER_IMPORT of another device's object", 2, true, prep_import,
