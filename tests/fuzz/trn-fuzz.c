@@ -7,7 +7,7 @@
  *
  * An input is a sequence of 32-byte records, each one operation: open or
  * close a device file, an ioctl of the driver (QUERY, BO_CREATE, BO_INFO,
- * SUBMIT with generated descriptor chains and programs, PEER_IMPORT), a
+ * SUBMIT with generated descriptor chains and programs, WAIT, PEER_IMPORT), a
  * syncobj or PRIME call, mmap/munmap/mremap of an object and accesses to
  * it, a request of the trn_link netlink family, a sysfs read or write, a
  * child that shares the files and is killed in the middle of its work. The
@@ -768,6 +768,37 @@ static void op_syncobj(struct ex *e, struct rd *r)
 	}
 }
 
+/*
+ * DRM_IOCTL_TRN_WAIT on a syncobj of the file: mostly a job's out-sync
+ * and a deadline of a few milliseconds, sometimes a deadline that only
+ * looks (0 or past) or any at all, a syncobj without a fence or with a
+ * timeline's chain, a handle of nothing.
+ */
+static void op_wait(struct ex *e, struct rd *r)
+{
+	struct drm_trn_wait w = { 0 };
+	int f = pick_fd(e, r), so;
+	uint8_t c;
+
+	if (f < 0)
+		return;
+	so = pick_syncobj(e, r, f, g8(r) < 40);
+	w.handle = so >= 0 && g8(r) < 240 ? e->so[so].handle : g32(r);
+	w.flags = g_flags(r);
+	w.pad = g_flags(r);
+	c = g8(r);
+	if (c < 200)
+		w.timeout_ns = soon_ns(c % 50);
+	else if (c < 220)
+		w.timeout_ns = 0;
+	else if (c < 240)
+		w.timeout_ns = -1 - (int64_t)g32(r);
+	else
+		/* Anything: far ones wait for the job, which the job timeout bounds. */
+		w.timeout_ns = (int64_t)g64(r);
+	drmIoctl(e->fd[f], DRM_IOCTL_TRN_WAIT, &w);
+}
+
 static void op_mmap(struct ex *e, struct rd *r)
 {
 	int f = pick_fd(e, r), b;
@@ -1054,11 +1085,17 @@ static void op_fork_kill(struct ex *e, struct rd *r)
 
 typedef void (*op_fn)(struct ex *e, struct rd *r);
 
-/* Operations, weighted by how often they appear in the table. */
+/*
+ * Operations, weighted by how often they appear in the table. The corpus
+ * selects them by index (byte 0 of a record modulo the table's size): an
+ * operation added takes the place of a duplicate, so that the inputs of
+ * the corpus keep doing what they did (op_wait took the SUBMIT that the
+ * fewest of them used).
+ */
 static const op_fn ops[] = {
 	op_open, op_close, op_dup, op_query, op_query,
 	op_bo_create, op_bo_create, op_bo_create, op_bo_info, op_gem_close, op_gem_close,
-	op_submit, op_submit, op_submit, op_submit, op_submit, op_write_program,
+	op_submit, op_wait, op_submit, op_submit, op_submit, op_write_program,
 	op_peer_import, op_peer_import, op_prime, op_syncobj, op_syncobj, op_syncobj,
 	op_mmap, op_mmap, op_munmap, op_mremap, op_access, op_access,
 	op_fdinfo, op_sysfs, op_sysfs, op_netlink, op_netlink, op_fork_kill,
