@@ -95,7 +95,10 @@ kernel-debug: need-debug-kdir
 	@find -L $(KDEBUG_DIR)/kernel -maxdepth 1 -type l -delete
 	$(MAKE) -C $(DEBUG_KDIR) M=$(CURDIR)/$(KDEBUG_DIR)/kernel KCOV_INSTRUMENT=y KCFLAGS=-g modules
 
-GUEST_TESTS := $(patsubst tests/vm/%.c,build/tests/vm/%,$(wildcard tests/vm/*.c))
+# Every tests/vm/*.c is a program of its own but the sweep's operations
+# (fault_ops.c), linked into fault_sweep below.
+GUEST_TESTS := $(patsubst tests/vm/%.c,build/tests/vm/%,\
+	$(filter-out tests/vm/fault_ops.c,$(wildcard tests/vm/*.c)))
 
 build/tests/vm/%: tests/vm/%.c tests/vm/trn_test.h include/uapi/drm/trn_accel.h
 	@mkdir -p $(@D)
@@ -110,9 +113,12 @@ KDEBUG_CFLAGS = $(USER_CFLAGS) -Iinclude/uapi -Iinclude/hw -Itests/common $(USER
 	$(USER_NL_CFLAGS)
 KDEBUG_TOOLS := build/tests/vm/fault_sweep build/tests/fuzz/trn-fuzz
 
-build/tests/vm/fault_sweep: tests/vm/fault_sweep.c $(KDEBUG_SRCS)
+FAULT_SWEEP_SRCS := tests/vm/fault_sweep.c tests/vm/fault_ops.c
+
+build/tests/vm/fault_sweep: $(FAULT_SWEEP_SRCS) tests/vm/fault_sweep.h $(KDEBUG_SRCS)
 	@mkdir -p $(@D)
-	$(CC) $(KDEBUG_CFLAGS) -o $@ $< tests/common/kdebug.c $(USER_DRM_LIBS) $(USER_NL_LIBS)
+	$(CC) $(KDEBUG_CFLAGS) -o $@ $(FAULT_SWEEP_SRCS) tests/common/kdebug.c $(USER_DRM_LIBS) \
+		$(USER_NL_LIBS)
 
 build/tests/fuzz/trn-fuzz: tests/fuzz/trn-fuzz.c include/hw/trn_isa.h $(KDEBUG_SRCS)
 	@mkdir -p $(@D)
