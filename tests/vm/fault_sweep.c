@@ -505,7 +505,8 @@ int main(int argc, char **argv)
 		}
 		armed_fn = fns[j];
 		for (i = 0; i < fault_nops; i++) {
-			if ((only_op && strcmp(only_op, fault_ops[i].name)) || !op_usable(&fault_ops[i]))
+			if ((only_op && strcmp(only_op, fault_ops[i].name)) ||
+			    !op_usable(&fault_ops[i]))
 				continue;
 			sweep(&fault_ops[i], fns[j]);
 		}
