@@ -120,9 +120,12 @@ build/tests/vm/fault_sweep: $(FAULT_SWEEP_SRCS) tests/vm/fault_sweep.h $(KDEBUG_
 	$(CC) $(KDEBUG_CFLAGS) -o $@ $(FAULT_SWEEP_SRCS) tests/common/kdebug.c $(USER_DRM_LIBS) \
 		$(USER_NL_LIBS)
 
-build/tests/fuzz/trn-fuzz: tests/fuzz/trn-fuzz.c include/hw/trn_isa.h $(KDEBUG_SRCS)
+FUZZ_SRCS := tests/fuzz/trn-fuzz.c tests/fuzz/fuzz_uapi.c tests/fuzz/fuzz_exec.c
+
+build/tests/fuzz/trn-fuzz: $(FUZZ_SRCS) tests/fuzz/fuzz.h include/hw/trn_isa.h $(KDEBUG_SRCS)
 	@mkdir -p $(@D)
-	$(CC) $(KDEBUG_CFLAGS) -o $@ $< tests/common/kdebug.c $(USER_DRM_LIBS) $(USER_NL_LIBS)
+	$(CC) $(KDEBUG_CFLAGS) -o $@ $(FUZZ_SRCS) tests/common/kdebug.c $(USER_DRM_LIBS) \
+		$(USER_NL_LIBS)
 
 # make fuzz DURATION=seconds [WORKERS=n]: the uapi fuzzer in a debug-kernel
 # VM; new corpus inputs go to tests/fuzz/corpus, crashes to tests/fuzz/crashes.
