@@ -100,9 +100,9 @@ kernel-debug: need-debug-kdir
 GUEST_TESTS := $(patsubst tests/vm/%.c,build/tests/vm/%,\
 	$(filter-out tests/vm/fault_ops.c,$(wildcard tests/vm/*.c)))
 
-build/tests/vm/%: tests/vm/%.c tests/vm/trn_test.h include/uapi/drm/trn_accel.h
+build/tests/vm/%: tests/vm/%.c tests/vm/trn_test.h tests/common/tap.h include/uapi/drm/trn_accel.h
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -Iinclude/uapi -Iinclude/hw $(USER_DRM_CFLAGS) $(USER_CMOCKA_CFLAGS) \
+	$(CC) $(USER_CFLAGS) -Iinclude/uapi -Iinclude/hw -Itests/common $(USER_DRM_CFLAGS) $(USER_CMOCKA_CFLAGS) \
 		-o $@ $< $(USER_DRM_LIBS) $(USER_CMOCKA_LIBS) -pthread
 
 # Tools for the debug guest kernel: the fault-injection sweep (15-faults) and

@@ -23,6 +23,8 @@
 
 #include "nrt.h"
 #include "nrt_diag.h"
+#include "nrt_diag_run.h"
+#include "nrt_diag_sys.h"
 #include "nrt_facts.h"
 #include "nrt_json.h"
 #include "nrt_ls_topo.h"

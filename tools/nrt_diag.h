@@ -6,8 +6,9 @@
  *
  *   nrt_diag.c       the report: results, verdict, text, one line, JSON
  *   nrt_diag_sys.c   level 1: what sysfs, the topology and an open say
+ *                    (nrt_diag_sys.h)
  *   nrt_diag_run.c   levels 2 and 3: work on the devices, checked against
- *                    the CPU, with bandwidth floors
+ *                    the CPU, with bandwidth floors (nrt_diag_run.h)
  *
  * Each check adds results to a report: one per device it looked at (or
  * one for the node), each passed, failed, skipped (it could not be made:
@@ -120,12 +121,5 @@ int nrt_diag_print_brief(FILE *out, const struct nrt_diag_report *r);
 struct json_object *nrt_diag_json(const struct nrt_diag_report *r);
 
 void nrt_diag_report_free(struct nrt_diag_report *r);
-
-/* Level 1 (nrt_diag_sys.c). */
-void nrt_diag_level1(struct nrt_diag_report *r, const struct nrt_diag_opts *o);
-
-/* Levels 2 and 3 (nrt_diag_run.c). */
-void nrt_diag_level2(struct nrt_diag_report *r, const struct nrt_diag_opts *o);
-void nrt_diag_level3(struct nrt_diag_report *r, const struct nrt_diag_opts *o);
 
 #endif /* NRT_DIAG_H */

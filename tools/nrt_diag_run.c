@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include "nrt.h"
-#include "nrt_diag.h"
+#include "nrt_diag_run.h"
 #include "nrt_facts.h"
 #include "nrt_tool.h"
 

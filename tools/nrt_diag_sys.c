@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "nrt.h"
-#include "nrt_diag.h"
+#include "nrt_diag_sys.h"
 #include "nrt_facts.h"
 #include "nrt_ls_topo.h"
 #include "nrt_tool.h"

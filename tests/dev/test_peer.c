@@ -46,6 +46,7 @@
 #include <cmocka.h>
 
 #include "nrt.h"
+#include "tap.h"
 
 #define KIB ((size_t)1 << 10)
 #define MIB ((size_t)1 << 20)
@@ -539,21 +540,6 @@ static void test_errors(void **state)
 
 /* --- --link-down ------------------------------------------------------- */
 
-static unsigned int tap_n, tap_failed;
-
-static void tap(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s %u - ", ok ? "ok" : "not ok", ++tap_n);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	tap_failed += !ok;
-}
-
 /* Push 64 KiB over @peer (a buffer of the far device @far) and check it. */
 static nrt_status push_check(unsigned int dev, nrt_buffer *peer,
 			     nrt_buffer *far_buf, uint64_t seed, bool *data_ok)
@@ -641,8 +627,7 @@ static int link_down(unsigned int dev, unsigned int port, const char *down,
 	nrt_buffer_free(other);
 	nrt_buffer_free(far_buf);
 	nrt_buffer_free(other_buf);
-	printf("1..%u\n", tap_n);
-	return (int)tap_failed;
+	return tap_plan();
 }
 
 /* --- --hold ------------------------------------------------------------ */

@@ -22,6 +22,7 @@
 
 #include "fake_fs.h"
 #include "nrt_diag.h"
+#include "nrt_diag_sys.h"
 #include "nrt_facts.h"
 
 struct tree {

@@ -16,21 +16,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include "trn_test.h"
-
-static unsigned int tap_n, tap_failed;
-
-static void tap(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s %u - ", ok ? "ok" : "not ok", ++tap_n);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	tap_failed += !ok;
-}
+#include "tap.h"
 
 /* The node of the accel device whose name sysfs file @path holds. */
 static int open_named(const char *path)
@@ -136,6 +122,5 @@ int main(int argc, char **argv)
 
 	close(near);
 	close(far);
-	printf("1..%u\n", tap_n);
-	return (int)tap_failed;
+	return tap_plan();
 }

@@ -82,9 +82,11 @@ screen_until() {
 # --- the workload -----------------------------------------------------------
 
 # It runs until the cleanup kills it (an hour at most): on a loaded host the
-# checks below take longer than any fixed run would be sure to last.
-"$LOAD" -d "$dev" -c 0 -s 3600 -m "$HBM_MIB" -H "$HOST_MIB" > "$work/load.out" \
-	2> "$work/load.err" &
+# checks below take longer than any fixed run would be sure to last. Its
+# argv[0] is its name alone, so that the screen's command column shows it
+# however deep the repository is.
+(exec -a nrt_load "$LOAD" -d "$dev" -c 0 -s 3600 -m "$HBM_MIB" -H "$HOST_MIB" \
+	> "$work/load.out" 2> "$work/load.err") &
 load_pid=$!
 if ! wait_for 20 grep -q '^ready' "$work/load.out"; then
 	fail "nrt_load did not start: $(cat "$work/load.err")"
