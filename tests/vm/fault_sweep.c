@@ -81,6 +81,26 @@ static void counters_read(struct counters *c)
 				c->v[d][i] = UINT64_MAX;
 }
 
+/*
+ * The counters once the deferred frees of what ran before are done (a file's
+ * address space is freed by a worker after close() returns): read until
+ * they hold still for 200 ms, 10 s at most.
+ */
+static void counters_settle(struct counters *c)
+{
+	uint64_t deadline = kd_now_ms() + 10000;
+	struct counters prev;
+	int still = 0;
+
+	counters_read(c);
+	while (still < 4 && kd_now_ms() < deadline) {
+		usleep(50000);
+		prev = *c;
+		counters_read(c);
+		still = memcmp(&prev, c, sizeof(prev)) ? 0 : still + 1;
+	}
+}
+
 /* Wait (deferred frees) until the counters are back to @base; 0 or -1. */
 static int counters_wait(const struct counters *base, char *why, size_t len)
 {
@@ -280,7 +300,7 @@ static void sweep(const struct op *op, const char *fn)
 	 */
 	ret = run_once(op, 0, NULL, &hit, &result, why, sizeof(why));
 	if (!ret && !fn && !result) {
-		counters_read(&base);
+		counters_settle(&base);
 		ret = run_once(op, 0, &base, &hit, &result, why, sizeof(why));
 	}
 	if (ret < 0 || (!fn && result)) {
@@ -289,7 +309,7 @@ static void sweep(const struct op *op, const char *fn)
 		total.bad++;
 		return;
 	}
-	counters_read(&base);
+	counters_settle(&base);
 	for (nth = first_nth; nth <= max_nth; nth++) {
 		ret = run_once(op, nth, &base, &hit, &result, why, sizeof(why));
 		if (!ret && !hit)
@@ -310,7 +330,7 @@ static void sweep(const struct op *op, const char *fn)
 			printf("#   reproduce: fault_sweep --op %s --nth %u%s%s\n", op->name,
 			       nth, fn ? " --fn " : "", fn ? fn : "");
 			/* Re-read what stays: the next runs are judged on their own. */
-			counters_read(&base);
+			counters_settle(&base);
 		}
 	}
 	/* Probe and removal leave the device unbound after a failure. */
