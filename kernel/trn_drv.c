@@ -21,6 +21,7 @@
 #include "trn_mem.h"
 #include "trn_peer.h"
 #include "trn_regs.h"
+#include "trn_reset.h"
 #include "trn_stats.h"
 #include "trn_sysfs.h"
 #include "trn_vm.h"
@@ -30,6 +31,7 @@
  * open and close. The rest of trn.ko, one header per file, each using only
  * files listed after it:
  *
+ *   trn_reset  resets from the PCI core: FLR and PCIe error recovery
  *   trn_peer   peer DMA: a device's export space, imports of other
  *              devices' objects
  *   trn_gem    buffer objects: HBM, host (drm_gem_shmem), CPU mappings,
@@ -275,6 +277,8 @@ static int trn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return ret;
 	}
 	trn_link_register(tdev);
+	/* What a reset of the link restores (trn_reset.c). */
+	pci_save_state(pdev);
 
 	drm_info(&tdev->drm, "chip %u: %u NeuronCores, %llu MiB HBM, %u DMA queues, %u links, interface %u.%u\n",
 		 tdev->chip_id, tdev->num_cores, tdev->hbm_size >> 20, tdev->num_dma_queues,
@@ -327,6 +331,7 @@ static struct pci_driver trn_pci_driver = {
 	.id_table = trn_pci_ids,
 	.probe = trn_probe,
 	.remove = trn_remove,
+	.err_handler = &trn_err_handlers,
 	.dev_groups = trn_groups,
 };
 

@@ -78,6 +78,10 @@ struct trn_vm;
  * @dma_base: DMA engine bytes and busy time that read as zero
  * @ecc_base: corrected and uncorrected ECC errors that read as zero
  * @core_base: per NeuronCore, its counter registers' values that read as zero
+ * @reset_count: resets from outside the driver (FLR, PCIe error recovery),
+ *	in sysfs
+ * @recovering: a PCIe error recovery is under way (trn_reset.c); only
+ *	touched with the device lock held
  */
 struct trn_device {
 	struct drm_device drm;
@@ -128,6 +132,9 @@ struct trn_device {
 	u64 dma_base[2];
 	u64 ecc_base[2];
 	u64 *core_base;
+
+	atomic_t reset_count;
+	bool recovering;
 };
 
 static inline struct trn_device *to_trn_device(struct drm_device *drm)

@@ -115,6 +115,36 @@ int trn_hw_init(struct trn_device *tdev)
 }
 ALLOW_ERROR_INJECTION(trn_hw_init, ERRNO);
 
+/**
+ * trn_hw_restart() - bring a device back to a known state after a reset
+ * @tdev: the device, bound, its queues suspended
+ *
+ * After an FLR or a reset of its link the device has lost the state the
+ * driver gave its registers; its memory is kept. This checks that it is the
+ * same device, resets it once more (the recovery of a non-fatal error resets
+ * nothing itself) and enables the interrupts trn_irq_init() enabled. The
+ * link ports, the export space and the queues are restored by their own
+ * files.
+ *
+ * Return: 0, or -EIO if the device does not answer or is not ready.
+ */
+int trn_hw_restart(struct trn_device *tdev)
+{
+	u32 magic, version;
+
+	magic = trn_read32(tdev, TRN_REG_MAGIC);
+	version = trn_read32(tdev, TRN_REG_VERSION);
+	if (magic != TRN_MAGIC || version != tdev->hw_version) {
+		drm_err(&tdev->drm, "device not back after reset: identity 0x%08x, interface 0x%08x\n",
+			magic, version);
+		return -EIO;
+	}
+	if (trn_hw_reset(tdev))
+		return -EIO;
+	trn_write32(tdev, TRN_REG_IRQ_MASK, TRN_IRQ_TEST);
+	return 0;
+}
+
 static irqreturn_t trn_irq_misc(int irq, void *arg)
 {
 	struct trn_device *tdev = arg;

@@ -8,5 +8,6 @@ struct trn_device;
 
 int trn_hw_init(struct trn_device *tdev);
 int trn_irq_init(struct trn_device *tdev);
+int trn_hw_restart(struct trn_device *tdev);
 
 #endif /* __TRN_HW_H__ */

@@ -252,7 +252,7 @@ static void trn_queue_arm_watchdog(struct trn_queue *q)
 	struct trn_job *job = list_first_entry_or_null(&q->inflight, struct trn_job, node);
 	unsigned long timeout = trn_job_timeout();
 
-	if (!job || q->error_pending || q->dead)
+	if (!job || q->error_pending || q->dead || q->suspended)
 		return;
 	job->deadline = jiffies + timeout;
 	/* A pending watchdog fires earlier and then waits out the rest. */
@@ -327,7 +327,7 @@ static irqreturn_t trn_queue_irq(int irq, void *arg)
 
 	spin_lock(&q->lock);
 	trn_queue_retire(q, READ_ONCE(q->wb[0]));
-	if ((status & TRN_DMA_Q_IRQ_ERROR) && !q->dead) {
+	if ((status & TRN_DMA_Q_IRQ_ERROR) && !q->dead && !q->suspended) {
 		/* The queue has stopped; sort it out in process context. */
 		q->error_pending = true;
 		mod_delayed_work(tdev->wq, &q->watchdog, 0);
@@ -354,7 +354,7 @@ static void trn_queue_watchdog(struct work_struct *work)
 	if (!drm_dev_enter(&tdev->drm, &idx))
 		return;
 	spin_lock_irqsave(&q->lock, flags);
-	if (q->dead)
+	if (q->dead || q->suspended)
 		goto out_unlock;
 	status = trn_read32(tdev, TRN_DMA_Q_REG(i, TRN_DMA_Q_STATUS));
 	error = status & TRN_DMA_Q_STS_ERROR;
@@ -417,10 +417,10 @@ static struct dma_fence *trn_job_run(struct drm_sched_job *sched_job)
 		return ERR_PTR(-ENODEV);
 
 	spin_lock_irqsave(&q->lock, flags);
-	if (q->dead) {
+	if (q->dead || q->wedged) {
 		spin_unlock_irqrestore(&q->lock, flags);
 		drm_dev_exit(idx);
-		return ERR_PTR(-ENODEV);
+		return ERR_PTR(q->dead ? -ENODEV : -EIO);
 	}
 	dma_fence_init(job->hw_fence, &trn_fence_ops, &q->fence_lock,
 		       q->fence_context, ++q->seqno);
@@ -515,6 +515,83 @@ void trn_queues_stop(struct trn_device *tdev)
 		while (!list_empty(&q->inflight))
 			trn_queue_finish_first(q, -ENODEV);
 		spin_unlock_irqrestore(&q->lock, flags);
+	}
+}
+
+/**
+ * trn_queues_suspend() - a reset is coming: stop feeding and watching queues
+ * @tdev: the device
+ * @hw_ok: the device still answers (a reset asked for from sysfs, not a
+ *	frozen link)
+ *
+ * The schedulers stop calling run_job, the queue interrupts are masked and
+ * the watchdogs cancelled. With @hw_ok, each queue is also stopped and the
+ * jobs the device has finished are retired. The jobs still in the rings
+ * stay there until trn_queues_resume(): only after the reset has the device
+ * provably let go of the memory they use. Sleeps.
+ */
+void trn_queues_suspend(struct trn_device *tdev, bool hw_ok)
+{
+	struct pci_dev *pdev = tdev->pdev;
+	unsigned long flags;
+	u32 i;
+
+	for (i = 0; i < tdev->num_queues; i++) {
+		struct trn_queue *q = &tdev->queues[i];
+
+		drm_sched_wqueue_stop(&q->sched);
+		spin_lock_irqsave(&q->lock, flags);
+		if (q->dead || q->suspended) {
+			spin_unlock_irqrestore(&q->lock, flags);
+			continue;
+		}
+		q->suspended = true;
+		if (hw_ok)
+			trn_write32(tdev, TRN_DMA_Q_REG(q->index, TRN_DMA_Q_IRQ_MASK), 0);
+		spin_unlock_irqrestore(&q->lock, flags);
+		synchronize_irq(pci_irq_vector(pdev, TRN_MSIX_VEC_DMA_QUEUE(q->index)));
+		/* Nothing queues it again while the queue is suspended. */
+		cancel_delayed_work_sync(&q->watchdog);
+		if (!hw_ok)
+			continue;
+		trn_queue_hw_quiesce(q);
+		spin_lock_irqsave(&q->lock, flags);
+		trn_queue_retire(q, READ_ONCE(q->wb[0]));
+		spin_unlock_irqrestore(&q->lock, flags);
+	}
+}
+
+/**
+ * trn_queues_resume() - after a reset: fail what was in the rings, go on
+ * @tdev: the device, reset
+ * @ok: the device is back; if not, its queues are wedged: every job fails
+ *	with -EIO, without reaching the device, until a reset that succeeds
+ *
+ * The jobs that were in the rings when the reset came fail with -ECANCELED,
+ * oldest first; those the schedulers still hold run after it, in order.
+ */
+void trn_queues_resume(struct trn_device *tdev, bool ok)
+{
+	unsigned long flags;
+	u32 i;
+
+	for (i = 0; i < tdev->num_queues; i++) {
+		struct trn_queue *q = &tdev->queues[i];
+
+		spin_lock_irqsave(&q->lock, flags);
+		if (!q->suspended) {
+			spin_unlock_irqrestore(&q->lock, flags);
+			continue;
+		}
+		while (!list_empty(&q->inflight))
+			trn_queue_finish_first(q, -ECANCELED);
+		q->suspended = false;
+		q->error_pending = false;
+		q->wedged = !ok;
+		if (ok)
+			trn_queue_hw_start(q);
+		spin_unlock_irqrestore(&q->lock, flags);
+		drm_sched_wqueue_start(&q->sched);
 	}
 }
 

@@ -47,6 +47,10 @@ enum trn_job_outcome {
  *	once the oldest job has run longer than the timeout
  * @error_pending: an error interrupt asked for recovery
  * @dead: the device is going away; no job enters the ring any more
+ * @suspended: a reset is under way (trn_queues_suspend()); the jobs in the
+ *	ring wait for its end, and nothing recovers the queue meanwhile
+ * @wedged: the device did not come back from a reset: jobs fail with -EIO
+ *	without entering the ring, until a reset that succeeds
  * @fence_lock: lock of the hardware fences of this queue
  * @fence_context: dma_fence context of those fences
  * @seqno: last hardware fence number
@@ -72,6 +76,8 @@ struct trn_queue {
 	struct delayed_work watchdog;
 	bool error_pending;
 	bool dead;
+	bool suspended;
+	bool wedged;
 
 	spinlock_t fence_lock; /* hardware fences */
 	u64 fence_context;
@@ -82,6 +88,8 @@ struct trn_queue {
 
 int trn_queues_init(struct trn_device *tdev);
 void trn_queues_stop(struct trn_device *tdev);
+void trn_queues_suspend(struct trn_device *tdev, bool hw_ok);
+void trn_queues_resume(struct trn_device *tdev, bool ok);
 void trn_job_file_close(struct trn_file_priv *fpriv);
 int trn_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file);
 int trn_ioctl_wait(struct drm_device *drm, void *data, struct drm_file *file);

@@ -740,6 +740,39 @@ int trn_link_init(struct trn_device *tdev)
 ALLOW_ERROR_INJECTION(trn_link_init, ERRNO);
 
 /**
+ * trn_link_restart() - the ports' registers again, after a device reset
+ * @tdev: the device, after trn_hw_restart()
+ *
+ * A reset takes every port down and clears its registers; the ports train
+ * again on their own. Their error thresholds and event masks are written
+ * again, their counters count from zero, and the link work reports the
+ * states they pass through (down at once, up once trained).
+ */
+void trn_link_restart(struct trn_device *tdev)
+{
+	unsigned int p, c;
+
+	if (!tdev->num_links)
+		return;
+	mutex_lock(&tdev->link_lock);
+	for (p = 0; p < tdev->num_links; p++) {
+		struct trn_link_port *port = &tdev->link_ports[p];
+
+		trn_write32(tdev, TRN_LINK_REG(p, TRN_LINK_ERR_THRESHOLD),
+			    port->err_threshold);
+		for (c = 0; c < TRN_LINK_NUM_COUNTERS; c++)
+			port->base[c] = 0;
+		trn_write32(tdev, TRN_LINK_REG(p, TRN_LINK_EVENT_MASK),
+			    TRN_LINK_EV_ALL);
+	}
+	mutex_unlock(&tdev->link_lock);
+	trn_write32(tdev, TRN_REG_IRQ_MASK,
+		    trn_read32(tdev, TRN_REG_IRQ_MASK) | TRN_IRQ_LINK);
+	if (!READ_ONCE(tdev->link_stopped))
+		queue_work(tdev->wq, &tdev->link_work);
+}
+
+/**
  * trn_link_register() - make a probed device visible to netlink and peers
  * @tdev: the device, registered with DRM
  */

@@ -44,6 +44,7 @@ struct trn_link_port {
 };
 
 int trn_link_init(struct trn_device *tdev);
+void trn_link_restart(struct trn_device *tdev);
 void trn_link_irq(struct trn_device *tdev);
 void trn_link_register(struct trn_device *tdev);
 void trn_link_unregister(struct trn_device *tdev);

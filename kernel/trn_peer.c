@@ -285,6 +285,25 @@ int trn_peer_init(struct trn_device *tdev)
 ALLOW_ERROR_INJECTION(trn_peer_init, ERRNO);
 
 /**
+ * trn_peer_restart() - after a device reset: peers reach the export space
+ * @tdev: the device, after trn_hw_restart()
+ *
+ * A reset clears TRN_REG_PEER_ROOT; the export space itself is in device
+ * memory, which a reset keeps, so the objects peers imported are reachable
+ * again as they were.
+ */
+void trn_peer_restart(struct trn_device *tdev)
+{
+	if (!tdev->export_vm)
+		return;
+	mutex_lock(&tdev->peer_lock);
+	if (!tdev->peer_gone)
+		trn_write64(tdev, TRN_REG_PEER_ROOT,
+			    trn_vm_pt_root(tdev->export_vm) | TRN_PEER_ROOT_ENABLE);
+	mutex_unlock(&tdev->peer_lock);
+}
+
+/**
  * trn_peer_remove() - the device goes away: revoke what peers use of it
  * @tdev: the device, still reachable
  *

@@ -9,6 +9,7 @@ struct drm_file;
 struct trn_device;
 
 int trn_peer_init(struct trn_device *tdev);
+void trn_peer_restart(struct trn_device *tdev);
 void trn_peer_remove(struct trn_device *tdev);
 
 int trn_ioctl_peer_import(struct drm_device *drm, void *data, struct drm_file *file);

@@ -178,6 +178,25 @@ static ssize_t ecc_uncorrected_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(ecc_uncorrected);
 
+/**
+ * trn_stats_restart() - the device's counters started again from zero
+ * @tdev: the device, after a reset
+ *
+ * The DMA, ECC and NeuronCore counter registers count from zero after a
+ * reset: what they count from now on is added to what was shown before.
+ */
+void trn_stats_restart(struct trn_device *tdev)
+{
+	u32 n = tdev->num_cores * TRN_CORE_COUNTERS;
+
+	mutex_lock(&tdev->stats_lock);
+	memset(tdev->dma_base, 0, sizeof(tdev->dma_base));
+	memset(tdev->ecc_base, 0, sizeof(tdev->ecc_base));
+	if (tdev->core_base)
+		memset(tdev->core_base, 0, n * sizeof(*tdev->core_base));
+	mutex_unlock(&tdev->stats_lock);
+}
+
 /* Make every counter read zero from now on; stats_lock held. */
 static void trn_stats_clear(struct trn_device *tdev)
 {

@@ -10,6 +10,7 @@ struct trn_device;
 struct trn_sysfs_dirs;
 
 int trn_stats_init(struct trn_device *tdev);
+void trn_stats_restart(struct trn_device *tdev);
 
 extern const struct attribute_group trn_stats_group;
 extern const struct trn_sysfs_dirs trn_core_dirs;

@@ -109,6 +109,13 @@ static ssize_t num_links_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(num_links);
 
+static ssize_t reset_count_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(&dev_to_trn(dev)->reset_count));
+}
+static DEVICE_ATTR_RO(reset_count);
+
 static struct attribute *trn_attrs[] = {
 	&dev_attr_chip_id.attr,
 	&dev_attr_neuron_cores.attr,
@@ -121,6 +128,7 @@ static struct attribute *trn_attrs[] = {
 	&dev_attr_host_used.attr,
 	&dev_attr_buffer_objects.attr,
 	&dev_attr_num_links.attr,
+	&dev_attr_reset_count.attr,
 	NULL
 };
 

@@ -236,7 +236,7 @@ nrt_status nrt_fence_status(int sync_status, int queue)
 		return nrt_fail(NRT_NO_DEVICE,
 				"%s failed: the device is gone", job);
 	case ECANCELED:
-		return nrt_fail(NRT_HW_ERROR, "%s failed: cancelled by the driver",
+		return nrt_fail(NRT_HW_ERROR, "%s failed: the device was reset while it ran",
 				job);
 	case ENOLINK:
 		return nrt_fail(NRT_NO_LINK,

@@ -22,6 +22,7 @@
 #include "qapi/error.h"
 #include "hw/pci/pci_device.h"
 #include "hw/pci/pcie.h"
+#include "hw/pci/pcie_aer.h"
 #include "hw/pci/msix.h"
 #include "hw/qdev-properties.h"
 #include "hw/qdev-properties-system.h"
@@ -346,18 +347,28 @@ static void trn_unrealize_queues(TrnState *s)
     trn_sem_unrealize(s);
 }
 
+/* Configuration space: the capabilities (Documentation/hw-interface.rst) */
+#define TRN_PCIE_CAP_OFFSET 0x80
+#define TRN_AER_OFFSET      0x100
+
 static void trn_realize(PCIDevice *pdev, Error **errp)
 {
     TrnState *s = TRN(pdev);
     unsigned i;
 
-    if (pcie_endpoint_cap_init(pdev, 0x80) < 0) {
+    if (pcie_endpoint_cap_init(pdev, TRN_PCIE_CAP_OFFSET) < 0) {
         error_setg(errp, "cannot add the PCI Express capability");
         return;
     }
     pcie_cap_flr_init(pdev);
     pcie_cap_deverr_init(pdev);
     pcie_cap_fill_link_ep_usp(pdev, s->link_width, s->link_speed);
+    /* Advanced Error Reporting, so that errors can be injected (HMP). */
+    if (pcie_aer_init(pdev, PCI_ERR_VER, TRN_AER_OFFSET, PCI_ERR_SIZEOF,
+                      errp) < 0) {
+        pcie_cap_exit(pdev);
+        return;
+    }
 
     memory_region_init(&s->bar0, OBJECT(s), "trn.bar0", TRN_BAR_REGS_SIZE);
     memory_region_init_io(&s->regs, OBJECT(s), &trn_mmio_ops, s, "trn.regs",
@@ -396,6 +407,7 @@ err_link:
 err_queues:
     trn_unrealize_queues(s);
 err_pcie:
+    pcie_aer_exit(pdev);
     pcie_cap_exit(pdev);
 }
 
@@ -407,6 +419,7 @@ static void trn_exit(PCIDevice *pdev)
     trn_link_unrealize(s);
     trn_unrealize_queues(s);
     msix_uninit(pdev, &s->bar0, &s->bar0);
+    pcie_aer_exit(pdev);
     pcie_cap_exit(pdev);
     if (s->memdev) {
         host_memory_backend_set_mapped(s->memdev, false);
@@ -439,6 +452,7 @@ static void trn_config_write(PCIDevice *pdev, uint32_t addr, uint32_t val,
         trn_mem_remap(TRN(pdev));
     }
     pcie_cap_flr_write_config(pdev, addr, val, len);
+    pcie_aer_write_config(pdev, addr, val, len);
 }
 
 /* port<N>=ID:Q: port N is cabled to port Q of the trn device with id ID */

@@ -1,12 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# nrt-reset refuses while a process has the device open, naming it, and
-# resets it through the PCI core's reset attribute (FLR) without one. That
-# the device then comes back (node, properties, a job) needs the driver's
-# reset handling (reset_prepare/reset_done, issue 12): without it (no
-# reset_count attribute) that check is skipped and the device rebound, so
-# that it works again. Last of the tests: a reset disturbs the device.
-# budget: 300 s
+# Resets from outside the driver, each of which must bring the device back
+# with nothing lost but the jobs it was running:
+# - nrt-reset refuses while a process has the device open, naming it, and
+#   resets it (FLR through the PCI core's reset attribute) without one, or
+#   with --force;
+# - a job in the ring when the reset comes fails with ECANCELED, its file
+#   goes on, and once the process is gone the device's memory is as before;
+# - PCIe errors injected through the host's QMP agent (AER): a non-fatal
+#   one (COMP_TIME) and a fatal one (MALF_TLP, recovered by a reset of the
+#   link); after each the device runs jobs.
+# Last of the tests: a reset disturbs the device.
+# budget: 400 s
 . "$TRNVM_REPO/tests/vm/lib.sh"
 
 RESET=$TRNVM_REPO/build/tools/nrt-reset
@@ -41,25 +46,64 @@ if command -v setpriv > /dev/null; then
 		--clear-groups $RESET --timeout 1 $bdf > /dev/null 2>&1"
 fi
 
-# --- the reset ----------------------------------------------------------------------
-before=$(cat "$D/reset_count" 2>/dev/null)
+# --- the reset -----------------------------------------------------------------------
+count() { cat "$D/reset_count"; }
+state() { echo "$(cat "$D/hbm_used") $(cat "$D/host_used") $(cat "$D/buffer_objects")"; }
+base=$(state)
+before=$(count)
 out=$("$RESET" --timeout 20 "$bdf" 2>&1)
 st=$?
 echo "$out" | sed 's/^/# /'
-if [ -z "$before" ] && [ "$st" -ne 0 ]; then
-	pass "nrt-reset $bdf: the device is back # SKIP the driver has no reset handling yet (no reset_count attribute): FLR leaves it bound but unable to run jobs"
-	check "nrt-reset says it is not back" grep -q "not back after" <<<"$out"
-	# Bring it back for what follows, as the message suggests.
-	echo "$bdf" > /sys/bus/pci/drivers/trn/unbind
-	echo "$bdf" > /sys/bus/pci/drivers/trn/bind
-	check "unbind and bind bring it back (nrt_load runs)" \
-		"$LOAD" -d "$idx" -c 0 -s 1 -m 4 -H 1
-	exit 0
-fi
 check_eq "nrt-reset $bdf: exit 0, the device is back" "$st" 0
 check "it opened the device and ran a job" grep -q "opens and runs jobs" <<<"$out"
-after=$(cat "$D/reset_count" 2>/dev/null)
-if [ -n "$before" ]; then
-	check "reset_count grew ($before -> $after)" test "${after:-0}" -gt "$before"
-fi
+check "reset_count grew ($before -> $(count))" test "$(count)" -gt "$before"
+check "the kernel log says so" dmesg_has "function level reset: the device is back"
 check "a job runs after the reset" "$LOAD" -d "$idx" -c 0 -s 1 -m 4 -H 1
+
+# --- a reset under jobs ---------------------------------------------------------------
+VICTIM=$TRNVM_REPO/build/tests/vm/reset_victim
+vout=$(mktemp)
+"$VICTIM" "/dev/accel/$(ls "$D/accel")" > "$vout" 2>&1 &
+vpid=$!
+for ((i = 0; i < 300; i++)); do
+	grep -q '^ready' "$vout" && break
+	sleep 0.1
+done
+out=$("$RESET" --force --timeout 20 "$bdf" 2>&1)
+st=$?
+echo "$out" | sed 's/^/# /'
+check_eq "nrt-reset --force under a waiting job: exit 0" "$st" 0
+check "it named the process it interrupted" grep -q "^  $vpid " <<<"$out"
+wait "$vpid"
+check_eq "the victim could tell what happened" "$?" 0
+sed 's/^/# /' "$vout"
+check "its job in the ring failed with ECANCELED" grep -q "^status=-125 " "$vout"
+check "and its file then ran a job" grep -q " after=0$" "$vout"
+rm -f "$vout"
+# Its file's memory is freed after close() returns: wait for it.
+for ((i = 0; i < 300; i++)); do
+	[ "$(state)" = "$base" ] && break
+	sleep 0.1
+done
+check_eq "memory and objects back to the baseline (hbm, host, objects)" "$(state)" "$base"
+
+# --- PCIe errors (AER) ----------------------------------------------------------------
+if ! qmp_available; then
+	pass "PCIe error recovery # SKIP the host QMP agent is not running"
+	exit 0
+fi
+# The model's id: devices are trn0, trn1, ... on buses 1, 2, ...
+qdev=trn$((16#${bdf:5:2} - 1))
+recovered() { dmesg | grep -c "PCIe error recovery: the device is back"; }
+for err in COMP_TIME MALF_TLP; do
+	before=$(count) done0=$(recovered)
+	check "QEMU injects $err at $qdev" qmp_request "aer-inject $qdev $err"
+	for ((i = 0; i < 300; i++)); do
+		[ "$(recovered)" -gt "$done0" ] && break
+		sleep 0.1
+	done
+	check "$err: the kernel log says the device is back" test "$(recovered)" -gt "$done0"
+	check "$err: the driver reset the device (reset_count $before -> $(count))" \
+		test "$(count)" -gt "$before"
+	check "$err: a job runs after the recovery" "$LOAD" -d "$idx" -c 0 -s 1 -m 4 -H 1
+done
