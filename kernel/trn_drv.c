@@ -270,6 +270,7 @@ static int trn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = trn_stats_init(tdev);
 	if (ret)
 		return ret;
+	trn_reset_init(tdev);
 
 	ret = drm_dev_register(&tdev->drm, 0);
 	if (ret) {
@@ -292,6 +293,8 @@ static void trn_remove(struct pci_dev *pdev)
 {
 	struct trn_device *tdev = pci_get_drvdata(pdev);
 
+	/* An error recovery may be under way: it is over. */
+	trn_reset_remove(tdev);
 	/* Out of netlink dumps and peer lookups, no more link events. */
 	trn_link_unregister(tdev);
 	/* Peers lose what they imported before the memory can be reused. */

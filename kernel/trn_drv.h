@@ -8,7 +8,9 @@
 #include <linux/io.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/srcu.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <drm/drm_device.h>
 
@@ -82,6 +84,13 @@ struct trn_vm;
  *	in sysfs
  * @recovering: a PCIe error recovery is under way (trn_reset.c); only
  *	touched with the device lock held
+ * @wedged: the device did not come back from a reset, or is lost to the
+ *	bus: nothing reaches it until the driver is bound again
+ * @recover_work: gives up on a PCIe error recovery the PCI core abandoned
+ * @reset_srcu: readers are the writes to device memory and registers that
+ *	must not be lost in a reset (trn_hw_enter())
+ * @reset_wq: where those writes wait for the end of a reset
+ * @resetting: a reset is under way; the device may not decode its BARs
  */
 struct trn_device {
 	struct drm_device drm;
@@ -135,6 +144,11 @@ struct trn_device {
 
 	atomic_t reset_count;
 	bool recovering;
+	bool wedged;
+	struct delayed_work recover_work;
+	struct srcu_struct reset_srcu;
+	wait_queue_head_t reset_wq;
+	bool resetting;
 };
 
 static inline struct trn_device *to_trn_device(struct drm_device *drm)

@@ -16,6 +16,7 @@
 #include "trn_drv.h"
 #include "trn_file.h"
 #include "trn_gem.h"
+#include "trn_hw.h"
 #include "trn_mem.h"
 #include "trn_regs.h"
 #include "trn_vm.h"
@@ -343,13 +344,16 @@ static int trn_bo_alloc_hbm(struct trn_device *tdev, struct trn_bo *bo)
 	struct trn_hbm_runs r = { .bo = bo };
 	u64 size = bo->base.base.size;
 	unsigned int n = 0;
-	int ret;
+	int ret, hw;
 
 	ret = trn_hbm_alloc(tdev, size, &bo->blocks);
 	if (ret)
 		return ret;
 	atomic64_add(size, &bo->fpriv->hbm_bytes);
+	/* New memory reads as zero: a clear a reset loses would not. */
+	hw = trn_hw_enter(tdev);
 	ret = trn_hbm_clear(tdev, &bo->blocks);
+	trn_hw_exit(tdev, hw);
 	if (ret)
 		return ret;
 

@@ -6,6 +6,7 @@
 #include <linux/interrupt.h>
 #include <linux/iopoll.h>
 #include <linux/pci.h>
+#include <drm/drm_managed.h>
 #include <drm/drm_print.h>
 
 #include "trn_drv.h"
@@ -43,6 +44,13 @@ static int trn_hw_reset(struct trn_device *tdev)
 	return ret;
 }
 
+static void trn_hw_srcu_fini(struct drm_device *drm, void *arg)
+{
+	struct trn_device *tdev = arg;
+
+	cleanup_srcu_struct(&tdev->reset_srcu);
+}
+
 /**
  * trn_hw_init() - identify the device and bring it to a known state
  * @tdev: the device, with BAR0 mapped
@@ -57,6 +65,14 @@ int trn_hw_init(struct trn_device *tdev)
 {
 	u32 magic, version, scratch;
 	int ret;
+
+	init_waitqueue_head(&tdev->reset_wq);
+	ret = init_srcu_struct(&tdev->reset_srcu);
+	if (ret)
+		return ret;
+	ret = drmm_add_action_or_reset(&tdev->drm, trn_hw_srcu_fini, tdev);
+	if (ret)
+		return ret;
 
 	magic = trn_read32(tdev, TRN_REG_MAGIC);
 	if (magic != TRN_MAGIC) {
@@ -114,6 +130,64 @@ int trn_hw_init(struct trn_device *tdev)
 	return 0;
 }
 ALLOW_ERROR_INJECTION(trn_hw_init, ERRNO);
+
+/**
+ * trn_hw_enter() - begin writes to device memory or registers that a reset
+ *	must not lose
+ * @tdev: the device
+ *
+ * From the start of a reset until its end the device may not decode its
+ * BARs, and writes to it are lost: a page table entry cleared then would
+ * come back after the reset. Page table updates and clears of device memory
+ * are made between trn_hw_enter() and trn_hw_exit(); they wait for a reset
+ * in progress to end, and a reset waits for them. Sleeps; not nested.
+ *
+ * Return: the index to give trn_hw_exit().
+ */
+int trn_hw_enter(struct trn_device *tdev)
+	__acquires(&tdev->reset_srcu)
+{
+	int idx;
+
+	for (;;) {
+		wait_event(tdev->reset_wq, !READ_ONCE(tdev->resetting));
+		idx = srcu_read_lock(&tdev->reset_srcu);
+		if (!READ_ONCE(tdev->resetting))
+			return idx;
+		srcu_read_unlock(&tdev->reset_srcu, idx);
+	}
+}
+
+/**
+ * trn_hw_exit() - end what trn_hw_enter() began
+ * @tdev: the device
+ * @idx: what trn_hw_enter() returned
+ */
+void trn_hw_exit(struct trn_device *tdev, int idx)
+	__releases(&tdev->reset_srcu)
+{
+	srcu_read_unlock(&tdev->reset_srcu, idx);
+}
+
+/**
+ * trn_hw_block() - a reset begins: wait for the writes under way, hold new ones
+ * @tdev: the device
+ */
+void trn_hw_block(struct trn_device *tdev)
+{
+	WRITE_ONCE(tdev->resetting, true);
+	synchronize_srcu(&tdev->reset_srcu);
+}
+
+/**
+ * trn_hw_unblock() - the device decodes its BARs again: let the writes go on
+ * @tdev: the device
+ */
+void trn_hw_unblock(struct trn_device *tdev)
+{
+	WRITE_ONCE(tdev->resetting, false);
+	wake_up_all(&tdev->reset_wq);
+}
 
 /**
  * trn_hw_restart() - bring a device back to a known state after a reset

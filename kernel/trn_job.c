@@ -357,6 +357,15 @@ static void trn_queue_watchdog(struct work_struct *work)
 	if (q->dead || q->suspended)
 		goto out_unlock;
 	status = trn_read32(tdev, TRN_DMA_Q_REG(i, TRN_DMA_Q_STATUS));
+	if (status == U32_MAX) {
+		/*
+		 * The device does not answer (a frozen link, before the PCIe
+		 * error recovery suspends the queue): it may still use the
+		 * jobs' memory, so they stay. Look again later.
+		 */
+		mod_delayed_work(tdev->wq, &q->watchdog, trn_job_timeout());
+		goto out_unlock;
+	}
 	error = status & TRN_DMA_Q_STS_ERROR;
 	if (error) {
 		err = trn_read32(tdev, TRN_DMA_Q_REG(i, TRN_DMA_Q_ERROR));
@@ -494,6 +503,8 @@ void trn_queues_stop(struct trn_device *tdev)
 	for (i = 0; i < tdev->num_queues; i++) {
 		struct trn_queue *q = &tdev->queues[i];
 
+		bool suspended;
+
 		spin_lock_irqsave(&q->lock, flags);
 		if (q->dead) {
 			spin_unlock_irqrestore(&q->lock, flags);
@@ -505,6 +516,9 @@ void trn_queues_stop(struct trn_device *tdev)
 		 * where that only cancels it (trn_compat.h).
 		 */
 		q->dead = true;
+		/* Unbound in the middle of a reset: its scheduler stopped. */
+		suspended = q->suspended;
+		q->suspended = false;
 		trn_write32(tdev, TRN_DMA_Q_REG(q->index, TRN_DMA_Q_IRQ_MASK), 0);
 		spin_unlock_irqrestore(&q->lock, flags);
 		synchronize_irq(pci_irq_vector(pdev, TRN_MSIX_VEC_DMA_QUEUE(q->index)));
@@ -515,60 +529,53 @@ void trn_queues_stop(struct trn_device *tdev)
 		while (!list_empty(&q->inflight))
 			trn_queue_finish_first(q, -ENODEV);
 		spin_unlock_irqrestore(&q->lock, flags);
+		/* What it still holds fails in run_job, and is freed. */
+		if (suspended)
+			drm_sched_wqueue_start(&q->sched);
 	}
 }
 
 /**
  * trn_queues_suspend() - a reset is coming: stop feeding and watching queues
  * @tdev: the device
- * @hw_ok: the device still answers (a reset asked for from sysfs, not a
- *	frozen link)
+ * @hw_ok: the device still answers (not a frozen link): stop each queue too
  *
- * The schedulers stop calling run_job, the queue interrupts are masked and
- * the watchdogs cancelled. With @hw_ok, each queue is also stopped and the
- * jobs the device has finished are retired. The jobs still in the rings
- * stay there until trn_queues_resume(): only after the reset has the device
- * provably let go of the memory they use. Sleeps.
+ * The schedulers stop calling run_job, interrupts are masked, watchdogs
+ * cancelled. The jobs in the rings stay until trn_queues_resume(): only
+ * after the reset has the device provably let go of their memory. Sleeps.
  */
 void trn_queues_suspend(struct trn_device *tdev, bool hw_ok)
 {
 	struct pci_dev *pdev = tdev->pdev;
-	unsigned long flags;
 	u32 i;
 
 	for (i = 0; i < tdev->num_queues; i++) {
 		struct trn_queue *q = &tdev->queues[i];
 
-		drm_sched_wqueue_stop(&q->sched);
-		spin_lock_irqsave(&q->lock, flags);
-		if (q->dead || q->suspended) {
-			spin_unlock_irqrestore(&q->lock, flags);
+		/* Dead only on removal, which the device lock keeps out. */
+		if (q->dead || q->suspended)
 			continue;
-		}
+		drm_sched_wqueue_stop(&q->sched);
+		spin_lock_irq(&q->lock);
 		q->suspended = true;
 		if (hw_ok)
 			trn_write32(tdev, TRN_DMA_Q_REG(q->index, TRN_DMA_Q_IRQ_MASK), 0);
-		spin_unlock_irqrestore(&q->lock, flags);
+		spin_unlock_irq(&q->lock);
 		synchronize_irq(pci_irq_vector(pdev, TRN_MSIX_VEC_DMA_QUEUE(q->index)));
 		/* Nothing queues it again while the queue is suspended. */
 		cancel_delayed_work_sync(&q->watchdog);
-		if (!hw_ok)
-			continue;
-		trn_queue_hw_quiesce(q);
-		spin_lock_irqsave(&q->lock, flags);
-		trn_queue_retire(q, READ_ONCE(q->wb[0]));
-		spin_unlock_irqrestore(&q->lock, flags);
+		if (hw_ok)
+			trn_queue_hw_quiesce(q);
 	}
 }
 
 /**
  * trn_queues_resume() - after a reset: fail what was in the rings, go on
  * @tdev: the device, reset
- * @ok: the device is back; if not, its queues are wedged: every job fails
- *	with -EIO, without reaching the device, until a reset that succeeds
+ * @ok: the device is back; if not, the queues are wedged: jobs fail with
+ *	-EIO without reaching the device, until the driver is bound again
  *
- * The jobs that were in the rings when the reset came fail with -ECANCELED,
- * oldest first; those the schedulers still hold run after it, in order.
+ * Jobs left in the rings fail with -ECANCELED; the others run, in order.
  */
 void trn_queues_resume(struct trn_device *tdev, bool ok)
 {
@@ -583,6 +590,8 @@ void trn_queues_resume(struct trn_device *tdev, bool ok)
 			spin_unlock_irqrestore(&q->lock, flags);
 			continue;
 		}
+		/* Those the device had finished before it stopped did not fail. */
+		trn_queue_retire(q, READ_ONCE(q->wb[0]));
 		while (!list_empty(&q->inflight))
 			trn_queue_finish_first(q, -ECANCELED);
 		q->suspended = false;

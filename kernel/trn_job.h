@@ -50,7 +50,7 @@ enum trn_job_outcome {
  * @suspended: a reset is under way (trn_queues_suspend()); the jobs in the
  *	ring wait for its end, and nothing recovers the queue meanwhile
  * @wedged: the device did not come back from a reset: jobs fail with -EIO
- *	without entering the ring, until a reset that succeeds
+ *	without entering the ring, until the driver is bound again
  * @fence_lock: lock of the hardware fences of this queue
  * @fence_context: dma_fence context of those fences
  * @seqno: last hardware fence number

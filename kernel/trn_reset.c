@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Copyright (c) 2026 The trn authors */
 
+#include <linux/device.h>
 #include <linux/pci.h>
 #include <drm/drm_print.h>
 
+#include "trn_compat.h"
 #include "trn_drv.h"
 #include "trn_hw.h"
 #include "trn_job.h"
@@ -16,26 +18,36 @@
  * Resets that come from outside the driver, through the PCI core: a
  * function level reset asked for with /sys/bus/pci/devices/.../reset (what
  * nrt-reset does), and the recovery of a PCIe error reported by AER. The
- * PCI core holds the device lock around every call, so they never overlap
- * each other, probe or removal.
+ * PCI core holds the device lock around every call; it drops it between
+ * the steps of an error recovery.
  *
- * Before the reset the queues are suspended: the schedulers hold the jobs
- * that have not reached a ring, and the device is stopped if it still
- * answers. After it the driver checks that the device is back, writes again
- * what it had set in its registers (interrupt masks, link ports, the export
- * space), fails the jobs that were in the rings with -ECANCELED (they may
- * have partly run: they are never run again) and lets the others run. The
- * device's memory is kept: buffer objects, page tables and peer imports
- * survive, semaphores do not. A device that does not come back is wedged:
- * every job fails at once with -EIO until a reset that succeeds or a rebind.
+ * Before the reset the queues are suspended (the schedulers hold the jobs
+ * that have not reached a ring; the device is stopped if it still answers)
+ * and writes to device memory wait (trn_hw_block()): the device may not
+ * decode its BARs until the reset is over, and a page table entry cleared
+ * meanwhile would come back. After it the driver checks that the device is
+ * back, writes again what it had set in its registers (interrupt masks,
+ * link ports, the export space), fails the jobs that were in the rings with
+ * -ECANCELED (they may have partly run: they are never run again) and lets
+ * the others run. The device's memory is kept: buffer objects, page tables
+ * and peer imports survive, semaphores do not.
+ *
+ * A device that does not come back, is lost to the bus, or whose error
+ * recovery the PCI core abandons is wedged: every job fails at once with
+ * -EIO and nothing is written to it any more, until the driver is bound to
+ * it again.
  */
 
-/* What the reset cleared, written again; 0 or -EIO if the device is not back. */
+/* How long a PCIe error recovery may take before the driver gives up on it. */
+#define TRN_RECOVERY_TIMEOUT_MS	60000
+
+/* The device is back to decoding its BARs: restore what a reset cleared. */
 static int trn_reset_restore(struct trn_device *tdev)
 {
 	int ret;
 
 	atomic_inc(&tdev->reset_count);
+	trn_hw_unblock(tdev);
 	ret = trn_hw_restart(tdev);
 	if (ret)
 		return ret;
@@ -45,14 +57,20 @@ static int trn_reset_restore(struct trn_device *tdev)
 	return 0;
 }
 
-static void trn_reset_report(struct trn_device *tdev, const char *what, int ret)
+/* Nothing reaches the device any more; every job fails. Device lock held. */
+static void trn_reset_wedge(struct trn_device *tdev, const char *why)
 {
-	if (ret)
-		drm_err(&tdev->drm, "%s: the device did not come back; every job fails until it is reset again or rebound\n",
-			what);
-	else
-		drm_info(&tdev->drm, "%s: the device is back; the jobs it was running failed\n",
-			 what);
+	WRITE_ONCE(tdev->wedged, true);
+	tdev->recovering = false;
+	trn_hw_unblock(tdev);
+	trn_queues_resume(tdev, false);
+	drm_err(&tdev->drm, "%s; every job fails until the driver is bound again\n", why);
+}
+
+static void trn_reset_begin(struct trn_device *tdev, bool hw_ok)
+{
+	trn_hw_block(tdev);
+	trn_queues_suspend(tdev, hw_ok);
 }
 
 /* A function level reset comes: stop the queues. */
@@ -60,25 +78,28 @@ static void trn_reset_prepare(struct pci_dev *pdev)
 {
 	struct trn_device *tdev = pci_get_drvdata(pdev);
 
-	/* Within an AER recovery the queues are already suspended. */
-	if (tdev->recovering)
+	/* Within an error recovery the queues are suspended already. */
+	if (tdev->wedged || tdev->recovering)
 		return;
-	trn_queues_suspend(tdev, true);
+	trn_reset_begin(tdev, true);
 }
 
 static void trn_reset_done(struct pci_dev *pdev)
 {
 	struct trn_device *tdev = pci_get_drvdata(pdev);
-	int ret;
 
-	/* Within an AER recovery, slot_reset() restores the device. */
-	if (tdev->recovering)
+	if (tdev->wedged)
 		return;
-	ret = trn_reset_restore(tdev);
+	/* An FLR in the middle of an error recovery ends it here. */
+	tdev->recovering = false;
+	if (trn_reset_restore(tdev)) {
+		trn_reset_wedge(tdev, "function level reset: the device did not come back");
+		return;
+	}
 	/* The PCI core restored the saved state, which it then forgets. */
 	pci_save_state(pdev);
-	trn_queues_resume(tdev, !ret);
-	trn_reset_report(tdev, "function level reset", ret);
+	trn_queues_resume(tdev, true);
+	drm_info(&tdev->drm, "function level reset: the device is back; the jobs it was running failed\n");
 }
 
 static pci_ers_result_t trn_error_detected(struct pci_dev *pdev,
@@ -86,38 +107,42 @@ static pci_ers_result_t trn_error_detected(struct pci_dev *pdev,
 {
 	struct trn_device *tdev = pci_get_drvdata(pdev);
 
+	if (tdev->wedged)
+		return PCI_ERS_RESULT_DISCONNECT;
 	if (state == pci_channel_io_perm_failure) {
-		drm_err(&tdev->drm, "PCIe error: the device is lost; every job fails until it is rebound\n");
-		trn_queues_suspend(tdev, false);
-		trn_queues_resume(tdev, false);
+		if (!tdev->recovering)
+			trn_reset_begin(tdev, false);
+		trn_reset_wedge(tdev, "PCIe error: the device is lost");
 		return PCI_ERS_RESULT_DISCONNECT;
 	}
 	drm_err(&tdev->drm, "PCIe error (%s): resetting the device\n",
 		state == pci_channel_io_frozen ? "fatal, link frozen" : "non-fatal");
-	tdev->recovering = true;
-	trn_queues_suspend(tdev, state == pci_channel_io_normal);
+	if (!tdev->recovering) {
+		tdev->recovering = true;
+		trn_reset_begin(tdev, state == pci_channel_io_normal);
+	}
+	mod_delayed_work(system_wq, &tdev->recover_work,
+			 msecs_to_jiffies(TRN_RECOVERY_TIMEOUT_MS));
 	return PCI_ERS_RESULT_NEED_RESET;
 }
 
 /*
- * After the link's reset (fatal errors), or before any reset at all
- * (non-fatal ones): trn_hw_restart() resets the device itself in both cases.
+ * After the link's reset (fatal errors), or with no reset at all (non-fatal
+ * ones): trn_hw_restart() resets the device itself in both cases.
  */
 static pci_ers_result_t trn_slot_reset(struct pci_dev *pdev)
 {
 	struct trn_device *tdev = pci_get_drvdata(pdev);
-	int ret;
 
+	if (tdev->wedged || !tdev->recovering)
+		return PCI_ERS_RESULT_DISCONNECT;
 	/* A reset of the link cleared the configuration space too. */
 	pci_restore_state(pdev);
-	pci_save_state(pdev);
-	ret = trn_reset_restore(tdev);
-	if (ret) {
-		tdev->recovering = false;
-		trn_queues_resume(tdev, false);
-		trn_reset_report(tdev, "PCIe error recovery", ret);
+	if (trn_reset_restore(tdev)) {
+		trn_reset_wedge(tdev, "PCIe error recovery: the device did not come back");
 		return PCI_ERS_RESULT_DISCONNECT;
 	}
+	pci_save_state(pdev);
 	return PCI_ERS_RESULT_RECOVERED;
 }
 
@@ -125,9 +150,55 @@ static void trn_error_resume(struct pci_dev *pdev)
 {
 	struct trn_device *tdev = pci_get_drvdata(pdev);
 
+	if (tdev->wedged || !tdev->recovering)
+		return;
 	tdev->recovering = false;
 	trn_queues_resume(tdev, true);
-	trn_reset_report(tdev, "PCIe error recovery", 0);
+	drm_info(&tdev->drm, "PCIe error recovery: the device is back; the jobs it was running failed\n");
+}
+
+/*
+ * The PCI core tells a driver nothing when it abandons a recovery (a reset
+ * of the link that failed, another device's veto): without this the queues
+ * would stay suspended for good.
+ */
+static void trn_reset_recover_timeout(struct work_struct *work)
+{
+	struct trn_device *tdev = container_of(work, struct trn_device,
+					       recover_work.work);
+	struct device *dev = &tdev->pdev->dev;
+
+	/* Removal holds the lock while it cancels this work. */
+	if (!device_trylock(dev)) {
+		mod_delayed_work(system_wq, &tdev->recover_work, HZ);
+		return;
+	}
+	if (tdev->recovering && !tdev->wedged)
+		trn_reset_wedge(tdev, "PCIe error recovery abandoned after 60 s");
+	device_unlock(dev);
+}
+
+/**
+ * trn_reset_remove() - the device is being unbound, perhaps mid-recovery
+ * @tdev: the device; called with the device lock held
+ *
+ * Writes to device memory are no longer held back; trn_queues_stop() then
+ * fails what the suspended queues hold.
+ */
+void trn_reset_remove(struct trn_device *tdev)
+{
+	disable_delayed_work_sync(&tdev->recover_work);
+	tdev->recovering = false;
+	trn_hw_unblock(tdev);
+}
+
+/**
+ * trn_reset_init() - set up the handling of resets
+ * @tdev: the device
+ */
+void trn_reset_init(struct trn_device *tdev)
+{
+	INIT_DELAYED_WORK(&tdev->recover_work, trn_reset_recover_timeout);
 }
 
 const struct pci_error_handlers trn_err_handlers = {

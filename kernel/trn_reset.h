@@ -6,6 +6,11 @@
 
 #include <linux/pci.h>
 
+struct trn_device;
+
 extern const struct pci_error_handlers trn_err_handlers;
+
+void trn_reset_init(struct trn_device *tdev);
+void trn_reset_remove(struct trn_device *tdev);
 
 #endif /* __TRN_RESET_H__ */

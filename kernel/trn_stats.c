@@ -183,7 +183,7 @@ static DEVICE_ATTR_RO(ecc_uncorrected);
  * @tdev: the device, after a reset
  *
  * The DMA, ECC and NeuronCore counter registers count from zero after a
- * reset: what they count from now on is added to what was shown before.
+ * reset, and so do the files that show them (Documentation/sysfs.rst).
  */
 void trn_stats_restart(struct trn_device *tdev)
 {

@@ -11,6 +11,7 @@
 #include <drm/drm_drv.h>
 
 #include "trn_drv.h"
+#include "trn_hw.h"
 #include "trn_mem.h"
 #include "trn_regs.h"
 #include "trn_vm.h"
@@ -142,21 +143,30 @@ typedef int (*trn_map_fn)(struct trn_vm *vm, u64 va, void *arg);
 
 /*
  * Map @node with @fill, all or nothing: on failure whatever @fill wrote is
- * cleared again. The TLB is invalidated either way.
+ * cleared again. The TLB is invalidated either way. Not on a wedged device:
+ * nothing reaches it.
  */
 static int trn_vm_map(struct trn_vm *vm, struct drm_mm_node *node,
 		      trn_map_fn fill, void *arg)
 {
-	int ret, idx;
+	struct trn_device *tdev = vm->tdev;
+	int ret, idx, hw;
 
-	if (!drm_dev_enter(&vm->tdev->drm, &idx))
+	if (!drm_dev_enter(&tdev->drm, &idx))
 		return -ENODEV;
+	hw = trn_hw_enter(tdev);
+	if (READ_ONCE(tdev->wedged)) {
+		ret = -EIO;
+		goto out;
+	}
 	mutex_lock(&vm->lock);
 	ret = fill(vm, node->start, arg);
 	if (ret)
 		trn_vm_clear_range(vm, node->start, node->start + node->size);
 	trn_tlb_invalidate(vm);
 	mutex_unlock(&vm->lock);
+out:
+	trn_hw_exit(tdev, hw);
 	drm_dev_exit(idx);
 	return ret;
 }
@@ -309,14 +319,16 @@ int trn_vm_map_peer(struct trn_vm *vm, struct drm_mm_node *node, u32 port,
  */
 void trn_vm_unmap(struct trn_vm *vm, struct drm_mm_node *node)
 {
-	int idx;
+	int idx, hw;
 
 	if (!drm_dev_enter(&vm->tdev->drm, &idx))
 		return;
+	hw = trn_hw_enter(vm->tdev);
 	mutex_lock(&vm->lock);
 	trn_vm_clear_range(vm, node->start, node->start + node->size);
 	trn_tlb_invalidate(vm);
 	mutex_unlock(&vm->lock);
+	trn_hw_exit(vm->tdev, hw);
 	drm_dev_exit(idx);
 }
 
@@ -327,12 +339,12 @@ void trn_vm_unmap(struct trn_vm *vm, struct drm_mm_node *node)
  * Its semaphores start at zero.
  *
  * Return: the space, holding one reference, or ERR_PTR(-ENOSPC) when all
- * ASIDs are in use, -ENOMEM, -ENODEV.
+ * ASIDs are in use, -ENOMEM, -ENODEV, or -EIO on a wedged device.
  */
 struct trn_vm *trn_vm_create(struct trn_device *tdev)
 {
 	struct trn_vm *vm;
-	int ret, idx;
+	int ret, idx, hw;
 
 	vm = kzalloc(sizeof(*vm), GFP_KERNEL);
 	if (!vm)
@@ -353,27 +365,32 @@ struct trn_vm *trn_vm_create(struct trn_device *tdev)
 		goto err_free;
 	vm->asid = ret;
 
+	if (!drm_dev_enter(&tdev->drm, &idx)) {
+		ret = -ENODEV;
+		goto err_asid;
+	}
+	/* The root table is cleared, the semaphores reset: not lost in a reset. */
+	hw = trn_hw_enter(tdev);
+	if (READ_ONCE(tdev->wedged)) {
+		ret = -EIO;
+		goto err_exit;
+	}
 	vm->root = trn_pt_alloc(vm, 0);
 	if (!vm->root) {
 		ret = -ENOMEM;
-		goto err_asid;
+		goto err_exit;
 	}
 	drm_mm_init(&vm->va_mm, TRN_VA_START,
 		    (1ULL << TRN_VA_BITS) - TRN_VA_START);
-
-	if (!drm_dev_enter(&tdev->drm, &idx)) {
-		ret = -ENODEV;
-		goto err_mm;
-	}
 	trn_write32(tdev, TRN_REG_SEM_RESET, vm->asid);
 	trn_tlb_invalidate(vm);
+	trn_hw_exit(tdev, hw);
 	drm_dev_exit(idx);
 	return vm;
 
-err_mm:
-	drm_mm_takedown(&vm->va_mm);
-	trn_pt_free(vm->root, 0);
-	trn_hbm_free(tdev, &vm->pt_blocks, vm->pt_bytes);
+err_exit:
+	trn_hw_exit(tdev, hw);
+	drm_dev_exit(idx);
 err_asid:
 	ida_free(&tdev->asid_ida, vm->asid);
 err_free:

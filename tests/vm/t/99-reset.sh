@@ -48,16 +48,19 @@ fi
 
 # --- the reset -----------------------------------------------------------------------
 count() { cat "$D/reset_count"; }
+# Lines of the kernel log: counted before and after, the log may have some.
+klines() { dmesg | grep -c -- "$1"; }
 state() { echo "$(cat "$D/hbm_used") $(cat "$D/host_used") $(cat "$D/buffer_objects")"; }
 base=$(state)
-before=$(count)
+before=$(count) flr0=$(klines "function level reset: the device is back")
 out=$("$RESET" --timeout 20 "$bdf" 2>&1)
 st=$?
 echo "$out" | sed 's/^/# /'
 check_eq "nrt-reset $bdf: exit 0, the device is back" "$st" 0
 check "it opened the device and ran a job" grep -q "opens and runs jobs" <<<"$out"
 check "reset_count grew ($before -> $(count))" test "$(count)" -gt "$before"
-check "the kernel log says so" dmesg_has "function level reset: the device is back"
+check "the kernel log says so" \
+	test "$(klines "function level reset: the device is back")" -gt "$flr0"
 check "a job runs after the reset" "$LOAD" -d "$idx" -c 0 -s 1 -m 4 -H 1
 
 # --- a reset under jobs ---------------------------------------------------------------
@@ -94,14 +97,18 @@ if ! qmp_available; then
 fi
 # The model's id: devices are trn0, trn1, ... on buses 1, 2, ...
 qdev=trn$((16#${bdf:5:2} - 1))
-recovered() { dmesg | grep -c "PCIe error recovery: the device is back"; }
+recovered() { klines "PCIe error recovery: the device is back"; }
+# What the driver is told: a non-fatal error, or a fatal one with the link frozen.
+declare -A kind=([COMP_TIME]="PCIe error (non-fatal)" [MALF_TLP]="PCIe error (fatal, link frozen)")
 for err in COMP_TIME MALF_TLP; do
-	before=$(count) done0=$(recovered)
+	before=$(count) done0=$(recovered) kind0=$(klines "${kind[$err]}")
 	check "QEMU injects $err at $qdev" qmp_request "aer-inject $qdev $err"
 	for ((i = 0; i < 300; i++)); do
 		[ "$(recovered)" -gt "$done0" ] && break
 		sleep 0.1
 	done
+	check "$err: the driver was told: ${kind[$err]}" \
+		test "$(klines "${kind[$err]}")" -gt "$kind0"
 	check "$err: the kernel log says the device is back" test "$(recovered)" -gt "$done0"
 	check "$err: the driver reset the device (reset_count $before -> $(count))" \
 		test "$(count)" -gt "$before"
