@@ -75,25 +75,6 @@ static long long read_num(const char *path)
 	return v;
 }
 
-/* The value of @key in the fdinfo of @fd, or -1. */
-static long long fdinfo_num(int fd, const char *key)
-{
-	char path[64], line[256];
-	size_t n = strlen(key);
-	long long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, n) && line[n] == ':')
-			v = strtoll(line + n + 1, NULL, 10);
-	fclose(f);
-	return v;
-}
-
 /*
  * Import @imp->fd again through the same port, with @flags: the same object
  * (VA) when @flags are those of @imp, nothing more mapped either way but
@@ -109,7 +90,7 @@ static void import_again(int near, const char *bdf, const struct drm_trn_peer_im
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/hbm_used", bdf);
 	hbm = read_num(path);
-	pt = fdinfo_num(near, "trn-page-tables");
+	pt = tt_fdinfo_num(near, "trn-page-tables");
 	tap(pt > 0, "fdinfo: trn-page-tables %lld KiB", pt);
 	/* The calls first: the order a call's arguments are evaluated in is open. */
 	ret = drmIoctl(near, DRM_IOCTL_TRN_PEER_IMPORT, &again);
@@ -118,7 +99,7 @@ static void import_again(int near, const char *bdf, const struct drm_trn_peer_im
 	    imp->handle, again.handle, (unsigned long long)imp->va,
 	    (unsigned long long)again.va);
 	hbm2 = read_num(path);
-	pt2 = fdinfo_num(near, "trn-page-tables");
+	pt2 = tt_fdinfo_num(near, "trn-page-tables");
 	tap(hbm2 == hbm && pt2 == pt,
 	    "and nothing more mapped: hbm_used %lld -> %lld, page tables %lld -> %lld KiB",
 	    hbm, hbm2, pt, pt2);
