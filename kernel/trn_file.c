@@ -92,15 +92,19 @@ void trn_file_put(struct trn_file_priv *fpriv)
  * @fpriv: the file
  *
  * Memory by region, all of it resident (buffer objects are backed when
- * created), and the time jobs of the file occupied the queues of each
- * kind, whose capacity is their count.
+ * created), the time jobs of the file occupied the queues of each kind,
+ * whose capacity is their count, and the HBM of its page tables.
  */
 void trn_file_show_fdinfo(struct drm_printer *p, struct trn_file_priv *fpriv)
 {
 	struct trn_device *tdev = fpriv->tdev;
 	u64 hbm = (u64)atomic64_read(&fpriv->hbm_bytes) >> 10;
 	u64 host = (u64)atomic64_read(&fpriv->host_bytes) >> 10;
+	u64 pt;
 
+	mutex_lock(&fpriv->vm->lock);
+	pt = fpriv->vm->pt_bytes >> 10;
+	mutex_unlock(&fpriv->vm->lock);
 	drm_printf(p, "drm-total-hbm:\t%llu KiB\n", hbm);
 	drm_printf(p, "drm-resident-hbm:\t%llu KiB\n", hbm);
 	drm_printf(p, "drm-total-memory:\t%llu KiB\n", host);
@@ -113,4 +117,6 @@ void trn_file_show_fdinfo(struct drm_printer *p, struct trn_file_priv *fpriv)
 			   (u64)atomic64_read(&fpriv->busy_ns[TRN_ENGINE_CORE]));
 		drm_printf(p, "drm-engine-capacity-core:\t%u\n", tdev->num_core_queues);
 	}
+	/* Device memory the file's address space uses besides its objects. */
+	drm_printf(p, "trn-page-tables:\t%llu KiB\n", pt);
 }

@@ -58,10 +58,13 @@ struct trn_bo_ops {
  * @src: peer objects: the exported HBM object of the peer (a reference)
  * @exporter: peer objects: the device of @src (a reference)
  * @port: peer objects: the NeuronLink port that reaches @exporter
+ * @writable: peer objects: mapped for writes too
+ * @mapped: peer objects: mapped, and so shared by later imports of @src
+ *	through @port with the same access by the same file
  * @import_node: peer objects: entry in @exporter's list of imports
  * @free_work: destroys the object once no job of its file can use it
  *
- * @xva, @xcount and @import_node belong to the exporting device's
+ * @xva, @xcount, @mapped and @import_node belong to the exporting device's
  * trn_device.peer_lock.
  */
 struct trn_bo {
@@ -82,6 +85,8 @@ struct trn_bo {
 	struct trn_bo *src;
 	struct trn_device *exporter;
 	u32 port;
+	bool writable;
+	bool mapped;
 	struct list_head import_node;
 
 	struct work_struct free_work;

@@ -134,9 +134,11 @@ static int trn_peer_attach(struct trn_bo *bo, struct trn_bo *src,
 	bo->src = src;
 	bo->exporter = exporter;
 	bo->port = port;
+	bo->writable = writable;
 	list_add_tail(&bo->import_node, &exporter->imports);
 	ret = trn_vm_map_peer(bo->vm, &bo->va, port, exporter->chip_id,
 			      src->xva.start, writable);
+	bo->mapped = !ret;
 out_unlock:
 	mutex_unlock(&exporter->peer_lock);
 	return ret;
@@ -181,6 +183,31 @@ static const struct trn_bo_ops trn_peer_bo_ops = {
 	.release = trn_peer_release,
 };
 
+/*
+ * The peer object of @fpriv that maps @src through @port with the same
+ * access already, with a reference; or NULL. Importing an object again
+ * shares that mapping rather than mapping it once more: page tables would
+ * grow with every import.
+ */
+static struct trn_bo *trn_peer_find(struct trn_file_priv *fpriv, struct trn_bo *src,
+				    struct trn_device *exporter, u32 port, bool writable)
+{
+	struct trn_bo *bo, *found = NULL;
+
+	mutex_lock(&exporter->peer_lock);
+	list_for_each_entry(bo, &exporter->imports, import_node) {
+		if (bo->fpriv != fpriv || bo->src != src || bo->port != port ||
+		    bo->writable != writable || !bo->mapped)
+			continue;
+		/* Not one whose last reference is being dropped. */
+		if (kref_get_unless_zero(&bo->base.base.refcount))
+			found = bo;
+		break;
+	}
+	mutex_unlock(&exporter->peer_lock);
+	return found;
+}
+
 int trn_ioctl_peer_import(struct drm_device *drm, void *data, struct drm_file *file)
 {
 	struct trn_device *tdev = to_trn_device(drm);
@@ -190,6 +217,7 @@ int trn_ioctl_peer_import(struct drm_device *drm, void *data, struct drm_file *f
 	struct drm_gem_object *obj;
 	struct dma_buf *dmabuf;
 	struct trn_bo *src, *bo;
+	bool writable;
 	int ret;
 
 	if ((args->flags & ~DRM_TRN_PEER_FLAGS) || args->pad)
@@ -218,15 +246,19 @@ int trn_ioctl_peer_import(struct drm_device *drm, void *data, struct drm_file *f
 		goto out_put_dmabuf;
 	}
 
+	writable = !(args->flags & DRM_TRN_PEER_READONLY);
+	bo = trn_peer_find(fpriv, src, exporter, args->port, writable);
+	if (bo)
+		goto out_handle;
 	bo = trn_bo_alloc(fpriv, DRM_TRN_PLACEMENT_PEER, obj->size, &trn_peer_bo_ops);
 	if (IS_ERR(bo)) {
 		ret = PTR_ERR(bo);
 		goto out_put_dmabuf;
 	}
-	ret = trn_peer_attach(bo, src, exporter, args->port,
-			      !(args->flags & DRM_TRN_PEER_READONLY));
+	ret = trn_peer_attach(bo, src, exporter, args->port, writable);
 	if (ret)
 		goto out_put;
+out_handle:
 	ret = drm_gem_handle_create(file, &bo->base.base, &args->handle);
 	if (ret)
 		goto out_put;

@@ -96,20 +96,7 @@ static void test_bo_create_validation(void **state)
 /* KiB after "key:" in this process's fdinfo of the device file, or -1. */
 static long long fdinfo_kib(const char *key)
 {
-	char path[64], line[256];
-	long long v = -1;
-	size_t n = strlen(key);
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, n) && line[n] == ':')
-			v = strtoll(line + n + 1, NULL, 10);
-	fclose(f);
-	return v;
+	return tt_fdinfo_num(fd, key);
 }
 
 static void test_fdinfo_memory(void **state)

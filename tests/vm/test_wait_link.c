@@ -2,7 +2,10 @@
 /*
  * Guest test of DRM_IOCTL_TRN_WAIT on peer DMA, through the raw uapi: a copy
  * into a peer object completes with status 0 while its port is up, with
- * -ENOLINK while it is down, and with 0 again once it is back up.
+ * -ENOLINK while it is down, and with 0 again once it is back up. Before
+ * that, an object imported again through the same port with the same access
+ * is the same peer object (same VA), and maps nothing more: the device's
+ * hbm_used and the file's trn-page-tables in fdinfo stay where they were.
  *
  *   test_wait_link BDF PORT DOWN-CMD UP-CMD
  *
@@ -58,6 +61,56 @@ static int open_bdf(const char *bdf)
 	return fd;
 }
 
+/* A number from a one-line sysfs file, or -1. */
+static long long read_num(const char *path)
+{
+	long long v = -1;
+	FILE *f = fopen(path, "r");
+
+	if (f) {
+		if (fscanf(f, "%lld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/*
+ * Import @imp->fd again through the same port, with @flags: the same object
+ * (VA) when @flags are those of @imp, nothing more mapped either way but
+ * for a first read-only import.
+ */
+static void import_again(int near, const char *bdf, const struct drm_trn_peer_import *imp)
+{
+	struct drm_trn_peer_import again = { .fd = imp->fd, .port = imp->port };
+	struct drm_trn_peer_import ro = again;
+	char path[PATH_MAX];
+	long long hbm, pt, hbm2, pt2;
+	int ret;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/hbm_used", bdf);
+	hbm = read_num(path);
+	pt = tt_fdinfo_num(near, "trn-page-tables");
+	tap(pt > 0, "fdinfo: trn-page-tables %lld KiB", pt);
+	/* The calls first: the order a call's arguments are evaluated in is open. */
+	ret = drmIoctl(near, DRM_IOCTL_TRN_PEER_IMPORT, &again);
+	tap(!ret && again.va == imp->va && again.handle != imp->handle,
+	    "imported again: a new handle (%u, %u) to the same object (VA 0x%llx, 0x%llx)",
+	    imp->handle, again.handle, (unsigned long long)imp->va,
+	    (unsigned long long)again.va);
+	hbm2 = read_num(path);
+	pt2 = tt_fdinfo_num(near, "trn-page-tables");
+	tap(hbm2 == hbm && pt2 == pt,
+	    "and nothing more mapped: hbm_used %lld -> %lld, page tables %lld -> %lld KiB",
+	    hbm, hbm2, pt, pt2);
+	ro.flags = DRM_TRN_PEER_READONLY;
+	ret = drmIoctl(near, DRM_IOCTL_TRN_PEER_IMPORT, &ro);
+	tap(!ret && ro.va && ro.va != imp->va, "read-only, it is another object (VA 0x%llx)",
+	    (unsigned long long)ro.va);
+	tap(!tt_bo_close(near, again.handle), "the second handle closes");
+	tap(!tt_bo_close(near, ro.handle), "and so does the read-only object");
+}
+
 /* Copy 4 KiB from @src to @dst on queue 0; the status of the job. */
 static int copy_status(int fd, uint64_t dst, uint64_t src, int32_t *status)
 {
@@ -106,6 +159,7 @@ int main(int argc, char **argv)
 		printf("Bail out! peer import: %s\n", strerror(errno));
 		return 1;
 	}
+	import_again(near, argv[1], &imp);
 	close(imp.fd);
 
 	ret = copy_status(near, imp.va, near_va, &status);

@@ -84,6 +84,25 @@ static inline int tt_sync_status(int fd, uint32_t syncobj)
 	return ret;
 }
 
+/* The number after "@key:" in the fdinfo of @fd, or -1. */
+static inline long long tt_fdinfo_num(int fd, const char *key)
+{
+	char path[64], line[256];
+	size_t n = strlen(key);
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':')
+			v = strtoll(line + n + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
 static inline int64_t tt_now_ns(void)
 {
 	struct timespec now;
