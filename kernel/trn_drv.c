@@ -37,9 +37,9 @@
  *   trn_gem    buffer objects: HBM, host (drm_gem_shmem), CPU mappings,
  *              dma-buf export
  *   trn_stats  counters: stats/, core<c>/, hwmon
- *   trn_job    queues and their schedulers, submission, recovery, waits
- *   trn_file   an open file: scheduler entities, accounting, fdinfo; it
- *              holds its address space
+ *   trn_job    queues and their schedulers, submission, recovery
+ *   trn_file   an open file: scheduler entities, accounting, fdinfo, the
+ *              WAIT ioctl on its syncobjs; it holds its address space
  *   trn_vm     address spaces: ASID and semaphores, VA allocator, page
  *              tables, the last fence per queue
  *   trn_mem    the HBM allocator

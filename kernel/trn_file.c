@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Copyright (c) 2026 The trn authors */
 
+#include <linux/dma-fence-chain.h>
 #include <linux/slab.h>
 #include <drm/drm_print.h>
+#include <drm/drm_syncobj.h>
+#include <drm/drm_utils.h>
+#include <drm/trn_accel.h>
 
 #include "trn_drv.h"
 #include "trn_file.h"
@@ -119,4 +123,46 @@ void trn_file_show_fdinfo(struct drm_printer *p, struct trn_file_priv *fpriv)
 	}
 	/* Device memory the file's address space uses besides its objects. */
 	drm_printf(p, "trn-page-tables:\t%llu KiB\n", pt);
+}
+
+/**
+ * trn_ioctl_wait() - DRM_IOCTL_TRN_WAIT: wait for a job, return its status
+ * @drm: the device
+ * @data: struct drm_trn_wait
+ * @file: the caller's file, whose syncobj handle @data names
+ *
+ * Return: 0 with drm_trn_wait.status set, -ETIME when the deadline passed
+ * first, -ERESTARTSYS when a signal came, or an error of the arguments.
+ */
+int trn_ioctl_wait(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct drm_trn_wait *args = data;
+	struct drm_syncobj *syncobj;
+	struct dma_fence *fence;
+	long ret;
+
+	if (args->flags || args->pad)
+		return -EINVAL;
+	syncobj = drm_syncobj_find(file, args->handle);
+	if (!syncobj)
+		return -ENOENT;
+	fence = drm_syncobj_fence_get(syncobj);
+	drm_syncobj_put(syncobj);
+	/* A timeline's chain carries no error of the jobs it points to. */
+	if (!fence || to_dma_fence_chain(fence)) {
+		dma_fence_put(fence);
+		return -EINVAL;
+	}
+
+	ret = dma_fence_wait_timeout(fence, true,
+				     drm_timeout_abs_to_jiffies(args->timeout_ns));
+	if (ret > 0 || dma_fence_is_signaled(fence)) {
+		ret = dma_fence_get_status(fence);
+		args->status = ret < 0 ? ret : 0;
+		ret = 0;
+	} else if (!ret) {
+		ret = -ETIME;
+	}
+	dma_fence_put(fence);
+	return ret;
 }

@@ -9,6 +9,8 @@
 #include <linux/mutex.h>
 #include <linux/types.h>
 
+struct drm_device;
+struct drm_file;
 struct drm_printer;
 struct drm_sched_entity;
 struct trn_device;
@@ -58,5 +60,6 @@ struct trn_file_priv *trn_file_create(struct trn_device *tdev);
 struct trn_file_priv *trn_file_get(struct trn_file_priv *fpriv);
 void trn_file_put(struct trn_file_priv *fpriv);
 void trn_file_show_fdinfo(struct drm_printer *p, struct trn_file_priv *fpriv);
+int trn_ioctl_wait(struct drm_device *drm, void *data, struct drm_file *file);
 
 #endif /* __TRN_FILE_H__ */

@@ -92,6 +92,5 @@ void trn_queues_suspend(struct trn_device *tdev, bool hw_ok);
 void trn_queues_resume(struct trn_device *tdev, bool ok);
 void trn_job_file_close(struct trn_file_priv *fpriv);
 int trn_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file);
-int trn_ioctl_wait(struct drm_device *drm, void *data, struct drm_file *file);
 
 #endif /* __TRN_JOB_H__ */
