@@ -65,7 +65,7 @@ static void test_fence_status_mapping(void **state)
 	assert_string_equal(nrt_last_error(), "job on queue 1 failed: the device is gone");
 
 	assert_status(nrt_fence_status(-ECANCELED, 1), NRT_HW_ERROR);
-	assert_error_contains("cancelled");
+	assert_error_contains("was reset while it ran");
 
 	assert_status(nrt_fence_status(-EIO, 5), NRT_HW_ERROR);
 	assert_string_equal(nrt_last_error(), "job on queue 5 failed: Input/output error");
