@@ -1566,6 +1566,19 @@ NRT_API void nrt_link_listener_close(nrt_link_listener *l);
  */
 NRT_API const char *nrt_link_state_name(nrt_link_state s);
 
+/* ------------------------------------------------------------------------
+ * Collectives (version 0.7)
+ */
+
+/** Reductions of collectives; the values are NCCL's. */
+typedef enum nrt_redop {
+	NRT_REDOP_SUM = 0,      /**< Sum. */
+	NRT_REDOP_PROD = 1,     /**< Product. */
+	NRT_REDOP_MAX = 2,      /**< Largest (NaN if any is NaN). */
+	NRT_REDOP_MIN = 3,      /**< Smallest (NaN if any is NaN). */
+	NRT_REDOP_AVG = 4,      /**< Sum divided by the number of ranks. */
+} nrt_redop;
+
 #if defined(__cplusplus)
 }
 #endif
