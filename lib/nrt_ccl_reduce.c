@@ -3,7 +3,7 @@
  * Copyright (c) 2026 The trn authors
  *
  * The reducer of collectives: the NeuronCore program that combines a
- * received slot with local data (struct nrt_ccl_red, nrt_ccl.h).
+ * received slot with local data (struct nrt_ccl_red, nrt_ccl_reduce.h).
  *
  *   0: BINARY op     dst = slot (op) local          (of the collective's type)
  *   1: BINARY DIV    dst = dst / divide, scalar      (avg only, in place)
@@ -16,7 +16,7 @@
  */
 #include <string.h>
 
-#include "nrt_ccl.h"
+#include "nrt_ccl_reduce.h"
 #include "nrt_program.h"
 
 static const uint16_t nrt_ccl_binop[] = {

@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nrt_ccl.h"
+#include "nrt_ccl_topo.h"
 #include "nrt_error.h"
 
 /* Steps of the searches before giving up (cheap: microseconds each). */

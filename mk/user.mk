@@ -91,7 +91,7 @@ USER_DEPFLAGS = -MMD -MP -MF $(@:.o=.d)
 NRT_LIB_SRCS := lib/nrt_buffer.c lib/nrt_device.c lib/nrt_dma.c lib/nrt_enum.c lib/nrt_error.c \
 	lib/nrt_fence.c lib/nrt_fence_pool.c lib/nrt_log.c lib/nrt_peer.c lib/nrt_program.c \
 	lib/nrt_run.c lib/nrt_step.c lib/nrt_tensor.c lib/nrt_topology.c lib/nrt_transfer.c \
-	lib/nrt_ccl_reduce.c lib/nrt_ccl_sched.c lib/nrt_ccl_topo.c
+	lib/nrt_ccl_algo.c lib/nrt_ccl_reduce.c lib/nrt_ccl_sched.c lib/nrt_ccl_topo.c
 NRT_LIB_OBJS := $(NRT_LIB_SRCS:lib/%.c=$(USER_BUILD)/lib/%.o)
 # include/hw: the instruction encoding and the conversions (trn_isa.h,
 # trn_numerics.h, dual-licensed MIT), used by the sources, never by nrt.h.

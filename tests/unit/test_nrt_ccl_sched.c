@@ -3,8 +3,8 @@
  * Copyright (c) 2026 The trn authors
  *
  * Unit tests of the collectives' topology analysis and schedules
- * (lib/nrt_ccl_topo.c, lib/nrt_ccl_sched.c, lib/nrt_ccl_reduce.c), without
- * a device.
+ * (lib/nrt_ccl_topo.c, lib/nrt_ccl_algo.c, lib/nrt_ccl_sched.c,
+ * lib/nrt_ccl_reduce.c), without a device.
  *
  * The schedules run in a simulator of the ranks' devices: every rank's
  * buffers, every receiver's staging slots with their validity cells, and
@@ -33,7 +33,8 @@
 
 #define BIT(n) (1u << (n))
 #define BIT_ULL(n) (1ull << (n))
-#include "nrt_ccl.h"
+#include "nrt_ccl_reduce.h"
+#include "nrt_ccl_sched.h"
 #include "trn_isa.h"
 #include "trn_numerics.h"
 #include "trn_regs.h"

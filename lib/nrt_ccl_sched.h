@@ -2,118 +2,23 @@
 /*
  * Copyright (c) 2026 The trn authors
  *
- * Collectives, internal: what the modules of the communicator share.
- *
- *   nrt_ccl_topo.c    the ranks' cables: who reaches whom through which
- *                     port, a ring through all ranks, a torus grid, routes
- *   nrt_ccl_sched.c   schedules: what every rank does for one collective,
- *                     as an ordered list of operations with dependencies
- *   nrt_ccl_reduce.c  the reducer: the job that combines a received chunk
- *                     with local data on the device (a NeuronCore program)
- *   nrt_ccl_boot.c    the unique id, the rendezvous and the messages
- *                     between ranks (Unix sockets on one host)
- *   nrt_comm.c        the communicator: bootstrap, channels, the monitor
- *                     thread, failures
- *   nrt_ccl_exec.c    running a schedule: jobs, fences, the validity
- *                     tokens, the fence of a collective
- *   nrt_coll.c        the public collective calls
- *
- * Schedules are pure data computed from the topology and the call's
- * arguments; the unit tests check them (data, order, deadlock freedom)
- * with a simulator, without a device. Documentation/collectives.rst
- * describes the design.
+ * Collectives, internal: schedules, what every rank does for one
+ * collective, as an ordered list of operations with dependencies.
+ * nrt_ccl_algo.c describes the algorithms as transfers between ranks;
+ * nrt_ccl_sched.c orders every rank's operations, numbers the transfers
+ * of every channel, places partial results and computes dependencies and
+ * checks that the ranks can submit the result without waiting for each
+ * other forever. Schedules are pure data computed from the topology and
+ * the call's arguments, the same on every rank.
  */
-#ifndef NRT_CCL_H
-#define NRT_CCL_H
+#ifndef NRT_CCL_SCHED_H
+#define NRT_CCL_SCHED_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "nrt.h"
-#include "nrt_log.h"
-
-/* Most ranks of a communicator, and most link ports of a device. */
-#define NRT_CCL_MAX_RANKS 1024u
-#define NRT_CCL_MAX_PORTS 16u
-
-/* ------------------------------------------------------------------------
- * Topology (nrt_ccl_topo.c)
- */
-
-/* One link port of a rank's device, as the rank reports it. */
-struct nrt_ccl_port {
-	uint32_t port;
-	uint32_t up;            /* the link is up and the peer fields valid */
-	uint32_t peer_chip;
-	uint32_t peer_port;
-};
-
-/*
- * What a rank tells the others about itself at bootstrap. Fixed size: it
- * travels as it is between processes of one host (part B, across hosts,
- * gives it a wire format).
- */
-struct nrt_ccl_rank_info {
-	uint64_t host;          /* identifies the host: chips are (host, chip) */
-	uint32_t chip;
-	uint32_t pid;
-	uint32_t device;        /* device index in the rank's process */
-	uint32_t ncores;        /* NeuronCore queues of the device */
-	uint32_t nports;
-	uint32_t reserved;
-	struct nrt_ccl_port ports[NRT_CCL_MAX_PORTS];
-};
-
-/*
- * struct nrt_ccl_topo - the cabling of a communicator's ranks
- * @n: ranks
- * @port: n * n: the port of rank i whose cable leads to rank j (both ends
- *	up and naming each other), or -1
- * @next: n * n: the next rank on a shortest path from i to j (j for a
- *	neighbour, i for i == j), or -1 if j is unreachable
- * @ring: a cyclic order of all ranks, ring[position] = rank; consecutive
- *	ranks are cabled when @ring_direct, otherwise the order is by rank and
- *	transfers between non-neighbours are relayed
- * @ring_pos: the inverse of @ring
- * @rows, @cols: the torus grid when @grid is not NULL (both >= 2):
- *	grid[r * cols + c] is a rank, cabled to its row and column neighbours
- *	(wrapping around)
- * @grid_pos: the inverse of @grid
- */
-struct nrt_ccl_topo {
-	unsigned int n;
-	int *port;
-	int *next;
-	unsigned int *ring;
-	unsigned int *ring_pos;
-	bool ring_direct;
-	unsigned int rows, cols;
-	unsigned int *grid;
-	unsigned int *grid_pos;
-};
-
-/*
- * nrt_ccl_topo_build() - the cabling of @n ranks from what they reported
- *
- * Return: NRT_SUCCESS; NRT_RESOURCE if out of memory; NRT_NO_LINK if a rank
- * reaches no other (with @n > 1), the message naming it.
- */
-NRT_HIDDEN nrt_status nrt_ccl_topo_build(unsigned int n,
-					 const struct nrt_ccl_rank_info *info,
-					 struct nrt_ccl_topo *t);
-NRT_HIDDEN void nrt_ccl_topo_free(struct nrt_ccl_topo *t);
-
-/* Whether ranks @a and @b are cabled to each other. */
-static inline bool nrt_ccl_adjacent(const struct nrt_ccl_topo *t, unsigned int a,
-				    unsigned int b)
-{
-	return a != b && t->port[a * t->n + b] >= 0;
-}
-
-/* ------------------------------------------------------------------------
- * Schedules (nrt_ccl_sched.c)
- */
+#include "nrt_ccl_topo.h"
 
 enum nrt_ccl_coll {
 	NRT_CCL_ALL_REDUCE,
@@ -309,6 +214,22 @@ NRT_HIDDEN const char *nrt_ccl_algo_name(enum nrt_ccl_algo a);
 NRT_HIDDEN const char *nrt_ccl_coll_name(enum nrt_ccl_coll c);
 
 /*
+ * nrt_ccl_algo_build() - the operations of every rank of @s (nrt_ccl_algo.c)
+ * @s: a schedule with @s->args set and empty plans
+ * @t: the topology
+ * @split: forwards as a RECV that copies, then a SEND (see
+ *	nrt_ccl_sched_build())
+ *
+ * Internal to the schedules module: fills the builders' fields of the ops
+ * (@kind .. @out_hop) in no particular order.
+ *
+ * Return: NRT_SUCCESS; NRT_RESOURCE if out of memory; NRT_UNSUPPORTED for
+ * a message between ranks that are not cabled.
+ */
+NRT_HIDDEN nrt_status nrt_ccl_algo_build(struct nrt_ccl_sched *s,
+					 const struct nrt_ccl_topo *t, bool split);
+
+/*
  * nrt_ccl_sched_check_progress() - whether the ranks can submit their
  * plans without waiting for each other forever
  * @nslots: slots of each receiver's staging per channel
@@ -323,42 +244,4 @@ NRT_HIDDEN const char *nrt_ccl_coll_name(enum nrt_ccl_coll c);
 NRT_HIDDEN bool nrt_ccl_sched_check_progress(const struct nrt_ccl_sched *s,
 					     unsigned int nslots);
 
-/* ------------------------------------------------------------------------
- * The reducer (nrt_ccl_reduce.c)
- *
- * A reduction combines a received slot with local data: dst = slot (op)
- * local, element by element, rounded once to the type, then (for avg)
- * divided by the number of ranks, and records the validity of the result:
- * vout = min(vslot, vlocal). Here a NeuronCore program does it. A DMA
- * engine that reduces into its destination (a future hardware interface)
- * would be another implementation of the same description: only
- * nrt_ccl_exec.c builds jobs from it.
- */
-struct nrt_ccl_red {
-	uint64_t dst, slot, local;      /* device addresses */
-	uint64_t vout, vslot, vlocal;   /* validity cells (int32) */
-	uint32_t elems;
-	unsigned int dtype;
-	unsigned int redop;             /* NRT_REDOP_* */
-	unsigned int divide;            /* 0, or the divisor of avg */
-};
-
-/* Most instructions a reduction takes. */
-#define NRT_CCL_RED_MAX_INSNS 3u
-
-/*
- * nrt_ccl_red_encode() - the program of a reduction
- * @insns: receives NRT_CCL_RED_MAX_INSNS * TRN_INSN_SIZE bytes at most
- *
- * Return: the number of instructions written.
- */
-NRT_HIDDEN unsigned int nrt_ccl_red_encode(const struct nrt_ccl_red *r,
-					   unsigned char *insns);
-
-/*
- * nrt_ccl_red_supported() - whether the reducer combines @dtype with
- * @redop (every type and operation of the instruction set: yes)
- */
-NRT_HIDDEN bool nrt_ccl_red_supported(unsigned int dtype, unsigned int redop);
-
-#endif /* NRT_CCL_H */
+#endif /* NRT_CCL_SCHED_H */
