@@ -48,6 +48,8 @@ typedef enum nrt_status {
 	NRT_PERMISSION = 10,    /**< Permission denied. */
 	NRT_UNSUPPORTED = 11,   /**< Not supported by the driver or device. */
 	NRT_NO_LINK = 12,       /**< A NeuronLink port needed is down (0.5). */
+	NRT_PEER_LOST = 13,     /**< Another rank of a communicator failed or
+				 *   went away (0.7). */
 } nrt_status;
 
 /**
