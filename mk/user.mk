@@ -91,7 +91,8 @@ USER_DEPFLAGS = -MMD -MP -MF $(@:.o=.d)
 NRT_LIB_SRCS := lib/nrt_buffer.c lib/nrt_device.c lib/nrt_dma.c lib/nrt_enum.c lib/nrt_error.c \
 	lib/nrt_fence.c lib/nrt_fence_pool.c lib/nrt_log.c lib/nrt_peer.c lib/nrt_program.c \
 	lib/nrt_run.c lib/nrt_step.c lib/nrt_tensor.c lib/nrt_topology.c lib/nrt_transfer.c \
-	lib/nrt_ccl_algo.c lib/nrt_ccl_reduce.c lib/nrt_ccl_sched.c lib/nrt_ccl_topo.c
+	lib/nrt_ccl_algo.c lib/nrt_ccl_boot.c lib/nrt_ccl_hub.c lib/nrt_ccl_reduce.c \
+	lib/nrt_ccl_sched.c lib/nrt_ccl_topo.c
 NRT_LIB_OBJS := $(NRT_LIB_SRCS:lib/%.c=$(USER_BUILD)/lib/%.o)
 # include/hw: the instruction encoding and the conversions (trn_isa.h,
 # trn_numerics.h, dual-licensed MIT), used by the sources, never by nrt.h.
@@ -353,6 +354,11 @@ test_trn_ref_LIBS := -lm
 # reductions run on the reference executor.
 test_nrt_ccl_sched_OBJS = $(USER_REF_OBJS) $(USER_ASAN_LIB_OBJS)
 test_nrt_ccl_sched_LIBS = $(USER_ASAN_LIB_LIBS)
+
+# The bootstrap of communicators between forked processes, over real
+# abstract Unix sockets.
+test_nrt_ccl_boot_OBJS = $(USER_ASAN_LIB_OBJS)
+test_nrt_ccl_boot_LIBS = $(USER_ASAN_LIB_LIBS)
 
 test_nrt_ls_fmt_OBJS = $(USER_ASAN_FMT_OBJS)
 test_nrt_ls_fmt_LIBS = $(USER_JSON_LIBS) $(USER_ASAN_LIB_LIBS)
