@@ -42,11 +42,17 @@ struct nrt_fence;
  * @failed: the jobs completed with an error and @st is its status, the
  *	generic detail message set ("job on queue 5 failed: ..."); may
  *	replace the message. Return: the status to report.
+ * @completed: the jobs completed without error; the work they were part
+ *	of may still have failed (a collective whose data did not arrive).
+ *	@timeout_ns: what is left of the caller's wait (0: do not wait,
+ *	negative: no limit) for learning more. Return: the status to report,
+ *	its message set on failure.
  * @release: nrt_fence_free() is freeing the fence; @done: its jobs are
  *	known to be complete. Frees the context.
  */
 struct nrt_fence_ops {
 	nrt_status (*failed)(struct nrt_fence *f, nrt_status st);
+	nrt_status (*completed)(struct nrt_fence *f, int64_t timeout_ns);
 	void (*release)(struct nrt_fence *f, bool done);
 };
 
