@@ -92,7 +92,7 @@ NRT_LIB_SRCS := lib/nrt_buffer.c lib/nrt_device.c lib/nrt_dma.c lib/nrt_enum.c l
 	lib/nrt_fence.c lib/nrt_fence_pool.c lib/nrt_log.c lib/nrt_peer.c lib/nrt_program.c \
 	lib/nrt_run.c lib/nrt_step.c lib/nrt_tensor.c lib/nrt_topology.c lib/nrt_transfer.c \
 	lib/nrt_ccl_algo.c lib/nrt_ccl_boot.c lib/nrt_ccl_hub.c lib/nrt_ccl_reduce.c \
-	lib/nrt_ccl_sched.c lib/nrt_ccl_topo.c
+	lib/nrt_ccl_exec.c lib/nrt_ccl_sched.c lib/nrt_ccl_topo.c lib/nrt_coll.c lib/nrt_comm.c
 NRT_LIB_OBJS := $(NRT_LIB_SRCS:lib/%.c=$(USER_BUILD)/lib/%.o)
 # include/hw: the instruction encoding and the conversions (trn_isa.h,
 # trn_numerics.h, dual-licensed MIT), used by the sources, never by nrt.h.
@@ -338,8 +338,8 @@ test_nrt_topology_LIBS = $(USER_ASAN_LIB_LIBS)
 # trn ioctls, syncobjs, sync_file ioctls and mmap of buffer objects; libdrm
 # provides what they do not wrap (PRIME export, which the fake rejects with
 # ENOTTY in drmIoctl).
-USER_FAKE_TESTS := test_nrt_buffer test_nrt_dma test_nrt_fence test_nrt_program test_nrt_run \
-	test_nrt_tensor
+USER_FAKE_TESTS := test_nrt_buffer test_nrt_comm test_nrt_dma test_nrt_fence test_nrt_program \
+	test_nrt_run test_nrt_tensor
 USER_FAKE_TEST_OBJS = $(USER_FAKE_OBJS) $(USER_REF_OBJS) $(USER_ASAN_LIB_OBJS)
 USER_FAKE_TEST_WRAPS := drmIoctl drmGetVersion drmFreeVersion drmSyncobjCreate \
 	drmSyncobjDestroy drmSyncobjWait drmSyncobjSignal \
