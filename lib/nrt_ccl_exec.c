@@ -80,6 +80,9 @@ struct nrt_ccl_run {
 	unsigned char *ctl_map;
 	uint64_t rec_off, code_off;
 	struct nrt_buffer *scratch;
+	atomic_bool idle;               /* every job is known to be done */
+	struct nrt_ccl_run *vnext;      /* c->vhead list */
+	uint32_t checked;               /* ops seen done by nrt_ccl_verify() */
 	pthread_mutex_t lock;           /* the outcome */
 	bool decided;
 	nrt_status outcome;
@@ -126,12 +129,8 @@ void nrt_ccl_run_unref(struct nrt_ccl_run *run)
 	/* Jobs still running keep their memory in the kernel */
 	for (i = 0; i < run->plan->n; i++)
 		nrt_fence_free(run->fences[i]);
-	if (run->ctl_map)
-		nrt_buffer_unpin(run->ctl);
-	if (run->ctl)
-		nrt_buffer_destroy(run->ctl);
-	if (run->scratch)
-		nrt_buffer_destroy(run->scratch);
+	nrt_comm_buf_put(run->c, run->ctl, run->ctl_map, atomic_load(&run->idle));
+	nrt_comm_buf_put(run->c, run->scratch, NULL, atomic_load(&run->idle));
 	nrt_ccl_sched_unref(run->ref);
 	nrt_comm_unref(run->c);
 	pthread_mutex_destroy(&run->lock);
@@ -231,6 +230,55 @@ static void nrt_ccl_op_text(const struct nrt_ccl_op *op, char *buf, size_t size)
 }
 
 /* ------------------------------------------------------------------------
+ * Failures seen early
+ */
+
+/* The failure of job @i of @run: the communicator fails with it. Return: its status. */
+static nrt_status nrt_ccl_job_failed(struct nrt_ccl_run *run, uint32_t i, int state)
+{
+	const struct nrt_ccl_op *op = &run->plan->ops[i];
+	char optext[80];
+	nrt_status st;
+
+	nrt_ccl_op_text(op, optext, sizeof(optext));
+	st = nrt_fence_status(state, nrt_fence_queue(run->fences[i]));
+	st = nrt_fail_prefix(st, "%s #%" PRIu64 ", %s", nrt_ccl_coll_name(run->ref->args.coll),
+			     run->seq, optext);
+	nrt_comm_fail(run->c, st, run->seq);
+	return st;
+}
+
+void nrt_ccl_verify(struct nrt_comm *c, bool all)
+{
+	struct nrt_error_saved saved;
+	struct nrt_ccl_run *run;
+
+	nrt_error_save(&saved);
+	while ((run = c->vhead)) {
+		while (!all && run->checked < run->plan->n) {
+			int state = nrt_fence_outcome(run->fences[run->checked]);
+
+			if (state == NRT_FENCE_PENDING) {
+				nrt_error_restore(&saved);
+				return;
+			}
+			if (state != NRT_FENCE_OK) {
+				nrt_ccl_job_failed(run, run->checked, state);
+				break;
+			}
+			run->checked++;
+		}
+		if (run->checked == run->plan->n)
+			atomic_store(&run->idle, true);
+		c->vhead = run->vnext;
+		if (!c->vhead)
+			c->vtail = NULL;
+		nrt_ccl_run_unref(run);
+	}
+	nrt_error_restore(&saved);
+}
+
+/* ------------------------------------------------------------------------
  * Submission
  */
 
@@ -271,6 +319,8 @@ static nrt_status nrt_ccl_avail(struct nrt_ccl_sub *s, uint32_t handle, uint64_t
 					    peer, point);
 			break;
 		}
+		/* This rank's own failures too: nobody may be waiting for them */
+		nrt_ccl_verify(c, false);
 		st = nrt_comm_check(c, s->run->seq);
 		if (st != NRT_SUCCESS)
 			break;
@@ -511,7 +561,6 @@ static nrt_status nrt_ccl_run_verdict(struct nrt_ccl_run *run, int64_t timeout_n
 	const struct nrt_ccl_plan *p = run->plan;
 	struct nrt_comm *c = run->c;
 	const char *what = nrt_ccl_coll_name(run->ref->args.coll);
-	char optext[80];
 	nrt_status st;
 	uint32_t i;
 
@@ -521,11 +570,7 @@ static nrt_status nrt_ccl_run_verdict(struct nrt_ccl_run *run, int64_t timeout_n
 
 		if (state == NRT_FENCE_OK)
 			continue;
-		nrt_ccl_op_text(&p->ops[i], optext, sizeof(optext));
-		st = nrt_fence_status(state, nrt_fence_queue(run->fences[i]));
-		st = nrt_fail_prefix(st, "%s #%" PRIu64 ", %s", what, run->seq, optext);
-		nrt_comm_fail(c, st, run->seq);
-		return st;
+		return nrt_ccl_job_failed(run, i, state);
 	}
 	/* The device wrote the cells before the last job's fence signalled */
 	atomic_thread_fence(memory_order_acquire);
@@ -577,6 +622,7 @@ static nrt_status nrt_ccl_run_completed(struct nrt_fence *f, int64_t timeout_ns)
 		pthread_mutex_unlock(&run->lock);
 		return st;
 	}
+	atomic_store(&run->idle, true);
 	st = nrt_ccl_run_verdict(run, timeout_ns, &final);
 	if (final) {
 		run->decided = true;
@@ -589,8 +635,11 @@ static nrt_status nrt_ccl_run_completed(struct nrt_fence *f, int64_t timeout_ns)
 
 static void nrt_ccl_run_release(struct nrt_fence *f, bool done)
 {
-	(void)done;
-	nrt_ccl_run_unref(nrt_fence_ctx(f));
+	struct nrt_ccl_run *run = nrt_fence_ctx(f);
+
+	if (done)
+		atomic_store(&run->idle, true);
+	nrt_ccl_run_unref(run);
 }
 
 static const struct nrt_fence_ops nrt_ccl_run_ops = {
@@ -645,11 +694,9 @@ static nrt_status nrt_ccl_run_new(struct nrt_comm *c, struct nrt_ccl_sched_ref *
 	run->code_off = nrt_ccl_align(run->rec_off + (uint64_t)p->nreduce * TRN_EXEC_ST_SIZE,
 				      TRN_INSN_SIZE);
 	ctl = run->code_off + p->nreduce * NRT_CCL_PROG_BYTES;
-	st = nrt_buffer_create(c->dev, ctl, NRT_PLACEMENT_HOST, false, &run->ctl);
-	if (st == NRT_SUCCESS)
-		st = nrt_buffer_pin(run->ctl, &run->ctl_map);
+	st = nrt_comm_buf_get(c, NRT_PLACEMENT_HOST, ctl, &run->ctl, &run->ctl_map);
 	if (st == NRT_SUCCESS && p->scratch)
-		st = nrt_buffer_create(c->dev, p->scratch, NRT_PLACEMENT_HBM, false, &run->scratch);
+		st = nrt_comm_buf_get(c, NRT_PLACEMENT_HBM, p->scratch, &run->scratch, NULL);
 	if (st != NRT_SUCCESS) {
 		nrt_ccl_run_unref(run);
 		return nrt_fail_prefix(st, "the buffers of a collective");
@@ -729,6 +776,13 @@ nrt_status nrt_ccl_exec(struct nrt_comm *c, struct nrt_ccl_sched_ref *ref,
 	if (c->prev)
 		nrt_ccl_run_unref(c->prev);
 	c->prev = s.run;
+	/* Its jobs' failures are looked for at the next calls */
+	atomic_fetch_add(&s.run->refs, 1);
+	if (c->vtail)
+		c->vtail->vnext = s.run;
+	else
+		c->vhead = s.run;
+	c->vtail = s.run;
 	atomic_fetch_add(&c->stats.collectives, 1);
 	atomic_fetch_add(&c->stats.jobs, p->n + 1);
 	atomic_fetch_add(&c->stats.bytes_sent, s.bytes_sent);

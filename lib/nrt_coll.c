@@ -192,6 +192,7 @@ static nrt_status nrt_coll_run(struct nrt_comm *c, const struct nrt_coll_call *k
 				   c->params.flags & NRT_COMM_DETERMINISTIC, a.count * a.esz);
 
 	pthread_mutex_lock(&c->lock);
+	nrt_ccl_verify(c, false);
 	st = nrt_comm_check(c, p2p ? c->seq : c->seq + 1);
 	if (st == NRT_SUCCESS && !c->hub && c->n > 1)
 		st = nrt_fail(NRT_INVALID, "the communicator was destroyed");

@@ -526,6 +526,73 @@ nrt_status nrt_comm_wait_failure(struct nrt_comm *c, int64_t timeout_ns)
 }
 
 /* ------------------------------------------------------------------------
+ * Buffers of collectives
+ */
+
+static void nrt_comm_buf_free(struct nrt_buffer *buf, unsigned char *map)
+{
+	if (map)
+		nrt_buffer_unpin(buf);
+	nrt_buffer_destroy(buf);
+}
+
+nrt_status nrt_comm_buf_get(struct nrt_comm *c, nrt_placement placement, uint64_t size,
+			    struct nrt_buffer **out, unsigned char **map)
+{
+	struct nrt_ccl_pooled *best = NULL;
+	unsigned int i;
+	nrt_status st;
+
+	pthread_mutex_lock(&c->pool_lock);
+	for (i = 0; i < NRT_CCL_POOL; i++) {
+		struct nrt_ccl_pooled *p = &c->pool[i];
+
+		if (p->buf && p->buf->placement == placement && p->buf->size >= size &&
+		    (!best || p->buf->size < best->buf->size))
+			best = p;
+	}
+	if (best) {
+		*out = best->buf;
+		if (map)
+			*map = best->map;
+		best->buf = NULL;
+		best->map = NULL;
+	}
+	pthread_mutex_unlock(&c->pool_lock);
+	if (best)
+		return NRT_SUCCESS;
+	st = nrt_buffer_create(c->dev, size, placement, false, out);
+	if (st == NRT_SUCCESS && map) {
+		st = nrt_buffer_pin(*out, map);
+		if (st != NRT_SUCCESS)
+			nrt_buffer_destroy(*out);
+	}
+	return st;
+}
+
+void nrt_comm_buf_put(struct nrt_comm *c, struct nrt_buffer *buf, unsigned char *map,
+		      bool idle)
+{
+	unsigned int i;
+
+	if (!buf)
+		return;
+	if (idle) {
+		pthread_mutex_lock(&c->pool_lock);
+		for (i = 0; i < NRT_CCL_POOL && c->pool[i].buf; i++)
+			;
+		if (i < NRT_CCL_POOL) {
+			c->pool[i].buf = buf;
+			c->pool[i].map = map;
+			buf = NULL;
+		}
+		pthread_mutex_unlock(&c->pool_lock);
+	}
+	if (buf)
+		nrt_comm_buf_free(buf, map);
+}
+
+/* ------------------------------------------------------------------------
  * Life
  */
 
@@ -545,12 +612,16 @@ void nrt_comm_unref(struct nrt_comm *c)
 	for (k = 0; k < NRT_CCL_CACHE; k++)
 		if (c->cache[k])
 			nrt_ccl_sched_unref(c->cache[k]);
+	for (k = 0; k < NRT_CCL_POOL; k++)
+		if (c->pool[k].buf)
+			nrt_comm_buf_free(c->pool[k].buf, c->pool[k].map);
 	nrt_ccl_topo_free(&c->topo);
 	free(c->chans);
 	free(c->chan_of);
 	free(c->left);
 	pthread_cond_destroy(&c->fail_cond);
 	pthread_mutex_destroy(&c->fail_lock);
+	pthread_mutex_destroy(&c->pool_lock);
 	pthread_mutex_destroy(&c->lock);
 	nrt_device_unref(c->dev);
 	free(c);
@@ -576,6 +647,7 @@ static struct nrt_comm *nrt_comm_new(struct nrt_device *dev, unsigned int nranks
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_mutex_init(&c->fail_lock, NULL);
+	pthread_mutex_init(&c->pool_lock, NULL);
 	pthread_cond_init(&c->fail_cond, &ca);
 	pthread_condattr_destroy(&ca);
 	for (r = 0; r < nranks; r++) {
@@ -730,6 +802,7 @@ NRT_API void nrt_comm_destroy(nrt_comm *c)
 	if (c->prev)
 		nrt_ccl_run_unref(c->prev);
 	c->prev = NULL;
+	nrt_ccl_verify(c, true);
 	pthread_mutex_unlock(&c->lock);
 	nrt_comm_unref(c);
 }

@@ -76,6 +76,14 @@ struct nrt_ccl_sched_ref {
 
 #define NRT_CCL_CACHE 8
 
+/* Buffers of finished collectives kept for the next ones. */
+#define NRT_CCL_POOL 16
+
+struct nrt_ccl_pooled {
+	struct nrt_buffer *buf;
+	unsigned char *map;             /* HOST buffers stay mapped */
+};
+
 /* Counters of nrt_comm_stats, updated from any thread. */
 struct nrt_ccl_counters {
 	atomic_uint_fast64_t collectives, jobs, bytes_sent, submit_ns, peer_wait_ns;
@@ -102,8 +110,11 @@ struct nrt_comm {
 
 	uint64_t seq;                   /* collectives called (not messages) */
 	struct nrt_ccl_run *prev;       /* the last run: the next waits for it */
+	struct nrt_ccl_run *vhead, *vtail; /* runs whose jobs are not all seen done */
 	struct nrt_ccl_sched_ref *cache[NRT_CCL_CACHE];
 	unsigned int cache_next;
+	pthread_mutex_t pool_lock;      /* @pool: runs end in any thread */
+	struct nrt_ccl_pooled pool[NRT_CCL_POOL];
 
 	/* Failure: set once, by this rank or by another's ABORT */
 	pthread_mutex_t fail_lock;
@@ -152,6 +163,24 @@ NRT_HIDDEN nrt_status nrt_comm_failed_at(struct nrt_comm *c, uint64_t seq);
  */
 NRT_HIDDEN nrt_status nrt_comm_wait_failure(struct nrt_comm *c, int64_t timeout_ns);
 
+/*
+ * nrt_comm_buf_get() - a buffer of at least @size bytes of @placement for
+ * a collective: one a finished collective gave back, or a new one
+ * @map: for HOST, receives its CPU mapping (kept while pooled); else NULL
+ */
+NRT_HIDDEN nrt_status nrt_comm_buf_get(struct nrt_comm *c, nrt_placement placement,
+				       uint64_t size, struct nrt_buffer **out,
+				       unsigned char **map);
+
+/*
+ * nrt_comm_buf_put() - give back a buffer of nrt_comm_buf_get() and its
+ * mapping @map (or NULL); @idle: no job uses it any more (else it is
+ * freed: the kernel keeps its memory for the jobs, but they may still
+ * change it)
+ */
+NRT_HIDDEN void nrt_comm_buf_put(struct nrt_comm *c, struct nrt_buffer *buf,
+				 unsigned char *map, bool idle);
+
 /* The channel to neighbour @peer (NULL if not one). */
 static inline struct nrt_ccl_chan *nrt_comm_chan(struct nrt_comm *c, unsigned int peer)
 {
@@ -190,6 +219,14 @@ NRT_HIDDEN nrt_status nrt_ccl_exec(struct nrt_comm *c, struct nrt_ccl_sched_ref 
 
 /* Drop a reference to a run (the communicator's c->prev). */
 NRT_HIDDEN void nrt_ccl_run_unref(struct nrt_ccl_run *run);
+
+/*
+ * nrt_ccl_verify() - look, without waiting, at the jobs of this rank's
+ * earlier collectives: the first that failed fails the communicator (and
+ * tells the other ranks), so that a failure is known even when nobody
+ * waits for the fences. @all: drop every run (the communicator goes away).
+ */
+NRT_HIDDEN void nrt_ccl_verify(struct nrt_comm *c, bool all);
 
 /* Drop a reference to a schedule of the cache. */
 NRT_HIDDEN void nrt_ccl_sched_unref(struct nrt_ccl_sched_ref *ref);

@@ -428,6 +428,15 @@ static int nrt_fence_sync(struct nrt_fence *f, int64_t deadline, int *state,
 	return 0;
 }
 
+int nrt_fence_outcome(struct nrt_fence *f)
+{
+	const char *what = NULL;
+	int state, err;
+
+	err = nrt_fence_sync(f, 0, &state, &what);
+	return err ? -err : state;
+}
+
 int nrt_fence_finish(struct nrt_fence *f)
 {
 	const char *what = NULL;

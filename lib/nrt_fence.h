@@ -118,6 +118,13 @@ NRT_HIDDEN size_t nrt_fence_in_syncs(struct nrt_fence *const *wait,
 NRT_HIDDEN void nrt_fence_settle(struct nrt_fence *f, unsigned int n);
 
 /*
+ * nrt_fence_outcome() - the outcome of @f if known without waiting, with
+ * no message: NRT_FENCE_OK, NRT_FENCE_PENDING, or the error of a failed
+ * job (-errno); -errno of a failed query
+ */
+NRT_HIDDEN int nrt_fence_outcome(struct nrt_fence *f);
+
+/*
  * nrt_fence_finish() - wait for @f forever without setting an error message
  *
  * Return: NRT_FENCE_OK, the job's error (-errno), or -errno of a failed

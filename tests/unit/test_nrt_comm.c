@@ -10,6 +10,7 @@
  * devices cabled to each other: the VM tests run them
  * (tests/vm/t/93-ccl.sh).
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -132,6 +133,7 @@ static void test_single_rank(void **state)
 	nrt_comm_stats stats = { .struct_size = sizeof(stats) };
 	unsigned char *pa = fake_mem(a), *pb = fake_mem(b);
 	nrt_fence *f = NULL, *g = NULL;
+	unsigned int created, i;
 
 	assert_int_equal(nrt_comm_rank(c), 0);
 	assert_int_equal(nrt_comm_size(c), 1);
@@ -173,8 +175,15 @@ static void test_single_rank(void **state)
 		      NRT_SUCCESS);
 	assert_memory_equal(pa, pb, 32);
 
+	/* Finished collectives give their buffers to the next ones */
+	created = fake.bos_created;
+	for (i = 0; i < 4; i++)
+		assert_status(nrt_all_reduce(c, a, 0, b, 0, 64, NRT_DTYPE_INT32, NRT_REDOP_MIN, NULL,
+					     NULL), NRT_SUCCESS);
+	assert_int_equal(fake.bos_created, created);
+
 	assert_status(nrt_comm_get_stats(c, &stats), NRT_SUCCESS);
-	assert_int_equal(stats.collectives, 7);
+	assert_int_equal(stats.collectives, 11);
 	assert_int_equal(stats.bytes_sent, 0);
 	stats.struct_size = 8;
 	assert_status(nrt_comm_get_stats(c, &stats), NRT_INVALID);
@@ -185,6 +194,38 @@ static void test_single_rank(void **state)
 	nrt_comm_destroy(c);
 	assert_status(nrt_fence_wait(f, -1), NRT_SUCCESS);
 	nrt_fence_free(f);
+	nrt_buffer_free(a);
+	nrt_buffer_free(b);
+}
+
+/*
+ * A job of this rank fails while nobody waits for the collective's fence:
+ * the next call learns it, and the communicator stays failed.
+ */
+static void test_failure_seen_early(void **state)
+{
+	struct env *e = *state;
+	nrt_comm *c = one_rank(e);
+	nrt_buffer *a = alloc_ok(e->dev, 8 * KIB, NRT_PLACEMENT_HBM);
+	nrt_buffer *b = alloc_ok(e->dev, 8 * KIB, NRT_PLACEMENT_HBM);
+	nrt_fence *f = NULL;
+
+	/* The local copy is the first job of the call, the last job the second */
+	fake.fail_submit = -EFAULT;
+	fake.fail_at = fake.submits;
+	assert_status(nrt_all_reduce(c, a, 0, b, 0, 16, NRT_DTYPE_FP32, NRT_REDOP_SUM, NULL, &f),
+		      NRT_SUCCESS);
+	fake.fail_submit = 0;
+	assert_status(nrt_all_gather(c, a, 0, b, 0, 16, NRT_DTYPE_FP32, NULL, NULL),
+		      NRT_HW_ERROR);
+	assert_error_contains("nrt_all_gather: the communicator failed: rank 0: all_reduce #1, local copy: job on queue");
+	assert_error_contains("device address fault");
+	assert_status(nrt_broadcast(c, a, 0, b, 0, 16, NRT_DTYPE_FP32, 0, NULL, NULL),
+		      NRT_HW_ERROR);
+	assert_status(nrt_fence_wait(f, -1), NRT_HW_ERROR);
+	assert_error_contains("all_reduce #1, local copy");
+	nrt_fence_free(f);
+	nrt_comm_destroy(c);
 	nrt_buffer_free(a);
 	nrt_buffer_free(b);
 }
@@ -265,6 +306,7 @@ int main(void)
 		cmocka_unit_test(test_id_text),
 		cmocka_unit_test_setup_teardown(test_init_args, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_single_rank, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failure_seen_early, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_call_errors, setup, teardown),
 	};
 	int ret;
