@@ -8,6 +8,7 @@
 # Targets:
 #   user          build/lib/libnrt.so{,.0,.0.6.0}, build/lib/nrt.pc,
 #                 build/tools/nrt-ls, build/tools/nrt-top, build/tools/nrt-bench,
+#                 build/tools/nrt-ccl-test,
 #                 the workload build/tests/dev/nrt_load and the device
 #                 tests build/tests/dev/test_dma (run in a VM or on a machine
 #                 with a trn device, not by unit-test)
@@ -235,6 +236,25 @@ $(NRT_BENCH): $(NRT_BENCH_OBJS) $(NRT_TOOL_OBJS) $(NRT_LIB) | $(NRT_LIB_LINKS)
 	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(NRT_BENCH_OBJS) $(NRT_TOOL_OBJS) \
 		$(NRT_TOOL_LIBS) $(USER_DRM_LIBS) $(USER_BLAS_LIBS)
 
+# --- nrt-ccl-test -----------------------------------------------------------
+
+# The collectives measured and checked, in the manner of nccl-tests; its CPU
+# reference converts elements as the devices do (include/hw/trn_numerics.h).
+NRT_CCL_TEST_LIB_SRCS := tools/nrt_ccl_check.c
+NRT_CCL_TEST_SRCS := tools/nrt-ccl-test.c $(NRT_CCL_TEST_LIB_SRCS)
+NRT_CCL_TEST_OBJS := $(NRT_CCL_TEST_SRCS:tools/%.c=$(USER_BUILD)/tools/ccl/%.o)
+NRT_CCL_TEST_CFLAGS = $(USER_CFLAGS) -Ilib -Itools -Iinclude/hw $(USER_JSON_CFLAGS) \
+	$(CPPFLAGS) $(CFLAGS)
+NRT_CCL_TEST := $(USER_BUILD)/tools/nrt-ccl-test
+
+$(NRT_CCL_TEST_OBJS): $(USER_BUILD)/tools/ccl/%.o: tools/%.c
+	@mkdir -p $(@D)
+	$(CC) $(NRT_CCL_TEST_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
+
+$(NRT_CCL_TEST): $(NRT_CCL_TEST_OBJS) $(NRT_TOOL_OBJS) $(NRT_LIB) | $(NRT_LIB_LINKS)
+	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(NRT_CCL_TEST_OBJS) $(NRT_TOOL_OBJS) \
+		$(NRT_TOOL_LIBS) -lm
+
 # --- device tests (need a trn device; built here, run in the VM) ------------
 
 USER_DEV := $(USER_BUILD)/tests/dev
@@ -277,7 +297,7 @@ $(USER_BUILD)/examples/%: examples/%.c $(NRT_LIB) | $(NRT_LIB_LINKS)
 .PHONY: user user-dist user-pc-force
 user: user-dist $(USER_DEV_TESTS) $(USER_EXAMPLES)
 user-dist: $(NRT_LIB) $(NRT_LIB_LINKS) $(NRT_PC) $(NRT_LS) $(NRT_TOP) $(NRT_BENCH) $(NRT_DIAG) \
-	$(NRT_RESET) $(NRT_CTK)
+	$(NRT_RESET) $(NRT_CTK) $(NRT_CCL_TEST)
 
 # --- unit tests (ASan + UBSan) ----------------------------------------------
 
@@ -359,6 +379,10 @@ test_nrt_ccl_sched_LIBS = $(USER_ASAN_LIB_LIBS)
 # abstract Unix sockets.
 test_nrt_ccl_boot_OBJS = $(USER_ASAN_LIB_OBJS)
 test_nrt_ccl_boot_LIBS = $(USER_ASAN_LIB_LIBS)
+
+# nrt-ccl-test's CPU reference (tools/nrt_ccl_check.c).
+test_nrt_ccl_check_OBJS = $(USER_ASAN)/tools/nrt_ccl_check.o $(USER_ASAN_LIB_OBJS)
+test_nrt_ccl_check_LIBS = $(USER_ASAN_LIB_LIBS)
 
 test_nrt_ls_fmt_OBJS = $(USER_ASAN_FMT_OBJS)
 test_nrt_ls_fmt_LIBS = $(USER_JSON_LIBS) $(USER_ASAN_LIB_LIBS)
@@ -442,6 +466,8 @@ install-user: user-dist
 	$(USER_MAN_INSTALL) tools/nrt-reset.1 > $(DESTDIR)$(MANDIR)/man1/nrt-reset.1
 	$(INSTALL) -m 0755 $(NRT_CTK) $(DESTDIR)$(BINDIR)/nrt-ctk
 	$(USER_MAN_INSTALL) tools/nrt-ctk.1 > $(DESTDIR)$(MANDIR)/man1/nrt-ctk.1
+	$(INSTALL) -m 0755 $(NRT_CCL_TEST) $(DESTDIR)$(BINDIR)/nrt-ccl-test
+	$(USER_MAN_INSTALL) tools/nrt-ccl-test.1 > $(DESTDIR)$(MANDIR)/man1/nrt-ccl-test.1
 
 .PHONY: clean-user
 clean-user:
@@ -450,7 +476,8 @@ clean-user:
 
 -include $(NRT_LIB_OBJS:.o=.d) $(NRT_TOOL_OBJS:.o=.d) $(NRT_LS_OBJS:.o=.d) $(NRT_TOP_OBJS:.o=.d) \
 	$(NRT_DIAG_OBJS:.o=.d) $(USER_BUILD)/tools/ops/nrt-reset.d $(USER_BUILD)/tools/ops/nrt-ctk.d \
-	$(NRT_BENCH_OBJS:.o=.d) $(USER_DEV_TESTS:=.d) $(USER_EXAMPLES:=.d) \
+	$(NRT_BENCH_OBJS:.o=.d) $(NRT_CCL_TEST_OBJS:.o=.d) $(USER_DEV_TESTS:=.d) \
+	$(USER_EXAMPLES:=.d) \
 	$(wildcard $(USER_ASAN)/*/*.d $(USER_ASAN)/*/*/*.d)
 
 .DEFAULT_GOAL := $(USER_SAVED_DEFAULT_GOAL)
