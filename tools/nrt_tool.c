@@ -24,11 +24,23 @@ const char *nrt_tool_name(void)
 	return nrt_tool_progname;
 }
 
+/*
+ * One line, written at once: processes of one tool (the ranks of
+ * nrt-ccl-test) that share stderr do not mix their lines.
+ */
 static void nrt_tool_verror(const char *fmt, va_list ap)
 {
-	fprintf(stderr, "%s: ", nrt_tool_progname);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char line[1024];
+	int n = snprintf(line, sizeof(line), "%s: ", nrt_tool_progname);
+
+	if (n < 0 || (size_t)n >= sizeof(line))
+		n = 0;
+	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	n = (int)strlen(line);
+	if ((size_t)n == sizeof(line) - 1)
+		n--;
+	line[n++] = '\n';
+	fwrite(line, 1, (size_t)n, stderr);
 }
 
 void nrt_tool_error(const char *fmt, ...)
