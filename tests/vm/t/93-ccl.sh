@@ -94,7 +94,8 @@ for r in d["results"]:
     f = 2 * (n - 1) / n if r["op"] == "all_reduce" else (n - 1) / n
     for m in ("out_of_place", "in_place"):
         assert r[m]["wrong"] == 0 and r[m]["time_us"] > 0
-        assert abs(r[m]["busbw_gbps"] - r[m]["algbw_gbps"] * f) <= 1e-5 * r[m]["algbw_gbps"]
+        # Six significant digits each
+        assert abs(r[m]["busbw_gbps"] - r[m]["algbw_gbps"] * f) <= 1e-4 * r[m]["algbw_gbps"]
 EOF
 then
 	pass "deterministic reductions on random data bit for bit; JSON and nccl-tests' busbw"
@@ -147,8 +148,17 @@ ended() {
 	secs=$(( $(date +%s) - $2 ))
 }
 
-# The ranks that said why they failed, and whether all did
-failed_ranks() { grep -c "^nrt-ccl-test: rank [0-9]*: .*$2" "$out/$1.err"; }
+# check_failed NAME DESC PATTERN COUNT: COUNT ranks said they failed for
+# PATTERN (one line each); the other lines in the message if not
+check_failed() {
+	local got
+	got=$(grep -c "^nrt-ccl-test: rank [0-9]*: .*$3" "$out/$1.err")
+	if [ "$got" = "$4" ]; then
+		pass "$2: $got ranks"
+	else
+		fail "$2: $got ranks, not $4: $(grep -v "$3" "$out/$1.err" | head -n 3 | tr '\n' ' ')"
+	fi
+}
 
 run_long kill
 victim=$(pgrep -P "$long" | sed -n 3p)
@@ -157,8 +167,8 @@ kill -KILL "$victim"
 ended kill "$t0"
 check_eq "rank killed: the run fails" "$rc" 1
 check "rank killed: every other rank failed within 60 s (took $secs s)" test "$secs" -le 60
-check_eq "rank killed: ranks that name the rank that went away" \
-	"$(failed_ranks kill 'rank 2 (pid [0-9]*) went away')" $((n - 1))
+check_failed kill "rank killed: the ranks that name the rank that went away" \
+	'rank 2 (pid [0-9]*) went away' $((n - 1))
 for ((i = 0; i < 100; i++)); do
 	[ "$(bos)" = "$bos0" ] && break
 	sleep 0.1
@@ -178,8 +188,8 @@ qmp_set "trn$ad" "port$ap-admin" false > /dev/null
 ended link "$t0"
 check_eq "port $ad.$ap down: the run fails" "$rc" 1
 check "port $ad.$ap down: every rank failed within 60 s (took $secs s)" test "$secs" -le 60
-check_eq "port $ad.$ap down: ranks that fail for the link" \
-	"$(failed_ranks link 'NeuronLink port of a peer buffer is down')" "$n"
+check_failed link "port $ad.$ap down: the ranks that fail for the link" \
+	'NeuronLink port of a peer buffer is down' "$n"
 check_eq "port $ad.$ap down: the state" "$(state)" down
 qmp_set "trn$ad" "port$ap-admin" true > /dev/null
 for ((i = 0; i < 200; i++)); do
