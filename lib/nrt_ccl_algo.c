@@ -38,61 +38,6 @@
 #include "nrt_ccl_sched.h"
 #include "nrt_error.h"
 
-static const char *const nrt_ccl_algo_names[NRT_CCL_ALGO_COUNT] = {
-	[NRT_CCL_ALGO_AUTO] = "auto",
-	[NRT_CCL_ALGO_RING] = "ring",
-	[NRT_CCL_ALGO_TORUS2D] = "torus2d",
-	[NRT_CCL_ALGO_TREE] = "tree",
-	[NRT_CCL_ALGO_CHAIN] = "chain",
-};
-
-static const char *const nrt_ccl_coll_names[NRT_CCL_COLL_COUNT] = {
-	[NRT_CCL_ALL_REDUCE] = "all_reduce",
-	[NRT_CCL_REDUCE_SCATTER] = "reduce_scatter",
-	[NRT_CCL_ALL_GATHER] = "all_gather",
-	[NRT_CCL_BROADCAST] = "broadcast",
-	[NRT_CCL_REDUCE] = "reduce",
-	[NRT_CCL_ALL_TO_ALL] = "all_to_all",
-	[NRT_CCL_SEND_RECV] = "send_recv",
-};
-
-const char *nrt_ccl_algo_name(enum nrt_ccl_algo a)
-{
-	return (unsigned int)a < NRT_CCL_ALGO_COUNT ? nrt_ccl_algo_names[a] : "unknown";
-}
-
-const char *nrt_ccl_coll_name(enum nrt_ccl_coll c)
-{
-	return (unsigned int)c < NRT_CCL_COLL_COUNT ? nrt_ccl_coll_names[c] : "unknown";
-}
-
-static bool nrt_ccl_reduces(enum nrt_ccl_coll c)
-{
-	return c == NRT_CCL_ALL_REDUCE || c == NRT_CCL_REDUCE_SCATTER ||
-	       c == NRT_CCL_REDUCE;
-}
-
-enum nrt_ccl_algo nrt_ccl_pick_algo(const struct nrt_ccl_topo *t,
-				    enum nrt_ccl_coll coll, enum nrt_ccl_algo want,
-				    bool deterministic, uint64_t bytes)
-{
-	if (deterministic && nrt_ccl_reduces(coll))
-		return NRT_CCL_ALGO_CHAIN;
-	if (want == NRT_CCL_ALGO_CHAIN)
-		return nrt_ccl_reduces(coll) ? NRT_CCL_ALGO_CHAIN : NRT_CCL_ALGO_RING;
-	if (coll != NRT_CCL_ALL_REDUCE)
-		return NRT_CCL_ALGO_RING;
-	if (want == NRT_CCL_ALGO_RING || want == NRT_CCL_ALGO_TREE)
-		return want;
-	if (want == NRT_CCL_ALGO_TORUS2D)
-		return t->grid ? NRT_CCL_ALGO_TORUS2D : NRT_CCL_ALGO_RING;
-	if (bytes <= NRT_CCL_TREE_MAX && t->n > 2)
-		return NRT_CCL_ALGO_TREE;
-	if (t->grid && t->rows >= 3 && t->cols >= 3)
-		return NRT_CCL_ALGO_TORUS2D;
-	return NRT_CCL_ALGO_RING;
-}
-
 /* ------------------------------------------------------------------------
  * Building
  */
@@ -106,6 +51,8 @@ struct nrt_ccl_b {
 	uint64_t pk;            /* the piece offset of the keys being made */
 	uint64_t *scratch_pos;  /* per rank: next virtual scratch offset */
 	bool split;             /* forward as a copy then a SEND (see below) */
+	bool fuse;              /* reductions push their results on (b_ring_rs()) */
+	int32_t last_recv;      /* the index of the last RECV made, in its plan */
 	nrt_status st;
 };
 
@@ -190,7 +137,7 @@ static void b_recv(struct nrt_ccl_b *b, unsigned int rank, uint64_t key,
 
 	if (fwd != NRT_CCL_NONE)
 		op.out_hop = *out_hop = ++b->hop;
-	b_op(b, rank, &op);
+	b->last_recv = b_op(b, rank, &op);
 }
 
 static void b_copy(struct nrt_ccl_b *b, unsigned int rank, struct nrt_ccl_loc dst,
@@ -477,10 +424,19 @@ static unsigned int b_cycle_span(const struct nrt_ccl_b *b, const unsigned int *
  * Ring reduce-scatter around @nodes (m ranks, a cycle): part o ends on
  * nodes[o], folded in ring order from nodes[o + 1]: at each step a rank
  * reduces the piece it received with its own and sends the partial result
- * on at the next. Piece k of step s at key (s * kmax + k) * span: one
- * transfer per channel and key, so that a rank never sends more than the
- * receiver's slots hold before the receiver's turn comes (the steps still
- * overlap on the devices, piece by piece, through the dependencies).
+ * on at the next.
+ *
+ * Piece k of step s moves at key (s * kmax + k) * span: one transfer per
+ * channel and key, so that a rank never sends more than the receiver's
+ * slots hold before the receiver's turn comes (the steps still overlap on
+ * the devices, piece by piece, through the dependencies).
+ *
+ * With b->fuse, where the ring is cabled all round (span 1), the reduction
+ * that makes a partial result also pushes it on in the same job
+ * (fwd_dst), instead of a SEND of its own: one job a step instead of two.
+ * The pushes keep their keys, so the reductions take the keys of the
+ * pushes they make (step s + 1's), the last ones those after them; every
+ * channel still carries one transfer a key, in the same order.
  * Return: the key after the steps.
  */
 static uint64_t b_ring_rs(struct nrt_ccl_b *b, const unsigned int *nodes,
@@ -488,25 +444,36 @@ static uint64_t b_ring_rs(struct nrt_ccl_b *b, const unsigned int *nodes,
 {
 	unsigned int m = p->m, span = b_cycle_span(b, nodes, m);
 	unsigned int s, k, q, kmax = b_max_pieces(b, p);
+	size_t cells = (size_t)m * (kmax ? kmax : 1);
+	bool fuse = span == 1 && b->fuse;
 	struct nrt_ccl_loc *held, *next;
+	int32_t *held_op, *next_op;
 
 	if (m < 2)
 		return key0;
-	held = calloc(2 * (size_t)m * (kmax ? kmax : 1), sizeof(*held));
-	if (!held) {
+	held = calloc(2 * cells, sizeof(*held));
+	held_op = calloc(2 * cells, sizeof(*held_op));
+	if (!held || !held_op) {
+		free(held);
+		free(held_op);
 		b->st = nrt_fail(NRT_RESOURCE, "out of memory");
 		return key0;
 	}
-	next = held + (size_t)m * (kmax ? kmax : 1);
+	next = held + cells;
+	next_op = held_op + cells;
 	b->pk = 0;
 	for (s = 0; s + 1 < m; s++) {
+		for (k = 0; k < cells; k++)
+			next_op[k] = -1;
 		for (k = 0; k < kmax; k++) {
 			for (q = 0; q < m; q++) {
 				/* Position q sends part o to position q + 1 */
 				unsigned int o = (q + 2 * m - s - 1) % m, to = (q + 1) % m;
 				struct nrt_ccl_dest d = { .act = NRT_CCL_ACT_REDUCE };
+				int32_t prod = s ? held_op[(size_t)q * kmax + k] : -1;
 				struct nrt_ccl_loc src;
 				uint64_t off, len;
+				uint32_t hop;
 
 				if (k >= b_part_pieces(b, p, o))
 					continue;
@@ -520,13 +487,35 @@ static uint64_t b_ring_rs(struct nrt_ccl_b *b, const unsigned int *nodes,
 					d.dst = b_scratch(b, nodes[to], len);
 				}
 				next[(size_t)to * kmax + k] = d.dst;
-				b_xfer(b, key0 + ((uint64_t)s * kmax + k) * span, nodes[q], src,
-				       nodes[to], &d, len);
+				if (!fuse) {
+					b_xfer(b, key0 + ((uint64_t)s * kmax + k) * span, nodes[q], src,
+					       nodes[to], &d, len);
+					continue;
+				}
+				b->last_recv = -1;
+				if (!s) {
+					b_send(b, nodes[q], key0 + k, nodes[to], src, len, &hop);
+					b_recv(b, nodes[to], key0 + kmax + k, nodes[q], hop, &d,
+					       NRT_CCL_NONE, len, NULL);
+				} else if (prod >= 0 && b->st == NRT_SUCCESS) {
+					struct nrt_ccl_op *po = &b->s->plans[nodes[q]].ops[prod];
+
+					po->fwd = (int32_t)nodes[to];
+					po->fwd_dst = true;
+					po->out_hop = hop = ++b->hop;
+					b_recv(b, nodes[to], key0 + (uint64_t)(s + 1) * kmax + k, nodes[q],
+					       hop, &d, NRT_CCL_NONE, len, NULL);
+				}
+				next_op[(size_t)to * kmax + k] = b->last_recv;
 			}
 		}
-		memcpy(held, next, (size_t)m * kmax * sizeof(*held));
+		memcpy(held, next, cells * sizeof(*held));
+		memcpy(held_op, next_op, cells * sizeof(*held_op));
 	}
 	free(held);
+	free(held_op);
+	if (fuse)
+		return key0 + (uint64_t)m * kmax;
 	return key0 + (uint64_t)(m - 1) * kmax * span;
 }
 
@@ -977,9 +966,9 @@ static void b_build(struct nrt_ccl_b *b)
 
 
 nrt_status nrt_ccl_algo_build(struct nrt_ccl_sched *s, const struct nrt_ccl_topo *t,
-			      bool split)
+			      bool split, bool fuse)
 {
-	struct nrt_ccl_b b = { .s = s, .t = t, .a = &s->args, .split = split };
+	struct nrt_ccl_b b = { .s = s, .t = t, .a = &s->args, .split = split, .fuse = fuse };
 
 	b.scratch_pos = calloc(t->n, sizeof(*b.scratch_pos));
 	if (!b.scratch_pos)

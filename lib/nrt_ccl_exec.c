@@ -11,8 +11,9 @@
  *   RECV         COPY the slot's cell into the op's own cell, WRITE 0 to
  *                the slot's cell, then COPY the slot to its destination
  *                (or run the reducer's program, which also computes the
- *                op's cell), and for a forward COPY the slot and the op's
- *                cell on into the next neighbour's slot;
+ *                op's cell), and for a forward COPY the slot (or the
+ *                reduction's result) and the op's cell on into the next
+ *                neighbour's slot;
  *   COPY         a local COPY.
  *
  * A job goes to the queue of its engine (nrt_ccl_sched.h: pushes to a
@@ -407,8 +408,15 @@ static nrt_status nrt_ccl_recv_descs(struct nrt_ccl_sub *s, uint32_t i,
 	}
 	if (op->fwd != NRT_CCL_NONE) {
 		const struct nrt_ccl_chan *fc = nrt_comm_chan(c, (unsigned int)op->fwd);
+		uint64_t from = slot;
 
-		n += nrt_ccl_push_descs(c, fc, fc->sent + op->fwd_seq, slot, cell, op->len, &d[n]);
+		/* A reduction that pushes its result on: after the program */
+		if (op->fwd_dst) {
+			st = nrt_ccl_loc_va(s, &op->dst, &from);
+			if (st != NRT_SUCCESS)
+				return st;
+		}
+		n += nrt_ccl_push_descs(c, fc, fc->sent + op->fwd_seq, from, cell, op->len, &d[n]);
 		s->bytes_sent += op->len;
 	}
 	*nd = n;

@@ -20,8 +20,9 @@
  * order (seq); both ends agree on the numbering, which the transport of
  * nrt_ccl_exec.c turns into fences and flow control.
  *
+ * nrt_ccl_pick_algo() below chooses the algorithm of a call, and
  * nrt_ccl_algo.c makes the operations of an algorithm with their keys.
- * nrt_ccl_sched_finish() below sorts each rank's operations by key (and
+ * nrt_ccl_sched_finish() sorts each rank's operations by key (and
  * generation order for equal keys), numbers the transfers of every
  * channel, checks that both ends of every channel agree, gives the
  * partial results real scratch ranges by lifetime, assigns engines
@@ -39,6 +40,65 @@
 
 #include "nrt_ccl_sched.h"
 #include "nrt_error.h"
+
+/* ------------------------------------------------------------------------
+ * Names and the choice of an algorithm
+ */
+
+static const char *const nrt_ccl_algo_names[NRT_CCL_ALGO_COUNT] = {
+	[NRT_CCL_ALGO_AUTO] = "auto",
+	[NRT_CCL_ALGO_RING] = "ring",
+	[NRT_CCL_ALGO_TORUS2D] = "torus2d",
+	[NRT_CCL_ALGO_TREE] = "tree",
+	[NRT_CCL_ALGO_CHAIN] = "chain",
+};
+
+static const char *const nrt_ccl_coll_names[NRT_CCL_COLL_COUNT] = {
+	[NRT_CCL_ALL_REDUCE] = "all_reduce",
+	[NRT_CCL_REDUCE_SCATTER] = "reduce_scatter",
+	[NRT_CCL_ALL_GATHER] = "all_gather",
+	[NRT_CCL_BROADCAST] = "broadcast",
+	[NRT_CCL_REDUCE] = "reduce",
+	[NRT_CCL_ALL_TO_ALL] = "all_to_all",
+	[NRT_CCL_SEND_RECV] = "send_recv",
+};
+
+const char *nrt_ccl_algo_name(enum nrt_ccl_algo a)
+{
+	return (unsigned int)a < NRT_CCL_ALGO_COUNT ? nrt_ccl_algo_names[a] : "unknown";
+}
+
+const char *nrt_ccl_coll_name(enum nrt_ccl_coll c)
+{
+	return (unsigned int)c < NRT_CCL_COLL_COUNT ? nrt_ccl_coll_names[c] : "unknown";
+}
+
+static bool nrt_ccl_reduces(enum nrt_ccl_coll c)
+{
+	return c == NRT_CCL_ALL_REDUCE || c == NRT_CCL_REDUCE_SCATTER ||
+	       c == NRT_CCL_REDUCE;
+}
+
+enum nrt_ccl_algo nrt_ccl_pick_algo(const struct nrt_ccl_topo *t,
+				    enum nrt_ccl_coll coll, enum nrt_ccl_algo want,
+				    bool deterministic, uint64_t bytes)
+{
+	if (deterministic && nrt_ccl_reduces(coll))
+		return NRT_CCL_ALGO_CHAIN;
+	if (want == NRT_CCL_ALGO_CHAIN)
+		return nrt_ccl_reduces(coll) ? NRT_CCL_ALGO_CHAIN : NRT_CCL_ALGO_RING;
+	if (coll != NRT_CCL_ALL_REDUCE)
+		return NRT_CCL_ALGO_RING;
+	if (want == NRT_CCL_ALGO_RING || want == NRT_CCL_ALGO_TREE)
+		return want;
+	if (want == NRT_CCL_ALGO_TORUS2D)
+		return t->grid ? NRT_CCL_ALGO_TORUS2D : NRT_CCL_ALGO_RING;
+	if (bytes <= NRT_CCL_TREE_MAX && t->n > 2)
+		return NRT_CCL_ALGO_TREE;
+	if (t->grid && t->rows >= 3 && t->cols >= 3)
+		return NRT_CCL_ALGO_TORUS2D;
+	return NRT_CCL_ALGO_RING;
+}
 
 /* ------------------------------------------------------------------------
  * Finishing: order, channels, engines, dependencies
@@ -576,8 +636,8 @@ nrt_status nrt_ccl_sched_build(const struct nrt_ccl_topo *t,
 {
 	struct nrt_ccl_sched *s = calloc(1, sizeof(*s));
 	nrt_status st = NRT_SUCCESS;
-	bool ok = false, split;
-	unsigned int r;
+	bool ok = false;
+	unsigned int r, attempt;
 
 	if (!s)
 		return nrt_fail(NRT_RESOURCE, "out of memory");
@@ -604,18 +664,19 @@ nrt_status nrt_ccl_sched_build(const struct nrt_ccl_topo *t,
 		st = nrt_fail(NRT_UNSUPPORTED,
 			      "algorithm torus2d: the ranks' devices are not cabled as a torus");
 	nrt_ccl_alias(s);
-	/* Forwards in one job if the ranks can progress so, else split */
-	for (split = false; st == NRT_SUCCESS; split = true) {
+	/*
+	 * The fewest jobs with which the ranks progress: reductions that push
+	 * on and forwards in one job each, then forwards only, then neither.
+	 */
+	for (attempt = 0; attempt < 3 && st == NRT_SUCCESS; attempt++) {
 		nrt_ccl_sched_reset(s);
-		st = nrt_ccl_algo_build(s, t, split);
+		st = nrt_ccl_algo_build(s, t, attempt == 2, attempt == 0);
 		if (st == NRT_SUCCESS)
 			st = nrt_ccl_sched_finish(s);
 		if (st == NRT_SUCCESS && nrt_ccl_sched_check_progress(s, s->args.nslots)) {
 			ok = true;
 			break;
 		}
-		if (split)
-			break;
 	}
 	if (st == NRT_SUCCESS && !ok)
 		st = nrt_fail(NRT_FAILURE,

@@ -118,8 +118,11 @@ struct nrt_ccl_op {
 	uint8_t kind;
 	uint8_t act;
 	bool scale;             /* REDUCE: divide by the number of ranks after */
+	bool fwd_dst;           /* RECV REDUCE with @fwd: push the result (@dst)
+				 * on, not the slot */
 	int32_t peer;           /* SEND: to; RECV: from */
-	int32_t fwd;            /* RECV: also push the slot on to this rank */
+	int32_t fwd;            /* RECV: also push the slot (or @dst) on to
+				 * this rank, in the same job */
 	struct nrt_ccl_loc src; /* SEND, COPY */
 	struct nrt_ccl_loc a;   /* RECV REDUCE: the local operand */
 	struct nrt_ccl_loc dst; /* RECV COPY or REDUCE, COPY */
@@ -194,8 +197,10 @@ NRT_HIDDEN enum nrt_ccl_algo nrt_ccl_pick_algo(const struct nrt_ccl_topo *t,
  * nrt_ccl_sched_build() - the schedule of a collective for every rank
  * @out: receives it; free it with nrt_ccl_sched_free()
  *
- * Forwards (a slot received and pushed on) are one job when the ranks can
- * submit the schedule with @args->nslots slots, else a copy and a SEND.
+ * Reductions that push their result on, and forwards (a slot received and
+ * pushed on), are one job each when the ranks can submit the schedule
+ * with @args->nslots slots; else the reductions and their pushes are two
+ * jobs; else the forwards too (a copy and a SEND).
  *
  * Return: NRT_SUCCESS; NRT_RESOURCE if out of memory; NRT_UNSUPPORTED for
  * an algorithm the topology does not have (TORUS2D without a torus) or a
@@ -219,6 +224,8 @@ NRT_HIDDEN const char *nrt_ccl_coll_name(enum nrt_ccl_coll c);
  * @t: the topology
  * @split: forwards as a RECV that copies, then a SEND (see
  *	nrt_ccl_sched_build())
+ * @fuse: reductions of ring reduce-scatters push their results on in the
+ *	same job (RECV REDUCE with fwd_dst) instead of a SEND of their own
  *
  * Internal to the schedules module: fills the builders' fields of the ops
  * (@kind .. @out_hop) in no particular order.
@@ -227,7 +234,7 @@ NRT_HIDDEN const char *nrt_ccl_coll_name(enum nrt_ccl_coll c);
  * a message between ranks that are not cabled.
  */
 NRT_HIDDEN nrt_status nrt_ccl_algo_build(struct nrt_ccl_sched *s,
-					 const struct nrt_ccl_topo *t, bool split);
+					 const struct nrt_ccl_topo *t, bool split, bool fuse);
 
 /*
  * nrt_ccl_sched_check_progress() - whether the ranks can submit their

@@ -416,7 +416,8 @@ static void sim_exec(struct sim *m, unsigned int rank, uint32_t i)
 			r->cells[i] = *sv;
 		}
 		if (op->fwd != NRT_CCL_NONE)
-			sim_push(m, rank, (unsigned int)op->fwd, op->fwd_seq, slot, op->len,
+			sim_push(m, rank, (unsigned int)op->fwd, op->fwd_seq,
+				 op->fwd_dst ? sim_loc(m, rank, &op->dst, &va) : slot, op->len,
 				 r->cells[i]);
 		break;
 	}
@@ -1029,6 +1030,55 @@ static void test_sched_errors(void **state)
 	nrt_ccl_topo_free(&t);
 }
 
+/* Reductions push their results on in the same job where the slots allow. */
+static void test_sched_fused(void **state)
+{
+	struct nrt_ccl_args a = {
+		.coll = NRT_CCL_ALL_REDUCE, .algo = NRT_CCL_ALGO_RING,
+		.dtype = TRN_DT_FP32, .esz = 4, .count = 160, .piece = 16, .ncores = 1,
+		.nslots = 8,
+	};
+	struct nrt_ccl_sched *s = NULL;
+	struct nrt_ccl_topo t;
+	unsigned int r, i, fused, sends;
+
+	(void)state;
+	topo_of(ring_infos(8, true), 8, &t);
+	/* 8 parts of 20 elements, 5 pieces each: fused */
+	assert_int_equal(nrt_ccl_sched_build(&t, &a, &s), NRT_SUCCESS);
+	for (r = 0; r < 8; r++) {
+		for (fused = sends = i = 0; i < s->plans[r].n; i++) {
+			fused += s->plans[r].ops[i].fwd_dst;
+			sends += s->plans[r].ops[i].kind == NRT_CCL_OP_SEND;
+		}
+		/*
+		 * 6 of the 7 steps of the reduce-scatter pushed by reductions,
+		 * step 0 by SENDs; the all-gather's first SENDs
+		 */
+		assert_int_equal(fused, 6 * 5);
+		assert_int_equal(sends, 5 + 5);
+	}
+	nrt_ccl_sched_free(s);
+	for (r = 0; r < 2; r++) {
+		struct ccl_case cs = {
+			.coll = r ? NRT_CCL_REDUCE_SCATTER : NRT_CCL_ALL_REDUCE,
+			.algo = NRT_CCL_ALGO_RING, .dtype = TRN_DT_FP32, .redop = NRT_REDOP_SUM,
+			.count = r ? 20 : 160, .piece = 16,
+		};
+
+		/* Random data, the documented order, bit for bit */
+		run_case(&t, &cs, 8);
+	}
+	/* More pieces than slots: the reductions and pushes are two jobs */
+	a.count = 8 * 4 * 20;
+	assert_int_equal(nrt_ccl_sched_build(&t, &a, &s), NRT_SUCCESS);
+	for (i = 0, fused = 0; i < s->plans[0].n; i++)
+		fused += s->plans[0].ops[i].fwd_dst;
+	assert_int_equal(fused, 0);
+	nrt_ccl_sched_free(s);
+	nrt_ccl_topo_free(&t);
+}
+
 /* The submission protocol progresses with any number of slots. */
 static void test_sched_slots(void **state)
 {
@@ -1057,6 +1107,7 @@ int main(void)
 		cmocka_unit_test(test_topo_line_and_broken),
 		cmocka_unit_test(test_sched_errors),
 		cmocka_unit_test(test_sched_slots),
+		cmocka_unit_test(test_sched_fused),
 		cmocka_unit_test(test_sched_ring),
 		cmocka_unit_test(test_sched_torus),
 		cmocka_unit_test(test_sched_line),
