@@ -57,6 +57,13 @@ struct nrt_ccl_hub {
 	nrt_status failed;      /* the first failure seen (setup) */
 	char failed_text[NRT_ERROR_MAX];
 
+	/*
+	 * Rank 0's broadcasts, from the calling thread (an abort) and from
+	 * the watch (what it passes on, a rank gone), one after the other:
+	 * every rank sees them in the same order.
+	 */
+	pthread_mutex_t send_lock;
+
 	/* The watch */
 	pthread_t thread;
 	bool watching;
@@ -88,6 +95,7 @@ static struct nrt_ccl_hub *nrt_ccl_hub_new(unsigned int n, unsigned int rank)
 	}
 	for (i = 0; i < n; i++)
 		h->fds[i] = -1;
+	pthread_mutex_init(&h->send_lock, NULL);
 	return h;
 }
 
@@ -115,10 +123,12 @@ static void nrt_ccl_hub_bcast(struct nrt_ccl_hub *h, const struct nrt_ccl_hdr *h
 	unsigned int k;
 
 	nrt_error_save(&saved);
+	pthread_mutex_lock(&h->send_lock);
 	for (k = 1; k < h->n; k++) {
 		if (k != except && h->fds[k] >= 0 && !h->gone[k])
 			nrt_ccl_send(h->fds[k], hdr, payload, -1);
 	}
+	pthread_mutex_unlock(&h->send_lock);
 	nrt_error_restore(&saved);
 }
 
@@ -758,6 +768,7 @@ void nrt_ccl_hub_close(struct nrt_ccl_hub *h, bool bye, uint64_t seq)
 		h->inbox = m->next;
 		nrt_ccl_msg_free(m);
 	}
+	pthread_mutex_destroy(&h->send_lock);
 	free(h->fds);
 	free(h->pids);
 	free(h->gone);
