@@ -21,7 +21,7 @@ extern "C" {
 
 /** Version of the library this header belongs to. */
 #define NRT_VERSION_MAJOR 0
-#define NRT_VERSION_MINOR 6
+#define NRT_VERSION_MINOR 7
 #define NRT_VERSION_PATCH 0
 
 #if defined(__GNUC__) && __GNUC__ >= 4
@@ -48,6 +48,8 @@ typedef enum nrt_status {
 	NRT_PERMISSION = 10,    /**< Permission denied. */
 	NRT_UNSUPPORTED = 11,   /**< Not supported by the driver or device. */
 	NRT_NO_LINK = 12,       /**< A NeuronLink port needed is down (0.5). */
+	NRT_PEER_LOST = 13,     /**< Another rank of a communicator failed or
+				 *   went away (0.7). */
 } nrt_status;
 
 /**
@@ -1563,6 +1565,468 @@ NRT_API void nrt_link_listener_close(nrt_link_listener *l);
  * Return: "down", "training", "up", or "unknown" for another value.
  */
 NRT_API const char *nrt_link_state_name(nrt_link_state s);
+
+/* ------------------------------------------------------------------------
+ * Collectives (version 0.7)
+ */
+
+/**
+ * DOC: Communicators
+ *
+ * A communicator joins processes, one device each, into ranks 0..size-1
+ * that run collectives together over the NeuronLink cables between their
+ * devices: all-reduce, reduce-scatter, all-gather, broadcast, reduce,
+ * all-to-all, and messages between two cabled ranks. Data moves device to
+ * device; reductions run on the devices' NeuronCores. A communicator is
+ * made from a unique id that one process creates and the launcher hands to
+ * every rank (an environment variable, fork(), or MPI_Bcast() by the
+ * caller: libnrt uses no MPI). Documentation/collectives.rst describes the
+ * algorithms, the order of reductions and what happens on failures.
+ *
+ * Every rank calls the same collectives in the same order with matching
+ * arguments. A collective call returns once its work is queued on the
+ * devices; it waits for the ranks whose work its own depends on to have
+ * queued theirs (at most the communicator's timeout), not for the data.
+ * The fence it returns completes when the rank's part is done and says
+ * whether the collective succeeded on this rank. Calls on one
+ * communicator from several threads are serialised.
+ */
+
+/** Bytes of an nrt_comm_id. */
+#define NRT_COMM_ID_BYTES 128
+
+/**
+ * struct nrt_comm_id - names a communicator before it exists
+ *
+ * Opaque and of fixed size, so that a launcher can copy it as bytes (e.g.
+ * MPI_Bcast() of sizeof(nrt_comm_id) bytes) or as text
+ * (nrt_comm_id_to_string()). It holds a secret: whoever has it can join.
+ */
+typedef struct nrt_comm_id {
+	unsigned char internal[NRT_COMM_ID_BYTES]; /**< Opaque. */
+} nrt_comm_id;
+
+/** Length of the text of an nrt_comm_id, the NUL included. */
+#define NRT_COMM_ID_STRLEN (2 * NRT_COMM_ID_BYTES + 1)
+
+/**
+ * nrt_comm_get_unique_id() - a new communicator id
+ * @id: receives the id
+ *
+ * Names a rendezvous on this host (an abstract Unix socket that rank 0 of
+ * nrt_comm_init_rank() listens on) and a random secret. Any process may
+ * make it; every rank must get the same id.
+ *
+ * Return: NRT_SUCCESS; NRT_INVALID if @id is NULL; NRT_FAILURE if no
+ * random bytes could be read.
+ */
+NRT_API nrt_status nrt_comm_get_unique_id(nrt_comm_id *id);
+
+/**
+ * nrt_comm_id_to_string() - an id as text, for an environment variable
+ * @id: id
+ * @buf: receives NRT_COMM_ID_STRLEN - 1 hexadecimal digits and a NUL
+ * @size: bytes at @buf, at least NRT_COMM_ID_STRLEN
+ *
+ * Return: NRT_SUCCESS; NRT_INVALID for a NULL argument or a small @size.
+ */
+NRT_API nrt_status nrt_comm_id_to_string(const nrt_comm_id *id, char *buf,
+					 size_t size);
+
+/**
+ * nrt_comm_id_from_string() - an id from the text of nrt_comm_id_to_string()
+ * @s: text
+ * @id: receives the id
+ *
+ * Return: NRT_SUCCESS; NRT_INVALID for a NULL argument or text that is not
+ * an id.
+ */
+NRT_API nrt_status nrt_comm_id_from_string(const char *s, nrt_comm_id *id);
+
+/** Algorithms of collectives (nrt_comm_config.algo, NRT_COMM_ALGO). */
+typedef enum nrt_comm_algo {
+	NRT_COMM_ALGO_AUTO = 0,    /**< Chosen by the topology and the size. */
+	NRT_COMM_ALGO_RING = 1,    /**< Ring through all ranks. */
+	NRT_COMM_ALGO_TORUS2D = 2, /**< All-reduce on a torus: rows, columns,
+				    *   rows. */
+	NRT_COMM_ALGO_TREE = 3,    /**< Small all-reduce: two chains to rank
+				    *   ring[0], two chains back. */
+	NRT_COMM_ALGO_CHAIN = 4,   /**< Reductions folded in rank order (what
+				    *   NRT_COMM_DETERMINISTIC uses). */
+} nrt_comm_algo;
+
+/** nrt_comm_config.flags: reductions give the same bits whatever the
+ *  algorithm and chunking (they fold in rank order; slower). */
+#define NRT_COMM_DETERMINISTIC (1u << 0)
+
+/**
+ * struct nrt_comm_config - options of nrt_comm_init_rank()
+ *
+ * Set @struct_size to sizeof(nrt_comm_config); NRT_COMM_CONFIG_INIT gives
+ * the defaults, which environment variables override
+ * (Documentation/collectives.rst). Fields may be appended in later
+ * versions.
+ */
+typedef struct nrt_comm_config {
+	uint32_t struct_size;      /**< sizeof(nrt_comm_config). */
+	nrt_comm_algo algo;        /**< AUTO: NRT_COMM_ALGO, else by topology. */
+	uint32_t flags;            /**< NRT_COMM_DETERMINISTIC; also set by
+				    *   NRT_COMM_DETERMINISTIC=1. */
+	uint32_t timeout_ms;       /**< Longest wait for another rank; 0:
+				    *   NRT_COMM_TIMEOUT_MS, else 30000. */
+	uint32_t slot_bytes;       /**< Bytes of one transfer, a multiple of
+				    *   4096 up to 64 MiB; 0:
+				    *   NRT_COMM_SLOT_BYTES, else 512 KiB. */
+	uint32_t slots;            /**< Slots of each neighbour's staging,
+				    *   1..64; 0: NRT_COMM_SLOTS, else 8. */
+} nrt_comm_config;
+
+/** Initialiser of nrt_comm_config with the defaults. */
+#define NRT_COMM_CONFIG_INIT { sizeof(nrt_comm_config), NRT_COMM_ALGO_AUTO, 0, 0, 0, 0 }
+
+/** A communicator: one rank's handle. Opaque. */
+typedef struct nrt_comm nrt_comm;
+
+/**
+ * nrt_comm_init_rank() - join a communicator
+ * @dev: the device of this rank; the communicator keeps it open
+ * @id: the id every rank got from the same nrt_comm_get_unique_id()
+ * @nranks: number of ranks, 1..1024
+ * @rank: this rank, 0..@nranks-1, each taken by one process
+ * @config: options, or NULL for the defaults
+ * @out: receives the communicator; free it with nrt_comm_destroy()
+ *
+ * Collective over the @nranks ranks: it returns when all of them have
+ * joined and set up their channels, or fails on every rank. Rank 0 hosts
+ * the rendezvous. The ranks learn each other's cables from the topology
+ * of their devices (nrt_topology_get()) and set up a channel to every
+ * cabled neighbour: staging memory on each device that the neighbour
+ * imports, and fences shared between the two.
+ *
+ * Return: NRT_SUCCESS; NRT_INVALID for a NULL argument, @rank not below
+ * @nranks, bad @config, an id that is not one, or a rank that joined
+ * twice or with another @nranks; NRT_TIMEOUT if not all ranks joined
+ * within the timeout; NRT_NO_LINK if the ranks' devices are not all
+ * connected by cables that are up; NRT_PEER_LOST if another rank failed
+ * during the setup; NRT_PERMISSION for a rank of another user; the
+ * statuses of buffer allocation and peer imports.
+ */
+NRT_API nrt_status nrt_comm_init_rank(nrt_device *dev, const nrt_comm_id *id,
+				      unsigned int nranks, unsigned int rank,
+				      const nrt_comm_config *config,
+				      nrt_comm **out);
+
+/**
+ * nrt_comm_init_env() - nrt_comm_init_rank() with what the environment says
+ * @dev: the device of this rank
+ * @config: options, or NULL
+ * @out: receives the communicator
+ *
+ * Reads NRT_COMM_ID (nrt_comm_id_to_string() text), NRT_COMM_RANK and
+ * NRT_COMM_SIZE, as a launcher that starts one process per device sets
+ * them.
+ *
+ * Return: as nrt_comm_init_rank(); NRT_INVALID also when a variable is
+ * missing or malformed (the message names it).
+ */
+NRT_API nrt_status nrt_comm_init_env(nrt_device *dev,
+				     const nrt_comm_config *config,
+				     nrt_comm **out);
+
+/**
+ * nrt_comm_destroy() - leave a communicator and free it
+ * @c: communicator, or NULL (then nothing is done)
+ *
+ * Does not wait for the other ranks: a rank still using the communicator
+ * then fails with NRT_PEER_LOST. The fences of collectives stay usable
+ * until freed; the devices finish the work already queued.
+ */
+NRT_API void nrt_comm_destroy(nrt_comm *c);
+
+/**
+ * nrt_comm_rank() - this rank's number
+ * @c: communicator
+ *
+ * Return: the rank, or 0 if @c is NULL.
+ */
+NRT_API unsigned int nrt_comm_rank(const nrt_comm *c);
+
+/**
+ * nrt_comm_size() - number of ranks
+ * @c: communicator
+ *
+ * Return: the number, or 0 if @c is NULL.
+ */
+NRT_API unsigned int nrt_comm_size(const nrt_comm *c);
+
+/**
+ * nrt_comm_device() - the device of this rank
+ * @c: communicator
+ *
+ * Return: the device handle given to nrt_comm_init_rank(), or NULL.
+ */
+NRT_API nrt_device *nrt_comm_device(const nrt_comm *c);
+
+/**
+ * nrt_comm_ring_peer() - a neighbour of this rank on the communicator's ring
+ * @c: communicator
+ * @step: 1 for the next rank, -1 for the previous one
+ *
+ * The ring is the order of the ranks the ring algorithms go around: a
+ * cycle over the cables when they allow one (a ring, a torus). Messages
+ * (nrt_send(), nrt_recv()) go between cabled ranks only: these two are
+ * such ranks when the ring is cabled all round.
+ *
+ * Return: the rank; -1 if @c is NULL, @step is neither 1 nor -1, or the
+ * ring is not cabled all round (the communicator relays between ranks
+ * that are not cabled).
+ */
+NRT_API int nrt_comm_ring_peer(const nrt_comm *c, int step);
+
+/**
+ * nrt_comm_describe() - the algorithm of an all-reduce and the topology
+ * @c: communicator
+ * @bytes: size of the all-reduce
+ *
+ * Return: a string such as "ring", "torus2d 4x4", "tree" or "chain",
+ * valid as long as @c; "" if @c is NULL.
+ */
+NRT_API const char *nrt_comm_describe(const nrt_comm *c, size_t bytes);
+
+/**
+ * struct nrt_comm_stats - where the time of a communicator's collectives
+ * went, counted since nrt_comm_init_rank()
+ *
+ * Set @struct_size to sizeof(nrt_comm_stats). Device times are counted
+ * when a collective's fence is found complete (nrt_fence_wait()).
+ */
+typedef struct nrt_comm_stats {
+	uint32_t struct_size;     /**< sizeof(nrt_comm_stats). */
+	uint32_t reserved0;       /**< Zero. */
+	uint64_t collectives;     /**< Collective calls that queued work. */
+	uint64_t jobs;            /**< Jobs submitted to the device. */
+	uint64_t bytes_sent;      /**< Bytes pushed to neighbours. */
+	uint64_t submit_ns;       /**< Host time in collective calls. */
+	uint64_t peer_wait_ns;    /**< Of it, waiting for other ranks. */
+	uint64_t reduce_ns;       /**< NeuronCore time of reductions. */
+	uint64_t reduce_bytes;    /**< Bytes the reductions produced. */
+} nrt_comm_stats;
+
+/**
+ * nrt_comm_get_stats() - counters of a communicator
+ * @c: communicator
+ * @stats: receives them; @stats->struct_size must be set
+ *
+ * Return: NRT_SUCCESS; NRT_INVALID for a NULL argument or a small
+ * struct_size.
+ */
+NRT_API nrt_status nrt_comm_get_stats(const nrt_comm *c, nrt_comm_stats *stats);
+
+/** Reductions of collectives; the values are NCCL's. */
+typedef enum nrt_redop {
+	NRT_REDOP_SUM = 0,      /**< Sum. */
+	NRT_REDOP_PROD = 1,     /**< Product. */
+	NRT_REDOP_MAX = 2,      /**< Largest (NaN if any is NaN). */
+	NRT_REDOP_MIN = 3,      /**< Smallest (NaN if any is NaN). */
+	NRT_REDOP_AVG = 4,      /**< Sum divided by the number of ranks. */
+} nrt_redop;
+
+/**
+ * struct nrt_coll_opts - options of the collective calls
+ *
+ * Set @struct_size to sizeof(nrt_coll_opts); NRT_COLL_OPTS_INIT gives the
+ * defaults. Fields may be appended in later versions.
+ */
+typedef struct nrt_coll_opts {
+	uint32_t struct_size;     /**< sizeof(nrt_coll_opts). */
+	nrt_fence *const *wait;   /**< Fences of this rank's device handle to
+				   *   wait for before touching the buffers. */
+	size_t wait_count;        /**< Number of fences at @wait, at most 16. */
+} nrt_coll_opts;
+
+/** Initialiser of nrt_coll_opts with the defaults: no fences. */
+#define NRT_COLL_OPTS_INIT { sizeof(nrt_coll_opts), NULL, 0 }
+
+/*
+ * The collective calls below take buffers of the communicator's device
+ * handle (HBM or HOST) with byte offsets, which must be multiples of the
+ * element size, and counts of elements. @fence is NULL to wait for the
+ * collective (then the call returns its outcome), or receives a new fence
+ * that the caller frees with nrt_fence_free(): nrt_fence_wait() on it
+ * reports NRT_SUCCESS only if this rank's result is complete and valid;
+ * as a wait fence of a later operation it orders that operation after
+ * the collective on the device, without its outcome.
+ *
+ * Return, for all of them: NRT_SUCCESS; NRT_INVALID for a NULL
+ * communicator or buffer, a buffer of another device handle, a range
+ * outside its buffer, a misaligned offset, an invalid type or reduction,
+ * a root or peer out of range, bad @opts; NRT_UNSUPPORTED for in-place
+ * all-to-all, or a message between ranks that are not cabled; NRT_TIMEOUT
+ * if a rank the call depends on did not call it within the timeout;
+ * NRT_PEER_LOST or NRT_NO_LINK once the communicator has failed (every
+ * later call fails the same way: destroy it); the statuses of job
+ * submission; for a synchronous call, those of nrt_fence_wait().
+ */
+
+/**
+ * nrt_all_reduce() - every rank gets the reduction of all ranks' data
+ * @c: communicator
+ * @send: @count elements of this rank at @send_off
+ * @send_off: byte offset in @send
+ * @recv: receives the @count reduced elements; in place when it is @send
+ *	at the same offset
+ * @recv_off: byte offset in @recv
+ * @count: elements
+ * @dtype: type of the elements (all types; Documentation/collectives.rst
+ *	gives the numerics)
+ * @op: reduction
+ * @opts: options, or NULL
+ * @fence: NULL (synchronous) or receives the fence
+ */
+NRT_API nrt_status nrt_all_reduce(nrt_comm *c, const nrt_buffer *send,
+				  size_t send_off, nrt_buffer *recv,
+				  size_t recv_off, size_t count, nrt_dtype dtype,
+				  nrt_redop op, const nrt_coll_opts *opts,
+				  nrt_fence **fence);
+
+/**
+ * nrt_reduce_scatter() - rank r gets block r of the reduction
+ * @c: communicator
+ * @send: size * @recv_count elements, block r for rank r
+ * @send_off: byte offset in @send
+ * @recv: receives @recv_count elements; in place when it is @send at
+ *	@send_off + rank * @recv_count elements
+ * @recv_off: byte offset in @recv
+ * @recv_count: elements of each block
+ * @dtype: type of the elements
+ * @op: reduction
+ * @opts: options, or NULL
+ * @fence: NULL or receives the fence
+ */
+NRT_API nrt_status nrt_reduce_scatter(nrt_comm *c, const nrt_buffer *send,
+				      size_t send_off, nrt_buffer *recv,
+				      size_t recv_off, size_t recv_count,
+				      nrt_dtype dtype, nrt_redop op,
+				      const nrt_coll_opts *opts,
+				      nrt_fence **fence);
+
+/**
+ * nrt_all_gather() - every rank gets the blocks of all ranks, in rank order
+ * @c: communicator
+ * @send: @send_count elements of this rank
+ * @send_off: byte offset in @send
+ * @recv: receives size * @send_count elements; in place when @send is
+ *	@recv at @recv_off + rank * @send_count elements
+ * @recv_off: byte offset in @recv
+ * @send_count: elements of each block
+ * @dtype: type of the elements
+ * @opts: options, or NULL
+ * @fence: NULL or receives the fence
+ */
+NRT_API nrt_status nrt_all_gather(nrt_comm *c, const nrt_buffer *send,
+				  size_t send_off, nrt_buffer *recv,
+				  size_t recv_off, size_t send_count,
+				  nrt_dtype dtype, const nrt_coll_opts *opts,
+				  nrt_fence **fence);
+
+/**
+ * nrt_broadcast() - every rank gets the root's data
+ * @c: communicator
+ * @send: the @count elements to broadcast; read on @root only (may be NULL
+ *	elsewhere)
+ * @send_off: byte offset in @send
+ * @recv: receives the elements; in place on the root when it is @send at
+ *	the same offset
+ * @recv_off: byte offset in @recv
+ * @count: elements
+ * @dtype: type of the elements
+ * @root: the rank whose data it is
+ * @opts: options, or NULL
+ * @fence: NULL or receives the fence
+ */
+NRT_API nrt_status nrt_broadcast(nrt_comm *c, const nrt_buffer *send,
+				 size_t send_off, nrt_buffer *recv,
+				 size_t recv_off, size_t count, nrt_dtype dtype,
+				 unsigned int root, const nrt_coll_opts *opts,
+				 nrt_fence **fence);
+
+/**
+ * nrt_reduce() - the root gets the reduction of all ranks' data
+ * @c: communicator
+ * @send: @count elements of this rank
+ * @send_off: byte offset in @send
+ * @recv: on @root, receives the @count reduced elements (in place when it
+ *	is @send at the same offset); ignored elsewhere (may be NULL)
+ * @recv_off: byte offset in @recv
+ * @count: elements
+ * @dtype: type of the elements
+ * @op: reduction
+ * @root: the rank that gets the result
+ * @opts: options, or NULL
+ * @fence: NULL or receives the fence
+ */
+NRT_API nrt_status nrt_reduce(nrt_comm *c, const nrt_buffer *send,
+			      size_t send_off, nrt_buffer *recv, size_t recv_off,
+			      size_t count, nrt_dtype dtype, nrt_redop op,
+			      unsigned int root, const nrt_coll_opts *opts,
+			      nrt_fence **fence);
+
+/**
+ * nrt_all_to_all() - block j of rank i goes to block i of rank j
+ * @c: communicator
+ * @send: size * @count elements, block j for rank j
+ * @send_off: byte offset in @send
+ * @recv: receives size * @count elements, block i from rank i; must not
+ *	overlap @send's range
+ * @recv_off: byte offset in @recv
+ * @count: elements of each block
+ * @dtype: type of the elements
+ * @opts: options, or NULL
+ * @fence: NULL or receives the fence
+ *
+ * Blocks between ranks that are not cabled are relayed by the ranks
+ * between them.
+ */
+NRT_API nrt_status nrt_all_to_all(nrt_comm *c, const nrt_buffer *send,
+				  size_t send_off, nrt_buffer *recv,
+				  size_t recv_off, size_t count, nrt_dtype dtype,
+				  const nrt_coll_opts *opts, nrt_fence **fence);
+
+/**
+ * nrt_send() - send a message to a cabled rank
+ * @c: communicator
+ * @buf: the @count elements to send
+ * @off: byte offset in @buf
+ * @count: elements
+ * @dtype: type of the elements
+ * @peer: the receiving rank, cabled to this one; it calls nrt_recv() with
+ *	the same count and type
+ * @opts: options, or NULL
+ * @fence: NULL or receives the fence
+ *
+ * Messages between two ranks arrive in the order they were sent. The call
+ * waits for the receiver to have called nrt_recv() once the message
+ * is larger than the receiver's staging (slots * slot_bytes): two ranks
+ * that exchange large messages send and receive in opposite orders.
+ */
+NRT_API nrt_status nrt_send(nrt_comm *c, const nrt_buffer *buf, size_t off,
+			    size_t count, nrt_dtype dtype, unsigned int peer,
+			    const nrt_coll_opts *opts, nrt_fence **fence);
+
+/**
+ * nrt_recv() - receive a message from a cabled rank
+ * @c: communicator
+ * @buf: receives the @count elements
+ * @off: byte offset in @buf
+ * @count: elements, as the sender's
+ * @dtype: type, as the sender's
+ * @peer: the sending rank
+ * @opts: options, or NULL
+ * @fence: NULL or receives the fence
+ */
+NRT_API nrt_status nrt_recv(nrt_comm *c, nrt_buffer *buf, size_t off,
+			    size_t count, nrt_dtype dtype, unsigned int peer,
+			    const nrt_coll_opts *opts, nrt_fence **fence);
 
 #if defined(__cplusplus)
 }

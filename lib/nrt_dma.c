@@ -105,6 +105,8 @@ struct nrt_op {
 	uint64_t len;
 	const struct drm_trn_dma_desc *raw;
 	unsigned int raw_count;
+	const struct drm_trn_sync *syncs;       /* in-syncs besides fences */
+	size_t nsyncs;
 };
 
 static nrt_status nrt_submit_status(int err)
@@ -215,19 +217,24 @@ static nrt_status nrt_dma_plan(struct nrt_device *dev,
 
 /*
  * The in-syncs of the first job: the syncobjs of the fences @wait whose
- * outcome is not known yet (the others need no waiting).
+ * outcome is not known yet (the others need no waiting), then the
+ * operation's own (timeline points of other devices' fences).
  */
 static nrt_status nrt_dma_in_syncs(struct nrt_submission *s,
 				   nrt_fence *const *wait, size_t wait_count)
 {
 	size_t want = nrt_fence_in_syncs(wait, wait_count, NULL, 0);
 
-	if (want > NRT_STACK_SYNCS) {
-		s->syncs = calloc(want, sizeof(*s->syncs));
+	if (want + s->op->nsyncs > NRT_STACK_SYNCS) {
+		s->syncs = calloc(want + s->op->nsyncs, sizeof(*s->syncs));
 		if (!s->syncs)
 			return nrt_fail(NRT_RESOURCE, "out of memory");
 	}
 	s->nsyncs = nrt_fence_in_syncs(wait, wait_count, s->syncs, want);
+	if (s->op->nsyncs)
+		memcpy(s->syncs + s->nsyncs, s->op->syncs,
+		       s->op->nsyncs * sizeof(*s->syncs));
+	s->nsyncs += s->op->nsyncs;
 	return NRT_SUCCESS;
 }
 
@@ -389,11 +396,12 @@ static nrt_status nrt_dma_run(struct nrt_device *dev, int queue,
 			       NULL, fence);
 }
 
-nrt_status nrt_job_run(struct nrt_device *dev,
-		       unsigned int queue, const struct drm_trn_dma_desc *descs,
-		       unsigned int count, nrt_fence *const *wait,
-		       size_t wait_count, const struct nrt_fence_ops *ops,
-		       void *ctx, bool *consumed, nrt_fence **fence)
+nrt_status nrt_job_run_syncs(struct nrt_device *dev, unsigned int queue,
+			     const struct drm_trn_dma_desc *descs, unsigned int count,
+			     nrt_fence *const *wait, size_t wait_count,
+			     const struct drm_trn_sync *syncs, size_t nsyncs,
+			     const struct nrt_fence_ops *ops, void *ctx,
+			     bool *consumed, nrt_fence **fence)
 {
 	struct nrt_op op;
 
@@ -401,8 +409,20 @@ nrt_status nrt_job_run(struct nrt_device *dev,
 	memset(&op, 0, sizeof(op));
 	op.raw = descs;
 	op.raw_count = count;
+	op.syncs = syncs;
+	op.nsyncs = nsyncs;
 	return nrt_dma_run_ops(dev, (int)queue, &op, wait, wait_count, ops,
 			       ctx, consumed, fence);
+}
+
+nrt_status nrt_job_run(struct nrt_device *dev,
+		       unsigned int queue, const struct drm_trn_dma_desc *descs,
+		       unsigned int count, nrt_fence *const *wait,
+		       size_t wait_count, const struct nrt_fence_ops *ops,
+		       void *ctx, bool *consumed, nrt_fence **fence)
+{
+	return nrt_job_run_syncs(dev, queue, descs, count, wait, wait_count, NULL, 0,
+				 ops, ctx, consumed, fence);
 }
 
 /* Options of nrt_copy()/nrt_fill(), with the defaults for NULL. */

@@ -93,6 +93,19 @@ NRT_HIDDEN nrt_status nrt_job_run(struct nrt_device *dev,
 				  void *ctx, bool *consumed, nrt_fence **fence);
 
 /*
+ * nrt_job_run_syncs() - nrt_job_run() whose job also waits for @nsyncs
+ * in-syncs of its own (timeline points of syncobjs of the handle, e.g. of
+ * another device's fences imported by the collectives)
+ */
+NRT_HIDDEN nrt_status nrt_job_run_syncs(struct nrt_device *dev, unsigned int queue,
+					const struct drm_trn_dma_desc *descs,
+					unsigned int count, nrt_fence *const *wait,
+					size_t wait_count,
+					const struct drm_trn_sync *syncs, size_t nsyncs,
+					const struct nrt_fence_ops *ops, void *ctx,
+					bool *consumed, nrt_fence **fence);
+
+/*
  * nrt_dma_copy_async() - internal nrt_copy() without argument checks, on
  * any queue; used by the staging of nrt_buffer_read() and write()
  */

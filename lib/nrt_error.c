@@ -51,6 +51,8 @@ NRT_API const char *nrt_strerror(nrt_status s)
 		return "not supported";
 	case NRT_NO_LINK:
 		return "link down";
+	case NRT_PEER_LOST:
+		return "peer lost";
 	}
 	return "unknown status";
 }

@@ -306,6 +306,14 @@ static int nrt_fence_sync(struct nrt_fence *f, int64_t deadline, int *state)
 	return 0;
 }
 
+int nrt_fence_outcome(struct nrt_fence *f)
+{
+	int state, err;
+
+	err = nrt_fence_sync(f, 0, &state);
+	return err ? -err : state;
+}
+
 int nrt_fence_finish(struct nrt_fence *f)
 {
 	int state, err;
@@ -351,6 +359,9 @@ static nrt_status nrt_fence_check(struct nrt_fence *f, int64_t timeout_ns)
 	/* A failed job: its submitter may know more about the failure. */
 	if (st != NRT_SUCCESS && state < 0 && f->ops && f->ops->failed)
 		st = f->ops->failed(f, st);
+	/* Jobs done: whether the work they were part of succeeded */
+	if (st == NRT_SUCCESS && f->ops && f->ops->completed)
+		st = f->ops->completed(f, timeout_ns);
 	return st;
 }
 

@@ -32,11 +32,17 @@ struct nrt_fence;
  * @failed: the jobs completed with an error and @st is its status, the
  *	generic detail message set ("job on queue 5 failed: ..."); may
  *	replace the message. Return: the status to report.
+ * @completed: the jobs completed without error; the work they were part
+ *	of may still have failed (a collective whose data did not arrive).
+ *	@timeout_ns: what is left of the caller's wait (0: do not wait,
+ *	negative: no limit) for learning more. Return: the status to report,
+ *	its message set on failure.
  * @release: nrt_fence_free() is freeing the fence; @done: its jobs are
  *	known to be complete. Frees the context.
  */
 struct nrt_fence_ops {
 	nrt_status (*failed)(struct nrt_fence *f, nrt_status st);
+	nrt_status (*completed)(struct nrt_fence *f, int64_t timeout_ns);
 	void (*release)(struct nrt_fence *f, bool done);
 };
 
@@ -78,6 +84,13 @@ NRT_HIDDEN size_t nrt_fence_in_syncs(struct nrt_fence *const *wait,
 
 /* Wait, without a message, for the first @n jobs of @f. */
 NRT_HIDDEN void nrt_fence_settle(struct nrt_fence *f, unsigned int n);
+
+/*
+ * nrt_fence_outcome() - the outcome of @f if known without waiting, with
+ * no message: NRT_FENCE_OK, NRT_FENCE_PENDING, or the error of a failed
+ * job (-errno); -errno of a failed query
+ */
+NRT_HIDDEN int nrt_fence_outcome(struct nrt_fence *f);
 
 /*
  * nrt_fence_finish() - wait for @f forever without setting an error message

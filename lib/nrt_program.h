@@ -31,6 +31,18 @@ struct nrt_program {
 	atomic_bool finalized;          /* @code, @insns and @n are final */
 };
 
+/* An operand of an instruction: a strided tensor of 4 dimensions. */
+struct nrt_operand {
+	uint64_t va;
+	unsigned int dtype;
+	uint32_t shape[TRN_MAX_DIMS];
+	int32_t stride[TRN_MAX_DIMS];
+};
+
+/* Write @o into operand slot @slot (0: out, 1: a, 2: b) of @insn. */
+NRT_HIDDEN void nrt_encode_operand(unsigned char *insn, unsigned int slot,
+				   const struct nrt_operand *o);
+
 /* The names of the steps with a function (nrt_program_step_name()). */
 NRT_HIDDEN extern const char *const nrt_bin_names[TRN_BIN_COUNT];
 NRT_HIDDEN extern const char *const nrt_bin_scalar_names[TRN_BIN_COUNT];

@@ -31,14 +31,6 @@ static uint32_t nrt_f32_bits(float f)
 	return b;
 }
 
-/* A tensor as a 4-D operand. */
-struct nrt_operand {
-	uint64_t va;
-	unsigned int dtype;
-	uint32_t shape[TRN_MAX_DIMS];
-	int32_t stride[TRN_MAX_DIMS];
-};
-
 /* @t with 4 - rank leading dimensions of size 1. */
 static void nrt_operand_of(const struct nrt_tensor *t, struct nrt_operand *o)
 {
@@ -56,8 +48,8 @@ static void nrt_operand_of(const struct nrt_tensor *t, struct nrt_operand *o)
 	}
 }
 
-static void nrt_encode_operand(unsigned char *insn, unsigned int slot,
-			       const struct nrt_operand *o)
+void nrt_encode_operand(unsigned char *insn, unsigned int slot,
+			const struct nrt_operand *o)
 {
 	unsigned char *p = insn + TRN_I_OPERAND(slot);
 	unsigned int d;

@@ -8,6 +8,7 @@
 # Targets:
 #   user          build/lib/libnrt.so{,.0,.0.6.0}, build/lib/nrt.pc,
 #                 build/tools/nrt-ls, build/tools/nrt-top, build/tools/nrt-bench,
+#                 build/tools/nrt-ccl-test,
 #                 the workload build/tests/dev/nrt_load and the device
 #                 tests build/tests/dev/test_dma (run in a VM or on a machine
 #                 with a trn device, not by unit-test)
@@ -97,7 +98,9 @@ USER_DEPFLAGS = -MMD -MP -MF $(@:.o=.d)
 
 NRT_LIB_SRCS := lib/nrt_buffer.c lib/nrt_device.c lib/nrt_dma.c lib/nrt_enum.c lib/nrt_error.c \
 	lib/nrt_fence.c lib/nrt_fence_pool.c lib/nrt_log.c lib/nrt_peer.c lib/nrt_program.c \
-	lib/nrt_run.c lib/nrt_step.c lib/nrt_tensor.c lib/nrt_topology.c lib/nrt_transfer.c
+	lib/nrt_run.c lib/nrt_step.c lib/nrt_tensor.c lib/nrt_topology.c lib/nrt_transfer.c \
+	lib/nrt_ccl_algo.c lib/nrt_ccl_boot.c lib/nrt_ccl_hub.c lib/nrt_ccl_reduce.c \
+	lib/nrt_ccl_exec.c lib/nrt_ccl_sched.c lib/nrt_ccl_topo.c lib/nrt_coll.c lib/nrt_comm.c
 NRT_LIB_OBJS := $(NRT_LIB_SRCS:lib/%.c=$(USER_BUILD)/lib/%.o)
 # include/hw: the instruction encoding and the conversions (trn_isa.h,
 # trn_numerics.h, dual-licensed MIT), used by the sources, never by nrt.h.
@@ -240,6 +243,25 @@ $(NRT_BENCH): $(NRT_BENCH_OBJS) $(NRT_TOOL_OBJS) $(NRT_LIB) | $(NRT_LIB_LINKS)
 	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(NRT_BENCH_OBJS) $(NRT_TOOL_OBJS) \
 		$(NRT_TOOL_LIBS) $(USER_DRM_LIBS) $(USER_BLAS_LIBS)
 
+# --- nrt-ccl-test -----------------------------------------------------------
+
+# The collectives measured and checked, in the manner of nccl-tests; its CPU
+# reference converts elements as the devices do (include/hw/trn_numerics.h).
+NRT_CCL_TEST_LIB_SRCS := tools/nrt_ccl_check.c
+NRT_CCL_TEST_SRCS := tools/nrt-ccl-test.c $(NRT_CCL_TEST_LIB_SRCS)
+NRT_CCL_TEST_OBJS := $(NRT_CCL_TEST_SRCS:tools/%.c=$(USER_BUILD)/tools/ccl/%.o)
+NRT_CCL_TEST_CFLAGS = $(USER_CFLAGS) -Ilib -Itools -Iinclude/hw $(USER_JSON_CFLAGS) \
+	$(CPPFLAGS) $(CFLAGS)
+NRT_CCL_TEST := $(USER_BUILD)/tools/nrt-ccl-test
+
+$(NRT_CCL_TEST_OBJS): $(USER_BUILD)/tools/ccl/%.o: tools/%.c
+	@mkdir -p $(@D)
+	$(CC) $(NRT_CCL_TEST_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
+
+$(NRT_CCL_TEST): $(NRT_CCL_TEST_OBJS) $(NRT_TOOL_OBJS) $(NRT_LIB) | $(NRT_LIB_LINKS)
+	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(NRT_CCL_TEST_OBJS) $(NRT_TOOL_OBJS) \
+		$(NRT_TOOL_LIBS) -lm
+
 # --- device tests (need a trn device; built here, run in the VM) ------------
 
 USER_DEV := $(USER_BUILD)/tests/dev
@@ -282,7 +304,7 @@ $(USER_BUILD)/examples/%: examples/%.c $(NRT_LIB) | $(NRT_LIB_LINKS)
 .PHONY: user user-dist user-pc-force
 user: user-dist $(USER_DEV_TESTS) $(USER_EXAMPLES)
 user-dist: $(NRT_LIB) $(NRT_LIB_LINKS) $(NRT_PC) $(NRT_LS) $(NRT_TOP) $(NRT_BENCH) $(NRT_DIAG) \
-	$(NRT_RESET) $(NRT_CTK)
+	$(NRT_RESET) $(NRT_CTK) $(NRT_CCL_TEST)
 
 # --- unit tests (ASan + UBSan) ----------------------------------------------
 
@@ -349,8 +371,8 @@ test_nrt_topology_LIBS = $(USER_ASAN_LIB_LIBS)
 # trn ioctls, syncobjs, sync_file ioctls and mmap of buffer objects; libdrm
 # provides what they do not wrap (PRIME export, which the fake rejects with
 # ENOTTY in drmIoctl).
-USER_FAKE_TESTS := test_nrt_buffer test_nrt_dma test_nrt_fence test_nrt_program test_nrt_run \
-	test_nrt_tensor
+USER_FAKE_TESTS := test_nrt_buffer test_nrt_comm test_nrt_dma test_nrt_fence test_nrt_program \
+	test_nrt_run test_nrt_tensor
 USER_FAKE_TEST_OBJS = $(USER_FAKE_OBJS) $(USER_REF_OBJS) $(USER_ASAN_LIB_OBJS)
 USER_FAKE_TEST_WRAPS := drmIoctl drmGetVersion drmFreeVersion drmSyncobjCreate \
 	drmSyncobjDestroy drmSyncobjWait drmSyncobjSignal \
@@ -360,6 +382,20 @@ $(foreach t,$(USER_FAKE_TESTS),$(eval $(t)_OBJS = $$(USER_FAKE_TEST_OBJS)) \
 
 test_trn_ref_OBJS = $(USER_REF_OBJS)
 test_trn_ref_LIBS := -lm
+
+# The schedules of collectives in a simulator of the devices, whose
+# reductions run on the reference executor.
+test_nrt_ccl_sched_OBJS = $(USER_REF_OBJS) $(USER_ASAN_LIB_OBJS)
+test_nrt_ccl_sched_LIBS = $(USER_ASAN_LIB_LIBS)
+
+# The bootstrap of communicators between forked processes, over real
+# abstract Unix sockets.
+test_nrt_ccl_boot_OBJS = $(USER_ASAN_LIB_OBJS)
+test_nrt_ccl_boot_LIBS = $(USER_ASAN_LIB_LIBS)
+
+# nrt-ccl-test's CPU reference (tools/nrt_ccl_check.c).
+test_nrt_ccl_check_OBJS = $(USER_ASAN)/tools/nrt_ccl_check.o $(USER_ASAN_LIB_OBJS)
+test_nrt_ccl_check_LIBS = $(USER_ASAN_LIB_LIBS)
 
 test_nrt_ls_fmt_OBJS = $(USER_ASAN_FMT_OBJS)
 test_nrt_ls_fmt_LIBS = $(USER_JSON_LIBS) $(USER_ASAN_LIB_LIBS)
@@ -460,6 +496,8 @@ install-user: user-dist
 	$(USER_MAN_INSTALL) tools/nrt-reset.1 > $(DESTDIR)$(MANDIR)/man1/nrt-reset.1
 	$(INSTALL) -m 0755 $(NRT_CTK) $(DESTDIR)$(BINDIR)/nrt-ctk
 	$(USER_MAN_INSTALL) tools/nrt-ctk.1 > $(DESTDIR)$(MANDIR)/man1/nrt-ctk.1
+	$(INSTALL) -m 0755 $(NRT_CCL_TEST) $(DESTDIR)$(BINDIR)/nrt-ccl-test
+	$(USER_MAN_INSTALL) tools/nrt-ccl-test.1 > $(DESTDIR)$(MANDIR)/man1/nrt-ccl-test.1
 
 .PHONY: clean-user
 clean-user:
@@ -468,7 +506,8 @@ clean-user:
 
 -include $(NRT_LIB_OBJS:.o=.d) $(NRT_TOOL_OBJS:.o=.d) $(NRT_LS_OBJS:.o=.d) $(NRT_TOP_OBJS:.o=.d) \
 	$(NRT_DIAG_OBJS:.o=.d) $(USER_BUILD)/tools/ops/nrt-reset.d $(USER_BUILD)/tools/ops/nrt-ctk.d \
-	$(NRT_BENCH_OBJS:.o=.d) $(USER_DEV_TESTS:=.d) $(USER_EXAMPLES:=.d) \
+	$(NRT_BENCH_OBJS:.o=.d) $(NRT_CCL_TEST_OBJS:.o=.d) $(USER_DEV_TESTS:=.d) \
+	$(USER_EXAMPLES:=.d) \
 	$(wildcard $(USER_ASAN)/*/*.d $(USER_ASAN)/*/*/*.d) \
 	$(USER_INTERP_OBJS:.o=.d)
 

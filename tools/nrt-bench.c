@@ -82,60 +82,6 @@ static void usage(FILE *out)
 		DEFAULT_ITERATIONS, DEFAULT_RUNS, DEFAULT_COPY_DEPTH, DEFAULT_MAX_MATMUL);
 }
 
-static bool parse_uint(const char *s, unsigned int min, unsigned int *out)
-{
-	unsigned long v;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v < min || v > UINT_MAX)
-		return false;
-	*out = (unsigned int)v;
-	return true;
-}
-
-/* A byte count with an optional binary suffix: 4096, 64K, 16M, 1G, 1GiB. */
-static bool parse_size(const char *s, size_t *out)
-{
-	unsigned long long v;
-	unsigned int shift = 0;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		return false;
-	switch (*end) {
-	case 'k': case 'K':
-		shift = 10;
-		end++;
-		break;
-	case 'm': case 'M':
-		shift = 20;
-		end++;
-		break;
-	case 'g': case 'G':
-		shift = 30;
-		end++;
-		break;
-	default:
-		break;
-	}
-	if (shift && !strcmp(end, "iB"))
-		end += 2;
-	else if (!strcmp(end, "B"))
-		end++;
-	if (*end || v > (SIZE_MAX >> shift))
-		return false;
-	*out = (size_t)v << shift;
-	return true;
-}
-
 /* --- bandwidth ------------------------------------------------------------ */
 
 struct memcpy_ctx {
@@ -462,30 +408,30 @@ static void parse_options(int argc, char **argv, struct bench_options *o)
 	while ((c = getopt_long(argc, argv, "d:js:n:r:q:M:mb:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
-			if (!parse_uint(optarg, 0, &o->device))
+			if (!nrt_tool_parse_uint(optarg, 0, UINT_MAX, &o->device))
 				nrt_tool_usage_error("invalid device index '%s'", optarg);
 			break;
 		case 'j':
 			o->json = true;
 			break;
 		case 's':
-			if (!parse_size(optarg, &o->max_size) || o->max_size < bench_sizes[0])
+			if (!nrt_tool_parse_size(optarg, &o->max_size) || o->max_size < bench_sizes[0])
 				nrt_tool_usage_error("invalid --max-size '%s' (at least 4K)", optarg);
 			break;
 		case 'n':
-			if (!parse_uint(optarg, 1, &o->iterations) || o->iterations > 10000000)
+			if (!nrt_tool_parse_uint(optarg, 1, 10000000, &o->iterations))
 				nrt_tool_usage_error("invalid --iterations '%s' (1..10000000)", optarg);
 			break;
 		case 'r':
-			if (!parse_uint(optarg, 1, &o->runs) || o->runs > 1000)
+			if (!nrt_tool_parse_uint(optarg, 1, 1000, &o->runs))
 				nrt_tool_usage_error("invalid --runs '%s' (1..1000)", optarg);
 			break;
 		case 'q':
-			if (!parse_uint(optarg, 1, &o->depth) || o->depth > MAX_COPY_DEPTH)
+			if (!nrt_tool_parse_uint(optarg, 1, MAX_COPY_DEPTH, &o->depth))
 				nrt_tool_usage_error("invalid --depth '%s' (1..%d)", optarg, MAX_COPY_DEPTH);
 			break;
 		case 'M':
-			if (!parse_uint(optarg, 1, &o->max_matmul) || o->max_matmul < matmul_sizes[0])
+			if (!nrt_tool_parse_uint(optarg, matmul_sizes[0], UINT_MAX, &o->max_matmul))
 				nrt_tool_usage_error("invalid --max-matmul '%s' (at least %u)", optarg,
 						     matmul_sizes[0]);
 			break;

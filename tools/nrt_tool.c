@@ -4,9 +4,11 @@
  *
  * What the tools share: see nrt_tool.h.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "nrt_tool.h"
 
@@ -22,11 +24,23 @@ const char *nrt_tool_name(void)
 	return nrt_tool_progname;
 }
 
+/*
+ * One line, written at once: processes of one tool (the ranks of
+ * nrt-ccl-test) that share stderr do not mix their lines.
+ */
 static void nrt_tool_verror(const char *fmt, va_list ap)
 {
-	fprintf(stderr, "%s: ", nrt_tool_progname);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char line[1024];
+	int n = snprintf(line, sizeof(line), "%s: ", nrt_tool_progname);
+
+	if (n < 0 || (size_t)n >= sizeof(line))
+		n = 0;
+	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	n = (int)strlen(line);
+	if ((size_t)n == sizeof(line) - 1)
+		n--;
+	line[n++] = '\n';
+	fwrite(line, 1, (size_t)n, stderr);
 }
 
 void nrt_tool_error(const char *fmt, ...)
@@ -132,4 +146,57 @@ char *nrt_tool_format_size(uint64_t bytes, char *buf, size_t size)
 		snprintf(buf, size, "%llu %s", (unsigned long long)whole,
 			 units[u]);
 	return buf;
+}
+
+bool nrt_tool_parse_size(const char *s, size_t *out)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return false;
+	switch (*end) {
+	case 'k': case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm': case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'g': case 'G':
+		shift = 30;
+		end++;
+		break;
+	default:
+		break;
+	}
+	if (shift && !strcmp(end, "iB"))
+		end += 2;
+	else if (!strcmp(end, "B"))
+		end++;
+	if (*end || v > (SIZE_MAX >> shift))
+		return false;
+	*out = (size_t)v << shift;
+	return true;
+}
+
+bool nrt_tool_parse_uint(const char *s, unsigned int min, unsigned int max, unsigned int *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return false;
+	*out = (unsigned int)v;
+	return true;
 }

@@ -12,6 +12,7 @@
 #ifndef NRT_TOOL_H
 #define NRT_TOOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -76,5 +77,19 @@ void *nrt_tool_xmalloc(size_t size);
  * Return: @buf.
  */
 char *nrt_tool_format_size(uint64_t bytes, char *buf, size_t size);
+
+/*
+ * nrt_tool_parse_size() - a byte count with an optional binary suffix:
+ * 4096, 64K, 16M, 1G, 1GiB, 8B
+ * Return: false if @s is not one (or too large for size_t).
+ */
+bool nrt_tool_parse_size(const char *s, size_t *out);
+
+/*
+ * nrt_tool_parse_uint() - a decimal number from @min to @max
+ * Return: false if @s is not one.
+ */
+bool nrt_tool_parse_uint(const char *s, unsigned int min, unsigned int max,
+			 unsigned int *out);
 
 #endif /* NRT_TOOL_H */

@@ -605,6 +605,7 @@ static void test_strerror(void **state)
 		{ NRT_PERMISSION, "permission denied" },
 		{ NRT_UNSUPPORTED, "not supported" },
 		{ NRT_NO_LINK, "link down" },
+		{ NRT_PEER_LOST, "peer lost" },
 	};
 	size_t i;
 
@@ -623,10 +624,11 @@ static void test_strerror(void **state)
 	assert_int_equal(NRT_PERMISSION, 10);
 	assert_int_equal(NRT_UNSUPPORTED, 11);
 	assert_int_equal(NRT_NO_LINK, 12);
+	assert_int_equal(NRT_PEER_LOST, 13);
 
 	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		assert_string_equal(nrt_strerror(map[i].st), map[i].text);
-	assert_string_equal(nrt_strerror((nrt_status)13), "unknown status");
+	assert_string_equal(nrt_strerror((nrt_status)14), "unknown status");
 	assert_string_equal(nrt_strerror((nrt_status)-1), "unknown status");
 	assert_string_equal(nrt_strerror((nrt_status)1000), "unknown status");
 }

@@ -66,6 +66,29 @@ static void test_format_size_truncates(void **state)
 	assert_string_equal(buf, "96 ");
 }
 
+static void test_parse(void **state)
+{
+	unsigned int u = 7;
+	size_t z = 7;
+
+	(void)state;
+	assert_true(nrt_tool_parse_size("4096", &z) && z == 4096);
+	assert_true(nrt_tool_parse_size("64K", &z) && z == 65536);
+	assert_true(nrt_tool_parse_size("16MiB", &z) && z == 16u << 20);
+	assert_true(nrt_tool_parse_size("1G", &z) && z == 1u << 30);
+	assert_true(nrt_tool_parse_size("8B", &z) && z == 8);
+	assert_false(nrt_tool_parse_size("-1", &z));
+	assert_false(nrt_tool_parse_size("1X", &z));
+	assert_false(nrt_tool_parse_size("", &z));
+	assert_false(nrt_tool_parse_size("99999999999999999999", &z));
+	assert_true(nrt_tool_parse_uint("12", 1, 100, &u) && u == 12);
+	assert_false(nrt_tool_parse_uint("0", 1, 100, &u));
+	assert_false(nrt_tool_parse_uint("101", 1, 100, &u));
+	assert_false(nrt_tool_parse_uint("1x", 0, 100, &u));
+	assert_false(nrt_tool_parse_uint("+1", 0, 100, &u));
+	assert_int_equal(u, 12);
+}
+
 static void test_reason(void **state)
 {
 	(void)state;
@@ -151,6 +174,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format_size),
 		cmocka_unit_test(test_format_size_truncates),
+		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_reason),
 		cmocka_unit_test(test_name),
 		cmocka_unit_test(test_json_values),
