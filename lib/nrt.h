@@ -1708,7 +1708,8 @@ typedef struct nrt_comm nrt_comm;
  * twice or with another @nranks; NRT_TIMEOUT if not all ranks joined
  * within the timeout; NRT_NO_LINK if the ranks' devices are not all
  * connected by cables that are up; NRT_PEER_LOST if another rank failed
- * during the setup; NRT_PERMISSION for a rank of another user; the
+ * during the setup; NRT_PERMISSION for a rank of another user;
+ * NRT_UNSUPPORTED if the kernel driver has no DMA, or predates 0.5; the
  * statuses of buffer allocation and peer imports.
  */
 NRT_API nrt_status nrt_comm_init_rank(nrt_device *dev, const nrt_comm_id *id,

@@ -495,7 +495,7 @@ static nrt_status nrt_ccl_submit_op(struct nrt_ccl_sub *s, uint32_t i)
 		st = nrt_ccl_loc_va(s, &op->src, &src);
 		if (st == NRT_SUCCESS)
 			st = nrt_ccl_loc_va(s, &op->dst, &va);
-		if (st == NRT_SUCCESS && ndesc >= c->dev->kinfo.max_descs)
+		if (st == NRT_SUCCESS && ndesc > c->dev->kinfo.max_descs)
 			st = nrt_fail(NRT_UNSUPPORTED, "a local copy of %" PRIu64 " bytes in one job",
 				      op->len);
 		if (st == NRT_SUCCESS && ndesc > sizeof(stack) / sizeof(stack[0])) {

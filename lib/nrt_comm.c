@@ -711,9 +711,8 @@ NRT_API nrt_status nrt_comm_init_rank(nrt_device *dev, const nrt_comm_id *id,
 	st = nrt_ccl_id_check(cid);
 	if (st == NRT_SUCCESS)
 		st = nrt_comm_options(config, &params, &timeout_ms);
-	if (st == NRT_SUCCESS && !nrt_device_has_dma(dev))
-		st = nrt_fail(NRT_UNSUPPORTED, "the kernel driver of %s reports no DMA queues",
-			      dev->device_node);
+	if (st == NRT_SUCCESS)
+		st = nrt_device_need_dma(dev);
 	if (st != NRT_SUCCESS)
 		return nrt_fail_prefix(st, "%s", fn);
 	c = nrt_comm_new(dev, nranks, rank);
