@@ -6,7 +6,7 @@
 # root. Everything is built out of tree under build/.
 #
 # Targets:
-#   user          build/lib/libnrt.so{,.0,.0.6.0}, build/lib/nrt.pc,
+#   user          build/lib/libnrt.so{,.0,.0.7.0}, build/lib/nrt.pc,
 #                 build/tools/nrt-ls, build/tools/nrt-top, build/tools/nrt-bench,
 #                 build/tools/nrt-ccl-test,
 #                 the workload build/tests/dev/nrt_load and the device
