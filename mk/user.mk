@@ -385,7 +385,8 @@ test_trn_ref_LIBS := -lm
 
 # The schedules of collectives in a simulator of the devices, whose
 # reductions run on the reference executor.
-test_nrt_ccl_sched_OBJS = $(USER_REF_OBJS) $(USER_ASAN_LIB_OBJS)
+test_nrt_ccl_sched_OBJS = $(USER_ASAN)/tests/unit/ccl_sim.o $(USER_REF_OBJS) \
+	$(USER_ASAN_LIB_OBJS)
 test_nrt_ccl_sched_LIBS = $(USER_ASAN_LIB_LIBS)
 
 # The bootstrap of communicators between forked processes, over real
