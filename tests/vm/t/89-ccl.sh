@@ -33,7 +33,7 @@ links_up() {
 		up=1
 		for e in $(cables | tr ' ' '\n'); do
 			d=${e%.*} p=${e#*.}
-			[ "$(cat "/sys/bus/pci/devices/$(bdf_of "$d")/links/port$p/state" \
+			[ "$(cat "/sys/bus/pci/devices/$(bdf_of "$d")/link$p/state" \
 				2> /dev/null)" = up ] || { up=0; break; }
 		done
 		[ "$up" = 1 ] && return 0
@@ -183,7 +183,7 @@ if ! qmp_available; then
 fi
 a=${first% *}
 ad=${a%.*} ap=${a#*.}
-state() { cat "/sys/bus/pci/devices/$(bdf_of "$ad")/links/port$ap/state"; }
+state() { cat "/sys/bus/pci/devices/$(bdf_of "$ad")/link$ap/state"; }
 run_long link
 t0=$(date +%s)
 qmp_set "trn$ad" "port$ap-admin" false > /dev/null
