@@ -104,11 +104,9 @@ void trn_file_show_fdinfo(struct drm_printer *p, struct trn_file_priv *fpriv)
 	struct trn_device *tdev = fpriv->tdev;
 	u64 hbm = (u64)atomic64_read(&fpriv->hbm_bytes) >> 10;
 	u64 host = (u64)atomic64_read(&fpriv->host_bytes) >> 10;
-	u64 pt;
+	/* Only grows, under the VM's lock: no need to wait for a mapping. */
+	u64 pt = READ_ONCE(fpriv->vm->pt_bytes) >> 10;
 
-	mutex_lock(&fpriv->vm->lock);
-	pt = fpriv->vm->pt_bytes >> 10;
-	mutex_unlock(&fpriv->vm->lock);
 	drm_printf(p, "drm-total-hbm:\t%llu KiB\n", hbm);
 	drm_printf(p, "drm-resident-hbm:\t%llu KiB\n", hbm);
 	drm_printf(p, "drm-total-memory:\t%llu KiB\n", host);

@@ -109,12 +109,50 @@ static bool trn_peer_port_reaches(struct trn_device *tdev, u32 port,
 }
 
 /*
+ * The peer object of @fpriv that maps @src through @port with the same
+ * access already, with a reference; or NULL. Importing an object again
+ * shares that mapping rather than mapping it once more: page tables would
+ * grow with every import. Nothing is shared of an exporter going away.
+ */
+static struct trn_bo *trn_peer_find_locked(struct trn_file_priv *fpriv, struct trn_bo *src,
+					   struct trn_device *exporter, u32 port,
+					   bool writable)
+{
+	struct trn_bo *bo;
+
+	lockdep_assert_held(&exporter->peer_lock);
+	if (exporter->peer_gone)
+		return NULL;
+	list_for_each_entry(bo, &exporter->imports, import_node)
+		/* Not one whose last reference is being dropped. */
+		if (bo->fpriv == fpriv && bo->src == src && bo->port == port &&
+		    bo->writable == writable && bo->mapped &&
+		    kref_get_unless_zero(&bo->base.base.refcount))
+			return bo;
+	return NULL;
+}
+
+static struct trn_bo *trn_peer_find(struct trn_file_priv *fpriv, struct trn_bo *src,
+				    struct trn_device *exporter, u32 port, bool writable)
+{
+	struct trn_bo *bo;
+
+	mutex_lock(&exporter->peer_lock);
+	bo = trn_peer_find_locked(fpriv, src, exporter, port, writable);
+	mutex_unlock(&exporter->peer_lock);
+	return bo;
+}
+
+/*
  * Make @bo, a fresh peer object, use @src of @exporter through @port: share
  * @src, take the references, map @bo. On error what was done stays for
- * trn_peer_detach() and trn_peer_release() to undo.
+ * trn_peer_detach() and trn_peer_release() to undo. If the file has such a
+ * peer object already, *@shared is that one, with a reference, and @bo is
+ * left as it was.
  */
 static int trn_peer_attach(struct trn_bo *bo, struct trn_bo *src,
-			   struct trn_device *exporter, u32 port, bool writable)
+			   struct trn_device *exporter, u32 port, bool writable,
+			   struct trn_bo **shared)
 {
 	int ret = 0;
 
@@ -123,6 +161,10 @@ static int trn_peer_attach(struct trn_bo *bo, struct trn_bo *src,
 		ret = -ENODEV;
 		goto out_unlock;
 	}
+	/* Another import of the same file may have mapped it meanwhile. */
+	*shared = trn_peer_find_locked(bo->fpriv, src, exporter, port, writable);
+	if (*shared)
+		goto out_unlock;
 	if (!src->xcount) {
 		ret = trn_peer_share(exporter, src);
 		if (ret)
@@ -183,31 +225,6 @@ static const struct trn_bo_ops trn_peer_bo_ops = {
 	.release = trn_peer_release,
 };
 
-/*
- * The peer object of @fpriv that maps @src through @port with the same
- * access already, with a reference; or NULL. Importing an object again
- * shares that mapping rather than mapping it once more: page tables would
- * grow with every import.
- */
-static struct trn_bo *trn_peer_find(struct trn_file_priv *fpriv, struct trn_bo *src,
-				    struct trn_device *exporter, u32 port, bool writable)
-{
-	struct trn_bo *bo, *found = NULL;
-
-	mutex_lock(&exporter->peer_lock);
-	list_for_each_entry(bo, &exporter->imports, import_node) {
-		if (bo->fpriv != fpriv || bo->src != src || bo->port != port ||
-		    bo->writable != writable || !bo->mapped)
-			continue;
-		/* Not one whose last reference is being dropped. */
-		if (kref_get_unless_zero(&bo->base.base.refcount))
-			found = bo;
-		break;
-	}
-	mutex_unlock(&exporter->peer_lock);
-	return found;
-}
-
 int trn_ioctl_peer_import(struct drm_device *drm, void *data, struct drm_file *file)
 {
 	struct trn_device *tdev = to_trn_device(drm);
@@ -216,7 +233,7 @@ int trn_ioctl_peer_import(struct drm_device *drm, void *data, struct drm_file *f
 	struct trn_device *exporter;
 	struct drm_gem_object *obj;
 	struct dma_buf *dmabuf;
-	struct trn_bo *src, *bo;
+	struct trn_bo *src, *bo, *shared;
 	bool writable;
 	int ret;
 
@@ -255,9 +272,13 @@ int trn_ioctl_peer_import(struct drm_device *drm, void *data, struct drm_file *f
 		ret = PTR_ERR(bo);
 		goto out_put_dmabuf;
 	}
-	ret = trn_peer_attach(bo, src, exporter, args->port, writable);
+	ret = trn_peer_attach(bo, src, exporter, args->port, writable, &shared);
 	if (ret)
 		goto out_put;
+	if (shared) {
+		drm_gem_object_put(&bo->base.base);
+		bo = shared;
+	}
 out_handle:
 	ret = drm_gem_handle_create(file, &bo->base.base, &args->handle);
 	if (ret)
@@ -351,7 +372,9 @@ void trn_peer_remove(struct trn_device *tdev)
 	mutex_lock(&tdev->peer_lock);
 	tdev->peer_gone = true;
 	trn_peer_disable(tdev);
-	list_for_each_entry(bo, &tdev->imports, import_node)
+	list_for_each_entry(bo, &tdev->imports, import_node) {
 		trn_vm_unmap(bo->vm, &bo->va);
+		bo->mapped = false;
+	}
 	mutex_unlock(&tdev->peer_lock);
 }

@@ -47,7 +47,7 @@ static noinline struct trn_pt *trn_pt_alloc(struct trn_vm *vm, int level)
 	}
 	if (trn_hbm_alloc_page(vm->tdev, &vm->pt_blocks, &pt->hbm))
 		goto err_free;
-	vm->pt_bytes += TRN_PAGE_SIZE;
+	WRITE_ONCE(vm->pt_bytes, vm->pt_bytes + TRN_PAGE_SIZE);
 	return pt;
 
 err_free:

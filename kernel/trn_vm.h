@@ -29,7 +29,8 @@ struct trn_pt;
  * @va_mm: allocator of device virtual addresses
  * @root: level 0 page table
  * @pt_blocks: HBM blocks holding this space's page tables
- * @pt_bytes: bytes of HBM in @pt_blocks
+ * @pt_bytes: bytes of HBM in @pt_blocks; it only grows, and fdinfo reads it
+ *	without the lock
  * @last_fences: per queue, finished fence of the newest job submitted in
  *	this space (jobs of one space on one queue complete in order)
  *

@@ -126,6 +126,28 @@ static int copy_status(int fd, uint64_t dst, uint64_t src, int32_t *status)
 	return ret;
 }
 
+/*
+ * Another file of the same device imports the same object: it gets an
+ * object of its own, mapped in its own address space (a copy into it
+ * works), not the first file's.
+ */
+static void import_other_file(const char *bdf, int dmabuf, uint32_t port)
+{
+	struct drm_trn_peer_import imp = { .fd = dmabuf, .port = port };
+	uint64_t va;
+	uint32_t h;
+	int32_t status = 1;
+	int fd = open_bdf(bdf), ret = -1;
+
+	if (fd >= 0 && !tt_bo_create(fd, 4096, DRM_TRN_PLACEMENT_HBM, &h, &va) &&
+	    !drmIoctl(fd, DRM_IOCTL_TRN_PEER_IMPORT, &imp))
+		ret = copy_status(fd, imp.va, va, &status);
+	tap(!ret && !status, "another file imports it too, into its own address space: copy status %d",
+	    status);
+	if (fd >= 0)
+		close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	struct drm_trn_peer_import imp = { 0 };
@@ -160,6 +182,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	import_again(near, argv[1], &imp);
+	import_other_file(argv[1], imp.fd, imp.port);
 	close(imp.fd);
 
 	ret = copy_status(near, imp.va, near_va, &status);
