@@ -2,6 +2,7 @@
 /* Copyright (c) 2026 The trn authors */
 
 #include <linux/dma-fence-chain.h>
+#include <linux/ktime.h>
 #include <linux/slab.h>
 #include <drm/drm_print.h>
 #include <drm/drm_syncobj.h>
@@ -152,8 +153,15 @@ int trn_ioctl_wait(struct drm_device *drm, void *data, struct drm_file *file)
 		return -EINVAL;
 	}
 
-	ret = dma_fence_wait_timeout(fence, true,
-				     drm_timeout_abs_to_jiffies(args->timeout_ns));
+	/*
+	 * In jiffies the wait may end up to one tick before the deadline:
+	 * never answer ETIME before it has passed.
+	 */
+	do {
+		ret = dma_fence_wait_timeout(fence, true,
+					     drm_timeout_abs_to_jiffies(args->timeout_ns));
+	} while (!ret && args->timeout_ns > 0 && ktime_get_ns() < args->timeout_ns &&
+		 !dma_fence_is_signaled(fence));
 	if (ret > 0 || dma_fence_is_signaled(fence)) {
 		ret = dma_fence_get_status(fence);
 		args->status = ret < 0 ? ret : 0;
