@@ -426,7 +426,7 @@ static struct dma_fence *trn_job_run(struct drm_sched_job *sched_job)
 		return ERR_PTR(-ENODEV);
 
 	spin_lock_irqsave(&q->lock, flags);
-	if (q->dead || q->wedged) {
+	if (q->dead || READ_ONCE(tdev->wedged)) {
 		spin_unlock_irqrestore(&q->lock, flags);
 		drm_dev_exit(idx);
 		return ERR_PTR(q->dead ? -ENODEV : -EIO);
@@ -572,8 +572,8 @@ void trn_queues_suspend(struct trn_device *tdev, bool hw_ok)
 /**
  * trn_queues_resume() - after a reset: fail what was in the rings, go on
  * @tdev: the device, reset
- * @ok: the device is back; if not, the queues are wedged: jobs fail with
- *	-EIO without reaching the device, until the driver is bound again
+ * @ok: the device is back: restart the queues; if not, the caller has
+ *	marked the device wedged and run_job fails every job with -EIO
  *
  * Jobs left in the rings fail with -ECANCELED; the others run, in order.
  */
@@ -596,7 +596,6 @@ void trn_queues_resume(struct trn_device *tdev, bool ok)
 			trn_queue_finish_first(q, -ECANCELED);
 		q->suspended = false;
 		q->error_pending = false;
-		q->wedged = !ok;
 		if (ok)
 			trn_queue_hw_start(q);
 		spin_unlock_irqrestore(&q->lock, flags);

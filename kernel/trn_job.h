@@ -49,8 +49,6 @@ enum trn_job_outcome {
  * @dead: the device is going away; no job enters the ring any more
  * @suspended: a reset is under way (trn_queues_suspend()); the jobs in the
  *	ring wait for its end, and nothing recovers the queue meanwhile
- * @wedged: the device did not come back from a reset: jobs fail with -EIO
- *	without entering the ring, until the driver is bound again
  * @fence_lock: lock of the hardware fences of this queue
  * @fence_context: dma_fence context of those fences
  * @seqno: last hardware fence number
@@ -77,7 +75,6 @@ struct trn_queue {
 	bool error_pending;
 	bool dead;
 	bool suspended;
-	bool wedged;
 
 	spinlock_t fence_lock; /* hardware fences */
 	u64 fence_context;

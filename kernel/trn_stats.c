@@ -51,8 +51,8 @@ static u64 trn_dma_counter(struct trn_device *tdev, u32 reg)
 
 /*
  * @raw less its base, under stats_lock. A value below the base means the
- * device was reset behind the driver's back (a Function Level Reset through
- * sysfs): its counters restarted from zero, and so does the base.
+ * device's counters restarted from zero in a reset the driver did not see
+ * (trn_stats_restart() handles those it does): so does the base.
  */
 static u64 trn_rebase(u64 raw, u64 *base)
 {
