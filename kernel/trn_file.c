@@ -15,7 +15,7 @@
 
 /*
  * Open files: the state of a file that is not its address space, that is,
- * its scheduler entities (made and destroyed by trn_job.c) and what it is
+ * its scheduler entities (made and destroyed by trn_submit.c) and what it is
  * charged for. Jobs and buffer objects hold references, so the accounting
  * stays valid after the DRM file is closed.
  */

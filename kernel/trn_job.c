@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Copyright (c) 2026 The trn authors */
 
-#include <linux/dma-fence-chain.h>
 #include <linux/dma-mapping.h>
 #include <linux/error-injection.h>
 #include <linux/interrupt.h>
@@ -9,19 +8,14 @@
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
-#include <linux/uaccess.h>
 #include <drm/drm_drv.h>
-#include <drm/drm_file.h>
 #include <drm/drm_managed.h>
 #include <drm/drm_print.h>
-#include <drm/drm_syncobj.h>
-#include <drm/drm_utils.h>
 #include <drm/gpu_scheduler.h>
 #include <drm/trn_accel.h>
 
 #include "trn_drv.h"
 #include "trn_file.h"
-#include "trn_isa.h"
 #include "trn_job.h"
 #include "trn_regs.h"
 #include "trn_vm.h"
@@ -44,21 +38,9 @@ static unsigned int job_timeout_ms = 10000;
 module_param(job_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(job_timeout_ms, "Time a DMA job may run before it is failed (ms, default 10000)");
 
-/* Descriptors of a job beyond the user's: the CONTEXT descriptor. */
-#define TRN_JOB_EXTRA_DESCS	1
 static_assert(TRN_MAX_USER_DESCS + TRN_JOB_EXTRA_DESCS <= TRN_RING_ENTRIES - 1);
-#define TRN_MAX_IN_SYNCS	64
-
-struct trn_hw_desc {
-	u8 opcode;
-	u8 flags;
-	__le16 rsvd;
-	__le32 aux;
-	__le64 src;
-	__le64 dst;
-	__le64 len;
-};
-
+/* dma_fence_free() frees the fence's address: the structure starts with it. */
+static_assert(offsetof(struct trn_fence, base) == 0);
 static_assert(sizeof(struct trn_hw_desc) == TRN_DMA_DESC_SIZE);
 static_assert(sizeof(struct drm_trn_dma_desc) == TRN_DMA_DESC_SIZE);
 static_assert(DRM_TRN_DMA_OP_NOP == TRN_DMA_OP_NOP);
@@ -73,28 +55,6 @@ static unsigned long trn_job_timeout(void)
 {
 	return msecs_to_jiffies(max(job_timeout_ms, 100U));
 }
-
-/* A hardware fence and the queue whose ring the job is in. */
-struct trn_fence {
-	struct dma_fence base;
-	struct trn_queue *queue;
-};
-
-/* dma_fence_free() frees the fence's address: the structure starts with it. */
-static_assert(offsetof(struct trn_fence, base) == 0);
-
-struct trn_job {
-	struct drm_sched_job base;
-	struct trn_queue *queue;
-	struct trn_file_priv *fpriv;	/* a reference; runs in its VM */
-	struct dma_fence *hw_fence;	/* a trn_fence, allocated at submit, armed at run */
-	struct list_head node;		/* in queue->inflight */
-	unsigned long deadline;		/* jiffies, once oldest in the ring */
-	u64 start_ns;			/* when it was written to the ring */
-	u32 end;			/* ring index after the job */
-	u32 ndescs;
-	struct trn_hw_desc descs[] __counted_by(ndescs);
-};
 
 static struct trn_job *to_trn_job(struct drm_sched_job *job)
 {
@@ -716,248 +676,3 @@ int trn_queues_init(struct trn_device *tdev)
 	return 0;
 }
 ALLOW_ERROR_INJECTION(trn_queues_init, ERRNO);
-
-static struct drm_sched_entity *trn_file_entity(struct trn_file_priv *fpriv,
-						u32 queue)
-{
-	struct trn_device *tdev = fpriv->tdev;
-	struct drm_sched_entity *entity;
-	struct drm_gpu_scheduler *sched;
-	int ret;
-
-	mutex_lock(&fpriv->entity_lock);
-	entity = fpriv->entities[queue];
-	if (!entity) {
-		entity = kzalloc(sizeof(*entity), GFP_KERNEL);
-		if (!entity) {
-			entity = ERR_PTR(-ENOMEM);
-			goto out;
-		}
-		sched = &tdev->queues[queue].sched;
-		ret = drm_sched_entity_init(entity, DRM_SCHED_PRIORITY_NORMAL,
-					    &sched, 1, NULL);
-		if (ret) {
-			kfree(entity);
-			entity = ERR_PTR(ret);
-			goto out;
-		}
-		fpriv->entities[queue] = entity;
-	}
-out:
-	mutex_unlock(&fpriv->entity_lock);
-	return entity;
-}
-
-/**
- * trn_job_file_close() - a file is closing: destroy its scheduler entities
- * @fpriv: the file
- *
- * Its queued jobs drain first (each bounded by the job timeout); the jobs
- * keep the file's state until they are freed.
- */
-void trn_job_file_close(struct trn_file_priv *fpriv)
-{
-	u32 q;
-
-	for (q = 0; q < fpriv->tdev->num_queues; q++) {
-		if (!fpriv->entities[q])
-			continue;
-		drm_sched_entity_destroy(fpriv->entities[q]);
-		kfree(fpriv->entities[q]);
-		fpriv->entities[q] = NULL;
-	}
-}
-
-/* Whether @d is an EXEC descriptor the device accepts (trn_isa.h). */
-static bool trn_exec_desc_valid(const struct drm_trn_dma_desc *d)
-{
-	return !d->aux && IS_ALIGNED(d->src, TRN_INSN_ALIGN) &&
-	       IS_ALIGNED(d->dst, TRN_EXEC_ST_SIZE) && d->len &&
-	       d->len <= TRN_PROGRAM_MAX_BYTES && IS_ALIGNED(d->len, TRN_INSN_SIZE);
-}
-
-static int trn_job_copy_descs(struct trn_device *tdev, struct trn_job *job,
-			      struct trn_vm *vm, const struct drm_trn_submit *args)
-{
-	const struct drm_trn_dma_desc __user *udescs = u64_to_user_ptr(args->descs);
-	struct trn_hw_desc *hw = job->descs;
-	u32 n;
-
-	hw[0] = (struct trn_hw_desc) {
-		.opcode = TRN_DMA_OP_CONTEXT,
-		.aux = cpu_to_le32(vm->asid),
-		.src = cpu_to_le64(trn_vm_pt_root(vm)),
-	};
-	for (n = 0; n < args->desc_count; n++) {
-		struct drm_trn_dma_desc d;
-
-		if (copy_from_user(&d, &udescs[n], sizeof(d)))
-			return -EFAULT;
-		/* Fields an opcode does not use must be zero (future use). */
-		switch (d.opcode) {
-		case DRM_TRN_DMA_OP_NOP:
-			if (d.aux || d.src || d.dst || d.len)
-				return -EINVAL;
-			break;
-		case DRM_TRN_DMA_OP_COPY:
-		case DRM_TRN_DMA_OP_FILL:
-			if (d.aux)
-				return -EINVAL;
-			break;
-		case DRM_TRN_DMA_OP_WRITE:
-			if (d.aux || d.src || !IS_ALIGNED(d.dst, sizeof(u64)))
-				return -EINVAL;
-			break;
-		case DRM_TRN_DMA_OP_SEM_SIGNAL:
-		case DRM_TRN_DMA_OP_SEM_WAIT:
-			if (d.aux >= tdev->num_sems || d.src || d.dst)
-				return -EINVAL;
-			break;
-		case DRM_TRN_DMA_OP_EXEC:
-			if (!job->queue->is_core || !trn_exec_desc_valid(&d))
-				return -EINVAL;
-			break;
-		default:
-			return -EINVAL;
-		}
-		hw[1 + n] = (struct trn_hw_desc) {
-			.opcode = d.opcode,
-			.aux = cpu_to_le32(d.aux),
-			.src = cpu_to_le64(d.src),
-			.dst = cpu_to_le64(d.dst),
-			.len = cpu_to_le64(d.len),
-		};
-	}
-	hw[args->desc_count].flags = TRN_DMA_F_IRQ;
-	return 0;
-}
-
-static int trn_job_add_in_syncs(struct trn_job *job, struct drm_file *file,
-				const struct drm_trn_submit *args)
-{
-	const struct drm_trn_sync __user *usyncs = u64_to_user_ptr(args->in_syncs);
-	u32 n;
-	int ret;
-
-	for (n = 0; n < args->in_sync_count; n++) {
-		struct drm_trn_sync s;
-
-		if (copy_from_user(&s, &usyncs[n], sizeof(s)))
-			return -EFAULT;
-		if (s.flags)
-			return -EINVAL;
-		ret = drm_sched_job_add_syncobj_dependency(&job->base, file,
-							   s.handle, s.point);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-int trn_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
-{
-	struct trn_device *tdev = to_trn_device(drm);
-	struct trn_file_priv *fpriv = file->driver_priv;
-	struct drm_trn_submit *args = data;
-	struct dma_fence_chain *chain = NULL;
-	struct drm_syncobj *out_sync = NULL;
-	struct drm_sched_entity *entity;
-	struct trn_fence *hw_fence;
-	struct dma_fence *finished;
-	struct trn_job *job;
-	int ret;
-
-	if (args->flags || args->pad || args->out_sync.flags)
-		return -EINVAL;
-	if (!args->out_sync.handle && args->out_sync.point)
-		return -EINVAL;
-	if (args->queue >= tdev->num_queues)
-		return -EINVAL;
-	if (args->desc_size != sizeof(struct drm_trn_dma_desc) ||
-	    !args->desc_count || args->desc_count > TRN_MAX_USER_DESCS)
-		return -EINVAL;
-	if (args->in_sync_count > TRN_MAX_IN_SYNCS)
-		return -EINVAL;
-
-	if (args->out_sync.handle) {
-		out_sync = drm_syncobj_find(file, args->out_sync.handle);
-		if (!out_sync)
-			return -ENOENT;
-		if (args->out_sync.point) {
-			chain = dma_fence_chain_alloc();
-			if (!chain) {
-				ret = -ENOMEM;
-				goto out_sync_put;
-			}
-		}
-	}
-
-	entity = trn_file_entity(fpriv, args->queue);
-	if (IS_ERR(entity)) {
-		ret = PTR_ERR(entity);
-		goto out_chain;
-	}
-
-	job = kvzalloc(struct_size(job, descs, args->desc_count + TRN_JOB_EXTRA_DESCS),
-		       GFP_KERNEL_ACCOUNT);
-	if (!job) {
-		ret = -ENOMEM;
-		goto out_chain;
-	}
-	job->ndescs = args->desc_count + TRN_JOB_EXTRA_DESCS;
-	job->queue = &tdev->queues[args->queue];
-	INIT_LIST_HEAD(&job->node);
-	hw_fence = kzalloc(sizeof(*hw_fence), GFP_KERNEL_ACCOUNT);
-	if (!hw_fence) {
-		kvfree(job);
-		ret = -ENOMEM;
-		goto out_chain;
-	}
-	hw_fence->queue = job->queue;
-	job->hw_fence = &hw_fence->base;
-	job->fpriv = trn_file_get(fpriv);
-
-	ret = trn_job_copy_descs(tdev, job, fpriv->vm, args);
-	if (ret)
-		goto out_free_job;
-
-	ret = drm_sched_job_init(&job->base, entity, job->ndescs, fpriv, file->client_id);
-	if (ret)
-		goto out_free_job;
-
-	ret = trn_job_add_in_syncs(job, file, args);
-	if (ret)
-		goto out_cleanup_job;
-
-	mutex_lock(&fpriv->entity_lock);
-	drm_sched_job_arm(&job->base);
-	finished = dma_fence_get(&job->base.s_fence->finished);
-	trn_vm_set_last_fence(fpriv->vm, args->queue, finished);
-	drm_sched_entity_push_job(&job->base);
-	mutex_unlock(&fpriv->entity_lock);
-
-	if (out_sync) {
-		if (chain) {
-			drm_syncobj_add_point(out_sync, chain, finished,
-					      args->out_sync.point);
-			chain = NULL;
-		} else {
-			drm_syncobj_replace_fence(out_sync, finished);
-		}
-	}
-	dma_fence_put(finished);
-	goto out_chain;
-
-out_cleanup_job:
-	drm_sched_job_cleanup(&job->base);
-out_free_job:
-	kfree(job->hw_fence);
-	trn_file_put(fpriv);
-	kvfree(job);
-out_chain:
-	dma_fence_chain_free(chain);
-out_sync_put:
-	if (out_sync)
-		drm_syncobj_put(out_sync);
-	return ret;
-}

@@ -25,6 +25,53 @@ enum trn_job_outcome {
 	TRN_JOB_OUTCOMES
 };
 
+/* Descriptors of a job beyond the user's: the CONTEXT descriptor. */
+#define TRN_JOB_EXTRA_DESCS	1
+#define TRN_MAX_IN_SYNCS	64
+
+/* A descriptor as the device reads it from a ring (trn_regs.h). */
+struct trn_hw_desc {
+	u8 opcode;
+	u8 flags;
+	__le16 rsvd;
+	__le32 aux;
+	__le64 src;
+	__le64 dst;
+	__le64 len;
+};
+
+/* A hardware fence and the queue whose ring the job is in. */
+struct trn_fence {
+	struct dma_fence base;
+	struct trn_queue *queue;
+};
+
+/**
+ * struct trn_job - one SUBMIT: the file's descriptors behind a CONTEXT one
+ * @base: the scheduler's job
+ * @queue: the queue it runs on
+ * @fpriv: a reference to the submitting file; the job runs in its VM
+ * @hw_fence: a &struct trn_fence, allocated at submit, armed in run_job
+ * @node: in &trn_queue.inflight while in the ring
+ * @deadline: jiffies; set once the job is the oldest in the ring
+ * @start_ns: when it was written to the ring
+ * @end: ring index after the job
+ * @ndescs: number of @descs
+ * @descs: what is written to the ring
+ */
+struct trn_job {
+	struct drm_sched_job base;
+	struct trn_queue *queue;
+	struct trn_file_priv *fpriv;
+	struct dma_fence *hw_fence;
+	struct list_head node;
+	unsigned long deadline;
+	u64 start_ns;
+	u32 end;
+	u32 ndescs;
+	struct trn_hw_desc descs[] __counted_by(ndescs);
+};
+
 /**
  * struct trn_queue - one hardware DMA queue and its scheduler
  * @tdev: the device
