@@ -24,6 +24,7 @@
 #include "trn_reset.h"
 #include "trn_stats.h"
 #include "trn_sysfs.h"
+#include "trn_user.h"
 #include "trn_vm.h"
 
 /*
@@ -42,6 +43,7 @@
  *              WAIT ioctl on its syncobjs; it holds its address space
  *   trn_vm     address spaces: ASID and semaphores, VA allocator, page
  *              tables, the last fence per queue
+ *   trn_user   quotas: what each user holds of the device
  *   trn_mem    the HBM allocator
  *   trn_hw     identity, reset, interrupts
  *   trn_link   NeuronLink ports: link<p>/, uevents, the trn_link family
@@ -240,6 +242,9 @@ static int trn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return -ENOMEM;
 	}
 	ret = trn_hbm_init(tdev);
+	if (ret)
+		return ret;
+	ret = trn_users_init(tdev);
 	if (ret)
 		return ret;
 

@@ -64,6 +64,10 @@ struct trn_vm;
  * @num_asids: address spaces the device offers
  * @num_sems: semaphores per address space
  * @asid_ida: allocator of address space ids
+ * @num_spaces: address spaces in use, the export space included
+ * @users_lock: protects @users and what they hold
+ * @users: the users holding address spaces (struct trn_user), with what
+ *	they are charged for
  * @queues: the queues, by the number userspace gives them
  * @num_links: NeuronLink ports (0 without TRN_CAP_LINK)
  * @link_lock: protects the cached state of @link_ports and their registers
@@ -123,6 +127,9 @@ struct trn_device {
 	u32 num_asids;
 	u32 num_sems;
 	struct ida asid_ida;
+	atomic_t num_spaces;
+	struct mutex users_lock; /* users and their charges */
+	struct list_head users;
 	struct trn_queue *queues;
 
 	u32 num_links;

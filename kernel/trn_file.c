@@ -11,6 +11,7 @@
 
 #include "trn_drv.h"
 #include "trn_file.h"
+#include "trn_user.h"
 #include "trn_vm.h"
 
 /*
@@ -24,8 +25,10 @@
  * trn_file_create() - the driver's state of a newly opened file
  * @tdev: the device
  *
- * Return: the state with a new address space, holding one reference; or
- * ERR_PTR(-ENOSPC) when all address spaces are in use, -ENOMEM, -ENODEV.
+ * Return: the state with a new address space, charged to the calling
+ * task's user, holding one reference; or ERR_PTR(-ENOSPC) when all address
+ * spaces are in use, -EDQUOT when the user is at its quota, -ENOMEM,
+ * -ENODEV.
  */
 struct trn_file_priv *trn_file_create(struct trn_device *tdev)
 {
@@ -44,7 +47,7 @@ struct trn_file_priv *trn_file_create(struct trn_device *tdev)
 		ret = -ENOMEM;
 		goto err_free;
 	}
-	fpriv->vm = trn_vm_create(tdev);
+	fpriv->vm = trn_vm_create(tdev, true);
 	if (IS_ERR(fpriv->vm)) {
 		ret = PTR_ERR(fpriv->vm);
 		goto err_free;
@@ -98,7 +101,8 @@ void trn_file_put(struct trn_file_priv *fpriv)
  *
  * Memory by region, all of it resident (buffer objects are backed when
  * created), the time jobs of the file occupied the queues of each kind,
- * whose capacity is their count, and the HBM of its page tables.
+ * whose capacity is their count, the HBM of its page tables, and what the
+ * user of the file holds of the device, which its quotas bound.
  */
 void trn_file_show_fdinfo(struct drm_printer *p, struct trn_file_priv *fpriv)
 {
@@ -107,6 +111,8 @@ void trn_file_show_fdinfo(struct drm_printer *p, struct trn_file_priv *fpriv)
 	u64 host = (u64)atomic64_read(&fpriv->host_bytes) >> 10;
 	/* Only grows, under the VM's lock: no need to wait for a mapping. */
 	u64 pt = READ_ONCE(fpriv->vm->pt_bytes) >> 10;
+	unsigned int spaces;
+	u64 user_hbm;
 
 	drm_printf(p, "drm-total-hbm:\t%llu KiB\n", hbm);
 	drm_printf(p, "drm-resident-hbm:\t%llu KiB\n", hbm);
@@ -122,6 +128,10 @@ void trn_file_show_fdinfo(struct drm_printer *p, struct trn_file_priv *fpriv)
 	}
 	/* Device memory the file's address space uses besides its objects. */
 	drm_printf(p, "trn-page-tables:\t%llu KiB\n", pt);
+	/* What the user who opened the file holds: objects and page tables. */
+	trn_user_usage(fpriv->vm->user, &spaces, &user_hbm);
+	drm_printf(p, "trn-user-address-spaces:\t%u\n", spaces);
+	drm_printf(p, "trn-user-hbm:\t%llu KiB\n", user_hbm >> 10);
 }
 
 /**

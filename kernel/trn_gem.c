@@ -19,6 +19,7 @@
 #include "trn_hw.h"
 #include "trn_mem.h"
 #include "trn_regs.h"
+#include "trn_user.h"
 #include "trn_vm.h"
 
 /*
@@ -67,6 +68,7 @@ static void trn_bo_release(struct trn_bo *bo)
 	case DRM_TRN_PLACEMENT_HBM:
 		if (!list_empty(&bo->blocks)) {
 			trn_hbm_free(tdev, &bo->blocks, size);
+			trn_user_uncharge_hbm(bo->vm->user, size);
 			atomic64_sub(size, &bo->fpriv->hbm_bytes);
 		}
 		kvfree(bo->runs);
@@ -346,9 +348,15 @@ static int trn_bo_alloc_hbm(struct trn_device *tdev, struct trn_bo *bo)
 	unsigned int n = 0;
 	int ret, hw;
 
-	ret = trn_hbm_alloc(tdev, size, &bo->blocks);
+	/* Charged to the user of the file while the blocks are held. */
+	ret = trn_user_charge_hbm(bo->vm->user, bo->vm->limited, size);
 	if (ret)
 		return ret;
+	ret = trn_hbm_alloc(tdev, size, &bo->blocks);
+	if (ret) {
+		trn_user_uncharge_hbm(bo->vm->user, size);
+		return ret;
+	}
 	atomic64_add(size, &bo->fpriv->hbm_bytes);
 	/* New memory reads as zero: a clear a reset loses would not. */
 	hw = trn_hw_enter(tdev);

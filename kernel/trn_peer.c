@@ -325,7 +325,7 @@ int trn_peer_init(struct trn_device *tdev)
 		return ret;
 	if (!(tdev->hw_caps & TRN_CAP_PEER) || !tdev->num_links)
 		return 0;
-	x = trn_vm_create(tdev);
+	x = trn_vm_create(tdev, false);
 	if (IS_ERR(x))
 		return PTR_ERR(x);
 	tdev->export_vm = x;

@@ -102,6 +102,20 @@ static ssize_t buffer_objects_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(buffer_objects);
 
+static ssize_t address_spaces_show(struct device *dev,
+				   struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", dev_to_trn(dev)->num_asids);
+}
+static DEVICE_ATTR_RO(address_spaces);
+
+static ssize_t address_spaces_used_show(struct device *dev,
+					struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(&dev_to_trn(dev)->num_spaces));
+}
+static DEVICE_ATTR_RO(address_spaces_used);
+
 static ssize_t num_links_show(struct device *dev,
 			      struct device_attribute *attr, char *buf)
 {
@@ -127,6 +141,8 @@ static struct attribute *trn_attrs[] = {
 	&dev_attr_hbm_used.attr,
 	&dev_attr_host_used.attr,
 	&dev_attr_buffer_objects.attr,
+	&dev_attr_address_spaces.attr,
+	&dev_attr_address_spaces_used.attr,
 	&dev_attr_num_links.attr,
 	&dev_attr_reset_count.attr,
 	NULL

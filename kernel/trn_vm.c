@@ -14,6 +14,7 @@
 #include "trn_hw.h"
 #include "trn_mem.h"
 #include "trn_regs.h"
+#include "trn_user.h"
 #include "trn_vm.h"
 
 /*
@@ -33,19 +34,32 @@ struct trn_pt {
 	struct trn_pt **child;	/* levels 0 and 1 only */
 };
 
+/*
+ * A page table, its device memory charged to the user of the space: the
+ * importer's for the tables that map a peer's object.
+ */
 static noinline struct trn_pt *trn_pt_alloc(struct trn_vm *vm, int level)
 {
 	struct trn_pt *pt;
+	int ret;
 
+	ret = trn_user_charge_hbm(vm->user, vm->limited, TRN_PAGE_SIZE);
+	if (ret)
+		return ERR_PTR(ret);
 	pt = kzalloc(sizeof(*pt), GFP_KERNEL);
-	if (!pt)
-		return NULL;
+	if (!pt) {
+		ret = -ENOMEM;
+		goto err_uncharge;
+	}
 	if (level < TRN_PT_LEVELS - 1) {
 		pt->child = kcalloc(TRN_PT_ENTRIES, sizeof(*pt->child), GFP_KERNEL);
-		if (!pt->child)
+		if (!pt->child) {
+			ret = -ENOMEM;
 			goto err_free;
+		}
 	}
-	if (trn_hbm_alloc_page(vm->tdev, &vm->pt_blocks, &pt->hbm))
+	ret = trn_hbm_alloc_page(vm->tdev, &vm->pt_blocks, &pt->hbm);
+	if (ret)
 		goto err_free;
 	WRITE_ONCE(vm->pt_bytes, vm->pt_bytes + TRN_PAGE_SIZE);
 	return pt;
@@ -53,9 +67,11 @@ static noinline struct trn_pt *trn_pt_alloc(struct trn_vm *vm, int level)
 err_free:
 	kfree(pt->child);
 	kfree(pt);
-	return NULL;
+err_uncharge:
+	trn_user_uncharge_hbm(vm->user, TRN_PAGE_SIZE);
+	return ERR_PTR(ret);
 }
-ALLOW_ERROR_INJECTION(trn_pt_alloc, NULL);
+ALLOW_ERROR_INJECTION(trn_pt_alloc, ERRNO);
 
 static void trn_pt_free(struct trn_pt *pt, int level)
 {
@@ -76,7 +92,10 @@ static void trn_pte_write(struct trn_vm *vm, struct trn_pt *pt,
 	writeq(pte, vm->tdev->hbm_io + pt->hbm + idx * sizeof(u64));
 }
 
-/* The leaf table for @va, created on the way down if @create. */
+/*
+ * The leaf table for @va, created on the way down if @create: NULL if it
+ * does not exist and !@create, an ERR_PTR() if it cannot be created.
+ */
 static struct trn_pt *trn_pt_leaf(struct trn_vm *vm, u64 va, bool create)
 {
 	struct trn_pt *pt = vm->root;
@@ -90,8 +109,8 @@ static struct trn_pt *trn_pt_leaf(struct trn_vm *vm, u64 va, bool create)
 			if (!create)
 				return NULL;
 			next = trn_pt_alloc(vm, level + 1);
-			if (!next)
-				return NULL;
+			if (IS_ERR(next))
+				return next;
 			pt->child[idx] = next;
 			trn_pte_write(vm, pt, idx, next->hbm | TRN_PTE_VALID);
 		}
@@ -128,8 +147,8 @@ static int trn_vm_map_range(struct trn_vm *vm, u64 va, u64 addr, u64 len,
 	for (off = 0; off < len; off += TRN_PAGE_SIZE) {
 		struct trn_pt *leaf = trn_pt_leaf(vm, va + off, true);
 
-		if (!leaf)
-			return -ENOMEM;
+		if (IS_ERR(leaf))
+			return PTR_ERR(leaf);
 		if (!(off & (SZ_16M - 1)))
 			cond_resched();
 		trn_pte_write(vm, leaf, TRN_PT_INDEX(va + off, TRN_PT_LEVELS - 1),
@@ -248,7 +267,8 @@ void trn_vm_remove(struct trn_vm *vm, struct drm_mm_node *node)
  * @node: the virtual range, from trn_vm_insert()
  * @blocks: HBM blocks covering the range, in order (trn_hbm_alloc())
  *
- * Return: 0, -ENOMEM (nothing left mapped) or -ENODEV.
+ * Return: 0; -ENOMEM, or -EDQUOT when the page tables would take the
+ * user of @vm over its quota, with nothing left mapped; or -ENODEV.
  */
 int trn_vm_map_hbm(struct trn_vm *vm, struct drm_mm_node *node,
 		   struct list_head *blocks)
@@ -262,7 +282,8 @@ int trn_vm_map_hbm(struct trn_vm *vm, struct drm_mm_node *node,
  * @node: the virtual range, from trn_vm_insert()
  * @sgt: the pages, mapped for the device
  *
- * Return: 0, -ENOMEM (nothing left mapped) or -ENODEV.
+ * Return: 0; -ENOMEM, or -EDQUOT when the page tables would take the
+ * user of @vm over its quota, with nothing left mapped; or -ENODEV.
  */
 int trn_vm_map_sgt(struct trn_vm *vm, struct drm_mm_node *node,
 		   struct sg_table *sgt)
@@ -293,7 +314,8 @@ static int trn_map_peer(struct trn_vm *vm, u64 va, void *arg)
  * @xva: start of the range in the peer's export space
  * @writable: whether descriptors may write it
  *
- * Return: 0, -ENOMEM (nothing left mapped) or -ENODEV.
+ * Return: 0; -ENOMEM, or -EDQUOT when the page tables would take the
+ * user of @vm over its quota, with nothing left mapped; or -ENODEV.
  */
 int trn_vm_map_peer(struct trn_vm *vm, struct drm_mm_node *node, u32 port,
 		    u32 peer_chip, u64 xva, bool writable)
@@ -335,13 +357,17 @@ void trn_vm_unmap(struct trn_vm *vm, struct drm_mm_node *node)
 /**
  * trn_vm_create() - a new address space
  * @tdev: the device
+ * @user_space: the space of an open file, charged to the calling task's
+ *	user (trn_user.c), rather than one of the device's own
  *
  * Its semaphores start at zero.
  *
  * Return: the space, holding one reference, or ERR_PTR(-ENOSPC) when all
- * ASIDs are in use, -ENOMEM, -ENODEV, or -EIO on a wedged device.
+ * ASIDs are in use, -EDQUOT when the user holds as many address spaces as
+ * it may or its quota of HBM has no room for the root page table, -ENOMEM,
+ * -ENODEV, or -EIO on a wedged device.
  */
-struct trn_vm *trn_vm_create(struct trn_device *tdev)
+struct trn_vm *trn_vm_create(struct trn_device *tdev, bool user_space)
 {
 	struct trn_vm *vm;
 	int ret, idx, hw;
@@ -359,11 +385,20 @@ struct trn_vm *trn_vm_create(struct trn_device *tdev)
 		ret = -ENOMEM;
 		goto err_free;
 	}
+	if (user_space) {
+		vm->user = trn_user_add_space(tdev, &vm->limited);
+		if (IS_ERR(vm->user)) {
+			ret = PTR_ERR(vm->user);
+			vm->user = NULL;
+			goto err_free;
+		}
+	}
 
 	ret = ida_alloc_max(&tdev->asid_ida, tdev->num_asids - 1, GFP_KERNEL);
 	if (ret < 0)
-		goto err_free;
+		goto err_user;
 	vm->asid = ret;
+	atomic_inc(&tdev->num_spaces);
 
 	if (!drm_dev_enter(&tdev->drm, &idx)) {
 		ret = -ENODEV;
@@ -376,8 +411,8 @@ struct trn_vm *trn_vm_create(struct trn_device *tdev)
 		goto err_exit;
 	}
 	vm->root = trn_pt_alloc(vm, 0);
-	if (!vm->root) {
-		ret = -ENOMEM;
+	if (IS_ERR(vm->root)) {
+		ret = PTR_ERR(vm->root);
 		goto err_exit;
 	}
 	drm_mm_init(&vm->va_mm, TRN_VA_START,
@@ -392,7 +427,10 @@ err_exit:
 	trn_hw_exit(tdev, hw);
 	drm_dev_exit(idx);
 err_asid:
+	atomic_dec(&tdev->num_spaces);
 	ida_free(&tdev->asid_ida, vm->asid);
+err_user:
+	trn_user_del_space(vm->user);
 err_free:
 	mutex_destroy(&vm->lock);
 	kfree(vm->last_fences);
@@ -407,9 +445,12 @@ static void trn_vm_release(struct kref *ref)
 	u32 q;
 
 	trn_hbm_free(tdev, &vm->pt_blocks, vm->pt_bytes);
+	trn_user_uncharge_hbm(vm->user, vm->pt_bytes);
 	trn_pt_free(vm->root, 0);
 	drm_mm_takedown(&vm->va_mm);
+	atomic_dec(&tdev->num_spaces);
 	ida_free(&tdev->asid_ida, vm->asid);
+	trn_user_del_space(vm->user);
 	for (q = 0; q < tdev->num_queues; q++)
 		dma_fence_put(vm->last_fences[q]);
 	mutex_destroy(&vm->lock);

@@ -14,6 +14,7 @@ struct dma_fence;
 struct sg_table;
 struct trn_device;
 struct trn_pt;
+struct trn_user;
 
 /* Device virtual addresses handed out: the first 64 KiB stay unmapped. */
 #define TRN_VA_START		0x10000ULL
@@ -25,6 +26,9 @@ struct trn_pt;
  * @tdev: the device
  * @asid: address space id given to the device in CONTEXT descriptors, and
  *	the id of the semaphores of the space
+ * @user: the user charged for the space and its page tables, and for the
+ *	HBM objects mapped in it (trn_user.c); NULL for the export space
+ * @limited: the quotas of @user apply to this space
  * @lock: protects @va_mm, the page tables, @pt_bytes and @last_fences
  * @va_mm: allocator of device virtual addresses
  * @root: level 0 page table
@@ -41,6 +45,8 @@ struct trn_vm {
 	struct kref ref;
 	struct trn_device *tdev;
 	u32 asid;
+	struct trn_user *user;
+	bool limited;
 
 	struct mutex lock; /* va_mm, page tables, pt_bytes, last_fences */
 	struct drm_mm va_mm;
@@ -50,7 +56,7 @@ struct trn_vm {
 	struct dma_fence **last_fences;
 };
 
-struct trn_vm *trn_vm_create(struct trn_device *tdev);
+struct trn_vm *trn_vm_create(struct trn_device *tdev, bool user_space);
 struct trn_vm *trn_vm_get(struct trn_vm *vm);
 void trn_vm_put(struct trn_vm *vm);
 u64 trn_vm_pt_root(struct trn_vm *vm);

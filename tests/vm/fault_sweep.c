@@ -20,7 +20,7 @@
  * having failed once.
  *
  * After every run: all files closed, the device's counters in sysfs
- * (buffer_objects, hbm_used, host_used) must come back to what they were
+ * (buffer_objects, hbm_used, host_used, address_spaces_used) must come back to what they were
  * before the operation, and the kernel log must hold no report
  * (tests/vm/kernel-reports) but the allocation failures it was told of.
  * An injected failure the operation returns as an error is what is
@@ -64,11 +64,15 @@ static const char *tname = "faults";	/* TAP prefix: the test's name ($T) */
 
 /* --- the device counters ---------------------------------------------------- */
 
+#define NCOUNTERS	4
+
 struct counters {
-	uint64_t v[MAX_DEVS][3];
+	uint64_t v[MAX_DEVS][NCOUNTERS];
 };
 
-static const char *const counter_names[3] = { "buffer_objects", "hbm_used", "host_used" };
+static const char *const counter_names[NCOUNTERS] = {
+	"buffer_objects", "hbm_used", "host_used", "address_spaces_used",
+};
 
 static void counters_read(struct counters *c)
 {
@@ -76,7 +80,7 @@ static void counters_read(struct counters *c)
 
 	memset(c, 0, sizeof(*c));
 	for (d = 0; d < ndevs; d++)
-		for (i = 0; i < 3; i++)
+		for (i = 0; i < NCOUNTERS; i++)
 			if (kd_read_u64(dev_path(d, counter_names[i]), &c->v[d][i]))
 				c->v[d][i] = UINT64_MAX;
 }
@@ -117,7 +121,7 @@ static int counters_wait(const struct counters *base, char *why, size_t len)
 		usleep(20000);
 	}
 	for (d = 0; d < ndevs; d++)
-		for (i = 0; i < 3; i++)
+		for (i = 0; i < NCOUNTERS; i++)
 			if (now.v[d][i] != base->v[d][i]) {
 				snprintf(why, len, "%s %s is %" PRIu64 ", was %" PRIu64,
 					 devs[d].bdf, counter_names[i], now.v[d][i],
@@ -378,9 +382,6 @@ static int fn_arm(const char *fn)
 	if (ret)
 		return ret;
 	snprintf(path, sizeof(path), FAIL_FN "/%s/retval", fn);
-	/* NULL-returning functions take 0, the others an errno. */
-	if (!strcmp(fn, "trn_pt_alloc"))
-		return kd_write(path, "0");
 	return kd_write(path, "%#lx", (unsigned long)err);
 }
 
