@@ -190,6 +190,7 @@ nrt_status nrt_status_from_errno(int err)
 	case ENXIO:
 		return NRT_NO_DEVICE;
 	case ENOMEM:
+	case EDQUOT:	/* over the user's quota of the device */
 		return NRT_RESOURCE;
 	default:
 		return NRT_FAILURE;
