@@ -7,7 +7,9 @@
  * by everybody meanwhile): user A, the ids of nobody, opens files until
  * refused, and gets EDQUOT at half the device's address spaces while user
  * B still opens; A allocates HBM until its quota, B still allocates;
- * closing gives the quota back; root is not limited; the module parameters
+ * closing gives the quota back; root is not limited; with a second device
+ * cabled to the first, the page tables of a peer import are charged to the
+ * importer, once however often it imports; the module parameters
  * take only what they document; the device's counters come back to where
  * they were. Prints TAP.
  */
@@ -368,6 +370,98 @@ static void test_hbm(uint64_t hbm_size)
 	tap(sys_wait("hbm_used", base) == base, "hbm_used back to %lld", base);
 }
 
+/* --- page tables of peer imports ------------------------------------------ */
+
+static int peer_dmabuf = -1, peer_port = -1;
+
+/* The link port of accel0 that reaches accel1, or -1. */
+static int port_to_accel1(void)
+{
+	char path[160], buf[32];
+	int port;
+
+	for (port = 0; port < 16; port++) {
+		FILE *f;
+		bool hit;
+
+		snprintf(path, sizeof(path), "%s/link%d/peer_device", sysdir, port);
+		f = fopen(path, "re");
+		if (!f)
+			return -1;
+		hit = fgets(buf, sizeof(buf), f) && !strcmp(buf, "accel1\n");
+		fclose(f);
+		if (hit)
+			return port;
+	}
+	return -1;
+}
+
+static int import_ioctl(int fd)
+{
+	struct drm_trn_peer_import imp = { .fd = peer_dmabuf, .port = peer_port };
+
+	return drmIoctl(fd, DRM_IOCTL_TRN_PEER_IMPORT, &imp) ? -errno : 0;
+}
+
+/*
+ * User B imports root's object of accel1 on accel0, twice: B's HBM grows by
+ * the page tables of its file, once.
+ */
+static int importer(int ready, int go)
+{
+	int fd = tt_open(NULL), ret;
+	long long u0, p0, u1, p1, u2;
+
+	if (fd < 0)
+		return 10;
+	u0 = tt_fdinfo_num(fd, "trn-user-hbm");
+	p0 = tt_fdinfo_num(fd, "trn-page-tables");
+	ret = import_ioctl(fd);
+	u1 = tt_fdinfo_num(fd, "trn-user-hbm");
+	p1 = tt_fdinfo_num(fd, "trn-page-tables");
+	ret = ret ?: import_ioctl(fd);
+	u2 = tt_fdinfo_num(fd, "trn-user-hbm");
+	send_report(ready, p1 - p0, -ret, u1 - u0);
+	send_report(ready, 0, 0, u2 - u1);
+	wait_go(go);
+	close(fd);
+	return 0;
+}
+
+static void test_peer(void)
+{
+	uint32_t h;
+	struct child b;
+	struct report r, r2;
+	int fd1;
+	bool ok;
+
+	peer_port = port_to_accel1();
+	if (peer_port < 0)
+		return;
+	fd1 = tt_open("/dev/accel/accel1");
+	if (fd1 < 0 || tt_bo_create(fd1, 32 << 20, DRM_TRN_PLACEMENT_HBM, &h, NULL) ||
+	    drmPrimeHandleToFD(fd1, h, DRM_CLOEXEC | DRM_RDWR, &peer_dmabuf)) {
+		tap(false, "root exports an HBM object of accel1");
+		if (fd1 >= 0)
+			close(fd1);
+		return;
+	}
+	/* The child gets the dma-buf with its descriptors. */
+	b = spawn(UID_B, importer);
+	ok = !child_report(&b, &r) && !child_report(&b, &r2);
+	tap(ok && !r.err, "user B imports root's object of accel1 on accel0 through port %d (%s)",
+	    peer_port, strerror(r.err));
+	tap(r.n >= (32 << 20) / 512 / 1024 && r.v == r.n,
+	    "the page tables of the import (%d KiB) are charged to B, the importer (%lld KiB)",
+	    r.n, r.v);
+	tap(r2.v == 0, "importing it again charges nothing more (%lld KiB)", r2.v);
+	child_go(&b);
+	child_end(&b);
+	close(peer_dmabuf);
+	close(fd1);
+}
+
 static void test_params(void)
 {
 	tap(param_set("user_hbm_percent", "0") == -EINVAL, "user_hbm_percent=0 refused");
@@ -394,6 +488,7 @@ int main(void)
 	    "trn.ko has the parameter user_address_spaces");
 	test_address_spaces();
 	test_hbm(info.hbm_size);
+	test_peer();
 	test_params();
 	return tap_plan();
 }
