@@ -105,6 +105,11 @@ build/tests/vm/%: tests/vm/%.c tests/vm/trn_test.h tests/common/tap.h include/ua
 	$(CC) $(USER_CFLAGS) -Iinclude/uapi -Iinclude/hw -Itests/common $(USER_DRM_CFLAGS) $(USER_CMOCKA_CFLAGS) \
 		-o $@ $< $(USER_DRM_LIBS) $(USER_CMOCKA_LIBS) -pthread
 
+# What an operator's tools hear of a memory error: netlink, so libnl.
+build/tests/vm/ecc_watch: tests/vm/ecc_watch.c include/uapi/linux/trn_link.h
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -Iinclude/uapi $(USER_NL_CFLAGS) -o $@ $< $(USER_NL_LIBS)
+
 # Tools for the debug guest kernel: the fault-injection sweep (15-faults) and
 # the uapi fuzzer (tests/fuzz), on the helpers of tests/common/kdebug.c.
 KDEBUG_SRCS := tests/common/kdebug.c tests/common/kdebug.h tests/vm/kernel-reports \

@@ -38,6 +38,7 @@
 #define gpu_buddy_alloc_blocks	drm_buddy_alloc_blocks
 #define gpu_buddy_block_offset	drm_buddy_block_offset
 #define gpu_buddy_block_size	drm_buddy_block_size
+#define GPU_BUDDY_RANGE_ALLOCATION	DRM_BUDDY_RANGE_ALLOCATION
 
 static inline void gpu_buddy_free_list(struct drm_buddy *mm, struct list_head *objects,
 				       unsigned int flags)

@@ -13,6 +13,7 @@
 #include <drm/trn_accel.h>
 
 #include "trn_drv.h"
+#include "trn_ecc.h"
 #include "trn_file.h"
 #include "trn_gem.h"
 #include "trn_hw.h"
@@ -256,6 +257,11 @@ static int trn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		return ret;
 
+	/* Pages earlier errors hit leave the allocator before anything is allocated. */
+	ret = trn_ecc_init(tdev);
+	if (ret)
+		return ret;
+
 	ret = trn_irq_init(tdev);
 	if (ret)
 		return ret;
@@ -311,11 +317,11 @@ static void trn_remove(struct pci_dev *pdev)
 
 /*
  * The attribute groups of a bound device, created by the driver core before
- * it announces the binding: the device's attributes, stats/, link<p>/ and
- * core<c>/. Filled in at module load; NULL-terminated.
+ * it announces the binding: the device's attributes (trn_sysfs.c, then
+ * trn_ecc.c), stats/, link<p>/ and core<c>/. Filled in at module load; NULL-terminated.
  */
 static const struct attribute_group
-	*trn_groups[2 + TRN_MAX_LINKS + TRN_MAX_CORES + 1] __ro_after_init;
+	*trn_groups[3 + TRN_MAX_LINKS + TRN_MAX_CORES + 1] __ro_after_init;
 
 static void __init trn_groups_setup(void)
 {
@@ -323,6 +329,7 @@ static void __init trn_groups_setup(void)
 
 	*g++ = &trn_sysfs_group;
 	*g++ = &trn_stats_group;
+	*g++ = &trn_ecc_group;
 	trn_sysfs_fill_dirs(&trn_link_dirs, g);
 	g += TRN_MAX_LINKS;
 	trn_sysfs_fill_dirs(&trn_core_dirs, g);

@@ -55,6 +55,9 @@ struct trn_vm;
  * @hbm_mm: allocator of device memory (objects and page tables)
  * @hbm_used: bytes of HBM allocated, page tables included
  * @hbm_peak: highest @hbm_used since probe or the last clearing of stats/
+ * @hbm_bad: pages an uncorrectable error hit, retired or pending (trn_mem.c)
+ * @hbm_retired: pages of @hbm_bad out of the allocator for good
+ * @hbm_pending: pages of @hbm_bad still in use, retired when freed
  * @host_used: bytes of host memory held by host objects
  * @num_bos: live buffer objects
  * @dma_engines: DMA engines
@@ -84,6 +87,11 @@ struct trn_vm;
  * @dma_base: DMA engine bytes and busy time that read as zero
  * @ecc_base: corrected and uncorrected ECC errors that read as zero
  * @core_base: per NeuronCore, its counter registers' values that read as zero
+ * @ecc_lock: protects @ecc_seen and TRN_REG_ECC_LOG_INDEX
+ * @ecc_work: reads the ECC error log after TRN_IRQ_ECC (trn_ecc.c)
+ * @ecc_log_size: entries of the device's ECC error log, 0 without one
+ * @ecc_seen: entries of the log the driver has handled
+ * @ecc_stopped: the interrupt handler no longer queues @ecc_work
  * @reset_count: resets from outside the driver (FLR, PCIe error recovery),
  *	in sysfs
  * @recovering: a PCIe error recovery is under way (trn_reset.c); only
@@ -117,6 +125,9 @@ struct trn_device {
 	struct gpu_buddy hbm_mm;
 	u64 hbm_used;
 	u64 hbm_peak;
+	struct list_head hbm_bad;
+	u32 hbm_retired;
+	u32 hbm_pending;
 	atomic64_t host_used;
 	atomic_t num_bos;
 
@@ -148,6 +159,12 @@ struct trn_device {
 	u64 dma_base[2];
 	u64 ecc_base[2];
 	u64 *core_base;
+
+	struct mutex ecc_lock; /* ecc_seen, TRN_REG_ECC_LOG_INDEX */
+	struct work_struct ecc_work;
+	u32 ecc_log_size;
+	u32 ecc_seen;
+	bool ecc_stopped;
 
 	atomic_t reset_count;
 	bool recovering;

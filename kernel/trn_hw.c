@@ -234,6 +234,9 @@ static irqreturn_t trn_irq_misc(int irq, void *arg)
 		complete(&tdev->irq_test_done);
 	if (cause & TRN_IRQ_LINK)
 		trn_link_irq(tdev);
+	/* The ECC log is read by trn_ecc.c, in process context. */
+	if ((cause & TRN_IRQ_ECC) && !READ_ONCE(tdev->ecc_stopped))
+		queue_work(tdev->wq, &tdev->ecc_work);
 	return IRQ_HANDLED;
 }
 
@@ -299,8 +302,15 @@ int trn_irq_init(struct trn_device *tdev)
 	if (ret)
 		return ret;
 
-	/* trn_link_init() adds TRN_IRQ_LINK on devices with link ports. */
-	trn_write32(tdev, TRN_REG_IRQ_MASK, TRN_IRQ_TEST);
+	/*
+	 * trn_link_init() adds TRN_IRQ_LINK on devices with link ports. The
+	 * ECC log, read at bind (trn_ecc_init()), is read again after each
+	 * TRN_IRQ_ECC, and once now: an error may have come since.
+	 */
+	trn_write32(tdev, TRN_REG_IRQ_MASK, TRN_IRQ_TEST |
+		    (tdev->ecc_log_size ? TRN_IRQ_ECC : 0));
+	if (tdev->ecc_log_size)
+		queue_work(tdev->wq, &tdev->ecc_work);
 	if (!(tdev->hw_caps & TRN_CAP_IRQ_TEST))
 		return 0;
 	return trn_irq_selftest(tdev);

@@ -358,6 +358,7 @@ int trn_link_nl_set_doit(struct sk_buff *skb, struct genl_info *info)
  */
 static const struct genl_multicast_group trn_link_mcgrps[] = {
 	[TRN_LINK_NLGRP_EVENTS] = { .name = TRN_LINK_MCGRP_EVENTS },
+	[TRN_LINK_NLGRP_HEALTH] = { .name = TRN_LINK_MCGRP_HEALTH },
 };
 
 static struct genl_family trn_link_family __ro_after_init = {
@@ -407,6 +408,50 @@ static void trn_link_notify(struct trn_device *tdev, unsigned int p,
 	}
 	genlmsg_multicast(&trn_link_family, skb, 0, TRN_LINK_NLGRP_EVENTS,
 			  GFP_KERNEL);
+}
+
+/**
+ * trn_link_ecc_notify() - tell the health group of an uncorrectable error
+ * @tdev: the device
+ * @addr: HBM offset of the page the error hit
+ * @retired: the page is retired, else pending
+ * @total: the device's aggregate count of uncorrectable errors
+ * @retired_pages: pages of the device retired so far
+ *
+ * The family is the NeuronLink ports', and the only one of the driver: its
+ * health group carries the device's memory errors (trn_ecc.c). Sleeps.
+ */
+void trn_link_ecc_notify(struct trn_device *tdev, u64 addr, bool retired,
+			 u64 total, u32 retired_pages)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	if (!genl_has_listeners(&trn_link_family, &init_net,
+				TRN_LINK_NLGRP_HEALTH))
+		return;
+	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!skb)
+		return;
+	hdr = genlmsg_put(skb, 0, 0, &trn_link_family, 0, TRN_LINK_CMD_ECC_EVENT);
+	if (!hdr)
+		goto err;
+	if (nla_put_u32(skb, TRN_LINK_ECC_A_DEV_INDEX, trn_accel_index(tdev)) ||
+	    nla_put_u32(skb, TRN_LINK_ECC_A_DEV_CHIP, tdev->chip_id) ||
+	    nla_put_string(skb, TRN_LINK_ECC_A_DEV_BDF, pci_name(tdev->pdev)) ||
+	    nla_put_u64_64bit(skb, TRN_LINK_ECC_A_ADDR, addr, TRN_LINK_ECC_A_PAD) ||
+	    nla_put_u32(skb, TRN_LINK_ECC_A_PAGE_STATE,
+			retired ? TRN_LINK_PAGE_RETIRED : TRN_LINK_PAGE_PENDING) ||
+	    nla_put_u64_64bit(skb, TRN_LINK_ECC_A_UNCORRECTED_TOTAL, total,
+			      TRN_LINK_ECC_A_PAD) ||
+	    nla_put_u32(skb, TRN_LINK_ECC_A_RETIRED_PAGES, retired_pages))
+		goto err;
+	genlmsg_end(skb, hdr);
+	genlmsg_multicast(&trn_link_family, skb, 0, TRN_LINK_NLGRP_HEALTH,
+			  GFP_KERNEL);
+	return;
+err:
+	nlmsg_free(skb);
 }
 
 static const char *const trn_link_state_names[] = {

@@ -57,4 +57,5 @@ const struct genl_split_ops trn_link_nl_ops[3] = {
 
 static const struct genl_multicast_group trn_link_nl_mcgrps[] = {
 	[TRN_LINK_NLGRP_EVENTS] = { "events", },
+	[TRN_LINK_NLGRP_HEALTH] = { "health", },
 };

@@ -21,6 +21,7 @@ int trn_link_nl_set_doit(struct sk_buff *skb, struct genl_info *info);
 
 enum {
 	TRN_LINK_NLGRP_EVENTS,
+	TRN_LINK_NLGRP_HEALTH,
 };
 
 #endif /* _LINUX_TRN_LINK_GEN_H */

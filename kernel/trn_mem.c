@@ -4,6 +4,8 @@
 #include <linux/error-injection.h>
 #include <linux/io.h>
 #include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/sysfs.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_managed.h>
 
@@ -16,13 +18,118 @@
  * objects take whatever blocks are free (they need not be contiguous), page
  * tables take single chunks (trn_vm.c). The blocks are a list the caller
  * keeps; nothing outside this file looks inside them.
+ *
+ * A page that an uncorrectable error hit (trn_ecc.c) is retired: the
+ * allocator hands it to no one again until the driver is unbound. If it is
+ * free, it is allocated at once into a list of its own; if an object or a
+ * page table holds it, it is pending, and retired when that is freed.
  */
+
+/**
+ * struct trn_hbm_bad - a page of HBM an uncorrectable error hit
+ * @link: in trn_device.hbm_bad, in the order the errors came
+ * @addr: HBM offset of the page
+ * @blocks: the page's block once retired, else empty
+ */
+struct trn_hbm_bad {
+	struct list_head link;
+	u64 addr;
+	struct list_head blocks;
+};
 
 static void trn_hbm_fini(struct drm_device *drm, void *arg)
 {
 	struct trn_device *tdev = arg;
+	struct trn_hbm_bad *bad, *tmp;
 
+	list_for_each_entry_safe(bad, tmp, &tdev->hbm_bad, link) {
+		gpu_buddy_free_list(&tdev->hbm_mm, &bad->blocks, 0);
+		kfree(bad);
+	}
 	gpu_buddy_fini(&tdev->hbm_mm);
+}
+
+/* Take the free page of @bad out of the allocator, if it is free; hbm_lock. */
+static bool trn_hbm_take(struct trn_device *tdev, struct trn_hbm_bad *bad)
+{
+	if (gpu_buddy_alloc_blocks(&tdev->hbm_mm, bad->addr,
+				   bad->addr + TRN_PAGE_SIZE, TRN_PAGE_SIZE,
+				   TRN_PAGE_SIZE, &bad->blocks,
+				   GPU_BUDDY_RANGE_ALLOCATION))
+		return false;
+	tdev->hbm_retired++;
+	tdev->hbm_pending--;
+	return true;
+}
+
+/* Memory was freed: retire the pending pages it held. hbm_lock held. */
+static void trn_hbm_retire_pending(struct trn_device *tdev)
+{
+	struct trn_hbm_bad *bad;
+
+	list_for_each_entry(bad, &tdev->hbm_bad, link)
+		if (list_empty(&bad->blocks) && trn_hbm_take(tdev, bad))
+			drm_info(&tdev->drm, "HBM page 0x%llx retired: its last user freed it\n",
+				 bad->addr);
+}
+
+/**
+ * trn_hbm_retire() - never hand out a page of HBM again
+ * @tdev: the device
+ * @addr: HBM offset of the page, page aligned, below hbm_size
+ *
+ * Return: 1 if the page is retired (now or before), 0 if memory in use
+ * holds it (it is retired when freed), or -ENOMEM.
+ */
+int trn_hbm_retire(struct trn_device *tdev, u64 addr)
+{
+	struct trn_hbm_bad *bad;
+	int ret;
+
+	mutex_lock(&tdev->hbm_lock);
+	list_for_each_entry(bad, &tdev->hbm_bad, link) {
+		if (bad->addr == addr) {
+			ret = !list_empty(&bad->blocks);
+			goto out;
+		}
+	}
+	bad = kzalloc(sizeof(*bad), GFP_KERNEL);
+	if (!bad) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	bad->addr = addr;
+	INIT_LIST_HEAD(&bad->blocks);
+	list_add_tail(&bad->link, &tdev->hbm_bad);
+	tdev->hbm_pending++;
+	ret = trn_hbm_take(tdev, bad);
+out:
+	mutex_unlock(&tdev->hbm_lock);
+	return ret;
+}
+
+/**
+ * trn_hbm_show_bad() - the retired, or the pending, pages for sysfs
+ * @tdev: the device
+ * @retired: the retired pages, else those still in use
+ * @buf: a sysfs page
+ *
+ * One HBM offset a line, in the order the errors came. The device's error
+ * log bounds the list (TRN_REG_ECC_LOG_SIZE entries), well within a page.
+ *
+ * Return: the length written.
+ */
+ssize_t trn_hbm_show_bad(struct trn_device *tdev, bool retired, char *buf)
+{
+	struct trn_hbm_bad *bad;
+	ssize_t len = 0;
+
+	mutex_lock(&tdev->hbm_lock);
+	list_for_each_entry(bad, &tdev->hbm_bad, link)
+		if (list_empty(&bad->blocks) != retired)
+			len += sysfs_emit_at(buf, len, "0x%llx\n", bad->addr);
+	mutex_unlock(&tdev->hbm_lock);
+	return len;
 }
 
 int trn_hbm_init(struct trn_device *tdev)
@@ -32,6 +139,7 @@ int trn_hbm_init(struct trn_device *tdev)
 	ret = drmm_mutex_init(&tdev->drm, &tdev->hbm_lock);
 	if (ret)
 		return ret;
+	INIT_LIST_HEAD(&tdev->hbm_bad);
 	ret = gpu_buddy_init(&tdev->hbm_mm, tdev->hbm_size, TRN_PAGE_SIZE);
 	if (ret)
 		return ret;
@@ -68,6 +176,8 @@ void trn_hbm_free(struct trn_device *tdev, struct list_head *blocks, u64 size)
 	mutex_lock(&tdev->hbm_lock);
 	gpu_buddy_free_list(&tdev->hbm_mm, blocks, 0);
 	tdev->hbm_used -= size;
+	if (tdev->hbm_pending)
+		trn_hbm_retire_pending(tdev);
 	mutex_unlock(&tdev->hbm_lock);
 }
 

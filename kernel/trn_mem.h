@@ -15,6 +15,8 @@ int trn_hbm_alloc_page(struct trn_device *tdev, struct list_head *blocks,
 		       u64 *hbm);
 void trn_hbm_free(struct trn_device *tdev, struct list_head *blocks, u64 size);
 int trn_hbm_clear(struct trn_device *tdev, struct list_head *blocks);
+int trn_hbm_retire(struct trn_device *tdev, u64 addr);
+ssize_t trn_hbm_show_bad(struct trn_device *tdev, bool retired, char *buf);
 int trn_hbm_walk(struct trn_device *tdev, struct list_head *blocks,
 		 int (*fn)(void *arg, u64 hbm, u64 len), void *arg);
 

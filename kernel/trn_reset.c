@@ -7,6 +7,7 @@
 
 #include "trn_compat.h"
 #include "trn_drv.h"
+#include "trn_ecc.h"
 #include "trn_hw.h"
 #include "trn_job.h"
 #include "trn_link.h"
@@ -54,6 +55,7 @@ static int trn_reset_restore(struct trn_device *tdev)
 	trn_link_restart(tdev);
 	trn_peer_restart(tdev);
 	trn_stats_restart(tdev);
+	trn_ecc_restart(tdev);
 	return 0;
 }
 

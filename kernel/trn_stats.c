@@ -25,7 +25,9 @@
  * device's registers, read at each read of a file. Everyone may read them.
  * Writing 1 to stats/clear (CAP_SYS_ADMIN) makes them all read zero from
  * then on: job counters are zeroed, register counters get a base that is
- * subtracted, and the HBM peak restarts from what is in use.
+ * subtracted, and the HBM peak restarts from what is in use. All but the
+ * aggregate ECC counters (interface 1.6), which the device keeps for its
+ * life and which nothing clears.
  */
 
 static u64 trn_jobs(struct trn_device *tdev, u32 first, u32 count,
@@ -178,6 +180,36 @@ static ssize_t ecc_uncorrected_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(ecc_uncorrected);
 
+/* The device's own totals: no base, stats/clear leaves them alone. */
+static ssize_t trn_aggregate_show(struct device *dev, char *buf, u32 reg)
+{
+	struct trn_device *tdev = dev_to_trn(dev);
+	u64 val;
+	int idx;
+
+	if (!drm_dev_enter(&tdev->drm, &idx))
+		return -ENODEV;
+	val = trn_read64(tdev, reg);
+	drm_dev_exit(idx);
+	return sysfs_emit(buf, "%llu\n", val);
+}
+
+static ssize_t ecc_corrected_aggregate_show(struct device *dev,
+					    struct device_attribute *attr,
+					    char *buf)
+{
+	return trn_aggregate_show(dev, buf, TRN_REG_ECC_CORRECTED_TOTAL);
+}
+static DEVICE_ATTR_RO(ecc_corrected_aggregate);
+
+static ssize_t ecc_uncorrected_aggregate_show(struct device *dev,
+					      struct device_attribute *attr,
+					      char *buf)
+{
+	return trn_aggregate_show(dev, buf, TRN_REG_ECC_UNCORRECTED_TOTAL);
+}
+static DEVICE_ATTR_RO(ecc_uncorrected_aggregate);
+
 /**
  * trn_stats_restart() - the device's counters started again from zero
  * @tdev: the device, after a reset
@@ -253,11 +285,16 @@ static struct attribute *trn_stats_attrs[] = {
 	&dev_attr_hbm_peak.attr,
 	&dev_attr_ecc_corrected.attr,
 	&dev_attr_ecc_uncorrected.attr,
+	&dev_attr_ecc_corrected_aggregate.attr,
+	&dev_attr_ecc_uncorrected_aggregate.attr,
 	&dev_attr_clear.attr,
 	NULL
 };
 
-/* The ECC counters exist from interface 1.5 (TRN_CAP_HEALTH) on. */
+/*
+ * The ECC counters exist from interface 1.5 (TRN_CAP_HEALTH) on, their
+ * aggregates from 1.6 (TRN_CAP_ECC_LOG).
+ */
 static umode_t trn_stats_visible(struct kobject *kobj, struct attribute *attr,
 				 int n)
 {
@@ -266,6 +303,10 @@ static umode_t trn_stats_visible(struct kobject *kobj, struct attribute *attr,
 	if ((attr == &dev_attr_ecc_corrected.attr ||
 	     attr == &dev_attr_ecc_uncorrected.attr) &&
 	    !(tdev->hw_caps & TRN_CAP_HEALTH))
+		return 0;
+	if ((attr == &dev_attr_ecc_corrected_aggregate.attr ||
+	     attr == &dev_attr_ecc_uncorrected_aggregate.attr) &&
+	    !(tdev->hw_caps & TRN_CAP_ECC_LOG))
 		return 0;
 	return attr->mode;
 }

@@ -16,7 +16,17 @@
  * The ECC counters count HBM errors; the model has none of its own, so
  * they move only when the properties inject-ecc-corrected and
  * inject-ecc-uncorrected are set (qom-set, while the VM runs): setting one
- * to N adds N errors. Everything here runs with the BQL held.
+ * to N adds N errors. Each kind has two counters: one that a device reset
+ * zeroes, and a total that only the end of the device (QEMU) ends, as a
+ * board keeps its error history in its own flash.
+ *
+ * inject-ecc-uncorrected-addr poisons the page of an HBM offset (1.6): the
+ * error is counted, the page is recorded in the error log and marked in a
+ * bitmap that the MMU (trn-mmu.c) tests for every page it hands a worker,
+ * so that any access to it fails with TRN_DMA_ERR_ECC; TRN_IRQ_ECC tells the
+ * driver. A poisoned page stays so, across resets, for the life of the
+ * device: the cells are broken. Everything here runs with the BQL held, but
+ * the workers read the bitmap.
  */
 
 #include "qemu/osdep.h"
@@ -27,6 +37,9 @@
 #include "trn.h"
 #include "trn-core.h"
 #include "trn-health.h"
+#include "trn-irq.h"
+#include "trn-link.h"
+#include "trn-mem.h"
 #include "trn-queue.h"
 
 #define TRN_HEALTH_PERIOD_NS    (100 * 1000 * 1000)
@@ -113,6 +126,15 @@ bool trn_health_read(TrnState *s, hwaddr reg, uint64_t *val)
     case TRN_REG_POWER_MAX:
         *val = trn_health_power_max(s);
         return true;
+    case TRN_REG_ECC_LOG_COUNT:
+        *val = h->log_count;
+        return true;
+    case TRN_REG_ECC_LOG_SIZE:
+        *val = TRN_ECC_LOG_ENTRIES;
+        return true;
+    case TRN_REG_ECC_LOG_INDEX:
+        *val = h->log_index;
+        return true;
     default:
         return false;
     }
@@ -120,24 +142,50 @@ bool trn_health_read(TrnState *s, hwaddr reg, uint64_t *val)
 
 bool trn_health_read64(TrnState *s, hwaddr reg, uint64_t *val)
 {
+    TrnHealth *h = &s->health;
+
     switch (reg) {
     case TRN_REG_ECC_CORRECTED:
-        *val = s->health.ecc[0];
+        *val = h->ecc[0];
         return true;
     case TRN_REG_ECC_UNCORRECTED:
-        *val = s->health.ecc[1];
+        *val = h->ecc[1];
+        return true;
+    case TRN_REG_ECC_CORRECTED_TOTAL:
+        *val = h->ecc_total[0];
+        return true;
+    case TRN_REG_ECC_UNCORRECTED_TOTAL:
+        *val = h->ecc_total[1];
+        return true;
+    case TRN_REG_ECC_LOG_ADDR:
+        /* Any index the guest wrote: only those the log holds have one */
+        *val = h->log_index < MIN(h->log_count, TRN_ECC_LOG_ENTRIES) ?
+               h->log[h->log_index] : TRN_ECC_LOG_NONE;
         return true;
     default:
         return false;
     }
 }
 
-/* Device reset: counters to zero; the board keeps its temperature. */
+bool trn_health_write(TrnState *s, hwaddr reg, uint64_t val)
+{
+    if (reg != TRN_REG_ECC_LOG_INDEX) {
+        return false;
+    }
+    s->health.log_index = val;
+    return true;
+}
+
+/*
+ * Device reset: the counters since reset to zero; the totals, the poisoned
+ * pages and the log stay, and the board keeps its temperature.
+ */
 void trn_health_reset(TrnState *s)
 {
     TrnHealth *h = &s->health;
 
     h->ecc[0] = h->ecc[1] = 0;
+    h->log_index = 0;
     h->last_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     trn_health_busy(s, h->last_busy);
 }
@@ -145,6 +193,10 @@ void trn_health_reset(TrnState *s)
 void trn_health_realize(TrnState *s)
 {
     TrnHealth *h = &s->health;
+
+    h->pages = DIV_ROUND_UP(s->hbm_bytes, TRN_PAGE_SIZE);
+    h->poison = bitmap_new(h->pages);
+    h->last_inject = TRN_ECC_LOG_NONE;
 
     h->power_mw = TRN_HEALTH_IDLE_MW;
     h->temp_mc = s->ambient_temp * 1000.0 +
@@ -158,6 +210,13 @@ void trn_health_unrealize(TrnState *s)
 {
     timer_free(s->health.timer);
     s->health.timer = NULL;
+}
+
+void trn_health_finalize(TrnState *s)
+{
+    s->health.pages = 0;
+    g_free(s->health.poison);
+    s->health.poison = NULL;
 }
 
 /* --- Fault injection: inject-ecc-corrected, inject-ecc-uncorrected */
@@ -186,8 +245,65 @@ static void trn_health_set_ecc(Object *obj, Visitor *v, const char *name,
         return;
     }
     s->health.ecc[kind] += n;
+    s->health.ecc_total[kind] += n;
     trace_trn_ecc_inject(s->chip_id, kind ? "uncorrected" : "corrected", n,
                          s->health.ecc[kind]);
+}
+
+static void trn_health_get_ecc_addr(Object *obj, Visitor *v,
+                                    const char *name, void *opaque,
+                                    Error **errp)
+{
+    visit_type_uint64(v, name, &TRN(obj)->health.last_inject, errp);
+}
+
+/*
+ * An uncorrectable error in the page of HBM offset @addr: counted, the page
+ * poisoned and, the first time, logged and signalled. The workers drop the
+ * translations they hold, this device's and its peers', so that the next
+ * access to the page, even in a run already under way, sees the poison.
+ */
+static void trn_health_set_ecc_addr(Object *obj, Visitor *v,
+                                    const char *name, void *opaque,
+                                    Error **errp)
+{
+    TrnState *s = TRN(obj);
+    TrnHealth *h = &s->health;
+    uint64_t addr, page;
+    bool logged = false;
+
+    if (!visit_type_uint64(v, name, &addr, errp)) {
+        return;
+    }
+    if (!DEVICE(obj)->realized) {
+        error_setg(errp, "%s: only while the VM runs", name);
+        return;
+    }
+    if (addr >= s->hbm_bytes) {
+        error_setg(errp, "%s: 0x%" PRIx64 " is not in device memory "
+                   "(0x%" PRIx64 " bytes)", name, addr, s->hbm_bytes);
+        return;
+    }
+    page = addr >> TRN_PAGE_SHIFT;
+    h->last_inject = addr;
+    h->ecc[1]++;
+    h->ecc_total[1]++;
+    if (!test_bit(page, h->poison)) {
+        set_bit_atomic(page, h->poison);
+        if (h->log_count < TRN_ECC_LOG_ENTRIES) {
+            h->log[h->log_count] = page << TRN_PAGE_SHIFT;
+            logged = true;
+        }
+        /* Past the log's end: counted, so that software sees the loss */
+        if (h->log_count < UINT32_MAX) {
+            h->log_count++;
+        }
+        trn_mem_remap(s);
+        trn_link_remap_peers(s);
+        trn_irq_set(s, TRN_IRQ_ECC);
+    }
+    trace_trn_ecc_poison(s->chip_id, page << TRN_PAGE_SHIFT, h->log_count,
+                         logged);
 }
 
 void trn_health_class_init(ObjectClass *oc)
@@ -202,4 +318,10 @@ void trn_health_class_init(ObjectClass *oc)
                               GUINT_TO_POINTER(1));
     object_class_property_set_description(oc, "inject-ecc-uncorrected",
         "Set to N to count N more uncorrectable HBM errors; reads the total");
+    object_class_property_add(oc, "inject-ecc-uncorrected-addr", "uint64",
+                              trn_health_get_ecc_addr,
+                              trn_health_set_ecc_addr, NULL, NULL);
+    object_class_property_set_description(oc, "inject-ecc-uncorrected-addr",
+        "Set to an HBM offset: an uncorrectable error poisons its page; "
+        "reads the last offset set");
 }

@@ -14,6 +14,10 @@
  * the pages of an instruction's operands in trn-core.c), and drop them after
  * TRN_REG_TLB_INVALIDATE: see trn_step_remap().
  *
+ * A page of HBM that an uncorrectable error poisoned (trn-health.c) fails
+ * with TRN_DMA_ERR_ECC, whether it holds data or a page table, and whether
+ * it is this device's or a peer's.
+ *
  * A peer entry (TRN_PTE_PEER) leads over a NeuronLink port into the export
  * space of the device at the other end, whose tables are walked the same
  * way in that device's HBM; its TRN_REG_TLB_INVALIDATE makes the workers of
@@ -26,6 +30,7 @@
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
 #include "qemu/rcu.h"
+#include "trace.h"
 #include "trn.h"
 #include "trn-mmu.h"
 
@@ -71,6 +76,10 @@ static uint32_t trn_mmu_walk(TrnState *s, uint64_t root, uint64_t va,
         level = TRN_PT_LEVELS - 1;
     }
     for (;;) {
+        if (trn_health_poisoned(&s->health, table)) {
+            trace_trn_ecc_fault(s->chip_id, table);
+            return TRN_DMA_ERR_ECC;
+        }
         pte = trn_pte_read(s, table, va, level);
         if (!(pte & TRN_PTE_VALID)) {
             return TRN_DMA_ERR_UNMAPPED;
@@ -133,6 +142,16 @@ static uint32_t trn_mmu_export(TrnState *p, uint64_t xva, bool write,
     return TRN_DMA_ERR_NONE;
 }
 
+/* A page of HBM that is poisoned fails; others pass. */
+static uint32_t trn_mmu_checked(const TrnMmuPage *pg)
+{
+    if (!pg->system && trn_health_poisoned(&pg->dev->health, pg->addr)) {
+        trace_trn_ecc_fault(pg->dev->chip_id, pg->addr);
+        return TRN_DMA_ERR_ECC;
+    }
+    return TRN_DMA_ERR_NONE;
+}
+
 /*
  * Translate the page of @va (page aligned) into @pg, following a peer entry
  * across its link into the peer's export space.
@@ -168,7 +187,7 @@ static uint32_t trn_mmu_page(TrnState *s, uint64_t root, uint64_t va,
         return TRN_DMA_ERR_READONLY;
     }
     if (!(pte & TRN_PTE_PEER)) {
-        return TRN_DMA_ERR_NONE;
+        return trn_mmu_checked(pg);
     }
     port = (pte & TRN_PTE_PORT_MASK) >> TRN_PTE_PORT_SHIFT;
     if (port >= s->nlinks) {
@@ -191,7 +210,7 @@ static uint32_t trn_mmu_page(TrnState *s, uint64_t root, uint64_t va,
     pg->dev = peer;
     pg->link = l;
     pg->far = &peer->links[l->peer_port];
-    return TRN_DMA_ERR_NONE;
+    return trn_mmu_checked(pg);
 }
 
 /*

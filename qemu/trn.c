@@ -42,7 +42,8 @@
 static uint64_t trn_caps(TrnState *s)
 {
     return TRN_CAP_HBM_BAR | TRN_CAP_IRQ_TEST | TRN_CAP_DMA | TRN_CAP_MMU |
-           TRN_CAP_COMPUTE | TRN_CAP_LINK | TRN_CAP_PEER | TRN_CAP_HEALTH;
+           TRN_CAP_COMPUTE | TRN_CAP_LINK | TRN_CAP_PEER | TRN_CAP_HEALTH |
+           TRN_CAP_ECC_LOG;
 }
 
 /* Device-internal reset: what TRN_REG_RESET, FLR and a bus reset share. */
@@ -243,6 +244,10 @@ static void trn_mmio_write(void *opaque, hwaddr addr, uint64_t val,
     case TRN_REG_TLB_INVALIDATE:
         trn_tlb_invalidate(s, val);
         return;
+    default:
+        if (trn_health_write(s, addr, val)) {
+            return;
+        }
     }
 bad:
     trace_trn_mmio_unhandled(s->chip_id, "write", addr, size);
@@ -525,12 +530,18 @@ static void trn_instance_init(Object *obj)
     }
 }
 
+static void trn_instance_finalize(Object *obj)
+{
+    trn_health_finalize(TRN(obj));
+}
+
 static const TypeInfo trn_types[] = {
     {
         .name          = TYPE_TRN,
         .parent        = TYPE_PCI_DEVICE,
         .instance_size = sizeof(TrnState),
         .instance_init = trn_instance_init,
+        .instance_finalize = trn_instance_finalize,
         .class_init    = trn_class_init,
         .interfaces    = (InterfaceInfo[]) {
             { INTERFACE_PCIE_DEVICE },

@@ -670,7 +670,9 @@ qemu_integrate() {
 		[ -e "$TOP/qemu/$(basename "$f")" ] || [ -e "$TOP/include/hw/$(basename "$f")" ] ||
 			rm -f "$f"
 	done
-	sync_file "$TOP/tests/qtest/trn-test.c" "$src/tests/qtest/trn-test.c"
+	for f in "$TOP"/tests/qtest/trn-test.[ch]; do
+		sync_file "$f" "$src/tests/qtest/$(basename "$f")"
+	done
 }
 
 # do_qemu FLAVOUR: release or asan.

@@ -161,7 +161,18 @@ static void nrt_diag_ecc(struct nrt_diag_report *r, const struct nrt_diag_dev *d
 {
 	const struct nrt_facts *f = &d->f;
 
-	if (f->ecc_uncorrected == NRT_FACT_NA)
+	char retired[48] = "";
+
+	if (f->retired_pages != NRT_FACT_NA && f->retired_pages)
+		snprintf(retired, sizeof(retired), ", %" PRIu64 " HBM page%s retired",
+			 f->retired_pages, f->retired_pages == 1 ? "" : "s");
+	/* A page in use when it failed: a job lost data, the page is not retired yet */
+	if (f->retired_pending != NRT_FACT_NA && f->retired_pending)
+		nrt_diag_add(r, "ecc", 1, d->index, d->bdf, NRT_DIAG_FAIL,
+			     "restart the jobs on the device: their memory had an uncorrectable error, and its page is retired once they end",
+			     "%" PRIu64 " HBM page%s with an uncorrectable error still in use",
+			     f->retired_pending, f->retired_pending == 1 ? "" : "s");
+	else if (f->ecc_uncorrected == NRT_FACT_NA)
 		nrt_diag_add(r, "ecc", 1, d->index, d->bdf, NRT_DIAG_SKIP, NULL, NO_ATTR,
 			     "stats/ecc_uncorrected");
 	else if (f->ecc_uncorrected)
@@ -171,8 +182,8 @@ static void nrt_diag_ecc(struct nrt_diag_report *r, const struct nrt_diag_dev *d
 			     f->ecc_uncorrected, f->ecc_uncorrected == 1 ? "" : "s");
 	else
 		nrt_diag_add(r, "ecc", 1, d->index, d->bdf, NRT_DIAG_PASS, NULL,
-			     "no uncorrectable ECC error (%" PRIu64 " corrected)",
-			     f->ecc_corrected == NRT_FACT_NA ? 0 : f->ecc_corrected);
+			     "no uncorrectable ECC error (%" PRIu64 " corrected%s)",
+			     f->ecc_corrected == NRT_FACT_NA ? 0 : f->ecc_corrected, retired);
 }
 
 static void nrt_diag_sensors(struct nrt_diag_report *r, const struct nrt_diag_dev *d)

@@ -75,6 +75,22 @@ static uint64_t nrt_facts_u64(const char *dir, const char *name)
 	return errno || *end ? NRT_FACT_NA : (uint64_t)v;
 }
 
+/* The lines of a list attribute (retired_pages), or NRT_FACT_NA. */
+static uint64_t nrt_facts_lines(const char *dir, const char *name)
+{
+	char buf[4096];
+	uint64_t n = 0;
+	ssize_t len, i;
+
+	/* The driver's lists fit a sysfs page (Documentation/sysfs.rst). */
+	len = nrt_facts_file(dir, name, buf, sizeof(buf));
+	if (len < 0)
+		return NRT_FACT_NA;
+	for (i = 0; i < len; i++)
+		n += buf[i] == '\n';
+	return n;
+}
+
 /* A signed decimal attribute, or -1 (also for negative values). */
 static int64_t nrt_facts_s64(const char *dir, const char *name)
 {
@@ -197,6 +213,8 @@ void nrt_facts_init(struct nrt_facts *f)
 	f->numa_node = -1;
 	f->wedged = -1;
 	f->reset_count = f->ecc_corrected = f->ecc_uncorrected = NRT_FACT_NA;
+	f->ecc_corrected_aggregate = f->ecc_uncorrected_aggregate = NRT_FACT_NA;
+	f->retired_pages = f->retired_pending = NRT_FACT_NA;
 	f->temp = f->temp_max = f->temp_crit = -1;
 	f->power = f->power_rated_max = -1;
 	f->power_cap = f->power_cap_min = f->power_cap_max = -1;
@@ -233,6 +251,10 @@ void nrt_facts_read(const char *dir, struct nrt_facts *f)
 	f->reset_count = nrt_facts_u64(dir, "reset_count");
 	f->ecc_corrected = nrt_facts_u64(dir, "stats/ecc_corrected");
 	f->ecc_uncorrected = nrt_facts_u64(dir, "stats/ecc_uncorrected");
+	f->ecc_corrected_aggregate = nrt_facts_u64(dir, "stats/ecc_corrected_aggregate");
+	f->ecc_uncorrected_aggregate = nrt_facts_u64(dir, "stats/ecc_uncorrected_aggregate");
+	f->retired_pages = nrt_facts_lines(dir, "retired_pages");
+	f->retired_pending = nrt_facts_lines(dir, "retired_pages_pending");
 	f->bound = nrt_facts_attr(dir, "chip_id", buf, sizeof(buf));
 	/* The version of the module bound to the device (driver 0.5 has no per-device copy) */
 	nrt_facts_attr(dir, "driver/module/version", f->driver_version,

@@ -55,6 +55,10 @@ struct nrt_facts {
 	uint64_t reset_count;
 	uint64_t ecc_corrected;
 	uint64_t ecc_uncorrected;
+	uint64_t ecc_corrected_aggregate;   /* kept by the device (1.6) */
+	uint64_t ecc_uncorrected_aggregate;
+	uint64_t retired_pages;             /* lines of retired_pages */
+	uint64_t retired_pending;           /* lines of retired_pages_pending */
 	bool bound;                     /* trn.ko's chip_id attribute exists */
 	char driver_version[32];
 	/* sensors (hwmon): millidegrees C and microwatts, -1 unknown */

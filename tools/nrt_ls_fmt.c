@@ -4,6 +4,7 @@
  *
  * Output formatting of nrt-ls.
  */
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,6 +47,7 @@ enum {
 	NRT_LS_COL_AER,
 	NRT_LS_COL_CPUS,
 	NRT_LS_COL_MODE,
+	NRT_LS_COL_ECC,
 	NRT_LS_COL_PROCESSES,          /* the last column */
 	NRT_LS_NCOLS
 };
@@ -68,6 +70,7 @@ static const char *const nrt_ls_headers[NRT_LS_NCOLS] = {
 	[NRT_LS_COL_AER] = "AER F/NF/C",
 	[NRT_LS_COL_CPUS] = "CPU AFFINITY",
 	[NRT_LS_COL_MODE] = "MODE",
+	[NRT_LS_COL_ECC] = "ECC UE NOW/LIFE",
 	[NRT_LS_COL_PROCESSES] = "PROCESSES",
 };
 
@@ -102,6 +105,31 @@ static void nrt_ls_mode_cell(const struct nrt_facts *f, char *buf, size_t size)
 {
 	snprintf(buf, size, "%s%s", nrt_ls_or_dash(f->compute_mode),
 		 f->wedged == 1 ? " wedged" : "");
+}
+
+/*
+ * Uncorrectable errors, volatile and aggregate, and the pages they cost:
+ * "1/3 2 retired 1 pending"; "1" before interface 1.6, "-" without counters.
+ */
+static void nrt_ls_ecc_cell(const struct nrt_facts *f, char *buf, size_t size)
+{
+	int n;
+
+	if (f->ecc_uncorrected == NRT_FACT_NA) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	n = snprintf(buf, size, "%" PRIu64, f->ecc_uncorrected);
+	if (f->ecc_uncorrected_aggregate != NRT_FACT_NA && n >= 0 && (size_t)n < size)
+		n += snprintf(buf + n, size - (size_t)n, "/%" PRIu64,
+			      f->ecc_uncorrected_aggregate);
+	if (f->retired_pages != NRT_FACT_NA && n >= 0 && (size_t)n < size)
+		n += snprintf(buf + n, size - (size_t)n, " %" PRIu64 " retired",
+			      f->retired_pages);
+	if (f->retired_pending != NRT_FACT_NA && f->retired_pending && n >= 0 &&
+	    (size_t)n < size)
+		snprintf(buf + n, size - (size_t)n, " %" PRIu64 " pending",
+			 f->retired_pending);
 }
 
 static void nrt_ls_cells(const struct nrt_ls_row *r,
@@ -139,6 +167,7 @@ static void nrt_ls_cells(const struct nrt_ls_row *r,
 	snprintf(cells[NRT_LS_COL_CPUS], NRT_LS_CELL_LEN, "%s",
 		 nrt_ls_or_dash(r->facts.local_cpulist));
 	nrt_ls_mode_cell(&r->facts, cells[NRT_LS_COL_MODE], NRT_LS_CELL_LEN);
+	nrt_ls_ecc_cell(&r->facts, cells[NRT_LS_COL_ECC], NRT_LS_CELL_LEN);
 	snprintf(cells[NRT_LS_COL_PROCESSES], NRT_LS_CELL_LEN, "%s",
 		 r->processes[0] ? r->processes : "-");
 }
@@ -284,6 +313,25 @@ static void nrt_ls_json_inventory(struct json_object *dev, const struct nrt_fact
 	nrt_ls_json_opt_str(dev, "throttle_reasons", f->throttle_reasons, ok);
 }
 
+/* Version 3: device memory errors, null without the driver's counters. */
+static void nrt_ls_json_ecc(struct json_object *dev, const struct nrt_facts *f,
+			    bool *ok)
+{
+	struct json_object *ecc;
+
+	if (f->ecc_uncorrected == NRT_FACT_NA) {
+		nrt_json_null(dev, "ecc", ok);
+		return;
+	}
+	ecc = nrt_json_child(dev, "ecc", false, ok);
+	nrt_ls_json_opt_u64(ecc, "corrected", f->ecc_corrected, ok);
+	nrt_ls_json_opt_u64(ecc, "uncorrected", f->ecc_uncorrected, ok);
+	nrt_ls_json_opt_u64(ecc, "corrected_aggregate", f->ecc_corrected_aggregate, ok);
+	nrt_ls_json_opt_u64(ecc, "uncorrected_aggregate", f->ecc_uncorrected_aggregate, ok);
+	nrt_ls_json_opt_u64(ecc, "retired_pages", f->retired_pages, ok);
+	nrt_ls_json_opt_u64(ecc, "retired_pages_pending", f->retired_pending, ok);
+}
+
 static struct json_object *nrt_ls_json_device(const struct nrt_ls_row *r)
 {
 	struct json_object *dev = json_object_new_object();
@@ -311,6 +359,7 @@ static struct json_object *nrt_ls_json_device(const struct nrt_ls_row *r)
 		 (unsigned int)r->driver_version_patch);
 	nrt_json_str(dev, "driver_version", buf, &ok);
 	nrt_ls_json_inventory(dev, &r->facts, &ok);
+	nrt_ls_json_ecc(dev, &r->facts, &ok);
 	if (!ok) {
 		json_object_put(dev);
 		return NULL;

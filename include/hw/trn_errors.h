@@ -39,6 +39,8 @@ static inline const struct trn_dma_err_info *trn_dma_err_info(unsigned int err)
 		[TRN_DMA_ERR_LINK] = { "TRN_DMA_ERR_LINK", "link down" },
 		[TRN_DMA_ERR_REMOTE] = { "TRN_DMA_ERR_REMOTE",
 					 "not exported by the peer" },
+		[TRN_DMA_ERR_ECC] = { "TRN_DMA_ERR_ECC",
+				      "uncorrectable memory error" },
 	};
 
 	return err < TRN_DMA_ERR_COUNT ? &info[err] : NULL;

@@ -55,7 +55,7 @@
 /* Interface version: the driver accepts any minor of the major it knows. */
 #define TRN_MAGIC			0x314e5254	/* "TRN1" as little-endian bytes */
 #define TRN_VERSION_MAJOR		1
-#define TRN_VERSION_MINOR		5
+#define TRN_VERSION_MINOR		6
 #define TRN_VERSION(maj, min)		(((maj) << 16) | (min))
 #define TRN_VERSION_GET_MAJOR(v)	(((v) >> 16) & 0xffff)
 #define TRN_VERSION_GET_MINOR(v)	((v) & 0xffff)
@@ -90,6 +90,12 @@
 #define TRN_REG_POWER_MAX		0x080	/* RO  rated board power, milliwatts */
 #define TRN_REG_ECC_CORRECTED		0x088	/* RO 64  HBM errors corrected */
 #define TRN_REG_ECC_UNCORRECTED		0x090	/* RO 64  HBM errors not correctable */
+#define TRN_REG_ECC_CORRECTED_TOTAL	0x098	/* RO 64  ... ever: kept by resets (1.6) */
+#define TRN_REG_ECC_UNCORRECTED_TOTAL	0x0a0	/* RO 64  ... ever: kept by resets (1.6) */
+#define TRN_REG_ECC_LOG_COUNT		0x0a8	/* RO  pages the error log recorded */
+#define TRN_REG_ECC_LOG_SIZE		0x0ac	/* RO  entries the log holds */
+#define TRN_REG_ECC_LOG_INDEX		0x0b0	/* RW  entry ECC_LOG_ADDR shows */
+#define TRN_REG_ECC_LOG_ADDR		0x0b8	/* RO 64  HBM offset of that page */
 
 #define TRN_GLOBAL_SIZE			0x1000
 
@@ -102,6 +108,10 @@
 #define TRN_CAP_LINK			BIT_ULL(5)	/* NeuronLink ports (1.3) */
 #define TRN_CAP_PEER			BIT_ULL(6)	/* peer DMA over NeuronLink (1.4) */
 #define TRN_CAP_HEALTH			BIT_ULL(7)	/* sensors, ECC counters (1.5) */
+#define TRN_CAP_ECC_LOG			BIT_ULL(8)	/* poisoned pages, error log (1.6) */
+
+/* TRN_REG_ECC_LOG_ADDR of an entry the log does not hold */
+#define TRN_ECC_LOG_NONE		(~0ULL)
 
 /* TRN_REG_STATUS */
 #define TRN_STATUS_READY		BIT(0)
@@ -112,7 +122,8 @@
 /* TRN_REG_IRQ_CAUSE / TRN_REG_IRQ_MASK; all signalled on TRN_MSIX_VEC_MISC */
 #define TRN_IRQ_TEST			BIT(0)
 #define TRN_IRQ_LINK			BIT(1)	/* a link port has an event (1.3) */
-#define TRN_IRQ_ALL			(TRN_IRQ_TEST | TRN_IRQ_LINK)
+#define TRN_IRQ_ECC			BIT(2)	/* the ECC log has a new entry (1.6) */
+#define TRN_IRQ_ALL			(TRN_IRQ_TEST | TRN_IRQ_LINK | TRN_IRQ_ECC)
 
 /*
  * MSI-X vector assignment: vector 0 for TRN_REG_IRQ_CAUSE, then one vector
@@ -174,7 +185,8 @@
 #define TRN_DMA_ERR_ALIGN		9	/* EXEC: misaligned operand or program */
 #define TRN_DMA_ERR_LINK		10	/* peer page: its port is not UP (1.4) */
 #define TRN_DMA_ERR_REMOTE		11	/* peer page: the peer does not export it (1.4) */
-#define TRN_DMA_ERR_COUNT		12	/* codes above; names in trn_errors.h */
+#define TRN_DMA_ERR_ECC			12	/* a poisoned HBM page: uncorrectable error (1.6) */
+#define TRN_DMA_ERR_COUNT		13	/* codes above; names in trn_errors.h */
 
 /* Descriptor (little endian) */
 #define TRN_DMA_DESC_SIZE		32

@@ -13,14 +13,15 @@
  * into guest RAM, page tables into device memory through BAR2, and
  * registers through BAR0.
  *
- * Built and run by the trn project's "make check-model" (this file is
- * copied to tests/qtest/ of QEMU's tree, see Documentation/qemu.rst of the
- * trn project).
+ * Built and run by the trn project's "make check-model" (this file and
+ * trn-test.h are copied to tests/qtest/ of QEMU's tree, see
+ * Documentation/qemu.rst of the trn project).
  */
 
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
 #include "libqtest.h"
+#include "qobject/qdict.h"
 #include "libqos/libqos-malloc.h"
 #include "libqos/malloc-pc.h"
 #include "libqos/pci-pc.h"
@@ -28,250 +29,7 @@
 #include "hw/misc/trn/trn_isa.h"
 #include "hw/misc/trn/trn_regs.h"
 
-#define MiB_ (1024 * 1024)
-#define RING_ENTRIES 64
-#define WAIT_US (20 * 1000 * 1000)
-
-/* Where the test puts a device's page tables in its HBM. */
-#define PT_BASE 0x100000
-
-typedef struct TrnDev {
-    QPCIDevice *pdev;
-    QPCIBar bar0, bar2;
-    uint64_t hbm;               /* bytes */
-    uint64_t pt_next;           /* next free page table page in HBM */
-    uint64_t root;              /* the page table of ASID 1 */
-} TrnDev;
-
-typedef struct TrnTest {
-    QTestState *qts;
-    QPCIBus *bus;
-    QGuestAllocator alloc;
-} TrnTest;
-
-/* A queue's ring, write-back record and descriptors, in guest RAM. */
-typedef struct TrnRing {
-    TrnDev *d;
-    unsigned q;
-    uint64_t ring, wb;
-    uint32_t tail;
-} TrnRing;
-
-static uint32_t rd32(TrnDev *d, uint64_t reg)
-{
-    return qpci_io_readl(d->pdev, d->bar0, reg);
-}
-
-static uint64_t rd64(TrnDev *d, uint64_t reg)
-{
-    return qpci_io_readq(d->pdev, d->bar0, reg);
-}
-
-static void wr32(TrnDev *d, uint64_t reg, uint32_t val)
-{
-    qpci_io_writel(d->pdev, d->bar0, reg, val);
-}
-
-static void wr64(TrnDev *d, uint64_t reg, uint64_t val)
-{
-    qpci_io_writeq(d->pdev, d->bar0, reg, val);
-}
-
-static uint32_t qrd(TrnDev *d, unsigned q, uint64_t reg)
-{
-    return rd32(d, TRN_DMA_Q_REG(q, reg));
-}
-
-static void qwr(TrnDev *d, unsigned q, uint64_t reg, uint32_t val)
-{
-    wr32(d, TRN_DMA_Q_REG(q, reg), val);
-}
-
-static void hbm_wr64(TrnDev *d, uint64_t off, uint64_t val)
-{
-    qpci_io_writeq(d->pdev, d->bar2, off, val);
-}
-
-static uint64_t hbm_rd64(TrnDev *d, uint64_t off)
-{
-    return qpci_io_readq(d->pdev, d->bar2, off);
-}
-
-static void trn_start(TrnTest *t, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-
-static void trn_start(TrnTest *t, const char *fmt, ...)
-{
-    g_autofree char *args = NULL;
-    va_list ap;
-
-    va_start(ap, fmt);
-    args = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    /* Debian's firmware: the +ds tarball has none */
-    t->qts = qtest_initf("-machine q35 -nodefaults -L /usr/share/qemu "
-                         "-L /usr/share/seabios %s", args);
-    pc_alloc_init(&t->alloc, t->qts, ALLOC_NO_FLAGS);
-    t->bus = qpci_new_pc(t->qts, &t->alloc);
-}
-
-static void trn_stop(TrnTest *t)
-{
-    qpci_free_pc(t->bus);
-    alloc_destroy(&t->alloc);
-    qtest_quit(t->qts);
-}
-
-/* The device at @devfn, its BARs mapped (of @bar2 bytes), enabled. */
-static void trn_map(TrnTest *t, TrnDev *d, int devfn, uint64_t *bar2)
-{
-    d->pdev = qpci_device_find(t->bus, devfn);
-    g_assert(d->pdev);
-    g_assert_cmphex(qpci_config_readw(d->pdev, PCI_VENDOR_ID), ==,
-                    TRN_PCI_VENDOR_ID);
-    g_assert_cmphex(qpci_config_readw(d->pdev, PCI_DEVICE_ID), ==,
-                    TRN_PCI_DEVICE_ID);
-    d->bar0 = qpci_iomap(d->pdev, TRN_BAR_REGS, NULL);
-    d->bar2 = qpci_iomap(d->pdev, TRN_BAR_HBM, bar2);
-    qpci_device_enable(d->pdev);
-    d->pt_next = PT_BASE;
-    d->root = 0;
-}
-
-static void trn_open(TrnTest *t, TrnDev *d, int devfn)
-{
-    trn_map(t, d, devfn, NULL);
-    d->hbm = rd64(d, TRN_REG_HBM_SIZE);
-}
-
-static void trn_close(TrnDev *d)
-{
-    g_free(d->pdev);
-    d->pdev = NULL;
-}
-
-/* --- Page tables in HBM --- */
-
-static uint64_t pt_alloc(TrnDev *d)
-{
-    uint64_t t = d->pt_next;
-    unsigned i;
-
-    d->pt_next += TRN_PAGE_SIZE;
-    g_assert_cmpuint(d->pt_next, <=, d->hbm);
-    for (i = 0; i < TRN_PT_ENTRIES; i++) {
-        hbm_wr64(d, t + 8 * i, 0);
-    }
-    return t;
-}
-
-/* Map @va in the table at @root to the leaf entry @leaf. */
-static void pt_map(TrnDev *d, uint64_t root, uint64_t va, uint64_t leaf)
-{
-    uint64_t table = root, pte;
-    int level;
-
-    for (level = 0; level < TRN_PT_LEVELS - 1; level++) {
-        uint64_t e = table + 8 * TRN_PT_INDEX(va, level);
-
-        pte = hbm_rd64(d, e);
-        if (!(pte & TRN_PTE_VALID)) {
-            pte = pt_alloc(d) | TRN_PTE_VALID;
-            hbm_wr64(d, e, pte);
-        }
-        table = pte & TRN_PTE_ADDR_MASK;
-    }
-    hbm_wr64(d, table + 8 * TRN_PT_INDEX(va, TRN_PT_LEVELS - 1), leaf);
-}
-
-/* Map @n bytes at @va to HBM at @hbm, writable. */
-static void pt_map_hbm(TrnDev *d, uint64_t va, uint64_t hbm, uint64_t n)
-{
-    uint64_t o;
-
-    if (!d->root) {
-        d->root = pt_alloc(d);
-    }
-    for (o = 0; o < n; o += TRN_PAGE_SIZE) {
-        pt_map(d, d->root, va + o, (hbm + o) | TRN_PTE_VALID | TRN_PTE_WRITE);
-    }
-}
-
-/* --- Queues --- */
-
-static void ring_open(TrnTest *t, TrnRing *r, TrnDev *d, unsigned q)
-{
-    r->d = d;
-    r->q = q;
-    r->ring = guest_alloc(&t->alloc, RING_ENTRIES * TRN_DMA_DESC_SIZE + 64);
-    r->ring = QEMU_ALIGN_UP(r->ring, 64);
-    r->wb = guest_alloc(&t->alloc, TRN_DMA_WB_SIZE);
-    r->tail = 0;
-    qtest_memset(t->qts, r->ring, 0, RING_ENTRIES * TRN_DMA_DESC_SIZE);
-    qtest_writeq(t->qts, r->wb, 0);
-    qwr(d, q, TRN_DMA_Q_CONTROL, TRN_DMA_Q_CTRL_RESET);
-    wr64(d, TRN_DMA_Q_REG(q, TRN_DMA_Q_RING_BASE), r->ring);
-    qwr(d, q, TRN_DMA_Q_RING_SIZE, RING_ENTRIES);
-    wr64(d, TRN_DMA_Q_REG(q, TRN_DMA_Q_WB_ADDR), r->wb);
-    qwr(d, q, TRN_DMA_Q_IRQ_MASK, TRN_DMA_Q_IRQ_DONE | TRN_DMA_Q_IRQ_ERROR);
-    qwr(d, q, TRN_DMA_Q_CONTROL, TRN_DMA_Q_CTRL_ENABLE);
-}
-
-/* Put a descriptor at TAIL, without ringing the doorbell. */
-static void ring_put(TrnTest *t, TrnRing *r, uint8_t opcode, uint8_t flags,
-                     uint32_t aux, uint64_t src, uint64_t dst, uint64_t len)
-{
-    uint8_t desc[TRN_DMA_DESC_SIZE] = { 0 };
-    uint64_t at = r->ring + (r->tail % RING_ENTRIES) * TRN_DMA_DESC_SIZE;
-
-    desc[TRN_DMA_D_OPCODE] = opcode;
-    desc[TRN_DMA_D_FLAGS] = flags;
-    stl_le_p(desc + TRN_DMA_D_AUX, aux);
-    stq_le_p(desc + TRN_DMA_D_SRC, src);
-    stq_le_p(desc + TRN_DMA_D_DST, dst);
-    stq_le_p(desc + TRN_DMA_D_LEN, len);
-    qtest_memwrite(t->qts, at, desc, sizeof(desc));
-    r->tail++;
-}
-
-static void ring_doorbell(TrnRing *r)
-{
-    qwr(r->d, r->q, TRN_DMA_Q_TAIL, r->tail);
-}
-
-/*
- * Wait until the queue has done everything up to TAIL or stopped on an
- * error; returns TRN_DMA_Q_ERROR.
- */
-static uint32_t ring_wait(TrnRing *r)
-{
-    gint64 end = g_get_monotonic_time() + WAIT_US;
-
-    for (;;) {
-        uint32_t sts = qrd(r->d, r->q, TRN_DMA_Q_STATUS);
-
-        if (sts & TRN_DMA_Q_STS_ERROR) {
-            return qrd(r->d, r->q, TRN_DMA_Q_ERROR);
-        }
-        if (qrd(r->d, r->q, TRN_DMA_Q_HEAD) == r->tail &&
-            !(sts & TRN_DMA_Q_STS_BUSY)) {
-            return TRN_DMA_ERR_NONE;
-        }
-        g_assert_cmpint(g_get_monotonic_time(), <, end);
-        g_usleep(1000);
-    }
-}
-
-/* Ring the doorbell and wait (ring_wait()). */
-static uint32_t ring_run(TrnRing *r)
-{
-    ring_doorbell(r);
-    return ring_wait(r);
-}
-
-static void ring_context(TrnTest *t, TrnRing *r, uint32_t asid, uint64_t root)
-{
-    ring_put(t, r, TRN_DMA_OP_CONTEXT, 0, asid, root, 0, 0);
-}
+#include "trn-test.h"
 
 /* --- Reset values --- */
 
@@ -285,7 +43,7 @@ static void check_reset_values(TrnDev *d, unsigned cores)
     g_assert_cmphex(rd64(d, TRN_REG_CAPS), ==,
                     TRN_CAP_HBM_BAR | TRN_CAP_IRQ_TEST | TRN_CAP_DMA |
                     TRN_CAP_MMU | TRN_CAP_COMPUTE | TRN_CAP_LINK |
-                    TRN_CAP_PEER | TRN_CAP_HEALTH);
+                    TRN_CAP_PEER | TRN_CAP_HEALTH | TRN_CAP_ECC_LOG);
     /* A 64-bit register read as two halves */
     g_assert_cmphex(rd32(d, TRN_REG_CAPS), ==, (uint32_t)rd64(d, TRN_REG_CAPS));
     g_assert_cmphex(rd32(d, TRN_REG_CAPS + 4), ==, rd64(d, TRN_REG_CAPS) >> 32);
@@ -304,6 +62,8 @@ static void check_reset_values(TrnDev *d, unsigned cores)
     g_assert_cmphex(rd64(d, TRN_REG_PEER_ROOT), ==, 0);
     g_assert_cmpuint(rd64(d, TRN_REG_ECC_CORRECTED), ==, 0);
     g_assert_cmpuint(rd64(d, TRN_REG_ECC_UNCORRECTED), ==, 0);
+    g_assert_cmpuint(rd32(d, TRN_REG_ECC_LOG_SIZE), ==, 64);
+    g_assert_cmphex(rd32(d, TRN_REG_ECC_LOG_INDEX), ==, 0);
     /* Write-only registers and unknown ones read 0 */
     g_assert_cmphex(rd32(d, TRN_REG_RESET), ==, 0);
     g_assert_cmphex(rd32(d, TRN_REG_TLB_INVALIDATE), ==, 0);
@@ -681,6 +441,117 @@ static void test_bad_page_table(void)
     trn_stop(&t);
 }
 
+/* qom-set of the device "t0"; returns the error's description, or NULL. */
+static char *ecc_inject(TrnTest *t, const char *prop, uint64_t val)
+{
+    QDict *rsp = qtest_qmp(t->qts, "{'execute': 'qom-set', 'arguments': "
+                           "{'path': '/machine/peripheral/t0', "
+                           "'property': %s, 'value': %" PRIu64 "}}",
+                           prop, val);
+    char *err = NULL;
+
+    if (qdict_haskey(rsp, "error")) {
+        err = g_strdup(qdict_get_str(qdict_get_qdict(rsp, "error"), "desc"));
+    }
+    qobject_unref(rsp);
+    return err;
+}
+
+static uint64_t ecc_log_addr(TrnDev *d, uint32_t index)
+{
+    wr32(d, TRN_REG_ECC_LOG_INDEX, index);
+    return rd64(d, TRN_REG_ECC_LOG_ADDR);
+}
+
+/*
+ * An uncorrectable error poisons a page (1.6): it is logged once, raises
+ * TRN_IRQ_ECC, and any access to it fails with TRN_DMA_ERR_ECC at its
+ * first byte, data or page table; the neighbours work. A reset zeroes the
+ * volatile counters and keeps the totals, the log and the poison.
+ */
+static void test_ecc_poison(void)
+{
+    uint64_t va = 0x10000000, hbm = 0x200000, l1, l2;
+    g_autofree char *err = NULL;
+    TrnTest t;
+    TrnRing r;
+    TrnDev d;
+
+    trn_start(&t, "-device trn,id=t0,addr=04.0,hbm-size=16M");
+    trn_open(&t, &d, QPCI_DEVFN(4, 0));
+    pt_map_hbm(&d, va, hbm, 4 * TRN_PAGE_SIZE);
+    l1 = hbm_rd64(&d, d.root + 8 * TRN_PT_INDEX(va, 0)) & TRN_PTE_ADDR_MASK;
+    l2 = hbm_rd64(&d, l1 + 8 * TRN_PT_INDEX(va, 1)) & TRN_PTE_ADDR_MASK;
+    g_assert_cmpuint(rd32(&d, TRN_REG_ECC_LOG_COUNT), ==, 0);
+    g_assert_cmphex(ecc_log_addr(&d, 0), ==, TRN_ECC_LOG_NONE);
+
+    /* Outside device memory: refused, nothing counted */
+    err = ecc_inject(&t, "inject-ecc-uncorrected-addr", d.hbm);
+    g_assert_nonnull(err);
+    g_assert_cmpuint(rd64(&d, TRN_REG_ECC_UNCORRECTED_TOTAL), ==, 0);
+
+    /* Page 1 of the mapping, by an address inside it */
+    g_assert_null(ecc_inject(&t, "inject-ecc-uncorrected-addr",
+                             hbm + TRN_PAGE_SIZE + 100));
+    g_assert_cmpuint(rd32(&d, TRN_REG_ECC_LOG_COUNT), ==, 1);
+    g_assert_cmphex(ecc_log_addr(&d, 0), ==, hbm + TRN_PAGE_SIZE);
+    g_assert_cmphex(ecc_log_addr(&d, 1), ==, TRN_ECC_LOG_NONE);
+    g_assert_cmphex(ecc_log_addr(&d, 0xffffffff), ==, TRN_ECC_LOG_NONE);
+    g_assert_cmphex(rd32(&d, TRN_REG_IRQ_CAUSE) & TRN_IRQ_ECC, ==,
+                    TRN_IRQ_ECC);
+    wr32(&d, TRN_REG_IRQ_CAUSE, TRN_IRQ_ECC);
+    g_assert_cmpuint(rd64(&d, TRN_REG_ECC_UNCORRECTED), ==, 1);
+    g_assert_cmpuint(rd64(&d, TRN_REG_ECC_UNCORRECTED_TOTAL), ==, 1);
+
+    /* Page 0 works; a read or a write that reaches page 1 fails there */
+    ring_open(&t, &r, &d, 0);
+    ring_context(&t, &r, 1, d.root);
+    ring_put(&t, &r, TRN_DMA_OP_COPY, 0, 0, va, va + 2 * TRN_PAGE_SIZE,
+             TRN_PAGE_SIZE);
+    g_assert_cmpuint(ring_run(&r), ==, TRN_DMA_ERR_NONE);
+    ring_put(&t, &r, TRN_DMA_OP_COPY, 0, 0, va, va + 2 * TRN_PAGE_SIZE,
+             2 * TRN_PAGE_SIZE);
+    expect_fault(&t, &r, TRN_DMA_ERR_ECC, 2, va + TRN_PAGE_SIZE);
+    ring_open(&t, &r, &d, 0);
+    ring_context(&t, &r, 1, d.root);
+    ring_put(&t, &r, TRN_DMA_OP_WRITE, 0, 0, 0, va + TRN_PAGE_SIZE + 8, 1);
+    expect_fault(&t, &r, TRN_DMA_ERR_ECC, 1, va + TRN_PAGE_SIZE + 8);
+
+    /* The same page again: counted, not logged again, no interrupt */
+    g_assert_null(ecc_inject(&t, "inject-ecc-uncorrected-addr",
+                             hbm + TRN_PAGE_SIZE));
+    g_assert_cmpuint(rd32(&d, TRN_REG_ECC_LOG_COUNT), ==, 1);
+    g_assert_cmphex(rd32(&d, TRN_REG_IRQ_CAUSE) & TRN_IRQ_ECC, ==, 0);
+    g_assert_cmpuint(rd64(&d, TRN_REG_ECC_UNCORRECTED), ==, 2);
+
+    /* A page table: every translation through it fails */
+    g_assert_null(ecc_inject(&t, "inject-ecc-uncorrected-addr", l2));
+    g_assert_cmphex(ecc_log_addr(&d, 1), ==, l2);
+    ring_open(&t, &r, &d, 0);
+    ring_context(&t, &r, 1, d.root);
+    ring_put(&t, &r, TRN_DMA_OP_WRITE, 0, 0, 0, va, 1);
+    expect_fault(&t, &r, TRN_DMA_ERR_ECC, 1, va);
+
+    /* Count-only errors still count into both */
+    g_assert_null(ecc_inject(&t, "inject-ecc-corrected", 5));
+    g_assert_cmpuint(rd64(&d, TRN_REG_ECC_CORRECTED_TOTAL), ==, 5);
+
+    /* A reset: volatile to 0, totals, log and poison kept */
+    wr32(&d, TRN_REG_RESET, TRN_RESET_KEY);
+    g_assert_cmpuint(rd64(&d, TRN_REG_ECC_UNCORRECTED), ==, 0);
+    g_assert_cmpuint(rd64(&d, TRN_REG_ECC_CORRECTED), ==, 0);
+    g_assert_cmpuint(rd64(&d, TRN_REG_ECC_UNCORRECTED_TOTAL), ==, 3);
+    g_assert_cmpuint(rd64(&d, TRN_REG_ECC_CORRECTED_TOTAL), ==, 5);
+    g_assert_cmpuint(rd32(&d, TRN_REG_ECC_LOG_COUNT), ==, 2);
+    g_assert_cmphex(ecc_log_addr(&d, 0), ==, hbm + TRN_PAGE_SIZE);
+    ring_open(&t, &r, &d, 0);
+    ring_context(&t, &r, 1, d.root);
+    ring_put(&t, &r, TRN_DMA_OP_WRITE, 0, 0, 0, va, 1);
+    expect_fault(&t, &r, TRN_DMA_ERR_ECC, 1, va);
+    trn_close(&d);
+    trn_stop(&t);
+}
+
 /*
  * DMA while the memory map of the machine changes: every memory
  * transaction (here, another device's memory decoding turned off and on)
@@ -988,6 +859,7 @@ int main(int argc, char **argv)
     qtest_add_func("/trn/bad-descriptor", test_bad_descriptor);
     qtest_add_func("/trn/bad-page-table", test_bad_page_table);
     qtest_add_func("/trn/dma-under-remap", test_dma_under_remap);
+    qtest_add_func("/trn/ecc-poison", test_ecc_poison);
     qtest_add_func("/trn/peer-two-exporters", test_peer_two_exporters);
     qtest_add_func("/trn/peer-unplug", test_peer_unplug);
     return g_test_run();

@@ -212,6 +212,27 @@ static void test_failures(void **state)
 	nrt_diag_report_free(&r);
 }
 
+/* Retired pages (interface 1.6): a pending one fails, retired ones do not. */
+static void test_retired_pages(void **state)
+{
+	struct tree *t = *state;
+	struct nrt_diag_report r;
+
+	add_fn(t, "0000:01:00.0", "trn");
+	add_fn(t, "0000:02:00.0", "trn");
+	put(t, "0000:01:00.0", "retired_pages", "0x3fff000\n0x2000\n");
+	put(t, "0000:01:00.0", "retired_pages_pending", "");
+	put(t, "0000:02:00.0", "retired_pages", "");
+	put(t, "0000:02:00.0", "retired_pages_pending", "0x5000\n");
+	run_level1(t, &r, 2);
+	assert_int_equal(nrt_diag_verdict(&r), NRT_DIAG_UNHEALTHY);
+	expect(&r, "ecc", "0000:01:00.0", NRT_DIAG_PASS,
+	       "no uncorrectable ECC error (0 corrected, 2 HBM pages retired)");
+	expect(&r, "ecc", "0000:02:00.0", NRT_DIAG_FAIL,
+	       "1 HBM page with an uncorrectable error still in use");
+	nrt_diag_report_free(&r);
+}
+
 static void test_no_driver(void **state)
 {
 	struct tree *t = *state;
@@ -305,6 +326,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_healthy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failures, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retired_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_driver, setup, teardown),
 		cmocka_unit_test(test_report),
 	};

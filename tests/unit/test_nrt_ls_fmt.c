@@ -222,7 +222,7 @@ static void test_json_devices(void **state)
 		make_row(1, "0000:02:00.0", 8, 96 * GIB, -1, 0, 0),
 		make_row(2, "0000:03:00.0", 4, UINT64_MAX, 3, 25, 1),
 	};
-	struct json_object *root, *devices, *dev, *link, *speed;
+	struct json_object *root, *devices, *dev, *link, *speed, *ecc;
 	char *text;
 
 	(void)state;
@@ -241,6 +241,15 @@ static void test_json_devices(void **state)
 	rows[0].facts.reset_count = 2;
 	rows[0].facts.wedged = 0;
 	snprintf(rows[0].facts.throttle_reasons, 128, "none");
+	rows[0].facts.ecc_corrected = 4;
+	rows[0].facts.ecc_uncorrected = 1;
+	rows[0].facts.ecc_corrected_aggregate = 9;
+	rows[0].facts.ecc_uncorrected_aggregate = 3;
+	rows[0].facts.retired_pages = 2;
+	rows[0].facts.retired_pending = 1;
+	/* Device 2: a driver from before interface 1.6 */
+	rows[2].facts.ecc_corrected = 0;
+	rows[2].facts.ecc_uncorrected = 0;
 	rows[2].facts.link_speed_dgts = 25;
 	rows[2].facts.link_width = 1;
 	rows[2].facts.link_max_speed_dgts = 80;
@@ -256,15 +265,24 @@ static void test_json_devices(void **state)
 	root = parse(text);
 	assert_true(json_object_is_type(root, json_type_object));
 	assert_int_equal(json_object_object_length(root), 2);
-	check_int(root, "schema_version", 2);
+	check_int(root, "schema_version", 3);
 	devices = get(root, "devices", json_type_array);
 	assert_int_equal(json_object_array_length(devices), 3);
 
 	/* Everything known. */
 	dev = json_object_array_get_idx(devices, 0);
 	assert_true(json_object_is_type(dev, json_type_object));
-	assert_int_equal(json_object_object_length(dev), 20);
+	assert_int_equal(json_object_object_length(dev), 21);
 	check_str(dev, "serial_number", "TRN0000000A");
+	/* Version 3: volatile and aggregate counts, retired pages */
+	ecc = get(dev, "ecc", json_type_object);
+	assert_int_equal(json_object_object_length(ecc), 6);
+	check_int(ecc, "corrected", 4);
+	check_int(ecc, "uncorrected", 1);
+	check_int(ecc, "corrected_aggregate", 9);
+	check_int(ecc, "uncorrected_aggregate", 3);
+	check_int(ecc, "retired_pages", 2);
+	check_int(ecc, "retired_pages_pending", 1);
 	check_str(dev, "uuid", "b5c2a0c4-1e64-4a5e-9d2a-0000000000c3");
 	check_str(dev, "firmware_version", "1.2.3");
 	check_str(dev, "cpu_affinity", "0-3");
@@ -296,7 +314,8 @@ static void test_json_devices(void **state)
 
 	/* NUMA node and link unknown: null, still present. */
 	dev = json_object_array_get_idx(devices, 1);
-	assert_int_equal(json_object_object_length(dev), 20);
+	assert_int_equal(json_object_object_length(dev), 21);
+	get(dev, "ecc", json_type_null);
 	get(dev, "serial_number", json_type_null);
 	get(dev, "uuid", json_type_null);
 	get(dev, "firmware_version", json_type_null);
@@ -316,6 +335,10 @@ static void test_json_devices(void **state)
 	/* Fractional link speed, HBM beyond INT64_MAX. */
 	dev = json_object_array_get_idx(devices, 2);
 	check_int(dev, "numa_node", 3);
+	ecc = get(dev, "ecc", json_type_object);
+	check_int(ecc, "uncorrected", 0);
+	get(ecc, "uncorrected_aggregate", json_type_null);
+	get(ecc, "retired_pages", json_type_null);
 	link = get(dev, "pcie_link", json_type_object);
 	speed = get(link, "speed_gts", json_type_double);
 	assert_true(json_object_get_double(speed) == 2.5);
@@ -338,7 +361,7 @@ static void test_json_empty(void **state)
 	(void)state;
 	text = capture(json, NULL, 0);
 	root = parse(text);
-	check_int(root, "schema_version", 2);
+	check_int(root, "schema_version", 3);
 	devices = get(root, "devices", json_type_array);
 	assert_int_equal(json_object_array_length(devices), 0);
 	json_object_put(root);
@@ -366,6 +389,10 @@ static void test_wide(void **state)
 	rows[0].facts.aer_correctable = 12;
 	rows[0].facts.wedged = 1;
 	snprintf(rows[0].facts.compute_mode, 32, "exclusive_process");
+	rows[0].facts.ecc_uncorrected = 0;
+	rows[0].facts.ecc_uncorrected_aggregate = 2;
+	rows[0].facts.retired_pages = 2;
+	rows[0].facts.retired_pending = 0;
 	snprintf(rows[0].pci_bdf, sizeof(rows[0].pci_bdf), "0000:01:00.0");
 	snprintf(rows[0].processes, sizeof(rows[0].processes), "2417 python3, 2533 nrt_load");
 	snprintf(rows[1].pci_bdf, sizeof(rows[1].pci_bdf), "0000:02:00.0");
@@ -377,11 +404,11 @@ static void test_wide(void **state)
 	assert_int_equal(nrt_ls_print_table(f, rows, 2, false), 0);
 	assert_int_equal(fclose(f), 0);
 	assert_non_null(strstr(text,
-			       "| CONNECTED DEVICES | SERIAL | UUID                                 | FIRMWARE | PCIE MAX | AER F/NF/C | CPU AFFINITY | MODE                     | PROCESSES                   |\n"));
+			       "| CONNECTED DEVICES | SERIAL | UUID                                 | FIRMWARE | PCIE MAX | AER F/NF/C | CPU AFFINITY | MODE                     | ECC UE NOW/LIFE | PROCESSES                   |\n"));
 	assert_non_null(strstr(text,
-			       "| -                 | -      | b5c2a0c4-1e64-4a5e-9d2a-0000000000c3 | -        | -        | 1/0/12     | 0-3          | exclusive_process wedged | 2417 python3, 2533 nrt_load |\n"));
+			       "| -                 | -      | b5c2a0c4-1e64-4a5e-9d2a-0000000000c3 | -        | -        | 1/0/12     | 0-3          | exclusive_process wedged | 0/2 2 retired   | 2417 python3, 2533 nrt_load |\n"));
 	assert_non_null(strstr(text,
-			       "| -                 | -      | -                                    | -        | -        | -          | -            | -                        | -                           |\n"));
+			       "| -                 | -      | -                                    | -        | -        | -          | -            | -                        | -               | -                           |\n"));
 	/* The narrow table has no such column. */
 	assert_non_null(strstr(text, "| CONNECTED DEVICES |\n"));
 	free(text);

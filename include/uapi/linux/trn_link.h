@@ -11,6 +11,11 @@
  * group "events" carries an EVENT message, with the port's attributes and
  * TRN_LINK_A_EVENT, when a port changes state or counts
  * TRN_LINK_A_ERR_THRESHOLD more errors.
+ *
+ * The multicast group "health" carries an ECC_EVENT message, with the
+ * attributes of enum trn_link_ecc_attr, when an uncorrectable error hits a
+ * page of a device's memory (once per page): the driver retired the page,
+ * or retires it when the memory that holds it is freed.
  */
 #ifndef _UAPI_LINUX_TRN_LINK_H
 #define _UAPI_LINUX_TRN_LINK_H
@@ -18,12 +23,14 @@
 #define TRN_LINK_FAMILY_NAME		"trn_link"
 #define TRN_LINK_FAMILY_VERSION		1
 #define TRN_LINK_MCGRP_EVENTS		"events"
+#define TRN_LINK_MCGRP_HEALTH		"health"
 
 enum trn_link_cmd {
 	TRN_LINK_CMD_UNSPEC,
 	TRN_LINK_CMD_GET,	/* do: one device's ports; dump: all */
 	TRN_LINK_CMD_SET,	/* admin: ERR_THRESHOLD, CLEAR_COUNTERS */
 	TRN_LINK_CMD_EVENT,	/* notification on "events" */
+	TRN_LINK_CMD_ECC_EVENT,	/* notification on "health" */
 
 	__TRN_LINK_CMD_MAX,
 	TRN_LINK_CMD_MAX = __TRN_LINK_CMD_MAX - 1
@@ -34,6 +41,12 @@ enum trn_link_port_state {
 	TRN_LINK_PORT_DOWN = 0,
 	TRN_LINK_PORT_TRAINING = 1,
 	TRN_LINK_PORT_UP = 2,
+};
+
+/* TRN_LINK_ECC_A_PAGE_STATE */
+enum trn_link_page_state {
+	TRN_LINK_PAGE_RETIRED = 0,	/* out of the allocator */
+	TRN_LINK_PAGE_PENDING = 1,	/* in use; retired when freed */
 };
 
 /* TRN_LINK_A_EVENT bits */
@@ -63,6 +76,22 @@ enum trn_link_attr {
 
 	__TRN_LINK_A_MAX,
 	TRN_LINK_A_MAX = __TRN_LINK_A_MAX - 1
+};
+
+/* Attributes of ECC_EVENT */
+enum trn_link_ecc_attr {
+	TRN_LINK_ECC_A_UNSPEC,
+	TRN_LINK_ECC_A_PAD,
+	TRN_LINK_ECC_A_DEV_INDEX,	/* u32: N of /dev/accel/accelN */
+	TRN_LINK_ECC_A_DEV_CHIP,	/* u32: the device's chip id */
+	TRN_LINK_ECC_A_DEV_BDF,		/* string: PCI address */
+	TRN_LINK_ECC_A_ADDR,		/* u64: HBM offset of the page */
+	TRN_LINK_ECC_A_PAGE_STATE,	/* u32: enum trn_link_page_state */
+	TRN_LINK_ECC_A_UNCORRECTED_TOTAL, /* u64: aggregate count */
+	TRN_LINK_ECC_A_RETIRED_PAGES,	/* u32: pages retired so far */
+
+	__TRN_LINK_ECC_A_MAX,
+	TRN_LINK_ECC_A_MAX = __TRN_LINK_ECC_A_MAX - 1
 };
 
 #endif /* _UAPI_LINUX_TRN_LINK_H */

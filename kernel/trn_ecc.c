@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Copyright (c) 2026 The trn authors */
+
+#include <linux/device.h>
+#include <linux/kobject.h>
+#include <linux/pci.h>
+#include <linux/workqueue.h>
+#include <drm/drm_drv.h>
+#include <drm/drm_managed.h>
+#include <drm/drm_print.h>
+
+#include "trn_drv.h"
+#include "trn_ecc.h"
+#include "trn_hw.h"
+#include "trn_link.h"
+#include "trn_mem.h"
+#include "trn_regs.h"
+
+/*
+ * Uncorrectable memory errors (TRN_CAP_ECC_LOG, interface 1.6). The device
+ * poisons the page an error hits, so that every access to it fails
+ * (TRN_DMA_ERR_ECC: the job gets -EIO), and records the page in an error
+ * log that lasts as long as the device, across resets and driver reloads.
+ * TRN_IRQ_ECC tells of a new entry.
+ *
+ * The driver reads the log from the entry after the last it handled and
+ * retires each page (trn_hbm_retire()): it leaves the allocator, now or when
+ * the memory that holds it is freed. A new error is reported three ways,
+ * rate-limited in the kernel log, as a KOBJ_CHANGE uevent of the PCI device
+ * (TRN_EVENT=ecc) and on the health group of the trn_link netlink family;
+ * at bind, the pages of the log are retired again with one line in the log
+ * and no event: they were reported when they were hit. Documentation/sysfs.rst
+ * describes the files, Documentation/operator-guide.rst what to do.
+ */
+
+static void trn_ecc_uevent(struct trn_device *tdev, u64 addr, bool retired)
+{
+	char event_env[] = "TRN_EVENT=ecc", addr_env[40], state_env[32];
+	char *envp[4];
+
+	snprintf(addr_env, sizeof(addr_env), "TRN_ECC_ADDR=0x%llx", addr);
+	snprintf(state_env, sizeof(state_env), "TRN_ECC_PAGE=%s",
+		 retired ? "retired" : "pending");
+	envp[0] = event_env;
+	envp[1] = addr_env;
+	envp[2] = state_env;
+	envp[3] = NULL;
+	kobject_uevent_env(&tdev->pdev->dev.kobj, KOBJ_CHANGE, envp);
+}
+
+static void trn_ecc_report(struct trn_device *tdev, u64 addr, bool retired)
+{
+	u64 total = trn_read64(tdev, TRN_REG_ECC_UNCORRECTED_TOTAL);
+	u32 nretired;
+
+	if (retired)
+		drm_err_ratelimited(&tdev->drm, "uncorrectable ECC error in HBM page 0x%llx: page retired\n",
+				    addr);
+	else
+		drm_err_ratelimited(&tdev->drm, "uncorrectable ECC error in HBM page 0x%llx: in use, jobs that touch it fail; retired when freed\n",
+				    addr);
+	mutex_lock(&tdev->hbm_lock);
+	nretired = tdev->hbm_retired;
+	mutex_unlock(&tdev->hbm_lock);
+	trn_ecc_uevent(tdev, addr, retired);
+	trn_link_ecc_notify(tdev, addr, retired, total, nretired);
+}
+
+/*
+ * Handle the entries of the log the driver has not seen; @bind: those of
+ * earlier binds, reported in one line. Called with ecc_lock held, inside
+ * drm_dev_enter() or before the device is registered.
+ */
+static void trn_ecc_scan(struct trn_device *tdev, bool bind)
+{
+	u32 count = trn_read32(tdev, TRN_REG_ECC_LOG_COUNT);
+	u32 n = min(count, tdev->ecc_log_size);
+	u32 i, old = 0;
+	u64 addr;
+	int ret;
+
+	/* All ones: the device has fallen off the bus. */
+	if (count == U32_MAX || n <= tdev->ecc_seen)
+		return;
+	for (i = tdev->ecc_seen; i < n; i++) {
+		trn_write32(tdev, TRN_REG_ECC_LOG_INDEX, i);
+		addr = trn_read64(tdev, TRN_REG_ECC_LOG_ADDR);
+		if (addr >= tdev->hbm_size || addr % TRN_PAGE_SIZE) {
+			drm_err_ratelimited(&tdev->drm, "ECC log entry %u: bad address 0x%llx\n",
+					    i, addr);
+			continue;
+		}
+		ret = trn_hbm_retire(tdev, addr);
+		if (ret < 0) {
+			/* Not seen: the next interrupt or bind tries again. */
+			drm_err(&tdev->drm, "cannot retire HBM page 0x%llx: %d\n", addr, ret);
+			break;
+		}
+		if (bind)
+			old++;
+		else
+			trn_ecc_report(tdev, addr, ret);
+	}
+	tdev->ecc_seen = i;
+	if (old)
+		drm_info(&tdev->drm, "%u HBM pages retired after earlier uncorrectable ECC errors\n",
+			 old);
+	if (count > n)
+		drm_err_ratelimited(&tdev->drm, "ECC error log full: %u pages with uncorrectable errors not logged, not retired\n",
+				    count - n);
+}
+
+/* Not while a reset keeps the device from decoding its registers. */
+static void trn_ecc_work(struct work_struct *work)
+{
+	struct trn_device *tdev = container_of(work, struct trn_device, ecc_work);
+	int idx, hw;
+
+	if (!drm_dev_enter(&tdev->drm, &idx))
+		return;
+	hw = trn_hw_enter(tdev);
+	if (!READ_ONCE(tdev->wedged)) {
+		mutex_lock(&tdev->ecc_lock);
+		trn_ecc_scan(tdev, false);
+		mutex_unlock(&tdev->ecc_lock);
+	}
+	trn_hw_exit(tdev, hw);
+	drm_dev_exit(idx);
+}
+
+/* Read the log soon, as the interrupt handler does on TRN_IRQ_ECC. */
+static void trn_ecc_kick(struct trn_device *tdev)
+{
+	if (!READ_ONCE(tdev->ecc_stopped))
+		queue_work(tdev->wq, &tdev->ecc_work);
+}
+
+/**
+ * trn_ecc_restart() - after a reset, enable TRN_IRQ_ECC again
+ * @tdev: the device, after trn_hw_restart()
+ *
+ * The log outlived the reset; an error that came during it is read now.
+ */
+void trn_ecc_restart(struct trn_device *tdev)
+{
+	if (!tdev->ecc_log_size)
+		return;
+	trn_write32(tdev, TRN_REG_IRQ_MASK,
+		    trn_read32(tdev, TRN_REG_IRQ_MASK) | TRN_IRQ_ECC);
+	trn_ecc_kick(tdev);
+}
+
+static void trn_ecc_fini(void *arg)
+{
+	struct trn_device *tdev = arg;
+
+	trn_write32(tdev, TRN_REG_IRQ_MASK,
+		    trn_read32(tdev, TRN_REG_IRQ_MASK) & ~TRN_IRQ_ECC);
+	WRITE_ONCE(tdev->ecc_stopped, true);
+	cancel_work_sync(&tdev->ecc_work);
+}
+
+/**
+ * trn_ecc_init() - retire the pages of the log
+ * @tdev: the device, with its memory allocator and work queue, before
+ *	anything is allocated and before its interrupts are set up
+ *
+ * trn_irq_init() then enables TRN_IRQ_ECC and reads the log once more, for
+ * an error that came in between.
+ *
+ * Return: 0 or a negative error code.
+ */
+int trn_ecc_init(struct trn_device *tdev)
+{
+	int ret;
+
+	ret = drmm_mutex_init(&tdev->drm, &tdev->ecc_lock);
+	if (ret)
+		return ret;
+	INIT_WORK(&tdev->ecc_work, trn_ecc_work);
+	if (!(tdev->hw_caps & TRN_CAP_ECC_LOG))
+		return 0;
+	tdev->ecc_log_size = trn_read32(tdev, TRN_REG_ECC_LOG_SIZE);
+	mutex_lock(&tdev->ecc_lock);
+	trn_ecc_scan(tdev, true);
+	mutex_unlock(&tdev->ecc_lock);
+	return devm_add_action_or_reset(&tdev->pdev->dev, trn_ecc_fini, tdev);
+}
+
+/* ---- sysfs: retired_pages, retired_pages_pending ---- */
+
+static struct trn_device *dev_to_trn(struct device *dev)
+{
+	return pci_get_drvdata(to_pci_dev(dev));
+}
+
+static ssize_t retired_pages_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	return trn_hbm_show_bad(dev_to_trn(dev), true, buf);
+}
+static DEVICE_ATTR_RO(retired_pages);
+
+static ssize_t retired_pages_pending_show(struct device *dev,
+					  struct device_attribute *attr,
+					  char *buf)
+{
+	return trn_hbm_show_bad(dev_to_trn(dev), false, buf);
+}
+static DEVICE_ATTR_RO(retired_pages_pending);
+
+static struct attribute *trn_ecc_attrs[] = {
+	&dev_attr_retired_pages.attr,
+	&dev_attr_retired_pages_pending.attr,
+	NULL
+};
+
+/* From interface 1.6 (TRN_CAP_ECC_LOG) on. */
+static umode_t trn_ecc_visible(struct kobject *kobj, struct attribute *attr,
+			       int n)
+{
+	struct trn_device *tdev = dev_to_trn(kobj_to_dev(kobj));
+
+	return tdev->hw_caps & TRN_CAP_ECC_LOG ? attr->mode : 0;
+}
+
+const struct attribute_group trn_ecc_group = {
+	.attrs = trn_ecc_attrs,
+	.is_visible = trn_ecc_visible,
+};

@@ -1,0 +1,205 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Uncorrectable memory errors, injected through the host's QMP agent
+# (inject-ecc-uncorrected-addr, hardware interface 1.6):
+# - in a free page: a kernel log line, a uevent and a netlink event
+#   (build/tests/vm/ecc_watch), the page in retired_pages, and the
+#   allocator never hands it out again: all of HBM taken and FILLed by the
+#   device (build/tests/vm/ecc_victim), no job fails, and there is a page
+#   less of it;
+# - in a page of live objects (all of HBM held by ecc_victim): the jobs
+#   that reach it fail with EIO, the others succeed; the page is pending
+#   until the objects are freed, then retired;
+# - the counters: stats/clear, an FLR and a reload of the driver zero the
+#   volatile ones and leave the aggregate ones; the retired pages stay
+#   retired across both.
+# The poisoned pages stay so until QEMU exits: later tests of the same VM
+# have two pages less.
+# budget: 300 s
+. "$TRNVM_REPO/tests/vm/lib.sh"
+
+VICTIM=$TRNVM_REPO/build/tests/vm/ecc_victim
+WATCH=$TRNVM_REPO/build/tests/vm/ecc_watch
+first=$(good_devices | head -n 1)
+if [ -z "$first" ]; then
+	pass "no working device in this VM"
+	exit 0
+fi
+read -r idx bdf _ <<<"$first"
+D=/sys/bus/pci/devices/$bdf
+if ! qmp_available; then
+	fail "ECC injection needs the host QMP agent (run through vm.sh)"
+	exit 0
+fi
+if [ ! -e "$D/retired_pages" ]; then
+	fail "no retired_pages: the device has no ECC log (interface $(cat "$D/hw_version"))"
+	exit 0
+fi
+qdev=trn$((16#${bdf:5:2} - 1))
+node() { echo "/dev/accel/$(ls "$D/accel")"; }
+val() { cat "$D/$1" 2>/dev/null || echo missing; }
+klines() { dmesg | grep -c -- "$1"; }
+used0=$(val hbm_used)
+# The memory of a process is freed after close() returns: wait for it.
+settle() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		[ "$(val hbm_used)" = "$used0" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# fill: "BYTES FAILED" of ecc_victim fill
+fill() { "$VICTIM" fill "$(node)" | sed -n 's/^filled=\([0-9]*\) failed=\([0-9]*\)$/\1 \2/p'; }
+
+# --- before -----------------------------------------------------------------------------
+read -r filled0 failed0 <<<"$(fill)"
+check_eq "all of HBM taken and FILLed before any error: no job fails" "$failed0" 0
+check "it is memory returned" settle
+agg0=$(val stats/ecc_uncorrected_aggregate)
+vol0=$(val stats/ecc_uncorrected)
+retired0=$(wc -l < "$D/retired_pages")
+
+# --- a free page ----------------------------------------------------------------------------
+# The allocator hands out memory from the top down: on an idle device,
+# what the driver holds (the export space's tables) is at the end, and the
+# page at 1 MiB is free. The driver must say "retired", not "pending".
+addr=0x100000
+wout=$(mktemp)
+"$WATCH" "$bdf" 30 > "$wout" 2>&1 &
+wpid=$!
+for ((i = 0; i < 100; i++)); do
+	grep -q '^ready' "$wout" && break
+	sleep 0.1
+done
+line="uncorrectable ECC error in HBM page $addr: page retired"
+log0=$(klines "$line")
+check "qom-set $qdev inject-ecc-uncorrected-addr $addr" \
+	qmp_set "$qdev" inject-ecc-uncorrected-addr "$addr"
+wait "$wpid"
+st=$?
+sed 's/^/# /' "$wout"
+check_eq "ecc_watch heard a uevent and a netlink event" "$st" 0
+check "uevent: TRN_EVENT=ecc, the address, retired" \
+	grep -qx "uevent TRN_ECC_ADDR=$addr TRN_ECC_PAGE=retired" "$wout"
+check "netlink: the device, the address, retired, the aggregate count, the retired pages" \
+	grep -qx "netlink bdf=$bdf addr=$addr page=retired total=$((agg0 + 1)) retired=$((retired0 + 1))" \
+	"$wout"
+rm -f "$wout"
+check "the kernel log says so: $line" test "$(klines "$line")" -gt "$log0"
+check "retired_pages lists $addr" grep -qx "$addr" "$D/retired_pages"
+check_eq "retired_pages_pending is empty" "$(val retired_pages_pending)" ""
+check_eq "stats/ecc_uncorrected counts it" "$(val stats/ecc_uncorrected)" $((vol0 + 1))
+check_eq "stats/ecc_uncorrected_aggregate counts it" \
+	"$(val stats/ecc_uncorrected_aggregate)" $((agg0 + 1))
+read -r filled1 failed1 <<<"$(fill)"
+check_eq "all of HBM taken and FILLed again: no job meets the page" "$failed1" 0
+check_eq "a page less to take" "$filled1" $((filled0 - 4096))
+check "memory returned" settle
+
+# --- a page in use ------------------------------------------------------------------------
+# All of HBM held by objects: the page in the middle is one of theirs, or
+# one of their page tables.
+vaddr=$(printf '0x%x' $(($(val hbm_size) / 2)))
+fifo=$(mktemp -u)
+mkfifo "$fifo"
+vout=$(mktemp)
+"$VICTIM" hold "$(node)" < "$fifo" > "$vout" 2>&1 &
+vpid=$!
+exec 3> "$fifo"
+for ((i = 0; i < 600; i++)); do
+	grep -q '^ready' "$vout" && break
+	sleep 0.1
+done
+check "ecc_victim holds all of HBM" grep -q '^ready' "$vout"
+check "qom-set $qdev inject-ecc-uncorrected-addr $vaddr" \
+	qmp_set "$qdev" inject-ecc-uncorrected-addr "$vaddr"
+for ((i = 0; i < 100; i++)); do
+	grep -qx "$vaddr" "$D/retired_pages_pending" && break
+	sleep 0.1
+done
+check "retired_pages_pending lists it" grep -qx "$vaddr" "$D/retired_pages_pending"
+check "retired_pages does not" bash -c "! grep -qx '$vaddr' '$D/retired_pages'"
+check "the kernel log says it is in use" \
+	dmesg_has "uncorrectable ECC error in HBM page $vaddr: in use"
+# A victim that died early must fail the checks below, not end the script.
+trap '' PIPE
+echo go >&3
+exec 3>&-
+trap - PIPE
+wait "$vpid"
+check_eq "the victim ran its jobs" "$?" 0
+sed 's/^/# /' "$vout"
+check "jobs that reach the page fail with EIO, the others succeed" \
+	grep -qE '^ok=[1-9][0-9]* eio=[1-9][0-9]* other=0$' "$vout"
+rm -f "$fifo" "$vout"
+for ((i = 0; i < 300; i++)); do
+	grep -qx "$vaddr" "$D/retired_pages" && break
+	sleep 0.1
+done
+check "once the objects are freed, retired_pages lists it" grep -qx "$vaddr" "$D/retired_pages"
+check_eq "and nothing is pending" "$(val retired_pages_pending)" ""
+check "the kernel log says so" dmesg_has "HBM page $vaddr retired: its last user freed it"
+check "memory returned" settle
+
+# --- volatile and aggregate counters --------------------------------------------------
+agg=$(val stats/ecc_uncorrected_aggregate)
+check_eq "aggregate: the two errors" "$agg" $((agg0 + 2))
+check "echo 1 > stats/clear" sh -c "echo 1 > $D/stats/clear"
+check_eq "stats/clear zeroes stats/ecc_uncorrected" "$(val stats/ecc_uncorrected)" 0
+check_eq "and leaves the aggregate" "$(val stats/ecc_uncorrected_aggregate)" "$agg"
+
+check "qom-set $qdev inject-ecc-uncorrected 1 (no address)" \
+	qmp_set "$qdev" inject-ecc-uncorrected 1
+check "qom-set $qdev inject-ecc-corrected 2" qmp_set "$qdev" inject-ecc-corrected 2
+agg=$((agg + 1))
+cagg=$(val stats/ecc_corrected_aggregate)
+check_eq "volatile counts it" "$(val stats/ecc_uncorrected)" 1
+check_eq "aggregate counts it" "$(val stats/ecc_uncorrected_aggregate)" "$agg"
+back="function level reset: the device is back"
+flr0=$(klines "$back")
+check "FLR: echo 1 > $D/reset" sh -c "echo 1 > $D/reset"
+for ((i = 0; i < 100; i++)); do
+	[ "$(klines "$back")" -gt "$flr0" ] && break
+	sleep 0.1
+done
+check "the device is back" test "$(klines "$back")" -gt "$flr0"
+check_eq "after the FLR, stats/ecc_uncorrected is 0" "$(val stats/ecc_uncorrected)" 0
+check_eq "stats/ecc_corrected is 0" "$(val stats/ecc_corrected)" 0
+check_eq "stats/ecc_uncorrected_aggregate is kept" "$(val stats/ecc_uncorrected_aggregate)" "$agg"
+check_eq "stats/ecc_corrected_aggregate is kept" "$(val stats/ecc_corrected_aggregate)" "$cagg"
+check "both pages stay retired" \
+	bash -c "grep -qx '$addr' '$D/retired_pages' && grep -qx '$vaddr' '$D/retired_pages'"
+
+check "rmmod trn" rmmod trn
+check "load trn.ko again" load_trn
+for ((i = 0; i < 100; i++)); do
+	[ -e "$D/retired_pages" ] && break
+	sleep 0.1
+done
+check_eq "after the reload, stats/ecc_uncorrected is 0" "$(val stats/ecc_uncorrected)" 0
+check_eq "stats/ecc_uncorrected_aggregate is kept" "$(val stats/ecc_uncorrected_aggregate)" "$agg"
+check_eq "stats/ecc_corrected_aggregate is kept" "$(val stats/ecc_corrected_aggregate)" "$cagg"
+check "the driver retired both pages again at bind" \
+	bash -c "grep -qx '$addr' '$D/retired_pages' && grep -qx '$vaddr' '$D/retired_pages'"
+check "and said so" dmesg_has "HBM pages retired after earlier uncorrectable ECC errors"
+read -r filled2 failed2 <<<"$(fill)"
+check_eq "all of HBM taken and FILLed after the reload: no job meets the pages" "$failed2" 0
+check "memory returned" settle
+
+# --- what the tools say ----------------------------------------------------------------
+got=$("$NRT_LS" --json | python3 -c '
+import json, sys
+d = [x for x in json.load(sys.stdin)["devices"] if x["pci_bdf"] == sys.argv[1]][0]["ecc"]
+print(d["uncorrected"], d["uncorrected_aggregate"], d["retired_pages"], d["retired_pages_pending"])
+' "$bdf")
+check_eq "nrt-ls --json ecc: volatile, aggregate, retired, pending" "$got" "0 $agg 2 0"
+check "nrt-ls --wide shows them" bash -c "'$NRT_LS' --wide | grep -q '| 0/$agg 2 retired '"
+got=$("$TRNVM_REPO/build/tools/nrt-diag" -r 1 -j 2>/dev/null | python3 -c '
+import json, sys
+for c in json.load(sys.stdin)["checks"]:
+    if c["check"] == "ecc" and c["pci_bdf"] == sys.argv[1]:
+        print(c["status"], c["message"])
+' "$bdf")
+check_eq "nrt-diag -r 1: ecc passes, naming the retired pages" "$got" \
+	"pass no uncorrectable ECC error (0 corrected, 2 HBM pages retired)"
