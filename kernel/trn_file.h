@@ -30,6 +30,7 @@ enum trn_engine_kind {
  * @jobs: jobs submitted and not yet freed, at most max_file_jobs
  * @wait: SUBMIT waits here for @jobs to fall below the cap
  * @ring_credits: descriptors of the file's jobs in the queue's ring
+ * @first: the file's oldest job in the ring, or NULL
  * @last: the file's newest job in the ring, or NULL
  * @waiting: the file's next job waits to enter the ring, counted in the
  *	queue's &trn_queue.waiting
@@ -37,13 +38,13 @@ enum trn_engine_kind {
  * @closed: the file is closed; its jobs left in the ring must end within
  *	one job timeout of that
  *
- * @ring_credits, @last, @waiting, @closed_at and @closed are under the
- * queue's lock.
+ * All but @jobs and @wait are under the queue's lock.
  */
 struct trn_file_queue {
 	atomic_t jobs;
 	wait_queue_head_t wait;
 	u32 ring_credits;
+	struct trn_job *first;
 	struct trn_job *last;
 	bool waiting;
 	unsigned long closed_at;

@@ -36,8 +36,8 @@
  * Files share a ring fairly. A file's jobs hold at most TRN_RING_SHARE
  * descriptors of it, in one run (consecutive jobs of the file): a job that
  * would exceed the share, start a second run, or extend the run while
- * another file waits so, waits in its entity for the file's newest job in
- * the ring (prepare_job), and other files' jobs go first. Once another
+ * another file waits, waits in its entity for a job of the file in the
+ * ring (prepare_job), and other files' jobs go first. Once another
  * file's job waits behind a run, or the run's file is closed, the whole run
  * must end within job_timeout_ms of that (or of the run reaching the head,
  * if later), or its jobs fail: a job waits at most one timeout for each
@@ -290,10 +290,12 @@ static void trn_queue_finish_first(struct trn_queue *q, int error)
 	list_del_init(&job->node);
 	list_del_init(&job->run_node);
 	fq->ring_credits -= job->ndescs;
-	if (fq->last == job)
-		fq->last = NULL;
 	/* The next job's time starts; its run's too if it is another file's. */
 	next = list_first_entry_or_null(&q->inflight, struct trn_job, node);
+	if (fq->last == job)
+		fq->last = NULL;
+	/* A file's jobs in the ring are consecutive: its next is the next. */
+	fq->first = fq->last ? next : NULL;
 	if (next) {
 		next->deadline = jiffies + trn_job_timeout();
 		if (next->fpriv == job->fpriv)
@@ -498,6 +500,8 @@ static struct dma_fence *trn_job_run(struct drm_sched_job *sched_job)
 	if (new_run)
 		list_add_tail(&job->run_node, &q->runs);
 	job->fq->ring_credits += job->ndescs;
+	if (!job->fq->last)
+		job->fq->first = job;
 	job->fq->last = job;
 	trn_queue_write_job(q, job);
 	list_add_tail(&job->node, &q->inflight);
@@ -512,10 +516,10 @@ static struct dma_fence *trn_job_run(struct drm_sched_job *sched_job)
 
 /*
  * Before run_job: a job waits for its file's newest job in the ring when
- * it would take the file beyond its share of the ring, when another file's
- * job is behind that one (the file would have two runs), or when another
- * file waits here (so that files take turns). A file with nothing in the
- * ring is always admitted.
+ * another file's job is behind that one (the file would have two runs) or
+ * when another file waits here (so that files take turns), and for the
+ * file's oldest job in the ring when it would take the file beyond its
+ * share of the ring. A file with nothing in the ring is always admitted.
  */
 static struct dma_fence *trn_job_prepare(struct drm_sched_job *sched_job,
 					 struct drm_sched_entity *entity)
@@ -527,10 +531,13 @@ static struct dma_fence *trn_job_prepare(struct drm_sched_job *sched_job,
 	unsigned long flags;
 
 	spin_lock_irqsave(&q->lock, flags);
-	if (fq->last &&
-	    (fq->ring_credits + job->ndescs > TRN_RING_SHARE ||
-	     !list_is_last(&fq->last->node, &q->inflight) || q->waiting > fq->waiting))
+	/* The file's turn is over: until its run ends. */
+	if (fq->last && (!list_is_last(&fq->last->node, &q->inflight) ||
+			 q->waiting > fq->waiting))
 		fence = dma_fence_get(fq->last->hw_fence);
+	/* Its share is full: until its oldest job ends and makes room. */
+	else if (fq->last && fq->ring_credits + job->ndescs > TRN_RING_SHARE)
+		fence = dma_fence_get(fq->first->hw_fence);
 	if (fq->waiting != !!fence) {
 		fq->waiting = !!fence;
 		q->waiting += fence ? 1 : -1;
