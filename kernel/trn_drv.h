@@ -32,8 +32,13 @@ struct trn_vm;
 #define TRN_MAX_QUEUES		64
 #define TRN_MAX_CORES		64
 #define TRN_RING_ENTRIES	4096
-/* Most descriptors in one job: the ring, less the CONTEXT and one free slot. */
-#define TRN_MAX_USER_DESCS	(TRN_RING_ENTRIES - 2)
+/*
+ * Ring credits (descriptors) one file's jobs may hold in a ring: half of
+ * them, so that any job of another file fits beside (trn_job.c).
+ */
+#define TRN_RING_SHARE		((TRN_RING_ENTRIES - 1) / 2)
+/* Most descriptors in one job: what the share leaves, less the CONTEXT. */
+#define TRN_MAX_USER_DESCS	(TRN_RING_ENTRIES - 1 - TRN_RING_SHARE - 1)
 
 /**
  * struct trn_device - one trn accelerator

@@ -3,6 +3,7 @@
 
 #include <linux/dma-fence-chain.h>
 #include <linux/ktime.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 #include <drm/drm_print.h>
 #include <drm/drm_syncobj.h>
@@ -21,6 +22,10 @@
  * stays valid after the DRM file is closed.
  */
 
+static unsigned int max_file_jobs = 1024;
+module_param(max_file_jobs, uint, 0444);
+MODULE_PARM_DESC(max_file_jobs, "Unfinished jobs one file may have on one queue; SUBMIT waits beyond (default 1024)");
+
 /**
  * trn_file_create() - the driver's state of a newly opened file
  * @tdev: the device
@@ -33,6 +38,7 @@
 struct trn_file_priv *trn_file_create(struct trn_device *tdev)
 {
 	struct trn_file_priv *fpriv;
+	u32 q;
 	int ret;
 
 	fpriv = kzalloc(sizeof(*fpriv), GFP_KERNEL_ACCOUNT);
@@ -43,10 +49,14 @@ struct trn_file_priv *trn_file_create(struct trn_device *tdev)
 	mutex_init(&fpriv->entity_lock);
 	fpriv->entities = kcalloc(tdev->num_queues, sizeof(*fpriv->entities),
 				  GFP_KERNEL_ACCOUNT);
-	if (!fpriv->entities) {
+	fpriv->queues = kcalloc(tdev->num_queues, sizeof(*fpriv->queues),
+				GFP_KERNEL_ACCOUNT);
+	if (!fpriv->entities || !fpriv->queues) {
 		ret = -ENOMEM;
 		goto err_free;
 	}
+	for (q = 0; q < tdev->num_queues; q++)
+		init_waitqueue_head(&fpriv->queues[q].wait);
 	fpriv->vm = trn_vm_create(tdev, true);
 	if (IS_ERR(fpriv->vm)) {
 		ret = PTR_ERR(fpriv->vm);
@@ -55,6 +65,7 @@ struct trn_file_priv *trn_file_create(struct trn_device *tdev)
 	return fpriv;
 
 err_free:
+	kfree(fpriv->queues);
 	kfree(fpriv->entities);
 	mutex_destroy(&fpriv->entity_lock);
 	kfree(fpriv);
@@ -66,6 +77,7 @@ static void trn_file_release(struct kref *ref)
 	struct trn_file_priv *fpriv = container_of(ref, struct trn_file_priv, ref);
 
 	trn_vm_put(fpriv->vm);
+	kfree(fpriv->queues);
 	kfree(fpriv->entities);
 	mutex_destroy(&fpriv->entity_lock);
 	kfree(fpriv);
@@ -91,6 +103,38 @@ struct trn_file_priv *trn_file_get(struct trn_file_priv *fpriv)
 void trn_file_put(struct trn_file_priv *fpriv)
 {
 	kref_put(&fpriv->ref, trn_file_release);
+}
+
+/**
+ * trn_file_job_reserve() - count a new job of a file on a queue
+ * @fq: the file's state on the queue
+ * @nonblock: the file was opened with O_NONBLOCK: do not wait
+ *
+ * A file may have max_file_jobs jobs on a queue that are not finished and
+ * freed; beyond, the caller waits for one of them to be freed.
+ *
+ * Return: 0, -EAGAIN at the limit if @nonblock, or -ERESTARTSYS when a
+ * signal came while waiting.
+ */
+int trn_file_job_reserve(struct trn_file_queue *fq, bool nonblock)
+{
+	int cap = clamp(max_file_jobs, 1U, (unsigned int)INT_MAX);
+
+	if (atomic_add_unless(&fq->jobs, 1, cap))
+		return 0;
+	if (nonblock)
+		return -EAGAIN;
+	return wait_event_interruptible(fq->wait, atomic_add_unless(&fq->jobs, 1, cap));
+}
+
+/**
+ * trn_file_job_release() - a job counted by trn_file_job_reserve() is gone
+ * @fq: the file's state on the queue
+ */
+void trn_file_job_release(struct trn_file_queue *fq)
+{
+	atomic_dec(&fq->jobs);
+	wake_up(&fq->wait);
 }
 
 /**

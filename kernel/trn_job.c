@@ -32,6 +32,16 @@
  * way the queue is stopped, the driver waits until the device no longer
  * touches memory for it, and the jobs behind are written again. Other jobs,
  * of this file or of others, never see either.
+ *
+ * Files share a ring fairly. A file's jobs hold at most TRN_RING_SHARE
+ * descriptors of it, in one run (consecutive jobs of the file): a job that
+ * would exceed the share, start a second run, or extend the run while
+ * another file waits, waits in its entity for a job of the file in the
+ * ring (prepare_job), and other files' jobs go first. Once another
+ * file's job waits behind a run, or the run's file is closed, the whole run
+ * must end within job_timeout_ms of that (or of the run reaching the head,
+ * if later), or its jobs fail: a job waits at most one timeout for each
+ * other file ahead of it.
  */
 
 static unsigned int job_timeout_ms = 10000;
@@ -206,25 +216,68 @@ static void trn_queue_doorbell(struct trn_queue *q)
 	trn_write32(q->tdev, TRN_DMA_Q_REG(q->index, TRN_DMA_Q_TAIL), q->tail);
 }
 
-/* The oldest job in the ring starts its time: arm the watchdog. */
+/* What limits the time of the oldest job in the ring (trn_queue_deadline()). */
+enum trn_limit {
+	TRN_LIMIT_JOB,		/* its own: one timeout at the head */
+	TRN_LIMIT_WAITER,	/* its run's: another file's job waits behind */
+	TRN_LIMIT_CLOSED,	/* its run's: its file was closed */
+};
+
+/*
+ * When the oldest job in the ring, @job, must be done: one timeout after
+ * it reached the head; and once another file's job waits behind its run,
+ * or its file is closed, one timeout after that (or after the run reached
+ * the head) for the whole run. *@why says which came first. q->lock held.
+ */
+static unsigned long trn_queue_deadline(struct trn_queue *q, struct trn_job *job,
+					enum trn_limit *why)
+{
+	struct trn_file_queue *fq = job->fq;
+	unsigned long since = 0, deadline;
+
+	*why = TRN_LIMIT_JOB;
+	/* @job is the first of the oldest run: the next run follows it. */
+	if (!list_is_singular(&q->runs)) {
+		since = list_next_entry(job, run_node)->entered;
+		*why = TRN_LIMIT_WAITER;
+	}
+	if (fq->closed && (*why == TRN_LIMIT_JOB || time_before(fq->closed_at, since))) {
+		since = fq->closed_at;
+		*why = TRN_LIMIT_CLOSED;
+	}
+	if (*why == TRN_LIMIT_JOB)
+		return job->deadline;
+	if (time_before(since, q->run_since))
+		since = q->run_since;
+	deadline = since + trn_job_timeout();
+	if (time_before_eq(job->deadline, deadline)) {
+		*why = TRN_LIMIT_JOB;
+		return job->deadline;
+	}
+	return deadline;
+}
+
+/* Arm the watchdog for the oldest job in the ring. q->lock held. */
 static void trn_queue_arm_watchdog(struct trn_queue *q)
 {
 	struct trn_job *job = list_first_entry_or_null(&q->inflight, struct trn_job, node);
-	unsigned long timeout = trn_job_timeout();
+	unsigned long deadline, now = jiffies;
+	enum trn_limit why;
 
 	if (!job || q->error_pending || q->dead || q->suspended)
 		return;
-	job->deadline = jiffies + timeout;
-	/* A pending watchdog fires earlier and then waits out the rest. */
-	if (!delayed_work_pending(&q->watchdog))
-		mod_delayed_work(q->tdev->wq, &q->watchdog, timeout);
+	deadline = trn_queue_deadline(q, job, &why);
+	mod_delayed_work(q->tdev->wq, &q->watchdog,
+			 time_after(deadline, now) ? deadline - now : 0);
 }
 
 /* Take the oldest job off the ring and signal it with @error. q->lock held. */
 static void trn_queue_finish_first(struct trn_queue *q, int error)
 {
 	struct trn_job *job = list_first_entry(&q->inflight, struct trn_job, node);
+	struct trn_file_queue *fq = job->fq;
 	u64 now = ktime_get_ns();
+	struct trn_job *next;
 
 	/* Busy from when it reached the ring or its predecessor finished. */
 	atomic64_add(now - max(job->start_ns, q->last_end_ns),
@@ -235,9 +288,39 @@ static void trn_queue_finish_first(struct trn_queue *q, int error)
 		atomic64_inc(&q->jobs[!error ? TRN_JOB_DONE : error == -ETIMEDOUT ?
 				      TRN_JOB_TIMEDOUT : TRN_JOB_FAILED]);
 	list_del_init(&job->node);
+	list_del_init(&job->run_node);
+	fq->ring_credits -= job->ndescs;
+	/* The next job's time starts; its run's too if it is another file's. */
+	next = list_first_entry_or_null(&q->inflight, struct trn_job, node);
+	if (fq->last == job)
+		fq->last = NULL;
+	/* A file's jobs in the ring are consecutive: its next is the next. */
+	fq->first = fq->last ? next : NULL;
+	if (next) {
+		next->deadline = jiffies + trn_job_timeout();
+		if (next->fpriv == job->fpriv)
+			list_add(&next->run_node, &q->runs);
+		else
+			q->run_since = jiffies;
+	}
 	if (error)
 		dma_fence_set_error(job->hw_fence, error);
 	dma_fence_signal(job->hw_fence);
+}
+
+/*
+ * The oldest run ran out of time: fail its jobs but the last, which
+ * trn_queue_recover() fails. After quiesce, q->lock held.
+ */
+static void trn_queue_fail_run(struct trn_queue *q)
+{
+	struct trn_job *job = list_first_entry(&q->inflight, struct trn_job, node);
+
+	while (!list_is_last(&job->node, &q->inflight) &&
+	       list_next_entry(job, node)->fpriv == job->fpriv) {
+		job = list_next_entry(job, node);
+		trn_queue_finish_first(q, -ETIMEDOUT);
+	}
 }
 
 /* Retire every job whose descriptors all completed by ring index @head. */
@@ -308,6 +391,7 @@ static void trn_queue_watchdog(struct work_struct *work)
 	unsigned long flags, deadline;
 	struct trn_job *job;
 	u64 addr = 0, victim = 0;
+	enum trn_limit why = TRN_LIMIT_JOB;
 	bool error;
 	int idx;
 
@@ -337,7 +421,7 @@ static void trn_queue_watchdog(struct work_struct *work)
 		job = list_first_entry_or_null(&q->inflight, struct trn_job, node);
 		if (!job)
 			goto out_unlock;
-		deadline = job->deadline;
+		deadline = trn_queue_deadline(q, job, &why);
 		if (time_before(jiffies, deadline)) {
 			mod_delayed_work(tdev->wq, &q->watchdog, deadline - jiffies);
 			goto out_unlock;
@@ -359,8 +443,17 @@ static void trn_queue_watchdog(struct work_struct *work)
 		trn_queue_recover(q, trn_dma_errno(err));
 	} else if (job && job->hw_fence->seqno == victim) {
 		/* A SEM_WAIT that nothing signals does it: any user can. */
-		drm_dbg(&tdev->drm, "queue %u: job of address space %u timed out after %u ms\n",
-			i, job->fpriv->vm->asid, job_timeout_ms);
+		if (why == TRN_LIMIT_JOB) {
+			drm_dbg(&tdev->drm, "queue %u: job of address space %u timed out after %u ms\n",
+				i, job->fpriv->vm->asid, job_timeout_ms);
+		} else {
+			/* The rest of its run goes too: its time is up. */
+			drm_dbg(&tdev->drm, "queue %u: jobs of address space %u timed out %u ms after %s\n",
+				i, job->fpriv->vm->asid, job_timeout_ms,
+				why == TRN_LIMIT_CLOSED ? "their file was closed" :
+				"another file's job came behind");
+			trn_queue_fail_run(q);
+		}
 		trn_queue_recover(q, -ETIMEDOUT);
 	} else {
 		/* It finished as the queue stopped: only restart. */
@@ -376,8 +469,9 @@ static struct dma_fence *trn_job_run(struct drm_sched_job *sched_job)
 	struct trn_job *job = to_trn_job(sched_job);
 	struct trn_queue *q = job->queue;
 	struct trn_device *tdev = q->tdev;
+	struct trn_job *last;
 	unsigned long flags;
-	bool was_idle;
+	bool new_run;
 	int idx;
 
 	if (unlikely(sched_job->s_fence->finished.error))
@@ -393,17 +487,89 @@ static struct dma_fence *trn_job_run(struct drm_sched_job *sched_job)
 	}
 	dma_fence_init(job->hw_fence, &trn_fence_ops, &q->fence_lock,
 		       q->fence_context, ++q->seqno);
-	was_idle = list_empty(&q->inflight);
+	last = list_empty(&q->inflight) ? NULL :
+	       list_last_entry(&q->inflight, struct trn_job, node);
 	job->start_ns = ktime_get_ns();
+	job->entered = jiffies;
+	if (!last) {
+		job->deadline = job->entered + trn_job_timeout();
+		q->run_since = job->entered;
+	}
+	/* A new run: if it is the second, the first now has a contender. */
+	new_run = !last || last->fpriv != job->fpriv;
+	if (new_run)
+		list_add_tail(&job->run_node, &q->runs);
+	job->fq->ring_credits += job->ndescs;
+	if (!job->fq->last)
+		job->fq->first = job;
+	job->fq->last = job;
 	trn_queue_write_job(q, job);
 	list_add_tail(&job->node, &q->inflight);
-	if (was_idle)
+	if (new_run)
 		trn_queue_arm_watchdog(q);
 	trn_queue_doorbell(q);
 	spin_unlock_irqrestore(&q->lock, flags);
 
 	drm_dev_exit(idx);
 	return dma_fence_get(job->hw_fence);
+}
+
+/*
+ * Before run_job: a job waits for its file's newest job in the ring when
+ * another file's job is behind that one (the file would have two runs) or
+ * when another file waits here (so that files take turns), and for the
+ * file's oldest job in the ring when it would take the file beyond its
+ * share of the ring. A file with nothing in the ring is always admitted.
+ */
+static struct dma_fence *trn_job_prepare(struct drm_sched_job *sched_job,
+					 struct drm_sched_entity *entity)
+{
+	struct trn_job *job = to_trn_job(sched_job);
+	struct trn_file_queue *fq = job->fq;
+	struct trn_queue *q = job->queue;
+	struct dma_fence *fence = NULL;
+	unsigned long flags;
+
+	spin_lock_irqsave(&q->lock, flags);
+	/* The file's turn is over: until its run ends. */
+	if (fq->last && (!list_is_last(&fq->last->node, &q->inflight) ||
+			 q->waiting > fq->waiting))
+		fence = dma_fence_get(fq->last->hw_fence);
+	/* Its share is full: until its oldest job ends and makes room. */
+	else if (fq->last && fq->ring_credits + job->ndescs > TRN_RING_SHARE)
+		fence = dma_fence_get(fq->first->hw_fence);
+	if (fq->waiting != !!fence) {
+		fq->waiting = !!fence;
+		q->waiting += fence ? 1 : -1;
+	}
+	spin_unlock_irqrestore(&q->lock, flags);
+	return fence;
+}
+
+/**
+ * trn_queues_file_closed() - a file is closed: its jobs in the rings must
+ * end within one job timeout
+ * @fpriv: the file, whose entities are gone (no job of it waits to enter)
+ */
+void trn_queues_file_closed(struct trn_file_priv *fpriv)
+{
+	struct trn_device *tdev = fpriv->tdev;
+	unsigned long flags;
+	u32 i;
+
+	for (i = 0; i < tdev->num_queues; i++) {
+		struct trn_queue *q = &tdev->queues[i];
+		struct trn_file_queue *fq = &fpriv->queues[i];
+
+		spin_lock_irqsave(&q->lock, flags);
+		fq->closed = true;
+		fq->closed_at = jiffies;
+		q->waiting -= fq->waiting;
+		fq->waiting = false;
+		if (fq->last)
+			trn_queue_arm_watchdog(q);
+		spin_unlock_irqrestore(&q->lock, flags);
+	}
 }
 
 /*
@@ -429,11 +595,13 @@ static void trn_job_free(struct drm_sched_job *sched_job)
 		dma_fence_put(job->hw_fence);
 	else
 		kfree(job->hw_fence);
+	trn_file_job_release(job->fq);
 	trn_file_put(job->fpriv);
 	kvfree(job);
 }
 
 static const struct drm_sched_backend_ops trn_sched_ops = {
+	.prepare_job = trn_job_prepare,
 	.run_job = trn_job_run,
 	.timedout_job = trn_job_timedout,
 	.free_job = trn_job_free,
@@ -635,6 +803,7 @@ int trn_queues_init(struct trn_device *tdev)
 		spin_lock_init(&q->lock);
 		spin_lock_init(&q->fence_lock);
 		INIT_LIST_HEAD(&q->inflight);
+		INIT_LIST_HEAD(&q->runs);
 		INIT_DELAYED_WORK(&q->watchdog, trn_queue_watchdog);
 		q->fence_context = dma_fence_context_alloc(1);
 		if (q->is_core)

@@ -14,6 +14,7 @@
 struct drm_device;
 struct drm_file;
 struct trn_file_priv;
+struct trn_file_queue;
 struct trn_device;
 struct trn_job;
 
@@ -51,8 +52,11 @@ struct trn_fence {
  * @base: the scheduler's job
  * @queue: the queue it runs on
  * @fpriv: a reference to the submitting file; the job runs in its VM
+ * @fq: the file's state on @queue, which counts the job
  * @hw_fence: a &struct trn_fence, allocated at submit, armed in run_job
  * @node: in &trn_queue.inflight while in the ring
+ * @run_node: in &trn_queue.runs while the job is the oldest of its run
+ * @entered: jiffies when it was written to the ring
  * @deadline: jiffies; set once the job is the oldest in the ring
  * @start_ns: when it was written to the ring
  * @end: ring index after the job
@@ -63,8 +67,11 @@ struct trn_job {
 	struct drm_sched_job base;
 	struct trn_queue *queue;
 	struct trn_file_priv *fpriv;
+	struct trn_file_queue *fq;
 	struct dma_fence *hw_fence;
 	struct list_head node;
+	struct list_head run_node;
+	unsigned long entered;
 	unsigned long deadline;
 	u64 start_ns;
 	u32 end;
@@ -88,8 +95,13 @@ struct trn_job {
  * @tail: next free ring index
  * @last_end_ns: when the last job left the ring, for the busy time of the
  *	next one
- * @lock: protects @inflight, @tail and the queue registers
+ * @lock: protects @inflight, @runs, @run_since, @tail, the queue
+ *	registers and the ring state of the files (&struct trn_file_queue)
  * @inflight: jobs written to the ring, oldest first
+ * @runs: the first job of each run in the ring, oldest first: a run is a
+ *	longest sequence of consecutive jobs of one file
+ * @run_since: jiffies when the oldest run reached the head of the ring
+ * @waiting: files whose next job waits to enter the ring (prepare_job)
  * @watchdog: recovery, in process context: after an error interrupt, or
  *	once the oldest job has run longer than the timeout
  * @error_pending: an error interrupt asked for recovery
@@ -116,8 +128,11 @@ struct trn_queue {
 	u32 tail;
 	u64 last_end_ns;
 
-	spinlock_t lock; /* inflight, tail, registers */
+	spinlock_t lock; /* inflight, runs, tail, registers, files' rings */
 	struct list_head inflight;
+	struct list_head runs;
+	unsigned long run_since;
+	u32 waiting;
 	struct delayed_work watchdog;
 	bool error_pending;
 	bool dead;
@@ -134,6 +149,7 @@ int trn_queues_init(struct trn_device *tdev);
 void trn_queues_stop(struct trn_device *tdev);
 void trn_queues_suspend(struct trn_device *tdev, bool hw_ok);
 void trn_queues_resume(struct trn_device *tdev, bool ok);
+void trn_queues_file_closed(struct trn_file_priv *fpriv);
 void trn_job_file_close(struct trn_file_priv *fpriv);
 int trn_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file);
 

@@ -57,8 +57,11 @@ out:
  * trn_job_file_close() - a file is closing: destroy its scheduler entities
  * @fpriv: the file
  *
- * Its queued jobs drain first (each bounded by the job timeout); the jobs
- * keep the file's state until they are freed.
+ * Nothing waits. The file's jobs in the rings must end within one job
+ * timeout from now (trn_queues_file_closed()); the jobs that have not
+ * reached a ring are cancelled: drm_sched_entity_fini() signals them with
+ * -ESRCH once the file's last job in the ring and their in-fences are
+ * done, and frees them. The jobs keep the file's state until they are freed.
  */
 void trn_job_file_close(struct trn_file_priv *fpriv)
 {
@@ -67,10 +70,11 @@ void trn_job_file_close(struct trn_file_priv *fpriv)
 	for (q = 0; q < fpriv->tdev->num_queues; q++) {
 		if (!fpriv->entities[q])
 			continue;
-		drm_sched_entity_destroy(fpriv->entities[q]);
+		drm_sched_entity_fini(fpriv->entities[q]);
 		kfree(fpriv->entities[q]);
 		fpriv->entities[q] = NULL;
 	}
+	trn_queues_file_closed(fpriv);
 }
 
 /* Whether @d is an EXEC descriptor the device accepts (trn_isa.h). */
@@ -167,6 +171,7 @@ int trn_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
 	struct dma_fence_chain *chain = NULL;
 	struct drm_syncobj *out_sync = NULL;
 	struct drm_sched_entity *entity;
+	struct trn_file_queue *fq;
 	struct trn_fence *hw_fence;
 	struct dma_fence *finished;
 	struct trn_job *job;
@@ -184,10 +189,18 @@ int trn_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
 	if (args->in_sync_count > TRN_MAX_IN_SYNCS)
 		return -EINVAL;
 
+	/* At the cap, wait for one of the file's jobs on the queue to go. */
+	fq = &fpriv->queues[args->queue];
+	ret = trn_file_job_reserve(fq, file->filp->f_flags & O_NONBLOCK);
+	if (ret)
+		return ret;
+
 	if (args->out_sync.handle) {
 		out_sync = drm_syncobj_find(file, args->out_sync.handle);
-		if (!out_sync)
-			return -ENOENT;
+		if (!out_sync) {
+			ret = -ENOENT;
+			goto out_release;
+		}
 		if (args->out_sync.point) {
 			chain = dma_fence_chain_alloc();
 			if (!chain) {
@@ -211,7 +224,9 @@ int trn_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
 	}
 	job->ndescs = args->desc_count + TRN_JOB_EXTRA_DESCS;
 	job->queue = &tdev->queues[args->queue];
+	job->fq = fq;
 	INIT_LIST_HEAD(&job->node);
+	INIT_LIST_HEAD(&job->run_node);
 	hw_fence = kzalloc(sizeof(*hw_fence), GFP_KERNEL_ACCOUNT);
 	if (!hw_fence) {
 		kvfree(job);
@@ -251,6 +266,8 @@ int trn_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
 		}
 	}
 	dma_fence_put(finished);
+	/* The job is counted until trn_job_free(). */
+	fq = NULL;
 	goto out_chain;
 
 out_cleanup_job:
@@ -264,5 +281,8 @@ out_chain:
 out_sync_put:
 	if (out_sync)
 		drm_syncobj_put(out_sync);
+out_release:
+	if (fq)
+		trn_file_job_release(fq);
 	return ret;
 }

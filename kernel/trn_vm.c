@@ -9,6 +9,7 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <drm/drm_drv.h>
+#include <drm/drm_print.h>
 
 #include "trn_drv.h"
 #include "trn_hw.h"
@@ -16,6 +17,9 @@
 #include "trn_regs.h"
 #include "trn_user.h"
 #include "trn_vm.h"
+
+/* How long trn_vm_wait_idle() sleeps at a time. */
+#define TRN_VM_IDLE_SLICE	(10 * HZ)
 
 /*
  * Device address spaces. Each has an ASID, a drm_mm range allocator for
@@ -530,6 +534,10 @@ bool trn_vm_idle(struct trn_vm *vm)
 /**
  * trn_vm_wait_idle() - wait until every job submitted so far in @vm is done
  * @vm: the address space
+ *
+ * Uninterruptible, but in slices: the jobs' timeouts bound the wait (one
+ * per file ahead on each queue once the file is closed), yet it may last
+ * longer than the hung task detector allows, on a worker shared by all.
  */
 void trn_vm_wait_idle(struct trn_vm *vm)
 {
@@ -540,9 +548,11 @@ void trn_vm_wait_idle(struct trn_vm *vm)
 		mutex_lock(&vm->lock);
 		fence = dma_fence_get(vm->last_fences[q]);
 		mutex_unlock(&vm->lock);
-		if (fence) {
-			dma_fence_wait(fence, false);
-			dma_fence_put(fence);
-		}
+		if (!fence)
+			continue;
+		while (!dma_fence_wait_timeout(fence, false, TRN_VM_IDLE_SLICE))
+			drm_dbg(&vm->tdev->drm, "address space %u: still waiting for jobs on queue %u\n",
+				vm->asid, q);
+		dma_fence_put(fence);
 	}
 }

@@ -167,6 +167,29 @@ debug_test_or_exit() {
 cables() { sed -n 's/^cable //p' "$DEVICES_TXT"; }
 topology() { sed -n 's/^topology=//p' "$DEVICES_TXT"; }
 swapped_cables() { sed -n 's/^swap-cables=//p' "$DEVICES_TXT"; }
+bdf_of() { printf '0000:%02x:00.0' $(($1 + 1)); }
+
+# links_up: wait (30 s at most) until every cable's ports are up.
+links_up() {
+	local e d p i up
+	for ((i = 0; i < 300; i++)); do
+		up=1
+		for e in $(cables | tr ' ' '\n'); do
+			d=${e%.*} p=${e#*.}
+			[ "$(cat "/sys/bus/pci/devices/$(bdf_of "$d")/link$p/state" \
+				2> /dev/null)" = up ] || { up=0; break; }
+		done
+		[ "$up" = 1 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# reload_trn PARAM...: the driver again with these module parameters (the
+# tests' are "job_timeout_ms=2000"), once its cables are up.
+reload_trn() {
+	rmmod trn && "$TRNVM_REPO/tests/vm/load-trn" "$@" && links_up
+}
 
 # far_end A.p: the index.port at the other end of the cable at A.p, if any.
 # The cables are read once, when this file is sourced: tests call far_end

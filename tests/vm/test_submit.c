@@ -20,17 +20,10 @@ static char sysdev[256];
 
 static unsigned long long sysfs_u64(const char *attr)
 {
-	char path[512], buf[64] = "";
-	FILE *f;
+	char path[512];
 
 	snprintf(path, sizeof(path), "%s/%s", sysdev, attr);
-	f = fopen(path, "r");
-	if (!f)
-		return ~0ULL;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = 0;
-	fclose(f);
-	return strtoull(buf, NULL, 0);
+	return tt_read_u64(path);
 }
 
 static int setup(void **state)

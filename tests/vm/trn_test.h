@@ -103,6 +103,20 @@ static inline long long tt_fdinfo_num(int fd, const char *key)
 	return v;
 }
 
+/* The number a (sysfs) file starts with, or ~0 if it cannot be read. */
+static inline unsigned long long tt_read_u64(const char *path)
+{
+	char buf[64] = "";
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return ~0ULL;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	return strtoull(buf, NULL, 0);
+}
+
 static inline int64_t tt_now_ns(void)
 {
 	struct timespec now;

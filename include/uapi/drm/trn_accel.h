@@ -317,8 +317,19 @@ struct drm_trn_sync {
  * being unbound); NeuronCore instructions reach local memory only and get
  * -EREMOTEIO for peer objects.
  *
- * Errors: -EINVAL for an unknown @queue, zero or too many descriptors (see
- * &drm_trn_device_info.max_descs), @desc_size other than
+ * Files share each queue (Documentation/uapi.rst, "Sharing the queues"): a
+ * file may have max_file_jobs (module parameter, default 1024) unfinished
+ * jobs on a queue; at that cap the call sleeps until one of them completes,
+ * or fails with -EAGAIN if the file was opened with O_NONBLOCK. Once another
+ * file's job waits behind a run of this file's jobs in the queue's ring,
+ * the run must complete within the timeout from then, or its remaining
+ * jobs fail with -ETIMEDOUT. When the file is closed, jobs that have not
+ * entered the ring complete with -ESRCH without running.
+ *
+ * Errors: -EAGAIN at the cap with O_NONBLOCK; -EINTR (or a restart) when a
+ * signal came while waiting at the cap; -EINVAL for an unknown @queue,
+ * zero or too many descriptors (see &drm_trn_device_info.max_descs),
+ * @desc_size other than
  * sizeof(struct drm_trn_dma_desc), an invalid descriptor (unknown opcode,
  * a nonzero field the opcode does not use, a semaphore index out of range,
  * a WRITE to an unaligned address, an EXEC on a DMA queue or with a

@@ -14,7 +14,6 @@
 . "$TRNVM_REPO/tests/vm/lib.sh"
 
 CCL=$TRNVM_REPO/build/tools/nrt-ccl-test
-bdf_of() { printf '0000:%02x:00.0' $(($1 + 1)); }
 
 first=$(cables | head -n 1)
 n=$(good_devices | wc -l)
@@ -27,23 +26,7 @@ out=$(mktemp -d)
 # The tests load the driver with a job timeout of 2 s, meant for jobs that
 # hang. 16 ranks queue many jobs, and a starved TCG guest can take longer
 # than that for one: run with 30 s, and put the tests' driver back after.
-links_up() {
-	local e d p i up
-	for ((i = 0; i < 300; i++)); do
-		up=1
-		for e in $(cables | tr ' ' '\n'); do
-			d=${e%.*} p=${e#*.}
-			[ "$(cat "/sys/bus/pci/devices/$(bdf_of "$d")/link$p/state" \
-				2> /dev/null)" = up ] || { up=0; break; }
-		done
-		[ "$up" = 1 ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-reload() {
-	rmmod trn && "$TRNVM_REPO/tests/vm/load-trn" "job_timeout_ms=$1" && links_up
-}
+reload() { reload_trn "job_timeout_ms=$1"; }
 trap 'rm -rf "$out"; reload 2000 || echo "not ok - $T: the driver back with job_timeout_ms=2000"' EXIT
 check "the driver with job_timeout_ms=30000, every cable up" reload 30000
 
