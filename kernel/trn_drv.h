@@ -91,6 +91,12 @@ struct trn_vm;
  *	must not be lost in a reset (trn_hw_enter())
  * @reset_wq: where those writes wait for the end of a reset
  * @resetting: a reset is under way; the device may not decode its BARs
+ * @mode_lock: protects @compute_mode, @open_files, @core_mode, @core_users
+ *	and the files' &trn_file_priv.cores_used (trn_mode.c)
+ * @compute_mode: the device's &enum trn_compute_mode
+ * @open_files: files open on the device
+ * @core_mode: per NeuronCore, its &enum trn_compute_mode
+ * @core_users: per NeuronCore, files that use its queue
  */
 struct trn_device {
 	struct drm_device drm;
@@ -149,6 +155,12 @@ struct trn_device {
 	struct srcu_struct reset_srcu;
 	wait_queue_head_t reset_wq;
 	bool resetting;
+
+	struct mutex mode_lock; /* the modes and their users */
+	u8 compute_mode;
+	u32 open_files;
+	u8 core_mode[TRN_MAX_CORES];
+	u32 core_users[TRN_MAX_CORES];
 };
 
 static inline struct trn_device *to_trn_device(struct drm_device *drm)
