@@ -17,10 +17,11 @@
 
 /*
  * Version of the JSON document: 2 added the inventory members (serial,
- * UUID, firmware, the PCIe link's maximum, AER counts, CPU affinity, state);
- * no member of version 1 is removed or changed.
+ * UUID, firmware, the PCIe link's maximum, AER counts, CPU affinity, state),
+ * 3 the NeuronCores in exclusive_process mode (exclusive_cores); no member
+ * of an earlier version is removed or changed.
  */
-#define NRT_LS_JSON_SCHEMA_VERSION 2
+#define NRT_LS_JSON_SCHEMA_VERSION 3
 
 /* Buffer size that always holds a formatted link. */
 #define NRT_LS_LINK_LEN 32

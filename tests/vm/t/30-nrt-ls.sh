@@ -15,7 +15,7 @@ want=$(good_devices | awk '{ print $2, $4, $5 }')
 got=$(printf '%s' "$json" | python3 -c '
 import json, sys
 doc = json.load(sys.stdin)
-assert doc["schema_version"] == 2
+assert doc["schema_version"] == 3
 for d in doc["devices"]:
     print(d["pci_bdf"], d["neuron_cores"], d["hbm_bytes"])
 ')
