@@ -55,7 +55,7 @@
 /* Interface version: the driver accepts any minor of the major it knows. */
 #define TRN_MAGIC			0x314e5254	/* "TRN1" as little-endian bytes */
 #define TRN_VERSION_MAJOR		1
-#define TRN_VERSION_MINOR		5
+#define TRN_VERSION_MINOR		7
 #define TRN_VERSION(maj, min)		(((maj) << 16) | (min))
 #define TRN_VERSION_GET_MAJOR(v)	(((v) >> 16) & 0xffff)
 #define TRN_VERSION_GET_MINOR(v)	((v) & 0xffff)
@@ -90,6 +90,9 @@
 #define TRN_REG_POWER_MAX		0x080	/* RO  rated board power, milliwatts */
 #define TRN_REG_ECC_CORRECTED		0x088	/* RO 64  HBM errors corrected */
 #define TRN_REG_ECC_UNCORRECTED		0x090	/* RO 64  HBM errors not correctable */
+/* Identity (1.7, TRN_CAP_INVENTORY) */
+#define TRN_REG_SERIAL			0x0c0	/* RO 64  serial number, bits 47:0 */
+#define TRN_REG_FW_VERSION		0x0c8	/* RO  TRN_FW_VERSION(major, minor, patch) */
 
 #define TRN_GLOBAL_SIZE			0x1000
 
@@ -102,6 +105,15 @@
 #define TRN_CAP_LINK			BIT_ULL(5)	/* NeuronLink ports (1.3) */
 #define TRN_CAP_PEER			BIT_ULL(6)	/* peer DMA over NeuronLink (1.4) */
 #define TRN_CAP_HEALTH			BIT_ULL(7)	/* sensors, ECC counters (1.5) */
+#define TRN_CAP_INVENTORY		BIT_ULL(9)	/* serial, firmware version (1.7) */
+
+/* TRN_REG_SERIAL: the serial number's bits; the others read as 0 */
+#define TRN_SERIAL_MASK			0xffffffffffffULL
+/* TRN_REG_FW_VERSION */
+#define TRN_FW_VERSION(maj, min, pat)	(((maj) << 24) | ((min) << 16) | (pat))
+#define TRN_FW_VERSION_GET_MAJOR(v)	(((v) >> 24) & 0xff)
+#define TRN_FW_VERSION_GET_MINOR(v)	(((v) >> 16) & 0xff)
+#define TRN_FW_VERSION_GET_PATCH(v)	((v) & 0xffff)
 
 /* TRN_REG_STATUS */
 #define TRN_STATUS_READY		BIT(0)
