@@ -75,6 +75,8 @@ static int trn_query_device_info(struct trn_device *tdev, void *out)
 	info->max_descs = TRN_MAX_USER_DESCS;
 	info->num_sems = tdev->num_sems;
 	info->core_queues = tdev->num_core_queues;
+	info->fw_version = tdev->fw_version;
+	info->serial = tdev->serial;
 	return 0;
 }
 

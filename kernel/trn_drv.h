@@ -45,6 +45,9 @@ struct trn_vm;
  * @hbm_size: bytes of device memory
  * @hw_version: interface version register, TRN_VERSION(major, minor)
  * @hw_caps: capability bits (TRN_CAP_*)
+ * @serial: serial number (TRN_REG_SERIAL), 0 without TRN_CAP_INVENTORY
+ * @fw_version: firmware version (TRN_REG_FW_VERSION), 0 without
+ *	TRN_CAP_INVENTORY
  * @irq_test_done: completed by the misc interrupt handler on TRN_IRQ_TEST
  * @nvec: MSI-X vectors enabled
  * @wq: the device's work items: queue recovery and link events; it may
@@ -108,6 +111,8 @@ struct trn_device {
 	u64 hbm_size;
 	u32 hw_version;
 	u64 hw_caps;
+	u64 serial;
+	u32 fw_version;
 
 	struct completion irq_test_done;
 	unsigned int nvec;
