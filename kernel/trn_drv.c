@@ -20,6 +20,7 @@
 #include "trn_job.h"
 #include "trn_link.h"
 #include "trn_mem.h"
+#include "trn_mode.h"
 #include "trn_peer.h"
 #include "trn_regs.h"
 #include "trn_reset.h"
@@ -40,6 +41,8 @@
  *              dma-buf export
  *   trn_stats  counters: stats/, core<c>/, hwmon
  *   trn_job    queues and their schedulers, submission, recovery
+ *   trn_mode   compute modes: a device or a NeuronCore shared or held by
+ *              one file
  *   trn_file   an open file: scheduler entities, accounting, fdinfo, the
  *              WAIT ioctl on its syncobjs; it holds its address space
  *   trn_vm     address spaces: ASID and semaphores, VA allocator, page
@@ -75,6 +78,8 @@ static int trn_query_device_info(struct trn_device *tdev, void *out)
 	info->max_descs = TRN_MAX_USER_DESCS;
 	info->num_sems = tdev->num_sems;
 	info->core_queues = tdev->num_core_queues;
+	info->fw_version = tdev->fw_version;
+	info->serial = tdev->serial;
 	return 0;
 }
 
@@ -134,11 +139,18 @@ static const struct drm_ioctl_desc trn_ioctls[] = {
 
 static int trn_open(struct drm_device *drm, struct drm_file *file)
 {
+	struct trn_device *tdev = to_trn_device(drm);
 	struct trn_file_priv *fpriv;
+	int ret;
 
-	fpriv = trn_file_create(to_trn_device(drm));
-	if (IS_ERR(fpriv))
+	ret = trn_mode_open(tdev);
+	if (ret)
+		return ret;
+	fpriv = trn_file_create(tdev);
+	if (IS_ERR(fpriv)) {
+		trn_mode_close(tdev, NULL);
 		return PTR_ERR(fpriv);
+	}
 	file->driver_priv = fpriv;
 	return 0;
 }
@@ -153,6 +165,7 @@ static void trn_postclose(struct drm_device *drm, struct drm_file *file)
 	struct trn_file_priv *fpriv = file->driver_priv;
 
 	trn_job_file_close(fpriv);
+	trn_mode_close(fpriv->tdev, fpriv);
 	trn_file_put(fpriv);
 }
 
@@ -281,6 +294,9 @@ static int trn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = trn_stats_init(tdev);
 	if (ret)
 		return ret;
+	ret = trn_mode_init(tdev);
+	if (ret)
+		return ret;
 	trn_reset_init(tdev);
 
 	ret = drm_dev_register(&tdev->drm, 0);
@@ -317,17 +333,19 @@ static void trn_remove(struct pci_dev *pdev)
 
 /*
  * The attribute groups of a bound device, created by the driver core before
- * it announces the binding: the device's attributes (trn_sysfs.c, then
- * trn_ecc.c), stats/, link<p>/ and core<c>/. Filled in at module load; NULL-terminated.
+ * it announces the binding: the device's attributes (trn_sysfs.c), its
+ * compute mode (trn_mode.c), stats/, the ECC attributes (trn_ecc.c), link<p>/
+ * and core<c>/. Filled in at module load; NULL-terminated.
  */
 static const struct attribute_group
-	*trn_groups[3 + TRN_MAX_LINKS + TRN_MAX_CORES + 1] __ro_after_init;
+	*trn_groups[4 + TRN_MAX_LINKS + TRN_MAX_CORES + 1] __ro_after_init;
 
 static void __init trn_groups_setup(void)
 {
 	const struct attribute_group **g = trn_groups;
 
 	*g++ = &trn_sysfs_group;
+	*g++ = &trn_mode_group;
 	*g++ = &trn_stats_group;
 	*g++ = &trn_ecc_group;
 	trn_sysfs_fill_dirs(&trn_link_dirs, g);

@@ -21,7 +21,7 @@
 #define TRN_DRIVER_NAME		"trn"
 #define TRN_DRIVER_DESC		"Trainium-style accelerator"
 #define TRN_DRIVER_MAJOR	0
-#define TRN_DRIVER_MINOR	5
+#define TRN_DRIVER_MINOR	6
 #define TRN_DRIVER_PATCH	0
 
 struct pci_dev;
@@ -50,6 +50,9 @@ struct trn_vm;
  * @hbm_size: bytes of device memory
  * @hw_version: interface version register, TRN_VERSION(major, minor)
  * @hw_caps: capability bits (TRN_CAP_*)
+ * @serial: serial number (TRN_REG_SERIAL), 0 without TRN_CAP_INVENTORY
+ * @fw_version: firmware version (TRN_REG_FW_VERSION), 0 without
+ *	TRN_CAP_INVENTORY
  * @irq_test_done: completed by the misc interrupt handler on TRN_IRQ_TEST
  * @nvec: MSI-X vectors enabled
  * @wq: the device's work items: queue recovery and link events; it may
@@ -108,6 +111,12 @@ struct trn_vm;
  *	must not be lost in a reset (trn_hw_enter())
  * @reset_wq: where those writes wait for the end of a reset
  * @resetting: a reset is under way; the device may not decode its BARs
+ * @mode_lock: protects @compute_mode, @open_files, @core_mode, @core_users
+ *	and the files' &trn_file_priv.cores_used (trn_mode.c)
+ * @compute_mode: the device's &enum trn_compute_mode
+ * @open_files: files open on the device
+ * @core_mode: per NeuronCore, its &enum trn_compute_mode
+ * @core_users: per NeuronCore, files that use its queue
  */
 struct trn_device {
 	struct drm_device drm;
@@ -119,6 +128,8 @@ struct trn_device {
 	u64 hbm_size;
 	u32 hw_version;
 	u64 hw_caps;
+	u64 serial;
+	u32 fw_version;
 
 	struct completion irq_test_done;
 	unsigned int nvec;
@@ -178,6 +189,12 @@ struct trn_device {
 	struct srcu_struct reset_srcu;
 	wait_queue_head_t reset_wq;
 	bool resetting;
+
+	struct mutex mode_lock; /* the modes and their users */
+	u8 compute_mode;
+	u32 open_files;
+	u8 core_mode[TRN_MAX_CORES];
+	u32 core_users[TRN_MAX_CORES];
 };
 
 static inline struct trn_device *to_trn_device(struct drm_device *drm)

@@ -67,6 +67,8 @@ struct trn_file_queue {
  * @host_bytes: bytes of host objects the file created
  * @busy_ns: per &enum trn_engine_kind, time the file's jobs occupied the
  *	queues
+ * @cores_used: bit c: the file uses NeuronCore c's queue, under
+ *	&trn_device.mode_lock (trn_mode.c)
  *
  * The file's usage (fdinfo) and what it is charged for live here; the
  * memory it can reach is its address space's. A file outlives its DRM file
@@ -84,6 +86,7 @@ struct trn_file_priv {
 	atomic64_t hbm_bytes;
 	atomic64_t host_bytes;
 	atomic64_t busy_ns[TRN_ENGINE_KINDS];
+	u64 cores_used;
 };
 
 struct trn_file_priv *trn_file_create(struct trn_device *tdev);

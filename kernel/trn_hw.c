@@ -107,6 +107,11 @@ int trn_hw_init(struct trn_device *tdev)
 	tdev->chip_id = trn_read32(tdev, TRN_REG_CHIP_ID);
 	tdev->num_cores = trn_read32(tdev, TRN_REG_NUM_CORES);
 	tdev->hbm_size = trn_read64(tdev, TRN_REG_HBM_SIZE);
+	/* Interface 1.7: which device this is, and its firmware. */
+	if (tdev->hw_caps & TRN_CAP_INVENTORY) {
+		tdev->serial = trn_read64(tdev, TRN_REG_SERIAL) & TRN_SERIAL_MASK;
+		tdev->fw_version = trn_read32(tdev, TRN_REG_FW_VERSION);
+	}
 
 	/* The core register blocks end where the link blocks begin. */
 	if (!tdev->num_cores || !tdev->hbm_size ||

@@ -13,6 +13,7 @@
 
 #include "trn_drv.h"
 #include "trn_job.h"
+#include "trn_mode.h"
 #include "trn_stats.h"
 #include "trn_sysfs.h"
 #include "trn_regs.h"
@@ -338,6 +339,7 @@ enum trn_core_file {
 	TRN_CORE_F_JOBS_COMPLETED,	/* the job counts, in trn_job_outcome order */
 	TRN_CORE_F_JOBS_FAILED,
 	TRN_CORE_F_JOBS_TIMED_OUT,
+	TRN_CORE_F_COMPUTE_MODE,	/* trn_mode.c's */
 	TRN_CORE_NUM_FILES
 };
 
@@ -356,6 +358,7 @@ static const struct trn_sysfs_file trn_core_files[TRN_CORE_NUM_FILES] = {
 	[TRN_CORE_F_JOBS_COMPLETED] = { "jobs_completed", 0444 },
 	[TRN_CORE_F_JOBS_FAILED] = { "jobs_failed", 0444 },
 	[TRN_CORE_F_JOBS_TIMED_OUT] = { "jobs_timed_out", 0444 },
+	[TRN_CORE_F_COMPUTE_MODE] = { "compute_mode", 0644 },
 };
 
 /* The register of each register counter. */
@@ -380,6 +383,8 @@ static ssize_t trn_core_show(struct device *dev, struct device_attribute *attr,
 	u64 val = 0;
 	int ret;
 
+	if (ca->file == TRN_CORE_F_COMPUTE_MODE)
+		return trn_mode_core_show(tdev, c, buf);
 	if (ca->file >= TRN_CORE_F_JOBS_COMPLETED) {
 		if (c < tdev->num_core_queues)
 			val = trn_jobs(tdev, tdev->num_dma_queues + c, 1,
@@ -392,6 +397,17 @@ static ssize_t trn_core_show(struct device *dev, struct device_attribute *attr,
 	if (ret)
 		return ret;
 	return sysfs_emit(buf, "%llu\n", val);
+}
+
+/* Of the files, only compute_mode is writable (kernfs checks the mode). */
+static ssize_t trn_core_store(struct device *dev, struct device_attribute *attr,
+			      const char *buf, size_t count)
+{
+	struct trn_sysfs_attr *ca = to_trn_sysfs_attr(&attr->attr);
+
+	if (ca->file != TRN_CORE_F_COMPUTE_MODE)
+		return -EACCES;
+	return trn_mode_core_store(dev_to_trn(dev), ca->index, buf, count);
 }
 
 static umode_t trn_core_visible(struct kobject *kobj, struct attribute *attr,
@@ -416,6 +432,7 @@ const struct trn_sysfs_dirs trn_core_dirs = {
 	.files = trn_core_files,
 	.nfiles = TRN_CORE_NUM_FILES,
 	.show = trn_core_show,
+	.store = trn_core_store,
 	.is_visible = trn_core_visible,
 	.attrs = trn_core_attrs,
 	.lists = trn_core_lists,

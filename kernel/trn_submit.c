@@ -13,6 +13,7 @@
 #include "trn_file.h"
 #include "trn_isa.h"
 #include "trn_job.h"
+#include "trn_mode.h"
 #include "trn_regs.h"
 #include "trn_vm.h"
 
@@ -33,24 +34,36 @@ static struct drm_sched_entity *trn_file_entity(struct trn_file_priv *fpriv,
 	mutex_lock(&fpriv->entity_lock);
 	entity = fpriv->entities[queue];
 	if (!entity) {
+		/* A NeuronCore's compute mode may keep it for another file. */
+		ret = queue >= tdev->num_dma_queues ?
+		      trn_mode_use_core(fpriv, queue - tdev->num_dma_queues) : 0;
+		if (ret) {
+			entity = ERR_PTR(ret);
+			goto out;
+		}
 		entity = kzalloc(sizeof(*entity), GFP_KERNEL);
 		if (!entity) {
-			entity = ERR_PTR(-ENOMEM);
-			goto out;
+			ret = -ENOMEM;
+			goto err_unuse;
 		}
 		sched = &tdev->queues[queue].sched;
 		ret = drm_sched_entity_init(entity, DRM_SCHED_PRIORITY_NORMAL,
 					    &sched, 1, NULL);
 		if (ret) {
 			kfree(entity);
-			entity = ERR_PTR(ret);
-			goto out;
+			goto err_unuse;
 		}
 		fpriv->entities[queue] = entity;
 	}
 out:
 	mutex_unlock(&fpriv->entity_lock);
 	return entity;
+
+err_unuse:
+	if (queue >= tdev->num_dma_queues)
+		trn_mode_unuse_core(fpriv, queue - tdev->num_dma_queues);
+	mutex_unlock(&fpriv->entity_lock);
+	return ERR_PTR(ret);
 }
 
 /**

@@ -130,6 +130,37 @@ static ssize_t reset_count_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(reset_count);
 
+/*
+ * Identity (interface 1.7): the serial number as 12 hexadecimal digits, and
+ * a UUID made of the PCI IDs and the serial number (Documentation/sysfs.rst),
+ * which firmware updates leave alone.
+ */
+static ssize_t serial_number_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%012llX\n", dev_to_trn(dev)->serial);
+}
+static DEVICE_ATTR_RO(serial_number);
+
+static ssize_t uuid_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%04x%04x-0000-8000-8000-%012llx\n",
+			  TRN_PCI_VENDOR_ID, TRN_PCI_DEVICE_ID,
+			  dev_to_trn(dev)->serial);
+}
+static DEVICE_ATTR_RO(uuid);
+
+static ssize_t firmware_version_show(struct device *dev,
+				     struct device_attribute *attr, char *buf)
+{
+	u32 v = dev_to_trn(dev)->fw_version;
+
+	return sysfs_emit(buf, "%u.%u.%u\n", TRN_FW_VERSION_GET_MAJOR(v),
+			  TRN_FW_VERSION_GET_MINOR(v), TRN_FW_VERSION_GET_PATCH(v));
+}
+static DEVICE_ATTR_RO(firmware_version);
+
 static struct attribute *trn_attrs[] = {
 	&dev_attr_chip_id.attr,
 	&dev_attr_neuron_cores.attr,
@@ -145,11 +176,28 @@ static struct attribute *trn_attrs[] = {
 	&dev_attr_address_spaces_used.attr,
 	&dev_attr_num_links.attr,
 	&dev_attr_reset_count.attr,
+	&dev_attr_serial_number.attr,
+	&dev_attr_uuid.attr,
+	&dev_attr_firmware_version.attr,
 	NULL
 };
 
+/* A device without TRN_CAP_INVENTORY has no identity to show. */
+static umode_t trn_attr_visible(struct kobject *kobj, struct attribute *attr,
+				int n)
+{
+	struct trn_device *tdev = dev_to_trn(kobj_to_dev(kobj));
+
+	if ((attr == &dev_attr_serial_number.attr || attr == &dev_attr_uuid.attr ||
+	     attr == &dev_attr_firmware_version.attr) &&
+	    !(tdev->hw_caps & TRN_CAP_INVENTORY))
+		return 0;
+	return attr->mode;
+}
+
 const struct attribute_group trn_sysfs_group = {
 	.attrs = trn_attrs,
+	.is_visible = trn_attr_visible,
 };
 
 /**

@@ -488,7 +488,8 @@ static long nrt_select_one(const struct nrt_entry_list *list, const char *tok)
 	unsigned int idx;
 	size_t i;
 
-	if (*tok >= '0' && *tok <= '9') {
+	/* An index is digits alone: a UUID may begin with a digit too. */
+	if (*tok && !tok[strspn(tok, "0123456789")]) {
 		/* Leading zeros are allowed here: "01" is device 1. */
 		while (tok[0] == '0' && tok[1])
 			tok++;

@@ -15,6 +15,7 @@
 
 #include "qemu/osdep.h"
 #include "qemu/bitops.h"
+#include "qemu/cutils.h"
 #include "qemu/log.h"
 #include "qemu/units.h"
 #include "qemu/module.h"
@@ -43,7 +44,7 @@ static uint64_t trn_caps(TrnState *s)
 {
     return TRN_CAP_HBM_BAR | TRN_CAP_IRQ_TEST | TRN_CAP_DMA | TRN_CAP_MMU |
            TRN_CAP_COMPUTE | TRN_CAP_LINK | TRN_CAP_PEER | TRN_CAP_HEALTH |
-           TRN_CAP_ECC_LOG;
+           TRN_CAP_ECC_LOG | TRN_CAP_INVENTORY;
 }
 
 /* Device-internal reset: what TRN_REG_RESET, FLR and a bus reset share. */
@@ -94,6 +95,9 @@ static bool trn_reg_read64(TrnState *s, hwaddr reg, uint64_t *val)
         return true;
     case TRN_REG_PEER_ROOT:
         *val = s->peer_root;
+        return true;
+    case TRN_REG_SERIAL:
+        *val = s->serial;
         return true;
     default:
         return trn_health_read64(s, reg, val);
@@ -164,6 +168,9 @@ static bool trn_reg_read32(TrnState *s, hwaddr reg, uint64_t *val)
         return true;
     case TRN_REG_NUM_LINKS:
         *val = s->nlinks;
+        return true;
+    case TRN_REG_FW_VERSION:
+        *val = s->fw_version;
         return true;
     case TRN_REG_RESET:
     case TRN_REG_IRQ_TEST:
@@ -352,6 +359,40 @@ static void trn_unrealize_queues(TrnState *s)
     trn_sem_unrealize(s);
 }
 
+/*
+ * The identity registers (1.7): serial defaults to "TRN" in ASCII above the
+ * low 24 bits of the chip id, firmware-version must be three numbers that
+ * fit their fields.
+ */
+#define TRN_SERIAL_FROM_CHIP    0x54524e000000ULL
+
+static bool trn_realize_identity(TrnState *s, Error **errp)
+{
+    unsigned long maj, min, pat;
+    const char *p = s->fw_version_str;
+
+    if (s->serial == UINT64_MAX) {
+        s->serial = TRN_SERIAL_FROM_CHIP | (s->chip_id & 0xffffff);
+    } else if (s->serial & ~TRN_SERIAL_MASK) {
+        error_setg(errp, "serial 0x%" PRIx64 " does not fit in 48 bits",
+                   s->serial);
+        return false;
+    }
+    if (!p) {
+        p = "1.0.0";
+    }
+    if (qemu_strtoul(p, &p, 10, &maj) || *p++ != '.' || maj > 0xff ||
+        qemu_strtoul(p, &p, 10, &min) || *p++ != '.' || min > 0xff ||
+        qemu_strtoul(p, NULL, 10, &pat) || pat > 0xffff) {
+        error_setg(errp, "firmware-version '%s' is not MAJOR.MINOR.PATCH "
+                   "(at most 255.255.65535)", s->fw_version_str);
+        return false;
+    }
+    s->fw_version = TRN_FW_VERSION((uint32_t)maj, (uint32_t)min,
+                                   (uint32_t)pat);
+    return true;
+}
+
 /* Configuration space: the capabilities (Documentation/hw-interface.rst) */
 #define TRN_PCIE_CAP_OFFSET 0x80
 #define TRN_AER_OFFSET      0x100
@@ -361,6 +402,9 @@ static void trn_realize(PCIDevice *pdev, Error **errp)
     TrnState *s = TRN(pdev);
     unsigned i;
 
+    if (!trn_realize_identity(s, errp)) {
+        return;
+    }
     if (pcie_endpoint_cap_init(pdev, TRN_PCIE_CAP_OFFSET) < 0) {
         error_setg(errp, "cannot add the PCI Express capability");
         return;
@@ -482,6 +526,8 @@ static const Property trn_props[] = {
     DEFINE_PROP_UINT32("link-lane-gbps", TrnState, link_lane_gbps, 100),
     DEFINE_PROP_UINT32("link-lanes", TrnState, link_lanes, 4),
     DEFINE_PROP_UINT32("ambient-temp", TrnState, ambient_temp, 30),
+    DEFINE_PROP_UINT64("serial", TrnState, serial, UINT64_MAX),
+    DEFINE_PROP_STRING("firmware-version", TrnState, fw_version_str),
     TRN_PROP_PORT(0), TRN_PROP_PORT(1), TRN_PROP_PORT(2), TRN_PROP_PORT(3),
     TRN_PROP_PORT(4), TRN_PROP_PORT(5), TRN_PROP_PORT(6), TRN_PROP_PORT(7),
     TRN_PROP_PORT(8), TRN_PROP_PORT(9), TRN_PROP_PORT(10), TRN_PROP_PORT(11),

@@ -110,6 +110,9 @@ struct TrnState {
     uint32_t nlinks;            /* links: NeuronLink ports */
     uint32_t link_lane_gbps;
     uint32_t link_lanes;
+    uint64_t serial;            /* TRN_REG_SERIAL; UINT64_MAX: from chip-id */
+    char *fw_version_str;       /* firmware-version, "major.minor.patch" */
+    uint32_t fw_version;        /* TRN_REG_FW_VERSION, parsed at realize */
     uint32_t magic;             /* fault injection: x-magic */
     uint32_t version;           /* fault injection: x-version */
 

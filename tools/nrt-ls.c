@@ -4,7 +4,8 @@
  *
  * nrt-ls - list trn accelerator devices.
  *
- * Device facts come from libnrt; the inventory (serial, UUID, firmware,
+ * Device facts come from libnrt, or from sysfs for a device another
+ * process holds in exclusive_process mode (it cannot be opened); the inventory (serial, UUID, firmware,
  * PCIe link and its maximum, AER counts, NUMA node and CPU affinity, state)
  * from sysfs (nrt_facts.c), readable without root. Whatever cannot be read
  * is shown as "-" (null in JSON).
@@ -101,15 +102,71 @@ static void nrt_ls_fill_row(const nrt_device_info *info, struct nrt_ls_row *row)
 	row->driver_version_patch = info->driver_version_patch;
 }
 
-/* Read device @index into @row. Return: false (after a message) on error. */
-static bool nrt_ls_read_device(unsigned int index, struct nrt_ls_row *row)
+/* An unsigned sysfs attribute of @dir into *@v. Return: whether it could. */
+static bool nrt_ls_attr_u64(const char *dir, const char *name, uint64_t *v)
 {
+	char buf[32], *end;
+
+	if (!nrt_facts_attr(dir, name, buf, sizeof(buf)) || buf[0] < '0' || buf[0] > '9')
+		return false;
+	errno = 0;
+	*v = strtoull(buf, &end, 10);
+	return !errno && !*end;
+}
+
+/*
+ * Read @e into @row from sysfs alone, for a device that another process
+ * holds in exclusive_process mode and so cannot be opened. Return: false
+ * if the attributes could not be read.
+ */
+static bool nrt_ls_read_sysfs(const nrt_device_entry *e, struct nrt_ls_row *row)
+{
+	unsigned int hw_major, hw_minor, dv[3] = { 0, 0, 0 };
+	uint64_t chip, cores, hbm;
+	char buf[32];
+
+	if (!nrt_ls_attr_u64(e->sysfs_dir, "chip_id", &chip) || chip > UINT32_MAX ||
+	    !nrt_ls_attr_u64(e->sysfs_dir, "neuron_cores", &cores) || cores > UINT32_MAX ||
+	    !nrt_ls_attr_u64(e->sysfs_dir, "hbm_size", &hbm) ||
+	    !nrt_facts_attr(e->sysfs_dir, "hw_version", buf, sizeof(buf)) ||
+	    sscanf(buf, "%u.%u", &hw_major, &hw_minor) != 2 ||
+	    !nrt_facts_attr(e->sysfs_dir, "driver/module/version", buf, sizeof(buf)) ||
+	    sscanf(buf, "%u.%u.%u", &dv[0], &dv[1], &dv[2]) < 2)
+		return false;
+	memset(row, 0, sizeof(*row));
+	row->index = e->index;
+	row->minor = e->minor;
+	snprintf(row->pci_bdf, sizeof(row->pci_bdf), "%s", e->pci_bdf);
+	snprintf(row->device_node, sizeof(row->device_node), "%s", e->device_node);
+	row->chip_id = (uint32_t)chip;
+	row->neuron_cores = (uint32_t)cores;
+	row->hbm_bytes = hbm;
+	row->numa_node = -1;
+	row->hw_version_major = hw_major;
+	row->hw_version_minor = hw_minor;
+	row->driver_version_major = dv[0];
+	row->driver_version_minor = dv[1];
+	row->driver_version_patch = dv[2];
+	return true;
+}
+
+/*
+ * Read device @e into @row: by opening it, or from sysfs when another
+ * process holds it exclusively. Return: false (after a message) on error.
+ */
+static bool nrt_ls_read_device(const nrt_device_entry *e, struct nrt_ls_row *row)
+{
+	unsigned int index = e->index;
 	nrt_device_info info;
 	nrt_device *dev;
 	nrt_status st;
+	char mode[32];
 
 	st = nrt_device_open(index, &dev);
 	if (st != NRT_SUCCESS) {
+		if (nrt_facts_attr(e->sysfs_dir, "compute_mode", mode, sizeof(mode)) &&
+		    !strcmp(mode, "exclusive_process") && nrt_ls_read_sysfs(e, row))
+			return true;
 		nrt_tool_error("device %u: %s", index,
 			       nrt_tool_reason(st));
 		return false;
@@ -420,7 +477,7 @@ static int nrt_ls_devices(struct nrt_ls_found *f)
 	for (i = 0; i < count; i++) {
 		const nrt_device_entry *e = nrt_device_list_entry(l, i);
 
-		if (!nrt_ls_read_device(e->index, &f->rows[f->n])) {
+		if (!nrt_ls_read_device(e, &f->rows[f->n])) {
 			f->failed = true;
 			continue;
 		}

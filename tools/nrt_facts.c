@@ -191,6 +191,22 @@ static void nrt_facts_sensors(const char *dir, struct nrt_facts *f)
 	f->power_cap_max = nrt_facts_s64(hw, "power1_cap_max");
 }
 
+/* The compute modes of the NeuronCores, core0/ up to the first missing. */
+static void nrt_facts_core_modes(const char *dir, struct nrt_facts *f)
+{
+	char name[32], mode[32];
+	unsigned int c;
+
+	for (c = 0; c < 64; c++) {
+		snprintf(name, sizeof(name), "core%u/compute_mode", c);
+		if (!nrt_facts_attr(dir, name, mode, sizeof(mode)))
+			break;
+		f->core_modes_known = true;
+		if (!strcmp(mode, "exclusive_process"))
+			f->exclusive_cores |= UINT64_C(1) << c;
+	}
+}
+
 static void nrt_facts_link(const char *dir, struct nrt_facts *f)
 {
 	char buf[64];
@@ -243,6 +259,7 @@ void nrt_facts_read(const char *dir, struct nrt_facts *f)
 	}
 	nrt_facts_attr(dir, "local_cpulist", f->local_cpulist, sizeof(f->local_cpulist));
 	nrt_facts_attr(dir, "compute_mode", f->compute_mode, sizeof(f->compute_mode));
+	nrt_facts_core_modes(dir, f);
 	nrt_facts_attr(dir, "throttle_reasons", f->throttle_reasons,
 		       sizeof(f->throttle_reasons));
 	if (nrt_facts_attr(dir, "wedged", buf, sizeof(buf)) &&

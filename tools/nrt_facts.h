@@ -11,7 +11,8 @@
  *     max_link_width, aer_dev_fatal, local_cpulist, ...);
  *   - trn.ko's attributes (Documentation/sysfs.rst), some of which a
  *     driver may not have yet (serial_number, uuid, firmware_version,
- *     compute_mode, reset_count, wedged, throttle_reasons): an attribute
+ *     compute_mode and core<c>/compute_mode, reset_count, wedged,
+ *     throttle_reasons): an attribute
  *     that is absent reads as unknown, never as an error;
  *   - the trn hwmon device (temp1_*, power1_*).
  * Every field has an "unknown" value: "" for strings, -1 for signed
@@ -50,6 +51,8 @@ struct nrt_facts {
 	char local_cpulist[256];
 	/* state (trn.ko) */
 	char compute_mode[32];          /* "shared", "exclusive_process" */
+	bool core_modes_known;          /* core<c>/compute_mode exist */
+	uint64_t exclusive_cores;       /* bit c: core c is exclusive_process */
 	char throttle_reasons[128];     /* "none" or e.g. "thermal,power_cap" */
 	int wedged;                     /* 0, 1, or -1 */
 	uint64_t reset_count;

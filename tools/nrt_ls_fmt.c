@@ -100,11 +100,26 @@ static void nrt_ls_aer_cell(const struct nrt_facts *f, char *buf, size_t size)
 	}
 }
 
-/* The mode, with "wedged" when the driver says so. */
+/*
+ * The device's mode, the cores in exclusive_process mode ("shared, cores
+ * 0,3 exclusive_process") and "wedged" when the driver says so.
+ */
 static void nrt_ls_mode_cell(const struct nrt_facts *f, char *buf, size_t size)
 {
-	snprintf(buf, size, "%s%s", nrt_ls_or_dash(f->compute_mode),
-		 f->wedged == 1 ? " wedged" : "");
+	size_t len;
+	int c, n = 0;
+
+	len = (size_t)snprintf(buf, size, "%s", nrt_ls_or_dash(f->compute_mode));
+	for (c = 0; c < 64 && len < size; c++) {
+		if (!(f->exclusive_cores & (UINT64_C(1) << c)))
+			continue;
+		len += (size_t)snprintf(buf + len, size - len, "%s%d",
+					n++ ? "," : ", cores ", c);
+	}
+	if (n && len < size)
+		len += (size_t)snprintf(buf + len, size - len, " exclusive_process");
+	if (f->wedged == 1 && len < size)
+		snprintf(buf + len, size - len, " wedged");
 }
 
 /*
@@ -285,7 +300,7 @@ static void nrt_ls_json_opt_u64(struct json_object *o, const char *key, uint64_t
 		nrt_json_null(o, key, ok);
 }
 
-/* Version 2: the inventory and state members. */
+/* Version 2: the inventory and state members; version 3 exclusive_cores. */
 static void nrt_ls_json_inventory(struct json_object *dev, const struct nrt_facts *f,
 				  bool *ok)
 {
@@ -305,6 +320,16 @@ static void nrt_ls_json_inventory(struct json_object *dev, const struct nrt_fact
 		nrt_ls_json_opt_u64(aer, "correctable", f->aer_correctable, ok);
 	}
 	nrt_ls_json_opt_str(dev, "compute_mode", f->compute_mode, ok);
+	if (f->core_modes_known) {
+		struct json_object *cores = nrt_json_child(dev, "exclusive_cores", true, ok);
+		int c;
+
+		for (c = 0; c < 64; c++)
+			if (f->exclusive_cores & (UINT64_C(1) << c))
+				nrt_json_add(cores, NULL, *ok ? json_object_new_int(c) : NULL, ok);
+	} else {
+		nrt_json_null(dev, "exclusive_cores", ok);
+	}
 	nrt_ls_json_opt_u64(dev, "reset_count", f->reset_count, ok);
 	if (f->wedged < 0)
 		nrt_json_null(dev, "wedged", ok);

@@ -18,8 +18,9 @@
 /*
  * Version of the JSON document: 2 added the inventory members (serial,
  * UUID, firmware, the PCIe link's maximum, AER counts, CPU affinity, state),
- * 3 the device memory errors (ecc); no member of an earlier version is
- * removed or changed.
+ * 3 the device memory errors (ecc) and the NeuronCores in exclusive_process
+ * mode (exclusive_cores); no member of an earlier version is removed or
+ * changed.
  */
 #define NRT_LS_JSON_SCHEMA_VERSION 3
 

@@ -55,7 +55,7 @@
 /* Interface version: the driver accepts any minor of the major it knows. */
 #define TRN_MAGIC			0x314e5254	/* "TRN1" as little-endian bytes */
 #define TRN_VERSION_MAJOR		1
-#define TRN_VERSION_MINOR		6
+#define TRN_VERSION_MINOR		7
 #define TRN_VERSION(maj, min)		(((maj) << 16) | (min))
 #define TRN_VERSION_GET_MAJOR(v)	(((v) >> 16) & 0xffff)
 #define TRN_VERSION_GET_MINOR(v)	((v) & 0xffff)
@@ -96,6 +96,9 @@
 #define TRN_REG_ECC_LOG_SIZE		0x0ac	/* RO  entries the log holds */
 #define TRN_REG_ECC_LOG_INDEX		0x0b0	/* RW  entry ECC_LOG_ADDR shows */
 #define TRN_REG_ECC_LOG_ADDR		0x0b8	/* RO 64  HBM offset of that page */
+/* Identity (1.7, TRN_CAP_INVENTORY) */
+#define TRN_REG_SERIAL			0x0c0	/* RO 64  serial number, bits 47:0 */
+#define TRN_REG_FW_VERSION		0x0c8	/* RO  TRN_FW_VERSION(major, minor, patch) */
 
 #define TRN_GLOBAL_SIZE			0x1000
 
@@ -112,6 +115,16 @@
 
 /* TRN_REG_ECC_LOG_ADDR of an entry the log does not hold */
 #define TRN_ECC_LOG_NONE		(~0ULL)
+
+#define TRN_CAP_INVENTORY		BIT_ULL(9)	/* serial, firmware version (1.7) */
+
+/* TRN_REG_SERIAL: the serial number's bits; the others read as 0 */
+#define TRN_SERIAL_MASK			0xffffffffffffULL
+/* TRN_REG_FW_VERSION */
+#define TRN_FW_VERSION(maj, min, pat)	(((maj) << 24) | ((min) << 16) | (pat))
+#define TRN_FW_VERSION_GET_MAJOR(v)	(((v) >> 24) & 0xff)
+#define TRN_FW_VERSION_GET_MINOR(v)	(((v) >> 16) & 0xff)
+#define TRN_FW_VERSION_GET_PATCH(v)	((v) & 0xffff)
 
 /* TRN_REG_STATUS */
 #define TRN_STATUS_READY		BIT(0)

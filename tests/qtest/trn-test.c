@@ -43,7 +43,8 @@ static void check_reset_values(TrnDev *d, unsigned cores)
     g_assert_cmphex(rd64(d, TRN_REG_CAPS), ==,
                     TRN_CAP_HBM_BAR | TRN_CAP_IRQ_TEST | TRN_CAP_DMA |
                     TRN_CAP_MMU | TRN_CAP_COMPUTE | TRN_CAP_LINK |
-                    TRN_CAP_PEER | TRN_CAP_HEALTH | TRN_CAP_ECC_LOG);
+                    TRN_CAP_PEER | TRN_CAP_HEALTH | TRN_CAP_ECC_LOG |
+                    TRN_CAP_INVENTORY);
     /* A 64-bit register read as two halves */
     g_assert_cmphex(rd32(d, TRN_REG_CAPS), ==, (uint32_t)rd64(d, TRN_REG_CAPS));
     g_assert_cmphex(rd32(d, TRN_REG_CAPS + 4), ==, rd64(d, TRN_REG_CAPS) >> 32);
@@ -109,6 +110,9 @@ static void test_reset_values(void)
     trn_open(&t, &d, QPCI_DEVFN(4, 0));
     g_assert_cmpuint(rd32(&d, TRN_REG_CHIP_ID), ==, 7);
     check_reset_values(&d, 3);
+    wr64(&d, TRN_REG_SERIAL, 0);        /* 1.7: from the chip id, read-only */
+    g_assert_cmphex(rd64(&d, TRN_REG_SERIAL), ==, 0x54524e000007ULL);
+    g_assert_cmphex(rd32(&d, TRN_REG_FW_VERSION), ==, TRN_FW_VERSION(1, 0, 0));
 
     /* Change what can be changed; a bad key does not reset */
     wr32(&d, TRN_REG_SCRATCH, 0x12345678);
@@ -575,9 +579,12 @@ static void test_dma_under_remap(void)
     uint16_t cmd;
 
     trn_start(&t, "-device trn,addr=04.0,hbm-size=16M "
-              "-device trn,addr=05.0,hbm-size=16M");
+              "-device trn,addr=05.0,hbm-size=16M,serial=0xabcdef012345,"
+              "firmware-version=2.13.4097");
     trn_open(&t, &a, QPCI_DEVFN(4, 0));
     trn_open(&t, &b, QPCI_DEVFN(5, 0));
+    g_assert_cmphex(rd64(&b, TRN_REG_SERIAL), ==, 0xabcdef012345);
+    g_assert_cmphex(rd32(&b, TRN_REG_FW_VERSION), ==, 0x020d1001);
     sys = QEMU_ALIGN_UP(guest_alloc(&t.alloc, chunk + TRN_PAGE_SIZE),
                         TRN_PAGE_SIZE);
     for (i = 0; i < chunk; i++) {

@@ -121,6 +121,9 @@ static void test_visible_devices(void **state)
 		  "0000:03:00.0 0000:01:00.0" },
 		{ "B5C2A0C4-1E64-4A5E-9D2A-0000000000C3", "0000:03:00.0" },
 		{ "b5c2a0c4-1e64-4a5e-9d2a-000000000000", "" },
+		/* A UUID that begins with digits is not an index (trn.ko's do). */
+		{ "1af410f0-0000-8000-8000-54524e000001,2", "0000:02:00.0 0000:03:00.0" },
+		{ "1x", "" },
 	};
 	struct fake_device_tree *t = *state;
 	char path[PATH_MAX], got[256];
@@ -132,6 +135,8 @@ static void test_visible_devices(void **state)
 	tree_four(t);
 	xsnprintf(path, sizeof(path), "%s/devices/pci0000:00/0000:03:00.0/uuid", t->sysfs);
 	write_file(path, "b5c2a0c4-1e64-4a5e-9d2a-0000000000c3\n", 0444);
+	xsnprintf(path, sizeof(path), "%s/devices/pci0000:00/0000:02:00.0/uuid", t->sysfs);
+	write_file(path, "1af410f0-0000-8000-8000-54524e000001\n", 0444);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		assert_int_equal(setenv("NRT_VISIBLE_DEVICES", cases[i].value, 1), 0);
 		listed(got, sizeof(got));

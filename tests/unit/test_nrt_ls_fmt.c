@@ -238,6 +238,8 @@ static void test_json_devices(void **state)
 	rows[0].facts.aer_correctable = 3;
 	snprintf(rows[0].facts.local_cpulist, 256, "0-3");
 	snprintf(rows[0].facts.compute_mode, 32, "shared");
+	rows[0].facts.core_modes_known = true;
+	rows[0].facts.exclusive_cores = (UINT64_C(1) << 1) | (UINT64_C(1) << 63);
 	rows[0].facts.reset_count = 2;
 	rows[0].facts.wedged = 0;
 	snprintf(rows[0].facts.throttle_reasons, 128, "none");
@@ -272,7 +274,11 @@ static void test_json_devices(void **state)
 	/* Everything known. */
 	dev = json_object_array_get_idx(devices, 0);
 	assert_true(json_object_is_type(dev, json_type_object));
-	assert_int_equal(json_object_object_length(dev), 21);
+	assert_int_equal(json_object_object_length(dev), 22);
+	link = get(dev, "exclusive_cores", json_type_array);
+	assert_int_equal(json_object_array_length(link), 2);
+	assert_int_equal(json_object_get_int(json_object_array_get_idx(link, 0)), 1);
+	assert_int_equal(json_object_get_int(json_object_array_get_idx(link, 1)), 63);
 	check_str(dev, "serial_number", "TRN0000000A");
 	/* Version 3: volatile and aggregate counts, retired pages */
 	ecc = get(dev, "ecc", json_type_object);
@@ -314,8 +320,9 @@ static void test_json_devices(void **state)
 
 	/* NUMA node and link unknown: null, still present. */
 	dev = json_object_array_get_idx(devices, 1);
-	assert_int_equal(json_object_object_length(dev), 21);
+	assert_int_equal(json_object_object_length(dev), 22);
 	get(dev, "ecc", json_type_null);
+	get(dev, "exclusive_cores", json_type_null);
 	get(dev, "serial_number", json_type_null);
 	get(dev, "uuid", json_type_null);
 	get(dev, "firmware_version", json_type_null);
@@ -397,6 +404,10 @@ static void test_wide(void **state)
 	snprintf(rows[0].processes, sizeof(rows[0].processes), "2417 python3, 2533 nrt_load");
 	snprintf(rows[1].pci_bdf, sizeof(rows[1].pci_bdf), "0000:02:00.0");
 	rows[1].index = 1;
+	/* Cores in exclusive_process mode follow the device's mode. */
+	snprintf(rows[1].facts.compute_mode, 32, "shared");
+	rows[1].facts.core_modes_known = true;
+	rows[1].facts.exclusive_cores = (UINT64_C(1) << 0) | (UINT64_C(1) << 3);
 
 	f = open_memstream(&text, &len);
 	assert_non_null(f);
@@ -404,11 +415,11 @@ static void test_wide(void **state)
 	assert_int_equal(nrt_ls_print_table(f, rows, 2, false), 0);
 	assert_int_equal(fclose(f), 0);
 	assert_non_null(strstr(text,
-			       "| CONNECTED DEVICES | SERIAL | UUID                                 | FIRMWARE | PCIE MAX | AER F/NF/C | CPU AFFINITY | MODE                     | ECC UE NOW/LIFE | PROCESSES                   |\n"));
+			       "| CONNECTED DEVICES | SERIAL | UUID                                 | FIRMWARE | PCIE MAX | AER F/NF/C | CPU AFFINITY | MODE                                | ECC UE NOW/LIFE | PROCESSES                   |\n"));
 	assert_non_null(strstr(text,
-			       "| -                 | -      | b5c2a0c4-1e64-4a5e-9d2a-0000000000c3 | -        | -        | 1/0/12     | 0-3          | exclusive_process wedged | 0/2 2 retired   | 2417 python3, 2533 nrt_load |\n"));
+			       "| -                 | -      | b5c2a0c4-1e64-4a5e-9d2a-0000000000c3 | -        | -        | 1/0/12     | 0-3          | exclusive_process wedged            | 0/2 2 retired   | 2417 python3, 2533 nrt_load |\n"));
 	assert_non_null(strstr(text,
-			       "| -                 | -      | -                                    | -        | -        | -          | -            | -                        | -               | -                           |\n"));
+			       "| -                 | -      | -                                    | -        | -        | -          | -            | shared, cores 0,3 exclusive_process | -               | -                           |\n"));
 	/* The narrow table has no such column. */
 	assert_non_null(strstr(text, "| CONNECTED DEVICES |\n"));
 	free(text);

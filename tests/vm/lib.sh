@@ -72,6 +72,18 @@ good_devices() {
 
 dmesg_has() { dmesg | grep -q -- "$1"; }
 
+# wait_for SECONDS CMD...: until CMD succeeds, polling every 0.1 s; false
+# if it did not within SECONDS.
+wait_for() {
+	local t=$1 i
+	shift
+	for ((i = 0; i < t * 10; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # Load the driver the way the tests expect it (short job timeout).
 load_trn() {
 	"$TRNVM_REPO/tests/vm/load-trn" job_timeout_ms=2000

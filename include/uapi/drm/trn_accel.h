@@ -150,8 +150,18 @@ struct drm_trn_device_info {
 	 */
 	__u32 core_queues;
 
-	/** @pad2: always returned as zero. */
-	__u32 pad2;
+	/**
+	 * @fw_version: the device's firmware version, major << 24 | minor << 16
+	 * | patch, when @hw_caps has TRN_CAP_INVENTORY (driver 0.5 and older
+	 * return zero here, as a pad; driver 0.6 on).
+	 */
+	__u32 fw_version;
+
+	/**
+	 * @serial: the device's serial number, 48 bits, when @hw_caps has
+	 * TRN_CAP_INVENTORY; zero otherwise.
+	 */
+	__u64 serial;
 };
 
 /**

@@ -39,17 +39,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wait_for SECONDS CMD...: until CMD succeeds
-wait_for() {
-	local t=$1 i
-	shift
-	for ((i = 0; i < t * 10; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 # screen WIDTH HEIGHT SECONDS [ARGS]: nrt-top in tmux, the screen after SECONDS
 screen() {
 	tmux -S "$sock" kill-server 2>/dev/null
