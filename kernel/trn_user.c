@@ -18,11 +18,13 @@
  * the others off a device.
  *
  * A user is the real user id of the task that opens the device file, as
- * the kernel's own per-user limits count (RLIMIT_NPROC, locked memory): a
- * kuid_t, so that the same id in two user namespaces that map it apart is
- * two users, and a container's root is the user it maps to. A file keeps
- * the user of its opener whoever uses it later. Files opened with
- * CAP_SYS_ADMIN in the initial namespace are counted but not limited.
+ * the initial user namespace sees it (a kuid_t). A task in a user
+ * namespace is charged to the owner of the outermost namespace below the
+ * initial one instead, as the kernel's ucounts also charge a namespace's
+ * creator: otherwise one user with a range of subordinate ids (rootless
+ * containers) would hold a quota per id of the range. A file keeps the user
+ * of its opener whoever uses it later. Files opened with CAP_SYS_ADMIN in
+ * the initial namespace are counted but not limited.
  *
  * Over a quota the call fails with EDQUOT; a device that is full fails as
  * it did without quotas (ENOSPC for address spaces, ENOMEM for memory).
@@ -81,6 +83,18 @@ static unsigned int trn_user_max_spaces(struct trn_device *tdev)
 	return max ?: max(tdev->num_asids / 2, 1U);
 }
 
+/* Whom the calling task's files are charged to: see the comment at the top. */
+static kuid_t trn_user_current(void)
+{
+	const struct user_namespace *ns = current_user_ns();
+
+	if (ns == &init_user_ns)
+		return current_uid();
+	while (ns->parent != &init_user_ns)
+		ns = ns->parent;
+	return ns->owner;
+}
+
 static struct trn_user *trn_user_find(struct trn_device *tdev, kuid_t uid)
 {
 	struct trn_user *user;
@@ -104,7 +118,7 @@ static struct trn_user *trn_user_find(struct trn_device *tdev, kuid_t uid)
  */
 struct trn_user *trn_user_add_space(struct trn_device *tdev, bool *limited)
 {
-	kuid_t uid = current_uid();
+	kuid_t uid = trn_user_current();
 	struct trn_user *user;
 
 	*limited = !ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN);

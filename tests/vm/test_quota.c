@@ -13,7 +13,9 @@
  * take only what they document; the device's counters come back to where
  * they were. Prints TAP.
  */
+#include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include "tap.h"
@@ -256,6 +258,97 @@ static void test_address_spaces(void)
 	    "address_spaces_used back to %lld", base);
 }
 
+/* --- user namespaces ------------------------------------------------------ */
+
+#define NS_ID_BASE	200000	/* ids of the test's user namespace on the host */
+
+/*
+ * In a new user namespace (which the parent maps to NS_ID_BASE..), take id
+ * 5 there, a host id that is not A's, and open the device.
+ */
+static int ns_opener(int ready, int go)
+{
+	int fd, err;
+
+	if (unshare(CLONE_NEWUSER)) {
+		send_report(ready, -1, errno, -1);
+		return 0;
+	}
+	send_report(ready, 0, 0, -1);
+	wait_go(go);
+	if (setresuid(5, 5, 5)) {
+		send_report(ready, -1, errno, -1);
+		return 0;
+	}
+	fd = tt_open(NULL);
+	err = errno;
+	send_report(ready, fd >= 0, fd < 0 ? err : 0,
+		    fd >= 0 ? tt_fdinfo_num(fd, "trn-user-address-spaces") : -1);
+	wait_go(go);
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+static bool write_map(pid_t pid, const char *file)
+{
+	char path[64], map[64];
+	int fd, len;
+	bool ok;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+	len = snprintf(map, sizeof(map), "0 %d 1000\n", NS_ID_BASE);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return false;
+	ok = write(fd, map, len) == len;
+	close(fd);
+	return ok;
+}
+
+/*
+ * A rootless container: user A creates a user namespace whose ids an
+ * administrator (newuidmap) mapped to other host ids, and switches to one.
+ * The files it opens there are still A's: A's quota holds.
+ */
+static void test_user_namespace(void)
+{
+	long long base = sys_num(sysdir, "address_spaces_used");
+	struct child a, ns;
+	struct report r;
+	bool ok;
+
+	tap(!param_set("user_address_spaces", "2"), "user_address_spaces=2");
+	a = spawn(UID_A, opener);
+	ok = !child_report(&a, &r);
+	tap(ok && r.n == 2 && r.err == EDQUOT, "user A holds its 2 files (%d, %s)",
+	    r.n, strerror(r.err));
+
+	ns = spawn(UID_A, ns_opener);
+	ok = !child_report(&ns, &r);
+	if (ok && r.n < 0) {
+		printf("ok %u - # SKIP no user namespaces in this kernel (%s)\n",
+		       ++tap_n, strerror(r.err));
+		child_end(&ns);
+	} else {
+		tap(ok && write_map(ns.pid, "uid_map"),
+		    "map the namespace's ids 0-999 to host ids %d-", NS_ID_BASE);
+		child_go(&ns);
+		ok = !child_report(&ns, &r);
+		tap(ok && r.n == 0 && r.err == EDQUOT,
+		    "A as id 5 of its namespace (host id %d) is still A: open fails with %s (want EDQUOT)",
+		    NS_ID_BASE + 5, r.n < 0 ? "no setresuid" : r.err ? strerror(r.err) : "no error");
+		child_go(&ns);
+		child_end(&ns);
+	}
+	child_go(&a);
+	child_report(&a, &r);
+	child_end(&a);
+	param_set("user_address_spaces", "0");
+	tap(sys_wait("address_spaces_used", base) == base,
+	    "address_spaces_used back to %lld", base);
+}
+
 /* --- HBM ------------------------------------------------------------------ */
 
 static uint64_t hbm_quota;
@@ -487,6 +580,7 @@ int main(void)
 	tap(sys_num(PARAMS, "user_address_spaces") >= 0,
 	    "trn.ko has the parameter user_address_spaces");
 	test_address_spaces();
+	test_user_namespace();
 	test_hbm(info.hbm_size);
 	test_peer();
 	test_params();
