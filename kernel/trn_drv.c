@@ -38,6 +38,7 @@
  *              dma-buf export
  *   trn_stats  counters: stats/, core<c>/, hwmon
  *   trn_job    queues and their schedulers, submission, recovery
+ *   trn_fence  fences that outlive the device and the module
  *   trn_file   an open file: scheduler entities, accounting, fdinfo, the
  *              WAIT ioctl on its syncobjs; it holds its address space
  *   trn_vm     address spaces: ASID and semaphores, VA allocator, page
@@ -367,6 +368,8 @@ static void __exit trn_exit(void)
 	pci_unregister_driver(&trn_pci_driver);
 	trn_link_genl_exit();
 	trn_gem_exit();
+	/* The last fences' RCU callbacks run trn.ko's code (trn_fence.c). */
+	rcu_barrier();
 }
 module_exit(trn_exit);
 

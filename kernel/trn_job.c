@@ -15,6 +15,7 @@
 #include <drm/trn_accel.h>
 
 #include "trn_drv.h"
+#include "trn_fence.h"
 #include "trn_file.h"
 #include "trn_job.h"
 #include "trn_regs.h"
@@ -39,8 +40,6 @@ module_param(job_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(job_timeout_ms, "Time a DMA job may run before it is failed (ms, default 10000)");
 
 static_assert(TRN_MAX_USER_DESCS + TRN_JOB_EXTRA_DESCS <= TRN_RING_ENTRIES - 1);
-/* dma_fence_free() frees the fence's address: the structure starts with it. */
-static_assert(offsetof(struct trn_fence, base) == 0);
 static_assert(sizeof(struct trn_hw_desc) == TRN_DMA_DESC_SIZE);
 static_assert(sizeof(struct drm_trn_dma_desc) == TRN_DMA_DESC_SIZE);
 static_assert(DRM_TRN_DMA_OP_NOP == TRN_DMA_OP_NOP);
@@ -60,21 +59,6 @@ static struct trn_job *to_trn_job(struct drm_sched_job *job)
 {
 	return container_of(job, struct trn_job, base);
 }
-
-static const char *trn_fence_driver_name(struct dma_fence *fence)
-{
-	return "trn";
-}
-
-static const char *trn_fence_timeline_name(struct dma_fence *fence)
-{
-	return container_of(fence, struct trn_fence, base)->queue->name;
-}
-
-static const struct dma_fence_ops trn_fence_ops = {
-	.get_driver_name = trn_fence_driver_name,
-	.get_timeline_name = trn_fence_timeline_name,
-};
 
 static int trn_dma_errno(u32 err)
 {
@@ -391,8 +375,7 @@ static struct dma_fence *trn_job_run(struct drm_sched_job *sched_job)
 		drm_dev_exit(idx);
 		return ERR_PTR(q->dead ? -ENODEV : -EIO);
 	}
-	dma_fence_init(job->hw_fence, &trn_fence_ops, &q->fence_lock,
-		       q->fence_context, ++q->seqno);
+	trn_hw_fence_init(container_of(job->hw_fence, struct trn_fence, base), q->timeline);
 	was_idle = list_empty(&q->inflight);
 	job->start_ns = ktime_get_ns();
 	trn_queue_write_job(q, job);
@@ -438,6 +421,11 @@ static const struct drm_sched_backend_ops trn_sched_ops = {
 	.timedout_job = trn_job_timedout,
 	.free_job = trn_job_free,
 };
+
+static void trn_timeline_fini(struct drm_device *drm, void *arg)
+{
+	trn_timeline_put(arg);
+}
 
 static void trn_sched_fini(struct drm_device *drm, void *arg)
 {
@@ -633,15 +621,19 @@ int trn_queues_init(struct trn_device *tdev)
 			q->index = hw_dma + q->core;
 		}
 		spin_lock_init(&q->lock);
-		spin_lock_init(&q->fence_lock);
 		INIT_LIST_HEAD(&q->inflight);
 		INIT_DELAYED_WORK(&q->watchdog, trn_queue_watchdog);
-		q->fence_context = dma_fence_context_alloc(1);
 		if (q->is_core)
 			snprintf(q->name, sizeof(q->name), "trn-%s-core%u", pci_name(pdev),
 				 q->core);
 		else
 			snprintf(q->name, sizeof(q->name), "trn-%s-q%u", pci_name(pdev), i);
+		q->timeline = trn_timeline_create(q->name);
+		if (!q->timeline)
+			return -ENOMEM;
+		ret = drmm_add_action_or_reset(&tdev->drm, trn_timeline_fini, q->timeline);
+		if (ret)
+			return ret;
 
 		q->ring = dmam_alloc_coherent(dev, TRN_RING_ENTRIES * TRN_DMA_DESC_SIZE,
 					      &q->ring_dma, GFP_KERNEL);

@@ -16,6 +16,7 @@ struct drm_file;
 struct trn_file_priv;
 struct trn_device;
 struct trn_job;
+struct trn_timeline;
 
 /* How jobs ended, as the queues count them (sysfs stats/). */
 enum trn_job_outcome {
@@ -40,18 +41,13 @@ struct trn_hw_desc {
 	__le64 len;
 };
 
-/* A hardware fence and the queue whose ring the job is in. */
-struct trn_fence {
-	struct dma_fence base;
-	struct trn_queue *queue;
-};
-
 /**
  * struct trn_job - one SUBMIT: the file's descriptors behind a CONTEXT one
  * @base: the scheduler's job
  * @queue: the queue it runs on
  * @fpriv: a reference to the submitting file; the job runs in its VM
- * @hw_fence: a &struct trn_fence, allocated at submit, armed in run_job
+ * @hw_fence: a &struct trn_fence (trn_fence.h), allocated at submit, armed
+ *	in run_job
  * @node: in &trn_queue.inflight while in the ring
  * @deadline: jiffies; set once the job is the oldest in the ring
  * @start_ns: when it was written to the ring
@@ -96,9 +92,8 @@ struct trn_job {
  * @dead: the device is going away; no job enters the ring any more
  * @suspended: a reset is under way (trn_queues_suspend()); the jobs in the
  *	ring wait for its end, and nothing recovers the queue meanwhile
- * @fence_lock: lock of the hardware fences of this queue
- * @fence_context: dma_fence context of those fences
- * @seqno: last hardware fence number
+ * @timeline: lock, context, numbers and name of the queue's hardware
+ *	fences, which may outlive the queue (trn_fence.c)
  * @name: name of the scheduler and of the interrupt
  * @jobs: jobs that left the ring, by &enum trn_job_outcome
  */
@@ -123,9 +118,7 @@ struct trn_queue {
 	bool dead;
 	bool suspended;
 
-	spinlock_t fence_lock; /* hardware fences */
-	u64 fence_context;
-	u64 seqno;
+	struct trn_timeline *timeline;
 	char name[32];
 	atomic64_t jobs[TRN_JOB_OUTCOMES];
 };

@@ -42,7 +42,7 @@ links_up() {
 	return 1
 }
 reload() {
-	rmmod trn && "$TRNVM_REPO/tests/vm/load-trn" "job_timeout_ms=$1" && links_up
+	unload_trn && "$TRNVM_REPO/tests/vm/load-trn" "job_timeout_ms=$1" && links_up
 }
 trap 'rm -rf "$out"; reload 2000 || echo "not ok - $T: the driver back with job_timeout_ms=2000"' EXIT
 check "the driver with job_timeout_ms=30000, every cable up" reload 30000
