@@ -32,12 +32,22 @@
  * oldest job has run longer than job_timeout_ms it fails that job; either
  * way the queue is stopped, the driver waits until the device no longer
  * touches memory for it, and the jobs behind are written again. Other jobs,
- * of this file or of others, never see either.
+ * of this file or of others, never see either. A job that had started is
+ * never written again: it fails (-ECANCELED) if it was not the one at fault.
+ *
+ * Two things make the driver reset the whole device (trn_reset.c): a queue
+ * that does not stop, whose jobs then stay in its ring, unsignalled, until
+ * the device has provably let go of their memory, and hang_limit jobs in a
+ * row timing out on one queue.
  */
 
 static unsigned int job_timeout_ms = 10000;
 module_param(job_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(job_timeout_ms, "Time a DMA job may run before it is failed (ms, default 10000)");
+
+static unsigned int hang_limit = 3;
+module_param(hang_limit, uint, 0644);
+MODULE_PARM_DESC(hang_limit, "Jobs timing out in a row on one queue after which the driver resets the device (default 3, 0: never)");
 
 static_assert(TRN_MAX_USER_DESCS + TRN_JOB_EXTRA_DESCS <= TRN_RING_ENTRIES - 1);
 static_assert(sizeof(struct trn_hw_desc) == TRN_DMA_DESC_SIZE);
@@ -158,17 +168,23 @@ ALLOW_ERROR_INJECTION(trn_queue_wait_idle, ERRNO);
  * Stop the queue and wait until the device no longer touches memory for it
  * (STATUS.BUSY clear), so that what its jobs used may be freed. Sleeps;
  * called without q->lock.
+ *
+ * Return: 0, or -ETIMEDOUT if the queue is still busy: then the device may
+ * still use its jobs' memory until it is reset or its bus mastering is off.
  */
-static void trn_queue_hw_quiesce(struct trn_queue *q)
+static int trn_queue_hw_quiesce(struct trn_queue *q)
 {
 	struct trn_device *tdev = q->tdev;
 	unsigned long flags;
+	int ret;
 
 	spin_lock_irqsave(&q->lock, flags);
 	trn_write32(tdev, TRN_DMA_Q_REG(q->index, TRN_DMA_Q_CONTROL), TRN_DMA_Q_CTRL_RESET);
 	spin_unlock_irqrestore(&q->lock, flags);
-	if (trn_queue_wait_idle(q))
+	ret = trn_queue_wait_idle(q);
+	if (ret)
 		drm_err(&tdev->drm, "queue %u still busy 1 s after reset\n", q->index);
+	return ret ? -ETIMEDOUT : 0;
 }
 
 /* Append @job's descriptors to the ring. q->lock held; no doorbell. */
@@ -218,6 +234,9 @@ static void trn_queue_finish_first(struct trn_queue *q, int error)
 	if (!q->dead)
 		atomic64_inc(&q->jobs[!error ? TRN_JOB_DONE : error == -ETIMEDOUT ?
 				      TRN_JOB_TIMEDOUT : TRN_JOB_FAILED]);
+	/* The queue works: its timeouts are no longer in a row. */
+	if (!error)
+		q->timeouts = 0;
 	list_del_init(&job->node);
 	if (error)
 		dma_fence_set_error(job->hw_fence, error);
@@ -240,8 +259,22 @@ static void trn_queue_retire(struct trn_queue *q, u32 head)
 }
 
 /*
- * After a reset and quiesce: fail the oldest job with @error (if nonzero),
- * restart the queue and write the jobs behind it again. q->lock held.
+ * Whether the device began @job's own descriptors: those before them are
+ * done (the ring's completion record counts descriptors, the CONTEXT one
+ * first). A job that began is never written to the ring again.
+ */
+static bool trn_job_started(struct trn_queue *q, struct trn_job *job)
+{
+	u32 first = job->end - job->ndescs;
+
+	return (s32)(READ_ONCE(q->wb[0]) - (first + TRN_JOB_EXTRA_DESCS)) >= 0;
+}
+
+/*
+ * After a reset and quiesce, the jobs the device finished retired: fail the
+ * oldest job with @error (if nonzero), and the next one with -ECANCELED if
+ * it had started (the one at fault finished as the queue stopped); restart
+ * the queue and write the jobs behind again. q->lock held.
  */
 static void trn_queue_recover(struct trn_queue *q, int error)
 {
@@ -249,6 +282,9 @@ static void trn_queue_recover(struct trn_queue *q, int error)
 
 	if (error && !list_empty(&q->inflight))
 		trn_queue_finish_first(q, error);
+	job = list_first_entry_or_null(&q->inflight, struct trn_job, node);
+	if (job && trn_job_started(q, job))
+		trn_queue_finish_first(q, -ECANCELED);
 	trn_queue_hw_start(q);
 	list_for_each_entry(job, &q->inflight, node)
 		trn_queue_write_job(q, job);
@@ -281,6 +317,26 @@ static irqreturn_t trn_queue_irq(int irq, void *arg)
 }
 
 /*
+ * The queue did not stop: the device may still read and write what its
+ * jobs use. They stay in the ring, unsignalled, and the queue is suspended
+ * as for a reset, which the driver then makes (trn_reset.c): after it the
+ * jobs fail (trn_queues_resume()), or, if the device does not come back,
+ * once its bus mastering is off. Process context, without q->lock.
+ */
+static void trn_queue_hung(struct trn_queue *q)
+{
+	struct trn_device *tdev = q->tdev;
+
+	drm_err(&tdev->drm, "queue %u did not stop: its jobs are kept until the device is reset\n",
+		q->index);
+	drm_sched_wqueue_stop(&q->sched);
+	spin_lock_irq(&q->lock);
+	q->suspended = true;
+	spin_unlock_irq(&q->lock);
+	trn_device_reset_request(tdev);
+}
+
+/*
  * Recovery of one queue, after an error or a timeout. Work items do not run
  * concurrently with themselves, so recoveries of a queue are serialised.
  */
@@ -292,7 +348,7 @@ static void trn_queue_watchdog(struct work_struct *work)
 	unsigned long flags, deadline;
 	struct trn_job *job;
 	u64 addr = 0, victim = 0;
-	bool error;
+	bool error, hung = false;
 	int idx;
 
 	if (!drm_dev_enter(&tdev->drm, &idx))
@@ -332,7 +388,11 @@ static void trn_queue_watchdog(struct work_struct *work)
 	spin_unlock_irqrestore(&q->lock, flags);
 
 	/* Stop the queue; from here on the device touches nothing for it. */
-	trn_queue_hw_quiesce(q);
+	if (trn_queue_hw_quiesce(q)) {
+		trn_queue_hung(q);
+		drm_dev_exit(idx);
+		return;
+	}
 
 	spin_lock_irqsave(&q->lock, flags);
 	trn_queue_retire(q, error ? head : READ_ONCE(q->wb[0]));
@@ -346,12 +406,20 @@ static void trn_queue_watchdog(struct work_struct *work)
 		drm_dbg(&tdev->drm, "queue %u: job of address space %u timed out after %u ms\n",
 			i, job->fpriv->vm->asid, job_timeout_ms);
 		trn_queue_recover(q, -ETIMEDOUT);
+		if (hang_limit && ++q->timeouts >= hang_limit) {
+			q->timeouts = 0;
+			hung = true;
+		}
 	} else {
 		/* It finished as the queue stopped: only restart. */
 		trn_queue_recover(q, 0);
 	}
 out_unlock:
 	spin_unlock_irqrestore(&q->lock, flags);
+	if (hung) {
+		drm_warn(&tdev->drm, "queue %u: %u jobs in a row timed out\n", i, hang_limit);
+		trn_device_reset_request(tdev);
+	}
 	drm_dev_exit(idx);
 }
 
@@ -371,6 +439,9 @@ static struct dma_fence *trn_job_run(struct drm_sched_job *sched_job)
 
 	spin_lock_irqsave(&q->lock, flags);
 	if (q->dead || READ_ONCE(tdev->wedged)) {
+		/* A wedged device fails the job: counted (stats/jobs_failed). */
+		if (!q->dead)
+			atomic64_inc(&q->jobs[TRN_JOB_FAILED]);
 		spin_unlock_irqrestore(&q->lock, flags);
 		drm_dev_exit(idx);
 		return ERR_PTR(q->dead ? -ENODEV : -EIO);
@@ -464,15 +535,27 @@ void trn_queues_stop(struct trn_device *tdev)
 		 * where that only cancels it (trn_compat.h).
 		 */
 		q->dead = true;
-		/* Unbound in the middle of a reset: its scheduler stopped. */
-		suspended = q->suspended;
-		q->suspended = false;
 		trn_write32(tdev, TRN_DMA_Q_REG(q->index, TRN_DMA_Q_IRQ_MASK), 0);
 		spin_unlock_irqrestore(&q->lock, flags);
 		synchronize_irq(pci_irq_vector(pdev, TRN_MSIX_VEC_DMA_QUEUE(q->index)));
 		disable_delayed_work_sync(&q->watchdog);
 
-		trn_queue_hw_quiesce(q);
+		/*
+		 * Unbound in the middle of a reset, or with the queue hung
+		 * (trn_queue_hung(), which the watchdog may have just run):
+		 * its scheduler stopped.
+		 */
+		spin_lock_irqsave(&q->lock, flags);
+		suspended = q->suspended;
+		q->suspended = false;
+		spin_unlock_irqrestore(&q->lock, flags);
+		/*
+		 * A queue that does not stop (or a wedged device, whose bus
+		 * mastering is off already) may not reach memory any more
+		 * once bus mastering is off: then its jobs may go.
+		 */
+		if (READ_ONCE(tdev->wedged) || trn_queue_hw_quiesce(q))
+			pci_clear_master(pdev);
 		spin_lock_irqsave(&q->lock, flags);
 		while (!list_empty(&q->inflight))
 			trn_queue_finish_first(q, -ENODEV);
@@ -544,6 +627,7 @@ void trn_queues_resume(struct trn_device *tdev, bool ok)
 			trn_queue_finish_first(q, -ECANCELED);
 		q->suspended = false;
 		q->error_pending = false;
+		q->timeouts = 0;
 		if (ok)
 			trn_queue_hw_start(q);
 		spin_unlock_irqrestore(&q->lock, flags);

@@ -90,8 +90,10 @@ struct trn_job {
  *	once the oldest job has run longer than the timeout
  * @error_pending: an error interrupt asked for recovery
  * @dead: the device is going away; no job enters the ring any more
- * @suspended: a reset is under way (trn_queues_suspend()); the jobs in the
- *	ring wait for its end, and nothing recovers the queue meanwhile
+ * @suspended: a reset is under way (trn_queues_suspend()), or the queue
+ *	did not stop and the driver resets the device; the jobs in the ring
+ *	wait for its end, and nothing recovers the queue meanwhile
+ * @timeouts: jobs that timed out in a row, since one finished
  * @timeline: lock, context, numbers and name of the queue's hardware
  *	fences, which may outlive the queue (trn_fence.c)
  * @name: name of the scheduler and of the interrupt
@@ -117,6 +119,7 @@ struct trn_queue {
 	bool error_pending;
 	bool dead;
 	bool suspended;
+	u32 timeouts;
 
 	struct trn_timeline *timeline;
 	char name[32];
