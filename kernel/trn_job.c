@@ -49,6 +49,14 @@ static unsigned int hang_limit = 3;
 module_param(hang_limit, uint, 0644);
 MODULE_PARM_DESC(hang_limit, "Jobs timing out in a row on one queue after which the driver resets the device (default 3, 0: never)");
 
+/*
+ * How long a queue may take to stop once reset. A queue stops between
+ * descriptors, or between a program's instructions; the emulated device,
+ * under a loaded host, has taken more than a second. A queue that does not
+ * stop in time costs a reset of the device (trn_queue_hung()).
+ */
+#define TRN_QUEUE_STOP_TIMEOUT_US	5000000
+
 static_assert(TRN_MAX_USER_DESCS + TRN_JOB_EXTRA_DESCS <= TRN_RING_ENTRIES - 1);
 static_assert(sizeof(struct trn_hw_desc) == TRN_DMA_DESC_SIZE);
 static_assert(sizeof(struct drm_trn_dma_desc) == TRN_DMA_DESC_SIZE);
@@ -160,7 +168,8 @@ static noinline int trn_queue_wait_idle(struct trn_queue *q)
 	u32 status;
 
 	return readl_poll_timeout(q->tdev->regs + TRN_DMA_Q_REG(q->index, TRN_DMA_Q_STATUS),
-				  status, !(status & TRN_DMA_Q_STS_BUSY), 50, 1000000);
+				  status, !(status & TRN_DMA_Q_STS_BUSY), 50,
+				  TRN_QUEUE_STOP_TIMEOUT_US);
 }
 ALLOW_ERROR_INJECTION(trn_queue_wait_idle, ERRNO);
 
@@ -183,7 +192,8 @@ static int trn_queue_hw_quiesce(struct trn_queue *q)
 	spin_unlock_irqrestore(&q->lock, flags);
 	ret = trn_queue_wait_idle(q);
 	if (ret)
-		drm_err(&tdev->drm, "queue %u still busy 1 s after reset\n", q->index);
+		drm_err(&tdev->drm, "queue %u still busy %u ms after reset\n", q->index,
+			TRN_QUEUE_STOP_TIMEOUT_US / 1000);
 	return ret ? -ETIMEDOUT : 0;
 }
 
