@@ -43,10 +43,13 @@ for ((i = 0; i < 100; i++)); do
 	[ "$(grep -c '^fence ' "$out")" -ge 2 ] && break
 	sleep 0.1
 done
+# From Linux 7.x the core itself names a signalled fence so, without
+# asking its driver.
+names="driver=(trn timeline=trn-$bdf-q0|detached-driver timeline=signaled-timeline)"
 check "SYNC_IOC_FILE_INFO on the NOP's fence after unbind: signalled, names intact" \
-	grep -q "^fence 0 status=1 driver=trn timeline=trn-$bdf-q0 count=1$" "$out"
+	grep -Eq "^fence 0 status=1 $names count=1$" "$out"
 check "and on the timed-out job's: its error, names intact" \
-	grep -q "^fence 1 status=-110 driver=trn timeline=trn-$bdf-q0 count=1$" "$out"
+	grep -Eq "^fence 1 status=-110 $names count=1$" "$out"
 echo close >&3
 exec 3>&-
 wait "$pid"
