@@ -110,6 +110,13 @@ static inline bool dma_fence_was_initialized(struct dma_fence *fence)
 }
 #endif
 
+#ifdef TRN_HAVE_DMA_FENCE_RCU_OPS
+/* Whether @fence is of the kind @ops implements; NULL once signalled if it has no release op. */
+#define trn_dma_fence_has_ops(fence, o)	(rcu_access_pointer((fence)->ops) == (o))
+#else
+#define trn_dma_fence_has_ops(fence, o)	((fence)->ops == (o))
+#endif
+
 /* ---- memory mappings */
 #ifndef TRN_HAVE_VMA_IS_COW_MAPPING
 /* Before Linux 7.3 the test takes the VMA's flags word. */

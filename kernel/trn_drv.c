@@ -43,6 +43,7 @@
  *   trn_job    queues and their schedulers, submission, recovery
  *   trn_mode   compute modes: a device or a NeuronCore shared or held by
  *              one file
+ *   trn_fence  fences that outlive the device and the module
  *   trn_file   an open file: scheduler entities, accounting, fdinfo, the
  *              WAIT ioctl on its syncobjs; it holds its address space
  *   trn_vm     address spaces: ASID and semaphores, VA allocator, page
@@ -397,6 +398,8 @@ static void __exit trn_exit(void)
 	pci_unregister_driver(&trn_pci_driver);
 	trn_link_genl_exit();
 	trn_gem_exit();
+	/* The last fences' RCU callbacks run trn.ko's code (trn_fence.c). */
+	rcu_barrier();
 }
 module_exit(trn_exit);
 

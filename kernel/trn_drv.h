@@ -100,13 +100,18 @@ struct trn_vm;
  * @ecc_log_size: entries of the device's ECC error log, 0 without one
  * @ecc_seen: entries of the log the driver has handled
  * @ecc_stopped: the interrupt handler no longer queues @ecc_work
- * @reset_count: resets from outside the driver (FLR, PCIe error recovery),
- *	in sysfs
+ * @reset_count: resets of the device (FLR, PCIe error recovery, and the
+ *	driver's own after a queue hung), in sysfs
  * @recovering: a PCIe error recovery is under way (trn_reset.c); only
  *	touched with the device lock held
  * @wedged: the device did not come back from a reset, or is lost to the
  *	bus: nothing reaches it until the driver is bound again
  * @recover_work: gives up on a PCIe error recovery the PCI core abandoned
+ * @reset_work: the driver's own reset of the device, after a queue did not
+ *	stop or timed out too often (trn_reset.c)
+ * @reset_pending: @reset_work is queued; the @reset_count it was asked at
+ *	is @reset_asked
+ * @reset_asked: see @reset_pending
  * @reset_srcu: readers are the writes to device memory and registers that
  *	must not be lost in a reset (trn_hw_enter())
  * @reset_wq: where those writes wait for the end of a reset
@@ -186,6 +191,9 @@ struct trn_device {
 	bool recovering;
 	bool wedged;
 	struct delayed_work recover_work;
+	struct delayed_work reset_work;
+	atomic_t reset_pending;
+	int reset_asked;
 	struct srcu_struct reset_srcu;
 	wait_queue_head_t reset_wq;
 	bool resetting;
@@ -196,6 +204,22 @@ struct trn_device {
 	u8 core_mode[TRN_MAX_CORES];
 	u32 core_users[TRN_MAX_CORES];
 };
+
+/**
+ * trn_device_reset_request() - ask for a reset of the device by the driver
+ * @tdev: the device
+ *
+ * For a queue that did not stop, or timed out too often. The reset runs in
+ * process context, as an FLR's would (trn_reset.c); asking again before it
+ * ran changes nothing. Any context.
+ */
+static inline void trn_device_reset_request(struct trn_device *tdev)
+{
+	if (atomic_xchg(&tdev->reset_pending, 1))
+		return;
+	WRITE_ONCE(tdev->reset_asked, atomic_read(&tdev->reset_count));
+	mod_delayed_work(tdev->wq, &tdev->reset_work, 0);
+}
 
 static inline struct trn_device *to_trn_device(struct drm_device *drm)
 {

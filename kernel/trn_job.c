@@ -15,6 +15,7 @@
 #include <drm/trn_accel.h>
 
 #include "trn_drv.h"
+#include "trn_fence.h"
 #include "trn_file.h"
 #include "trn_job.h"
 #include "trn_regs.h"
@@ -31,7 +32,8 @@
  * oldest job has run longer than job_timeout_ms it fails that job; either
  * way the queue is stopped, the driver waits until the device no longer
  * touches memory for it, and the jobs behind are written again. Other jobs,
- * of this file or of others, never see either.
+ * of this file or of others, never see either. A job that had started is
+ * never written again: it fails (-ECANCELED) if it was not the one at fault.
  *
  * Files share a ring fairly. A file's jobs hold at most TRN_RING_SHARE
  * descriptors of it, in one run (consecutive jobs of the file): a job that
@@ -42,15 +44,33 @@
  * must end within job_timeout_ms of that (or of the run reaching the head,
  * if later), or its jobs fail: a job waits at most one timeout for each
  * other file ahead of it.
+ *
+ * Two things make the driver reset the whole device (trn_reset.c): a queue
+ * that does not stop, whose jobs then stay in its ring, unsignalled, until
+ * the device has provably let go of their memory, and hang_limit jobs in a
+ * row timing out on one queue while the device was not waiting for what a
+ * user controls: a job that times out in a SEM_WAIT (STATUS.WAITING) or in
+ * a program (EXEC at HEAD) is the user's doing, any user can cause it, and
+ * it must not cost other files their jobs in the rings.
  */
 
 static unsigned int job_timeout_ms = 10000;
 module_param(job_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(job_timeout_ms, "Time a DMA job may run before it is failed (ms, default 10000)");
 
+static unsigned int hang_limit = 3;
+module_param(hang_limit, uint, 0644);
+MODULE_PARM_DESC(hang_limit, "Jobs timing out in a row on one queue, not in a SEM_WAIT or a program, after which the driver resets the device (default 3, 0: never)");
+
+/*
+ * How long a queue may take to stop once reset. A queue stops between
+ * descriptors, or between a program's instructions; the emulated device,
+ * under a loaded host, has taken more than a second. A queue that does not
+ * stop in time costs a reset of the device (trn_queue_hung()).
+ */
+#define TRN_QUEUE_STOP_TIMEOUT_US	5000000
+
 static_assert(TRN_MAX_USER_DESCS + TRN_JOB_EXTRA_DESCS <= TRN_RING_ENTRIES - 1);
-/* dma_fence_free() frees the fence's address: the structure starts with it. */
-static_assert(offsetof(struct trn_fence, base) == 0);
 static_assert(sizeof(struct trn_hw_desc) == TRN_DMA_DESC_SIZE);
 static_assert(sizeof(struct drm_trn_dma_desc) == TRN_DMA_DESC_SIZE);
 static_assert(DRM_TRN_DMA_OP_NOP == TRN_DMA_OP_NOP);
@@ -70,21 +90,6 @@ static struct trn_job *to_trn_job(struct drm_sched_job *job)
 {
 	return container_of(job, struct trn_job, base);
 }
-
-static const char *trn_fence_driver_name(struct dma_fence *fence)
-{
-	return "trn";
-}
-
-static const char *trn_fence_timeline_name(struct dma_fence *fence)
-{
-	return container_of(fence, struct trn_fence, base)->queue->name;
-}
-
-static const struct dma_fence_ops trn_fence_ops = {
-	.get_driver_name = trn_fence_driver_name,
-	.get_timeline_name = trn_fence_timeline_name,
-};
 
 static int trn_dma_errno(u32 err)
 {
@@ -176,7 +181,8 @@ static noinline int trn_queue_wait_idle(struct trn_queue *q)
 	u32 status;
 
 	return readl_poll_timeout(q->tdev->regs + TRN_DMA_Q_REG(q->index, TRN_DMA_Q_STATUS),
-				  status, !(status & TRN_DMA_Q_STS_BUSY), 50, 1000000);
+				  status, !(status & TRN_DMA_Q_STS_BUSY), 50,
+				  TRN_QUEUE_STOP_TIMEOUT_US);
 }
 ALLOW_ERROR_INJECTION(trn_queue_wait_idle, ERRNO);
 
@@ -184,17 +190,24 @@ ALLOW_ERROR_INJECTION(trn_queue_wait_idle, ERRNO);
  * Stop the queue and wait until the device no longer touches memory for it
  * (STATUS.BUSY clear), so that what its jobs used may be freed. Sleeps;
  * called without q->lock.
+ *
+ * Return: 0, or -ETIMEDOUT if the queue is still busy: then the device may
+ * still use its jobs' memory until it is reset or its bus mastering is off.
  */
-static void trn_queue_hw_quiesce(struct trn_queue *q)
+static int trn_queue_hw_quiesce(struct trn_queue *q)
 {
 	struct trn_device *tdev = q->tdev;
 	unsigned long flags;
+	int ret;
 
 	spin_lock_irqsave(&q->lock, flags);
 	trn_write32(tdev, TRN_DMA_Q_REG(q->index, TRN_DMA_Q_CONTROL), TRN_DMA_Q_CTRL_RESET);
 	spin_unlock_irqrestore(&q->lock, flags);
-	if (trn_queue_wait_idle(q))
-		drm_err(&tdev->drm, "queue %u still busy 1 s after reset\n", q->index);
+	ret = trn_queue_wait_idle(q);
+	if (ret)
+		drm_err(&tdev->drm, "queue %u still busy %u ms after reset\n", q->index,
+			TRN_QUEUE_STOP_TIMEOUT_US / 1000);
+	return ret ? -ETIMEDOUT : 0;
 }
 
 /* Append @job's descriptors to the ring. q->lock held; no doorbell. */
@@ -287,6 +300,9 @@ static void trn_queue_finish_first(struct trn_queue *q, int error)
 	if (!q->dead)
 		atomic64_inc(&q->jobs[!error ? TRN_JOB_DONE : error == -ETIMEDOUT ?
 				      TRN_JOB_TIMEDOUT : TRN_JOB_FAILED]);
+	/* The queue works: its timeouts are no longer in a row. */
+	if (!error)
+		q->timeouts = 0;
 	list_del_init(&job->node);
 	list_del_init(&job->run_node);
 	fq->ring_credits -= job->ndescs;
@@ -339,8 +355,22 @@ static void trn_queue_retire(struct trn_queue *q, u32 head)
 }
 
 /*
- * After a reset and quiesce: fail the oldest job with @error (if nonzero),
- * restart the queue and write the jobs behind it again. q->lock held.
+ * Whether the device began @job's own descriptors: those before them are
+ * done (the ring's completion record counts descriptors, the CONTEXT one
+ * first). A job that began is never written to the ring again.
+ */
+static bool trn_job_started(struct trn_queue *q, struct trn_job *job)
+{
+	u32 first = job->end - job->ndescs;
+
+	return (s32)(READ_ONCE(q->wb[0]) - (first + TRN_JOB_EXTRA_DESCS)) >= 0;
+}
+
+/*
+ * After a reset and quiesce, the jobs the device finished retired: fail the
+ * oldest job with @error (if nonzero), and the next one with -ECANCELED if
+ * it had started (the one at fault finished as the queue stopped); restart
+ * the queue and write the jobs behind again. q->lock held.
  */
 static void trn_queue_recover(struct trn_queue *q, int error)
 {
@@ -348,6 +378,9 @@ static void trn_queue_recover(struct trn_queue *q, int error)
 
 	if (error && !list_empty(&q->inflight))
 		trn_queue_finish_first(q, error);
+	job = list_first_entry_or_null(&q->inflight, struct trn_job, node);
+	if (job && trn_job_started(q, job))
+		trn_queue_finish_first(q, -ECANCELED);
 	trn_queue_hw_start(q);
 	list_for_each_entry(job, &q->inflight, node)
 		trn_queue_write_job(q, job);
@@ -380,6 +413,34 @@ static irqreturn_t trn_queue_irq(int irq, void *arg)
 }
 
 /*
+ * The queue did not stop: the device may still read and write what its
+ * jobs use. They stay in the ring, unsignalled, and the queue is suspended
+ * as for a reset, which the driver then makes (trn_reset.c): after it the
+ * jobs fail (trn_queues_resume()), or, if the device does not come back,
+ * once its bus mastering is off. Process context, without q->lock.
+ */
+static void trn_queue_hung(struct trn_queue *q)
+{
+	struct trn_device *tdev = q->tdev;
+
+	drm_err(&tdev->drm, "queue %u did not stop: its jobs are kept until the device is reset\n",
+		q->index);
+	drm_sched_wqueue_stop(&q->sched);
+	spin_lock_irq(&q->lock);
+	q->suspended = true;
+	spin_unlock_irq(&q->lock);
+	trn_device_reset_request(tdev);
+}
+
+/* The opcode of the descriptor at ring index @at, as the driver wrote it. */
+static u8 trn_queue_desc_op(struct trn_queue *q, u32 at)
+{
+	const struct trn_hw_desc *ring = q->ring;
+
+	return READ_ONCE(ring[at & (TRN_RING_ENTRIES - 1)].opcode);
+}
+
+/*
  * Recovery of one queue, after an error or a timeout. Work items do not run
  * concurrently with themselves, so recoveries of a queue are serialised.
  */
@@ -387,12 +448,12 @@ static void trn_queue_watchdog(struct work_struct *work)
 {
 	struct trn_queue *q = container_of(work, struct trn_queue, watchdog.work);
 	struct trn_device *tdev = q->tdev;
-	u32 i = q->index, status, err = 0, head = 0, insn = 0;
+	u32 i = q->index, status, err = 0, head = 0, insn = 0, at;
 	unsigned long flags, deadline;
 	struct trn_job *job;
 	u64 addr = 0, victim = 0;
 	enum trn_limit why = TRN_LIMIT_JOB;
-	bool error;
+	bool error, hung = false, user_wait = false;
 	int idx;
 
 	if (!drm_dev_enter(&tdev->drm, &idx))
@@ -427,12 +488,20 @@ static void trn_queue_watchdog(struct work_struct *work)
 			goto out_unlock;
 		}
 		victim = job->hw_fence->seqno;
+		/* What the queue is on: the user's wait or program, or not. */
+		at = trn_read32(tdev, TRN_DMA_Q_REG(i, TRN_DMA_Q_HEAD));
+		user_wait = (status & TRN_DMA_Q_STS_WAITING) ||
+			    trn_queue_desc_op(q, at) == TRN_DMA_OP_EXEC;
 	}
 	q->error_pending = false;
 	spin_unlock_irqrestore(&q->lock, flags);
 
 	/* Stop the queue; from here on the device touches nothing for it. */
-	trn_queue_hw_quiesce(q);
+	if (trn_queue_hw_quiesce(q)) {
+		trn_queue_hung(q);
+		drm_dev_exit(idx);
+		return;
+	}
 
 	spin_lock_irqsave(&q->lock, flags);
 	trn_queue_retire(q, error ? head : READ_ONCE(q->wb[0]));
@@ -455,12 +524,22 @@ static void trn_queue_watchdog(struct work_struct *work)
 			trn_queue_fail_run(q);
 		}
 		trn_queue_recover(q, -ETIMEDOUT);
+		if (user_wait) {
+			q->timeouts = 0;
+		} else if (hang_limit && ++q->timeouts >= hang_limit) {
+			q->timeouts = 0;
+			hung = true;
+		}
 	} else {
 		/* It finished as the queue stopped: only restart. */
 		trn_queue_recover(q, 0);
 	}
 out_unlock:
 	spin_unlock_irqrestore(&q->lock, flags);
+	if (hung) {
+		drm_warn(&tdev->drm, "queue %u: %u jobs in a row timed out\n", i, hang_limit);
+		trn_device_reset_request(tdev);
+	}
 	drm_dev_exit(idx);
 }
 
@@ -481,12 +560,14 @@ static struct dma_fence *trn_job_run(struct drm_sched_job *sched_job)
 
 	spin_lock_irqsave(&q->lock, flags);
 	if (q->dead || READ_ONCE(tdev->wedged)) {
+		/* A wedged device fails the job: counted (stats/jobs_failed). */
+		if (!q->dead)
+			atomic64_inc(&q->jobs[TRN_JOB_FAILED]);
 		spin_unlock_irqrestore(&q->lock, flags);
 		drm_dev_exit(idx);
 		return ERR_PTR(q->dead ? -ENODEV : -EIO);
 	}
-	dma_fence_init(job->hw_fence, &trn_fence_ops, &q->fence_lock,
-		       q->fence_context, ++q->seqno);
+	trn_hw_fence_init(container_of(job->hw_fence, struct trn_fence, base), q->timeline);
 	last = list_empty(&q->inflight) ? NULL :
 	       list_last_entry(&q->inflight, struct trn_job, node);
 	job->start_ns = ktime_get_ns();
@@ -607,6 +688,11 @@ static const struct drm_sched_backend_ops trn_sched_ops = {
 	.free_job = trn_job_free,
 };
 
+static void trn_timeline_fini(struct drm_device *drm, void *arg)
+{
+	trn_timeline_put(arg);
+}
+
 static void trn_sched_fini(struct drm_device *drm, void *arg)
 {
 	struct trn_queue *q = arg;
@@ -644,15 +730,27 @@ void trn_queues_stop(struct trn_device *tdev)
 		 * where that only cancels it (trn_compat.h).
 		 */
 		q->dead = true;
-		/* Unbound in the middle of a reset: its scheduler stopped. */
-		suspended = q->suspended;
-		q->suspended = false;
 		trn_write32(tdev, TRN_DMA_Q_REG(q->index, TRN_DMA_Q_IRQ_MASK), 0);
 		spin_unlock_irqrestore(&q->lock, flags);
 		synchronize_irq(pci_irq_vector(pdev, TRN_MSIX_VEC_DMA_QUEUE(q->index)));
 		disable_delayed_work_sync(&q->watchdog);
 
-		trn_queue_hw_quiesce(q);
+		/*
+		 * Unbound in the middle of a reset, or with the queue hung
+		 * (trn_queue_hung(), which the watchdog may have just run):
+		 * its scheduler stopped.
+		 */
+		spin_lock_irqsave(&q->lock, flags);
+		suspended = q->suspended;
+		q->suspended = false;
+		spin_unlock_irqrestore(&q->lock, flags);
+		/*
+		 * A queue that does not stop (or a wedged device, whose bus
+		 * mastering is off already) may not reach memory any more
+		 * once bus mastering is off: then its jobs may go.
+		 */
+		if (READ_ONCE(tdev->wedged) || trn_queue_hw_quiesce(q))
+			pci_clear_master(pdev);
 		spin_lock_irqsave(&q->lock, flags);
 		while (!list_empty(&q->inflight))
 			trn_queue_finish_first(q, -ENODEV);
@@ -724,6 +822,7 @@ void trn_queues_resume(struct trn_device *tdev, bool ok)
 			trn_queue_finish_first(q, -ECANCELED);
 		q->suspended = false;
 		q->error_pending = false;
+		q->timeouts = 0;
 		if (ok)
 			trn_queue_hw_start(q);
 		spin_unlock_irqrestore(&q->lock, flags);
@@ -801,16 +900,20 @@ int trn_queues_init(struct trn_device *tdev)
 			q->index = hw_dma + q->core;
 		}
 		spin_lock_init(&q->lock);
-		spin_lock_init(&q->fence_lock);
 		INIT_LIST_HEAD(&q->inflight);
 		INIT_LIST_HEAD(&q->runs);
 		INIT_DELAYED_WORK(&q->watchdog, trn_queue_watchdog);
-		q->fence_context = dma_fence_context_alloc(1);
 		if (q->is_core)
 			snprintf(q->name, sizeof(q->name), "trn-%s-core%u", pci_name(pdev),
 				 q->core);
 		else
 			snprintf(q->name, sizeof(q->name), "trn-%s-q%u", pci_name(pdev), i);
+		q->timeline = trn_timeline_create(q->name);
+		if (!q->timeline)
+			return -ENOMEM;
+		ret = drmm_add_action_or_reset(&tdev->drm, trn_timeline_fini, q->timeline);
+		if (ret)
+			return ret;
 
 		q->ring = dmam_alloc_coherent(dev, TRN_RING_ENTRIES * TRN_DMA_DESC_SIZE,
 					      &q->ring_dma, GFP_KERNEL);

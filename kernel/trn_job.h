@@ -17,6 +17,7 @@ struct trn_file_priv;
 struct trn_file_queue;
 struct trn_device;
 struct trn_job;
+struct trn_timeline;
 
 /* How jobs ended, as the queues count them (sysfs stats/). */
 enum trn_job_outcome {
@@ -41,19 +42,14 @@ struct trn_hw_desc {
 	__le64 len;
 };
 
-/* A hardware fence and the queue whose ring the job is in. */
-struct trn_fence {
-	struct dma_fence base;
-	struct trn_queue *queue;
-};
-
 /**
  * struct trn_job - one SUBMIT: the file's descriptors behind a CONTEXT one
  * @base: the scheduler's job
  * @queue: the queue it runs on
  * @fpriv: a reference to the submitting file; the job runs in its VM
  * @fq: the file's state on @queue, which counts the job
- * @hw_fence: a &struct trn_fence, allocated at submit, armed in run_job
+ * @hw_fence: a &struct trn_fence (trn_fence.h), allocated at submit, armed
+ *	in run_job
  * @node: in &trn_queue.inflight while in the ring
  * @run_node: in &trn_queue.runs while the job is the oldest of its run
  * @entered: jiffies when it was written to the ring
@@ -106,11 +102,12 @@ struct trn_job {
  *	once the oldest job has run longer than the timeout
  * @error_pending: an error interrupt asked for recovery
  * @dead: the device is going away; no job enters the ring any more
- * @suspended: a reset is under way (trn_queues_suspend()); the jobs in the
- *	ring wait for its end, and nothing recovers the queue meanwhile
- * @fence_lock: lock of the hardware fences of this queue
- * @fence_context: dma_fence context of those fences
- * @seqno: last hardware fence number
+ * @suspended: a reset is under way (trn_queues_suspend()), or the queue
+ *	did not stop and the driver resets the device; the jobs in the ring
+ *	wait for its end, and nothing recovers the queue meanwhile
+ * @timeouts: jobs that timed out in a row, since one finished
+ * @timeline: lock, context, numbers and name of the queue's hardware
+ *	fences, which may outlive the queue (trn_fence.c)
  * @name: name of the scheduler and of the interrupt
  * @jobs: jobs that left the ring, by &enum trn_job_outcome
  */
@@ -137,10 +134,9 @@ struct trn_queue {
 	bool error_pending;
 	bool dead;
 	bool suspended;
+	u32 timeouts;
 
-	spinlock_t fence_lock; /* hardware fences */
-	u64 fence_context;
-	u64 seqno;
+	struct trn_timeline *timeline;
 	char name[32];
 	atomic64_t jobs[TRN_JOB_OUTCOMES];
 };

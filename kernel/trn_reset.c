@@ -16,11 +16,12 @@
 #include "trn_stats.h"
 
 /*
- * Resets that come from outside the driver, through the PCI core: a
- * function level reset asked for with /sys/bus/pci/devices/.../reset (what
- * nrt-reset does), and the recovery of a PCIe error reported by AER. The
- * PCI core holds the device lock around every call; it drops it between
- * the steps of an error recovery.
+ * Resets of the device. Most come from outside the driver, through the PCI
+ * core: a function level reset asked for with /sys/bus/pci/devices/.../reset
+ * (what nrt-reset does), and the recovery of a PCIe error reported by AER.
+ * The PCI core holds the device lock around every call; it drops it between
+ * the steps of an error recovery. The driver resets the device itself, with
+ * the device lock held too, when a queue hangs (trn_reset_work()).
  *
  * Before the reset the queues are suspended (the schedulers hold the jobs
  * that have not reached a ring; the device is stopped if it still answers)
@@ -34,9 +35,9 @@
  * and peer imports survive, semaphores do not.
  *
  * A device that does not come back, is lost to the bus, or whose error
- * recovery the PCI core abandons is wedged: every job fails at once with
- * -EIO and nothing is written to it any more, until the driver is bound to
- * it again.
+ * recovery the PCI core abandons is wedged: its bus mastering is turned
+ * off, every job fails at once with -EIO and nothing is written to it any
+ * more, until the driver is bound to it again.
  */
 
 /* How long a PCIe error recovery may take before the driver gives up on it. */
@@ -59,11 +60,16 @@ static int trn_reset_restore(struct trn_device *tdev)
 	return 0;
 }
 
-/* Nothing reaches the device any more; every job fails. Device lock held. */
+/*
+ * Nothing reaches the device any more; every job fails. Device lock held.
+ * The device did not come back and may not have stopped: with bus mastering
+ * off it can no longer reach memory, so the jobs' memory may go.
+ */
 static void trn_reset_wedge(struct trn_device *tdev, const char *why)
 {
 	WRITE_ONCE(tdev->wedged, true);
 	tdev->recovering = false;
+	pci_clear_master(tdev->pdev);
 	trn_hw_unblock(tdev);
 	trn_queues_resume(tdev, false);
 	drm_err(&tdev->drm, "%s; every job fails until the driver is bound again\n", why);
@@ -180,6 +186,46 @@ static void trn_reset_recover_timeout(struct work_struct *work)
 	device_unlock(dev);
 }
 
+/*
+ * The driver's own reset of the device (trn_device_reset_request()): a queue
+ * did not stop when told to, so the jobs in its ring stay until the device
+ * provably let go of their memory, or a queue timed out hang_limit times in
+ * a row. The same steps as a function level reset, without the PCI core:
+ * the queues suspended, the device reset through its reset register
+ * (trn_hw_restart()), what the driver had set restored, the jobs that were
+ * in the rings failed with -ECANCELED, the others run. Counted in
+ * reset_count.
+ */
+static void trn_reset_work(struct work_struct *work)
+{
+	struct trn_device *tdev = container_of(work, struct trn_device, reset_work.work);
+	struct device *dev = &tdev->pdev->dev;
+
+	/* Removal holds the lock while it disables this work; so does an FLR. */
+	if (!device_trylock(dev)) {
+		mod_delayed_work(tdev->wq, &tdev->reset_work, HZ / 10);
+		return;
+	}
+	atomic_set(&tdev->reset_pending, 0);
+	/*
+	 * Wedged: nothing to do. A reset since the request (FLR, PCIe error
+	 * recovery, under way or done) dealt with the queue.
+	 */
+	if (tdev->wedged || tdev->recovering ||
+	    atomic_read(&tdev->reset_count) != READ_ONCE(tdev->reset_asked))
+		goto out;
+	drm_warn(&tdev->drm, "resetting the device: a queue hung\n");
+	trn_reset_begin(tdev, true);
+	if (trn_reset_restore(tdev)) {
+		trn_reset_wedge(tdev, "device reset: the device did not come back");
+		goto out;
+	}
+	trn_queues_resume(tdev, true);
+	drm_info(&tdev->drm, "device reset: the device is back; the jobs it was running failed\n");
+out:
+	device_unlock(dev);
+}
+
 /**
  * trn_reset_remove() - the device is being unbound, perhaps mid-recovery
  * @tdev: the device; called with the device lock held
@@ -190,6 +236,7 @@ static void trn_reset_recover_timeout(struct work_struct *work)
 void trn_reset_remove(struct trn_device *tdev)
 {
 	disable_delayed_work_sync(&tdev->recover_work);
+	disable_delayed_work_sync(&tdev->reset_work);
 	tdev->recovering = false;
 	trn_hw_unblock(tdev);
 }
@@ -201,6 +248,7 @@ void trn_reset_remove(struct trn_device *tdev)
 void trn_reset_init(struct trn_device *tdev)
 {
 	INIT_DELAYED_WORK(&tdev->recover_work, trn_reset_recover_timeout);
+	INIT_DELAYED_WORK(&tdev->reset_work, trn_reset_work);
 }
 
 const struct pci_error_handlers trn_err_handlers = {

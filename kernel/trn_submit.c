@@ -10,6 +10,7 @@
 #include <drm/trn_accel.h>
 
 #include "trn_drv.h"
+#include "trn_fence.h"
 #include "trn_file.h"
 #include "trn_isa.h"
 #include "trn_job.h"
@@ -162,14 +163,19 @@ static int trn_job_add_in_syncs(struct trn_job *job, struct drm_file *file,
 	int ret;
 
 	for (n = 0; n < args->in_sync_count; n++) {
+		struct dma_fence *fence;
 		struct drm_trn_sync s;
 
 		if (copy_from_user(&s, &usyncs[n], sizeof(s)))
 			return -EFAULT;
 		if (s.flags)
 			return -EINVAL;
-		ret = drm_sched_job_add_syncobj_dependency(&job->base, file,
-							   s.handle, s.point);
+		ret = drm_syncobj_find_fence(file, s.handle, s.point, 0, &fence);
+		if (ret)
+			return ret;
+		/* Consumes the reference, even on failure. */
+		ret = drm_sched_job_add_dependency(&job->base,
+						   trn_out_fence_unwrap(fence, &job->queue->sched));
 		if (ret)
 			return ret;
 	}
@@ -183,6 +189,7 @@ int trn_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
 	struct drm_trn_submit *args = data;
 	struct dma_fence_chain *chain = NULL;
 	struct drm_syncobj *out_sync = NULL;
+	struct dma_fence *out_fence = NULL;
 	struct drm_sched_entity *entity;
 	struct trn_file_queue *fq;
 	struct trn_fence *hw_fence;
@@ -214,11 +221,17 @@ int trn_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
 			ret = -ENOENT;
 			goto out_release;
 		}
+		/* What the syncobj gets: a fence that outlives the device. */
+		out_fence = trn_out_fence_alloc();
+		if (!out_fence) {
+			ret = -ENOMEM;
+			goto out_sync_put;
+		}
 		if (args->out_sync.point) {
 			chain = dma_fence_chain_alloc();
 			if (!chain) {
 				ret = -ENOMEM;
-				goto out_sync_put;
+				goto out_chain;
 			}
 		}
 	}
@@ -246,7 +259,6 @@ int trn_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
 		ret = -ENOMEM;
 		goto out_chain;
 	}
-	hw_fence->queue = job->queue;
 	job->hw_fence = &hw_fence->base;
 	job->fpriv = trn_file_get(fpriv);
 
@@ -266,17 +278,22 @@ int trn_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
 	drm_sched_job_arm(&job->base);
 	finished = dma_fence_get(&job->base.s_fence->finished);
 	trn_vm_set_last_fence(fpriv->vm, args->queue, finished);
+	if (out_fence)
+		trn_out_fence_arm(out_fence, job->queue->timeline, finished);
+	/* From here on the job may run and be freed at any time. */
 	drm_sched_entity_push_job(&job->base);
 	mutex_unlock(&fpriv->entity_lock);
 
 	if (out_sync) {
 		if (chain) {
-			drm_syncobj_add_point(out_sync, chain, finished,
+			drm_syncobj_add_point(out_sync, chain, out_fence,
 					      args->out_sync.point);
 			chain = NULL;
 		} else {
-			drm_syncobj_replace_fence(out_sync, finished);
+			drm_syncobj_replace_fence(out_sync, out_fence);
 		}
+		dma_fence_put(out_fence);
+		out_fence = NULL;
 	}
 	dma_fence_put(finished);
 	/* The job is counted until trn_job_free(). */
@@ -291,6 +308,7 @@ out_free_job:
 	kvfree(job);
 out_chain:
 	dma_fence_chain_free(chain);
+	trn_out_fence_free(out_fence);
 out_sync_put:
 	if (out_sync)
 		drm_syncobj_put(out_sync);

@@ -89,6 +89,19 @@ load_trn() {
 	"$TRNVM_REPO/tests/vm/load-trn" job_timeout_ms=2000
 }
 
+# Unload the driver. A fence of trn's holds the module until a grace period
+# after its release, so right after the last program exits rmmod may find
+# it in use for a moment: try again for up to 10 s.
+unload_trn() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		rmmod trn 2> /dev/null && return 0
+		grep -q '^trn ' /proc/modules || return 1
+		sleep 0.1
+	done
+	rmmod trn
+}
+
 # --- kernel reports: what the debug kernel's checkers (and any kernel) print
 # when something is wrong (tests/vm/kernel-reports). An allocation failure
 # is reported too, with its stack, except where a test expects them.
@@ -200,7 +213,7 @@ links_up() {
 # reload_trn PARAM...: the driver again with these module parameters (the
 # tests' are "job_timeout_ms=2000"), once its cables are up.
 reload_trn() {
-	rmmod trn && "$TRNVM_REPO/tests/vm/load-trn" "$@" && links_up
+	unload_trn && "$TRNVM_REPO/tests/vm/load-trn" "$@" && links_up
 }
 
 # far_end A.p: the index.port at the other end of the cable at A.p, if any.

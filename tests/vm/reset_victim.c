@@ -13,13 +13,54 @@
  * (negative errnos; -125 is ECANCELED). Exit 0 once it could print that
  * line, 1 otherwise.
  *
- *   reset_victim NODE
+ * With "fill", the jobs are not waits but FILLs that take far longer than a
+ * job timeout (1000 descriptors filling a 64 MiB object each): the device
+ * itself is what the timeout stops, as when a queue hangs, and the driver
+ * counts such timeouts towards its own reset (hang_limit). With "wait N",
+ * it submits N SEM_WAIT jobs one after the other, each of which times out,
+ * prints "timeouts=N" if they all did, and exits: those the driver does not
+ * count.
+ *
+ *   reset_victim NODE [fill | wait N]
  */
 #include "trn_test.h"
 
-static const struct drm_trn_dma_desc blocker = {
-	.opcode = DRM_TRN_DMA_OP_SEM_WAIT, .aux = 7, .len = 1,
+#define FILL_DESCS	1000
+#define FILL_BYTES	(64ULL << 20)
+
+static struct drm_trn_dma_desc blocker[FILL_DESCS] = {
+	{ .opcode = DRM_TRN_DMA_OP_SEM_WAIT, .aux = 7, .len = 1 },
 };
+static uint32_t nblocker = 1;
+
+/* The blocker: FILL_DESCS fills of a FILL_BYTES object. */
+static int make_fill(int fd)
+{
+	uint32_t handle, i;
+	uint64_t va;
+
+	if (tt_bo_create(fd, FILL_BYTES, DRM_TRN_PLACEMENT_HBM, &handle, &va))
+		return -1;
+	for (i = 0; i < FILL_DESCS; i++)
+		blocker[i] = (struct drm_trn_dma_desc){
+			.opcode = DRM_TRN_DMA_OP_FILL, .src = i, .dst = va, .len = FILL_BYTES,
+		};
+	nblocker = FILL_DESCS;
+	return 0;
+}
+
+/* N waits in a row, each timing out. */
+static int waits(int fd, int n)
+{
+	int i, st, timedout = 0;
+
+	for (i = 0; i < n; i++) {
+		st = tt_submit_wait(fd, 0, blocker, 1, 60);
+		timedout += st == -ETIMEDOUT;
+	}
+	printf("timeouts=%d\n", timedout);
+	return timedout == n ? 0 : 1;
+}
 
 int main(int argc, char **argv)
 {
@@ -29,8 +70,9 @@ int main(int argc, char **argv)
 	uint32_t so[2];
 	int fd, after, i;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: reset_victim NODE\n");
+	if (!(argc == 2 || (argc == 3 && !strcmp(argv[2], "fill")) ||
+	      (argc == 4 && !strcmp(argv[2], "wait")))) {
+		fprintf(stderr, "usage: reset_victim NODE [fill | wait N]\n");
 		return 1;
 	}
 	fd = tt_open(argv[1]);
@@ -38,7 +80,14 @@ int main(int argc, char **argv)
 		perror(argv[1]);
 		return 1;
 	}
-	if (tt_submit(fd, 0, &blocker, 1, &so[0]) || tt_submit(fd, 0, &blocker, 1, &so[1])) {
+	if (argc == 4)
+		return waits(fd, atoi(argv[3]));
+	if (argc == 3 && make_fill(fd)) {
+		perror("BO_CREATE");
+		return 1;
+	}
+	if (tt_submit(fd, 0, blocker, nblocker, &so[0]) ||
+	    tt_submit(fd, 0, blocker, nblocker, &so[1])) {
 		perror("submit");
 		return 1;
 	}
@@ -51,7 +100,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		drmSyncobjDestroy(fd, so[i]);
-		if (status == -ETIMEDOUT && tt_submit(fd, 0, &blocker, 1, &so[i])) {
+		if (status == -ETIMEDOUT && tt_submit(fd, 0, blocker, nblocker, &so[i])) {
 			perror("submit");
 			return 1;
 		}

@@ -16,7 +16,7 @@ drm_base=
 
 ok=1
 for ((i = 0; i < CYCLES; i++)); do
-	rmmod trn || { ok=0; break; }
+	unload_trn || { ok=0; break; }
 	[ -z "$drm_base" ] && drm_base=$(drm_refs)
 	[ "$(drm_refs)" = "$drm_base" ] || { ok=0; echo "drm refcount $(drm_refs) != $drm_base"; }
 	[ -z "$(ls /sys/class/accel 2>/dev/null)" ] || { ok=0; echo "accel nodes left after rmmod"; }

@@ -90,6 +90,109 @@ for ((i = 0; i < 300; i++)); do
 done
 check_eq "memory and objects back to the baseline (hbm, host, objects)" "$(state)" "$base"
 
+# --- the driver's own resets ------------------------------------------------------
+# Jobs that time out waiting on a semaphore are the user's doing, which any
+# user can cause: however many in a row, they never reset the device.
+before=$(count) row0=$(klines "jobs in a row timed out")
+out=$("$VICTIM" "/dev/accel/$(ls "$D/accel")" wait 4 2>&1)
+check_eq "4 SEM_WAIT jobs in a row time out" "$out" "timeouts=4"
+check_eq "and do not reset the device (reset_count)" "$(count)" "$before"
+check_eq "nor is the queue called hung" "$(klines "jobs in a row timed out")" "$row0"
+
+# hang_limit (3) jobs in a row time out on queue 0 while the device works on
+# them: the driver resets the device. reset_victim's FILLs, far longer than
+# a timeout (2 s), do it; the job of its still in the ring fails with
+# ECANCELED. Another file's memory is intact and its jobs run.
+BYSTANDER=$TRNVM_REPO/build/tests/vm/bystander
+node=/dev/accel/$(ls "$D/accel")
+dreset() { klines "device reset: the device is back"; }
+bin=$(mktemp -u) bout=$(mktemp)
+mkfifo "$bin"
+"$BYSTANDER" "$node" < "$bin" > "$bout" 2>&1 &
+bpid=$!
+exec 3> "$bin"
+for ((i = 0; i < 300; i++)); do
+	grep -q '^ready' "$bout" && break
+	sleep 0.1
+done
+check "another file holds HBM objects with a pattern" grep -q '^ready' "$bout"
+check_eq "hang_limit is 3" "$(cat /sys/module/trn/parameters/hang_limit)" 3
+before=$(count) dr0=$(dreset) row0=$(klines "3 jobs in a row timed out")
+vout=$(mktemp)
+"$VICTIM" "$node" fill > "$vout" 2>&1
+check_eq "reset_victim: its jobs time out until one ends otherwise" "$?" 0
+sed 's/^/# /' "$vout"
+check "that one, in the ring at the reset, failed with ECANCELED" grep -q "^status=-125 after=0$" "$vout"
+check "the kernel log says why (3 jobs in a row timed out)" \
+	test "$(klines "3 jobs in a row timed out")" -gt "$row0"
+check "and that the device is back" test "$(dreset)" -gt "$dr0"
+check_eq "reset_count grew by one" "$(count)" "$((before + 1))"
+echo check >&3
+exec 3>&-
+wait "$bpid"
+sed 's/^/# /' "$bout"
+check "the other file's objects are intact and it runs jobs" grep -q '^intact=1 after=0$' "$bout"
+rm -f "$bin" "$bout"
+check "a job runs after the driver's reset" "$LOAD" -d "$idx" -c 0 -s 1 -m 4 -H 1
+
+# A queue that does not stop (trn_queue_wait_idle made to fail: the debug
+# kernel's fail_function): its job is kept until the driver has reset the
+# device, then fails with ECANCELED. If the device does not come back from
+# that reset either (trn_hw_wait_ready failing too), it is wedged: jobs,
+# open() fail with EIO, and counted, until the driver is bound again.
+FF=/sys/kernel/debug/fail_function
+SUBMIT_ONE=$TRNVM_REPO/build/tests/vm/fence_orphan
+ff_on() {
+	local f
+	echo > "$FF/inject"
+	for f in "$@"; do
+		echo "$f" > "$FF/inject" || return 1
+		printf '%#x\n' -110 > "$FF/$f/retval" || return 1
+	done
+	# verbose 0: no stack dump per injected failure (a kernel report).
+	echo N > "$FF/task-filter" && echo 100 > "$FF/probability" &&
+		echo 0 > "$FF/interval" && echo -1 > "$FF/times" && echo 0 > "$FF/space" &&
+		echo 0 > "$FF/verbose"
+}
+ff_off() { echo > "$FF/inject"; echo 2 > "$FF/verbose"; }
+if [ ! -d "$FF" ]; then
+	pass "a queue that does not stop # SKIP no fail_function in this kernel"
+else
+	before=$(count) dr0=$(dreset) hung0=$(klines "did not stop: its jobs are kept")
+	check "fail_function: trn_queue_wait_idle fails" ff_on trn_queue_wait_idle
+	out=$(timeout 60 "$SUBMIT_ONE" "$node" < /dev/null 2>&1)
+	ff_off
+	echo "$out" | sed 's/^/# /'
+	check "a job whose queue did not stop after its timeout failed with ECANCELED" \
+		grep -q "^job 1 status=-125$" <<<"$out"
+	check "the kernel log says the queue did not stop" \
+		test "$(klines "did not stop: its jobs are kept")" -gt "$hung0"
+	check "and that the driver reset the device" test "$(dreset)" -gt "$dr0"
+	check_eq "reset_count grew by one" "$(count)" "$((before + 1))"
+	check "a job runs after it" "$LOAD" -d "$idx" -c 0 -s 1 -m 4 -H 1
+
+	failed0=$(cat "$D/stats/jobs_failed")
+	check "fail_function: trn_hw_wait_ready fails too" \
+		ff_on trn_queue_wait_idle trn_hw_wait_ready
+	timeout 60 "$VICTIM" "$node" > "$vout" 2>&1
+	ff_off
+	sed 's/^/# /' "$vout"
+	check "wedged: the job in the ring failed (ECANCELED), the next one with EIO" \
+		grep -q "^status=-125 after=-5$" "$vout"
+	check "the kernel log says the device is wedged" \
+		dmesg_has "device reset: the device did not come back; every job fails"
+	check "that job counts in stats/jobs_failed" \
+		test "$(cat "$D/stats/jobs_failed")" -gt "$failed0"
+	check "open() fails with EIO" \
+		bash -c "$SUBMIT_ONE $node < /dev/null 2>&1 | grep -q 'Input/output error'"
+	check "bus mastering is off" bash -c \
+		"[ \$(( 0x\$(setpci -s $bdf COMMAND) & 4 )) -eq 0 ]"
+	echo "$bdf" > /sys/bus/pci/drivers/trn/unbind
+	echo "$bdf" > /sys/bus/pci/drivers/trn/bind
+	check "after unbind and bind a job runs" "$LOAD" -d "$idx" -c 0 -s 1 -m 4 -H 1
+fi
+rm -f "$vout"
+
 # --- PCIe errors (AER) ----------------------------------------------------------------
 if ! qmp_available; then
 	pass "PCIe error recovery # SKIP the host QMP agent is not running"
