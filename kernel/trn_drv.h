@@ -95,10 +95,14 @@ struct trn_vm;
  * @dma_base: DMA engine bytes and busy time that read as zero
  * @ecc_base: corrected and uncorrected ECC errors that read as zero
  * @core_base: per NeuronCore, its counter registers' values that read as zero
- * @ecc_lock: protects @ecc_seen and TRN_REG_ECC_LOG_INDEX
- * @ecc_work: reads the ECC error log after TRN_IRQ_ECC (trn_ecc.c)
- * @ecc_log_size: entries of the device's ECC error log, 0 without one
+ * @ecc_lock: protects @ecc_seen, @ecc_unlogged and TRN_REG_ECC_LOG_INDEX
+ * @ecc_work: reads the ECC error log after TRN_IRQ_ECC (trn_ecc.c), and
+ *	again later if it had no memory to retire a page
+ * @ecc_log_size: entries of the device's ECC error log the driver reads, 0
+ *	without one
  * @ecc_seen: entries of the log the driver has handled
+ * @ecc_unlogged: pages the device counted past the end of its full log, as
+ *	last read: poisoned, unknown to the driver, never retired
  * @ecc_stopped: the interrupt handler no longer queues @ecc_work
  * @reset_count: resets of the device (FLR, PCIe error recovery, and the
  *	driver's own after a queue hung), in sysfs
@@ -181,10 +185,11 @@ struct trn_device {
 	u64 ecc_base[2];
 	u64 *core_base;
 
-	struct mutex ecc_lock; /* ecc_seen, TRN_REG_ECC_LOG_INDEX */
-	struct work_struct ecc_work;
+	struct mutex ecc_lock; /* ecc_seen, ecc_unlogged, TRN_REG_ECC_LOG_INDEX */
+	struct delayed_work ecc_work;
 	u32 ecc_log_size;
 	u32 ecc_seen;
+	u32 ecc_unlogged;
 	bool ecc_stopped;
 
 	atomic_t reset_count;

@@ -241,7 +241,7 @@ static irqreturn_t trn_irq_misc(int irq, void *arg)
 		trn_link_irq(tdev);
 	/* The ECC log is read by trn_ecc.c, in process context. */
 	if ((cause & TRN_IRQ_ECC) && !READ_ONCE(tdev->ecc_stopped))
-		queue_work(tdev->wq, &tdev->ecc_work);
+		mod_delayed_work(tdev->wq, &tdev->ecc_work, 0);
 	return IRQ_HANDLED;
 }
 
@@ -315,7 +315,7 @@ int trn_irq_init(struct trn_device *tdev)
 	trn_write32(tdev, TRN_REG_IRQ_MASK, TRN_IRQ_TEST |
 		    (tdev->ecc_log_size ? TRN_IRQ_ECC : 0));
 	if (tdev->ecc_log_size)
-		queue_work(tdev->wq, &tdev->ecc_work);
+		mod_delayed_work(tdev->wq, &tdev->ecc_work, 0);
 	if (!(tdev->hw_caps & TRN_CAP_IRQ_TEST))
 		return 0;
 	return trn_irq_selftest(tdev);

@@ -413,16 +413,18 @@ static void trn_link_notify(struct trn_device *tdev, unsigned int p,
 /**
  * trn_link_ecc_notify() - tell the health group of an uncorrectable error
  * @tdev: the device
- * @addr: HBM offset of the page the error hit
- * @retired: the page is retired, else pending
+ * @addr: HBM offset of the page the error hit; not sent for
+ *	TRN_LINK_PAGE_UNLOGGED
+ * @state: enum trn_link_page_state
  * @total: the device's aggregate count of uncorrectable errors
  * @retired_pages: pages of the device retired so far
+ * @unlogged_pages: pages poisoned since the device's error log filled
  *
  * The family is the NeuronLink ports', and the only one of the driver: its
  * health group carries the device's memory errors (trn_ecc.c). Sleeps.
  */
-void trn_link_ecc_notify(struct trn_device *tdev, u64 addr, bool retired,
-			 u64 total, u32 retired_pages)
+void trn_link_ecc_notify(struct trn_device *tdev, u64 addr, u32 state,
+			 u64 total, u32 retired_pages, u32 unlogged_pages)
 {
 	struct sk_buff *skb;
 	void *hdr;
@@ -439,12 +441,13 @@ void trn_link_ecc_notify(struct trn_device *tdev, u64 addr, bool retired,
 	if (nla_put_u32(skb, TRN_LINK_ECC_A_DEV_INDEX, trn_accel_index(tdev)) ||
 	    nla_put_u32(skb, TRN_LINK_ECC_A_DEV_CHIP, tdev->chip_id) ||
 	    nla_put_string(skb, TRN_LINK_ECC_A_DEV_BDF, pci_name(tdev->pdev)) ||
-	    nla_put_u64_64bit(skb, TRN_LINK_ECC_A_ADDR, addr, TRN_LINK_ECC_A_PAD) ||
-	    nla_put_u32(skb, TRN_LINK_ECC_A_PAGE_STATE,
-			retired ? TRN_LINK_PAGE_RETIRED : TRN_LINK_PAGE_PENDING) ||
+	    (state != TRN_LINK_PAGE_UNLOGGED &&
+	     nla_put_u64_64bit(skb, TRN_LINK_ECC_A_ADDR, addr, TRN_LINK_ECC_A_PAD)) ||
+	    nla_put_u32(skb, TRN_LINK_ECC_A_PAGE_STATE, state) ||
 	    nla_put_u64_64bit(skb, TRN_LINK_ECC_A_UNCORRECTED_TOTAL, total,
 			      TRN_LINK_ECC_A_PAD) ||
-	    nla_put_u32(skb, TRN_LINK_ECC_A_RETIRED_PAGES, retired_pages))
+	    nla_put_u32(skb, TRN_LINK_ECC_A_RETIRED_PAGES, retired_pages) ||
+	    nla_put_u32(skb, TRN_LINK_ECC_A_UNLOGGED_PAGES, unlogged_pages))
 		goto err;
 	genlmsg_end(skb, hdr);
 	genlmsg_multicast(&trn_link_family, skb, 0, TRN_LINK_NLGRP_HEALTH,

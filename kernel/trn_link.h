@@ -49,8 +49,8 @@ void trn_link_irq(struct trn_device *tdev);
 void trn_link_register(struct trn_device *tdev);
 void trn_link_unregister(struct trn_device *tdev);
 int trn_link_genl_init(void);
-void trn_link_ecc_notify(struct trn_device *tdev, u64 addr, bool retired,
-			 u64 total, u32 retired_pages);
+void trn_link_ecc_notify(struct trn_device *tdev, u64 addr, u32 state,
+			 u64 total, u32 retired_pages, u32 unlogged_pages);
 
 extern const struct trn_sysfs_dirs trn_link_dirs;
 void trn_link_genl_exit(void);

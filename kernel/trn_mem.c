@@ -49,28 +49,47 @@ static void trn_hbm_fini(struct drm_device *drm, void *arg)
 	gpu_buddy_fini(&tdev->hbm_mm);
 }
 
-/* Take the free page of @bad out of the allocator, if it is free; hbm_lock. */
-static bool trn_hbm_take(struct trn_device *tdev, struct trn_hbm_bad *bad)
+/*
+ * Take the page of @bad out of the allocator; hbm_lock held. Return: 1 if
+ * it is retired now, -ENOSPC if memory in use holds it, -ENOMEM if the
+ * allocator could not split the free block that holds it.
+ */
+static int trn_hbm_take(struct trn_device *tdev, struct trn_hbm_bad *bad)
 {
-	if (gpu_buddy_alloc_blocks(&tdev->hbm_mm, bad->addr,
-				   bad->addr + TRN_PAGE_SIZE, TRN_PAGE_SIZE,
-				   TRN_PAGE_SIZE, &bad->blocks,
-				   GPU_BUDDY_RANGE_ALLOCATION))
-		return false;
+	int ret;
+
+	ret = gpu_buddy_alloc_blocks(&tdev->hbm_mm, bad->addr,
+				     bad->addr + TRN_PAGE_SIZE, TRN_PAGE_SIZE,
+				     TRN_PAGE_SIZE, &bad->blocks,
+				     GPU_BUDDY_RANGE_ALLOCATION);
+	if (ret)
+		return ret == -ENOSPC ? -ENOSPC : -ENOMEM;
 	tdev->hbm_retired++;
 	tdev->hbm_pending--;
-	return true;
+	return 1;
 }
 
-/* Memory was freed: retire the pending pages it held. hbm_lock held. */
+/*
+ * Memory was freed: retire the pending pages it held. A page the allocator
+ * had no memory to split off stays pending until the next free. hbm_lock
+ * held.
+ */
 static void trn_hbm_retire_pending(struct trn_device *tdev)
 {
 	struct trn_hbm_bad *bad;
+	int ret;
 
-	list_for_each_entry(bad, &tdev->hbm_bad, link)
-		if (list_empty(&bad->blocks) && trn_hbm_take(tdev, bad))
+	list_for_each_entry(bad, &tdev->hbm_bad, link) {
+		if (!list_empty(&bad->blocks))
+			continue;
+		ret = trn_hbm_take(tdev, bad);
+		if (ret > 0)
 			drm_info(&tdev->drm, "HBM page 0x%llx retired: its last user freed it\n",
 				 bad->addr);
+		else if (ret == -ENOMEM)
+			drm_err_ratelimited(&tdev->drm, "HBM page 0x%llx: no memory to retire it, still pending\n",
+					    bad->addr);
+	}
 }
 
 /**
@@ -79,7 +98,8 @@ static void trn_hbm_retire_pending(struct trn_device *tdev)
  * @addr: HBM offset of the page, page aligned, below hbm_size
  *
  * Return: 1 if the page is retired (now or before), 0 if memory in use
- * holds it (it is retired when freed), or -ENOMEM.
+ * holds it (it is retired when freed), or -ENOMEM: nothing recorded, the
+ * caller tries again later.
  */
 int trn_hbm_retire(struct trn_device *tdev, u64 addr)
 {
@@ -100,9 +120,15 @@ int trn_hbm_retire(struct trn_device *tdev, u64 addr)
 	}
 	bad->addr = addr;
 	INIT_LIST_HEAD(&bad->blocks);
-	list_add_tail(&bad->link, &tdev->hbm_bad);
 	tdev->hbm_pending++;
 	ret = trn_hbm_take(tdev, bad);
+	if (ret == -ENOMEM) {
+		tdev->hbm_pending--;
+		kfree(bad);
+		goto out;
+	}
+	list_add_tail(&bad->link, &tdev->hbm_bad);
+	ret = ret > 0;
 out:
 	mutex_unlock(&tdev->hbm_lock);
 	return ret;
@@ -115,19 +141,28 @@ out:
  * @buf: a sysfs page
  *
  * One HBM offset a line, in the order the errors came. The device's error
- * log bounds the list (TRN_REG_ECC_LOG_SIZE entries), well within a page.
+ * log bounds the list (trn_ecc.c keeps it to TRN_ECC_LOG_MAX entries), which
+ * fits a page; should it not, the list ends at the last whole line.
  *
  * Return: the length written.
  */
 ssize_t trn_hbm_show_bad(struct trn_device *tdev, bool retired, char *buf)
 {
+	char line[sizeof("0x0123456789abcdef\n")];
 	struct trn_hbm_bad *bad;
 	ssize_t len = 0;
+	int n;
 
 	mutex_lock(&tdev->hbm_lock);
-	list_for_each_entry(bad, &tdev->hbm_bad, link)
-		if (list_empty(&bad->blocks) != retired)
-			len += sysfs_emit_at(buf, len, "0x%llx\n", bad->addr);
+	list_for_each_entry(bad, &tdev->hbm_bad, link) {
+		if (list_empty(&bad->blocks) == retired)
+			continue;
+		n = scnprintf(line, sizeof(line), "0x%llx\n", bad->addr);
+		/* sysfs_emit_at() would cut the line */
+		if (len + n >= PAGE_SIZE)
+			break;
+		len += sysfs_emit_at(buf, len, "%s", line);
+	}
 	mutex_unlock(&tdev->hbm_lock);
 	return len;
 }

@@ -25,7 +25,8 @@
  * bitmap that the MMU (trn-mmu.c) tests for every page it hands a worker,
  * so that any access to it fails with TRN_DMA_ERR_ECC; TRN_IRQ_ECC tells the
  * driver. A poisoned page stays so, across resets, for the life of the
- * device: the cells are broken. Everything here runs with the BQL held, but
+ * device: the cells are broken. Only x-ecc-replace, a new board for tests,
+ * forgets them. Everything here runs with the BQL held, but
  * the workers read the bitmap.
  */
 
@@ -306,6 +307,38 @@ static void trn_health_set_ecc_addr(Object *obj, Visitor *v,
                          logged);
 }
 
+/*
+ * x-ecc-replace: the board is swapped for a new one in the same slot, for
+ * tests that wore the old one out: no poisoned page, an empty log, totals
+ * at zero. The workers drop their translations, as after a poisoning.
+ */
+static void trn_health_set_replace(Object *obj, bool val, Error **errp)
+{
+    TrnState *s = TRN(obj);
+    TrnHealth *h = &s->health;
+    uint64_t i;
+
+    if (!val) {
+        return;
+    }
+    if (!DEVICE(obj)->realized) {
+        error_setg(errp, "x-ecc-replace: only while the VM runs");
+        return;
+    }
+    for (i = 0; i < BITS_TO_LONGS(h->pages); i++) {
+        qatomic_set(&h->poison[i], 0);
+    }
+    memset(h->log, 0, sizeof(h->log));
+    h->log_count = 0;
+    h->log_index = 0;
+    h->ecc[0] = h->ecc[1] = 0;
+    h->ecc_total[0] = h->ecc_total[1] = 0;
+    h->last_inject = TRN_ECC_LOG_NONE;
+    trn_mem_remap(s);
+    trn_link_remap_peers(s);
+    trace_trn_ecc_replace(s->chip_id);
+}
+
 void trn_health_class_init(ObjectClass *oc)
 {
     object_class_property_add(oc, "inject-ecc-corrected", "uint64",
@@ -324,4 +357,9 @@ void trn_health_class_init(ObjectClass *oc)
     object_class_property_set_description(oc, "inject-ecc-uncorrected-addr",
         "Set to an HBM offset: an uncorrectable error poisons its page; "
         "reads the last offset set");
+    object_class_property_add_bool(oc, "x-ecc-replace", NULL,
+                                   trn_health_set_replace);
+    object_class_property_set_description(oc, "x-ecc-replace",
+        "Set to true: a new board, without poisoned pages, ECC log or "
+        "ECC totals (for tests)");
 }

@@ -166,8 +166,14 @@ static void nrt_diag_ecc(struct nrt_diag_report *r, const struct nrt_diag_dev *d
 	if (f->retired_pages != NRT_FACT_NA && f->retired_pages)
 		snprintf(retired, sizeof(retired), ", %" PRIu64 " HBM page%s retired",
 			 f->retired_pages, f->retired_pages == 1 ? "" : "s");
+	/* The error log is full: pages with errors the driver cannot retire */
+	if (f->unlogged_pages != NRT_FACT_NA && f->unlogged_pages)
+		nrt_diag_add(r, "ecc", 1, d->index, d->bdf, NRT_DIAG_FAIL,
+			     "replace the device: its table of retired pages is full, so the pages of new uncorrectable errors can no longer be retired and memory handed to jobs may hold them",
+			     "%" PRIu64 " HBM page%s with an uncorrectable error not retired: the device's error log is full",
+			     f->unlogged_pages, f->unlogged_pages == 1 ? "" : "s");
 	/* A page in use when it failed: a job lost data, the page is not retired yet */
-	if (f->retired_pending != NRT_FACT_NA && f->retired_pending)
+	else if (f->retired_pending != NRT_FACT_NA && f->retired_pending)
 		nrt_diag_add(r, "ecc", 1, d->index, d->bdf, NRT_DIAG_FAIL,
 			     "restart the jobs on the device: their memory had an uncorrectable error, and its page is retired once they end",
 			     "%" PRIu64 " HBM page%s with an uncorrectable error still in use",

@@ -82,7 +82,10 @@ static uint64_t nrt_facts_lines(const char *dir, const char *name)
 	uint64_t n = 0;
 	ssize_t len, i;
 
-	/* The driver's lists fit a sysfs page (Documentation/sysfs.rst). */
+	/*
+	 * The driver's lists fit a sysfs page, made of whole lines only
+	 * (Documentation/sysfs.rst): 4095 bytes at most, all read.
+	 */
 	len = nrt_facts_file(dir, name, buf, sizeof(buf));
 	if (len < 0)
 		return NRT_FACT_NA;
@@ -230,7 +233,7 @@ void nrt_facts_init(struct nrt_facts *f)
 	f->wedged = -1;
 	f->reset_count = f->ecc_corrected = f->ecc_uncorrected = NRT_FACT_NA;
 	f->ecc_corrected_aggregate = f->ecc_uncorrected_aggregate = NRT_FACT_NA;
-	f->retired_pages = f->retired_pending = NRT_FACT_NA;
+	f->retired_pages = f->retired_pending = f->unlogged_pages = NRT_FACT_NA;
 	f->temp = f->temp_max = f->temp_crit = -1;
 	f->power = f->power_rated_max = -1;
 	f->power_cap = f->power_cap_min = f->power_cap_max = -1;
@@ -272,6 +275,7 @@ void nrt_facts_read(const char *dir, struct nrt_facts *f)
 	f->ecc_uncorrected_aggregate = nrt_facts_u64(dir, "stats/ecc_uncorrected_aggregate");
 	f->retired_pages = nrt_facts_lines(dir, "retired_pages");
 	f->retired_pending = nrt_facts_lines(dir, "retired_pages_pending");
+	f->unlogged_pages = nrt_facts_u64(dir, "unlogged_pages");
 	f->bound = nrt_facts_attr(dir, "chip_id", buf, sizeof(buf));
 	/* The version of the module bound to the device (driver 0.5 has no per-device copy) */
 	nrt_facts_attr(dir, "driver/module/version", f->driver_version,

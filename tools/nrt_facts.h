@@ -62,6 +62,7 @@ struct nrt_facts {
 	uint64_t ecc_uncorrected_aggregate;
 	uint64_t retired_pages;             /* lines of retired_pages */
 	uint64_t retired_pending;           /* lines of retired_pages_pending */
+	uint64_t unlogged_pages;            /* past the device's full error log */
 	bool bound;                     /* trn.ko's chip_id attribute exists */
 	char driver_version[32];
 	/* sensors (hwmon): millidegrees C and microwatts, -1 unknown */

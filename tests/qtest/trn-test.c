@@ -552,6 +552,20 @@ static void test_ecc_poison(void)
     ring_context(&t, &r, 1, d.root);
     ring_put(&t, &r, TRN_DMA_OP_WRITE, 0, 0, 0, va, 1);
     expect_fault(&t, &r, TRN_DMA_ERR_ECC, 1, va);
+
+    /* A new board (x-ecc-replace): nothing poisoned, logged or counted */
+    qobject_unref(qtest_qmp_assert_success_ref(t.qts,
+        "{'execute': 'qom-set', 'arguments': {'path': "
+        "'/machine/peripheral/t0', 'property': 'x-ecc-replace', "
+        "'value': true}}"));
+    g_assert_cmpuint(rd32(&d, TRN_REG_ECC_LOG_COUNT), ==, 0);
+    g_assert_cmphex(ecc_log_addr(&d, 0), ==, TRN_ECC_LOG_NONE);
+    g_assert_cmpuint(rd64(&d, TRN_REG_ECC_UNCORRECTED_TOTAL), ==, 0);
+    g_assert_cmpuint(rd64(&d, TRN_REG_ECC_CORRECTED_TOTAL), ==, 0);
+    ring_open(&t, &r, &d, 0);
+    ring_context(&t, &r, 1, d.root);
+    ring_put(&t, &r, TRN_DMA_OP_WRITE, 0, 0, 0, va + TRN_PAGE_SIZE, 1);
+    g_assert_cmpuint(ring_run(&r), ==, TRN_DMA_ERR_NONE);
     trn_close(&d);
     trn_stop(&t);
 }

@@ -233,6 +233,29 @@ static void test_retired_pages(void **state)
 	nrt_diag_report_free(&r);
 }
 
+/* A full error log: pages the driver cannot retire fail, before all else. */
+static void test_unlogged_pages(void **state)
+{
+	struct tree *t = *state;
+	struct nrt_diag_report r;
+
+	add_fn(t, "0000:01:00.0", "trn");
+	add_fn(t, "0000:02:00.0", "trn");
+	put(t, "0000:01:00.0", "retired_pages", "0x2000\n");
+	put(t, "0000:01:00.0", "retired_pages_pending", "0x5000\n");
+	put(t, "0000:01:00.0", "unlogged_pages", "3\n");
+	put(t, "0000:02:00.0", "retired_pages", "0x2000\n");
+	put(t, "0000:02:00.0", "retired_pages_pending", "");
+	put(t, "0000:02:00.0", "unlogged_pages", "0\n");
+	run_level1(t, &r, 2);
+	assert_int_equal(nrt_diag_verdict(&r), NRT_DIAG_UNHEALTHY);
+	expect(&r, "ecc", "0000:01:00.0", NRT_DIAG_FAIL,
+	       "3 HBM pages with an uncorrectable error not retired: the device's error log is full");
+	expect(&r, "ecc", "0000:02:00.0", NRT_DIAG_PASS,
+	       "no uncorrectable ECC error (0 corrected, 1 HBM page retired)");
+	nrt_diag_report_free(&r);
+}
+
 static void test_no_driver(void **state)
 {
 	struct tree *t = *state;
@@ -327,6 +350,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_healthy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retired_pages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unlogged_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_driver, setup, teardown),
 		cmocka_unit_test(test_report),
 	};

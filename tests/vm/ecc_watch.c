@@ -6,7 +6,12 @@
  * family. It joins both, prints "ready", and prints each as one line:
  *
  *   uevent TRN_ECC_ADDR=0x3fff000 TRN_ECC_PAGE=retired
- *   netlink bdf=0000:01:00.0 addr=0x3fff000 page=retired total=1 retired=1
+ *   netlink bdf=0000:01:00.0 addr=0x3fff000 page=retired total=1 retired=1 unlogged=0
+ *
+ * or, once the device's error log is full, for pages it could not log:
+ *
+ *   uevent TRN_ECC_UNLOGGED=3 TRN_ECC_PAGE=unlogged
+ *   netlink bdf=0000:01:00.0 addr=none page=unlogged total=70 retired=64 unlogged=3
  *
  * until it has seen one of each for device BDF, or SECONDS have passed.
  * Exit 0 if it saw both, 1 if not, 2 if it could not listen.
@@ -42,7 +47,8 @@ static void uevent(const char *buf, size_t len)
 	for (p = buf; p < buf + len; p += strlen(p) + 1) {
 		if (!strcmp(p, "TRN_EVENT=ecc"))
 			ecc = true;
-		else if (!strncmp(p, "TRN_ECC_ADDR=", 13))
+		else if (!strncmp(p, "TRN_ECC_ADDR=", 13) ||
+			 !strncmp(p, "TRN_ECC_UNLOGGED=", 17))
 			addr = p;
 		else if (!strncmp(p, "TRN_ECC_PAGE=", 13))
 			page = p;
@@ -57,28 +63,43 @@ static void uevent(const char *buf, size_t len)
 static int health(struct nl_msg *msg, void *arg)
 {
 	struct nlattr *a[TRN_LINK_ECC_A_MAX + 1];
+	static const char *const states[] = {
+		[TRN_LINK_PAGE_RETIRED] = "retired",
+		[TRN_LINK_PAGE_PENDING] = "pending",
+		[TRN_LINK_PAGE_UNLOGGED] = "unlogged",
+	};
 	struct genlmsghdr *gh = nlmsg_data(nlmsg_hdr(msg));
-	const char *bdf;
+	const char *bdf, *state = "(bad state)";
+	char addr[24] = "none";
+	uint32_t st;
 
 	(void)arg;
 	if (gh->cmd != TRN_LINK_CMD_ECC_EVENT ||
 	    genlmsg_parse(nlmsg_hdr(msg), 0, a, TRN_LINK_ECC_A_MAX, NULL) < 0)
 		return NL_SKIP;
-	if (!a[TRN_LINK_ECC_A_DEV_BDF] || !a[TRN_LINK_ECC_A_ADDR] ||
-	    !a[TRN_LINK_ECC_A_PAGE_STATE] || !a[TRN_LINK_ECC_A_UNCORRECTED_TOTAL] ||
-	    !a[TRN_LINK_ECC_A_RETIRED_PAGES] || !a[TRN_LINK_ECC_A_DEV_INDEX]) {
+	if (!a[TRN_LINK_ECC_A_DEV_BDF] || !a[TRN_LINK_ECC_A_PAGE_STATE] ||
+	    !a[TRN_LINK_ECC_A_UNCORRECTED_TOTAL] || !a[TRN_LINK_ECC_A_RETIRED_PAGES] ||
+	    !a[TRN_LINK_ECC_A_UNLOGGED_PAGES] || !a[TRN_LINK_ECC_A_DEV_INDEX]) {
 		printf("netlink message lacks attributes\n");
 		return NL_SKIP;
 	}
 	bdf = nla_get_string(a[TRN_LINK_ECC_A_DEV_BDF]);
 	if (strcmp(bdf, want_bdf))
 		return NL_SKIP;
-	printf("netlink bdf=%s addr=0x%" PRIx64 " page=%s total=%" PRIu64 " retired=%u\n",
-	       bdf, (uint64_t)nla_get_u64(a[TRN_LINK_ECC_A_ADDR]),
-	       nla_get_u32(a[TRN_LINK_ECC_A_PAGE_STATE]) == TRN_LINK_PAGE_RETIRED ?
-	       "retired" : "pending",
+	st = nla_get_u32(a[TRN_LINK_ECC_A_PAGE_STATE]);
+	if (st < sizeof(states) / sizeof(states[0]))
+		state = states[st];
+	/* Every state but unlogged names the page; unlogged never does. */
+	if (a[TRN_LINK_ECC_A_ADDR])
+		snprintf(addr, sizeof(addr), "0x%" PRIx64,
+			 (uint64_t)nla_get_u64(a[TRN_LINK_ECC_A_ADDR]));
+	else if (st != TRN_LINK_PAGE_UNLOGGED)
+		snprintf(addr, sizeof(addr), "missing");
+	printf("netlink bdf=%s addr=%s page=%s total=%" PRIu64 " retired=%u unlogged=%u\n",
+	       bdf, addr, state,
 	       (uint64_t)nla_get_u64(a[TRN_LINK_ECC_A_UNCORRECTED_TOTAL]),
-	       nla_get_u32(a[TRN_LINK_ECC_A_RETIRED_PAGES]));
+	       nla_get_u32(a[TRN_LINK_ECC_A_RETIRED_PAGES]),
+	       nla_get_u32(a[TRN_LINK_ECC_A_UNLOGGED_PAGES]));
 	fflush(stdout);
 	got_netlink = true;
 	return NL_OK;

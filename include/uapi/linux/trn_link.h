@@ -15,7 +15,10 @@
  * The multicast group "health" carries an ECC_EVENT message, with the
  * attributes of enum trn_link_ecc_attr, when an uncorrectable error hits a
  * page of a device's memory (once per page): the driver retired the page,
- * or retires it when the memory that holds it is freed.
+ * or retires it when the memory that holds it is freed. Once the device's
+ * error log is full, pages are poisoned without an entry the driver could
+ * read: each time their count (TRN_LINK_ECC_A_UNLOGGED_PAGES) grows, an
+ * ECC_EVENT with TRN_LINK_PAGE_UNLOGGED and no TRN_LINK_ECC_A_ADDR.
  */
 #ifndef _UAPI_LINUX_TRN_LINK_H
 #define _UAPI_LINUX_TRN_LINK_H
@@ -47,6 +50,7 @@ enum trn_link_port_state {
 enum trn_link_page_state {
 	TRN_LINK_PAGE_RETIRED = 0,	/* out of the allocator */
 	TRN_LINK_PAGE_PENDING = 1,	/* in use; retired when freed */
+	TRN_LINK_PAGE_UNLOGGED = 2,	/* log full: unknown, never retired */
 };
 
 /* TRN_LINK_A_EVENT bits */
@@ -85,10 +89,11 @@ enum trn_link_ecc_attr {
 	TRN_LINK_ECC_A_DEV_INDEX,	/* u32: N of /dev/accel/accelN */
 	TRN_LINK_ECC_A_DEV_CHIP,	/* u32: the device's chip id */
 	TRN_LINK_ECC_A_DEV_BDF,		/* string: PCI address */
-	TRN_LINK_ECC_A_ADDR,		/* u64: HBM offset of the page */
+	TRN_LINK_ECC_A_ADDR,		/* u64: HBM offset of the page, if known */
 	TRN_LINK_ECC_A_PAGE_STATE,	/* u32: enum trn_link_page_state */
 	TRN_LINK_ECC_A_UNCORRECTED_TOTAL, /* u64: aggregate count */
 	TRN_LINK_ECC_A_RETIRED_PAGES,	/* u32: pages retired so far */
+	TRN_LINK_ECC_A_UNLOGGED_PAGES,	/* u32: pages poisoned past the full log */
 
 	__TRN_LINK_ECC_A_MAX,
 	TRN_LINK_ECC_A_MAX = __TRN_LINK_ECC_A_MAX - 1

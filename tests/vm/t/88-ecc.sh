@@ -12,10 +12,13 @@
 #   until the objects are freed, then retired;
 # - the counters: stats/clear, an FLR and a reload of the driver zero the
 #   volatile ones and leave the aggregate ones; the retired pages stay
-#   retired across both.
-# The poisoned pages stay so until QEMU exits: later tests of the same VM
-# have two pages less.
-# budget: 300 s
+#   retired across both;
+# - a full error log: errors past its end poison pages the driver cannot
+#   retire; it counts them (unlogged_pages), says so in the kernel log, a
+#   uevent and a netlink event, nrt-diag fails, and a reload keeps the
+#   count; then the model's x-ecc-replace puts a new board in the slot.
+# The later tests of the same VM get the new board: nothing poisoned.
+# budget: 420 s
 . "$TRNVM_REPO/tests/vm/lib.sh"
 
 VICTIM=$TRNVM_REPO/build/tests/vm/ecc_victim
@@ -51,6 +54,23 @@ settle() {
 }
 # fill: "BYTES FAILED" of ecc_victim fill
 fill() { "$VICTIM" fill "$(node)" | sed -n 's/^filled=\([0-9]*\) failed=\([0-9]*\)$/\1 \2/p'; }
+# watch_start: ecc_watch in the background, listening, its output in $wout;
+# watch_end: wait for it, its exit status in $st, show what it heard.
+watch_start() {
+	local i
+	wout=$(mktemp)
+	"$WATCH" "$bdf" 30 > "$wout" 2>&1 &
+	wpid=$!
+	for ((i = 0; i < 100; i++)); do
+		grep -q '^ready' "$wout" && break
+		sleep 0.1
+	done
+}
+watch_end() {
+	wait "$wpid"
+	st=$?
+	sed 's/^/# /' "$wout"
+}
 
 # --- before -----------------------------------------------------------------------------
 read -r filled0 failed0 <<<"$(fill)"
@@ -65,25 +85,17 @@ retired0=$(wc -l < "$D/retired_pages")
 # what the driver holds (the export space's tables) is at the end, and the
 # page at 1 MiB is free. The driver must say "retired", not "pending".
 addr=0x100000
-wout=$(mktemp)
-"$WATCH" "$bdf" 30 > "$wout" 2>&1 &
-wpid=$!
-for ((i = 0; i < 100; i++)); do
-	grep -q '^ready' "$wout" && break
-	sleep 0.1
-done
+watch_start
 line="uncorrectable ECC error in HBM page $addr: page retired"
 log0=$(klines "$line")
 check "qom-set $qdev inject-ecc-uncorrected-addr $addr" \
 	qmp_set "$qdev" inject-ecc-uncorrected-addr "$addr"
-wait "$wpid"
-st=$?
-sed 's/^/# /' "$wout"
+watch_end
 check_eq "ecc_watch heard a uevent and a netlink event" "$st" 0
 check "uevent: TRN_EVENT=ecc, the address, retired" \
 	grep -qx "uevent TRN_ECC_ADDR=$addr TRN_ECC_PAGE=retired" "$wout"
 check "netlink: the device, the address, retired, the aggregate count, the retired pages" \
-	grep -qx "netlink bdf=$bdf addr=$addr page=retired total=$((agg0 + 1)) retired=$((retired0 + 1))" \
+	grep -qx "netlink bdf=$bdf addr=$addr page=retired total=$((agg0 + 1)) retired=$((retired0 + 1)) unlogged=0" \
 	"$wout"
 rm -f "$wout"
 check "the kernel log says so: $line" test "$(klines "$line")" -gt "$log0"
@@ -173,10 +185,7 @@ check "both pages stay retired" \
 
 check "rmmod trn" rmmod trn
 check "load trn.ko again" load_trn
-for ((i = 0; i < 100; i++)); do
-	[ -e "$D/retired_pages" ] && break
-	sleep 0.1
-done
+wait_for 10 test -e "$D/retired_pages"
 check_eq "after the reload, stats/ecc_uncorrected is 0" "$(val stats/ecc_uncorrected)" 0
 check_eq "stats/ecc_uncorrected_aggregate is kept" "$(val stats/ecc_uncorrected_aggregate)" "$agg"
 check_eq "stats/ecc_corrected_aggregate is kept" "$(val stats/ecc_corrected_aggregate)" "$cagg"
@@ -203,3 +212,80 @@ for c in json.load(sys.stdin)["checks"]:
 ' "$bdf")
 check_eq "nrt-diag -r 1: ecc passes, naming the retired pages" "$got" \
 	"pass no uncorrectable ECC error (0 corrected, 2 HBM pages retired)"
+
+# --- a full error log --------------------------------------------------------------------
+# The log is the device's bounded table of retired pages (64 entries in the
+# model). Fill it with errors in free pages from 2 MiB up, until the driver
+# counts a page past its end; then one more error: it is poisoned but
+# cannot be retired, and the driver says so every way it can.
+full=
+for ((i = 0; i < 300; i++)); do
+	qmp_set "$qdev" inject-ecc-uncorrected-addr \
+		"$(printf '0x%x' $((0x200000 + i * 4096)))" > /dev/null || break
+	n=$(val unlogged_pages)
+	[ "$n" != 0 ] && [ "$n" != missing ] && { full=1; break; }
+done
+check "the driver counts a page past the full log ($((i + 1)) errors injected)" test -n "$full"
+for ((i = 0; i < 50; i++)); do
+	[ -n "$(val unlogged_pages)" ] && [ "$(val unlogged_pages)" != 0 ] && break
+	sleep 0.1
+done
+sleep 1
+nfull=$(val unlogged_pages)
+logged=$(($(wc -l < "$D/retired_pages") + $(wc -l < "$D/retired_pages_pending")))
+check_eq "the log's pages are all retired or pending: 64 in the model" "$logged" 64
+check "retired_pages holds whole lines only" \
+	bash -c "! grep -qvxE '0x[0-9a-f]+' '$D/retired_pages'"
+agg=$(val stats/ecc_uncorrected_aggregate)
+retired=$(wc -l < "$D/retired_pages")
+ulog=0x1000
+watch_start
+line="not logged: the error log is full"
+log0=$(klines "$line")
+check "qom-set $qdev inject-ecc-uncorrected-addr $ulog (past the full log)" \
+	qmp_set "$qdev" inject-ecc-uncorrected-addr "$ulog"
+watch_end
+check_eq "ecc_watch heard a uevent and a netlink event" "$st" 0
+check "uevent: TRN_EVENT=ecc, no address, the unlogged count, unlogged" \
+	grep -qx "uevent TRN_ECC_UNLOGGED=$((nfull + 1)) TRN_ECC_PAGE=unlogged" "$wout"
+check "netlink: no address, unlogged, the counts" \
+	grep -qx "netlink bdf=$bdf addr=none page=unlogged total=$((agg + 1)) retired=$retired unlogged=$((nfull + 1))" \
+	"$wout"
+rm -f "$wout"
+check "the kernel log says so: $line" test "$(klines "$line")" -gt "$log0"
+check_eq "unlogged_pages counts it" "$(val unlogged_pages)" $((nfull + 1))
+check "retired_pages does not list it" bash -c "! grep -qx '$ulog' '$D/retired_pages'"
+got=$("$TRNVM_REPO/build/tools/nrt-diag" -r 1 -j 2>/dev/null | python3 -c '
+import json, sys
+for c in json.load(sys.stdin)["checks"]:
+    if c["check"] == "ecc" and c["pci_bdf"] == sys.argv[1]:
+        print(c["status"], c["message"], "|", c["remedy"])
+' "$bdf")
+echo "# nrt-diag: $got"
+check "nrt-diag -r 1: ecc fails, the device to be replaced" \
+	grep -qE "^fail $((nfull + 1)) HBM pages? with an uncorrectable error not retired.*\| replace the device" <<<"$got"
+read -r _ failedu <<<"$(fill)"
+check "all of HBM taken and FILLed: a job meets an unretired page" test "${failedu:-0}" -gt 0
+check "memory returned" settle
+
+check "rmmod trn" rmmod trn
+check "load trn.ko again" load_trn
+wait_for 10 test -e "$D/unlogged_pages"
+check_eq "after the reload, unlogged_pages is kept" "$(val unlogged_pages)" $((nfull + 1))
+check_eq "and the 64 pages of the log are retired again" "$(wc -l < "$D/retired_pages")" 64
+check "the kernel log says the device needs replacing" \
+	dmesg_has "HBM pages with uncorrectable ECC errors not in the full error log: they cannot be retired, replace the device"
+
+# --- a new board ------------------------------------------------------------------------
+# The remedy, in the model: x-ecc-replace stands for a new board in the
+# slot, so that the next tests of this VM get a healthy device.
+check "rmmod trn" rmmod trn
+check "qom-set $qdev x-ecc-replace true (a new board)" qmp_set "$qdev" x-ecc-replace true
+check "load trn.ko again" load_trn
+wait_for 10 test -e "$D/unlogged_pages"
+check_eq "the new board: unlogged_pages 0" "$(val unlogged_pages)" 0
+check_eq "no retired page" "$(val retired_pages)" ""
+check_eq "no uncorrectable error in its life" "$(val stats/ecc_uncorrected_aggregate)" 0
+read -r _ failedn <<<"$(fill)"
+check_eq "all of HBM taken and FILLed: no job fails" "$failedn" 0
+check "memory returned" settle
