@@ -8,6 +8,7 @@
 #include <linux/sysfs.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_managed.h>
+#include <drm/drm_print.h>
 
 #include "trn_drv.h"
 #include "trn_mem.h"
