@@ -33,12 +33,15 @@ struct trn_vm;
 #define TRN_MAX_CORES		64
 #define TRN_RING_ENTRIES	4096
 /*
- * Ring credits (descriptors) one file's jobs may hold in a ring: half of
- * them, so that any job of another file fits beside (trn_job.c).
+ * Descriptors one file's jobs may hold in a ring: half of them, so that
+ * two files' shares fit (trn_share.c).
  */
 #define TRN_RING_SHARE		((TRN_RING_ENTRIES - 1) / 2)
-/* Most descriptors in one job: what the share leaves, less the CONTEXT. */
-#define TRN_MAX_USER_DESCS	(TRN_RING_ENTRIES - 1 - TRN_RING_SHARE - 1)
+/*
+ * Most descriptors of a user in one job: a job with its CONTEXT descriptor
+ * (TRN_JOB_EXTRA_DESCS) fits in a file's share.
+ */
+#define TRN_MAX_USER_DESCS	(TRN_RING_SHARE - 1)
 
 /**
  * struct trn_device - one trn accelerator

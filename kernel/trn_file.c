@@ -55,8 +55,10 @@ struct trn_file_priv *trn_file_create(struct trn_device *tdev)
 		ret = -ENOMEM;
 		goto err_free;
 	}
-	for (q = 0; q < tdev->num_queues; q++)
+	for (q = 0; q < tdev->num_queues; q++) {
 		init_waitqueue_head(&fpriv->queues[q].wait);
+		INIT_LIST_HEAD(&fpriv->queues[q].space_node);
+	}
 	fpriv->vm = trn_vm_create(tdev, true);
 	if (IS_ERR(fpriv->vm)) {
 		ret = PTR_ERR(fpriv->vm);

@@ -34,6 +34,9 @@ enum trn_engine_kind {
  * @last: the file's newest job in the ring, or NULL
  * @waiting: the file's next job waits to enter the ring, counted in the
  *	queue's &trn_queue.waiting
+ * @space_node: in &trn_queue.space_waiters while the file's next job
+ *	waits only for room in the ring
+ * @space_since: jiffies when it began to wait for room
  * @closed_at: jiffies when the file was closed, if @closed
  * @closed: the file is closed; its jobs left in the ring must end within
  *	one job timeout of that
@@ -47,6 +50,8 @@ struct trn_file_queue {
 	struct trn_job *first;
 	struct trn_job *last;
 	bool waiting;
+	struct list_head space_node;
+	unsigned long space_since;
 	unsigned long closed_at;
 	bool closed;
 };

@@ -23,7 +23,7 @@
 
 /*
  * DMA jobs. Each hardware queue has a drm_sched scheduler that writes jobs
- * into the queue's ring as long as their descriptors fit. A job is the
+ * into the queue's ring once their descriptors fit. A job is the
  * file's descriptors, preceded by a CONTEXT descriptor that selects the
  * file's address space, with an interrupt requested on the last one. The
  * interrupt handler retires finished jobs in order and signals their
@@ -35,15 +35,10 @@
  * of this file or of others, never see either. A job that had started is
  * never written again: it fails (-ECANCELED) if it was not the one at fault.
  *
- * Files share a ring fairly. A file's jobs hold at most TRN_RING_SHARE
- * descriptors of it, in one run (consecutive jobs of the file): a job that
- * would exceed the share, start a second run, or extend the run while
- * another file waits, waits in its entity for a job of the file in the
- * ring (prepare_job), and other files' jobs go first. Once another
- * file's job waits behind a run, or the run's file is closed, the whole run
- * must end within job_timeout_ms of that (or of the run reaching the head,
- * if later), or its jobs fail: a job waits at most one timeout for each
- * other file ahead of it.
+ * Files share a ring fairly (trn_share.c): prepare_job holds a job back
+ * until there is room for it in the ring and it is its file's turn, and
+ * the watchdog also fails a run of one file's jobs that holds up another
+ * file for longer than job_timeout_ms.
  *
  * Two things make the driver reset the whole device (trn_reset.c): a queue
  * that does not stop, whose jobs then stay in its ring, unsignalled, until
@@ -70,7 +65,6 @@ MODULE_PARM_DESC(hang_limit, "Jobs timing out in a row on one queue, not in a SE
  */
 #define TRN_QUEUE_STOP_TIMEOUT_US	5000000
 
-static_assert(TRN_MAX_USER_DESCS + TRN_JOB_EXTRA_DESCS <= TRN_RING_ENTRIES - 1);
 static_assert(sizeof(struct trn_hw_desc) == TRN_DMA_DESC_SIZE);
 static_assert(sizeof(struct drm_trn_dma_desc) == TRN_DMA_DESC_SIZE);
 static_assert(DRM_TRN_DMA_OP_NOP == TRN_DMA_OP_NOP);
@@ -81,7 +75,7 @@ static_assert(DRM_TRN_DMA_OP_SEM_SIGNAL == TRN_DMA_OP_SEM_SIGNAL);
 static_assert(DRM_TRN_DMA_OP_SEM_WAIT == TRN_DMA_OP_SEM_WAIT);
 static_assert(DRM_TRN_DMA_OP_EXEC == TRN_DMA_OP_EXEC);
 
-static unsigned long trn_job_timeout(void)
+unsigned long trn_job_timeout(void)
 {
 	return msecs_to_jiffies(max(job_timeout_ms, 100U));
 }
@@ -229,49 +223,8 @@ static void trn_queue_doorbell(struct trn_queue *q)
 	trn_write32(q->tdev, TRN_DMA_Q_REG(q->index, TRN_DMA_Q_TAIL), q->tail);
 }
 
-/* What limits the time of the oldest job in the ring (trn_queue_deadline()). */
-enum trn_limit {
-	TRN_LIMIT_JOB,		/* its own: one timeout at the head */
-	TRN_LIMIT_WAITER,	/* its run's: another file's job waits behind */
-	TRN_LIMIT_CLOSED,	/* its run's: its file was closed */
-};
-
-/*
- * When the oldest job in the ring, @job, must be done: one timeout after
- * it reached the head; and once another file's job waits behind its run,
- * or its file is closed, one timeout after that (or after the run reached
- * the head) for the whole run. *@why says which came first. q->lock held.
- */
-static unsigned long trn_queue_deadline(struct trn_queue *q, struct trn_job *job,
-					enum trn_limit *why)
-{
-	struct trn_file_queue *fq = job->fq;
-	unsigned long since = 0, deadline;
-
-	*why = TRN_LIMIT_JOB;
-	/* @job is the first of the oldest run: the next run follows it. */
-	if (!list_is_singular(&q->runs)) {
-		since = list_next_entry(job, run_node)->entered;
-		*why = TRN_LIMIT_WAITER;
-	}
-	if (fq->closed && (*why == TRN_LIMIT_JOB || time_before(fq->closed_at, since))) {
-		since = fq->closed_at;
-		*why = TRN_LIMIT_CLOSED;
-	}
-	if (*why == TRN_LIMIT_JOB)
-		return job->deadline;
-	if (time_before(since, q->run_since))
-		since = q->run_since;
-	deadline = since + trn_job_timeout();
-	if (time_before_eq(job->deadline, deadline)) {
-		*why = TRN_LIMIT_JOB;
-		return job->deadline;
-	}
-	return deadline;
-}
-
 /* Arm the watchdog for the oldest job in the ring. q->lock held. */
-static void trn_queue_arm_watchdog(struct trn_queue *q)
+void trn_queue_arm_watchdog(struct trn_queue *q)
 {
 	struct trn_job *job = list_first_entry_or_null(&q->inflight, struct trn_job, node);
 	unsigned long deadline, now = jiffies;
@@ -279,7 +232,7 @@ static void trn_queue_arm_watchdog(struct trn_queue *q)
 
 	if (!job || q->error_pending || q->dead || q->suspended)
 		return;
-	deadline = trn_queue_deadline(q, job, &why);
+	deadline = trn_share_deadline(q, job, &why);
 	mod_delayed_work(q->tdev->wq, &q->watchdog,
 			 time_after(deadline, now) ? deadline - now : 0);
 }
@@ -482,7 +435,7 @@ static void trn_queue_watchdog(struct work_struct *work)
 		job = list_first_entry_or_null(&q->inflight, struct trn_job, node);
 		if (!job)
 			goto out_unlock;
-		deadline = trn_queue_deadline(q, job, &why);
+		deadline = trn_share_deadline(q, job, &why);
 		if (time_before(jiffies, deadline)) {
 			mod_delayed_work(tdev->wq, &q->watchdog, deadline - jiffies);
 			goto out_unlock;
@@ -593,64 +546,6 @@ static struct dma_fence *trn_job_run(struct drm_sched_job *sched_job)
 
 	drm_dev_exit(idx);
 	return dma_fence_get(job->hw_fence);
-}
-
-/*
- * Before run_job: a job waits for its file's newest job in the ring when
- * another file's job is behind that one (the file would have two runs) or
- * when another file waits here (so that files take turns), and for the
- * file's oldest job in the ring when it would take the file beyond its
- * share of the ring. A file with nothing in the ring is always admitted.
- */
-static struct dma_fence *trn_job_prepare(struct drm_sched_job *sched_job,
-					 struct drm_sched_entity *entity)
-{
-	struct trn_job *job = to_trn_job(sched_job);
-	struct trn_file_queue *fq = job->fq;
-	struct trn_queue *q = job->queue;
-	struct dma_fence *fence = NULL;
-	unsigned long flags;
-
-	spin_lock_irqsave(&q->lock, flags);
-	/* The file's turn is over: until its run ends. */
-	if (fq->last && (!list_is_last(&fq->last->node, &q->inflight) ||
-			 q->waiting > fq->waiting))
-		fence = dma_fence_get(fq->last->hw_fence);
-	/* Its share is full: until its oldest job ends and makes room. */
-	else if (fq->last && fq->ring_credits + job->ndescs > TRN_RING_SHARE)
-		fence = dma_fence_get(fq->first->hw_fence);
-	if (fq->waiting != !!fence) {
-		fq->waiting = !!fence;
-		q->waiting += fence ? 1 : -1;
-	}
-	spin_unlock_irqrestore(&q->lock, flags);
-	return fence;
-}
-
-/**
- * trn_queues_file_closed() - a file is closed: its jobs in the rings must
- * end within one job timeout
- * @fpriv: the file, whose entities are gone (no job of it waits to enter)
- */
-void trn_queues_file_closed(struct trn_file_priv *fpriv)
-{
-	struct trn_device *tdev = fpriv->tdev;
-	unsigned long flags;
-	u32 i;
-
-	for (i = 0; i < tdev->num_queues; i++) {
-		struct trn_queue *q = &tdev->queues[i];
-		struct trn_file_queue *fq = &fpriv->queues[i];
-
-		spin_lock_irqsave(&q->lock, flags);
-		fq->closed = true;
-		fq->closed_at = jiffies;
-		q->waiting -= fq->waiting;
-		fq->waiting = false;
-		if (fq->last)
-			trn_queue_arm_watchdog(q);
-		spin_unlock_irqrestore(&q->lock, flags);
-	}
 }
 
 /*
@@ -886,7 +781,8 @@ int trn_queues_init(struct trn_device *tdev)
 		const struct drm_sched_init_args sched_args = {
 			.ops = &trn_sched_ops,
 			.num_rqs = DRM_SCHED_PRIORITY_COUNT,
-			.credit_limit = TRN_RING_ENTRIES - 1,
+			/* One per job: the ring's room is trn_job_prepare()'s. */
+			.credit_limit = TRN_RING_ENTRIES,
 			.timeout = MAX_SCHEDULE_TIMEOUT,
 			.name = q->name,
 			.dev = dev,
@@ -902,6 +798,7 @@ int trn_queues_init(struct trn_device *tdev)
 		spin_lock_init(&q->lock);
 		INIT_LIST_HEAD(&q->inflight);
 		INIT_LIST_HEAD(&q->runs);
+		INIT_LIST_HEAD(&q->space_waiters);
 		INIT_DELAYED_WORK(&q->watchdog, trn_queue_watchdog);
 		if (q->is_core)
 			snprintf(q->name, sizeof(q->name), "trn-%s-core%u", pci_name(pdev),

@@ -82,8 +82,9 @@ struct trn_job {
  *	all the hardware's DMA queues, driven or not
  * @core: NeuronCore queues: the core
  * @is_core: the queue of a NeuronCore, which also runs EXEC descriptors
- * @sched: scheduler feeding the queue; a job's credits are its descriptors,
- *	so the ring holds as many jobs as fit
+ * @sched: scheduler feeding the queue; a job is one credit, and there are
+ *	more credits than jobs fit in the ring: trn_job_prepare() holds a
+ *	job back until it fits
  * @ring: descriptor ring (coherent host memory)
  * @ring_dma: bus address of @ring
  * @wb: completion record the device writes after each descriptor
@@ -91,13 +92,17 @@ struct trn_job {
  * @tail: next free ring index
  * @last_end_ns: when the last job left the ring, for the busy time of the
  *	next one
- * @lock: protects @inflight, @runs, @run_since, @tail, the queue
- *	registers and the ring state of the files (&struct trn_file_queue)
+ * @lock: protects @inflight, @runs, @run_since, @waiting,
+ *	@space_waiters, @tail, the queue registers and the ring state of the
+ *	files (&struct trn_file_queue)
  * @inflight: jobs written to the ring, oldest first
  * @runs: the first job of each run in the ring, oldest first: a run is a
  *	longest sequence of consecutive jobs of one file
  * @run_since: jiffies when the oldest run reached the head of the ring
  * @waiting: files whose next job waits to enter the ring (prepare_job)
+ * @space_waiters: files whose next job waits only for room in the ring
+ *	(&trn_file_queue.space_node), in the order they began to wait: the
+ *	room goes to the first
  * @watchdog: recovery, in process context: after an error interrupt, or
  *	once the oldest job has run longer than the timeout
  * @error_pending: an error interrupt asked for recovery
@@ -130,6 +135,7 @@ struct trn_queue {
 	struct list_head runs;
 	unsigned long run_since;
 	u32 waiting;
+	struct list_head space_waiters;
 	struct delayed_work watchdog;
 	bool error_pending;
 	bool dead;
@@ -140,6 +146,20 @@ struct trn_queue {
 	char name[32];
 	atomic64_t jobs[TRN_JOB_OUTCOMES];
 };
+
+/* What limits the time of the oldest job in the ring (trn_share_deadline()). */
+enum trn_limit {
+	TRN_LIMIT_JOB,		/* its own: one timeout at the head */
+	TRN_LIMIT_WAITER,	/* its run's: another file's job waits */
+	TRN_LIMIT_CLOSED,	/* its run's: its file was closed */
+};
+
+unsigned long trn_job_timeout(void);
+void trn_queue_arm_watchdog(struct trn_queue *q);
+unsigned long trn_share_deadline(struct trn_queue *q, struct trn_job *job,
+				 enum trn_limit *why);
+struct dma_fence *trn_job_prepare(struct drm_sched_job *sched_job,
+				  struct drm_sched_entity *entity);
 
 int trn_queues_init(struct trn_device *tdev);
 void trn_queues_stop(struct trn_device *tdev);

@@ -266,7 +266,8 @@ int trn_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
 	if (ret)
 		goto out_free_job;
 
-	ret = drm_sched_job_init(&job->base, entity, job->ndescs, fpriv, file->client_id);
+	/* One credit: the room in the ring is trn_job_prepare()'s to give. */
+	ret = drm_sched_job_init(&job->base, entity, 1, fpriv, file->client_id);
 	if (ret)
 		goto out_free_job;
 

@@ -6,6 +6,8 @@
  *
  * - a file whose jobs block the ring delays another file's job by about one
  *   T, not one T per blocked job, and its blocked jobs fail with ETIMEDOUT;
+ *   also with jobs of max_descs descriptors, and when two files fill the
+ *   ring between them (about one T per file ahead);
  * - one file pipelining jobs that each last less than T, alone, and two
  *   files alternating such jobs, see no timeout;
  * - close() of a file with many queued jobs returns at once, and its jobs
@@ -57,7 +59,8 @@ static int setup(void **state)
 	snprintf(sysdev, sizeof(sysdev), "/sys/class/accel/%s/device", strrchr(node, '/') + 1);
 	timeout_ns = (int64_t)tt_read_u64("/sys/module/trn/parameters/job_timeout_ms") * NS_PER_MS;
 	/* The semaphores are signalled from a second queue. */
-	return info.dma_queues >= 2 && timeout_ns > 0 && timeout_ns <= 10000 * NS_PER_MS ? 0 : -1;
+	return info.dma_queues >= 2 && info.num_sems > 8 && timeout_ns > 0 &&
+	       timeout_ns <= 10000 * NS_PER_MS ? 0 : -1;
 }
 
 static struct drm_trn_dma_desc sem_wait(uint32_t sem, uint64_t value)
@@ -130,6 +133,98 @@ static void test_blocked_neighbour(void **state)
 		assert_int_equal(job_status(a, so[i]), -ETIMEDOUT);
 	close(a);
 	close(b);
+}
+
+/* Submit @n jobs of max_descs descriptors, a SEM_WAIT on @sem then NOPs. */
+static void submit_big(int fd, uint32_t sem, uint32_t *so, int n)
+{
+	struct drm_trn_dma_desc *d = calloc(info.max_descs, sizeof(*d));
+	int i;
+
+	assert_non_null(d);
+	d[0] = sem_wait(sem, 1);
+	for (i = 0; i < n; i++)
+		assert_int_equal(tt_submit(fd, 0, d, info.max_descs, &so[i]), 0);
+	free(d);
+}
+
+/* Release @fd's jobs held on @sem: each ended in time, or timed out. */
+static void release_big(int fd, uint32_t sem, const uint32_t *so, int n)
+{
+	int32_t status;
+	int i;
+
+	signal_sem(fd, sem);
+	for (i = 0; i < n; i++) {
+		status = job_status(fd, so[i]);
+		assert_true(status == 0 || status == -ETIMEDOUT);
+	}
+}
+
+/*
+ * Jobs as large as the query allows: file A queues 6, held by a SEM_WAIT;
+ * file B's NOP ends within about one T. It took 6 T when such a job was
+ * larger than a file's share of the ring: the scheduler's credit check on
+ * A's next job then let no other file in until A's ring was empty.
+ */
+static void test_big_jobs(void **state)
+{
+	struct drm_trn_dma_desc nop = { .opcode = DRM_TRN_DMA_OP_NOP };
+	int a = tt_open(node), b = tt_open(node);
+	uint32_t so[6], nso;
+	int64_t t0, took;
+
+	(void)state;
+	assert_true(a >= 0 && b >= 0);
+	submit_big(a, 7, so, 6);
+	usleep(300000);
+	t0 = tt_now_ns();
+	assert_int_equal(tt_submit(b, 0, &nop, 1, &nso), 0);
+	assert_int_equal(job_status(b, nso), 0);
+	took = tt_now_ns() - t0;
+	print_message("B's NOP behind 6 blocked jobs of A of %u descriptors: %lld ms\n",
+		      info.max_descs, (long long)(took / NS_PER_MS));
+	assert_true(took < 3 * timeout_ns + 2000 * NS_PER_MS);
+	release_big(a, 7, so, 6);
+	close(a);
+	close(b);
+}
+
+/*
+ * Two files, A and B, alternate 6 blocked jobs each of max_descs
+ * descriptors (a file's whole share of the ring with the CONTEXT one), so
+ * that together they fill the ring; file C's NOP, which finds no room,
+ * ends within about one T per file ahead of it. It took 12 T when the
+ * room in the ring was the scheduler's credits: C waited there, seen by no
+ * deadline, until A and B had nothing left.
+ */
+static void test_full_ring(void **state)
+{
+	struct drm_trn_dma_desc nop = { .opcode = DRM_TRN_DMA_OP_NOP };
+	int a = tt_open(node), b = tt_open(node), c = tt_open(node);
+	uint32_t so[2][6], nso;
+	int64_t t0, took;
+	int i;
+
+	(void)state;
+	assert_true(a >= 0 && b >= 0 && c >= 0);
+	for (i = 0; i < 6; i++) {
+		submit_big(a, 8, &so[0][i], 1);
+		submit_big(b, 8, &so[1][i], 1);
+	}
+	usleep(300000);
+	t0 = tt_now_ns();
+	assert_int_equal(tt_submit(c, 0, &nop, 1, &nso), 0);
+	assert_int_equal(job_status(c, nso), 0);
+	took = tt_now_ns() - t0;
+	print_message("C's NOP behind 2 x 6 blocked jobs of %u descriptors: %lld ms\n",
+		      info.max_descs, (long long)(took / NS_PER_MS));
+	assert_true(took < 3 * timeout_ns + 2000 * NS_PER_MS);
+	release_big(a, 8, so[0], 6);
+	release_big(b, 8, so[1], 6);
+	close(a);
+	close(b);
+	close(c);
 }
 
 /*
@@ -327,6 +422,8 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest sharing[] = {
 		cmocka_unit_test(test_blocked_neighbour),
+		cmocka_unit_test(test_big_jobs),
+		cmocka_unit_test(test_full_ring),
 		cmocka_unit_test(test_pipeline_alone),
 		cmocka_unit_test(test_interleaved),
 		cmocka_unit_test(test_close_queued),

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 # Files sharing a queue (cmocka, TAP): another file's blocked jobs delay a
-# job by about one job timeout, long jobs that alternate do not time out,
+# job by about one job timeout (also jobs of max_descs, and two files that
+# fill the ring: one per file), long jobs that alternate do not time out,
 # close() cancels queued jobs at once; then, with the driver loaded again
 # with max_file_jobs=16, the cap on a file's unfinished jobs.
 # budget: 400 s
