@@ -365,6 +365,35 @@ static irqreturn_t trn_queue_irq(int irq, void *arg)
 	return IRQ_HANDLED;
 }
 
+/**
+ * trn_queue_pause() - stop the scheduler of @q calling run_job
+ * @q: the queue
+ *
+ * Returns once no work item of the scheduler runs: none selects an entity,
+ * pops a job or runs one until the last holder calls trn_queue_unpause().
+ * Pauses nest (a reset, a hung queue, a closing file), so one holder never
+ * restarts the scheduler under another. Sleeps.
+ */
+void trn_queue_pause(struct trn_queue *q)
+{
+	mutex_lock(&q->pause_lock);
+	if (!q->pauses++)
+		drm_sched_wqueue_stop(&q->sched);
+	mutex_unlock(&q->pause_lock);
+}
+
+/**
+ * trn_queue_unpause() - undo one trn_queue_pause()
+ * @q: the queue
+ */
+void trn_queue_unpause(struct trn_queue *q)
+{
+	mutex_lock(&q->pause_lock);
+	if (q->pauses && !--q->pauses)
+		drm_sched_wqueue_start(&q->sched);
+	mutex_unlock(&q->pause_lock);
+}
+
 /*
  * The queue did not stop: the device may still read and write what its
  * jobs use. They stay in the ring, unsignalled, and the queue is suspended
@@ -378,7 +407,7 @@ static void trn_queue_hung(struct trn_queue *q)
 
 	drm_err(&tdev->drm, "queue %u did not stop: its jobs are kept until the device is reset\n",
 		q->index);
-	drm_sched_wqueue_stop(&q->sched);
+	trn_queue_pause(q);
 	spin_lock_irq(&q->lock);
 	q->suspended = true;
 	spin_unlock_irq(&q->lock);
@@ -652,7 +681,7 @@ void trn_queues_stop(struct trn_device *tdev)
 		spin_unlock_irqrestore(&q->lock, flags);
 		/* What it still holds fails in run_job, and is freed. */
 		if (suspended)
-			drm_sched_wqueue_start(&q->sched);
+			trn_queue_unpause(q);
 	}
 }
 
@@ -676,7 +705,7 @@ void trn_queues_suspend(struct trn_device *tdev, bool hw_ok)
 		/* Dead only on removal, which the device lock keeps out. */
 		if (q->dead || q->suspended)
 			continue;
-		drm_sched_wqueue_stop(&q->sched);
+		trn_queue_pause(q);
 		spin_lock_irq(&q->lock);
 		q->suspended = true;
 		if (hw_ok)
@@ -721,7 +750,7 @@ void trn_queues_resume(struct trn_device *tdev, bool ok)
 		if (ok)
 			trn_queue_hw_start(q);
 		spin_unlock_irqrestore(&q->lock, flags);
-		drm_sched_wqueue_start(&q->sched);
+		trn_queue_unpause(q);
 	}
 }
 
@@ -796,6 +825,9 @@ int trn_queues_init(struct trn_device *tdev)
 			q->index = hw_dma + q->core;
 		}
 		spin_lock_init(&q->lock);
+		ret = drmm_mutex_init(&tdev->drm, &q->pause_lock);
+		if (ret)
+			return ret;
 		INIT_LIST_HEAD(&q->inflight);
 		INIT_LIST_HEAD(&q->runs);
 		INIT_LIST_HEAD(&q->space_waiters);

@@ -6,6 +6,7 @@
 
 #include <linux/dma-fence.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
@@ -111,6 +112,8 @@ struct trn_job {
  *	did not stop and the driver resets the device; the jobs in the ring
  *	wait for its end, and nothing recovers the queue meanwhile
  * @timeouts: jobs that timed out in a row, since one finished
+ * @pause_lock: serialises @pauses and stopping and starting @sched
+ * @pauses: holders of trn_queue_pause(): @sched's work items run only at 0
  * @timeline: lock, context, numbers and name of the queue's hardware
  *	fences, which may outlive the queue (trn_fence.c)
  * @name: name of the scheduler and of the interrupt
@@ -141,6 +144,8 @@ struct trn_queue {
 	bool dead;
 	bool suspended;
 	u32 timeouts;
+	struct mutex pause_lock; /* pauses, and the scheduler's work items */
+	u32 pauses;
 
 	struct trn_timeline *timeline;
 	char name[32];
@@ -161,6 +166,8 @@ unsigned long trn_share_deadline(struct trn_queue *q, struct trn_job *job,
 struct dma_fence *trn_job_prepare(struct drm_sched_job *sched_job,
 				  struct drm_sched_entity *entity);
 
+void trn_queue_pause(struct trn_queue *q);
+void trn_queue_unpause(struct trn_queue *q);
 int trn_queues_init(struct trn_device *tdev);
 void trn_queues_stop(struct trn_device *tdev);
 void trn_queues_suspend(struct trn_device *tdev, bool hw_ok);

@@ -84,7 +84,17 @@ void trn_job_file_close(struct trn_file_priv *fpriv)
 	for (q = 0; q < fpriv->tdev->num_queues; q++) {
 		if (!fpriv->entities[q])
 			continue;
+		/*
+		 * Without the flush that would wait for every queued job,
+		 * the scheduler may be popping a job of this entity as it is
+		 * killed: Linux 6.12's drm_sched_entity_pop_job() then puts
+		 * the killed entity back in the run queue's tree, which would
+		 * keep it after it is freed. With the scheduler paused,
+		 * nothing pops.
+		 */
+		trn_queue_pause(&fpriv->tdev->queues[q]);
 		drm_sched_entity_fini(fpriv->entities[q]);
+		trn_queue_unpause(&fpriv->tdev->queues[q]);
 		kfree(fpriv->entities[q]);
 		fpriv->entities[q] = NULL;
 	}
