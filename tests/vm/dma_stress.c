@@ -21,6 +21,7 @@ struct worker {
 	unsigned int id, queue;
 	unsigned long seed;
 	int failed;
+	int err;	/* the error of check 3 or 4 */
 };
 
 static void *work(void *arg)
@@ -60,11 +61,13 @@ static void *work(void *arg)
 			};
 
 			if (j == JOBS - 1) {
-				if (tt_submit_wait(fd, w->queue, d, 2, 60)) {
+				w->err = -tt_submit_wait(fd, w->queue, d, 2, 60);
+				if (w->err) {
 					w->failed = 3;
 					break;
 				}
 			} else if (drmIoctl(fd, DRM_IOCTL_TRN_SUBMIT, &s)) {
+				w->err = errno;
 				w->failed = 4;
 				break;
 			}
@@ -98,8 +101,9 @@ int main(int argc, char **argv)
 	for (unsigned int i = 0; i < THREADS; i++) {
 		pthread_join(t[i], NULL);
 		if (w[i].failed) {
-			fprintf(stderr, "process %lu thread %u (queue %u): check %d failed\n",
-				seed, i, w[i].queue, w[i].failed);
+			fprintf(stderr, "process %lu thread %u (queue %u): check %d failed%s%s\n",
+				seed, i, w[i].queue, w[i].failed, w[i].err ? ": " : "",
+				w[i].err ? strerror(w[i].err) : "");
 			failed = 1;
 		}
 	}

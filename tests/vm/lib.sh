@@ -99,7 +99,12 @@ unload_trn() {
 		grep -q '^trn ' /proc/modules || return 1
 		sleep 0.1
 	done
-	rmmod trn
+	rmmod trn && return 0
+	# Why, in the report: how many hold the module, and whether files do.
+	fail "rmmod trn: still in use after 10 s, refcnt" \
+	     "$(cat /sys/module/trn/refcnt 2> /dev/null), open device files:" \
+	     "$(find /proc/[0-9]*/fd -lname '/dev/accel/*' 2> /dev/null | wc -l)"
+	return 1
 }
 
 # --- kernel reports: what the debug kernel's checkers (and any kernel) print

@@ -9,13 +9,19 @@ if [ "$(good_devices | wc -l)" -eq 0 ]; then
 	pass "no working device in this VM"
 	exit 0
 fi
+err=$(mktemp)
+trap 'rm -f "$err"' EXIT
 pids=()
 for p in 1 2 3 4; do
-	"$TRNVM_REPO/build/tests/vm/dma_stress" "$p" &
+	"$TRNVM_REPO/build/tests/vm/dma_stress" "$p" 2>> "$err" &
 	pids+=($!)
 done
 bad=0
 for pid in "${pids[@]}"; do
 	wait "$pid" || bad=$((bad + 1))
 done
+# Which check of which process failed, in the report.
+while read -r line; do
+	fail "$line"
+done < "$err"
 check_eq "4 processes x 2 threads: in-order completion and data" "$bad" 0
