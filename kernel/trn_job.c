@@ -365,20 +365,34 @@ static irqreturn_t trn_queue_irq(int irq, void *arg)
 	return IRQ_HANDLED;
 }
 
+/* Take a pause, or give one back; q->pause_lock held. */
+static void __trn_queue_pause(struct trn_queue *q)
+{
+	lockdep_assert_held(&q->pause_lock);
+	if (!q->pauses++)
+		drm_sched_wqueue_stop(&q->sched);
+}
+
+static void __trn_queue_unpause(struct trn_queue *q)
+{
+	lockdep_assert_held(&q->pause_lock);
+	if (q->pauses && !--q->pauses)
+		drm_sched_wqueue_start(&q->sched);
+}
+
 /**
  * trn_queue_pause() - stop the scheduler of @q calling run_job
  * @q: the queue
  *
  * Returns once no work item of the scheduler runs: none selects an entity,
  * pops a job or runs one until the last holder calls trn_queue_unpause().
- * Pauses nest (a reset, a hung queue, a closing file), so one holder never
- * restarts the scheduler under another. Sleeps.
+ * Pauses nest (a suspended queue holds one, a closing file another), so one
+ * holder never restarts the scheduler under another. Sleeps.
  */
 void trn_queue_pause(struct trn_queue *q)
 {
 	mutex_lock(&q->pause_lock);
-	if (!q->pauses++)
-		drm_sched_wqueue_stop(&q->sched);
+	__trn_queue_pause(q);
 	mutex_unlock(&q->pause_lock);
 }
 
@@ -389,8 +403,52 @@ void trn_queue_pause(struct trn_queue *q)
 void trn_queue_unpause(struct trn_queue *q)
 {
 	mutex_lock(&q->pause_lock);
-	if (q->pauses && !--q->pauses)
-		drm_sched_wqueue_start(&q->sched);
+	__trn_queue_unpause(q);
+	mutex_unlock(&q->pause_lock);
+}
+
+/*
+ * Suspend @q: its scheduler paused, its jobs kept in the ring, nothing
+ * recovers it, until trn_queue_unsuspend(). A suspended queue holds exactly
+ * one pause, however many suspend it (a reset and the queue's own watchdog
+ * may both): the flag changes with the pause, under q->pause_lock.
+ *
+ * Return: true if it was not suspended.
+ */
+static bool trn_queue_suspend(struct trn_queue *q)
+{
+	bool was;
+
+	mutex_lock(&q->pause_lock);
+	spin_lock_irq(&q->lock);
+	was = q->suspended;
+	q->suspended = true;
+	spin_unlock_irq(&q->lock);
+	if (!was)
+		__trn_queue_pause(q);
+	mutex_unlock(&q->pause_lock);
+	return !was;
+}
+
+/*
+ * Let a suspended @q's scheduler go on; @fn(q, arg) runs first, under
+ * q->lock, if it was suspended. Does nothing if it was not.
+ */
+static void trn_queue_unsuspend(struct trn_queue *q,
+				void (*fn)(struct trn_queue *q, void *arg), void *arg)
+{
+	unsigned long flags;
+	bool was;
+
+	mutex_lock(&q->pause_lock);
+	spin_lock_irqsave(&q->lock, flags);
+	was = q->suspended;
+	if (was && fn)
+		fn(q, arg);
+	q->suspended = false;
+	spin_unlock_irqrestore(&q->lock, flags);
+	if (was)
+		__trn_queue_unpause(q);
 	mutex_unlock(&q->pause_lock);
 }
 
@@ -399,7 +457,9 @@ void trn_queue_unpause(struct trn_queue *q)
  * jobs use. They stay in the ring, unsignalled, and the queue is suspended
  * as for a reset, which the driver then makes (trn_reset.c): after it the
  * jobs fail (trn_queues_resume()), or, if the device does not come back,
- * once its bus mastering is off. Process context, without q->lock.
+ * once its bus mastering is off. If a reset suspended the queue already
+ * (it waited for this watchdog), that reset does it. Process context,
+ * without q->lock.
  */
 static void trn_queue_hung(struct trn_queue *q)
 {
@@ -407,11 +467,8 @@ static void trn_queue_hung(struct trn_queue *q)
 
 	drm_err(&tdev->drm, "queue %u did not stop: its jobs are kept until the device is reset\n",
 		q->index);
-	trn_queue_pause(q);
-	spin_lock_irq(&q->lock);
-	q->suspended = true;
-	spin_unlock_irq(&q->lock);
-	trn_device_reset_request(tdev);
+	if (trn_queue_suspend(q))
+		trn_device_reset_request(tdev);
 }
 
 /* The opcode of the descriptor at ring index @at, as the driver wrote it. */
@@ -641,8 +698,6 @@ void trn_queues_stop(struct trn_device *tdev)
 	for (i = 0; i < tdev->num_queues; i++) {
 		struct trn_queue *q = &tdev->queues[i];
 
-		bool suspended;
-
 		spin_lock_irqsave(&q->lock, flags);
 		if (q->dead) {
 			spin_unlock_irqrestore(&q->lock, flags);
@@ -660,15 +715,6 @@ void trn_queues_stop(struct trn_device *tdev)
 		disable_delayed_work_sync(&q->watchdog);
 
 		/*
-		 * Unbound in the middle of a reset, or with the queue hung
-		 * (trn_queue_hung(), which the watchdog may have just run):
-		 * its scheduler stopped.
-		 */
-		spin_lock_irqsave(&q->lock, flags);
-		suspended = q->suspended;
-		q->suspended = false;
-		spin_unlock_irqrestore(&q->lock, flags);
-		/*
 		 * A queue that does not stop (or a wedged device, whose bus
 		 * mastering is off already) may not reach memory any more
 		 * once bus mastering is off: then its jobs may go.
@@ -679,9 +725,13 @@ void trn_queues_stop(struct trn_device *tdev)
 		while (!list_empty(&q->inflight))
 			trn_queue_finish_first(q, -ENODEV);
 		spin_unlock_irqrestore(&q->lock, flags);
-		/* What it still holds fails in run_job, and is freed. */
-		if (suspended)
-			trn_queue_unpause(q);
+		/*
+		 * Unbound in the middle of a reset, or with the queue hung
+		 * (trn_queue_hung(), which the watchdog may have just run):
+		 * its scheduler goes on. What it still holds fails in run_job,
+		 * and is freed.
+		 */
+		trn_queue_unsuspend(q, NULL, NULL);
 	}
 }
 
@@ -702,12 +752,13 @@ void trn_queues_suspend(struct trn_device *tdev, bool hw_ok)
 	for (i = 0; i < tdev->num_queues; i++) {
 		struct trn_queue *q = &tdev->queues[i];
 
-		/* Dead only on removal, which the device lock keeps out. */
-		if (q->dead || q->suspended)
+		/*
+		 * Dead only on removal, which the device lock keeps out. A
+		 * queue that hung is suspended already.
+		 */
+		if (q->dead || !trn_queue_suspend(q))
 			continue;
-		trn_queue_pause(q);
 		spin_lock_irq(&q->lock);
-		q->suspended = true;
 		if (hw_ok)
 			trn_write32(tdev, TRN_DMA_Q_REG(q->index, TRN_DMA_Q_IRQ_MASK), 0);
 		spin_unlock_irq(&q->lock);
@@ -717,6 +768,19 @@ void trn_queues_suspend(struct trn_device *tdev, bool hw_ok)
 		if (hw_ok)
 			trn_queue_hw_quiesce(q);
 	}
+}
+
+/* After a reset: fail what was in the ring of @q. q->lock held. */
+static void trn_queue_resume_one(struct trn_queue *q, void *ok)
+{
+	/* Those the device had finished before it stopped did not fail. */
+	trn_queue_retire(q, READ_ONCE(q->wb[0]));
+	while (!list_empty(&q->inflight))
+		trn_queue_finish_first(q, -ECANCELED);
+	q->error_pending = false;
+	q->timeouts = 0;
+	if (*(bool *)ok)
+		trn_queue_hw_start(q);
 }
 
 /**
@@ -729,29 +793,10 @@ void trn_queues_suspend(struct trn_device *tdev, bool hw_ok)
  */
 void trn_queues_resume(struct trn_device *tdev, bool ok)
 {
-	unsigned long flags;
 	u32 i;
 
-	for (i = 0; i < tdev->num_queues; i++) {
-		struct trn_queue *q = &tdev->queues[i];
-
-		spin_lock_irqsave(&q->lock, flags);
-		if (!q->suspended) {
-			spin_unlock_irqrestore(&q->lock, flags);
-			continue;
-		}
-		/* Those the device had finished before it stopped did not fail. */
-		trn_queue_retire(q, READ_ONCE(q->wb[0]));
-		while (!list_empty(&q->inflight))
-			trn_queue_finish_first(q, -ECANCELED);
-		q->suspended = false;
-		q->error_pending = false;
-		q->timeouts = 0;
-		if (ok)
-			trn_queue_hw_start(q);
-		spin_unlock_irqrestore(&q->lock, flags);
-		trn_queue_unpause(q);
-	}
+	for (i = 0; i < tdev->num_queues; i++)
+		trn_queue_unsuspend(&tdev->queues[i], trn_queue_resume_one, &ok);
 }
 
 static void trn_queues_stop_action(void *arg)

@@ -110,7 +110,8 @@ struct trn_job {
  * @dead: the device is going away; no job enters the ring any more
  * @suspended: a reset is under way (trn_queues_suspend()), or the queue
  *	did not stop and the driver resets the device; the jobs in the ring
- *	wait for its end, and nothing recovers the queue meanwhile
+ *	wait for its end, and nothing recovers the queue meanwhile; set and
+ *	cleared under @pause_lock with the one pause it holds
  * @timeouts: jobs that timed out in a row, since one finished
  * @pause_lock: serialises @pauses and stopping and starting @sched
  * @pauses: holders of trn_queue_pause(): @sched's work items run only at 0
