@@ -165,6 +165,7 @@ static void trn_queue_hw_start(struct trn_queue *q)
 	trn_write32(tdev, TRN_DMA_Q_REG(i, TRN_DMA_Q_IRQ_MASK),
 		    TRN_DMA_Q_IRQ_DONE | TRN_DMA_Q_IRQ_ERROR);
 	q->tail = 0;
+	q->recovering = false;
 	WRITE_ONCE(q->wb[0], 0);
 	trn_write32(tdev, TRN_DMA_Q_REG(i, TRN_DMA_Q_CONTROL), TRN_DMA_Q_CTRL_ENABLE);
 }
@@ -533,6 +534,8 @@ static void trn_queue_watchdog(struct work_struct *work)
 			    trn_queue_desc_op(q, at) == TRN_DMA_OP_EXEC;
 	}
 	q->error_pending = false;
+	/* Until the queue restarts, new jobs go to the ring without a doorbell. */
+	q->recovering = true;
 	spin_unlock_irqrestore(&q->lock, flags);
 
 	/* Stop the queue; from here on the device touches nothing for it. */
@@ -627,7 +630,13 @@ static struct dma_fence *trn_job_run(struct drm_sched_job *sched_job)
 	list_add_tail(&job->node, &q->inflight);
 	if (new_run)
 		trn_queue_arm_watchdog(q);
-	trn_queue_doorbell(q);
+	/*
+	 * A queue being reset is busy while TAIL != HEAD, so a doorbell now
+	 * would keep it busy for good: the restart writes the job again and
+	 * rings.
+	 */
+	if (!q->recovering)
+		trn_queue_doorbell(q);
 	spin_unlock_irqrestore(&q->lock, flags);
 
 	drm_dev_exit(idx);

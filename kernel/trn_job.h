@@ -107,6 +107,8 @@ struct trn_job {
  * @watchdog: recovery, in process context: after an error interrupt, or
  *	once the oldest job has run longer than the timeout
  * @error_pending: an error interrupt asked for recovery
+ * @recovering: the watchdog reset the queue and waits for it to stop:
+ *	no doorbell until trn_queue_hw_start()
  * @dead: the device is going away; no job enters the ring any more
  * @suspended: a reset is under way (trn_queues_suspend()), or the queue
  *	did not stop and the driver resets the device; the jobs in the ring
@@ -142,6 +144,7 @@ struct trn_queue {
 	struct list_head space_waiters;
 	struct delayed_work watchdog;
 	bool error_pending;
+	bool recovering;
 	bool dead;
 	bool suspended;
 	u32 timeouts;
