@@ -16,13 +16,17 @@
  * the change when it commits (or, in a program, between instructions and
  * within long ones), drops the results of its step (no HEAD advance, no
  * write-back, no interrupt). Until then the queue reads as BUSY and the
- * device as not READY.
+ * device as not READY. The x-reset-busy-ms property stretches the BUSY of a
+ * queue reset through its CONTROL register, as a device whose memory
+ * accesses drain slowly would, for tests of what software does meanwhile.
  */
 
 #include "qemu/osdep.h"
 #include "qemu/bitops.h"
 #include "qemu/log.h"
 #include "qapi/error.h"
+#include "qapi/visitor.h"
+#include "qemu/timer.h"
 #include "trace.h"
 #include "trn.h"
 #include "trn-irq.h"
@@ -67,6 +71,8 @@ static void trn_queue_kick(TrnState *s, TrnQueue *q)
 /* Called with s->lock held. */
 static void trn_queue_reset(TrnState *s, TrnQueue *q, bool device)
 {
+    uint32_t busy_ms;
+
     trace_trn_dma_queue_reset(s->chip_id, q->index,
                               device ? "device" : "register");
     /* Read without the lock by a program that runs (trn-core.c) */
@@ -89,6 +95,9 @@ static void trn_queue_reset(TrnState *s, TrnQueue *q, bool device)
     q->wait_value = 0;
     q->cur_done = 0;
     q->cur_ns = 0;
+    busy_ms = qatomic_read(&s->reset_busy_ms);
+    q->busy_until = !device && busy_ms ?
+                    qemu_clock_get_ms(QEMU_CLOCK_REALTIME) + busy_ms : 0;
     /* A program paused within an instruction must see the reset */
     trn_queue_kick(s, q);
     if (device) {
@@ -183,7 +192,9 @@ static uint32_t trn_queue_status(TrnQueue *q)
     if (q->enabled) {
         sts |= TRN_DMA_Q_STS_ENABLED;
     }
-    if (q->head != q->tail || q->active) {
+    if (q->head != q->tail || q->active ||
+        (q->busy_until &&
+         qemu_clock_get_ms(QEMU_CLOCK_REALTIME) < q->busy_until)) {
         sts |= TRN_DMA_Q_STS_BUSY;
     }
     if (q->stopped) {
@@ -442,6 +453,41 @@ static const MemoryRegionOps trn_engine_ops =
     TRN_REG_OPS(trn_engine_mmio_read, trn_engine_mmio_write);
 
 /* --- Life cycle --- */
+
+static void trn_queue_get_busy_ms(Object *obj, Visitor *v, const char *name,
+                                  void *opaque, Error **errp)
+{
+    TrnState *s = TRN(obj);
+    uint32_t ms = qatomic_read(&s->reset_busy_ms);
+
+    visit_type_uint32(v, name, &ms, errp);
+}
+
+static void trn_queue_set_busy_ms(Object *obj, Visitor *v, const char *name,
+                                  void *opaque, Error **errp)
+{
+    TrnState *s = TRN(obj);
+    uint32_t ms;
+
+    if (!visit_type_uint32(v, name, &ms, errp)) {
+        return;
+    }
+    if (ms > 60000) {
+        error_setg(errp, "%s: at most 60000 ms", name);
+        return;
+    }
+    qatomic_set(&s->reset_busy_ms, ms);
+}
+
+void trn_queue_class_init(ObjectClass *oc)
+{
+    object_class_property_add(oc, "x-reset-busy-ms", "uint32",
+                              trn_queue_get_busy_ms, trn_queue_set_busy_ms,
+                              NULL, NULL);
+    object_class_property_set_description(oc, "x-reset-busy-ms",
+        "A queue reset through its CONTROL register stays BUSY for this "
+        "many ms (for tests; default 0)");
+}
 
 void trn_queue_reset_all(TrnState *s)
 {

@@ -55,6 +55,7 @@ typedef struct TrnQueue {
     uint64_t cur_ns;            /* EXEC: nanoseconds the program has run */
     bool active;                /* the worker is executing a step */
     uint32_t active_gen;        /* gen when that step began */
+    int64_t busy_until;         /* x-reset-busy-ms: BUSY until then (ms) */
 } TrnQueue;
 
 /* Per-engine counters: written by the worker, read by MMIO without locks. */
@@ -69,6 +70,9 @@ bool trn_queue_realize(TrnState *s, Error **errp);
 
 /* Free the queues, once the workers are gone (trn_worker_unrealize()). */
 void trn_queue_unrealize(TrnState *s);
+
+/* The queues' properties (x-reset-busy-ms). */
+void trn_queue_class_init(ObjectClass *oc);
 
 /* Device reset: every queue, the semaphores and the engines' counters. */
 void trn_queue_reset_all(TrnState *s);

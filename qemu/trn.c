@@ -562,6 +562,7 @@ static void trn_class_init(ObjectClass *oc, void *data)
     dc->vmsd = &trn_vmstate;
     set_bit(DEVICE_CATEGORY_MISC, dc->categories);
     device_class_set_props(dc, trn_props);
+    trn_queue_class_init(oc);
     trn_link_class_init(oc);
     trn_health_class_init(oc);
 }

@@ -107,6 +107,7 @@ struct TrnState {
     uint32_t dma_queues;        /* per engine */
     uint32_t asids;
     uint32_t nsems;             /* per ASID */
+    uint32_t reset_busy_ms;     /* x-reset-busy-ms (fault injection) */
     uint32_t nlinks;            /* links: NeuronLink ports */
     uint32_t link_lane_gbps;
     uint32_t link_lanes;

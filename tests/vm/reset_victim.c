@@ -19,9 +19,13 @@
  * counts such timeouts towards its own reset (hang_limit). With "wait N",
  * it submits N SEM_WAIT jobs one after the other, each of which times out,
  * prints "timeouts=N" if they all did, and exits: those the driver does not
- * count.
+ * count. With "late N", a job on queue 1 faults, and N WRITE jobs follow it
+ * into the ring one by one while the driver resets the queue to recover
+ * (the model's x-reset-busy-ms keeps the queue BUSY a while after that
+ * reset); it prints "fault=<the first job's status> writes=<how many of the
+ * N WRITEs landed> last=<the last one's status>".
  *
- *   reset_victim NODE [fill | wait N]
+ *   reset_victim NODE [fill | wait N | late N]
  */
 #include "trn_test.h"
 
@@ -62,6 +66,50 @@ static int waits(int fd, int n)
 	return timedout == n ? 0 : 1;
 }
 
+/* A fault, then @n WRITEs that arrive while the queue recovers. */
+static int late_jobs(int fd, int n)
+{
+	struct drm_trn_dma_desc bad = tt_copy(0, 0, 8), w;	/* VA 0: unmapped */
+	volatile uint64_t *p;
+	int32_t fault = 0;
+	uint32_t h, so, sw;
+	int i, last = 0, landed = 0;
+	uint64_t va;
+
+	if (n < 1 || tt_bo_create(fd, 8 * (uint64_t)n, DRM_TRN_PLACEMENT_HOST, &h, &va) ||
+	    !(p = tt_bo_map(fd, h, 8 * (uint64_t)n))) {
+		perror("BO_CREATE");
+		return 1;
+	}
+	bad.dst = va;
+	if (tt_submit(fd, 1, &bad, 1, &so)) {
+		perror("submit");
+		return 1;
+	}
+	/* The fault is taken and the queue reset; then the WRITEs come. */
+	usleep(50000);
+	for (i = 0; i < n; i++) {
+		w = tt_write(va + 8 * (uint64_t)i, i + 1);
+		if (i == n - 1) {
+			last = tt_submit_wait(fd, 1, &w, 1, 60);
+		} else if (tt_submit(fd, 1, &w, 1, &sw)) {
+			perror("submit");
+			return 1;
+		} else {
+			drmSyncobjDestroy(fd, sw);
+		}
+		usleep(20000);
+	}
+	if (tt_wait(fd, so, tt_now_ns() + 60 * 1000000000LL, &fault)) {
+		perror("wait");
+		return 1;
+	}
+	for (i = 0; i < n; i++)
+		landed += p[i] == (uint64_t)i + 1;
+	printf("fault=%d writes=%d last=%d\n", fault, landed, last);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct drm_trn_dma_desc nop = { .opcode = DRM_TRN_DMA_OP_NOP };
@@ -71,8 +119,8 @@ int main(int argc, char **argv)
 	int fd, after, i;
 
 	if (!(argc == 2 || (argc == 3 && !strcmp(argv[2], "fill")) ||
-	      (argc == 4 && !strcmp(argv[2], "wait")))) {
-		fprintf(stderr, "usage: reset_victim NODE [fill | wait N]\n");
+	      (argc == 4 && (!strcmp(argv[2], "wait") || !strcmp(argv[2], "late"))))) {
+		fprintf(stderr, "usage: reset_victim NODE [fill | wait N | late N]\n");
 		return 1;
 	}
 	fd = tt_open(argv[1]);
@@ -80,6 +128,8 @@ int main(int argc, char **argv)
 		perror(argv[1]);
 		return 1;
 	}
+	if (argc == 4 && !strcmp(argv[2], "late"))
+		return late_jobs(fd, atoi(argv[3]));
 	if (argc == 4)
 		return waits(fd, atoi(argv[3]));
 	if (argc == 3 && make_fill(fd)) {

@@ -99,6 +99,24 @@ check_eq "4 SEM_WAIT jobs in a row time out" "$out" "timeouts=4"
 check_eq "and do not reset the device (reset_count)" "$(count)" "$before"
 check_eq "nor is the queue called hung" "$(klines "jobs in a row timed out")" "$row0"
 
+# A fault resets the queue, and the driver waits until the device stops
+# using it (STATUS.BUSY, which the model stretches to 300 ms here); jobs
+# that reach the ring meanwhile must not ring the doorbell, which would keep
+# the queue busy for good and have the driver reset the device.
+if qmp_available; then
+	qdev=trn$((16#${bdf:5:2} - 1))
+	before=$(count) stop0=$(klines "did not stop")
+	check "qom-set $qdev x-reset-busy-ms 300" qmp_set "$qdev" x-reset-busy-ms 300
+	out=$("$VICTIM" "/dev/accel/$(ls "$D/accel")" late 10 2>&1)
+	check_eq "a fault, then 10 jobs while the queue recovers: all run" \
+		"$out" "fault=-14 writes=10 last=0"
+	check_eq "no device reset (reset_count)" "$(count)" "$before"
+	check_eq "no queue that does not stop" "$(klines "did not stop")" "$stop0"
+	qmp_set "$qdev" x-reset-busy-ms 0
+else
+	pass "jobs during a queue's recovery # SKIP no QMP agent"
+fi
+
 # hang_limit (3) jobs in a row time out on queue 0 while the device works on
 # them: the driver resets the device. reset_victim's FILLs, far longer than
 # a timeout (2 s), do it; the job of its still in the ring fails with
