@@ -206,6 +206,67 @@ static void test_doorbell(void)
     trn_stop(&t);
 }
 
+/* qom-set of the device "t0"; returns the error's description, or NULL. */
+static char *qom_set_t0(TrnTest *t, const char *prop, uint64_t val)
+{
+    QDict *rsp = qtest_qmp(t->qts, "{'execute': 'qom-set', 'arguments': "
+                           "{'path': '/machine/peripheral/t0', "
+                           "'property': %s, 'value': %" PRIu64 "}}",
+                           prop, val);
+    char *err = NULL;
+
+    if (qdict_haskey(rsp, "error")) {
+        err = g_strdup(qdict_get_str(qdict_get_qdict(rsp, "error"), "desc"));
+    }
+    qobject_unref(rsp);
+    return err;
+}
+
+/*
+ * A queue with descriptors pending is BUSY, enabled or not, so software
+ * must not ring a queue it waits to see stop; x-reset-busy-ms stretches
+ * the BUSY of a reset through CONTROL, not of a device reset.
+ */
+static void test_reset_busy(void)
+{
+    const uint32_t busy = TRN_DMA_Q_STS_BUSY;
+    gint64 t0, waited;
+    TrnTest t;
+    TrnDev d;
+    char *err;
+
+    trn_start(&t, "-device trn,id=t0,addr=04.0,hbm-size=16M,"
+              "x-reset-busy-ms=200");
+    trn_open(&t, &d, QPCI_DEVFN(4, 0));
+    g_assert_cmphex(qrd(&d, 1, TRN_DMA_Q_STATUS) & busy, ==, 0);
+    qwr(&d, 1, TRN_DMA_Q_CONTROL, TRN_DMA_Q_CTRL_RESET);
+    t0 = g_get_monotonic_time();
+    g_assert_cmphex(qrd(&d, 1, TRN_DMA_Q_STATUS) & busy, ==, busy);
+    while (qrd(&d, 1, TRN_DMA_Q_STATUS) & busy) {
+        g_assert_cmpint(g_get_monotonic_time() - t0, <, 10 * G_USEC_PER_SEC);
+        g_usleep(5000);
+    }
+    waited = g_get_monotonic_time() - t0;
+    g_assert_cmpint(waited, >=, 190 * 1000);
+    /* The other queues were not touched */
+    g_assert_cmphex(qrd(&d, 2, TRN_DMA_Q_STATUS) & busy, ==, 0);
+
+    /* A doorbell on the reset, disabled queue: busy until the next reset */
+    qwr(&d, 1, TRN_DMA_Q_TAIL, 3);
+    g_usleep(300 * 1000);
+    g_assert_cmphex(qrd(&d, 1, TRN_DMA_Q_STATUS) & busy, ==, busy);
+    g_assert_cmpuint(qrd(&d, 1, TRN_DMA_Q_HEAD), ==, 0);
+    g_assert_null(qom_set_t0(&t, "x-reset-busy-ms", 0));
+    qwr(&d, 1, TRN_DMA_Q_CONTROL, TRN_DMA_Q_CTRL_RESET);
+    g_assert_cmphex(qrd(&d, 1, TRN_DMA_Q_STATUS) & busy, ==, 0);
+
+    err = qom_set_t0(&t, "x-reset-busy-ms", 60001);
+    g_assert_nonnull(err);
+    g_free(err);
+    trn_close(&d);
+    trn_stop(&t);
+}
+
 /* --- MSI-X --- */
 
 /* Program MSI-X entry @vec to write @data to guest address @addr. */
@@ -445,22 +506,6 @@ static void test_bad_page_table(void)
     trn_stop(&t);
 }
 
-/* qom-set of the device "t0"; returns the error's description, or NULL. */
-static char *ecc_inject(TrnTest *t, const char *prop, uint64_t val)
-{
-    QDict *rsp = qtest_qmp(t->qts, "{'execute': 'qom-set', 'arguments': "
-                           "{'path': '/machine/peripheral/t0', "
-                           "'property': %s, 'value': %" PRIu64 "}}",
-                           prop, val);
-    char *err = NULL;
-
-    if (qdict_haskey(rsp, "error")) {
-        err = g_strdup(qdict_get_str(qdict_get_qdict(rsp, "error"), "desc"));
-    }
-    qobject_unref(rsp);
-    return err;
-}
-
 static uint64_t ecc_log_addr(TrnDev *d, uint32_t index)
 {
     wr32(d, TRN_REG_ECC_LOG_INDEX, index);
@@ -490,12 +535,12 @@ static void test_ecc_poison(void)
     g_assert_cmphex(ecc_log_addr(&d, 0), ==, TRN_ECC_LOG_NONE);
 
     /* Outside device memory: refused, nothing counted */
-    err = ecc_inject(&t, "inject-ecc-uncorrected-addr", d.hbm);
+    err = qom_set_t0(&t, "inject-ecc-uncorrected-addr", d.hbm);
     g_assert_nonnull(err);
     g_assert_cmpuint(rd64(&d, TRN_REG_ECC_UNCORRECTED_TOTAL), ==, 0);
 
     /* Page 1 of the mapping, by an address inside it */
-    g_assert_null(ecc_inject(&t, "inject-ecc-uncorrected-addr",
+    g_assert_null(qom_set_t0(&t, "inject-ecc-uncorrected-addr",
                              hbm + TRN_PAGE_SIZE + 100));
     g_assert_cmpuint(rd32(&d, TRN_REG_ECC_LOG_COUNT), ==, 1);
     g_assert_cmphex(ecc_log_addr(&d, 0), ==, hbm + TRN_PAGE_SIZE);
@@ -522,14 +567,14 @@ static void test_ecc_poison(void)
     expect_fault(&t, &r, TRN_DMA_ERR_ECC, 1, va + TRN_PAGE_SIZE + 8);
 
     /* The same page again: counted, not logged again, no interrupt */
-    g_assert_null(ecc_inject(&t, "inject-ecc-uncorrected-addr",
+    g_assert_null(qom_set_t0(&t, "inject-ecc-uncorrected-addr",
                              hbm + TRN_PAGE_SIZE));
     g_assert_cmpuint(rd32(&d, TRN_REG_ECC_LOG_COUNT), ==, 1);
     g_assert_cmphex(rd32(&d, TRN_REG_IRQ_CAUSE) & TRN_IRQ_ECC, ==, 0);
     g_assert_cmpuint(rd64(&d, TRN_REG_ECC_UNCORRECTED), ==, 2);
 
     /* A page table: every translation through it fails */
-    g_assert_null(ecc_inject(&t, "inject-ecc-uncorrected-addr", l2));
+    g_assert_null(qom_set_t0(&t, "inject-ecc-uncorrected-addr", l2));
     g_assert_cmphex(ecc_log_addr(&d, 1), ==, l2);
     ring_open(&t, &r, &d, 0);
     ring_context(&t, &r, 1, d.root);
@@ -537,7 +582,7 @@ static void test_ecc_poison(void)
     expect_fault(&t, &r, TRN_DMA_ERR_ECC, 1, va);
 
     /* Count-only errors still count into both */
-    g_assert_null(ecc_inject(&t, "inject-ecc-corrected", 5));
+    g_assert_null(qom_set_t0(&t, "inject-ecc-corrected", 5));
     g_assert_cmpuint(rd64(&d, TRN_REG_ECC_CORRECTED_TOTAL), ==, 5);
 
     /* A reset: volatile to 0, totals, log and poison kept */
@@ -876,6 +921,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     qtest_add_func("/trn/reset-values", test_reset_values);
     qtest_add_func("/trn/doorbell", test_doorbell);
+    qtest_add_func("/trn/reset-busy", test_reset_busy);
     qtest_add_func("/trn/msix", test_msix);
     qtest_add_func("/trn/bad-descriptor", test_bad_descriptor);
     qtest_add_func("/trn/bad-page-table", test_bad_page_table);
