@@ -116,9 +116,10 @@ struct trn_vm;
  * @recover_work: gives up on a PCIe error recovery the PCI core abandoned
  * @reset_work: the driver's own reset of the device, after a queue did not
  *	stop or timed out too often (trn_reset.c)
- * @reset_pending: @reset_work is queued; the @reset_count it was asked at
- *	is @reset_asked
- * @reset_asked: see @reset_pending
+ * @reset_pending: @reset_work is queued
+ * @reset_asked: the @reset_count its latest requester had seen: if a reset
+ *	came since, the request is met (a suspended queue is not: see
+ *	trn_reset.c)
  * @reset_srcu: readers are the writes to device memory and registers that
  *	must not be lost in a reset (trn_hw_enter())
  * @reset_wq: where those writes wait for the end of a reset
@@ -216,17 +217,18 @@ struct trn_device {
 /**
  * trn_device_reset_request() - ask for a reset of the device by the driver
  * @tdev: the device
+ * @seen: @tdev->reset_count when the requester found the reason for it: a
+ *	reset since then (an FLR, a PCIe error recovery) is enough
  *
  * For a queue that did not stop, or timed out too often. The reset runs in
  * process context, as an FLR's would (trn_reset.c); asking again before it
- * ran changes nothing. Any context.
+ * ran only updates @seen. Any context.
  */
-static inline void trn_device_reset_request(struct trn_device *tdev)
+static inline void trn_device_reset_request(struct trn_device *tdev, int seen)
 {
-	if (atomic_xchg(&tdev->reset_pending, 1))
-		return;
-	WRITE_ONCE(tdev->reset_asked, atomic_read(&tdev->reset_count));
-	mod_delayed_work(tdev->wq, &tdev->reset_work, 0);
+	WRITE_ONCE(tdev->reset_asked, seen);
+	if (!atomic_xchg(&tdev->reset_pending, 1))
+		mod_delayed_work(tdev->wq, &tdev->reset_work, 0);
 }
 
 static inline struct trn_device *to_trn_device(struct drm_device *drm)

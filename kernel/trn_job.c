@@ -413,10 +413,11 @@ void trn_queue_unpause(struct trn_queue *q)
  * recovers it, until trn_queue_unsuspend(). A suspended queue holds exactly
  * one pause, however many suspend it (a reset and the queue's own watchdog
  * may both): the flag changes with the pause, under q->pause_lock.
+ * @resets, if not NULL, receives the device's reset count at that moment.
  *
  * Return: true if it was not suspended.
  */
-static bool trn_queue_suspend(struct trn_queue *q)
+static bool trn_queue_suspend(struct trn_queue *q, int *resets)
 {
 	bool was;
 
@@ -427,8 +428,29 @@ static bool trn_queue_suspend(struct trn_queue *q)
 	spin_unlock_irq(&q->lock);
 	if (!was)
 		__trn_queue_pause(q);
+	if (resets)
+		*resets = atomic_read(&q->tdev->reset_count);
 	mutex_unlock(&q->pause_lock);
 	return !was;
+}
+
+/**
+ * trn_queues_suspended() - whether a queue of @tdev is suspended
+ * @tdev: the device
+ *
+ * Outside a reset (the caller holds the device lock, and no PCIe error
+ * recovery is under way), such a queue did not stop and waits for one.
+ *
+ * Return: true if one is.
+ */
+bool trn_queues_suspended(struct trn_device *tdev)
+{
+	u32 i;
+
+	for (i = 0; i < tdev->num_queues; i++)
+		if (READ_ONCE(tdev->queues[i].suspended))
+			return true;
+	return false;
 }
 
 /*
@@ -465,11 +487,12 @@ static void trn_queue_unsuspend(struct trn_queue *q,
 static void trn_queue_hung(struct trn_queue *q)
 {
 	struct trn_device *tdev = q->tdev;
+	int resets;
 
 	drm_err(&tdev->drm, "queue %u did not stop: its jobs are kept until the device is reset\n",
 		q->index);
-	if (trn_queue_suspend(q))
-		trn_device_reset_request(tdev);
+	if (trn_queue_suspend(q, &resets))
+		trn_device_reset_request(tdev, resets);
 }
 
 /* The opcode of the descriptor at ring index @at, as the driver wrote it. */
@@ -494,7 +517,7 @@ static void trn_queue_watchdog(struct work_struct *work)
 	u64 addr = 0, victim = 0;
 	enum trn_limit why = TRN_LIMIT_JOB;
 	bool error, hung = false, user_wait = false;
-	int idx;
+	int idx, resets = 0;
 
 	if (!drm_dev_enter(&tdev->drm, &idx))
 		return;
@@ -571,6 +594,7 @@ static void trn_queue_watchdog(struct work_struct *work)
 		} else if (hang_limit && ++q->timeouts >= hang_limit) {
 			q->timeouts = 0;
 			hung = true;
+			resets = atomic_read(&tdev->reset_count);
 		}
 	} else {
 		/* It finished as the queue stopped: only restart. */
@@ -580,7 +604,7 @@ out_unlock:
 	spin_unlock_irqrestore(&q->lock, flags);
 	if (hung) {
 		drm_warn(&tdev->drm, "queue %u: %u jobs in a row timed out\n", i, hang_limit);
-		trn_device_reset_request(tdev);
+		trn_device_reset_request(tdev, resets);
 	}
 	drm_dev_exit(idx);
 }
@@ -632,8 +656,9 @@ static struct dma_fence *trn_job_run(struct drm_sched_job *sched_job)
 		trn_queue_arm_watchdog(q);
 	/*
 	 * A queue being reset is busy while TAIL != HEAD, so a doorbell now
-	 * would keep it busy for good: the restart writes the job again and
-	 * rings.
+	 * would keep it busy for good. The restart writes the job again and
+	 * rings; if the queue does not stop, the device reset that follows
+	 * cancels the job with the others in the ring.
 	 */
 	if (!q->recovering)
 		trn_queue_doorbell(q);
@@ -765,7 +790,7 @@ void trn_queues_suspend(struct trn_device *tdev, bool hw_ok)
 		 * Dead only on removal, which the device lock keeps out. A
 		 * queue that hung is suspended already.
 		 */
-		if (q->dead || !trn_queue_suspend(q))
+		if (q->dead || !trn_queue_suspend(q, NULL))
 			continue;
 		spin_lock_irq(&q->lock);
 		if (hw_ok)

@@ -170,6 +170,7 @@ unsigned long trn_share_deadline(struct trn_queue *q, struct trn_job *job,
 struct dma_fence *trn_job_prepare(struct drm_sched_job *sched_job,
 				  struct drm_sched_entity *entity);
 
+bool trn_queues_suspended(struct trn_device *tdev);
 void trn_queue_pause(struct trn_queue *q);
 void trn_queue_unpause(struct trn_queue *q);
 int trn_queues_init(struct trn_device *tdev);

@@ -208,11 +208,14 @@ static void trn_reset_work(struct work_struct *work)
 	}
 	atomic_set(&tdev->reset_pending, 0);
 	/*
-	 * Wedged: nothing to do. A reset since the request (FLR, PCIe error
-	 * recovery, under way or done) dealt with the queue.
+	 * Wedged: nothing to do; a PCIe error recovery under way resets the
+	 * device itself. A queue that did not stop and is still suspended
+	 * needs a reset whatever came before; otherwise a reset since the
+	 * request (FLR, PCIe error recovery) met it.
 	 */
 	if (tdev->wedged || tdev->recovering ||
-	    atomic_read(&tdev->reset_count) != READ_ONCE(tdev->reset_asked))
+	    (!trn_queues_suspended(tdev) &&
+	     atomic_read(&tdev->reset_count) != READ_ONCE(tdev->reset_asked)))
 		goto out;
 	drm_warn(&tdev->drm, "resetting the device: a queue hung\n");
 	trn_reset_begin(tdev, true);
