@@ -98,7 +98,7 @@ static int late_jobs(int fd, int n)
 		} else {
 			drmSyncobjDestroy(fd, sw);
 		}
-		usleep(20000);
+		usleep(80000);
 	}
 	if (tt_wait(fd, so, tt_now_ns() + 60 * 1000000000LL, &fault)) {
 		perror("wait");

@@ -100,13 +100,13 @@ check_eq "and do not reset the device (reset_count)" "$(count)" "$before"
 check_eq "nor is the queue called hung" "$(klines "jobs in a row timed out")" "$row0"
 
 # A fault resets the queue, and the driver waits until the device stops
-# using it (STATUS.BUSY, which the model stretches to 300 ms here); jobs
+# using it (STATUS.BUSY, which the model stretches to 1 s here); jobs
 # that reach the ring meanwhile must not ring the doorbell, which would keep
 # the queue busy for good and have the driver reset the device.
 if qmp_available; then
 	qdev=trn$((16#${bdf:5:2} - 1))
 	before=$(count) stop0=$(klines "did not stop")
-	check "qom-set $qdev x-reset-busy-ms 300" qmp_set "$qdev" x-reset-busy-ms 300
+	check "qom-set $qdev x-reset-busy-ms 1000" qmp_set "$qdev" x-reset-busy-ms 1000
 	out=$("$VICTIM" "/dev/accel/$(ls "$D/accel")" late 10 2>&1)
 	check_eq "a fault, then 10 jobs while the queue recovers: all run" \
 		"$out" "fault=-14 writes=10 last=0"
