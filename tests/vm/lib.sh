@@ -107,6 +107,16 @@ unload_trn() {
 	return 1
 }
 
+# children_of PID: the pids of the children of PID (not the calling shell),
+# oldest first, from /proc: neither procps, which a minimal Debian lacks, nor
+# /proc/PID/task/*/children, which Debian's kernels are built without.
+children_of() {
+	local st
+	for st in /proc/[0-9]*/status; do
+		awk -v p="$1" '/^PPid:/ { if ($2 == p) print FILENAME; exit }' "$st" 2> /dev/null
+	done | sed 's|^/proc/||; s|/status$||' | sort -n
+}
+
 # --- kernel reports: what the debug kernel's checkers (and any kernel) print
 # when something is wrong (tests/vm/kernel-reports). An allocation failure
 # is reported too, with its stack, except where a test expects them.

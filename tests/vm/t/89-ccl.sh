@@ -146,7 +146,14 @@ check_failed() {
 # Rank 2, or rank 1 where there are only two
 vr=$((n > 2 ? 2 : 1))
 run_long kill
-victim=$(pgrep -P "$long" | sed -n "$((vr + 1))p")
+victim=$(children_of "$long" | sed -n "$((vr + 1))p")
+if [ -z "$victim" ]; then
+	# Nothing to kill: end the endless run rather than wait for the budget.
+	fail "rank killed: no rank $vr among the launcher's children"
+	kill -KILL $(children_of "$long") "$long" 2> /dev/null
+	wait "$long"
+	exit 1
+fi
 t0=$(date +%s)
 kill -KILL "$victim"
 ended kill "$t0"
