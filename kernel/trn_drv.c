@@ -34,13 +34,17 @@
  * open and close. The rest of trn.ko, one header per file, each using only
  * files listed after it:
  *
- *   trn_reset  resets from the PCI core: FLR and PCIe error recovery
+ *   trn_reset  resets from the PCI core: FLR and PCIe error recovery;
+ *              the driver's own reset of a hung device
+ *   trn_ecc    uncorrectable memory errors: page retirement, events
  *   trn_peer   peer DMA: a device's export space, imports of other
  *              devices' objects
  *   trn_gem    buffer objects: HBM, host (drm_gem_shmem), CPU mappings,
  *              dma-buf export
  *   trn_stats  counters: stats/, core<c>/, hwmon
- *   trn_job    queues and their schedulers, submission, recovery
+ *   trn_submit the SUBMIT ioctl: descriptors checked, jobs made
+ *   trn_job    queues and their schedulers, recovery; how files share
+ *              a ring (trn_share)
  *   trn_mode   compute modes: a device or a NeuronCore shared or held by
  *              one file
  *   trn_fence  fences that outlive the device and the module
