@@ -453,12 +453,25 @@ bool trn_queues_suspended(struct trn_device *tdev)
 	return false;
 }
 
+/* After a reset: fail what was in the ring of @q. q->lock held. */
+static void trn_queue_resume_one(struct trn_queue *q, bool ok)
+{
+	/* Those the device had finished before it stopped did not fail. */
+	trn_queue_retire(q, READ_ONCE(q->wb[0]));
+	while (!list_empty(&q->inflight))
+		trn_queue_finish_first(q, -ECANCELED);
+	q->error_pending = false;
+	q->timeouts = 0;
+	if (ok)
+		trn_queue_hw_start(q);
+}
+
 /*
- * Let a suspended @q's scheduler go on; @fn(q, arg) runs first, under
- * q->lock, if it was suspended. Does nothing if it was not.
+ * Let a suspended @q's scheduler go on; after a reset (@reset), what was in
+ * its ring fails first, and it restarts if the device is back (@ok). Does
+ * nothing if it was not suspended.
  */
-static void trn_queue_unsuspend(struct trn_queue *q,
-				void (*fn)(struct trn_queue *q, void *arg), void *arg)
+static void trn_queue_unsuspend(struct trn_queue *q, bool reset, bool ok)
 {
 	unsigned long flags;
 	bool was;
@@ -466,8 +479,8 @@ static void trn_queue_unsuspend(struct trn_queue *q,
 	mutex_lock(&q->pause_lock);
 	spin_lock_irqsave(&q->lock, flags);
 	was = q->suspended;
-	if (was && fn)
-		fn(q, arg);
+	if (was && reset)
+		trn_queue_resume_one(q, ok);
 	q->suspended = false;
 	spin_unlock_irqrestore(&q->lock, flags);
 	if (was)
@@ -765,7 +778,7 @@ void trn_queues_stop(struct trn_device *tdev)
 		 * its scheduler goes on. What it still holds fails in run_job,
 		 * and is freed.
 		 */
-		trn_queue_unsuspend(q, NULL, NULL);
+		trn_queue_unsuspend(q, false, false);
 	}
 }
 
@@ -804,19 +817,6 @@ void trn_queues_suspend(struct trn_device *tdev, bool hw_ok)
 	}
 }
 
-/* After a reset: fail what was in the ring of @q. q->lock held. */
-static void trn_queue_resume_one(struct trn_queue *q, void *ok)
-{
-	/* Those the device had finished before it stopped did not fail. */
-	trn_queue_retire(q, READ_ONCE(q->wb[0]));
-	while (!list_empty(&q->inflight))
-		trn_queue_finish_first(q, -ECANCELED);
-	q->error_pending = false;
-	q->timeouts = 0;
-	if (*(bool *)ok)
-		trn_queue_hw_start(q);
-}
-
 /**
  * trn_queues_resume() - after a reset: fail what was in the rings, go on
  * @tdev: the device, reset
@@ -830,7 +830,7 @@ void trn_queues_resume(struct trn_device *tdev, bool ok)
 	u32 i;
 
 	for (i = 0; i < tdev->num_queues; i++)
-		trn_queue_unsuspend(&tdev->queues[i], trn_queue_resume_one, &ok);
+		trn_queue_unsuspend(&tdev->queues[i], true, ok);
 }
 
 static void trn_queues_stop_action(void *arg)
