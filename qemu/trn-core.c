@@ -35,6 +35,7 @@
 #include "trn.h"
 #include "trn-core.h"
 #include "trn-interp.h"
+#include "trn-power.h"
 #include "trn-queue.h"
 #include "trn-sem.h"
 
@@ -373,6 +374,9 @@ static TrnCommit trn_program_step(TrnProgram *p)
         engine = trn_insn_engine(in.opcode);
     }
     dt = get_clock() - t0 - p->paused_ns;
+    /* A throttled core takes longer (1.8) */
+    dt += trn_power_throttle(s, p->q, &p->core->throttle_debt_ns,
+                             p->st->gen, dt);
     qemu_mutex_lock(&s->lock);
     c = trn_program_commit(p, &in, ok, engine, dt);
     qemu_mutex_unlock(&s->lock);

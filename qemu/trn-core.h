@@ -24,6 +24,7 @@ typedef struct TrnExec TrnExec;
 typedef struct TrnCore {
     Stat64 ctr[TRN_CORE_COUNTERS];
     TrnExec *exec;              /* allocated at the core's first program */
+    int64_t throttle_debt_ns;   /* its worker's: time owed (trn-power.c) */
 } TrnCore;
 
 /* The NeuronCore whose queue @q is, or NULL for a DMA queue. */

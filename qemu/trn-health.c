@@ -11,7 +11,10 @@
  * moves the die temperature towards ambient + TRN_HEALTH_R_MC_PER_W * power
  * with a first-order lag: the figures rise with load and settle back when
  * the device idles, as a real board's sensors do, and stand still while
- * the VM is paused.
+ * the VM is paused. A throttled NeuronCore draws in proportion to its speed;
+ * each tick hands the power and the temperature to the power cap's
+ * controller (trn-power.c), which sets the speed again. ambient-temp may
+ * change while the VM runs (qom-set), to heat the board in tests.
  *
  * The ECC counters count HBM errors; the model has none of its own, so
  * they move only when the properties inject-ecc-corrected and
@@ -41,6 +44,7 @@
 #include "trn-irq.h"
 #include "trn-link.h"
 #include "trn-mem.h"
+#include "trn-power.h"
 #include "trn-queue.h"
 
 #define TRN_HEALTH_PERIOD_NS    (100 * 1000 * 1000)
@@ -49,8 +53,8 @@
 #define TRN_HEALTH_CORE_MW      90000   /* each NeuronCore, fully busy */
 #define TRN_HEALTH_ENGINE_MW    15000   /* each DMA engine, fully busy */
 #define TRN_HEALTH_R_MC_PER_W   150     /* millidegrees C per watt */
-#define TRN_HEALTH_TEMP_MAX_MC  85000
 #define TRN_HEALTH_TEMP_CRIT_MC 95000
+#define TRN_HEALTH_AMBIENT_MAX  150     /* degrees C: ambient-temp */
 
 /* Busy nanoseconds of the DMA engines [0] and the NeuronCores [1]. */
 static void trn_health_busy(TrnState *s, uint64_t busy[2])
@@ -66,7 +70,7 @@ static void trn_health_busy(TrnState *s, uint64_t busy[2])
     }
 }
 
-static uint32_t trn_health_power_max(TrnState *s)
+uint32_t trn_health_power_max(TrnState *s)
 {
     return TRN_HEALTH_IDLE_MW + s->cores * TRN_HEALTH_CORE_MW +
            s->dma_engines * TRN_HEALTH_ENGINE_MW;
@@ -90,8 +94,10 @@ static void trn_health_tick(void *opaque)
                  (double)(busy[1] - h->last_busy[1]) / dt / s->cores : 0;
         u_dma = MIN(u_dma, 1.0);
         u_core = MIN(u_core, 1.0);
+        /* A throttled core draws power in proportion to its speed */
         h->power_mw = TRN_HEALTH_IDLE_MW +
-                      u_core * s->cores * TRN_HEALTH_CORE_MW +
+                      u_core * trn_power_speed(s) * s->cores *
+                      TRN_HEALTH_CORE_MW +
                       u_dma * s->dma_engines * TRN_HEALTH_ENGINE_MW;
         target = s->ambient_temp * 1000.0 +
                  TRN_HEALTH_R_MC_PER_W * (h->power_mw / 1000.0);
@@ -101,10 +107,18 @@ static void trn_health_tick(void *opaque)
                          (unsigned)(u_dma * 100), h->power_mw,
                          (uint32_t)h->temp_mc);
     }
+    trn_power_tick(s, dt, h->power_mw, s->cores * TRN_HEALTH_CORE_MW,
+                   h->temp_mc);
     h->last_ns = now;
     h->last_busy[0] = busy[0];
     h->last_busy[1] = busy[1];
     timer_mod(h->timer, now + TRN_HEALTH_PERIOD_NS);
+}
+
+bool trn_health_realize_power(TrnState *s, Error **errp)
+{
+    return trn_power_realize(s, trn_health_power_max(s),
+                             TRN_HEALTH_TEMP_CRIT_MC, errp);
 }
 
 bool trn_health_read(TrnState *s, hwaddr reg, uint64_t *val)
@@ -116,7 +130,7 @@ bool trn_health_read(TrnState *s, hwaddr reg, uint64_t *val)
         *val = (uint32_t)h->temp_mc;
         return true;
     case TRN_REG_TEMP_MAX:
-        *val = TRN_HEALTH_TEMP_MAX_MC;
+        *val = s->power.temp_max * 1000;
         return true;
     case TRN_REG_TEMP_CRIT:
         *val = TRN_HEALTH_TEMP_CRIT_MC;
@@ -137,7 +151,7 @@ bool trn_health_read(TrnState *s, hwaddr reg, uint64_t *val)
         *val = h->log_index;
         return true;
     default:
-        return false;
+        return trn_power_read(s, reg, val);
     }
 }
 
@@ -164,14 +178,14 @@ bool trn_health_read64(TrnState *s, hwaddr reg, uint64_t *val)
                h->log[h->log_index] : TRN_ECC_LOG_NONE;
         return true;
     default:
-        return false;
+        return trn_power_read64(s, reg, val);
     }
 }
 
 bool trn_health_write(TrnState *s, hwaddr reg, uint64_t val)
 {
     if (reg != TRN_REG_ECC_LOG_INDEX) {
-        return false;
+        return trn_power_write(s, reg, val);
     }
     s->health.log_index = val;
     return true;
@@ -339,8 +353,43 @@ static void trn_health_set_replace(Object *obj, bool val, Error **errp)
     trace_trn_ecc_replace(s->chip_id);
 }
 
+/*
+ * ambient-temp: settable while the VM runs (qom-set), so that tests can heat
+ * the board; the die follows with its thermal lag. Bounded, so that the
+ * temperature always fits its register.
+ */
+static void trn_health_get_ambient(Object *obj, Visitor *v, const char *name,
+                                   void *opaque, Error **errp)
+{
+    visit_type_uint32(v, name, &TRN(obj)->ambient_temp, errp);
+}
+
+static void trn_health_set_ambient(Object *obj, Visitor *v, const char *name,
+                                   void *opaque, Error **errp)
+{
+    TrnState *s = TRN(obj);
+    uint32_t t;
+
+    if (!visit_type_uint32(v, name, &t, errp)) {
+        return;
+    }
+    if (t > TRN_HEALTH_AMBIENT_MAX) {
+        error_setg(errp, "%s: at most %u degrees C", name,
+                   TRN_HEALTH_AMBIENT_MAX);
+        return;
+    }
+    trace_trn_health_ambient(s->chip_id, s->ambient_temp, t);
+    s->ambient_temp = t;
+}
+
 void trn_health_class_init(ObjectClass *oc)
 {
+    object_class_property_add(oc, "ambient-temp", "uint32",
+                              trn_health_get_ambient, trn_health_set_ambient,
+                              NULL, NULL);
+    object_class_property_set_description(oc, "ambient-temp",
+        "Degrees C around the board (default 30, at most 150); settable "
+        "while the VM runs");
     object_class_property_add(oc, "inject-ecc-corrected", "uint64",
                               trn_health_get_ecc, trn_health_set_ecc, NULL,
                               GUINT_TO_POINTER(0));

@@ -47,12 +47,19 @@ typedef struct TrnHealth {
 void trn_health_class_init(ObjectClass *oc);
 
 void trn_health_realize(TrnState *s);
+/* Check the power cap's properties against the board's ratings. */
+bool trn_health_realize_power(TrnState *s, Error **errp);
+/* The rated board power, milliwatts (TRN_REG_POWER_MAX). */
+uint32_t trn_health_power_max(TrnState *s);
 void trn_health_unrealize(TrnState *s);
 void trn_health_reset(TrnState *s);
 /* Frees what realize allocated; at finalize, when no peer can reach @s. */
 void trn_health_finalize(TrnState *s);
 
-/* The sensor and counter registers, 32 and 64 bits wide. */
+/*
+ * The sensor and counter registers, 32 and 64 bits wide, and those of the
+ * power cap (trn-power.h).
+ */
 bool trn_health_read(TrnState *s, hwaddr reg, uint64_t *val);
 bool trn_health_read64(TrnState *s, hwaddr reg, uint64_t *val);
 bool trn_health_write(TrnState *s, hwaddr reg, uint64_t val);

@@ -44,7 +44,7 @@ static uint64_t trn_caps(TrnState *s)
 {
     return TRN_CAP_HBM_BAR | TRN_CAP_IRQ_TEST | TRN_CAP_DMA | TRN_CAP_MMU |
            TRN_CAP_COMPUTE | TRN_CAP_LINK | TRN_CAP_PEER | TRN_CAP_HEALTH |
-           TRN_CAP_ECC_LOG | TRN_CAP_INVENTORY;
+           TRN_CAP_ECC_LOG | TRN_CAP_INVENTORY | TRN_CAP_POWER;
 }
 
 /* Device-internal reset: what TRN_REG_RESET, FLR and a bus reset share. */
@@ -61,6 +61,7 @@ static void trn_soft_reset(TrnState *s, const char *why)
     trn_core_reset(s);
     trn_link_reset(s);
     trn_health_reset(s);
+    trn_power_reset(s);
 }
 
 /*
@@ -426,7 +427,7 @@ static void trn_realize(PCIDevice *pdev, Error **errp)
     if (!trn_realize_queues(s, errp)) {
         goto err_pcie;
     }
-    if (!trn_link_realize(s, errp)) {
+    if (!trn_health_realize_power(s, errp) || !trn_link_realize(s, errp)) {
         goto err_queues;
     }
     pci_register_bar(pdev, TRN_BAR_REGS, PCI_BASE_ADDRESS_SPACE_MEMORY |
@@ -525,7 +526,10 @@ static const Property trn_props[] = {
     DEFINE_PROP_UINT32("links", TrnState, nlinks, 4),
     DEFINE_PROP_UINT32("link-lane-gbps", TrnState, link_lane_gbps, 100),
     DEFINE_PROP_UINT32("link-lanes", TrnState, link_lanes, 4),
-    DEFINE_PROP_UINT32("ambient-temp", TrnState, ambient_temp, 30),
+    DEFINE_PROP_UINT32("temp-max", TrnState, power.temp_max, 85),
+    DEFINE_PROP_UINT32("power-cap-min", TrnState, power.cap_min_mw, 65000),
+    DEFINE_PROP_UINT32("power-cap-max", TrnState, power.cap_max_mw, 0),
+    DEFINE_PROP_UINT32("power-cap", TrnState, power.cap_init_mw, 0),
     DEFINE_PROP_UINT64("serial", TrnState, serial, UINT64_MAX),
     DEFINE_PROP_STRING("firmware-version", TrnState, fw_version_str),
     TRN_PROP_PORT(0), TRN_PROP_PORT(1), TRN_PROP_PORT(2), TRN_PROP_PORT(3),

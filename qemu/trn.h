@@ -14,6 +14,7 @@
  *   trn-worker.c  the threads that serve the queues, and commit their work
  *   trn-dma.c     execution of descriptors: COPY, FILL, WRITE
  *   trn-core.c    NeuronCores: EXEC, the owner of the interpreter
+ *   trn-power.c   the power cap, throttling: how fast the NeuronCores run
  *   trn-queue.c   queues and DMA engine counters: registers and state
  *   trn-interp.c  the instruction interpreter (with trn-insn.c,
  *                 trn-operand.c, trn-vector.c, trn-matmul.c), which
@@ -43,6 +44,7 @@
 #include "trn_regs.h"
 #include "trn-health.h"
 #include "trn-link.h"
+#include "trn-power.h"
 
 #define TYPE_TRN "trn"
 OBJECT_DECLARE_SIMPLE_TYPE(TrnState, TRN)
@@ -117,8 +119,9 @@ struct TrnState {
     uint32_t magic;             /* fault injection: x-magic */
     uint32_t version;           /* fault injection: x-version */
 
-    uint32_t ambient_temp;      /* degrees C around the board */
+    uint32_t ambient_temp;      /* degrees C around the board, qom-set too */
     TrnHealth health;
+    TrnPower power;             /* power cap, throttling (trn-power.c) */
 
     /* NeuronLink ports (trn-link.c) */
     TrnLink links[TRN_MAX_LINKS];

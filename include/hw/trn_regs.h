@@ -55,7 +55,7 @@
 /* Interface version: the driver accepts any minor of the major it knows. */
 #define TRN_MAGIC			0x314e5254	/* "TRN1" as little-endian bytes */
 #define TRN_VERSION_MAJOR		1
-#define TRN_VERSION_MINOR		7
+#define TRN_VERSION_MINOR		8
 #define TRN_VERSION(maj, min)		(((maj) << 16) | (min))
 #define TRN_VERSION_GET_MAJOR(v)	(((v) >> 16) & 0xffff)
 #define TRN_VERSION_GET_MINOR(v)	((v) & 0xffff)
@@ -99,6 +99,12 @@
 /* Identity (1.7, TRN_CAP_INVENTORY) */
 #define TRN_REG_SERIAL			0x0c0	/* RO 64  serial number, bits 47:0 */
 #define TRN_REG_FW_VERSION		0x0c8	/* RO  TRN_FW_VERSION(major, minor, patch) */
+/* Power cap and throttling (1.8, TRN_CAP_POWER) */
+#define TRN_REG_POWER_CAP		0x0d0	/* RW  board power cap, milliwatts */
+#define TRN_REG_POWER_CAP_MIN		0x0d4	/* RO  lowest cap, milliwatts */
+#define TRN_REG_POWER_CAP_MAX		0x0d8	/* RO  highest cap, milliwatts */
+#define TRN_REG_THROTTLE		0x0dc	/* RO  TRN_THROTTLE_* now */
+#define TRN_REG_THROTTLE_NS		0x0e0	/* RO 64  ns the cores ran slowed */
 
 #define TRN_GLOBAL_SIZE			0x1000
 
@@ -126,6 +132,13 @@
 #define TRN_FW_VERSION_GET_MINOR(v)	(((v) >> 16) & 0xff)
 #define TRN_FW_VERSION_GET_PATCH(v)	((v) & 0xffff)
 
+#define TRN_CAP_POWER			BIT_ULL(10)	/* power cap, throttling (1.8) */
+
+/* TRN_REG_THROTTLE: why the NeuronCores run slowed; 0: at full speed */
+#define TRN_THROTTLE_POWER		BIT(0)	/* board power above the cap */
+#define TRN_THROTTLE_THERMAL		BIT(1)	/* die above TRN_REG_TEMP_MAX */
+#define TRN_THROTTLE_ALL		(TRN_THROTTLE_POWER | TRN_THROTTLE_THERMAL)
+
 /* TRN_REG_STATUS */
 #define TRN_STATUS_READY		BIT(0)
 
@@ -136,7 +149,9 @@
 #define TRN_IRQ_TEST			BIT(0)
 #define TRN_IRQ_LINK			BIT(1)	/* a link port has an event (1.3) */
 #define TRN_IRQ_ECC			BIT(2)	/* the ECC log has a new entry (1.6) */
-#define TRN_IRQ_ALL			(TRN_IRQ_TEST | TRN_IRQ_LINK | TRN_IRQ_ECC)
+#define TRN_IRQ_THROTTLE		BIT(3)	/* TRN_REG_THROTTLE changed (1.8) */
+#define TRN_IRQ_ALL			(TRN_IRQ_TEST | TRN_IRQ_LINK | TRN_IRQ_ECC | \
+					 TRN_IRQ_THROTTLE)
 
 /*
  * MSI-X vector assignment: vector 0 for TRN_REG_IRQ_CAUSE, then one vector

@@ -44,7 +44,7 @@ static void check_reset_values(TrnDev *d, unsigned cores)
                     TRN_CAP_HBM_BAR | TRN_CAP_IRQ_TEST | TRN_CAP_DMA |
                     TRN_CAP_MMU | TRN_CAP_COMPUTE | TRN_CAP_LINK |
                     TRN_CAP_PEER | TRN_CAP_HEALTH | TRN_CAP_ECC_LOG |
-                    TRN_CAP_INVENTORY);
+                    TRN_CAP_INVENTORY | TRN_CAP_POWER);
     /* A 64-bit register read as two halves */
     g_assert_cmphex(rd32(d, TRN_REG_CAPS), ==, (uint32_t)rd64(d, TRN_REG_CAPS));
     g_assert_cmphex(rd32(d, TRN_REG_CAPS + 4), ==, rd64(d, TRN_REG_CAPS) >> 32);
@@ -65,6 +65,14 @@ static void check_reset_values(TrnDev *d, unsigned cores)
     g_assert_cmpuint(rd64(d, TRN_REG_ECC_UNCORRECTED), ==, 0);
     g_assert_cmpuint(rd32(d, TRN_REG_ECC_LOG_SIZE), ==, 64);
     g_assert_cmphex(rd32(d, TRN_REG_ECC_LOG_INDEX), ==, 0);
+    /* 1.8: the cap the properties give, full speed, nothing counted */
+    g_assert_cmpuint(rd32(d, TRN_REG_POWER_CAP), ==,
+                     rd32(d, TRN_REG_POWER_CAP_MAX));
+    g_assert_cmpuint(rd32(d, TRN_REG_POWER_CAP_MIN), ==, 65000);
+    g_assert_cmpuint(rd32(d, TRN_REG_POWER_CAP_MAX), ==,
+                     rd32(d, TRN_REG_POWER_MAX));
+    g_assert_cmphex(rd32(d, TRN_REG_THROTTLE), ==, 0);
+    g_assert_cmpuint(rd64(d, TRN_REG_THROTTLE_NS), ==, 0);
     /* Write-only registers and unknown ones read 0 */
     g_assert_cmphex(rd32(d, TRN_REG_RESET), ==, 0);
     g_assert_cmphex(rd32(d, TRN_REG_TLB_INVALIDATE), ==, 0);
@@ -124,12 +132,18 @@ static void test_reset_values(void)
     qwr(&d, 2, TRN_DMA_Q_RING_SIZE, 64);
     qwr(&d, 2, TRN_DMA_Q_IRQ_MASK, 3);
     wr32(&d, TRN_LINK_REG(1, TRN_LINK_EVENT_MASK), TRN_LINK_EV_ALL);
+    wr32(&d, TRN_REG_POWER_CAP, 100000);
     wr32(&d, TRN_REG_RESET, 0x1234);
     g_assert_cmphex(rd32(&d, TRN_REG_SCRATCH), ==, 0x12345678);
     /* Read-only registers ignore writes */
     wr32(&d, TRN_REG_MAGIC, 0);
     wr32(&d, TRN_REG_NUM_CORES, 9);
+    wr32(&d, TRN_REG_POWER_CAP_MIN, 1);
+    wr32(&d, TRN_REG_THROTTLE, TRN_THROTTLE_ALL);
     g_assert_cmphex(rd32(&d, TRN_REG_MAGIC), ==, TRN_MAGIC);
+    g_assert_cmpuint(rd32(&d, TRN_REG_POWER_CAP_MIN), ==, 65000);
+    g_assert_cmphex(rd32(&d, TRN_REG_THROTTLE), ==, 0);
+    g_assert_cmpuint(rd32(&d, TRN_REG_POWER_CAP), ==, 100000);
 
     wr32(&d, TRN_REG_RESET, TRN_RESET_KEY);
     check_reset_values(&d, 3);
@@ -206,22 +220,6 @@ static void test_doorbell(void)
     trn_stop(&t);
 }
 
-/* qom-set of the device "t0"; returns the error's description, or NULL. */
-static char *qom_set_t0(TrnTest *t, const char *prop, uint64_t val)
-{
-    QDict *rsp = qtest_qmp(t->qts, "{'execute': 'qom-set', 'arguments': "
-                           "{'path': '/machine/peripheral/t0', "
-                           "'property': %s, 'value': %" PRIu64 "}}",
-                           prop, val);
-    char *err = NULL;
-
-    if (qdict_haskey(rsp, "error")) {
-        err = g_strdup(qdict_get_str(qdict_get_qdict(rsp, "error"), "desc"));
-    }
-    qobject_unref(rsp);
-    return err;
-}
-
 /*
  * A queue with descriptors pending is BUSY, enabled or not, so software
  * must not ring a queue it waits to see stop; x-reset-busy-ms stretches
@@ -268,24 +266,6 @@ static void test_reset_busy(void)
 }
 
 /* --- MSI-X --- */
-
-/* Program MSI-X entry @vec to write @data to guest address @addr. */
-static void msix_entry(TrnDev *d, unsigned vec, uint64_t addr, uint32_t data,
-                       bool masked)
-{
-    uint64_t e = TRN_MSIX_TABLE_OFFSET + vec * PCI_MSIX_ENTRY_SIZE;
-
-    wr32(d, e + PCI_MSIX_ENTRY_LOWER_ADDR, addr);
-    wr32(d, e + PCI_MSIX_ENTRY_UPPER_ADDR, addr >> 32);
-    wr32(d, e + PCI_MSIX_ENTRY_DATA, data);
-    wr32(d, e + PCI_MSIX_ENTRY_VECTOR_CTRL,
-         masked ? PCI_MSIX_ENTRY_CTRL_MASKBIT : 0);
-}
-
-static bool msix_pending(TrnDev *d, unsigned vec)
-{
-    return rd32(d, TRN_MSIX_PBA_OFFSET + vec / 32 * 4) & (1u << (vec % 32));
-}
 
 static void test_msix(void)
 {
@@ -346,24 +326,6 @@ static void test_msix(void)
 }
 
 /* --- Descriptors and page tables that break the rules --- */
-
-/* Expect @q of @d stopped with @err at ring index @index, address @addr. */
-static void expect_fault(TrnTest *t, TrnRing *r, uint32_t err, uint32_t index,
-                         uint64_t addr)
-{
-    TrnDev *d = r->d;
-
-    g_assert_cmpuint(ring_run(r), ==, err);
-    g_assert_cmpuint(qrd(d, r->q, TRN_DMA_Q_ERROR_INDEX), ==, index);
-    g_assert_cmphex(rd64(d, TRN_DMA_Q_REG(r->q, TRN_DMA_Q_ERROR_ADDR)), ==,
-                    addr);
-    g_assert_cmphex(qrd(d, r->q, TRN_DMA_Q_IRQ_STATUS) &
-                    TRN_DMA_Q_IRQ_ERROR, ==, TRN_DMA_Q_IRQ_ERROR);
-    /* HEAD stays at the failed descriptor, the record says why */
-    g_assert_cmpuint(qrd(d, r->q, TRN_DMA_Q_HEAD), ==, index);
-    g_assert_cmphex(qtest_readq(t->qts, r->wb), ==,
-                    index | (uint64_t)err << 32);
-}
 
 static void test_bad_descriptor(void)
 {
@@ -504,12 +466,6 @@ static void test_bad_page_table(void)
     }
     trn_close(&d);
     trn_stop(&t);
-}
-
-static uint64_t ecc_log_addr(TrnDev *d, uint32_t index)
-{
-    wr32(d, TRN_REG_ECC_LOG_INDEX, index);
-    return rd64(d, TRN_REG_ECC_LOG_ADDR);
 }
 
 /*
@@ -689,67 +645,142 @@ static void test_dma_under_remap(void)
     trn_stop(&t);
 }
 
-/* --- Peer DMA --- */
-
-/* Wait until port @port of @d is UP, the virtual clock moving. */
-static void link_wait_up(TrnTest *t, TrnDev *d, unsigned port)
-{
-    int i;
-
-    for (i = 0; i < 100; i++) {
-        if (rd32(d, TRN_LINK_REG(port, TRN_LINK_STATE)) == TRN_LINK_STATE_UP) {
-            return;
-        }
-        qtest_clock_step(t->qts, 10 * 1000 * 1000);
-    }
-    g_assert_not_reached();
-}
+/* --- Power cap and throttling (1.8) --- */
 
 /*
- * Export @n bytes of the HBM of @x at @hbm under export address @xva,
- * with the level 2 table at HBM offset @l2 (0: anywhere).
+ * The cap is clamped to [power-cap-min, power-cap-max]; an idle board above
+ * a cap below its idle power throttles for power, a hot one for heat (with
+ * 5 degrees of hysteresis), each change of reasons raises TRN_IRQ_THROTTLE,
+ * THROTTLE_NS counts while any reason holds; a reset restores the cap and
+ * zeroes the count. ambient-temp takes only what a board can stand.
  */
-static void export_hbm(TrnDev *x, uint64_t xva, uint64_t hbm, uint64_t n,
-                       uint64_t l2)
+static void test_power_throttle(void)
 {
-    uint64_t root = rd64(x, TRN_REG_PEER_ROOT) & TRN_PEER_ROOT_ADDR_MASK;
-    uint64_t o, l1;
+    g_autofree char *err = NULL;
+    uint64_t ns, ns2;
+    uint32_t temp;
+    TrnTest t;
+    TrnDev d;
 
-    if (!root) {
-        root = pt_alloc(x);
-        wr64(x, TRN_REG_PEER_ROOT, root | TRN_PEER_ROOT_ENABLE);
-    }
-    if (l2) {
-        /* Tables of our own: level 1 anywhere, level 2 at @l2 */
-        unsigned i;
+    /* A cap down to 10 W: below the idle board's 60 W */
+    trn_start(&t, "-device trn,id=t0,addr=04.0,hbm-size=16M,"
+              "power-cap-min=10000,power-cap-max=200000,power-cap=150000");
+    trn_open(&t, &d, QPCI_DEVFN(4, 0));
+    g_assert_cmpuint(rd32(&d, TRN_REG_POWER_CAP_MIN), ==, 10000);
+    g_assert_cmpuint(rd32(&d, TRN_REG_POWER_CAP_MAX), ==, 200000);
+    g_assert_cmpuint(rd32(&d, TRN_REG_POWER_CAP), ==, 150000);
+    g_assert_cmphex(rd32(&d, TRN_REG_TEMP_MAX), ==, 85000);
 
-        l1 = pt_alloc(x);
-        for (i = 0; i < TRN_PT_ENTRIES; i++) {
-            hbm_wr64(x, l2 + 8 * i, 0);
-        }
-        hbm_wr64(x, root + 8 * TRN_PT_INDEX(xva, 0), l1 | TRN_PTE_VALID);
-        hbm_wr64(x, l1 + 8 * TRN_PT_INDEX(xva, 1), l2 | TRN_PTE_VALID);
-    }
-    for (o = 0; o < n; o += TRN_PAGE_SIZE) {
-        pt_map(x, root, xva + o, (hbm + o) | TRN_PTE_VALID | TRN_PTE_WRITE);
-    }
+    /* Clamped, whatever the guest writes; 64-bit writes are ignored */
+    wr32(&d, TRN_REG_POWER_CAP, 0);
+    g_assert_cmpuint(rd32(&d, TRN_REG_POWER_CAP), ==, 10000);
+    wr32(&d, TRN_REG_POWER_CAP, 0xffffffff);
+    g_assert_cmpuint(rd32(&d, TRN_REG_POWER_CAP), ==, 200000);
+    wr32(&d, TRN_REG_POWER_CAP, 123456);
+    g_assert_cmpuint(rd32(&d, TRN_REG_POWER_CAP), ==, 123456);
+    wr64(&d, TRN_REG_POWER_CAP, 20000);
+    g_assert_cmpuint(rd32(&d, TRN_REG_POWER_CAP), ==, 123456);
+
+    /* Idle at 60 W under a 10 W cap: throttled for power, signalled */
+    wr32(&d, TRN_REG_IRQ_MASK, TRN_IRQ_THROTTLE);
+    clock_ms(&t, 1000);
+    g_assert_cmphex(rd32(&d, TRN_REG_THROTTLE), ==, 0);
+    g_assert_false(throttle_irq(&d));
+    g_assert_cmpuint(rd64(&d, TRN_REG_THROTTLE_NS), ==, 0);
+    wr32(&d, TRN_REG_POWER_CAP, 10000);
+    throttle_wait(&t, &d, TRN_THROTTLE_POWER, 3000);
+    g_assert_true(throttle_irq(&d));
+    ns = rd64(&d, TRN_REG_THROTTLE_NS);
+    clock_ms(&t, 2000);
+    ns2 = rd64(&d, TRN_REG_THROTTLE_NS);
+    g_assert_cmpuint(ns2, >=, ns + 2000ULL * 1000 * 1000);
+    g_assert_cmpuint(ns2, <=, ns + 2100ULL * 1000 * 1000);
+    /* The same reasons: no new interrupt */
+    g_assert_false(throttle_irq(&d));
+    /* The cap lifted: the cores recover within a few ticks */
+    wr32(&d, TRN_REG_POWER_CAP, 200000);
+    throttle_wait(&t, &d, 0, 3000);
+    g_assert_true(throttle_irq(&d));
+    ns = rd64(&d, TRN_REG_THROTTLE_NS);
+    clock_ms(&t, 1000);
+    g_assert_cmpuint(rd64(&d, TRN_REG_THROTTLE_NS), ==, ns);
+
+    /* Heat: above temp-max, thermal; it ends 5 degrees below */
+    err = qom_set_t0(&t, "ambient-temp", 151);
+    g_assert_nonnull(err);
+    g_assert_null(qom_set_t0(&t, "ambient-temp", 120));
+    throttle_wait(&t, &d, TRN_THROTTLE_THERMAL, 10000);
+    g_assert_true(throttle_irq(&d));
+    g_assert_cmpuint(rd32(&d, TRN_REG_TEMP), >, 85000);
+    /* Both reasons at once */
+    wr32(&d, TRN_REG_POWER_CAP, 10000);
+    throttle_wait(&t, &d, TRN_THROTTLE_THERMAL | TRN_THROTTLE_POWER, 3000);
+    g_assert_true(throttle_irq(&d));
+    wr32(&d, TRN_REG_POWER_CAP, 200000);
+    throttle_wait(&t, &d, TRN_THROTTLE_THERMAL, 3000);
+    throttle_irq(&d);
+    /* Cooling: still thermal just below temp-max */
+    g_assert_null(qom_set_t0(&t, "ambient-temp", 30));
+    do {
+        clock_ms(&t, 100);
+        temp = rd32(&d, TRN_REG_TEMP);
+    } while (temp > 84000);
+    g_assert_cmphex(rd32(&d, TRN_REG_THROTTLE), ==, TRN_THROTTLE_THERMAL);
+    throttle_wait(&t, &d, 0, 20000);
+    g_assert_cmpuint(rd32(&d, TRN_REG_TEMP), <, 80000);
+    g_assert_true(throttle_irq(&d));
+
+    /* A reset: the cap of the properties, the count from zero */
+    wr32(&d, TRN_REG_POWER_CAP, 10000);
+    throttle_wait(&t, &d, TRN_THROTTLE_POWER, 3000);
+    wr32(&d, TRN_REG_RESET, TRN_RESET_KEY);
+    g_assert_cmpuint(rd32(&d, TRN_REG_POWER_CAP), ==, 150000);
+    g_assert_cmphex(rd32(&d, TRN_REG_THROTTLE), ==, 0);
+    g_assert_cmpuint(rd64(&d, TRN_REG_THROTTLE_NS), ==, 0);
+    g_assert_cmphex(rd32(&d, TRN_REG_IRQ_CAUSE), ==, 0);
+    trn_close(&d);
+    trn_stop(&t);
 }
 
-/* Map @va of @d to export address @xva of the chip at @port. */
-static void map_peer(TrnDev *d, uint64_t va, unsigned port, uint32_t chip,
-                     uint64_t xva, uint64_t n)
+/* Properties that do not fit the board are refused at realize. */
+static void test_power_props(void)
 {
-    uint64_t o;
+    /* power-cap-min, power-cap-max, power-cap, temp-max; rated 270 W */
+    static const uint32_t bad[][4] = {
+        { 0, 0, 0, 85 },
+        { 300000, 0, 0, 85 },
+        { 65000, 300000, 0, 85 },
+        { 100000, 90000, 0, 85 },
+        { 65000, 0, 20000, 85 },
+        { 65000, 0, 0, 0 },
+        { 65000, 0, 0, 95 },
+    };
+    TrnTest t;
+    QDict *rsp;
+    unsigned i;
 
-    if (!d->root) {
-        d->root = pt_alloc(d);
+    trn_start(&t, "-device pcie-root-port,id=rp1,addr=05.0,chassis=1,slot=1");
+    for (i = 0; i < G_N_ELEMENTS(bad); i++) {
+        rsp = qtest_qmp(t.qts, "{'execute': 'device_add', 'arguments': "
+                        "{'driver': 'trn', 'id': 'x', 'bus': 'rp1', "
+                        "'hbm-size': 16777216, 'power-cap-min': %u, "
+                        "'power-cap-max': %u, 'power-cap': %u, "
+                        "'temp-max': %u}}",
+                        bad[i][0], bad[i][1], bad[i][2], bad[i][3]);
+        g_assert(qdict_haskey(rsp, "error"));
+        qobject_unref(rsp);
     }
-    for (o = 0; o < n; o += TRN_PAGE_SIZE) {
-        pt_map(d, d->root, va + o, (xva + o) | TRN_PTE_VALID | TRN_PTE_WRITE |
-               TRN_PTE_PEER | ((uint64_t)port << TRN_PTE_PORT_SHIFT) |
-               ((uint64_t)chip << TRN_PTE_PEER_CHIP_SHIFT));
-    }
+    /* The same with good values is added */
+    rsp = qtest_qmp(t.qts, "{'execute': 'device_add', 'arguments': "
+                    "{'driver': 'trn', 'id': 'x', 'bus': 'rp1', "
+                    "'hbm-size': 16777216, 'power-cap-min': 100000, "
+                    "'power-cap-max': 200000, 'temp-max': 90}}");
+    g_assert(!qdict_haskey(rsp, "error"));
+    qobject_unref(rsp);
+    trn_stop(&t);
 }
+
+/* --- Peer DMA --- */
 
 /*
  * One COPY across two peers' export spaces whose tables sit at the same
@@ -927,6 +958,8 @@ int main(int argc, char **argv)
     qtest_add_func("/trn/bad-page-table", test_bad_page_table);
     qtest_add_func("/trn/dma-under-remap", test_dma_under_remap);
     qtest_add_func("/trn/ecc-poison", test_ecc_poison);
+    qtest_add_func("/trn/power-throttle", test_power_throttle);
+    qtest_add_func("/trn/power-props", test_power_props);
     qtest_add_func("/trn/peer-two-exporters", test_peer_two_exporters);
     qtest_add_func("/trn/peer-unplug", test_peer_unplug);
     return g_test_run();

@@ -7,7 +7,8 @@
  *
  * What trn-test.c plays the driver with: register and device memory
  * accessors, starting QEMU and finding a device, page tables in device
- * memory and descriptor rings in guest RAM. Included by trn-test.c only;
+ * memory and descriptor rings in guest RAM, and what several tests share:
+ * QMP, MSI-X, faults, the ECC log, the clock, NeuronLink. Included by trn-test.c only;
  * copied next to it into QEMU's tree with it.
  */
 #ifndef TRN_TEST_H
@@ -15,9 +16,11 @@
 
 #include "qemu/bswap.h"
 #include "libqtest.h"
+#include "qobject/qdict.h"
 #include "libqos/libqos-malloc.h"
 #include "libqos/malloc-pc.h"
 #include "libqos/pci-pc.h"
+#include "hw/pci/pci_regs.h"
 #include "hw/misc/trn/trn_regs.h"
 
 #define MiB_ (1024 * 1024)
@@ -263,6 +266,162 @@ static uint32_t ring_run(TrnRing *r)
 static void ring_context(TrnTest *t, TrnRing *r, uint32_t asid, uint64_t root)
 {
     ring_put(t, r, TRN_DMA_OP_CONTEXT, 0, asid, root, 0, 0);
+}
+
+/* --- What several tests share --- */
+
+/* qom-set of the device "t0"; returns the error's description, or NULL. */
+static char *qom_set_t0(TrnTest *t, const char *prop, uint64_t val)
+{
+    QDict *rsp = qtest_qmp(t->qts, "{'execute': 'qom-set', 'arguments': "
+                           "{'path': '/machine/peripheral/t0', "
+                           "'property': %s, 'value': %" PRIu64 "}}",
+                           prop, val);
+    char *err = NULL;
+
+    if (qdict_haskey(rsp, "error")) {
+        err = g_strdup(qdict_get_str(qdict_get_qdict(rsp, "error"), "desc"));
+    }
+    qobject_unref(rsp);
+    return err;
+}
+
+/* Program MSI-X entry @vec to write @data to guest address @addr. */
+static void msix_entry(TrnDev *d, unsigned vec, uint64_t addr, uint32_t data,
+                       bool masked)
+{
+    uint64_t e = TRN_MSIX_TABLE_OFFSET + vec * PCI_MSIX_ENTRY_SIZE;
+
+    wr32(d, e + PCI_MSIX_ENTRY_LOWER_ADDR, addr);
+    wr32(d, e + PCI_MSIX_ENTRY_UPPER_ADDR, addr >> 32);
+    wr32(d, e + PCI_MSIX_ENTRY_DATA, data);
+    wr32(d, e + PCI_MSIX_ENTRY_VECTOR_CTRL,
+         masked ? PCI_MSIX_ENTRY_CTRL_MASKBIT : 0);
+}
+
+static bool msix_pending(TrnDev *d, unsigned vec)
+{
+    return rd32(d, TRN_MSIX_PBA_OFFSET + vec / 32 * 4) & (1u << (vec % 32));
+}
+
+/* Expect @q of @d stopped with @err at ring index @index, address @addr. */
+static void expect_fault(TrnTest *t, TrnRing *r, uint32_t err, uint32_t index,
+                         uint64_t addr)
+{
+    TrnDev *d = r->d;
+
+    g_assert_cmpuint(ring_run(r), ==, err);
+    g_assert_cmpuint(qrd(d, r->q, TRN_DMA_Q_ERROR_INDEX), ==, index);
+    g_assert_cmphex(rd64(d, TRN_DMA_Q_REG(r->q, TRN_DMA_Q_ERROR_ADDR)), ==,
+                    addr);
+    g_assert_cmphex(qrd(d, r->q, TRN_DMA_Q_IRQ_STATUS) &
+                    TRN_DMA_Q_IRQ_ERROR, ==, TRN_DMA_Q_IRQ_ERROR);
+    /* HEAD stays at the failed descriptor, the record says why */
+    g_assert_cmpuint(qrd(d, r->q, TRN_DMA_Q_HEAD), ==, index);
+    g_assert_cmphex(qtest_readq(t->qts, r->wb), ==,
+                    index | (uint64_t)err << 32);
+}
+
+static uint64_t ecc_log_addr(TrnDev *d, uint32_t index)
+{
+    wr32(d, TRN_REG_ECC_LOG_INDEX, index);
+    return rd64(d, TRN_REG_ECC_LOG_ADDR);
+}
+
+/* Step the virtual clock by @ms, a sensor tick (100 ms) at a time. */
+static void clock_ms(TrnTest *t, unsigned ms)
+{
+    unsigned i;
+
+    for (i = 0; i < ms / 100; i++) {
+        qtest_clock_step(t->qts, 100 * 1000 * 1000);
+    }
+}
+
+/*
+ * Step the clock until TRN_REG_THROTTLE reads @want, for at most @ms;
+ * returns the ms it took.
+ */
+static unsigned throttle_wait(TrnTest *t, TrnDev *d, uint32_t want,
+                              unsigned ms)
+{
+    unsigned waited = 0;
+
+    while (rd32(d, TRN_REG_THROTTLE) != want) {
+        g_assert_cmpuint(waited, <, ms);
+        clock_ms(t, 100);
+        waited += 100;
+    }
+    return waited;
+}
+
+/* Take TRN_IRQ_THROTTLE: whether it was pending. */
+static bool throttle_irq(TrnDev *d)
+{
+    bool pending = rd32(d, TRN_REG_IRQ_CAUSE) & TRN_IRQ_THROTTLE;
+
+    wr32(d, TRN_REG_IRQ_CAUSE, TRN_IRQ_THROTTLE);
+    return pending;
+}
+
+/* Wait until port @port of @d is UP, the virtual clock moving. */
+static void link_wait_up(TrnTest *t, TrnDev *d, unsigned port)
+{
+    int i;
+
+    for (i = 0; i < 100; i++) {
+        if (rd32(d, TRN_LINK_REG(port, TRN_LINK_STATE)) == TRN_LINK_STATE_UP) {
+            return;
+        }
+        qtest_clock_step(t->qts, 10 * 1000 * 1000);
+    }
+    g_assert_not_reached();
+}
+
+/*
+ * Export @n bytes of the HBM of @x at @hbm under export address @xva,
+ * with the level 2 table at HBM offset @l2 (0: anywhere).
+ */
+static void export_hbm(TrnDev *x, uint64_t xva, uint64_t hbm, uint64_t n,
+                       uint64_t l2)
+{
+    uint64_t root = rd64(x, TRN_REG_PEER_ROOT) & TRN_PEER_ROOT_ADDR_MASK;
+    uint64_t o, l1;
+
+    if (!root) {
+        root = pt_alloc(x);
+        wr64(x, TRN_REG_PEER_ROOT, root | TRN_PEER_ROOT_ENABLE);
+    }
+    if (l2) {
+        /* Tables of our own: level 1 anywhere, level 2 at @l2 */
+        unsigned i;
+
+        l1 = pt_alloc(x);
+        for (i = 0; i < TRN_PT_ENTRIES; i++) {
+            hbm_wr64(x, l2 + 8 * i, 0);
+        }
+        hbm_wr64(x, root + 8 * TRN_PT_INDEX(xva, 0), l1 | TRN_PTE_VALID);
+        hbm_wr64(x, l1 + 8 * TRN_PT_INDEX(xva, 1), l2 | TRN_PTE_VALID);
+    }
+    for (o = 0; o < n; o += TRN_PAGE_SIZE) {
+        pt_map(x, root, xva + o, (hbm + o) | TRN_PTE_VALID | TRN_PTE_WRITE);
+    }
+}
+
+/* Map @va of @d to export address @xva of the chip at @port. */
+static void map_peer(TrnDev *d, uint64_t va, unsigned port, uint32_t chip,
+                     uint64_t xva, uint64_t n)
+{
+    uint64_t o;
+
+    if (!d->root) {
+        d->root = pt_alloc(d);
+    }
+    for (o = 0; o < n; o += TRN_PAGE_SIZE) {
+        pt_map(d, d->root, va + o, (xva + o) | TRN_PTE_VALID | TRN_PTE_WRITE |
+               TRN_PTE_PEER | ((uint64_t)port << TRN_PTE_PORT_SHIFT) |
+               ((uint64_t)chip << TRN_PTE_PEER_CHIP_SHIFT));
+    }
 }
 
 #endif /* TRN_TEST_H */

@@ -16,7 +16,7 @@ while read -r idx bdf chip cores hbm good props; do
 		check_eq "$bdf chip_id" "$(sysval "$dev/chip_id")" "$chip"
 		check_eq "$bdf neuron_cores" "$(sysval "$dev/neuron_cores")" "$cores"
 		check_eq "$bdf hbm_size" "$(sysval "$dev/hbm_size")" "$hbm"
-		check_eq "$bdf hw_version" "$(sysval "$dev/hw_version")" "1.7"
+		check_eq "$bdf hw_version" "$(sysval "$dev/hw_version")" "1.8"
 		check "$bdf: the driver's version is the module's, not the device's" \
 			test ! -e "$dev/driver_version" -a -s /sys/module/trn/version
 		nodes=("$dev"/accel/accel*)
