@@ -22,6 +22,7 @@
 #include "trn_mem.h"
 #include "trn_mode.h"
 #include "trn_peer.h"
+#include "trn_power.h"
 #include "trn_regs.h"
 #include "trn_reset.h"
 #include "trn_stats.h"
@@ -42,6 +43,8 @@
  *   trn_gem    buffer objects: HBM, host (drm_gem_shmem), CPU mappings,
  *              dma-buf export
  *   trn_stats  counters: stats/, core<c>/, hwmon
+ *   trn_power  the power cap (hwmon power1_cap) and throttling: reasons,
+ *              log lines, uevents
  *   trn_submit the SUBMIT ioctl: descriptors checked, jobs made
  *   trn_job    queues and their schedulers, recovery; how files share
  *              a ring (trn_share)
@@ -296,6 +299,10 @@ static int trn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		return ret;
 
+	/* The cap's limits before hwmon asks which files it has. */
+	ret = trn_power_init(tdev);
+	if (ret)
+		return ret;
 	ret = trn_stats_init(tdev);
 	if (ret)
 		return ret;
@@ -339,11 +346,12 @@ static void trn_remove(struct pci_dev *pdev)
 /*
  * The attribute groups of a bound device, created by the driver core before
  * it announces the binding: the device's attributes (trn_sysfs.c), its
- * compute mode (trn_mode.c), stats/, the ECC attributes (trn_ecc.c), link<p>/
- * and core<c>/. Filled in at module load; NULL-terminated.
+ * compute mode (trn_mode.c), stats/, the ECC attributes (trn_ecc.c),
+ * throttle_reasons (trn_power.c), link<p>/ and core<c>/. Filled in at
+ * module load; NULL-terminated.
  */
 static const struct attribute_group
-	*trn_groups[4 + TRN_MAX_LINKS + TRN_MAX_CORES + 1] __ro_after_init;
+	*trn_groups[5 + TRN_MAX_LINKS + TRN_MAX_CORES + 1] __ro_after_init;
 
 static void __init trn_groups_setup(void)
 {
@@ -353,6 +361,7 @@ static void __init trn_groups_setup(void)
 	*g++ = &trn_mode_group;
 	*g++ = &trn_stats_group;
 	*g++ = &trn_ecc_group;
+	*g++ = &trn_power_group;
 	trn_sysfs_fill_dirs(&trn_link_dirs, g);
 	g += TRN_MAX_LINKS;
 	trn_sysfs_fill_dirs(&trn_core_dirs, g);

@@ -8,6 +8,7 @@
 #include <linux/io.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/ratelimit_types.h>
 #include <linux/srcu.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -107,6 +108,20 @@ struct trn_vm;
  * @ecc_unlogged: pages the device counted past the end of its full log, as
  *	last read: poisoned, unknown to the driver, never retired
  * @ecc_stopped: the interrupt handler no longer queues @ecc_work
+ * @throttle_base: TRN_REG_THROTTLE_NS that reads as zero (stats_lock)
+ * @power_lock: protects @power_cap, @power_reasons, @power_event and
+ *	@power_uevent_at (trn_power.c)
+ * @power_work: reads TRN_REG_THROTTLE after TRN_IRQ_THROTTLE, and sends
+ *	the uevent held back within a second of the last
+ * @power_rs: rate limit of the throttling lines in the kernel log
+ * @power_cap: the cap root set, in mW, written again after a reset; 0 if
+ *	none was set
+ * @power_cap_min: the lowest cap the device takes, mW; 0 without one
+ * @power_cap_max: the highest, mW; 0 without a cap
+ * @power_reasons: TRN_THROTTLE_* as last read
+ * @power_event: a change of the reasons not yet told by a uevent
+ * @power_uevent_at: jiffies of the last uevent, 0 before the first
+ * @power_stopped: the interrupt handler no longer queues @power_work
  * @reset_count: resets of the device (FLR, PCIe error recovery, and the
  *	driver's own after a queue hung), in sysfs
  * @recovering: a PCIe error recovery is under way (trn_reset.c); only
@@ -195,6 +210,18 @@ struct trn_device {
 	u32 ecc_seen;
 	u32 ecc_unlogged;
 	bool ecc_stopped;
+
+	u64 throttle_base;
+	struct mutex power_lock; /* power_cap, power_reasons, the uevent */
+	struct delayed_work power_work;
+	struct ratelimit_state power_rs;
+	u32 power_cap;
+	u32 power_cap_min;
+	u32 power_cap_max;
+	u32 power_reasons;
+	bool power_event;
+	unsigned long power_uevent_at;
+	bool power_stopped;
 
 	atomic_t reset_count;
 	bool recovering;

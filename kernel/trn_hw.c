@@ -242,6 +242,9 @@ static irqreturn_t trn_irq_misc(int irq, void *arg)
 	/* The ECC log is read by trn_ecc.c, in process context. */
 	if ((cause & TRN_IRQ_ECC) && !READ_ONCE(tdev->ecc_stopped))
 		mod_delayed_work(tdev->wq, &tdev->ecc_work, 0);
+	/* So are the throttle reasons, by trn_power.c. */
+	if ((cause & TRN_IRQ_THROTTLE) && !READ_ONCE(tdev->power_stopped))
+		mod_delayed_work(tdev->wq, &tdev->power_work, 0);
 	return IRQ_HANDLED;
 }
 

@@ -12,6 +12,7 @@
 #include "trn_job.h"
 #include "trn_link.h"
 #include "trn_peer.h"
+#include "trn_power.h"
 #include "trn_reset.h"
 #include "trn_stats.h"
 
@@ -57,6 +58,7 @@ static int trn_reset_restore(struct trn_device *tdev)
 	trn_peer_restart(tdev);
 	trn_stats_restart(tdev);
 	trn_ecc_restart(tdev);
+	trn_power_restart(tdev);
 	return 0;
 }
 

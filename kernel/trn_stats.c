@@ -14,6 +14,7 @@
 #include "trn_drv.h"
 #include "trn_job.h"
 #include "trn_mode.h"
+#include "trn_power.h"
 #include "trn_stats.h"
 #include "trn_sysfs.h"
 #include "trn_regs.h"
@@ -211,6 +212,15 @@ static ssize_t ecc_uncorrected_aggregate_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(ecc_uncorrected_aggregate);
 
+/* Interface 1.8: how long the NeuronCores ran slowed (trn_power.c) */
+static ssize_t throttled_ns_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	return trn_counter_show(dev, buf, trn_register, TRN_REG_THROTTLE_NS,
+				&dev_to_trn(dev)->throttle_base);
+}
+static DEVICE_ATTR_RO(throttled_ns);
+
 /**
  * trn_stats_restart() - the device's counters started again from zero
  * @tdev: the device, after a reset
@@ -225,6 +235,7 @@ void trn_stats_restart(struct trn_device *tdev)
 	mutex_lock(&tdev->stats_lock);
 	memset(tdev->dma_base, 0, sizeof(tdev->dma_base));
 	memset(tdev->ecc_base, 0, sizeof(tdev->ecc_base));
+	tdev->throttle_base = 0;
 	if (tdev->core_base)
 		memset(tdev->core_base, 0, n * sizeof(*tdev->core_base));
 	mutex_unlock(&tdev->stats_lock);
@@ -244,6 +255,8 @@ static void trn_stats_clear(struct trn_device *tdev)
 		tdev->ecc_base[0] = trn_read64(tdev, TRN_REG_ECC_CORRECTED);
 		tdev->ecc_base[1] = trn_read64(tdev, TRN_REG_ECC_UNCORRECTED);
 	}
+	if (tdev->hw_caps & TRN_CAP_POWER)
+		tdev->throttle_base = trn_read64(tdev, TRN_REG_THROTTLE_NS);
 	for (c = 0; c < tdev->num_cores && (tdev->hw_caps & TRN_CAP_COMPUTE); c++)
 		for (i = 0; i < TRN_CORE_COUNTERS; i++)
 			tdev->core_base[c * TRN_CORE_COUNTERS + i] =
@@ -288,13 +301,15 @@ static struct attribute *trn_stats_attrs[] = {
 	&dev_attr_ecc_uncorrected.attr,
 	&dev_attr_ecc_corrected_aggregate.attr,
 	&dev_attr_ecc_uncorrected_aggregate.attr,
+	&dev_attr_throttled_ns.attr,
 	&dev_attr_clear.attr,
 	NULL
 };
 
 /*
  * The ECC counters exist from interface 1.5 (TRN_CAP_HEALTH) on, their
- * aggregates from 1.6 (TRN_CAP_ECC_LOG).
+ * aggregates from 1.6 (TRN_CAP_ECC_LOG), throttled_ns from 1.8
+ * (TRN_CAP_POWER).
  */
 static umode_t trn_stats_visible(struct kobject *kobj, struct attribute *attr,
 				 int n)
@@ -308,6 +323,9 @@ static umode_t trn_stats_visible(struct kobject *kobj, struct attribute *attr,
 	if ((attr == &dev_attr_ecc_corrected_aggregate.attr ||
 	     attr == &dev_attr_ecc_uncorrected_aggregate.attr) &&
 	    !(tdev->hw_caps & TRN_CAP_ECC_LOG))
+		return 0;
+	if (attr == &dev_attr_throttled_ns.attr &&
+	    !(tdev->hw_caps & TRN_CAP_POWER))
 		return 0;
 	return attr->mode;
 }
@@ -442,9 +460,14 @@ const struct trn_sysfs_dirs trn_core_dirs = {
 
 /* ---- hwmon ---- */
 
+/* The power cap's files are trn_power.c's, from interface 1.8 on. */
 static umode_t trn_hwmon_visible(const void *data, enum hwmon_sensor_types type,
 				 u32 attr, int channel)
 {
+	if (type == hwmon_power &&
+	    (attr == hwmon_power_cap || attr == hwmon_power_cap_min ||
+	     attr == hwmon_power_cap_max))
+		return trn_power_hwmon_visible(data, attr);
 	return 0444;
 }
 
@@ -474,7 +497,7 @@ static int trn_hwmon_read(struct device *dev, enum hwmon_sensor_types type,
 		else if (attr == hwmon_power_rated_max)
 			reg = TRN_REG_POWER_MAX;
 		else
-			return -EOPNOTSUPP;
+			return trn_power_hwmon_read(tdev, attr, val);
 		break;
 	default:
 		return -EOPNOTSUPP;
@@ -491,6 +514,14 @@ static int trn_hwmon_read(struct device *dev, enum hwmon_sensor_types type,
 	return 0;
 }
 
+static int trn_hwmon_write(struct device *dev, enum hwmon_sensor_types type,
+			   u32 attr, int channel, long val)
+{
+	if (type != hwmon_power)
+		return -EOPNOTSUPP;
+	return trn_power_hwmon_write(dev_get_drvdata(dev), attr, val);
+}
+
 static int trn_hwmon_read_string(struct device *dev,
 				 enum hwmon_sensor_types type, u32 attr,
 				 int channel, const char **str)
@@ -504,13 +535,15 @@ static int trn_hwmon_read_string(struct device *dev,
 static const struct hwmon_channel_info * const trn_hwmon_info[] = {
 	HWMON_CHANNEL_INFO(temp, HWMON_T_INPUT | HWMON_T_MAX | HWMON_T_CRIT |
 			   HWMON_T_LABEL),
-	HWMON_CHANNEL_INFO(power, HWMON_P_INPUT | HWMON_P_RATED_MAX),
+	HWMON_CHANNEL_INFO(power, HWMON_P_INPUT | HWMON_P_RATED_MAX |
+			   HWMON_P_CAP | HWMON_P_CAP_MIN | HWMON_P_CAP_MAX),
 	NULL
 };
 
 static const struct hwmon_ops trn_hwmon_ops = {
 	.is_visible = trn_hwmon_visible,
 	.read = trn_hwmon_read,
+	.write = trn_hwmon_write,
 	.read_string = trn_hwmon_read_string,
 };
 
