@@ -142,6 +142,64 @@ uint64_t nrt_facts_parse_aer(const char *text)
 	return NRT_FACT_NA;
 }
 
+const char *const nrt_throttle_names[NRT_THROTTLE_NREASONS] = {
+	"power_cap", "thermal", "unknown",
+};
+
+bool nrt_facts_parse_throttle(const char *text, uint32_t *mask)
+{
+	const char *p = text, *end;
+	size_t len;
+	unsigned int i;
+
+	*mask = 0;
+	if (!text || !*text)
+		return false;
+	if (!strcmp(text, "none"))
+		return true;
+	for (;;) {
+		end = strchr(p, ',');
+		len = end ? (size_t)(end - p) : strlen(p);
+		if (!len) {
+			*mask = 0;
+			return false;
+		}
+		for (i = 0; i < NRT_THROTTLE_NREASONS; i++)
+			if (strlen(nrt_throttle_names[i]) == len &&
+			    !strncmp(p, nrt_throttle_names[i], len))
+				break;
+		*mask |= i < NRT_THROTTLE_NREASONS ? 1u << i : NRT_THROTTLE_UNKNOWN;
+		if (!end)
+			return true;
+		p = end + 1;
+	}
+}
+
+char *nrt_facts_format_throttle(uint32_t mask, char *buf, size_t size)
+{
+	size_t len = 0;
+	unsigned int i;
+	int n;
+
+	if (!size)
+		return buf;
+	buf[0] = '\0';
+	if (!mask) {
+		snprintf(buf, size, "none");
+		return buf;
+	}
+	for (i = 0; i < NRT_THROTTLE_NREASONS && len < size; i++) {
+		if (!(mask & (1u << i)))
+			continue;
+		n = snprintf(buf + len, size - len, "%s%s", len ? "," : "",
+			     nrt_throttle_names[i]);
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+	return buf;
+}
+
 static uint64_t nrt_facts_aer(const char *dir, const char *name)
 {
 	char buf[2048];
@@ -176,6 +234,15 @@ static bool nrt_facts_hwmon(const char *dir, char *out, size_t size)
 	}
 	closedir(d);
 	return found;
+}
+
+int64_t nrt_facts_read_power(const char *dir)
+{
+	char hw[PATH_MAX];
+
+	if (!nrt_facts_hwmon(dir, hw, sizeof(hw)))
+		return -1;
+	return nrt_facts_s64(hw, "power1_input");
 }
 
 static void nrt_facts_sensors(const char *dir, struct nrt_facts *f)
@@ -234,6 +301,7 @@ void nrt_facts_init(struct nrt_facts *f)
 	f->reset_count = f->ecc_corrected = f->ecc_uncorrected = NRT_FACT_NA;
 	f->ecc_corrected_aggregate = f->ecc_uncorrected_aggregate = NRT_FACT_NA;
 	f->retired_pages = f->retired_pending = f->unlogged_pages = NRT_FACT_NA;
+	f->throttled_ns = NRT_FACT_NA;
 	f->temp = f->temp_max = f->temp_crit = -1;
 	f->power = f->power_rated_max = -1;
 	f->power_cap = f->power_cap_min = f->power_cap_max = -1;
@@ -276,6 +344,7 @@ void nrt_facts_read(const char *dir, struct nrt_facts *f)
 	f->retired_pages = nrt_facts_lines(dir, "retired_pages");
 	f->retired_pending = nrt_facts_lines(dir, "retired_pages_pending");
 	f->unlogged_pages = nrt_facts_u64(dir, "unlogged_pages");
+	f->throttled_ns = nrt_facts_u64(dir, "stats/throttled_ns");
 	f->bound = nrt_facts_attr(dir, "chip_id", buf, sizeof(buf));
 	/* The version of the module bound to the device (driver 0.5 has no per-device copy) */
 	nrt_facts_attr(dir, "driver/module/version", f->driver_version,

@@ -28,6 +28,19 @@
 /* An unsigned fact that could not be read. */
 #define NRT_FACT_NA UINT64_MAX
 
+/*
+ * The reasons a device is throttled (hardware interface 1.8), as bits: the
+ * driver's throttle_reasons names them ("power_cap,thermal", "none");
+ * NRT_THROTTLE_UNKNOWN stands for any name this program does not know
+ * ("unknown" from the driver, or a newer driver's).
+ */
+#define NRT_THROTTLE_POWER_CAP  (1u << 0)
+#define NRT_THROTTLE_THERMAL    (1u << 1)
+#define NRT_THROTTLE_UNKNOWN    (1u << 2)
+#define NRT_THROTTLE_NREASONS   3
+/* The name of reason bit @i: "power_cap", "thermal", "unknown" */
+extern const char *const nrt_throttle_names[NRT_THROTTLE_NREASONS];
+
 /* The PCI IDs of a trn device (include/hw/trn_regs.h). */
 #define NRT_FACTS_VENDOR 0x1af4
 #define NRT_FACTS_DEVICE 0x10f0
@@ -53,7 +66,8 @@ struct nrt_facts {
 	char compute_mode[32];          /* "shared", "exclusive_process" */
 	bool core_modes_known;          /* core<c>/compute_mode exist */
 	uint64_t exclusive_cores;       /* bit c: core c is exclusive_process */
-	char throttle_reasons[128];     /* "none" or e.g. "thermal,power_cap" */
+	char throttle_reasons[128];     /* "none" or e.g. "power_cap,thermal" */
+	uint64_t throttled_ns;          /* stats/throttled_ns (1.8) */
 	int wedged;                     /* 0, 1, or -1 */
 	uint64_t reset_count;
 	uint64_t ecc_corrected;
@@ -100,6 +114,26 @@ unsigned int nrt_facts_parse_speed(const char *s);
  * (lines "NAME COUNT"); NRT_FACT_NA if there is none
  */
 uint64_t nrt_facts_parse_aer(const char *text);
+
+/*
+ * nrt_facts_parse_throttle() - the reasons of a throttle_reasons line
+ * ("none", or names separated by commas) as NRT_THROTTLE_* bits into @mask
+ * Return: false for an empty or malformed line (@mask then 0).
+ */
+bool nrt_facts_parse_throttle(const char *text, uint32_t *mask);
+
+/*
+ * nrt_facts_format_throttle() - @mask as the driver writes it: "none", or
+ * the names separated by commas, in bit order
+ * Return: @buf.
+ */
+char *nrt_facts_format_throttle(uint32_t mask, char *buf, size_t size);
+
+/*
+ * nrt_facts_read_power() - the trn hwmon power1_input of the PCI device in
+ * @dir, microwatts, read now; -1 if it cannot be read
+ */
+int64_t nrt_facts_read_power(const char *dir);
 
 /*
  * nrt_facts_attr() - read attribute @name of directory @dir (one line,

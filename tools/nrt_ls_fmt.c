@@ -357,6 +357,36 @@ static void nrt_ls_json_ecc(struct json_object *dev, const struct nrt_facts *f,
 	nrt_ls_json_opt_u64(ecc, "retired_pages_pending", f->retired_pending, ok);
 }
 
+/* Watts from hwmon's microwatts, null when unknown. */
+static void nrt_ls_json_watts(struct json_object *o, const char *key, int64_t uw, bool *ok)
+{
+	if (uw >= 0)
+		nrt_json_num(o, key, uw / 1e6, 6, ok);
+	else
+		nrt_json_null(o, key, ok);
+}
+
+/*
+ * Version 4: the power cap and throttling (hardware interface 1.8), null
+ * without the driver's power cap.
+ */
+static void nrt_ls_json_power(struct json_object *dev, const struct nrt_facts *f,
+			      bool *ok)
+{
+	struct json_object *p;
+
+	if (f->power_cap < 0) {
+		nrt_json_null(dev, "power", ok);
+		return;
+	}
+	p = nrt_json_child(dev, "power", false, ok);
+	nrt_ls_json_watts(p, "power_w", f->power, ok);
+	nrt_ls_json_watts(p, "cap_w", f->power_cap, ok);
+	nrt_ls_json_watts(p, "cap_min_w", f->power_cap_min, ok);
+	nrt_ls_json_watts(p, "cap_max_w", f->power_cap_max, ok);
+	nrt_ls_json_opt_u64(p, "throttled_ns", f->throttled_ns, ok);
+}
+
 static struct json_object *nrt_ls_json_device(const struct nrt_ls_row *r)
 {
 	struct json_object *dev = json_object_new_object();
@@ -385,6 +415,7 @@ static struct json_object *nrt_ls_json_device(const struct nrt_ls_row *r)
 	nrt_json_str(dev, "driver_version", buf, &ok);
 	nrt_ls_json_inventory(dev, &r->facts, &ok);
 	nrt_ls_json_ecc(dev, &r->facts, &ok);
+	nrt_ls_json_power(dev, &r->facts, &ok);
 	if (!ok) {
 		json_object_put(dev);
 		return NULL;

@@ -94,6 +94,56 @@ static void test_sysfs_formats(void **state)
 	assert_true(nrt_facts_parse_aer("") == NRT_FACT_NA);
 }
 
+/* throttle_reasons (interface 1.8): parsed to bits and written back. */
+static void test_throttle_reasons(void **state)
+{
+	static const struct {
+		const char *text;
+		bool ok;
+		uint32_t mask;
+		const char *back;
+	} cases[] = {
+		{ "none", true, 0, "none" },
+		{ "power_cap", true, NRT_THROTTLE_POWER_CAP, "power_cap" },
+		{ "thermal", true, NRT_THROTTLE_THERMAL, "thermal" },
+		{ "power_cap,thermal", true, NRT_THROTTLE_POWER_CAP | NRT_THROTTLE_THERMAL,
+		  "power_cap,thermal" },
+		/* Any order in; bit order out */
+		{ "thermal,power_cap", true, NRT_THROTTLE_POWER_CAP | NRT_THROTTLE_THERMAL,
+		  "power_cap,thermal" },
+		/* The driver's "unknown", and a newer driver's names */
+		{ "power_cap,unknown", true, NRT_THROTTLE_POWER_CAP | NRT_THROTTLE_UNKNOWN,
+		  "power_cap,unknown" },
+		{ "sync_boost", true, NRT_THROTTLE_UNKNOWN, "unknown" },
+		{ "thermal,sync_boost,hw_slowdown", true,
+		  NRT_THROTTLE_THERMAL | NRT_THROTTLE_UNKNOWN, "thermal,unknown" },
+		/* Not a reasons line */
+		{ "", false, 0, "none" },
+		{ ",", false, 0, "none" },
+		{ "thermal,", false, 0, "none" },
+		{ ",thermal", false, 0, "none" },
+		{ "power_cap,,thermal", false, 0, "none" },
+	};
+	char buf[64], small[8];
+	uint32_t m;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		m = 0xdead;
+		assert_int_equal(nrt_facts_parse_throttle(cases[i].text, &m), cases[i].ok);
+		assert_int_equal(m, cases[i].mask);
+		assert_string_equal(nrt_facts_format_throttle(m, buf, sizeof(buf)),
+				    cases[i].back);
+	}
+	assert_false(nrt_facts_parse_throttle(NULL, &m));
+	/* Cut short, never overrun */
+	nrt_facts_format_throttle(NRT_THROTTLE_POWER_CAP | NRT_THROTTLE_THERMAL, small,
+				  sizeof(small));
+	assert_string_equal(small, "power_c");
+	nrt_facts_format_throttle(NRT_THROTTLE_THERMAL, small, 0);
+}
+
 static void check_link(unsigned int speed, unsigned int width,
 		       const char *expect)
 {
@@ -242,13 +292,18 @@ static void test_json_devices(void **state)
 	rows[0].facts.exclusive_cores = (UINT64_C(1) << 1) | (UINT64_C(1) << 63);
 	rows[0].facts.reset_count = 2;
 	rows[0].facts.wedged = 0;
-	snprintf(rows[0].facts.throttle_reasons, 128, "none");
 	rows[0].facts.ecc_corrected = 4;
 	rows[0].facts.ecc_uncorrected = 1;
 	rows[0].facts.ecc_corrected_aggregate = 9;
 	rows[0].facts.ecc_uncorrected_aggregate = 3;
 	rows[0].facts.retired_pages = 2;
 	rows[0].facts.retired_pending = 1;
+	rows[0].facts.power = 100500000;
+	rows[0].facts.power_cap = 100000000;
+	rows[0].facts.power_cap_min = 65000000;
+	rows[0].facts.power_cap_max = 270000000;
+	rows[0].facts.throttled_ns = 5000000000ULL;
+	snprintf(rows[0].facts.throttle_reasons, 128, "power_cap");
 	/* Device 2: a driver from before interface 1.6 */
 	rows[2].facts.ecc_corrected = 0;
 	rows[2].facts.ecc_uncorrected = 0;
@@ -267,14 +322,14 @@ static void test_json_devices(void **state)
 	root = parse(text);
 	assert_true(json_object_is_type(root, json_type_object));
 	assert_int_equal(json_object_object_length(root), 2);
-	check_int(root, "schema_version", 3);
+	check_int(root, "schema_version", 4);
 	devices = get(root, "devices", json_type_array);
 	assert_int_equal(json_object_array_length(devices), 3);
 
 	/* Everything known. */
 	dev = json_object_array_get_idx(devices, 0);
 	assert_true(json_object_is_type(dev, json_type_object));
-	assert_int_equal(json_object_object_length(dev), 22);
+	assert_int_equal(json_object_object_length(dev), 23);
 	link = get(dev, "exclusive_cores", json_type_array);
 	assert_int_equal(json_object_array_length(link), 2);
 	assert_int_equal(json_object_get_int(json_object_array_get_idx(link, 0)), 1);
@@ -298,7 +353,15 @@ static void test_json_devices(void **state)
 	check_str(dev, "compute_mode", "shared");
 	check_int(dev, "reset_count", 2);
 	assert_false(json_object_get_boolean(get(dev, "wedged", json_type_boolean)));
-	check_str(dev, "throttle_reasons", "none");
+	check_str(dev, "throttle_reasons", "power_cap");
+	/* Version 4: the power cap, in watts */
+	ecc = get(dev, "power", json_type_object);
+	assert_int_equal(json_object_object_length(ecc), 5);
+	assert_true(json_object_get_double(get(ecc, "power_w", json_type_double)) == 100.5);
+	check_int(ecc, "cap_w", 100);
+	check_int(ecc, "cap_min_w", 65);
+	check_int(ecc, "cap_max_w", 270);
+	check_int(ecc, "throttled_ns", 5000000000LL);
 	check_int(dev, "index", 0);
 	check_int(dev, "minor", 0);
 	check_str(dev, "device_node", "/dev/accel/accel0");
@@ -320,8 +383,9 @@ static void test_json_devices(void **state)
 
 	/* NUMA node and link unknown: null, still present. */
 	dev = json_object_array_get_idx(devices, 1);
-	assert_int_equal(json_object_object_length(dev), 22);
+	assert_int_equal(json_object_object_length(dev), 23);
 	get(dev, "ecc", json_type_null);
+	get(dev, "power", json_type_null);
 	get(dev, "exclusive_cores", json_type_null);
 	get(dev, "serial_number", json_type_null);
 	get(dev, "uuid", json_type_null);
@@ -368,7 +432,7 @@ static void test_json_empty(void **state)
 	(void)state;
 	text = capture(json, NULL, 0);
 	root = parse(text);
-	check_int(root, "schema_version", 3);
+	check_int(root, "schema_version", 4);
 	devices = get(root, "devices", json_type_array);
 	assert_int_equal(json_object_array_length(devices), 0);
 	json_object_put(root);
@@ -449,6 +513,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sysfs_formats),
+		cmocka_unit_test(test_throttle_reasons),
 		cmocka_unit_test(test_format_link),
 		cmocka_unit_test(test_table_one),
 		cmocka_unit_test(test_table_four),
