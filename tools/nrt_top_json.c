@@ -11,6 +11,7 @@
 
 #include <json.h>
 
+#include "nrt_facts.h"
 #include "nrt_json.h"
 #include "nrt_top_json.h"
 
@@ -43,6 +44,27 @@ static void nrt_top_json_str(struct json_object *o, const char *key,
 static double nrt_top_json_scaled(uint64_t v, double scale)
 {
 	return v == NRT_TOP_NA ? -1 : (double)v / scale;
+}
+
+/* Why the NeuronCores are slowed (hardware interface 1.8); null without. */
+static void nrt_top_json_throttle(struct json_object *dj, const struct nrt_top_dev *d,
+				  bool *ok)
+{
+	struct json_object *t, *reasons;
+	unsigned int i;
+
+	if (!d->have_throttle) {
+		nrt_json_null(dj, "throttle", ok);
+		return;
+	}
+	t = nrt_json_child(dj, "throttle", false, ok);
+	reasons = nrt_json_child(t, "reasons", true, ok);
+	for (i = 0; i < NRT_THROTTLE_NREASONS; i++)
+		if (d->throttle & (1u << i))
+			nrt_json_add(reasons, NULL, *ok ?
+				     json_object_new_string(nrt_throttle_names[i]) : NULL, ok);
+	nrt_top_json_u64(t, "throttled_ns", d->ctr[NRT_TOP_DEV_THROTTLED_NS], ok);
+	nrt_top_json_num(t, "ratio", d->throttle_util, ok);
 }
 
 static void nrt_top_json_cores(struct json_object *dj, const struct nrt_top_dev *d,
@@ -152,6 +174,8 @@ static void nrt_top_json_dev(struct json_object *devs, const struct nrt_top_dev 
 	nrt_top_json_num(dj, "temperature_crit_c", nrt_top_json_scaled(d->temp_crit_mc, 1e3), ok);
 	nrt_top_json_num(dj, "power_w", nrt_top_json_scaled(d->power_uw, 1e6), ok);
 	nrt_top_json_num(dj, "power_max_w", nrt_top_json_scaled(d->power_max_uw, 1e6), ok);
+	nrt_top_json_num(dj, "power_cap_w", nrt_top_json_scaled(d->power_cap_uw, 1e6), ok);
+	nrt_top_json_throttle(dj, d, ok);
 	nrt_top_json_links(dj, d, ok);
 }
 

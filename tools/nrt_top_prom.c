@@ -17,6 +17,7 @@
 
 #include <microhttpd.h>
 
+#include "nrt_facts.h"
 #include "nrt_tool.h"
 #include "nrt_top_prom.h"
 
@@ -25,6 +26,7 @@ enum nrt_top_prom_scope {
 	NRT_TOP_PROM_CORE,
 	NRT_TOP_PROM_LINK,
 	NRT_TOP_PROM_PROC,
+	NRT_TOP_PROM_REASON,     /* per device and throttle reason */
 };
 
 /* Where a metric's value comes from. */
@@ -37,6 +39,7 @@ enum nrt_top_prom_src {
 	NRT_TOP_PROM_TEMP,       /* the device's temperature, if any */
 	NRT_TOP_PROM_LINK_UP,    /* 1 if the port is up, 0 if not */
 	NRT_TOP_PROM_NCORES,     /* the device's number of cores */
+	NRT_TOP_PROM_THROTTLE,   /* 1 if the device is throttled for reason @off */
 };
 
 struct nrt_top_prom_metric {
@@ -96,6 +99,16 @@ static const struct nrt_top_prom_metric nrt_top_prom_metrics[] = {
 	  "Critical chip temperature (hwmon temp1_crit).", DEV_U64(temp_crit_mc), 1e-3 },
 	{ "trn_power_watts", "gauge", "Power drawn by the device.", DEV_U64(power_uw), 1e-6 },
 	{ "trn_power_max_watts", "gauge", "Power limit of the device.", DEV_U64(power_max_uw), 1e-6 },
+	{ "trn_power_cap_watts", "gauge", "Power cap of the device (hwmon power1_cap).",
+	  DEV_U64(power_cap_uw), 1e-6 },
+	{ "trn_throttle_active", "gauge",
+	  "1 if the NeuronCores are slowed for the reason (power_cap, thermal, unknown), else 0.",
+	  NRT_TOP_PROM_REASON, NRT_TOP_PROM_THROTTLE, 0, 1 },
+	{ "trn_throttle_seconds_total", "counter", "Time the NeuronCores ran slowed.",
+	  DEV_CTR(THROTTLED_NS), 1e-9 },
+	{ "trn_throttle_ratio", "gauge",
+	  "Share of the last interval the NeuronCores ran slowed (0 to 1).",
+	  DEV_DBL(throttle_util), 0 },
 	{ "trn_core_busy_seconds_total", "counter", "Time the NeuronCore ran programs.",
 	  CORE_CTR(BUSY_NS), 1e-9 },
 	{ "trn_core_tensor_busy_seconds_total", "counter", "Time the tensor engine was busy.",
@@ -214,6 +227,11 @@ static bool nrt_top_prom_value(const struct nrt_top_prom_metric *m,
 	case NRT_TOP_PROM_NCORES:
 		u = d->num_cores;
 		break;
+	case NRT_TOP_PROM_THROTTLE:
+		if (!d->have_throttle)
+			return false;
+		u = !!(d->throttle & (1u << m->off));
+		break;
 	case NRT_TOP_PROM_U64:
 	default:
 		memcpy(&u, p, sizeof(u));
@@ -291,6 +309,17 @@ static bool nrt_top_prom_family(FILE *out, const struct nrt_top_prom_metric *m,
 				snprintf(labels, sizeof(labels), "%s,port=\"%u\"", dl,
 					 d->links[j].port);
 				ok &= nrt_top_prom_sample(out, m, d, &d->links[j], labels);
+			}
+			break;
+		case NRT_TOP_PROM_REASON:
+			for (j = 0; j < NRT_THROTTLE_NREASONS; j++) {
+				const struct nrt_top_prom_metric mj = { .name = m->name,
+					.scope = m->scope, .src = m->src, .off = j,
+					.scale = m->scale };
+
+				snprintf(labels, sizeof(labels), "%s,reason=\"%s\"", dl,
+					 nrt_throttle_names[j]);
+				ok &= nrt_top_prom_sample(out, &mj, d, d, labels);
 			}
 			break;
 		case NRT_TOP_PROM_PROC:

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "nrt.h"
+#include "nrt_facts.h"
 #include "nrt_top_snap.h"
 
 #define NRT_TOP_DRIVER "trn"
@@ -44,6 +45,7 @@ const char *const nrt_top_dev_ctr_names[NRT_TOP_DEV_NCTRS] = {
 	[NRT_TOP_DEV_HBM_PEAK] = "hbm_peak",
 	[NRT_TOP_DEV_ECC_CORRECTED] = "ecc_corrected",
 	[NRT_TOP_DEV_ECC_UNCORRECTED] = "ecc_uncorrected",
+	[NRT_TOP_DEV_THROTTLED_NS] = "throttled_ns",
 };
 
 /* --- attributes ------------------------------------------------------------ */
@@ -108,7 +110,7 @@ static void nrt_top_read_hwmon(int devfd, struct nrt_top_dev *d)
 	DIR *dir;
 
 	d->temp_max_mc = d->temp_crit_mc = NRT_TOP_NA;
-	d->power_uw = d->power_max_uw = NRT_TOP_NA;
+	d->power_uw = d->power_max_uw = d->power_cap_uw = NRT_TOP_NA;
 	fd = openat(devfd, "hwmon", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	dir = fd < 0 ? NULL : fdopendir(fd);
 	if (!dir) {
@@ -139,6 +141,7 @@ static void nrt_top_read_hwmon(int devfd, struct nrt_top_dev *d)
 	d->power_max_uw = nrt_top_read_u64(hw, "power1_rated_max");
 	if (d->power_max_uw == NRT_TOP_NA)
 		d->power_max_uw = nrt_top_read_u64(hw, "power1_max");
+	d->power_cap_uw = nrt_top_read_u64(hw, "power1_cap");
 	close(hw);
 }
 
@@ -179,7 +182,7 @@ static void nrt_top_read_link(int devfd, unsigned int port, struct nrt_top_link 
 /* Everything of one device; @d has its accel name, minor and BDF. */
 static void nrt_top_read_dev(int devfd, struct nrt_top_dev *d)
 {
-	char path[64];
+	char path[64], reasons[64];
 	uint64_t v;
 	unsigned int i, c;
 	int fd;
@@ -212,7 +215,11 @@ static void nrt_top_read_dev(int devfd, struct nrt_top_dev *d)
 	for (i = 0; i < d->num_links; i++)
 		nrt_top_read_link(devfd, i, &d->links[i]);
 	nrt_top_read_hwmon(devfd, d);
+	d->have_throttle = nrt_top_read_str(devfd, "throttle_reasons", reasons,
+					    sizeof(reasons)) &&
+			   nrt_facts_parse_throttle(reasons, &d->throttle);
 	d->dma_bps = d->dma_util = d->link_tx_bps = d->link_rx_bps = -1;
+	d->throttle_util = -1;
 }
 
 /*
@@ -368,6 +375,8 @@ static void nrt_top_dev_delta(struct nrt_top_dev *d, const struct nrt_top_dev *p
 	/* dma_busy_ns adds up the engines: a share of all of them */
 	d->dma_util = nrt_top_ratio(p->ctr[NRT_TOP_DEV_DMA_BUSY_NS],
 				    d->ctr[NRT_TOP_DEV_DMA_BUSY_NS], dt, d->dma_engines);
+	d->throttle_util = nrt_top_ratio(p->ctr[NRT_TOP_DEV_THROTTLED_NS],
+					 d->ctr[NRT_TOP_DEV_THROTTLED_NS], dt, 1);
 	for (i = 0; i < d->num_links && i < p->num_links; i++) {
 		struct nrt_top_link *l = &d->links[i];
 

@@ -61,6 +61,7 @@ enum nrt_top_dev_ctr {
 	NRT_TOP_DEV_HBM_PEAK,
 	NRT_TOP_DEV_ECC_CORRECTED,
 	NRT_TOP_DEV_ECC_UNCORRECTED,
+	NRT_TOP_DEV_THROTTLED_NS,       /* hardware interface 1.8 */
 	NRT_TOP_DEV_NCTRS
 };
 
@@ -107,12 +108,17 @@ struct nrt_top_dev {
 	uint64_t temp_crit_mc;
 	uint64_t power_uw;       /* microwatts */
 	uint64_t power_max_uw;
+	uint64_t power_cap_uw;   /* power1_cap (1.8) */
+	/* throttle_reasons (1.8): NRT_THROTTLE_* of nrt_facts.h */
+	bool have_throttle;
+	uint32_t throttle;
 	struct nrt_top_core cores[NRT_TOP_MAX_CORES];
 	unsigned int num_links;
 	struct nrt_top_link links[NRT_TOP_MAX_LINKS];
 	/* rates from the previous snapshot */
 	double dma_bps;          /* bytes per second; <0 unknown */
 	double dma_util;         /* delta dma_busy_ns / delta wall time; <0 unknown */
+	double throttle_util;    /* delta throttled_ns / delta wall time; <0 unknown */
 	double link_tx_bps;      /* sum over the ports; <0 unknown */
 	double link_rx_bps;
 };

@@ -6,7 +6,8 @@
  *
  *   title bar: version, devices, processes, interval, time
  *   device tabs (interactive, more than one device)
- *   per device shown: identity, temperature and power; a bar per core;
+ *   per device shown: identity, temperature and power; why it is
+ *   throttled, if it is; a bar per core;
  *     HBM bar; DMA and link throughput; jobs and errors; ports ('l')
  *   process table ('p'), sorted by a column ('s')
  *   key bar (interactive)
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "nrt_facts.h"
 #include "nrt_tool.h"
 #include "nrt_top_view.h"
 
@@ -247,9 +249,35 @@ static int nrt_top_dev_title(struct nrt_top_grid *g, int y,
 	x = nrt_top_puts(g, x + 3, y, ta, t);
 	x = nrt_top_puts(g, x, y, NRT_TOP_A_DIM, tmax);
 	x = nrt_top_puts(g, x + 2, y, NRT_TOP_A_NORMAL, p);
-	if (d->power_max_uw != NRT_TOP_NA)
+	/* A cap below the rating is what limits the device */
+	if (d->power_cap_uw != NRT_TOP_NA && d->power_max_uw != NRT_TOP_NA &&
+	    d->power_cap_uw < d->power_max_uw)
+		nrt_top_printf(g, x, y, NRT_TOP_A_DIM, " (cap %.0f W)",
+			       (double)d->power_cap_uw / 1e6);
+	else if (d->power_max_uw != NRT_TOP_NA)
 		nrt_top_printf(g, x, y, NRT_TOP_A_DIM, " (max %.0f W)",
 			       (double)d->power_max_uw / 1e6);
+	return y + 1;
+}
+
+/*
+ * While the NeuronCores are throttled (hardware interface 1.8), a line that
+ * says why and for how much of the last interval; nothing otherwise.
+ */
+static int nrt_top_dev_throttle(struct nrt_top_grid *g, int y,
+				const struct nrt_top_dev *d)
+{
+	char why[64], pct[NRT_TOP_VAL_LEN];
+	int x;
+
+	if (!d->have_throttle || !d->throttle)
+		return y;
+	nrt_facts_format_throttle(d->throttle, why, sizeof(why));
+	x = nrt_top_puts(g, 0, y, NRT_TOP_A_ALERT, "Throttled ");
+	x = nrt_top_puts(g, x, y, NRT_TOP_A_ALERT, why);
+	if (d->throttle_util >= 0)
+		nrt_top_printf(g, x, y, NRT_TOP_A_NORMAL, "  %s of the last interval",
+			       nrt_top_pct(d->throttle_util, pct));
 	return y + 1;
 }
 
@@ -385,6 +413,7 @@ static int nrt_top_dev_block(struct nrt_top_grid *g, int y,
 			     const struct nrt_top_dev *d, const struct nrt_top_view *v)
 {
 	y = nrt_top_dev_title(g, y, d);
+	y = nrt_top_dev_throttle(g, y, d);
 	y = nrt_top_dev_cores(g, y, d);
 	y = nrt_top_dev_memory(g, y, d);
 	y = nrt_top_dev_traffic(g, y, d);

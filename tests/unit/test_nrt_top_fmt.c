@@ -314,6 +314,63 @@ static void prometheus(void **state)
 }
 
 /*
+ * Throttling (interface 1.8): the cap, the reasons, the throttled time and
+ * its share of the interval, in JSON and Prometheus; a device without them
+ * has null and no samples.
+ */
+static void throttle(void **state)
+{
+	struct tree *t = *state;
+	struct nrt_top_snap a, b;
+	struct json_object *doc;
+	char *text;
+
+	standard_tree(t);
+	attr(t, "0000:01:00.0", "throttle_reasons", "thermal,power_cap");
+	attr(t, "0000:01:00.0", "stats/throttled_ns", "1000");
+	attr(t, "0000:01:00.0", "hwmon/hwmon3/power1_cap", "50000000");
+	collect(&a);
+	advance(t);
+	attr(t, "0000:01:00.0", "stats/throttled_ns", "%llu",
+	     (unsigned long long)(1000 + SEC / 4));
+	collect_after(&b, &a, SEC);
+	doc = json_of(&b);
+	assert_true(fabs(json_object_get_double(get(doc, "devices.0.power_cap_w")) - 50) < 1e-9);
+	assert_int_equal(json_object_array_length(get(doc, "devices.0.throttle.reasons")), 2);
+	assert_string_equal(json_object_get_string(get(doc, "devices.0.throttle.reasons.0")),
+			    "power_cap");
+	assert_string_equal(json_object_get_string(get(doc, "devices.0.throttle.reasons.1")),
+			    "thermal");
+	assert_int_equal(json_object_get_int64(get(doc, "devices.0.throttle.throttled_ns")),
+			 1000 + SEC / 4);
+	assert_true(fabs(json_object_get_double(get(doc, "devices.0.throttle.ratio")) - 0.25)
+		    < 1e-9);
+	assert_null(get(doc, "devices.1.throttle"));
+	assert_null(get(doc, "devices.1.power_cap_w"));
+	json_object_put(doc);
+
+	text = prom_text(&b);
+	assert_non_null(strstr(text, "# TYPE trn_throttle_active gauge\n"));
+	assert_non_null(strstr(text,
+		"trn_throttle_active{device=\"0\",pci_bdf=\"0000:01:00.0\",reason=\"power_cap\"} 1\n"));
+	assert_non_null(strstr(text,
+		"trn_throttle_active{device=\"0\",pci_bdf=\"0000:01:00.0\",reason=\"thermal\"} 1\n"));
+	assert_non_null(strstr(text,
+		"trn_throttle_active{device=\"0\",pci_bdf=\"0000:01:00.0\",reason=\"unknown\"} 0\n"));
+	assert_non_null(strstr(text,
+		"trn_throttle_seconds_total{device=\"0\",pci_bdf=\"0000:01:00.0\"} 0.250001\n"));
+	assert_non_null(strstr(text,
+		"trn_throttle_ratio{device=\"0\",pci_bdf=\"0000:01:00.0\"} 0.25\n"));
+	assert_non_null(strstr(text,
+		"trn_power_cap_watts{device=\"0\",pci_bdf=\"0000:01:00.0\"} 50\n"));
+	assert_null(strstr(text, "trn_throttle_active{device=\"1\""));
+	assert_null(strstr(text, "trn_throttle_seconds_total{device=\"1\""));
+	free(text);
+	nrt_top_snap_free(&a);
+	nrt_top_snap_free(&b);
+}
+
+/*
  * What the driver does not provide has no sample; labels are escaped, and
  * a process name (which any process sets) reaches them printable only.
  */
@@ -349,6 +406,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(json_document, setup, teardown),
 		cmocka_unit_test_setup_teardown(json_unknown, setup, teardown),
 		cmocka_unit_test_setup_teardown(prometheus, setup, teardown),
+		cmocka_unit_test_setup_teardown(throttle, setup, teardown),
 		cmocka_unit_test_setup_teardown(prometheus_unknown, setup, teardown),
 	};
 

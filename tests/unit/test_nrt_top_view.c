@@ -102,6 +102,8 @@ static void screen(void **state)
 	assert_non_null(strstr(text, "50.0% "));
 	assert_null(strstr(text, "    200 "));
 	assert_non_null(strstr(text, "h:Help q:Quit"));
+	/* Not throttled: no such line */
+	assert_null(strstr(text, "Throttled"));
 	free(text);
 
 	/* Every size draws without a fault, within the grid. */
@@ -305,10 +307,40 @@ static void keys(void **state)
 	assert_int_equal(nrt_top_view_key(&v, NRT_TOP_KEY_F10, 1), NRT_TOP_QUIT);
 }
 
+/* A capped, throttled device (interface 1.8): its cap and why it is slowed. */
+static void screen_throttled(void **state)
+{
+	struct tree *t = *state;
+	struct nrt_top_snap a, b;
+	struct nrt_top_view v;
+	char *text;
+	int rows;
+
+	standard_tree(t);
+	attr(t, "0000:01:00.0", "throttle_reasons", "power_cap");
+	attr(t, "0000:01:00.0", "stats/throttled_ns", "0");
+	attr(t, "0000:01:00.0", "hwmon/hwmon3/power1_cap", "50000000");
+	collect(&a);
+	advance(t);
+	attr(t, "0000:01:00.0", "stats/throttled_ns", "%llu", (unsigned long long)(SEC / 2));
+	collect_after(&b, &a, SEC);
+	nrt_top_view_init(&v, 1, "0.4.0");
+	text = render(&b, &v, 80, 24, &rows);
+	if (getenv("NRT_TOP_TEST_SHOW"))
+		fputs(text, stderr);
+	assert_non_null(strstr(text, "51.5 C (max 95 C)  23.4 W (cap 50 W)\n"
+				     "Throttled power_cap  50.0% of the last interval\n"
+				     "NC0 ["));
+	free(text);
+	nrt_top_snap_free(&a);
+	nrt_top_snap_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(screen, setup, teardown),
+		cmocka_unit_test_setup_teardown(screen_throttled, setup, teardown),
 		cmocka_unit_test_setup_teardown(screen_batch_and_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(process_sort, setup, teardown),
 		cmocka_unit_test(keys),
