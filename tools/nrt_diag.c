@@ -11,6 +11,7 @@
 
 #include "nrt.h"
 #include "nrt_diag.h"
+#include "nrt_facts.h"
 #include "nrt_json.h"
 #include "nrt_tool.h"
 
@@ -234,4 +235,17 @@ void nrt_diag_report_free(struct nrt_diag_report *r)
 {
 	free(r->v);
 	memset(r, 0, sizeof(*r));
+}
+
+/* The remedy of the reasons: the cap, the cooling, or both. */
+const char *nrt_diag_throttle_remedy(const char *reasons)
+{
+	uint32_t m;
+
+	nrt_facts_parse_throttle(reasons, &m);
+	if (m == NRT_THROTTLE_POWER_CAP)
+		return "raise the power cap (hwmon power1_cap) if the work needs full speed";
+	if (m == NRT_THROTTLE_THERMAL)
+		return "check the cooling (fans, airflow, inlet temperature)";
+	return "check the cooling and the power cap (hwmon power1_cap)";
 }

@@ -122,4 +122,10 @@ struct json_object *nrt_diag_json(const struct nrt_diag_report *r);
 
 void nrt_diag_report_free(struct nrt_diag_report *r);
 
+/*
+ * nrt_diag_throttle_remedy() - what to do about a device throttled for
+ * @reasons (a throttle_reasons line); every level's throttle check
+ */
+const char *nrt_diag_throttle_remedy(const char *reasons);
+
 #endif /* NRT_DIAG_H */

@@ -16,7 +16,11 @@
  * Floors: a bandwidth below --min-dma-bw (MB/s) fails, and so does one
  * below --min-relative times the median of the devices (of the links, for
  * peer DMA): a throttled, capped or hot device stands out from its
- * neighbours on any host, fast or slow.
+ * neighbours on any host, fast or slow. Each level also has a "throttle"
+ * check: a device whose NeuronCores were slowed while the level worked on
+ * it (hardware interface 1.8: a power cap it met, or heat) fails, naming
+ * the reasons, since it cannot give what the floors and the load assume;
+ * that is the cause to look at when a floor fails on it too.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -66,6 +70,11 @@ struct dut {
 	int64_t temp_peak;
 	uint64_t ecc_before;
 	double seconds;
+	/* throttling while the level works (throttle_*()) */
+	bool throttle_known;            /* the driver has throttle_reasons */
+	uint32_t throttle_seen;         /* NRT_THROTTLE_* seen */
+	uint64_t throttled_before;      /* stats/throttled_ns at the start */
+	double work_start;
 };
 
 static double now_s(void)
@@ -152,6 +161,81 @@ static void duts_close(struct dut *d, size_t n)
 		nrt_device_close(d[i].dev);
 	}
 	free(d);
+}
+
+/* --- throttling ----------------------------------------------------------- */
+
+/* What the device says now: add its reasons to those seen. */
+static void throttle_sample(struct dut *d, size_t n)
+{
+	struct nrt_facts f;
+	uint32_t m;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!d[i].dev || !d[i].throttle_known)
+			continue;
+		nrt_facts_read(d[i].sysfs_dir, &f);
+		if (nrt_facts_parse_throttle(f.throttle_reasons, &m))
+			d[i].throttle_seen |= m;
+	}
+}
+
+/* The level starts its work: what the devices say before it. */
+static void throttle_begin(struct dut *d, size_t n)
+{
+	struct nrt_facts f;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!d[i].dev)
+			continue;
+		nrt_facts_read(d[i].sysfs_dir, &f);
+		d[i].throttle_known = f.throttle_reasons[0] != '\0';
+		d[i].throttle_seen = 0;
+		d[i].throttled_before = f.throttled_ns;
+		d[i].work_start = now_s();
+	}
+	throttle_sample(d, n);
+}
+
+/* The level's work is done: a device slowed meanwhile fails, saying why. */
+static void throttle_report(struct nrt_diag_report *r, unsigned int level, struct dut *d,
+			    size_t n)
+{
+	double secs, slowed;
+	struct nrt_facts f;
+	char names[64];
+	size_t i;
+
+	throttle_sample(d, n);
+	for (i = 0; i < n; i++) {
+		if (!d[i].dev)
+			continue;
+		if (!d[i].throttle_known) {
+			nrt_diag_add(r, "throttle", level, (int)d[i].index, d[i].bdf,
+				     NRT_DIAG_SKIP, NULL,
+				     "not supported by this driver (no throttle_reasons attribute)");
+			continue;
+		}
+		nrt_facts_read(d[i].sysfs_dir, &f);
+		secs = now_s() - d[i].work_start;
+		slowed = f.throttled_ns != NRT_FACT_NA && d[i].throttled_before != NRT_FACT_NA &&
+			 f.throttled_ns >= d[i].throttled_before ?
+			 (f.throttled_ns - d[i].throttled_before) / 1e9 : 0;
+		if (slowed > 0 && !d[i].throttle_seen)
+			d[i].throttle_seen = NRT_THROTTLE_UNKNOWN;
+		if (!d[i].throttle_seen) {
+			nrt_diag_add(r, "throttle", level, (int)d[i].index, d[i].bdf,
+				     NRT_DIAG_PASS, NULL, "not throttled in %.1f s of work", secs);
+			continue;
+		}
+		nrt_facts_format_throttle(d[i].throttle_seen, names, sizeof(names));
+		nrt_diag_add(r, "throttle", level, (int)d[i].index, d[i].bdf, NRT_DIAG_FAIL,
+			     nrt_diag_throttle_remedy(names),
+			     "throttled (%s) for %.1f s of %.1f s of work: the NeuronCores run below full speed",
+			     names, slowed, secs);
+	}
 }
 
 /* --- DMA ----------------------------------------------------------------- */
@@ -438,8 +522,11 @@ void nrt_diag_level2(struct nrt_diag_report *r, const struct nrt_diag_opts *o)
 	n = duts_open(r, &d);
 	if (!n)
 		return;
+	throttle_begin(d, n);
 	level2_dma(r, o, d, n);
+	throttle_sample(d, n);
 	level2_compute(r, d, n);
+	throttle_report(r, 2, d, n);
 	duts_close(d, n);
 }
 
@@ -569,6 +656,7 @@ static void level3_load(struct nrt_diag_report *r, const struct nrt_diag_opts *o
 	end = now_s() + o->duration_s;
 	while (now_s() < end) {
 		sample_temps(d, n);
+		throttle_sample(d, n);
 		usleep(500 * 1000);
 	}
 	sample_temps(d, n);
@@ -730,7 +818,9 @@ void nrt_diag_level3(struct nrt_diag_report *r, const struct nrt_diag_opts *o)
 	n = duts_open(r, &d);
 	if (!n)
 		return;
+	throttle_begin(d, n);
 	level3_load(r, o, d, n);
+	throttle_report(r, 3, d, n);
 	level3_peer(r, o, d, n);
 	duts_close(d, n);
 }

@@ -192,6 +192,30 @@ static void nrt_diag_ecc(struct nrt_diag_report *r, const struct nrt_diag_dev *d
 			     f->ecc_corrected == NRT_FACT_NA ? 0 : f->ecc_corrected, retired);
 }
 
+/*
+ * Power: the device keeps its average at the cap by throttling, so a reading
+ * may pass the cap for a moment; only power far above it, and staying
+ * there, fails.
+ */
+#define POWER_OVER 1.25
+#define POWER_SAMPLES 4
+#define POWER_SAMPLE_MS 250
+
+/* Whether the power stays above POWER_OVER x @limit, sampled a second. */
+static bool nrt_diag_power_sustained(const struct nrt_diag_dev *d, int64_t limit)
+{
+	int64_t p;
+	int i;
+
+	for (i = 0; i < POWER_SAMPLES; i++) {
+		usleep(POWER_SAMPLE_MS * 1000);
+		p = nrt_facts_read_power(d->dir);
+		if (p >= 0 && p <= POWER_OVER * limit)
+			return false;
+	}
+	return true;
+}
+
 static void nrt_diag_sensors(struct nrt_diag_report *r, const struct nrt_diag_dev *d)
 {
 	const struct nrt_facts *f = &d->f;
@@ -213,11 +237,13 @@ static void nrt_diag_sensors(struct nrt_diag_report *r, const struct nrt_diag_de
 	if (f->power < 0 || limit <= 0)
 		nrt_diag_add(r, "power", 1, d->index, d->bdf, NRT_DIAG_SKIP, NULL,
 			     "no power sensor (hwmon power1_input, power1_rated_max)");
-	else if (f->power > limit)
+	else if (f->power > POWER_OVER * limit && nrt_diag_power_sustained(d, limit))
 		nrt_diag_add(r, "power", 1, d->index, d->bdf, NRT_DIAG_FAIL,
 			     "check the power supply and the power cap (hwmon power1_cap)",
-			     "%.1f W, above its %s of %.1f W", f->power / 1e6,
-			     f->power_cap > 0 ? "cap" : "rating", limit / 1e6);
+			     "%.1f W, more than %.0f%% of its %s of %.1f W for %.1f s",
+			     f->power / 1e6, POWER_OVER * 100,
+			     f->power_cap > 0 ? "cap" : "rating", limit / 1e6,
+			     POWER_SAMPLES * POWER_SAMPLE_MS / 1e3);
 	else
 		nrt_diag_add(r, "power", 1, d->index, d->bdf, NRT_DIAG_PASS, NULL,
 			     "%.1f W, %s %.1f W", f->power / 1e6,
@@ -246,7 +272,7 @@ static void nrt_diag_state(struct nrt_diag_report *r, const struct nrt_diag_dev 
 			     "throttle_reasons");
 	else if (strcmp(f->throttle_reasons, "none"))
 		nrt_diag_add(r, "throttle", 1, d->index, d->bdf, NRT_DIAG_WARN,
-			     "check the cooling and the power cap (hwmon power1_cap)",
+			     nrt_diag_throttle_remedy(f->throttle_reasons),
 			     "throttled: %s", f->throttle_reasons);
 	else
 		nrt_diag_add(r, "throttle", 1, d->index, d->bdf, NRT_DIAG_PASS, NULL,

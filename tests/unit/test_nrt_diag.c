@@ -256,6 +256,42 @@ static void test_unlogged_pages(void **state)
 	nrt_diag_report_free(&r);
 }
 
+/*
+ * The power cap (interface 1.8): throttling is a warning whose remedy names
+ * its cause; power a little above the cap passes (the device holds its
+ * average there), far above it for a second fails.
+ */
+static void test_power_cap(void **state)
+{
+	struct tree *t = *state;
+	struct nrt_diag_report r;
+	const struct nrt_diag_result *res;
+
+	add_fn(t, "0000:01:00.0", "trn");
+	add_fn(t, "0000:02:00.0", "trn");
+	add_fn(t, "0000:03:00.0", "trn");
+	put(t, "0000:01:00.0", "throttle_reasons", "power_cap\n");
+	put(t, "0000:01:00.0", "hwmon/hwmon3/power1_cap", "100000000\n");
+	put(t, "0000:01:00.0", "hwmon/hwmon3/power1_input", "110000000\n");
+	put(t, "0000:02:00.0", "throttle_reasons", "none\n");
+	put(t, "0000:02:00.0", "hwmon/hwmon3/power1_cap", "65000000\n");
+	put(t, "0000:02:00.0", "hwmon/hwmon3/power1_input", "90000000\n");
+	put(t, "0000:03:00.0", "throttle_reasons", "thermal\n");
+	run_level1(t, &r, 3);
+	assert_int_equal(nrt_diag_verdict(&r), NRT_DIAG_UNHEALTHY);
+	expect(&r, "throttle", "0000:01:00.0", NRT_DIAG_WARN, "throttled: power_cap");
+	res = find(&r, "throttle", "0000:01:00.0");
+	assert_non_null(strstr(res->remedy, "power1_cap"));
+	expect(&r, "power", "0000:01:00.0", NRT_DIAG_PASS, "110.0 W, cap 100.0 W");
+	expect(&r, "power", "0000:02:00.0", NRT_DIAG_FAIL,
+	       "90.0 W, more than 125% of its cap of 65.0 W for 1.0 s");
+	expect(&r, "throttle", "0000:03:00.0", NRT_DIAG_WARN, "throttled: thermal");
+	res = find(&r, "throttle", "0000:03:00.0");
+	assert_non_null(strstr(res->remedy, "cooling"));
+	expect(&r, "power", "0000:03:00.0", NRT_DIAG_PASS, "60.0 W, rating 270.0 W");
+	nrt_diag_report_free(&r);
+}
+
 static void test_no_driver(void **state)
 {
 	struct tree *t = *state;
@@ -351,6 +387,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_failures, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retired_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unlogged_pages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_power_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_driver, setup, teardown),
 		cmocka_unit_test(test_report),
 	};
