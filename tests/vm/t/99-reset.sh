@@ -9,7 +9,9 @@
 #   goes on, and once the process is gone the device's memory is as before;
 # - PCIe errors injected through the host's QMP agent (AER): a non-fatal
 #   one (COMP_TIME) and a fatal one (MALF_TLP, recovered by a reset of the
-#   link); after each the device runs jobs.
+#   link); after each the device runs jobs;
+# - the power cap root set (hwmon power1_cap, interface 1.8) outlives the
+#   reset.
 # Last of the tests: a reset disturbs the device.
 # budget: 400 s
 . "$TRNVM_REPO/tests/vm/lib.sh"
@@ -52,6 +54,14 @@ count() { cat "$D/reset_count"; }
 klines() { dmesg | grep -c -- "$1"; }
 state() { echo "$(cat "$D/hbm_used") $(cat "$D/host_used") $(cat "$D/buffer_objects")"; }
 base=$(state)
+# The power cap root set (interface 1.8) is set again after the reset,
+# which gives the device its default back.
+hw=$(grep -l '^trn$' "$D"/hwmon/hwmon*/name 2>/dev/null | head -n 1)
+hw=${hw%/name}
+if [ -n "$hw" ] && [ -e "$hw/power1_cap" ]; then
+	capmin=$(cat "$hw/power1_cap_min")
+	echo "$capmin" > "$hw/power1_cap"
+fi
 before=$(count) flr0=$(klines "function level reset: the device is back")
 out=$("$RESET" --timeout 20 "$bdf" 2>&1)
 st=$?
@@ -62,6 +72,10 @@ check "reset_count grew ($before -> $(count))" test "$(count)" -gt "$before"
 check "the kernel log says so" \
 	test "$(klines "function level reset: the device is back")" -gt "$flr0"
 check "a job runs after the reset" "$LOAD" -d "$idx" -c 0 -s 1 -m 4 -H 1
+if [ -n "${capmin:-}" ]; then
+	check_eq "the power cap root set survives the reset" "$(cat "$hw/power1_cap")" "$capmin"
+	cat "$hw/power1_cap_max" > "$hw/power1_cap"
+fi
 
 # --- a reset under jobs ---------------------------------------------------------------
 VICTIM=$TRNVM_REPO/build/tests/vm/reset_victim
