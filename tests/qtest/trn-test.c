@@ -742,6 +742,63 @@ static void test_power_throttle(void)
     trn_stop(&t);
 }
 
+/* Run a program of @n NOPs on NeuronCore 0; its busy time, ns. */
+static uint64_t nops_busy_ns(TrnTest *t, TrnDev *d, uint64_t va, unsigned n)
+{
+    uint64_t b0 = rd64(d, TRN_CORE_REG(0, TRN_CORE_BUSY_NS));
+    TrnRing r;
+
+    ring_open(t, &r, d, 2 * 4);
+    ring_context(t, &r, 1, d->root);
+    ring_put(t, &r, TRN_DMA_OP_EXEC, 0, 0, va, 0, (uint64_t)n * TRN_INSN_SIZE);
+    g_assert_cmpuint(ring_run(&r), ==, TRN_DMA_ERR_NONE);
+    return rd64(d, TRN_CORE_REG(0, TRN_CORE_BUSY_NS)) - b0;
+}
+
+/*
+ * Throttling slows real execution: the same program takes several times
+ * as long on a core at 1/8 of its speed (busy time, which counts the
+ * waits, and wall time alike), and every instruction still runs.
+ */
+static void test_power_slows_cores(void)
+{
+    const uint64_t va = 0x10000000, hbm = 0x200000;
+    const unsigned n = 4096, rounds = 3;
+    uint64_t free_ns = 0, slow_ns = 0, insns;
+    gint64 t0, free_us, slow_us;
+    unsigned i;
+    TrnTest t;
+    TrnDev d;
+
+    trn_start(&t, "-device trn,addr=04.0,hbm-size=16M,power-cap-min=10000");
+    trn_open(&t, &d, QPCI_DEVFN(4, 0));
+    /* Zeroed HBM: all NOPs */
+    pt_map_hbm(&d, va, hbm, (uint64_t)n * TRN_INSN_SIZE);
+    t0 = g_get_monotonic_time();
+    for (i = 0; i < rounds; i++) {
+        free_ns += nops_busy_ns(&t, &d, va, n);
+    }
+    free_us = g_get_monotonic_time() - t0;
+    /* An idle board's 60 W over a 10 W cap: down to 1/8 */
+    wr32(&d, TRN_REG_POWER_CAP, 10000);
+    throttle_wait(&t, &d, TRN_THROTTLE_POWER, 3000);
+    clock_ms(&t, 3000);
+    t0 = g_get_monotonic_time();
+    for (i = 0; i < rounds; i++) {
+        slow_ns += nops_busy_ns(&t, &d, va, n);
+    }
+    slow_us = g_get_monotonic_time() - t0;
+    g_test_message("%u x %u NOPs: %" PRIu64 " ns busy, %" PRId64 " us at full "
+                   "speed; %" PRIu64 " ns, %" PRId64 " us at 1/8", rounds, n,
+                   free_ns, free_us, slow_ns, slow_us);
+    g_assert_cmpuint(slow_ns, >, 3 * free_ns);
+    g_assert_cmpint(slow_us, >, free_us);
+    insns = rd64(&d, TRN_CORE_REG(0, TRN_CORE_INSNS));
+    g_assert_cmpuint(insns, ==, 2ULL * rounds * n);
+    trn_close(&d);
+    trn_stop(&t);
+}
+
 /* Properties that do not fit the board are refused at realize. */
 static void test_power_props(void)
 {
@@ -839,41 +896,6 @@ static void test_peer_two_exporters(void)
 }
 
 /*
- * The device behind root port rp1 (bus 1), whose BARs must lie in the
- * port's windows: map them first, then open the windows around them.
- */
-static void open_behind_port(TrnTest *t, TrnDev *d, QPCIDevice *rp)
-{
-    uint64_t b0, b2, n2;
-
-    trn_map(t, d, QPCI_DEVFN(1 << 5, 0), &n2);
-    b0 = d->bar0.addr;
-    b2 = d->bar2.addr;
-    qpci_config_writew(rp, PCI_MEMORY_BASE, (b0 >> 16) & 0xfff0);
-    qpci_config_writew(rp, PCI_MEMORY_LIMIT,
-                       ((b0 + TRN_BAR_REGS_SIZE - 1) >> 16) & 0xfff0);
-    qpci_config_writew(rp, PCI_PREF_MEMORY_BASE, (b2 >> 16) & 0xfff0);
-    qpci_config_writew(rp, PCI_PREF_MEMORY_LIMIT,
-                       ((b2 + n2 - 1) >> 16) & 0xfff0);
-    qpci_config_writel(rp, PCI_PREF_BASE_UPPER32, b2 >> 32);
-    qpci_config_writel(rp, PCI_PREF_LIMIT_UPPER32, (b2 + n2 - 1) >> 32);
-    g_assert_cmphex(rd32(d, TRN_REG_MAGIC), ==, TRN_MAGIC);
-    d->hbm = rd64(d, TRN_REG_HBM_SIZE);
-}
-
-/* Power the slot of @rp on or off: off unplugs what is in it. */
-static void slot_power(QPCIDevice *rp, bool on)
-{
-    uint8_t exp = qpci_find_capability(rp, PCI_CAP_ID_EXP, 0);
-    uint16_t ctl = qpci_config_readw(rp, exp + PCI_EXP_SLTCTL);
-
-    ctl &= ~(PCI_EXP_SLTCTL_PCC | PCI_EXP_SLTCTL_PIC);
-    ctl |= on ? PCI_EXP_SLTCTL_PWR_ON | PCI_EXP_SLTCTL_PWR_IND_ON
-              : PCI_EXP_SLTCTL_PWR_OFF | PCI_EXP_SLTCTL_PWR_IND_OFF;
-    qpci_config_writew(rp, exp + PCI_EXP_SLTCTL, ctl);
-}
-
-/*
  * Unplug a device while a peer copies from its HBM and into it, over and
  * over: the peer's worker must never touch the memory of the device that
  * went away (issue 12: hot-unplug). The copies fail with
@@ -960,6 +982,7 @@ int main(int argc, char **argv)
     qtest_add_func("/trn/ecc-poison", test_ecc_poison);
     qtest_add_func("/trn/power-throttle", test_power_throttle);
     qtest_add_func("/trn/power-props", test_power_props);
+    qtest_add_func("/trn/power-slows-cores", test_power_slows_cores);
     qtest_add_func("/trn/peer-two-exporters", test_peer_two_exporters);
     qtest_add_func("/trn/peer-unplug", test_peer_unplug);
     return g_test_run();

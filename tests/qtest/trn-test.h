@@ -424,4 +424,39 @@ static void map_peer(TrnDev *d, uint64_t va, unsigned port, uint32_t chip,
     }
 }
 
+/*
+ * The device behind root port rp1 (bus 1), whose BARs must lie in the
+ * port's windows: map them first, then open the windows around them.
+ */
+static void open_behind_port(TrnTest *t, TrnDev *d, QPCIDevice *rp)
+{
+    uint64_t b0, b2, n2;
+
+    trn_map(t, d, QPCI_DEVFN(1 << 5, 0), &n2);
+    b0 = d->bar0.addr;
+    b2 = d->bar2.addr;
+    qpci_config_writew(rp, PCI_MEMORY_BASE, (b0 >> 16) & 0xfff0);
+    qpci_config_writew(rp, PCI_MEMORY_LIMIT,
+                       ((b0 + TRN_BAR_REGS_SIZE - 1) >> 16) & 0xfff0);
+    qpci_config_writew(rp, PCI_PREF_MEMORY_BASE, (b2 >> 16) & 0xfff0);
+    qpci_config_writew(rp, PCI_PREF_MEMORY_LIMIT,
+                       ((b2 + n2 - 1) >> 16) & 0xfff0);
+    qpci_config_writel(rp, PCI_PREF_BASE_UPPER32, b2 >> 32);
+    qpci_config_writel(rp, PCI_PREF_LIMIT_UPPER32, (b2 + n2 - 1) >> 32);
+    g_assert_cmphex(rd32(d, TRN_REG_MAGIC), ==, TRN_MAGIC);
+    d->hbm = rd64(d, TRN_REG_HBM_SIZE);
+}
+
+/* Power the slot of @rp on or off: off unplugs what is in it. */
+static void slot_power(QPCIDevice *rp, bool on)
+{
+    uint8_t exp = qpci_find_capability(rp, PCI_CAP_ID_EXP, 0);
+    uint16_t ctl = qpci_config_readw(rp, exp + PCI_EXP_SLTCTL);
+
+    ctl &= ~(PCI_EXP_SLTCTL_PCC | PCI_EXP_SLTCTL_PIC);
+    ctl |= on ? PCI_EXP_SLTCTL_PWR_ON | PCI_EXP_SLTCTL_PWR_IND_ON
+              : PCI_EXP_SLTCTL_PWR_OFF | PCI_EXP_SLTCTL_PWR_IND_OFF;
+    qpci_config_writew(rp, exp + PCI_EXP_SLTCTL, ctl);
+}
+
 #endif /* TRN_TEST_H */
