@@ -42,6 +42,7 @@
 
 #define TRN_POWER_TAU_NS        (1000LL * 1000 * 1000)  /* averaging */
 #define TRN_POWER_GAIN          0.25    /* speed per tick per dynamic range */
+#define TRN_POWER_BAND          0.98    /* speed rises below this of the cap */
 #define TRN_POWER_HYST_MC       5000    /* thermal hysteresis */
 #define TRN_POWER_DEBT_MAX_NS   (200LL * 1000 * 1000)
 
@@ -156,8 +157,18 @@ void trn_power_tick(TrnState *s, int64_t dt, uint32_t power_mw,
     /* A first-order average over about a second */
     p->avg_mw += (power_mw - p->avg_mw) *
                  (1.0 - exp(-(double)dt / TRN_POWER_TAU_NS));
-    /* Integral control, damped by the average's lag */
-    p->power_speed += TRN_POWER_GAIN * (p->cap_mw - p->avg_mw) / range;
+    /*
+     * Integral control, damped by the average's lag; down while above the
+     * cap, up only below TRN_POWER_BAND of it, so that a load that draws
+     * about the cap holds a steady speed rather than flapping in and out
+     * of throttling.
+     */
+    if (p->avg_mw > p->cap_mw) {
+        p->power_speed -= TRN_POWER_GAIN * (p->avg_mw - p->cap_mw) / range;
+    } else if (p->avg_mw < p->cap_mw * TRN_POWER_BAND) {
+        p->power_speed += TRN_POWER_GAIN *
+                          (p->cap_mw * TRN_POWER_BAND - p->avg_mw) / range;
+    }
     p->power_speed = MAX(MIN(p->power_speed, 1.0),
                          (double)TRN_SPEED_MIN / TRN_SPEED_ONE);
     if (temp_mc > max_mc) {
