@@ -282,6 +282,10 @@ static int trn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = trn_ecc_init(tdev);
 	if (ret)
 		return ret;
+	/* Its work item before the interrupt handler may queue it. */
+	ret = trn_power_init(tdev);
+	if (ret)
+		return ret;
 
 	ret = trn_irq_init(tdev);
 	if (ret)
@@ -299,10 +303,6 @@ static int trn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		return ret;
 
-	/* The cap's limits before hwmon asks which files it has. */
-	ret = trn_power_init(tdev);
-	if (ret)
-		return ret;
 	ret = trn_stats_init(tdev);
 	if (ret)
 		return ret;

@@ -313,12 +313,16 @@ int trn_irq_init(struct trn_device *tdev)
 	/*
 	 * trn_link_init() adds TRN_IRQ_LINK on devices with link ports. The
 	 * ECC log, read at bind (trn_ecc_init()), is read again after each
-	 * TRN_IRQ_ECC, and once now: an error may have come since.
+	 * TRN_IRQ_ECC, and once now: an error may have come since. So are the
+	 * throttle reasons after TRN_IRQ_THROTTLE (trn_power.c).
 	 */
 	trn_write32(tdev, TRN_REG_IRQ_MASK, TRN_IRQ_TEST |
-		    (tdev->ecc_log_size ? TRN_IRQ_ECC : 0));
+		    (tdev->ecc_log_size ? TRN_IRQ_ECC : 0) |
+		    (tdev->power_stopped ? 0 : TRN_IRQ_THROTTLE));
 	if (tdev->ecc_log_size)
 		mod_delayed_work(tdev->wq, &tdev->ecc_work, 0);
+	if (!tdev->power_stopped)
+		mod_delayed_work(tdev->wq, &tdev->power_work, 0);
 	if (!(tdev->hw_caps & TRN_CAP_IRQ_TEST))
 		return 0;
 	return trn_irq_selftest(tdev);

@@ -207,12 +207,14 @@ static void trn_power_fini(void *arg)
 }
 
 /**
- * trn_power_init() - the cap's limits, and TRN_IRQ_THROTTLE
- * @tdev: the device, with its work queue, after trn_irq_init()
+ * trn_power_init() - the cap's limits, and the work item of TRN_IRQ_THROTTLE
+ * @tdev: the device, with its work queue, before its interrupts are set up
+ *	and before its hwmon device
  *
- * The cap the device has at bind is its default: the driver writes one
- * only once root has set it. Throttling under way at bind is reported as
- * it starts.
+ * trn_irq_init() then enables TRN_IRQ_THROTTLE and reads the reasons once:
+ * throttling under way at bind is reported as it starts. The cap the
+ * device has at bind is its default: the driver writes one only once root
+ * has set it.
  *
  * Return: 0 or a negative error code.
  */
@@ -226,8 +228,11 @@ int trn_power_init(struct trn_device *tdev)
 	INIT_DELAYED_WORK(&tdev->power_work, trn_power_work);
 	/* A few lines a minute per device, however often the reasons flap */
 	ratelimit_state_init(&tdev->power_rs, 60 * HZ, 10);
-	if (!(tdev->hw_caps & TRN_CAP_POWER))
+	/* Without a power cap, the interrupt handler never queues the work. */
+	if (!(tdev->hw_caps & TRN_CAP_POWER)) {
+		tdev->power_stopped = true;
 		return 0;
+	}
 	tdev->power_cap_min = trn_read32(tdev, TRN_REG_POWER_CAP_MIN);
 	tdev->power_cap_max = trn_read32(tdev, TRN_REG_POWER_CAP_MAX);
 	if (!tdev->power_cap_min || tdev->power_cap_min > tdev->power_cap_max ||
@@ -237,11 +242,7 @@ int trn_power_init(struct trn_device *tdev)
 		tdev->power_cap_min = 0;
 		tdev->power_cap_max = 0;
 	}
-	ret = devm_add_action_or_reset(&tdev->pdev->dev, trn_power_fini, tdev);
-	if (ret)
-		return ret;
-	trn_power_start(tdev);
-	return 0;
+	return devm_add_action_or_reset(&tdev->pdev->dev, trn_power_fini, tdev);
 }
 
 /* ---- hwmon: power1_cap, power1_cap_min, power1_cap_max ---- */
