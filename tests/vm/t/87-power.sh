@@ -39,11 +39,12 @@ cap() { sysval "$hw/power1_cap"; }
 reasons() { sysval "$D/throttle_reasons"; }
 klines() { dmesg | grep -c -- "$1"; }
 # setcap VALUE [PREFIX...]: write VALUE to power1_cap, as PREFIX runs a
-# shell; prints the error of the write, if any, and fails with it.
+# shell; prints the error of the write, if any, and fails with it. bash,
+# whose echo names the errno (dash's says "I/O error").
 setcap() {
 	local v=$1 err
 	shift
-	err=$("$@" sh -c "echo $v > $hw/power1_cap" 2>&1) && return 0
+	err=$("$@" bash -c "echo $v > $hw/power1_cap" 2>&1) && return 0
 	echo "$err"
 	return 1
 }
