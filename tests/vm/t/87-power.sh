@@ -11,7 +11,8 @@
 #   the same load uncapped in the same run (means over several seconds,
 #   wide margins: the host is noisy); nrt-ls --json shows the cap, nrt-top
 #   the throttling, and nrt-diag level 2 fails naming power_cap; lifting
-#   the cap ends it, and the log says so;
+#   the cap ends it; the log and a uevent (build/tests/vm/uevent_watch)
+#   tell of the start and of the end;
 # - heat, through the host's QMP agent (ambient-temp): throttle_reasons
 #   says thermal and nrt-diag level 1 names it; cooled, it ends.
 # That the cap survives a reset of the device is checked by 99-reset.
@@ -19,6 +20,7 @@
 . "$TRNVM_REPO/tests/vm/lib.sh"
 
 LOAD=$TRNVM_REPO/build/tests/dev/nrt_load
+WATCH=$TRNVM_REPO/build/tests/vm/uevent_watch
 DIAG=$TRNVM_REPO/build/tools/nrt-diag
 TOP=$TRNVM_REPO/build/tools/nrt-top
 first=$(good_devices | head -n 1)
@@ -38,6 +40,20 @@ qdev=trn$((16#${bdf:5:2} - 1))
 cap() { sysval "$hw/power1_cap"; }
 reasons() { sysval "$D/throttle_reasons"; }
 klines() { dmesg | grep -c -- "$1"; }
+# watch_start: uevent_watch for one TRN_EVENT=throttle uevent of the device
+# in the background, listening, its output in $wout; watch_end: wait for
+# it, its exit status in $wst, show what it heard.
+watch_start() {
+	wout=$(mktemp)
+	"$WATCH" "$bdf" throttle 1 20 > "$wout" 2>&1 &
+	wpid=$!
+	wait_for 10 grep -q '^ready' "$wout"
+}
+watch_end() {
+	wait "$wpid"
+	wst=$?
+	sed 's/^/# /' "$wout"
+}
 # setcap VALUE [PREFIX...]: write VALUE to power1_cap, as PREFIX runs a
 # shell; prints the error of the write, if any, and fails with it. bash,
 # whose echo names the errno (dash's says "I/O error").
@@ -126,10 +142,14 @@ check_eq "the uncapped load is not throttled" "$(reasons)" none
 
 n0=$(klines "NeuronCores throttled: power_cap")
 t0=$(sysval "$D/stats/throttled_ns")
+watch_start
 check "root caps it at $min uW" setcap "$min"
 check "throttle_reasons says power_cap" wait_for 20 grep -q power_cap "$D/throttle_reasons"
 check "the kernel log says the cores are throttled for power_cap" \
 	wait_for 10 test "$(klines "NeuronCores throttled: power_cap")" -gt "$n0"
+watch_end
+check_eq "a change uevent TRN_EVENT=throttle" "$wst" 0
+check "it says TRN_THROTTLE=power_cap" grep -q "TRN_THROTTLE=power_cap" "$wout"
 sleep 3
 capped_rate=$(rate 5)
 echo "# capped at $min uW: $capped_rate programs/ks, $(sysval "$hw/power1_input") uW, $(reasons)"
@@ -156,10 +176,13 @@ check "it names the cause: throttle, power_cap" \
 
 # --- the cap lifted ------------------------------------------------------------------------
 n0=$(klines "NeuronCores no longer throttled")
+watch_start
 check "root lifts the cap" setcap "$max"
 check "throttle_reasons: none again" wait_for 20 grep -qx none "$D/throttle_reasons"
 check "the kernel log says so" \
 	wait_for 10 test "$(klines "NeuronCores no longer throttled")" -gt "$n0"
+watch_end
+check "a uevent says TRN_THROTTLE=none" grep -q "TRN_THROTTLE=none" "$wout"
 back_rate=$(rate 5)
 echo "# uncapped again: $back_rate programs/ks"
 check "throughput recovers ($back_rate > capped $capped_rate programs/ks)" \
