@@ -239,8 +239,11 @@ int64_t trn_power_throttle(TrnState *s, TrnQueue *q, int64_t *debt,
     uint32_t speed = qatomic_read(&s->power.speed);
     int64_t t0, waited, end;
 
-    if (speed >= TRN_SPEED_ONE || speed < TRN_SPEED_MIN || dt <= 0) {
-        *debt = 0;
+    if (speed >= TRN_SPEED_ONE || speed < TRN_SPEED_MIN) {
+        *debt = 0;              /* full speed: nothing owed */
+        return 0;
+    }
+    if (dt <= 0) {
         return 0;
     }
     /* At most 7 times the instruction's time, and never without bound */
