@@ -15,8 +15,12 @@ want=$(good_devices | awk '{ print $2, $4, $5 }')
 got=$(printf '%s' "$json" | python3 -c '
 import json, sys
 doc = json.load(sys.stdin)
-assert doc["schema_version"] == 3
+assert doc["schema_version"] == 4
 for d in doc["devices"]:
+    # Version 4: the power cap of interface 1.8, at its maximum
+    p = d["power"]
+    assert p is not None and p["cap_w"] == p["cap_max_w"] > p["cap_min_w"] > 0, p
+    assert isinstance(p["throttled_ns"], int), p
     print(d["pci_bdf"], d["neuron_cores"], d["hbm_bytes"])
 ')
 check_eq "nrt-ls --json devices (bdf cores hbm)" "$got" "$want"
