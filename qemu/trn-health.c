@@ -384,9 +384,12 @@ static void trn_health_set_ambient(Object *obj, Visitor *v, const char *name,
 
 void trn_health_class_init(ObjectClass *oc)
 {
-    object_class_property_add(oc, "ambient-temp", "uint32",
-                              trn_health_get_ambient, trn_health_set_ambient,
-                              NULL, NULL);
+    ObjectProperty *op;
+
+    op = object_class_property_add(oc, "ambient-temp", "uint32",
+                                   trn_health_get_ambient,
+                                   trn_health_set_ambient, NULL, NULL);
+    object_property_set_default_uint(op, 30);
     object_class_property_set_description(oc, "ambient-temp",
         "Degrees C around the board (default 30, at most 150); settable "
         "while the VM runs");

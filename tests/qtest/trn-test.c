@@ -121,6 +121,8 @@ static void test_reset_values(void)
     wr64(&d, TRN_REG_SERIAL, 0);        /* 1.7: from the chip id, read-only */
     g_assert_cmphex(rd64(&d, TRN_REG_SERIAL), ==, 0x54524e000007ULL);
     g_assert_cmphex(rd32(&d, TRN_REG_FW_VERSION), ==, TRN_FW_VERSION(1, 0, 0));
+    /* ambient-temp 30 by default: 30 C + 0.15 C/W x 60 W idle */
+    g_assert_cmpuint(rd32(&d, TRN_REG_TEMP), ==, 39000);
 
     /* Change what can be changed; a bad key does not reset */
     wr32(&d, TRN_REG_SCRATCH, 0x12345678);
