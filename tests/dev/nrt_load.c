@@ -6,7 +6,11 @@
  * NeuronCore busy with matmuls and holds a known amount of device and host
  * memory, so that nrt-top, sysfs and fdinfo have something to show.
  *
- *   nrt_load [-d DEVICE] [-c CORE] [-s SECONDS] [-m HBM_MIB] [-H HOST_MIB]
+ *   nrt_load [-d DEVICE] [-c CORE] [-s SECONDS] [-m HBM_MIB] [-H HOST_MIB] [-n DIM]
+ *
+ * DIM is the side of its square fp32 matmuls (128 by default): a larger
+ * one keeps the core computing for a larger share of the time, as the
+ * power cap's test (87-power.sh) needs.
  *
  * It fills both buffers by DMA, prints one line, "ready pid=P hbm_bytes=B
  * host_bytes=B", then runs programs back to back on CORE until SECONDS
@@ -58,7 +62,7 @@ static unsigned long arg_ulong(const char *s, unsigned long max)
 int main(int argc, char **argv)
 {
 	/* A square matmul big enough that the core spends its time computing. */
-	static const uint32_t shape[2] = { 128, 128 };
+	uint32_t shape[2] = { 128, 128 };
 	unsigned long device = 0, core = 0, seconds = 10, hbm_mib = 64, host_mib = 8;
 	nrt_tensor *a = NULL, *b = NULL, *out = NULL;
 	nrt_buffer *hbm = NULL, *host = NULL;
@@ -70,16 +74,23 @@ int main(int argc, char **argv)
 	unsigned long runs = 0;
 	int opt, ret = 1;
 
-	while ((opt = getopt(argc, argv, "d:c:s:m:H:")) != -1) {
+	while ((opt = getopt(argc, argv, "d:c:s:m:H:n:")) != -1) {
 		switch (opt) {
 		case 'd': device = arg_ulong(optarg, 255); break;
 		case 'c': core = arg_ulong(optarg, 255); break;
 		case 's': seconds = arg_ulong(optarg, 3600); break;
 		case 'm': hbm_mib = arg_ulong(optarg, 65536); break;
 		case 'H': host_mib = arg_ulong(optarg, 65536); break;
+		case 'n':
+			shape[0] = shape[1] = (uint32_t)arg_ulong(optarg, 4096);
+			if (!shape[0]) {
+				fprintf(stderr, "nrt_load: -n 0\n");
+				return 2;
+			}
+			break;
 		default:
 			fprintf(stderr, "usage: nrt_load [-d DEVICE] [-c CORE] [-s SECONDS] "
-				"[-m HBM_MIB] [-H HOST_MIB]\n");
+				"[-m HBM_MIB] [-H HOST_MIB] [-n DIM]\n");
 			return 2;
 		}
 	}

@@ -118,7 +118,8 @@ if command -v setpriv > /dev/null; then
 fi
 
 # --- a sustained load, capped ------------------------------------------------------------
-"$LOAD" -d "$idx" -c 0 -s 600 -m 4 -H 1 > /dev/null 2>&1 &
+# 512x512 matmuls: the core computes most of the time, and draws power
+"$LOAD" -d "$idx" -c 0 -s 600 -m 4 -H 1 -n 512 > /dev/null 2>&1 &
 loads+=($!)
 # rate: programs per second over $1 s of the loaded cores, in thousandths
 rate() {
@@ -132,8 +133,8 @@ rate() {
 	done
 	echo $(((a - b) * 1000 / s))
 }
-check "the load runs on core 0" wait_for 20 \
-	test "$(sysval "$D/core0/programs")" -gt 0
+running() { test "$(sysval "$D/core0/programs")" -gt 0; }
+check "the load runs on core 0" wait_for 20 running
 sleep 2
 free_rate=$(rate 5)
 echo "# uncapped: $free_rate programs/ks, $(sysval "$hw/power1_input") uW, $(reasons)"
