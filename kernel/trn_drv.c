@@ -14,6 +14,7 @@
 
 #include "trn_drv.h"
 #include "trn_ecc.h"
+#include "trn_event.h"
 #include "trn_file.h"
 #include "trn_gem.h"
 #include "trn_hw.h"
@@ -63,7 +64,8 @@
  *   trn_sysfs  the device's attributes, and numbered directories of
  *              attribute groups (link<p>/, core<c>/)
  *
- * trn_drv.h holds struct trn_device, which they all use.
+ * trn_drv.h holds struct trn_device, which they all use; trn_event.h the
+ * kernel log lines that carry an event code (enum drm_trn_event).
  */
 
 static int trn_query_device_info(struct trn_device *tdev, void *out)
@@ -219,6 +221,7 @@ static int trn_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return PTR_ERR(tdev);
 	tdev->pdev = pdev;
 	pci_set_drvdata(pdev, tdev);
+	trn_event_init(tdev);
 
 	ret = pcim_enable_device(pdev);
 	if (ret) {

@@ -32,6 +32,7 @@ struct trn_vm;
 /* Limits of what the driver asks of a device. */
 #define TRN_MAX_QUEUES		64
 #define TRN_MAX_CORES		64
+#define TRN_EVENT_GROUPS	4	/* the hundreds of enum drm_trn_event */
 #define TRN_RING_ENTRIES	4096
 /*
  * Descriptors one file's jobs may hold in a ring: half of them, so that
@@ -145,6 +146,8 @@ struct trn_vm;
  * @open_files: files open on the device
  * @core_mode: per NeuronCore, its &enum trn_compute_mode
  * @core_users: per NeuronCore, files that use its queue
+ * @event_rs: rate limits of the kernel log lines with an event code, one
+ *	per group of codes (trn_event.h)
  */
 struct trn_device {
 	struct drm_device drm;
@@ -239,6 +242,8 @@ struct trn_device {
 	u32 open_files;
 	u8 core_mode[TRN_MAX_CORES];
 	u32 core_users[TRN_MAX_CORES];
+
+	struct ratelimit_state event_rs[TRN_EVENT_GROUPS];
 };
 
 /**

@@ -13,6 +13,7 @@
 
 #include "trn_drv.h"
 #include "trn_ecc.h"
+#include "trn_event.h"
 #include "trn_hw.h"
 #include "trn_link.h"
 #include "trn_mem.h"
@@ -96,11 +97,13 @@ static void trn_ecc_notify(struct trn_device *tdev, u64 addr, u32 state)
 static void trn_ecc_report(struct trn_device *tdev, u64 addr, bool retired)
 {
 	if (retired)
-		drm_err_ratelimited(&tdev->drm, "uncorrectable ECC error in HBM page 0x%llx: page retired\n",
-				    addr);
+		trn_event(tdev, err, ECC_PAGE_RETIRED,
+			  "uncorrectable ECC error in HBM page 0x%llx: page retired\n",
+			  addr);
 	else
-		drm_err_ratelimited(&tdev->drm, "uncorrectable ECC error in HBM page 0x%llx: in use, jobs that touch it fail; retired when freed\n",
-				    addr);
+		trn_event(tdev, err, ECC_PAGE_IN_USE,
+			  "uncorrectable ECC error in HBM page 0x%llx: in use, jobs that touch it fail; retired when freed\n",
+			  addr);
 	trn_ecc_notify(tdev, addr,
 		       retired ? TRN_LINK_PAGE_RETIRED : TRN_LINK_PAGE_PENDING);
 }
@@ -120,12 +123,14 @@ static void trn_ecc_unlogged(struct trn_device *tdev, u32 count, bool bind)
 	more = unlogged - tdev->ecc_unlogged;
 	tdev->ecc_unlogged = unlogged;
 	if (bind) {
-		drm_err(&tdev->drm, "%u HBM pages with uncorrectable ECC errors not in the full error log: they cannot be retired, replace the device\n",
-			unlogged);
+		trn_event_always(tdev, err, ECC_LOG_FULL,
+				 "%u HBM pages with uncorrectable ECC errors not in the full error log: they cannot be retired, replace the device\n",
+				 unlogged);
 		return;
 	}
-	drm_err_ratelimited(&tdev->drm, "uncorrectable ECC error in %u more HBM page%s, not logged: the error log is full, %u pages cannot be retired; replace the device\n",
-			    more, more == 1 ? "" : "s", unlogged);
+	trn_event(tdev, err, ECC_LOG_FULL,
+		  "uncorrectable ECC error in %u more HBM page%s, not logged: the error log is full, %u pages cannot be retired; replace the device\n",
+		  more, more == 1 ? "" : "s", unlogged);
 	trn_ecc_notify(tdev, 0, TRN_LINK_PAGE_UNLOGGED);
 }
 
@@ -152,14 +157,16 @@ static int trn_ecc_scan(struct trn_device *tdev, bool bind)
 		trn_write32(tdev, TRN_REG_ECC_LOG_INDEX, i);
 		addr = trn_read64(tdev, TRN_REG_ECC_LOG_ADDR);
 		if (addr >= tdev->hbm_size || addr % TRN_PAGE_SIZE) {
-			drm_err_ratelimited(&tdev->drm, "ECC log entry %u: bad address 0x%llx\n",
-					    i, addr);
+			trn_event(tdev, err, ECC_LOG_BAD_ENTRY,
+				  "ECC log entry %u: bad address 0x%llx\n",
+				  i, addr);
 			continue;
 		}
 		ret = trn_hbm_retire(tdev, addr);
 		if (ret < 0) {
-			drm_err_ratelimited(&tdev->drm, "cannot retire HBM page 0x%llx yet: %d\n",
-					    addr, ret);
+			trn_event(tdev, err, ECC_RETIRE_PENDING,
+				  "cannot retire HBM page 0x%llx yet: %d\n",
+				  addr, ret);
 			break;
 		}
 		if (bind)
@@ -169,8 +176,9 @@ static int trn_ecc_scan(struct trn_device *tdev, bool bind)
 	}
 	tdev->ecc_seen = i;
 	if (old)
-		drm_info(&tdev->drm, "%u HBM pages retired after earlier uncorrectable ECC errors\n",
-			 old);
+		trn_event_always(tdev, info, ECC_PAGES_RETIRED_AT_PROBE,
+				 "%u HBM pages retired after earlier uncorrectable ECC errors\n",
+				 old);
 	trn_ecc_unlogged(tdev, count, bind);
 	return ret < 0 ? ret : 0;
 }

@@ -15,6 +15,7 @@
 #include <drm/trn_accel.h>
 
 #include "trn_drv.h"
+#include "trn_event.h"
 #include "trn_fence.h"
 #include "trn_file.h"
 #include "trn_job.h"
@@ -147,9 +148,14 @@ static void trn_queue_log_error(struct trn_queue *q, struct trn_job *job,
 	else if (trn_dma_err_is_users(err))
 		drm_dbg(&tdev->drm, "queue %u: job of address space %u stopped: device error %u at address 0x%llx\n",
 			q->index, asid, err, addr);
+	else if (err == TRN_DMA_ERR_ECC)
+		/* Its page's event 102 said so; its user may repeat it at will. */
+		drm_dbg(&tdev->drm, "queue %u: job of address space %u stopped: poisoned HBM page at address 0x%llx\n",
+			q->index, asid, addr);
 	else
-		drm_err_ratelimited(&tdev->drm, "queue %u: job of address space %u stopped: device fault %u at address 0x%llx\n",
-				    q->index, asid, err, addr);
+		trn_event(tdev, err, JOB_FAULT,
+			  "queue %u: job of address space %u stopped: device fault %u at address 0x%llx\n",
+			  q->index, asid, err, addr);
 }
 
 /* Program the queue registers and start it, empty. Called with q->lock. */
@@ -200,8 +206,9 @@ static int trn_queue_hw_quiesce(struct trn_queue *q)
 	spin_unlock_irqrestore(&q->lock, flags);
 	ret = trn_queue_wait_idle(q);
 	if (ret)
-		drm_err(&tdev->drm, "queue %u still busy %u ms after reset\n", q->index,
-			TRN_QUEUE_STOP_TIMEOUT_US / 1000);
+		trn_event(tdev, err, QUEUE_STUCK,
+			  "queue %u still busy %u ms after reset\n", q->index,
+			  TRN_QUEUE_STOP_TIMEOUT_US / 1000);
 	return ret ? -ETIMEDOUT : 0;
 }
 
@@ -502,8 +509,9 @@ static void trn_queue_hung(struct trn_queue *q)
 	struct trn_device *tdev = q->tdev;
 	int resets;
 
-	drm_err(&tdev->drm, "queue %u did not stop: its jobs are kept until the device is reset\n",
-		q->index);
+	trn_event(tdev, err, QUEUE_STUCK,
+		  "queue %u did not stop: its jobs are kept until the device is reset\n",
+		  q->index);
 	if (trn_queue_suspend(q, &resets))
 		trn_device_reset_request(tdev, resets);
 }
@@ -616,7 +624,8 @@ static void trn_queue_watchdog(struct work_struct *work)
 out_unlock:
 	spin_unlock_irqrestore(&q->lock, flags);
 	if (hung) {
-		drm_warn(&tdev->drm, "queue %u: %u jobs in a row timed out\n", i, hang_limit);
+		trn_event(tdev, warn, QUEUE_HUNG,
+			  "queue %u: %u jobs in a row timed out\n", i, hang_limit);
 		trn_device_reset_request(tdev, resets);
 	}
 	drm_dev_exit(idx);

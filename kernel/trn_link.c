@@ -29,6 +29,7 @@
 #include <linux/trn_link.h>
 
 #include "trn_drv.h"
+#include "trn_event.h"
 #include "trn_link.h"
 #include "trn_link_nl.h"
 #include "trn_sysfs.h"
@@ -66,6 +67,17 @@ static u64 trn_link_read_counter(struct trn_device *tdev, unsigned int p,
 				 unsigned int c)
 {
 	return trn_read64(tdev, TRN_LINK_REG(p, trn_link_counter_regs[c]));
+}
+
+/* A counter as link<p>/ shows it: less what clear_counters took off. */
+static u64 trn_link_counter(struct trn_device *tdev, unsigned int p,
+			    unsigned int c)
+{
+	u64 hw = trn_link_read_counter(tdev, p, c);
+	u64 base = tdev->link_ports[p].base[c];
+
+	/* A counter below its baseline has been reset: report it all. */
+	return hw >= base ? hw - base : hw;
 }
 
 /* Re-read a port's state; true if the state or the peer changed. */
@@ -111,12 +123,8 @@ static void trn_link_snapshot(struct trn_device *tdev, unsigned int p,
 	info->speed = port->speed;
 	info->width = port->width;
 	info->err_threshold = port->err_threshold;
-	for (c = 0; c < TRN_LINK_NUM_COUNTERS; c++) {
-		u64 hw = trn_link_read_counter(tdev, p, c);
-
-		/* A counter below its baseline has been reset: report it all. */
-		info->counters[c] = hw >= port->base[c] ? hw - port->base[c] : hw;
-	}
+	for (c = 0; c < TRN_LINK_NUM_COUNTERS; c++)
+		info->counters[c] = trn_link_counter(tdev, p, c);
 	mutex_unlock(&tdev->link_lock);
 }
 
@@ -490,6 +498,41 @@ static void trn_link_uevent(struct trn_device *tdev, unsigned int p,
 	kobject_uevent_env(&tdev->pdev->dev.kobj, KOBJ_CHANGE, envp);
 }
 
+/*
+ * The kernel log lines of a port's state change, from @old, and of its
+ * error threshold; link_lock held. A port that trains for the first time
+ * is not news, nor one that a reset of its device took down: one that was
+ * up and went down is (@bounced: down and up again between two looks),
+ * and so is its return.
+ */
+static void trn_link_log(struct trn_device *tdev, unsigned int p, u32 old,
+			 u32 old_chip, u32 old_port, bool bounced, bool errors)
+{
+	struct trn_link_port *port = &tdev->link_ports[p];
+	bool up = port->state == TRN_LINK_STATE_UP;
+
+	if (port->restarting) {
+		port->restarting = !up;
+	} else if (old == TRN_LINK_STATE_UP && (!up || bounced)) {
+		port->lost = true;
+		trn_event(tdev, warn, LINK_DOWN,
+			  "link port %u to chip %u port %u went down\n",
+			  p, old_chip, old_port);
+	}
+	if (port->lost && up) {
+		port->lost = false;
+		trn_event(tdev, info, LINK_UP,
+			  "link port %u is up again, to chip %u port %u\n",
+			  p, port->peer_chip, port->peer_port);
+	}
+	if (errors)
+		trn_event(tdev, warn, LINK_ERRORS,
+			  "link port %u passed its error threshold of %u: %llu CRC errors and %llu replays\n",
+			  p, port->err_threshold,
+			  trn_link_counter(tdev, p, TRN_LINK_CNT_ERR_CRC),
+			  trn_link_counter(tdev, p, TRN_LINK_CNT_ERR_REPLAY));
+}
+
 static void trn_link_work(struct work_struct *work)
 {
 	struct trn_device *tdev = container_of(work, struct trn_device, link_work);
@@ -499,10 +542,17 @@ static void trn_link_work(struct work_struct *work)
 		struct trn_link_port *port = &tdev->link_ports[p];
 		u32 hw_events = atomic_xchg(&port->pending, 0);
 		u32 state, peer_chip, peer_port, events = 0;
+		u32 old, old_chip, old_port;
 		bool changed;
 
 		mutex_lock(&tdev->link_lock);
+		old = port->state;
+		old_chip = port->peer_chip;
+		old_port = port->peer_port;
 		changed = trn_link_port_update(tdev, p);
+		trn_link_log(tdev, p, old, old_chip, old_port,
+			     hw_events & TRN_LINK_EV_STATE,
+			     hw_events & TRN_LINK_EV_ERRORS);
 		state = port->state;
 		peer_chip = port->peer_chip;
 		peer_port = port->peer_port;
@@ -810,6 +860,7 @@ void trn_link_restart(struct trn_device *tdev)
 			    port->err_threshold);
 		for (c = 0; c < TRN_LINK_NUM_COUNTERS; c++)
 			port->base[c] = 0;
+		port->restarting = true;
 		trn_write32(tdev, TRN_LINK_REG(p, TRN_LINK_EVENT_MASK),
 			    TRN_LINK_EV_ALL);
 	}

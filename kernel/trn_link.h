@@ -29,6 +29,10 @@ enum trn_link_counter {
  * @width: lanes
  * @err_threshold: value of TRN_LINK_ERR_THRESHOLD
  * @base: hardware counter values that read as zero (clear_counters)
+ * @lost: the port went down from UP and has not been up since (events
+ *	DRM_TRN_EVENT_LINK_DOWN and DRM_TRN_EVENT_LINK_UP)
+ * @restarting: a reset of the device took the port down; not an event
+ *	until it is up again
  *
  * Everything but @pending is protected by trn_device.link_lock.
  */
@@ -41,6 +45,8 @@ struct trn_link_port {
 	u32 width;
 	u32 err_threshold;
 	u64 base[TRN_LINK_NUM_COUNTERS];
+	bool lost;
+	bool restarting;
 };
 
 int trn_link_init(struct trn_device *tdev);

@@ -11,6 +11,7 @@
 #include <drm/drm_print.h>
 
 #include "trn_drv.h"
+#include "trn_event.h"
 #include "trn_mem.h"
 #include "trn_regs.h"
 
@@ -85,11 +86,13 @@ static void trn_hbm_retire_pending(struct trn_device *tdev)
 			continue;
 		ret = trn_hbm_take(tdev, bad);
 		if (ret > 0)
-			drm_info(&tdev->drm, "HBM page 0x%llx retired: its last user freed it\n",
-				 bad->addr);
+			trn_event(tdev, info, ECC_PAGE_RETIRED_LATE,
+				  "HBM page 0x%llx retired: its last user freed it\n",
+				  bad->addr);
 		else if (ret == -ENOMEM)
-			drm_err_ratelimited(&tdev->drm, "HBM page 0x%llx: no memory to retire it, still pending\n",
-					    bad->addr);
+			trn_event(tdev, err, ECC_RETIRE_PENDING,
+				  "HBM page 0x%llx: no memory to retire it, still pending\n",
+				  bad->addr);
 	}
 }
 

@@ -8,6 +8,7 @@
 #include "trn_compat.h"
 #include "trn_drv.h"
 #include "trn_ecc.h"
+#include "trn_event.h"
 #include "trn_hw.h"
 #include "trn_job.h"
 #include "trn_link.h"
@@ -74,7 +75,9 @@ static void trn_reset_wedge(struct trn_device *tdev, const char *why)
 	pci_clear_master(tdev->pdev);
 	trn_hw_unblock(tdev);
 	trn_queues_resume(tdev, false);
-	drm_err(&tdev->drm, "%s; every job fails until the driver is bound again\n", why);
+	trn_event_always(tdev, err, DEVICE_LOST,
+			 "%s; every job fails until the driver is bound again\n",
+			 why);
 }
 
 static void trn_reset_begin(struct trn_device *tdev, bool hw_ok)
@@ -109,7 +112,8 @@ static void trn_reset_done(struct pci_dev *pdev)
 	/* The PCI core restored the saved state, which it then forgets. */
 	pci_save_state(pdev);
 	trn_queues_resume(tdev, true);
-	drm_info(&tdev->drm, "function level reset: the device is back; the jobs it was running failed\n");
+	trn_event(tdev, info, DEVICE_RESET,
+		  "function level reset: the device is back; the jobs it was running failed\n");
 }
 
 static pci_ers_result_t trn_error_detected(struct pci_dev *pdev,
@@ -125,8 +129,8 @@ static pci_ers_result_t trn_error_detected(struct pci_dev *pdev,
 		trn_reset_wedge(tdev, "PCIe error: the device is lost");
 		return PCI_ERS_RESULT_DISCONNECT;
 	}
-	drm_err(&tdev->drm, "PCIe error (%s): resetting the device\n",
-		state == pci_channel_io_frozen ? "fatal, link frozen" : "non-fatal");
+	trn_event(tdev, err, PCIE_ERROR, "PCIe error (%s): resetting the device\n",
+		  state == pci_channel_io_frozen ? "fatal, link frozen" : "non-fatal");
 	if (!tdev->recovering) {
 		tdev->recovering = true;
 		trn_reset_begin(tdev, state == pci_channel_io_normal);
@@ -164,7 +168,8 @@ static void trn_error_resume(struct pci_dev *pdev)
 		return;
 	tdev->recovering = false;
 	trn_queues_resume(tdev, true);
-	drm_info(&tdev->drm, "PCIe error recovery: the device is back; the jobs it was running failed\n");
+	trn_event(tdev, info, DEVICE_RESET,
+		  "PCIe error recovery: the device is back; the jobs it was running failed\n");
 }
 
 /*
@@ -226,7 +231,8 @@ static void trn_reset_work(struct work_struct *work)
 		goto out;
 	}
 	trn_queues_resume(tdev, true);
-	drm_info(&tdev->drm, "device reset: the device is back; the jobs it was running failed\n");
+	trn_event(tdev, info, DEVICE_RESET,
+		  "device reset: the device is back; the jobs it was running failed\n");
 out:
 	device_unlock(dev);
 }

@@ -6,12 +6,15 @@
 #include <linux/error-injection.h>
 #include <linux/hwmon.h>
 #include <linux/pci.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/sysfs.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_managed.h>
 
 #include "trn_drv.h"
+#include "trn_event.h"
+#include "trn_hw.h"
 #include "trn_job.h"
 #include "trn_mode.h"
 #include "trn_power.h"
@@ -25,11 +28,15 @@
  *
  * The job counters are the driver's own, per queue; the others are the
  * device's registers, read at each read of a file. Everyone may read them.
- * Writing 1 to stats/clear (CAP_SYS_ADMIN) makes them all read zero from
- * then on: job counters are zeroed, register counters get a base that is
- * subtracted, and the HBM peak restarts from what is in use. All but the
- * aggregate ECC counters (interface 1.6), which the device keeps for its
- * life and which nothing clears.
+ * Writing 1 to stats/clear (CAP_SYS_ADMIN) makes the activity counters
+ * read zero from then on: job counters are zeroed, register counters get a
+ * base that is subtracted, and the HBM peak restarts from what is in use.
+ * The ECC counts are health, not activity: stats/clear leaves them alone.
+ * stats/ecc_clear (CAP_SYS_ADMIN) makes the volatile ones (ecc_corrected,
+ * ecc_uncorrected) read zero, in a kernel log line that says what they
+ * were and who cleared them (event DRM_TRN_EVENT_ECC_COUNTS_CLEARED). The
+ * aggregate ECC counters (interface 1.6) the device keeps for its life,
+ * and nothing clears them.
  */
 
 static u64 trn_jobs(struct trn_device *tdev, u32 first, u32 count,
@@ -241,7 +248,7 @@ void trn_stats_restart(struct trn_device *tdev)
 	mutex_unlock(&tdev->stats_lock);
 }
 
-/* Make every counter read zero from now on; stats_lock held. */
+/* Make every activity counter read zero from now on; stats_lock held. */
 static void trn_stats_clear(struct trn_device *tdev)
 {
 	u32 q, c, i;
@@ -251,10 +258,6 @@ static void trn_stats_clear(struct trn_device *tdev)
 			atomic64_set(&tdev->queues[q].jobs[i], 0);
 	tdev->dma_base[0] = trn_dma_counter(tdev, TRN_DMA_E_BYTES);
 	tdev->dma_base[1] = trn_dma_counter(tdev, TRN_DMA_E_BUSY_NS);
-	if (tdev->hw_caps & TRN_CAP_HEALTH) {
-		tdev->ecc_base[0] = trn_read64(tdev, TRN_REG_ECC_CORRECTED);
-		tdev->ecc_base[1] = trn_read64(tdev, TRN_REG_ECC_UNCORRECTED);
-	}
 	if (tdev->hw_caps & TRN_CAP_POWER)
 		tdev->throttle_base = trn_read64(tdev, TRN_REG_THROTTLE_NS);
 	for (c = 0; c < tdev->num_cores && (tdev->hw_caps & TRN_CAP_COMPUTE); c++)
@@ -266,20 +269,32 @@ static void trn_stats_clear(struct trn_device *tdev)
 	mutex_unlock(&tdev->hbm_lock);
 }
 
-static ssize_t clear_store(struct device *dev, struct device_attribute *attr,
-			   const char *buf, size_t count)
+/*
+ * What a write to clear or ecc_clear must be: from CAP_SYS_ADMIN, a true
+ * value. Return: 0, or the error of the write.
+ */
+static int trn_clear_allowed(const char *buf)
 {
-	struct trn_device *tdev = dev_to_trn(dev);
 	bool val;
-	int ret, idx;
+	int ret;
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
 	ret = kstrtobool(buf, &val);
 	if (ret)
 		return ret;
-	if (!val)
-		return -EINVAL;
+	return val ? 0 : -EINVAL;
+}
+
+static ssize_t clear_store(struct device *dev, struct device_attribute *attr,
+			   const char *buf, size_t count)
+{
+	struct trn_device *tdev = dev_to_trn(dev);
+	int ret, idx;
+
+	ret = trn_clear_allowed(buf);
+	if (ret)
+		return ret;
 	if (!drm_dev_enter(&tdev->drm, &idx))
 		return -ENODEV;
 	mutex_lock(&tdev->stats_lock);
@@ -289,6 +304,47 @@ static ssize_t clear_store(struct device *dev, struct device_attribute *attr,
 	return count;
 }
 static DEVICE_ATTR_WO(clear);
+
+/* Write 1 (as root): the volatile ECC counts read zero from now on. */
+static ssize_t ecc_clear_store(struct device *dev,
+			       struct device_attribute *attr,
+			       const char *buf, size_t count)
+{
+	struct trn_device *tdev = dev_to_trn(dev);
+	u64 raw[2], corrected, uncorrected;
+	int ret, idx, hw;
+
+	ret = trn_clear_allowed(buf);
+	if (ret)
+		return ret;
+	if (!drm_dev_enter(&tdev->drm, &idx))
+		return -ENODEV;
+	/* Not in a reset, when the registers may read as all ones. */
+	hw = trn_hw_enter(tdev);
+	if (READ_ONCE(tdev->wedged)) {
+		ret = -EIO;
+		goto out;
+	}
+	mutex_lock(&tdev->stats_lock);
+	raw[0] = trn_read64(tdev, TRN_REG_ECC_CORRECTED);
+	raw[1] = trn_read64(tdev, TRN_REG_ECC_UNCORRECTED);
+	corrected = trn_rebase(raw[0], &tdev->ecc_base[0]);
+	uncorrected = trn_rebase(raw[1], &tdev->ecc_base[1]);
+	tdev->ecc_base[0] = raw[0];
+	tdev->ecc_base[1] = raw[1];
+	mutex_unlock(&tdev->stats_lock);
+	/* An audit line: never rate limited, and only root can cause it. */
+	trn_event_always(tdev, notice, ECC_COUNTS_CLEARED,
+			 "volatile ECC counts cleared by %s[%d]: they were %llu corrected, %llu uncorrected\n",
+			 current->comm, task_pid_nr(current), corrected,
+			 uncorrected);
+	ret = count;
+out:
+	trn_hw_exit(tdev, hw);
+	drm_dev_exit(idx);
+	return ret;
+}
+static DEVICE_ATTR_WO(ecc_clear);
 
 static struct attribute *trn_stats_attrs[] = {
 	&dev_attr_jobs_completed.attr,
@@ -303,6 +359,7 @@ static struct attribute *trn_stats_attrs[] = {
 	&dev_attr_ecc_uncorrected_aggregate.attr,
 	&dev_attr_throttled_ns.attr,
 	&dev_attr_clear.attr,
+	&dev_attr_ecc_clear.attr,
 	NULL
 };
 
@@ -317,7 +374,8 @@ static umode_t trn_stats_visible(struct kobject *kobj, struct attribute *attr,
 	struct trn_device *tdev = dev_to_trn(kobj_to_dev(kobj));
 
 	if ((attr == &dev_attr_ecc_corrected.attr ||
-	     attr == &dev_attr_ecc_uncorrected.attr) &&
+	     attr == &dev_attr_ecc_uncorrected.attr ||
+	     attr == &dev_attr_ecc_clear.attr) &&
 	    !(tdev->hw_caps & TRN_CAP_HEALTH))
 		return 0;
 	if ((attr == &dev_attr_ecc_corrected_aggregate.attr ||

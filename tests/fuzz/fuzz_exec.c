@@ -427,7 +427,8 @@ void find_sysfs(void)
 	static const char *const files[] = {
 		"hbm_used", "host_used", "buffer_objects", "num_links", "chip_id",
 		"stats/jobs_completed", "stats/jobs_failed", "stats/dma_bytes", "stats/hbm_peak",
-		"stats/ecc_corrected", "stats/clear", "core0/jobs_completed",
+		"stats/ecc_corrected", "stats/clear", "stats/ecc_clear",
+		"core0/jobs_completed",
 		"core0/busy_ns",
 	};
 	static const char *const port_files[] = {

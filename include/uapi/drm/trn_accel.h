@@ -497,6 +497,76 @@ struct drm_trn_wait {
 	__u32 pad;
 };
 
+/**
+ * enum drm_trn_event - stable codes of the events the driver logs
+ *
+ * Each kernel log line about something an operator can act on starts with
+ * "event N:" after the device's name (``trn 0000:01:00.0: event 101:
+ * ...``), where N is one of these codes. A code keeps its meaning for
+ * ever; new events get new codes. Documentation/operator-guide.rst has the
+ * catalogue: what each means and what to do. Lines are rate limited.
+ *
+ * @DRM_TRN_EVENT_ECC_PAGE_RETIRED: an uncorrectable HBM error hit a free
+ *	page; the page was retired.
+ * @DRM_TRN_EVENT_ECC_PAGE_IN_USE: an uncorrectable HBM error hit a page in
+ *	use; jobs that touch it fail, it is retired when freed.
+ * @DRM_TRN_EVENT_ECC_LOG_FULL: the device's error log is full; pages hit
+ *	since cannot be retired.
+ * @DRM_TRN_EVENT_ECC_RETIRE_PENDING: a poisoned page could not be retired
+ *	yet (no memory); the driver tries again.
+ * @DRM_TRN_EVENT_ECC_LOG_BAD_ENTRY: the error log holds an address outside
+ *	the device's memory.
+ * @DRM_TRN_EVENT_ECC_PAGE_RETIRED_LATE: a poisoned page was retired when its
+ *	last user freed it.
+ * @DRM_TRN_EVENT_ECC_PAGES_RETIRED_AT_PROBE: pages poisoned before the
+ *	driver bound were retired.
+ * @DRM_TRN_EVENT_ECC_COUNTS_CLEARED: root cleared the volatile ECC counts.
+ * @DRM_TRN_EVENT_THERMAL_THROTTLE: the die passed its throttling
+ *	temperature; the NeuronCores slow down.
+ * @DRM_TRN_EVENT_THERMAL_THROTTLE_END: back below it.
+ * @DRM_TRN_EVENT_POWER_THROTTLE: board power reached the power cap; the
+ *	NeuronCores slow down.
+ * @DRM_TRN_EVENT_POWER_THROTTLE_END: power back under the cap.
+ * @DRM_TRN_EVENT_LINK_ERRORS: a NeuronLink port counted its error threshold
+ *	of CRC or replay errors.
+ * @DRM_TRN_EVENT_LINK_DOWN: a NeuronLink port that was up went down.
+ * @DRM_TRN_EVENT_LINK_UP: such a port is up again.
+ * @DRM_TRN_EVENT_JOB_FAULT: the device stopped a job on a fault of its own
+ *	(an application's bad address or instruction is not logged).
+ * @DRM_TRN_EVENT_QUEUE_HUNG: jobs of a queue timed out again and again; the
+ *	device is reset.
+ * @DRM_TRN_EVENT_QUEUE_STUCK: a queue did not stop when told to.
+ * @DRM_TRN_EVENT_DEVICE_RESET: the device was reset and is back; the jobs
+ *	it was running failed.
+ * @DRM_TRN_EVENT_DEVICE_LOST: the device did not come back from a reset;
+ *	every job fails until the driver is bound again.
+ * @DRM_TRN_EVENT_PCIE_ERROR: the PCIe link reported an error; the device is
+ *	reset.
+ */
+enum drm_trn_event {
+	DRM_TRN_EVENT_ECC_PAGE_RETIRED = 101,
+	DRM_TRN_EVENT_ECC_PAGE_IN_USE = 102,
+	DRM_TRN_EVENT_ECC_LOG_FULL = 103,
+	DRM_TRN_EVENT_ECC_RETIRE_PENDING = 104,
+	DRM_TRN_EVENT_ECC_LOG_BAD_ENTRY = 105,
+	DRM_TRN_EVENT_ECC_PAGE_RETIRED_LATE = 106,
+	DRM_TRN_EVENT_ECC_PAGES_RETIRED_AT_PROBE = 107,
+	DRM_TRN_EVENT_ECC_COUNTS_CLEARED = 110,
+	DRM_TRN_EVENT_THERMAL_THROTTLE = 201,
+	DRM_TRN_EVENT_THERMAL_THROTTLE_END = 202,
+	DRM_TRN_EVENT_POWER_THROTTLE = 203,
+	DRM_TRN_EVENT_POWER_THROTTLE_END = 204,
+	DRM_TRN_EVENT_LINK_ERRORS = 301,
+	DRM_TRN_EVENT_LINK_DOWN = 302,
+	DRM_TRN_EVENT_LINK_UP = 303,
+	DRM_TRN_EVENT_JOB_FAULT = 401,
+	DRM_TRN_EVENT_QUEUE_HUNG = 402,
+	DRM_TRN_EVENT_QUEUE_STUCK = 403,
+	DRM_TRN_EVENT_DEVICE_RESET = 404,
+	DRM_TRN_EVENT_DEVICE_LOST = 405,
+	DRM_TRN_EVENT_PCIE_ERROR = 406,
+};
+
 #if defined(__cplusplus)
 }
 #endif

@@ -10,9 +10,12 @@
 # - in a page of live objects (all of HBM held by ecc_victim): the jobs
 #   that reach it fail with EIO, the others succeed; the page is pending
 #   until the objects are freed, then retired;
-# - the counters: stats/clear, an FLR and a reload of the driver zero the
+# - the counters: stats/clear leaves them; stats/ecc_clear (root only,
+#   logged as event 110), an FLR and a reload of the driver zero the
 #   volatile ones and leave the aggregate ones; the retired pages stay
 #   retired across both;
+# - every kernel log line carries its event code (operator-guide.rst,
+#   "Event codes");
 # - a full error log: errors past its end poison pages the driver cannot
 #   retire; it counts them (unlogged_pages), says so in the kernel log, a
 #   uevent and a netlink event, nrt-diag fails, and a reload keeps the
@@ -86,7 +89,7 @@ retired0=$(wc -l < "$D/retired_pages")
 # page at 1 MiB is free. The driver must say "retired", not "pending".
 addr=0x100000
 watch_start
-line="uncorrectable ECC error in HBM page $addr: page retired"
+line="$bdf: event 101: uncorrectable ECC error in HBM page $addr: page retired"
 log0=$(klines "$line")
 check "qom-set $qdev inject-ecc-uncorrected-addr $addr" \
 	qmp_set "$qdev" inject-ecc-uncorrected-addr "$addr"
@@ -133,7 +136,7 @@ done
 check "retired_pages_pending lists it" grep -qx "$vaddr" "$D/retired_pages_pending"
 check "retired_pages does not" bash -c "! grep -qx '$vaddr' '$D/retired_pages'"
 check "the kernel log says it is in use" \
-	dmesg_has "uncorrectable ECC error in HBM page $vaddr: in use"
+	dmesg_has "$bdf: event 102: uncorrectable ECC error in HBM page $vaddr: in use"
 # A victim that died early must fail the checks below, not end the script.
 trap '' PIPE
 echo go >&3
@@ -151,15 +154,45 @@ for ((i = 0; i < 300; i++)); do
 done
 check "once the objects are freed, retired_pages lists it" grep -qx "$vaddr" "$D/retired_pages"
 check_eq "and nothing is pending" "$(val retired_pages_pending)" ""
-check "the kernel log says so" dmesg_has "HBM page $vaddr retired: its last user freed it"
+check "the kernel log says so" \
+	dmesg_has "$bdf: event 106: HBM page $vaddr retired: its last user freed it"
 check "memory returned" settle
 
 # --- volatile and aggregate counters --------------------------------------------------
 agg=$(val stats/ecc_uncorrected_aggregate)
 check_eq "aggregate: the two errors" "$agg" $((agg0 + 2))
+unc=$(val stats/ecc_uncorrected)
 check "echo 1 > stats/clear" sh -c "echo 1 > $D/stats/clear"
-check_eq "stats/clear zeroes stats/ecc_uncorrected" "$(val stats/ecc_uncorrected)" 0
+check_eq "stats/clear leaves stats/ecc_uncorrected" "$(val stats/ecc_uncorrected)" "$unc"
+check "stats/ecc_clear is write-only for root" test "$(stat -c %a "$D/stats/ecc_clear")" = 200
+check "stats/clear kept a count to clear" test "$unc" -gt 0
+if command -v setpriv > /dev/null; then
+	# Root without CAP_SYS_ADMIN opens the file (mode 0200) and must be
+	# refused by the driver's own check, with EPERM.
+	# (bash, not dash: dash says "I/O error" whatever the errno)
+	out=$(setpriv --bounding-set=-sys_admin --inh-caps=-sys_admin \
+		bash -c "echo 1 > $D/stats/ecc_clear" 2>&1)
+	check "stats/ecc_clear refused without CAP_SYS_ADMIN (EPERM)" \
+		grep -q "Operation not permitted" <<<"$out"
+	check "stats/ecc_clear refused to an ordinary user" \
+		bash -c "! setpriv --reuid=65534 --regid=65534 --clear-groups \
+			sh -c 'echo 1 > $D/stats/ecc_clear' 2>/dev/null"
+	check_eq "who may not clear clears nothing" "$(val stats/ecc_uncorrected)" "$unc"
+fi
+check "echo 0 > stats/ecc_clear is refused" sh -c "! echo 0 > $D/stats/ecc_clear 2>/dev/null"
+cleared="$bdf: event 110: volatile ECC counts cleared by"
+cleared0=$(klines "$cleared")
+check "echo 1 > stats/ecc_clear" sh -c "echo 1 > $D/stats/ecc_clear"
+check_eq "stats/ecc_clear zeroes stats/ecc_uncorrected" "$(val stats/ecc_uncorrected)" 0
+check_eq "and stats/ecc_corrected" "$(val stats/ecc_corrected)" 0
 check_eq "and leaves the aggregate" "$(val stats/ecc_uncorrected_aggregate)" "$agg"
+ecc_logged() {
+	[ "$(klines "$cleared")" -gt "$cleared0" ] &&
+		dmesg | grep -- "$cleared" | tail -n 1 |
+		grep -qE "they were [0-9]+ corrected, $unc uncorrected\$"
+}
+check "the kernel log says who and what (event 110)" ecc_logged
+dmesg | grep -- "$cleared" | tail -n 1 | sed 's/^/# /'
 
 check "qom-set $qdev inject-ecc-uncorrected 1 (no address)" \
 	qmp_set "$qdev" inject-ecc-uncorrected 1
@@ -168,7 +201,7 @@ agg=$((agg + 1))
 cagg=$(val stats/ecc_corrected_aggregate)
 check_eq "volatile counts it" "$(val stats/ecc_uncorrected)" 1
 check_eq "aggregate counts it" "$(val stats/ecc_uncorrected_aggregate)" "$agg"
-back="function level reset: the device is back"
+back="$bdf: event 404: function level reset: the device is back"
 flr0=$(klines "$back")
 check "FLR: echo 1 > $D/reset" sh -c "echo 1 > $D/reset"
 for ((i = 0; i < 100; i++)); do
@@ -191,7 +224,8 @@ check_eq "stats/ecc_uncorrected_aggregate is kept" "$(val stats/ecc_uncorrected_
 check_eq "stats/ecc_corrected_aggregate is kept" "$(val stats/ecc_corrected_aggregate)" "$cagg"
 check "the driver retired both pages again at bind" \
 	bash -c "grep -qx '$addr' '$D/retired_pages' && grep -qx '$vaddr' '$D/retired_pages'"
-check "and said so" dmesg_has "HBM pages retired after earlier uncorrectable ECC errors"
+check "and said so" \
+	dmesg_has "$bdf: event 107: [0-9]* HBM pages retired after earlier uncorrectable ECC errors"
 read -r filled2 failed2 <<<"$(fill)"
 check_eq "all of HBM taken and FILLed after the reload: no job meets the pages" "$failed2" 0
 check "memory returned" settle
@@ -274,7 +308,7 @@ wait_for 10 test -e "$D/unlogged_pages"
 check_eq "after the reload, unlogged_pages is kept" "$(val unlogged_pages)" $((nfull + 1))
 check_eq "and the 64 pages of the log are retired again" "$(wc -l < "$D/retired_pages")" 64
 check "the kernel log says the device needs replacing" \
-	dmesg_has "HBM pages with uncorrectable ECC errors not in the full error log: they cannot be retired, replace the device"
+	dmesg_has "$bdf: event 103: [0-9]* HBM pages with uncorrectable ECC errors not in the full error log"
 
 # --- a new board ------------------------------------------------------------------------
 # The remedy, in the model: x-ecc-replace stands for a new board in the

@@ -109,6 +109,13 @@ if ! qmp_available; then
 fi
 a=${first% *} b=${first#* }
 ad=${a%.*} ap=${a#*.} bd=${b%.*} bp=${b#*.}
+# The kernel log lines of the catalogue (operator-guide.rst, "Event codes"),
+# counted before and after: earlier tests may have logged the same.
+down_line="$(bdf_of "$ad"): event 302: link port $ap to chip $bd port $bp went down"
+up_line="$(bdf_of "$ad"): event 303: link port $ap is up again, to chip $bd port $bp"
+klines() { dmesg | grep -c -- "$1"; }
+more_lines() { [ "$(klines "$1")" -gt "$2" ]; }
+down0=$(klines "$down_line") up0=$(klines "$up_line")
 check "qom-set trn$ad port$ap-admin false" qmp_set "trn$ad" "port$ap-admin" false
 check "chip $ad port $ap down" wait_state "$ad" "$ap" down
 check "far end chip $bd port $bp down" wait_state "$bd" "$bp" down
@@ -118,3 +125,19 @@ check "chip $ad port $ap up again" wait_state "$ad" "$ap" up
 check "far end chip $bd port $bp up again" wait_state "$bd" "$bp" up
 read_port "$ad" "$ap"
 check_eq "peer after the round trip" "$pr" "$b"
+check "the kernel log: event 302, the port went down" wait_for 10 more_lines "$down_line" "$down0"
+check "event 303, it came back" wait_for 10 more_lines "$up_line" "$up0"
+
+# Errors: a threshold, CRC errors injected past it, an event 301 line.
+thr_file=/sys/bus/pci/devices/$(bdf_of "$ad")/link$ap/err_threshold
+thr0=$(cat "$thr_file")
+err_line="$(bdf_of "$ad"): event 301: link port $ap passed its error threshold of 10:"
+err0=$(klines "$err_line")
+check "echo 10 > link$ap/err_threshold" sh -c "echo 10 > $thr_file"
+# Two thresholds' worth: the model keeps no remainder for the next test.
+check "qom-set trn$ad port$ap-inject-errors 20" qmp_set "trn$ad" "port$ap-inject-errors" 20
+check "the kernel log: event 301, the error threshold passed" \
+	wait_for 10 more_lines "$err_line" "$err0"
+check "err_threshold restored" sh -c "echo $thr0 > $thr_file"
+check "counters cleared at both ends" sh -c "echo 1 > ${thr_file%/*}/clear_counters &&
+	echo 1 > /sys/bus/pci/devices/$(bdf_of "$bd")/link$bp/clear_counters"
