@@ -114,7 +114,6 @@ struct trn_vm;
  *	@power_uevent_at (trn_power.c)
  * @power_work: reads TRN_REG_THROTTLE after TRN_IRQ_THROTTLE, and sends
  *	the uevent held back within a second of the last
- * @power_rs: rate limit of the throttling lines in the kernel log
  * @power_cap: the cap root set, in mW, written again after a reset; 0 if
  *	none was set
  * @power_cap_min: the lowest cap the device takes, mW; 0 without one
@@ -217,7 +216,6 @@ struct trn_device {
 	u64 throttle_base;
 	struct mutex power_lock; /* power_cap, power_reasons, the uevent */
 	struct delayed_work power_work;
-	struct ratelimit_state power_rs;
 	u32 power_cap;
 	u32 power_cap_min;
 	u32 power_cap_max;

@@ -6,13 +6,14 @@
 #include <linux/jiffies.h>
 #include <linux/kobject.h>
 #include <linux/pci.h>
-#include <linux/ratelimit.h>
+#include <linux/sched.h>
 #include <linux/workqueue.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_managed.h>
 #include <drm/drm_print.h>
 
 #include "trn_drv.h"
+#include "trn_event.h"
 #include "trn_hw.h"
 #include "trn_power.h"
 #include "trn_regs.h"
@@ -30,8 +31,9 @@
  * default cap back; the driver writes the one it was given again.
  *
  * A change of the reasons is handled in process context (@power_work):
- * one line in the kernel log when throttling starts, changes or ends
- * (rate-limited per device), and a KOBJ_CHANGE uevent of the PCI device
+ * a kernel log line with its event code (201 to 204) for each reason that
+ * starts or ends (trn_event(), rate limited per device), and a
+ * KOBJ_CHANGE uevent of the PCI device
  * (TRN_EVENT=throttle, TRN_THROTTLE=<reasons>), at most one a second per
  * device: changes within the second are told by one event, with the
  * reasons at its end. Documentation/sysfs.rst describes the files,
@@ -48,14 +50,6 @@ static_assert(BIT(ARRAY_SIZE(trn_throttle_names)) - 1 == TRN_THROTTLE_ALL);
 
 /* Longest text of trn_power_reasons(): every name and "unknown" */
 #define TRN_REASONS_LEN		sizeof("power_cap,thermal,unknown")
-
-/* What the kernel log says of throttling, and of the cap */
-enum trn_power_event {
-	TRN_POWER_THROTTLE_START,	/* throttled now, for @reasons */
-	TRN_POWER_THROTTLE_CHANGE,	/* still, for other @reasons */
-	TRN_POWER_THROTTLE_END,		/* no longer; @reasons were the last */
-	TRN_POWER_CAP_SET,		/* root set the cap to @mw */
-};
 
 /* @reasons as a comma-separated list; "none" for 0. */
 static void trn_power_reasons(u32 reasons, char *buf, size_t size)
@@ -77,31 +71,30 @@ static void trn_power_reasons(u32 reasons, char *buf, size_t size)
 }
 
 /*
- * Every line of the kernel log about power and throttling comes from here,
- * so that each has one place and, one day, one code. Throttling lines are
- * rate-limited per device.
+ * The kernel log lines of a change of the reasons from @old to @reasons:
+ * one event (operator-guide.rst, "Event codes") per reason that starts or
+ * ends, rate limited per device (trn_event.h).
  */
-static void trn_power_report(struct trn_device *tdev,
-			     enum trn_power_event ev, u32 reasons, u32 mw)
+static void trn_power_report(struct trn_device *tdev, u32 old, u32 reasons)
 {
-	char names[TRN_REASONS_LEN];
+	u32 on = reasons & ~old, off = old & ~reasons;
 
-	trn_power_reasons(reasons, names, sizeof(names));
-	switch (ev) {
-	case TRN_POWER_CAP_SET:
-		drm_info(&tdev->drm, "power cap set to %u mW\n", mw);
-		return;
-	case TRN_POWER_THROTTLE_START:
-	case TRN_POWER_THROTTLE_CHANGE:
-		if (__ratelimit(&tdev->power_rs))
-			drm_warn(&tdev->drm, "NeuronCores throttled: %s\n", names);
-		return;
-	case TRN_POWER_THROTTLE_END:
-		if (__ratelimit(&tdev->power_rs))
-			drm_info(&tdev->drm, "NeuronCores no longer throttled (were: %s)\n",
-				 names);
-		return;
-	}
+	if (on & TRN_THROTTLE_POWER)
+		trn_event(tdev, warn, POWER_THROTTLE,
+			  "NeuronCores throttled: power_cap (board power at the cap of %u mW)\n",
+			  tdev->power_cap ?: trn_read32(tdev, TRN_REG_POWER_CAP));
+	if (on & TRN_THROTTLE_THERMAL)
+		trn_event(tdev, warn, THERMAL_THROTTLE,
+			  "NeuronCores throttled: thermal (die above temp1_max)\n");
+	if (off & TRN_THROTTLE_POWER)
+		trn_event(tdev, info, POWER_THROTTLE_END,
+			  "NeuronCores no longer throttled: power_cap\n");
+	if (off & TRN_THROTTLE_THERMAL)
+		trn_event(tdev, info, THERMAL_THROTTLE_END,
+			  "NeuronCores no longer throttled: thermal\n");
+	if (on & ~TRN_THROTTLE_ALL)
+		drm_warn_once(&tdev->drm, "NeuronCores throttled for reasons unknown to the driver: 0x%x\n",
+			      (u32)(on & ~TRN_THROTTLE_ALL));
 }
 
 static void trn_power_uevent(struct trn_device *tdev, u32 reasons)
@@ -132,12 +125,7 @@ static void trn_power_check(struct trn_device *tdev)
 		return;
 	tdev->power_reasons = reasons;
 	tdev->power_event = true;
-	if (!old)
-		trn_power_report(tdev, TRN_POWER_THROTTLE_START, reasons, 0);
-	else if (!reasons)
-		trn_power_report(tdev, TRN_POWER_THROTTLE_END, old, 0);
-	else
-		trn_power_report(tdev, TRN_POWER_THROTTLE_CHANGE, reasons, 0);
+	trn_power_report(tdev, old, reasons);
 }
 
 static void trn_power_work(struct work_struct *work)
@@ -226,8 +214,6 @@ int trn_power_init(struct trn_device *tdev)
 	if (ret)
 		return ret;
 	INIT_DELAYED_WORK(&tdev->power_work, trn_power_work);
-	/* A few lines a minute per device, however often the reasons flap */
-	ratelimit_state_init(&tdev->power_rs, 60 * HZ, 10);
 	/* Without a power cap, the interrupt handler never queues the work. */
 	if (!(tdev->hw_caps & TRN_CAP_POWER)) {
 		tdev->power_stopped = true;
@@ -314,7 +300,8 @@ int trn_power_hwmon_write(struct trn_device *tdev, u32 attr, long val)
 	mutex_unlock(&tdev->power_lock);
 	trn_hw_exit(tdev, hw);
 	drm_dev_exit(idx);
-	trn_power_report(tdev, TRN_POWER_CAP_SET, 0, mw);
+	drm_info(&tdev->drm, "power cap set to %u mW by %s[%d]\n", mw,
+		 current->comm, task_pid_nr(current));
 	return 0;
 }
 

@@ -141,13 +141,14 @@ echo "# uncapped: $free_rate programs/ks, $(sysval "$hw/power1_input") uW, $(rea
 check "the uncapped load runs programs" test "$free_rate" -gt 0
 check_eq "the uncapped load is not throttled" "$(reasons)" none
 
-n0=$(klines "NeuronCores throttled: power_cap")
+more_lines() { [ "$(klines "$1")" -gt "$2" ]; }
+n0=$(klines "event 203: NeuronCores throttled: power_cap")
 t0=$(sysval "$D/stats/throttled_ns")
 watch_start
 check "root caps it at $min uW" setcap "$min"
 check "throttle_reasons says power_cap" wait_for 20 grep -q power_cap "$D/throttle_reasons"
-check "the kernel log says the cores are throttled for power_cap" \
-	wait_for 10 test "$(klines "NeuronCores throttled: power_cap")" -gt "$n0"
+check "the kernel log says the cores are throttled for power_cap (event 203)" \
+	wait_for 10 more_lines "event 203: NeuronCores throttled: power_cap" "$n0"
 watch_end
 check_eq "a change uevent TRN_EVENT=throttle" "$wst" 0
 check "it says TRN_THROTTLE=power_cap" grep -q "TRN_THROTTLE=power_cap" "$wout"
@@ -176,12 +177,12 @@ check "it names the cause: throttle, power_cap" \
 	grep -qE "throttle.*power_cap|power_cap.*throttle" <<<"$out"
 
 # --- the cap lifted ------------------------------------------------------------------------
-n0=$(klines "NeuronCores no longer throttled")
+n0=$(klines "event 204: NeuronCores no longer throttled: power_cap")
 watch_start
 check "root lifts the cap" setcap "$max"
 check "throttle_reasons: none again" wait_for 20 grep -qx none "$D/throttle_reasons"
-check "the kernel log says so" \
-	wait_for 10 test "$(klines "NeuronCores no longer throttled")" -gt "$n0"
+check "the kernel log says so (event 204)" \
+	wait_for 10 more_lines "event 204: NeuronCores no longer throttled: power_cap" "$n0"
 watch_end
 check "a uevent says TRN_THROTTLE=none" grep -q "TRN_THROTTLE=none" "$wout"
 back_rate=$(rate 5)
@@ -199,8 +200,12 @@ if ! qmp_available; then
 	fail "heating the device needs the host QMP agent (run through vm.sh)"
 	exit 0
 fi
+h0=$(klines "event 201: NeuronCores throttled: thermal")
+c0=$(klines "event 202: NeuronCores no longer throttled: thermal")
 check "qom-set $qdev ambient-temp 80" qmp_set "$qdev" ambient-temp 80
 check "throttle_reasons says thermal" wait_for 30 grep -q thermal "$D/throttle_reasons"
+check "the kernel log says so (event 201)" \
+	wait_for 10 more_lines "event 201: NeuronCores throttled: thermal" "$h0"
 echo "# $(sysval "$hw/temp1_input") mC, limit $(sysval "$hw/temp1_max") mC"
 out=$("$DIAG" -r 1 2>&1)
 st=$?
@@ -211,3 +216,5 @@ too_hot() { ! qmp_set "$qdev" ambient-temp 151 > /dev/null; }
 check "qom-set ambient-temp 151 is refused" too_hot
 check "qom-set $qdev ambient-temp 30" qmp_set "$qdev" ambient-temp 30
 check "cooled, throttle_reasons: none" wait_for 30 grep -qx none "$D/throttle_reasons"
+check "the kernel log says so (event 202)" \
+	wait_for 10 more_lines "event 202: NeuronCores no longer throttled: thermal" "$c0"
