@@ -32,7 +32,7 @@ struct trn_vm;
 /* Limits of what the driver asks of a device. */
 #define TRN_MAX_QUEUES		64
 #define TRN_MAX_CORES		64
-#define TRN_EVENT_GROUPS	4	/* the hundreds of enum drm_trn_event */
+#define TRN_EVENT_GROUPS	5	/* enum drm_trn_event's hundreds, thermal */
 #define TRN_RING_ENTRIES	4096
 /*
  * Descriptors one file's jobs may hold in a ring: half of them, so that

@@ -25,13 +25,20 @@
  * line), are not: trn_event_always().
  */
 
-/* The device's rate limit of the group of @code; @code is a valid event. */
+/*
+ * The device's rate limit of the group of @code, a valid event: one per
+ * hundred, and one of their own for the thermal events, so that a power
+ * cap crossed again and again cannot hide the heat.
+ */
 static inline struct ratelimit_state *
 trn_event_rs(struct trn_device *tdev, unsigned int code)
 {
 	unsigned int group = code / 100 - 1;
 
-	return &tdev->event_rs[min(group, TRN_EVENT_GROUPS - 1)];
+	if (code == DRM_TRN_EVENT_THERMAL_THROTTLE ||
+	    code == DRM_TRN_EVENT_THERMAL_THROTTLE_END)
+		return &tdev->event_rs[TRN_EVENT_GROUPS - 1];
+	return &tdev->event_rs[min(group, TRN_EVENT_GROUPS - 2)];
 }
 
 /*
