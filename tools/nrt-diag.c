@@ -49,6 +49,8 @@ static void nrt_diag_usage(FILE *out)
 		"      --min-dma-bw MB/S    fail a bandwidth below MB/S (default: none)\n"
 		"      --min-relative F     fail a bandwidth below F times the median of the\n"
 		"                           devices or links (default 0.25; 0: none)\n"
+		"      --allow-power-cap    throttling by the power cap alone is a warning\n"
+		"                           in levels 2 and 3, not a failure\n"
 		"  -j, --json               print a JSON document\n"
 		"  -b, --brief              print one line: the verdict and what failed\n"
 		"  -q, --quiet              print only what did not pass, and the verdict\n"
@@ -93,7 +95,7 @@ static void nrt_diag_expect(const char *arg, struct nrt_topo_shape *shape)
 static void nrt_diag_parse(int argc, char **argv, struct nrt_diag_opts *o,
 			   enum nrt_diag_format *fmt, bool *quiet)
 {
-	enum { OPT_MIN_BW = 256, OPT_MIN_REL };
+	enum { OPT_MIN_BW = 256, OPT_MIN_REL, OPT_ALLOW_CAP };
 	static const struct option options[] = {
 		{ "run", required_argument, NULL, 'r' },
 		{ "expect", required_argument, NULL, 'e' },
@@ -101,6 +103,7 @@ static void nrt_diag_parse(int argc, char **argv, struct nrt_diag_opts *o,
 		{ "duration", required_argument, NULL, 'd' },
 		{ "min-dma-bw", required_argument, NULL, OPT_MIN_BW },
 		{ "min-relative", required_argument, NULL, OPT_MIN_REL },
+		{ "allow-power-cap", no_argument, NULL, OPT_ALLOW_CAP },
 		{ "json", no_argument, NULL, 'j' },
 		{ "brief", no_argument, NULL, 'b' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -140,6 +143,9 @@ static void nrt_diag_parse(int argc, char **argv, struct nrt_diag_opts *o,
 			break;
 		case OPT_MIN_REL:
 			o->min_relative = nrt_diag_number(optarg, "fraction", 0, 1);
+			break;
+		case OPT_ALLOW_CAP:
+			o->allow_power_cap = true;
 			break;
 		case 'j':
 			*fmt = FMT_JSON;

@@ -78,6 +78,8 @@ struct nrt_diag_opts {
 	double min_relative;            /* --min-relative: floor against the
 					 * median of the devices, 0: none */
 	unsigned int duration_s;        /* level 3: --duration */
+	bool allow_power_cap;           /* --allow-power-cap: throttling by the
+					 * power cap alone warns, not fails */
 	const char *sysfs;              /* the sysfs root */
 };
 

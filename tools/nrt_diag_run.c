@@ -200,9 +200,10 @@ static void throttle_begin(struct dut *d, size_t n)
 }
 
 /* The level's work is done: a device slowed meanwhile fails, saying why. */
-static void throttle_report(struct nrt_diag_report *r, unsigned int level, struct dut *d,
-			    size_t n)
+static void throttle_report(struct nrt_diag_report *r, const struct nrt_diag_opts *o,
+			    unsigned int level, struct dut *d, size_t n)
 {
+	enum nrt_diag_status st;
 	double secs, slowed;
 	struct nrt_facts f;
 	char names[64];
@@ -231,7 +232,10 @@ static void throttle_report(struct nrt_diag_report *r, unsigned int level, struc
 			continue;
 		}
 		nrt_facts_format_throttle(d[i].throttle_seen, names, sizeof(names));
-		nrt_diag_add(r, "throttle", level, (int)d[i].index, d[i].bdf, NRT_DIAG_FAIL,
+		/* A cap the site set on purpose, when told so: a warning */
+		st = o->allow_power_cap && d[i].throttle_seen == NRT_THROTTLE_POWER_CAP ?
+		     NRT_DIAG_WARN : NRT_DIAG_FAIL;
+		nrt_diag_add(r, "throttle", level, (int)d[i].index, d[i].bdf, st,
 			     nrt_diag_throttle_remedy(names),
 			     "throttled (%s) for %.1f s of %.1f s of work: the NeuronCores run below full speed",
 			     names, slowed, secs);
@@ -526,7 +530,7 @@ void nrt_diag_level2(struct nrt_diag_report *r, const struct nrt_diag_opts *o)
 	level2_dma(r, o, d, n);
 	throttle_sample(d, n);
 	level2_compute(r, d, n);
-	throttle_report(r, 2, d, n);
+	throttle_report(r, o, 2, d, n);
 	duts_close(d, n);
 }
 
@@ -820,7 +824,7 @@ void nrt_diag_level3(struct nrt_diag_report *r, const struct nrt_diag_opts *o)
 		return;
 	throttle_begin(d, n);
 	level3_load(r, o, d, n);
-	throttle_report(r, 3, d, n);
+	throttle_report(r, o, 3, d, n);
 	level3_peer(r, o, d, n);
 	duts_close(d, n);
 }

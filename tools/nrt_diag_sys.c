@@ -219,6 +219,8 @@ static bool nrt_diag_power_sustained(const struct nrt_diag_dev *d, int64_t limit
 static void nrt_diag_sensors(struct nrt_diag_report *r, const struct nrt_diag_dev *d)
 {
 	const struct nrt_facts *f = &d->f;
+	uint32_t reasons = 0;
+	bool capped;
 	int64_t limit;
 
 	if (f->temp < 0 || f->temp_max <= 0) {
@@ -234,9 +236,18 @@ static void nrt_diag_sensors(struct nrt_diag_report *r, const struct nrt_diag_de
 			     "%.1f °C, limit %.1f °C", f->temp / 1000.0, f->temp_max / 1000.0);
 	}
 	limit = f->power_cap > 0 ? f->power_cap : f->power_rated_max;
+	capped = nrt_facts_parse_throttle(f->throttle_reasons, &reasons) &&
+		 (reasons & NRT_THROTTLE_POWER_CAP);
 	if (f->power < 0 || limit <= 0)
 		nrt_diag_add(r, "power", 1, d->index, d->bdf, NRT_DIAG_SKIP, NULL,
 			     "no power sensor (hwmon power1_input, power1_rated_max)");
+	else if (f->power > POWER_OVER * limit && f->power_cap > 0 && capped &&
+		 nrt_diag_power_sustained(d, limit))
+		/* Throttled as far as it goes: the cap is below this load's floor */
+		nrt_diag_add(r, "power", 1, d->index, d->bdf, NRT_DIAG_WARN,
+			     "raise the power cap (hwmon power1_cap) or lighten the load",
+			     "%.1f W, above its cap of %.1f W while throttled by it: the NeuronCores run at their lowest speed",
+			     f->power / 1e6, limit / 1e6);
 	else if (f->power > POWER_OVER * limit && nrt_diag_power_sustained(d, limit))
 		nrt_diag_add(r, "power", 1, d->index, d->bdf, NRT_DIAG_FAIL,
 			     "check the power supply and the power cap (hwmon power1_cap)",

@@ -259,7 +259,8 @@ static void test_unlogged_pages(void **state)
 /*
  * The power cap (interface 1.8): throttling is a warning whose remedy names
  * its cause; power a little above the cap passes (the device holds its
- * average there), far above it for a second fails.
+ * average there), far above it for a second fails, unless the device is
+ * throttled by the cap: then it is at its slowest, and that warns.
  */
 static void test_power_cap(void **state)
 {
@@ -270,6 +271,10 @@ static void test_power_cap(void **state)
 	add_fn(t, "0000:01:00.0", "trn");
 	add_fn(t, "0000:02:00.0", "trn");
 	add_fn(t, "0000:03:00.0", "trn");
+	add_fn(t, "0000:04:00.0", "trn");
+	put(t, "0000:04:00.0", "throttle_reasons", "power_cap\n");
+	put(t, "0000:04:00.0", "hwmon/hwmon3/power1_cap", "65000000\n");
+	put(t, "0000:04:00.0", "hwmon/hwmon3/power1_input", "90000000\n");
 	put(t, "0000:01:00.0", "throttle_reasons", "power_cap\n");
 	put(t, "0000:01:00.0", "hwmon/hwmon3/power1_cap", "100000000\n");
 	put(t, "0000:01:00.0", "hwmon/hwmon3/power1_input", "110000000\n");
@@ -277,8 +282,10 @@ static void test_power_cap(void **state)
 	put(t, "0000:02:00.0", "hwmon/hwmon3/power1_cap", "65000000\n");
 	put(t, "0000:02:00.0", "hwmon/hwmon3/power1_input", "90000000\n");
 	put(t, "0000:03:00.0", "throttle_reasons", "thermal\n");
-	run_level1(t, &r, 3);
+	run_level1(t, &r, 4);
 	assert_int_equal(nrt_diag_verdict(&r), NRT_DIAG_UNHEALTHY);
+	expect(&r, "power", "0000:04:00.0", NRT_DIAG_WARN,
+	       "90.0 W, above its cap of 65.0 W while throttled by it");
 	expect(&r, "throttle", "0000:01:00.0", NRT_DIAG_WARN, "throttled: power_cap");
 	res = find(&r, "throttle", "0000:01:00.0");
 	assert_non_null(strstr(res->remedy, "power1_cap"));

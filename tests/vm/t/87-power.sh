@@ -175,6 +175,14 @@ echo "$out" | sed 's/^/# /'
 check_eq "nrt-diag -r 2 on the capped device: exit 1" "$st" 1
 check "it names the cause: throttle, power_cap" \
 	grep -qE "throttle.*power_cap|power_cap.*throttle" <<<"$out"
+# A site that caps on purpose: --allow-power-cap makes it a warning.
+out=$("$DIAG" -r 2 --allow-power-cap -j 2>&1)
+got=$(python3 -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+t = [c["status"] for c in d["checks"] if c["check"] == "throttle"]
+print("warn" if "warn" in t and "fail" not in t else "bad: %s" % t)' <<<"$out" 2>&1)
+check_eq "nrt-diag -r 2 --allow-power-cap: throttle only warns" "$got" warn
 
 # --- the cap lifted ------------------------------------------------------------------------
 n0=$(klines "event 204: NeuronCores no longer throttled: power_cap")
