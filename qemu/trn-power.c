@@ -51,9 +51,14 @@ bool trn_power_realize(TrnState *s, uint32_t rated_mw, uint32_t crit_mc,
 {
     TrnPower *p = &s->power;
 
-    if (!p->temp_max || p->temp_max * 1000ULL >= crit_mc) {
-        error_setg(errp, "temp-max %u: need 0 < temp-max < %u degrees C",
-                   p->temp_max, crit_mc / 1000);
+    /*
+     * The die must be able to cool 5 C below temp-max at the default
+     * ambient temperature, or a device once hot would stay throttled.
+     */
+    if (p->temp_max < TRN_POWER_TEMP_MAX_MIN ||
+        p->temp_max * 1000ULL >= crit_mc) {
+        error_setg(errp, "temp-max %u: need %u <= temp-max < %u degrees C",
+                   p->temp_max, TRN_POWER_TEMP_MAX_MIN, crit_mc / 1000);
         return false;
     }
 

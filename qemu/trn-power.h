@@ -19,6 +19,7 @@ typedef struct TrnQueue TrnQueue;
 #define TRN_SPEED_ONE           1024
 #define TRN_SPEED_MIN           (TRN_SPEED_ONE / 8)     /* never slower */
 #define TRN_SPEED_HOT           (TRN_SPEED_ONE / 2)     /* above temp-max */
+#define TRN_POWER_TEMP_MAX_MIN  40      /* degrees C: the lowest temp-max */
 
 /*
  * The power controller's state: with the BQL held, but @speed, which the
