@@ -112,8 +112,8 @@ static void trn_reset_done(struct pci_dev *pdev)
 	/* The PCI core restored the saved state, which it then forgets. */
 	pci_save_state(pdev);
 	trn_queues_resume(tdev, true);
-	trn_event(tdev, info, DEVICE_RESET,
-		  "function level reset: the device is back; the jobs it was running failed\n");
+	trn_event_always(tdev, info, DEVICE_RESET,
+			 "function level reset: the device is back; the jobs it was running failed\n");
 }
 
 static pci_ers_result_t trn_error_detected(struct pci_dev *pdev,
@@ -168,8 +168,8 @@ static void trn_error_resume(struct pci_dev *pdev)
 		return;
 	tdev->recovering = false;
 	trn_queues_resume(tdev, true);
-	trn_event(tdev, info, DEVICE_RESET,
-		  "PCIe error recovery: the device is back; the jobs it was running failed\n");
+	trn_event_always(tdev, info, DEVICE_RESET,
+			 "PCIe error recovery: the device is back; the jobs it was running failed\n");
 }
 
 /*
@@ -231,8 +231,8 @@ static void trn_reset_work(struct work_struct *work)
 		goto out;
 	}
 	trn_queues_resume(tdev, true);
-	trn_event(tdev, info, DEVICE_RESET,
-		  "device reset: the device is back; the jobs it was running failed\n");
+	trn_event_always(tdev, info, DEVICE_RESET,
+			 "device reset: the device is back; the jobs it was running failed\n");
 out:
 	device_unlock(dev);
 }
