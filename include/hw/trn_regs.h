@@ -55,7 +55,7 @@
 /* Interface version: the driver accepts any minor of the major it knows. */
 #define TRN_MAGIC			0x314e5254	/* "TRN1" as little-endian bytes */
 #define TRN_VERSION_MAJOR		1
-#define TRN_VERSION_MINOR		8
+#define TRN_VERSION_MINOR		9
 #define TRN_VERSION(maj, min)		(((maj) << 16) | (min))
 #define TRN_VERSION_GET_MAJOR(v)	(((v) >> 16) & 0xffff)
 #define TRN_VERSION_GET_MINOR(v)	((v) & 0xffff)
@@ -105,6 +105,8 @@
 #define TRN_REG_POWER_CAP_MAX		0x0d8	/* RO  highest cap, milliwatts */
 #define TRN_REG_THROTTLE		0x0dc	/* RO  TRN_THROTTLE_* now */
 #define TRN_REG_THROTTLE_NS		0x0e0	/* RO 64  ns the cores ran slowed */
+/* Racks (1.9, TRN_CAP_RACK) */
+#define TRN_REG_HOST_ID			0x0e8	/* RO  the host (rack position) of this chip */
 
 #define TRN_GLOBAL_SIZE			0x1000
 
@@ -133,6 +135,7 @@
 #define TRN_FW_VERSION_GET_PATCH(v)	((v) & 0xffff)
 
 #define TRN_CAP_POWER			BIT_ULL(10)	/* power cap, throttling (1.8) */
+#define TRN_CAP_RACK			BIT_ULL(11)	/* host id, far host of a link (1.9) */
 
 /* TRN_REG_THROTTLE: why the NeuronCores run slowed; 0: at full speed */
 #define TRN_THROTTLE_POWER		BIT(0)	/* board power above the cap */
@@ -287,12 +290,13 @@
 #define TRN_LINK_ERR_REPLAY		0x28	/* RO 64  frames sent again */
 #define TRN_LINK_TX_BYTES		0x30	/* RO 64  payload bytes sent */
 #define TRN_LINK_RX_BYTES		0x38	/* RO 64  payload bytes received */
+#define TRN_LINK_PEER_HOST		0x40	/* RO  host id at the other end, while UP (1.9) */
 
 #define TRN_LINK_STATE_DOWN		0	/* no cable, or taken down */
 #define TRN_LINK_STATE_TRAINING		1	/* coming up */
 #define TRN_LINK_STATE_UP		2
 
-#define TRN_LINK_PEER_NONE		0xffffffff	/* PEER_CHIP/PORT when not UP */
+#define TRN_LINK_PEER_NONE		0xffffffff	/* PEER_CHIP/PORT/HOST when not UP */
 
 #define TRN_LINK_EV_STATE		BIT(0)	/* STATE changed */
 #define TRN_LINK_EV_ERRORS		BIT(1)	/* ERR_THRESHOLD more errors counted */
