@@ -15,7 +15,9 @@
  * its HBM (a memory backend with share=on) passed with SCM_RIGHTS. Each end
  * maps the other's HBM and so reaches the far export space the way it
  * reaches a peer of its own process: the workers walk the far export tables
- * in that memory (trn-mmu.c). Then ADMIN (the far port was taken down or
+ * in that memory (trn-mmu.c); it answers ACCEPT, and a link trains only
+ * once both ends accepted each other, so that a refusal is never one-sided.
+ * Then ADMIN (the far port was taken down or
  * up), DOWN (the far port went down, e.g. a device reset, and trains
  * again), ROOT (the far TRN_REG_PEER_ROOT changed, or it invalidated its
  * TLB), ERRORS (CRC errors injected at the far end: replays here) and
@@ -46,50 +48,18 @@
 #include "qapi/error.h"
 #include "exec/ramblock.h"
 #include "system/hostmem.h"
+#include "chardev/char.h"
 #include "chardev/char-fe.h"
 #include "trace.h"
 #include "trn.h"
 #include "trn-cable.h"
+#include "trn-cable-proto.h"
 #include "trn-link.h"
 #include "trn-mem.h"
 
-#define TRN_CABLE_MAGIC         0x4c4e5254      /* "TRNL" */
-#define TRN_CABLE_VERSION       1
 #define TRN_CABLE_OUT_MAX       (64 * KiB)
 #define TRN_CABLE_FLUSH_NS      (100 * SCALE_MS)
 
-enum {
-    TRN_CABLE_HELLO = 1,
-    TRN_CABLE_ADMIN,
-    TRN_CABLE_DOWN,
-    TRN_CABLE_ROOT,
-    TRN_CABLE_ERRORS,
-    TRN_CABLE_BYTES,
-};
-
-#define TRN_CABLE_HELLO_MEM     BIT(0)  /* the HBM descriptor comes with it */
-#define TRN_CABLE_HELLO_ADMIN   BIT(1)  /* the port is administratively up */
-
-/* A message, little endian. */
-typedef struct TrnCableMsg {
-    uint32_t magic;
-    uint32_t type;
-    uint32_t version;           /* HELLO */
-    uint32_t flags;             /* HELLO: TRN_CABLE_HELLO_*; ADMIN: 0/1 */
-    uint32_t host;              /* HELLO: the end's host, chip, port, ... */
-    uint32_t chip;
-    uint32_t port;
-    uint32_t lane_gbps;
-    uint32_t lanes;
-    uint32_t pad;
-    uint64_t a;                 /* HELLO: HBM bytes; ROOT: root; ERRORS: */
-                                /* count; BYTES: sent */
-    uint64_t b;                 /* HELLO: offset in the descriptor; BYTES: */
-                                /* received */
-    uint64_t c;                 /* HELLO: export space root */
-} TrnCableMsg;
-
-QEMU_BUILD_BUG_ON(sizeof(TrnCableMsg) != 64);
 QEMU_BUILD_BUG_ON(sizeof(TrnCableMsg) != sizeof(((TrnCable *)0)->msg));
 
 static const char *trn_cable_name(TrnLink *l)
@@ -101,6 +71,19 @@ static const char *trn_cable_name(TrnLink *l)
 
 static gboolean trn_cable_writable(void *do_not_use, GIOCondition cond,
                                    void *opaque);
+static void trn_cable_send_pending(TrnLink *l);
+
+/* The socket failed: close it (CHR_EVENT_CLOSED takes the link down). */
+static void trn_cable_fail(TrnLink *l, const char *why)
+{
+    TrnCable *c = &l->remote;
+
+    trace_trn_cable_fail(l->s->chip_id, l->index, why);
+    g_byte_array_set_size(c->out, 0);
+    c->root_pending = false;
+    c->down_pending = false;
+    qemu_chr_fe_disconnect(&c->chr);
+}
 
 static void trn_cable_flush(TrnLink *l)
 {
@@ -109,6 +92,11 @@ static void trn_cable_flush(TrnLink *l)
     while (c->out->len) {
         int n = qemu_chr_fe_write(&c->chr, c->out->data, c->out->len);
 
+        if (n < 0 && errno != EAGAIN) {
+            /* e.g. the far end shut its reading side: it is gone */
+            trn_cable_fail(l, "write failed");
+            return;
+        }
         if (n <= 0) {
             break;
         }
@@ -126,24 +114,26 @@ static gboolean trn_cable_writable(void *do_not_use, GIOCondition cond,
     TrnLink *l = opaque;
 
     l->remote.watch = 0;
+    if (cond & (G_IO_HUP | G_IO_ERR)) {
+        trn_cable_fail(l, "hung up");
+        return G_SOURCE_REMOVE;
+    }
     trn_cable_flush(l);
-    if (!l->remote.out->len && l->remote.root_pending) {
-        trn_cable_send_root(l);
+    if (!l->remote.out->len) {
+        trn_cable_send_pending(l);
     }
     return G_SOURCE_REMOVE;
 }
 
-static void trn_cable_send(TrnLink *l, TrnCableMsg *m)
+/* Queue @m and write what the socket takes. */
+static void trn_cable_put(TrnLink *l, TrnCableMsg *m)
 {
     TrnCable *c = &l->remote;
 
-    if (!c->open) {
-        return;
-    }
     if (c->out->len + sizeof(*m) > TRN_CABLE_OUT_MAX) {
         warn_report("trn %s: port%u-chardev: the far end reads nothing; "
                     "disconnecting", trn_cable_name(l), l->index);
-        qemu_chr_fe_disconnect(&c->chr);
+        trn_cable_fail(l, "queue full");
         return;
     }
     m->magic = cpu_to_le32(TRN_CABLE_MAGIC);
@@ -151,8 +141,8 @@ static void trn_cable_send(TrnLink *l, TrnCableMsg *m)
     trn_cable_flush(l);
 }
 
-static void trn_cable_send_value(TrnLink *l, uint32_t type, uint32_t flags,
-                                 uint64_t a, uint64_t b)
+static void trn_cable_put_value(TrnLink *l, uint32_t type, uint32_t flags,
+                                uint64_t a, uint64_t b)
 {
     TrnCableMsg m = {
         .type = cpu_to_le32(type),
@@ -161,7 +151,42 @@ static void trn_cable_send_value(TrnLink *l, uint32_t type, uint32_t flags,
         .b = cpu_to_le64(b),
     };
 
-    trn_cable_send(l, &m);
+    trn_cable_put(l, &m);
+}
+
+/*
+ * ROOT and DOWN only matter once, with the latest value: while messages
+ * wait for room they are merged into one each (so that a guest that
+ * invalidates its TLB or resets in a loop cannot fill the queue), and go
+ * out before any later message, the new root first: the far end must stop
+ * using an old export space before it may train again.
+ */
+static void trn_cable_send_pending(TrnLink *l)
+{
+    TrnCable *c = &l->remote;
+
+    if (c->root_pending) {
+        c->root_pending = false;
+        trn_cable_put_value(l, TRN_CABLE_ROOT, 0,
+                            qatomic_read(&l->s->peer_root), 0);
+    }
+    if (c->down_pending && c->open) {
+        c->down_pending = false;
+        trn_cable_put_value(l, TRN_CABLE_DOWN, 0, 0, 0);
+    }
+}
+
+/* Send a message, after the merged ones that wait. */
+static void trn_cable_send_value(TrnLink *l, uint32_t type, uint32_t flags,
+                                 uint64_t a, uint64_t b)
+{
+    if (!l->remote.open) {
+        return;
+    }
+    trn_cable_send_pending(l);
+    if (l->remote.open) {
+        trn_cable_put_value(l, type, flags, a, b);
+    }
 }
 
 /* Describe this end, with the HBM descriptor if the socket can pass it. */
@@ -189,11 +214,12 @@ static void trn_cable_hello(TrnLink *l)
         flags |= TRN_CABLE_HELLO_MEM;
     }
     m.flags = cpu_to_le32(flags);
-    /* The first message of a connection: the queue is empty */
+    /* The first message of a connection, with the latest root */
     g_byte_array_set_size(c->out, 0);
+    c->root_pending = false;
+    c->down_pending = false;
     g_byte_array_append(c->out, (const guint8 *)&m, sizeof(m));
     trn_cable_flush(l);
-    c->root_pending = false;
 }
 
 void trn_cable_send_admin(TrnLink *l)
@@ -203,14 +229,21 @@ void trn_cable_send_admin(TrnLink *l)
 
 void trn_cable_send_down(TrnLink *l)
 {
-    trn_cable_send_value(l, TRN_CABLE_DOWN, 0, 0, 0);
+    TrnCable *c = &l->remote;
+
+    if (!c->open) {
+        return;
+    }
+    if (c->out->len || c->root_pending) {
+        c->down_pending = true;
+        if (!c->out->len) {
+            trn_cable_send_pending(l);
+        }
+        return;
+    }
+    trn_cable_put_value(l, TRN_CABLE_DOWN, 0, 0, 0);
 }
 
-/*
- * Only the latest root matters: while messages wait for room, one ROOT is
- * sent once they are gone, so that a guest that invalidates its TLB in a
- * loop cannot fill the queue.
- */
 void trn_cable_send_root(TrnLink *l)
 {
     TrnCable *c = &l->remote;
@@ -218,13 +251,10 @@ void trn_cable_send_root(TrnLink *l)
     if (!c->open) {
         return;
     }
-    if (c->out->len) {
-        c->root_pending = true;
-        return;
+    c->root_pending = true;
+    if (!c->out->len) {
+        trn_cable_send_pending(l);
     }
-    c->root_pending = false;
-    trn_cable_send_value(l, TRN_CABLE_ROOT, 0,
-                         qatomic_read(&l->s->peer_root), 0);
 }
 
 void trn_cable_send_errors(TrnLink *l, uint64_t n)
@@ -245,7 +275,8 @@ static void trn_cable_flush_counts(void *opaque)
     }
     tx = stat64_get(&far->tx_bytes);
     rx = stat64_get(&far->rx_bytes);
-    if ((tx != c->sent_tx || rx != c->sent_rx) && !c->out->len) {
+    if ((tx != c->sent_tx || rx != c->sent_rx) && !c->out->len &&
+        !c->root_pending && !c->down_pending) {
         trn_cable_send_value(l, TRN_CABLE_BYTES, 0, tx - c->sent_tx,
                              rx - c->sent_rx);
         c->sent_tx = tx;
@@ -269,12 +300,28 @@ static void trn_cable_drop(TrnLink *l)
     TrnFar *far = l->far;
 
     l->remote.far_admin = false;
+    l->remote.far_accepted = false;
     if (!far) {
         return;
     }
     qatomic_rcu_set(&l->far, NULL);
     timer_del(l->remote.flush);
     call_rcu(far, trn_cable_far_free, rcu);
+}
+
+/*
+ * Memory that another process maps must not shrink under it (an access past
+ * the end of a shared file is SIGBUS): a memfd sealed against shrinking.
+ */
+static bool trn_cable_sealed(int fd)
+{
+#ifdef F_GET_SEALS
+    int seals = fcntl(fd, F_GET_SEALS);
+
+    return seals >= 0 && (seals & F_SEAL_SHRINK);
+#else
+    return false;
+#endif
 }
 
 /* Map the far HBM of a HELLO: NULL, with the reason in @why, if unusable. */
@@ -300,16 +347,11 @@ static uint8_t *trn_cable_map(int fd, uint64_t bytes, uint64_t offset,
         *why = "its memory is smaller than it says";
         return NULL;
     }
-#ifdef F_GET_SEALS
-    {
-        int seals = fcntl(fd, F_GET_SEALS);
-
-        if (seals >= 0 && !(seals & F_SEAL_SHRINK)) {
-            *why = "its memory is a memfd that may shrink (seal=on)";
-            return NULL;
-        }
+    if (!trn_cable_sealed(fd)) {
+        *why = "its memory is not a memfd sealed against shrinking "
+               "(memory-backend-memfd with seal=on)";
+        return NULL;
     }
-#endif
     p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, offset);
     if (p == MAP_FAILED) {
         *why = "its memory cannot be mapped";
@@ -376,6 +418,7 @@ static void trn_cable_got_hello(TrnLink *l, const TrnCableMsg *m, int fd)
                           far->port, far->hbm_bytes, l->remote.far_admin);
     qatomic_rcu_set(&l->far, far);
     trn_mem_remap(s);
+    trn_cable_send_value(l, TRN_CABLE_ACCEPT, 0, 0, 0);
     timer_mod(l->remote.flush, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
               TRN_CABLE_FLUSH_NS);
     trn_link_update(l);
@@ -403,6 +446,10 @@ static void trn_cable_got(TrnLink *l, const TrnCableMsg *m, int fd)
         goto out;               /* nothing but HELLO before HELLO */
     }
     switch (type) {
+    case TRN_CABLE_ACCEPT:
+        l->remote.far_accepted = true;
+        trn_link_update(l);
+        break;
     case TRN_CABLE_ADMIN:
         l->remote.far_admin = le32_to_cpu(m->flags) & 1;
         trn_link_update(l);
@@ -487,6 +534,7 @@ static void trn_cable_event(void *opaque, QEMUChrEvent event)
         }
         g_byte_array_set_size(c->out, 0);
         c->root_pending = false;
+        c->down_pending = false;
         if (c->watch) {
             g_source_remove(c->watch);
             c->watch = 0;
@@ -509,7 +557,7 @@ bool trn_cable_present(TrnLink *l)
 
 bool trn_cable_can_train(TrnLink *l)
 {
-    return l->far && l->remote.far_admin;
+    return l->far && l->remote.far_admin && l->remote.far_accepted;
 }
 
 bool trn_cable_check(TrnState *s, Error **errp)
@@ -534,11 +582,19 @@ bool trn_cable_check(TrnState *s, Error **errp)
                        "port has one cable", i, i);
             return false;
         }
+        if (!object_dynamic_cast(OBJECT(qemu_chr_fe_get_driver(&l->remote.chr)),
+                                 TYPE_CHARDEV_SOCKET)) {
+            error_setg(errp, "port%u-chardev: a cable is a socket chardev "
+                       "(-chardev socket,path=...)", i);
+            return false;
+        }
         mr = s->memdev ? host_memory_backend_get_memory(s->memdev) : NULL;
-        if (!mr || memory_region_get_fd(mr) < 0) {
+        if (!mr || memory_region_get_fd(mr) < 0 ||
+            !trn_cable_sealed(memory_region_get_fd(mr))) {
             error_setg(errp, "port%u-chardev: the HBM must be memory the "
-                       "far process can map: give memdev a memory backend "
-                       "with share=on (memory-backend-memfd)", i);
+                       "far process can map: give memdev a "
+                       "memory-backend-memfd with share=on (and seal=on, "
+                       "the default)", i);
             return false;
         }
     }
@@ -575,6 +631,10 @@ void trn_cable_unrealize(TrnState *s)
 
         if (!c->out) {
             continue;
+        }
+        /* The far end must see this end go: close the socket */
+        if (c->open) {
+            qemu_chr_fe_disconnect(&c->chr);
         }
         qemu_chr_fe_deinit(&c->chr, false);
         if (c->watch) {

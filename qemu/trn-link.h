@@ -40,6 +40,7 @@ typedef struct TrnCable {
     CharBackend chr;            /* property port<N>-chardev */
     bool open;                  /* the socket is connected */
     bool far_admin;             /* the far port is administratively up */
+    bool far_accepted;          /* ... and it accepted this end */
     bool warned;                /* a refused far end was reported */
     uint8_t msg[64];            /* the message being received */
     unsigned msg_len;
@@ -47,6 +48,7 @@ typedef struct TrnCable {
     GByteArray *out;            /* messages not yet written */
     guint watch;                /* waits for room to write them */
     bool root_pending;          /* send TRN_REG_PEER_ROOT once room */
+    bool down_pending;          /* send DOWN once room */
     uint64_t sent_tx;           /* far counts already sent */
     uint64_t sent_rx;
     QEMUTimer *flush;           /* sends the counts now and then */

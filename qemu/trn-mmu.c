@@ -198,10 +198,17 @@ static bool trn_mmu_far(TrnLink *l, uint64_t chip, TrnMmuPage *pg,
     TrnState *peer;
     TrnFar *far;
 
+    /*
+     * The far end first, then the state: a far end is published before its
+     * link may train, and the link goes down before it is replaced, so a
+     * link seen UP after the far end was read is up with that far end.
+     */
+    peer = qatomic_rcu_read(&l->peer);
+    far = qatomic_rcu_read(&l->far);
+    smp_rmb();      /* the pointers before the state: see above */
     if (qatomic_read(&l->state) != TRN_LINK_STATE_UP) {
         return false;
     }
-    peer = qatomic_rcu_read(&l->peer);
     if (peer) {
         if (chip != (peer->chip_id & chips)) {
             return false;
@@ -212,7 +219,6 @@ static bool trn_mmu_far(TrnLink *l, uint64_t chip, TrnMmuPage *pg,
         pg->far_rx = &peer->links[l->peer_port].rx_bytes;
         return true;
     }
-    far = qatomic_rcu_read(&l->far);
     if (!far || chip != (far->chip & chips)) {
         return false;
     }
