@@ -204,7 +204,7 @@ check-static: need-kdir need-ksrc
 		if echo "$$out" | grep -E 'warning|error' ; then exit 1; fi
 	@echo "  CHECKPATCH (QEMU) qemu/ tests/qtest/"
 	@perl $(QEMU_SRC)/scripts/checkpatch.pl --no-tree -q -f qemu/*.c qemu/*.h \
-		tests/qtest/*.c
+		tests/qtest/*.c tests/qtest/*.h
 
 # The device model alone, without a guest: its qtest (tests/qtest/trn-test.c,
 # built by scripts/deps.sh with QEMU) against the built QEMU.

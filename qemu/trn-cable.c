@@ -222,12 +222,12 @@ static void trn_cable_hello(TrnLink *l)
     trn_cable_flush(l);
 }
 
-void trn_cable_send_admin(TrnLink *l)
+static void trn_cable_send_admin(TrnLink *l)
 {
     trn_cable_send_value(l, TRN_CABLE_ADMIN, l->admin, 0, 0);
 }
 
-void trn_cable_send_down(TrnLink *l)
+static void trn_cable_send_down(TrnLink *l)
 {
     TrnCable *c = &l->remote;
 
@@ -244,7 +244,7 @@ void trn_cable_send_down(TrnLink *l)
     trn_cable_put_value(l, TRN_CABLE_DOWN, 0, 0, 0);
 }
 
-void trn_cable_send_root(TrnLink *l)
+static void trn_cable_send_root(TrnLink *l)
 {
     TrnCable *c = &l->remote;
 
@@ -257,7 +257,7 @@ void trn_cable_send_root(TrnLink *l)
     }
 }
 
-void trn_cable_send_errors(TrnLink *l, uint64_t n)
+static void trn_cable_send_errors(TrnLink *l, uint64_t n)
 {
     trn_cable_send_value(l, TRN_CABLE_ERRORS, 0, n, 0);
 }
@@ -555,7 +555,7 @@ bool trn_cable_present(TrnLink *l)
     return qemu_chr_fe_backend_connected(&l->remote.chr);
 }
 
-bool trn_cable_can_train(TrnLink *l)
+static bool trn_cable_can_train(TrnLink *l)
 {
     return l->far && l->remote.far_admin && l->remote.far_accepted;
 }
@@ -601,6 +601,14 @@ bool trn_cable_check(TrnState *s, Error **errp)
     return true;
 }
 
+static const TrnLinkRemoteOps trn_cable_ops = {
+    .can_train = trn_cable_can_train,
+    .admin = trn_cable_send_admin,
+    .down = trn_cable_send_down,
+    .root = trn_cable_send_root,
+    .errors = trn_cable_send_errors,
+};
+
 void trn_cable_start(TrnState *s)
 {
     unsigned i;
@@ -615,6 +623,7 @@ void trn_cable_start(TrnState *s)
         c->out = g_byte_array_new();
         c->flush = timer_new_ns(QEMU_CLOCK_VIRTUAL, trn_cable_flush_counts,
                                 l);
+        l->remote_ops = &trn_cable_ops;
         qemu_chr_fe_set_handlers(&c->chr, trn_cable_can_receive,
                                  trn_cable_receive, trn_cable_event, NULL, l,
                                  NULL, true);
@@ -632,6 +641,7 @@ void trn_cable_unrealize(TrnState *s)
         if (!c->out) {
             continue;
         }
+        l->remote_ops = NULL;
         /* The far end must see this end go: close the socket */
         if (c->open) {
             qemu_chr_fe_disconnect(&c->chr);

@@ -37,7 +37,6 @@
 #include "trace.h"
 #include "trn.h"
 #include "trn-irq.h"
-#include "trn-cable.h"
 #include "trn-link.h"
 #include "trn-mem.h"
 
@@ -96,8 +95,8 @@ static bool trn_link_can_train(TrnLink *l)
 {
     TrnLink *p = trn_link_peer(l);
 
-    if (trn_cable_present(l)) {
-        return l->admin && trn_cable_can_train(l);
+    if (l->remote_ops) {
+        return l->admin && l->remote_ops->can_train(l);
     }
     return p && l->admin && p->admin;
 }
@@ -121,7 +120,9 @@ static void trn_link_bounce(TrnLink *l)
 {
     TrnLink *p = trn_link_peer(l);
 
-    trn_cable_send_down(l);
+    if (l->remote_ops) {
+        l->remote_ops->down(l);
+    }
     timer_del(l->train);
     trn_link_set_state(l, TRN_LINK_STATE_DOWN);
     if (p) {
@@ -541,7 +542,9 @@ static void trn_link_set_admin(Object *obj, Visitor *v, const char *name,
         return;
     }
     l->admin = admin;
-    trn_cable_send_admin(l);
+    if (l->remote_ops) {
+        l->remote_ops->admin(l);
+    }
     if (admin) {
         trn_link_update(l);
         if (trn_link_peer(l)) {
@@ -588,7 +591,9 @@ static void trn_link_set_errors(Object *obj, Visitor *v, const char *name,
     if (p) {
         p->err_replay += n;
     }
-    trn_cable_send_errors(l, n);
+    if (l->remote_ops) {
+        l->remote_ops->errors(l, n);
+    }
     trace_trn_link_inject(l->s->chip_id, l->index, n, l->err_crc);
     if (l->err_threshold) {
         l->err_since += n;
@@ -634,9 +639,6 @@ bool trn_link_realize(TrnState *s, Error **errp)
         error_setg(errp, "link-lanes and link-lane-gbps must not be 0");
         return false;
     }
-    if (!trn_cable_check(s, errp)) {
-        return false;
-    }
     for (i = s->nlinks; i < TRN_MAX_LINKS; i++) {
         if (s->links[i].cable && *s->links[i].cable) {
             error_setg(errp, "port%u is set but the device has %u links", i,
@@ -676,7 +678,6 @@ void trn_link_unrealize(TrnState *s)
 {
     unsigned i;
 
-    trn_cable_unrealize(s);
     if (trn_link_disconnect(s)) {
         trn_link_release_after_grace(s);
     }
@@ -713,7 +714,9 @@ void trn_link_reset(TrnState *s)
         l->err_since = 0;
         stat64_set(&l->tx_bytes, 0);
         stat64_set(&l->rx_bytes, 0);
-        trn_cable_send_down(l);
+        if (l->remote_ops) {
+            l->remote_ops->down(l);
+        }
         if (p && p->state != TRN_LINK_STATE_DOWN) {
             timer_del(p->train);
             trn_link_set_state(p, TRN_LINK_STATE_DOWN);
@@ -741,6 +744,8 @@ void trn_link_remap_peers(TrnState *s)
         if (s->links[i].peer) {
             trn_mem_remap(s->links[i].peer);
         }
-        trn_cable_send_root(&s->links[i]);
+        if (s->links[i].remote_ops) {
+            s->links[i].remote_ops->root(&s->links[i]);
+        }
     }
 }

@@ -54,19 +54,35 @@ typedef struct TrnCable {
     QEMUTimer *flush;           /* sends the counts now and then */
 } TrnCable;
 
+typedef struct TrnLink TrnLink;
+
+/*
+ * How a port cabled to a device of another process (trn-cable.c) tells the
+ * far end what changed here, and whether the far end lets it train. Set on
+ * the port by trn-cable.c; the link code knows nothing else of the cable.
+ */
+typedef struct TrnLinkRemoteOps {
+    bool (*can_train)(TrnLink *l);      /* far end known, up, accepting */
+    void (*admin)(TrnLink *l);          /* l->admin changed */
+    void (*down)(TrnLink *l);           /* this end went down, retrains */
+    void (*root)(TrnLink *l);           /* TRN_REG_PEER_ROOT, TLB changed */
+    void (*errors)(TrnLink *l, uint64_t n);     /* CRC errors injected */
+} TrnLinkRemoteOps;
+
 /*
  * A NeuronLink port. Everything here is used with the BQL held (MMIO, the
  * training timer, qom-set and machine init done), but for what the workers
  * doing peer DMA read: @peer (under the RCU read lock), @peer_port, @state,
  * and the byte counters they add to.
  */
-typedef struct TrnLink {
+struct TrnLink {
     TrnState *s;
     unsigned index;
     char *cable;                /* property port<N>: "ID:Q", or NULL */
     TrnState *peer;             /* the other end of a valid cable */
     unsigned peer_port;
     TrnCable remote;            /* or a cable to another process */
+    const TrnLinkRemoteOps *remote_ops;  /* ... set once it listens */
     TrnFar *far;                /* ... and its far end, once described */
     bool admin;                 /* port<N>-admin: administratively enabled */
     bool warned;                /* a bad cable was reported */
@@ -84,9 +100,9 @@ typedef struct TrnLink {
     /* Peer DMA payload, counted by the workers without the BQL */
     Stat64 tx_bytes;
     Stat64 rx_bytes;
-} TrnLink;
+};
 
-/* The properties port<P>-admin, port<P>-inject-errors, port<P>-chardev. */
+/* The properties port<P>-admin and port<P>-inject-errors. */
 void trn_link_class_init(ObjectClass *oc);
 
 bool trn_link_realize(TrnState *s, Error **errp);

@@ -432,7 +432,8 @@ static void trn_realize(PCIDevice *pdev, Error **errp)
     if (!trn_realize_queues(s, errp)) {
         goto err_pcie;
     }
-    if (!trn_health_realize_power(s, errp) || !trn_link_realize(s, errp)) {
+    if (!trn_health_realize_power(s, errp) || !trn_cable_check(s, errp) ||
+        !trn_link_realize(s, errp)) {
         goto err_queues;
     }
     pci_register_bar(pdev, TRN_BAR_REGS, PCI_BASE_ADDRESS_SPACE_MEMORY |
@@ -472,6 +473,7 @@ static void trn_exit(PCIDevice *pdev)
     TrnState *s = TRN(pdev);
 
     trn_health_unrealize(s);
+    trn_cable_unrealize(s);
     trn_link_unrealize(s);
     trn_unrealize_queues(s);
     msix_uninit(pdev, &s->bar0, &s->bar0);

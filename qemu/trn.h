@@ -10,8 +10,8 @@
  *
  *   trn.c         the PCI function, its properties and global registers
  *   trn-health.c  sensors and ECC counters
- *   trn-link.c    NeuronLink ports and cables
  *   trn-cable.c   cables to devices of other QEMU processes (other hosts)
+ *   trn-link.c    NeuronLink ports and cables
  *   trn-worker.c  the threads that serve the queues, and commit their work
  *   trn-dma.c     execution of descriptors: COPY, FILL, WRITE
  *   trn-core.c    NeuronCores: EXEC, the owner of the interpreter

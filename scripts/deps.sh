@@ -670,7 +670,7 @@ qemu_integrate() {
 		[ -e "$TOP/qemu/$(basename "$f")" ] || [ -e "$TOP/include/hw/$(basename "$f")" ] ||
 			rm -f "$f"
 	done
-	for f in "$TOP"/tests/qtest/trn-test.[ch]; do
+	for f in "$TOP"/tests/qtest/trn-test*.[ch]; do
 		sync_file "$f" "$src/tests/qtest/$(basename "$f")"
 	done
 }

@@ -8,8 +8,9 @@
  * What trn-test.c plays the driver with: register and device memory
  * accessors, starting QEMU and finding a device, page tables in device
  * memory and descriptor rings in guest RAM, and what several tests share:
- * QMP, MSI-X, faults, the ECC log, the clock, NeuronLink. Included by trn-test.c only;
- * copied next to it into QEMU's tree with it.
+ * QMP, MSI-X, faults, the ECC log, the clock, NeuronLink. Included by
+ * trn-test.c and trn-test-cable.h only; copied next to them into QEMU's
+ * tree (scripts/deps.sh).
  */
 #ifndef TRN_TEST_H
 #define TRN_TEST_H
