@@ -50,7 +50,9 @@ struct trn_vm;
  * @drm: DRM device, embedded; owns the lifetime of this structure
  * @pdev: PCI function
  * @regs: BAR0 registers
- * @chip_id: chip identifier reported by the device
+ * @chip_id: chip identifier reported by the device, unique within its host
+ * @host_id: the host (position in the rack) of the device
+ *	(TRN_REG_HOST_ID); 0 without TRN_CAP_RACK
  * @num_cores: number of NeuronCores (at most TRN_MAX_CORES)
  * @hbm_size: bytes of device memory
  * @hw_version: interface version register, TRN_VERSION(major, minor)
@@ -154,6 +156,7 @@ struct trn_device {
 	void __iomem *regs;
 
 	u32 chip_id;
+	u32 host_id;
 	u32 num_cores;
 	u64 hbm_size;
 	u32 hw_version;

@@ -25,6 +25,8 @@ enum trn_link_counter {
  * @state: TRN_LINK_STATE_*, as last read
  * @peer_chip: chip id at the other end, TRN_LINK_PEER_NONE unless UP
  * @peer_port: port at the other end, TRN_LINK_PEER_NONE unless UP
+ * @peer_host: host of the chip at the other end, TRN_LINK_PEER_NONE unless
+ *	UP; without TRN_CAP_RACK, the device's own host while UP
  * @speed: lane rate, Gb/s
  * @width: lanes
  * @err_threshold: value of TRN_LINK_ERR_THRESHOLD
@@ -41,6 +43,7 @@ struct trn_link_port {
 	u32 state;
 	u32 peer_chip;
 	u32 peer_port;
+	u32 peer_host;
 	u32 speed;
 	u32 width;
 	u32 err_threshold;

@@ -83,8 +83,12 @@ static void trn_peer_unshare(struct trn_device *tdev, struct trn_bo *src)
 
 /*
  * Whether @port of @tdev is up with @peer at its far end: both ends must
- * name each other, chip and port, so that a chip id that two devices share
- * by mistake does not lead an import to the wrong one.
+ * name each other, host, chip and port, so that a chip id that two devices
+ * share by mistake does not lead an import to the wrong one. Chip ids are
+ * unique only within a host (interface 1.9): a cable to chip 2 of another
+ * host is not one to the local chip 2, and with two such cables crossed
+ * the chip and port numbers alone would match in both directions while
+ * the entries lead to another host's export space.
  */
 static bool trn_peer_port_reaches(struct trn_device *tdev, u32 port,
 				  struct trn_device *peer)
@@ -93,8 +97,11 @@ static bool trn_peer_port_reaches(struct trn_device *tdev, u32 port,
 	u32 far_port;
 	bool ok;
 
+	if (tdev->host_id != peer->host_id)
+		return false;
 	mutex_lock(&tdev->link_lock);
-	ok = p->state == TRN_LINK_STATE_UP && p->peer_chip == peer->chip_id;
+	ok = p->state == TRN_LINK_STATE_UP && p->peer_chip == peer->chip_id &&
+	     p->peer_host == peer->host_id;
 	far_port = p->peer_port;
 	mutex_unlock(&tdev->link_lock);
 	if (!ok || far_port >= peer->num_links)
@@ -103,7 +110,7 @@ static bool trn_peer_port_reaches(struct trn_device *tdev, u32 port,
 	mutex_lock(&peer->link_lock);
 	p = &peer->link_ports[far_port];
 	ok = p->state == TRN_LINK_STATE_UP && p->peer_chip == tdev->chip_id &&
-	     p->peer_port == port;
+	     p->peer_host == tdev->host_id && p->peer_port == port;
 	mutex_unlock(&peer->link_lock);
 	return ok;
 }
