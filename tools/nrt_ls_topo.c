@@ -230,7 +230,8 @@ int nrt_topo_compare(const struct nrt_topo_shape *shape, const nrt_link *links,
 
 			nrt_topo_expected_peer(shape, chip, port, &ec, &ep);
 			if (k && k->state == NRT_LINK_UP && k->has_peer &&
-			    k->peer_chip == ec && k->peer_port == ep)
+			    k->peer_host == k->host && k->peer_chip == ec &&
+			    k->peer_port == ep)
 				continue;
 			m = nrt_topo_mm_add(&l);
 			if (!m)
@@ -260,7 +261,20 @@ int nrt_topo_compare(const struct nrt_topo_shape *shape, const nrt_link *links,
 				continue;
 			}
 			m->kind = NRT_TOPO_MISWIRED;
-			if (k->has_peer) {
+			if (k->has_peer && k->peer_host != k->host) {
+				/* A shape is one host's: this cable leaves it. */
+				m->has_found = true;
+				m->has_hosts = true;
+				m->expected_host = k->host;
+				m->found_host = k->peer_host;
+				m->found_chip = k->peer_chip;
+				m->found_port = k->peer_port;
+				snprintf(m->message, sizeof(m->message),
+					 "chip %u port %u: expected chip %u port %u, found host %u chip %u port %u",
+					 (unsigned int)chip, port, (unsigned int)ec, ep,
+					 (unsigned int)k->peer_host, (unsigned int)k->peer_chip,
+					 (unsigned int)k->peer_port);
+			} else if (k->has_peer) {
 				m->has_found = true;
 				m->found_chip = k->peer_chip;
 				m->found_port = k->peer_port;
@@ -670,12 +684,15 @@ char *nrt_topo_connected(const nrt_link *links, size_t n, unsigned int device,
 
 /* --- JSON -------------------------------------------------------------------- */
 
-/* A port end: {"chip", "port"}. */
-static struct json_object *nrt_topo_jend(uint32_t chip, unsigned int port)
+/* A port end: {"chip", "port"}, with "host" first when @host >= 0. */
+static struct json_object *nrt_topo_jend_host(long long host, uint32_t chip,
+					      unsigned int port)
 {
 	struct json_object *o = json_object_new_object();
 	bool ok = o != NULL;
 
+	if (host >= 0)
+		nrt_json_i64(o, "host", host, &ok);
 	nrt_json_i64(o, "chip", chip, &ok);
 	nrt_json_i64(o, "port", port, &ok);
 	if (!ok) {
@@ -685,7 +702,15 @@ static struct json_object *nrt_topo_jend(uint32_t chip, unsigned int port)
 	return o;
 }
 
-/* The far end of @k as member "@key": {"chip", "port", "device"}, or null. */
+static struct json_object *nrt_topo_jend(uint32_t chip, unsigned int port)
+{
+	return nrt_topo_jend_host(-1, chip, port);
+}
+
+/*
+ * The far end of @k as member "@key": {"host", "chip", "port", "device"},
+ * or null.
+ */
 static void nrt_topo_jpeer(struct json_object *o, const char *key,
 			   const nrt_link *k, bool *ok)
 {
@@ -695,7 +720,7 @@ static void nrt_topo_jpeer(struct json_object *o, const char *key,
 		nrt_json_null(o, key, ok);
 		return;
 	}
-	p = *ok ? nrt_topo_jend(k->peer_chip, k->peer_port) : NULL;
+	p = *ok ? nrt_topo_jend_host(k->peer_host, k->peer_chip, k->peer_port) : NULL;
 	if (p && k->peer_device >= 0)
 		nrt_json_i64(p, "device", k->peer_device, ok);
 	else if (p)
@@ -775,10 +800,12 @@ static void nrt_topo_json_mismatch(struct json_object *arr,
 	else
 		nrt_json_null(o, "port", ok);
 	nrt_json_add_opt(o, "expected", m->has_expected && *ok ?
-			 nrt_topo_jend(m->expected_chip, m->expected_port) : NULL,
+			 nrt_topo_jend_host(m->has_hosts ? (long long)m->expected_host : -1,
+					    m->expected_chip, m->expected_port) : NULL,
 			 m->has_expected, ok);
 	nrt_json_add_opt(o, "found", m->has_found && *ok ?
-			 nrt_topo_jend(m->found_chip, m->found_port) : NULL,
+			 nrt_topo_jend_host(m->has_hosts ? (long long)m->found_host : -1,
+					    m->found_chip, m->found_port) : NULL,
 			 m->has_found, ok);
 	nrt_json_str(o, "message", m->message, ok);
 }
@@ -786,7 +813,7 @@ static void nrt_topo_json_mismatch(struct json_object *arr,
 struct json_object *nrt_topo_json(const nrt_link *links, size_t n,
 				  const char *source,
 				  const struct nrt_topo_shape *shape,
-				  const struct nrt_topo_shape *expect,
+				  const char *expect,
 				  const struct nrt_topo_mismatch *mm,
 				  size_t n_mm)
 {
@@ -796,6 +823,8 @@ struct json_object *nrt_topo_json(const nrt_link *links, size_t n,
 	size_t i;
 
 	nrt_json_str(o, "source", source, &ok);
+	/* The host of the devices (nrt-ls --expect FILE makes sure they agree). */
+	nrt_json_i64(o, "host", n ? links[0].host : 0, &ok);
 	if (shape)
 		nrt_json_str(o, "detected", nrt_topo_shape_name(shape, name, sizeof(name)),
 			     &ok);
@@ -809,8 +838,7 @@ struct json_object *nrt_topo_json(const nrt_link *links, size_t n,
 		nrt_topo_json_link(arr, &links[i], &ok);
 	}
 	if (expect) {
-		nrt_json_str(o, "expect", nrt_topo_shape_name(expect, name, sizeof(name)),
-			     &ok);
+		nrt_json_str(o, "expect", expect, &ok);
 		nrt_json_bool(o, "match", n_mm == 0, &ok);
 		arr = nrt_json_child(o, "mismatches", true, &ok);
 		for (i = 0; ok && i < n_mm; i++)

@@ -84,7 +84,10 @@ struct nrt_topo_mismatch {
 	uint32_t found_chip;
 	unsigned int found_port;
 	nrt_link_state state;       /* of the port, when it exists */
-	char message[128];          /* e.g. "chip 0 port 0: expected chip 1
+	bool has_hosts;             /* a rack file's: the hosts below are set */
+	uint32_t expected_host;
+	uint32_t found_host;
+	char message[160];          /* e.g. "chip 0 port 0: expected chip 1
 				     * port 2, found chip 5 port 1" */
 };
 
@@ -165,13 +168,14 @@ struct json_object *nrt_topo_json_device_links(const nrt_link *links, size_t n,
  * nrt_topo_json() - the "topology" member of the nrt-ls JSON document
  * @source: "netlink" or "sysfs"
  * @shape: the detected shape or NULL
- * @expect: the --expect shape or NULL; then @mm and @n_mm are its result
+ * @expect: the --expect argument (a shape name or a rack file) or NULL;
+ *	then @mm and @n_mm are its result
  * Return: a new object, or NULL if out of memory.
  */
 struct json_object *nrt_topo_json(const nrt_link *links, size_t n,
 				  const char *source,
 				  const struct nrt_topo_shape *shape,
-				  const struct nrt_topo_shape *expect,
+				  const char *expect,
 				  const struct nrt_topo_mismatch *mm,
 				  size_t n_mm);
 

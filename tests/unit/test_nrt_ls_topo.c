@@ -393,7 +393,7 @@ static void test_json(void **state)
 	cut(&w, 1, 0);
 	assert_int_equal(nrt_topo_compare(&s, w.v, w.n, &mm, &n), 0);
 	assert_int_equal(n, 1);
-	o = nrt_topo_json(w.v, w.n, "sysfs", NULL, &s, mm, n);
+	o = nrt_topo_json(w.v, w.n, "sysfs", NULL, "ring:3", mm, n);
 	assert_non_null(o);
 	assert_true(json_object_object_get_ex(o, "links", &x));
 	/* 2 up links once each, the down port 1p0 and 2p1 (up, to 1p0). */
