@@ -421,7 +421,8 @@ test_nrt_ls_topo_OBJS = $(USER_ASAN_FMT_OBJS)
 test_nrt_ls_topo_LIBS = $(USER_JSON_LIBS) $(USER_ASAN_LIB_LIBS)
 test_nrt_tool_OBJS = $(USER_ASAN_TOOL_OBJS)
 # The rack files: parser, validation, generator (tools/nrt_rack.c).
-test_nrt_rack_OBJS = $(USER_ASAN)/tools/nrt_rack.o $(USER_ASAN)/tools/nrt_ls_topo.o \
+test_nrt_rack_OBJS = $(USER_ASAN)/tools/nrt_rack.o $(USER_ASAN)/tools/nrt_ls_rack.o \
+	$(USER_ASAN)/tools/nrt_ls_topo.o \
 	$(USER_ASAN_TOOL_OBJS)
 test_nrt_rack_LIBS = $(USER_JSON_LIBS) $(USER_ASAN_LIB_LIBS)
 test_nrt_diag_OBJS = $(USER_FS_OBJS) $(NRT_DIAG_LIB_SRCS:tools/%.c=$(USER_ASAN)/tools/%.o) \
