@@ -557,6 +557,21 @@ static void trn_link_log(struct trn_device *tdev, unsigned int p, u32 old,
 			  trn_link_counter(tdev, p, TRN_LINK_CNT_ERR_REPLAY));
 }
 
+/**
+ * trn_link_visit_devices() - visit every bound device
+ * @v: its visit() is called for each, with trn_link_devices_lock held, so
+ *	with devices that stay bound meanwhile; it may sleep
+ */
+void trn_link_visit_devices(struct trn_link_visitor *v)
+{
+	struct trn_device *pos;
+
+	mutex_lock(&trn_link_devices_lock);
+	list_for_each_entry(pos, &trn_link_devices, link_node)
+		v->visit(v, pos);
+	mutex_unlock(&trn_link_devices_lock);
+}
+
 static void trn_link_work(struct work_struct *work)
 {
 	struct trn_device *tdev = container_of(work, struct trn_device, link_work);
@@ -589,6 +604,12 @@ static void trn_link_work(struct work_struct *work)
 			events |= TRN_LINK_EVENT_ERRORS;
 		if (events)
 			trn_link_notify(tdev, p, events);
+		if (changed && state == TRN_LINK_STATE_UP) {
+			struct trn_link_change c = { p, peer_host, peer_chip };
+
+			/* trn_peer.c: what the port mapped of another chip */
+			blocking_notifier_call_chain(&tdev->link_notifier, 0, &c);
+		}
 		if (changed) {
 			drm_dbg_driver(&tdev->drm, "link port %u: %s\n", p,
 				       trn_link_state_names[state]);
@@ -823,6 +844,7 @@ int trn_link_init(struct trn_device *tdev)
 
 	INIT_LIST_HEAD(&tdev->link_node);
 	INIT_WORK(&tdev->link_work, trn_link_work);
+	BLOCKING_INIT_NOTIFIER_HEAD(&tdev->link_notifier);
 	ret = drmm_mutex_init(&tdev->drm, &tdev->link_lock);
 	if (ret)
 		return ret;

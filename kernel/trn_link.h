@@ -52,7 +52,28 @@ struct trn_link_port {
 	bool restarting;
 };
 
+/**
+ * struct trn_link_change - what the link notifier of a device tells
+ * @port: a port that came up, or whose far end changed while up
+ * @peer_host: host of its far end now
+ * @peer_chip: chip of its far end now
+ */
+struct trn_link_change {
+	u32 port;
+	u32 peer_host;
+	u32 peer_chip;
+};
+
+/**
+ * struct trn_link_visitor - what trn_link_visit_devices() calls
+ * @visit: called for each bound device; embed the visitor for its state
+ */
+struct trn_link_visitor {
+	void (*visit)(struct trn_link_visitor *v, struct trn_device *tdev);
+};
+
 int trn_link_init(struct trn_device *tdev);
+void trn_link_visit_devices(struct trn_link_visitor *v);
 void trn_link_restart(struct trn_device *tdev);
 void trn_link_irq(struct trn_device *tdev);
 void trn_link_register(struct trn_device *tdev);
