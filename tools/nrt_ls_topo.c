@@ -346,7 +346,8 @@ static unsigned int nrt_topo_score(const struct nrt_topo_shape *shape,
 	for (i = 0; i < n; i++) {
 		const nrt_link *k = &links[i];
 
-		if (k->state != NRT_LINK_UP)
+		/* Cables to other hosts of a rack are no part of a host's shape. */
+		if (k->state != NRT_LINK_UP || (k->has_peer && k->peer_host != k->host))
 			continue;
 		if (nrt_topo_expected_peer(shape, k->chip_id, k->port, &ec, &ep) &&
 		    k->has_peer && k->peer_chip == ec && k->peer_port == ep)
@@ -418,12 +419,14 @@ static enum nrt_topo_mark nrt_topo_mark(const nrt_link *links, size_t n,
 	bool up = false;
 
 	if (la && la->state == NRT_LINK_UP) {
-		if (!la->has_peer || la->peer_chip != b || la->peer_port != pb)
+		if (!la->has_peer || la->peer_host != la->host ||
+		    la->peer_chip != b || la->peer_port != pb)
 			return NRT_MARK_MISWIRED;
 		up = true;
 	}
 	if (lb && lb->state == NRT_LINK_UP) {
-		if (!lb->has_peer || lb->peer_chip != a || lb->peer_port != pa)
+		if (!lb->has_peer || lb->peer_host != lb->host ||
+		    lb->peer_chip != a || lb->peer_port != pa)
 			return NRT_MARK_MISWIRED;
 		up = true;
 	}
@@ -528,11 +531,15 @@ static void nrt_topo_end_name(const nrt_link *k, char *buf, size_t size)
 	snprintf(buf, size, "accel%u:port%u", k->device, k->port);
 }
 
+/* The far end: a local device, a chip of this host or one of another host. */
 static void nrt_topo_peer_name(const nrt_link *k, char *buf, size_t size)
 {
 	if (k->peer_device >= 0)
 		snprintf(buf, size, "accel%d:port%u", k->peer_device,
 			 (unsigned int)k->peer_port);
+	else if (k->peer_host != k->host)
+		snprintf(buf, size, "host%u:chip%u:port%u", (unsigned int)k->peer_host,
+			 (unsigned int)k->peer_chip, (unsigned int)k->peer_port);
 	else
 		snprintf(buf, size, "chip%u:port%u", (unsigned int)k->peer_chip,
 			 (unsigned int)k->peer_port);
@@ -632,18 +639,27 @@ int nrt_topo_draw(FILE *out, const nrt_link *links, size_t n,
 
 /* --- connected devices ------------------------------------------------------ */
 
-static int nrt_topo_int_cmp(const void *a, const void *b)
-{
-	long long x = *(const long long *)a, y = *(const long long *)b;
+/* A far end for CONNECTED DEVICES: a device, a chip here, one elsewhere. */
+struct nrt_topo_far {
+	int kind;               /* 0 device, 1 chip of this host, 2 another host's */
+	long long host, id;
+};
 
-	return x < y ? -1 : x > y;
+static int nrt_topo_far_cmp(const void *a, const void *b)
+{
+	const struct nrt_topo_far *x = a, *y = b;
+
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	if (x->host != y->host)
+		return x->host < y->host ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
 }
 
 char *nrt_topo_connected(const nrt_link *links, size_t n, unsigned int device,
 			 char *buf, size_t size)
 {
-	/* Device indices as is, chips not here as 1<<32 + chip (after them). */
-	long long *v = n ? calloc(n, sizeof(*v)) : NULL;
+	struct nrt_topo_far *v = n ? calloc(n, sizeof(*v)) : NULL;
 	size_t i, k = 0, used = 0;
 
 	if (size)
@@ -657,21 +673,25 @@ char *nrt_topo_connected(const nrt_link *links, size_t n, unsigned int device,
 
 		if (l->device != device || l->state != NRT_LINK_UP || !l->has_peer)
 			continue;
-		v[k++] = l->peer_device >= 0 ? l->peer_device :
-			 (1LL << 32) + l->peer_chip;
+		if (l->peer_device >= 0)
+			v[k++] = (struct nrt_topo_far){ 0, 0, l->peer_device };
+		else if (l->peer_host == l->host)
+			v[k++] = (struct nrt_topo_far){ 1, 0, l->peer_chip };
+		else
+			v[k++] = (struct nrt_topo_far){ 2, l->peer_host, l->peer_chip };
 	}
-	qsort(v, k, sizeof(*v), nrt_topo_int_cmp);
+	qsort(v, k, sizeof(*v), nrt_topo_far_cmp);
 	for (i = 0; i < k; i++) {
 		int len;
 
-		if (i && v[i] == v[i - 1])
+		if (i && !nrt_topo_far_cmp(&v[i], &v[i - 1]))
 			continue;
-		if (v[i] >= (1LL << 32))
-			len = snprintf(buf + used, size - used, "%sc%lld",
-				       used ? "," : "", v[i] - (1LL << 32));
+		if (v[i].kind == 2)
+			len = snprintf(buf + used, size - used, "%sh%lldc%lld",
+				       used ? "," : "", v[i].host, v[i].id);
 		else
-			len = snprintf(buf + used, size - used, "%s%lld",
-				       used ? "," : "", v[i]);
+			len = snprintf(buf + used, size - used, "%s%s%lld",
+				       used ? "," : "", v[i].kind ? "c" : "", v[i].id);
 		if (len < 0 || (size_t)len >= size - used)
 			break;
 		used += (size_t)len;

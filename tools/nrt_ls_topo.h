@@ -151,7 +151,8 @@ int nrt_topo_print_list(FILE *out, const nrt_link *links, size_t n);
  * nrt_topo_connected() - the devices the up links of a device reach
  * @device: device index
  * @buf: receives e.g. "1,3,4,12" (device indices, ascending, each once;
- *	a peer that is not a device here as "c<chip>"), or "-"
+ *	a peer that is not a device here as "c<chip>", one on another host
+ *	of the rack as "h<host>c<chip>", after them), or "-"
  * Return: @buf.
  */
 char *nrt_topo_connected(const nrt_link *links, size_t n, unsigned int device,
