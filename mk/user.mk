@@ -186,12 +186,14 @@ $(NRT_RACK): $(NRT_RACK_OBJS) $(NRT_TOOL_OBJS) $(NRT_LIB) | $(NRT_LIB_LINKS)
 
 # --- nrt-diag ---------------------------------------------------------------
 
-# Level 1 reads sysfs and compares the wiring with nrt-ls's shape logic
-# (nrt_ls_topo.c); levels 2 and 3 run work through libnrt.
+# Level 1 reads sysfs and compares the wiring with nrt-ls's shape and rack
+# logic (nrt_ls_topo.c, nrt_ls_rack.c); levels 2 and 3 run work through
+# libnrt.
 NRT_DIAG_LIB_SRCS := tools/nrt_diag.c tools/nrt_diag_sys.c tools/nrt_diag_run.c
 NRT_DIAG_SRCS := tools/nrt-diag.c $(NRT_DIAG_LIB_SRCS)
 NRT_DIAG_OBJS := $(NRT_DIAG_SRCS:tools/%.c=$(USER_BUILD)/tools/diag/%.o) \
-	$(USER_BUILD)/tools/nrt_ls_topo.o
+	$(USER_BUILD)/tools/nrt_ls_topo.o $(USER_BUILD)/tools/nrt_ls_rack.o \
+	$(USER_BUILD)/tools/nrt_rack.o
 NRT_DIAG_CFLAGS = $(USER_CFLAGS) -pthread -Ilib -Itools $(USER_JSON_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 NRT_DIAG := $(USER_BUILD)/tools/nrt-diag
 
@@ -426,7 +428,8 @@ test_nrt_rack_OBJS = $(USER_ASAN)/tools/nrt_rack.o $(USER_ASAN)/tools/nrt_ls_rac
 	$(USER_ASAN_TOOL_OBJS)
 test_nrt_rack_LIBS = $(USER_JSON_LIBS) $(USER_ASAN_LIB_LIBS)
 test_nrt_diag_OBJS = $(USER_FS_OBJS) $(NRT_DIAG_LIB_SRCS:tools/%.c=$(USER_ASAN)/tools/%.o) \
-	$(USER_ASAN)/tools/nrt_ls_topo.o $(USER_ASAN_TOOL_OBJS)
+	$(USER_ASAN)/tools/nrt_ls_topo.o $(USER_ASAN)/tools/nrt_ls_rack.o \
+	$(USER_ASAN)/tools/nrt_rack.o $(USER_ASAN_TOOL_OBJS)
 test_nrt_diag_LIBS = $(USER_JSON_LIBS) $(USER_ASAN_LIB_LIBS)
 test_nrt_tool_LIBS = $(USER_JSON_LIBS) $(USER_ASAN_LIB_LIBS)
 
