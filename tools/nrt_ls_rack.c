@@ -120,17 +120,6 @@ static bool nrt_ls_rack_check(struct nrt_topo_mismatch *m, const nrt_link *k,
 	return true;
 }
 
-static int nrt_ls_rack_mm_cmp(const void *a, const void *b)
-{
-	const struct nrt_topo_mismatch *x = a, *y = b;
-	long long kx = x->has_port ? (long long)x->port : -1;
-	long long ky = y->has_port ? (long long)y->port : -1;
-
-	if (x->chip != y->chip)
-		return x->chip < y->chip ? -1 : 1;
-	return kx < ky ? -1 : kx > ky;
-}
-
 int nrt_ls_rack_compare(const struct nrt_rack *r, uint32_t host,
 			const nrt_link *links, size_t n,
 			struct nrt_topo_mismatch **out, size_t *count)
@@ -173,29 +162,10 @@ int nrt_ls_rack_compare(const struct nrt_rack *r, uint32_t host,
 
 		if (k->state != NRT_LINK_UP || nrt_rack_far(r, &at, &far))
 			continue;
-		m = &v[nm++];
-		m->kind = NRT_TOPO_UNEXPECTED;
-		m->chip = k->chip_id;
-		m->has_port = true;
-		m->port = k->port;
-		m->state = k->state;
-		m->has_hosts = true;
-		m->has_found = k->has_peer;
-		m->found_host = k->peer_host;
-		m->found_chip = k->peer_chip;
-		m->found_port = k->peer_port;
-		if (k->has_peer)
-			snprintf(m->message, sizeof(m->message),
-				 "chip %u port %u: unexpected link to host %u chip %u port %u",
-				 (unsigned int)k->chip_id, k->port, (unsigned int)k->peer_host,
-				 (unsigned int)k->peer_chip, (unsigned int)k->peer_port);
-		else
-			snprintf(m->message, sizeof(m->message),
-				 "chip %u port %u: unexpected link (peer unknown)",
-				 (unsigned int)k->chip_id, k->port);
+		nrt_topo_mismatch_unexpected(&v[nm++], k, true);
 	}
 	if (nm > 1)
-		qsort(v, nm, sizeof(*v), nrt_ls_rack_mm_cmp);
+		qsort(v, nm, sizeof(*v), nrt_topo_mismatch_cmp);
 	if (!nm) {
 		free(v);
 		v = NULL;

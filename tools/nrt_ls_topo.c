@@ -191,7 +191,7 @@ static struct nrt_topo_mismatch *nrt_topo_mm_add(struct nrt_topo_mm_list *l)
 	return &l->v[l->n++];
 }
 
-static int nrt_topo_mm_cmp(const void *a, const void *b)
+int nrt_topo_mismatch_cmp(const void *a, const void *b)
 {
 	const struct nrt_topo_mismatch *x = a, *y = b;
 	long long kx = x->has_port ? (long long)x->port : -1;
@@ -200,6 +200,37 @@ static int nrt_topo_mm_cmp(const void *a, const void *b)
 	if (x->chip != y->chip)
 		return x->chip < y->chip ? -1 : 1;
 	return kx < ky ? -1 : kx > ky;
+}
+
+void nrt_topo_mismatch_unexpected(struct nrt_topo_mismatch *m, const nrt_link *k,
+				  bool hosts)
+{
+	char far[64];
+
+	m->kind = NRT_TOPO_UNEXPECTED;
+	m->chip = k->chip_id;
+	m->has_port = true;
+	m->port = k->port;
+	m->state = k->state;
+	m->has_found = k->has_peer;
+	m->has_hosts = hosts;
+	m->found_host = k->peer_host;
+	m->found_chip = k->peer_chip;
+	m->found_port = k->peer_port;
+	if (!k->has_peer) {
+		snprintf(m->message, sizeof(m->message),
+			 "chip %u port %u: unexpected link (peer unknown)",
+			 (unsigned int)k->chip_id, k->port);
+		return;
+	}
+	if (hosts)
+		snprintf(far, sizeof(far), "host %u chip %u port %u", (unsigned int)k->peer_host,
+			 (unsigned int)k->peer_chip, (unsigned int)k->peer_port);
+	else
+		snprintf(far, sizeof(far), "chip %u port %u", (unsigned int)k->peer_chip,
+			 (unsigned int)k->peer_port);
+	snprintf(m->message, sizeof(m->message), "chip %u port %u: unexpected link to %s",
+		 (unsigned int)k->chip_id, k->port, far);
 }
 
 int nrt_topo_compare(const struct nrt_topo_shape *shape, const nrt_link *links,
@@ -299,27 +330,10 @@ int nrt_topo_compare(const struct nrt_topo_shape *shape, const nrt_link *links,
 		m = nrt_topo_mm_add(&l);
 		if (!m)
 			goto oom;
-		m->kind = NRT_TOPO_UNEXPECTED;
-		m->chip = k->chip_id;
-		m->has_port = true;
-		m->port = k->port;
-		m->state = k->state;
-		m->has_found = k->has_peer;
-		m->found_chip = k->peer_chip;
-		m->found_port = k->peer_port;
-		if (k->has_peer)
-			snprintf(m->message, sizeof(m->message),
-				 "chip %u port %u: unexpected link to chip %u port %u",
-				 (unsigned int)k->chip_id, k->port,
-				 (unsigned int)k->peer_chip,
-				 (unsigned int)k->peer_port);
-		else
-			snprintf(m->message, sizeof(m->message),
-				 "chip %u port %u: unexpected link (peer unknown)",
-				 (unsigned int)k->chip_id, k->port);
+		nrt_topo_mismatch_unexpected(m, k, k->has_peer && k->peer_host != k->host);
 	}
 	if (l.n > 1)
-		qsort(l.v, l.n, sizeof(*l.v), nrt_topo_mm_cmp);
+		qsort(l.v, l.n, sizeof(*l.v), nrt_topo_mismatch_cmp);
 	*out = l.v;
 	*count = l.n;
 	return 0;

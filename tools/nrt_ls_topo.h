@@ -91,6 +91,17 @@ struct nrt_topo_mismatch {
 				     * port 2, found chip 5 port 1" */
 };
 
+/*
+ * nrt_topo_mismatch_unexpected() - @m, zeroed, as the up port @k that the
+ * expectation does not cable: "chip 0 port 4: unexpected link to chip 3
+ * port 4", or with @hosts "... to host 2 chip 3 port 4".
+ */
+void nrt_topo_mismatch_unexpected(struct nrt_topo_mismatch *m, const nrt_link *k,
+				  bool hosts);
+
+/* The order of mismatches, for qsort(): by chip, then port (none first). */
+int nrt_topo_mismatch_cmp(const void *a, const void *b);
+
 /* Name of a mismatch kind for JSON: "missing_chip", "missing_port",
  * "down", "miswired", "unexpected". */
 const char *nrt_topo_mismatch_kind_name(enum nrt_topo_mismatch_kind kind);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "nrt_rack.h"
+#include "nrt_tool.h"
 
 struct nrt_rack_parser {
 	const char *fname;
@@ -51,22 +52,6 @@ void nrt_rack_free(struct nrt_rack *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* A decimal number without sign or junk, at most @max. */
-static bool nrt_rack_num(const char *s, unsigned long max, unsigned long *out)
-{
-	unsigned long v;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
 static size_t nrt_rack_index(const struct nrt_rack *r, const struct nrt_rack_end *e)
 {
 	return ((size_t)e->host * r->chips + e->chip) * r->ports + e->port;
@@ -92,7 +77,7 @@ static int nrt_rack_size(struct nrt_rack_parser *p, struct nrt_rack *r)
 static int nrt_rack_end_parse(struct nrt_rack_parser *p, const struct nrt_rack *r,
 			      const char *s, struct nrt_rack_end *e)
 {
-	unsigned long v[3];
+	unsigned int v[3];
 	char buf[64], *tok, *save = NULL, *q;
 	unsigned int i = 0;
 
@@ -101,20 +86,20 @@ static int nrt_rack_end_parse(struct nrt_rack_parser *p, const struct nrt_rack *
 		return nrt_rack_fail(p, "bad cable end '%s' (want HOST.CHIP.PORT)", s);
 	strcpy(buf, s);
 	for (q = buf; (tok = strtok_r(q, ".", &save)); q = NULL) {
-		if (i == 3 || !nrt_rack_num(tok, UINT32_MAX, &v[i]))
+		if (i == 3 || !nrt_tool_parse_uint(tok, 0, UINT32_MAX, &v[i]))
 			return nrt_rack_fail(p, "bad cable end '%s' (want HOST.CHIP.PORT)", s);
 		i++;
 	}
 	if (i != 3)
 		return nrt_rack_fail(p, "bad cable end '%s' (want HOST.CHIP.PORT)", s);
 	if (v[0] >= r->hosts)
-		return nrt_rack_fail(p, "cable end %s: host %lu out of range (the rack has %u hosts)",
+		return nrt_rack_fail(p, "cable end %s: host %u out of range (the rack has %u hosts)",
 				     s, v[0], r->hosts);
 	if (v[1] >= r->chips)
-		return nrt_rack_fail(p, "cable end %s: chip %lu out of range (a host has %u chips)",
+		return nrt_rack_fail(p, "cable end %s: chip %u out of range (a host has %u chips)",
 				     s, v[1], r->chips);
 	if (v[2] >= r->ports)
-		return nrt_rack_fail(p, "cable end %s: port %lu out of range (a chip has %u ports)",
+		return nrt_rack_fail(p, "cable end %s: port %u out of range (a chip has %u ports)",
 				     s, v[2], r->ports);
 	e->host = (uint32_t)v[0];
 	e->chip = (uint32_t)v[1];
@@ -163,9 +148,9 @@ static int nrt_rack_add(struct nrt_rack_parser *p, struct nrt_rack *r,
 
 /* "hosts N", "chips N", "ports N". */
 static int nrt_rack_dim(struct nrt_rack_parser *p, struct nrt_rack *r, char **w,
-			unsigned int nw, unsigned int *dim, unsigned long max)
+			unsigned int nw, unsigned int *dim, unsigned int max)
 {
-	unsigned long v;
+	unsigned int v;
 
 	if (r->far)
 		return nrt_rack_fail(p, "'%s' after the first 'host' or 'cable' line", w[0]);
@@ -173,9 +158,9 @@ static int nrt_rack_dim(struct nrt_rack_parser *p, struct nrt_rack *r, char **w,
 		return nrt_rack_fail(p, "'%s' given twice", w[0]);
 	if (nw != 2)
 		return nrt_rack_fail(p, "'%s' takes one number", w[0]);
-	if (!nrt_rack_num(w[1], max, &v) || !v)
-		return nrt_rack_fail(p, "'%s %s': want a number from 1 to %lu", w[0], w[1], max);
-	*dim = (unsigned int)v;
+	if (!nrt_tool_parse_uint(w[1], 1, max, &v))
+		return nrt_rack_fail(p, "'%s %s': want a number from 1 to %u", w[0], w[1], max);
+	*dim = v;
 	return 0;
 }
 
@@ -194,23 +179,22 @@ static int nrt_rack_need_shape(struct nrt_rack_parser *p, struct nrt_rack *r,
 static int nrt_rack_host_line(struct nrt_rack_parser *p, struct nrt_rack *r,
 			      char **w, unsigned int nw)
 {
-	unsigned long h;
-	unsigned int i;
+	unsigned int h, i;
 
 	if (nrt_rack_need_shape(p, r, "host"))
 		return -1;
 	if (nw != 3)
 		return nrt_rack_fail(p, "'host' takes a host number and a name");
-	if (!nrt_rack_num(w[1], UINT32_MAX, &h))
+	if (!nrt_tool_parse_uint(w[1], 0, UINT32_MAX, &h))
 		return nrt_rack_fail(p, "'host %s': not a host number", w[1]);
 	if (h >= r->hosts)
-		return nrt_rack_fail(p, "host %lu out of range (the rack has %u hosts)",
+		return nrt_rack_fail(p, "host %u out of range (the rack has %u hosts)",
 				     h, r->hosts);
 	if (r->host_names[h])
-		return nrt_rack_fail(p, "host %lu named twice", h);
+		return nrt_rack_fail(p, "host %u named twice", h);
 	for (i = 0; i < r->hosts; i++)
 		if (r->host_names[i] && !strcmp(r->host_names[i], w[2]))
-			return nrt_rack_fail(p, "name '%s' given to hosts %u and %lu",
+			return nrt_rack_fail(p, "name '%s' given to hosts %u and %u",
 					     w[2], i, h);
 	r->host_names[h] = strdup(w[2]);
 	if (!r->host_names[h])
@@ -354,7 +338,7 @@ void nrt_rack_count(const struct nrt_rack *r, size_t *inner, size_t *outer)
 /* --- generator ------------------------------------------------------------ */
 
 /* "NxRxC": three numbers from 1, joined by 'x'. */
-static bool nrt_rack_parse_dims(const char *s, unsigned long v[3])
+static bool nrt_rack_parse_dims(const char *s, unsigned int v[3])
 {
 	char buf[64], *tok, *save = NULL, *q;
 	unsigned int i = 0;
@@ -363,7 +347,7 @@ static bool nrt_rack_parse_dims(const char *s, unsigned long v[3])
 		return false;
 	strcpy(buf, s);
 	for (q = buf; (tok = strtok_r(q, "x", &save)); q = NULL)
-		if (i == 3 || !nrt_rack_num(tok, NRT_RACK_MAX_CHIPS, &v[i++]) || !v[i - 1])
+		if (i == 3 || !nrt_tool_parse_uint(tok, 1, NRT_RACK_MAX_CHIPS, &v[i++]))
 			return false;
 	return i == 3 && buf[0] != 'x';
 }
@@ -371,8 +355,7 @@ static bool nrt_rack_parse_dims(const char *s, unsigned long v[3])
 int nrt_rack_gen(const char *shape, struct nrt_rack *r, char *err, size_t errsz)
 {
 	struct nrt_rack_parser p = { "nrt-rack gen", 0, err, errsz };
-	unsigned long v[3];
-	unsigned int h, row, col, rows, cols;
+	unsigned int v[3], h, row, col, rows, cols;
 	const char *dims = NULL, *name = shape;
 
 	memset(r, 0, sizeof(*r));
@@ -388,12 +371,12 @@ int nrt_rack_gen(const char *shape, struct nrt_rack *r, char *err, size_t errsz)
 	if (v[1] < 2 || v[2] < 2 || v[0] > NRT_RACK_MAX_HOSTS || v[1] * v[2] > NRT_RACK_MAX_CHIPS)
 		return nrt_rack_fail(&p, "shape '%s': a host's torus needs at least 2x2 chips, at most %u, and at most %u hosts",
 				     shape, NRT_RACK_MAX_CHIPS, NRT_RACK_MAX_HOSTS);
-	snprintf(r->name, sizeof(r->name), "%s-%lux%lux%lu", name, v[0], v[1], v[2]);
+	snprintf(r->name, sizeof(r->name), "%s-%ux%ux%u", name, v[0], v[1], v[2]);
 	if (strcmp(name, "torus-ring"))
 		snprintf(r->name, sizeof(r->name), "%s", name);
-	r->hosts = (unsigned int)v[0];
-	rows = (unsigned int)v[1];
-	cols = (unsigned int)v[2];
+	r->hosts = v[0];
+	rows = v[1];
+	cols = v[2];
 	r->chips = rows * cols;
 	r->ports = r->hosts > 1 ? 6 : 4;
 	if (nrt_rack_size(&p, r))

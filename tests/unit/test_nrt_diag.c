@@ -369,6 +369,7 @@ static void test_rack(void **state)
 	char err[NRT_RACK_ERR_LEN];
 	struct nrt_diag_report r;
 	struct nrt_rack rack;
+	unsigned int i;
 	FILE *in = fmemopen((void *)text, strlen(text), "r");
 	struct nrt_diag_opts o = {
 		.level = 1, .expect_devices = -1, .min_relative = 0.25,
@@ -387,21 +388,20 @@ static void test_rack(void **state)
 	put(t, "0000:01:00.0", "link0/peer_port", "0\n");
 	put(t, "0000:01:00.0", "link0/peer_host", "0\n");
 	put(t, "0000:01:00.0", "link1/state", "down\n");
-	memset(&r, 0, sizeof(r));
-	r.level = 1;
-	nrt_diag_level1(&r, &o);
-	expect(&r, "links", "", NRT_DIAG_PASS,
-	       "duo host 1: all 1 chips wired as expected, all links up");
-	nrt_diag_report_free(&r);
-
-	/* Chip 0 of host 2, not of host 0: the same chip and port numbers. */
-	put(t, "0000:01:00.0", "link0/peer_host", "2\n");
-	memset(&r, 0, sizeof(r));
-	r.level = 1;
-	nrt_diag_level1(&r, &o);
-	expect(&r, "links", "0000:01:00.0", NRT_DIAG_FAIL,
-	       "chip 0 port 0: expected host 0 chip 0 port 0, found host 2 chip 0 port 0 (miswired, duo host 1)");
-	nrt_diag_report_free(&r);
+	for (i = 0; i < 2; i++) {
+		memset(&r, 0, sizeof(r));
+		r.level = 1;
+		nrt_diag_level1(&r, &o);
+		if (!i)
+			expect(&r, "links", "", NRT_DIAG_PASS,
+			       "duo host 1: all 1 chips wired as expected, all links up");
+		else
+			expect(&r, "links", "0000:01:00.0", NRT_DIAG_FAIL,
+			       "chip 0 port 0: expected host 0 chip 0 port 0, found host 2 chip 0 port 0 (miswired, duo host 1)");
+		nrt_diag_report_free(&r);
+		/* Chip 0 of host 2, not of host 0: the same chip and port numbers. */
+		put(t, "0000:01:00.0", "link0/peer_host", "2\n");
+	}
 	nrt_rack_free(&rack);
 }
 

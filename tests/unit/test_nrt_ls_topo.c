@@ -386,6 +386,7 @@ static void test_list_and_connected(void **state)
 	port_of(&w, 2, 1)->peer_chip = 1;
 	port_of(&w, 2, 1)->peer_port = 0;
 	port_of(&w, 1, 0)->peer_host = 2;
+	/* (Without them, chips 0 to 2 now make the better part of a ring:3.) */
 	text = NULL;
 	out = open_memstream(&text, &len);
 	assert_int_equal(nrt_topo_print_list(out, w.v, w.n), 0);

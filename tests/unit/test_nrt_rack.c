@@ -395,7 +395,7 @@ static void test_shape_other_host(void **state)
 {
 	struct nrt_topo_shape ring = { NRT_TOPO_RING, 1, 2 };
 	struct nrt_topo_mismatch *mm;
-	nrt_link v[4];
+	nrt_link v[5];
 	size_t nm, i;
 
 	(void)state;
@@ -417,6 +417,16 @@ static void test_shape_other_host(void **state)
 	assert_int_equal(nm, 1);
 	assert_string_equal(mm[0].message,
 			    "chip 0 port 0: expected chip 1 port 1, found host 3 chip 1 port 1");
+	free(mm);
+	/* A port the shape does not use, up to another host. */
+	v[4] = v[0];
+	v[4].port = 2;
+	v[4].peer_chip = 5;
+	assert_int_equal(nrt_topo_compare(&ring, v, 5, &mm, &nm), 0);
+	assert_int_equal(nm, 2);
+	assert_string_equal(mm[1].message,
+			    "chip 0 port 2: unexpected link to host 3 chip 5 port 1");
+	assert_true(mm[1].has_hosts);
 	free(mm);
 }
 

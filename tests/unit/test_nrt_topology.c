@@ -341,6 +341,19 @@ static struct nl_msg *msg_new(uint8_t cmd)
 	return m;
 }
 
+/* Port 0 of accel4 up, to chip 11 port 0; no host attribute yet. */
+static struct nl_msg *msg_up_to_chip11(void)
+{
+	struct nl_msg *m = msg_new(TRN_LINK_CMD_GET);
+
+	nla_put_u32(m, TRN_LINK_A_DEV_INDEX, 4);
+	nla_put_u32(m, TRN_LINK_A_PORT, 0);
+	nla_put_u32(m, TRN_LINK_A_STATE, TRN_LINK_PORT_UP);
+	nla_put_u32(m, TRN_LINK_A_PEER_CHIP, 11);
+	nla_put_u32(m, TRN_LINK_A_PEER_PORT, 0);
+	return m;
+}
+
 static void test_parse_msg(void **state)
 {
 	struct nrt_devmap dm;
@@ -419,12 +432,7 @@ static void test_parse_msg(void **state)
 	nlmsg_free(m);
 
 	/* An older kernel: no hosts, the far device found by chip on host 0. */
-	m = msg_new(TRN_LINK_CMD_GET);
-	nla_put_u32(m, TRN_LINK_A_DEV_INDEX, 4);
-	nla_put_u32(m, TRN_LINK_A_PORT, 0);
-	nla_put_u32(m, TRN_LINK_A_STATE, TRN_LINK_PORT_UP);
-	nla_put_u32(m, TRN_LINK_A_PEER_CHIP, 11);
-	nla_put_u32(m, TRN_LINK_A_PEER_PORT, 0);
+	m = msg_up_to_chip11();
 	assert_int_equal(nrt_link_parse_msg(nlmsg_hdr(m), &dm, &l, NULL), NRT_SUCCESS);
 	assert_int_equal(l.host, 0);
 	assert_int_equal(l.peer_host, 0);
@@ -435,12 +443,7 @@ static void test_parse_msg(void **state)
 	 * A kernel of hosts: a far end on host 3 is no local device, though
 	 * chip 11 is here; without PEER_DEV_INDEX, none on host 0 either.
 	 */
-	m = msg_new(TRN_LINK_CMD_GET);
-	nla_put_u32(m, TRN_LINK_A_DEV_INDEX, 4);
-	nla_put_u32(m, TRN_LINK_A_PORT, 0);
-	nla_put_u32(m, TRN_LINK_A_STATE, TRN_LINK_PORT_UP);
-	nla_put_u32(m, TRN_LINK_A_PEER_CHIP, 11);
-	nla_put_u32(m, TRN_LINK_A_PEER_PORT, 0);
+	m = msg_up_to_chip11();
 	nla_put_u32(m, TRN_LINK_A_DEV_HOST, 0);
 	nla_put_u32(m, TRN_LINK_A_PEER_HOST, 3);
 	nla_put_u32(m, TRN_LINK_A_PEER_DEV_INDEX, 5);
@@ -450,12 +453,7 @@ static void test_parse_msg(void **state)
 	assert_int_equal(l.peer_chip, 11);
 	assert_int_equal(l.peer_device, -1);
 	nlmsg_free(m);
-	m = msg_new(TRN_LINK_CMD_GET);
-	nla_put_u32(m, TRN_LINK_A_DEV_INDEX, 4);
-	nla_put_u32(m, TRN_LINK_A_PORT, 0);
-	nla_put_u32(m, TRN_LINK_A_STATE, TRN_LINK_PORT_UP);
-	nla_put_u32(m, TRN_LINK_A_PEER_CHIP, 11);
-	nla_put_u32(m, TRN_LINK_A_PEER_PORT, 0);
+	m = msg_up_to_chip11();
 	nla_put_u32(m, TRN_LINK_A_DEV_HOST, 0);
 	nla_put_u32(m, TRN_LINK_A_PEER_HOST, 0);
 	assert_int_equal(nrt_link_parse_msg(nlmsg_hdr(m), &dm, &l, NULL), NRT_SUCCESS);
