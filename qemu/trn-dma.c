@@ -214,9 +214,10 @@ static TrnStepResult trn_dma_copy(TrnState *s, TrnStep *st, uint64_t budget)
         n = MIN(src.len, dst.len);
 
         if (!src.system && !dst.system) {
-            memmove(dst.dev->hbm_ptr + dst.addr, src.dev->hbm_ptr + src.addr,
-                    n);
-            memory_region_set_dirty(dst.dev->hbm, dst.addr, n);
+            memmove(dst.hbm + dst.addr, src.hbm + src.addr, n);
+            if (dst.hbm_mr) {
+                memory_region_set_dirty(dst.hbm_mr, dst.addr, n);
+            }
             trn_run_count(&src, n, false);
             trn_run_count(&dst, n, true);
             trn_dma_advance(st, &src, &dst, n);

@@ -13,7 +13,9 @@
  * timer on the virtual clock) and then reports the chip id and port at the
  * other end. The properties port<P>-admin and port<P>-inject-errors, set
  * with qom-set while the VM runs, take a link down and up and inject CRC
- * errors.
+ * errors. Port P may instead be cabled to a device in another QEMU process
+ * with portP-chardev (trn-cable.c): the same, with the far end described
+ * over a socket.
  *
  * Everything here runs with the BQL held: MMIO, the training timer, QOM
  * property accessors and the machine init done notifier. The workers of
@@ -35,6 +37,7 @@
 #include "trace.h"
 #include "trn.h"
 #include "trn-irq.h"
+#include "trn-cable.h"
 #include "trn-link.h"
 #include "trn-mem.h"
 
@@ -93,14 +96,13 @@ static bool trn_link_can_train(TrnLink *l)
 {
     TrnLink *p = trn_link_peer(l);
 
+    if (trn_cable_present(l)) {
+        return l->admin && trn_cable_can_train(l);
+    }
     return p && l->admin && p->admin;
 }
 
-/*
- * Bring port @l in line with its cable and admin state: down if it cannot
- * train, else start training unless it already does or is up.
- */
-static void trn_link_update(TrnLink *l)
+void trn_link_update(TrnLink *l)
 {
     if (!trn_link_can_train(l)) {
         timer_del(l->train);
@@ -119,6 +121,7 @@ static void trn_link_bounce(TrnLink *l)
 {
     TrnLink *p = trn_link_peer(l);
 
+    trn_cable_send_down(l);
     timer_del(l->train);
     trn_link_set_state(l, TRN_LINK_STATE_DOWN);
     if (p) {
@@ -126,6 +129,13 @@ static void trn_link_bounce(TrnLink *l)
         trn_link_set_state(p, TRN_LINK_STATE_DOWN);
         trn_link_update(p);
     }
+    trn_link_update(l);
+}
+
+void trn_link_restart(TrnLink *l)
+{
+    timer_del(l->train);
+    trn_link_set_state(l, TRN_LINK_STATE_DOWN);
     trn_link_update(l);
 }
 
@@ -318,26 +328,37 @@ static void trn_link_release_after_grace(TrnState *s)
 
 /* --- Registers */
 
-static uint32_t trn_link_peer_reg(TrnLink *l, bool chip)
+/* TRN_LINK_PEER_CHIP, _PORT or _HOST: who is at the other end, if UP. */
+static uint32_t trn_link_peer_reg(TrnLink *l, hwaddr reg)
 {
-    if (l->state != TRN_LINK_STATE_UP || !l->peer) {
+    TrnFar *far = l->far;
+
+    if (l->state != TRN_LINK_STATE_UP || (!l->peer && !far)) {
         return TRN_LINK_PEER_NONE;
     }
-    return chip ? l->peer->chip_id : l->peer_port;
+    switch (reg) {
+    case TRN_LINK_PEER_CHIP:
+        return l->peer ? l->peer->chip_id : far->chip;
+    case TRN_LINK_PEER_PORT:
+        return l->peer ? l->peer_port : far->port;
+    default:
+        return l->peer ? l->peer->host : far->host;
+    }
 }
 
 /* Negotiated lane rate and width: the lower of both ends, 0 unless UP. */
 static uint32_t trn_link_speed(TrnLink *l, bool width)
 {
     TrnState *o = l->peer;
+    TrnFar *far = l->far;
 
-    if (l->state != TRN_LINK_STATE_UP || !o) {
+    if (l->state != TRN_LINK_STATE_UP || (!o && !far)) {
         return 0;
     }
     if (width) {
-        return MIN(l->s->link_lanes, o->link_lanes);
+        return MIN(l->s->link_lanes, o ? o->link_lanes : far->lanes);
     }
-    return MIN(l->s->link_lane_gbps, o->link_lane_gbps);
+    return MIN(l->s->link_lane_gbps, o ? o->link_lane_gbps : far->lane_gbps);
 }
 
 static bool trn_link_read_reg(TrnLink *l, hwaddr reg, unsigned size,
@@ -365,10 +386,9 @@ static bool trn_link_read_reg(TrnLink *l, hwaddr reg, unsigned size,
         *val = l->state;
         return true;
     case TRN_LINK_PEER_CHIP:
-        *val = trn_link_peer_reg(l, true);
-        return true;
     case TRN_LINK_PEER_PORT:
-        *val = trn_link_peer_reg(l, false);
+    case TRN_LINK_PEER_HOST:
+        *val = trn_link_peer_reg(l, reg);
         return true;
     case TRN_LINK_SPEED:
         *val = trn_link_speed(l, false);
@@ -521,6 +541,7 @@ static void trn_link_set_admin(Object *obj, Visitor *v, const char *name,
         return;
     }
     l->admin = admin;
+    trn_cable_send_admin(l);
     if (admin) {
         trn_link_update(l);
         if (trn_link_peer(l)) {
@@ -567,6 +588,7 @@ static void trn_link_set_errors(Object *obj, Visitor *v, const char *name,
     if (p) {
         p->err_replay += n;
     }
+    trn_cable_send_errors(l, n);
     trace_trn_link_inject(l->s->chip_id, l->index, n, l->err_crc);
     if (l->err_threshold) {
         l->err_since += n;
@@ -612,6 +634,9 @@ bool trn_link_realize(TrnState *s, Error **errp)
         error_setg(errp, "link-lanes and link-lane-gbps must not be 0");
         return false;
     }
+    if (!trn_cable_check(s, errp)) {
+        return false;
+    }
     for (i = s->nlinks; i < TRN_MAX_LINKS; i++) {
         if (s->links[i].cable && *s->links[i].cable) {
             error_setg(errp, "port%u is set but the device has %u links", i,
@@ -651,6 +676,7 @@ void trn_link_unrealize(TrnState *s)
 {
     unsigned i;
 
+    trn_cable_unrealize(s);
     if (trn_link_disconnect(s)) {
         trn_link_release_after_grace(s);
     }
@@ -687,6 +713,7 @@ void trn_link_reset(TrnState *s)
         l->err_since = 0;
         stat64_set(&l->tx_bytes, 0);
         stat64_set(&l->rx_bytes, 0);
+        trn_cable_send_down(l);
         if (p && p->state != TRN_LINK_STATE_DOWN) {
             timer_del(p->train);
             trn_link_set_state(p, TRN_LINK_STATE_DOWN);
@@ -714,5 +741,6 @@ void trn_link_remap_peers(TrnState *s)
         if (s->links[i].peer) {
             trn_mem_remap(s->links[i].peer);
         }
+        trn_cable_send_root(&s->links[i]);
     }
 }

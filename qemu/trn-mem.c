@@ -129,7 +129,7 @@ bool trn_view_get(TrnState *s, TrnSysCache *sc, const TrnRun *run,
 
     v->sc = NULL;
     if (!run->system) {
-        v->ptr = run->dev->hbm_ptr + run->addr;
+        v->ptr = run->hbm + run->addr;
         v->len = n;
         return true;
     }
@@ -149,7 +149,7 @@ void trn_run_count(const TrnRun *run, uint64_t n, bool write)
 {
     if (run->link && n) {
         stat64_add(write ? &run->link->tx_bytes : &run->link->rx_bytes, n);
-        stat64_add(write ? &run->far->rx_bytes : &run->far->tx_bytes, n);
+        stat64_add(write ? run->far_rx : run->far_tx, n);
     }
 }
 
@@ -157,8 +157,8 @@ bool trn_view_put(TrnState *s, const TrnRun *run, TrnView *v, uint64_t used,
                   bool write)
 {
     if (!run->system) {
-        if (write) {
-            memory_region_set_dirty(run->dev->hbm, run->addr, used);
+        if (write && run->hbm_mr) {
+            memory_region_set_dirty(run->hbm_mr, run->addr, used);
         }
         trn_run_count(run, used, write);
         return true;

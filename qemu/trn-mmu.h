@@ -9,6 +9,9 @@
 #ifndef HW_MISC_TRN_TRN_MMU_H
 #define HW_MISC_TRN_TRN_MMU_H
 
+#include "exec/memory.h"
+#include "qemu/stats64.h"
+
 typedef struct TrnState TrnState;
 typedef struct TrnLink TrnLink;
 
@@ -16,13 +19,16 @@ typedef struct TrnLink TrnLink;
  * A run: bytes that are contiguous both in device virtual addresses and in
  * the memory behind them, with the same kind of memory. A run into a
  * peer's HBM is valid only within the RCU read-side critical section it
- * was translated in: the peer may be unplugged after it.
+ * was translated in: the peer may be unplugged, or its process go away,
+ * after it.
  */
 typedef struct TrnRun {
     bool system;                /* addr is a bus address, else an HBM offset */
-    TrnState *dev;              /* !system: the device whose HBM it is */
+    uint8_t *hbm;               /* !system: host address of that HBM */
+    MemoryRegion *hbm_mr;       /* ... its region, NULL in another process */
     TrnLink *link;              /* a peer's HBM: the port it is reached by */
-    TrnLink *far;               /* ... and the peer's port at the other end */
+    Stat64 *far_tx;             /* ... and the counters of the port at the */
+    Stat64 *far_rx;             /*     other end */
     uint64_t addr;
     uint64_t len;
 } TrnRun;

@@ -30,6 +30,7 @@
 #include "migration/vmstate.h"
 #include "trace.h"
 #include "trn.h"
+#include "trn-cable.h"
 #include "trn-core.h"
 #include "trn-irq.h"
 #include "trn-mem.h"
@@ -44,7 +45,8 @@ static uint64_t trn_caps(TrnState *s)
 {
     return TRN_CAP_HBM_BAR | TRN_CAP_IRQ_TEST | TRN_CAP_DMA | TRN_CAP_MMU |
            TRN_CAP_COMPUTE | TRN_CAP_LINK | TRN_CAP_PEER | TRN_CAP_HEALTH |
-           TRN_CAP_ECC_LOG | TRN_CAP_INVENTORY | TRN_CAP_POWER;
+           TRN_CAP_ECC_LOG | TRN_CAP_INVENTORY | TRN_CAP_POWER |
+           TRN_CAP_RACK;
 }
 
 /* Device-internal reset: what TRN_REG_RESET, FLR and a bus reset share. */
@@ -136,6 +138,9 @@ static bool trn_reg_read32(TrnState *s, hwaddr reg, uint64_t *val)
         return true;
     case TRN_REG_CHIP_ID:
         *val = s->chip_id;
+        return true;
+    case TRN_REG_HOST_ID:
+        *val = s->host;
         return true;
     case TRN_REG_NUM_CORES:
         *val = s->cores;
@@ -445,6 +450,7 @@ static void trn_realize(PCIDevice *pdev, Error **errp)
     if (!trn_init_hbm(s, errp)) {
         goto err_msix;
     }
+    trn_cable_start(s);
     trn_health_realize(s);
     trn_soft_reset(s, "realize");
     trn_worker_start(s);
@@ -505,12 +511,18 @@ static void trn_config_write(PCIDevice *pdev, uint32_t addr, uint32_t val,
     pcie_aer_write_config(pdev, addr, val, len);
 }
 
-/* port<N>=ID:Q: port N is cabled to port Q of the trn device with id ID */
+/*
+ * port<N>=ID:Q: port N is cabled to port Q of the trn device with id ID;
+ * port<N>-chardev=CHR: to a device of another process, over socket CHR.
+ */
 #define TRN_PROP_PORT(n) \
     DEFINE_PROP_STRING("port" #n, TrnState, links[n].cable)
+#define TRN_PROP_PORT_CHR(n) \
+    DEFINE_PROP_CHR("port" #n "-chardev", TrnState, links[n].remote.chr)
 
 static const Property trn_props[] = {
     DEFINE_PROP_UINT32("chip-id", TrnState, chip_id, 0),
+    DEFINE_PROP_UINT32("host", TrnState, host, 0),
     DEFINE_PROP_UINT32("cores", TrnState, cores, 2),
     DEFINE_PROP_SIZE("hbm-size", TrnState, hbm_size, 0),
     DEFINE_PROP_LINK("memdev", TrnState, memdev, TYPE_MEMORY_BACKEND,
@@ -537,6 +549,12 @@ static const Property trn_props[] = {
     TRN_PROP_PORT(8), TRN_PROP_PORT(9), TRN_PROP_PORT(10), TRN_PROP_PORT(11),
     TRN_PROP_PORT(12), TRN_PROP_PORT(13), TRN_PROP_PORT(14),
     TRN_PROP_PORT(15),
+    TRN_PROP_PORT_CHR(0), TRN_PROP_PORT_CHR(1), TRN_PROP_PORT_CHR(2),
+    TRN_PROP_PORT_CHR(3), TRN_PROP_PORT_CHR(4), TRN_PROP_PORT_CHR(5),
+    TRN_PROP_PORT_CHR(6), TRN_PROP_PORT_CHR(7), TRN_PROP_PORT_CHR(8),
+    TRN_PROP_PORT_CHR(9), TRN_PROP_PORT_CHR(10), TRN_PROP_PORT_CHR(11),
+    TRN_PROP_PORT_CHR(12), TRN_PROP_PORT_CHR(13), TRN_PROP_PORT_CHR(14),
+    TRN_PROP_PORT_CHR(15),
     DEFINE_PROP_UINT32("x-magic", TrnState, magic, TRN_MAGIC),
     DEFINE_PROP_UINT32("x-version", TrnState, version,
                        TRN_VERSION(TRN_VERSION_MAJOR, TRN_VERSION_MINOR)),

@@ -11,6 +11,7 @@
  *   trn.c         the PCI function, its properties and global registers
  *   trn-health.c  sensors and ECC counters
  *   trn-link.c    NeuronLink ports and cables
+ *   trn-cable.c   cables to devices of other QEMU processes (other hosts)
  *   trn-worker.c  the threads that serve the queues, and commit their work
  *   trn-dma.c     execution of descriptors: COPY, FILL, WRITE
  *   trn-core.c    NeuronCores: EXEC, the owner of the interpreter
@@ -100,6 +101,7 @@ struct TrnState {
 
     /* Properties */
     uint32_t chip_id;
+    uint32_t host;              /* the host (rack position) it is in */
     uint32_t cores;
     uint64_t hbm_size;
     HostMemoryBackend *memdev;

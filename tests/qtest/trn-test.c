@@ -44,7 +44,7 @@ static void check_reset_values(TrnDev *d, unsigned cores)
                     TRN_CAP_HBM_BAR | TRN_CAP_IRQ_TEST | TRN_CAP_DMA |
                     TRN_CAP_MMU | TRN_CAP_COMPUTE | TRN_CAP_LINK |
                     TRN_CAP_PEER | TRN_CAP_HEALTH | TRN_CAP_ECC_LOG |
-                    TRN_CAP_INVENTORY | TRN_CAP_POWER);
+                    TRN_CAP_INVENTORY | TRN_CAP_POWER | TRN_CAP_RACK);
     /* A 64-bit register read as two halves */
     g_assert_cmphex(rd32(d, TRN_REG_CAPS), ==, (uint32_t)rd64(d, TRN_REG_CAPS));
     g_assert_cmphex(rd32(d, TRN_REG_CAPS + 4), ==, rd64(d, TRN_REG_CAPS) >> 32);
@@ -972,6 +972,223 @@ static void test_peer_unplug(void)
     trn_stop(&t);
 }
 
+/* --- Cables between processes --- */
+
+/* qom-set of a bool property of device @id. */
+static void qom_set_bool(TrnTest *t, const char *id, const char *prop,
+                         bool val)
+{
+    g_autofree char *path = g_strdup_printf("/machine/peripheral/%s", id);
+    QDict *rsp = qtest_qmp(t->qts, "{'execute': 'qom-set', 'arguments': "
+                           "{'path': %s, 'property': %s, 'value': %i}}",
+                           path, prop, val);
+
+    g_assert(!qdict_haskey(rsp, "error"));
+    qobject_unref(rsp);
+}
+
+/*
+ * Wait until port @port of @d reads @state, the clocks of both processes
+ * moving (the far process's messages arrive in this one's main loop).
+ */
+static void link_wait_state(TrnTest *t, TrnDev *d, unsigned port,
+                            TrnTest *far, uint32_t state)
+{
+    int i;
+
+    for (i = 0; i < 2000; i++) {
+        if (rd32(d, TRN_LINK_REG(port, TRN_LINK_STATE)) == state) {
+            return;
+        }
+        qtest_clock_step(t->qts, 10 * 1000 * 1000);
+        if (far) {
+            qtest_clock_step(far->qts, 10 * 1000 * 1000);
+        }
+        g_usleep(1000);
+    }
+    g_assert_not_reached();
+}
+
+/* Run a COPY on ring @q of @d until it is not refused as REMOTE (yet). */
+static uint32_t copy_settled(TrnTest *t, TrnDev *d, unsigned q, uint64_t src,
+                             uint64_t dst, uint64_t n)
+{
+    TrnRing r;
+    uint32_t err = TRN_DMA_ERR_REMOTE;
+    int i;
+
+    for (i = 0; i < 500 && err == TRN_DMA_ERR_REMOTE; i++) {
+        if (i) {
+            g_usleep(10 * 1000);
+        }
+        ring_open(t, &r, d, q);
+        ring_context(t, &r, 1, d->root);
+        ring_put(t, &r, TRN_DMA_OP_COPY, 0, 0, src, dst, n);
+        err = ring_run(&r);
+    }
+    return err;
+}
+
+#define CABLE_DEV(mem, chr, host, port) \
+    "-object memory-backend-memfd,id=m,size=16M,share=on " \
+    "-device trn,id=h" #host ",addr=04.0,chip-id=5,memdev=m,host=" #host "," \
+    "port" #port "-chardev=c0"
+
+/*
+ * Two QEMU processes, a device each (both chip 5, hosts 0 and 1), cabled
+ * port 0 to port 1 over a Unix socket: the links train and name the far
+ * host, chip and port; peer DMA both ways through the shared HBM; the
+ * ports count it; admin down and up at the far end; the far process is
+ * killed, the near link goes down and copies over it fail with LINK.
+ */
+static void test_cable_processes(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("trn-cable-XXXXXX", NULL);
+    g_autofree char *sock = g_strdup_printf("%s/cable", dir);
+    const uint64_t n = 64 * 1024;
+    uint8_t buf[4096];
+    TrnTest t0, t1;
+    TrnDev a, b;
+    unsigned i;
+
+    trn_start(&t0, "-chardev socket,id=c0,path=%s,server=on,wait=off "
+              CABLE_DEV(m, c0, 0, 0), sock);
+    trn_start(&t1, "-chardev socket,id=c0,path=%s,reconnect-ms=100 "
+              CABLE_DEV(m, c0, 1, 1), sock);
+    trn_open(&t0, &a, QPCI_DEVFN(4, 0));
+    trn_open(&t1, &b, QPCI_DEVFN(4, 0));
+    g_assert(rd64(&a, TRN_REG_CAPS) & TRN_CAP_RACK);
+    g_assert_cmpuint(rd32(&a, TRN_REG_HOST_ID), ==, 0);
+    g_assert_cmpuint(rd32(&b, TRN_REG_HOST_ID), ==, 1);
+    link_wait_state(&t0, &a, 0, &t1, TRN_LINK_STATE_UP);
+    link_wait_state(&t1, &b, 1, &t0, TRN_LINK_STATE_UP);
+    g_assert_cmpuint(rd32(&a, TRN_LINK_REG(0, TRN_LINK_PEER_HOST)), ==, 1);
+    g_assert_cmpuint(rd32(&a, TRN_LINK_REG(0, TRN_LINK_PEER_CHIP)), ==, 5);
+    g_assert_cmpuint(rd32(&a, TRN_LINK_REG(0, TRN_LINK_PEER_PORT)), ==, 1);
+    g_assert_cmpuint(rd32(&b, TRN_LINK_REG(1, TRN_LINK_PEER_HOST)), ==, 0);
+    g_assert_cmpuint(rd32(&b, TRN_LINK_REG(1, TRN_LINK_PEER_PORT)), ==, 0);
+    g_assert_cmpuint(rd32(&a, TRN_LINK_REG(0, TRN_LINK_SPEED)), ==, 100);
+    /* Other ports, and a port of an uncabled device, know nobody */
+    g_assert_cmphex(rd32(&a, TRN_LINK_REG(1, TRN_LINK_PEER_HOST)), ==,
+                    TRN_LINK_PEER_NONE);
+
+    /* b exports 64 KiB of 0x5a; a pulls it, then pushes its own back */
+    for (i = 0; i < n; i += 8) {
+        hbm_wr64(&b, 0x800000 + i, 0x5a5a5a5a5a5a5a5aULL);
+        hbm_wr64(&a, 0x400000 + i, 0xa5a5a5a5a5a5a5a5ULL);
+    }
+    export_hbm(&b, 0, 0x800000, n, 0);
+    map_peer(&a, 0x20000000, 0, 5, 0, n);
+    pt_map_hbm(&a, 0x30000000, 0x400000, 2 * n);
+    g_assert_cmpuint(copy_settled(&t0, &a, 0, 0x20000000, 0x30000000 + n, n),
+                     ==, TRN_DMA_ERR_NONE);
+    qpci_memread(a.pdev, a.bar2, 0x400000 + n, buf, sizeof(buf));
+    for (i = 0; i < sizeof(buf); i++) {
+        g_assert_cmphex(buf[i], ==, 0x5a);
+    }
+    g_assert_cmpuint(copy_settled(&t0, &a, 1, 0x30000000, 0x20000000, n),
+                     ==, TRN_DMA_ERR_NONE);
+    qpci_memread(b.pdev, b.bar2, 0x800000 + n - sizeof(buf), buf,
+                 sizeof(buf));
+    for (i = 0; i < sizeof(buf); i++) {
+        g_assert_cmphex(buf[i], ==, 0xa5);
+    }
+    /* a counted both; b learns its counts over the socket */
+    g_assert_cmpuint(rd64(&a, TRN_LINK_REG(0, TRN_LINK_RX_BYTES)), ==, n);
+    g_assert_cmpuint(rd64(&a, TRN_LINK_REG(0, TRN_LINK_TX_BYTES)), ==, n);
+    for (i = 0; i < 2000; i++) {
+        if (rd64(&b, TRN_LINK_REG(1, TRN_LINK_RX_BYTES)) == n &&
+            rd64(&b, TRN_LINK_REG(1, TRN_LINK_TX_BYTES)) == n) {
+            break;
+        }
+        qtest_clock_step(t0.qts, 100 * 1000 * 1000);
+        g_usleep(1000);
+    }
+    g_assert_cmpuint(rd64(&b, TRN_LINK_REG(1, TRN_LINK_RX_BYTES)), ==, n);
+    g_assert_cmpuint(rd64(&b, TRN_LINK_REG(1, TRN_LINK_TX_BYTES)), ==, n);
+
+    /* b's port taken down: a's goes down, copies fail; and back up */
+    qom_set_bool(&t1, "h1", "port1-admin", false);
+    link_wait_state(&t0, &a, 0, &t1, TRN_LINK_STATE_DOWN);
+    g_assert_cmpuint(copy_settled(&t0, &a, 2, 0x20000000, 0x30000000, n),
+                     ==, TRN_DMA_ERR_LINK);
+    qom_set_bool(&t1, "h1", "port1-admin", true);
+    link_wait_state(&t0, &a, 0, &t1, TRN_LINK_STATE_UP);
+    g_assert_cmpuint(copy_settled(&t0, &a, 3, 0x20000000, 0x30000000, n),
+                     ==, TRN_DMA_ERR_NONE);
+
+    /*
+     * A reset of b: a's port goes down and trains again, and b's export
+     * space is gone (its root was reset before its port went down).
+     */
+    wr32(&a, TRN_LINK_REG(0, TRN_LINK_EVENTS), TRN_LINK_EV_ALL);
+    wr32(&b, TRN_REG_RESET, TRN_RESET_KEY);
+    for (i = 0; i < 2000; i++) {
+        if (rd32(&a, TRN_LINK_REG(0, TRN_LINK_EVENTS)) & TRN_LINK_EV_STATE) {
+            break;
+        }
+        g_usleep(1000);
+    }
+    link_wait_state(&t0, &a, 0, &t1, TRN_LINK_STATE_UP);
+    {
+        TrnRing r;
+
+        ring_open(&t0, &r, &a, 4);
+        ring_context(&t0, &r, 1, a.root);
+        ring_put(&t0, &r, TRN_DMA_OP_COPY, 0, 0, 0x20000000, 0x30000000, n);
+        g_assert_cmpuint(ring_run(&r), ==, TRN_DMA_ERR_REMOTE);
+    }
+
+    /* The far process dies: down, copies fail with LINK, a still works */
+    trn_close(&b);
+    trn_stop(&t1);
+    link_wait_state(&t0, &a, 0, NULL, TRN_LINK_STATE_DOWN);
+    g_assert_cmpuint(copy_settled(&t0, &a, 5, 0x20000000, 0x30000000, n),
+                     ==, TRN_DMA_ERR_LINK);
+    g_assert_cmphex(rd32(&a, TRN_LINK_REG(0, TRN_LINK_PEER_HOST)), ==,
+                    TRN_LINK_PEER_NONE);
+    trn_close(&a);
+    trn_stop(&t0);
+    unlink(sock);
+    rmdir(dir);
+}
+
+/*
+ * A cable to another process needs HBM that process can map, a port of
+ * the device, and no in-process cable on the same port.
+ */
+static void test_cable_props(void)
+{
+    TrnTest t;
+    QDict *rsp;
+
+#define CABLE_ADD(args) \
+    qtest_qmp(t.qts, "{'execute': 'device_add', 'arguments': " \
+              "{'driver': 'trn', 'id': 'x', 'bus': 'rp1', " args "}}")
+
+    trn_start(&t, "-device pcie-root-port,id=rp1,addr=05.0,chassis=1,slot=1 "
+              "-object memory-backend-memfd,id=m,size=16M,share=on "
+              "-chardev socket,id=c0,path=/nonexistent/trn,reconnect-ms=1000 "
+              "-chardev socket,id=c1,path=/nonexistent/trn,reconnect-ms=1000 "
+              "-chardev socket,id=c2,path=/nonexistent/trn,reconnect-ms=1000 "
+              "-chardev socket,id=c3,path=/nonexistent/trn,reconnect-ms=1000");
+    rsp = CABLE_ADD("'hbm-size': 16777216, 'port0-chardev': 'c0'");
+    g_assert(qdict_haskey(rsp, "error"));
+    qobject_unref(rsp);
+    rsp = CABLE_ADD("'memdev': 'm', 'port4-chardev': 'c1'");
+    g_assert(qdict_haskey(rsp, "error"));
+    qobject_unref(rsp);
+    rsp = CABLE_ADD("'memdev': 'm', 'port0-chardev': 'c2', 'port0': 'y:0'");
+    g_assert(qdict_haskey(rsp, "error"));
+    qobject_unref(rsp);
+    /* A device that failed is freed after an RCU grace: another chardev */
+    rsp = CABLE_ADD("'memdev': 'm', 'port0-chardev': 'c3'");
+    g_assert(!qdict_haskey(rsp, "error"));
+    qobject_unref(rsp);
+#undef CABLE_ADD
+    trn_stop(&t);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -988,5 +1205,7 @@ int main(int argc, char **argv)
     qtest_add_func("/trn/power-slows-cores", test_power_slows_cores);
     qtest_add_func("/trn/peer-two-exporters", test_peer_two_exporters);
     qtest_add_func("/trn/peer-unplug", test_peer_unplug);
+    qtest_add_func("/trn/cable-processes", test_cable_processes);
+    qtest_add_func("/trn/cable-props", test_cable_props);
     return g_test_run();
 }

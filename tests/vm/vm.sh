@@ -22,6 +22,10 @@
 #   --mem SIZE           guest memory (default 2G)
 #   --qemu-arg ARG       pass ARG to QEMU (e.g. --qemu-arg -trace
 #                        --qemu-arg 'trn_*'); may be repeated
+#   --append STR         add STR to the guest kernel's command line (the
+#                        guest sees NAME=VALUE words as variables: the rack
+#                        harness, tests/vm/rack.sh, passes TRNVM_NET and the
+#                        like); may be repeated
 #   --topology SPEC      devices wired with NeuronLink cables (chip id =
 #                        device index; instead of --devices):
 #                          single    1 device, no cables
@@ -80,6 +84,7 @@ fi
 
 devices=()
 extra=()
+append_extra=
 ndev=0
 scenario=
 out=
@@ -102,6 +107,7 @@ while [ $# -gt 0 ]; do
 	--budget-scale) budget_scale=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
 	--qemu-arg) extra+=("$2"); shift 2 ;;
+	--append) append_extra+=" $2"; shift 2 ;;
 	--topology) topology=$2; shift 2 ;;
 	--topology-props) topo_props=$2; shift 2 ;;
 	--swap-cables) swaps+=("$2"); shift 2 ;;
@@ -276,8 +282,9 @@ initramfs() {
 			echo "$m" >> "$dir/lib/modules/load"
 		done
 		mkdir -p "$TRN_CACHE/initramfs"
-		(cd "$dir" && find . | cpio -o -H newc --quiet | gzip -1) > "$img.tmp"
-		mv "$img.tmp" "$img"
+		# Several VMs of a rack may build it at once: each its own file.
+		(cd "$dir" && find . | cpio -o -H newc --quiet | gzip -1) > "$img.$$.tmp"
+		mv "$img.$$.tmp" "$img"
 		rm -rf "$dir"
 	fi
 	echo "$img"
@@ -330,7 +337,7 @@ for i in "${!devices[@]}"; do
 done
 args+=("${extra[@]}")
 append="console=ttyS0 panic=-1 oops=panic loglevel=4 log_buf_len=4M TRNVM_MODE=$mode"
-append+=" TRNVM_OUT=$out TRNVM_KVER=$KVER"
+append+=" TRNVM_OUT=$out TRNVM_KVER=$KVER$append_extra"
 if [ -n "$root" ]; then
 	# The root has its own modules and no build tree: the guest side of
 	# the harness comes through the output directory.
