@@ -24,7 +24,7 @@
 #   --mem SIZE         memory of every VM (default 1536M)
 #   --tests LIST       the tests to run on every host (test mode; default
 #                      86, the rack's own test)
-#   --kernel NAME, --budget-scale N, --timeout S, --qemu-arg ARG
+#   --kernel NAME, --budget-scale N, --timeout S, --qemu-arg ARG, --append STR
 #                      passed to every tests/vm/vm.sh
 #
 # In the guests: TRNVM_HOST (this host), TRNVM_HOSTS (how many),
@@ -54,7 +54,7 @@ while [ $# -gt 0 ]; do
 	--props) props=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
 	--tests) tests=$2; shift 2 ;;
-	--kernel|--budget-scale|--timeout|--qemu-arg) pass+=("$1" "$2"); shift 2 ;;
+	--kernel|--budget-scale|--timeout|--qemu-arg|--append) pass+=("$1" "$2"); shift 2 ;;
 	-*) die "unknown option $1" ;;
 	*) break ;;
 	esac
