@@ -22,28 +22,6 @@
 #include "trn_test.h"
 #include "tap.h"
 
-/* The node of the accel device of PCI function @bdf, opened. */
-static int open_bdf(const char *bdf)
-{
-	char path[PATH_MAX], node[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-	int fd = -1;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/accel", bdf);
-	d = opendir(path);
-	if (!d)
-		return -1;
-	while ((de = readdir(d)))
-		if (!strncmp(de->d_name, "accel", 5)) {
-			snprintf(node, sizeof(node), "/dev/accel/%s", de->d_name);
-			fd = tt_open(node);
-			break;
-		}
-	closedir(d);
-	return fd;
-}
-
 /* Import @owner's object @h on @fd through @port; 0 or -errno. */
 static int import(int fd, int owner, uint32_t h, uint32_t port,
 		  struct drm_trn_peer_import *imp)
@@ -71,9 +49,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: test_crossed BDF-A BDF-B BDF-FAR X IN\n");
 		return 2;
 	}
-	a = open_bdf(argv[1]);
-	b = open_bdf(argv[2]);
-	far = open_bdf(argv[3]);
+	a = tt_open_bdf(argv[1]);
+	b = tt_open_bdf(argv[2]);
+	far = tt_open_bdf(argv[3]);
 	x = (uint32_t)strtoul(argv[4], NULL, 10);
 	in = (uint32_t)strtoul(argv[5], NULL, 10);
 	if (a < 0 || b < 0 || far < 0 ||
