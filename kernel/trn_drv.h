@@ -8,6 +8,7 @@
 #include <linux/io.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/notifier.h>
 #include <linux/ratelimit_types.h>
 #include <linux/srcu.h>
 #include <linux/types.h>
@@ -50,7 +51,9 @@ struct trn_vm;
  * @drm: DRM device, embedded; owns the lifetime of this structure
  * @pdev: PCI function
  * @regs: BAR0 registers
- * @chip_id: chip identifier reported by the device
+ * @chip_id: chip identifier reported by the device, unique within its host
+ * @host_id: the host (position in the rack) of the device
+ *	(TRN_REG_HOST_ID); 0 without TRN_CAP_RACK
  * @num_cores: number of NeuronCores (at most TRN_MAX_CORES)
  * @hbm_size: bytes of device memory
  * @hw_version: interface version register, TRN_VERSION(major, minor)
@@ -91,6 +94,9 @@ struct trn_vm;
  * @link_work: re-reads the ports after TRN_IRQ_LINK and reports changes
  * @link_stopped: the interrupt handler no longer queues @link_work
  * @link_node: entry in the list of bound devices (trn_link.c)
+ * @link_notifier: called by the link work, in its context, with a struct
+ *	trn_link_change, when a port comes up or its far end changes while up
+ * @peer_nb: trn_peer.c's block on @link_notifier
  * @peer_lock: protects @imports, @peer_gone and the export state of objects
  * @export_vm: with TRN_CAP_PEER, the export space peers reach: an address
  *	space of no file
@@ -154,6 +160,7 @@ struct trn_device {
 	void __iomem *regs;
 
 	u32 chip_id;
+	u32 host_id;
 	u32 num_cores;
 	u64 hbm_size;
 	u32 hw_version;
@@ -195,6 +202,8 @@ struct trn_device {
 	struct work_struct link_work;
 	bool link_stopped;
 	struct list_head link_node;
+	struct blocking_notifier_head link_notifier;
+	struct notifier_block peer_nb;
 
 	struct mutex peer_lock; /* imports, peer_gone, trn_bo.xva/xcount */
 	struct trn_vm *export_vm;

@@ -105,6 +105,9 @@ int trn_hw_init(struct trn_device *tdev)
 
 	tdev->hw_caps = trn_read64(tdev, TRN_REG_CAPS);
 	tdev->chip_id = trn_read32(tdev, TRN_REG_CHIP_ID);
+	/* Interface 1.9: chip ids are unique within a host of a rack. */
+	tdev->host_id = tdev->hw_caps & TRN_CAP_RACK ?
+			trn_read32(tdev, TRN_REG_HOST_ID) : 0;
 	tdev->num_cores = trn_read32(tdev, TRN_REG_NUM_CORES);
 	tdev->hbm_size = trn_read64(tdev, TRN_REG_HBM_SIZE);
 	/* Interface 1.7: which device this is, and its firmware. */

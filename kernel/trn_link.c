@@ -52,6 +52,7 @@ struct trn_link_info {
 	u32 state;
 	u32 peer_chip;
 	u32 peer_port;
+	u32 peer_host;
 	u32 speed;
 	u32 width;
 	u32 err_threshold;
@@ -85,6 +86,7 @@ static bool trn_link_port_update(struct trn_device *tdev, unsigned int p)
 {
 	struct trn_link_port *port = &tdev->link_ports[p];
 	u32 state, peer_chip = TRN_LINK_PEER_NONE, peer_port = TRN_LINK_PEER_NONE;
+	u32 peer_host = TRN_LINK_PEER_NONE;
 	bool changed;
 
 	lockdep_assert_held(&tdev->link_lock);
@@ -98,15 +100,20 @@ static bool trn_link_port_update(struct trn_device *tdev, unsigned int p)
 	if (state == TRN_LINK_STATE_UP) {
 		peer_chip = trn_read32(tdev, TRN_LINK_REG(p, TRN_LINK_PEER_CHIP));
 		peer_port = trn_read32(tdev, TRN_LINK_REG(p, TRN_LINK_PEER_PORT));
+		/* Before interface 1.9, every cable stays within the host. */
+		peer_host = tdev->hw_caps & TRN_CAP_RACK ?
+			    trn_read32(tdev, TRN_LINK_REG(p, TRN_LINK_PEER_HOST)) :
+			    tdev->host_id;
 	}
 	port->speed = trn_read32(tdev, TRN_LINK_REG(p, TRN_LINK_SPEED));
 	port->width = trn_read32(tdev, TRN_LINK_REG(p, TRN_LINK_WIDTH));
 
 	changed = state != port->state || peer_chip != port->peer_chip ||
-		  peer_port != port->peer_port;
+		  peer_port != port->peer_port || peer_host != port->peer_host;
 	port->state = state;
 	port->peer_chip = peer_chip;
 	port->peer_port = peer_port;
+	port->peer_host = peer_host;
 	return changed;
 }
 
@@ -120,6 +127,7 @@ static void trn_link_snapshot(struct trn_device *tdev, unsigned int p,
 	info->state = port->state;
 	info->peer_chip = port->peer_chip;
 	info->peer_port = port->peer_port;
+	info->peer_host = port->peer_host;
 	info->speed = port->speed;
 	info->width = port->width;
 	info->err_threshold = port->err_threshold;
@@ -147,14 +155,23 @@ static void trn_link_clear_counters(struct trn_device *tdev, unsigned int p)
 	mutex_unlock(&tdev->link_lock);
 }
 
-static struct trn_device *trn_link_find_chip(u32 chip_id)
+/*
+ * The device bound here that is at the far end of a port of @tdev, from
+ * the port's snapshot @info; NULL if none is. Chip ids are unique only
+ * within a host: a far end on another host is never a local device, even
+ * one with the same chip id.
+ */
+static struct trn_device *trn_link_find_peer(struct trn_device *tdev,
+					     const struct trn_link_info *info)
 {
-	struct trn_device *tdev;
+	struct trn_device *pos;
 
 	lockdep_assert_held(&trn_link_devices_lock);
-	list_for_each_entry(tdev, &trn_link_devices, link_node)
-		if (tdev->chip_id == chip_id)
-			return tdev;
+	if (info->state != TRN_LINK_STATE_UP || info->peer_host != tdev->host_id)
+		return NULL;
+	list_for_each_entry(pos, &trn_link_devices, link_node)
+		if (pos->host_id == tdev->host_id && pos->chip_id == info->peer_chip)
+			return pos;
 	return NULL;
 }
 
@@ -183,14 +200,16 @@ static int trn_link_fill(struct sk_buff *skb, struct trn_device *tdev,
 	if (nla_put_u32(skb, TRN_LINK_A_DEV_INDEX, trn_accel_index(tdev)) ||
 	    nla_put_u32(skb, TRN_LINK_A_DEV_CHIP, tdev->chip_id) ||
 	    nla_put_string(skb, TRN_LINK_A_DEV_BDF, pci_name(tdev->pdev)) ||
+	    nla_put_u32(skb, TRN_LINK_A_DEV_HOST, tdev->host_id) ||
 	    nla_put_u32(skb, TRN_LINK_A_PORT, p) ||
 	    nla_put_u32(skb, TRN_LINK_A_STATE, info.state))
 		return -EMSGSIZE;
 	if (info.state == TRN_LINK_STATE_UP) {
 		if (nla_put_u32(skb, TRN_LINK_A_PEER_CHIP, info.peer_chip) ||
-		    nla_put_u32(skb, TRN_LINK_A_PEER_PORT, info.peer_port))
+		    nla_put_u32(skb, TRN_LINK_A_PEER_PORT, info.peer_port) ||
+		    nla_put_u32(skb, TRN_LINK_A_PEER_HOST, info.peer_host))
 			return -EMSGSIZE;
-		peer = trn_link_find_chip(info.peer_chip);
+		peer = trn_link_find_peer(tdev, &info);
 		if (peer && nla_put_u32(skb, TRN_LINK_A_PEER_DEV_INDEX,
 					trn_accel_index(peer)))
 			return -EMSGSIZE;
@@ -472,11 +491,12 @@ static const char *const trn_link_state_names[] = {
 };
 
 static void trn_link_uevent(struct trn_device *tdev, unsigned int p,
-			    u32 state, u32 peer_chip, u32 peer_port)
+			    u32 state, u32 peer_chip, u32 peer_port, u32 peer_host)
 {
 	char port_env[32], state_env[32], chip_env[40], peer_port_env[40];
+	char host_env[40];
 	bool up = state == TRN_LINK_STATE_UP;
-	char *envp[5];
+	char *envp[6];
 
 	snprintf(port_env, sizeof(port_env), "TRN_LINK_PORT=%u", p);
 	snprintf(state_env, sizeof(state_env), "TRN_LINK_STATE=%s",
@@ -486,15 +506,19 @@ static void trn_link_uevent(struct trn_device *tdev, unsigned int p,
 			 peer_chip);
 		snprintf(peer_port_env, sizeof(peer_port_env),
 			 "TRN_LINK_PEER_PORT=%u", peer_port);
+		snprintf(host_env, sizeof(host_env), "TRN_LINK_PEER_HOST=%u",
+			 peer_host);
 	} else {
 		strscpy(chip_env, "TRN_LINK_PEER_CHIP=", sizeof(chip_env));
 		strscpy(peer_port_env, "TRN_LINK_PEER_PORT=", sizeof(peer_port_env));
+		strscpy(host_env, "TRN_LINK_PEER_HOST=", sizeof(host_env));
 	}
 	envp[0] = port_env;
 	envp[1] = state_env;
 	envp[2] = chip_env;
 	envp[3] = peer_port_env;
-	envp[4] = NULL;
+	envp[4] = host_env;
+	envp[5] = NULL;
 	kobject_uevent_env(&tdev->pdev->dev.kobj, KOBJ_CHANGE, envp);
 }
 
@@ -533,6 +557,21 @@ static void trn_link_log(struct trn_device *tdev, unsigned int p, u32 old,
 			  trn_link_counter(tdev, p, TRN_LINK_CNT_ERR_REPLAY));
 }
 
+/**
+ * trn_link_visit_devices() - visit every bound device
+ * @v: its visit() is called for each, with trn_link_devices_lock held, so
+ *	with devices that stay bound meanwhile; it may sleep
+ */
+void trn_link_visit_devices(struct trn_link_visitor *v)
+{
+	struct trn_device *pos;
+
+	mutex_lock(&trn_link_devices_lock);
+	list_for_each_entry(pos, &trn_link_devices, link_node)
+		v->visit(v, pos);
+	mutex_unlock(&trn_link_devices_lock);
+}
+
 static void trn_link_work(struct work_struct *work)
 {
 	struct trn_device *tdev = container_of(work, struct trn_device, link_work);
@@ -541,7 +580,7 @@ static void trn_link_work(struct work_struct *work)
 	for (p = 0; p < tdev->num_links; p++) {
 		struct trn_link_port *port = &tdev->link_ports[p];
 		u32 hw_events = atomic_xchg(&port->pending, 0);
-		u32 state, peer_chip, peer_port, events = 0;
+		u32 state, peer_chip, peer_port, peer_host, events = 0;
 		u32 old, old_chip, old_port;
 		bool changed;
 
@@ -556,6 +595,7 @@ static void trn_link_work(struct work_struct *work)
 		state = port->state;
 		peer_chip = port->peer_chip;
 		peer_port = port->peer_port;
+		peer_host = port->peer_host;
 		mutex_unlock(&tdev->link_lock);
 
 		if (changed || (hw_events & TRN_LINK_EV_STATE))
@@ -564,10 +604,17 @@ static void trn_link_work(struct work_struct *work)
 			events |= TRN_LINK_EVENT_ERRORS;
 		if (events)
 			trn_link_notify(tdev, p, events);
+		if (changed && state == TRN_LINK_STATE_UP) {
+			struct trn_link_change c = { p, peer_host, peer_chip };
+
+			/* trn_peer.c: what the port mapped of another chip */
+			blocking_notifier_call_chain(&tdev->link_notifier, 0, &c);
+		}
 		if (changed) {
 			drm_dbg_driver(&tdev->drm, "link port %u: %s\n", p,
 				       trn_link_state_names[state]);
-			trn_link_uevent(tdev, p, state, peer_chip, peer_port);
+			trn_link_uevent(tdev, p, state, peer_chip, peer_port,
+					peer_host);
 		}
 	}
 }
@@ -621,6 +668,7 @@ enum trn_link_file {
 	TRN_LINK_F_PEER_CHIP,
 	TRN_LINK_F_PEER_PORT,
 	TRN_LINK_F_PEER_DEVICE,
+	TRN_LINK_F_PEER_HOST,
 	TRN_LINK_F_SPEED,
 	TRN_LINK_F_WIDTH,
 	TRN_LINK_F_ERR_CRC,		/* the counters, in trn_link_counter order */
@@ -639,6 +687,7 @@ static const struct trn_sysfs_file trn_link_files[TRN_LINK_NUM_FILES] = {
 	[TRN_LINK_F_PEER_CHIP] = { "peer_chip", 0444 },
 	[TRN_LINK_F_PEER_PORT] = { "peer_port", 0444 },
 	[TRN_LINK_F_PEER_DEVICE] = { "peer_device", 0444 },
+	[TRN_LINK_F_PEER_HOST] = { "peer_host", 0444 },
 	[TRN_LINK_F_SPEED] = { "speed", 0444 },
 	[TRN_LINK_F_WIDTH] = { "width", 0444 },
 	[TRN_LINK_F_ERR_CRC] = { "err_crc", 0444 },
@@ -654,7 +703,8 @@ static struct trn_device *trn_link_dev(struct device *dev)
 	return pci_get_drvdata(to_pci_dev(dev));
 }
 
-static ssize_t trn_link_show_peer_device(struct trn_link_info *info, char *buf)
+static ssize_t trn_link_show_peer_device(struct trn_device *tdev,
+					 struct trn_link_info *info, char *buf)
 {
 	struct trn_device *peer;
 	ssize_t ret;
@@ -662,7 +712,7 @@ static ssize_t trn_link_show_peer_device(struct trn_link_info *info, char *buf)
 	if (info->state != TRN_LINK_STATE_UP)
 		return sysfs_emit(buf, "\n");
 	mutex_lock(&trn_link_devices_lock);
-	peer = trn_link_find_chip(info->peer_chip);
+	peer = trn_link_find_peer(tdev, info);
 	if (peer)
 		ret = sysfs_emit(buf, "accel%u\n", trn_accel_index(peer));
 	else
@@ -675,10 +725,11 @@ static ssize_t trn_link_show(struct device *dev, struct device_attribute *attr,
 			     char *buf)
 {
 	struct trn_sysfs_attr *la = to_trn_sysfs_attr(&attr->attr);
+	struct trn_device *tdev = trn_link_dev(dev);
 	struct trn_link_info info;
 	bool up;
 
-	trn_link_snapshot(trn_link_dev(dev), la->index, &info);
+	trn_link_snapshot(tdev, la->index, &info);
 	up = info.state == TRN_LINK_STATE_UP;
 	switch (la->file) {
 	case TRN_LINK_F_STATE:
@@ -688,7 +739,9 @@ static ssize_t trn_link_show(struct device *dev, struct device_attribute *attr,
 	case TRN_LINK_F_PEER_PORT:
 		return up ? sysfs_emit(buf, "%u\n", info.peer_port) : sysfs_emit(buf, "\n");
 	case TRN_LINK_F_PEER_DEVICE:
-		return trn_link_show_peer_device(&info, buf);
+		return trn_link_show_peer_device(tdev, &info, buf);
+	case TRN_LINK_F_PEER_HOST:
+		return up ? sysfs_emit(buf, "%u\n", info.peer_host) : sysfs_emit(buf, "\n");
 	case TRN_LINK_F_SPEED:
 		return sysfs_emit(buf, "%u\n", info.speed);
 	case TRN_LINK_F_WIDTH:
@@ -791,6 +844,7 @@ int trn_link_init(struct trn_device *tdev)
 
 	INIT_LIST_HEAD(&tdev->link_node);
 	INIT_WORK(&tdev->link_work, trn_link_work);
+	BLOCKING_INIT_NOTIFIER_HEAD(&tdev->link_notifier);
 	ret = drmm_mutex_init(&tdev->drm, &tdev->link_lock);
 	if (ret)
 		return ret;
@@ -819,6 +873,7 @@ int trn_link_init(struct trn_device *tdev)
 		port->state = TRN_LINK_STATE_DOWN;
 		port->peer_chip = TRN_LINK_PEER_NONE;
 		port->peer_port = TRN_LINK_PEER_NONE;
+		port->peer_host = TRN_LINK_PEER_NONE;
 		trn_link_port_update(tdev, p);
 		port->err_threshold =
 			trn_read32(tdev, TRN_LINK_REG(p, TRN_LINK_ERR_THRESHOLD));

@@ -25,6 +25,8 @@ enum trn_link_counter {
  * @state: TRN_LINK_STATE_*, as last read
  * @peer_chip: chip id at the other end, TRN_LINK_PEER_NONE unless UP
  * @peer_port: port at the other end, TRN_LINK_PEER_NONE unless UP
+ * @peer_host: host of the chip at the other end, TRN_LINK_PEER_NONE unless
+ *	UP; without TRN_CAP_RACK, the device's own host while UP
  * @speed: lane rate, Gb/s
  * @width: lanes
  * @err_threshold: value of TRN_LINK_ERR_THRESHOLD
@@ -41,6 +43,7 @@ struct trn_link_port {
 	u32 state;
 	u32 peer_chip;
 	u32 peer_port;
+	u32 peer_host;
 	u32 speed;
 	u32 width;
 	u32 err_threshold;
@@ -49,7 +52,28 @@ struct trn_link_port {
 	bool restarting;
 };
 
+/**
+ * struct trn_link_change - what the link notifier of a device tells
+ * @port: a port that came up, or whose far end changed while up
+ * @peer_host: host of its far end now
+ * @peer_chip: chip of its far end now
+ */
+struct trn_link_change {
+	u32 port;
+	u32 peer_host;
+	u32 peer_chip;
+};
+
+/**
+ * struct trn_link_visitor - what trn_link_visit_devices() calls
+ * @visit: called for each bound device; embed the visitor for its state
+ */
+struct trn_link_visitor {
+	void (*visit)(struct trn_link_visitor *v, struct trn_device *tdev);
+};
+
 int trn_link_init(struct trn_device *tdev);
+void trn_link_visit_devices(struct trn_link_visitor *v);
 void trn_link_restart(struct trn_device *tdev);
 void trn_link_irq(struct trn_device *tdev);
 void trn_link_register(struct trn_device *tdev);

@@ -15,6 +15,7 @@
 
 #include "trn_drv.h"
 #include "trn_gem.h"
+#include "trn_link.h"
 #include "trn_peer.h"
 #include "trn_regs.h"
 #include "trn_vm.h"
@@ -44,9 +45,17 @@
  * switched off, so that nothing reaches memory that a later binding of the
  * device hands to someone else.
  *
+ * A port whose far end changes to another device while up (a cable moved,
+ * possibly to a chip of the same id on another host, which the entries'
+ * chip field cannot tell apart) has the peer objects mapped through it
+ * unmapped by the link work (trn_peer_revoke_port()); an import checks the
+ * port again under the exporter's peer_lock, so that it is either refused
+ * or found by that revocation.
+ *
  * Locking: trn_device.peer_lock of the exporting device protects its list of
  * imports, peer_gone, and the xva/xcount of its objects; it is taken before
- * the lock of any address space.
+ * the lock of any address space and the link_lock of any device, and after
+ * trn_link_devices_lock (trn_link.c).
  */
 
 #ifdef TRN_IMPORT_NS_BARE
@@ -83,8 +92,12 @@ static void trn_peer_unshare(struct trn_device *tdev, struct trn_bo *src)
 
 /*
  * Whether @port of @tdev is up with @peer at its far end: both ends must
- * name each other, chip and port, so that a chip id that two devices share
- * by mistake does not lead an import to the wrong one.
+ * name each other, host, chip and port, so that a chip id that two devices
+ * share by mistake does not lead an import to the wrong one. Chip ids are
+ * unique only within a host (interface 1.9): a cable to chip 2 of another
+ * host is not one to the local chip 2, and with two such cables crossed
+ * the chip and port numbers alone would match in both directions while
+ * the entries lead to another host's export space.
  */
 static bool trn_peer_port_reaches(struct trn_device *tdev, u32 port,
 				  struct trn_device *peer)
@@ -93,8 +106,11 @@ static bool trn_peer_port_reaches(struct trn_device *tdev, u32 port,
 	u32 far_port;
 	bool ok;
 
+	if (tdev->host_id != peer->host_id)
+		return false;
 	mutex_lock(&tdev->link_lock);
-	ok = p->state == TRN_LINK_STATE_UP && p->peer_chip == peer->chip_id;
+	ok = p->state == TRN_LINK_STATE_UP && p->peer_chip == peer->chip_id &&
+	     p->peer_host == peer->host_id;
 	far_port = p->peer_port;
 	mutex_unlock(&tdev->link_lock);
 	if (!ok || far_port >= peer->num_links)
@@ -103,7 +119,7 @@ static bool trn_peer_port_reaches(struct trn_device *tdev, u32 port,
 	mutex_lock(&peer->link_lock);
 	p = &peer->link_ports[far_port];
 	ok = p->state == TRN_LINK_STATE_UP && p->peer_chip == tdev->chip_id &&
-	     p->peer_port == port;
+	     p->peer_host == tdev->host_id && p->peer_port == port;
 	mutex_unlock(&peer->link_lock);
 	return ok;
 }
@@ -159,6 +175,11 @@ static int trn_peer_attach(struct trn_bo *bo, struct trn_bo *src,
 	mutex_lock(&exporter->peer_lock);
 	if (exporter->peer_gone) {
 		ret = -ENODEV;
+		goto out_unlock;
+	}
+	/* The port may have changed since the ioctl looked: look again. */
+	if (!trn_peer_port_reaches(bo->vm->tdev, port, exporter)) {
+		ret = -ENOLINK;
 		goto out_unlock;
 	}
 	/* Another import of the same file may have mapped it meanwhile. */
@@ -293,6 +314,53 @@ out_put_dmabuf:
 	return ret;
 }
 
+struct trn_peer_revoke {
+	struct trn_link_visitor v;
+	struct trn_device *importer;
+	const struct trn_link_change *c;
+};
+
+/*
+ * Peer objects of the importer that map memory of @exporter through the
+ * changed port reach nothing from now on, unless @exporter is still at
+ * its far end: their entries would lead to whatever export space the new
+ * far end has at the same address. Their jobs fail; the objects stay until
+ * their files close them, and a new import maps anew. trn_link_devices_lock
+ * held.
+ */
+static void trn_peer_revoke(struct trn_link_visitor *v, struct trn_device *exporter)
+{
+	const struct trn_peer_revoke *r = container_of(v, struct trn_peer_revoke, v);
+	struct trn_bo *bo;
+
+	if (exporter == r->importer ||
+	    (exporter->host_id == r->c->peer_host && exporter->chip_id == r->c->peer_chip &&
+	     r->importer->host_id == r->c->peer_host))
+		return;
+	mutex_lock(&exporter->peer_lock);
+	list_for_each_entry(bo, &exporter->imports, import_node) {
+		if (bo->port != r->c->port || bo->vm->tdev != r->importer || !bo->mapped)
+			continue;
+		trn_vm_unmap(bo->vm, &bo->va);
+		bo->mapped = false;
+	}
+	mutex_unlock(&exporter->peer_lock);
+}
+
+/* The link notifier of an importing device: a port leads elsewhere. */
+static int trn_peer_link_changed(struct notifier_block *nb, unsigned long action,
+				 void *data)
+{
+	struct trn_peer_revoke r = {
+		.v.visit = trn_peer_revoke,
+		.importer = container_of(nb, struct trn_device, peer_nb),
+		.c = data,
+	};
+
+	trn_link_visit_devices(&r.v);
+	return NOTIFY_DONE;
+}
+
 static void trn_peer_fini(struct drm_device *drm, void *arg)
 {
 	struct trn_device *tdev = arg;
@@ -325,6 +393,11 @@ int trn_peer_init(struct trn_device *tdev)
 		return ret;
 	if (!(tdev->hw_caps & TRN_CAP_PEER) || !tdev->num_links)
 		return 0;
+	/* Same lifetime as the chain, which the link work calls until unbind. */
+	tdev->peer_nb.notifier_call = trn_peer_link_changed;
+	ret = blocking_notifier_chain_register(&tdev->link_notifier, &tdev->peer_nb);
+	if (ret)
+		return ret;
 	x = trn_vm_create(tdev, false);
 	if (IS_ERR(x))
 		return PTR_ERR(x);

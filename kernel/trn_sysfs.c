@@ -30,6 +30,13 @@ static ssize_t chip_id_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(chip_id);
 
+static ssize_t host_id_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%u\n", dev_to_trn(dev)->host_id);
+}
+static DEVICE_ATTR_RO(host_id);
+
 static ssize_t neuron_cores_show(struct device *dev,
 				 struct device_attribute *attr, char *buf)
 {
@@ -163,6 +170,7 @@ static DEVICE_ATTR_RO(firmware_version);
 
 static struct attribute *trn_attrs[] = {
 	&dev_attr_chip_id.attr,
+	&dev_attr_host_id.attr,
 	&dev_attr_neuron_cores.attr,
 	&dev_attr_hbm_size.attr,
 	&dev_attr_hw_version.attr,

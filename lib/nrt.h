@@ -21,7 +21,7 @@ extern "C" {
 
 /** Version of the library this header belongs to. */
 #define NRT_VERSION_MAJOR 0
-#define NRT_VERSION_MINOR 7
+#define NRT_VERSION_MINOR 8
 #define NRT_VERSION_PATCH 0
 
 #if defined(__GNUC__) && __GNUC__ >= 4
@@ -1413,6 +1413,14 @@ typedef struct nrt_link {
 	uint64_t err_replay;     /**< Replays counted. */
 	uint64_t tx_bytes;       /**< Bytes sent. */
 	uint64_t rx_bytes;       /**< Bytes received. */
+	/* Appended in 0.8: */
+	uint32_t host;           /**< Host of the device: its position in the
+				  *   rack (0 before hardware interface 1.9).
+				  *   A chip of a rack is (host, chip_id). */
+	uint32_t peer_host;      /**< Host at the other end, when has_peer.
+				  *   A far end on another host is never a
+				  *   device of this system: peer_device is
+				  *   then -1, whatever peer_chip is. */
 } nrt_link;
 
 /** Where a topology snapshot was read from. */
@@ -1432,7 +1440,8 @@ typedef struct nrt_topology nrt_topology;
  * Dumps the ports with a GET request of the "trn_link" generic netlink
  * family. When the family is not registered, reads sysfs instead:
  * /sys/bus/pci/devices/<bdf>/link<p>/{state,peer_chip,peer_port,
- * peer_device,speed,width,err_crc,err_replay,tx_bytes,rx_bytes} of every
+ * peer_device,peer_host,speed,width,err_crc,err_replay,tx_bytes,rx_bytes}
+ * and <bdf>/host_id (both optional: host 0 at both ends without them) of every
  * device nrt_device_count() sees (NRT_SYSFS_ROOT redirects /sys). The
  * links are sorted by device index and port. A device without link ports
  * contributes none; no device at all gives an empty snapshot.
@@ -1498,7 +1507,10 @@ typedef struct nrt_link_listener nrt_link_listener;
  * struct nrt_link_event - one link event
  *
  * Returned by value: fields may only be appended, and the caller's copy is
- * written in full by nrt_link_listener_next().
+ * written in full by nrt_link_listener_next(). The nrt_link it holds grew
+ * in 0.8 (host, peer_host): programs linked against an older library call
+ * the NRT_0.4 version of nrt_link_listener_next(), which writes the event
+ * as it was then, without them.
  */
 typedef struct nrt_link_event {
 	nrt_link link;           /**< The port's attributes at the event. */

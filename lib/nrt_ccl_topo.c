@@ -85,6 +85,8 @@ static void nrt_ccl_ports(struct nrt_ccl_topo *t, const struct nrt_ccl_rank_info
 	for (i = 0; i < n; i++) {
 		for (k = 0; k < info[i].nports && k < NRT_CCL_MAX_PORTS; k++) {
 			const struct nrt_ccl_port *p = &info[i].ports[k];
+			/* Ports to another host of a rack are never up here
+			 * (nrt_comm.c): peer_chip is a chip of this host. */
 			int j = nrt_ccl_rank_of(n, info, info[i].host, p->peer_chip);
 
 			if (j < 0 || !nrt_ccl_cable(info, i, p, (unsigned int)j))

@@ -241,7 +241,13 @@ static nrt_status nrt_comm_describe_self(struct nrt_comm *c, struct nrt_comm_inf
 		if (l->device != c->dev->index)
 			continue;
 		p->port = l->port;
-		p->up = l->state == NRT_LINK_UP && l->has_peer;
+		/*
+		 * A cable that leaves the host leads to no rank of this
+		 * communicator: chip ids repeat from host to host, and the far
+		 * chip must not be taken for the local one of the same id.
+		 */
+		p->up = l->state == NRT_LINK_UP && l->has_peer &&
+			l->peer_host == l->host;
 		p->peer_chip = l->peer_chip;
 		p->peer_port = l->peer_port;
 		r->nports++;

@@ -59,6 +59,7 @@ void nrt_devmap_free(struct nrt_devmap *m)
 	free(m->ents);
 	free(m->chip);
 	free(m->chip_known);
+	free(m->host);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -131,7 +132,8 @@ nrt_status nrt_devmap_get(struct nrt_devmap *m)
 		return st;
 	m->chip = calloc(m->n ? m->n : 1, sizeof(*m->chip));
 	m->chip_known = calloc(m->n ? m->n : 1, sizeof(*m->chip_known));
-	if (!m->chip || !m->chip_known) {
+	m->host = calloc(m->n ? m->n : 1, sizeof(*m->host));
+	if (!m->chip || !m->chip_known || !m->host) {
 		nrt_devmap_free(m);
 		return nrt_fail(NRT_RESOURCE, "out of memory");
 	}
@@ -143,6 +145,12 @@ nrt_status nrt_devmap_get(struct nrt_devmap *m)
 			m->chip[i] = (uint32_t)v;
 			m->chip_known[i] = true;
 		}
+		/* No host_id before hardware interface 1.9: one host, 0. */
+		if (nrt_path(path, sizeof(path), "%s/bus/pci/devices/%s/host_id",
+			     nrt_sysfs_path(), m->ents[i].pci_bdf) &&
+		    !nrt_read_attr(path, buf, sizeof(buf)) &&
+		    nrt_parse_u64(buf, &v) && v <= UINT32_MAX)
+			m->host[i] = (uint32_t)v;
 	}
 	return NRT_SUCCESS;
 }
@@ -157,12 +165,20 @@ static int nrt_devmap_by_minor(const struct nrt_devmap *m, unsigned int minor)
 	return -1;
 }
 
-static int nrt_devmap_by_chip(const struct nrt_devmap *m, uint32_t chip)
+/*
+ * The local device at the far end of @l, by its host and chip, for kernels
+ * that do not name it: chip ids repeat from host to host, and a far end on
+ * another host is never a device of this system.
+ */
+static int nrt_devmap_by_chip(const struct nrt_devmap *m, const nrt_link *l)
 {
 	size_t i;
 
+	if (l->peer_host != l->host)
+		return -1;
 	for (i = 0; i < m->n; i++)
-		if (m->chip_known[i] && m->chip[i] == chip)
+		if (m->chip_known[i] && m->chip[i] == l->peer_chip &&
+		    m->host[i] == l->host)
 			return (int)i;
 	return -1;
 }
@@ -213,6 +229,8 @@ static struct nla_policy nrt_link_policy[TRN_LINK_A_MAX + 1] = {
 	[TRN_LINK_A_ERR_THRESHOLD] = { .type = NLA_U32 },
 	[TRN_LINK_A_EVENT] = { .type = NLA_U32 },
 	[TRN_LINK_A_CLEAR_COUNTERS] = { .type = NLA_FLAG },
+	[TRN_LINK_A_DEV_HOST] = { .type = NLA_U32 },
+	[TRN_LINK_A_PEER_HOST] = { .type = NLA_U32 },
 };
 
 nrt_status nrt_link_parse_msg(struct nlmsghdr *nlh, const struct nrt_devmap *m,
@@ -253,6 +271,8 @@ nrt_status nrt_link_parse_msg(struct nlmsghdr *nlh, const struct nrt_devmap *m,
 		link->chip_id = nla_get_u32(tb[TRN_LINK_A_DEV_CHIP]);
 	else if (m->chip_known[idx])
 		link->chip_id = m->chip[idx];
+	link->host = tb[TRN_LINK_A_DEV_HOST] ?
+		     nla_get_u32(tb[TRN_LINK_A_DEV_HOST]) : m->host[idx];
 	link->port = nla_get_u32(tb[TRN_LINK_A_PORT]);
 	link->state = (nrt_link_state)nla_get_u32(tb[TRN_LINK_A_STATE]);
 	if (link->state > NRT_LINK_UP)
@@ -263,11 +283,18 @@ nrt_status nrt_link_parse_msg(struct nlmsghdr *nlh, const struct nrt_devmap *m,
 		link->has_peer = true;
 		link->peer_chip = nla_get_u32(tb[TRN_LINK_A_PEER_CHIP]);
 		link->peer_port = nla_get_u32(tb[TRN_LINK_A_PEER_PORT]);
+		/* A kernel without PEER_HOST knows of one host. */
+		link->peer_host = tb[TRN_LINK_A_PEER_HOST] ?
+				  nla_get_u32(tb[TRN_LINK_A_PEER_HOST]) : link->host;
 		if (tb[TRN_LINK_A_PEER_DEV_INDEX])
 			link->peer_device = nrt_devmap_by_minor(m,
 				nla_get_u32(tb[TRN_LINK_A_PEER_DEV_INDEX]));
-		else
-			link->peer_device = nrt_devmap_by_chip(m, link->peer_chip);
+		else if (!tb[TRN_LINK_A_DEV_HOST])
+			/* Older kernels name no far device of another host
+			 * either: only they leave it to the chip id. */
+			link->peer_device = nrt_devmap_by_chip(m, link);
+		if (link->peer_host != link->host)
+			link->peer_device = -1;
 	}
 	if (tb[TRN_LINK_A_SPEED])
 		link->speed_gbps = nla_get_u32(tb[TRN_LINK_A_SPEED]);
@@ -449,14 +476,15 @@ static nrt_status nrt_sysfs_port(const struct nrt_devmap *m, size_t dev,
 				 const char *dir, unsigned int port,
 				 nrt_link *l)
 {
-	uint64_t v, chip, pport, pdev;
-	bool has, has_chip, has_port, has_dev;
+	uint64_t v, chip, pport, pdev, phost;
+	bool has, has_chip, has_port, has_dev, has_host;
 	nrt_status st;
 
 	memset(l, 0, sizeof(*l));
 	l->device = (unsigned int)dev;
 	l->minor = m->ents[dev].minor;
 	l->chip_id = m->chip[dev];
+	l->host = m->host[dev];
 	memcpy(l->pci_bdf, m->ents[dev].pci_bdf, sizeof(l->pci_bdf));
 	l->port = port;
 	l->peer_device = -1;
@@ -468,16 +496,23 @@ static nrt_status nrt_sysfs_port(const struct nrt_devmap *m, size_t dev,
 		st = nrt_sysfs_u64(dir, "peer_port", false, &pport, &has_port);
 	if (st == NRT_SUCCESS)
 		st = nrt_sysfs_u64(dir, "peer_device", false, &pdev, &has_dev);
+	if (st == NRT_SUCCESS)
+		st = nrt_sysfs_u64(dir, "peer_host", false, &phost, &has_host);
 	if (st != NRT_SUCCESS)
 		return st;
 	if (has_chip && has_port && chip <= UINT32_MAX && pport <= UINT32_MAX) {
 		l->has_peer = true;
 		l->peer_chip = (uint32_t)chip;
 		l->peer_port = (uint32_t)pport;
-		if (has_dev && pdev <= UINT_MAX)
+		/* No peer_host file (an older driver): one host. */
+		l->peer_host = has_host && phost <= UINT32_MAX ?
+			       (uint32_t)phost : l->host;
+		if (l->peer_host != l->host)
+			l->peer_device = -1;
+		else if (has_dev && pdev <= UINT_MAX)
 			l->peer_device = nrt_devmap_by_minor(m, (unsigned int)pdev);
 		else
-			l->peer_device = nrt_devmap_by_chip(m, l->peer_chip);
+			l->peer_device = nrt_devmap_by_chip(m, l);
 	}
 
 #define NRT_SYSFS_FIELD(name, field, max)					\
@@ -758,8 +793,16 @@ static bool nrt_event_pop(struct nrt_link_listener *l, nrt_link_event *ev)
 	return true;
 }
 
-NRT_API nrt_status nrt_link_listener_next(nrt_link_listener *l, int timeout_ms,
-					  nrt_link_event *event)
+/*
+ * nrt_link_listener_next() of NRT_0.8, the default: the event with the
+ * nrt_link of 0.8. The header declares it by its exported name.
+ */
+__attribute__((symver("nrt_link_listener_next@@NRT_0.8")))
+NRT_API nrt_status nrt_link_listener_next_v08(nrt_link_listener *l, int timeout_ms,
+					      nrt_link_event *event);
+
+NRT_API nrt_status nrt_link_listener_next_v08(nrt_link_listener *l, int timeout_ms,
+					      nrt_link_event *event)
 {
 	NRT_API_SCOPE();
 	struct pollfd pfd;
@@ -819,4 +862,36 @@ NRT_API void nrt_link_listener_close(nrt_link_listener *l)
 	nrt_devmap_free(&l->m);
 	pthread_mutex_destroy(&l->lock);
 	free(l);
+}
+
+/*
+ * nrt_link_listener_next() of NRT_0.4, for programs linked before 0.8: their
+ * nrt_link_event is the nrt_link of then, which ends where host begins,
+ * and the events after it.
+ */
+struct nrt_link_event_v04 {
+	unsigned char link[offsetof(nrt_link, host)];
+	uint32_t events;
+};
+_Static_assert(offsetof(nrt_link, host) % 8 == 0,
+	       "the nrt_link of 0.4 ends with a 64-bit counter");
+
+__attribute__((symver("nrt_link_listener_next@NRT_0.4")))
+NRT_API nrt_status nrt_link_listener_next_v04(nrt_link_listener *l, int timeout_ms,
+					      struct nrt_link_event_v04 *event);
+
+NRT_API nrt_status nrt_link_listener_next_v04(nrt_link_listener *l, int timeout_ms,
+					      struct nrt_link_event_v04 *event)
+{
+	nrt_link_event ev;
+	nrt_status st;
+
+	if (!event)
+		return nrt_link_listener_next_v08(l, timeout_ms, NULL);
+	st = nrt_link_listener_next_v08(l, timeout_ms, &ev);
+	if (st == NRT_SUCCESS) {
+		memcpy(event->link, &ev.link, sizeof(event->link));
+		event->events = ev.events;
+	}
+	return st;
 }

@@ -21,6 +21,7 @@ struct nrt_devmap {
 	struct nrt_dev_ent *ents;
 	uint32_t *chip;         /* chip id of device i, when chip_known[i] */
 	bool *chip_known;
+	uint32_t *host;         /* host of device i (host_id), 0 if unknown */
 	size_t n;
 };
 

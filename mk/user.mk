@@ -8,7 +8,7 @@
 # Targets:
 #   user          build/lib/libnrt.so{,.0,.0.7.0}, build/lib/nrt.pc,
 #                 build/tools/nrt-ls, build/tools/nrt-top, build/tools/nrt-bench,
-#                 build/tools/nrt-ccl-test,
+#                 build/tools/nrt-ccl-test, build/tools/nrt-rack,
 #                 the workload build/tests/dev/nrt_load and the device
 #                 tests build/tests/dev/test_dma (run in a VM or on a machine
 #                 with a trn device, not by unit-test)
@@ -154,7 +154,8 @@ $(NRT_TOOL_OBJS): $(USER_BUILD)/tools/common/%.o: tools/%.c
 
 # --- nrt-ls -----------------------------------------------------------------
 
-NRT_LS_SRCS := tools/nrt-ls.c tools/nrt_ls_fmt.c tools/nrt_ls_topo.c
+NRT_LS_SRCS := tools/nrt-ls.c tools/nrt_ls_fmt.c tools/nrt_ls_topo.c tools/nrt_ls_rack.c \
+	tools/nrt_rack.c
 NRT_LS_OBJS := $(NRT_LS_SRCS:tools/%.c=$(USER_BUILD)/tools/%.o)
 NRT_LS_CFLAGS = $(USER_CFLAGS) -Ilib -Itools $(USER_JSON_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 NRT_LS := $(USER_BUILD)/tools/nrt-ls
@@ -167,14 +168,32 @@ $(NRT_LS): $(NRT_LS_OBJS) $(NRT_TOOL_OBJS) $(NRT_LIB) | $(NRT_LIB_LINKS)
 	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(NRT_LS_OBJS) $(NRT_TOOL_OBJS) \
 		$(NRT_TOOL_LIBS)
 
+# --- nrt-rack ---------------------------------------------------------------
+
+# Rack files (Documentation/rack.rst): the parser and generator of
+# nrt_rack.c, which nrt-ls --expect FILE shares; opens no device.
+NRT_RACK_SRCS := tools/nrt-rack.c tools/nrt_rack.c
+NRT_RACK_OBJS := $(NRT_RACK_SRCS:tools/%.c=$(USER_BUILD)/tools/rack/%.o)
+NRT_RACK := $(USER_BUILD)/tools/nrt-rack
+
+$(NRT_RACK_OBJS): $(USER_BUILD)/tools/rack/%.o: tools/%.c
+	@mkdir -p $(@D)
+	$(CC) $(NRT_LS_CFLAGS) $(USER_DEPFLAGS) -c -o $@ $<
+
+$(NRT_RACK): $(NRT_RACK_OBJS) $(NRT_TOOL_OBJS) $(NRT_LIB) | $(NRT_LIB_LINKS)
+	$(CC) $(USER_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(NRT_RACK_OBJS) $(NRT_TOOL_OBJS) \
+		$(NRT_TOOL_LIBS)
+
 # --- nrt-diag ---------------------------------------------------------------
 
-# Level 1 reads sysfs and compares the wiring with nrt-ls's shape logic
-# (nrt_ls_topo.c); levels 2 and 3 run work through libnrt.
+# Level 1 reads sysfs and compares the wiring with nrt-ls's shape and rack
+# logic (nrt_ls_topo.c, nrt_ls_rack.c); levels 2 and 3 run work through
+# libnrt.
 NRT_DIAG_LIB_SRCS := tools/nrt_diag.c tools/nrt_diag_sys.c tools/nrt_diag_run.c
 NRT_DIAG_SRCS := tools/nrt-diag.c $(NRT_DIAG_LIB_SRCS)
 NRT_DIAG_OBJS := $(NRT_DIAG_SRCS:tools/%.c=$(USER_BUILD)/tools/diag/%.o) \
-	$(USER_BUILD)/tools/nrt_ls_topo.o
+	$(USER_BUILD)/tools/nrt_ls_topo.o $(USER_BUILD)/tools/nrt_ls_rack.o \
+	$(USER_BUILD)/tools/nrt_rack.o
 NRT_DIAG_CFLAGS = $(USER_CFLAGS) -pthread -Ilib -Itools $(USER_JSON_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 NRT_DIAG := $(USER_BUILD)/tools/nrt-diag
 
@@ -304,7 +323,7 @@ $(USER_BUILD)/examples/%: examples/%.c $(NRT_LIB) | $(NRT_LIB_LINKS)
 .PHONY: user user-dist user-pc-force
 user: user-dist $(USER_DEV_TESTS) $(USER_EXAMPLES)
 user-dist: $(NRT_LIB) $(NRT_LIB_LINKS) $(NRT_PC) $(NRT_LS) $(NRT_TOP) $(NRT_BENCH) $(NRT_DIAG) \
-	$(NRT_RESET) $(NRT_CTK) $(NRT_CCL_TEST)
+	$(NRT_RESET) $(NRT_CTK) $(NRT_CCL_TEST) $(NRT_RACK)
 
 # --- unit tests (ASan + UBSan) ----------------------------------------------
 
@@ -329,7 +348,7 @@ USER_ASAN_LIB_LIBS = $(USER_DRM_LIBS) $(USER_NL_LIBS) -lm -pthread
 # The tools' objects link libnrt's: nrt_tool.c gives libnrt's reasons.
 USER_ASAN_TOOL_OBJS = $(NRT_TOOL_SRCS:tools/%.c=$(USER_ASAN)/tools/%.o) $(USER_ASAN_LIB_OBJS)
 USER_ASAN_FMT_OBJS = $(USER_ASAN)/tools/nrt_ls_fmt.o $(USER_ASAN)/tools/nrt_ls_topo.o \
-	$(USER_ASAN_TOOL_OBJS)
+	$(USER_ASAN)/tools/nrt_ls_rack.o $(USER_ASAN)/tools/nrt_rack.o $(USER_ASAN_TOOL_OBJS)
 USER_ASAN_TOP_OBJS = $(NRT_TOP_LIB_SRCS:tools/%.c=$(USER_ASAN)/tools/%.o) \
 	$(USER_ASAN_TOOL_OBJS)
 # The fake kernel of the library tests, and the reference executor of the
@@ -403,8 +422,14 @@ test_nrt_ls_fmt_LIBS = $(USER_JSON_LIBS) $(USER_ASAN_LIB_LIBS)
 test_nrt_ls_topo_OBJS = $(USER_ASAN_FMT_OBJS)
 test_nrt_ls_topo_LIBS = $(USER_JSON_LIBS) $(USER_ASAN_LIB_LIBS)
 test_nrt_tool_OBJS = $(USER_ASAN_TOOL_OBJS)
+# The rack files: parser, validation, generator (tools/nrt_rack.c).
+test_nrt_rack_OBJS = $(USER_ASAN)/tools/nrt_rack.o $(USER_ASAN)/tools/nrt_ls_rack.o \
+	$(USER_ASAN)/tools/nrt_ls_topo.o \
+	$(USER_ASAN_TOOL_OBJS)
+test_nrt_rack_LIBS = $(USER_JSON_LIBS) $(USER_ASAN_LIB_LIBS)
 test_nrt_diag_OBJS = $(USER_FS_OBJS) $(NRT_DIAG_LIB_SRCS:tools/%.c=$(USER_ASAN)/tools/%.o) \
-	$(USER_ASAN)/tools/nrt_ls_topo.o $(USER_ASAN_TOOL_OBJS)
+	$(USER_ASAN)/tools/nrt_ls_topo.o $(USER_ASAN)/tools/nrt_ls_rack.o \
+	$(USER_ASAN)/tools/nrt_rack.o $(USER_ASAN_TOOL_OBJS)
 test_nrt_diag_LIBS = $(USER_JSON_LIBS) $(USER_ASAN_LIB_LIBS)
 test_nrt_tool_LIBS = $(USER_JSON_LIBS) $(USER_ASAN_LIB_LIBS)
 
@@ -442,12 +467,13 @@ endef
 $(foreach t,$(USER_TEST_NAMES),$(eval $(call USER_TEST_RULE,$(t))))
 
 # Every NRT_API function of nrt.h is exported, and nothing else is: a
-# function missing from lib/libnrt.map would silently be local.
+# function missing from lib/libnrt.map would silently be local. A function
+# exported in two versions (nrt_link_listener_next) counts once.
 .PHONY: user-symbols-check
 user-symbols-check: $(NRT_LIB)
 	@sed -n 's/^NRT_API .*[ *]\(nrt_[a-z0-9_]*\)(.*/\1/p' lib/nrt.h | sort > $(NRT_LIB).hdr
 	@nm -D --defined-only $(NRT_LIB) | \
-		awk '$$2 == "T" { sub(/@.*/, "", $$3); print $$3 }' | sort > $(NRT_LIB).exp
+		awk '$$2 == "T" { sub(/@.*/, "", $$3); print $$3 }' | sort -u > $(NRT_LIB).exp
 	@if ! cmp -s $(NRT_LIB).hdr $(NRT_LIB).exp; then \
 		echo "user-symbols-check: NRT_API functions of lib/nrt.h (<) differ from the exports of $(NRT_LIB) (>):" >&2; \
 		diff $(NRT_LIB).hdr $(NRT_LIB).exp >&2; rm -f $(NRT_LIB).hdr $(NRT_LIB).exp; exit 1; \
@@ -499,6 +525,8 @@ install-user: user-dist
 	$(USER_MAN_INSTALL) tools/nrt-ctk.1 > $(DESTDIR)$(MANDIR)/man1/nrt-ctk.1
 	$(INSTALL) -m 0755 $(NRT_CCL_TEST) $(DESTDIR)$(BINDIR)/nrt-ccl-test
 	$(USER_MAN_INSTALL) tools/nrt-ccl-test.1 > $(DESTDIR)$(MANDIR)/man1/nrt-ccl-test.1
+	$(INSTALL) -m 0755 $(NRT_RACK) $(DESTDIR)$(BINDIR)/nrt-rack
+	$(USER_MAN_INSTALL) tools/nrt-rack.1 > $(DESTDIR)$(MANDIR)/man1/nrt-rack.1
 
 .PHONY: clean-user
 clean-user:
@@ -506,7 +534,7 @@ clean-user:
 		$(USER_BUILD)/examples
 
 -include $(NRT_LIB_OBJS:.o=.d) $(NRT_TOOL_OBJS:.o=.d) $(NRT_LS_OBJS:.o=.d) $(NRT_TOP_OBJS:.o=.d) \
-	$(NRT_DIAG_OBJS:.o=.d) $(USER_BUILD)/tools/ops/nrt-reset.d $(USER_BUILD)/tools/ops/nrt-ctk.d \
+	$(NRT_DIAG_OBJS:.o=.d) $(NRT_RACK_OBJS:.o=.d) $(USER_BUILD)/tools/ops/nrt-reset.d $(USER_BUILD)/tools/ops/nrt-ctk.d \
 	$(NRT_BENCH_OBJS:.o=.d) $(NRT_CCL_TEST_OBJS:.o=.d) $(USER_DEV_TESTS:=.d) \
 	$(USER_EXAMPLES:=.d) \
 	$(wildcard $(USER_ASAN)/*/*.d $(USER_ASAN)/*/*/*.d) \

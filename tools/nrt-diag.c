@@ -42,8 +42,9 @@ static void nrt_diag_usage(FILE *out)
 		"                           2: and DMA and a program on every core (a minute)\n"
 		"                           3: and a sustained load and peer DMA (minutes)\n"
 		"  -e, --expect SHAPE|FILE  the NeuronLink wiring to expect: torus:RxC,\n"
-		"                           ring:N, or a file holding one (default: the\n"
-		"                           torus or ring recognised)\n"
+		"                           ring:N, a file holding one, or a rack file\n"
+		"                           (nrt-rack(1): this host's cables); default:\n"
+		"                           the torus or ring recognised\n"
 		"  -n, --expect-devices N   fail unless N devices are bound to trn\n"
 		"  -d, --duration SECONDS   the load of level 3 (default 120)\n"
 		"      --min-dma-bw MB/S    fail a bandwidth below MB/S (default: none)\n"
@@ -72,24 +73,36 @@ static double nrt_diag_number(const char *s, const char *what, double min, doubl
 	return v;
 }
 
-/* --expect: a shape, or the first line of a file that holds one. */
-static void nrt_diag_expect(const char *arg, struct nrt_topo_shape *shape)
+/* The rack file of --expect FILE; freed at exit. */
+static struct nrt_rack nrt_diag_rack;
+
+/*
+ * --expect: a shape, a file whose first line holds one, or a rack file
+ * (Documentation/rack.rst).
+ */
+static void nrt_diag_expect(const char *arg, struct nrt_diag_opts *o)
 {
-	char line[64];
+	char line[64], err[NRT_RACK_ERR_LEN];
 	FILE *f;
 
-	if (!nrt_topo_parse_shape(arg, shape))
+	o->rack = NULL;
+	if (!nrt_topo_parse_shape(arg, &o->expect))
 		return;
 	f = fopen(arg, "r");
 	if (!f)
-		nrt_tool_usage_error("invalid shape '%s' (torus:RxC or ring:N, or a file holding one)",
+		nrt_tool_usage_error("invalid shape '%s' (torus:RxC or ring:N, or a file holding one or a rack)",
 				     arg);
 	if (!fgets(line, sizeof(line), f))
 		line[0] = '\0';
 	fclose(f);
 	line[strcspn(line, " \t\r\n")] = '\0';
-	if (nrt_topo_parse_shape(line, shape))
-		nrt_tool_usage_error("%s: invalid shape '%s' (torus:RxC or ring:N)", arg, line);
+	if (!nrt_topo_parse_shape(line, &o->expect))
+		return;
+	nrt_rack_free(&nrt_diag_rack);
+	if (nrt_rack_load(arg, &nrt_diag_rack, err, sizeof(err)))
+		nrt_tool_usage_error("%s (neither a shape, torus:RxC or ring:N, nor a rack)",
+				     err);
+	o->rack = &nrt_diag_rack;
 }
 
 static void nrt_diag_parse(int argc, char **argv, struct nrt_diag_opts *o,
@@ -129,7 +142,7 @@ static void nrt_diag_parse(int argc, char **argv, struct nrt_diag_opts *o,
 				nrt_tool_usage_error("invalid level '%s' (1, 2 or 3)", optarg);
 			break;
 		case 'e':
-			nrt_diag_expect(optarg, &o->expect);
+			nrt_diag_expect(optarg, o);
 			o->have_expect = true;
 			break;
 		case 'n':
@@ -225,6 +238,7 @@ int main(int argc, char **argv)
 		break;
 	}
 	nrt_diag_report_free(&r);
+	nrt_rack_free(&nrt_diag_rack);
 	if (ret || nrt_tool_flush()) {
 		nrt_tool_error("cannot write the output");
 		return NRT_DIAG_NOT_RUN;

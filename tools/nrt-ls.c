@@ -37,6 +37,7 @@
 #include "nrt.h"
 #include "nrt_facts.h"
 #include "nrt_ls_fmt.h"
+#include "nrt_ls_rack.h"
 #include "nrt_ls_topo.h"
 #include "nrt_proc.h"
 #include "nrt_tool.h"
@@ -52,6 +53,8 @@ static void nrt_ls_usage(FILE *out)
 		"                       or a list of links\n"
 		"  -e, --expect SHAPE   compare the wiring with SHAPE (torus:RxC or\n"
 		"                       ring:N, positions by chip id); print mismatches\n"
+		"  -e, --expect FILE    compare it with this host's cables in a rack file\n"
+		"                       (nrt-rack(1)); the host is the devices' host_id\n"
 		"  -w, --watch-links    print link events as they arrive, until interrupted\n"
 		"  -W, --wide           add the inventory (serial, UUID, firmware, PCIe\n"
 		"                       maximum, AER errors, CPU affinity, mode) and the\n"
@@ -359,8 +362,35 @@ struct nrt_ls_opts {
 	bool watch;             /* --watch-links */
 	bool wide;
 	bool have_expect;
-	struct nrt_topo_shape expect;
+	struct nrt_topo_shape expect;   /* --expect SHAPE */
+	const char *expect_arg;
+	bool have_rack;                 /* --expect FILE */
+	struct nrt_rack rack;
 };
+
+/* The --expect shape to draw, or NULL (none, or a rack file). */
+static const struct nrt_topo_shape *nrt_ls_shape(const struct nrt_ls_opts *o)
+{
+	return o->have_expect && !o->have_rack ? &o->expect : NULL;
+}
+
+/* --expect ARG names a rack file: an existing path, or one with '/' or '.'. */
+static void nrt_ls_parse_expect(const char *arg, struct nrt_ls_opts *o)
+{
+	char err[NRT_RACK_ERR_LEN];
+
+	o->expect_arg = arg;
+	o->have_expect = true;
+	if (!strchr(arg, '/') && !strchr(arg, '.') && access(arg, F_OK)) {
+		if (nrt_topo_parse_shape(arg, &o->expect))
+			nrt_tool_usage_error("invalid shape '%s' (torus:RxC, ring:N or a rack file)",
+					     arg);
+		return;
+	}
+	if (nrt_rack_load(arg, &o->rack, err, sizeof(err)))
+		nrt_tool_usage_error("%s", err);
+	o->have_rack = true;
+}
 
 /* Parse the command line; exit on --help, --version or a usage error. */
 static void nrt_ls_parse(int argc, char **argv, struct nrt_ls_opts *o)
@@ -387,10 +417,10 @@ static void nrt_ls_parse(int argc, char **argv, struct nrt_ls_opts *o)
 			o->topology = true;
 			break;
 		case 'e':
-			if (nrt_topo_parse_shape(optarg, &o->expect))
-				nrt_tool_usage_error("invalid shape '%s' (torus:RxC or ring:N)",
-						     optarg);
-			o->have_expect = true;
+			if (o->have_rack)
+				nrt_rack_free(&o->rack);
+			o->have_rack = false;
+			nrt_ls_parse_expect(optarg, o);
 			break;
 		case 'w':
 			o->watch = true;
@@ -426,6 +456,7 @@ struct nrt_ls_found {
 	struct nrt_topo_shape detected;
 	struct nrt_topo_mismatch *mm;   /* with --expect */
 	size_t n_mm;
+	uint32_t host;                  /* with --expect FILE: this host */
 	struct json_object **procs;     /* --wide --json: each row's processes */
 	bool failed;                    /* something could not be read */
 };
@@ -508,6 +539,21 @@ static int nrt_ls_wiring(const struct nrt_ls_opts *o, struct nrt_ls_found *f)
 		nrt_topo_connected(f->links, f->n_links, f->rows[i].index,
 				   f->rows[i].connected, sizeof(f->rows[i].connected));
 	f->have_detected = nrt_topo_detect(f->links, f->n_links, &f->detected);
+	if (o->have_rack) {
+		char err[NRT_RACK_ERR_LEN];
+
+		if (nrt_ls_rack_host(&o->rack, f->links, f->n_links, &f->host, err,
+				     sizeof(err))) {
+			nrt_tool_error("%s: %s", o->expect_arg, err);
+			return 1;
+		}
+		if (nrt_ls_rack_compare(&o->rack, f->host, f->links, f->n_links,
+					&f->mm, &f->n_mm)) {
+			nrt_tool_error("out of memory");
+			return 1;
+		}
+		return 0;
+	}
 	if (o->have_expect &&
 	    nrt_topo_compare(&o->expect, f->links, f->n_links, &f->mm, &f->n_mm)) {
 		nrt_tool_error("out of memory");
@@ -549,7 +595,7 @@ static int nrt_ls_print_json_doc(const struct nrt_ls_opts *o,
 								    f->rows[i].index);
 		x.topology = nrt_topo_json(f->links, f->n_links, f->source,
 					   f->have_detected ? &f->detected : NULL,
-					   o->have_expect ? &o->expect : NULL,
+					   o->have_expect ? o->expect_arg : NULL,
 					   f->mm, f->n_mm);
 	}
 	ret = nrt_ls_print_json(stdout, f->rows, f->n, &x);
@@ -561,15 +607,18 @@ static int nrt_ls_print_json_doc(const struct nrt_ls_opts *o,
 static int nrt_ls_print_wiring(const struct nrt_ls_opts *o,
 			       const struct nrt_ls_found *f)
 {
-	char name[NRT_TOPO_NAME_LEN];
+	char name[NRT_RACK_NAME_LEN + 32];
 	size_t i;
 
-	if (o->topology &&
-	    nrt_topo_draw(stdout, f->links, f->n_links, o->have_expect ? &o->expect : NULL))
+	if (o->topology && nrt_topo_draw(stdout, f->links, f->n_links, nrt_ls_shape(o)))
 		return -1;
 	if (!o->have_expect)
 		return 0;
-	nrt_topo_shape_name(&o->expect, name, sizeof(name));
+	if (o->have_rack)
+		snprintf(name, sizeof(name), "%s host %u",
+			 o->rack.name[0] ? o->rack.name : "rack", (unsigned int)f->host);
+	else
+		nrt_topo_shape_name(&o->expect, name, sizeof(name));
 	if (o->topology)
 		putchar('\n');
 	for (i = 0; i < f->n_mm; i++)
@@ -577,8 +626,9 @@ static int nrt_ls_print_wiring(const struct nrt_ls_opts *o,
 	if (f->n_mm)
 		printf("%s: %zu mismatch%s\n", name, f->n_mm, f->n_mm == 1 ? "" : "es");
 	else
-		printf("%s: all %u chips wired as expected, all links up\n",
-		       name, nrt_topo_shape_chips(&o->expect));
+		printf("%s: all %u chips wired as expected, all links up\n", name,
+		       o->have_rack ? nrt_ls_rack_chips(&o->rack, f->host) :
+		       nrt_topo_shape_chips(&o->expect));
 	return 0;
 }
 
@@ -598,6 +648,8 @@ int main(int argc, char **argv)
 		ret = nrt_ls_wiring(&o, &f);
 	if (ret) {
 		nrt_ls_found_free(&f);
+		if (o.have_rack)
+			nrt_rack_free(&o.rack);
 		return ret;
 	}
 	if (o.wide)
@@ -610,6 +662,8 @@ int main(int argc, char **argv)
 	else
 		ret = f.n ? nrt_ls_print_table(stdout, f.rows, f.n, o.wide) : 0;
 	nrt_ls_found_free(&f);
+	if (o.have_rack)
+		nrt_rack_free(&o.rack);
 	if (ret) {
 		nrt_tool_error("cannot write the output");
 		return 1;

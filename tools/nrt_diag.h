@@ -27,6 +27,7 @@
 #include <json.h>
 
 #include "nrt_ls_topo.h"
+#include "nrt_rack.h"
 
 /* Version of the JSON document (Documentation/nrt-diag.schema.json). */
 #define NRT_DIAG_JSON_SCHEMA_VERSION 1
@@ -73,6 +74,8 @@ struct nrt_diag_opts {
 	unsigned int level;             /* 1..3 */
 	bool have_expect;               /* --expect: the wiring's shape */
 	struct nrt_topo_shape expect;
+	const struct nrt_rack *rack;    /* --expect FILE, a rack file: this
+					 * host's cables; have_expect too */
 	long expect_devices;            /* --expect-devices, -1: not given */
 	double min_dma_mbps;            /* --min-dma-bw, 0: no absolute floor */
 	double min_relative;            /* --min-relative: floor against the

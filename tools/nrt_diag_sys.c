@@ -24,6 +24,7 @@
 #include "nrt.h"
 #include "nrt_diag_sys.h"
 #include "nrt_facts.h"
+#include "nrt_ls_rack.h"
 #include "nrt_ls_topo.h"
 #include "nrt_tool.h"
 
@@ -355,12 +356,56 @@ static const char *nrt_diag_link_remedy(enum nrt_topo_mismatch_kind kind)
 	}
 }
 
-/* The wiring against the expected shape, or the one recognised. */
+/* The mismatches of the wiring, each a failure of the device it is on. */
+static void nrt_diag_link_mismatches(struct nrt_diag_report *r, const nrt_link *links,
+				     size_t n, const struct nrt_topo_mismatch *mm,
+				     size_t n_mm, const char *name)
+{
+	char bdf[32];
+	size_t i;
+
+	for (i = 0; i < n_mm; i++) {
+		int dev = nrt_diag_chip_device(links, n, mm[i].chip, bdf, sizeof(bdf));
+
+		nrt_diag_add(r, "links", 1, dev, bdf, NRT_DIAG_FAIL,
+			     nrt_diag_link_remedy(mm[i].kind), "%s (%s, %s)", mm[i].message,
+			     nrt_topo_mismatch_kind_name(mm[i].kind), name);
+	}
+}
+
+/* The wiring against this host's cables of a rack file. */
+static void nrt_diag_links_rack(struct nrt_diag_report *r, const struct nrt_rack *rack,
+				const nrt_link *links, size_t n)
+{
+	char name[NRT_RACK_NAME_LEN + 32], err[NRT_RACK_ERR_LEN];
+	struct nrt_topo_mismatch *mm = NULL;
+	size_t n_mm = 0;
+	uint32_t host;
+
+	if (nrt_ls_rack_host(rack, links, n, &host, err, sizeof(err))) {
+		nrt_diag_add(r, "links", 1, -1, NULL, NRT_DIAG_FAIL,
+			     "check the host ids of the devices (host_id) and the rack file",
+			     "%s", err);
+		return;
+	}
+	snprintf(name, sizeof(name), "%s host %u", rack->name[0] ? rack->name : "rack",
+		 (unsigned int)host);
+	if (nrt_ls_rack_compare(rack, host, links, n, &mm, &n_mm))
+		nrt_tool_die("out of memory");
+	nrt_diag_link_mismatches(r, links, n, mm, n_mm, name);
+	if (!n_mm)
+		nrt_diag_add(r, "links", 1, -1, NULL, NRT_DIAG_PASS, NULL,
+			     "%s: all %u chips wired as expected, all links up", name,
+			     nrt_ls_rack_chips(rack, host));
+	free(mm);
+}
+
+/* The wiring against the expected shape or rack, or the shape recognised. */
 static void nrt_diag_links(struct nrt_diag_report *r, const struct nrt_diag_opts *o)
 {
 	struct nrt_topo_shape shape;
 	struct nrt_topo_mismatch *mm = NULL;
-	char name[NRT_TOPO_NAME_LEN], bdf[32];
+	char name[NRT_TOPO_NAME_LEN];
 	nrt_link *links;
 	nrt_topology *t;
 	size_t n, n_mm = 0, i;
@@ -379,6 +424,11 @@ static void nrt_diag_links(struct nrt_diag_report *r, const struct nrt_diag_opts
 		links[i] = *nrt_topology_link(t, i);
 	nrt_topology_free(t);
 
+	if (o->rack) {
+		nrt_diag_links_rack(r, o->rack, links, n);
+		free(links);
+		return;
+	}
 	if (o->have_expect) {
 		shape = o->expect;
 	} else if (!nrt_topo_detect(links, n, &shape)) {
@@ -397,13 +447,7 @@ static void nrt_diag_links(struct nrt_diag_report *r, const struct nrt_diag_opts
 	nrt_topo_shape_name(&shape, name, sizeof(name));
 	if (nrt_topo_compare(&shape, links, n, &mm, &n_mm))
 		nrt_tool_die("out of memory");
-	for (i = 0; i < n_mm; i++) {
-		int dev = nrt_diag_chip_device(links, n, mm[i].chip, bdf, sizeof(bdf));
-
-		nrt_diag_add(r, "links", 1, dev, bdf, NRT_DIAG_FAIL,
-			     nrt_diag_link_remedy(mm[i].kind), "%s (%s, %s)", mm[i].message,
-			     nrt_topo_mismatch_kind_name(mm[i].kind), name);
-	}
+	nrt_diag_link_mismatches(r, links, n, mm, n_mm, name);
 	if (!n_mm)
 		nrt_diag_add(r, "links", 1, -1, NULL, NRT_DIAG_PASS, NULL,
 			     "%s: all %u chips wired as %s, all links up", name,

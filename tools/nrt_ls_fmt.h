@@ -22,7 +22,7 @@
  * mode (exclusive_cores); no member of an earlier version is removed or
  * changed.
  */
-#define NRT_LS_JSON_SCHEMA_VERSION 4
+#define NRT_LS_JSON_SCHEMA_VERSION 5
 
 /* Buffer size that always holds a formatted link. */
 #define NRT_LS_LINK_LEN 32

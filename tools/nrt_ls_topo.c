@@ -191,7 +191,7 @@ static struct nrt_topo_mismatch *nrt_topo_mm_add(struct nrt_topo_mm_list *l)
 	return &l->v[l->n++];
 }
 
-static int nrt_topo_mm_cmp(const void *a, const void *b)
+int nrt_topo_mismatch_cmp(const void *a, const void *b)
 {
 	const struct nrt_topo_mismatch *x = a, *y = b;
 	long long kx = x->has_port ? (long long)x->port : -1;
@@ -200,6 +200,37 @@ static int nrt_topo_mm_cmp(const void *a, const void *b)
 	if (x->chip != y->chip)
 		return x->chip < y->chip ? -1 : 1;
 	return kx < ky ? -1 : kx > ky;
+}
+
+void nrt_topo_mismatch_unexpected(struct nrt_topo_mismatch *m, const nrt_link *k,
+				  bool hosts)
+{
+	char far[64];
+
+	m->kind = NRT_TOPO_UNEXPECTED;
+	m->chip = k->chip_id;
+	m->has_port = true;
+	m->port = k->port;
+	m->state = k->state;
+	m->has_found = k->has_peer;
+	m->has_hosts = hosts;
+	m->found_host = k->peer_host;
+	m->found_chip = k->peer_chip;
+	m->found_port = k->peer_port;
+	if (!k->has_peer) {
+		snprintf(m->message, sizeof(m->message),
+			 "chip %u port %u: unexpected link (peer unknown)",
+			 (unsigned int)k->chip_id, k->port);
+		return;
+	}
+	if (hosts)
+		snprintf(far, sizeof(far), "host %u chip %u port %u", (unsigned int)k->peer_host,
+			 (unsigned int)k->peer_chip, (unsigned int)k->peer_port);
+	else
+		snprintf(far, sizeof(far), "chip %u port %u", (unsigned int)k->peer_chip,
+			 (unsigned int)k->peer_port);
+	snprintf(m->message, sizeof(m->message), "chip %u port %u: unexpected link to %s",
+		 (unsigned int)k->chip_id, k->port, far);
 }
 
 int nrt_topo_compare(const struct nrt_topo_shape *shape, const nrt_link *links,
@@ -230,7 +261,8 @@ int nrt_topo_compare(const struct nrt_topo_shape *shape, const nrt_link *links,
 
 			nrt_topo_expected_peer(shape, chip, port, &ec, &ep);
 			if (k && k->state == NRT_LINK_UP && k->has_peer &&
-			    k->peer_chip == ec && k->peer_port == ep)
+			    k->peer_host == k->host && k->peer_chip == ec &&
+			    k->peer_port == ep)
 				continue;
 			m = nrt_topo_mm_add(&l);
 			if (!m)
@@ -260,7 +292,20 @@ int nrt_topo_compare(const struct nrt_topo_shape *shape, const nrt_link *links,
 				continue;
 			}
 			m->kind = NRT_TOPO_MISWIRED;
-			if (k->has_peer) {
+			if (k->has_peer && k->peer_host != k->host) {
+				/* A shape is one host's: this cable leaves it. */
+				m->has_found = true;
+				m->has_hosts = true;
+				m->expected_host = k->host;
+				m->found_host = k->peer_host;
+				m->found_chip = k->peer_chip;
+				m->found_port = k->peer_port;
+				snprintf(m->message, sizeof(m->message),
+					 "chip %u port %u: expected chip %u port %u, found host %u chip %u port %u",
+					 (unsigned int)chip, port, (unsigned int)ec, ep,
+					 (unsigned int)k->peer_host, (unsigned int)k->peer_chip,
+					 (unsigned int)k->peer_port);
+			} else if (k->has_peer) {
 				m->has_found = true;
 				m->found_chip = k->peer_chip;
 				m->found_port = k->peer_port;
@@ -285,27 +330,10 @@ int nrt_topo_compare(const struct nrt_topo_shape *shape, const nrt_link *links,
 		m = nrt_topo_mm_add(&l);
 		if (!m)
 			goto oom;
-		m->kind = NRT_TOPO_UNEXPECTED;
-		m->chip = k->chip_id;
-		m->has_port = true;
-		m->port = k->port;
-		m->state = k->state;
-		m->has_found = k->has_peer;
-		m->found_chip = k->peer_chip;
-		m->found_port = k->peer_port;
-		if (k->has_peer)
-			snprintf(m->message, sizeof(m->message),
-				 "chip %u port %u: unexpected link to chip %u port %u",
-				 (unsigned int)k->chip_id, k->port,
-				 (unsigned int)k->peer_chip,
-				 (unsigned int)k->peer_port);
-		else
-			snprintf(m->message, sizeof(m->message),
-				 "chip %u port %u: unexpected link (peer unknown)",
-				 (unsigned int)k->chip_id, k->port);
+		nrt_topo_mismatch_unexpected(m, k, k->has_peer && k->peer_host != k->host);
 	}
 	if (l.n > 1)
-		qsort(l.v, l.n, sizeof(*l.v), nrt_topo_mm_cmp);
+		qsort(l.v, l.n, sizeof(*l.v), nrt_topo_mismatch_cmp);
 	*out = l.v;
 	*count = l.n;
 	return 0;
@@ -332,7 +360,8 @@ static unsigned int nrt_topo_score(const struct nrt_topo_shape *shape,
 	for (i = 0; i < n; i++) {
 		const nrt_link *k = &links[i];
 
-		if (k->state != NRT_LINK_UP)
+		/* Cables to other hosts of a rack are no part of a host's shape. */
+		if (k->state != NRT_LINK_UP || (k->has_peer && k->peer_host != k->host))
 			continue;
 		if (nrt_topo_expected_peer(shape, k->chip_id, k->port, &ec, &ep) &&
 		    k->has_peer && k->peer_chip == ec && k->peer_port == ep)
@@ -404,12 +433,14 @@ static enum nrt_topo_mark nrt_topo_mark(const nrt_link *links, size_t n,
 	bool up = false;
 
 	if (la && la->state == NRT_LINK_UP) {
-		if (!la->has_peer || la->peer_chip != b || la->peer_port != pb)
+		if (!la->has_peer || la->peer_host != la->host ||
+		    la->peer_chip != b || la->peer_port != pb)
 			return NRT_MARK_MISWIRED;
 		up = true;
 	}
 	if (lb && lb->state == NRT_LINK_UP) {
-		if (!lb->has_peer || lb->peer_chip != a || lb->peer_port != pa)
+		if (!lb->has_peer || lb->peer_host != lb->host ||
+		    lb->peer_chip != a || lb->peer_port != pa)
 			return NRT_MARK_MISWIRED;
 		up = true;
 	}
@@ -514,11 +545,15 @@ static void nrt_topo_end_name(const nrt_link *k, char *buf, size_t size)
 	snprintf(buf, size, "accel%u:port%u", k->device, k->port);
 }
 
+/* The far end: a local device, a chip of this host or one of another host. */
 static void nrt_topo_peer_name(const nrt_link *k, char *buf, size_t size)
 {
 	if (k->peer_device >= 0)
 		snprintf(buf, size, "accel%d:port%u", k->peer_device,
 			 (unsigned int)k->peer_port);
+	else if (k->peer_host != k->host)
+		snprintf(buf, size, "host%u:chip%u:port%u", (unsigned int)k->peer_host,
+			 (unsigned int)k->peer_chip, (unsigned int)k->peer_port);
 	else
 		snprintf(buf, size, "chip%u:port%u", (unsigned int)k->peer_chip,
 			 (unsigned int)k->peer_port);
@@ -618,18 +653,27 @@ int nrt_topo_draw(FILE *out, const nrt_link *links, size_t n,
 
 /* --- connected devices ------------------------------------------------------ */
 
-static int nrt_topo_int_cmp(const void *a, const void *b)
-{
-	long long x = *(const long long *)a, y = *(const long long *)b;
+/* A far end for CONNECTED DEVICES: a device, a chip here, one elsewhere. */
+struct nrt_topo_far {
+	int kind;               /* 0 device, 1 chip of this host, 2 another host's */
+	long long host, id;
+};
 
-	return x < y ? -1 : x > y;
+static int nrt_topo_far_cmp(const void *a, const void *b)
+{
+	const struct nrt_topo_far *x = a, *y = b;
+
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	if (x->host != y->host)
+		return x->host < y->host ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
 }
 
 char *nrt_topo_connected(const nrt_link *links, size_t n, unsigned int device,
 			 char *buf, size_t size)
 {
-	/* Device indices as is, chips not here as 1<<32 + chip (after them). */
-	long long *v = n ? calloc(n, sizeof(*v)) : NULL;
+	struct nrt_topo_far *v = n ? calloc(n, sizeof(*v)) : NULL;
 	size_t i, k = 0, used = 0;
 
 	if (size)
@@ -643,21 +687,25 @@ char *nrt_topo_connected(const nrt_link *links, size_t n, unsigned int device,
 
 		if (l->device != device || l->state != NRT_LINK_UP || !l->has_peer)
 			continue;
-		v[k++] = l->peer_device >= 0 ? l->peer_device :
-			 (1LL << 32) + l->peer_chip;
+		if (l->peer_device >= 0)
+			v[k++] = (struct nrt_topo_far){ 0, 0, l->peer_device };
+		else if (l->peer_host == l->host)
+			v[k++] = (struct nrt_topo_far){ 1, 0, l->peer_chip };
+		else
+			v[k++] = (struct nrt_topo_far){ 2, l->peer_host, l->peer_chip };
 	}
-	qsort(v, k, sizeof(*v), nrt_topo_int_cmp);
+	qsort(v, k, sizeof(*v), nrt_topo_far_cmp);
 	for (i = 0; i < k; i++) {
 		int len;
 
-		if (i && v[i] == v[i - 1])
+		if (i && !nrt_topo_far_cmp(&v[i], &v[i - 1]))
 			continue;
-		if (v[i] >= (1LL << 32))
-			len = snprintf(buf + used, size - used, "%sc%lld",
-				       used ? "," : "", v[i] - (1LL << 32));
+		if (v[i].kind == 2)
+			len = snprintf(buf + used, size - used, "%sh%lldc%lld",
+				       used ? "," : "", v[i].host, v[i].id);
 		else
-			len = snprintf(buf + used, size - used, "%s%lld",
-				       used ? "," : "", v[i]);
+			len = snprintf(buf + used, size - used, "%s%s%lld",
+				       used ? "," : "", v[i].kind ? "c" : "", v[i].id);
 		if (len < 0 || (size_t)len >= size - used)
 			break;
 		used += (size_t)len;
@@ -670,12 +718,15 @@ char *nrt_topo_connected(const nrt_link *links, size_t n, unsigned int device,
 
 /* --- JSON -------------------------------------------------------------------- */
 
-/* A port end: {"chip", "port"}. */
-static struct json_object *nrt_topo_jend(uint32_t chip, unsigned int port)
+/* A port end: {"chip", "port"}, with "host" first when @host >= 0. */
+static struct json_object *nrt_topo_jend_host(long long host, uint32_t chip,
+					      unsigned int port)
 {
 	struct json_object *o = json_object_new_object();
 	bool ok = o != NULL;
 
+	if (host >= 0)
+		nrt_json_i64(o, "host", host, &ok);
 	nrt_json_i64(o, "chip", chip, &ok);
 	nrt_json_i64(o, "port", port, &ok);
 	if (!ok) {
@@ -685,7 +736,15 @@ static struct json_object *nrt_topo_jend(uint32_t chip, unsigned int port)
 	return o;
 }
 
-/* The far end of @k as member "@key": {"chip", "port", "device"}, or null. */
+static struct json_object *nrt_topo_jend(uint32_t chip, unsigned int port)
+{
+	return nrt_topo_jend_host(-1, chip, port);
+}
+
+/*
+ * The far end of @k as member "@key": {"host", "chip", "port", "device"},
+ * or null.
+ */
 static void nrt_topo_jpeer(struct json_object *o, const char *key,
 			   const nrt_link *k, bool *ok)
 {
@@ -695,7 +754,7 @@ static void nrt_topo_jpeer(struct json_object *o, const char *key,
 		nrt_json_null(o, key, ok);
 		return;
 	}
-	p = *ok ? nrt_topo_jend(k->peer_chip, k->peer_port) : NULL;
+	p = *ok ? nrt_topo_jend_host(k->peer_host, k->peer_chip, k->peer_port) : NULL;
 	if (p && k->peer_device >= 0)
 		nrt_json_i64(p, "device", k->peer_device, ok);
 	else if (p)
@@ -775,10 +834,12 @@ static void nrt_topo_json_mismatch(struct json_object *arr,
 	else
 		nrt_json_null(o, "port", ok);
 	nrt_json_add_opt(o, "expected", m->has_expected && *ok ?
-			 nrt_topo_jend(m->expected_chip, m->expected_port) : NULL,
+			 nrt_topo_jend_host(m->has_hosts ? (long long)m->expected_host : -1,
+					    m->expected_chip, m->expected_port) : NULL,
 			 m->has_expected, ok);
 	nrt_json_add_opt(o, "found", m->has_found && *ok ?
-			 nrt_topo_jend(m->found_chip, m->found_port) : NULL,
+			 nrt_topo_jend_host(m->has_hosts ? (long long)m->found_host : -1,
+					    m->found_chip, m->found_port) : NULL,
 			 m->has_found, ok);
 	nrt_json_str(o, "message", m->message, ok);
 }
@@ -786,7 +847,7 @@ static void nrt_topo_json_mismatch(struct json_object *arr,
 struct json_object *nrt_topo_json(const nrt_link *links, size_t n,
 				  const char *source,
 				  const struct nrt_topo_shape *shape,
-				  const struct nrt_topo_shape *expect,
+				  const char *expect,
 				  const struct nrt_topo_mismatch *mm,
 				  size_t n_mm)
 {
@@ -796,6 +857,8 @@ struct json_object *nrt_topo_json(const nrt_link *links, size_t n,
 	size_t i;
 
 	nrt_json_str(o, "source", source, &ok);
+	/* The host of the devices (nrt-ls --expect FILE makes sure they agree). */
+	nrt_json_i64(o, "host", n ? links[0].host : 0, &ok);
 	if (shape)
 		nrt_json_str(o, "detected", nrt_topo_shape_name(shape, name, sizeof(name)),
 			     &ok);
@@ -809,8 +872,7 @@ struct json_object *nrt_topo_json(const nrt_link *links, size_t n,
 		nrt_topo_json_link(arr, &links[i], &ok);
 	}
 	if (expect) {
-		nrt_json_str(o, "expect", nrt_topo_shape_name(expect, name, sizeof(name)),
-			     &ok);
+		nrt_json_str(o, "expect", expect, &ok);
 		nrt_json_bool(o, "match", n_mm == 0, &ok);
 		arr = nrt_json_child(o, "mismatches", true, &ok);
 		for (i = 0; ok && i < n_mm; i++)

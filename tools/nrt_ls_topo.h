@@ -84,9 +84,23 @@ struct nrt_topo_mismatch {
 	uint32_t found_chip;
 	unsigned int found_port;
 	nrt_link_state state;       /* of the port, when it exists */
-	char message[128];          /* e.g. "chip 0 port 0: expected chip 1
+	bool has_hosts;             /* a rack file's: the hosts below are set */
+	uint32_t expected_host;
+	uint32_t found_host;
+	char message[160];          /* e.g. "chip 0 port 0: expected chip 1
 				     * port 2, found chip 5 port 1" */
 };
+
+/*
+ * nrt_topo_mismatch_unexpected() - @m, zeroed, as the up port @k that the
+ * expectation does not cable: "chip 0 port 4: unexpected link to chip 3
+ * port 4", or with @hosts "... to host 2 chip 3 port 4".
+ */
+void nrt_topo_mismatch_unexpected(struct nrt_topo_mismatch *m, const nrt_link *k,
+				  bool hosts);
+
+/* The order of mismatches, for qsort(): by chip, then port (none first). */
+int nrt_topo_mismatch_cmp(const void *a, const void *b);
 
 /* Name of a mismatch kind for JSON: "missing_chip", "missing_port",
  * "down", "miswired", "unexpected". */
@@ -148,7 +162,8 @@ int nrt_topo_print_list(FILE *out, const nrt_link *links, size_t n);
  * nrt_topo_connected() - the devices the up links of a device reach
  * @device: device index
  * @buf: receives e.g. "1,3,4,12" (device indices, ascending, each once;
- *	a peer that is not a device here as "c<chip>"), or "-"
+ *	a peer that is not a device here as "c<chip>", one on another host
+ *	of the rack as "h<host>c<chip>", after them), or "-"
  * Return: @buf.
  */
 char *nrt_topo_connected(const nrt_link *links, size_t n, unsigned int device,
@@ -165,13 +180,14 @@ struct json_object *nrt_topo_json_device_links(const nrt_link *links, size_t n,
  * nrt_topo_json() - the "topology" member of the nrt-ls JSON document
  * @source: "netlink" or "sysfs"
  * @shape: the detected shape or NULL
- * @expect: the --expect shape or NULL; then @mm and @n_mm are its result
+ * @expect: the --expect argument (a shape name or a rack file) or NULL;
+ *	then @mm and @n_mm are its result
  * Return: a new object, or NULL if out of memory.
  */
 struct json_object *nrt_topo_json(const nrt_link *links, size_t n,
 				  const char *source,
 				  const struct nrt_topo_shape *shape,
-				  const struct nrt_topo_shape *expect,
+				  const char *expect,
 				  const struct nrt_topo_mismatch *mm,
 				  size_t n_mm);
 

@@ -105,6 +105,8 @@ static void nrt_top_json_links(struct json_object *dj, const struct nrt_top_dev 
 		nrt_top_json_u64(lj, "peer_port",
 				 l->peer_port < 0 ? NRT_TOP_NA : (uint64_t)l->peer_port, ok);
 		nrt_top_json_str(lj, "peer_device", l->peer_device, true, ok);
+		nrt_top_json_u64(lj, "peer_host",
+				 l->peer_host < 0 ? NRT_TOP_NA : (uint64_t)l->peer_host, ok);
 		nrt_top_json_u64(lj, "speed_gbps", l->speed_gbps, ok);
 		nrt_top_json_u64(lj, "width", l->width, ok);
 		nrt_top_json_u64(lj, "tx_bytes", l->tx_bytes, ok);
@@ -128,6 +130,7 @@ static void nrt_top_json_dev(struct json_object *devs, const struct nrt_top_dev 
 	nrt_top_json_str(dj, "accel", d->accel, false, ok);
 	nrt_top_json_str(dj, "pci_bdf", d->pci_bdf, false, ok);
 	nrt_top_json_u64(dj, "chip_id", d->chip_id, ok);
+	nrt_top_json_u64(dj, "host_id", d->host_id, ok);
 	nrt_json_i64(dj, "neuron_cores", d->num_cores, ok);
 	nrt_top_json_cores(dj, d, ok);
 

@@ -289,10 +289,12 @@ static bool nrt_top_prom_family(FILE *out, const struct nrt_top_prom_metric *m,
 									 sizeof(esc[0])));
 				else
 					snprintf(labels, sizeof(labels),
-						 "%s,accel=\"%s\",chip_id=\"%" PRIu64 "\"", dl,
+						 "%s,accel=\"%s\",chip_id=\"%" PRIu64
+						 "\",host_id=\"%" PRIu64 "\"", dl,
 						 nrt_top_prom_escape(d->accel, esc[0],
 								     sizeof(esc[0])),
-						 d->chip_id);
+						 d->chip_id,
+						 d->host_id == NRT_TOP_NA ? 0 : d->host_id);
 			} else {
 				snprintf(labels, sizeof(labels), "%s", dl);
 			}
@@ -306,8 +308,15 @@ static bool nrt_top_prom_family(FILE *out, const struct nrt_top_prom_metric *m,
 			break;
 		case NRT_TOP_PROM_LINK:
 			for (j = 0; j < d->num_links; j++) {
-				snprintf(labels, sizeof(labels), "%s,port=\"%u\"", dl,
-					 d->links[j].port);
+				const struct nrt_top_link *l = &d->links[j];
+				char host[24] = "";
+
+				/* The far host of a rack: empty unless up. */
+				if (l->peer_host >= 0)
+					snprintf(host, sizeof(host), "%lld",
+						 (long long)l->peer_host);
+				snprintf(labels, sizeof(labels), "%s,port=\"%u\",peer_host=\"%s\"",
+					 dl, l->port, host);
 				ok &= nrt_top_prom_sample(out, m, d, &d->links[j], labels);
 			}
 			break;

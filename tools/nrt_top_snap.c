@@ -145,14 +145,15 @@ static void nrt_top_read_hwmon(int devfd, struct nrt_top_dev *d)
 	close(hw);
 }
 
-static void nrt_top_read_link(int devfd, unsigned int port, struct nrt_top_link *l)
+static void nrt_top_read_link(int devfd, unsigned int port, uint64_t host,
+			      struct nrt_top_link *l)
 {
 	char path[32];
 	int fd;
 
 	memset(l, 0, sizeof(*l));
 	l->port = port;
-	l->peer_chip = l->peer_port = -1;
+	l->peer_chip = l->peer_port = l->peer_host = -1;
 	l->tx_bps = l->rx_bps = -1;
 	snprintf(path, sizeof(path), "link%u", port);
 	fd = openat(devfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -164,6 +165,11 @@ static void nrt_top_read_link(int devfd, unsigned int port, struct nrt_top_link 
 			l->peer_chip = -1;
 		if (!nrt_top_read_i64(fd, "peer_port", &l->peer_port))
 			l->peer_port = -1;
+		/* A driver without hosts: every cable stays within this one. */
+		if (!nrt_top_read_i64(fd, "peer_host", &l->peer_host))
+			l->peer_host = -1;
+		if (l->peer_host < 0 && l->peer_chip >= 0 && faccessat(fd, "peer_host", F_OK, 0))
+			l->peer_host = host == NRT_TOP_NA ? 0 : (int64_t)host;
 		if (!nrt_top_read_str(fd, "peer_device", l->peer_device,
 				      sizeof(l->peer_device)))
 			l->peer_device[0] = '\0';
@@ -188,6 +194,7 @@ static void nrt_top_read_dev(int devfd, struct nrt_top_dev *d)
 	int fd;
 
 	d->chip_id = nrt_top_read_u64(devfd, "chip_id");
+	d->host_id = nrt_top_read_u64(devfd, "host_id");
 	v = nrt_top_read_u64(devfd, "neuron_cores");
 	d->num_cores = v == NRT_TOP_NA ? 0 :
 		       v > NRT_TOP_MAX_CORES ? NRT_TOP_MAX_CORES : (unsigned int)v;
@@ -213,7 +220,7 @@ static void nrt_top_read_dev(int devfd, struct nrt_top_dev *d)
 	d->num_links = v == NRT_TOP_NA ? 0 :
 		       v > NRT_TOP_MAX_LINKS ? NRT_TOP_MAX_LINKS : (unsigned int)v;
 	for (i = 0; i < d->num_links; i++)
-		nrt_top_read_link(devfd, i, &d->links[i]);
+		nrt_top_read_link(devfd, i, d->host_id, &d->links[i]);
 	nrt_top_read_hwmon(devfd, d);
 	d->have_throttle = nrt_top_read_str(devfd, "throttle_reasons", reasons,
 					    sizeof(reasons)) &&

@@ -77,6 +77,8 @@ struct nrt_top_link {
 	char state[16];          /* "up", "down", "training"; "" unknown */
 	int64_t peer_chip;       /* -1 if none */
 	int64_t peer_port;       /* -1 if none */
+	int64_t peer_host;       /* -1 if none; the device's host without
+				  * link<p>/peer_host (an older driver) */
 	char peer_device[16];    /* "accelN" or "" */
 	uint64_t speed_gbps;
 	uint64_t width;
@@ -94,6 +96,7 @@ struct nrt_top_dev {
 	char accel[16];          /* "accelN" */
 	char pci_bdf[32];
 	uint64_t chip_id;
+	uint64_t host_id;        /* NRT_TOP_NA before hardware interface 1.9 */
 	unsigned int num_cores;  /* cores[] entries (neuron_cores, capped) */
 	uint64_t dma_engines;    /* NRT_TOP_NA from drivers before 0.4 */
 	uint64_t hbm_size;

@@ -379,7 +379,7 @@ static int nrt_top_dev_errors(struct nrt_top_grid *g, int y,
 static int nrt_top_dev_links(struct nrt_top_grid *g, int y,
 			     const struct nrt_top_dev *d)
 {
-	char tx[NRT_TOP_VAL_LEN], rx[NRT_TOP_VAL_LEN], peer[48];
+	char tx[NRT_TOP_VAL_LEN], rx[NRT_TOP_VAL_LEN], peer[96];
 	char crc[NRT_TOP_VAL_LEN], rep[NRT_TOP_VAL_LEN];
 	unsigned int i;
 
@@ -391,7 +391,12 @@ static int nrt_top_dev_links(struct nrt_top_grid *g, int y,
 		const struct nrt_top_link *l = &d->links[i];
 		char speed[NRT_TOP_VAL_LEN];
 
-		if (l->peer_chip >= 0)
+		if (l->peer_chip >= 0 && l->peer_host >= 0 &&
+		    (uint64_t)l->peer_host != (d->host_id == NRT_TOP_NA ? 0 : d->host_id))
+			snprintf(peer, sizeof(peer), "host %lld chip %lld.%lld",
+				 (long long)l->peer_host, (long long)l->peer_chip,
+				 (long long)l->peer_port);
+		else if (l->peer_chip >= 0)
 			snprintf(peer, sizeof(peer), "chip %lld.%lld%s%s",
 				 (long long)l->peer_chip, (long long)l->peer_port,
 				 l->peer_device[0] ? " " : "", l->peer_device);

@@ -341,6 +341,70 @@ static char *capture_brief(const struct nrt_diag_report *r, bool json)
 	return text;
 }
 
+/* Device @minor of @bdf visible to libnrt: its class link and a node. */
+static void add_accel(struct tree *t, unsigned int minor, const char *bdf)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+
+	xsnprintf(path, sizeof(path), "%s/class/accel/accel%u", t->sys, minor);
+	mkdir_p(path);
+	xsnprintf(path, sizeof(path), "%s/class/accel/accel%u/device", t->sys, minor);
+	xsnprintf(target, sizeof(target), "../../../bus/pci/devices/%s", bdf);
+	make_link(target, path);
+	xsnprintf(path, sizeof(path), "%s/accel", t->dev);
+	mkdir_p(path);
+	xsnprintf(path, sizeof(path), "%s/accel/accel%u", t->dev, minor);
+	write_file(path, "", 0666);
+}
+
+/*
+ * --expect FILE, a rack: host 1 of two, each of one chip of two ports;
+ * port 0 to the other host, port 1 unused. The cable leads to host 0 as
+ * the file says; then to a chip of another host than the file's.
+ */
+static void test_rack(void **state)
+{
+	static const char text[] = "rack duo\nhosts 3\nchips 1\nports 2\ncable 0.0.0 1.0.0\n";
+	struct tree *t = *state;
+	char err[NRT_RACK_ERR_LEN];
+	struct nrt_diag_report r;
+	struct nrt_rack rack;
+	unsigned int i;
+	FILE *in = fmemopen((void *)text, strlen(text), "r");
+	struct nrt_diag_opts o = {
+		.level = 1, .expect_devices = -1, .min_relative = 0.25,
+		.sysfs = t->sys, .have_expect = true, .rack = &rack,
+	};
+
+	(void)state;
+	assert_non_null(in);
+	assert_int_equal(nrt_rack_parse(in, "duo", &rack, err, sizeof(err)), 0);
+	fclose(in);
+	add_fn(t, "0000:01:00.0", "trn");
+	add_accel(t, 0, "0000:01:00.0");
+	put(t, "0000:01:00.0", "host_id", "1\n");
+	put(t, "0000:01:00.0", "link0/state", "up\n");
+	put(t, "0000:01:00.0", "link0/peer_chip", "0\n");
+	put(t, "0000:01:00.0", "link0/peer_port", "0\n");
+	put(t, "0000:01:00.0", "link0/peer_host", "0\n");
+	put(t, "0000:01:00.0", "link1/state", "down\n");
+	for (i = 0; i < 2; i++) {
+		memset(&r, 0, sizeof(r));
+		r.level = 1;
+		nrt_diag_level1(&r, &o);
+		if (!i)
+			expect(&r, "links", "", NRT_DIAG_PASS,
+			       "duo host 1: all 1 chips wired as expected, all links up");
+		else
+			expect(&r, "links", "0000:01:00.0", NRT_DIAG_FAIL,
+			       "chip 0 port 0: expected host 0 chip 0 port 0, found host 2 chip 0 port 0 (miswired, duo host 1)");
+		nrt_diag_report_free(&r);
+		/* Chip 0 of host 2, not of host 0: the same chip and port numbers. */
+		put(t, "0000:01:00.0", "link0/peer_host", "2\n");
+	}
+	nrt_rack_free(&rack);
+}
+
 static void test_report(void **state)
 {
 	struct nrt_diag_report r = { .level = 2 };
@@ -396,6 +460,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unlogged_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_power_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_driver, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rack, setup, teardown),
 		cmocka_unit_test(test_report),
 	};
 

@@ -322,7 +322,7 @@ static void test_json_devices(void **state)
 	root = parse(text);
 	assert_true(json_object_is_type(root, json_type_object));
 	assert_int_equal(json_object_object_length(root), 2);
-	check_int(root, "schema_version", 4);
+	check_int(root, "schema_version", 5);
 	devices = get(root, "devices", json_type_array);
 	assert_int_equal(json_object_array_length(devices), 3);
 
@@ -432,7 +432,7 @@ static void test_json_empty(void **state)
 	(void)state;
 	text = capture(json, NULL, 0);
 	root = parse(text);
-	check_int(root, "schema_version", 4);
+	check_int(root, "schema_version", 5);
 	devices = get(root, "devices", json_type_array);
 	assert_int_equal(json_object_array_length(devices), 0);
 	json_object_put(root);

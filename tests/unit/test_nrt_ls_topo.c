@@ -378,6 +378,49 @@ static void test_list_and_connected(void **state)
 	assert_string_equal(nrt_topo_connected(w.v, w.n, 1, buf, sizeof(buf)), "0,c9");
 	assert_string_equal(nrt_topo_connected(w.v, w.n, 2, buf, sizeof(buf)), "0");
 	assert_string_equal(nrt_topo_connected(w.v, w.n, 7, buf, sizeof(buf)), "-");
+
+	/* Chip 1 of another host of the rack is not the local chip 1. */
+	port_of(&w, 2, 1)->state = NRT_LINK_UP;
+	port_of(&w, 2, 1)->has_peer = true;
+	port_of(&w, 2, 1)->peer_host = 4;
+	port_of(&w, 2, 1)->peer_chip = 1;
+	port_of(&w, 2, 1)->peer_port = 0;
+	port_of(&w, 1, 0)->peer_host = 2;
+	/* (Without them, chips 0 to 2 now make the better part of a ring:3.) */
+	text = NULL;
+	out = open_memstream(&text, &len);
+	assert_int_equal(nrt_topo_print_list(out, w.v, w.n), 0);
+	fclose(out);
+	assert_string_equal(text,
+		"accel0:port0 <-> accel1:port1 up\n"
+		"accel0:port1 <-> accel2:port0 up\n"
+		"accel1:port0 <-> host2:chip9:port3 up\n"
+		"accel2:port1 <-> host4:chip1:port0 up\n");
+	free(text);
+	assert_string_equal(nrt_topo_connected(w.v, w.n, 1, buf, sizeof(buf)), "0,h2c9");
+	assert_string_equal(nrt_topo_connected(w.v, w.n, 2, buf, sizeof(buf)), "0,h4c1");
+}
+
+/* A host of a rack: its torus is found though cables leave it. */
+static void test_detect_rack_host(void **state)
+{
+	struct nrt_topo_shape s = { NRT_TOPO_TORUS, 2, 2 }, found;
+	struct wiring w;
+	unsigned int c, p;
+
+	(void)state;
+	wire_shape(&w, &s);
+	for (c = 0; c < 4; c++)
+		for (p = 0; p < 4; p++)
+			port_of(&w, c, p)->host = 1;
+	for (c = 0; c < w.n; c++)
+		w.v[c].peer_host = 1;
+	/* Port 3 of chip 0 goes to host 2, where a torus chip 2 port 1 would be. */
+	port_of(&w, 0, 3)->peer_host = 2;
+	assert_true(nrt_topo_detect(w.v, w.n, &found));
+	assert_int_equal(found.kind, NRT_TOPO_TORUS);
+	assert_int_equal(found.rows, 2);
+	assert_int_equal(found.cols, 2);
 }
 
 static void test_json(void **state)
@@ -393,7 +436,7 @@ static void test_json(void **state)
 	cut(&w, 1, 0);
 	assert_int_equal(nrt_topo_compare(&s, w.v, w.n, &mm, &n), 0);
 	assert_int_equal(n, 1);
-	o = nrt_topo_json(w.v, w.n, "sysfs", NULL, &s, mm, n);
+	o = nrt_topo_json(w.v, w.n, "sysfs", NULL, "ring:3", mm, n);
 	assert_non_null(o);
 	assert_true(json_object_object_get_ex(o, "links", &x));
 	/* 2 up links once each, the down port 1p0 and 2p1 (up, to 1p0). */
@@ -430,6 +473,10 @@ static void test_event_format(void **state)
 	ev.events = NRT_LINK_EVENT_STATE;
 	assert_string_equal(nrt_topo_format_event(&ev, "T", buf, sizeof(buf)),
 			    "T accel2:port1 state: up <-> accel3:port3 err_crc=0 err_replay=0");
+	ev.link.peer_device = -1;
+	ev.link.peer_host = 1;
+	assert_string_equal(nrt_topo_format_event(&ev, "T", buf, sizeof(buf)),
+			    "T accel2:port1 state: up <-> host1:chip3:port3 err_crc=0 err_replay=0");
 }
 
 int main(void)
@@ -445,6 +492,7 @@ int main(void)
 		cmocka_unit_test(test_draw_4x4),
 		cmocka_unit_test(test_draw_2x3),
 		cmocka_unit_test(test_list_and_connected),
+		cmocka_unit_test(test_detect_rack_host),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_event_format),
 	};

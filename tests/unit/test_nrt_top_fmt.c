@@ -275,6 +275,8 @@ static void prometheus(void **state)
 	char *text;
 
 	standard_tree(t);
+	/* Device 0 is host 2 of a rack; device 1 is of a driver without hosts. */
+	attr(t, "0000:01:00.0", "host_id", "2");
 	collect(&a);
 	advance(t);
 	collect_after(&b, &a, SEC);
@@ -298,16 +300,28 @@ static void prometheus(void **state)
 	assert_non_null(strstr(text,
 		"trn_power_watts{device=\"0\",pci_bdf=\"0000:01:00.0\"} 23.4\n"));
 	assert_non_null(strstr(text,
-		"trn_link_tx_bytes_total{device=\"1\",pci_bdf=\"0000:02:00.0\",port=\"0\"} 2098152\n"));
+		"trn_link_tx_bytes_total{device=\"1\",pci_bdf=\"0000:02:00.0\",port=\"0\","
+		"peer_host=\"0\"} 2098152\n"));
 	assert_non_null(strstr(text,
-		"trn_link_up{device=\"1\",pci_bdf=\"0000:02:00.0\",port=\"1\"} 0\n"));
+		"trn_link_up{device=\"1\",pci_bdf=\"0000:02:00.0\",port=\"1\",peer_host=\"\"} 0\n"));
 	assert_non_null(strstr(text, "trn_device_info{device=\"0\",pci_bdf=\"0000:01:00.0\","
-				     "accel=\"accel1\",chip_id=\"11\"} 1\n"));
+				     "accel=\"accel1\",chip_id=\"11\",host_id=\"2\"} 1\n"));
+	assert_non_null(strstr(text, "trn_device_info{device=\"1\",pci_bdf=\"0000:02:00.0\","
+				     "accel=\"accel0\",chip_id=\"10\",host_id=\"0\"} 1\n"));
 	assert_non_null(strstr(text, "trn_process_hbm_bytes{device=\"0\",pci_bdf=\"0000:01:00.0\","
 				     "pid=\"300\",command=\"train\","));
 	assert_non_null(strstr(text, "trn_devices 2\n"));
 	/* A process on no known device has no samples. */
 	assert_null(strstr(text, "pid=\"400\""));
+	free(text);
+	nrt_top_snap_free(&a);
+
+	/* A cable of device 1 that leaves for host 3 of the rack. */
+	attr(t, "0000:02:00.0", "link0/peer_host", "3");
+	collect(&a);
+	text = prom_text(&a);
+	assert_non_null(strstr(text,
+		"trn_link_up{device=\"1\",pci_bdf=\"0000:02:00.0\",port=\"0\",peer_host=\"3\"} 1\n"));
 	free(text);
 	nrt_top_snap_free(&a);
 	nrt_top_snap_free(&b);

@@ -204,9 +204,59 @@ static void test_sysfs_two_devices(void **state)
 	assert_int_equal(l->port, 10);
 	assert_int_equal(l->state, NRT_LINK_TRAINING);
 
+	/* No host_id nor peer_host (an older driver): host 0 at both ends. */
+	for (size_t i = 0; i < 5; i++) {
+		assert_int_equal(nrt_topology_link(t, i)->host, 0);
+		if (nrt_topology_link(t, i)->has_peer)
+			assert_int_equal(nrt_topology_link(t, i)->peer_host, 0);
+	}
+
 	assert_ptr_equal(nrt_topology_find(t, 1, 3), nrt_topology_link(t, 3));
 	assert_null(nrt_topology_find(t, 1, 4));
 	assert_null(nrt_topology_link(t, 5));
+	nrt_topology_free(t);
+}
+
+/*
+ * Host 1 of a rack: a cable to chip 7 of host 2 is not one to the local
+ * chip 7, whether sysfs names no peer device or (a bad driver) names one.
+ */
+static void test_sysfs_rack(void **state)
+{
+	const nrt_link *l;
+	nrt_topology *t;
+
+	(void)state;
+	add_dev(0, "0000:01:00.0", 3);
+	add_dev(1, "0000:02:00.0", 7);
+	put("1\n", "%s/devices/pci0000:00/0000:01:00.0/host_id", sysfs);
+	put("1\n", "%s/devices/pci0000:00/0000:02:00.0/host_id", sysfs);
+	add_port("0000:01:00.0", 0, "up\n", "7\n", "2\n", "\n");
+	put("2\n", "%s/devices/pci0000:00/0000:01:00.0/link0/peer_host", sysfs);
+	add_port("0000:01:00.0", 1, "up\n", "7\n", "1\n", "accel1\n");
+	put("2\n", "%s/devices/pci0000:00/0000:01:00.0/link1/peer_host", sysfs);
+	add_port("0000:01:00.0", 2, "up\n", "7\n", "0\n", NULL);
+	put("1\n", "%s/devices/pci0000:00/0000:01:00.0/link2/peer_host", sysfs);
+	add_port("0000:02:00.0", 0, "down\n", "\n", "\n", "\n");
+	put("\n", "%s/devices/pci0000:00/0000:02:00.0/link0/peer_host", sysfs);
+
+	assert_int_equal(nrt_topology_get(&t), NRT_SUCCESS);
+	assert_int_equal(nrt_topology_num_links(t), 4);
+	l = nrt_topology_link(t, 0);
+	assert_int_equal(l->host, 1);
+	assert_int_equal(l->peer_host, 2);
+	assert_int_equal(l->peer_chip, 7);
+	assert_int_equal(l->peer_device, -1);
+	l = nrt_topology_link(t, 1);
+	assert_int_equal(l->peer_host, 2);
+	assert_int_equal(l->peer_device, -1);
+	/* The same host: found by chip. */
+	l = nrt_topology_link(t, 2);
+	assert_int_equal(l->peer_host, 1);
+	assert_int_equal(l->peer_device, 1);
+	l = nrt_topology_link(t, 3);
+	assert_int_equal(l->host, 1);
+	assert_false(l->has_peer);
 	nrt_topology_free(t);
 }
 
@@ -291,6 +341,19 @@ static struct nl_msg *msg_new(uint8_t cmd)
 	return m;
 }
 
+/* Port 0 of accel4 up, to chip 11 port 0; no host attribute yet. */
+static struct nl_msg *msg_up_to_chip11(void)
+{
+	struct nl_msg *m = msg_new(TRN_LINK_CMD_GET);
+
+	nla_put_u32(m, TRN_LINK_A_DEV_INDEX, 4);
+	nla_put_u32(m, TRN_LINK_A_PORT, 0);
+	nla_put_u32(m, TRN_LINK_A_STATE, TRN_LINK_PORT_UP);
+	nla_put_u32(m, TRN_LINK_A_PEER_CHIP, 11);
+	nla_put_u32(m, TRN_LINK_A_PEER_PORT, 0);
+	return m;
+}
+
 static void test_parse_msg(void **state)
 {
 	struct nrt_devmap dm;
@@ -367,6 +430,35 @@ static void test_parse_msg(void **state)
 	assert_false(l.has_peer);
 	assert_int_equal(l.peer_device, -1);
 	nlmsg_free(m);
+
+	/* An older kernel: no hosts, the far device found by chip on host 0. */
+	m = msg_up_to_chip11();
+	assert_int_equal(nrt_link_parse_msg(nlmsg_hdr(m), &dm, &l, NULL), NRT_SUCCESS);
+	assert_int_equal(l.host, 0);
+	assert_int_equal(l.peer_host, 0);
+	assert_int_equal(l.peer_device, 1);
+	nlmsg_free(m);
+
+	/*
+	 * A kernel of hosts: a far end on host 3 is no local device, though
+	 * chip 11 is here; without PEER_DEV_INDEX, none on host 0 either.
+	 */
+	m = msg_up_to_chip11();
+	nla_put_u32(m, TRN_LINK_A_DEV_HOST, 0);
+	nla_put_u32(m, TRN_LINK_A_PEER_HOST, 3);
+	nla_put_u32(m, TRN_LINK_A_PEER_DEV_INDEX, 5);
+	assert_int_equal(nrt_link_parse_msg(nlmsg_hdr(m), &dm, &l, NULL), NRT_SUCCESS);
+	assert_int_equal(l.host, 0);
+	assert_int_equal(l.peer_host, 3);
+	assert_int_equal(l.peer_chip, 11);
+	assert_int_equal(l.peer_device, -1);
+	nlmsg_free(m);
+	m = msg_up_to_chip11();
+	nla_put_u32(m, TRN_LINK_A_DEV_HOST, 0);
+	nla_put_u32(m, TRN_LINK_A_PEER_HOST, 0);
+	assert_int_equal(nrt_link_parse_msg(nlmsg_hdr(m), &dm, &l, NULL), NRT_SUCCESS);
+	assert_int_equal(l.peer_device, -1);
+	nlmsg_free(m);
 	nrt_devmap_free(&dm);
 }
 
@@ -374,6 +466,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_sysfs_two_devices, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sysfs_rack, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sysfs_bad_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sysfs_bad_counter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_links_no_devices, setup, teardown),

@@ -39,28 +39,6 @@ static int open_named(const char *path)
 	return tt_open(node);
 }
 
-/* The node of the PCI device @bdf. */
-static int open_bdf(const char *bdf)
-{
-	char path[PATH_MAX], node[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-	int fd = -1;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/accel", bdf);
-	d = opendir(path);
-	if (!d)
-		return -1;
-	while ((de = readdir(d)))
-		if (!strncmp(de->d_name, "accel", 5)) {
-			snprintf(node, sizeof(node), "/dev/accel/%s", de->d_name);
-			fd = tt_open(node);
-			break;
-		}
-	closedir(d);
-	return fd;
-}
-
 /* A number from a one-line sysfs file, or -1. */
 static long long read_num(const char *path)
 {
@@ -137,7 +115,7 @@ static void import_other_file(const char *bdf, int dmabuf, uint32_t port)
 	uint64_t va;
 	uint32_t h;
 	int32_t status = 1;
-	int fd = open_bdf(bdf), ret = -1;
+	int fd = tt_open_bdf(bdf), ret = -1;
 
 	if (fd >= 0 && !tt_bo_create(fd, 4096, DRM_TRN_PLACEMENT_HBM, &h, &va) &&
 	    !drmIoctl(fd, DRM_IOCTL_TRN_PEER_IMPORT, &imp))
@@ -163,7 +141,7 @@ int main(int argc, char **argv)
 	}
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/link%s/peer_device",
 		 argv[1], argv[2]);
-	near = open_bdf(argv[1]);
+	near = tt_open_bdf(argv[1]);
 	far = open_named(path);
 	if (near < 0 || far < 0) {
 		printf("Bail out! cannot open %s or the device at the end of port %s\n",

@@ -6,8 +6,10 @@
 #ifndef TRN_TEST_H
 #define TRN_TEST_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,28 @@
 static inline int tt_open(const char *node)
 {
 	return open(node ? node : "/dev/accel/accel0", O_RDWR | O_CLOEXEC);
+}
+
+/* The node of the accel device of PCI function @bdf, opened; or -1. */
+static inline int tt_open_bdf(const char *bdf)
+{
+	char path[PATH_MAX], node[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int fd = -1;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/accel", bdf);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, "accel", 5)) {
+			snprintf(node, sizeof(node), "/dev/accel/%s", de->d_name);
+			fd = tt_open(node);
+			break;
+		}
+	closedir(d);
+	return fd;
 }
 
 static inline int tt_info(int fd, struct drm_trn_device_info *info)

@@ -12,6 +12,12 @@
  * TRN_LINK_A_EVENT, when a port changes state or counts
  * TRN_LINK_A_ERR_THRESHOLD more errors.
  *
+ * Chip ids are unique within a host only: in a rack, a port's far end is
+ * (TRN_LINK_A_PEER_HOST, TRN_LINK_A_PEER_CHIP), and TRN_LINK_A_DEV_HOST is
+ * the host of the device itself (both 0 on devices older than hardware
+ * interface 1.9, which know of one host). TRN_LINK_A_PEER_DEV_INDEX is
+ * given only for a far end on the device's own host.
+ *
  * The multicast group "health" carries an ECC_EVENT message, with the
  * attributes of enum trn_link_ecc_attr, when an uncorrectable error hits a
  * page of a device's memory (once per page): the driver retired the page,
@@ -77,6 +83,8 @@ enum trn_link_attr {
 	TRN_LINK_A_ERR_THRESHOLD,	/* u32: errors per ERRORS event, 0: none */
 	TRN_LINK_A_EVENT,		/* u32: TRN_LINK_EVENT_* (EVENT only) */
 	TRN_LINK_A_CLEAR_COUNTERS,	/* flag (SET): zero the counters */
+	TRN_LINK_A_DEV_HOST,		/* u32: the device's host (rack position) */
+	TRN_LINK_A_PEER_HOST,		/* u32: host at the other end (UP) */
 
 	__TRN_LINK_A_MAX,
 	TRN_LINK_A_MAX = __TRN_LINK_A_MAX - 1

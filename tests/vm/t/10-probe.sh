@@ -5,6 +5,11 @@
 # budget: 360 s
 . "$TRNVM_REPO/tests/vm/lib.sh"
 
+# The model implements the interface of include/hw/trn_regs.h.
+hw_version=$(sed -n 's/^#define TRN_VERSION_MAJOR[[:space:]]*\([0-9]*\).*/\1/p' \
+	"$TRNVM_REPO/include/hw/trn_regs.h").$(sed -n \
+	's/^#define TRN_VERSION_MINOR[[:space:]]*\([0-9]*\).*/\1/p' "$TRNVM_REPO/include/hw/trn_regs.h")
+
 ngood=0
 while read -r idx bdf chip cores hbm good props; do
 	dev=/sys/bus/pci/devices/$bdf
@@ -16,7 +21,7 @@ while read -r idx bdf chip cores hbm good props; do
 		check_eq "$bdf chip_id" "$(sysval "$dev/chip_id")" "$chip"
 		check_eq "$bdf neuron_cores" "$(sysval "$dev/neuron_cores")" "$cores"
 		check_eq "$bdf hbm_size" "$(sysval "$dev/hbm_size")" "$hbm"
-		check_eq "$bdf hw_version" "$(sysval "$dev/hw_version")" "1.8"
+		check_eq "$bdf hw_version" "$(sysval "$dev/hw_version")" "$hw_version"
 		check "$bdf: the driver's version is the module's, not the device's" \
 			test ! -e "$dev/driver_version" -a -s /sys/module/trn/version
 		nodes=("$dev"/accel/accel*)

@@ -15,7 +15,9 @@ want=$(good_devices | awk '{ print $2, $4, $5 }')
 got=$(printf '%s' "$json" | python3 -c '
 import json, sys
 doc = json.load(sys.stdin)
-assert doc["schema_version"] == 4
+assert doc["schema_version"] == 5
+# Version 5: the host of the rack the devices are on; a VM is host 0
+assert doc["topology"]["host"] == 0, doc["topology"]
 for d in doc["devices"]:
     # Version 4: the power cap of interface 1.8, at its maximum
     p = d["power"]

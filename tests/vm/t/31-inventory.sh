@@ -75,7 +75,7 @@ print(doc["schema_version"], d["serial_number"], d["uuid"], d["firmware_version"
       d["cpu_affinity"] is not None,
       d["aer"] is not None and all(isinstance(d["aer"][k], int)
                                    for k in ("fatal", "nonfatal", "correctable")))' "$bdf")" \
-		"4 $serial $uuid $fw 32 16 32 16 False True True"
+		"5 $serial $uuid $fw 32 16 32 16 False True True"
 	check "$bdf: nrt-ls --wide shows the serial, UUID and firmware" \
 		bash -c "'$NRT_LS' --wide | grep '| $bdf |' | grep '$serial' | grep '$uuid' | grep -q ' $fw '"
 done < <(good_devices)

@@ -4,7 +4,8 @@
 # other end of its cable (devices.txt), uncabled ports stay down, and a port
 # taken down through QMP (qom-set portP-admin) goes down at both ends and
 # comes back. Reads the driver's sysfs (link*/state, peer_chip,
-# peer_port); passes with a note while the driver has no link support.
+# peer_port, peer_host; host_id: one VM is one host, host 0); passes with a
+# note while the driver has no link support.
 # budget: 360 s
 . "$TRNVM_REPO/tests/vm/lib.sh"
 
@@ -20,14 +21,16 @@ while read -r a b; do
 	FAR[$b]=$a
 done < <(cables)
 
-# read_port DEV PORT: st (its state, lower case) and pr (peer chip.port).
+# read_port DEV PORT: st (its state, lower case), pr (peer chip.port) and
+# ph (peer host; "none" if the file is missing).
 read_port() {
-	local dir s= c= p=
+	local dir s= c= p= h=none
 	printf -v dir '/sys/bus/pci/devices/0000:%02x:00.0/link%s' $(($1 + 1)) "$2"
 	read -r s < "$dir/state" 2> /dev/null
 	read -r c < "$dir/peer_chip" 2> /dev/null
 	read -r p < "$dir/peer_port" 2> /dev/null
-	st=${s,,} pr=$c.$p
+	[ -e "$dir/peer_host" ] && { h=; read -r h < "$dir/peer_host"; }
+	st=${s,,} pr=$c.$p ph=$h
 }
 
 # wait_state DEV PORT STATE: 100 tries, 50 ms apart
@@ -51,8 +54,15 @@ if [ "$have" = 0 ]; then
 fi
 
 ncab=$(cables | wc -l)
-bad=0 checked=0
+bad=0 checked=0 hostbad=0
 while read -r idx _; do
+	# One VM is one host of a rack: host 0, the model's default.
+	h=none
+	read -r h < "/sys/bus/pci/devices/$(bdf_of "$idx")/host_id" 2> /dev/null
+	if [ "$h" != 0 ]; then
+		fail "chip $idx host_id is '$h', want 0"
+		hostbad=$((hostbad + 1))
+	fi
 	for d in "/sys/bus/pci/devices/$(bdf_of "$idx")"/link[0-9]*; do
 		[ -d "$d" ] || continue
 		p=${d##*link}
@@ -65,17 +75,24 @@ while read -r idx _; do
 			elif [ "$pr" != "$far" ]; then
 				fail "chip $idx port $p peer $pr, want $far"
 				bad=$((bad + 1))
+			elif [ "$ph" != 0 ]; then
+				fail "chip $idx port $p peer_host '$ph', want 0"
+				hostbad=$((hostbad + 1))
 			fi
 		else
 			read_port "$idx" "$p"
 			if [ "$st" != down ]; then
 				fail "uncabled chip $idx port $p is '$st', want down"
 				bad=$((bad + 1))
+			elif [ -n "$ph" ]; then
+				fail "uncabled chip $idx port $p peer_host '$ph', want empty"
+				hostbad=$((hostbad + 1))
 			fi
 		fi
 	done
 done < <(good_devices)
 check_eq "$checked ports, $ncab cables ($(topology)): every port as wired" "$bad" 0
+check_eq "host_id 0, peer_host 0 while up and empty while down" "$hostbad" 0
 
 # A miswired torus differs from the nominal one at the ends of the swapped
 # cables: four port ends per swap.

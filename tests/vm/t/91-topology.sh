@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # NeuronLink topology as the tools see it, through the driver's netlink
 # family: nrt-ls --expect finds the wiring of the VM (devices.txt) correct,
-# or names exactly the port ends of swapped cables; a link taken down
+# or names exactly the port ends of swapped cables; so does --expect with a
+# rack file of one host (the VM's cables as cabled pass, nrt-rack's torus
+# names the swapped ends as the shape does); a link taken down
 # through QMP is announced to a listener (nrt-ls --watch-links), shown down
 # by nrt-ls, and comes back. Only in VMs with a ring or torus topology.
 # budget: 360 s
@@ -61,6 +63,32 @@ if [ "$want_lines" -eq 0 ]; then
 else
 	check_eq "nrt-ls --expect $topo: miswired (exit status)" "$st" 1
 	check_eq "nrt-ls --expect names all $want_lines miswired port ends" "$missing" 0
+fi
+
+# Rack files of one host, host 0 (a VM is one host): the cables as
+# devices.txt has them match; nrt-rack's torus is the shape's.
+NRT_RACK=$TRNVM_REPO/build/tools/nrt-rack
+rack=$TRNVM_OUT/rack.txt
+{
+	printf 'rack vm\nhosts 1\nchips %u\nports 4\n' $((rows * cols))
+	cables | while read -r a b; do echo "cable 0.$a 0.$b"; done
+} > "$rack"
+check "nrt-rack check: the VM's cables as a rack file" "$NRT_RACK" check "$rack"
+out=$("$NRT_LS" --expect "$rack" 2>&1)
+st=$?
+echo "$out" | sed 's/^/# /'
+check_eq "nrt-ls --expect FILE, the cables as cabled: exit status" "$st" 0
+check "nrt-ls --expect FILE: vm host 0, all wired as expected" \
+	grep -q "^vm host 0: all $((rows * cols)) chips wired as expected" <<<"$out"
+if [ "${topo%%:*}" = torus ] && [ "$rows" -ge 2 ] && [ "$cols" -ge 2 ]; then
+	"$NRT_RACK" gen "torus-ring:1x${rows}x${cols}" > "$rack"
+	out=$("$NRT_LS" --expect "$rack" 2>&1)
+	st=$?
+	echo "$out" | sed 's/^/# /'
+	got=$(grep -c ': expected host 0 chip' <<<"$out")
+	check_eq "nrt-ls --expect torus-ring:1x${rows}x${cols}: miswired port ends" "$got" "$want_lines"
+	check_eq "nrt-ls --expect torus-ring:1x${rows}x${cols}: exit status" "$st" \
+		$((want_lines ? 1 : 0))
 fi
 src=$("$NRT_LS" --json | sed -n 's/.*"source": *"\([a-z]*\)".*/\1/p' | head -1)
 check_eq "nrt-ls reads the topology through netlink" "$src" netlink
