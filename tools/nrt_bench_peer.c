@@ -23,7 +23,9 @@
 #include "nrt_bench_peer.h"
 #include "nrt_tool.h"
 
-const size_t peer_sizes[PEER_NSIZES] = { 64 * 1024, 1024 * 1024, 16 * 1024 * 1024 };
+const size_t peer_sizes[PEER_NSIZES] = {
+	64 * 1024, 1024 * 1024, 16 * 1024 * 1024, 64 * 1024 * 1024,
+};
 
 #define RING_LAPS_MAX	200
 
@@ -57,23 +59,27 @@ static unsigned int ring_from(const nrt_topology *t, unsigned int start,
 }
 
 static bool stream(const struct bench_options *o, nrt_buffer *dst, nrt_buffer *src,
-		   const char *what, size_t size, double *gbps)
+		   const char *what, size_t size, struct bench_stat *gbps)
 {
 	struct bench_copy_ctx c = { .dst = dst, .src = src, .what = what,
 				    .depth = o->depth };
 
-	return bench_measure(o, bench_copy_once, &c, size, (double)size, gbps);
+	return bench_measure_stat(o, bench_copy_once, &c, size, (double)size, gbps);
 }
 
 static bool bench_bandwidth(const struct bench_options *o, nrt_device **devs,
 			    struct peer_results *pr)
 {
-	size_t max = peer_sizes[PEER_NSIZES - 1];
+	size_t max = 0;
 	nrt_buffer *a = NULL, *b = NULL, *remote = NULL, *peer = NULL;
 	nrt_status st;
 	bool ok = false;
 	size_t i;
 
+	for (i = 0; i < PEER_NSIZES && peer_sizes[i] <= o->max_size; i++)
+		max = peer_sizes[i];
+	if (!max)
+		return true;
 	if ((st = nrt_buffer_alloc(devs[pr->dev], max, NRT_PLACEMENT_HBM, &a)) ||
 	    (st = nrt_buffer_alloc(devs[pr->dev], max, NRT_PLACEMENT_HBM, &b)) ||
 	    (st = nrt_buffer_alloc(devs[pr->peer], max, NRT_PLACEMENT_HBM, &remote)) ||
@@ -129,6 +135,34 @@ static bool local_latency(nrt_device *dev, unsigned int n, double *us)
 	return !st;
 }
 
+/*
+ * The lap figure of @laps laps: their median, and as its spread the
+ * lowest and highest median of the --runs runs (at most) that the laps
+ * are split into, in the order they were run.
+ */
+static void ring_lap_stat(const struct bench_options *o, double *lap_us,
+			  unsigned int laps, struct bench_stat *s)
+{
+	unsigned int runs = o->runs < laps ? o->runs : laps, r;
+	double *all = nrt_tool_xmalloc(laps * sizeof(*all));
+	double *med = nrt_tool_xmalloc(runs * sizeof(*med));
+	struct bench_stat spread;
+
+	for (r = 0; r < laps; r++)
+		all[r] = lap_us[r];
+	for (r = 0; r < runs; r++) {
+		unsigned int first = r * laps / runs, end = (r + 1) * laps / runs;
+
+		med[r] = bench_median(lap_us + first, end - first);
+	}
+	spread = bench_stat_of(med, runs);
+	s->median = bench_median(all, laps);
+	s->lo = spread.lo;
+	s->hi = spread.hi;
+	free(med);
+	free(all);
+}
+
 static bool bench_ring(const struct bench_options *o, nrt_device **devs,
 		       const unsigned int *path, struct peer_results *pr)
 {
@@ -161,8 +195,8 @@ static bool bench_ring(const struct bench_options *o, nrt_device **devs,
 			       nrt_strerror(st), nrt_last_error());
 		goto out;
 	}
-	pr->ring_lap_us = bench_median(lap_us, laps);
-	pr->ring_hop_us = pr->ring_lap_us / n;
+	ring_lap_stat(o, lap_us, laps, &pr->ring_lap_us);
+	pr->ring_hop_us = pr->ring_lap_us.median / n;
 	ok = local_latency(devs[pr->dev], laps, &pr->local_us);
 out:
 	for (i = 0; peers && i < n; i++)
@@ -186,8 +220,9 @@ bool bench_peer(const struct bench_options *o, struct peer_results *pr)
 
 	memset(pr, 0, sizeof(*pr));
 	for (i = 0; i < PEER_NSIZES; i++)
-		pr->push_gbps[i] = pr->pull_gbps[i] = pr->local_gbps[i] = -1;
-	pr->ring_hop_us = pr->ring_lap_us = pr->local_us = -1;
+		pr->push_gbps[i] = pr->pull_gbps[i] = pr->local_gbps[i] = BENCH_STAT_NONE;
+	pr->ring_lap_us = BENCH_STAT_NONE;
+	pr->ring_hop_us = pr->local_us = -1;
 
 	/* No links, no peers: nothing to measure, and nothing wrong */
 	if (nrt_device_count(&ndevs) || ndevs < 2 || o->device >= ndevs ||

@@ -166,15 +166,15 @@ static void print_peer_text(const struct bench_options *o,
 	printf("%10s %10s %10s %7s %10s %7s\n", "size", "local d2d", "push", "ratio",
 	       "pull", "ratio");
 	for (i = 0; i < PEER_NSIZES; i++) {
-		if (pr->local_gbps[i] < 0)
+		if (pr->local_gbps[i].median < 0)
 			continue;
 		nrt_tool_format_size(peer_sizes[i], sz, sizeof(sz));
 		printf("%10s", sz);
-		print_num(pr->local_gbps[i], 11, 2);
-		print_num(pr->push_gbps[i], 11, 2);
-		print_num(ratio(pr->push_gbps[i], pr->local_gbps[i]), 8, 2);
-		print_num(pr->pull_gbps[i], 11, 2);
-		print_num(ratio(pr->pull_gbps[i], pr->local_gbps[i]), 8, 2);
+		print_num(pr->local_gbps[i].median, 11, 2);
+		print_num(pr->push_gbps[i].median, 11, 2);
+		print_num(ratio(pr->push_gbps[i].median, pr->local_gbps[i].median), 8, 2);
+		print_num(pr->pull_gbps[i].median, 11, 2);
+		print_num(ratio(pr->pull_gbps[i].median, pr->local_gbps[i].median), 8, 2);
 		printf("\n");
 	}
 	if (pr->ring_hop_us < 0) {
@@ -183,7 +183,7 @@ static void print_peer_text(const struct bench_options *o,
 	}
 	printf("ring of %u (port %u), %d-byte message, median of laps: lap %.0f us, "
 	       "per hop %.1f us;\n  local %d-byte copy %.1f us; hop/local ratio %.2f\n",
-	       pr->ring_len, pr->ring_port, PEER_RING_MSG, pr->ring_lap_us,
+	       pr->ring_len, pr->ring_port, PEER_RING_MSG, pr->ring_lap_us.median,
 	       pr->ring_hop_us, PEER_RING_MSG, pr->local_us,
 	       ratio(pr->ring_hop_us, pr->local_us));
 }
@@ -301,22 +301,22 @@ static void json_peer(json_object *root, const struct peer_results *pr, bool *ok
 	nrt_json_i64(peer, "peer_device", pr->peer, ok);
 	bw = nrt_json_child(peer, "bandwidth", true, ok);
 	for (i = 0; *ok && i < PEER_NSIZES; i++) {
-		if (pr->local_gbps[i] < 0)
+		if (pr->local_gbps[i].median < 0)
 			continue;
 		e = nrt_json_child(bw, NULL, false, ok);
 		nrt_json_i64(e, "bytes", (int64_t)peer_sizes[i], ok);
-		json_num(e, "local_gbps", pr->local_gbps[i], ok);
-		json_num(e, "push_gbps", pr->push_gbps[i], ok);
-		json_num(e, "push_ratio_to_local", ratio(pr->push_gbps[i], pr->local_gbps[i]), ok);
-		json_num(e, "pull_gbps", pr->pull_gbps[i], ok);
-		json_num(e, "pull_ratio_to_local", ratio(pr->pull_gbps[i], pr->local_gbps[i]), ok);
+		json_num(e, "local_gbps", pr->local_gbps[i].median, ok);
+		json_num(e, "push_gbps", pr->push_gbps[i].median, ok);
+		json_num(e, "push_ratio_to_local", ratio(pr->push_gbps[i].median, pr->local_gbps[i].median), ok);
+		json_num(e, "pull_gbps", pr->pull_gbps[i].median, ok);
+		json_num(e, "pull_ratio_to_local", ratio(pr->pull_gbps[i].median, pr->local_gbps[i].median), ok);
 	}
 	if (pr->ring_hop_us < 0)
 		return;
 	ring = nrt_json_child(peer, "ring", false, ok);
 	nrt_json_i64(ring, "devices", pr->ring_len, ok);
 	nrt_json_i64(ring, "message_bytes", PEER_RING_MSG, ok);
-	json_num(ring, "lap_us", pr->ring_lap_us, ok);
+	json_num(ring, "lap_us", pr->ring_lap_us.median, ok);
 	json_num(ring, "hop_us", pr->ring_hop_us, ok);
 	json_num(ring, "local_copy_us", pr->local_us, ok);
 	json_num(ring, "hop_to_local_ratio", ratio(pr->ring_hop_us, pr->local_us), ok);
