@@ -30,6 +30,7 @@ struct bench_options {
 	unsigned int runs;
 	unsigned int depth;
 	const char *baseline;
+	bool no_coll;			/* --no-collectives */
 };
 
 /*

@@ -2,7 +2,9 @@
 /*
  * Copyright (c) 2026 The trn authors
  *
- * Unit tests of nrt-bench's statistics (tools/nrt_bench_stat.c).
+ * Unit tests of nrt-bench's statistics (tools/nrt_bench_stat.c) and of the
+ * bus bandwidth of its all-reduce figures (tools/nrt_bench_coll.c, on
+ * nrt_cc_busbw() of tools/nrt_ccl_check.c: nccl-tests' definitions).
  */
 #include <math.h>
 #include <setjmp.h>
@@ -12,7 +14,10 @@
 
 #include <cmocka.h>
 
+#include "nrt_bench_coll.h"
 #include "nrt_bench_stat.h"
+
+#define MIB ((size_t)1 << 20)
 
 static void assert_near(double got, double want)
 {
@@ -88,6 +93,23 @@ static void test_goal(void **state)
 	assert_string_equal(bench_verdict_name(BENCH_UNMEASURED), "not measured");
 }
 
+/* all-reduce busbw = bytes / time * 2(n-1)/n (nccl-tests) */
+static void test_busbw(void **state)
+{
+	struct bench_stat t = { 100000, 80000, 200000 }, b;	/* us */
+	double algbw = 64.0 * MIB / 100000 / 1e3;		/* GB/s */
+
+	(void)state;
+	/* the median time's busbw; the slowest run is the lowest bandwidth */
+	b = coll_busbw_stat(t, 64 * MIB, 16);
+	assert_near(b.median, algbw * 30 / 16);
+	assert_near(b.lo, 64.0 * MIB / 200000 / 1e3 * 30 / 16);
+	assert_near(b.hi, 64.0 * MIB / 80000 / 1e3 * 30 / 16);
+	assert_false(bench_stat_measured(coll_busbw_stat(BENCH_STAT_NONE, 64 * MIB, 16)));
+	t.lo = 0;
+	assert_false(bench_stat_measured(coll_busbw_stat(t, 64 * MIB, 16)));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -95,6 +117,7 @@ int main(void)
 		cmocka_unit_test(test_stat_of),
 		cmocka_unit_test(test_ratio_scale),
 		cmocka_unit_test(test_goal),
+		cmocka_unit_test(test_busbw),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
