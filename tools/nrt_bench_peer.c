@@ -135,34 +135,6 @@ static bool local_latency(nrt_device *dev, unsigned int n, double *us)
 	return !st;
 }
 
-/*
- * The lap figure of @laps laps: their median, and as its spread the
- * lowest and highest median of the --runs runs (at most) that the laps
- * are split into, in the order they were run.
- */
-static void ring_lap_stat(const struct bench_options *o, double *lap_us,
-			  unsigned int laps, struct bench_stat *s)
-{
-	unsigned int runs = o->runs < laps ? o->runs : laps, r;
-	double *all = nrt_tool_xmalloc(laps * sizeof(*all));
-	double *med = nrt_tool_xmalloc(runs * sizeof(*med));
-	struct bench_stat spread;
-
-	for (r = 0; r < laps; r++)
-		all[r] = lap_us[r];
-	for (r = 0; r < runs; r++) {
-		unsigned int first = r * laps / runs, end = (r + 1) * laps / runs;
-
-		med[r] = bench_median(lap_us + first, end - first);
-	}
-	spread = bench_stat_of(med, runs);
-	s->median = bench_median(all, laps);
-	s->lo = spread.lo;
-	s->hi = spread.hi;
-	free(med);
-	free(all);
-}
-
 static bool bench_ring(const struct bench_options *o, nrt_device **devs,
 		       const unsigned int *path, struct peer_results *pr)
 {
@@ -195,7 +167,7 @@ static bool bench_ring(const struct bench_options *o, nrt_device **devs,
 			       nrt_strerror(st), nrt_last_error());
 		goto out;
 	}
-	ring_lap_stat(o, lap_us, laps, &pr->ring_lap_us);
+	pr->ring_lap_us = bench_stat_split(lap_us, laps, o->runs);
 	pr->ring_hop_us = pr->ring_lap_us.median / n;
 	ok = local_latency(devs[pr->dev], laps, &pr->local_us);
 out:

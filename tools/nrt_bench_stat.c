@@ -46,6 +46,28 @@ struct bench_stat bench_stat_of(double *v, size_t n)
 	return s;
 }
 
+struct bench_stat bench_stat_split(double *v, size_t n, unsigned int runs)
+{
+	struct bench_stat s = BENCH_STAT_NONE;
+	size_t r;
+
+	if (!n || !runs)
+		return s;
+	if (runs > n)
+		runs = (unsigned int)n;
+	for (r = 0; r < runs; r++) {
+		size_t first = r * n / runs, end = (r + 1) * n / runs;
+		double m = bench_median(v + first, end - first);
+
+		if (!r || m < s.lo)
+			s.lo = m;
+		if (!r || m > s.hi)
+			s.hi = m;
+	}
+	s.median = bench_median(v, n);
+	return s;
+}
+
 bool bench_stat_measured(struct bench_stat s)
 {
 	return s.median >= 0 && s.lo >= 0 && s.hi >= 0;

@@ -32,6 +32,14 @@ struct bench_stat {
 /* bench_stat_of() - the figure of @n run values @v (sorts them); none if !@n */
 struct bench_stat bench_stat_of(double *v, size_t n);
 
+/*
+ * bench_stat_split() - the figure of @n >= 1 samples @v taken in order:
+ * the median of all of them, and as its spread the lowest and highest
+ * median of the @runs groups of consecutive samples they split into
+ * (at most @n groups, of sizes that differ by one at most); reorders @v
+ */
+struct bench_stat bench_stat_split(double *v, size_t n, unsigned int runs);
+
 /* bench_stat_measured() - whether @s was measured */
 bool bench_stat_measured(struct bench_stat s);
 

@@ -54,6 +54,25 @@ static void test_stat_of(void **state)
 	assert_false(bench_stat_measured(BENCH_STAT_NONE));
 }
 
+static void test_stat_split(void **state)
+{
+	/* runs of 3, 3 and 4 samples: medians 2, 20, 5.5 */
+	double v[] = { 1, 2, 3, 30, 20, 10, 4, 5, 6, 100 }, one[] = { 3 };
+	struct bench_stat s = bench_stat_split(v, 10, 3);
+
+	(void)state;
+	assert_near(s.median, 5.5);	/* of all ten */
+	assert_near(s.lo, 2);
+	assert_near(s.hi, 20);
+	/* more runs than samples: one sample each */
+	s = bench_stat_split(one, 1, 5);
+	assert_near(s.median, 3);
+	assert_near(s.lo, 3);
+	assert_near(s.hi, 3);
+	assert_false(bench_stat_measured(bench_stat_split(v, 0, 3)));
+	assert_false(bench_stat_measured(bench_stat_split(v, 10, 0)));
+}
+
 static void test_ratio_scale(void **state)
 {
 	struct bench_stat a = { 4, 3, 6 }, b = { 2, 1, 4 }, r;
@@ -115,6 +134,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_median_percentile),
 		cmocka_unit_test(test_stat_of),
+		cmocka_unit_test(test_stat_split),
 		cmocka_unit_test(test_ratio_scale),
 		cmocka_unit_test(test_goal),
 		cmocka_unit_test(test_busbw),
