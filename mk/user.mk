@@ -247,10 +247,13 @@ $(NRT_TOP): $(NRT_TOP_OBJS) $(NRT_TOOL_OBJS) $(NRT_LIB) | $(NRT_LIB_LINKS)
 
 # --- nrt-bench --------------------------------------------------------------
 
-NRT_BENCH_SRCS := tools/nrt-bench.c tools/nrt_bench.c tools/nrt_bench_matmul.c \
-	tools/nrt_bench_peer.c tools/nrt_bench_report.c
+# The all-reduce figures (nrt_bench_coll.c) take nrt-ccl-test's busbw from
+# tools/nrt_ccl_check.c, which converts elements with include/hw's numerics.
+NRT_BENCH_SRCS := tools/nrt-bench.c tools/nrt_bench.c tools/nrt_bench_stat.c \
+	tools/nrt_bench_matmul.c tools/nrt_bench_peer.c tools/nrt_bench_coll.c \
+	tools/nrt_bench_report.c tools/nrt_ccl_check.c
 NRT_BENCH_OBJS := $(NRT_BENCH_SRCS:tools/%.c=$(USER_BUILD)/tools/%.o)
-NRT_BENCH_CFLAGS = $(USER_CFLAGS) -Ilib -Itools -Iinclude/uapi $(USER_DRM_CFLAGS) \
+NRT_BENCH_CFLAGS = $(USER_CFLAGS) -Ilib -Itools -Iinclude/uapi -Iinclude/hw $(USER_DRM_CFLAGS) \
 	$(USER_JSON_CFLAGS) $(USER_BLAS_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 NRT_BENCH := $(USER_BUILD)/tools/nrt-bench
 
@@ -416,6 +419,11 @@ test_nrt_ccl_boot_LIBS = $(USER_ASAN_LIB_LIBS)
 # nrt-ccl-test's CPU reference (tools/nrt_ccl_check.c).
 test_nrt_ccl_check_OBJS = $(USER_ASAN)/tools/nrt_ccl_check.o $(USER_ASAN_LIB_OBJS)
 test_nrt_ccl_check_LIBS = $(USER_ASAN_LIB_LIBS)
+
+# nrt-bench's statistics and the busbw of its all-reduce figures.
+test_nrt_bench_stat_OBJS = $(USER_ASAN)/tools/nrt_bench_stat.o $(USER_ASAN)/tools/nrt_bench_coll.o \
+	$(USER_ASAN)/tools/nrt_bench.o $(USER_ASAN)/tools/nrt_ccl_check.o $(USER_ASAN_TOOL_OBJS)
+test_nrt_bench_stat_LIBS = $(USER_JSON_LIBS) $(USER_ASAN_LIB_LIBS)
 
 test_nrt_ls_fmt_OBJS = $(USER_ASAN_FMT_OBJS)
 test_nrt_ls_fmt_LIBS = $(USER_JSON_LIBS) $(USER_ASAN_LIB_LIBS)

@@ -16,9 +16,14 @@
  * one-NOP job submitted and waited for; throughput of empty jobs with a
  * pipeline of async jobs over all queues. See nrt-bench(1).
  *
+ * With more than one device: peer DMA over NeuronLink against local copies,
+ * and all-reduce across all devices against one link's push and the
+ * ring's hops.
+ *
  * This file has the options, the baseline, the bandwidth and latency
  * figures and main(); nrt_bench.c the timing of runs they all use,
- * nrt_bench_matmul.c and nrt_bench_peer.c the matmul and peer DMA figures,
+ * nrt_bench_stat.c the statistics, nrt_bench_matmul.c, nrt_bench_peer.c
+ * and nrt_bench_coll.c the matmul, peer DMA and all-reduce figures,
  * nrt_bench_report.c the tables and the JSON document.
  *
  * Exit status: 0 on success, 1 if a measurement failed, 2 on a usage error.
@@ -41,6 +46,7 @@
 
 #include "nrt.h"
 #include "nrt_bench.h"
+#include "nrt_bench_coll.h"
 #include "nrt_bench_matmul.h"
 #include "nrt_bench_peer.h"
 #include "nrt_bench_report.h"
@@ -74,6 +80,7 @@ static void usage(FILE *out)
 		"                       BLAS matmul (no device needed)\n"
 		"  -b, --baseline FILE  take memcpy figures from FILE, the output of\n"
 		"                       " NRT_BENCH_NAME " --host-only --json\n"
+		"  -C, --no-collectives skip the all-reduce across all devices\n"
 		"  -h, --help           print this help and exit\n"
 		"  -V, --version        print the version and exit\n"
 		"\n"
@@ -392,6 +399,7 @@ static void parse_options(int argc, char **argv, struct bench_options *o)
 		{ "host-only", no_argument, NULL, 'm' },
 		{ "memcpy-only", no_argument, NULL, 'm' },	/* its name in 0.2 */
 		{ "baseline", required_argument, NULL, 'b' },
+		{ "no-collectives", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -405,7 +413,7 @@ static void parse_options(int argc, char **argv, struct bench_options *o)
 	o->depth = DEFAULT_COPY_DEPTH;
 	o->max_matmul = DEFAULT_MAX_MATMUL;
 
-	while ((c = getopt_long(argc, argv, "d:js:n:r:q:M:mb:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:js:n:r:q:M:mb:ChV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			if (!nrt_tool_parse_uint(optarg, 0, UINT_MAX, &o->device))
@@ -440,6 +448,9 @@ static void parse_options(int argc, char **argv, struct bench_options *o)
 			break;
 		case 'b':
 			o->baseline = optarg;
+			break;
+		case 'C':
+			o->no_coll = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -505,6 +516,8 @@ int main(int argc, char **argv)
 	nrt_device_close(dev);
 	if (dev && ok)
 		ok = bench_peer(&o, &res.peer);
+	if (dev && ok && !o.no_coll)
+		ok = bench_coll(&o, &res.coll);
 
 	if (o.json) {
 		if (bench_print_json(&o, &res))

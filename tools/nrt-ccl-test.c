@@ -609,7 +609,7 @@ static void header(const struct rank *k)
 static void row_mode(struct rank *k, struct json_object *row, const char *key,
 		     const struct result *r, uint64_t bytes, double factor)
 {
-	double algbw = r->time_us > 0 ? bytes / r->time_us / 1e3 : 0;
+	double algbw = nrt_cc_algbw(bytes, r->time_us);
 
 	if (r->time_us >= 0 && !k->o->json)
 		printf(" %9.2f %7.3f %7.3f %7" PRIu64, r->time_us, algbw, algbw * factor, r->wrong);

@@ -20,33 +20,8 @@ double bench_now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-void bench_sort(double *v, size_t n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-}
-
-double bench_median(double *v, size_t n)
-{
-	bench_sort(v, n);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-double bench_percentile(const double *v, size_t n, unsigned int p)
-{
-	size_t rank = (p * n + 99) / 100;
-
-	return v[rank ? rank - 1 : 0];
-}
-
-bool bench_measure(const struct bench_options *o, bench_fn fn, void *ctx,
-		   size_t size, double work, double *rate)
+bool bench_measure_stat(const struct bench_options *o, bench_fn fn, void *ctx,
+			size_t size, double work, struct bench_stat *rate)
 {
 	double *rates = nrt_tool_xmalloc(o->runs * sizeof(*rates));
 	unsigned int r;
@@ -74,8 +49,19 @@ bool bench_measure(const struct bench_options *o, bench_fn fn, void *ctx,
 		t = bench_now_s() - t0;
 		rates[r] = work * i / t / 1e9;
 	}
-	*rate = bench_median(rates, o->runs);
+	*rate = bench_stat_of(rates, o->runs);
 	free(rates);
+	return true;
+}
+
+bool bench_measure(const struct bench_options *o, bench_fn fn, void *ctx,
+		   size_t size, double work, double *rate)
+{
+	struct bench_stat s;
+
+	if (!bench_measure_stat(o, fn, ctx, size, work, &s))
+		return false;
+	*rate = s.median;
 	return true;
 }
 

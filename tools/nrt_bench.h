@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "nrt.h"
+#include "nrt_bench_stat.h"
 
 #define NRT_BENCH_NAME "nrt-bench"
 
@@ -29,6 +30,7 @@ struct bench_options {
 	unsigned int runs;
 	unsigned int depth;
 	const char *baseline;
+	bool no_coll;			/* --no-collectives */
 };
 
 /*
@@ -64,13 +66,11 @@ bool bench_copy_once(void *ctx, size_t size);
 bool bench_measure(const struct bench_options *o, bench_fn fn, void *ctx,
 		   size_t size, double work, double *rate);
 
+/* bench_measure_stat() - the same, with the spread of the runs */
+bool bench_measure_stat(const struct bench_options *o, bench_fn fn, void *ctx,
+			size_t size, double work, struct bench_stat *rate);
+
 /* CLOCK_MONOTONIC in seconds. */
 double bench_now_s(void);
-
-/* Sort @n values; their median (sorts them); the nearest-rank percentile
- * @p (1..100) of @n >= 1 sorted values. */
-void bench_sort(double *v, size_t n);
-double bench_median(double *v, size_t n);
-double bench_percentile(const double *v, size_t n, unsigned int p);
 
 #endif /* NRT_BENCH_H */

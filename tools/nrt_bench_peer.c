@@ -23,7 +23,9 @@
 #include "nrt_bench_peer.h"
 #include "nrt_tool.h"
 
-const size_t peer_sizes[PEER_NSIZES] = { 64 * 1024, 1024 * 1024, 16 * 1024 * 1024 };
+const size_t peer_sizes[PEER_NSIZES] = {
+	64 * 1024, 1024 * 1024, 16 * 1024 * 1024, 64 * 1024 * 1024,
+};
 
 #define RING_LAPS_MAX	200
 
@@ -57,23 +59,27 @@ static unsigned int ring_from(const nrt_topology *t, unsigned int start,
 }
 
 static bool stream(const struct bench_options *o, nrt_buffer *dst, nrt_buffer *src,
-		   const char *what, size_t size, double *gbps)
+		   const char *what, size_t size, struct bench_stat *gbps)
 {
 	struct bench_copy_ctx c = { .dst = dst, .src = src, .what = what,
 				    .depth = o->depth };
 
-	return bench_measure(o, bench_copy_once, &c, size, (double)size, gbps);
+	return bench_measure_stat(o, bench_copy_once, &c, size, (double)size, gbps);
 }
 
 static bool bench_bandwidth(const struct bench_options *o, nrt_device **devs,
 			    struct peer_results *pr)
 {
-	size_t max = peer_sizes[PEER_NSIZES - 1];
+	size_t max = 0;
 	nrt_buffer *a = NULL, *b = NULL, *remote = NULL, *peer = NULL;
 	nrt_status st;
 	bool ok = false;
 	size_t i;
 
+	for (i = 0; i < PEER_NSIZES && peer_sizes[i] <= o->max_size; i++)
+		max = peer_sizes[i];
+	if (!max)
+		return true;
 	if ((st = nrt_buffer_alloc(devs[pr->dev], max, NRT_PLACEMENT_HBM, &a)) ||
 	    (st = nrt_buffer_alloc(devs[pr->dev], max, NRT_PLACEMENT_HBM, &b)) ||
 	    (st = nrt_buffer_alloc(devs[pr->peer], max, NRT_PLACEMENT_HBM, &remote)) ||
@@ -161,8 +167,8 @@ static bool bench_ring(const struct bench_options *o, nrt_device **devs,
 			       nrt_strerror(st), nrt_last_error());
 		goto out;
 	}
-	pr->ring_lap_us = bench_median(lap_us, laps);
-	pr->ring_hop_us = pr->ring_lap_us / n;
+	pr->ring_lap_us = bench_stat_split(lap_us, laps, o->runs);
+	pr->ring_hop_us = pr->ring_lap_us.median / n;
 	ok = local_latency(devs[pr->dev], laps, &pr->local_us);
 out:
 	for (i = 0; peers && i < n; i++)
@@ -186,8 +192,9 @@ bool bench_peer(const struct bench_options *o, struct peer_results *pr)
 
 	memset(pr, 0, sizeof(*pr));
 	for (i = 0; i < PEER_NSIZES; i++)
-		pr->push_gbps[i] = pr->pull_gbps[i] = pr->local_gbps[i] = -1;
-	pr->ring_hop_us = pr->ring_lap_us = pr->local_us = -1;
+		pr->push_gbps[i] = pr->pull_gbps[i] = pr->local_gbps[i] = BENCH_STAT_NONE;
+	pr->ring_lap_us = BENCH_STAT_NONE;
+	pr->ring_hop_us = pr->local_us = -1;
 
 	/* No links, no peers: nothing to measure, and nothing wrong */
 	if (nrt_device_count(&ndevs) || ndevs < 2 || o->device >= ndevs ||

@@ -14,20 +14,25 @@
 #include "nrt.h"
 #include "nrt_bench.h"
 
-#define PEER_NSIZES 3
+#define PEER_NSIZES 4
 #define PEER_RING_MSG 64
 
 extern const size_t peer_sizes[PEER_NSIZES];
 
-/* GB/s and microseconds; < 0: not measured. */
+/*
+ * GB/s and microseconds; < 0: not measured. Bandwidths are medians of
+ * runs with their spread; the lap is the median of all laps, its spread
+ * the lowest and highest median of the runs the laps are split into.
+ */
 struct peer_results {
 	bool have;			/* the device has an up port to a device */
 	unsigned int dev, port, peer;	/* the link measured */
-	double local_gbps[PEER_NSIZES];
-	double push_gbps[PEER_NSIZES];
-	double pull_gbps[PEER_NSIZES];
+	struct bench_stat local_gbps[PEER_NSIZES];
+	struct bench_stat push_gbps[PEER_NSIZES];
+	struct bench_stat pull_gbps[PEER_NSIZES];
 	unsigned int ring_len, ring_port; /* the ring of the latency figure */
-	double ring_lap_us, ring_hop_us;
+	struct bench_stat ring_lap_us;
+	double ring_hop_us;
 	double local_us;		/* a local copy of PEER_RING_MSG bytes */
 };
 

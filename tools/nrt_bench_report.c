@@ -166,15 +166,15 @@ static void print_peer_text(const struct bench_options *o,
 	printf("%10s %10s %10s %7s %10s %7s\n", "size", "local d2d", "push", "ratio",
 	       "pull", "ratio");
 	for (i = 0; i < PEER_NSIZES; i++) {
-		if (pr->local_gbps[i] < 0)
+		if (pr->local_gbps[i].median < 0)
 			continue;
 		nrt_tool_format_size(peer_sizes[i], sz, sizeof(sz));
 		printf("%10s", sz);
-		print_num(pr->local_gbps[i], 11, 2);
-		print_num(pr->push_gbps[i], 11, 2);
-		print_num(ratio(pr->push_gbps[i], pr->local_gbps[i]), 8, 2);
-		print_num(pr->pull_gbps[i], 11, 2);
-		print_num(ratio(pr->pull_gbps[i], pr->local_gbps[i]), 8, 2);
+		print_num(pr->local_gbps[i].median, 11, 2);
+		print_num(pr->push_gbps[i].median, 11, 2);
+		print_num(ratio(pr->push_gbps[i].median, pr->local_gbps[i].median), 8, 2);
+		print_num(pr->pull_gbps[i].median, 11, 2);
+		print_num(ratio(pr->pull_gbps[i].median, pr->local_gbps[i].median), 8, 2);
 		printf("\n");
 	}
 	if (pr->ring_hop_us < 0) {
@@ -183,9 +183,85 @@ static void print_peer_text(const struct bench_options *o,
 	}
 	printf("ring of %u (port %u), %d-byte message, median of laps: lap %.0f us, "
 	       "per hop %.1f us;\n  local %d-byte copy %.1f us; hop/local ratio %.2f\n",
-	       pr->ring_len, pr->ring_port, PEER_RING_MSG, pr->ring_lap_us,
+	       pr->ring_len, pr->ring_port, PEER_RING_MSG, pr->ring_lap_us.median,
 	       pr->ring_hop_us, PEER_RING_MSG, pr->local_us,
 	       ratio(pr->ring_hop_us, pr->local_us));
+}
+
+/* The push bandwidth over one link at the size of the collective's. */
+static struct bench_stat link_copy(const struct peer_results *pr)
+{
+	size_t i;
+
+	for (i = 0; i < PEER_NSIZES; i++) {
+		if (peer_sizes[i] == COLL_BW_BYTES)
+			return pr->push_gbps[i];
+	}
+	return BENCH_STAT_NONE;
+}
+
+/* @cr->ranks times the ring's hop: the ring's lap when it holds every rank. */
+static struct bench_stat ring_hops(const struct peer_results *pr,
+				   const struct coll_results *cr)
+{
+	if (!pr->ring_len)
+		return BENCH_STAT_NONE;
+	return bench_stat_scale(pr->ring_lap_us, (double)cr->ranks / pr->ring_len);
+}
+
+/* One figure of the collectives: median, spread, goal and verdict. */
+static void print_stat_line(const char *what, struct bench_stat s, int prec,
+			    double goal, bool at_least)
+{
+	enum bench_verdict v = bench_goal_verdict(s.median, goal, at_least);
+
+	printf("  %-34s", what);
+	print_num(s.median, 10, prec);
+	if (bench_stat_measured(s)) {
+		printf("  [");
+		print_num(s.lo, 9, prec);
+		printf(",");
+		print_num(s.hi, 9, prec);
+		printf("]");
+	} else {
+		printf("  %21s", "");
+	}
+	if (goal >= 0)
+		printf("  %s%5.2f  %s", at_least ? ">=" : "<=", goal, bench_verdict_name(v));
+	printf("\n");
+}
+
+static void print_coll_text(const struct bench_options *o, const struct bench_results *res)
+{
+	const struct coll_results *cr = &res->coll;
+	struct bench_stat link = link_copy(&res->peer), hops = ring_hops(&res->peer, cr);
+	char what[64], sz[16];
+
+	if (!cr->have)
+		return;
+	nrt_tool_format_size(COLL_BW_BYTES, sz, sizeof(sz));
+	printf("\nall-reduce across %u devices, fp32 sum, out of place, one forked rank each;\n"
+	       "%d bytes: %s; %s: %s\n"
+	       "median of %u runs [lowest, highest run]. The host is shared and the devices\n"
+	       "are emulated: only ratios of figures of this run mean anything.\n",
+	       cr->ranks, COLL_LAT_BYTES, cr->algo_lat, sz, cr->algo_bw, o->runs);
+	printf("  %-34s %9s  [%9s,%9s]  %s\n", "", "median", "lowest", "highest", "goal");
+	if (bench_stat_measured(cr->busbw_gbps)) {
+		snprintf(what, sizeof(what), "%s all-reduce, us", sz);
+		print_stat_line(what, cr->time_us, 0, -1, true);
+		snprintf(what, sizeof(what), "%s busbw, GB/s", sz);
+		print_stat_line(what, cr->busbw_gbps, 4, -1, true);
+		snprintf(what, sizeof(what), "%s push over one link, GB/s", sz);
+		print_stat_line(what, link, 3, -1, true);
+		print_stat_line("busbw / link push", bench_stat_ratio(cr->busbw_gbps, link), 4,
+				COLL_BW_GOAL, true);
+	}
+	snprintf(what, sizeof(what), "%d-byte all-reduce, us", COLL_LAT_BYTES);
+	print_stat_line(what, cr->lat_us, 0, -1, true);
+	snprintf(what, sizeof(what), "%u x ring hop (%d-byte copy), us", cr->ranks, PEER_RING_MSG);
+	print_stat_line(what, hops, 0, -1, true);
+	snprintf(what, sizeof(what), "all-reduce / (%u x hop)", cr->ranks);
+	print_stat_line(what, bench_stat_ratio(cr->lat_us, hops), 2, -1, true);
 }
 
 /* A measured number with 6 significant digits, or null if not measured. */
@@ -291,6 +367,65 @@ static void json_latency(json_object *root, const struct bench_options *o,
 	json_num(lat, "jobs_per_second", res->jobs_per_second, ok);
 }
 
+/* {"median", "min", "max"}, nulls when not measured. */
+static void json_stat(json_object *o, const char *key, struct bench_stat s, bool *ok)
+{
+	json_object *e = nrt_json_child(o, key, false, ok);
+	bool m = bench_stat_measured(s);
+
+	json_num(e, "median", m ? s.median : -1, ok);
+	json_num(e, "min", m ? s.lo : -1, ok);
+	json_num(e, "max", m ? s.hi : -1, ok);
+}
+
+/* "goal" and "meets" of @v: nulls without a goal or a figure. */
+static void json_goal(json_object *o, double v, double goal, bool *ok)
+{
+	enum bench_verdict vd = bench_goal_verdict(v, goal, true);
+
+	json_num(o, "goal", goal, ok);
+	if (vd == BENCH_MEETS || vd == BENCH_SHORT)
+		nrt_json_bool(o, "meets", vd == BENCH_MEETS, ok);
+	else
+		nrt_json_null(o, "meets", ok);
+}
+
+static void json_coll(json_object *root, const struct bench_results *res, bool *ok)
+{
+	const struct coll_results *cr = &res->coll;
+	struct bench_stat link = link_copy(&res->peer), hops = ring_hops(&res->peer, cr);
+	struct bench_stat r;
+	json_object *c = nrt_json_child(root, "collectives", false, ok), *e;
+
+	nrt_json_str(c, "op", "all_reduce", ok);
+	nrt_json_str(c, "type", "fp32", ok);
+	nrt_json_str(c, "redop", "sum", ok);
+	nrt_json_i64(c, "ranks", cr->ranks, ok);
+	nrt_json_i64(c, "runs", cr->runs, ok);
+	nrt_json_str(c, "statistic", "median of the runs, min and max run", ok);
+	e = nrt_json_child(c, "latency", false, ok);
+	nrt_json_i64(e, "bytes", COLL_LAT_BYTES, ok);
+	nrt_json_str(e, "algorithm", cr->algo_lat, ok);
+	nrt_json_i64(e, "calls_per_run", COLL_LAT_CALLS, ok);
+	json_stat(e, "time_us", cr->lat_us, ok);
+	json_stat(e, "ring_hops_us", hops, ok);
+	r = bench_stat_ratio(cr->lat_us, hops);
+	json_stat(e, "ratio_to_ring_hops", r, ok);
+	json_goal(e, r.median, -1, ok);
+	if (!bench_stat_measured(cr->busbw_gbps))
+		return;
+	e = nrt_json_child(c, "bandwidth", false, ok);
+	nrt_json_i64(e, "bytes", (int64_t)COLL_BW_BYTES, ok);
+	nrt_json_str(e, "algorithm", cr->algo_bw, ok);
+	nrt_json_i64(e, "calls_per_run", COLL_BW_CALLS, ok);
+	json_stat(e, "time_us", cr->time_us, ok);
+	json_stat(e, "busbw_gbps", cr->busbw_gbps, ok);
+	json_stat(e, "link_push_gbps", link, ok);
+	r = bench_stat_ratio(cr->busbw_gbps, link);
+	json_stat(e, "busbw_to_link_push", r, ok);
+	json_goal(e, r.median, COLL_BW_GOAL, ok);
+}
+
 static void json_peer(json_object *root, const struct peer_results *pr, bool *ok)
 {
 	json_object *peer = nrt_json_child(root, "peer", false, ok), *bw, *e, *ring;
@@ -301,25 +436,28 @@ static void json_peer(json_object *root, const struct peer_results *pr, bool *ok
 	nrt_json_i64(peer, "peer_device", pr->peer, ok);
 	bw = nrt_json_child(peer, "bandwidth", true, ok);
 	for (i = 0; *ok && i < PEER_NSIZES; i++) {
-		if (pr->local_gbps[i] < 0)
+		if (pr->local_gbps[i].median < 0)
 			continue;
 		e = nrt_json_child(bw, NULL, false, ok);
 		nrt_json_i64(e, "bytes", (int64_t)peer_sizes[i], ok);
-		json_num(e, "local_gbps", pr->local_gbps[i], ok);
-		json_num(e, "push_gbps", pr->push_gbps[i], ok);
-		json_num(e, "push_ratio_to_local", ratio(pr->push_gbps[i], pr->local_gbps[i]), ok);
-		json_num(e, "pull_gbps", pr->pull_gbps[i], ok);
-		json_num(e, "pull_ratio_to_local", ratio(pr->pull_gbps[i], pr->local_gbps[i]), ok);
+		json_num(e, "local_gbps", pr->local_gbps[i].median, ok);
+		json_num(e, "push_gbps", pr->push_gbps[i].median, ok);
+		json_num(e, "push_ratio_to_local", ratio(pr->push_gbps[i].median, pr->local_gbps[i].median), ok);
+		json_num(e, "pull_gbps", pr->pull_gbps[i].median, ok);
+		json_num(e, "pull_ratio_to_local", ratio(pr->pull_gbps[i].median, pr->local_gbps[i].median), ok);
 	}
 	if (pr->ring_hop_us < 0)
 		return;
 	ring = nrt_json_child(peer, "ring", false, ok);
 	nrt_json_i64(ring, "devices", pr->ring_len, ok);
 	nrt_json_i64(ring, "message_bytes", PEER_RING_MSG, ok);
-	json_num(ring, "lap_us", pr->ring_lap_us, ok);
+	json_num(ring, "lap_us", pr->ring_lap_us.median, ok);
 	json_num(ring, "hop_us", pr->ring_hop_us, ok);
 	json_num(ring, "local_copy_us", pr->local_us, ok);
 	json_num(ring, "hop_to_local_ratio", ratio(pr->ring_hop_us, pr->local_us), ok);
+	ring = nrt_json_child(ring, "lap_spread_us", false, ok);
+	json_num(ring, "min", pr->ring_lap_us.lo, ok);
+	json_num(ring, "max", pr->ring_lap_us.hi, ok);
 }
 
 int bench_print_json(const struct bench_options *o, const struct bench_results *res)
@@ -333,6 +471,8 @@ int bench_print_json(const struct bench_options *o, const struct bench_results *
 		json_latency(root, o, res, &ok);
 	if (res->peer.have)
 		json_peer(root, &res->peer, &ok);
+	if (res->coll.have)
+		json_coll(root, res, &ok);
 	if (ok)
 		ok = !nrt_json_print(stdout, root, JSON_C_TO_STRING_PRETTY |
 				     JSON_C_TO_STRING_NOSLASHESCAPE);
@@ -346,6 +486,8 @@ void bench_print_text(const struct bench_options *o, const struct bench_results 
 {
 	print_dma_text(o, res);
 	print_matmul_text(o, res);
-	if (res->have_device)
+	if (res->have_device) {
 		print_peer_text(o, &res->peer);
+		print_coll_text(o, res);
+	}
 }

@@ -14,6 +14,7 @@
 
 #include "nrt.h"
 #include "nrt_bench.h"
+#include "nrt_bench_coll.h"
 #include "nrt_bench_matmul.h"
 #include "nrt_bench_peer.h"
 
@@ -47,6 +48,7 @@ struct bench_results {
 	unsigned int pipeline_queues;
 	struct matmul_results mm;
 	struct peer_results peer;
+	struct coll_results coll;
 };
 
 /*

@@ -75,6 +75,17 @@ double nrt_cc_busbw_factor(enum nrt_cc_op op, unsigned int nranks)
 	}
 }
 
+double nrt_cc_algbw(uint64_t bytes, double time_us)
+{
+	return time_us > 0 ? (double)bytes / time_us / 1e3 : 0;
+}
+
+double nrt_cc_busbw(enum nrt_cc_op op, unsigned int nranks, uint64_t bytes,
+		    double time_us)
+{
+	return nrt_cc_algbw(bytes, time_us) * nrt_cc_busbw_factor(op, nranks);
+}
+
 /* A hash of (seed, rank, e): the same on every rank. */
 static uint32_t nrt_cc_hash(uint32_t seed, unsigned int rank, uint64_t e)
 {

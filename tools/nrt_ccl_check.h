@@ -69,6 +69,17 @@ uint64_t nrt_cc_recv_elems(const struct nrt_cc_case *k);
 double nrt_cc_busbw_factor(enum nrt_cc_op op, unsigned int nranks);
 
 /*
+ * nrt_cc_algbw() - the algorithm bandwidth of a collective of @bytes (the
+ * larger buffer of a rank) that took @time_us: bytes / time, in GB/s
+ * (10^9 bytes/s); 0 if @time_us is not positive
+ */
+double nrt_cc_algbw(uint64_t bytes, double time_us);
+
+/* nrt_cc_busbw() - its bus bandwidth: algbw * nrt_cc_busbw_factor() */
+double nrt_cc_busbw(enum nrt_cc_op op, unsigned int nranks, uint64_t bytes,
+		    double time_us);
+
+/*
  * nrt_cc_fill() - element @e of rank @rank's send buffer, as bytes of the
  * type at @out
  */

@@ -8,6 +8,7 @@
  * every algorithm; the shapes of the buffers; nccl-tests' bus bandwidth
  * factors.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -165,6 +166,14 @@ static void test_shapes(void **state)
 	assert_true(nrt_cc_busbw_factor(NRT_CC_REDUCE_SCATTER, 4) == 0.75);
 	assert_true(nrt_cc_busbw_factor(NRT_CC_ALL_TO_ALL, 2) == 0.5);
 	assert_true(nrt_cc_busbw_factor(NRT_CC_BROADCAST, 16) == 1);
+	/* nccl-tests: algbw = bytes / time, busbw = algbw * factor; GB/s from us */
+	assert_true(fabs(nrt_cc_algbw(64 << 20, 100000) - 0.67108864) < 1e-12);
+	assert_true(nrt_cc_algbw(8, 0) == 0);
+	assert_true(fabs(nrt_cc_busbw(NRT_CC_ALL_REDUCE, 16, 64 << 20, 100000) -
+			 0.67108864 * 30 / 16) < 1e-12);
+	assert_true(nrt_cc_busbw(NRT_CC_ALL_REDUCE, 2, 1000, 1) == 1);
+	assert_true(nrt_cc_busbw(NRT_CC_ALL_GATHER, 4, 4000, 1) == 3);
+	assert_true(nrt_cc_busbw(NRT_CC_BROADCAST, 16, 4000, 1) == 4);
 	assert_string_equal(nrt_cc_op_name(NRT_CC_SENDRECV), "sendrecv");
 	assert_string_equal(nrt_cc_redop_name(NRT_REDOP_AVG), "avg");
 }
