@@ -873,7 +873,7 @@ struct nrt_link_event_v04 {
 	unsigned char link[offsetof(nrt_link, host)];
 	uint32_t events;
 };
-_Static_assert(offsetof(nrt_link, host) % 8 == 0,
+_Static_assert(offsetof(nrt_link, host) % _Alignof(uint64_t) == 0,
 	       "the nrt_link of 0.4 ends with a 64-bit counter");
 
 __attribute__((symver("nrt_link_listener_next@NRT_0.4")))
