@@ -406,10 +406,12 @@ struct drm_trn_submit {
  * its own handle and device virtual address; it keeps the exported memory
  * alive until it is closed (DRM_IOCTL_GEM_CLOSE), even if the exporting
  * process exits. Jobs that use it while the link is down fail with -ENOLINK
- * and the link coming back up to the same device makes it usable again (the
- * hardware refuses the mapping while another chip is at the far end); the
- * mapping is not moved to another port. When the exporting device is unbound, the object
- * is unmapped: jobs that use it then fail with -EFAULT.
+ * and the link coming back up to the same far end (host, chip and port)
+ * makes it usable again; the mapping is not moved to another port. If the
+ * port comes up to any other far end, or the exporting device is unbound,
+ * the object is unmapped for good: jobs that use it then fail with -EFAULT,
+ * and only a new import helps. A cable to another host is a trust
+ * boundary: that host's software programs the far end of the link.
  *
  * Errors: -EINVAL for unknown @flags, nonzero @pad, a @port the device does
  * not have, or a descriptor that is not a trn HBM object of another device;
